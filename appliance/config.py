@@ -1,0 +1,325 @@
+"""Configuration: TOML text -> a frozen :class:`Config`.
+
+Pure: no file or socket side effects.  ``load(path)`` is the one helper that
+reads a file; everything else takes text.  Every error names the file, the
+key and the problem, and never echoes a secret's value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "FaxageConfig",
+    "RadiusClientConfig",
+    "RadiusConfig",
+    "Secret",
+    "StorageConfig",
+    "default_config",
+    "load",
+    "parse",
+]
+
+FAXAGE_DEFAULT_URL = "https://api.faxage.com"
+
+
+class ConfigError(Exception):
+    """A configuration file is unusable; names the file, the key and the problem."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        self.source = source
+        self.key = key
+        self.problem = problem
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {problem}")
+
+
+class Secret:
+    """A secret value that never shows itself in repr/str/logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | bytes) -> None:
+        self._value = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+    def reveal(self) -> bytes:
+        return self._value
+
+    def reveal_str(self) -> str:
+        return self._value.decode("utf-8")
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    url: str
+
+
+@dataclass(frozen=True)
+class RadiusClientConfig:
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+    secret: Secret
+    require_message_authenticator: bool = True
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class RadiusConfig:
+    listen: str = "127.0.0.1"
+    auth_port: int = 1812
+    acct_port: int = 1813
+    clients: tuple[RadiusClientConfig, ...] = ()
+    dictionary: str = ""  # directory or file; "" = the packaged dictionary/
+    duplicate_cache_seconds: float = 5.0
+    uuid_mode: bool = False
+    uuid_format: str = "dash"  # binary | hex | dash
+    max_name_bytes: int = 16
+
+
+@dataclass(frozen=True)
+class FaxageConfig:
+    url: str = FAXAGE_DEFAULT_URL
+    username: str = ""
+    company: str = ""
+    password: Secret = field(default_factory=lambda: Secret(""))
+    notify_url: str = ""
+    poll_interval: float = 60.0
+    debug: bool = False
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.username and self.company and self.password)
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str
+    data_dir: str
+    storage: StorageConfig
+    radius: RadiusConfig
+    faxage: FaxageConfig
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class _Section:
+    """Typed access to one TOML table, reporting bad keys by their dotted name."""
+
+    def __init__(self, source: str, prefix: str, table: Any) -> None:
+        if not isinstance(table, dict):
+            raise ConfigError(source, prefix, "must be a table")
+        self.source = source
+        self.prefix = prefix
+        self.table: dict[str, Any] = table
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def fail(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(self.source, self.key(name), problem)
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        self.seen.add(name)
+        if name not in self.table:
+            return default
+        value = self.table[name]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(name, f"must be {_article(names)}, got {type(value).__name__}")
+        return value
+
+    def port(self, name: str, default: int) -> int:
+        value = self.get(name, int, default)
+        if not 0 <= value <= 65535:
+            raise self.fail(name, f"port {value} is out of range 0-65535")
+        return int(value)
+
+    def positive(self, name: str, default: float) -> float:
+        value = self.get(name, float, default)
+        if value <= 0:
+            raise self.fail(name, "must be greater than 0")
+        return float(value)
+
+    def secret(self, name: str, required: bool) -> Secret:
+        self.seen.add(name)
+        value = self.table.get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "is required")
+            return Secret("")
+        if not isinstance(value, str):
+            raise self.fail(name, f"must be a string, got {type(value).__name__}")
+        if required and not value:
+            raise self.fail(name, "must not be empty")
+        return Secret(value)
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.get(name, str, default)
+        if value not in choices:
+            raise self.fail(name, f"must be one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
+    def check_unknown(self, allowed_extra: tuple[str, ...] = ()) -> None:
+        for name in self.table:
+            if name not in self.seen and name not in allowed_extra:
+                raise self.fail(name, "unknown key")
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _parse_storage(source: str, table: Any, data_dir: str) -> StorageConfig:
+    sec = _Section(source, "storage", table)
+    url = sec.get("url", str, f"sqlite:///{data_dir}/faxappliance.db")
+    if not (url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgres://"))):
+        raise sec.fail("url", "must start with sqlite:/// or postgresql://")
+    sec.check_unknown()
+    return StorageConfig(url=url)
+
+
+def _parse_client(source: str, index: int, table: Any) -> RadiusClientConfig:
+    sec = _Section(source, f"radius.clients[{index}]", table)
+    address = sec.get("address", str, None)
+    if address is None:
+        raise sec.fail("address", "is required (an IP address or CIDR network)")
+    try:
+        network = ipaddress.ip_network(address, strict=False)
+    except ValueError:
+        raise sec.fail("address", f"{address!r} is not an IP address or CIDR network") from None
+    secret = sec.secret("secret", required=True)
+    require_ma = sec.get("require_message_authenticator", bool, True)
+    name = sec.get("name", str, str(network))
+    sec.check_unknown()
+    return RadiusClientConfig(network, secret, require_ma, name)
+
+
+def _parse_radius(source: str, table: Any) -> RadiusConfig:
+    sec = _Section(source, "radius", table)
+    listen = sec.get("listen", str, "127.0.0.1")
+    try:
+        ipaddress.ip_address(listen)
+    except ValueError:
+        raise sec.fail("listen", f"{listen!r} is not an IP address") from None
+    auth_port = sec.port("auth_port", 1812)
+    acct_port = sec.port("acct_port", 1813)
+    if auth_port and auth_port == acct_port:
+        raise sec.fail("acct_port", "must differ from auth_port")
+    raw_clients = sec.get("clients", list, [])
+    clients = tuple(_parse_client(source, i, c) for i, c in enumerate(raw_clients))
+    dictionary = sec.get("dictionary", str, "")
+    cache = sec.get("duplicate_cache_seconds", float, 5.0)
+    if not 0 <= cache <= 30:
+        raise sec.fail("duplicate_cache_seconds", "must be between 0 and 30")
+    uuid_mode = sec.get("uuid_mode", bool, False)
+    uuid_format = sec.choice("uuid_format", ("binary", "hex", "dash"), "dash")
+    sec.check_unknown()
+    return RadiusConfig(
+        listen=listen,
+        auth_port=auth_port,
+        acct_port=acct_port,
+        clients=clients,
+        dictionary=dictionary,
+        duplicate_cache_seconds=float(cache),
+        uuid_mode=uuid_mode,
+        uuid_format=uuid_format,
+        max_name_bytes=64 if uuid_mode else 16,
+    )
+
+
+def _parse_faxage(source: str, table: Any) -> FaxageConfig:
+    sec = _Section(source, "faxage", table)
+    url = sec.get("url", str, FAXAGE_DEFAULT_URL)
+    if not url.startswith(("http://", "https://")):
+        raise sec.fail("url", "must be an http:// or https:// URL")
+    notify_url = sec.get("notify_url", str, "")
+    if notify_url and not notify_url.startswith(("http://", "https://")):
+        raise sec.fail("notify_url", "must be an http:// or https:// URL")
+    cfg = FaxageConfig(
+        url=url.rstrip("/"),
+        username=sec.get("username", str, ""),
+        company=str(sec.get("company", (str, int), "")),
+        password=sec.secret("password", required=False),
+        notify_url=notify_url,
+        poll_interval=sec.positive("poll_interval", 60.0),
+        debug=sec.get("debug", bool, False),
+    )
+    sec.check_unknown()
+    return cfg
+
+
+# Top-level tables owned by other components are validated by them; they are
+# listed here so that an unknown top-level table is still reported.
+OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver", "jobs")
+
+_SECTIONS: dict[str, Callable[..., Any]] = {}
+
+
+def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
+    """Parse TOML ``text`` (from ``source``) into a :class:`Config`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "", f"not valid TOML: {exc}") from None
+    top = _Section(source, "", data)
+    data_dir = top.get("data_dir", str, str(Path(base_dir) / "var"))
+    storage = _parse_storage(source, top.get("storage", dict, {}), data_dir)
+    radius = _parse_radius(source, top.get("radius", dict, {}))
+    faxage = _parse_faxage(source, top.get("faxage", dict, {}))
+    top.check_unknown(OTHER_SECTIONS)
+    return Config(source, data_dir, storage, radius, faxage, raw=data)
+
+
+def load(path: str | Path) -> Config:
+    """Read and parse the config file at ``path``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(p), "", f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(p), "", "not UTF-8 text") from None
+    return parse(text, str(p), base_dir=str(p.parent))
+
+
+def default_config(data_dir: str = "var", client_secret: Secret | None = None) -> Config:
+    """The embedded default: SQLite under ``data_dir``, RADIUS on loopback."""
+    clients: tuple[RadiusClientConfig, ...] = ()
+    if client_secret is not None:
+        clients = (
+            RadiusClientConfig(ipaddress.ip_network("127.0.0.0/8"), client_secret, True, "localhost"),
+        )
+    return Config(
+        source="<embedded default>",
+        data_dir=data_dir,
+        storage=StorageConfig(url=f"sqlite:///{data_dir}/faxappliance.db"),
+        radius=RadiusConfig(clients=clients),
+        faxage=FaxageConfig(),
+    )

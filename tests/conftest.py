@@ -1,0 +1,17 @@
+"""Shared fixtures.  In CI (CI=true) a missing peer program fails, never skips:
+see tests/peers.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DICTIONARY_DIR = ROOT / "dictionary"
+
+# hw-sim is imported as hwsim; make that work from a plain checkout too.
+if str(ROOT / "hw-sim") not in sys.path:
+    sys.path.insert(0, str(ROOT / "hw-sim"))
+
+os.environ.setdefault("PYTHONHASHSEED", "0")
