@@ -19,7 +19,8 @@ __all__ = ["CliIO", "main", "build_parser", "config_from_args", "UsageError"]
 
 # Modules that contribute subcommands.  Each defines register(subparsers).
 REGISTRARS: tuple[str, ...] = (
-    "appliance.cli_radius",  # radius, run, accounts, dids, devices, groups, emails, cdrs, import
+    "appliance.cli_radius",  # radius, run
+    "appliance.cli_admin",  # accounts, dids, devices, emails, groups, cdrs, import
     "appliance.cloud.cli",  # cloud OPERATION …
     "appliance.cli_modem",  # modem probe|send|receive
 )
