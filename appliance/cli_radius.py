@@ -1,0 +1,108 @@
+"""``faxappliance radius`` (RADIUS service only) and ``faxappliance run``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from appliance.cli import CliIO, config_from_args
+from appliance.config import Config, Secret, default_config
+
+__all__ = ["register", "ensure_embedded_default"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("radius", help="run only the RADIUS service (auth + accounting)")
+    p.add_argument("--log-json", metavar="FILE", help="write JSON log events to FILE instead of text to stderr")
+    p.set_defaults(func=cmd_radius)
+    p = sub.add_parser("run", help="run the appliance (embedded default without --config)")
+    p.add_argument("--data-dir", default="var", help="data directory of the embedded default (default ./var)")
+    p.add_argument("--log-json", metavar="FILE", help="write JSON log events to FILE instead of text to stderr")
+    p.set_defaults(func=cmd_run)
+
+
+def _private_file(path: Path, make: Any) -> tuple[str, bool]:
+    """Read a generated secret from ``path``, creating it (mode 0600) if absent."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip(), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(value + "\n")
+    return value, True
+
+
+def ensure_embedded_default(data_dir: str, io: CliIO) -> Config:
+    """The embedded default config, generating its client secret on first start."""
+    d = Path(data_dir)
+    secret, created = _private_file(d / "radius-secret", lambda: secrets.token_urlsafe(18))
+    if created:
+        print(f"RADIUS client secret for 127.0.0.1 (kept in {d / 'radius-secret'}): {secret}", file=io.stdout)
+    else:
+        print(f"RADIUS client secret for 127.0.0.1: see {d / 'radius-secret'}", file=io.stdout)
+    return default_config(data_dir=str(d), client_secret=Secret(secret))
+
+
+def _ensure_demo_account(store: Any, data_dir: str, io: CliIO) -> None:
+    from radius.passwords import hash_password
+    from radius.store.api import Account
+
+    if store.get_account("demo") is not None:
+        return
+    password, _ = _private_file(Path(data_dir) / "demo-password", lambda: secrets.token_urlsafe(9))
+    store.add_account(Account(name="demo", password_hash=hash_password(password, os.urandom(16))))
+    print(f"demo account: demo / {password} (kept in {Path(data_dir) / 'demo-password'})", file=io.stdout)
+
+
+def _start_logging(args: argparse.Namespace, io: CliIO) -> None:
+    from twisted.logger import globalLogBeginner, jsonFileLogObserver, textFileLogObserver
+
+    if getattr(args, "log_json", None):
+        observer = jsonFileLogObserver(open(args.log_json, "a", encoding="utf-8"))
+    else:
+        observer = textFileLogObserver(io.stderr)
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
+
+
+def _serve(config: Config, args: argparse.Namespace, io: CliIO, demo: bool) -> int:
+    from twisted.internet import reactor
+
+    from appliance.services import make_service
+    from radius.store import open_store
+
+    if config.storage.url.startswith("sqlite:///"):
+        Path(config.storage.url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    store = open_store(config.storage.url)
+    store.init_schema()
+    if demo:
+        _ensure_demo_account(store, config.data_dir, io)
+    top = make_service(config, reactor, store=store)
+    _start_logging(args, io)
+    io.stdout.flush()
+    reactor.callWhenRunning(top.startService)
+    reactor.addSystemEventTrigger("before", "shutdown", top.stopService)
+    reactor.addSystemEventTrigger("after", "shutdown", store.close)
+    reactor.run()
+    return 0
+
+
+def cmd_radius(args: argparse.Namespace, io: CliIO) -> int:
+    config = config_from_args(args)
+    if config is None:
+        config = ensure_embedded_default("var", io)
+    return _serve(config, args, io, demo=False)
+
+
+def cmd_run(args: argparse.Namespace, io: CliIO) -> int:
+    config = config_from_args(args)
+    demo = config is None
+    if config is None:
+        config = ensure_embedded_default(args.data_dir, io)
+    print(f"RADIUS auth on {config.radius.listen}:{config.radius.auth_port}, "
+          f"accounting on {config.radius.listen}:{config.radius.acct_port}", file=io.stdout)
+    return _serve(config, args, io, demo=demo)

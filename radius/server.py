@@ -1,0 +1,300 @@
+"""Twisted adapter: RADIUS auth and accounting over UDP.
+
+Moves datagrams between sockets and the pure core (:mod:`radius.codec`,
+:mod:`radius.handlers`), and adds what belongs to a server: the client table
+(checked before decoding), the RFC 5080 duplicate cache, Status-Server
+(RFC 5997), the Message-Authenticator policy (BlastRADIUS), a bound on work in
+progress, counters, and logging.  Store work runs in a thread pool, never on
+the reactor thread.  Nothing a peer sends can raise out of
+``datagramReceived``: every error is counted, logged and the packet dropped.
+"""
+
+from __future__ import annotations
+
+import collections
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from twisted.application import service
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime, IReactorUDP
+from twisted.internet.protocol import DatagramProtocol
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
+
+from appliance.config import RadiusClientConfig
+from radius.codec import CodecError, Dictionary, decode_request, encode_reply, peek_header
+from radius.handlers import HandlerConfig, accounting_record, handle_access
+from radius.model import A, Code, Decision, Request, Verdict
+from radius.store.api import Store
+
+__all__ = ["RadiusServer", "RadiusService", "ClientTable"]
+
+AUTH, ACCT = "auth", "acct"
+_ANSWERS = {AUTH: {Code.ACCESS_REQUEST, Code.STATUS_SERVER}, ACCT: {Code.ACCOUNTING_REQUEST, Code.STATUS_SERVER}}
+
+
+class ClientTable:
+    """Configured RADIUS clients, matched by source address (IP or CIDR)."""
+
+    def __init__(self, clients: Sequence[RadiusClientConfig]) -> None:
+        # Most specific network first, so a /32 overrides a /8.
+        self._clients = sorted(clients, key=lambda c: c.network.prefixlen, reverse=True)
+        self._cache: dict[str, RadiusClientConfig | None] = {}
+
+    def lookup(self, host: str) -> RadiusClientConfig | None:
+        try:
+            return self._cache[host]
+        except KeyError:
+            pass
+        found = None
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        if address is not None:
+            for client in self._clients:
+                if address.version == client.network.version and address in client.network:
+                    found = client
+                    break
+        if len(self._cache) > 65536:
+            self._cache.clear()
+        self._cache[host] = found
+        return found
+
+
+@dataclass
+class _Pending:
+    authenticator: bytes
+    reply: bytes | None
+    expires: float
+
+
+class RadiusServer:
+    """The shared core of the auth and accounting listeners."""
+
+    log = Logger()
+
+    def __init__(
+        self,
+        *,
+        reactor: IReactorTime,
+        store: Store,
+        dictionary: Dictionary,
+        clients: Sequence[RadiusClientConfig],
+        threadpool: ThreadPool,
+        handler_config: HandlerConfig = HandlerConfig(),
+        cache_seconds: float = 5.0,
+        max_pending: int = 4096,
+    ) -> None:
+        self.reactor = reactor
+        self.store = store
+        self.dictionary = dictionary
+        self.clients = ClientTable(clients)
+        self.threadpool = threadpool
+        self.handler_config = handler_config
+        self.cache_seconds = cache_seconds
+        self.max_pending = max_pending
+        self.counters: collections.Counter[str] = collections.Counter()
+        self._cache: dict[tuple[str, int, int, int], _Pending] = {}
+        self._expiry: collections.deque[tuple[float, tuple[str, int, int, int]]] = collections.deque()
+        self._in_flight = 0
+
+    # ------------------------------------------------------------ entry
+
+    def datagram_received(
+        self, kind: str, data: bytes, addr: tuple[str, int], send: Callable[[bytes, tuple[str, int]], None]
+    ) -> None:
+        try:
+            self._datagram(kind, data, addr, send)
+        except Exception:
+            self.counters["internal_error"] += 1
+            self.log.failure("dropping a packet from {peer}: internal error", peer=addr[0])
+
+    def _datagram(
+        self, kind: str, data: bytes, addr: tuple[str, int], send: Callable[[bytes, tuple[str, int]], None]
+    ) -> None:
+        self.counters[f"{kind}_received"] += 1
+        client = self.clients.lookup(addr[0])
+        if client is None:
+            self._drop("unknown_client", "packet from unknown client {peer} dropped", addr)
+            return
+        now = self.reactor.seconds()
+        self._expire(now)
+        try:
+            code, ident, authenticator = peek_header(data)
+        except CodecError as exc:
+            self._drop("malformed", "malformed packet from {peer} dropped: {reason}", addr, reason=str(exc))
+            return
+        key = (addr[0], addr[1], code, ident)
+        cached = self._cache.get(key)
+        if cached is not None and cached.authenticator == authenticator:
+            self.counters["duplicate"] += 1
+            if cached.reply is not None:
+                cached.expires = now + self.cache_seconds
+                self._expiry.append((cached.expires, key))
+                send(cached.reply, addr)
+            return  # still being processed: the reply will go out once
+        secret = client.secret.reveal()
+        try:
+            request = decode_request(data, secret, self.dictionary)
+        except CodecError as exc:
+            self._drop(exc.counter, "packet from {peer} dropped: {reason}", addr, reason=str(exc))
+            return
+        if request.code not in _ANSWERS[kind]:
+            self._drop("wrong_code", "{code} on the {kind} port from {peer} dropped", addr,
+                       code=request.code.name, kind=kind)
+            return
+        if not self._authenticator_policy(request, client, addr):
+            return
+        if request.code == Code.STATUS_SERVER:
+            self._answer_status(kind, request, secret, addr, send)
+            return
+        if self._in_flight >= self.max_pending:
+            self._drop("overload", "server busy: packet from {peer} dropped", addr)
+            return
+        entry = _Pending(authenticator, None, now + self.cache_seconds)
+        self._cache[key] = entry
+        self._expiry.append((entry.expires, key))
+        self._in_flight += 1
+        work = self._process_access if kind == AUTH else self._process_accounting
+        d: Deferred[bytes | None] = deferToThreadPool(
+            self.reactor, self.threadpool, work, request, secret, addr[0], now
+        )
+        d.addCallbacks(self._finished, self._failed, (key, entry, addr, send), None, (key, entry, addr, kind))
+
+    # ------------------------------------------------------ policy
+
+    def _authenticator_policy(self, request: Request, client: RadiusClientConfig, addr: tuple[str, int]) -> bool:
+        if request.code == Code.STATUS_SERVER and not request.has_message_authenticator:
+            self._drop("no_message_authenticator", "Status-Server without Message-Authenticator from {peer} dropped", addr)
+            return False
+        if request.code != Code.ACCESS_REQUEST or request.has_message_authenticator:
+            return True
+        if client.require_message_authenticator:
+            self._drop(
+                "no_message_authenticator",
+                "BlastRADIUS check: Access-Request without Message-Authenticator from {peer} dropped"
+                " (client {client} requires it)",
+                addr,
+                client=client.name,
+            )
+            return False
+        if request.proxy_states:
+            self._drop("no_message_authenticator",
+                       "Access-Request with Proxy-State but without Message-Authenticator from {peer} dropped", addr)
+            return False
+        return True
+
+    def _answer_status(
+        self, kind: str, request: Request, secret: bytes, addr: tuple[str, int],
+        send: Callable[[bytes, tuple[str, int]], None],
+    ) -> None:
+        self.counters["status_server"] += 1
+        code = Code.ACCESS_ACCEPT if kind == AUTH else Code.ACCOUNTING_RESPONSE
+        attrs = [(A.REPLY_MESSAGE.value, "faxappliance RADIUS server is alive")]
+        send(encode_reply(code, request, attrs, secret, self.dictionary), addr)
+
+    # ------------------------------------------------- worker threads
+
+    def _process_access(self, request: Request, secret: bytes, peer: str, now: float) -> bytes:
+        decision = handle_access(request, self.store, self.handler_config)
+        return self._encode_decision(decision, request, secret)
+
+    def _encode_decision(self, decision: Decision, request: Request, secret: bytes) -> bytes:
+        if decision.verdict is Verdict.ACCEPT:
+            return encode_reply(Code.ACCESS_ACCEPT, request, decision.attributes, secret, self.dictionary)
+        attrs = [(A.REPLY_MESSAGE.value, decision.reason[:253])] if decision.reason else []
+        return encode_reply(Code.ACCESS_REJECT, request, attrs, secret, self.dictionary)
+
+    def _process_accounting(self, request: Request, secret: bytes, peer: str, now: float) -> bytes:
+        record, called = accounting_record(request, peer, now)
+        new = self.store.record_accounting(record, called)  # committed before the reply exists
+        if not new:
+            self.counters["duplicate_cdr"] += 1
+        return encode_reply(Code.ACCOUNTING_RESPONSE, request, (), secret, self.dictionary,
+                            message_authenticator=False)
+
+    # ------------------------------------------------ reactor thread
+
+    def _finished(
+        self, reply: bytes, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int],
+        send: Callable[[bytes, tuple[str, int]], None],
+    ) -> None:
+        self._in_flight -= 1
+        entry.reply = reply
+        self.counters["replied"] += 1
+        send(reply, addr)
+
+    def _failed(self, failure: Any, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int], kind: str) -> None:
+        self._in_flight -= 1
+        self.counters["handler_error"] += 1
+        if self._cache.get(key) is entry:
+            del self._cache[key]  # let the client's retransmission try again
+        self.log.failure("{kind} request from {peer} failed; no reply sent", failure, kind=kind, peer=addr[0])
+
+    def _drop(self, counter: str, message: str, addr: tuple[str, int], **fields: Any) -> None:
+        self.counters[counter] += 1
+        self.counters["dropped"] += 1
+        n = self.counters[counter]
+        if n <= 10 or n % 1000 == 0:  # rate-limited: a flood must not flood the log
+            self.log.warn(message, peer=addr[0], port=addr[1], dropped_so_far=n, **fields)
+
+    def _expire(self, now: float) -> None:
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= now:
+            _, key = expiry.popleft()
+            entry = self._cache.get(key)
+            if entry is not None and entry.expires <= now and entry.reply is not None:
+                del self._cache[key]
+
+
+class _Listener(DatagramProtocol):
+    def __init__(self, server: RadiusServer, kind: str) -> None:
+        self.server = server
+        self.kind = kind
+
+    def datagramReceived(self, datagram: bytes, addr: Any) -> None:  # noqa: N802 (Twisted hook)
+        self.server.datagram_received(self.kind, datagram, addr, self._send)
+
+    def _send(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            self.transport.write(data, addr)
+        except OSError as exc:
+            self.server.counters["send_error"] += 1
+            self.server.log.warn("cannot send reply to {peer}: {error}", peer=addr[0], error=str(exc))
+
+
+class RadiusService(service.Service):
+    """Listens for auth and accounting on the configured address and ports."""
+
+    log = Logger()
+
+    def __init__(self, server: RadiusServer, reactor: IReactorUDP, listen: str, auth_port: int, acct_port: int) -> None:
+        self.server = server
+        self.reactor = reactor
+        self.listen = listen
+        self.ports = {AUTH: auth_port, ACCT: acct_port}
+        self.bound: dict[str, int] = {}
+        self._listening: list[Any] = []
+
+    def startService(self) -> None:  # noqa: N802 (Twisted hook)
+        self.server.threadpool.start()
+        for kind, port in self.ports.items():
+            listening = self.reactor.listenUDP(port, _Listener(self.server, kind), interface=self.listen)
+            self._listening.append(listening)
+            self.bound[kind] = listening.getHost().port
+            self.log.info("RADIUS {kind} listening on {address}:{port}", kind=kind, address=self.listen,
+                          port=self.bound[kind])
+        super().startService()
+
+    def stopService(self) -> Deferred[None] | None:  # noqa: N802 (Twisted hook)
+        super().stopService()
+        ds = [p.stopListening() for p in self._listening]
+        self._listening.clear()
+        self.server.threadpool.stop()
+        from twisted.internet.defer import gatherResults
+
+        return gatherResults([d for d in ds if d is not None]).addCallback(lambda _: None)
