@@ -1,0 +1,268 @@
+"""Rasterisers: document bytes -> mode "1" images of one fax page each.
+
+Pure functions over bytes; :func:`modem.document.render` wraps them.  Every
+page comes out ``FAX_WIDTH`` x ``rows`` pels, the content scaled to fit at
+204 dpi across and ``lpi`` down, centred across, at the top of the page.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pypdfium2
+from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
+
+FAX_WIDTH = 1728
+X_DPI = 204
+TEXT_COLUMNS = 80  # 10 characters per inch
+TEXT_LPI = 6
+TEXT_MARGIN_LINES = 3  # half an inch at the top and at the bottom
+_FONT_NAMES = ("DejaVuSansMono.ttf", "LiberationMono-Regular.ttf", "FreeMono.ttf")
+_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
+_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "BMP", "TIFF"}
+
+
+class UnsupportedInput(Exception):
+    """Input that is not a readable document of a supported kind."""
+
+
+class FontFallbackWarning(UserWarning):
+    """No monospace TrueType font was found; Pillow's built-in font is used."""
+
+
+def rasterise(data: bytes, rows: int, lpi: int) -> list[Image.Image]:
+    """Pages of ``data`` (PDF, image file or plain text) as fax-size mode "1" images."""
+    if data.startswith(b"%PDF-") or data[:1024].find(b"%PDF-") != -1:
+        return pdf_pages(data, rows, lpi)
+    if _looks_like_image(data):
+        return image_pages(data, rows, lpi)
+    text = _as_text(data)
+    if text is None:
+        raise UnsupportedInput("unsupported document type (not PDF, TIFF, PNG, JPEG, GIF, BMP or text)")
+    return text_pages(text, rows, lpi)
+
+
+def _looks_like_image(data: bytes) -> bool:
+    return data.startswith(
+        (b"II*\x00", b"MM\x00*", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+    )
+
+
+# -- PDF ---------------------------------------------------------------------
+
+
+def pdf_pages(data: bytes, rows: int, lpi: int) -> list[Image.Image]:
+    """Every page of a PDF, rendered by pdfium at fax resolution."""
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        raise UnsupportedInput(f"unreadable PDF ({exc})") from exc
+    try:
+        return [pdf_page(document, index, rows, lpi) for index in range(len(document))]
+    finally:
+        document.close()
+
+
+def pdf_page(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: int) -> Image.Image:
+    """Page ``index`` of an open PDF as one fax page."""
+    page = document[index]
+    try:
+        width_pt, height_pt = page.get_size()
+        if width_pt <= 0 or height_pt <= 0:
+            raise UnsupportedInput(f"page {index + 1} has no area")
+        # Fit the page (in inches) into the fax page, at 204 dpi in both axes.
+        fit = min(FAX_WIDTH / X_DPI / (width_pt / 72), rows / lpi / (height_pt / 72))
+        bitmap = page.render(
+            scale=fit * X_DPI / 72,
+            grayscale=True,
+            no_smoothtext=True,
+            no_smoothpath=True,
+            may_draw_forms=True,
+        )
+        gray = bitmap.to_pil()
+    finally:
+        page.close()
+    if gray.mode != "L":
+        gray = gray.convert("L")
+    return _compose(gray, X_DPI, rows, lpi)
+
+
+# -- TIFF and other raster images ----------------------------------------------
+
+
+def image_pages(data: bytes, rows: int, lpi: int) -> list[Image.Image]:
+    """Every frame of an image file (multi-page TIFF and animated GIF give several)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in _IMAGE_FORMATS:
+                raise UnsupportedInput(f"unsupported image format {image.format}")
+            return [_frame_page(frame, rows, lpi) for frame in _frames(image)]
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise UnsupportedInput(f"unreadable image ({exc})") from exc
+    except (OSError, ValueError, SyntaxError) as exc:  # Pillow's decoder errors
+        raise UnsupportedInput(f"unreadable or truncated image ({exc})") from exc
+
+
+def _frames(image: Image.Image) -> Iterator[Image.Image]:
+    if image.format == "GIF":  # animation frames are not pages
+        image.load()
+        yield image
+        return
+    yield from ImageSequence.Iterator(image)
+
+
+def _frame_page(frame: Image.Image, rows: int, lpi: int) -> Image.Image:
+    frame.load()
+    dpi = _dpi(frame)
+    if frame.mode == "1" and dpi is not None and frame.width == FAX_WIDTH:
+        fax = _fax_frame(frame, dpi, rows, lpi)
+        if fax is not None:
+            return fax
+    gray = _to_gray(frame)
+    if dpi is None:
+        # No physical size: fit the picture into the page, square pixels.
+        return _compose(gray, None, rows, lpi)
+    x_dpi, y_dpi = dpi
+    # Bring it to 204 dpi across and down; _compose handles the rest.
+    size = (max(1, round(gray.width * X_DPI / x_dpi)), max(1, round(gray.height * X_DPI / y_dpi)))
+    if size != gray.size:
+        gray = gray.resize(size, Image.Resampling.LANCZOS)
+    return _compose(gray, X_DPI, rows, lpi)
+
+
+def _fax_frame(frame: Image.Image, dpi: tuple[float, float], rows: int, lpi: int) -> Image.Image | None:
+    """A bilevel 1728-pel page at fax resolution: re-line it without dithering."""
+    x_dpi, y_dpi = dpi
+    if not 196 <= x_dpi <= 210 or not 90 <= y_dpi <= 210:
+        return None
+    height = round(frame.height * lpi / y_dpi)
+    if height > rows:
+        return None
+    bits = frame if height == frame.height else frame.resize((FAX_WIDTH, height), Image.Resampling.NEAREST)
+    page = Image.new("1", (FAX_WIDTH, rows), 1)
+    page.paste(bits, (0, 0))
+    return page
+
+
+def _dpi(frame: Image.Image) -> tuple[float, float] | None:
+    dpi = frame.info.get("dpi")
+    if not dpi or len(dpi) != 2:
+        return None
+    x_dpi, y_dpi = float(dpi[0]), float(dpi[1])
+    if not (30 <= x_dpi <= 4800 and 30 <= y_dpi <= 4800):
+        return None  # absent (often 1 or 72 by default in JPEG/BMP) or absurd
+    if x_dpi == 72 and y_dpi == 72:
+        return None
+    return x_dpi, y_dpi
+
+
+def _to_gray(frame: Image.Image) -> Image.Image:
+    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("L")
+    if frame.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return ImageOps.autocontrast(frame.convert("I").point(lambda v: v / 256).convert("L"))
+    if frame.mode == "CMYK":
+        return frame.convert("RGB").convert("L")
+    return frame.convert("L")
+
+
+def _compose(gray: Image.Image, dpi: int | None, rows: int, lpi: int) -> Image.Image:
+    """Scale ``gray`` (at ``dpi`` both ways, or unknown) onto a white fax page and dither."""
+    width, height = gray.size
+    # Size on the fax grid: across at 204 dpi, down at lpi.
+    if dpi is None:
+        fit = min(FAX_WIDTH / width, rows * X_DPI / lpi / height)
+        target = (width * fit, height * fit * lpi / X_DPI)
+    else:
+        target = (width * X_DPI / dpi, height * lpi / dpi)
+        if target[0] > FAX_WIDTH or target[1] > rows:
+            shrink = min(FAX_WIDTH / target[0], rows / target[1])
+            target = (target[0] * shrink, target[1] * shrink)
+    size = (min(FAX_WIDTH, max(1, round(target[0]))), min(rows, max(1, round(target[1]))))
+    if size != gray.size:
+        gray = gray.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    page = Image.new("L", (FAX_WIDTH, rows), 255)
+    page.paste(gray, ((FAX_WIDTH - size[0]) // 2, 0))
+    return page.convert("1")  # Floyd-Steinberg
+
+
+# -- plain text -------------------------------------------------------------------
+
+
+def _as_text(data: bytes) -> str | None:
+    if b"\x00" in data:
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\b")
+    if controls > max(2, len(text) // 100):
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _text_lines(text: str, per_page: int) -> list[list[str]]:
+    pages: list[list[str]] = []
+    for chunk in text.split("\f"):
+        lines: list[str] = []
+        for line in chunk.expandtabs(8).split("\n"):
+            line = line.rstrip()
+            lines.extend([line[i : i + TEXT_COLUMNS] for i in range(0, len(line), TEXT_COLUMNS)] or [""])
+        while lines and lines[-1] == "":
+            lines.pop()
+        pages.extend(lines[i : i + per_page] for i in range(0, max(len(lines), 1), per_page))
+    return pages
+
+
+def text_pages(text: str, rows: int, lpi: int) -> list[Image.Image]:
+    """Plain text in a monospace font, 80 columns, 6 lines per inch; form feed starts a page."""
+    square_rows = round(rows * X_DPI / lpi)  # draw on a square 204 x 204 dpi grid
+    line_height = X_DPI / TEXT_LPI
+    per_page = int(square_rows / line_height) - 2 * TEXT_MARGIN_LINES
+    font = _font(size=round(X_DPI * 10 / 72 * 1.2))  # about 12 pt: 0.1 in advance
+    left = round((FAX_WIDTH - TEXT_COLUMNS * X_DPI / 10) / 2)
+    images = []
+    for lines in _text_lines(text, per_page):
+        canvas = Image.new("L", (FAX_WIDTH, square_rows), 255)
+        draw = ImageDraw.Draw(canvas)
+        for number, line in enumerate(lines):
+            if line:
+                top = round((TEXT_MARGIN_LINES + number) * line_height)
+                draw.text((left, top), line, fill=0, font=font)
+        if square_rows != rows:
+            canvas = canvas.resize((FAX_WIDTH, rows), Image.Resampling.BOX)
+        images.append(canvas.point(_THRESHOLD, "1"))
+    return images
+
+
+_THRESHOLD = [0 if v < 160 else 255 for v in range(256)]
+
+
+@functools.lru_cache(maxsize=4)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """A monospace TrueType font, or Pillow's built-in font with a warning."""
+    for name in _FONT_NAMES:
+        try:
+            return ImageFont.truetype(name, size)  # Pillow searches the system font dirs
+        except OSError:
+            pass
+    for directory in _FONT_DIRS:
+        for name in _FONT_NAMES:
+            for path in sorted(Path(directory).rglob(name)) if Path(directory).is_dir() else ():
+                try:
+                    return ImageFont.truetype(str(path), size)
+                except OSError:
+                    continue
+    warnings.warn(
+        "no monospace TrueType font found (install fonts-dejavu-core); using Pillow's built-in font",
+        FontFallbackWarning,
+        stacklevel=3,
+    )
+    return ImageFont.load_default(size)
