@@ -38,7 +38,17 @@ __all__ = [
 
 
 class StoreError(Exception):
-    """Base class of store errors."""
+    """Base class of store errors.
+
+    ``kind`` names the record kind ("account", "DID", "device", ...) and
+    ``key`` the offending record's key, when there is one, so that callers
+    (e.g. an import) can point at the input that caused the error.
+    """
+
+    def __init__(self, message: str, *, kind: str = "", key: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.key = key
 
 
 class NotFoundError(StoreError):
@@ -204,6 +214,9 @@ class Store(Protocol):
     def add_accounts(self, accounts: Iterable[Account]) -> int: ...
 
     def add_did(self, did: Did) -> Did: ...
+    def add_dids(self, dids: Iterable[Did]) -> int:
+        """Insert all of ``dids`` in one transaction (all or nothing)."""
+        ...
     def update_did(self, did: str, **changes: Any) -> Did: ...
     def delete_did(self, did: str) -> None: ...
     def list_dids(self, account: str | None = None) -> list[Did]: ...

@@ -1,0 +1,519 @@
+"""The SQL both store implementations share: every query and every rule.
+
+A dialect subclass supplies connections and transactions (``_reader``,
+``_writer``), the schema placeholders, how to recognise constraint errors and
+how to bulk-insert.  SQL here is written with ``?`` parameters; a dialect with
+another parameter style translates it once (``_sql``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from contextlib import AbstractContextManager
+from importlib import resources
+from typing import Any, Callable, Iterable, Sequence
+
+from radius.store import _records as rec
+from radius.store.api import (
+    DID_FIELDS,
+    Account,
+    AccountingRecord,
+    CalledNumber,
+    Device,
+    Did,
+    DuplicateError,
+    NotFoundError,
+    SenderEmail,
+    StoreError,
+    normalise_did,
+    normalise_mac,
+    normalise_serial,
+)
+
+SCHEMA_VERSION = 1
+_NORMALISERS = {"mac": normalise_mac, "serial": normalise_serial}
+
+_ACCOUNT_SELECT = "SELECT " + ", ".join(f"a.{c}" for c in rec.ACCOUNT_COLUMNS) + " FROM accounts a"
+_DID_SELECT = (
+    "SELECT d.did, a.name, d.enabled, d.line_id, d.line_num, d.snd_ani, d.queue_profile"
+    " FROM dids d LEFT JOIN accounts a ON a.name_key = d.account_key"
+)
+_DEVICE_SELECT = (
+    "SELECT v.kind, v.identifier, a.name, v.fax_ata_type, v.provisioning_arg, v.queue_profile"
+    " FROM devices v JOIN accounts a ON a.name_key = v.account_key"
+)
+_CDR_SELECT = "SELECT id, " + ", ".join(rec.CDR_COLUMNS) + " FROM accounting"
+_INSERT_ACCOUNT = (
+    f"INSERT INTO accounts ({', '.join(rec.ACCOUNT_COLUMNS)}) VALUES ({', '.join('?' * len(rec.ACCOUNT_COLUMNS))})"
+)
+_INSERT_DID = f"INSERT INTO dids ({', '.join(rec.DID_COLUMNS)}) VALUES ({', '.join('?' * len(rec.DID_COLUMNS))})"
+_INSERT_CDR = (
+    f"INSERT INTO accounting ({', '.join(rec.CDR_COLUMNS)}) VALUES ({', '.join('?' * len(rec.CDR_COLUMNS))})"
+    " ON CONFLICT (dedupe_key) DO NOTHING"
+)
+_UPSERT_CALLED = (
+    "INSERT INTO called_numbers (number, last_result, voice_error_seen, results, updated_at)"
+    " VALUES (?, ?, ?, 1, ?) ON CONFLICT (number) DO UPDATE SET"
+    " last_result = excluded.last_result,"
+    " voice_error_seen = CASE WHEN excluded.voice_error_seen = 1 THEN 1"
+    " ELSE called_numbers.voice_error_seen END,"
+    " results = called_numbers.results + 1,"
+    " updated_at = excluded.updated_at"
+)
+# Strictly increasing, and the unix time when the clock is ahead.
+_BUMP_GROUP = (
+    "UPDATE accounts SET last_modified = CASE WHEN last_modified + 1 > ? THEN last_modified + 1 ELSE ? END"
+    " WHERE name_key = ?"
+)
+
+
+class _Pending:
+    """One accounting record waiting for a (group) commit."""
+
+    __slots__ = ("row", "called", "result", "error", "done")
+
+    def __init__(self, row: tuple[Any, ...], called: tuple[Any, ...] | None) -> None:
+        self.row = row
+        self.called = called
+        self.result = False
+        self.error: BaseException | None = None
+        self.done = False
+
+
+def _account_key(name: str) -> str:
+    return name.casefold()
+
+
+def _no_account(name: str) -> NotFoundError:
+    return NotFoundError(f"no account named {name!r}", kind="account", key=name)
+
+
+class SqlStore:
+    """The Store protocol over a DB-API connection; subclassed per dialect."""
+
+    #: schema placeholders, filled by the dialect
+    schema_types: dict[str, str] = {}
+
+    def __init__(
+        self,
+        *,
+        token_bytes: Callable[[int], bytes] = secrets.token_bytes,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._token_bytes = token_bytes
+        self._clock = clock
+        self._acct_lock = threading.Lock()  # group-commit leader election
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._sql_cache: dict[str, str] = {}
+
+    # ------------------------------------------------------- dialect hooks
+
+    def _reader(self) -> AbstractContextManager[Any]:
+        """A connection for one or more reads (autocommit)."""
+        raise NotImplementedError
+
+    def _writer(self) -> AbstractContextManager[Any]:
+        """A connection inside a write transaction: commit on success, roll back on error."""
+        raise NotImplementedError
+
+    def _constraint(self, exc: BaseException) -> str | None:
+        """"unique", "foreign" or "other" for an integrity error, None for anything else."""
+        raise NotImplementedError
+
+    def _bulk_insert(self, conn: Any, sql: str, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        conn.cursor().executemany(self._sql(sql), rows)
+
+    def _translate(self, sql: str) -> str:
+        return sql
+
+    def _schema_prologue(self, conn: Any) -> None:
+        """Run first inside the schema transaction (e.g. take a lock)."""
+
+    # ------------------------------------------------------------ helpers
+
+    def _sql(self, sql: str) -> str:
+        text = self._sql_cache.get(sql)
+        if text is None:
+            text = self._sql_cache[sql] = self._translate(sql)
+        return text
+
+    def _run(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        return conn.execute(self._sql(sql), params)
+
+    def _one(self, sql: str, params: Sequence[Any]) -> Any:
+        with self._reader() as conn:
+            return self._run(conn, sql, params).fetchone()
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._reader() as conn:
+            return list(self._run(conn, sql, params).fetchall())
+
+    def _exists(self, conn: Any, sql: str, params: Sequence[Any]) -> bool:
+        return self._run(conn, sql, params).fetchone() is not None
+
+    def _require_account(self, conn: Any, name: str) -> str:
+        key = _account_key(name)
+        if not self._exists(conn, "SELECT 1 FROM accounts WHERE name_key = ?", (key,)):
+            raise _no_account(name)
+        return key
+
+    def _bump_groups(self, conn: Any, keys: Iterable[str]) -> None:
+        now = int(self._clock())
+        for key in keys:
+            self._run(conn, _BUMP_GROUP, (now, now, key))
+
+    # ------------------------------------------------------------ lifetime
+
+    def init_schema(self) -> None:
+        text = resources.files("radius.store").joinpath("schema.sql").read_text(encoding="utf-8")
+        statements = [s.strip() for s in text.format(**self.schema_types).split("\n;\n")]
+        with self._writer() as conn:
+            self._schema_prologue(conn)
+            for statement in statements:
+                if statement:
+                    conn.execute(statement)
+            row = self._run(conn, "SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                self._run(conn, "INSERT INTO store_meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the database has schema version {row[0]}, newer than this program's {SCHEMA_VERSION}"
+                )
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ lookups
+
+    def get_account(self, name: str) -> Account | None:
+        row = self._one(_ACCOUNT_SELECT + " WHERE a.name_key = ?", (_account_key(name),))
+        return rec.account_from_row(row) if row else None
+
+    def get_account_by_uuid(self, uuid: bytes) -> Account | None:
+        row = self._one(_ACCOUNT_SELECT + " WHERE a.uuid = ?", (bytes(uuid),))
+        return rec.account_from_row(row) if row else None
+
+    def get_did(self, did: str) -> Did | None:
+        row = self._one(_DID_SELECT + " WHERE d.did = ?", (normalise_did(did),))
+        return rec.did_from_row(row) if row else None
+
+    def get_device(self, kind: str, identifier: str) -> Device | None:
+        row = self._one(_DEVICE_SELECT + " WHERE v.kind = ? AND v.identifier = ?", (kind, _normalise_device(kind, identifier)))
+        return rec.device_from_row(row) if row else None
+
+    def get_account_by_email(self, address: str) -> Account | None:
+        sql = _ACCOUNT_SELECT + " JOIN sender_emails e ON e.account_key = a.name_key WHERE e.address_key = ?"
+        row = self._one(sql, (address.strip().casefold(),))
+        return rec.account_from_row(row) if row else None
+
+    def list_dids_for_account(self, account: str) -> list[Did]:
+        return self.list_dids(account)
+
+    def list_group_members(self, group: str) -> list[str]:
+        sql = (
+            "SELECT a.name FROM group_members g JOIN accounts a ON a.name_key = g.member_key"
+            " WHERE g.group_key = ? ORDER BY g.position"
+        )
+        return [row[0] for row in self._all(sql, (_account_key(group),))]
+
+    def get_called_number(self, number: str) -> CalledNumber | None:
+        sql = "SELECT number, last_result, voice_error_seen, updated_at, results FROM called_numbers WHERE number = ?"
+        row = self._one(sql, (normalise_did(number),))
+        return rec.called_from_row(row) if row else None
+
+    # ------------------------------------------------------------ accounts
+
+    def add_account(self, account: Account) -> Account:
+        self.add_accounts([account])
+        stored = self.get_account(account.name)
+        assert stored is not None  # just committed
+        return stored
+
+    def add_accounts(self, accounts: Iterable[Account]) -> int:
+        rows = [rec.account_row(a, self._token_bytes) for a in accounts]
+        seen: dict[str, str] = {}
+        for row in rows:
+            if row[0] in seen:
+                raise DuplicateError(
+                    f"account {row[1]!r} is given twice (as {seen[row[0]]!r} and {row[1]!r})", kind="account", key=row[1]
+                )
+            seen[row[0]] = row[1]
+        if not rows:
+            return 0
+        try:
+            with self._writer() as conn:
+                self._bulk_insert(conn, _INSERT_ACCOUNT, "accounts", rec.ACCOUNT_COLUMNS, rows)
+        except Exception as exc:
+            if self._constraint(exc) != "unique":
+                raise
+            raise self._account_duplicate(rows) from None
+        return len(rows)
+
+    def _account_duplicate(self, rows: list[tuple[Any, ...]]) -> DuplicateError:
+        uuid_at = rec.ACCOUNT_COLUMNS.index("uuid")
+        with self._reader() as conn:
+            for row in rows:
+                if self._exists(conn, "SELECT 1 FROM accounts WHERE name_key = ?", (row[0],)):
+                    return DuplicateError(f"account {row[1]!r} exists already", kind="account", key=row[1])
+                if self._exists(conn, "SELECT 1 FROM accounts WHERE uuid = ?", (row[uuid_at],)):
+                    return DuplicateError(
+                        f"account {row[1]!r}: UUID {row[uuid_at].hex()} belongs to another account",
+                        kind="account",
+                        key=row[1],
+                    )
+        return DuplicateError("an account exists already (it was added concurrently)", kind="account")
+
+    def update_account(self, name: str, **changes: Any) -> Account:
+        key = _account_key(name)
+        params = [rec.account_change(f, v, self._token_bytes) for f, v in changes.items()]
+        if params:
+            sql = "UPDATE accounts SET " + ", ".join(f"{f} = ?" for f in changes) + " WHERE name_key = ?"
+            try:
+                with self._writer() as conn:
+                    if self._run(conn, sql, (*params, key)).rowcount == 0:
+                        raise _no_account(name)
+            except StoreError:
+                raise
+            except Exception as exc:
+                if self._constraint(exc) != "unique":
+                    raise
+                raise DuplicateError(
+                    f"account {name!r}: that UUID belongs to another account", kind="account", key=name
+                ) from None
+        account = self.get_account(name)
+        if account is None:
+            raise _no_account(name)
+        return account
+
+    def delete_account(self, name: str) -> None:
+        key = _account_key(name)
+        with self._writer() as conn:
+            groups = [r[0] for r in self._run(conn, "SELECT group_key FROM group_members WHERE member_key = ?", (key,))]
+            self._bump_groups(conn, groups)
+            if self._run(conn, "DELETE FROM accounts WHERE name_key = ?", (key,)).rowcount == 0:
+                raise _no_account(name)
+
+    def list_accounts(self) -> list[Account]:
+        return [rec.account_from_row(r) for r in self._all(_ACCOUNT_SELECT + " ORDER BY a.name_key")]
+
+    # ---------------------------------------------------------------- DIDs
+
+    def _did_row(self, conn: Any, did: Did) -> tuple[Any, ...]:
+        number = normalise_did(did.did)
+        if not number:
+            raise StoreError(f"DID {did.did!r} has no digits", kind="DID", key=did.did)
+        account_key = self._require_account(conn, did.account) if did.account else None
+        return rec.did_row(number, {f: getattr(did, f) for f in DID_FIELDS}, account_key)
+
+    def add_did(self, did: Did) -> Did:
+        self.add_dids([did])
+        stored = self.get_did(did.did)
+        assert stored is not None  # just committed
+        return stored
+
+    def add_dids(self, dids: Iterable[Did]) -> int:
+        items = list(dids)
+        if not items:
+            return 0
+        with self._writer() as conn:
+            rows = [self._did_row(conn, d) for d in items]
+            seen: set[str] = set()
+            for row in rows:
+                if row[0] in seen or self._exists(conn, "SELECT 1 FROM dids WHERE did = ?", (row[0],)):
+                    raise DuplicateError(f"DID {row[0]!r} exists already", kind="DID", key=row[0])
+                seen.add(row[0])
+            self._bulk_insert(conn, _INSERT_DID, "dids", rec.DID_COLUMNS, rows)
+        return len(rows)
+
+    def update_did(self, did: str, **changes: Any) -> Did:
+        number = normalise_did(did)
+        with self._writer() as conn:
+            sets: list[str] = []
+            params: list[Any] = []
+            for name, value in changes.items():
+                if name == "account":
+                    sets.append("account_key = ?")
+                    params.append(self._require_account(conn, value) if value else None)
+                else:
+                    sets.append(f"{name} = ?")
+                    params.append(rec.did_change(name, value))
+            sql = f"UPDATE dids SET {', '.join(sets)} WHERE did = ?" if sets else "SELECT 1 FROM dids WHERE did = ?"
+            cursor = self._run(conn, sql, (*params, number))
+            if (cursor.rowcount if sets else len(cursor.fetchall())) == 0:
+                raise NotFoundError(f"no DID {number!r}", kind="DID", key=number)
+        stored = self.get_did(number)
+        assert stored is not None
+        return stored
+
+    def delete_did(self, did: str) -> None:
+        number = normalise_did(did)
+        with self._writer() as conn:
+            if self._run(conn, "DELETE FROM dids WHERE did = ?", (number,)).rowcount == 0:
+                raise NotFoundError(f"no DID {number!r}", kind="DID", key=number)
+
+    def list_dids(self, account: str | None = None) -> list[Did]:
+        if account is None:
+            rows = self._all(_DID_SELECT + " ORDER BY d.did")
+        else:
+            rows = self._all(_DID_SELECT + " WHERE d.account_key = ? ORDER BY d.did", (_account_key(account),))
+        return [rec.did_from_row(r) for r in rows]
+
+    # ------------------------------------------------------------- devices
+
+    def add_device(self, device: Device) -> Device:
+        identifier = _normalise_device(device.kind, device.identifier)
+        if not identifier:
+            raise StoreError(f"device {device.kind} {device.identifier!r} is empty", kind="device")
+        with self._writer() as conn:
+            key = self._require_account(conn, device.account)
+            if self._exists(conn, "SELECT 1 FROM devices WHERE kind = ? AND identifier = ?", (device.kind, identifier)):
+                raise DuplicateError(f"device {device.kind} {identifier} exists already", kind="device", key=identifier)
+            self._run(
+                conn,
+                "INSERT INTO devices (kind, identifier, account_key, fax_ata_type, provisioning_arg, queue_profile)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (device.kind, identifier, key, device.fax_ata_type, device.provisioning_arg, device.queue_profile),
+            )
+        stored = self.get_device(device.kind, identifier)
+        assert stored is not None
+        return stored
+
+    def delete_device(self, kind: str, identifier: str) -> None:
+        ident = _normalise_device(kind, identifier)
+        with self._writer() as conn:
+            if self._run(conn, "DELETE FROM devices WHERE kind = ? AND identifier = ?", (kind, ident)).rowcount == 0:
+                raise NotFoundError(f"no device with {kind} {ident}", kind="device", key=ident)
+
+    def list_devices(self) -> list[Device]:
+        return [rec.device_from_row(r) for r in self._all(_DEVICE_SELECT + " ORDER BY v.kind, v.identifier")]
+
+    # ------------------------------------------------------ sender e-mails
+
+    def add_sender_email(self, entry: SenderEmail) -> SenderEmail:
+        address = entry.address.strip()
+        if "@" not in address:
+            raise StoreError(f"{entry.address!r} is not an e-mail address", kind="e-mail", key=entry.address)
+        with self._writer() as conn:
+            key = self._require_account(conn, entry.account)
+            if self._exists(conn, "SELECT 1 FROM sender_emails WHERE address_key = ?", (address.casefold(),)):
+                raise DuplicateError(f"sender e-mail {address!r} exists already", kind="e-mail", key=address)
+            self._run(
+                conn,
+                "INSERT INTO sender_emails (address_key, address, account_key) VALUES (?, ?, ?)",
+                (address.casefold(), address, key),
+            )
+        account = self.get_account(entry.account)
+        return SenderEmail(address, account.name if account else entry.account)
+
+    def delete_sender_email(self, address: str) -> None:
+        key = address.strip().casefold()
+        with self._writer() as conn:
+            if self._run(conn, "DELETE FROM sender_emails WHERE address_key = ?", (key,)).rowcount == 0:
+                raise NotFoundError(f"no sender e-mail {address!r}", kind="e-mail", key=address)
+
+    def list_sender_emails(self) -> list[SenderEmail]:
+        sql = (
+            "SELECT e.address, a.name FROM sender_emails e JOIN accounts a ON a.name_key = e.account_key"
+            " ORDER BY e.address_key"
+        )
+        return [SenderEmail(r[0], r[1]) for r in self._all(sql)]
+
+    # -------------------------------------------------------------- groups
+
+    def set_group_members(self, group: str, members: Sequence[str]) -> None:
+        gkey = _account_key(group)
+        keys = [_account_key(m) for m in members]
+        for i, (member, key) in enumerate(zip(members, keys)):
+            if key in keys[:i]:
+                raise DuplicateError(f"group {group!r}: member {member!r} is listed twice", kind="group member", key=member)
+            if key == gkey:
+                raise StoreError(f"group {group!r} cannot be a member of itself", kind="group member", key=member)
+        with self._writer() as conn:
+            row = self._run(conn, "SELECT account_type FROM accounts WHERE name_key = ?", (gkey,)).fetchone()
+            if row is None:
+                raise _no_account(group)
+            if not Account(group, account_type=int(row[0])).is_group:
+                raise StoreError(
+                    f"account {group!r} is not a load-balance group (its type is {row[0]}; groups are 8, 9, 10)",
+                    kind="account",
+                    key=group,
+                )
+            for member in members:
+                self._require_account(conn, member)
+            old = [r[0] for r in self._run(conn, "SELECT member_key FROM group_members WHERE group_key = ? ORDER BY position", (gkey,))]
+            if old == keys:
+                return
+            self._run(conn, "DELETE FROM group_members WHERE group_key = ?", (gkey,))
+            insert = self._sql("INSERT INTO group_members (group_key, position, member_key) VALUES (?, ?, ?)")
+            conn.cursor().executemany(insert, [(gkey, i, k) for i, k in enumerate(keys)])
+            self._bump_groups(conn, [gkey])
+
+    # ---------------------------------------------------------- accounting
+
+    def record_accounting(self, record: AccountingRecord, called_number: tuple[str, int] | None = None) -> bool:
+        called = None
+        if called_number is not None:
+            number, result = called_number
+            called = (normalise_did(number), int(result), int(int(result) == 2), float(record.received_at))
+        item = _Pending(rec.cdr_row(record), called)
+        with self._queue_lock:
+            self._queue.append(item)
+        # Group commit: whoever holds the lock commits everything queued so far.
+        with self._acct_lock:
+            if not item.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit_batch(batch)
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    def _commit_batch(self, batch: list[_Pending]) -> None:
+        try:
+            with self._writer() as conn:
+                results = [self._insert_accounting(conn, item) for item in batch]
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+                batch[0].done = True
+                return
+            for item in batch:  # isolate the failing record
+                self._commit_batch([item])
+            return
+        for item, result in zip(batch, results):
+            item.result = result
+            item.done = True
+
+    def _insert_accounting(self, conn: Any, item: _Pending) -> bool:
+        if self._run(conn, _INSERT_CDR, item.row).rowcount == 0:
+            return False
+        if item.called is not None and item.called[0]:
+            self._run(conn, _UPSERT_CALLED, item.called)
+        return True
+
+    def list_cdrs(
+        self, since: float | None = None, limit: int | None = None, stops_only: bool = False
+    ) -> list[AccountingRecord]:
+        """Oldest first (received_at, then insertion order); ``since`` is inclusive."""
+        where: list[str] = []
+        params: list[Any] = []
+        if since is not None:
+            where.append("received_at >= ?")
+            params.append(float(since))
+        if stops_only:
+            where.append("status_type = 2")
+        sql = _CDR_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY received_at, id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        return [rec.cdr_from_row(r) for r in self._all(sql, params)]
+
+
+def _normalise_device(kind: str, identifier: str) -> str:
+    try:
+        return _NORMALISERS[kind](identifier)
+    except KeyError:
+        raise StoreError(f"device kind must be 'mac' or 'serial', not {kind!r}", kind="device") from None

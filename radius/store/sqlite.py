@@ -1,0 +1,117 @@
+"""SQLite store: the embedded default (one file, WAL mode).
+
+Thread safety: every thread gets its own connection (reads run in parallel
+under WAL); writes are serialised by one in-process lock, so pool threads
+never spin in SQLite's busy handler, and ``BEGIN IMMEDIATE`` with a busy
+timeout covers other processes (e.g. the admin CLI) writing to the same file.
+``:memory:`` databases use one shared connection behind one lock.
+
+Durability: ``PRAGMA synchronous=FULL`` by default, so a committed CDR has
+reached the disk before ``record_accounting`` returns; accounting records
+arriving together share one commit (group commit in the base class).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any, Iterator
+
+from radius.store._common import SqlStore
+from radius.store.api import StoreError
+
+__all__ = ["SqliteStore"]
+
+SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA", "OFF")
+
+
+class SqliteStore(SqlStore):
+    schema_types = {"ident": "INTEGER PRIMARY KEY", "bytes": "BLOB"}
+
+    def __init__(self, path: str, *, synchronous: str = "FULL", busy_timeout: float = 30.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        sync = synchronous.upper()
+        if sync not in SYNCHRONOUS:
+            raise StoreError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
+        self._path = path
+        self._synchronous = sync
+        self._busy_timeout = busy_timeout
+        self._memory = path == ":memory:" or path.startswith("file::memory:")
+        self._write_lock = threading.RLock() if self._memory else threading.Lock()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._closed = False
+        if not self._memory:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = self._connection()
+        if not self._memory:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{path}: cannot switch the database to WAL mode (got {mode})")
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def synchronous(self) -> str:
+        return self._synchronous
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._memory and self._connections:
+            return self._connections[0]
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise StoreError(f"store {self._path} is closed")
+        try:
+            conn = sqlite3.connect(
+                self._path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False, cached_statements=256
+            )
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {self._path}: {exc}") from None
+        with self._connections_lock:
+            self._connections.append(conn)
+        self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock if self._memory else nullcontext():
+            yield self._connection()
+
+    @contextmanager
+    def _writer(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _constraint(self, exc: BaseException) -> str | None:
+        if not isinstance(exc, sqlite3.IntegrityError):
+            return None
+        name = getattr(exc, "sqlite_errorname", "")
+        if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
+            return "unique"
+        if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
+            return "foreign"
+        return "other"
+
+    def close(self) -> None:
+        with self._connections_lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
