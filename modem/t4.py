@@ -5,8 +5,12 @@ Pillow; this module adds the framing a modem wants (spec fax-modem-at.md §12):
 
 * an EOL at the start of every line, with fill bits so that every EOL ends on
   a byte boundary (TIFF T4Options bit 2, ``+FEA``/``+FREL`` style);
-* RTC, six EOLs, at the end of the page, each EOL also byte-aligned; in MSB
-  first order it is ``00 01`` repeated six times (:data:`RTC`).
+* RTC, six EOLs back to back, at the end of the page.  T.4 allows fill only
+  between a line and its EOL, so only the first EOL of RTC has fill before
+  it; RTC starts on a byte boundary and is, MSB first, ``00 10 01`` three
+  times (:data:`RTC`), the bytes pbm2g3 and HylaFAX (``RTC1D``, reversed)
+  send.  libtiff's fax2tiff does not see six EOLs with fill between them as
+  RTC, so the canonical form matters.
 
 Bit order.  :func:`encode_page` returns bytes **MSB first** (the first bit of
 the T.4 stream is the most significant bit of the first byte): TIFF FillOrder
@@ -46,7 +50,7 @@ __all__ = [
 ]
 
 EOL = b"\x00\x01"  # byte-aligned EOL, MSB first (4 fill bits + 000000000001)
-RTC = EOL * 6  # return to control, byte-aligned EOLs, MSB first
+RTC = b"\x00\x10\x01" * 3  # return to control: six EOLs back to back, MSB first
 
 # Pillow "1" images store white as bit 1; T.4 (and PBM) code black as 1.
 _INVERT = bytes(255 - i for i in range(256))
@@ -109,7 +113,7 @@ def encode_strip(image: Image.Image) -> bytes:
 def encode_page(page: FaxPage, bit_order: BitOrder = BitOrder.MSB_FIRST) -> bytes:
     """T.4 1-D page data as a Class 2/2.0 modem takes it after ``+FDT``/CONNECT.
 
-    EOL before every line, byte-aligned EOLs, RTC at the end.  MSB first unless
+    EOL before every line, each ending on a byte boundary; RTC at the end.  MSB first unless
     ``bit_order`` says otherwise (for ``+FBO=0`` direct order pass
     ``BitOrder.LSB_FIRST``).  DLE doubling is the driver's job.
     """
