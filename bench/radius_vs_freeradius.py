@@ -1,0 +1,664 @@
+"""Benchmark: our RADIUS server against FreeRADIUS 3.2, same accounts, same load.
+
+One run, both servers on this machine, one after the other, on loopback high
+ports:
+
+1. N accounts (``acct000001`` …) with the same data for both: FreeRADIUS gets
+   them as a ``files`` users file (``Auth-Type := Accept`` plus the reply
+   attributes of Get-Account / Pre-Send-Session), our server gets them in a
+   fresh SQLite store through the store's bulk API.
+2. Access: one radclient load of Get-Account / Pre-Send-Session requests
+   (1,000 distinct packets, each sent ``count`` times: radclient gives every
+   send a new ID and a new random Request Authenticator, so nothing is a
+   duplicate) with ``-p P``; 0 lost and all accepted are required.
+3. Accounting: distinct Stops (every Acct-Session-Id unique, so no request
+   is a retransmission and no CDR can be skipped), each with the FB-* CDR
+   attributes.  FreeRADIUS writes them with its ``detail`` module, our server
+   commits each to SQLite before answering.  The CDRs are counted afterwards.
+
+Prints requests/s for each server and the ratio ours/FreeRADIUS, plus the
+CPU time each server used.  See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _freeradius import (  # noqa: E402
+    FreeRadius,
+    FreeRadiusError,
+    free_udp_ports,
+    freeradius_binary,
+    status_server,
+    users_entry,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DICTIONARY_DIR = ROOT / "dictionary"
+SECRET = "bench-secret-7f3a"
+DISTINCT_AUTH_PACKETS = 1000
+# radclient 3.2.1 spends time per packet in proportion to the size of its
+# request file (8 s of its own CPU for one 30,000-packet file, 0.4 s for the
+# same packets in files of 2,500), so distinct Stops go in files of this size,
+# sent one file after the other.
+STOPS_PER_FILE = 2500
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# ------------------------------------------------------------------ the data
+
+
+@dataclass(frozen=True)
+class AccountData:
+    """The fields both servers get for one account."""
+
+    name: str
+    snd_ani: str
+    snd_tsid: str
+    rule_group: str
+    customer: str
+    cdr_info: str
+    source: str
+    call_ahead_mode: int = 1
+    save_cdr: bool = True
+    send_enabled: bool = True
+    send_time_expired: bool = False
+    send_on_behalf_of: bool = False
+    upload_logs: int = 0
+
+
+def make_accounts(count: int) -> list[AccountData]:
+    out = []
+    for i in range(1, count + 1):
+        out.append(
+            AccountData(
+                name=f"acct{i:06d}",
+                snd_ani=f"1555{i:07d}",
+                snd_tsid=f"+1 555 {i:07d}",
+                rule_group="Default Rule Group",
+                customer=f"Customer {i // 100:04d}",
+                cdr_info=f"cc-{i:06d}",
+                source="bench",
+                call_ahead_mode=(0, 1, 2)[i % 3],
+            )
+        )
+    return out
+
+
+def pre_send_reply(acct: AccountData) -> dict[str, object]:
+    """What Get-Account / Pre-Send-Session answers for ``acct`` (spec E3)."""
+    return {
+        "FB-Snd-From-Account": int(acct.send_enabled),
+        "FB-Snd-Time-Expired": int(acct.send_time_expired),
+        "FB-Snd-On-Behalf-Of": int(acct.send_on_behalf_of),
+        "FB-Call-Ahead-Mode": acct.call_ahead_mode,
+        "FB-Save-CDR": int(acct.save_cdr),
+        "FB-Upload-Logs": acct.upload_logs,
+        "FB-Snd-ANI": acct.snd_ani,
+        "FB-Snd-TSID": acct.snd_tsid,
+        "FB-Rule-Group": acct.rule_group,
+        "FB-CDR-Info": acct.cdr_info,
+        "FB-Customer": acct.customer,
+        "FB-Source": acct.source,
+    }
+
+
+def write_users_file(path: Path, accounts: list[AccountData]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for a in accounts:
+            f.write(users_entry(a.name, {"Auth-Type": "Accept"}, pre_send_reply(a)))
+
+
+def load_our_store(url: str, accounts: list[AccountData]) -> None:
+    from radius.store import open_store  # noqa: PLC0415
+    from radius.store.api import Account  # noqa: PLC0415
+
+    store = open_store(url)
+    try:
+        if hasattr(store, "init_schema"):
+            store.init_schema()
+        store.add_accounts(
+            Account(
+                name=a.name,
+                snd_ani=a.snd_ani,
+                snd_tsid=a.snd_tsid,
+                rule_group=a.rule_group,
+                customer=a.customer,
+                cdr_info=a.cdr_info,
+                source=a.source,
+                call_ahead_mode=a.call_ahead_mode,
+                save_cdr=a.save_cdr,
+                send_enabled=a.send_enabled,
+                send_time_expired=a.send_time_expired,
+                send_on_behalf_of=a.send_on_behalf_of,
+                upload_logs=a.upload_logs,
+            )
+            for a in accounts
+        )
+    finally:
+        store.close()
+
+
+def write_auth_requests(path: Path, accounts: list[AccountData], count: int, rng: random.Random) -> None:
+    with open(path, "w", encoding="ascii") as f:
+        for _ in range(count):
+            a = rng.choice(accounts)
+            f.write(
+                f'User-Name = "{a.name}"\n'
+                "FB-Command = Get-Account\n"
+                "FB-Context = Pre-Send-Session\n"
+                f'Acct-Session-Id = "{rng.getrandbits(128):032x}"\n'
+                f'FB-Dial-Number = "1{rng.randrange(2000000000, 9999999999)}"\n'
+                "FB-Transfer-Type = Queue\n"
+                "Message-Authenticator = 0x00\n\n"
+            )
+
+
+def write_stop_requests(
+    directory: Path, accounts: list[AccountData], count: int, rng: random.Random, tag: str
+) -> list[Path]:
+    """``count`` Stops with unique Acct-Session-Ids (``tag`` keeps rounds
+    apart), in files of at most STOPS_PER_FILE packets."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for first in range(0, count, STOPS_PER_FILE):
+        path = directory / f"stops-{first // STOPS_PER_FILE:04d}.txt"
+        paths.append(path)
+        _write_stops(path, accounts, range(first, min(count, first + STOPS_PER_FILE)), rng, tag)
+    return paths
+
+
+def _write_stops(path: Path, accounts: list[AccountData], numbers: range, rng: random.Random, tag: str) -> None:
+    with open(path, "w", encoding="ascii") as f:
+        for i in numbers:
+            a = rng.choice(accounts)
+            pages = rng.randrange(1, 30)
+            seconds = pages * rng.randrange(20, 60)
+            f.write(
+                f'User-Name = "{a.name}"\n'
+                "Acct-Status-Type = Stop\n"
+                f'Acct-Session-Id = "{tag}{i:08d}{rng.getrandbits(64):016x}"\n'
+                'NAS-Identifier = "portserver-bench"\n'
+                f"Acct-Session-Time = {seconds}\n"
+                f'FB-Dial-Number = "1{rng.randrange(2000000000, 9999999999)}"\n'
+                "FB-Is-Send = Send\n"
+                "FB-CDR-Type = Realtime\n"
+                f"FB-Page-Count = {pages}\n"
+                f"FB-Total-Seconds = {seconds}\n"
+                "FB-Connect-BPS = 14400\n"
+                "FB-Fax-Error-Code = 0\n"
+                f'FB-Remote-CSID = "+1 555 {rng.randrange(10**7):07d}"\n'
+                f'FB-Port-Used = "port{rng.randrange(1, 49)}"\n'
+                "FB-Called-Number-Result = Success\n\n"
+            )
+
+
+# ----------------------------------------------------------------- radclient
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    accepted: int
+    rejected: int
+    lost: int
+    server_cpu: float  # seconds of CPU the server used during the run
+    client_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+
+def proc_cpu_seconds(pid: int | None) -> float:
+    """utime+stime of ``pid`` (all its threads) and its reaped children."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # fields[0] is state (field 3); utime=14, stime=15, cutime=16, cstime=17
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLK_TCK
+
+
+_SUMMARY = re.compile(r"^\s*(Accepted|Rejected|Lost)\s*:\s*(\d+)", re.M)
+
+
+def radclient_load(
+    port: int, kind: str, request_files: list[Path], count: int, parallel: int, server_pid: int | None, total: int
+) -> LoadResult:
+    """Run radclient on each file in turn; the summed summary and wall time."""
+    cpu0 = proc_cpu_seconds(server_pid)
+    ru0 = os.times()
+    t0 = time.perf_counter()
+    found = {"Accepted": 0, "Rejected": 0, "Lost": 0}
+    for request_file in request_files:
+        cmd = [
+            "radclient", "-q", "-s",
+            "-c", str(count),
+            "-p", str(parallel),
+            "-f", str(request_file),
+            "-d", str(DICTIONARY_DIR),
+            f"127.0.0.1:{port}", kind, SECRET,
+        ]  # fmt: skip
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        summary = _SUMMARY.findall(res.stdout + res.stderr)
+        if not summary:
+            raise BenchError(f"radclient printed no summary (status {res.returncode}):\n{res.stdout}{res.stderr}")
+        for k, v in summary:
+            found[k] += int(v)
+    elapsed = time.perf_counter() - t0
+    ru1 = os.times()
+    cpu1 = proc_cpu_seconds(server_pid)
+    return LoadResult(
+        requests=total,
+        seconds=elapsed,
+        accepted=found["Accepted"],
+        rejected=found["Rejected"],
+        lost=found["Lost"],
+        server_cpu=cpu1 - cpu0,
+        client_cpu=(ru1.children_user + ru1.children_system) - (ru0.children_user + ru0.children_system),
+    )
+
+
+def radclient_show(port: int, kind: str, text: str, dict_dir: Path) -> str:
+    """Send one request with ``-x`` and return radclient's printout."""
+    res = subprocess.run(
+        ["radclient", "-x", "-d", str(dict_dir), f"127.0.0.1:{port}", kind, SECRET],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return res.stdout + res.stderr
+
+
+# ------------------------------------------------------------------ servers
+
+
+class Server:
+    label = ""
+    durability = ""
+
+    def __init__(self, work: Path, accounts: list[AccountData]) -> None:
+        self.work = work
+        self.accounts = accounts
+        self.auth_port, self.acct_port = free_udp_ports(2)
+
+    pid: int | None = None
+
+    def prepare(self) -> float:
+        raise NotImplementedError
+
+    def start(self) -> float:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def cdr_count(self, tag: str) -> int:
+        raise NotImplementedError
+
+
+class FreeRadiusServer(Server):
+    label = "FreeRADIUS"
+    durability = "detail module: one write(2) per record into the page cache, no fsync"
+
+    def __init__(self, work: Path, accounts: list[AccountData]) -> None:
+        super().__init__(work, accounts)
+        self.fr = FreeRadius(work, self.auth_port, self.acct_port, SECRET, accounting="detail")
+        self.fr.users_path = self.fr.raddb / "users"
+
+    @property
+    def pid(self) -> int | None:  # type: ignore[override]
+        return self.fr.pid
+
+    def prepare(self) -> float:
+        t0 = time.perf_counter()
+        self.fr.raddb.mkdir(parents=True, exist_ok=True)
+        write_users_file(self.fr.users_path, self.accounts)
+        return time.perf_counter() - t0
+
+    def start(self) -> float:
+        t0 = time.perf_counter()
+        self.fr.start(timeout=300)
+        return time.perf_counter() - t0
+
+    def stop(self) -> None:
+        self.fr.stop()
+
+    def cdr_count(self, tag: str) -> int:
+        n = 0
+        needle = f'Acct-Session-Id = "{tag}'
+        for p in self.fr.radacct.rglob("detail-*"):
+            with open(p, encoding="utf-8", errors="replace") as f:
+                n += sum(1 for line in f if needle in line)
+        return n
+
+
+class OurServer(Server):
+    label = "ours"
+    durability = "SQLite: each CDR committed before its Accounting-Response"
+
+    def __init__(self, work: Path, accounts: list[AccountData]) -> None:
+        super().__init__(work, accounts)
+        self.db = work / "radius.db"
+        self.config = work / "faxappliance.toml"
+        self.log_path = work / "faxappliance.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int | None:  # type: ignore[override]
+        return self.proc.pid if self.proc else None
+
+    def prepare(self) -> float:
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(
+            f'data_dir = "{self.work}"\n\n'
+            "[storage]\n"
+            f'url = "sqlite:///{self.db}"\n\n'
+            "[radius]\n"
+            'listen = "127.0.0.1"\n'
+            f"auth_port = {self.auth_port}\n"
+            f"acct_port = {self.acct_port}\n\n"
+            "[[radius.clients]]\n"
+            'address = "127.0.0.1"\n'
+            f'secret = "{SECRET}"\n'
+            "require_message_authenticator = true\n",
+            encoding="utf-8",
+        )
+        t0 = time.perf_counter()
+        load_our_store(f"sqlite:///{self.db}", self.accounts)
+        return time.perf_counter() - t0
+
+    def start(self) -> float:
+        exe = shutil.which("faxappliance", path=str(Path(sys.executable).parent)) or shutil.which("faxappliance")
+        if exe is None:
+            raise BenchError("faxappliance not found: install the project (./dev test creates .venv)")
+        t0 = time.perf_counter()
+        log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [exe, "--config", str(self.config), "radius"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + 120
+        secret = SECRET.encode()
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"faxappliance radius exited with status {self.proc.returncode}:\n{self.log_tail()}")
+            if (
+                status_server("127.0.0.1", self.auth_port, secret) == 2
+                and status_server("127.0.0.1", self.acct_port, secret) == 5
+            ):
+                return time.perf_counter() - t0
+            time.sleep(0.2)
+        raise BenchError(f"faxappliance radius did not answer Status-Server within 120s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def cdr_count(self, tag: str) -> int:
+        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+        try:
+            (n,) = con.execute(
+                "SELECT COUNT(*) FROM accounting WHERE status_type = 2 AND session_id LIKE ?", (tag + "%",)
+            ).fetchone()
+            return int(n)
+        finally:
+            con.close()
+
+
+# --------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="radius_vs_freeradius",
+        description="Our RADIUS server against FreeRADIUS 3.2: Access (Get-Account/Pre-Send-Session) "
+        "and accounting Stops with durable CDRs, same accounts, same radclient load.",
+    )
+    p.add_argument("--accounts", type=int, default=100_000, help="accounts in each store (default 100000)")
+    p.add_argument("--requests", type=int, default=30_000, help="requests per measurement (default 30000)")
+    p.add_argument("--parallel", type=int, default=100, help="radclient -p (default 100)")
+    p.add_argument("--rounds", type=int, default=3, help="measurements per server and kind, servers alternating (default 3)")
+    p.add_argument("--only", choices=("ours", "freeradius"), help="run one server only")
+    p.add_argument("--skip-acct", action="store_true", help="Access only")
+    p.add_argument("--skip-auth", action="store_true", help="accounting only")
+    p.add_argument("--keep", action="store_true", help="keep the temp directory (configs, logs, stores)")
+    p.add_argument("--seed", type=int, default=2866, help="random seed of the request files")
+    args = p.parse_args(argv)
+    if args.accounts < 1 or args.requests < 1 or not 1 <= args.parallel <= 255 or args.rounds < 1:
+        p.error("--accounts, --requests, --rounds must be >= 1 and --parallel 1..255")
+    return args
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def check_peers(only: str | None) -> None:
+    if shutil.which("radclient") is None:
+        raise BenchError("radclient not found: install the Debian package freeradius-utils")
+    if only != "ours" and freeradius_binary() is None:
+        raise BenchError("freeradius not found: install the Debian package freeradius")
+
+
+def say(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def run(args: argparse.Namespace, tmp: Path) -> int:
+    rng = random.Random(args.seed)
+    t0 = time.perf_counter()
+    accounts = make_accounts(args.accounts)
+    distinct = min(DISTINCT_AUTH_PACKETS, args.requests)
+    auth_count = math.ceil(args.requests / distinct)
+    auth_total = distinct * auth_count
+    auth_file = tmp / "access-requests.txt"
+    write_auth_requests(auth_file, accounts, distinct, rng)
+    say(
+        f"{args.accounts} accounts; Access: {distinct} distinct Get-Account/Pre-Send-Session x {auth_count} "
+        f"= {auth_total} requests; accounting: {args.requests} distinct Stops; radclient -p {args.parallel}; "
+        f"{args.rounds} round(s), servers alternating; {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.2f}"
+    )
+
+    classes: list[type[Server]] = []
+    if args.only != "ours":
+        classes.append(FreeRadiusServer)
+    if args.only != "freeradius":
+        classes.append(OurServer)
+
+    fb_dict = tmp / "radclient-dict"
+    fb_dict.mkdir()
+    (fb_dict / "dictionary").write_text(f"$INCLUDE {DICTIONARY_DIR / 'dictionary.faxback'}\n")
+    sample = auth_file.read_text().split("\n\n", 1)[0] + "\n"
+
+    servers: list[Server] = []
+    runs: dict[tuple[str, str], list[LoadResult]] = {}
+    failures: list[str] = []
+    try:
+        for cls in classes:
+            server = cls(tmp / cls.label.lower(), accounts)
+            servers.append(server)
+            say(f"\n== {server.label} (auth 127.0.0.1:{server.auth_port}, acct 127.0.0.1:{server.acct_port})")
+            prep = server.prepare()
+            say(f"   {args.accounts} accounts loaded in {prep:.1f}s")
+            start = server.start()
+            say(f"   answering Status-Server {start:.1f}s after start")
+            shown = radclient_show(server.auth_port, "auth", sample, fb_dict)
+            received = shown[shown.find("Received") :] if "Received" in shown else ""
+            head = received.splitlines()[0] if received else "no reply"
+            reply_attrs = [ln.strip() for ln in received.splitlines()[1:] if ln.startswith("\t")]
+            head = re.sub(r" Id \d+ from \S+ to \S+", "", head)
+            say(f"   sample reply: {head}; {len(reply_attrs)} attributes:")
+            say("     " + ", ".join(reply_attrs))
+            if "Access-Accept" not in head:
+                failures.append(f"{server.label}: sample Get-Account/Pre-Send-Session not accepted")
+            # Warm-up, not counted.
+            radclient_load(server.auth_port, "auth", [auth_file], 1, args.parallel, server.pid, distinct)
+
+        def order(r: int) -> list[Server]:
+            return servers if r % 2 == 0 else servers[::-1]
+
+        if not args.skip_auth:
+            say(f"\n== Access: Get-Account / Pre-Send-Session, {auth_total} requests per round")
+            for r in range(args.rounds):
+                for server in order(r):
+                    res = radclient_load(
+                        server.auth_port, "auth", [auth_file], auth_count, args.parallel, server.pid, auth_total
+                    )
+                    runs.setdefault((server.label, "auth"), []).append(res)
+                    say(
+                        f"   {server.label:10} round {r + 1}: {res.rate:7.0f} req/s ({res.seconds:5.2f}s; "
+                        f"accepted {res.accepted}, rejected {res.rejected}, lost {res.lost}; "
+                        f"server CPU {res.server_cpu:.2f}s, radclient CPU {res.client_cpu:.2f}s)"
+                    )
+                    if res.accepted != auth_total or res.lost or res.rejected:
+                        failures.append(
+                            f"{server.label} Access round {r + 1}: accepted {res.accepted}/{auth_total}, "
+                            f"rejected {res.rejected}, lost {res.lost}"
+                        )
+
+        if not args.skip_acct:
+            say(f"\n== Accounting: distinct Stops with CDR attributes, {args.requests} per round")
+            for r in range(args.rounds):
+                for server in order(r):
+                    tag = f"r{r}{server.label[:2].lower()}"
+                    stop_files = write_stop_requests(
+                        tmp / f"stops-{server.label.lower()}-{r}",
+                        accounts,
+                        args.requests,
+                        random.Random(args.seed + r),
+                        tag,
+                    )
+                    res = radclient_load(
+                        server.acct_port, "acct", stop_files, 1, args.parallel, server.pid, args.requests
+                    )
+                    stored = server.cdr_count(tag)
+                    runs.setdefault((server.label, "acct"), []).append(res)
+                    say(
+                        f"   {server.label:10} round {r + 1}: {res.rate:7.0f} Stops/s ({res.seconds:5.2f}s; "
+                        f"answered {res.accepted}, lost {res.lost}, CDRs stored {stored}; "
+                        f"server CPU {res.server_cpu:.2f}s, radclient CPU {res.client_cpu:.2f}s)"
+                    )
+                    if res.accepted != args.requests or res.lost or stored != args.requests:
+                        failures.append(
+                            f"{server.label} Stops round {r + 1}: answered {res.accepted}/{args.requests}, "
+                            f"lost {res.lost}, stored {stored}"
+                        )
+            for server in servers:
+                say(f"   {server.label:10} durability: {server.durability}")
+    finally:
+        for server in servers:
+            server.stop()
+
+    say(f"\n== summary (best of {args.rounds}; median in brackets)")
+    say(f"{'':26}{'FreeRADIUS':>18}{'ours':>18}{'ours/FR':>16}")
+
+    def cell(values: list[float] | None, fmt: str, width: int = 18) -> str:
+        if not values:
+            return "-".rjust(width)
+        best, med = max(values), _median(values)
+        text = format(best, fmt) if len(values) == 1 else f"{format(best, fmt)} [{format(med, fmt)}]"
+        return text.rjust(width)
+
+    for kind, title in (("auth", "Access requests/s"), ("acct", "Stops/s (durable CDRs)")):
+        fr = runs.get(("FreeRADIUS", kind))
+        us = runs.get(("ours", kind))
+        if not fr and not us:
+            continue
+        fr_rates = [x.rate for x in fr] if fr else None
+        us_rates = [x.rate for x in us] if us else None
+        ratio = None
+        if fr_rates and us_rates:
+            ratio = [max(us_rates) / max(fr_rates)]
+            if len(fr_rates) > 1:
+                ratio.append(_median(us_rates) / _median(fr_rates))
+        ratio_text = "-" if not ratio else (f"{ratio[0]:.2f}" + (f" [{ratio[1]:.2f}]" if len(ratio) > 1 else ""))
+        say(f"{title:26}{cell(fr_rates, '.0f')}{cell(us_rates, '.0f')}{ratio_text:>16}")
+        cpu_fr = [x.server_cpu / x.requests * 1e6 for x in fr] if fr else None
+        cpu_us = [x.server_cpu / x.requests * 1e6 for x in us] if us else None
+        say(f"{'  server CPU us/request':26}{cell(cpu_fr and [min(cpu_fr)], '.1f')}{cell(cpu_us and [min(cpu_us)], '.1f')}")
+    say(f"(load average now {os.getloadavg()[0]:.2f}; total wall time {time.perf_counter() - t0:.0f}s)")
+    if failures:
+        say("\nFAILED checks:\n  " + "\n  ".join(failures))
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        check_peers(args.only)
+    except BenchError as exc:
+        print(f"radius_vs_freeradius: {exc}", file=sys.stderr)
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="radius-bench-"))
+    try:
+        return run(args, tmp)
+    except (BenchError, FreeRadiusError) as exc:
+        print(f"radius_vs_freeradius: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("radius_vs_freeradius: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if args.keep:
+            print(f"kept {tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
