@@ -1,0 +1,662 @@
+"""Shared parts of the Class 2 / 2.0 session machines (sans-I/O).
+
+Events, outputs, results, the dialect table, line classification, and the
+:class:`Session` base: table dispatch, command scripts (probe and setup),
+and the ways a call ends (normal finish, hangup report, abort).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum, auto
+from typing import Callable, ClassVar
+
+from modem import at
+from modem.hangup import Hangup, Numbering, parse_hangup
+from modem.params import Caps, SessionParams
+
+# ---------------------------------------------------------------------------
+# errors
+# ---------------------------------------------------------------------------
+
+
+class FaxSessionError(Exception):
+    """Base of the session machines' errors."""
+
+
+class RemoteProtocolError(FaxSessionError):
+    """The modem sent something the session cannot accept; ``excerpt`` is what it sent."""
+
+    def __init__(self, message: str, excerpt: str = "") -> None:
+        self.excerpt = excerpt
+        super().__init__(message)
+
+
+class LocalProtocolError(FaxSessionError):
+    """The session was asked to do something illegal (bad argument, session over)."""
+
+
+# ---------------------------------------------------------------------------
+# events, outputs
+# ---------------------------------------------------------------------------
+
+
+class Kind(Enum):
+    """What a modem line or byte means, independent of the class's spelling."""
+
+    OK = auto()
+    ERROR = auto()
+    CONNECT = auto()
+    RING = auto()
+    BUSY = auto()
+    NO_CARRIER = auto()
+    NO_DIALTONE = auto()
+    NO_ANSWER = auto()
+    FAX_CONNECT = auto()  # +FCO / +FCON
+    REMOTE_ID = auto()  # +FCI/+FTI, +FCSI/+FTSI
+    DIS = auto()  # +FIS / +FDIS
+    DCS = auto()  # +FCS / +FDCS
+    CFR = auto()  # +FCFR (Class 2)
+    PPR = auto()  # +FPS / +FPTS
+    PPM = auto()  # +FET:
+    HANGUP = auto()  # +FHS / +FHNG
+    CALLER_ID = auto()  # NMBR = …, NAME = …
+    INFO = auto()  # any other line (echo, NSF, query replies)
+    XON = auto()
+    XOFF = auto()
+    DC2 = auto()
+    DATA = auto()
+    DATA_END = auto()
+    TIMEOUT = auto()
+
+
+@dataclass(frozen=True, slots=True)
+class ModemEvent:
+    kind: Kind
+    text: str = ""
+    value: str = ""
+    data: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class TimerExpired:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteAT:
+    """Write a command line (the adapter adds the CR)."""
+
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteData:
+    """Write raw bytes (page data already DLE-stuffed, or a trigger byte)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    """(Re)start the named timer; a running timer of that name is replaced."""
+
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """The modem sent XOFF (``paused``) or XON: stop or resume writing page data."""
+
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDone:
+    """The session is over; the adapter cancels every timer still running."""
+
+    result: "SessionResult"
+
+
+Output = WriteAT | WriteData | StartTimer | CancelTimer | Flow | SessionDone
+
+
+class State(Enum):
+    IDLE = auto()
+    COMMAND = auto()
+    DIALING = auto()
+    PAGE_REQUEST = auto()
+    WAIT_XON = auto()
+    SENDING = auto()
+    POST_PAGE = auto()
+    WAIT_RING = auto()
+    ANSWERING = auto()
+    RECEIVE_REQUEST = auto()
+    RECEIVING = auto()
+    PAGE_STATUS = auto()
+    DONE = auto()
+
+
+class Outcome(Enum):
+    OK = "ok"
+    BUSY = "busy"
+    NO_DIALTONE = "no dial tone"
+    NO_ANSWER = "no answer"
+    NO_CARRIER = "no carrier"
+    NO_FAX = "no fax connection"
+    DATA_MODEM = "data modem answered"
+    HANGUP = "hangup"
+    PAGE_REJECTED = "page rejected"
+    INCOMPATIBLE = "incompatible remote"
+    TIMEOUT = "timeout"
+    NO_RESPONSE = "no response"
+    ERROR = "modem error"
+    NOT_FAX = "not a fax modem"
+    NO_PAGES = "no pages"
+    PROTOCOL_ERROR = "protocol error"
+    ABORTED = "aborted"
+    DEVICE_GONE = "device gone"
+
+
+# ---------------------------------------------------------------------------
+# configuration and results
+# ---------------------------------------------------------------------------
+
+
+class FaxClass(Enum):
+    CLASS2 = "2"
+    CLASS20 = "2.0"
+
+
+class FlowControl(Enum):
+    """DTE-DCE flow control while sending; the value is the ``+FLO=`` argument."""
+
+    NONE = 0
+    XONXOFF = 1
+    RTSCTS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class RtnPolicy:
+    """What to do when the remote rejects a page (RTN): resend up to ``retries``
+    times, then go on with the next page (``continue_after``) or abort."""
+
+    retries: int = 2
+    continue_after: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Timers:
+    """Seconds to wait at each step (T.30 T0+T1 for dialing, etc.)."""
+
+    command: float = 10.0
+    dial: float = 120.0
+    page_start: float = 60.0
+    xon: float = 10.0
+    page_done_margin: float = 60.0
+    post_page: float = 30.0
+    answer: float = 75.0
+    data_idle: float = 30.0
+    wait_call: float = 0.0  # 0 = wait for a call forever
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    init_strings: tuple[str, ...] = ("ATQ0V1", "ATE0")
+    local_id: str = ""
+    max_br: int = 5
+    dial_prefix: str = "T"
+    flow: FlowControl = FlowControl.XONXOFF
+    bit_order: int = 0  # +FBO / +FBOR value
+    report_enable: str = "1,1,1,0"  # +FNR (Class 2.0)
+    rtn_policy: RtnPolicy = field(default_factory=RtnPolicy)
+    timers: Timers = field(default_factory=Timers)
+    fps_decimal: bool = False  # +FPS line counts printed in decimal (USR, MT5634ZBA-V92)
+    receive_msb_first: bool | None = None  # None: the class's usual receive bit order
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    fax_class: FaxClass
+    classes: tuple[str, ...]
+    identification: tuple[str, ...]
+    manufacturer: str
+    model: str
+    revision: str
+    caps: Caps | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedPage:
+    """One received page: T.4 data MSB-first, the modem's page status and line count."""
+
+    data: bytes
+    ppr: int | None
+    lines: int | None
+    good: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResult:
+    outcome: Outcome
+    detail: str
+    pages_confirmed: int = 0
+    pages_total: int = 0
+    remote_id: str | None = None
+    params: SessionParams | None = None
+    hangup: Hangup | None = None
+    duration_s: float = 0.0
+    caller_id: str | None = None
+    received: tuple[ReceivedPage, ...] = ()
+    rtn_resends: int = 0
+    exchange: tuple[str, ...] = ()
+    probe: ProbeResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+
+# ---------------------------------------------------------------------------
+# dialect table (spec §9)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    fax_class: FaxClass
+    local_id: str
+    caps: str
+    dis: str
+    bit_order: str
+    abort: str
+    ppr_command: str
+    receive_enable: str
+    report_enable: bool
+    flow_command: bool
+    ident_queries: tuple[str, str, str]
+    hex_values: bool
+    inband_page_end: bool
+    xon_after_connect: bool
+    receive_trigger: bytes
+    dle_sub_is_two_dle: bool
+    receive_msb_first: bool
+    numbering: Numbering
+    reports: tuple[tuple[str, Kind], ...]
+
+    def receive_lsb_first(self, config: SessionConfig) -> bool:
+        """True when received data arrives LSB-first and must be reversed."""
+        msb = self.receive_msb_first if config.receive_msb_first is None else config.receive_msb_first
+        return not msb
+
+
+_COMMON_REPORTS: tuple[tuple[str, Kind], ...] = (("+FET:", Kind.PPM), ("+FDM", Kind.CONNECT))
+
+DIALECTS: dict[FaxClass, Dialect] = {
+    FaxClass.CLASS20: Dialect(
+        fax_class=FaxClass.CLASS20,
+        local_id="+FLI",
+        caps="+FCC",
+        dis="+FIS",
+        bit_order="+FBO",
+        abort="+FKS",
+        ppr_command="+FPS",
+        receive_enable="+FCR=1",
+        report_enable=True,
+        flow_command=True,
+        ident_queries=("+FMI?", "+FMM?", "+FMR?"),
+        hex_values=True,
+        inband_page_end=True,
+        xon_after_connect=False,
+        receive_trigger=bytes([at.DC2]),
+        dle_sub_is_two_dle=True,
+        receive_msb_first=False,
+        numbering=Numbering.CLASS20,
+        reports=(
+            ("+FHS:", Kind.HANGUP),
+            ("+FCO", Kind.FAX_CONNECT),
+            ("+FCI:", Kind.REMOTE_ID),
+            ("+FTI:", Kind.REMOTE_ID),
+            ("+FIS:", Kind.DIS),
+            ("+FCS:", Kind.DCS),
+            ("+FPS:", Kind.PPR),
+        )
+        + _COMMON_REPORTS,
+    ),
+    FaxClass.CLASS2: Dialect(
+        fax_class=FaxClass.CLASS2,
+        local_id="+FLID",
+        caps="+FDCC",
+        dis="+FDIS",
+        bit_order="+FBOR",
+        abort="+FK",
+        ppr_command="+FPTS",
+        receive_enable="+FCR=1",
+        report_enable=False,
+        flow_command=False,
+        ident_queries=("+FMFR?", "+FMDL?", "+FREV?"),
+        hex_values=False,
+        inband_page_end=False,
+        xon_after_connect=True,
+        receive_trigger=bytes([at.DC2]),
+        dle_sub_is_two_dle=False,
+        receive_msb_first=True,
+        numbering=Numbering.CLASS2,
+        reports=(
+            ("+FHNG:", Kind.HANGUP),
+            ("+FCON", Kind.FAX_CONNECT),
+            ("+FCSI:", Kind.REMOTE_ID),
+            ("+FTSI:", Kind.REMOTE_ID),
+            ("+FDIS:", Kind.DIS),
+            ("+FDCS:", Kind.DCS),
+            ("+FPTS:", Kind.PPR),
+            ("+FCFR", Kind.CFR),
+        )
+        + _COMMON_REPORTS,
+    ),
+}
+
+_FINAL: dict[str, Kind] = {
+    "OK": Kind.OK,
+    "ERROR": Kind.ERROR,
+    "RING": Kind.RING,
+    "BUSY": Kind.BUSY,
+    "NO CARRIER": Kind.NO_CARRIER,
+    "NO DIALTONE": Kind.NO_DIALTONE,
+    "NO DIAL TONE": Kind.NO_DIALTONE,
+    "NO ANSWER": Kind.NO_ANSWER,
+}
+_CALLER_ID_KEYS = ("NMBR", "NAME", "DATE", "TIME", "MESG")
+_CONTROL_KINDS = {at.XON: Kind.XON, at.XOFF: Kind.XOFF, at.DC2: Kind.DC2}
+
+
+def classify(dialect: Dialect, event: at.Event) -> ModemEvent:
+    """Turn a parser event into a class-independent :class:`ModemEvent`."""
+    if isinstance(event, at.Data):
+        return ModemEvent(Kind.DATA, data=event.data)
+    if isinstance(event, at.DataEnd):
+        return ModemEvent(Kind.DATA_END)
+    if isinstance(event, at.Control):
+        return ModemEvent(_CONTROL_KINDS[event.byte], text=f"<0x{event.byte:02X}>")
+    text = event.text
+    upper = text.upper()
+    if upper in _FINAL:
+        return ModemEvent(_FINAL[upper], text=text)
+    if upper.startswith("CONNECT"):
+        return ModemEvent(Kind.CONNECT, text=text, value=text[7:].strip())
+    for prefix, kind in dialect.reports:
+        if upper.startswith(prefix):
+            value = text[len(prefix):].lstrip(":= ").strip()
+            if kind is Kind.REMOTE_ID:
+                value = value.strip('"').strip()
+            return ModemEvent(kind, text=text, value=value)
+    key = upper.split("=", 1)[0].strip()
+    if "=" in upper and key in _CALLER_ID_KEYS:
+        return ModemEvent(Kind.CALLER_ID, text=text)
+    return ModemEvent(Kind.INFO, text=text)
+
+
+_REVERSE = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+
+
+def reverse_bits(data: bytes) -> bytes:
+    """Reverse the bit order of every byte (MSB-first <-> LSB-first)."""
+    return data.translate(_REVERSE)
+
+
+# ---------------------------------------------------------------------------
+# the session base
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cmd:
+    """One command of a script: ``optional`` commands may answer ERROR."""
+
+    text: str
+    optional: bool = False
+    capture: str = ""
+
+
+_CALL_FAILED: dict[Kind, Outcome] = {
+    Kind.BUSY: Outcome.BUSY,
+    Kind.NO_DIALTONE: Outcome.NO_DIALTONE,
+    Kind.NO_ANSWER: Outcome.NO_ANSWER,
+    Kind.NO_CARRIER: Outcome.NO_CARRIER,
+    Kind.ERROR: Outcome.ERROR,
+}
+
+
+class Session:
+    """Table dispatch plus command scripts and call endings; see subclasses."""
+
+    COMMAND_TABLE: ClassVar[dict[tuple[State, Kind], str]] = {
+        (State.COMMAND, Kind.OK): "_on_command_ok",
+        (State.COMMAND, Kind.ERROR): "_on_command_error",
+        (State.COMMAND, Kind.NO_CARRIER): "_on_command_error",
+        (State.COMMAND, Kind.INFO): "_on_command_info",
+        (State.COMMAND, Kind.HANGUP): "_on_hangup",
+        (State.COMMAND, Kind.RING): "_ignore",
+        (State.COMMAND, Kind.CALLER_ID): "_ignore",
+        (State.COMMAND, Kind.TIMEOUT): "_on_command_timeout",
+    }
+    ENDING_TABLE: ClassVar[dict[tuple[State, Kind], str]] = {}
+    TABLE: ClassVar[dict[tuple[State, Kind], str]] = COMMAND_TABLE
+
+    def __init__(self, dialect: Dialect, config: SessionConfig) -> None:
+        self.dialect = dialect
+        self.config = config
+        self.state = State.IDLE
+        self._parser = at.Parser(dle_sub_is_two_dle=dialect.dle_sub_is_two_dle)
+        self.exchange: deque[str] = deque(maxlen=16)
+        self.captured: dict[str, list[str]] = {}
+        self.last_command = ""
+        self.fax_connected = False
+        self.remote_id: str | None = None
+        self.params: SessionParams | None = None
+        self.hangup: Hangup | None = None
+        self.pages_confirmed = 0
+        self.pages_skipped = 0
+        self.rtn_resends = 0
+        self.probe: ProbeResult | None = None
+        self._script: list[Cmd] = []
+        self._current: Cmd | None = None
+        self._after: Callable[[], list[Output]] | None = None
+        self._ending: tuple[Outcome, str] | None = None
+        self.result_value: SessionResult | None = None
+
+    # -- driving --------------------------------------------------------
+    def _begin(self) -> None:
+        if self.state is not State.IDLE:
+            raise LocalProtocolError(f"session already started (state {self.state.name})")
+
+    def handle(self, event: ModemEvent) -> list[Output]:
+        """Apply one event; raises RemoteProtocolError (state unchanged) if it is not allowed."""
+        if self.state is State.DONE:
+            raise LocalProtocolError(f"the session is over; cannot handle {event.kind.name}")
+        name = self.TABLE.get((self.state, event.kind))
+        if name is None:
+            if event.kind is Kind.INFO:
+                return []
+            if event.kind in (Kind.XON, Kind.XOFF):
+                return [Flow(paused=event.kind is Kind.XOFF)]
+            what = event.text or event.kind.name
+            raise RemoteProtocolError(f"modem sent {what!r} while {self.state.name}", what)
+        handler: Callable[[ModemEvent], list[Output]] = getattr(self, name)
+        return handler(event)
+
+    def receive_bytes(self, data: bytes) -> list[Output]:
+        """Feed modem bytes; garbage aborts the call instead of raising."""
+        self._parser.feed(data)
+        out: list[Output] = []
+        try:
+            while self.state is not State.DONE:
+                ev = self._parser.next_event()
+                if ev is at.NEED_DATA:
+                    break
+                mev = classify(self.dialect, ev)
+                if mev.kind is not Kind.DATA and mev.kind is not Kind.DATA_END:
+                    self.exchange.append(f"< {mev.text}")
+                out += self.handle(mev)
+        except (RemoteProtocolError, at.LineTooLong) as exc:
+            out += self.protocol_failure(str(exc))
+        return out
+
+    def timer_expired(self, name: str) -> list[Output]:
+        if self.state is State.DONE:
+            return []
+        return self.handle(ModemEvent(Kind.TIMEOUT, text=f"<{name} timer expired>", value=name))
+
+    def protocol_failure(self, detail: str) -> list[Output]:
+        """The modem misbehaved: end the call and report ``detail``."""
+        if self.state is State.DONE:
+            return []
+        if self._ending is not None:
+            return self._done(*self._ending)
+        return self._abort(Outcome.PROTOCOL_ERROR, detail)
+
+    def cancel(self, detail: str = "cancelled") -> list[Output]:
+        if self.state is State.DONE:
+            return []
+        if self.state in (State.IDLE, State.COMMAND, State.WAIT_RING) and not self.fax_connected:
+            return self._done(Outcome.ABORTED, detail)
+        return self._abort(Outcome.ABORTED, detail)
+
+    def device_lost(self, detail: str) -> list[Output]:
+        if self.state is State.DONE:
+            return []
+        return self._done(Outcome.DEVICE_GONE, detail)
+
+    # -- command scripts ------------------------------------------------
+    def _setup_script(self) -> list[Cmd]:
+        d, c = self.dialect, self.config
+        script = [Cmd(s) for s in c.init_strings]
+        script.append(Cmd(f"AT+FCLASS={d.fax_class.value}"))
+        if c.local_id:
+            script.append(Cmd(f'AT{d.local_id}="{c.local_id[:20]:>20}"', optional=True))
+        script.append(Cmd(f"AT{d.bit_order}={c.bit_order}"))
+        if d.report_enable:
+            script.append(Cmd(f"AT+FNR={c.report_enable}"))
+        if d.flow_command:
+            script.append(Cmd(f"AT+FLO={c.flow.value}", optional=True))
+        return script
+
+    def _run_script(self, script: list[Cmd], after: Callable[[], list[Output]]) -> list[Output]:
+        self._script = list(script)
+        self._after = after
+        return self._next_command()
+
+    def _next_command(self) -> list[Output]:
+        if not self._script:
+            self._current = None
+            after, self._after = self._after, None
+            assert after is not None  # set by _run_script
+            return after()
+        self._current = self._script.pop(0)
+        self.state = State.COMMAND
+        self.last_command = self._current.text
+        self.exchange.append(f"> {self._current.text}")
+        return [WriteAT(self._current.text), StartTimer("command", self.config.timers.command)]
+
+    def _on_command_ok(self, ev: ModemEvent) -> list[Output]:
+        return [CancelTimer("command")] + self._next_command()
+
+    def _on_command_error(self, ev: ModemEvent) -> list[Output]:
+        cmd = self._current
+        if self._ending is not None or (cmd is not None and cmd.optional):
+            return [CancelTimer("command")] + self._next_command()
+        return [CancelTimer("command")] + self._done(Outcome.ERROR, f"the modem answered {ev.text} to {self.last_command}")
+
+    def _on_command_info(self, ev: ModemEvent) -> list[Output]:
+        cmd = self._current
+        if cmd is not None and cmd.capture and ev.text.upper() != cmd.text.upper():
+            self.captured.setdefault(cmd.capture, []).append(ev.text)
+        return []
+
+    def _on_command_timeout(self, ev: ModemEvent) -> list[Output]:
+        if self._ending is not None:
+            return self._done(*self._ending)
+        return self._done(Outcome.NO_RESPONSE, f"no final result to {self.last_command} within {self.config.timers.command:g} s")
+
+    # -- shared call handlers -------------------------------------------
+    def _ignore(self, ev: ModemEvent) -> list[Output]:
+        return []
+
+    def _on_fax_connect(self, ev: ModemEvent) -> list[Output]:
+        self.fax_connected = True
+        return []
+
+    def _on_remote_id(self, ev: ModemEvent) -> list[Output]:
+        self.remote_id = ev.value
+        return []
+
+    def _on_hangup(self, ev: ModemEvent) -> list[Output]:
+        try:
+            self.hangup = parse_hangup(ev.value, self.dialect.numbering)
+        except ValueError as exc:
+            raise RemoteProtocolError(str(exc), ev.text) from None
+        return []
+
+    def _on_call_failed(self, ev: ModemEvent) -> list[Output]:
+        if self.hangup is not None:
+            return self._finish_hangup(f"the modem reported {self.hangup} then {ev.text}")
+        outcome = _CALL_FAILED[ev.kind]
+        return self._finish(outcome, f"the modem answered {ev.text} to {self.last_command}", hang_up=True)
+
+    def _on_timeout(self, ev: ModemEvent) -> list[Output]:
+        return self._abort(Outcome.TIMEOUT, f"no answer to {self.last_command} before the {ev.value} timer expired")
+
+    # -- endings --------------------------------------------------------
+    def _complete(self) -> bool:
+        return True
+
+    def _finish_hangup(self, detail: str) -> list[Output]:
+        assert self.hangup is not None  # callers check
+        ok = self.hangup.normal and self._complete()
+        return self._finish(Outcome.OK if ok else Outcome.HANGUP, f"{detail}: {self.hangup}")
+
+    def _finish(self, outcome: Outcome, detail: str, *, hang_up: bool = False) -> list[Output]:
+        if hang_up:
+            self._ending = (outcome, detail)
+            return self._run_script([Cmd("ATH0", optional=True)], lambda: self._done(outcome, detail))
+        return self._done(outcome, detail)
+
+    def _abort(self, outcome: Outcome, detail: str) -> list[Output]:
+        """End a call in progress: ``+FKS``/``+FK`` (CAN first while sending data), then ATH."""
+        self._ending = (outcome, detail)
+        out: list[Output] = []
+        if self.state in (State.SENDING, State.WAIT_XON):
+            out.append(WriteData(bytes([at.CAN])))
+        if self.state is State.RECEIVING:
+            self._parser.stop_data()
+        script = [Cmd(f"AT{self.dialect.abort}", optional=True), Cmd("ATH0", optional=True)]
+        return out + self._run_script(script, lambda: self._done(outcome, detail))
+
+    def _done(self, outcome: Outcome, detail: str) -> list[Output]:
+        self.state = State.DONE
+        self.result_value = self.result(outcome, detail)
+        return [SessionDone(self.result_value)]
+
+    def result(self, outcome: Outcome, detail: str) -> SessionResult:
+        return SessionResult(
+            outcome=outcome,
+            detail=detail,
+            pages_confirmed=self.pages_confirmed,
+            pages_total=self._pages_total(),
+            remote_id=self.remote_id,
+            params=self.params,
+            hangup=self.hangup,
+            rtn_resends=self.rtn_resends,
+            exchange=tuple(self.exchange),
+            probe=self.probe,
+        )
+
+    def _pages_total(self) -> int:
+        return 0

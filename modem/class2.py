@@ -1,0 +1,585 @@
+"""Class 2.0 / Class 2 fax session machines (sans-I/O).
+
+Bytes from the modem go in through :meth:`Session.receive_bytes`, timer
+expiry through :meth:`Session.timer_expired`; both return output commands
+(:class:`WriteAT`, :class:`WriteData`, :class:`StartTimer`,
+:class:`CancelTimer`, :class:`Flow`, :class:`SessionDone`).  Nothing here
+reads a clock or touches a device.
+
+Every machine dispatches through an explicit table ``(State, Kind) ->
+handler``; a modem line that is not allowed in the current state raises
+:class:`RemoteProtocolError` and leaves the state unchanged.  What differs
+between Class 2 and Class 2.0 (command names, report prefixes, number base,
+page punctuation, XON, DLE SUB) is data in :data:`DIALECTS` (spec §9).
+The shared command-script and call-ending machinery is in
+:mod:`modem._session`; probe, send and receive machines live here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from modem import at
+from modem._session import (
+    DIALECTS,
+    Cmd,
+    Dialect,
+    FaxClass,
+    Flow,
+    Kind,
+    ModemEvent,
+    Outcome,
+    Output,
+    ProbeResult,
+    ReceivedPage,
+    RemoteProtocolError,
+    LocalProtocolError,
+    RtnPolicy,
+    Session,
+    SessionConfig,
+    SessionDone,
+    SessionResult,
+    StartTimer,
+    CancelTimer,
+    State,
+    TimerExpired,
+    WriteAT,
+    WriteData,
+    classify,
+    reverse_bits,
+)
+from modem.params import (
+    Caps,
+    NegotiationError,
+    PageFormat,
+    SessionParams,
+    bps_of,
+    local_params,
+    negotiate,
+    parse_caps,
+)
+
+__all__ = [
+    "DIALECTS",
+    "CancelTimer",
+    "Dialect",
+    "FaxClass",
+    "Flow",
+    "Kind",
+    "LocalProtocolError",
+    "ModemEvent",
+    "Outcome",
+    "Output",
+    "ProbeResult",
+    "ProbeSession",
+    "ReceiveSession",
+    "ReceivedPage",
+    "RemoteProtocolError",
+    "RtnPolicy",
+    "SendSession",
+    "SessionConfig",
+    "SessionDone",
+    "SessionResult",
+    "StartTimer",
+    "State",
+    "TimerExpired",
+    "WriteAT",
+    "WriteData",
+    "classify",
+]
+
+# Class 2.0 in-band page punctuation (spec §4.2) and Class 2 +FET= codes.
+PAGE_END_20 = {0: b"\x10,", 1: b"\x10;", 2: b"\x10."}
+PPM_MPS, PPM_EOM, PPM_EOP = 0, 1, 2
+
+
+# ---------------------------------------------------------------------------
+# probe
+# ---------------------------------------------------------------------------
+class ProbeSession(Session):
+    """Identify the modem and pick Class 2.0 over Class 2 (spec §0, §13)."""
+
+    TABLE: dict[tuple[State, Kind], str] = {**Session.COMMAND_TABLE}
+
+    def __init__(self, config: SessionConfig, *, force_class: FaxClass | None = None) -> None:
+        super().__init__(DIALECTS[FaxClass.CLASS20], config)
+        self.force_class = force_class
+        self.classes: tuple[str, ...] = ()
+
+    def start(self) -> list[Output]:
+        self._begin()
+        script = [Cmd(c, optional=True) for c in self.config.init_strings]
+        script += [
+            Cmd("ATI", optional=True, capture="ati"),
+            Cmd("ATI3", optional=True, capture="ati3"),
+            Cmd("AT+FCLASS=?", capture="classes"),
+        ]
+        return self._run_script(script, self._classes_known)
+
+    def _classes_known(self) -> list[Output]:
+        text = ",".join(self.captured.get("classes", []))
+        classes = tuple(c.strip() for c in text.replace("(", "").replace(")", "").split(",") if c.strip())
+        self.classes = classes
+        chosen: FaxClass | None = None
+        if self.force_class is not None:
+            chosen = self.force_class if self.force_class.value in classes else None
+        else:
+            chosen = next((fc for fc in (FaxClass.CLASS20, FaxClass.CLASS2) if fc.value in classes), None)
+        if chosen is None:
+            wanted = self.force_class.value if self.force_class else "2.0 or 2"
+            return self._finish(Outcome.NOT_FAX, f"modem offers classes {text!r}, not {wanted}")
+        self.dialect = DIALECTS[chosen]
+        script = [Cmd(f"AT+FCLASS={chosen.value}")]
+        script += [Cmd(f"AT{q}", optional=True, capture=q) for q in self.dialect.ident_queries]
+        script.append(Cmd(f"AT{self.dialect.caps}=?", optional=True, capture="caps"))
+        return self._run_script(script, self._probe_complete)
+
+    def _probe_complete(self) -> list[Output]:
+        caps: Caps | None = None
+        caps_text = "".join(self.captured.get("caps", []))
+        if caps_text:
+            try:
+                caps = parse_caps(caps_text)
+            except ValueError:
+                caps = None
+        ident = tuple(self.captured.get("ati", []) + self.captured.get("ati3", []))
+        queries = self.dialect.ident_queries
+        info = [" ".join(self.captured.get(q, [])) for q in queries]
+        self.probe = ProbeResult(
+            fax_class=self.dialect.fax_class,
+            classes=self.classes,
+            identification=ident,
+            manufacturer=info[0],
+            model=info[1],
+            revision=info[2],
+            caps=caps,
+        )
+        return self._finish(Outcome.OK, "modem identified")
+
+
+# ---------------------------------------------------------------------------
+# send
+# ---------------------------------------------------------------------------
+class SendSession(Session):
+    """Dial, negotiate and send T.4 pages (spec §6.1 Class 2, §6.2 Class 2.0).
+
+    ``pages`` are T.4 MH page data in MSB-first bit order (as pbm2g3 and
+    g3topbm use); the session reverses them for the direct ``+FBO=0`` order.
+    """
+
+    TABLE: dict[tuple[State, Kind], str] = {
+        **Session.COMMAND_TABLE,
+        **Session.ENDING_TABLE,
+        (State.DIALING, Kind.FAX_CONNECT): "_on_fax_connect",
+        (State.DIALING, Kind.REMOTE_ID): "_on_remote_id",
+        (State.DIALING, Kind.DIS): "_on_dis",
+        (State.DIALING, Kind.OK): "_on_dial_ok",
+        (State.DIALING, Kind.CONNECT): "_on_data_modem",
+        (State.DIALING, Kind.BUSY): "_on_call_failed",
+        (State.DIALING, Kind.NO_DIALTONE): "_on_call_failed",
+        (State.DIALING, Kind.NO_ANSWER): "_on_call_failed",
+        (State.DIALING, Kind.NO_CARRIER): "_on_call_failed",
+        (State.DIALING, Kind.ERROR): "_on_call_failed",
+        (State.DIALING, Kind.HANGUP): "_on_hangup",
+        (State.DIALING, Kind.TIMEOUT): "_on_timeout",
+        (State.PAGE_REQUEST, Kind.DCS): "_on_dcs",
+        (State.PAGE_REQUEST, Kind.DIS): "_on_dis",
+        (State.PAGE_REQUEST, Kind.REMOTE_ID): "_on_remote_id",
+        (State.PAGE_REQUEST, Kind.CONNECT): "_on_page_connect",
+        (State.PAGE_REQUEST, Kind.OK): "_on_fdt_ok",
+        (State.PAGE_REQUEST, Kind.HANGUP): "_on_hangup",
+        (State.PAGE_REQUEST, Kind.ERROR): "_on_call_failed",
+        (State.PAGE_REQUEST, Kind.NO_CARRIER): "_on_call_failed",
+        (State.PAGE_REQUEST, Kind.TIMEOUT): "_on_timeout",
+        (State.WAIT_XON, Kind.XON): "_on_xon",
+        (State.WAIT_XON, Kind.DC2): "_on_xon",
+        (State.WAIT_XON, Kind.TIMEOUT): "_on_xon",
+        (State.WAIT_XON, Kind.HANGUP): "_on_hangup",
+        (State.WAIT_XON, Kind.NO_CARRIER): "_on_call_failed",
+        (State.WAIT_XON, Kind.ERROR): "_on_call_failed",
+        (State.SENDING, Kind.OK): "_on_page_sent_ok",
+        (State.SENDING, Kind.ERROR): "_on_page_sent_error",
+        (State.SENDING, Kind.HANGUP): "_on_hangup",
+        (State.SENDING, Kind.PPR): "_on_ppr",
+        (State.SENDING, Kind.NO_CARRIER): "_on_call_failed",
+        (State.SENDING, Kind.TIMEOUT): "_on_timeout",
+        (State.POST_PAGE, Kind.PPR): "_on_ppr",
+        (State.POST_PAGE, Kind.HANGUP): "_on_hangup",
+        (State.POST_PAGE, Kind.OK): "_on_post_page_final",
+        (State.POST_PAGE, Kind.ERROR): "_on_post_page_final",
+        (State.POST_PAGE, Kind.NO_CARRIER): "_on_call_failed",
+        (State.POST_PAGE, Kind.TIMEOUT): "_on_timeout",
+    }
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        config: SessionConfig,
+        number: str,
+        pages: list[bytes],
+        page_format: PageFormat,
+        *,
+        caps: Caps | None = None,
+    ) -> None:
+        super().__init__(dialect, config)
+        if not pages:
+            raise LocalProtocolError("a fax needs at least one page")
+        if not number or any(c not in "0123456789*#+,WwPpTt!@ " for c in number):
+            raise LocalProtocolError(f"dial string {number!r} may hold only digits, * # + , W P T ! @")
+        self.number = number
+        self.pages = [reverse_bits(p) for p in pages]
+        self.page_format = page_format
+        self.caps = caps
+        self.page_index = 0
+        self.tries = 0
+        self.fdt_repeats = 0
+        self.remote_dis: SessionParams | None = None
+        self.ppr: int | None = None
+        self.pages_sent = 0
+
+    def start(self) -> list[Output]:
+        self._begin()
+        d = self.dialect
+        offer = local_params(self.page_format, max_br=self.config.max_br, caps=self.caps)
+        script = self._setup_script()
+        script.append(Cmd(f"AT{d.caps}={offer.format(hex_values=d.hex_values)}"))
+        return self._run_script(script, self._dial)
+
+    def _dial(self) -> list[Output]:
+        self.state = State.DIALING
+        return [
+            WriteAT(f"ATD{self.config.dial_prefix}{self.number}"),
+            StartTimer("dial", self.config.timers.dial),
+        ]
+
+    # -- dialing --------------------------------------------------------
+    def _on_dis(self, ev: ModemEvent) -> list[Output]:
+        try:
+            self.remote_dis = SessionParams.parse(ev.value)
+        except ValueError as exc:
+            raise RemoteProtocolError(str(exc), ev.text) from None
+        return []
+
+    def _on_dial_ok(self, ev: ModemEvent) -> list[Output]:
+        out: list[Output] = [CancelTimer("dial")]
+        if not self.fax_connected:
+            return out + self._finish(Outcome.NO_FAX, "dial ended with OK but no fax connection was reported")
+        if self.hangup is not None:
+            return out + self._finish_hangup("the call ended while dialing")
+        if self.remote_dis is not None:
+            try:
+                self.params = negotiate(self.page_format, self.remote_dis, max_br=self.config.max_br)
+            except NegotiationError as exc:
+                return out + self._abort(Outcome.INCOMPATIBLE, str(exc))
+        return out + self._request_page()
+
+    def _on_data_modem(self, ev: ModemEvent) -> list[Output]:
+        return [CancelTimer("dial")] + self._abort(Outcome.DATA_MODEM, f"a data modem answered ({ev.text})")
+
+    # -- pages ----------------------------------------------------------
+    def _request_page(self) -> list[Output]:
+        self.state = State.PAGE_REQUEST
+        self.ppr = None
+        self.last_command = "AT+FDT"
+        self.exchange.append(f"> {self.last_command}")
+        return [WriteAT(self.last_command), StartTimer("page", self.config.timers.page_start)]
+
+    def _on_dcs(self, ev: ModemEvent) -> list[Output]:
+        try:
+            self.params = SessionParams.parse(ev.value)
+        except ValueError as exc:
+            raise RemoteProtocolError(str(exc), ev.text) from None
+        return []
+
+    def _on_fdt_ok(self, ev: ModemEvent) -> list[Output]:
+        if self.hangup is not None:
+            return [CancelTimer("page")] + self._finish_hangup("the call ended before the page")
+        self.fdt_repeats += 1
+        if self.fdt_repeats >= 3:
+            return [CancelTimer("page")] + self._abort(Outcome.ERROR, "AT+FDT answered OK three times, never CONNECT")
+        return [CancelTimer("page")] + self._request_page()
+
+    def _on_page_connect(self, ev: ModemEvent) -> list[Output]:
+        out: list[Output] = [CancelTimer("page")]
+        if self.dialect.xon_after_connect:
+            self.state = State.WAIT_XON
+            return out + [StartTimer("xon", self.config.timers.xon)]
+        return out + self._write_page()
+
+    def _on_xon(self, ev: ModemEvent) -> list[Output]:
+        out: list[Output] = [] if ev.kind is Kind.TIMEOUT else [CancelTimer("xon")]
+        return out + self._write_page()
+
+    def _ppm(self) -> int:
+        return PPM_EOP if self.page_index == len(self.pages) - 1 else PPM_MPS
+
+    def _write_page(self) -> list[Output]:
+        data = self.pages[self.page_index]
+        end = PAGE_END_20[self._ppm()] if self.dialect.inband_page_end else b"\x10\x03"
+        self.state = State.SENDING
+        self.fdt_repeats = 0
+        self.exchange.append(f"> <page {self.page_index + 1}: {len(data)} bytes>")
+        bps = bps_of(self.params.br if self.params else self.config.max_br)
+        wait = len(data) * 8 / bps * 1.5 + self.config.timers.page_done_margin
+        return [WriteData(at.stuff(data) + end), StartTimer("page", wait)]
+
+    def _on_ppr(self, ev: ModemEvent) -> list[Output]:
+        try:
+            self.ppr = int(ev.value.split(",")[0].strip() or "0", 16)
+        except ValueError:
+            raise RemoteProtocolError(f"page status {ev.value!r} is not a number", ev.text) from None
+        return []
+
+    def _on_page_sent_ok(self, ev: ModemEvent) -> list[Output]:
+        out: list[Output] = [CancelTimer("page")]
+        if self.dialect.inband_page_end:
+            # Class 2.0: OK = MCF/RTP/PIP (spec §4.3)
+            return out + self._page_judged(good=self.hangup is None or self.hangup.normal)
+        if self.hangup is not None:
+            return out + self._finish_hangup(f"the call ended during page {self.page_index + 1}")
+        # Class 2: data accepted; now the post-page message
+        self.state = State.POST_PAGE
+        self.last_command = f"AT+FET={self._ppm()}"
+        self.exchange.append(f"> {self.last_command}")
+        return out + [WriteAT(self.last_command), StartTimer("page", self.config.timers.post_page)]
+
+    def _on_page_sent_error(self, ev: ModemEvent) -> list[Output]:
+        out: list[Output] = [CancelTimer("page")]
+        if not self.dialect.inband_page_end and self.hangup is None:
+            return out + self._abort(Outcome.ERROR, "the modem refused the page data")
+        return out + self._page_judged(good=False)
+
+    def _on_post_page_final(self, ev: ModemEvent) -> list[Output]:
+        out: list[Output] = [CancelTimer("page")]
+        if ev.kind is Kind.ERROR and self.ppr is None:
+            return out + self._page_judged(good=False)
+        if self.ppr is None:
+            # some modems answer the last +FET=2 with +FHNG:0 only: MCF (spec §6.1)
+            good = self.hangup is not None and self.hangup.normal
+        else:
+            good = bool(self.ppr & 1)
+        return out + self._page_judged(good=good)
+
+    def _page_judged(self, *, good: bool) -> list[Output]:
+        last = self.page_index == len(self.pages) - 1
+        if good:
+            self.pages_confirmed += 1
+            self.tries = 0
+            if last:
+                if self.hangup is None or self.hangup.normal:
+                    return self._finish(Outcome.OK, f"{self.pages_confirmed} page(s) sent", hang_up=self.hangup is None)
+                return self._finish_hangup("the call ended after the last page")
+            if self.hangup is not None:
+                return self._finish_hangup(f"the call ended after page {self.page_index + 1}")
+            self.page_index += 1
+            return self._request_page()
+        # page rejected (RTN/PIN)
+        if self.hangup is not None:
+            return self._finish_hangup(f"page {self.page_index + 1} was rejected and the call ended")
+        policy = self.config.rtn_policy
+        if self.tries < policy.retries:
+            self.tries += 1
+            self.rtn_resends += 1
+            return self._request_page()
+        if policy.continue_after and not last:
+            self.tries = 0
+            self.pages_skipped += 1
+            self.page_index += 1
+            return self._request_page()
+        return self._abort(Outcome.PAGE_REJECTED, f"page {self.page_index + 1} rejected {self.tries + 1} time(s)")
+
+    def _complete(self) -> bool:
+        return self.pages_confirmed == len(self.pages)
+
+    def _pages_total(self) -> int:
+        return len(self.pages)
+
+
+# ---------------------------------------------------------------------------
+# receive
+# ---------------------------------------------------------------------------
+class ReceiveSession(Session):
+    """Wait for RING, answer after ``rings`` rings and receive pages (spec §7)."""
+
+    TABLE: dict[tuple[State, Kind], str] = {
+        **Session.COMMAND_TABLE,
+        **Session.ENDING_TABLE,
+        (State.WAIT_RING, Kind.RING): "_on_ring",
+        (State.WAIT_RING, Kind.CALLER_ID): "_on_caller_id",
+        (State.WAIT_RING, Kind.TIMEOUT): "_on_timeout",
+        (State.ANSWERING, Kind.FAX_CONNECT): "_on_fax_connect",
+        (State.ANSWERING, Kind.REMOTE_ID): "_on_remote_id",
+        (State.ANSWERING, Kind.DCS): "_on_dcs",
+        (State.ANSWERING, Kind.CALLER_ID): "_on_caller_id",
+        (State.ANSWERING, Kind.RING): "_ignore",
+        (State.ANSWERING, Kind.OK): "_on_answer_ok",
+        (State.ANSWERING, Kind.CONNECT): "_on_data_call",
+        (State.ANSWERING, Kind.HANGUP): "_on_hangup",
+        (State.ANSWERING, Kind.NO_CARRIER): "_on_call_failed",
+        (State.ANSWERING, Kind.ERROR): "_on_call_failed",
+        (State.ANSWERING, Kind.TIMEOUT): "_on_timeout",
+        (State.RECEIVE_REQUEST, Kind.DCS): "_on_dcs",
+        (State.RECEIVE_REQUEST, Kind.REMOTE_ID): "_on_remote_id",
+        (State.RECEIVE_REQUEST, Kind.CFR): "_ignore",
+        (State.RECEIVE_REQUEST, Kind.CONNECT): "_on_data_connect",
+        (State.RECEIVE_REQUEST, Kind.HANGUP): "_on_hangup",
+        (State.RECEIVE_REQUEST, Kind.OK): "_on_fdr_ok",
+        (State.RECEIVE_REQUEST, Kind.ERROR): "_on_call_failed",
+        (State.RECEIVE_REQUEST, Kind.NO_CARRIER): "_on_call_failed",
+        (State.RECEIVE_REQUEST, Kind.TIMEOUT): "_on_timeout",
+        (State.RECEIVING, Kind.DATA): "_on_data",
+        (State.RECEIVING, Kind.DATA_END): "_on_data_end",
+        (State.RECEIVING, Kind.TIMEOUT): "_on_timeout",
+        (State.PAGE_STATUS, Kind.PPR): "_on_ppr",
+        (State.PAGE_STATUS, Kind.PPM): "_on_ppm",
+        (State.PAGE_STATUS, Kind.HANGUP): "_on_hangup",
+        (State.PAGE_STATUS, Kind.OK): "_on_page_final",
+        (State.PAGE_STATUS, Kind.ERROR): "_on_page_final",
+        (State.PAGE_STATUS, Kind.NO_CARRIER): "_on_page_final",
+        (State.PAGE_STATUS, Kind.TIMEOUT): "_on_timeout",
+    }
+
+    def __init__(self, dialect: Dialect, config: SessionConfig, *, rings: int = 1) -> None:
+        super().__init__(dialect, config)
+        if rings < 1:
+            raise LocalProtocolError(f"ring count must be at least 1, not {rings}")
+        self.rings = rings
+        self.rings_seen = 0
+        self.caller_id: dict[str, str] = {}
+        self.page_data: list[bytes] = []
+        self.page_ppr: int | None = None
+        self.page_lines: int | None = None
+        self.ppm: int | None = None
+        self.received: list[ReceivedPage] = []
+
+    def start(self) -> list[Output]:
+        self._begin()
+        script = self._setup_script()
+        d = self.dialect
+        offer = local_params(PageFormat(fine=True), max_br=self.config.max_br)
+        script.insert(len(self.config.init_strings) + 1, Cmd(f"AT{d.receive_enable}"))
+        script.append(Cmd(f"AT{d.caps}={offer.format(hex_values=d.hex_values)}", optional=True))
+        script.append(Cmd("ATS0=0", optional=True))
+        return self._run_script(script, self._wait_ring)
+
+    def _wait_ring(self) -> list[Output]:
+        self.state = State.WAIT_RING
+        if self.config.timers.wait_call > 0:
+            return [StartTimer("call", self.config.timers.wait_call)]
+        return []
+
+    def _on_caller_id(self, ev: ModemEvent) -> list[Output]:
+        key, _, value = ev.text.partition("=")
+        self.caller_id[key.strip().upper()] = value.strip()
+        return []
+
+    def _on_ring(self, ev: ModemEvent) -> list[Output]:
+        self.rings_seen += 1
+        if self.rings_seen < self.rings:
+            return []
+        self.state = State.ANSWERING
+        self.last_command = "ATA"
+        self.exchange.append("> ATA")
+        return [CancelTimer("call"), WriteAT("ATA"), StartTimer("answer", self.config.timers.answer)]
+
+    def _on_dcs(self, ev: ModemEvent) -> list[Output]:
+        try:
+            self.params = SessionParams.parse(ev.value)
+        except ValueError as exc:
+            raise RemoteProtocolError(str(exc), ev.text) from None
+        return []
+
+    def _on_answer_ok(self, ev: ModemEvent) -> list[Output]:
+        out: list[Output] = [CancelTimer("answer")]
+        if self.hangup is not None:
+            return out + self._finish_hangup("the call ended while answering")
+        if not self.fax_connected:
+            return out + self._finish(Outcome.NO_FAX, "answer ended with OK but no fax connection was reported")
+        return out + self._request_page()
+
+    def _on_data_call(self, ev: ModemEvent) -> list[Output]:
+        return [CancelTimer("answer")] + self._abort(Outcome.DATA_MODEM, f"a data call arrived ({ev.text})")
+
+    def _request_page(self) -> list[Output]:
+        self.state = State.RECEIVE_REQUEST
+        self.last_command = "AT+FDR"
+        self.exchange.append("> AT+FDR")
+        return [WriteAT("AT+FDR"), StartTimer("page", self.config.timers.page_start)]
+
+    def _on_fdr_ok(self, ev: ModemEvent) -> list[Output]:
+        out: list[Output] = [CancelTimer("page")]
+        if self.hangup is not None:
+            return out + self._finish_hangup("the call ended")
+        # OK without +FHS: no more pages (efax's reading)
+        return out + self._finish(self._outcome_for_pages(), self._pages_detail(), hang_up=True)
+
+    def _on_data_connect(self, ev: ModemEvent) -> list[Output]:
+        self.state = State.RECEIVING
+        self.page_data = []
+        self.page_ppr = None
+        self.page_lines = None
+        self.ppm = None
+        self._parser.start_data()
+        self.exchange.append("> <DC2>")
+        return [CancelTimer("page"), WriteData(self.dialect.receive_trigger),
+                StartTimer("page", self.config.timers.data_idle)]
+
+    def _on_data(self, ev: ModemEvent) -> list[Output]:
+        self.page_data.append(ev.data)
+        return [StartTimer("page", self.config.timers.data_idle)]
+
+    def _on_data_end(self, ev: ModemEvent) -> list[Output]:
+        self.state = State.PAGE_STATUS
+        size = sum(len(d) for d in self.page_data)
+        self.exchange.append(f"< <page {len(self.received) + 1}: {size} bytes><DLE><ETX>")
+        return [StartTimer("page", self.config.timers.post_page)]
+
+    def _on_ppr(self, ev: ModemEvent) -> list[Output]:
+        fields = [f.strip() for f in ev.value.split(",")]
+        base = 16 if self.dialect.hex_values and not self.config.fps_decimal else 10
+        try:
+            self.page_ppr = int(fields[0], 16)
+            if len(fields) > 1 and fields[1]:
+                self.page_lines = int(fields[1], base)
+        except ValueError:
+            raise RemoteProtocolError(f"page status {ev.value!r} is not a number", ev.text) from None
+        return []
+
+    def _on_ppm(self, ev: ModemEvent) -> list[Output]:
+        try:
+            self.ppm = int(ev.value.strip())
+        except ValueError:
+            raise RemoteProtocolError(f"post-page message {ev.value!r} is not a number", ev.text) from None
+        return []
+
+    def _on_page_final(self, ev: ModemEvent) -> list[Output]:
+        out: list[Output] = [CancelTimer("page")]
+        data = b"".join(self.page_data)
+        if self.dialect.receive_lsb_first(self.config):
+            data = reverse_bits(data)
+        good = ev.kind is Kind.OK and (self.page_ppr is None or bool(self.page_ppr & 1))
+        self.received.append(ReceivedPage(data=data, ppr=self.page_ppr, lines=self.page_lines, good=good))
+        if good:
+            self.pages_confirmed += 1
+        if ev.kind is Kind.NO_CARRIER or self.hangup is not None:
+            if self.hangup is None:
+                return out + self._finish(Outcome.NO_CARRIER, "carrier lost after a page")
+            return out + self._finish_hangup(f"the call ended after page {len(self.received)}")
+        return out + self._request_page()
+
+    def _complete(self) -> bool:
+        return bool(self.received)
+
+    def _pages_total(self) -> int:
+        return len(self.received)
+
+    def _outcome_for_pages(self) -> Outcome:
+        return Outcome.OK if self.received else Outcome.NO_PAGES
+
+    def _pages_detail(self) -> str:
+        return f"{len(self.received)} page(s) received, {self.pages_confirmed} good"
+
+    def result(self, outcome: Outcome, detail: str) -> SessionResult:
+        base = super().result(outcome, detail)
+        number = self.caller_id.get("NMBR") or None
+        return replace(base, caller_id=number, received=tuple(self.received))
