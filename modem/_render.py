@@ -246,15 +246,17 @@ _THRESHOLD = [0 if v < 160 else 255 for v in range(256)]
 
 
 @functools.lru_cache(maxsize=4)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(
+    size: int, names: tuple[str, ...] = _FONT_NAMES, dirs: tuple[str, ...] = _FONT_DIRS
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """A monospace TrueType font, or Pillow's built-in font with a warning."""
-    for name in _FONT_NAMES:
+    for name in names:
         try:
             return ImageFont.truetype(name, size)  # Pillow searches the system font dirs
         except OSError:
             pass
-    for directory in _FONT_DIRS:
-        for name in _FONT_NAMES:
+    for directory in dirs:
+        for name in names:
             for path in sorted(Path(directory).rglob(name)) if Path(directory).is_dir() else ():
                 try:
                     return ImageFont.truetype(str(path), size)
