@@ -23,9 +23,14 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import quote
 
-__all__ = ["PostgresCluster", "PostgresClusterError"]
+import pytest
+
+from tests.peers import require_postgres_bin
+
+__all__ = ["PostgresCluster", "PostgresClusterError", "pg_cluster"]
 
 TIMEOUT = 60.0
 
@@ -122,3 +127,15 @@ class PostgresCluster:
             return (self.base / "server.log").read_text(errors="replace")
         except OSError:
             return ""
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """A running throwaway cluster for the whole session (import this fixture
+    into a conftest.py; skips locally, fails in CI, without PostgreSQL)."""
+    cluster = PostgresCluster(require_postgres_bin())
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

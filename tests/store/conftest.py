@@ -14,8 +14,7 @@ from typing import Callable, Iterator
 import pytest
 
 from radius.store import Store, open_store
-from tests.peers import require_postgres_bin
-from tests.pg import PostgresCluster
+from tests.pg import PostgresCluster, pg_cluster  # noqa: F401  (session fixture)
 
 
 class FakeClock:
@@ -37,16 +36,6 @@ class CountingTokens:
     def __call__(self, n: int) -> bytes:
         self.count += 1
         return self.count.to_bytes(n, "big")
-
-
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster(require_postgres_bin())
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 _db_numbers = itertools.count(1)

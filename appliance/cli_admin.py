@@ -1,0 +1,479 @@
+"""Admin commands on the account store: accounts, dids, devices, emails,
+groups, cdrs and import (names fixed by the product: scripts rely on them).
+
+Each command opens the store named by ``--config`` (or the embedded
+default), does its work and prints a table (people) or ``--format csv|json``
+(scripts).  Store errors go to stderr as ``faxappliance: …`` with exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import uuid as uuidlib
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from appliance import _admin_fields as fields
+from appliance._admin_import import import_accounts, import_dids
+from appliance._output import FORMATS, print_record, print_rows
+from appliance.cli import CliIO, UsageError, config_from_args
+from appliance.config import default_config
+from radius.passwords import hash_password
+from radius.store import (
+    ACCOUNT_FIELDS,
+    Account,
+    AccountingRecord,
+    Device,
+    Did,
+    NotFoundError,
+    SenderEmail,
+    Store,
+    StoreError,
+    open_store,
+)
+
+__all__ = ["register", "open_configured_store"]
+
+Command = Callable[[argparse.Namespace, CliIO, Store], int]
+
+STATUS_NAMES = {1: "Start", 2: "Stop", 3: "Interim-Update", 7: "Accounting-On", 8: "Accounting-Off"}
+
+
+def open_configured_store(args: argparse.Namespace) -> Store:
+    """The store of ``--config`` (or of the embedded default config)."""
+    config = config_from_args(args) or default_config()
+    return open_store(config.storage.url)
+
+
+def _with_store(func: Command) -> Callable[[argparse.Namespace, CliIO], int]:
+    @functools.wraps(func)
+    def run(args: argparse.Namespace, io: CliIO) -> int:
+        try:
+            store = open_configured_store(args)
+        except StoreError as exc:
+            print(f"faxappliance: {exc}", file=io.stderr)
+            return 1
+        try:
+            return func(args, io, store)
+        except StoreError as exc:
+            print(f"faxappliance: {exc}", file=io.stderr)
+            return 1
+        finally:
+            store.close()
+
+    return run
+
+
+def _format_arg(parser: argparse.ArgumentParser, choices: tuple[str, ...] = FORMATS) -> None:
+    parser.add_argument("--format", choices=choices, default=choices[0], help=f"output format (default {choices[0]})")
+
+
+# ------------------------------------------------------------------ accounts
+
+
+def _password(args: argparse.Namespace, io: CliIO) -> str | None:
+    """The new password hash, or None when no password option was given."""
+    if args.password_stdin:
+        text = io.stdin.readline().rstrip("\r\n")
+    elif args.password is not None:
+        text = args.password
+    else:
+        return None
+    if not text:
+        raise UsageError("the password must not be empty")
+    return hash_password(text, os.urandom(16))
+
+
+def account_dict(account: Account) -> dict[str, Any]:
+    """An account for output: the password hash is never shown, only whether there is one."""
+    out: dict[str, Any] = {"name": account.name, "password": "set" if account.password_hash else "not set"}
+    for name in ACCOUNT_FIELDS:
+        if name == "uuid":
+            out[name] = str(uuidlib.UUID(bytes=account.uuid)) if len(account.uuid) == 16 else account.uuid.hex()
+        elif name != "password_hash":
+            out[name] = getattr(account, name)
+    return out
+
+
+ACCOUNT_CSV_COLUMNS = tuple(c for c in account_dict(Account("x")) if c != "password")
+ACCOUNT_TABLE_COLUMNS = ("name", "type", "send", "receive", "call_ahead", "snd_ani", "rcv_email", "failover")
+
+
+def _account_table_row(account: Account) -> dict[str, Any]:
+    return {
+        "name": account.name,
+        "type": fields.ACCOUNT_TYPES.name(account.account_type),
+        "send": account.send_enabled and not account.send_time_expired,
+        "receive": account.receive_enabled and not account.receive_time_expired,
+        "call_ahead": fields.CALL_AHEAD.name(account.call_ahead_mode),
+        "snd_ani": account.snd_ani,
+        "rcv_email": account.rcv_email,
+        "failover": account.rcv_failover_account,
+    }
+
+
+@_with_store
+def accounts_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    values = fields.account_options(args)
+    password_hash = _password(args, io)
+    if password_hash is not None:
+        values["password_hash"] = password_hash
+    account = store.add_account(Account(args.name, **values))
+    print(f"added account {account.name}", file=io.stdout)
+    return 0
+
+
+@_with_store
+def accounts_set(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    values = fields.account_options(args)
+    password_hash = _password(args, io)
+    if password_hash is not None:
+        values["password_hash"] = password_hash
+    if not values:
+        raise UsageError("accounts set: nothing to change (give at least one option)")
+    account = store.update_account(args.name, **values)
+    print(f"updated account {account.name}", file=io.stdout)
+    return 0
+
+
+@_with_store
+def accounts_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    account = store.get_account(args.name)
+    if account is None:
+        raise NotFoundError(f"no account named {args.name!r}")
+    record = account_dict(account)
+    if args.format != "json":
+        record["account_type"] = fields.ACCOUNT_TYPES.describe(account.account_type)
+        record["call_ahead_mode"] = fields.CALL_AHEAD.describe(account.call_ahead_mode)
+        record["upload_logs"] = fields.UPLOAD_LOGS.describe(account.upload_logs)
+        record["rcv_failover_mode"] = fields.FAILOVER_MODE.describe(account.rcv_failover_mode)
+    record["dids"] = [d.did for d in store.list_dids_for_account(account.name)]
+    if account.is_group:
+        record["members"] = store.list_group_members(account.name)
+    if args.format != "json":
+        record["dids"] = ", ".join(record["dids"])
+        if "members" in record:
+            record["members"] = ", ".join(record["members"])
+    print_record(record, args.format, io.stdout)
+    return 0
+
+
+@_with_store
+def accounts_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    accounts = store.list_accounts()
+    if args.format == "table":
+        print_rows([_account_table_row(a) for a in accounts], ACCOUNT_TABLE_COLUMNS, "table", io.stdout)
+    else:
+        print_rows([account_dict(a) for a in accounts], ACCOUNT_CSV_COLUMNS, args.format, io.stdout)
+    return 0
+
+
+@_with_store
+def accounts_delete(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    store.delete_account(args.name)
+    print(f"deleted account {args.name}", file=io.stdout)
+    return 0
+
+
+def _register_accounts(sub: Any) -> None:
+    parser = sub.add_parser("accounts", help="manage accounts")
+    cmds = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, func, help_ in (("add", accounts_add, "add an account"), ("set", accounts_set, "change an account")):
+        p = cmds.add_parser(action, help=help_)
+        p.add_argument("name", metavar="NAME")
+        pw = p.add_mutually_exclusive_group()
+        pw.add_argument("--password", metavar="PW", help="password (visible to other local users; prefer --password-stdin)")
+        pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+        fields.add_account_options(p)
+        p.set_defaults(func=func)
+    p = cmds.add_parser("show", help="show one account (never its password)")
+    p.add_argument("name", metavar="NAME")
+    _format_arg(p, ("text", "json"))
+    p.set_defaults(func=accounts_show)
+    p = cmds.add_parser("list", help="list accounts")
+    _format_arg(p)
+    p.set_defaults(func=accounts_list)
+    p = cmds.add_parser("delete", help="delete an account (its DIDs become unassigned)")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=accounts_delete)
+
+
+# ---------------------------------------------------------------------- DIDs
+
+DID_COLUMNS = ("did", "account", "enabled", "line_id", "line_num", "snd_ani", "queue_profile")
+
+
+@_with_store
+def dids_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    values = fields.did_options(args)
+    did = store.add_did(Did(args.did, **values))
+    print(f"added DID {did.did}" + (f" for account {did.account}" if did.account else " (unassigned)"), file=io.stdout)
+    return 0
+
+
+@_with_store
+def dids_set(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    values = fields.did_options(args)
+    if not values:
+        raise UsageError("dids set: nothing to change (give at least one option)")
+    did = store.update_did(args.did, **values)
+    print(f"updated DID {did.did}", file=io.stdout)
+    return 0
+
+
+@_with_store
+def dids_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    if args.account is not None and store.get_account(args.account) is None:
+        raise NotFoundError(f"no account named {args.account!r}")
+    rows = [{c: getattr(d, c) for c in DID_COLUMNS} for d in store.list_dids(args.account)]
+    print_rows(rows, DID_COLUMNS, args.format, io.stdout)
+    return 0
+
+
+@_with_store
+def dids_delete(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    store.delete_did(args.did)
+    print(f"deleted DID {args.did}", file=io.stdout)
+    return 0
+
+
+def _register_dids(sub: Any) -> None:
+    parser = sub.add_parser("dids", help="manage inbound numbers (DIDs)")
+    cmds = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, func, help_ in (("add", dids_add, "add a DID"), ("set", dids_set, "change a DID")):
+        p = cmds.add_parser(action, help=help_)
+        p.add_argument("did", metavar="DID", help="the number (punctuation is ignored) or * for the catch-all")
+        fields.add_did_options(p)
+        p.set_defaults(func=func)
+    p = cmds.add_parser("list", help="list DIDs")
+    p.add_argument("--account", metavar="NAME", help="only this account's DIDs")
+    _format_arg(p)
+    p.set_defaults(func=dids_list)
+    p = cmds.add_parser("delete", help="delete a DID")
+    p.add_argument("did", metavar="DID")
+    p.set_defaults(func=dids_delete)
+
+
+# ------------------------------------------------------------------- devices
+
+DEVICE_COLUMNS = ("kind", "identifier", "account", "fax_ata_type", "provisioning_arg", "queue_profile")
+
+
+def _device_key(args: argparse.Namespace) -> tuple[str, str]:
+    return ("mac", args.mac) if args.mac is not None else ("serial", args.serial)
+
+
+@_with_store
+def devices_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    kind, identifier = _device_key(args)
+    ata_type = fields.parse_int("--fax-ata-type", args.fax_ata_type) if args.fax_ata_type is not None else None
+    device = store.add_device(
+        Device(kind, identifier, args.account, ata_type, args.provisioning_arg or "", args.queue_profile or "")
+    )
+    print(f"added device {device.kind} {device.identifier} for account {device.account}", file=io.stdout)
+    return 0
+
+
+@_with_store
+def devices_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    rows = [{c: getattr(d, c) for c in DEVICE_COLUMNS} for d in store.list_devices()]
+    print_rows(rows, DEVICE_COLUMNS, args.format, io.stdout)
+    return 0
+
+
+@_with_store
+def devices_delete(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    kind, identifier = _device_key(args)
+    store.delete_device(kind, identifier)
+    print(f"deleted device {kind} {identifier}", file=io.stdout)
+    return 0
+
+
+def _device_id_args(p: argparse.ArgumentParser) -> None:
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--mac", metavar="MAC", help="MAC address (any separators)")
+    which.add_argument("--serial", metavar="SERIAL", help="serial number")
+
+
+def _register_devices(sub: Any) -> None:
+    parser = sub.add_parser("devices", help="manage fax ATAs known by MAC address or serial number")
+    cmds = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = cmds.add_parser("add", help="add a device")
+    _device_id_args(p)
+    p.add_argument("--account", metavar="NAME", required=True, help="the account the device provisions")
+    p.add_argument("--fax-ata-type", metavar="N", help="FB-Fax-ATA-Type it must report (default: any)")
+    p.add_argument("--provisioning-arg", metavar="TEXT", help="FB-Provisioning-Arg")
+    p.add_argument("--queue-profile", metavar="XML", help="FB-Queue-Profile")
+    p.set_defaults(func=devices_add)
+    p = cmds.add_parser("list", help="list devices")
+    _format_arg(p)
+    p.set_defaults(func=devices_list)
+    p = cmds.add_parser("delete", help="delete a device")
+    _device_id_args(p)
+    p.set_defaults(func=devices_delete)
+
+
+# -------------------------------------------------------------------- emails
+
+
+@_with_store
+def emails_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    entry = store.add_sender_email(SenderEmail(args.address, args.account))
+    print(f"added sender e-mail {entry.address} for account {entry.account}", file=io.stdout)
+    return 0
+
+
+@_with_store
+def emails_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    rows = [{"address": e.address, "account": e.account} for e in store.list_sender_emails()]
+    print_rows(rows, ("address", "account"), args.format, io.stdout)
+    return 0
+
+
+@_with_store
+def emails_delete(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    store.delete_sender_email(args.address)
+    print(f"deleted sender e-mail {args.address}", file=io.stdout)
+    return 0
+
+
+def _register_emails(sub: Any) -> None:
+    parser = sub.add_parser("emails", help="manage sender e-mail addresses")
+    cmds = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = cmds.add_parser("add", help="map a sender e-mail address to an account")
+    p.add_argument("address", metavar="ADDRESS")
+    p.add_argument("--account", metavar="NAME", required=True)
+    p.set_defaults(func=emails_add)
+    p = cmds.add_parser("list", help="list sender e-mail addresses")
+    _format_arg(p)
+    p.set_defaults(func=emails_list)
+    p = cmds.add_parser("delete", help="delete a sender e-mail address")
+    p.add_argument("address", metavar="ADDRESS")
+    p.set_defaults(func=emails_delete)
+
+
+# -------------------------------------------------------------------- groups
+
+
+@_with_store
+def groups_set(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    store.set_group_members(args.group, args.members)
+    print(f"group {args.group} has {len(args.members)} member(s)", file=io.stdout)
+    return 0
+
+
+@_with_store
+def groups_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    group = store.get_account(args.group)
+    if group is None:
+        raise NotFoundError(f"no account named {args.group!r}")
+    members = store.list_group_members(group.name)
+    if args.format == "json":
+        record = {"group": group.name, "account_type": group.account_type, "last_modified": group.last_modified}
+        print_record({**record, "members": members}, "json", io.stdout)
+    else:
+        rows = [{"position": i + 1, "member": m} for i, m in enumerate(members)]
+        kind = fields.ACCOUNT_TYPES.describe(group.account_type)
+        print(f"group {group.name}, type {kind}, last modified {group.last_modified}", file=io.stdout)
+        print_rows(rows, ("position", "member"), args.format, io.stdout)
+    return 0
+
+
+def _register_groups(sub: Any) -> None:
+    parser = sub.add_parser("groups", help="load-balance group members")
+    cmds = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = cmds.add_parser("set", help="replace a group's members (in delivery order)")
+    p.add_argument("group", metavar="GROUP")
+    p.add_argument("members", metavar="MEMBER", nargs="*")
+    p.set_defaults(func=groups_set)
+    p = cmds.add_parser("show", help="show a group's members")
+    p.add_argument("group", metavar="GROUP")
+    _format_arg(p)
+    p.set_defaults(func=groups_show)
+
+
+# ---------------------------------------------------------------------- CDRs
+
+CDR_TABLE_COLUMNS = ("id", "time", "status", "user_name", "session_id", "client", "dial_number")
+CDR_CSV_COLUMNS = (
+    "id", "time", "received_at", "status_type", "status", "user_name", "session_id", "client",
+    "dial_number", "dedupe_key", "attributes", "raw_attributes",
+)  # fmt: skip
+
+
+def parse_time(text: str) -> float:
+    """A unix time or an ISO-8601 time (UTC unless it names a zone)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--since {text!r} is neither an ISO-8601 time nor a unix time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
+def cdr_dict(record: AccountingRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "time": datetime.fromtimestamp(record.received_at, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "received_at": record.received_at,
+        "status_type": record.status_type,
+        "status": STATUS_NAMES.get(record.status_type, str(record.status_type)),
+        "user_name": record.user_name,
+        "session_id": record.session_id,
+        "client": record.client,
+        "dial_number": record.attributes.get("FB-Dial-Number", ""),
+        "dedupe_key": record.dedupe_key,
+        "attributes": record.attributes,
+        "raw_attributes": [list(r) for r in record.raw_attributes],
+    }
+
+
+@_with_store
+def cdrs_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
+    since = parse_time(args.since) if args.since is not None else None
+    if args.limit is not None and args.limit < 0:
+        raise UsageError("--limit must not be negative")
+    records = store.list_cdrs(since=since, limit=args.limit, stops_only=args.stops_only)
+    rows = [cdr_dict(r) for r in records]
+    print_rows(rows, CDR_CSV_COLUMNS, args.format, io.stdout, table_columns=CDR_TABLE_COLUMNS)
+    return 0
+
+
+def _register_cdrs(sub: Any) -> None:
+    parser = sub.add_parser("cdrs", help="accounting records (CDRs)")
+    cmds = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = cmds.add_parser("list", help="list accounting records, oldest first")
+    _format_arg(p)
+    p.add_argument("--since", metavar="TIME", help="only records received at or after TIME (ISO-8601 or unix time)")
+    p.add_argument("--limit", metavar="N", type=int, help="at most N records")
+    p.add_argument("--stops-only", action="store_true", help="only Stop records")
+    p.set_defaults(func=cdrs_list)
+
+
+# -------------------------------------------------------------------- import
+
+
+def _register_import(sub: Any) -> None:
+    parser = sub.add_parser("import", help="import accounts or DIDs from CSV (all or nothing)")
+    cmds = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
+    p = cmds.add_parser("accounts", help="import accounts: header row of Account fields (name, password, type, …)")
+    p.add_argument("file", metavar="FILE.csv")
+    p.set_defaults(func=_with_store(import_accounts))
+    p = cmds.add_parser("dids", help="import DIDs: header row of Did fields (did, account, enabled, …)")
+    p.add_argument("file", metavar="FILE.csv")
+    p.set_defaults(func=_with_store(import_dids))
+
+
+def register(subparsers: Any) -> None:
+    """Add the admin commands to the ``faxappliance`` parser."""
+    for add in (_register_accounts, _register_dids, _register_devices, _register_emails, _register_groups):
+        add(subparsers)
+    _register_cdrs(subparsers)
+    _register_import(subparsers)
