@@ -1,0 +1,1 @@
+"""Tests for appliance.cloud (FAXAGE client)."""
