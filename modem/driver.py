@@ -1,0 +1,409 @@
+"""Twisted adapter for the fax session machines: one modem on one serial port.
+
+:class:`ModemProtocol` is an ordinary ``Protocol`` for
+``twisted.internet.serialport.SerialPort`` (real devices and ptys).  It moves
+bytes between the port and a :mod:`modem.class2` session, turns timer
+commands into ``clock.callLater`` calls, honours XOFF/XON from the modem
+while it writes page data, and logs.  :class:`LineSupervisor` keeps a line
+usable: it opens and probes the device, marks the line offline when the
+device disappears (EIO, unplugged → ``connectionLost``) and re-probes with
+exponential backoff.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+from enum import Enum
+from typing import Any, Callable
+
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.protocol import Protocol, connectionDone
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from modem import at
+from modem import class2 as c2
+from modem.params import PageFormat
+
+__all__ = [
+    "LineState",
+    "LineSupervisor",
+    "ModemBusyError",
+    "ModemError",
+    "ModemGoneError",
+    "ModemProtocol",
+    "ModemUnusableError",
+    "open_serial",
+]
+
+
+class ModemError(Exception):
+    """Base of the driver's errors; ``device`` names the port."""
+
+    def __init__(self, device: str, message: str) -> None:
+        self.device = device
+        super().__init__(f"modem {device}: {message}")
+
+
+class ModemBusyError(ModemError):
+    """A probe, send or receive is already running on this modem."""
+
+
+class ModemGoneError(ModemError):
+    """The device is not connected (closed, unplugged, EIO)."""
+
+
+class ModemUnusableError(ModemError):
+    """The modem did not behave like a fax modem; carries the last exchange."""
+
+    def __init__(self, device: str, result: c2.SessionResult) -> None:
+        self.result = result
+        exchange = " | ".join(result.exchange) or "nothing"
+        super().__init__(device, f"{result.outcome.value}: {result.detail}; last exchange: {exchange}")
+
+
+def _describe_failure(reason: Failure) -> str:
+    value = reason.value
+    return f"{type(value).__name__}: {value}" if value is not None else "connection lost"
+
+
+class ModemProtocol(Protocol):
+    """Drives one session at a time on a connected modem."""
+
+    log = Logger()
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        device: str,
+        config: c2.SessionConfig,
+        *,
+        chunk_size: int = 256,
+    ) -> None:
+        self.clock = clock
+        self.device = device
+        self.config = config
+        self.chunk_size = chunk_size
+        self.connected_ = False
+        self.probe_result: c2.ProbeResult | None = None
+        self.on_lost: list[Callable[[str], None]] = []
+        self._session: c2.Session | None = None
+        self._done: Deferred[c2.SessionResult] | None = None
+        self._started = 0.0
+        self._timers: dict[str, IDelayedCall] = {}
+        self._outq: deque[bytes] = deque()
+        self._xoff = False
+        self._producer_paused = False
+
+    # -- Twisted hooks ----------------------------------------------------
+    def connectionMade(self) -> None:
+        self.connected_ = True
+        register = getattr(self.transport, "registerProducer", None)
+        if register is not None:
+            register(self, True)
+        self.log.info("modem {device} connected", device=self.device)
+
+    def dataReceived(self, data: bytes) -> None:
+        session = self._session
+        if session is None:
+            self.log.debug("modem {device} idle, ignored {data!r}", device=self.device, data=data[:80])
+            return
+        self._execute(session.receive_bytes(data))
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.connected_ = False
+        why = _describe_failure(reason)
+        self.log.warn("modem {device} lost: {why}", device=self.device, why=why)
+        self._outq.clear()
+        if self._session is not None:
+            self._execute(self._session.device_lost(f"the device went away ({why})"))
+        for callback in list(self.on_lost):
+            callback(why)
+
+    # IPushProducer, so page data respects the transport's buffer
+    def pauseProducing(self) -> None:
+        self._producer_paused = True
+
+    def resumeProducing(self) -> None:
+        self._producer_paused = False
+        self._pump()
+
+    def stopProducing(self) -> None:
+        self._outq.clear()
+
+    # -- operations -------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._session is not None
+
+    def probe(self, force_class: c2.FaxClass | None = None) -> Deferred[c2.ProbeResult]:
+        """Identify the modem; fails with ModemUnusableError naming the last exchange."""
+        d = self._run(c2.ProbeSession(self.config, force_class=force_class))
+
+        def checked(result: c2.SessionResult) -> c2.ProbeResult:
+            if not result.ok or result.probe is None:
+                if result.outcome is c2.Outcome.DEVICE_GONE:
+                    raise ModemGoneError(self.device, result.detail)
+                raise ModemUnusableError(self.device, result)
+            self.probe_result = result.probe
+            return result.probe
+
+        return d.addCallback(checked)
+
+    def send(self, number: str, pages: list[bytes], page_format: PageFormat) -> Deferred[c2.SessionResult]:
+        """Send T.4 pages (MSB-first) to ``number``; fires with the structured result."""
+        probe = self._require_probe()
+        session = c2.SendSession(c2.DIALECTS[probe.fax_class], self.config, number, pages, page_format, caps=probe.caps)
+        return self._run(session)
+
+    def receive(self, rings: int = 1) -> Deferred[c2.SessionResult]:
+        """Wait for a call, answer after ``rings`` rings, receive; fires with the result."""
+        probe = self._require_probe()
+        return self._run(c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings))
+
+    def cancel(self, detail: str = "cancelled") -> None:
+        """Abort the running session (it still reports its result)."""
+        if self._session is not None:
+            self._execute(self._session.cancel(detail))
+
+    def _require_probe(self) -> c2.ProbeResult:
+        if self.probe_result is None:
+            raise ModemError(self.device, "probe the modem before sending or receiving")
+        return self.probe_result
+
+    def _run(self, session: c2.Session) -> Deferred[c2.SessionResult]:
+        if not self.connected_:
+            raise ModemGoneError(self.device, "the device is not connected")
+        if self._session is not None:
+            raise ModemBusyError(self.device, f"busy with a {type(self._session).__name__}")
+        self._session = session
+        self._done = Deferred()
+        self._started = self.clock.seconds()
+        self._xoff = False
+        done = self._done
+        self._execute(session.start())
+        return done
+
+    # -- executing the core's outputs -------------------------------------
+    def _execute(self, outputs: list[c2.Output]) -> None:
+        for out in outputs:
+            if isinstance(out, c2.WriteAT):
+                self.log.debug("modem {device} > {command}", device=self.device, command=out.command)
+                self._write(out.command.encode("latin-1") + b"\r")
+            elif isinstance(out, c2.WriteData):
+                self._write_data(out.data)
+            elif isinstance(out, c2.StartTimer):
+                self._cancel_timer(out.name)
+                self._timers[out.name] = self.clock.callLater(out.seconds, self._timer_fired, out.name)
+            elif isinstance(out, c2.CancelTimer):
+                self._cancel_timer(out.name)
+            elif isinstance(out, c2.Flow):
+                self._xoff = out.paused
+                if not out.paused:
+                    self._pump()
+            elif isinstance(out, c2.SessionDone):
+                self._finish(out.result)
+
+    def _write(self, data: bytes) -> None:
+        if self.connected_ and self.transport is not None:
+            self.transport.write(data)
+
+    def _write_data(self, data: bytes) -> None:
+        if data == bytes([at.CAN]):
+            self._outq.clear()  # abort: drop queued page data, CAN goes first
+            self._write(data)
+            return
+        for i in range(0, len(data), self.chunk_size):
+            self._outq.append(data[i : i + self.chunk_size])
+        self._pump()
+
+    def _pump(self) -> None:
+        while self._outq and not self._xoff and not self._producer_paused and self.connected_:
+            self._write(self._outq.popleft())
+
+    def _timer_fired(self, name: str) -> None:
+        self._timers.pop(name, None)
+        session = self._session
+        if session is not None:
+            self.log.info("modem {device} timer {timer} expired", device=self.device, timer=name)
+            self._execute(session.timer_expired(name))
+
+    def _cancel_timer(self, name: str) -> None:
+        call = self._timers.pop(name, None)
+        if call is not None and call.active():
+            call.cancel()
+
+    def _finish(self, result: c2.SessionResult) -> None:
+        for name in list(self._timers):
+            self._cancel_timer(name)
+        result = replace(result, duration_s=self.clock.seconds() - self._started)
+        done, self._done, self._session = self._done, None, None
+        self.log.info(
+            "modem {device} session done: {outcome} ({detail}), {pages} page(s), hangup {hangup}",
+            device=self.device,
+            outcome=result.outcome.value,
+            detail=result.detail,
+            pages=result.pages_confirmed,
+            hangup=str(result.hangup) if result.hangup else None,
+        )
+        if done is not None:
+            done.callback(result)
+
+
+# ---------------------------------------------------------------------------
+# line supervision
+# ---------------------------------------------------------------------------
+
+
+class LineState(Enum):
+    OFFLINE = "offline"
+    PROBING = "probing"
+    ONLINE = "online"
+    STOPPED = "stopped"
+
+
+OpenPort = Callable[[ModemProtocol], Any]
+
+
+def open_serial(reactor: Any, *, baudrate: int = 19200) -> OpenPort:
+    """An ``OpenPort`` that opens the device with ``twisted.internet.serialport.SerialPort``.
+
+    Kernel XON/XOFF stays off (received page data may hold 0x11/0x13); the
+    driver honours the modem's XOFF itself.  RTS/CTS is handed to the port.
+    """
+    from twisted.internet.serialport import SerialPort
+
+    def open_port(protocol: ModemProtocol) -> Any:
+        rtscts = protocol.config.flow is c2.FlowControl.RTSCTS
+        return SerialPort(protocol, protocol.device, reactor, baudrate=baudrate, rtscts=rtscts, xonxoff=False)
+
+    return open_port
+
+
+class LineSupervisor:
+    """Open, probe and watch one modem; re-probe with backoff after it vanishes."""
+
+    log = Logger()
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        device: str,
+        config: c2.SessionConfig,
+        open_port: OpenPort,
+        *,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 60.0,
+        force_class: c2.FaxClass | None = None,
+    ) -> None:
+        self.clock = clock
+        self.device = device
+        self.config = config
+        self.open_port = open_port
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.force_class = force_class
+        self.state = LineState.OFFLINE
+        self.protocol: ModemProtocol | None = None
+        self.last_error = ""
+        self.attempts = 0
+        self._delay = backoff_initial
+        self._retry: IDelayedCall | None = None
+        self._transport: Any = None
+        self._watchers: list[Callable[[LineState], None]] = []
+        self._online_waiters: list[Deferred[ModemProtocol]] = []
+
+    def watch(self, callback: Callable[[LineState], None]) -> None:
+        self._watchers.append(callback)
+
+    def when_online(self) -> Deferred[ModemProtocol]:
+        if self.state is LineState.ONLINE and self.protocol is not None:
+            return succeed(self.protocol)
+        d: Deferred[ModemProtocol] = Deferred()
+        self._online_waiters.append(d)
+        return d
+
+    def start(self) -> None:
+        if self.state is LineState.STOPPED:
+            self.state = LineState.OFFLINE
+        self._attempt()
+
+    def stop(self) -> None:
+        self._set(LineState.STOPPED)
+        if self._retry is not None and self._retry.active():
+            self._retry.cancel()
+        self._retry = None
+        self._close()
+
+    # -- internals ----------------------------------------------------------
+    def _set(self, state: LineState) -> None:
+        if state is self.state:
+            return
+        self.state = state
+        self.log.info("line {device} is {state}", device=self.device, state=state.value)
+        for callback in list(self._watchers):
+            callback(state)
+        if state is LineState.ONLINE and self.protocol is not None:
+            waiters, self._online_waiters = self._online_waiters, []
+            for d in waiters:
+                d.callback(self.protocol)
+
+    def _attempt(self) -> None:
+        self._retry = None
+        if self.state is LineState.STOPPED:
+            return
+        self.attempts += 1
+        protocol = ModemProtocol(self.clock, self.device, self.config)
+        protocol.on_lost.append(lambda why, p=protocol: self._lost(p, why))
+        self.protocol = protocol
+        self._set(LineState.PROBING)
+        try:
+            self._transport = self.open_port(protocol)
+        except Exception as exc:  # serial.SerialException, OSError: the device is not there
+            self.protocol = None
+            self._offline(f"cannot open: {exc}")
+            return
+        protocol.probe(self.force_class).addCallbacks(self._probed, self._probe_failed, errbackArgs=(protocol,))
+
+    def _probed(self, result: c2.ProbeResult) -> None:
+        self._delay = self.backoff_initial
+        self.last_error = ""
+        self._set(LineState.ONLINE)
+
+    def _probe_failed(self, failure: Failure, protocol: ModemProtocol) -> None:
+        if self.protocol is not protocol:
+            return
+        self._close()
+        self._offline(str(failure.value))
+
+    def _lost(self, protocol: ModemProtocol, why: str) -> None:
+        if self.protocol is not protocol or self.state is LineState.STOPPED:
+            return
+        self._transport = None
+        self._offline(f"device lost: {why}")
+
+    def _offline(self, why: str) -> None:
+        self.last_error = why
+        self.protocol = None
+        if self.state is LineState.STOPPED:
+            return
+        self._set(LineState.OFFLINE)
+        self.log.warn(
+            "line {device} offline ({why}); probing again in {delay_s} s",
+            device=self.device,
+            why=why,
+            delay_s=self._delay,
+        )
+        if self._retry is None:
+            self._retry = self.clock.callLater(self._delay, self._attempt)
+        self._delay = min(self._delay * 2, self.backoff_max)
+
+    def _close(self) -> None:
+        transport, self._transport = self._transport, None
+        protocol = self.protocol
+        if protocol is not None:
+            protocol.on_lost.clear()
+        if transport is not None:
+            transport.loseConnection()
