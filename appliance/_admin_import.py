@@ -31,14 +31,17 @@ class _Sheet:
 
     path: str
     rows: list[tuple[int, dict[str, tuple[int, str]]]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     headers: list[str] = field(default_factory=list)
 
     def error(self, line: int, problem: str, column: int | None = None) -> None:
         where = f"{self.path}:{line}: "
         if column is not None:
             where += f"column {column + 1} ({self.headers[column]}): "
-        self.errors.append(where + problem)
+        self.errors.append((line, where + problem))
+
+    def fail(self, message: str, line: int = 0) -> None:
+        self.errors.append((line, message))
 
 
 def _read(path: str, columns: dict[str, str], key: str) -> _Sheet:
@@ -57,7 +60,7 @@ def _read(path: str, columns: dict[str, str], key: str) -> _Sheet:
                     sheet.error(1, f"names field {name!r} a second time", i)
                 targets.append(name or "")
             if key not in targets:
-                sheet.errors.append(f"{path}:1: the header row has no {key!r} column")
+                sheet.fail(f"{path}:1: the header row has no {key!r} column", 1)
             if sheet.errors:
                 return sheet
             for values in reader:
@@ -68,9 +71,9 @@ def _read(path: str, columns: dict[str, str], key: str) -> _Sheet:
                     continue
                 sheet.rows.append((reader.line_num, {t: (i, v) for i, (t, v) in enumerate(zip(targets, values))}))
     except OSError as exc:
-        sheet.errors.append(f"{path}: cannot read: {exc.strerror}")
+        sheet.fail(f"{path}: cannot read: {exc.strerror}")
     except (UnicodeDecodeError, csv.Error) as exc:
-        sheet.errors.append(f"{path}: not a UTF-8 CSV file: {exc}")
+        sheet.fail(f"{path}: not a UTF-8 CSV file: {exc}")
     return sheet
 
 
@@ -92,7 +95,7 @@ def _parse_row(
 
 def _finish(sheet: _Sheet, io: CliIO, what: str, count: int) -> int:
     if sheet.errors:
-        for message in sheet.errors[:MAX_REPORTED]:
+        for _, message in sorted(sheet.errors, key=lambda e: e[0])[:MAX_REPORTED]:
             print(message, file=io.stderr)
         if len(sheet.errors) > MAX_REPORTED:
             print(f"… and {len(sheet.errors) - MAX_REPORTED} more", file=io.stderr)
@@ -164,7 +167,7 @@ def _store_all(sheet: _Sheet, lines: dict[str, int], write: Callable[[], int], k
         write()
     except (DuplicateError, NotFoundError) as exc:
         line = lines.get(keyf(exc.key), 0) if exc.key else 0
-        sheet.errors.append(f"{sheet.path}:{line}: {exc}" if line else f"{sheet.path}: {exc}")
+        sheet.fail(f"{sheet.path}:{line}: {exc}" if line else f"{sheet.path}: {exc}", line)
 
 
 def import_dids(args: argparse.Namespace, io: CliIO, store: Store) -> int:
