@@ -370,9 +370,10 @@ def get_did(req: Request, store: Store, cfg: HandlerConfig) -> Decision:
     _text(attrs, A.USER_NAME, did.account)
     _text(attrs, A.FB_QUEUE_PROFILE, did.queue_profile)
     _text(attrs, A.FB_SND_ANI, did.snd_ani)
-    if did.line_num:
-        attrs.append((A.FB_LINE_NUM.value, did.line_num))
-    _text(attrs, A.FB_LINE_ID, did.line_id)
+    if req.get_int(A.FB_CONTEXT) == FbContext.FOR_EXTERNAL_MODULE:
+        if did.line_num:
+            attrs.append((A.FB_LINE_NUM.value, did.line_num))
+        _text(attrs, A.FB_LINE_ID, did.line_id)
     return Decision.accept(*attrs)
 
 
