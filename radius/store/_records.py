@@ -20,6 +20,7 @@ from radius.store.api import (
 
 # Columns in SELECT/INSERT order.  Accounts: name_key, name, then every other field.
 ACCOUNT_COLUMNS: tuple[str, ...] = ("name_key", "name", *ACCOUNT_FIELDS)
+assert tuple(f.name for f in fields(Account)) == ("name", *ACCOUNT_FIELDS)
 ACCOUNT_BOOLS = frozenset(f.name for f in fields(Account) if f.type == "bool")
 DID_BOOLS = frozenset(f.name for f in fields(Did) if f.type == "bool")
 DID_COLUMNS: tuple[str, ...] = ("did", "account_key", "enabled", "line_id", "line_num", "snd_ani", "queue_profile")
@@ -76,15 +77,14 @@ def account_row(account: Account, token_bytes: TokenBytes) -> tuple[Any, ...]:
     return tuple(values)
 
 
+_ACCOUNT_DECODERS: tuple[Callable[[Any], Any] | None, ...] = tuple(
+    bool if name in ACCOUNT_BOOLS else bytes if name == "uuid" else None for name in ACCOUNT_FIELDS
+)
+
+
 def account_from_row(row: Sequence[Any]) -> Account:
-    kwargs: dict[str, Any] = {"name": row[1]}
-    for name, value in zip(ACCOUNT_FIELDS, row[2:]):
-        if name in ACCOUNT_BOOLS:
-            value = bool(value)
-        elif name == "uuid":
-            value = bytes(value)
-        kwargs[name] = value
-    return Account(**kwargs)
+    # Positional: Account's fields are name followed by ACCOUNT_FIELDS, in order.
+    return Account(row[1], *[v if f is None else f(v) for f, v in zip(_ACCOUNT_DECODERS, row[2:])])
 
 
 def account_change(name: str, value: Any, token_bytes: TokenBytes) -> Any:
