@@ -443,8 +443,8 @@ class Session:
         (State.COMMAND, Kind.NO_CARRIER): "_on_command_error",
         (State.COMMAND, Kind.INFO): "_on_command_info",
         (State.COMMAND, Kind.HANGUP): "_on_hangup",
-        (State.COMMAND, Kind.RING): "_ignore",
-        (State.COMMAND, Kind.CALLER_ID): "_ignore",
+        (State.COMMAND, Kind.RING): "_on_command_ring",
+        (State.COMMAND, Kind.CALLER_ID): "_on_command_ring",
         (State.COMMAND, Kind.TIMEOUT): "_on_command_timeout",
     }
     ENDING_TABLE: ClassVar[dict[tuple[State, Kind], str]] = {}
@@ -587,6 +587,10 @@ class Session:
 
     # -- shared call handlers -------------------------------------------
     def _ignore(self, ev: ModemEvent) -> list[Output]:
+        return []
+
+    def _on_command_ring(self, ev: ModemEvent) -> list[Output]:
+        """RING / caller ID while a command runs: ignored unless a receive session counts it."""
         return []
 
     def _on_fax_connect(self, ev: ModemEvent) -> list[Output]:

@@ -26,6 +26,7 @@ from modem._session import (
     Dialect,
     FaxClass,
     Flow,
+    FlowControl,
     Kind,
     ModemEvent,
     Outcome,
@@ -43,6 +44,7 @@ from modem._session import (
     CancelTimer,
     State,
     TimerExpired,
+    Timers,
     WriteAT,
     WriteData,
     classify,
@@ -65,6 +67,7 @@ __all__ = [
     "Dialect",
     "FaxClass",
     "Flow",
+    "FlowControl",
     "Kind",
     "LocalProtocolError",
     "ModemEvent",
@@ -83,6 +86,7 @@ __all__ = [
     "StartTimer",
     "State",
     "TimerExpired",
+    "Timers",
     "WriteAT",
     "WriteData",
     "classify",
@@ -247,8 +251,10 @@ class SendSession(Session):
 
     def _dial(self) -> list[Output]:
         self.state = State.DIALING
+        self.last_command = f"ATD{self.config.dial_prefix}{self.number}"
+        self.exchange.append(f"> {self.last_command}")
         return [
-            WriteAT(f"ATD{self.config.dial_prefix}{self.number}"),
+            WriteAT(self.last_command),
             StartTimer("dial", self.config.timers.dial),
         ]
 
@@ -462,8 +468,16 @@ class ReceiveSession(Session):
         script.append(Cmd("ATS0=0", optional=True))
         return self._run_script(script, self._wait_ring)
 
+    def _on_command_ring(self, ev: ModemEvent) -> list[Output]:
+        if ev.kind is Kind.CALLER_ID:
+            return self._on_caller_id(ev)
+        self.rings_seen += 1  # counted now, answered once the setup is done
+        return []
+
     def _wait_ring(self) -> list[Output]:
         self.state = State.WAIT_RING
+        if self.rings_seen >= self.rings:
+            return self._answer()
         if self.config.timers.wait_call > 0:
             return [StartTimer("call", self.config.timers.wait_call)]
         return []
@@ -477,6 +491,9 @@ class ReceiveSession(Session):
         self.rings_seen += 1
         if self.rings_seen < self.rings:
             return []
+        return self._answer()
+
+    def _answer(self) -> list[Output]:
         self.state = State.ANSWERING
         self.last_command = "ATA"
         self.exchange.append("> ATA")
@@ -557,7 +574,10 @@ class ReceiveSession(Session):
         data = b"".join(self.page_data)
         if self.dialect.receive_lsb_first(self.config):
             data = reverse_bits(data)
-        good = ev.kind is Kind.OK and (self.page_ppr is None or bool(self.page_ppr & 1))
+        if self.page_ppr is None:  # no page status: good only if the call did not break
+            good = ev.kind is Kind.OK and self.hangup is None
+        else:
+            good = ev.kind is Kind.OK and bool(self.page_ppr & 1)
         self.received.append(ReceivedPage(data=data, ppr=self.page_ppr, lines=self.page_lines, good=good))
         if good:
             self.pages_confirmed += 1
