@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import secrets
 import sys
@@ -21,6 +22,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_radius)
     p = sub.add_parser("run", help="run the appliance (embedded default without --config)")
     p.add_argument("--data-dir", default="var", help="data directory of the embedded default (default ./var)")
+    p.add_argument("--auth-port", type=int, help="override the RADIUS auth port (default 1812)")
+    p.add_argument("--acct-port", type=int, help="override the RADIUS accounting port (default 1813)")
     p.add_argument("--log-json", metavar="FILE", help="write JSON log events to FILE instead of text to stderr")
     p.set_defaults(func=cmd_run)
 
@@ -82,6 +85,8 @@ def _serve(config: Config, args: argparse.Namespace, io: CliIO, demo: bool) -> i
     if demo:
         _ensure_demo_account(store, config.data_dir, io)
     top = make_service(config, reactor, store=store)
+    print(f"RADIUS auth on {config.radius.listen}:{config.radius.auth_port}, "
+          f"accounting on {config.radius.listen}:{config.radius.acct_port}", file=io.stdout)
     _start_logging(args, io)
     io.stdout.flush()
     reactor.callWhenRunning(top.startService)
@@ -103,6 +108,11 @@ def cmd_run(args: argparse.Namespace, io: CliIO) -> int:
     demo = config is None
     if config is None:
         config = ensure_embedded_default(args.data_dir, io)
-    print(f"RADIUS auth on {config.radius.listen}:{config.radius.auth_port}, "
-          f"accounting on {config.radius.listen}:{config.radius.acct_port}", file=io.stdout)
+    if args.auth_port is not None or args.acct_port is not None:
+        radius = dataclasses.replace(
+            config.radius,
+            auth_port=config.radius.auth_port if args.auth_port is None else args.auth_port,
+            acct_port=config.radius.acct_port if args.acct_port is None else args.acct_port,
+        )
+        config = dataclasses.replace(config, radius=radius)
     return _serve(config, args, io, demo=demo)
