@@ -300,7 +300,8 @@ class TwistedFaxage:
         """A started pool of ``size`` threads, stopped at reactor shutdown."""
         pool = ThreadPool(minthreads=0, maxthreads=size, name="faxage")
         pool.start()
-        reactor.addSystemEventTrigger("during", "shutdown", pool.stop)  # type: ignore[attr-defined]
+        reactor.addSystemEventTrigger(  # type: ignore[attr-defined]
+            "during", "shutdown", lambda: None if pool.joined else pool.stop())
         return pool
 
     def _defer(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "Deferred[T]":

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
+from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from twisted.web.client import Agent, FileBodyProducer
 from twisted.web.http_headers import Headers
@@ -216,7 +217,15 @@ class FaxageSimulator:
         return b'{"error": "unknown control action"}'
 
 
-def _drain(response: Any) -> Any:
-    from twisted.web.client import readBody
+class _Discard(Protocol):
+    def __init__(self) -> None:
+        self.done: Deferred[None] = Deferred()
 
-    return readBody(response)
+    def connectionLost(self, reason: Any = None) -> None:
+        self.done.callback(None)
+
+
+def _drain(response: Any) -> "Deferred[None]":
+    sink = _Discard()
+    response.deliverBody(sink)
+    return sink.done
