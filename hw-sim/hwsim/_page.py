@@ -24,6 +24,8 @@ _WIRE_BITS = tuple(f"{i:08b}"[::-1] for i in range(256))
 
 RTC_MH = bytes.fromhex("000880" * 3)  # 6 byte-aligned EOLs, wire order
 RTC_MR = bytes.fromhex("0018000360000c800130")  # 6 x (EOL + 1), wire order
+# Fill after RTC: efax's decoder reads ahead and needs bits after the last EOL.
+TRAILING_FILL = bytes(4)
 _RTC_TAIL_MH = re.compile(r"(0{11,}1){6}0*$")
 _RTC_TAIL_MR = re.compile(r"(0{11,}11){6}0*$")
 _EOL = re.compile(r"0{11,}1")

@@ -259,7 +259,7 @@ def _rx_finish(modem: SimModem) -> None:
     if rx is None:
         return
     dcs = modem._dcs or rx.start.dcs
-    tail = _page.rtc_tail(bytes(rx.data), two_d=dcs[4] != 0)
+    tail = _page.rtc_tail(bytes(rx.data), two_d=dcs[4] != 0) + _page.TRAILING_FILL
     rx.data += tail
     modem._send(_to_dte(modem, tail) + b"\x10\x03")
     modem._state = State.RX_WAIT_PPM

@@ -1,0 +1,67 @@
+"""``hwsim lines``: simulated fax lines on ptys, for people and tests.
+
+Prints one line per simulated line, ``line <i> <number> <device> [<link>]``,
+then ``ready``, and runs until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .faults import FaultFileError, FaultPlan, load_faults
+
+__all__ = ["register", "run_lines"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``lines`` subcommand."""
+    p = subparsers.add_parser("lines", help="simulated fax modems on ptys joined by a simulated PSTN")
+    p.add_argument("--count", type=int, required=True, help="number of lines")
+    p.add_argument("--numbers", help="comma-separated phone numbers (default 5550001, 5550002, ...)")
+    p.add_argument("--link-prefix", help="make symlinks PREFIX0, PREFIX1, ... to the pty devices")
+    p.add_argument("--class", dest="fax_class", choices=("2.0", "2"), default="2.0", help="highest fax class")
+    p.add_argument("--faults", help="fault file (TOML), see hwsim.faults")
+    p.add_argument("--fast", action="store_true", help="do not pace pages at the line rate")
+    p.set_defaults(func=run_lines)
+
+
+def _numbers(text: str | None, count: int) -> list[str] | None:
+    if not text:
+        return None
+    numbers = [n.strip() for n in text.split(",") if n.strip()]
+    if len(numbers) != count:
+        raise ValueError(f"--numbers lists {len(numbers)} numbers but --count is {count}")
+    return numbers
+
+
+def run_lines(args: argparse.Namespace) -> int:
+    """Run the lines until stopped; exit status."""
+    from twisted.internet import reactor
+
+    from .pty import start_lines
+
+    try:
+        if args.count < 1:
+            raise ValueError("--count must be at least 1")
+        numbers = _numbers(args.numbers, args.count)
+        faults = load_faults(args.faults) if args.faults else FaultPlan()
+        lines = start_lines(
+            reactor,  # type: ignore[arg-type]
+            args.count,
+            numbers=numbers,
+            link_prefix=args.link_prefix,
+            fax_class=args.fax_class,
+            faults=faults,
+            fast=args.fast,
+        )
+    except (ValueError, FaultFileError, OSError) as exc:
+        print(f"hwsim lines: {exc}", file=sys.stderr)
+        return 2
+    for i, line in enumerate(lines.lines):
+        print(f"line {i} {line.number} {line.device}" + (f" {line.link}" if line.link else ""))
+    print("ready", flush=True)
+    reactor.addSystemEventTrigger("before", "shutdown", lines.stop)  # type: ignore[attr-defined]
+    reactor.run()  # type: ignore[attr-defined]
+    return 0
