@@ -360,7 +360,17 @@ class FreeRadiusServer(Server):
 
 class OurServer(Server):
     label = "ours"
-    durability = "SQLite: each CDR committed before its Accounting-Response"
+    synchronous = ""  # "" = the store's default (FULL)
+
+    @property
+    def durability(self) -> str:  # type: ignore[override]
+        sync = (self.synchronous or "full").upper()
+        what = (
+            "WAL fdatasync'd at every commit"
+            if sync in ("FULL", "EXTRA")
+            else "WAL written at every commit, fsync'd only at checkpoints"
+        )
+        return f"SQLite WAL, synchronous={sync}: each CDR committed before its Accounting-Response ({what}; group commit)"
 
     def __init__(self, work: Path, accounts: list[AccountData]) -> None:
         super().__init__(work, accounts)
@@ -378,7 +388,7 @@ class OurServer(Server):
         self.config.write_text(
             f'data_dir = "{self.work}"\n\n'
             "[storage]\n"
-            f'url = "sqlite:///{self.db}"\n\n'
+            f'url = "{self.url}"\n\n'
             "[radius]\n"
             'listen = "127.0.0.1"\n'
             f"auth_port = {self.auth_port}\n"
@@ -390,8 +400,13 @@ class OurServer(Server):
             encoding="utf-8",
         )
         t0 = time.perf_counter()
-        load_our_store(f"sqlite:///{self.db}", self.accounts)
+        load_our_store(self.url, self.accounts)
         return time.perf_counter() - t0
+
+    @property
+    def url(self) -> str:
+        # An absolute path gives sqlite:////abs/path.
+        return f"sqlite:///{self.db}" + (f"?synchronous={self.synchronous}" if self.synchronous else "")
 
     def start(self) -> float:
         exe = shutil.which("faxappliance", path=str(Path(sys.executable).parent)) or shutil.which("faxappliance")
@@ -464,6 +479,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=30_000, help="requests per measurement (default 30000)")
     p.add_argument("--parallel", type=int, default=100, help="radclient -p (default 100)")
     p.add_argument("--rounds", type=int, default=3, help="measurements per server and kind, servers alternating (default 3)")
+    p.add_argument(
+        "--our-synchronous",
+        choices=("full", "normal"),
+        default="",
+        help="SQLite synchronous mode of our store (default: the store's default, FULL)",
+    )
     p.add_argument("--only", choices=("ours", "freeradius"), help="run one server only")
     p.add_argument("--skip-acct", action="store_true", help="Access only")
     p.add_argument("--skip-auth", action="store_true", help="accounting only")
@@ -529,6 +550,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     try:
         for cls in classes:
             server = cls(tmp / cls.label.lower(), accounts)
+            if isinstance(server, OurServer):
+                server.synchronous = args.our_synchronous
             servers.append(server)
             say(f"\n== {server.label} (auth 127.0.0.1:{server.auth_port}, acct 127.0.0.1:{server.acct_port})")
             prep = server.prepare()
@@ -653,6 +676,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("radius_vs_freeradius: interrupted", file=sys.stderr)
         return 130
+    except SystemExit as exc:
+        if exc.code == 128 + signal.SIGTERM:
+            print("radius_vs_freeradius: terminated", file=sys.stderr)
+        raise
     finally:
         if args.keep:
             print(f"kept {tmp}", file=sys.stderr)
