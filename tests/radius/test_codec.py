@@ -104,3 +104,31 @@ def test_reply_echoes_proxy_state_last_and_ma_first():
     _, _, attrs = decode_reply(reply, DICT)
     assert [n for n, _ in attrs] == ["Message-Authenticator", "FB-Snd-ANI", "Proxy-State", "Proxy-State"]
     assert attrs[2][1] == b"A" and attrs[3][1] == b"BCD"
+
+
+def test_site_dictionary_replaces_numbers(tmp_path):
+    """A site's own dictionary (named in [radius] dictionary) changes the numbers on the wire; no number is hard-coded."""
+    from appliance.config import parse
+    from appliance.services import PACKAGED_DICTIONARY, load_dictionary
+
+    vendor = (PACKAGED_DICTIONARY / "dictionary.faxback").read_text()
+    vendor = vendor.replace("FB-Snd-ANI\t\t\t\t19\t", "FB-Snd-ANI\t\t\t\t99\t")
+    (tmp_path / "dictionary.faxback").write_text(vendor)
+    (tmp_path / "dictionary").write_text((PACKAGED_DICTIONARY / "dictionary").read_text())
+    cfg = parse(f'[radius]\ndictionary = "{tmp_path}"\n', str(tmp_path / "site.toml"))
+    site = load_dictionary(cfg)
+    assert site.by_name["FB-Snd-ANI"].code == 99
+    req = decode_request(packet(VALID_VSA), SECRET, site)
+    reply = encode_reply(Code.ACCESS_ACCEPT, req, [("FB-Snd-ANI", "5551119999")], SECRET, site,
+                         message_authenticator=False)
+    assert reply[20:] == bytes.fromhex("1A12000077E6630C") + b"5551119999"
+
+
+def test_missing_site_dictionary_is_a_config_error(tmp_path):
+    """A dictionary path that does not exist is reported with the key."""
+    from appliance.config import ConfigError, parse
+    from appliance.services import load_dictionary
+
+    cfg = parse('[radius]\ndictionary = "nope"\n', str(tmp_path / "site.toml"))
+    with pytest.raises(ConfigError, match="radius.dictionary"):
+        load_dictionary(cfg)
