@@ -104,9 +104,11 @@ class SqlStore:
     ) -> None:
         self._token_bytes = token_bytes
         self._clock = clock
-        self._acct_lock = threading.Lock()  # group-commit leader election
-        self._queue_lock = threading.Lock()
+        # Group commit of accounting records: queued records, and whether a
+        # thread is committing a batch now (it commits what queued meanwhile next).
+        self._acct_cond = threading.Condition(threading.Lock())
         self._queue: list[_Pending] = []
+        self._committing = False
         self._sql_cache: dict[str, str] = {}
 
     # ------------------------------------------------------- dialect hooks
@@ -459,14 +461,21 @@ class SqlStore:
             number, result = called_number
             called = (normalise_did(number), int(result), int(int(result) == 2), float(record.received_at))
         item = _Pending(rec.cdr_row(record), called)
-        with self._queue_lock:
+        batch: list[_Pending] = []
+        with self._acct_cond:
             self._queue.append(item)
-        # Group commit: whoever holds the lock commits everything queued so far.
-        with self._acct_lock:
-            if not item.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
+            while self._committing and not item.done:
+                self._acct_cond.wait()
+            if not item.done:  # lead: commit everything queued so far
+                self._committing = True
+                batch, self._queue = self._queue, []
+        if batch:
+            try:
                 self._commit_batch(batch)
+            finally:
+                with self._acct_cond:
+                    self._committing = False
+                    self._acct_cond.notify_all()
         if item.error is not None:
             raise item.error
         return item.result

@@ -155,15 +155,9 @@ def test_group_commit_isolates_a_bad_record(tmp_path: Path) -> None:
     """A record that fails inside a shared commit fails alone; the others are stored."""
     store = open_store(f"sqlite:///{tmp_path}/a.db")
     try:
-        store._queue_lock.acquire()  # queue up several records before anyone commits
         good = [_Pending(cdr_row(_cdr(f"g{i}")), None) for i in range(3)]
         bad = _Pending(("bad", None, "c", 2, "s", "u", "{}", "[]"), None)  # NULL received_at
-        store._queue.extend([good[0], bad, *good[1:]])
-        store._queue_lock.release()
-        with store._acct_lock:
-            with store._queue_lock:
-                batch, store._queue = store._queue, []
-            store._commit_batch(batch)
+        store._commit_batch([good[0], bad, *good[1:]])
         assert [g.result for g in good] == [True, True, True]
         assert bad.done and isinstance(bad.error, sqlite3.IntegrityError)
         assert len(store.list_cdrs()) == 3
