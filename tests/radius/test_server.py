@@ -37,6 +37,13 @@ def env(tmp_path):
     reactor = ClockReactor()
     pool = InlineThreadPool()
     server = RadiusServer(reactor=reactor, store=store, dictionary=DICT, clients=clients, threadpool=pool)
+    receive = server.datagram_received
+
+    def received_and_flushed(*args):
+        receive(*args)
+        reactor.advance(0)  # the batch goes to the pool on the next reactor turn
+
+    server.datagram_received = received_and_flushed
     yield server, reactor, pool, store
     store.close()
 
