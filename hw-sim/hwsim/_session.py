@@ -331,14 +331,21 @@ def _page_from_dte(modem: SimModem, ppm: int | None) -> None:
     modem._tx_ppm = ppm
     modem._tx_seconds = seconds / len(modem._tx_pieces)
     modem._state = State.TX_LINE
+    modem._emit(StartTimer("tx_end", seconds))  # the page's line time, exactly
     _next_piece(modem)
 
 
 def _next_piece(modem: SimModem) -> None:
+    modem._emit(ToLine(PageData(modem._tx_pieces.pop(0))))
     if modem._tx_pieces:
-        modem._emit(ToLine(PageData(modem._tx_pieces.pop(0))))
         modem._emit(StartTimer("tx", modem._tx_seconds))
-        return
+
+
+def _page_sent(modem: SimModem) -> None:
+    """The line time is over: the rest of the page, then the page end."""
+    modem._emit(CancelTimer("tx"))
+    while modem._tx_pieces:
+        modem._emit(ToLine(PageData(modem._tx_pieces.pop(0))))
     modem._emit(ToLine(PageEnd(modem._page_no)))
     if modem._tx_ppm is None:  # Class 2: wait for AT+FET=
         modem._state = State.TX_WAIT_FET
@@ -360,8 +367,10 @@ def on_timer(modem: SimModem, name: str) -> None:
         modem._emit(Hangup())
         modem._go_idle()
         modem._result("NO ANSWER")
-    elif name == "tx" and state is State.TX_LINE:
+    elif name == "tx" and state is State.TX_LINE and modem._tx_pieces:
         _next_piece(modem)
+    elif name == "tx_end" and state is State.TX_LINE:
+        _page_sent(modem)
     elif name == "phcto" and state is State.TX_WAIT_FET:
         modem._emit(ToLine(PostPage(2)))
         modem._emit(Hangup())

@@ -19,7 +19,7 @@ Each call returns a list of outputs, to be carried out in order:
 * :class:`StartTimer` ``(name, seconds)`` / :class:`CancelTimer` ``(name)`` -
   starting a timer replaces a running one of the same name; when it runs out
   call ``timer_expired(name)``.  Names: ``ring``, ``dial`` (S7), ``tx``
-  (line pacing of page data), ``phcto`` (Class 2 wait for ``+FET=``),
+  and ``tx_end`` (line pacing of page data), ``phcto`` (Class 2 wait for ``+FET=``),
   ``response`` (wait for the remote's page response), ``page_wait``;
 * line actions for the network (:mod:`hwsim.line`): ``Dial``, ``Answer``,
   ``Hangup``, ``ToLine(signal)``.
@@ -317,7 +317,7 @@ class SimModem:
         return _at.format_value(caps)
 
     def _go_idle(self) -> None:
-        for name in ("ring", "dial", "tx", "phcto", "response", "page_wait"):
+        for name in ("ring", "dial", "tx", "tx_end", "phcto", "response", "page_wait"):
             self._emit(CancelTimer(name))
         self._state = State.IDLE
         self._end_call()
