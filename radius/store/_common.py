@@ -9,13 +9,13 @@ another parameter style translates it once (``_sql``).
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from contextlib import AbstractContextManager
 from importlib import resources
 from typing import Any, Callable, Iterable, Sequence
 
 from radius.store import _records as rec
+from radius.store._group_commit import GroupCommit
 from radius.store.api import (
     DID_FIELDS,
     Account,
@@ -69,19 +69,6 @@ _BUMP_GROUP = (
 )
 
 
-class _Pending:
-    """One accounting record waiting for a (group) commit."""
-
-    __slots__ = ("row", "called", "result", "error", "done")
-
-    def __init__(self, row: tuple[Any, ...], called: tuple[Any, ...] | None) -> None:
-        self.row = row
-        self.called = called
-        self.result = False
-        self.error: BaseException | None = None
-        self.done = False
-
-
 def _account_key(name: str) -> str:
     return name.casefold()
 
@@ -104,11 +91,7 @@ class SqlStore:
     ) -> None:
         self._token_bytes = token_bytes
         self._clock = clock
-        # Group commit of accounting records: queued records, and whether a
-        # thread is committing a batch now (it commits what queued meanwhile next).
-        self._acct_cond = threading.Condition(threading.Lock())
-        self._queue: list[_Pending] = []
-        self._committing = False
+        self._accounting: GroupCommit[bool] = GroupCommit(self._commit_accounting)
         self._sql_cache: dict[str, str] = {}
 
     # ------------------------------------------------------- dialect hooks
@@ -460,48 +443,18 @@ class SqlStore:
         if called_number is not None:
             number, result = called_number
             called = (normalise_did(number), int(result), int(int(result) == 2), float(record.received_at))
-        item = _Pending(rec.cdr_row(record), called)
-        batch: list[_Pending] = []
-        with self._acct_cond:
-            self._queue.append(item)
-            while self._committing and not item.done:
-                self._acct_cond.wait()
-            if not item.done:  # lead: commit everything queued so far
-                self._committing = True
-                batch, self._queue = self._queue, []
-        if batch:
-            try:
-                self._commit_batch(batch)
-            finally:
-                with self._acct_cond:
-                    self._committing = False
-                    self._acct_cond.notify_all()
-        if item.error is not None:
-            raise item.error
-        return item.result
+        return self._accounting.submit((rec.cdr_row(record), called))
 
-    def _commit_batch(self, batch: list[_Pending]) -> None:
-        try:
-            with self._writer() as conn:
-                results = [self._insert_accounting(conn, item) for item in batch]
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0].error = exc
-                batch[0].done = True
-                return
-            for item in batch:  # isolate the failing record
-                self._commit_batch([item])
-            return
-        for item, result in zip(batch, results):
-            item.result = result
-            item.done = True
-
-    def _insert_accounting(self, conn: Any, item: _Pending) -> bool:
-        if self._run(conn, _INSERT_CDR, item.row).rowcount == 0:
-            return False
-        if item.called is not None and item.called[0]:
-            self._run(conn, _UPSERT_CALLED, item.called)
-        return True
+    def _commit_accounting(self, batch: list[tuple[tuple[Any, ...], tuple[Any, ...] | None]]) -> list[bool]:
+        """One transaction for ``batch``; per record, False when its dedupe_key was stored already."""
+        results = []
+        with self._writer() as conn:
+            for row, called in batch:
+                inserted = self._run(conn, _INSERT_CDR, row).rowcount != 0
+                if inserted and called is not None and called[0]:
+                    self._run(conn, _UPSERT_CALLED, called)
+                results.append(inserted)
+        return results
 
     def list_cdrs(
         self, since: float | None = None, limit: int | None = None, stops_only: bool = False

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from radius.store import Account, AccountingRecord, Did, StoreError, open_store
-from radius.store._common import _Pending
+from radius.store._group_commit import Pending
 from radius.store._records import cdr_row
 from radius.store.sqlite import SqliteStore
 
@@ -155,9 +155,9 @@ def test_group_commit_isolates_a_bad_record(tmp_path: Path) -> None:
     """A record that fails inside a shared commit fails alone; the others are stored."""
     store = open_store(f"sqlite:///{tmp_path}/a.db")
     try:
-        good = [_Pending(cdr_row(_cdr(f"g{i}")), None) for i in range(3)]
-        bad = _Pending(("bad", None, "c", 2, "s", "u", "{}", "[]"), None)  # NULL received_at
-        store._commit_batch([good[0], bad, *good[1:]])
+        good = [Pending((cdr_row(_cdr(f"g{i}")), None)) for i in range(3)]
+        bad = Pending((("bad", None, "c", 2, "s", "u", "{}", "[]"), None))  # NULL received_at
+        store._accounting.run_batch([good[0], bad, *good[1:]])
         assert [g.result for g in good] == [True, True, True]
         assert bad.done and isinstance(bad.error, sqlite3.IntegrityError)
         assert len(store.list_cdrs()) == 3
