@@ -29,7 +29,7 @@ _SCHEMA_LOCK_ID = 30694_0001
 def redact_dsn(dsn: str) -> str:
     """``dsn`` with any password replaced, for messages."""
     dsn = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
-    return re.sub(r"(password=)(\S+)", r"\1***", dsn)
+    return re.sub(r"(password=)([^&\s]+)", r"\1***", dsn)
 
 
 class PostgresStore(SqlStore):
@@ -65,19 +65,34 @@ class PostgresStore(SqlStore):
 
     @contextmanager
     def _reader(self) -> Iterator[psycopg.Connection[Any]]:
-        yield self._connection()
+        try:
+            yield self._connection()
+        except psycopg.IntegrityError:
+            raise
+        except psycopg.Error as exc:
+            raise self._error(exc) from exc
 
     @contextmanager
     def _writer(self) -> Iterator[psycopg.Connection[Any]]:
-        conn = self._connection()
-        conn.execute("BEGIN")
         try:
-            yield conn
-        except BaseException:
-            if not conn.broken:
-                conn.execute("ROLLBACK")
+            conn = self._connection()
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                if not conn.broken and not conn.closed:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except psycopg.IntegrityError:
             raise
-        conn.execute("COMMIT")
+        except psycopg.Error as exc:
+            raise self._error(exc) from exc
+
+    def _error(self, exc: psycopg.Error) -> StoreError:
+        text = str(exc).strip()
+        message = text.splitlines()[0] if text else type(exc).__name__
+        return StoreError(f"PostgreSQL {redact_dsn(self._dsn)}: {message}")
 
     def _schema_prologue(self, conn: Any) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))

@@ -83,20 +83,31 @@ class SqliteStore(SqlStore):
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock if self._memory else nullcontext():
-            yield self._connection()
+        try:
+            with self._write_lock if self._memory else nullcontext():
+                yield self._connection()
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"SQLite database {self._path}: {exc}") from exc
 
     @contextmanager
     def _writer(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        try:
+            with self._write_lock:
+                conn = self._connection()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"SQLite database {self._path}: {exc}") from exc
 
     def _constraint(self, exc: BaseException) -> str | None:
         if not isinstance(exc, sqlite3.IntegrityError):
