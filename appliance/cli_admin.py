@@ -122,6 +122,10 @@ def accounts_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
         values["password_hash"] = password_hash
     account = store.add_account(Account(args.name, **values))
     print(f"added account {account.name}", file=io.stdout)
+    size = len(account.name.encode("utf-8"))
+    if size > 16:
+        print(f"faxappliance: warning: account name {account.name!r} is {size} bytes; port servers accept "
+              "names over 16 bytes only in UUID mode", file=io.stderr)  # fmt: skip
     return 0
 
 

@@ -34,6 +34,14 @@ def test_accounts_add_with_options(run: Run, store: Store) -> None:
     assert verify_password("s3cret", account.password_hash)
 
 
+def test_long_name_warning(run: Run) -> None:
+    """A name over 16 bytes is added with a warning about UUID mode."""
+    result = run("accounts", "add", "ä" * 9)
+    assert result.code == 0
+    assert "is 18 bytes; port servers accept names over 16 bytes only in UUID mode" in result.err
+    assert run("accounts", "add", "x" * 16).err == ""
+
+
 def test_password_from_stdin(run: Run, store: Store) -> None:
     """--password-stdin reads the first line; accounts set can change it."""
     assert run("accounts", "add", "bob", "--password-stdin", stdin="first\nignored\n").code == 0

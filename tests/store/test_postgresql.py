@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from io import StringIO
+from pathlib import Path
+
 import psycopg
 import pytest
+
+from appliance.cli import CliIO, main
 
 from radius.store import Account, StoreError, open_store
 from radius.store.postgresql import redact_dsn
@@ -43,3 +49,21 @@ def test_redact_dsn() -> None:
     assert redact_dsn("host=h password=pw dbname=d") == "host=h password=*** dbname=d"
     assert redact_dsn("postgresql://u@h/db?password=pw&port=5") == "postgresql://u@h/db?password=***&port=5"
     assert redact_dsn("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_admin_cli_on_postgresql(pg_cluster: PostgresCluster, tmp_path: Path) -> None:
+    """The admin commands work the same on a PostgreSQL store."""
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\nurl = "{pg_cluster.create_database("cli")}"\n')
+
+    def run(*argv: str) -> tuple[int, str]:
+        io = CliIO(stdout=StringIO(), stderr=StringIO())
+        code = main(["--config", str(config), *argv], io=io)
+        return code, io.stdout.getvalue() + io.stderr.getvalue()  # type: ignore[attr-defined]
+
+    assert run("accounts", "add", "Alice", "--password", "pw")[0] == 0
+    (tmp_path / "dids.csv").write_text("did,account\n5551,alice\n5552,\n")
+    assert run("import", "dids", str(tmp_path / "dids.csv"))[0] == 0
+    code, out = run("dids", "list", "--format", "json")
+    assert code == 0 and [d["account"] for d in json.loads(out)] == ["Alice", ""]
+    assert run("accounts", "show", "bob") == (1, "faxappliance: no account named 'bob'\n")
