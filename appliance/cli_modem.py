@@ -200,7 +200,9 @@ def cmd_receive(args: argparse.Namespace, io: Any) -> int:
             _print_result(result, io)
             return deferToThread(_store, result, out_dir, args.raw, io)
 
-        return proto.receive(args.rings).addCallback(store)
+        d = proto.receive(args.rings).addCallback(store)
+        print(f"waiting for a call on {args.device}", file=io.stdout, flush=True)
+        return d
 
     return _run(args, io, job)
 

@@ -1,0 +1,139 @@
+"""Real fax programs (mgetty's sendfax, efax) and our driver across simulated lines on real ptys,
+both classes; received pages decode (netpbm) to the bitmaps that were sent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.peers import require_program
+
+from .interop import SimLines, cli, make_pbm, pbm_pixels, run
+
+pytestmark = [pytest.mark.interop, pytest.mark.slow]
+CLASSES = ["2.0", "2"]
+
+
+def prefix(tag: str) -> str:
+    return f"/dev/ttyFAX{tag}{os.getpid()}x"
+
+
+def pages(tmp_path: Path, pbmtog3: str) -> list[tuple[Path, bytes]]:
+    """Two different test pages as (G3 file from pbmtog3, original raster)."""
+    out = []
+    for n in (1, 2):
+        pbm = tmp_path / f"page{n}.pbm"
+        raster = make_pbm(pbm, seed=n)
+        g3 = tmp_path / f"page{n}.g3"
+        with pbm.open("rb") as src, g3.open("wb") as dst:
+            subprocess.run([pbmtog3], stdin=src, stdout=dst, check=True, timeout=30)
+        out.append((g3, raster))
+    return out
+
+
+def start_receiver(device: str, out: Path, fax_class: str) -> subprocess.Popen[str]:
+    """Our ``modem receive`` on ``device``; returns once it waits for the call."""
+    proc = subprocess.Popen(
+        cli("modem", "receive", device, "--out", str(out), "--raw", "--wait", "90", "--class", fax_class),
+        cwd=Path(__file__).resolve().parents[2],
+        env=__import__("tests.modem.interop", fromlist=["ENV"]).ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # printed after the probe, or EOF on failure
+    assert first.startswith("waiting for a call"), first + (proc.stderr.read() if proc.stderr else "")
+    return proc
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate(timeout=10)
+    return proc.returncode, out + (err or "")
+
+
+def decode_g3(g3topbm: str, path: Path) -> bytes:
+    return subprocess.run([g3topbm, str(path)], capture_output=True, check=True, timeout=30).stdout
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_sendfax_to_our_receiver(tmp_path: Path, fax_class: str) -> None:
+    """mgetty's sendfax sends 2 pages from line A; our driver on line B stores bit-exact pages."""
+    sendfax = require_program("sendfax", "mgetty-fax")
+    pbmtog3 = require_program("pbmtog3", "netpbm")
+    g3topbm = require_program("g3topbm", "netpbm")
+    sent = pages(tmp_path, pbmtog3)
+    with SimLines(prefix("S"), fax_class) as lines:
+        rx = start_receiver(lines.devices[1], tmp_path / "in", fax_class)
+        mode = "c2.0" if fax_class == "2.0" else "cls2"
+        res = run([sendfax, "-v", "-C", mode, "-l", lines.devices[0], lines.numbers[1], *(str(g) for g, _ in sent)])
+        code, log = finish(rx)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert code == 0, log
+    assert "pages: 2 of 2" in log and "caller id: 5550001" in log
+    got = sorted((tmp_path / "in").glob("*-p00?.g3"))
+    assert len(got) == 2
+    for path, (_, raster) in zip(got, sent):
+        width, height, pixels = pbm_pixels(decode_g3(g3topbm, path))
+        assert (width, height) == (1728, len(raster) // 216)
+        assert pixels == raster
+    assert list((tmp_path / "in").glob("*.tif")) and list((tmp_path / "in").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_our_sender_to_efax(tmp_path: Path, fax_class: str) -> None:
+    """Our driver sends 2 pages from line A; efax receives on line B; its pages decode to the same bitmaps."""
+    efax = require_program("efax", "efax")
+    pbmtog3 = require_program("pbmtog3", "netpbm")
+    tifftopnm = require_program("tifftopnm", "netpbm")
+    sent = pages(tmp_path, pbmtog3)
+    option = "-o0" if fax_class == "2.0" else "-o2"
+    with SimLines(prefix("E"), fax_class) as lines:
+        rx = subprocess.Popen(
+            [efax, "-d", lines.devices[1], option, "-jS0=1", "-w", "-r", str(tmp_path / "rx")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        time.sleep(1.0)  # efax initialises the modem before it waits for RING
+        res = run(cli("modem", "send", lines.devices[0], "--class", fax_class, "--to", lines.numbers[1], *(str(g) for g, _ in sent)))
+        code, log = finish(rx)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "pages: 2 of 2" in res.stdout and "hangup:" in res.stdout
+    assert code == 0, log
+    for n, (_, raster) in enumerate(sent, start=1):
+        pnm = subprocess.run([tifftopnm, str(tmp_path / f"rx.{n:03d}")], capture_output=True, check=True, timeout=30).stdout
+        width, height, pixels = pbm_pixels(pnm)
+        assert (width, height) == (1728, len(raster) // 216)
+        assert pixels == raster
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_efax_to_our_receiver(tmp_path: Path, fax_class: str) -> None:
+    """efax sends 2 PBM pages (adding its header lines); our driver receives them intact."""
+    efax = require_program("efax", "efax")
+    g3topbm = require_program("g3topbm", "netpbm")
+    rasters = [make_pbm(tmp_path / f"page{n}.pbm", seed=n) for n in (1, 2)]
+    option = "-o0" if fax_class == "2.0" else "-o2"
+    with SimLines(prefix("F"), fax_class) as lines:
+        rx = start_receiver(lines.devices[1], tmp_path / "in", fax_class)
+        res = run([efax, "-d", lines.devices[0], option, "-t", lines.numbers[1], *(str(tmp_path / f"page{n}.pbm") for n in (1, 2))])
+        code, log = finish(rx)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert code == 0, log
+    got = sorted((tmp_path / "in").glob("*-p00?.g3"))
+    assert len(got) == 2
+    for path, raster in zip(got, rasters):
+        width, height, pixels = pbm_pixels(decode_g3(g3topbm, path))
+        assert width == 1728 and height >= len(raster) // 216
+        # efax puts 20 header lines on top, its text running into the first image rows
+        skip = 8 * 216
+        assert pixels.endswith(raster[skip:])
