@@ -242,4 +242,7 @@ class Store(Protocol):
 
     def list_cdrs(
         self, since: float | None = None, limit: int | None = None, stops_only: bool = False
-    ) -> list[AccountingRecord]: ...
+    ) -> list[AccountingRecord]:
+        """Oldest first (by received_at, then insertion order); ``since`` is
+        inclusive (received_at >= since); ``stops_only`` keeps status_type 2."""
+        ...
