@@ -59,9 +59,13 @@ def run_lines(args: argparse.Namespace) -> int:
     except (ValueError, FaultFileError, OSError) as exc:
         print(f"hwsim lines: {exc}", file=sys.stderr)
         return 2
-    for i, line in enumerate(lines.lines):
-        print(f"line {i} {line.number} {line.device}" + (f" {line.link}" if line.link else ""))
-    print("ready", flush=True)
+    def announce() -> None:
+        # Printed once the reactor runs, so SIGTERM after "ready" is handled cleanly.
+        for i, line in enumerate(lines.lines):
+            print(f"line {i} {line.number} {line.device}" + (f" {line.link}" if line.link else ""))
+        print("ready", flush=True)
+
+    reactor.callWhenRunning(announce)  # type: ignore[attr-defined]
     reactor.addSystemEventTrigger("before", "shutdown", lines.stop)  # type: ignore[attr-defined]
     reactor.run()  # type: ignore[attr-defined]
     return 0
