@@ -103,6 +103,7 @@ class FieldOption:
     parse: Callable[[str], Any]
     help: str
     off_flag: str = ""  # booleans: the option that sets False
+    metavar: str = "VALUE"
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -120,22 +121,22 @@ def _bool(field: str, on: str, off: str, help_: str) -> FieldOption:
 
 
 ACCOUNT_OPTIONS: tuple[FieldOption, ...] = (
-    FieldOption("account_type", "--type", ACCOUNT_TYPES.parse, "FB-Account-Type: " + ", ".join(ACCOUNT_TYPES.by_name) + " or a number"),
+    FieldOption("account_type", "--type", ACCOUNT_TYPES.parse, "FB-Account-Type: " + ", ".join(ACCOUNT_TYPES.by_name) + " or a number", metavar="TYPE"),
     _bool("send_enabled", "--send-enabled", "--send-disabled", "may send (FB-Snd-From-Account)"),
     _bool("receive_enabled", "--receive-enabled", "--receive-disabled", "may receive (FB-Rcv-To-Account)"),
     _bool("send_time_expired", "--send-time-expired", "--send-time-left", "FB-Snd-Time-Expired"),
     _bool("receive_time_expired", "--receive-time-expired", "--receive-time-left", "FB-Rcv-Time-Expired"),
-    FieldOption("call_ahead_mode", "--call-ahead-mode", CALL_AHEAD.parse, "never, dynamic or always"),
+    FieldOption("call_ahead_mode", "--call-ahead-mode", CALL_AHEAD.parse, "never, dynamic or always", metavar="MODE"),
     _bool("save_cdr", "--save-cdr", "--no-save-cdr", "send accounting records (FB-Save-CDR)"),
     _bool("send_on_behalf_of", "--send-on-behalf-of", "--no-send-on-behalf-of", "FB-Snd-On-Behalf-Of"),
-    FieldOption("upload_logs", "--upload-logs", UPLOAD_LOGS.parse, "never, errors or always"),
+    FieldOption("upload_logs", "--upload-logs", UPLOAD_LOGS.parse, "never, errors or always", metavar="WHEN"),
     FieldOption("snd_ani", "--snd-ani", _text, "ANI for sends (FB-Snd-ANI)"),
     FieldOption("snd_tsid", "--snd-tsid", _text, "TSI for sends (FB-Snd-TSID)"),
     FieldOption("rcv_csid", "--rcv-csid", _text, "CSI for receives (FB-Rcv-CSID)"),
     FieldOption("rcv_email", "--rcv-email", _text, "e-mail for received faxes (FB-Rcv-Email)"),
     FieldOption("rcv_format", "--rcv-format", _int, "FB-Rcv-Format"),
-    FieldOption("rcv_failover_account", "--failover-account", _text, "FB-Rcv-Failover-Account-Id"),
-    FieldOption("rcv_failover_mode", "--failover-mode", FAILOVER_MODE.parse, "busy (0) or always (1)"),
+    FieldOption("rcv_failover_account", "--failover-account", _text, "FB-Rcv-Failover-Account-Id", metavar="NAME"),
+    FieldOption("rcv_failover_mode", "--failover-mode", FAILOVER_MODE.parse, "busy (0) or always (1)", metavar="MODE"),
     FieldOption("rule_group", "--rule-group", _text, "FB-Rule-Group"),
     FieldOption("login_group", "--login-group", _text, "FB-Account-Login-Group"),
     FieldOption("cdr_info", "--cdr-info", _text, "FB-CDR-Info"),
@@ -147,7 +148,7 @@ ACCOUNT_OPTIONS: tuple[FieldOption, ...] = (
 )
 
 DID_OPTIONS: tuple[FieldOption, ...] = (
-    FieldOption("account", "--account", _text, "owning account ('' = unassigned)"),
+    FieldOption("account", "--account", _text, "owning account ('' = unassigned)", metavar="NAME"),
     _bool("enabled", "--enabled", "--disabled", "FB-DID-Enabled"),
     FieldOption("line_id", "--line-id", _text, "FB-Line-Id"),
     FieldOption("line_num", "--line-num", _int, "FB-Line-Num"),
@@ -165,7 +166,7 @@ def _add_options(parser: argparse.ArgumentParser, options: tuple[FieldOption, ..
             pair.add_argument(opt.flag, dest=opt.field, action="store_const", const=True, default=None, help=opt.help)
             pair.add_argument(opt.off_flag, dest=opt.field, action="store_const", const=False, default=None)
         else:
-            parser.add_argument(opt.flag, dest=opt.field, metavar="VALUE", default=None, help=opt.help)
+            parser.add_argument(opt.flag, dest=opt.field, metavar=opt.metavar, default=None, help=opt.help)
 
 
 def _collect(args: argparse.Namespace, options: tuple[FieldOption, ...]) -> dict[str, Any]:

@@ -74,7 +74,9 @@ class PostgresCluster:
         return done.stdout
 
     def start(self) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix="faxpg-"))
+        # As root, in /tmp: the postgres user must be able to reach the directory
+        # (a TMPDIR under /root would not do).
+        self.base = Path(tempfile.mkdtemp(prefix="faxpg-", dir="/tmp" if self._as_postgres else None))
         if self._as_postgres:
             shutil.chown(self.base, user="postgres", group="postgres")
         data = self.base / "data"
