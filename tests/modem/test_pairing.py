@@ -156,3 +156,37 @@ def test_receive_times_out_without_call(fax_class: str) -> None:
     (got,) = bench.run(rx.receive())
     assert got.outcome is c2.Outcome.TIMEOUT
     assert bench.clock.seconds() - start == pytest.approx(30, abs=1)
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_remote_cannot_receive(fax_class: str) -> None:
+    """A remote that answers with +FCR=0 (cannot receive) ends the send with hangup 21."""
+    bench = Bench(fax_class)
+    tx = bench.attach(A, cfg())
+    (probe,) = bench.run(tx.probe())
+    select = "2.0" if fax_class == "2.0" else "2"
+    bench.to_modem(B, f"ATE0;+FCLASS={select};+FCR=0;S0=1\r".encode())  # a bare auto-answering modem
+    (sent,) = bench.run(tx.send(B, [PAGE1], PageFormat()))
+    assert sent.outcome is c2.Outcome.HANGUP, sent
+    assert sent.hangup.code == (0x21 if fax_class == "2.0" else 21)
+    assert "cannot receive" in sent.hangup.meaning
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_cancel_while_sending(fax_class: str) -> None:
+    """Cancelling mid-page sends CAN and the abort command; the result is ABORTED, the receiver's call fails."""
+    bench = Bench(fax_class)
+    tx, rx = probe_both(bench)
+    d_tx = tx.send(B, [PAGE1 * 8, PAGE2], PageFormat())
+    d_rx = rx.receive()
+    for _ in range(400):
+        bench.clock.advance(0.05)
+        if tx._session is not None and tx._session.state is c2.State.SENDING:
+            break
+    tx.cancel("operator abort")
+    sent, got = bench.run(d_tx, d_rx)
+    assert sent.outcome is c2.Outcome.ABORTED and "operator abort" in sent.detail
+    assert sent.pages_confirmed == 0
+    assert sent.hangup is None or sent.hangup.code == 2  # the modem may report +FHS:02
+    # the page data may already have reached the modem whole, so the receiver may hold it
+    assert not got.ok and len(got.received) <= 1
