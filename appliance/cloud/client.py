@@ -307,6 +307,10 @@ class TwistedFaxage:
     def _defer(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "Deferred[T]":
         return deferToThreadPool(self._reactor, self._pool, fn, *args, **kwargs)  # type: ignore[arg-type]
 
+    def run_in_pool(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "Deferred[T]":
+        """Run any other blocking call (e.g. file writes) in the same pool."""
+        return self._defer(fn, *args, **kwargs)
+
     def request(self, operation: str, params: Mapping[str, ParamValue] | None = None) -> "Deferred[Any]":
         return self._defer(self.client.request, operation, params)
 
