@@ -34,8 +34,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -58,6 +60,7 @@ DISTINCT_AUTH_PACKETS = 1000
 # sent one file after the other.
 STOPS_PER_FILE = 2500
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+PY_SPY: Path | None = None  # set by --profile
 
 
 class BenchError(RuntimeError):
@@ -488,6 +491,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", choices=("ours", "freeradius"), help="run one server only")
     p.add_argument("--skip-acct", action="store_true", help="Access only")
     p.add_argument("--skip-auth", action="store_true", help="accounting only")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample our server with py-spy during each measurement; flame graphs go to DIR",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temp directory (configs, logs, stores)")
     p.add_argument("--seed", type=int, default=2866, help="random seed of the request files")
     args = p.parse_args(argv)
@@ -509,6 +518,32 @@ def check_peers(only: str | None) -> None:
 
 def say(msg: str = "") -> None:
     print(msg, flush=True)
+
+
+@contextmanager
+def profiling(directory: Path | None, server: Server, name: str) -> Iterator[None]:
+    """With ``--profile DIR``: py-spy samples our server (threads holding the
+    GIL) while the block runs and writes DIR/ours-NAME.svg (a flame graph)."""
+    if directory is None or not isinstance(server, OurServer) or server.pid is None:
+        yield
+        return
+    out = directory / f"ours-{name}.svg"
+    spy = subprocess.Popen(
+        [str(PY_SPY), "record", "--gil", "--nonblocking", "-r", "200", "-p", str(server.pid), "-f", "flamegraph", "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)  # let it attach
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+        say(f"   (profile: {out})")
 
 
 def _median(values: list[float]) -> float:
@@ -577,9 +612,10 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
             say(f"\n== Access: Get-Account / Pre-Send-Session, {auth_total} requests per round")
             for r in range(args.rounds):
                 for server in order(r):
-                    res = radclient_load(
-                        server.auth_port, "auth", [auth_file], auth_count, args.parallel, server.pid, auth_total
-                    )
+                    with profiling(args.profile, server, f"access-r{r + 1}"):
+                        res = radclient_load(
+                            server.auth_port, "auth", [auth_file], auth_count, args.parallel, server.pid, auth_total
+                        )
                     runs.setdefault((server.label, "auth"), []).append(res)
                     say(
                         f"   {server.label:10} round {r + 1}: {res.rate:7.0f} req/s ({res.seconds:5.2f}s; "
@@ -604,9 +640,10 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
                         random.Random(args.seed + r),
                         tag,
                     )
-                    res = radclient_load(
-                        server.acct_port, "acct", stop_files, 1, args.parallel, server.pid, args.requests
-                    )
+                    with profiling(args.profile, server, f"stops-r{r + 1}"):
+                        res = radclient_load(
+                            server.acct_port, "acct", stop_files, 1, args.parallel, server.pid, args.requests
+                        )
                     stored = server.cdr_count(tag)
                     runs.setdefault((server.label, "acct"), []).append(res)
                     say(
@@ -664,6 +701,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         check_peers(args.only)
+        if args.profile is not None:
+            global PY_SPY
+            found = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+            if found is None:
+                raise BenchError("--profile needs py-spy on PATH (pip install py-spy, in any venv)")
+            PY_SPY = Path(found)
+            args.profile = args.profile.resolve()
+            args.profile.mkdir(parents=True, exist_ok=True)
     except BenchError as exc:
         print(f"radius_vs_freeradius: {exc}", file=sys.stderr)
         return 2
