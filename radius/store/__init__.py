@@ -8,7 +8,7 @@ path gives ``sqlite:////abs/path``), ``sqlite:///:memory:``, optionally with
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from radius.store.api import (
@@ -79,4 +79,4 @@ def open_store(url: str, *, init: bool = True, **options: Any) -> Store:
         except BaseException:
             store.close()
             raise
-    return store
+    return cast(Store, store)

@@ -77,7 +77,7 @@ def test_a_failing_record_fails_alone() -> None:
     """When a batch fails, its records are retried one by one and only the bad one fails."""
     commit = GatedCommit()
     group: GroupCommit[Any] = GroupCommit(commit)
-    items = [Pending("a"), Pending("bad"), Pending("b")]
+    items: list[Pending[Any]] = [Pending("a"), Pending("bad"), Pending("b")]
     group.run_batch(items)
     assert [i.result for i in items] == ["ok:a", None, "ok:b"]
     assert isinstance(items[1].error, ValueError)

@@ -18,7 +18,8 @@ def _cdr(key: str) -> AccountingRecord:
     return AccountingRecord(key, 1.0, "192.0.2.1", 2, "s", "u", {"FB-Dial-Number": "1"})
 
 
-def _pragma(store: SqliteStore, name: str) -> object:
+def _pragma(store: object, name: str) -> object:
+    assert isinstance(store, SqliteStore)
     with store._reader() as conn:
         return conn.execute(f"PRAGMA {name}").fetchone()[0]
 
@@ -134,6 +135,7 @@ def test_file_store_threads_read_while_writing(tmp_path: Path) -> None:
 
         assert _run_threads(work, 8) == []
         assert len(store.list_cdrs()) == 400
+        assert isinstance(store, SqliteStore)
         assert len(store._connections) >= 8  # one connection per thread
     finally:
         store.close()
@@ -155,8 +157,9 @@ def test_group_commit_isolates_a_bad_record(tmp_path: Path) -> None:
     """A record that fails inside a shared commit fails alone; the others are stored."""
     store = open_store(f"sqlite:///{tmp_path}/a.db")
     try:
-        good = [Pending((cdr_row(_cdr(f"g{i}")), None)) for i in range(3)]
-        bad = Pending((("bad", None, "c", 2, "s", "u", "{}", "[]"), None))  # NULL received_at
+        assert isinstance(store, SqliteStore)
+        good: list[Pending[bool]] = [Pending((cdr_row(_cdr(f"g{i}")), None)) for i in range(3)]
+        bad: Pending[bool] = Pending((("bad", None, "c", 2, "s", "u", "{}", "[]"), None))  # NULL received_at
         store._accounting.run_batch([good[0], bad, *good[1:]])
         assert [g.result for g in good] == [True, True, True]
         assert bad.done and isinstance(bad.error, sqlite3.IntegrityError)

@@ -111,7 +111,7 @@ def test_update_account_errors(store: Store) -> None:
     store.add_account(Account("a", uuid=b"a" * 16))
     store.add_account(Account("b"))
     with pytest.raises(TypeError):
-        store.update_account("a", name="z")
+        store.update_account("a", name="z")  # type: ignore[misc]
     with pytest.raises(DuplicateError):
         store.update_account("b", uuid=b"a" * 16)
 
@@ -357,10 +357,8 @@ def test_group_member_errors(store: Store) -> None:
 
 def test_accounting_round_trip(store: Store) -> None:
     """A record keeps every attribute (text, numbers, lists, bytes) and the raw ones."""
-    record = dataclasses.replace(
-        cdr("k1", **{"FB-Dial-Number": "5551", "FB-Page-Count": 3, "Class": b"\x00\xff", "Multi": ["a", "b"]}),
-        raw_attributes=((30694, 250, "0a0b"),),
-    )
+    attributes = {"FB-Dial-Number": "5551", "FB-Page-Count": 3, "Class": b"\x00\xff", "Multi": ["a", "b"]}
+    record = dataclasses.replace(cdr("k1"), attributes=attributes, raw_attributes=((30694, 250, "0a0b"),))
     assert store.record_accounting(record) is True
     [stored] = store.list_cdrs()
     assert stored.id is not None
