@@ -688,7 +688,11 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         say(f"{title:26}{cell(fr_rates, '.0f')}{cell(us_rates, '.0f')}{ratio_text:>16}")
         cpu_fr = [x.server_cpu / x.requests * 1e6 for x in fr] if fr else None
         cpu_us = [x.server_cpu / x.requests * 1e6 for x in us] if us else None
-        say(f"{'  server CPU us/request':26}{cell(cpu_fr and [min(cpu_fr)], '.1f')}{cell(cpu_us and [min(cpu_us)], '.1f')}")
+        cpu_ratio = f"{min(cpu_fr) / min(cpu_us):.2f}" if cpu_fr and cpu_us else ""
+        say(
+            f"{'  server CPU us/request':26}{cell(cpu_fr and [min(cpu_fr)], '.1f')}"
+            f"{cell(cpu_us and [min(cpu_us)], '.1f')}{cpu_ratio:>16}"
+        )
     say(f"(load average now {os.getloadavg()[0]:.2f}; total wall time {time.perf_counter() - t0:.0f}s)")
     if failures:
         say("\nFAILED checks:\n  " + "\n  ".join(failures))
