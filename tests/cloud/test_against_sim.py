@@ -5,77 +5,18 @@ the never-send-twice rule."""
 
 from __future__ import annotations
 
-import random
 from typing import Any, Iterator
 
 import pytest
 import pytest_twisted
-from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred
-from twisted.internet.task import deferLater
-from twisted.web.resource import Resource
-from twisted.web.server import Site
 
-from appliance.cloud.api import Credentials
-from appliance.cloud.client import FaxageClient, RetryPolicy, TwistedFaxage, make_http_client
+from appliance.cloud.client import make_http_client
 from appliance.cloud.errors import FaxageTransportError
-from appliance.cloud.notify import NotifyResource, NotifyTracker, StatusPoller
-from appliance.cloud.records import ShortStatus, StatusRecord
-from appliance.config import Secret
-from hwsim.faxage import Fault, FaxageSim, FaxageSimulator, Step
-
-reactor: Any = _reactor
-FAST = (Step(0.2, "pending", "In Queue"), Step(0.3, "success", "Success"))
-POLICY = RetryPolicy(attempts=3, base_delay=0.05, jitter=0.0, reconcile_checks=2, reconcile_delay=0.05)
-
-
-class Harness:
-    def __init__(self) -> None:
-        self.sim = FaxageSim()
-        self.sim.schedule = FAST
-        self.simulator = FaxageSimulator(self.sim, reactor, tick=0.05)
-        self.port = reactor.listenTCP(0, self.simulator.site(), interface="127.0.0.1")
-        self.simulator.start()
-        self.finals: list[StatusRecord] = []
-        self.tracker = NotifyTracker("http://127.0.0.1:0/notify", random.Random(3).randbytes)
-        notify_root = Resource()
-        notify_root.putChild(b"notify", NotifyResource(self.tracker, self.finals.append))
-        self.notify_port = reactor.listenTCP(0, Site(notify_root), interface="127.0.0.1")
-        self.tracker._base_url = f"http://127.0.0.1:{self.notify_port.getHost().port}/notify"
-        self.pool = TwistedFaxage.start_threadpool(reactor, 4)
-        self.client = FaxageClient(
-            make_http_client(), f"http://127.0.0.1:{self.port.getHost().port}",
-            Credentials("sim", "12345", Secret("simpass")), sleep=__import__("time").sleep,
-            rng=random.Random(5), retry=POLICY)
-        self.faxage = TwistedFaxage(self.client, reactor, self.pool)
-
-    @pytest_twisted.inlineCallbacks
-    def close(self) -> Iterator[Deferred[Any]]:
-        self.simulator.stop()
-        self.client.close()
-        self.pool.stop()
-        yield self.port.stopListening()
-        yield self.notify_port.stopListening()
-
-
-@pytest.fixture
-def h() -> Iterator[Harness]:
-    harness = Harness()
-    yield harness
-    pytest_twisted.blockon(harness.close())
-
-
-def wait(seconds: float) -> Deferred[None]:
-    return deferLater(reactor, seconds, lambda: None)
-
-
-@pytest_twisted.inlineCallbacks
-def until(predicate: Any, limit: float = 10.0) -> Iterator[Deferred[Any]]:
-    waited = 0.0
-    while not predicate():
-        assert waited < limit, "condition not reached in time"
-        yield wait(0.05)
-        waited += 0.05
+from appliance.cloud.notify import StatusPoller
+from appliance.cloud.records import ShortStatus
+from hwsim.faxage import Fault, Step
+from tests.cloud.simharness import Harness, reactor, until
 
 
 @pytest_twisted.inlineCallbacks

@@ -304,7 +304,7 @@ def test_vanished_fax_is_skipped(tmp_path: Path) -> None:
 
 def test_rounds_do_not_overlap(tmp_path: Path) -> None:
     """A poll while a round waits on the network returns at once without a second listing."""
-    clock, sim = Clock(), FaxageSim()
+    clock = Clock()
     pending: Deferred[Any] = Deferred()
     calls: list[str] = []
 
