@@ -9,6 +9,7 @@ another parameter style translates it once (``_sql``).
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from contextlib import AbstractContextManager
 from importlib import resources
@@ -93,6 +94,44 @@ class SqlStore:
         self._clock = clock
         self._accounting: GroupCommit[bool] = GroupCommit(self._commit_accounting)
         self._sql_cache: dict[str, str] = {}
+        self._local = threading.local()
+        self._connections: list[Any] = []  # every thread's, to close them all
+        self._connections_lock = threading.Lock()
+        self._closed = False
+
+    # ------------------------------------------------------- connections
+
+    #: how the store names itself in messages (no secrets)
+    label = "store"
+
+    def _open(self) -> Any:
+        """A new connection (dialect); raises StoreError when that fails."""
+        raise NotImplementedError
+
+    def _usable(self, conn: Any) -> bool:
+        return True
+
+    def _thread_connection(self) -> Any:
+        """This thread's connection, opened on first use (or after it broke)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._usable(conn):
+            return conn
+        if self._closed:
+            raise StoreError(f"{self.label} is closed")
+        conn = self._open()
+        with self._connections_lock:
+            self._connections.append(conn)
+        self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close every thread's connection; later calls raise StoreError."""
+        with self._connections_lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        self._local = threading.local()
+        for conn in connections:
+            conn.close()
 
     # ------------------------------------------------------- dialect hooks
 
@@ -167,9 +206,6 @@ class SqlStore:
                 raise StoreError(
                     f"the database has schema version {row[0]}, newer than this program's {SCHEMA_VERSION}"
                 )
-
-    def close(self) -> None:
-        raise NotImplementedError
 
     # ------------------------------------------------------------ lookups
 

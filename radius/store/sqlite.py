@@ -40,10 +40,7 @@ class SqliteStore(SqlStore):
         self._busy_timeout = busy_timeout
         self._memory = path == ":memory:" or path.startswith("file::memory:")
         self._write_lock = threading.RLock() if self._memory else threading.Lock()
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
-        self._closed = False
+        self.label = f"SQLite database {path}"
         if not self._memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = self._connection()
@@ -62,12 +59,11 @@ class SqliteStore(SqlStore):
 
     def _connection(self) -> sqlite3.Connection:
         if self._memory and self._connections:
-            return self._connections[0]
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
+            conn: sqlite3.Connection = self._connections[0]
             return conn
-        if self._closed:
-            raise StoreError(f"store {self._path} is closed")
+        return self._thread_connection()  # type: ignore[no-any-return]
+
+    def _open(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
                 self._path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False, cached_statements=256
@@ -75,10 +71,7 @@ class SqliteStore(SqlStore):
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite database {self._path}: {exc}") from None
-        with self._connections_lock:
-            self._connections.append(conn)
-        self._local.conn = conn
+            raise StoreError(f"cannot open {self.label}: {exc}") from None
         return conn
 
     @contextmanager
@@ -89,7 +82,7 @@ class SqliteStore(SqlStore):
         except sqlite3.IntegrityError:
             raise
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"SQLite database {self._path}: {exc}") from exc
+            raise StoreError(f"{self.label}: {exc}") from exc
 
     @contextmanager
     def _writer(self) -> Iterator[sqlite3.Connection]:
@@ -107,7 +100,7 @@ class SqliteStore(SqlStore):
         except sqlite3.IntegrityError:
             raise
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"SQLite database {self._path}: {exc}") from exc
+            raise StoreError(f"{self.label}: {exc}") from exc
 
     def _constraint(self, exc: BaseException) -> str | None:
         if not isinstance(exc, sqlite3.IntegrityError):
@@ -118,11 +111,3 @@ class SqliteStore(SqlStore):
         if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
             return "foreign"
         return "other"
-
-    def close(self) -> None:
-        with self._connections_lock:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
-        self._local = threading.local()
