@@ -8,7 +8,7 @@ timeout covers other processes (e.g. the admin CLI) writing to the same file.
 
 Durability: ``PRAGMA synchronous=FULL`` by default, so a committed CDR has
 reached the disk before ``record_accounting`` returns; accounting records
-arriving together share one commit (group commit in the base class).
+arriving together share one commit (see _group_commit.py).
 """
 
 from __future__ import annotations
