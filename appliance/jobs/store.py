@@ -1,0 +1,460 @@
+"""The persistent job queue: one API, SQL shared by SQLite and PostgreSQL.
+
+Connections, transactions and pragmas come from the account store's
+implementations (``radius.store.sqlite.SqliteStore``,
+``radius.store.postgresql.PostgresStore``), composed as ``self._db``: their
+``_reader()`` (autocommit) and ``_writer()`` (one transaction, committed
+before it returns; ``BEGIN IMMEDIATE`` on SQLite) and their ``?`` parameter
+translation.  A dialect subclass only says how rows are locked.
+
+Every method is blocking: Twisted code calls it from a thread pool
+(``scheduler.py``).  Every change is committed before the method returns.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable, Sequence
+
+from appliance.jobs import _rows as rows
+from appliance.jobs._schema import ATTEMPT_COLUMNS, ENTRY_COLUMNS, FAX_COLUMNS, SCHEMA
+from appliance.jobs.model import (
+    CLOUD,
+    TERMINAL,
+    Attempt,
+    Cause,
+    Claim,
+    CloudStatus,
+    Entry,
+    EntryState,
+    Fax,
+    FaxSpec,
+    IllegalTransition,
+    JobError,
+    NotFound,
+    Recipient,
+    RecoveryReport,
+    Result,
+    RetryPolicy,
+    assign_routes,
+    check_transition,
+    number_key,
+)
+
+__all__ = ["JobStore", "ROUTE_FILTERS", "CloudLookup"]
+
+S = EntryState
+ROUTE_FILTERS = ("line", "cloud", "any")
+#: (entry) -> what the cloud service says of the entry's job (see ``recover``)
+CloudLookup = Callable[[Entry], "CloudStatus | str"]
+
+_ENTRY_SELECT = "SELECT " + ", ".join(ENTRY_COLUMNS) + " FROM job_entries"
+_FAX_SELECT = "SELECT " + ", ".join(FAX_COLUMNS) + " FROM job_faxes"
+_INSERT_FAX = (f"INSERT INTO job_faxes ({', '.join(FAX_COLUMNS[1:])}) VALUES ({', '.join('?' * (len(FAX_COLUMNS) - 1))})"
+               " RETURNING id")
+_INSERT_ENTRY = (f"INSERT INTO job_entries ({', '.join(ENTRY_COLUMNS[1:])})"
+                 f" VALUES ({', '.join('?' * (len(ENTRY_COLUMNS) - 1))})")
+_INSERT_ATTEMPT = (f"INSERT INTO job_attempts ({', '.join(ATTEMPT_COLUMNS)})"
+                   f" VALUES ({', '.join('?' * len(ATTEMPT_COLUMNS))})")
+_RELEASE_CALL = "DELETE FROM job_calls WHERE number_key = ? AND entry_id = ?"
+
+
+class JobStore:
+    """The job queue over one database; subclassed per dialect."""
+
+    #: appended to a SELECT that locks the rows it reads (PostgreSQL)
+    lock_rows = ""
+    #: appended to the claim SELECT (PostgreSQL: FOR UPDATE SKIP LOCKED)
+    lock_skip = ""
+    schema_types: dict[str, str] = {}
+
+    def __init__(self, db: Any, policy: RetryPolicy | None = None) -> None:
+        self._db = db
+        self.policy = policy or RetryPolicy()
+
+    # ------------------------------------------------------------ plumbing
+
+    def _run(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        return conn.execute(self._db._sql(sql), params)
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._db._reader() as conn:
+            return list(self._run(conn, sql, params).fetchall())
+
+    def init_schema(self) -> None:
+        """Create the ``job_`` tables and indexes when missing."""
+        with self._db._writer() as conn:
+            self._db._schema_prologue(conn)
+            for statement in SCHEMA.format(**self.schema_types).split("\n;\n"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _entries(self, conn: Any, where: str, params: Sequence[Any], lock: bool = False) -> list[Entry]:
+        sql = f"{_ENTRY_SELECT} WHERE {where} ORDER BY fax_id, idx" + (self.lock_rows if lock else "")
+        return [rows.entry_from_row(r) for r in self._run(conn, sql, params).fetchall()]
+
+    def _entry(self, conn: Any, entry_id: int, lock: bool = False) -> Entry:
+        found = self._entries(conn, "id = ?", (entry_id,), lock)
+        if not found:
+            raise NotFound("fax entry", entry_id)
+        return found[0]
+
+    def _fax(self, conn: Any, fax_id: int) -> Fax:
+        row = self._run(conn, _FAX_SELECT + " WHERE id = ?", (fax_id,)).fetchone()
+        if row is None:
+            raise NotFound("fax", f"{fax_id:08X}")
+        return rows.fax_from_row(row)
+
+    def _set(self, conn: Any, entry_id: int, **values: Any) -> None:
+        sql = "UPDATE job_entries SET " + ", ".join(f"{k} = ?" for k in values) + " WHERE id = ?"
+        self._run(conn, sql, (*values.values(), entry_id))
+
+    # ------------------------------------------------------------- submit
+
+    def submit(self, spec: FaxSpec, recipients: Sequence[Recipient], now: float) -> tuple[Fax, list[Entry]]:
+        """Store a fax and one entry per recipient, in ``preprocessing``,
+        ``approval_pending`` or ``pending`` (per ``spec``); committed on return."""
+        if not recipients:
+            raise JobError("a fax needs at least one recipient")
+        keys = [number_key(r.fax_number) for r in recipients]
+        for recipient, key in zip(recipients, keys):
+            if not key:
+                raise JobError(f"recipient fax number {recipient.fax_number!r} has no digits")
+        if not 0 <= spec.priority <= 9:
+            raise JobError(f"priority must be 0 (highest) to 9, not {spec.priority}")
+        max_tries = spec.max_tries if spec.max_tries is not None else self.policy.max_tries
+        if max_tries < 1:
+            raise JobError(f"max_tries must be at least 1, not {max_tries}")
+        state = S.PREPROCESSING if spec.preprocessing else S.APPROVAL_PENDING if spec.needs_approval else S.PENDING
+        due = spec.schedule_at if spec.schedule_at is not None else now
+        with self._db._writer() as conn:
+            fax_row = rows.fax_row(spec, max_tries, now, len(recipients))
+            fax_id = int(self._run(conn, _INSERT_FAX, fax_row).fetchone()[0])
+            entry_rows = [rows.new_entry_row(fax_id, i, state, now, due, spec.priority, max_tries, r, k)
+                          for i, (r, k) in enumerate(zip(recipients, keys))]
+            conn.cursor().executemany(self._db._sql(_INSERT_ENTRY), entry_rows)
+            fax = self._fax(conn, fax_id)
+            entries = self._entries(conn, "fax_id = ?", (fax_id,))
+        return fax, entries
+
+    # -------------------------------------------------------------- reads
+
+    def get_fax(self, fax_id: int) -> Fax:
+        with self._db._reader() as conn:
+            return self._fax(conn, fax_id)
+
+    def get_entry(self, entry_id: int) -> Entry:
+        with self._db._reader() as conn:
+            return self._entry(conn, entry_id)
+
+    def get_entry_by_key(self, fax_id: int, index: int) -> Entry:
+        with self._db._reader() as conn:
+            found = self._entries(conn, "fax_id = ? AND idx = ?", (fax_id, index))
+        if not found:
+            raise NotFound("fax entry", f"{fax_id:08X}/{index:04X}")
+        return found[0]
+
+    def list_entries(self, *, fax_id: int | None = None, owner: str | None = None,
+                     states: Iterable[EntryState] | None = None, limit: int | None = None) -> list[Entry]:
+        """Entries by fax then recipient; filtered by fax, owner (the fax's) and state."""
+        where, params = ["1 = 1"], []  # type: tuple[list[str], list[Any]]
+        if fax_id is not None:
+            where.append("fax_id = ?")
+            params.append(fax_id)
+        if owner is not None:
+            where.append("fax_id IN (SELECT id FROM job_faxes WHERE owner = ?)")
+            params.append(owner)
+        if states is not None:
+            wanted = [S(s).value for s in states]
+            if not wanted:
+                return []
+            where.append(f"state IN ({', '.join('?' * len(wanted))})")
+            params.extend(wanted)
+        sql = f"{_ENTRY_SELECT} WHERE {' AND '.join(where)} ORDER BY fax_id, idx"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        return [rows.entry_from_row(r) for r in self._read(sql, params)]
+
+    def attempts(self, entry_id: int) -> list[Attempt]:
+        """The entry's attempt history, oldest first."""
+        sql = f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM job_attempts WHERE entry_id = ? ORDER BY number, id"
+        return [rows.attempt_from_row(r) for r in self._read(sql, (entry_id,))]
+
+    def count_by_state(self) -> dict[EntryState, int]:
+        counts = {s: 0 for s in S}
+        for state, count in self._read("SELECT state, COUNT(*) FROM job_entries GROUP BY state"):
+            counts[S(state)] = int(count)
+        return counts
+
+    # -------------------------------------------------------------- claim
+
+    def claim(self, node_id: str, now: float, route_filter: str = "any", owned_lines: Sequence[str] = (),
+              limit: int = 1) -> list[Claim]:
+        """Move due ``pending`` entries to ``sending`` for this node, best
+        first (priority, scheduled time, id), one per line in
+        ``owned_lines`` (the node's free lines) and, when ``route_filter``
+        allows, the rest to the cloud, at most ``limit`` in all.  An entry
+        whose number is being called already is skipped; so is one pinned to
+        a route not offered."""
+        if route_filter not in ROUTE_FILTERS:
+            raise JobError(f"route_filter must be one of {', '.join(ROUTE_FILTERS)}, not {route_filter!r}")
+        lines = list(dict.fromkeys(owned_lines)) if route_filter != "cloud" else []
+        cloud = route_filter != "line"
+        if CLOUD in lines:
+            raise JobError(f"{CLOUD!r} is the cloud route, not a line id")
+        if not cloud:
+            limit = min(limit, len(lines))
+        if limit <= 0:
+            return []
+        pins = lines + ([CLOUD] if cloud else [])
+        sql = (
+            "SELECT id, number_key, route_pin FROM job_entries e"
+            " WHERE e.state = 'pending' AND e.due_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM job_calls c WHERE c.number_key = e.number_key)"
+            f" AND (e.route_pin IS NULL OR e.route_pin IN ({', '.join('?' * len(pins))}))"
+            " ORDER BY e.priority, e.due_at, e.id LIMIT ?" + self.lock_skip
+        )
+        with self._db._writer() as conn:
+            candidates = [(int(r[0]), r[1], r[2]) for r in self._run(conn, sql, (now, *pins, limit + 8)).fetchall()]
+            chosen = assign_routes(candidates, lines, cloud, limit)
+            keys = {c[0]: c[1] for c in candidates}
+            # number locks in a fixed order, so two nodes cannot deadlock
+            won = set()
+            for entry_id, _route in sorted(chosen, key=lambda c: keys[c[0]]):
+                insert = "INSERT INTO job_calls (number_key, entry_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+                if self._run(conn, insert, (keys[entry_id], entry_id)).rowcount == 1:
+                    won.add(entry_id)
+            claims = []
+            faxes: dict[int, Fax] = {}
+            for entry_id, route in chosen:
+                if entry_id not in won:
+                    continue
+                self._set(conn, entry_id, state=S.SENDING.value, node=node_id, route=route, claimed_at=now,
+                          schedule_message="", cloud_state=None, cloud_job_id=None, updated_at=now)
+                entry = self._entry(conn, entry_id)
+                if entry.fax_id not in faxes:
+                    faxes[entry.fax_id] = self._fax(conn, entry.fax_id)
+                claims.append(Claim(entry=entry, fax=faxes[entry.fax_id], route=route))
+        return claims
+
+    # ----------------------------------------------------------- complete
+
+    def complete(self, entry_id: int, result: Result, now: float) -> Entry:
+        """Record one attempt's outcome: ``sent``, a requeue, or a final
+        state per the retry policy; the attempt is added to the history."""
+        with self._db._writer() as conn:
+            entry = self._entry(conn, entry_id, lock=True)
+            if entry.state is not S.SENDING:
+                raise IllegalTransition(entry_id, entry.state, S.SENT if result.sent else S.PENDING, "complete")
+            fax = self._fax(conn, entry.fax_id)
+            self._finish_attempt(conn, entry, fax, result, now)
+            return self._entry(conn, entry_id)
+
+    def _finish_attempt(self, conn: Any, entry: Entry, fax: Fax, result: Result, now: float) -> None:
+        tries = entry.tries + 1
+        if result.sent:
+            state, due, message = S.SENT, entry.due_at, "Successfully sent fax"
+        else:
+            assert result.cause is not None  # Result checks it
+            decision = self.policy.decide(result.cause, tries, now, max_tries=entry.max_tries,
+                                          try_interval=fax.try_interval, abort_requested=entry.abort_requested)
+            state, message = decision.state, decision.message
+            due = decision.due_at if decision.due_at is not None else entry.due_at
+        check_transition(entry.state, state, entry_id=entry.id, action="complete")
+        self._set(conn, entry.id, state=state.value, tries=tries, due_at=due, schedule_message=message,
+                  completed_at=now if state in TERMINAL else None, pages_sent=result.pages,
+                  duration=result.duration, remote_csid=result.remote_csid,
+                  last_cause=result.cause.value if result.cause else None, hangup_code=result.hangup_code,
+                  hangup_text=result.hangup_text, cloud_state=None,
+                  abort_requested=0 if state is S.PENDING else int(entry.abort_requested), updated_at=now)
+        self._run(conn, _RELEASE_CALL, (number_key(entry.recipient.fax_number), entry.id))
+        self._run(conn, _INSERT_ATTEMPT, (
+            entry.id, tries, entry.claimed_at if entry.claimed_at is not None else now, now, entry.node or "",
+            entry.route or "", state.value, result.cause.value if result.cause else None, result.pages,
+            result.duration, result.remote_csid, result.hangup_code, result.hangup_text,
+            json.dumps(dict(result.details), sort_keys=True, default=str)))
+
+    # --------------------------------------------------- abort, reschedule
+
+    def _targets(self, conn: Any, fax_id: int, index: int | None) -> list[Entry]:
+        if index is None:
+            found = self._entries(conn, "fax_id = ?", (fax_id,), lock=True)
+        else:
+            found = self._entries(conn, "fax_id = ? AND idx = ?", (fax_id, index), lock=True)
+        if not found:
+            raise NotFound("fax" if index is None else "fax entry",
+                           f"{fax_id:08X}" if index is None else f"{fax_id:08X}/{index:04X}")
+        return found
+
+    def abort(self, fax_id: int, index: int | None = None, *, now: float) -> list[Entry]:
+        """Abort one entry or every entry of a fax.  A ``sending`` entry is
+        marked and ends ``aborted`` when its call fails (a fax that went out
+        stays ``sent``).  Returns the entries changed; for one entry that
+        cannot be aborted any more (terminal) raises IllegalTransition."""
+        changed = []
+        with self._db._writer() as conn:
+            for entry in self._targets(conn, fax_id, index):
+                if entry.state in TERMINAL:
+                    if index is not None:
+                        raise IllegalTransition(entry.id, entry.state, S.ABORTED, "abort")
+                    continue
+                if entry.state is S.SENDING:
+                    self._set(conn, entry.id, abort_requested=1, schedule_message="Abort requested", updated_at=now)
+                else:
+                    check_transition(entry.state, S.ABORTED, entry_id=entry.id, action="abort")
+                    self._set(conn, entry.id, state=S.ABORTED.value, completed_at=now,
+                              schedule_message="Fax aborted by user", updated_at=now)
+                changed.append(self._entry(conn, entry.id))
+        return changed
+
+    def reschedule(self, fax_id: int, index: int | None = None, at: float | None = None, *,
+                   now: float) -> list[Entry]:
+        """Schedule a pending or completed entry (or every such entry of a
+        fax) for ``at`` (UTC unix time; None = now).  A completed entry goes
+        back to ``pending`` with its tries reset.  Entries being sent,
+        converted or approved are skipped; for one such entry raises IllegalTransition."""
+        due = now if at is None else at
+        changed = []
+        with self._db._writer() as conn:
+            for entry in self._targets(conn, fax_id, index):
+                if entry.state is not S.PENDING and entry.state not in TERMINAL:
+                    if index is not None:
+                        raise IllegalTransition(entry.id, entry.state, S.PENDING, "reschedule")
+                    continue
+                check_transition(entry.state, S.PENDING, entry_id=entry.id, action="reschedule")
+                if entry.state is S.PENDING:
+                    self._set(conn, entry.id, due_at=due, updated_at=now)
+                else:
+                    self._set(conn, entry.id, state=S.PENDING.value, due_at=due, tries=0, completed_at=None,
+                              abort_requested=0, schedule_message="Rescheduled", updated_at=now)
+                changed.append(self._entry(conn, entry.id))
+        return changed
+
+    # ------------------------------------------- preprocessing and approval
+
+    def release(self, fax_id: int, documents: Sequence[str], pages: int, *, now: float) -> list[Entry]:
+        """Documents converted: ``preprocessing`` entries go to ``pending``
+        (or ``approval_pending`` when the fax needs approval)."""
+        with self._db._writer() as conn:
+            fax = self._fax(conn, fax_id)
+            target = S.APPROVAL_PENDING if fax.needs_approval else S.PENDING
+            self._run(conn, "UPDATE job_faxes SET documents = ?, pages = ? WHERE id = ?",
+                      (json.dumps(list(documents)), int(pages), fax_id))
+            return self._move_all(conn, fax_id, S.PREPROCESSING, target, now, "release")
+
+    def approve(self, fax_id: int, approver: str, *, now: float) -> list[Entry]:
+        """An approver releases a fax: ``approval_pending`` entries go to ``pending``."""
+        with self._db._writer() as conn:
+            self._fax(conn, fax_id)
+            self._run(conn, "UPDATE job_faxes SET approver = ?, approval_time = ? WHERE id = ?",
+                      (approver, now, fax_id))
+            return self._move_all(conn, fax_id, S.APPROVAL_PENDING, S.PENDING, now, "approve")
+
+    def kill(self, fax_id: int, message: str, *, now: float) -> list[Entry]:
+        """The fax can never be sent (unrenderable, refused by the approver):
+        its entries still converting, awaiting approval or pending go ``dead``."""
+        with self._db._writer() as conn:
+            changed = []
+            for source in (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING):
+                changed += self._move_all(conn, fax_id, source, S.DEAD, now, "kill", message)
+            return changed
+
+    def _move_all(self, conn: Any, fax_id: int, source: EntryState, target: EntryState, now: float,
+                  action: str, message: str = "") -> list[Entry]:
+        changed = []
+        for entry in self._targets(conn, fax_id, None):
+            if entry.state is not source:
+                continue
+            check_transition(entry.state, target, entry_id=entry.id, action=action)
+            self._set(conn, entry.id, state=target.value, schedule_message=message or entry.schedule_message,
+                      completed_at=now if target in TERMINAL else None, updated_at=now)
+            changed.append(self._entry(conn, entry.id))
+        return changed
+
+    # ------------------------------------------------- cloud write-ahead
+
+    def cloud_submitting(self, entry_id: int, *, now: float) -> Entry:
+        """Record the intent to submit a claimed cloud entry, before the
+        request leaves (recovery then looks the job up instead of resending)."""
+        return self._cloud_step(entry_id, now, cloud_state="submitting")
+
+    def cloud_submitted(self, entry_id: int, job_id: str, *, now: float) -> Entry:
+        """Record the cloud job id, before the submit is acknowledged to anyone."""
+        return self._cloud_step(entry_id, now, cloud_state="submitted", cloud_job_id=str(job_id))
+
+    def _cloud_step(self, entry_id: int, now: float, **values: Any) -> Entry:
+        with self._db._writer() as conn:
+            entry = self._entry(conn, entry_id, lock=True)
+            if entry.state is not S.SENDING or entry.route != CLOUD:
+                raise JobError(f"entry {entry_id} is not being sent through the cloud "
+                               f"(it is {entry.state.value}, route {entry.route})")
+            self._set(conn, entry_id, updated_at=now, **values)
+            return self._entry(conn, entry_id)
+
+    # ------------------------------------------------------------ recovery
+
+    def recover(self, node_id: str, now: float, cloud_lookup: CloudLookup | None = None) -> RecoveryReport:
+        """Reconcile the entries ``node_id`` left in ``sending`` (after a crash).
+
+        Line route: the call counts as an attempt (cause ``interrupted``) and
+        the entry is requeued per policy, or final when its tries are spent.
+        Cloud route: never submitted → pending again, no attempt counted;
+        otherwise ``cloud_lookup(entry)`` decides: sent → ``sent``; failed →
+        an attempt (cause ``other``); pending → still sending (returned in
+        ``resumed`` for the caller to watch); unknown → pending again when
+        the submit was never acknowledged (no job id), else left ``sending``
+        and listed as ``unresolved`` (never resent blindly).
+        """
+        with self._db._reader() as conn:
+            stuck = self._entries(conn, "state = 'sending' AND node = ?", (node_id,))
+        requeued, finished, resumed, unresolved = [], [], [], []
+        for entry in stuck:
+            status = None
+            if entry.route == CLOUD and entry.cloud_state is not None:
+                if cloud_lookup is None:
+                    raise JobError(f"entry {entry.id} was submitted to the cloud: recovery needs a cloud lookup")
+                status = CloudStatus(cloud_lookup(entry))
+            with self._db._writer() as conn:
+                current = self._entry(conn, entry.id, lock=True)
+                if current.state is not S.SENDING or current.node != node_id or current.claimed_at != entry.claimed_at:
+                    continue  # someone else resolved it meanwhile
+                fax = self._fax(conn, entry.fax_id)
+                outcome = self._recover_one(conn, current, fax, status, now)
+            if outcome == "requeued":
+                requeued.append(entry.id)
+            elif outcome == "finished":
+                finished.append(entry.id)
+            elif outcome == "resumed":
+                resumed.append(Claim(entry=current, fax=fax, route=CLOUD))
+            else:
+                unresolved.append(entry.id)
+        return RecoveryReport(tuple(requeued), tuple(finished), tuple(resumed), tuple(unresolved))
+
+    def _recover_one(self, conn: Any, entry: Entry, fax: Fax, status: CloudStatus | None, now: float) -> str:
+        if entry.route != CLOUD:
+            result = Result.failure(Cause.INTERRUPTED, hangup_text="the node stopped during the call", recovered=True)
+        elif entry.cloud_state is None or (status is CloudStatus.UNKNOWN and entry.cloud_job_id is None):
+            if entry.abort_requested:
+                self._set(conn, entry.id, state=S.ABORTED.value, completed_at=now, cloud_state=None,
+                          schedule_message="Fax aborted by user", updated_at=now)
+            else:
+                self._set(conn, entry.id, state=S.PENDING.value, due_at=now, cloud_state=None, cloud_job_id=None,
+                          schedule_message="Requeued after restart", updated_at=now)
+            self._run(conn, _RELEASE_CALL, (number_key(entry.recipient.fax_number), entry.id))
+            return "requeued" if not entry.abort_requested else "finished"
+        elif status is CloudStatus.SENT:
+            result = Result.ok(fax.pages, 0.0, recovered=True, cloud_job_id=entry.cloud_job_id)
+        elif status is CloudStatus.FAILED:
+            result = Result.failure(Cause.OTHER, hangup_text="the cloud service reports failure", recovered=True,
+                                    cloud_job_id=entry.cloud_job_id)
+        elif status is CloudStatus.PENDING:
+            self._set(conn, entry.id, updated_at=now)
+            return "resumed"
+        else:
+            return "unresolved"
+        self._finish_attempt(conn, entry, fax, result, now)
+        return "requeued" if self._entry(conn, entry.id).state is S.PENDING else "finished"
