@@ -145,10 +145,13 @@ class FlowControl(Enum):
 @dataclass(frozen=True, slots=True)
 class RtnPolicy:
     """What to do when the remote rejects a page (RTN): resend up to ``retries``
-    times, then go on with the next page (``continue_after``) or abort."""
+    times, each time one speed step lower if ``step_down`` (as HylaFAX does,
+    via ``+FIS=``/``+FDIS=``), then go on with the next page
+    (``continue_after``) or abort."""
 
     retries: int = 2
     continue_after: bool = True
+    step_down: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,8 @@ class SessionConfig:
     timers: Timers = field(default_factory=Timers)
     fps_decimal: bool = False  # +FPS line counts printed in decimal (USR, MT5634ZBA-V92)
     receive_msb_first: bool | None = None  # None: the class's usual receive bit order
+    # receive-side copy-quality check of each page (T.4 data, MSB first); False asks for RTN
+    page_check: Callable[[bytes], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)

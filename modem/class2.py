@@ -316,6 +316,10 @@ class SendSession(Session):
         if self.tries < policy.retries:
             self.tries += 1
             self.rtn_resends += 1
+            if policy.step_down and self.params is not None and self.params.br > 0:
+                lower = replace(self.params, br=self.params.br - 1)
+                command = f"AT{self.dialect.dis}={lower.format(hex_values=self.dialect.hex_values)}"
+                return self._run_script([Cmd(command, optional=True)], self._request_page)
             return self._request_page()
         if policy.continue_after and not last:
             self.tries = 0
@@ -508,6 +512,9 @@ class ReceiveSession(Session):
             good = ev.kind is Kind.OK and self.hangup is None
         else:
             good = ev.kind is Kind.OK and bool(self.page_ppr & 1)
+        ask_rtn = False
+        if good and self.config.page_check is not None and not self.config.page_check(data):
+            good, ask_rtn = False, True
         self.received.append(ReceivedPage(data=data, ppr=self.page_ppr, lines=self.page_lines, good=good))
         if good:
             self.pages_confirmed += 1
@@ -515,6 +522,9 @@ class ReceiveSession(Session):
             if self.hangup is None:
                 return out + self._finish(Outcome.NO_CARRIER, "carrier lost after a page")
             return out + self._finish_hangup(f"the call ended after page {len(self.received)}")
+        if ask_rtn:  # our copy-quality check failed: the next +FDR releases RTN
+            command = f"AT{self.dialect.ppr_command}=2"
+            return out + self._run_script([Cmd(command, optional=True)], self._request_page)
         return out + self._request_page()
 
     def _complete(self) -> bool:

@@ -190,3 +190,30 @@ def test_cancel_while_sending(fax_class: str) -> None:
     assert sent.hangup is None or sent.hangup.code == 2  # the modem may report +FHS:02
     # the page data may already have reached the modem whole, so the receiver may hold it
     assert not got.ok and len(got.received) <= 1
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_receiver_copy_quality_check_asks_rtn(fax_class: str) -> None:
+    """Our receiver's page check rejects the first copy: +FPS=2 makes the sender resend it."""
+    bench = Bench(fax_class)
+    seen: list[bytes] = []
+
+    def check(data: bytes) -> bool:
+        seen.append(data)
+        return len(seen) > 1
+
+    tx, rx = probe_both(bench, rx_cfg=cfg(local_id="5550002", page_check=check))
+    sent, got = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat()), rx.receive())
+    assert sent.ok and sent.rtn_resends == 1, sent
+    assert [p.good for p in got.received] == [False, True, True]
+    assert got.pages_confirmed == 2
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_rtn_step_down_speed(fax_class: str) -> None:
+    """With step_down, the resend after RTN goes one speed step lower (+FIS=/+FDIS=)."""
+    bench = Bench(fax_class, FaultPlan(lines={B: Faults(rtn_pages=frozenset({1}))}))
+    tx, rx = probe_both(bench, tx_cfg=cfg(rtn_policy=c2.RtnPolicy(step_down=True)))
+    sent, got = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat()), rx.receive())
+    assert sent.ok and sent.rtn_resends == 1, sent
+    assert sent.params.br == 4  # the modem reported the lower rate in its DCS
