@@ -377,10 +377,12 @@ def assign_routes(candidates: list[tuple[int, str, str | None]], lines: list[str
 
     ``candidates`` are ``(entry_id, number_key, route_pin)``; each free line
     takes one entry; an unpinned entry takes the first free line, else the
-    cloud when ``cloud``; a pinned entry takes only its route; a number is
+    cloud when ``cloud`` (lines a queued entry is pinned to go last); a
+    pinned entry takes only its route; a number is
     called once per batch.  Returns ``(entry_id, route)`` pairs, at most ``limit``.
     """
     free = list(lines)
+    wanted = {pin for _, _, pin in candidates if pin is not None and pin != CLOUD}
     numbers: set[str] = set()
     chosen: list[tuple[int, str]] = []
     for entry_id, key, pin in candidates:
@@ -389,7 +391,8 @@ def assign_routes(candidates: list[tuple[int, str, str | None]], lines: list[str
         if key in numbers:
             continue
         if pin is None:
-            route = free[0] if free else (CLOUD if cloud else None)
+            spare = [line for line in free if line not in wanted] or free
+            route = spare[0] if spare else (CLOUD if cloud else None)
         elif pin == CLOUD:
             route = CLOUD if cloud else None
         else:
