@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.config import ConfigError, Secret
-from radius.client import ServerSpec
+
+if TYPE_CHECKING:
+    from radius.client import ServerSpec
 
 __all__ = ["PortServerConfig", "PortServerServer", "parse_portserver"]
 
@@ -48,6 +50,8 @@ class PortServerServer:
     name: str = ""
 
     def spec(self) -> ServerSpec:
+        from radius.client import ServerSpec
+
         return ServerSpec(self.address, self.auth_port, self.acct_port, self.secret.reveal(),
                           self.require_message_authenticator_in_replies, self.name or self.address)
 
@@ -85,7 +89,8 @@ class _Table:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            raise self.fail(key, f"must be a {kind.__name__}, got {type(value).__name__}")
+            article = "an" if kind.__name__[0] in "aeiou" else "a"
+            raise self.fail(key, f"must be {article} {kind.__name__}, got {type(value).__name__}")
         return value
 
     def port(self, key: str, default: int) -> int:
