@@ -163,6 +163,9 @@ def _print_result(result: c2.SessionResult, io: Any) -> None:
     if result.hangup:
         print(f"hangup: {result.hangup}", file=io.stdout)
     print(f"duration: {result.duration_s:.1f} s", file=io.stdout)
+    if not result.ok:
+        print(f"faxappliance: {result.outcome.value}: {result.detail}", file=io.stderr)
+        print(f"faxappliance: last exchange: {' | '.join(result.exchange)}", file=io.stderr)
 
 
 def cmd_send(args: argparse.Namespace, io: Any) -> int:

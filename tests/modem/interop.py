@@ -18,7 +18,8 @@ class SimLines:
 
     def __init__(self, prefix: str, fax_class: str, count: int = 2) -> None:
         self.prefix, self.fax_class, self.count = prefix, fax_class, count
-        self.devices: list[str] = []
+        self.devices: list[str] = []  # the PREFIX<i> links
+        self.ptys: list[str] = []  # the /dev/pts/N behind them
         self.numbers: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
 
@@ -32,13 +33,14 @@ class SimLines:
             text=True,
         )
         assert self.proc.stdout is not None
-        self.devices, self.numbers = [], []
+        self.devices, self.ptys, self.numbers = [], [], []
         for _ in range(self.count + 1):
             line = self.proc.stdout.readline().strip()  # bounded: the child prints at once or dies
             if line == "ready":
                 break
-            number, _device, link = line.split()
+            number, device, link = line.split()
             self.numbers.append(number)
+            self.ptys.append(device)
             self.devices.append(link)
         if len(self.devices) != self.count:
             self.stop()

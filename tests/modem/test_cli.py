@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -45,18 +44,18 @@ def test_probe_missing_device() -> None:
     assert res.returncode == 1 and "cannot open /dev/ttyNOSUCHFAX" in res.stderr
 
 
-def test_probe_simulated_line() -> None:
+def test_probe_simulated_line(tmp_path: Path) -> None:
     """probe on a simulated pty modem reports class 2.0, identification and capabilities."""
-    with SimLines(f"/dev/ttyFAXP{os.getpid()}x", "2.0", count=1) as lines:
+    with SimLines(str(tmp_path / "ttyFAXP"), "2.0", count=1) as lines:
         res = run(cli("modem", "probe", lines.devices[0]), timeout=60)
     assert res.returncode == 0, res.stderr
     assert "class: 2.0 (offered: 0,2,2.0)" in res.stdout
     assert "manufacturer: HWSIM" in res.stdout and "capabilities: (0,1)" in res.stdout
 
 
-def test_probe_class2_forced() -> None:
+def test_probe_class2_forced(tmp_path: Path) -> None:
     """--class 2 on a 2.0-capable modem uses Class 2 and its identification queries."""
-    with SimLines(f"/dev/ttyFAXQ{os.getpid()}x", "2.0", count=1) as lines:
+    with SimLines(str(tmp_path / "ttyFAXQ"), "2.0", count=1) as lines:
         res = run(cli("modem", "probe", lines.devices[0], "--class", "2"), timeout=60)
     assert res.returncode == 0, res.stderr
     assert "class: 2 (offered" in res.stdout and "model: SIMFAX" in res.stdout

@@ -3,7 +3,6 @@ both classes; received pages decode (netpbm) to the bitmaps that were sent."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -18,8 +17,9 @@ pytestmark = [pytest.mark.interop, pytest.mark.slow]
 CLASSES = ["2.0", "2"]
 
 
-def prefix(tag: str) -> str:
-    return f"/dev/ttyFAX{tag}{os.getpid()}x"
+def prefix(tmp_path: Path, tag: str) -> str:
+    """Links to the ptys live in the test's temp directory (no root needed for /dev)."""
+    return str(tmp_path / f"ttyFAX{tag}")
 
 
 def pages(tmp_path: Path, pbmtog3: str) -> list[tuple[Path, bytes]]:
@@ -71,10 +71,10 @@ def test_sendfax_to_our_receiver(tmp_path: Path, fax_class: str) -> None:
     pbmtog3 = require_program("pbmtog3", "netpbm")
     g3topbm = require_program("g3topbm", "netpbm")
     sent = pages(tmp_path, pbmtog3)
-    with SimLines(prefix("S"), fax_class) as lines:
+    with SimLines(prefix(tmp_path, "S"), fax_class) as lines:
         rx = start_receiver(lines.devices[1], tmp_path / "in", fax_class)
         mode = "c2.0" if fax_class == "2.0" else "cls2"
-        res = run([sendfax, "-v", "-C", mode, "-l", lines.devices[0], lines.numbers[1], *(str(g) for g, _ in sent)])
+        res = run([sendfax, "-v", "-C", mode, "-l", lines.ptys[0], lines.numbers[1], *(str(g) for g, _ in sent)])
         code, log = finish(rx)
     assert res.returncode == 0, res.stdout + res.stderr
     assert code == 0, log
@@ -96,7 +96,7 @@ def test_our_sender_to_efax(tmp_path: Path, fax_class: str) -> None:
     tifftopnm = require_program("tifftopnm", "netpbm")
     sent = pages(tmp_path, pbmtog3)
     option = "-o0" if fax_class == "2.0" else "-o2"
-    with SimLines(prefix("E"), fax_class) as lines:
+    with SimLines(prefix(tmp_path, "E"), fax_class) as lines:
         rx = subprocess.Popen(
             [efax, "-d", lines.devices[1], option, "-jS0=1", "-w", "-r", str(tmp_path / "rx")],
             stdout=subprocess.PIPE,
@@ -123,7 +123,7 @@ def test_efax_to_our_receiver(tmp_path: Path, fax_class: str) -> None:
     g3topbm = require_program("g3topbm", "netpbm")
     rasters = [make_pbm(tmp_path / f"page{n}.pbm", seed=n) for n in (1, 2)]
     option = "-o0" if fax_class == "2.0" else "-o2"
-    with SimLines(prefix("F"), fax_class) as lines:
+    with SimLines(prefix(tmp_path, "F"), fax_class) as lines:
         rx = start_receiver(lines.devices[1], tmp_path / "in", fax_class)
         res = run([efax, "-d", lines.devices[0], option, "-t", lines.numbers[1], *(str(tmp_path / f"page{n}.pbm") for n in (1, 2))])
         code, log = finish(rx)

@@ -3,7 +3,7 @@ online (re-probed through twisted's SerialPort) once the device is there again."
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -30,9 +30,9 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> Any:
 
 @pytest.mark.parametrize("fax_class", ["2.0", "2"])
 @pytest_twisted.inlineCallbacks
-def test_vanished_device_goes_offline_and_comes_back(fax_class: str) -> Any:
+def test_vanished_device_goes_offline_and_comes_back(fax_class: str, tmp_path: Path) -> Any:
     """Killing the lines makes the line offline (EIO); recreating them brings it online again."""
-    lines = SimLines(f"/dev/ttyFAXV{os.getpid()}x", fax_class, count=1).start()
+    lines = SimLines(str(tmp_path / "ttyFAXV"), fax_class, count=1).start()
     sup = LineSupervisor(
         reactor, lines.devices[0], c2.SessionConfig(), open_serial(reactor), backoff_initial=0.2, backoff_max=1.0
     )
