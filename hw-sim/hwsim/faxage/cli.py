@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from hwsim.faxage.state import Step
+
 __all__ = ["register", "run"]
 
 
@@ -23,7 +25,31 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     p.add_argument("--password", default="simpass")
     p.add_argument("--state-file", type=Path, default=None, help="JSON file holding the account state")
     p.add_argument("--tick", type=float, default=0.1, help="seconds between schedule steps checks")
+    p.add_argument("--schedule", type=parse_schedule, default=None, metavar="STEPS",
+                   help="job schedule as DELAY:SHORTSTATUS:LONGSTATUS steps separated by commas, "
+                        "e.g. '0.01:pending:In Queue,0.02:success:Success' (default 0.5 s, then 1.5 s)")
     p.set_defaults(func=run)
+
+
+def parse_schedule(text: str) -> tuple[Step, ...]:
+    """``DELAY:SHORTSTATUS:LONGSTATUS[,…]`` as schedule steps."""
+    steps = []
+    for part in text.split(","):
+        fields = part.split(":", 2)
+        if len(fields) != 3:
+            raise argparse.ArgumentTypeError(f"step {part!r} is not DELAY:SHORTSTATUS:LONGSTATUS")
+        delay, short, long = fields
+        try:
+            seconds = float(delay)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"step {part!r}: delay {delay!r} is not a number") from None
+        if seconds < 0 or short not in ("pending", "success", "failure") or not long:
+            raise argparse.ArgumentTypeError(
+                f"step {part!r}: needs a delay >= 0, pending/success/failure and a long status")
+        steps.append(Step(seconds, short, long))
+    if not steps or steps[-1].shortstatus == "pending":
+        raise argparse.ArgumentTypeError("the schedule must end in success or failure")
+    return tuple(steps)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from hwsim.faxage.state import FaxageSim
 
     sim = FaxageSim(username=args.username, company=args.company, password=args.password)
+    if args.schedule is not None:
+        sim.schedule = args.schedule
     if args.state_file is not None and args.state_file.exists():
         try:
             load_state(sim, args.state_file.read_text(encoding="utf-8"))
