@@ -59,3 +59,14 @@ def test_probe_class2_forced(tmp_path: Path) -> None:
         res = run(cli("modem", "probe", lines.devices[0], "--class", "2"), timeout=60)
     assert res.returncode == 0, res.stderr
     assert "class: 2 (offered" in res.stdout and "model: SIMFAX" in res.stdout
+
+
+def test_send_to_unknown_number_fails_clearly(tmp_path: Path) -> None:
+    """send to a number nobody has: exit 1, outcome 'no carrier' and the last exchange on stderr."""
+    page = tmp_path / "page.g3"
+    page.write_bytes(bytes([0x00, 0x10, 0x01]) * 4)
+    with SimLines(str(tmp_path / "ttyFAXU"), "2.0", count=1) as lines:
+        res = run(cli("modem", "send", lines.devices[0], "--to", "5559999", str(page)), timeout=60)
+    assert res.returncode == 1
+    assert "outcome: no carrier" in res.stdout
+    assert "last exchange:" in res.stderr and "ATDT5559999" in res.stderr
