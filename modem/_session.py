@@ -264,7 +264,6 @@ class Session:
         (State.COMMAND, Kind.CALLER_ID): "_on_command_ring",
         (State.COMMAND, Kind.TIMEOUT): "_on_command_timeout",
     }
-    ENDING_TABLE: ClassVar[dict[tuple[State, Kind], str]] = {}
     TABLE: ClassVar[dict[tuple[State, Kind], str]] = COMMAND_TABLE
 
     def __init__(self, dialect: Dialect, config: SessionConfig) -> None:

@@ -103,7 +103,6 @@ class SendSession(Session):
 
     TABLE: dict[tuple[State, Kind], str] = {
         **Session.COMMAND_TABLE,
-        **Session.ENDING_TABLE,
         (State.DIALING, Kind.FAX_CONNECT): "_on_fax_connect",
         (State.DIALING, Kind.REMOTE_ID): "_on_remote_id",
         (State.DIALING, Kind.DIS): "_on_dis",
@@ -343,7 +342,6 @@ class ReceiveSession(Session):
 
     TABLE: dict[tuple[State, Kind], str] = {
         **Session.COMMAND_TABLE,
-        **Session.ENDING_TABLE,
         (State.WAIT_RING, Kind.RING): "_on_ring",
         (State.WAIT_RING, Kind.CALLER_ID): "_on_caller_id",
         (State.WAIT_RING, Kind.TIMEOUT): "_on_timeout",
