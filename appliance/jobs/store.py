@@ -411,12 +411,14 @@ class JobStore:
         """
         with self._db._reader() as conn:
             stuck = self._entries(conn, "state = 'sending' AND node = ?", (node_id,))
+        submitted = [e.id for e in stuck if e.route == CLOUD and e.cloud_state is not None]
+        if submitted and cloud_lookup is None:
+            raise JobError(f"entries {', '.join(map(str, submitted))} were submitted to the cloud: "
+                           "recovery needs a cloud lookup")
         requeued, finished, resumed, unresolved = [], [], [], []
         for entry in stuck:
             status = None
-            if entry.route == CLOUD and entry.cloud_state is not None:
-                if cloud_lookup is None:
-                    raise JobError(f"entry {entry.id} was submitted to the cloud: recovery needs a cloud lookup")
+            if entry.id in submitted and cloud_lookup is not None:
                 status = CloudStatus(cloud_lookup(entry))
             with self._db._writer() as conn:
                 current = self._entry(conn, entry.id, lock=True)
