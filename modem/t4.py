@@ -52,8 +52,8 @@ __all__ = [
 EOL = b"\x00\x01"  # byte-aligned EOL, MSB first (4 fill bits + 000000000001)
 RTC = b"\x00\x10\x01" * 3  # return to control: six EOLs back to back, MSB first
 
-# Pillow "1" images store white as bit 1; T.4 (and PBM) code black as 1.
-_INVERT = bytes(255 - i for i in range(256))
+# Pillow "1" images hold white as any non-zero byte; T.4 (and PBM) code black as 1.
+_INVERT = [255 if v == 0 else 0 for v in range(256)]
 _REVERSE = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 _BITS = [f"{i:08b}" for i in range(256)]
 _EOL_BITS = "0" * 11 + "1"
@@ -94,7 +94,7 @@ def encode_strip(image: Image.Image) -> bytes:
         raise T4Error(f"cannot encode an empty image of {width}x{height} pels")
     # Pillow hands libtiff the raw bits and tags them min-is-black; libtiff
     # codes 0 bits as white, so give it black = 1 bits (fast, in C).
-    inverted = Image.frombytes("1", image.size, image.tobytes().translate(_INVERT))
+    inverted = image.point(_INVERT)
     buffer = io.BytesIO()
     inverted.save(
         buffer,

@@ -48,3 +48,13 @@ def black_fraction(image: Image.Image) -> float:
     """Share of black pels in a mode "1" image."""
     histogram = image.convert("L").histogram()
     return histogram[0] / (image.width * image.height)
+
+
+def assert_same_bitmap(actual: Image.Image, expected: Image.Image) -> None:
+    """Fail with a short message (first differing row) unless the bitmaps are equal."""
+    assert actual.size == expected.size, f"size {actual.size} != {expected.size}"
+    left, right = actual.convert("1").tobytes(), expected.convert("1").tobytes()
+    if left != right:
+        stride = (actual.width + 7) // 8
+        first = next(i for i, (a, b) in enumerate(zip(left, right)) if a != b)
+        raise AssertionError(f"bitmaps differ, first at row {first // stride}, byte {first % stride}")

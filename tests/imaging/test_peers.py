@@ -12,7 +12,7 @@ from PIL import Image
 
 from modem import t4, tiff
 from modem.document import FAX_WIDTH, FaxPage, PageSize, Resolution, render
-from tests.imaging._samples import bitmap
+from tests.imaging._samples import assert_same_bitmap, bitmap
 from tests.peers import require_program
 
 pytestmark = pytest.mark.interop
@@ -50,14 +50,14 @@ def test_g3topbm_decodes_our_page_data(page: FaxPage) -> None:
     """netpbm g3topbm turns our MSB-first T.4 data into the same bitmap, without complaint."""
     g3topbm = require_program("g3topbm", "netpbm")
     done = run([g3topbm, "-stop_error"], t4.encode_page(page))
-    assert from_pbm(done.stdout).tobytes() == page.image.tobytes()
+    assert_same_bitmap(from_pbm(done.stdout), page.image)
 
 
 def test_g3topbm_reversebits_decodes_our_wire_order(page: FaxPage) -> None:
     """g3topbm -reversebits reads our LSB-first (modem wire order) data to the same bitmap."""
     g3topbm = require_program("g3topbm", "netpbm")
     done = run([g3topbm, "-reversebits", "-stop_error"], t4.encode_page(page, t4.BitOrder.LSB_FIRST))
-    assert from_pbm(done.stdout).tobytes() == page.image.tobytes()
+    assert_same_bitmap(from_pbm(done.stdout), page.image)
 
 
 @pytest.mark.parametrize("options", [[], ["-align8"], ["-align16"]])
@@ -65,7 +65,7 @@ def test_we_decode_pbmtog3_output(page: FaxPage, options: list[str]) -> None:
     """decode_page reads netpbm pbmtog3 output (unaligned and aligned EOLs) to the same bitmap."""
     pbmtog3 = require_program("pbmtog3", "netpbm")
     data = run([pbmtog3, *options], pbm(page.image)).stdout
-    assert t4.decode_page(data).tobytes() == page.image.tobytes()
+    assert_same_bitmap(t4.decode_page(data), page.image)
 
 
 def test_we_decode_pbmtog3_reversed_bits(page: FaxPage) -> None:
@@ -73,7 +73,7 @@ def test_we_decode_pbmtog3_reversed_bits(page: FaxPage) -> None:
     pbmtog3 = require_program("pbmtog3", "netpbm")
     data = run([pbmtog3, "-reversebits"], pbm(page.image)).stdout
     decoded = t4.decode_page(data, bit_order=t4.BitOrder.LSB_FIRST)
-    assert decoded.tobytes() == page.image.tobytes()
+    assert_same_bitmap(decoded, page.image)
 
 
 def test_we_decode_mgetty_pbm2g3_output(page: FaxPage, tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_we_decode_mgetty_pbm2g3_output(page: FaxPage, tmp_path: Path) -> None:
     source = tmp_path / "page.pbm"
     source.write_bytes(pbm(page.image))
     data = run([pbm2g3, str(source)]).stdout
-    assert t4.decode_page(data).tobytes() == page.image.tobytes()
+    assert_same_bitmap(t4.decode_page(data), page.image)
 
 
 def test_tiffinfo_accepts_our_tiff_f(page: FaxPage, tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_tiffcp_round_trip(page: FaxPage, tmp_path: Path) -> None:
     run([tiffcp, "-c", "g4", str(ours), str(copy)])
     back = tiff.read_tiff_pages(copy)
     assert [p.resolution for p in back] == [Resolution.NORMAL]
-    assert back[0].image.tobytes() == page.image.tobytes()
+    assert_same_bitmap(back[0].image, page.image)
 
 
 def test_fax2tiff_of_our_page_data(page: FaxPage, tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_fax2tiff_of_our_page_data(page: FaxPage, tmp_path: Path) -> None:
     image = tiff.read_tiff_pages(out)[0].image
     # fax2tiff keeps the empty lines between RTC's EOLs (it does so for pbm2g3 too).
     assert page.rows <= image.height <= page.rows + 6
-    assert image.crop((0, 0, FAX_WIDTH, page.rows)).tobytes() == page.image.tobytes()
+    assert_same_bitmap(image.crop((0, 0, FAX_WIDTH, page.rows)), page.image)
 
 
 def test_ghostscript_tiffg3_pages_render(tmp_path: Path) -> None:
@@ -154,5 +154,5 @@ def test_g3topbm_reads_every_rendered_page_type(tmp_path: Path) -> None:
     done = run([g3topbm, "-stop_error"], t4.encode_page(pages[0]))
     decoded = from_pbm(done.stdout)
     assert decoded.size == (FAX_WIDTH, 2287)
-    assert decoded.tobytes() == pages[0].image.tobytes()
+    assert_same_bitmap(decoded, pages[0].image)
     assert re.match(rb"P4\s", done.stdout)
