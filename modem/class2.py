@@ -18,6 +18,7 @@ The shared command-script and call-ending machinery is in
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import ClassVar
 
 from modem import at
 from modem._session import (
@@ -74,6 +75,7 @@ __all__ = [
     "RemoteProtocolError",
     "RtnPolicy",
     "SendSession",
+    "Session",
     "SessionConfig",
     "SessionDone",
     "SessionResult",
@@ -101,7 +103,7 @@ class SendSession(Session):
     g3topbm use); the session reverses them for the direct ``+FBO=0`` order.
     """
 
-    TABLE: dict[tuple[State, Kind], str] = {
+    TABLE: ClassVar[dict[tuple[State, Kind], str]] = {
         **Session.COMMAND_TABLE,
         (State.DIALING, Kind.FAX_CONNECT): "_on_fax_connect",
         (State.DIALING, Kind.REMOTE_ID): "_on_remote_id",
@@ -340,7 +342,7 @@ class SendSession(Session):
 class ReceiveSession(Session):
     """Wait for RING, answer after ``rings`` rings and receive pages (spec §7)."""
 
-    TABLE: dict[tuple[State, Kind], str] = {
+    TABLE: ClassVar[dict[tuple[State, Kind], str]] = {
         **Session.COMMAND_TABLE,
         (State.WAIT_RING, Kind.RING): "_on_ring",
         (State.WAIT_RING, Kind.CALLER_ID): "_on_caller_id",

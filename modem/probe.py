@@ -6,8 +6,10 @@ manufacturer/model/revision queries and the ``+FCC=?`` capability ranges.
 
 from __future__ import annotations
 
-from modem._session import Cmd, Kind, Outcome, Output, ProbeResult, Session, SessionConfig, State
-from modem.dialect import DIALECTS, FaxClass
+from typing import ClassVar
+
+from modem._session import Cmd, Outcome, Output, ProbeResult, Session, SessionConfig, State
+from modem.dialect import DIALECTS, FaxClass, Kind
 from modem.params import Caps, parse_caps
 
 __all__ = ["ProbeSession"]
@@ -16,7 +18,7 @@ __all__ = ["ProbeSession"]
 class ProbeSession(Session):
     """Identify the modem and pick Class 2.0 over Class 2 (spec §0, §13)."""
 
-    TABLE: dict[tuple[State, Kind], str] = {**Session.COMMAND_TABLE}
+    TABLE: ClassVar[dict[tuple[State, Kind], str]] = {**Session.COMMAND_TABLE}
 
     def __init__(self, config: SessionConfig, *, force_class: FaxClass | None = None) -> None:
         super().__init__(DIALECTS[FaxClass.CLASS20], config)
