@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Coroutine, Protocol, Sequence, TypeVar
+from typing import Any, Callable, Protocol, Sequence
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 Attr = tuple[str, Value]
-T = TypeVar("T")
 _GROUP_TYPES = (8, 9, 10)
 _ALTERNATING, _MOST_FREE, _RANDOM = 8, 9, 10
 MAX_FAILOVER_HOPS = 4
@@ -203,7 +202,7 @@ class PortServer:
         self, account: str, dial_number: str, session_id: str, transfer_type: int | None = None
     ) -> Deferred[SendAuthorization]:
         """Get-Account / Pre-Send-Session for ``account`` sending to ``dial_number``."""
-        return _deferred(self._authorize_send(account, dial_number, session_id, transfer_type or self.transfer_type))
+        return Deferred.fromCoroutine(self._authorize_send(account, dial_number, session_id, transfer_type or self.transfer_type))
 
     async def _authorize_send(self, account: str, number: str, session_id: str, transfer: int) -> SendAuthorization:
         reply = await self._access(FbCommand.GET_ACCOUNT, FbContext.PRE_SEND_SESSION, account, [
@@ -234,7 +233,7 @@ class PortServer:
 
     def call_ahead_mode(self, number: str, session_id: str) -> Deferred[bool]:
         """Get-Call-Ahead-Mode / Pre-Send-Session: True = call ahead (also when no server answers)."""
-        return _deferred(self._call_ahead(number, session_id))
+        return Deferred.fromCoroutine(self._call_ahead(number, session_id))
 
     async def _call_ahead(self, number: str, session_id: str) -> bool:
         try:
@@ -248,7 +247,7 @@ class PortServer:
     # ----------------------------------------------------------- receive
     def route_receive(self, did: str, session_id: str) -> Deferred[ReceiveRoute]:
         """Route an incoming call to ``did``: which account receives, who is billed."""
-        return _deferred(self._route_receive(did, session_id))
+        return Deferred.fromCoroutine(self._route_receive(did, session_id))
 
     async def _route_receive(self, did: str, session_id: str) -> ReceiveRoute:
         sid = (A.ACCT_SESSION_ID.value, session_id)
@@ -354,16 +353,16 @@ class PortServer:
 
         Fires True when acknowledged, False when given up or not wanted (FB-Save-CDR = 0)."""
         if not session.save_cdr:
-            return _succeed(False)
+            return succeed(False)
         if self.interim_interval > 0:
             self._arm_interim(session)
-        return _deferred(self._informational(session, AcctStatus.START))
+        return Deferred.fromCoroutine(self._informational(session, AcctStatus.START))
 
     def interim(self, session: Session) -> Deferred[bool]:
         """Accounting Interim-Update (the manual's Alive)."""
         if not session.save_cdr:
-            return _succeed(False)
-        return _deferred(self._informational(session, AcctStatus.INTERIM_UPDATE))
+            return succeed(False)
+        return Deferred.fromCoroutine(self._informational(session, AcctStatus.INTERIM_UPDATE))
 
     def stop(self, session: Session, cdr: Cdr) -> Deferred[bool]:
         """Accounting Stop with the CDR: spooled first, then sent.
@@ -375,16 +374,16 @@ class PortServer:
         if call is not None and call.active():
             call.cancel()
         if not session.save_cdr:
-            return _succeed(False)
+            return succeed(False)
         attrs = self._stop_attributes(session, cdr)
         key = spool_key(session.session_id, session.account)
         now = self.clock.seconds()
         self.spool.put(key, attrs, now)
-        return _deferred(self._deliver(key, attrs, now))
+        return Deferred.fromCoroutine(self._deliver(key, attrs, now))
 
     def resend_spooled(self) -> Deferred[int]:
         """Try every spooled Stop once now; fires with how many were acknowledged."""
-        return _deferred(self._resend_pass())
+        return Deferred.fromCoroutine(self._resend_pass())
 
     def _arm_interim(self, session: Session) -> None:
         def tick() -> None:
@@ -497,13 +496,3 @@ def _billing(reply: Reply) -> dict[str, str]:
         "customer": reply.get_str(A.FB_CUSTOMER.value) or "",
         "source": reply.get_str(A.FB_SOURCE.value) or "",
     }
-
-
-def _deferred(coro: Coroutine[Any, Any, T]) -> Deferred[T]:
-    return Deferred.fromCoroutine(coro)
-
-
-def _succeed(value: T) -> Deferred[T]:
-    d: Deferred[T] = Deferred()
-    d.callback(value)
-    return d
