@@ -30,7 +30,8 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from appliance.portserver_spool import SpoolError, StopSpool, spool_key
-from radius.client import ClientError, Reply
+from appliance.portserver_config import PortServerConfig
+from radius.client import ClientError, RadiusClient, Reply
 from radius.codec import Dictionary
 from radius.model import A, AcctStatus, Code, FbCommand, FbContext, Value
 
@@ -41,6 +42,7 @@ __all__ = [
     "ReceiveRoute",
     "SendAuthorization",
     "Session",
+    "make_portserver",
 ]
 
 Attr = tuple[str, Value]
@@ -496,3 +498,26 @@ def _billing(reply: Reply) -> dict[str, str]:
         "customer": reply.get_str(A.FB_CUSTOMER.value) or "",
         "source": reply.get_str(A.FB_SOURCE.value) or "",
     }
+
+
+def make_portserver(
+    config: PortServerConfig,
+    reactor: Any,
+    dictionary: Dictionary,
+    data_dir: str,
+    token_bytes: Callable[[int], bytes],
+    rng: random.Random,
+    **callbacks: Any,
+) -> PortServer:
+    """Wire a listening :class:`RadiusClient` and a :class:`PortServer` from ``[portserver]``.
+
+    ``callbacks`` are ``free_receive_sessions`` and ``is_available``; the
+    spool is ``spool_dir`` or ``<data_dir>/acct-spool``."""
+    if not config.servers:
+        raise ValueError("[portserver] lists no servers: add at least one [[portserver.servers]]")
+    client = RadiusClient(reactor, config.server_specs(), dictionary, token_bytes, timeout=config.timeout,
+                          retries=config.retries, dead_time=config.dead_time)
+    client.listen()
+    spool = StopSpool(config.spool_dir or f"{data_dir}/acct-spool")
+    return PortServer(client, reactor, spool, rng, dictionary, nas_identifier=config.nas_identifier,
+                      transfer_type=config.transfer_type, interim_interval=config.interim_interval, **callbacks)

@@ -220,3 +220,21 @@ def test_spool_rejects_binary_values(tmp_path):
 
     with pytest.raises(SpoolError, match="binary"):
         StopSpool(tmp_path).put("k", [("FB-Account-UUID", b"\x00")], 1.0)
+
+
+def test_make_portserver_from_config(tmp_path):
+    """The [portserver] section wires a listening client and a role with its spool under data_dir."""
+    from twisted.internet import reactor
+
+    from appliance.portserver import make_portserver
+    from appliance.portserver_config import parse_portserver
+
+    cfg = parse_portserver("f.toml", {"servers": [{"address": "127.0.0.1", "secret": "s", "auth_port": 9,
+                                                   "acct_port": 10}], "transfer_type": "queue"})
+    ps = make_portserver(cfg, reactor, DICT, str(tmp_path), random.Random(1).randbytes, random.Random(2))
+    try:
+        assert ps.transfer_type == 2 and ps.spool.directory == tmp_path / "acct-spool"
+    finally:
+        ps.client.close()
+    with pytest.raises(ValueError, match="no servers"):
+        make_portserver(parse_portserver("f.toml", {}), reactor, DICT, str(tmp_path), bytes, random.Random())
