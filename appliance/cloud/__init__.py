@@ -1,7 +1,8 @@
 """FAXAGE cloud backend: pure request builders and reply parsers
 (:mod:`appliance.cloud.api`), the httpx client bridged to Twisted
-(:mod:`appliance.cloud.client`) and the url_notify resource and status
-poller (:mod:`appliance.cloud.notify`)."""
+(:mod:`appliance.cloud.client`), the url_notify resource and status
+poller (:mod:`appliance.cloud.notify`) and the inbound poller
+(:mod:`appliance.cloud.inbound`)."""
 
 from appliance.cloud.api import Credentials, Request, build, build_sendfax, parse
 from appliance.cloud.errors import FaxageError

@@ -23,7 +23,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 from twisted.internet import task
 from twisted.internet.defer import Deferred, inlineCallbacks
@@ -42,6 +42,10 @@ from appliance.cloud._inbound import (
 )
 from appliance.cloud.errors import AlreadyExists, FaxageError, NotFound
 from appliance.cloud.records import Document, FaxRecord
+from appliance.config import FaxageConfig
+
+if TYPE_CHECKING:
+    from appliance.cloud.client import TwistedFaxage
 
 __all__ = [
     "Cursor",
@@ -53,6 +57,7 @@ __all__ = [
     "InboundSource",
     "InboundStateError",
     "RoundResult",
+    "make_inbound_poller",
 ]
 
 RunBlocking = Callable[..., "Deferred[Any]"]
@@ -326,3 +331,12 @@ class InboundPoller:
             result.gone.append(recvid)
             return
         result.handled.append(recvid)
+
+
+def make_inbound_poller(faxage: "TwistedFaxage", config: FaxageConfig, clock: IReactorTime, *, inbox: Path,
+                        state_file: Path) -> InboundPoller:
+    """The poller for the ``[faxage]`` section: faxes into ``inbox``, the
+    cursor in ``state_file``, every ``poll_interval`` seconds, blocking work
+    in the bridge's thread pool."""
+    return InboundPoller(faxage, DirectorySink(inbox), CursorFile(state_file), clock,
+                         interval=config.poll_interval, run_blocking=faxage.run_in_pool)

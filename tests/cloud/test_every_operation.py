@@ -171,8 +171,8 @@ CASES: dict[str, Case] = {
     "handled:undo": Case(faxes, lambda c: {"recvid": c["recvid"], "handled": 0},
                          lambda r, c, s: r.extra == (("state", "unhandled"),) or pytest.fail(repr(r))),
     "listfolder": Case(nothing, lambda c: {},
-                       lambda r, c, s: r == (Folder(folderid=1, name="Inbox archive"), Folder(folderid=2, name="Billing"))
-                       or pytest.fail(repr(r))),
+                       lambda r, c, s: r == (Folder(folderid=1, name="Inbox archive"),
+                                             Folder(folderid=2, name="Billing")) or pytest.fail(repr(r))),
     "mvfax": Case(faxes, lambda c: {"folderid": 2, "recvid": c["recvid"]},
                   lambda r, c, s: (r.extra == (("folderid", "2"),) and s.faxes[c["recvid"]].folderid == 2)
                   or pytest.fail(repr(r))),

@@ -11,7 +11,8 @@ from typing import Any, Iterator
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from appliance.cloud.inbound import Cursor, CursorFile, DirectorySink, InboundPoller
+from appliance.cloud.inbound import Cursor, CursorFile, DirectorySink, InboundPoller, make_inbound_poller
+from appliance.config import FaxageConfig
 from hwsim.faxage import Fault
 from tests.cloud.simharness import Harness, reactor, until
 from tests.cloud.test_inbound import CrashingSink
@@ -93,8 +94,9 @@ def test_handled_reply_dropped_is_not_a_failure(h: Harness, tmp_path: Path) -> I
 
 @pytest_twisted.inlineCallbacks
 def test_loop_on_the_reactor_picks_up_new_faxes(h: Harness, tmp_path: Path) -> Iterator[Deferred[Any]]:
-    """Started on the reactor clock, the poller stores faxes that arrive between rounds."""
-    p = poller(h, tmp_path)
+    """Made from the [faxage] config and started on the reactor clock, the poller stores faxes arriving later."""
+    p = make_inbound_poller(h.faxage, FaxageConfig(poll_interval=0.1), reactor, inbox=tmp_path / "inbox",
+                            state_file=tmp_path / "cursor.json")
     sink = DirectorySink(tmp_path / "inbox")
     p.start()
     try:
