@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import random
+import selectors
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -89,6 +91,26 @@ def pbm_pixels(data: bytes) -> tuple[int, int, bytes]:
 def run(cmd: list[str], *, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a program with a hard timeout; output captured for assertion messages."""
     return subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def wait_output(proc: subprocess.Popen[str], text: str, timeout: float = 30.0) -> str:
+    """Read ``proc``'s stdout (unbuffered) until ``text`` appears; fails after ``timeout`` seconds."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    seen = b""
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            seen += chunk
+            if text.encode() in seen:
+                return seen.decode(errors="replace")
+    raise AssertionError(f"{text!r} not seen within {timeout} s; output so far: {seen!r}")
 
 
 def cli(*args: str) -> list[str]:

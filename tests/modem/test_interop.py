@@ -4,14 +4,13 @@ both classes; received pages decode (netpbm) to the bitmaps that were sent."""
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.peers import require_program
 
-from .interop import SimLines, cli, make_pbm, pbm_pixels, run
+from .interop import SimLines, cli, make_pbm, pbm_pixels, run, wait_output
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 CLASSES = ["2.0", "2"]
@@ -103,7 +102,7 @@ def test_our_sender_to_efax(tmp_path: Path, fax_class: str) -> None:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        time.sleep(1.0)  # efax initialises the modem before it waits for RING
+        wait_output(rx, "waiting for activity")  # efax has set up the modem
         res = run(cli("modem", "send", lines.devices[0], "--class", fax_class, "--to", lines.numbers[1], *(str(g) for g, _ in sent)))
         code, log = finish(rx)
     assert res.returncode == 0, res.stdout + res.stderr
