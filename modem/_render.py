@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +38,7 @@ class FontFallbackWarning(UserWarning):
 
 def rasterise(data: bytes, rows: int, lpi: int) -> list[Image.Image]:
     """Pages of ``data`` (PDF, image file or plain text) as fax-size mode "1" images."""
-    if data.startswith(b"%PDF-") or data[:1024].find(b"%PDF-") != -1:
+    if is_pdf(data):
         return pdf_pages(data, rows, lpi)
     if _looks_like_image(data):
         return image_pages(data, rows, lpi)
@@ -45,6 +46,11 @@ def rasterise(data: bytes, rows: int, lpi: int) -> list[Image.Image]:
     if text is None:
         raise UnsupportedInput("unsupported document type (not PDF, TIFF, PNG, JPEG, GIF, BMP or text)")
     return text_pages(text, rows, lpi)
+
+
+def is_pdf(data: bytes) -> bool:
+    """Whether ``data`` is a PDF (the header may follow up to 1 KiB of junk)."""
+    return data[:1024].find(b"%PDF-") != -1
 
 
 def _looks_like_image(data: bytes) -> bool:
@@ -56,17 +62,9 @@ def _looks_like_image(data: bytes) -> bool:
 # -- PDF ---------------------------------------------------------------------
 
 
-def pdf_pages(data: bytes, rows: int, lpi: int) -> list[Image.Image]:
-    """Every page of a PDF, rendered by pdfium at fax resolution."""
-    try:
-        document = pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError as exc:
-        raise UnsupportedInput(f"unreadable PDF ({exc})") from exc
-    try:
-        return [pdf_page(document, index, rows, lpi) for index in range(len(document))]
-    finally:
-        document.close()
-
+# pdfium is not thread-safe, not even across documents: every call into it
+# holds this lock.  Halftoning (Pillow, which releases the GIL) runs outside.
+_PDFIUM_LOCK = threading.Lock()
 
 _PDF_FLAGS = (
     pdfium_c.FPDF_ANNOT
@@ -76,18 +74,53 @@ _PDF_FLAGS = (
 )
 
 
-def pdf_page(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: int) -> Image.Image:
-    """Page ``index`` of an open PDF as one fax page.
+def pdf_page_count(data: bytes) -> int:
+    """Number of pages in a PDF."""
+    with _PDFIUM_LOCK:
+        document = _open_pdf(data)
+        try:
+            return len(document)
+        finally:
+            document.close()
 
-    pdfium draws the page straight onto a greyscale fax-size bitmap, scaled
-    separately across (204 dpi) and down (``lpi``), so no resampling follows.
+
+def pdf_pages(data: bytes, rows: int, lpi: int, indices: range | None = None) -> list[Image.Image]:
+    """Pages of a PDF (all, or those in ``indices``), rendered by pdfium at fax resolution."""
+    with _PDFIUM_LOCK:
+        document = _open_pdf(data)
+    try:
+        if indices is None:
+            with _PDFIUM_LOCK:
+                indices = range(len(document))
+        pages = []
+        for index in indices:
+            with _PDFIUM_LOCK:
+                gray = _pdf_gray(document, index, rows, lpi)
+            pages.append(halftone(gray))
+        return pages
+    finally:
+        with _PDFIUM_LOCK:
+            document.close()
+
+
+def _open_pdf(data: bytes) -> pypdfium2.PdfDocument:
+    try:
+        return pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        raise UnsupportedInput(f"unreadable PDF ({exc})") from exc
+
+
+def _pdf_gray(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: int) -> Image.Image:
+    """Page ``index`` drawn by pdfium straight onto a greyscale fax-size bitmap.
+
+    The page is scaled separately across (204 dpi) and down (``lpi``) to fit,
+    so no resampling follows.
     """
     page = document[index]
     try:
         width_pt, height_pt = page.get_size()
         if width_pt <= 0 or height_pt <= 0:
             raise UnsupportedInput(f"page {index + 1} has no area")
-        # Fit the page (in inches) into the fax page.
         fit = min(FAX_WIDTH / X_DPI / (width_pt / 72), rows / lpi / (height_pt / 72))
         width = min(FAX_WIDTH, round(width_pt / 72 * fit * X_DPI))
         height = min(rows, round(height_pt / 72 * fit * lpi))
@@ -101,7 +134,7 @@ def pdf_page(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: int) -
         bitmap.close()
     finally:
         page.close()
-    return halftone(gray)
+    return gray
 
 
 # -- TIFF and other raster images ----------------------------------------------
@@ -227,10 +260,12 @@ def _screen(size: tuple[int, int]) -> Image.Image:
     tile = Image.new("L", (cell, cell))
     # Thresholds 1..255: pure black (0) stays black, pure white (255) stays white.
     tile.putdata([1 + (2 * v + 1) * 254 // (2 * levels) for row in _SCREEN for v in row])
+    strip = Image.new("L", (size[0], cell))
+    for left in range(0, size[0], cell):
+        strip.paste(tile, (left, 0))
     screen = Image.new("L", size)
     for top in range(0, size[1], cell):
-        for left in range(0, size[0], cell):
-            screen.paste(tile, (left, top))
+        screen.paste(strip, (0, top))
     return screen
 
 

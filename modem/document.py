@@ -27,6 +27,7 @@ __all__ = [
     "PageSize",
     "Resolution",
     "Source",
+    "load_source",
     "render",
 ]
 
@@ -88,9 +89,12 @@ class DocumentError(ValueError):
     """
 
     def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"{source}: {reason}")
+        super().__init__(source, reason)  # both in args: the error pickles across processes
         self.source = source
         self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ def render(
     rows = page_size.rows(resolution)
     pages: list[FaxPage] = []
     for index, source in enumerate(sources, start=1):
-        name, data = _load(source, index)
+        name, data = load_source(source, index)
         try:
             images = _render.rasterise(data, rows, resolution.lpi)
         except _render.UnsupportedInput as exc:
@@ -144,7 +148,8 @@ def render(
     return pages
 
 
-def _load(source: Source, index: int) -> tuple[str, bytes]:
+def load_source(source: Source, index: int) -> tuple[str, bytes]:
+    """(name for messages, content) of a path or bytes; ``index`` numbers unnamed bytes."""
     if isinstance(source, bytes):
         name = f"<bytes #{index}>"
         data = source
