@@ -10,7 +10,7 @@ import pytest
 
 from tests.peers import require_program
 
-from .interop import SimLines, cli, make_pbm, pbm_pixels, run, wait_output
+from .interop import ENV, SimLines, cli, make_pbm, pbm_pixels, run, wait_output
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 CLASSES = ["2.0", "2"]
@@ -39,14 +39,16 @@ def start_receiver(device: str, out: Path, fax_class: str) -> subprocess.Popen[s
     proc = subprocess.Popen(
         cli("modem", "receive", device, "--out", str(out), "--raw", "--wait", "90", "--class", fax_class),
         cwd=Path(__file__).resolve().parents[2],
-        env=__import__("tests.modem.interop", fromlist=["ENV"]).ENV,
+        env=ENV,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
-    first = proc.stdout.readline()  # printed after the probe, or EOF on failure
-    assert first.startswith("waiting for a call"), first + (proc.stderr.read() if proc.stderr else "")
+    try:
+        wait_output(proc, "waiting for a call", timeout=60)  # printed after the probe
+    except AssertionError:
+        proc.kill()
+        raise
     return proc
 
 
