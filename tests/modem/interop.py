@@ -38,7 +38,7 @@ class SimLines:
         self.devices, self.ptys, self.numbers = [], [], []
         for _ in range(self.count + 1):
             line = self.proc.stdout.readline().strip()  # bounded: the child prints at once or dies
-            if line == "ready":
+            if not line or line == "ready":  # EOF: the child died (reported below)
                 break
             number, device, link = line.split()
             self.numbers.append(number)
