@@ -250,7 +250,6 @@ _SCREEN = (
     (27, 7, 2, 6, 23, 24),
     (33, 26, 11, 22, 25, 32),
 )
-_AT_LEAST_128 = [0 if v < 128 else 255 for v in range(256)]
 
 
 @functools.lru_cache(maxsize=8)
@@ -273,7 +272,7 @@ def halftone(gray: Image.Image) -> Image.Image:
     """An "L" image as mode "1" through the clustered-dot screen (white where grey >= threshold)."""
     # (grey - threshold + 128) clipped to 0..255 is >= 128 exactly when grey >= threshold.
     difference = ImageChops.subtract(gray, _screen(gray.size), 1.0, 128)
-    return difference.point(_AT_LEAST_128, "1")
+    return difference.convert("1", dither=Image.Dither.NONE)  # white where >= 128
 
 
 # -- plain text -------------------------------------------------------------------

@@ -26,11 +26,12 @@ callers in the reactor thread run them with ``deferToThread`` or a pool.
 from __future__ import annotations
 
 import enum
+import functools
 import io
 import re
 from typing import TYPE_CHECKING
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 from modem import _tiffio
 
@@ -52,8 +53,7 @@ __all__ = [
 EOL = b"\x00\x01"  # byte-aligned EOL, MSB first (4 fill bits + 000000000001)
 RTC = b"\x00\x10\x01" * 3  # return to control: six EOLs back to back, MSB first
 
-# Pillow "1" images hold white as any non-zero byte; T.4 (and PBM) code black as 1.
-_INVERT = [255 if v == 0 else 0 for v in range(256)]
+_STRIP_SIZE = 16384
 _REVERSE = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 _BITS = [f"{i:08b}" for i in range(256)]
 _EOL_BITS = "0" * 11 + "1"
@@ -82,6 +82,11 @@ def reverse_bits(data: bytes) -> bytes:
     return data.translate(_REVERSE)
 
 
+@functools.lru_cache(maxsize=8)
+def _white(size: tuple[int, int]) -> Image.Image:
+    return Image.new("1", size, 255)
+
+
 def encode_strip(image: Image.Image) -> bytes:
     """T.4 1-D data for a mode "1" image: MSB first, byte-aligned EOLs, no RTC.
 
@@ -93,15 +98,19 @@ def encode_strip(image: Image.Image) -> bytes:
     if width < 1 or height < 1:
         raise T4Error(f"cannot encode an empty image of {width}x{height} pels")
     # Pillow hands libtiff the raw bits and tags them min-is-black; libtiff
-    # codes 0 bits as white, so give it black = 1 bits (fast, in C).
-    inverted = image.point(_INVERT)
+    # codes 0 bits as white, so give it black = 1 bits.  (Pillow "1" images
+    # hold white as any non-zero byte; the logical XOR treats them so.)
+    inverted = ImageChops.logical_xor(image, _white(image.size))
     buffer = io.BytesIO()
     inverted.save(
         buffer,
         format="TIFF",
         compression="group3",
         tiffinfo={_tiffio.T4_OPTIONS: _tiffio.T4_OPTION_FILL_BITS},
-        strip_size=1 << 30,  # a single strip
+        # Many small strips encode twice as fast as one (Pillow's in-memory
+        # writer); each strip ends on a byte boundary and starts with an EOL,
+        # so joined they form one valid page.
+        strip_size=_STRIP_SIZE,
     )
     raw = buffer.getvalue()
     with Image.open(io.BytesIO(raw)) as tiff:
