@@ -117,3 +117,16 @@ def test_assign_routes() -> None:
     assert assign_routes(candidates, ["L1", "L2"], False, 10) == [(1, "L1"), (3, "L2")]
     assert assign_routes(candidates, [], True, 2) == [(1, CLOUD), (4, CLOUD)]
     assert assign_routes(candidates, ["L2"], False, 10) == [(1, "L2")]
+
+
+def test_model_is_pure() -> None:
+    """The model imports nothing that does I/O or reads clocks or randomness (style guide A1)."""
+    import ast
+    from pathlib import Path
+
+    import appliance.jobs.model as model
+
+    tree = ast.parse(Path(model.__file__).read_text())
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not imported & {"twisted", "socket", "time", "random", "os", "logging", "threading", "sqlite3", "psycopg"}
