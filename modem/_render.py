@@ -36,16 +36,16 @@ class FontFallbackWarning(UserWarning):
     """No monospace TrueType font was found; Pillow's built-in font is used."""
 
 
-def rasterise(data: bytes, rows: int, lpi: int) -> list[Image.Image]:
+def rasterise(data: bytes, rows: int, lpi: int) -> Iterator[Image.Image]:
     """Pages of ``data`` (PDF, image file or plain text) as fax-size mode "1" images."""
     if is_pdf(data):
-        return pdf_pages(data, rows, lpi)
+        return iter_pdf_pages(data, rows, lpi)
     if _looks_like_image(data):
-        return image_pages(data, rows, lpi)
+        return iter(image_pages(data, rows, lpi))
     text = _as_text(data)
     if text is None:
         raise UnsupportedInput("unsupported document type (not PDF, TIFF, PNG, JPEG, GIF, BMP or text)")
-    return text_pages(text, rows, lpi)
+    return iter(text_pages(text, rows, lpi))
 
 
 def is_pdf(data: bytes) -> bool:
@@ -86,18 +86,21 @@ def pdf_page_count(data: bytes) -> int:
 
 def pdf_pages(data: bytes, rows: int, lpi: int, indices: range | None = None) -> list[Image.Image]:
     """Pages of a PDF (all, or those in ``indices``), rendered by pdfium at fax resolution."""
+    return list(iter_pdf_pages(data, rows, lpi, indices))
+
+
+def iter_pdf_pages(data: bytes, rows: int, lpi: int, indices: range | None = None) -> Iterator[Image.Image]:
+    """Like :func:`pdf_pages`, one page at a time (a fine page is 3.7 MB in memory)."""
     with _PDFIUM_LOCK:
         document = _open_pdf(data)
     try:
         if indices is None:
             with _PDFIUM_LOCK:
                 indices = range(len(document))
-        pages = []
         for index in indices:
             with _PDFIUM_LOCK:
                 gray = _pdf_gray(document, index, rows, lpi)
-            pages.append(halftone(gray))
-        return pages
+            yield halftone(gray)
     finally:
         with _PDFIUM_LOCK:
             document.close()

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 
 from modem import _render
-from modem.document import DocumentError, FaxPage, PageSize, Resolution, Source, load_source, render
+from modem.document import DocumentError, FaxPage, PageSize, Resolution, Source, iter_render, load_source, render
 from modem.t4 import BitOrder, encode_page
 
 __all__ = ["document_t4"]
@@ -38,7 +38,7 @@ def document_t4(
     if isinstance(sources, (str, bytes)) or not isinstance(sources, Sequence):
         sources = [sources]
     if executor is None:
-        return [encode_page(page, bit_order) for page in render(sources, resolution, page_size)]
+        return [encode_page(page, bit_order) for page in iter_render(sources, resolution, page_size)]
     rows = page_size.rows(resolution)
     pending = []
     for index, source in enumerate(sources, start=1):
