@@ -133,7 +133,7 @@ def _pdf_gray(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: int) 
         pdfium_c.FPDF_RenderPageBitmap(bitmap, page, left, 0, width, height, 0, _PDF_FLAGS)
         if page.formenv:
             pdfium_c.FPDF_FFLDraw(page.formenv, bitmap, page, left, 0, width, height, 0, _PDF_FLAGS)
-        gray = bitmap.to_pil().copy()  # own the pixels before pdfium frees the buffer
+        gray: Image.Image = bitmap.to_pil().copy()  # own the pixels before pdfium frees them
         bitmap.close()
     finally:
         page.close()

@@ -110,7 +110,7 @@ def build_tiff(pages: list[tuple[bytes, dict[int, object]]]) -> bytes:
     for data, tags in pages:
         ifd = TiffImagePlugin.ImageFileDirectory_v2(_HEADER + b"\x08\x00\x00\x00")
         for tag, value in tags.items():
-            ifd[tag] = value  # type: ignore[assignment]
+            ifd[tag] = value
             ifd.tagtype[tag] = _TYPES[tag]
         ifd[STRIP_OFFSETS] = 0  # relative: Pillow moves it past the IFD
         ifd.tagtype[STRIP_OFFSETS] = TiffTags.LONG

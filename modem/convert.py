@@ -12,7 +12,8 @@ Blocking CPU work: call from a thread, never from the reactor thread.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
+from pathlib import Path
 
 from modem import _render
 from modem.document import DocumentError, FaxPage, PageSize, Resolution, Source, iter_render, load_source, render
@@ -35,16 +36,16 @@ def document_t4(
 
     Raises :class:`DocumentError` like :func:`modem.document.render`.
     """
-    if isinstance(sources, (str, bytes)) or not isinstance(sources, Sequence):
+    if isinstance(sources, (str, Path, bytes)):
         sources = [sources]
     if executor is None:
         return [encode_page(page, bit_order) for page in iter_render(sources, resolution, page_size)]
     rows = page_size.rows(resolution)
-    pending = []
+    pending: list[list[bytes] | Future[list[bytes]]] = []
     for index, source in enumerate(sources, start=1):
         name, data = load_source(source, index)
         if not _render.is_pdf(data):
-            pending.append([_encode_all(render([data], resolution, page_size), bit_order)])
+            pending.append(_encode_all(render([data], resolution, page_size), bit_order))
             continue
         try:
             count = _render.pdf_page_count(data)
@@ -53,13 +54,12 @@ def document_t4(
         if count == 0:
             raise DocumentError(name, "the document has no pages")
         chunks = [range(first, min(first + pages_per_task, count)) for first in range(0, count, pages_per_task)]
-        pending.append(
-            [executor.submit(_pdf_chunk_t4, name, data, chunk, rows, resolution.lpi, bit_order) for chunk in chunks]
+        pending.extend(
+            executor.submit(_pdf_chunk_t4, name, data, chunk, rows, resolution.lpi, bit_order) for chunk in chunks
         )
     result: list[bytes] = []
-    for parts in pending:
-        for part in parts:
-            result.extend(part if isinstance(part, list) else part.result())
+    for part in pending:
+        result.extend(part if isinstance(part, list) else part.result())
     return result
 
 

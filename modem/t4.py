@@ -31,7 +31,7 @@ import io
 import re
 from typing import TYPE_CHECKING
 
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, TiffImagePlugin
 
 from modem import _tiffio
 
@@ -113,7 +113,7 @@ def encode_strip(image: Image.Image) -> bytes:
         strip_size=_STRIP_SIZE,
     )
     raw = buffer.getvalue()
-    with Image.open(io.BytesIO(raw)) as tiff:
+    with TiffImagePlugin.TiffImageFile(io.BytesIO(raw)) as tiff:
         offsets = tiff.tag_v2[_tiffio.STRIP_OFFSETS]
         counts = tiff.tag_v2[_tiffio.STRIP_BYTE_COUNTS]
     return b"".join(raw[o : o + n] for o, n in zip(offsets, counts, strict=True))
