@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -94,14 +95,21 @@ def gs_convert(gs: str, pdf: Path, out: Path) -> list[int]:
     return sizes
 
 
-def best_and_median(run: Callable[[], object], repeats: int) -> tuple[float, float, object]:
-    """(best, median) wall time over ``repeats`` runs, and the last result."""
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and its waited-for children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def best_and_median(run: Callable[[], object], repeats: int) -> tuple[float, float, float, object]:
+    """(best, median) wall time and mean CPU time over ``repeats`` runs, and the last result."""
     times, result = [], None
+    cpu_start = cpu_seconds()
     for _ in range(repeats):
         start = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times), result
+    return min(times), statistics.median(times), (cpu_seconds() - cpu_start) / repeats, result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         gs_convert(gs, pdf, directory / "warm.tif")
         ours_serial()
         rows = []
-        gs_best, gs_median, gs_sizes = best_and_median(lambda: gs_convert(gs, pdf, directory / "gs.tif"), args.repeats)
-        rows.append(("ghostscript tiffg3", gs_best, gs_median, gs_sizes))
+        gs_best, gs_median, gs_cpu, gs_sizes = best_and_median(
+            lambda: gs_convert(gs, pdf, directory / "gs.tif"), args.repeats
+        )
+        rows.append(("ghostscript tiffg3", gs_best, gs_median, gs_cpu, gs_sizes))
         rows.append(("ours, 1 process", *best_and_median(ours_serial, args.repeats)))
         start = time.perf_counter()
         with ProcessPoolExecutor(args.workers) as pool:
@@ -140,12 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(args.workers) as threads:
             rows.append((f"ours, {args.workers} threads", *best_and_median(
                 lambda: document_t4(data, Resolution.FINE, PageSize.LETTER, executor=threads), args.repeats)))
-    print(f"{'converter':<24} {'pages/s best':>12} {'median':>8} {'ratio/gs':>9} {'KiB/page':>9}")
-    for name, best, median, result in rows:
+    print(f"{'converter':<24} {'pages/s best':>12} {'median':>8} {'ratio/gs':>9} {'CPU ms/page':>12} {'KiB/page':>9}")
+    for name, best, median, cpu, result in rows:
         sizes = [len(page) for page in result] if name.startswith("ours") else result  # type: ignore[union-attr]
         assert len(sizes) == args.pages, (name, len(sizes))
+        # Worker processes of a live pool are not counted by getrusage.
+        cpu_text = "-" if "processes" in name else f"{cpu / args.pages * 1000:.1f}"
         print(f"{name:<24} {args.pages / best:>12.1f} {args.pages / median:>8.1f} "
-              f"{gs_best / best:>9.2f} {sum(sizes) / len(sizes) / 1024:>9.1f}")
+              f"{gs_best / best:>9.2f} {cpu_text:>12} {sum(sizes) / len(sizes) / 1024:>9.1f}")
     print(f"process pool start-up plus first run: {cold:.2f} s (a service keeps its pool warm)")
     print(f"load average at end: {os.getloadavg()}")
     return 0

@@ -99,8 +99,8 @@ def iter_pdf_pages(data: bytes, rows: int, lpi: int, indices: range | None = Non
                 indices = range(len(document))
         for index in indices:
             with _PDFIUM_LOCK:
-                gray = _pdf_gray(document, index, rows, lpi)
-            yield halftone(gray)
+                page = _pdf_bilevel(document, index, rows, lpi)
+            yield page
     finally:
         with _PDFIUM_LOCK:
             document.close()
@@ -113,8 +113,8 @@ def _open_pdf(data: bytes) -> pypdfium2.PdfDocument:
         raise UnsupportedInput(f"unreadable PDF ({exc})") from exc
 
 
-def _pdf_gray(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: int) -> Image.Image:
-    """Page ``index`` drawn by pdfium straight onto a greyscale fax-size bitmap.
+def _pdf_bilevel(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: int) -> Image.Image:
+    """Page ``index`` drawn by pdfium straight onto a greyscale fax-size bitmap, halftoned.
 
     The page is scaled separately across (204 dpi) and down (``lpi``) to fit,
     so no resampling follows.
@@ -133,11 +133,12 @@ def _pdf_gray(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: int) 
         pdfium_c.FPDF_RenderPageBitmap(bitmap, page, left, 0, width, height, 0, _PDF_FLAGS)
         if page.formenv:
             pdfium_c.FPDF_FFLDraw(page.formenv, bitmap, page, left, 0, width, height, 0, _PDF_FLAGS)
-        gray: Image.Image = bitmap.to_pil().copy()  # own the pixels before pdfium frees them
+        # The halftone is a new image: pdfium's buffer can go after it.
+        bilevel = halftone(bitmap.to_pil())
         bitmap.close()
     finally:
         page.close()
-    return gray
+    return bilevel
 
 
 # -- TIFF and other raster images ----------------------------------------------

@@ -21,7 +21,7 @@ from modem.t4 import BitOrder, encode_page
 
 __all__ = ["document_t4"]
 
-PAGES_PER_TASK = 2
+PAGES_PER_TASK = 1  # balances best; opening a PDF again costs little
 
 
 def document_t4(
