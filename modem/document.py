@@ -4,7 +4,8 @@
 GIF, BMP and plain text into :class:`FaxPage` objects: mode "1" images 1728
 pels wide (215 mm at 8 pels/mm, about 204 dpi) and exactly one Letter (11 in)
 or A4 (297 mm) page long at normal (98 lpi, 3.85 lines/mm) or fine (196 lpi,
-7.7 lines/mm) vertical resolution.  Pictures are Floyd-Steinberg dithered.
+7.7 lines/mm) vertical resolution.  Greys and pictures are dithered with a
+clustered-dot halftone screen; black and white stay exact.
 
 Rendering is blocking CPU work (tens to hundreds of milliseconds a page);
 callers in the reactor thread run it in a thread or process pool.

@@ -242,3 +242,11 @@ def test_truncated_jpeg_is_an_error() -> None:
     data = encoded(gray_picture((400, 400)), format="JPEG")
     with pytest.raises(DocumentError, match="unreadable or truncated"):
         render(data[: len(data) // 2], Resolution.FINE, PageSize.LETTER)
+
+
+@pytest.mark.parametrize(("grey", "low", "high"), [(0, 1.0, 1.0), (255, 0.0, 0.0), (128, 0.4, 0.6), (64, 0.7, 0.8)])
+def test_halftone_levels(grey: int, low: float, high: float) -> None:
+    """The halftone keeps black and white exact and gives greys a matching ink share."""
+    page = _render.halftone(Image.new("L", (FAX_WIDTH, 120), grey))
+    assert page.mode == "1"
+    assert low <= black_fraction(page) <= high
