@@ -250,3 +250,12 @@ def test_halftone_levels(grey: int, low: float, high: float) -> None:
     page = _render.halftone(Image.new("L", (FAX_WIDTH, 120), grey))
     assert page.mode == "1"
     assert low <= black_fraction(page) <= high
+
+
+def test_jpeg_compressed_tiff() -> None:
+    """A greyscale TIFF with JPEG compression renders (libtiff's JPEG codec)."""
+    data = encoded(gray_picture((320, 240)), format="TIFF", compression="jpeg", dpi=(100, 100))
+    page = render(data, Resolution.NORMAL, PageSize.A4)[0]
+    left = (FAX_WIDTH - round(320 * 204 / 100)) // 2
+    assert page.image.getpixel((left + round(50 * 2.04), round(50 * 0.98))) == 0  # dark square
+    assert 0 < black_fraction(page.image) < 0.2
