@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EOL",
+    "MAX_PAGE_BYTES",
     "RTC",
     "BitOrder",
     "T4Error",
@@ -54,6 +55,8 @@ EOL = b"\x00\x01"  # byte-aligned EOL, MSB first (4 fill bits + 000000000001)
 RTC = b"\x00\x10\x01" * 3  # return to control: six EOLs back to back, MSB first
 
 _STRIP_SIZE = 16384
+# An A4 fine page of the worst MH case (alternating pels) is 2.2 MB.
+MAX_PAGE_BYTES = 8 * 1024 * 1024
 _REVERSE = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 _BITS = [f"{i:08b}" for i in range(256)]
 _EOL_BITS = "0" * 11 + "1"
@@ -168,6 +171,8 @@ def decode_page(
     decoded; it is also in ``image.info["t4_rows"]``.  Raises :class:`T4Error`
     when there are no lines or libtiff cannot decode them.
     """
+    if len(data) > MAX_PAGE_BYTES:
+        raise T4Error(f"{len(data)} bytes of T.4 data is more than a page can hold ({MAX_PAGE_BYTES})")
     if bit_order is BitOrder.LSB_FIRST:
         data = reverse_bits(data)
     rows, end_bit = _scan(_bit_string(data))

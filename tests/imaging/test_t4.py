@@ -158,3 +158,9 @@ def test_encode_strip_rejects_other_modes() -> None:
     """Only mode "1" images are encoded; others raise a clear T4Error."""
     with pytest.raises(t4.T4Error, match="mode '1'"):
         t4.encode_strip(Image.new("L", (FAX_WIDTH, 2), 255))
+
+
+def test_decode_refuses_oversized_data() -> None:
+    """More data than any page can hold is refused before decoding."""
+    with pytest.raises(t4.T4Error, match="more than a page can hold"):
+        t4.decode_page(t4.EOL * (t4.MAX_PAGE_BYTES // 2 + 1))
