@@ -9,8 +9,8 @@ Pillow; this module adds the framing a modem wants (spec fax-modem-at.md §12):
   between a line and its EOL, so only the first EOL of RTC has fill before
   it; RTC starts on a byte boundary and is, MSB first, ``00 10 01`` three
   times (:data:`RTC`), the bytes pbm2g3 and HylaFAX (``RTC1D``, reversed)
-  send.  libtiff's fax2tiff does not see six EOLs with fill between them as
-  RTC, so the canonical form matters.
+  send.  (libtiff's fax2tiff keeps RTC's empty lines as extra rows, for
+  pbm2g3 data too; :func:`decode_page` stops at RTC.)
 
 Bit order.  :func:`encode_page` returns bytes **MSB first** (the first bit of
 the T.4 stream is the most significant bit of the first byte): TIFF FillOrder
