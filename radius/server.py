@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 import ipaddress
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Hashable, Sequence
 
 from twisted.application import service
 from twisted.internet.defer import Deferred
@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from appliance.config import RadiusClientConfig
+from radius.decision_cache import DecisionCache, decision_key
 from radius.codec import CodecError, Dictionary, decode_request, encode_reply, peek_header
 from radius.handlers import HandlerConfig, accounting_record, handle_access
 from radius.model import A, Code, Decision, Request, Verdict
@@ -75,7 +76,6 @@ class _Pending:
 
 @dataclass
 class _Work:
-    fn: Callable[[Request, bytes, str, float], bytes]
     request: Request
     secret: bytes
     addr: tuple[str, int]
@@ -84,17 +84,8 @@ class _Work:
     entry: _Pending
     send: Callable[[bytes, tuple[str, int]], None]
     kind: str
-
-
-def _run_batch(batch: list[_Work]) -> list[tuple[bool, Any]]:
-    """Run in a pool thread: each item's work, failures kept per item."""
-    results: list[tuple[bool, Any]] = []
-    for item in batch:
-        try:
-            results.append((True, item.fn(item.request, item.secret, item.addr[0], item.now)))
-        except Exception:
-            results.append((False, Failure()))
-    return results
+    cache_key: Hashable | None = None
+    decision: Decision | None = None  # set by the worker for Access-Requests
 
 
 class RadiusServer:
@@ -112,6 +103,7 @@ class RadiusServer:
         threadpool: ThreadPool,
         handler_config: HandlerConfig = HandlerConfig(),
         cache_seconds: float = 5.0,
+        decision_cache_seconds: float = 1.0,
         max_pending: int = 4096,
     ) -> None:
         self.reactor = reactor
@@ -127,6 +119,7 @@ class RadiusServer:
         self._expiry: collections.deque[tuple[float, tuple[str, int, int, int]]] = collections.deque()
         self._in_flight = 0
         self._batch: list[_Work] = []
+        self.decisions = DecisionCache(decision_cache_seconds)
 
     # ------------------------------------------------------------ entry
 
@@ -184,9 +177,17 @@ class RadiusServer:
         entry = _Pending(authenticator, None, now + self.cache_seconds)
         self._cache[key] = entry
         self._expiry.append((entry.expires, key))
+        cache_key = decision_key(request) if kind == AUTH else None
+        if cache_key is not None:
+            decision = self.decisions.get(cache_key, now)
+            if decision is not None:  # answered here, without a store round trip
+                self.counters["decision_cache_hit"] += 1
+                entry.reply = self._encode_decision(decision, request, secret)
+                self.counters["replied"] += 1
+                send(entry.reply, addr)
+                return
         self._in_flight += 1
-        work = self._process_access if kind == AUTH else self._process_accounting
-        self._batch.append(_Work(work, request, secret, addr, now, key, entry, send, kind))
+        self._batch.append(_Work(request, secret, addr, now, key, entry, send, kind, cache_key))
         if len(self._batch) == 1:
             # Requests read in the same reactor turn go to the pool as one job:
             # one thread hand-off each way per batch instead of per request.
@@ -196,13 +197,15 @@ class RadiusServer:
         batch, self._batch = self._batch, []
         if not batch:
             return
-        d: Deferred[list[tuple[bool, Any]]] = deferToThreadPool(self.reactor, self.threadpool, _run_batch, batch)
+        d: Deferred[list[tuple[bool, Any]]] = deferToThreadPool(self.reactor, self.threadpool, self._run_batch, batch)
         d.addCallback(self._batch_done, batch)
         d.addErrback(lambda f: self.log.failure("batch failed", f))
 
     def _batch_done(self, results: list[tuple[bool, Any]], batch: list["_Work"]) -> None:
         for item, (ok, result) in zip(batch, results):
             if ok:
+                if item.cache_key is not None and item.decision is not None:
+                    self.decisions.put(item.cache_key, item.decision, item.now)
                 self._finished(result, item.key, item.entry, item.addr, item.send)
             else:
                 self._failed(result, item.key, item.entry, item.addr, item.kind)
@@ -241,23 +244,47 @@ class RadiusServer:
 
     # ------------------------------------------------- worker threads
 
-    def _process_access(self, request: Request, secret: bytes, peer: str, now: float) -> bytes:
-        decision = handle_access(request, self.store, self.handler_config)
-        return self._encode_decision(decision, request, secret)
+    def _run_batch(self, batch: list[_Work]) -> list[tuple[bool, Any]]:
+        """In a pool thread: answer every item; failures are kept per item.
+        Accounting items of one batch are committed in one transaction."""
+        results: list[tuple[bool, Any]] = [(False, None)] * len(batch)
+        accounting: list[int] = []
+        for i, item in enumerate(batch):
+            if item.kind == ACCT:
+                accounting.append(i)
+                continue
+            try:
+                item.decision = handle_access(item.request, self.store, self.handler_config)
+                results[i] = (True, self._encode_decision(item.decision, item.request, item.secret))
+            except Exception:
+                results[i] = (False, Failure())
+        if accounting:
+            self._record_accounting([batch[i] for i in accounting], accounting, results)
+        return results
+
+    def _record_accounting(self, items: list[_Work], positions: list[int], results: list[tuple[bool, Any]]) -> None:
+        try:
+            prepared = [accounting_record(w.request, w.addr[0], w.now) for w in items]
+            stored = self.store.record_accounting_many(prepared)  # committed before any reply exists
+        except Exception:
+            if len(items) == 1:
+                results[positions[0]] = (False, Failure())
+                return
+            for item, pos in zip(items, positions):  # isolate the failing record(s)
+                self._record_accounting([item], [pos], results)
+            return
+        for item, pos, new in zip(items, positions, stored):
+            if not new:
+                self.counters["duplicate_cdr"] += 1
+            reply = encode_reply(Code.ACCOUNTING_RESPONSE, item.request, (), item.secret, self.dictionary,
+                                 message_authenticator=False)
+            results[pos] = (True, reply)
 
     def _encode_decision(self, decision: Decision, request: Request, secret: bytes) -> bytes:
         if decision.verdict is Verdict.ACCEPT:
             return encode_reply(Code.ACCESS_ACCEPT, request, decision.attributes, secret, self.dictionary)
         attrs = [(A.REPLY_MESSAGE.value, decision.reason[:253])] if decision.reason else []
         return encode_reply(Code.ACCESS_REJECT, request, attrs, secret, self.dictionary)
-
-    def _process_accounting(self, request: Request, secret: bytes, peer: str, now: float) -> bytes:
-        record, called = accounting_record(request, peer, now)
-        new = self.store.record_accounting(record, called)  # committed before the reply exists
-        if not new:
-            self.counters["duplicate_cdr"] += 1
-        return encode_reply(Code.ACCOUNTING_RESPONSE, request, (), secret, self.dictionary,
-                            message_authenticator=False)
 
     # ------------------------------------------------ reactor thread
 

@@ -481,6 +481,21 @@ class SqlStore:
             called = (normalise_did(number), int(result), int(int(result) == 2), float(record.received_at))
         return self._accounting.submit((rec.cdr_row(record), called))
 
+    def record_accounting_many(
+        self, items: Sequence[tuple[AccountingRecord, tuple[str, int] | None]]
+    ) -> list[bool]:
+        """Commit several records in one transaction (one disk flush); per
+        record, False when its dedupe_key was stored already.  If the
+        transaction fails nothing of it is stored."""
+        batch = []
+        for record, called_number in items:
+            called = None
+            if called_number is not None:
+                number, result = called_number
+                called = (normalise_did(number), int(result), int(int(result) == 2), float(record.received_at))
+            batch.append((rec.cdr_row(record), called))
+        return self._commit_accounting(batch) if batch else []
+
     def _commit_accounting(self, batch: list[tuple[tuple[Any, ...], tuple[Any, ...] | None]]) -> list[bool]:
         """One transaction for ``batch``; per record, False when its dedupe_key was stored already."""
         results = []

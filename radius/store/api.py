@@ -240,6 +240,12 @@ class Store(Protocol):
         same ``dedupe_key`` exists already."""
         ...
 
+    def record_accounting_many(
+        self, items: Sequence[tuple[AccountingRecord, tuple[str, int] | None]]
+    ) -> list[bool]:
+        """Like ``record_accounting`` for several records, in one transaction."""
+        ...
+
     def list_cdrs(
         self, since: float | None = None, limit: int | None = None, stops_only: bool = False
     ) -> list[AccountingRecord]:

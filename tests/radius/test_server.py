@@ -167,11 +167,11 @@ def test_store_failure_sends_no_reply_and_retry_works(env, monkeypatch):
     """When the store fails, no Accounting-Response is sent, and the retransmission is processed."""
     server, reactor, pool, store = env
     wire = Wire()
-    real = store.record_accounting
-    monkeypatch.setattr(store, "record_accounting", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    real = store.record_accounting_many
+    monkeypatch.setattr(store, "record_accounting_many", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
     server.datagram_received(ACCT, stop(), PEER, wire)
     assert wire.sent == [] and server.counters["handler_error"] == 1
-    monkeypatch.setattr(store, "record_accounting", real)
+    monkeypatch.setattr(store, "record_accounting_many", real)
     server.datagram_received(ACCT, stop(), PEER, wire)
     assert len(wire.sent) == 1 and len(store.list_cdrs()) == 1
 
@@ -186,3 +186,55 @@ def test_malformed_dropped_others_unaffected(env):
     assert wire.sent == [] and server.counters["dropped"] == 5
     server.datagram_received(AUTH, pre_send(ident=77), PEER, wire)
     assert decode_reply(wire.sent[0][0], DICT)[1] == 77
+
+
+def test_decision_cache_answers_repeats_without_the_store(env, monkeypatch):
+    """A repeated lookup within the cache lifetime is answered on the reactor thread; after it, from the store."""
+    server, reactor, pool, store = env
+    wire = Wire()
+    server.datagram_received(AUTH, pre_send(ident=1, auth=b"1" * 16), PEER, wire)
+    store.update_account("alice", snd_ani="1111111111")
+    pool.hold = True  # any store work would now be held, not answered
+    server.datagram_received(AUTH, pre_send(ident=2, auth=b"2" * 16), PEER, wire)
+    assert len(wire.sent) == 2 and server.counters["decision_cache_hit"] == 1
+    assert decode_reply(wire.sent[1][0], DICT)[1] == 2  # a reply to the new request, not a copy
+    assert ("FB-Snd-ANI", "5035550100") in decode_reply(wire.sent[1][0], DICT)[2]
+    pool.hold = False
+    reactor.advance(1.5)
+    server.datagram_received(AUTH, pre_send(ident=3, auth=b"3" * 16), PEER, wire)
+    assert ("FB-Snd-ANI", "1111111111") in decode_reply(wire.sent[2][0], DICT)[2]
+
+
+def test_password_checks_never_cached(env):
+    """Account-Login decisions are never served from the cache."""
+    server, reactor, pool, store = env
+    wire = Wire()
+    for ident in (1, 2):
+        login = encode_request(Code.ACCESS_REQUEST, ident, [("FB-Command", 1), ("FB-Context", 1),
+                               ("User-Name", "alice")], SECRET, DICT, authenticator=bytes([ident]) * 16,
+                               password="guess")
+        server.datagram_received(AUTH, login, PEER, wire)
+    assert server.counters["decision_cache_hit"] == 0 and len(wire.sent) == 2
+
+
+def test_accounting_batch_one_commit_and_failures_isolated(env, monkeypatch):
+    """Stops read in one reactor turn are committed together; a record that fails does not fail the others."""
+    server, reactor, pool, store = env
+    calls = []
+    real = store.record_accounting_many
+
+    def recording(items):
+        calls.append(len(items))
+        if any(r.session_id == "bad" for r, _ in items):
+            raise RuntimeError("constraint")
+        return real(items)
+
+    monkeypatch.setattr(store, "record_accounting_many", recording)
+    wire = Wire()
+    receive = RadiusServer.datagram_received.__get__(server)  # without the per-packet flush
+    for i, session in enumerate(["a", "b", "bad", "c"]):
+        receive(ACCT, stop(session=session, ident=10 + i), PEER, wire)
+    reactor.advance(0)
+    assert calls[0] == 4  # one transaction for the whole batch first
+    assert sorted(c.session_id for c in store.list_cdrs()) == ["a", "b", "c"]
+    assert len(wire.sent) == 3 and server.counters["handler_error"] == 1
