@@ -10,8 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from twisted.application import service
+
 from appliance.cli import CliIO, config_from_args
 from appliance.config import Config, Secret, default_config
+from appliance.services import make_radius_service
 
 __all__ = ["register", "ensure_embedded_default"]
 
@@ -25,6 +28,16 @@ def register(sub: Any) -> None:
     p.add_argument("--auth-port", type=int, help="override the RADIUS auth port (default 1812)")
     p.add_argument("--acct-port", type=int, help="override the RADIUS accounting port (default 1813)")
     p.add_argument("--log-json", metavar="FILE", help="write JSON log events to FILE instead of text to stderr")
+    p.add_argument("--web-port", type=int, default=8080, help="web service port of the embedded default")
+    p.add_argument("--faxage-port", type=int, default=0, help="FAXAGE simulator port (default: any free port)")
+    p.add_argument("--fast", action="store_true", help="simulated lines do not pace pages at the line rate")
+    p.add_argument("--faults", metavar="FILE", help="fault file for the simulated network (see hwsim.faults)")
+    p.add_argument("--retry-interval", type=float, metavar="SECONDS", help="retry interval for every cause")
+    p.add_argument("--ring-seconds", type=float, default=3.0, help="ring cadence of the simulated lines")
+    p.add_argument("--unattended", action="append", default=[], metavar="NUMBER",
+                   help="leave this remote line without a fax machine (for sendfax, efax …)")
+    p.add_argument("--extra-radius", action="append", default=[], metavar="HOST:AUTH:ACCT",
+                   help="a RADIUS server the port-server role tries before the local one")
     p.set_defaults(func=cmd_run)
 
 
@@ -63,16 +76,64 @@ def _ensure_demo_account(store: Any, data_dir: str, io: CliIO) -> None:
 
 
 def _start_logging(args: argparse.Namespace, io: CliIO) -> None:
-    from twisted.logger import globalLogBeginner, jsonFileLogObserver, textFileLogObserver
+    from twisted.logger import (
+        FilteringLogObserver,
+        LogLevel,
+        LogLevelFilterPredicate,
+        globalLogBeginner,
+        jsonFileLogObserver,
+        textFileLogObserver,
+    )
 
     if getattr(args, "log_json", None):
         observer = jsonFileLogObserver(open(args.log_json, "a", encoding="utf-8"))
     else:
         observer = textFileLogObserver(io.stderr)
-    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
+    filtered = FilteringLogObserver(observer, [LogLevelFilterPredicate(LogLevel.info)])
+    globalLogBeginner.beginLoggingTo([filtered], redirectStandardIO=False)
+
+
+def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, reactor: Any) -> Any:
+    from twisted.internet.threads import deferToThreadPool
+
+    from appliance import demo as d
+    from appliance.services import make_service
+
+    extra = []
+    for spec in args.extra_radius:
+        host, auth, acct = spec.split(":")
+        extra.append((host, int(auth), int(acct)))
+    options = d.DemoOptions(fast=args.fast, faults=args.faults or "", faxage_port=args.faxage_port,
+                            web_port=args.web_port, retry_interval=args.retry_interval,
+                            ring_seconds=args.ring_seconds, unattended=tuple(args.unattended),
+                            portserver_servers=tuple(extra))
+    data_dir = Path(config.data_dir)
+    d.seed_store(store, data_dir, io.stdout)
+    sim = d.SimNetwork(reactor, data_dir, options)
+    secret = config.radius.clients[0].secret
+    config = d.demo_config(config, sim, secret, options)
+    top = make_service(config, reactor, store=store, node_id="demo")
+    sim.setServiceParent(top)
+    run = lambda fn, *a: deferToThreadPool(reactor, reactor.getThreadPool(), fn, *a)  # noqa: E731
+    for machine in d.remote_machines(reactor, sim, data_dir, options, run):
+        machine.setServiceParent(top)
+    d.write_run_file(data_dir, sim, config, options)
+    for line in sim.lines.lines:
+        role = "appliance line" if line.number in d.APPLIANCE_NUMBERS else "remote fax machine"
+        print(f"{role} {line.number} on {line.device}", file=io.stdout)
+    print(f"FAXAGE simulator (cloud route) on {sim.faxage_url}", file=io.stdout)
+    if top.appliance is not None and getattr(top, "namedServices", None) is not None:
+        web = [s for s in top if type(s).__module__.startswith("appliance.web")]
+        if web:
+            print(f"web service on http://127.0.0.1:{args.web_port}/", file=io.stdout)
+        else:
+            print("web service: not in this build", file=io.stdout)
+    return top
 
 
 def _serve(config: Config, args: argparse.Namespace, io: CliIO, demo: bool) -> int:
+    import signal
+
     from twisted.internet import reactor
 
     from appliance.services import make_service
@@ -83,8 +144,12 @@ def _serve(config: Config, args: argparse.Namespace, io: CliIO, demo: bool) -> i
     store = open_store(config.storage.url)
     store.init_schema()
     if demo:
-        _ensure_demo_account(store, config.data_dir, io)
-    top = make_service(config, reactor, store=store)
+        top = _demo(config, args, io, store, reactor)
+    elif args.command == "radius":
+        top = service.MultiService()
+        make_radius_service(config, reactor, store=store).setServiceParent(top)
+    else:
+        top = make_service(config, reactor, store=store)
     print(f"RADIUS auth on {config.radius.listen}:{config.radius.auth_port}, "
           f"accounting on {config.radius.listen}:{config.radius.acct_port}", file=io.stdout)
     _start_logging(args, io)
@@ -92,6 +157,7 @@ def _serve(config: Config, args: argparse.Namespace, io: CliIO, demo: bool) -> i
     reactor.callWhenRunning(top.startService)
     reactor.addSystemEventTrigger("before", "shutdown", top.stopService)
     reactor.addSystemEventTrigger("after", "shutdown", store.close)
+    signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(reactor.stop))
     reactor.run()
     return 0
 

@@ -17,6 +17,10 @@ __all__ = [
     "Config",
     "ConfigError",
     "FaxageConfig",
+    "LineConfig",
+    "RetryConfig",
+    "RoutingConfig",
+    "WebConfig",
     "RadiusClientConfig",
     "RadiusConfig",
     "Secret",
@@ -110,6 +114,67 @@ class FaxageConfig:
         return bool(self.username and self.company and self.password)
 
 
+LINE_DIRECTIONS = ("in", "out", "both")
+ROUTING_POLICIES = ("local_first", "local_only", "cloud_only")
+
+
+@dataclass(frozen=True)
+class LineConfig:
+    """One ``[[lines]]`` entry: a modem on a serial device, or ``sim`` (simulated)."""
+
+    name: str
+    device: str  # a device path, or "sim"
+    fax_class: str = "auto"  # "2.0" | "2" | "auto" (2.0 if offered)
+    init: tuple[str, ...] = ("ATQ0V1", "ATE0")
+    did: str = ""  # the number this line answers (inbound routing)
+    caller_id: str = ""  # ANI presented when sending
+    tsid: str = ""  # our fax ID (TSI/CSI), 20 characters
+    direction: str = "both"  # in | out | both
+    speed: int = 19200
+    rings: int = 1
+
+    @property
+    def sends(self) -> bool:
+        return self.direction in ("out", "both")
+
+    @property
+    def receives(self) -> bool:
+        return self.direction in ("in", "both")
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    policy: str = "local_first"  # local_first | local_only | cloud_only
+    overflow_after_failures: int = 3  # a line failing this often in a row is skipped (0: never)
+    line_rest_seconds: float = 300.0  # how long such a line is skipped
+    cloud_slots: int = 4
+
+
+@dataclass(frozen=True)
+class RetryConfig:
+    max_tries: int = 3
+    busy: float = 180.0
+    no_answer: float = 300.0
+    protocol: float = 60.0
+    other: float = 300.0
+
+    def policy(self) -> Any:
+        """The job queue's :class:`appliance.jobs.model.RetryPolicy`."""
+        from appliance.jobs.model import Cause, RetryPolicy
+
+        return RetryPolicy(max_tries=self.max_tries, intervals={
+            Cause.BUSY: self.busy, Cause.NO_ANSWER: self.no_answer, Cause.PROTOCOL: self.protocol,
+            Cause.OTHER: self.other, Cause.INTERRUPTED: 0.0})
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    certificate: str = ""  # PEM files; both set = HTTPS
+    key: str = ""
+
+
 @dataclass(frozen=True)
 class Config:
     source: str
@@ -118,6 +183,11 @@ class Config:
     radius: RadiusConfig
     faxage: FaxageConfig
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    lines: tuple[LineConfig, ...] = ()
+    routing: RoutingConfig = field(default_factory=lambda: RoutingConfig())
+    retry: RetryConfig = field(default_factory=lambda: RetryConfig())
+    web: Any = field(default_factory=lambda: WebConfig())  # appliance.web.config.WebConfig when installed
+    portserver: Any = None  # appliance.portserver_config.PortServerConfig; None: no [portserver]
 
 
 # ---------------------------------------------------------------- helpers
@@ -293,8 +363,28 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     storage = _parse_storage(source, top.get("storage", dict, {}), data_dir)
     radius = _parse_radius(source, top.get("radius", dict, {}))
     faxage = _parse_faxage(source, top.get("faxage", dict, {}))
+    from appliance._config_sections import parse_lines, parse_retry, parse_routing, parse_web
+
+    try:  # the web service validates its own section when it is installed
+        from appliance.web.config import parse_web  # type: ignore[no-redef]
+    except ImportError:
+        pass
+    lines = parse_lines(source, top.get("lines", list, []))
+    routing = parse_routing(source, top.get("routing", dict, {}))
+    retry = parse_retry(source, top.get("retry", dict, {}))
+    web = parse_web(source, top.get("web", dict, {}))
+    portserver = None
+    if "portserver" in data:
+        from appliance.portserver_config import parse_portserver
+
+        portserver = parse_portserver(source, top.get("portserver", dict, {}))
+    if routing.policy == "cloud_only" and not faxage.configured:
+        raise ConfigError(source, "routing.policy", "cloud_only needs [faxage] username, company and password")
+    if routing.policy == "local_only" and "routing" in data and not lines:
+        raise ConfigError(source, "routing.policy", "local_only needs at least one [[lines]] entry")
     top.check_unknown(OTHER_SECTIONS)
-    return Config(source, data_dir, storage, radius, faxage, raw=data)
+    return Config(source, data_dir, storage, radius, faxage, raw=data, lines=lines, routing=routing,
+                  retry=retry, web=web, portserver=portserver)
 
 
 def load(path: str | Path) -> Config:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import random
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from twisted.application import service
+from twisted.internet.defer import Deferred, succeed
+from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from appliance.config import Config, ConfigError
@@ -13,7 +19,8 @@ from radius.codec import Dictionary
 from radius.handlers import HandlerConfig
 from radius.server import RadiusServer, RadiusService
 
-__all__ = ["PACKAGED_DICTIONARY", "load_dictionary", "make_radius_service"]
+__all__ = ["PACKAGED_DICTIONARY", "Appliance", "ApplianceService", "load_dictionary", "make_appliance",
+           "make_radius_service", "make_service", "make_web"]
 
 PACKAGED_DICTIONARY = Path(__file__).resolve().parent.parent / "dictionary"
 
@@ -50,8 +57,190 @@ def make_radius_service(config: Config, reactor: Any, *, store: Any, dictionary:
     return RadiusService(server, reactor, radius.listen, radius.auth_port, radius.acct_port)
 
 
-def make_service(config: Config, reactor: Any, *, store: Any) -> service.MultiService:
-    """Everything ``faxappliance run`` starts for ``config``."""
+def make_service(config: Config, reactor: Any, *, store: Any, devices: dict[str, str] | None = None,
+                 node_id: str = "local") -> service.MultiService:
+    """Everything ``faxappliance run`` starts for ``config``: RADIUS (when it
+    has clients), the controller (lines, queue, cloud) and the web service.
+    ``top.appliance`` is the :class:`Appliance` (None without lines, cloud or port-server role)."""
     top = service.MultiService()
-    make_radius_service(config, reactor, store=store).setServiceParent(top)
+    top.appliance = None  # type: ignore[attr-defined]
+    if config.radius.clients:
+        make_radius_service(config, reactor, store=store).setServiceParent(top)
+    if config.lines or config.faxage.configured or config.portserver is not None:
+        appliance = make_appliance(config, reactor, store=store, devices=devices, node_id=node_id)
+        top.appliance = appliance  # type: ignore[attr-defined]
+        ApplianceService(appliance, reactor).setServiceParent(top)
+        web = make_web(appliance, reactor)
+        if web is not None:
+            web.setServiceParent(top)
     return top
+
+
+# ---------------------------------------------------------------- the appliance
+
+
+@dataclass
+class Appliance:
+    """The running controller's parts (the web service and tests use them)."""
+
+    config: Config
+    store: Any  # radius.store: accounts, DIDs, CDRs
+    jobs: Any  # appliance.jobs.JobStore
+    inbox: Any  # appliance.inbox.Inbox
+    pool: Any  # appliance.lines.LinePool | None
+    portserver: Any  # appliance.portserver.PortServer | None
+    router: Any  # appliance.router.Router
+    scheduler: Any  # appliance.jobs.scheduler.JobScheduler
+    cloud: Any  # appliance.router.CloudRoute | None
+    inbound: Any  # appliance.inbound.InboundRouter | None
+    threadpool: ThreadPool
+    run_blocking: Any
+    node_id: str
+    pollers: list[Any] = field(default_factory=list)
+
+    def authenticate(self, username: str, password: str) -> Any:
+        """RADIUS Account-Login (Get-Account) for an API user: Deferred[bool]."""
+        from radius.model import A, Code, FbCommand, FbContext
+
+        if self.portserver is None:
+            from twisted.internet.defer import succeed
+
+            return succeed(False)
+        attrs = [(A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT)), (A.FB_CONTEXT.value, int(FbContext.ACCOUNT_LOGIN)),
+                 (A.USER_NAME.value, username)]
+        d = self.portserver.client.access(attrs, password=password)
+        return d.addCallback(lambda reply: reply.code == Code.ACCESS_ACCEPT)
+
+
+class ApplianceService(service.Service):
+    """Starts the parts in order: recovery, then the scheduler; stops them cleanly."""
+
+    log = Logger()
+
+    def __init__(self, appliance: Appliance, reactor: Any) -> None:
+        self.appliance = appliance
+        self.reactor = reactor
+
+    def startService(self) -> None:
+        super().startService()
+        a = self.appliance
+        a.threadpool.start()
+        if a.portserver is not None:
+            a.portserver.start_service()
+        if a.pool is not None:
+            a.pool.startService()
+        for poller in a.pollers:
+            poller.start()
+        lookup = a.cloud.lookup if a.cloud is not None else None
+        d = a.scheduler.recover(lookup)
+        d.addCallback(self._recovered)
+        d.addErrback(lambda f: self.log.failure("job recovery failed", f))
+
+    def _recovered(self, report: Any) -> None:
+        a = self.appliance
+        if report.requeued or report.finished or report.resumed or report.unresolved:
+            self.log.info("recovered jobs: {requeued} requeued, {finished} finished, {resumed} still in the cloud, "
+                          "{unresolved} unresolved", requeued=len(report.requeued), finished=len(report.finished),
+                          resumed=len(report.resumed), unresolved=len(report.unresolved))
+        for claim in report.resumed:
+            Deferred.fromCoroutine(a.router.resume(claim)).addErrback(
+                lambda f: self.log.failure("resumed cloud job failed", f))
+        if self.running:
+            a.scheduler.startService()
+
+    def stopService(self) -> Any:
+        super().stopService()
+        a = self.appliance
+        stopped = a.scheduler.stopService() if a.scheduler.running else succeed(None)
+        for poller in a.pollers:
+            poller.stop()
+        if a.pool is not None:
+            a.pool.stopService()  # cancels calls in flight: their results are recorded
+
+        def rest(_: Any) -> Any:
+            if a.portserver is not None:
+                a.portserver.stop_service()
+                a.portserver.client.close()
+            a.threadpool.stop()
+            a.jobs.close()
+
+        timeout = self.reactor.callLater(20, stopped.cancel) if hasattr(stopped, "cancel") else None
+
+        def untime(result: Any) -> Any:
+            if timeout is not None and timeout.active():
+                timeout.cancel()
+            return result
+
+        return stopped.addBoth(untime).addBoth(rest)
+
+
+def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[str, str] | None = None,
+                   node_id: str = "local", token_bytes: Callable[[int], bytes] = os.urandom,
+                   rng: random.Random | None = None, dictionary: Dictionary | None = None) -> Appliance:
+    """Build the controller for ``config`` (nothing starts until its service does)."""
+    from appliance.inbound import CloudInboxSink, InboundRouter, portserver_resolver
+    from appliance.inbox import Inbox
+    from appliance.jobs import open_job_store
+    from appliance.jobs.scheduler import JobScheduler, thread_runner
+    from appliance.lines import LinePool, serial_opener
+    from appliance.router import CloudRoute, Router, routing_filter
+
+    rng = rng or random.Random()
+    threadpool = ThreadPool(minthreads=1, maxthreads=6, name="appliance")
+    run_blocking = thread_runner(reactor, threadpool)
+    jobs = open_job_store(config.storage.url, policy=config.retry.policy())
+    inbox = Inbox(Path(config.data_dir).resolve() / "inbox")
+    portserver = None
+    if config.portserver is not None:
+        from appliance.portserver import make_portserver
+
+        portserver = make_portserver(config.portserver, reactor, dictionary or load_dictionary(config),
+                                     config.data_dir, token_bytes, rng)
+    pool = None
+    if config.lines:
+        routing = config.routing
+        pool = LinePool(reactor, config.lines, serial_opener(reactor), devices=devices,
+                        rest_after=routing.overflow_after_failures, rest_seconds=routing.line_rest_seconds)
+    cloud = None
+    pollers: list[Any] = []
+    if config.faxage.configured and config.routing.policy != "local_only":
+        from appliance.cloud.client import TwistedFaxage, client_from_config
+        from appliance.cloud.inbound import CursorFile, InboundPoller
+        from appliance.cloud.notify import NotifyTracker, StatusPoller
+
+        client = client_from_config(config.faxage, sleep=time.sleep, rng=rng)
+        faxage = TwistedFaxage(client, reactor, TwistedFaxage.start_threadpool(reactor, 4))
+        tracker = NotifyTracker(config.faxage.notify_url or "http://127.0.0.1/notify", token_bytes)
+        cloud = CloudRoute(faxage, tracker, notify=bool(config.faxage.notify_url))
+        pollers.append(StatusPoller(tracker, faxage, reactor, interval=min(config.faxage.poll_interval, 5.0),
+                                    on_final=cloud.on_final))
+        sink = CloudInboxSink(inbox, portserver_resolver(reactor, portserver, lambda: token_bytes(6).hex()))
+        pollers.append(InboundPoller(faxage, sink, CursorFile(Path(config.data_dir) / "faxage-inbound.json"),
+                                     reactor, interval=config.faxage.poll_interval, run_blocking=faxage.run_in_pool))
+    router = Router(reactor, jobs, run_blocking, node_id=node_id, pool=pool, portserver=portserver, cloud=cloud)
+    policy = config.routing.policy
+    route_filter = routing_filter(policy)
+    if cloud is None and route_filter == "any":
+        route_filter = "line"
+    if pool is None and route_filter == "any":
+        route_filter = "cloud"
+    scheduler = JobScheduler(jobs, clock=reactor, run_blocking=run_blocking, node_id=node_id,
+                             dispatch=router.dispatch, lines=pool.free_lines if pool is not None else (lambda: ()),
+                             route_filter=route_filter, cloud_slots=config.routing.cloud_slots, interval=1.0)
+    inbound = None
+    if pool is not None:
+        inbound = InboundRouter(reactor, pool, inbox, portserver, run_blocking, node_id=node_id,
+                                token_hex=lambda: token_bytes(6).hex())
+        pool.on_ring = inbound.on_ring
+    return Appliance(config, store, jobs, inbox, pool, portserver, router, scheduler, cloud, inbound, threadpool,
+                     run_blocking, node_id, pollers)
+
+
+def make_web(appliance: Appliance, reactor: Any) -> service.Service | None:
+    """The web service, when this build has it (``appliance.web.make_web_service``)."""
+    try:
+        from appliance.web import make_web_service  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    svc: service.Service = make_web_service(appliance.config, reactor, appliance=appliance)
+    return svc

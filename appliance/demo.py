@@ -1,0 +1,153 @@
+"""The embedded default of ``faxappliance run``: a whole fax network in one process.
+
+Four simulated lines on ptys (``hwsim``): the appliance's 5550001 and
+5550002, and two remote fax machines, 5550101 and 5550102, that auto-answer
+and store what they receive under ``<data_dir>/remote/<number>/``; the
+FAXAGE simulator on loopback as the cloud route; the port-server role
+pointed at the local RADIUS service; a ``demo`` account owning both DIDs and
+an ``admin`` API user.  This is the only appliance module that imports
+``hwsim``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from twisted.application import service
+
+from appliance.config import Config, FaxageConfig, LineConfig, RetryConfig, RoutingConfig, Secret
+
+__all__ = ["APPLIANCE_NUMBERS", "DemoOptions", "REMOTE_NUMBERS", "SimNetwork", "demo_config", "seed_store"]
+
+APPLIANCE_NUMBERS = ("5550001", "5550002")
+REMOTE_NUMBERS = ("5550101", "5550102")
+FAXAGE_USER, FAXAGE_COMPANY, FAXAGE_PASSWORD = "demo", "10001", "demo-cloud-password"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    fast: bool = False  # no line-rate pacing of pages
+    faults: str = ""  # hwsim fault file
+    faxage_port: int = 0  # 0: any free port
+    web_port: int = 8080
+    retry_interval: float | None = None  # every cause; None: the defaults
+    ring_seconds: float = 3.0
+    unattended: tuple[str, ...] = ()  # remote numbers left without a fax machine (for other programs)
+    portserver_servers: tuple[tuple[str, int, int], ...] = field(default_factory=tuple)  # extra servers first
+
+
+class SimNetwork(service.Service):
+    """The simulated lines and the FAXAGE simulator; created listening, stopped with the service."""
+
+    def __init__(self, reactor: Any, data_dir: Path, options: DemoOptions) -> None:
+        from hwsim.faults import FaultPlan, load_faults
+        from hwsim.faxage.service import FaxageSimulator
+        from hwsim.faxage.state import FaxageSim
+        from hwsim.modem import ModemConfig
+        from hwsim.pty import start_lines
+
+        faults = load_faults(options.faults) if options.faults else FaultPlan()
+        modem = ModemConfig(ring_seconds=options.ring_seconds, pacing=not options.fast)
+        self.lines = start_lines(reactor, 4, numbers=[*APPLIANCE_NUMBERS, *REMOTE_NUMBERS], faults=faults,
+                                 config=modem)
+        self.devices = {line.number: line.device for line in self.lines.lines}
+        sim = FaxageSim(username=FAXAGE_USER, company=FAXAGE_COMPANY, password=FAXAGE_PASSWORD)
+        self.faxage = FaxageSimulator(sim, reactor, tick=0.1)
+        self.faxage_port = reactor.listenTCP(options.faxage_port, self.faxage.site(), interface="127.0.0.1")
+        self.faxage_url = f"http://127.0.0.1:{self.faxage_port.getHost().port}"
+
+    def startService(self) -> None:
+        super().startService()
+        self.faxage.start()
+
+    def stopService(self) -> Any:
+        super().stopService()
+        self.faxage.stop()
+        self.lines.stop()
+        return self.faxage_port.stopListening()
+
+
+def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOptions) -> Config:
+    """The embedded default's controller sections on top of ``base`` (storage, RADIUS)."""
+    from appliance.portserver_config import PortServerConfig, PortServerServer
+
+    lines = tuple(LineConfig(name=f"line{i + 1}", device=sim.devices[n], fax_class="auto", did=n, caller_id=n,
+                             tsid=n) for i, n in enumerate(APPLIANCE_NUMBERS))
+    servers = [PortServerServer(a, auth, acct, secret, True, f"{a}:{auth}") for a, auth, acct in options.portserver_servers]
+    servers.append(PortServerServer("127.0.0.1", base.radius.auth_port, base.radius.acct_port, secret, True, "local"))
+    portserver = PortServerConfig(servers=tuple(servers), timeout=1.0, retries=1, dead_time=30.0,
+                                  nas_identifier="faxappliance-demo")
+    faxage = FaxageConfig(url=sim.faxage_url, username=FAXAGE_USER, company=FAXAGE_COMPANY,
+                          password=Secret(FAXAGE_PASSWORD), poll_interval=2.0)
+    retry = RetryConfig()
+    if options.retry_interval is not None:
+        r = options.retry_interval
+        retry = RetryConfig(max_tries=3, busy=r, no_answer=r, protocol=r, other=r)
+    web = base.web
+    try:
+        web = dataclasses.replace(web, listen="127.0.0.1", port=options.web_port)
+    except TypeError:
+        pass
+    return dataclasses.replace(base, lines=lines, portserver=portserver, faxage=faxage, retry=retry,
+                               routing=RoutingConfig(overflow_after_failures=3, line_rest_seconds=60.0), web=web)
+
+
+def _private_file(path: Path, make: Any) -> tuple[str, bool]:
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip(), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(value + "\n")
+    return value, True
+
+
+def seed_store(store: Any, data_dir: Path, out: TextIO) -> None:
+    """The demo account, the ``admin`` API user and the two DIDs (first start only)."""
+    from radius.passwords import hash_password
+    from radius.store.api import Account, Did
+
+    for name, file in (("demo", "demo-password"), ("admin", "admin-password")):
+        password, created = _private_file(data_dir / file, lambda: secrets.token_urlsafe(9))
+        if store.get_account(name) is None:
+            store.add_account(Account(name=name, password_hash=hash_password(password, os.urandom(16))))
+        if created:
+            role = "API user" if name == "admin" else "demo account"
+            print(f"{role}: {name} / {password} (kept in {data_dir / file})", file=out)
+    for number in APPLIANCE_NUMBERS:
+        if store.get_did(number) is None:
+            store.add_did(Did(did=number, account="demo"))
+
+
+def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: DemoOptions) -> Path:
+    """``<data_dir>/run.json``: where everything is, for scripts and tests."""
+    info = {
+        "pid": os.getpid(),
+        "lines": [{"number": l.number, "device": l.device,
+                   "role": "appliance" if l.number in APPLIANCE_NUMBERS else "remote",
+                   "attended": l.number not in options.unattended} for l in sim.lines.lines],
+        "radius": {"auth_port": config.radius.auth_port, "acct_port": config.radius.acct_port},
+        "faxage_url": sim.faxage_url,
+        "web": {"port": options.web_port},
+        "storage": config.storage.url,
+    }
+    path = data_dir / "run.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def remote_machines(reactor: Any, sim: SimNetwork, data_dir: Path, options: DemoOptions,
+                    run_blocking: Any) -> list[service.Service]:
+    from appliance.remote import RemoteMachine
+
+    return [RemoteMachine(reactor, reactor, n, sim.devices[n], data_dir / "remote" / n, run_blocking)
+            for n in REMOTE_NUMBERS if n not in options.unattended]

@@ -1,0 +1,379 @@
+"""The line pool: the appliance's fax modems, their state and statistics.
+
+Each ``[[lines]]`` entry is a modem kept usable by a
+:class:`modem.driver.LineSupervisor` (open, probe, re-probe with backoff when
+the device goes away).  The pool tracks what every line is doing (``idle``,
+``dialing``, ``sending``, ``receiving``, ``offline``), counts calls and pages,
+and rests a line that failed ``rest_after`` times in a row, so outbound work
+overflows to other lines or the cloud.
+
+Incoming calls: while a line is idle the pool watches the modem's
+unsolicited output; a ``RING`` on a line that receives is handed to
+``on_ring(line_name)`` (the inbound router), which decides whether to
+answer (:meth:`LinePool.receive`) or to let it ring
+(:meth:`LinePool.ignore_call`).
+
+The web API reads :meth:`LinePool.status`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Sequence
+
+from twisted.application import service
+from twisted.internet.defer import Deferred, fail
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.protocol import Protocol, connectionDone
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from appliance.config import LineConfig
+from modem import class2 as c2
+from modem.driver import LineState, LineSupervisor, ModemError, ModemProtocol
+from modem.params import PageFormat
+
+__all__ = ["LineActivity", "LinePool", "LineStats", "LineStatus", "LineUnavailable"]
+
+#: a RING after this many seconds of silence starts a new call
+RING_GAP_SECONDS = 15.0
+
+
+class LineActivity(str, enum.Enum):
+    IDLE = "idle"
+    DIALING = "dialing"
+    SENDING = "sending"
+    RECEIVING = "receiving"
+    OFFLINE = "offline"
+
+
+class LineUnavailable(Exception):
+    """The line cannot take a call now (offline, busy, or unknown)."""
+
+
+@dataclass
+class LineStats:
+    sends: int = 0
+    sends_ok: int = 0
+    receives: int = 0
+    receives_ok: int = 0
+    pages_sent: int = 0
+    pages_received: int = 0
+    refused_calls: int = 0
+    consecutive_failures: int = 0
+    last_error: str = ""
+
+
+@dataclass(frozen=True)
+class LineStatus:
+    """One line as the web API and ``faxappliance status`` show it."""
+
+    name: str
+    device: str
+    did: str
+    direction: str
+    state: str  # a LineActivity value
+    since: float
+    resting_until: float | None
+    stats: LineStats = field(default_factory=LineStats)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "device": self.device, "did": self.did, "direction": self.direction,
+                "state": self.state, "since": self.since, "resting_until": self.resting_until,
+                "stats": dict(self.stats.__dict__)}
+
+
+class _Tap(Protocol):
+    """Sits between the serial port and the ModemProtocol; shows the pool the bytes."""
+
+    def __init__(self, inner: ModemProtocol, tap: Callable[[bytes], None]) -> None:
+        self.inner = inner
+        self.tap = tap
+
+    def makeConnection(self, transport: Any) -> None:
+        self.transport = transport
+        self.inner.makeConnection(transport)
+
+    def dataReceived(self, data: bytes) -> None:
+        try:
+            self.tap(data)
+        finally:
+            self.inner.dataReceived(data)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.inner.connectionLost(reason)
+
+
+class _Line:
+    def __init__(self, config: LineConfig, device: str) -> None:
+        self.config = config
+        self.device = device
+        self.supervisor: LineSupervisor | None = None
+        self.activity = LineActivity.OFFLINE
+        self.since = 0.0
+        self.stats = LineStats()
+        self.reserved = False  # an incoming call is being routed
+        self.resting_until: float | None = None
+        self.idle_buffer = b""
+        self.last_ring = -1e9
+        self.ignoring = False
+
+    @property
+    def protocol(self) -> ModemProtocol | None:
+        sup = self.supervisor
+        if sup is None or sup.state is not LineState.ONLINE:
+            return None
+        return sup.protocol
+
+
+OpenPortFactory = Callable[[LineConfig, str, Callable[[ModemProtocol], Protocol]], Callable[[ModemProtocol], Any]]
+
+
+def serial_opener(reactor: Any) -> OpenPortFactory:
+    """Opens each line's device with ``SerialPort`` through the pool's tap."""
+
+    def factory(config: LineConfig, device: str, wrap: Callable[[ModemProtocol], Protocol]) -> Callable[..., Any]:
+        from twisted.internet.serialport import SerialPort
+
+        def open_port(protocol: ModemProtocol) -> Any:
+            rtscts = protocol.config.flow is c2.FlowControl.RTSCTS
+            return SerialPort(wrap(protocol), device, reactor, baudrate=config.speed, rtscts=rtscts, xonxoff=False)
+
+        return open_port
+
+    return factory
+
+
+class LinePool(service.Service):
+    """The appliance's lines; see the module docstring."""
+
+    log = Logger()
+
+    def __init__(self, clock: IReactorTime, lines: Sequence[LineConfig], open_factory: OpenPortFactory, *,
+                 devices: dict[str, str] | None = None, rest_after: int = 3, rest_seconds: float = 300.0,
+                 on_ring: Callable[[str], None] | None = None, backoff_max: float = 30.0,
+                 timers: c2.Timers | None = None) -> None:
+        self.clock = clock
+        self.open_factory = open_factory
+        self.rest_after = rest_after
+        self.rest_seconds = rest_seconds
+        self.on_ring = on_ring
+        self.backoff_max = backoff_max
+        self.timers = timers or c2.Timers()
+        devices = devices or {}
+        self._lines: dict[str, _Line] = {}
+        for cfg in lines:
+            device = devices.get(cfg.name, cfg.device)
+            if device == "sim":
+                raise ValueError(f"line {cfg.name} is simulated but no simulated device was given")
+            self._lines[cfg.name] = _Line(cfg, device)
+
+    # ------------------------------------------------------------ lifetime
+    def startService(self) -> None:
+        super().startService()
+        for line in self._lines.values():
+            self._start_line(line)
+
+    def stopService(self) -> None:
+        super().stopService()
+        for line in self._lines.values():
+            if line.supervisor is not None:
+                proto = line.supervisor.protocol
+                if proto is not None and proto.busy:
+                    proto.cancel("the appliance is stopping")
+                line.supervisor.stop()
+
+    def _start_line(self, line: _Line) -> None:
+        cfg = line.config
+        session = c2.SessionConfig(init_strings=cfg.init, local_id=cfg.tsid, timers=self.timers)
+        force = None if cfg.fax_class == "auto" else c2.FaxClass(cfg.fax_class)
+
+        def wrap(protocol: ModemProtocol) -> Protocol:
+            return _Tap(protocol, lambda data: self._tapped(line, protocol, data))
+
+        sup = LineSupervisor(self.clock, line.device, session, self.open_factory(cfg, line.device, wrap),
+                             backoff_initial=1.0, backoff_max=self.backoff_max, force_class=force)
+        sup.watch(lambda state: self._supervisor_state(line, state))
+        line.supervisor = sup
+        line.since = self.clock.seconds()
+        sup.start()
+
+    def _supervisor_state(self, line: _Line, state: LineState) -> None:
+        if state is LineState.ONLINE:
+            self._set(line, LineActivity.IDLE)
+        elif state in (LineState.OFFLINE, LineState.STOPPED):
+            if line.supervisor is not None and line.supervisor.last_error:
+                line.stats.last_error = line.supervisor.last_error
+            self._set(line, LineActivity.OFFLINE)
+
+    def _set(self, line: _Line, activity: LineActivity) -> None:
+        if line.activity is not activity:
+            line.activity = activity
+            line.since = self.clock.seconds()
+
+    # ------------------------------------------------------------- queries
+    @property
+    def names(self) -> list[str]:
+        return list(self._lines)
+
+    def config(self, name: str) -> LineConfig:
+        return self._lines[name].config
+
+    def line_for_did(self, did: str) -> str | None:
+        for name, line in self._lines.items():
+            if line.config.did == did:
+                return name
+        return None
+
+    def free_lines(self) -> list[str]:
+        """Lines that can send now; lines that failed recently last."""
+        now = self.clock.seconds()
+        free = []
+        for name, line in self._lines.items():
+            if not line.config.sends or line.reserved or line.activity is not LineActivity.IDLE:
+                continue
+            if line.resting_until is not None:
+                if now < line.resting_until:
+                    continue
+                line.resting_until = None
+            proto = line.protocol
+            if proto is None or proto.busy:
+                continue
+            free.append(name)
+        return sorted(free, key=lambda n: self._lines[n].stats.consecutive_failures)
+
+    def status(self) -> list[LineStatus]:
+        """Every line's state and statistics (a snapshot)."""
+        return [LineStatus(name, line.device, line.config.did, line.config.direction, line.activity.value,
+                           line.since, line.resting_until, replace(line.stats))
+                for name, line in self._lines.items()]
+
+    # --------------------------------------------------------------- calls
+    def send(self, name: str, number: str, pages: list[bytes], page_format: PageFormat,
+             local_id: str = "") -> Deferred[c2.SessionResult]:
+        """Send ``pages`` to ``number`` on line ``name``; fires with the session result."""
+        line = self._lines.get(name)
+        proto = line.protocol if line is not None else None
+        if line is None or proto is None or proto.busy or line.reserved:
+            return fail(LineUnavailable(f"line {name} cannot send now"))
+        saved = proto.config
+        if local_id:
+            proto.config = replace(saved, local_id=local_id[:20])
+        line.stats.sends += 1
+        self._set(line, LineActivity.DIALING)
+        try:
+            d = proto.send(number, pages, page_format)
+        except ModemError as exc:
+            proto.config = saved
+            self._set(line, LineActivity.IDLE if line.protocol else LineActivity.OFFLINE)
+            return fail(LineUnavailable(str(exc)))
+
+        def done(result: c2.SessionResult) -> c2.SessionResult:
+            proto.config = saved
+            line.stats.pages_sent += result.pages_confirmed
+            if result.ok:
+                line.stats.sends_ok += 1
+            self._idle_again(line)
+            return result
+
+        return d.addCallback(done)
+
+    def record_failure(self, name: str, line_fault: bool, why: str = "") -> None:
+        """Count an attempt's outcome against the line (``line_fault``: the line's own failure)."""
+        line = self._lines.get(name)
+        if line is None:
+            return
+        if not line_fault:
+            line.stats.consecutive_failures = 0
+            return
+        line.stats.consecutive_failures += 1
+        line.stats.last_error = why
+        if self.rest_after and line.stats.consecutive_failures >= self.rest_after:
+            line.resting_until = self.clock.seconds() + self.rest_seconds
+            self.log.warn("line {line} failed {count} times in a row; resting it for {seconds} s",
+                          line=name, count=line.stats.consecutive_failures, seconds=self.rest_seconds)
+
+    def reserve(self, name: str) -> bool:
+        """Hold an idle line for an incoming call being routed."""
+        line = self._lines[name]
+        if line.reserved or line.activity is not LineActivity.IDLE:
+            return False
+        line.reserved = True
+        return True
+
+    def ignore_call(self, name: str) -> None:
+        """Do not answer the call ringing on ``name`` (its next RINGs are ignored)."""
+        line = self._lines[name]
+        line.reserved = False
+        line.ignoring = True
+        line.stats.refused_calls += 1
+
+    def receive(self, name: str) -> Deferred[c2.SessionResult]:
+        """Answer the call ringing on a reserved line and receive the fax."""
+        line = self._lines[name]
+        proto = line.protocol
+        if proto is None or proto.busy:
+            line.reserved = False
+            return fail(LineUnavailable(f"line {name} cannot answer now"))
+        line.stats.receives += 1
+        self._set(line, LineActivity.RECEIVING)
+        saved = proto.config
+        proto.config = replace(saved, timers=replace(saved.timers, wait_call=RING_GAP_SECONDS))
+        try:
+            d = proto.receive(1)
+        except ModemError as exc:
+            proto.config = saved
+            line.reserved = False
+            self._idle_again(line)
+            return fail(LineUnavailable(str(exc)))
+
+        def done(result: c2.SessionResult) -> c2.SessionResult:
+            proto.config = saved
+            line.reserved = False
+            line.stats.pages_received += len(result.received)
+            if result.ok:
+                line.stats.receives_ok += 1
+            self._idle_again(line)
+            return result
+
+        def failed(failure: Failure) -> Failure:
+            proto.config = saved
+            line.reserved = False
+            self._idle_again(line)
+            return failure
+
+        return d.addCallbacks(done, failed)
+
+    def _idle_again(self, line: _Line) -> None:
+        self._set(line, LineActivity.IDLE if line.protocol is not None else LineActivity.OFFLINE)
+        line.idle_buffer = b""
+
+    # ------------------------------------------------------ modem output
+    def _tapped(self, line: _Line, protocol: ModemProtocol, data: bytes) -> None:
+        if line.activity is LineActivity.DIALING and (b"CONNECT" in data or b"+FCO" in data or b"+FCON" in data):
+            self._set(line, LineActivity.SENDING)
+        if protocol.busy or line.activity is not LineActivity.IDLE:
+            return
+        buffer = line.idle_buffer + data
+        *complete, line.idle_buffer = buffer.split(b"\n")
+        line.idle_buffer = line.idle_buffer[-256:]
+        for raw in complete:
+            if raw.strip().upper() == b"RING":
+                self._ring(line)
+
+    def _ring(self, line: _Line) -> None:
+        now = self.clock.seconds()
+        gap = now - line.last_ring
+        line.last_ring = now
+        if line.ignoring and gap < RING_GAP_SECONDS:
+            return
+        line.ignoring = False
+        if not line.config.receives:
+            line.ignoring = True
+            return
+        if line.reserved or self.on_ring is None:
+            return
+        name = line.config.name
+        if self.reserve(name):
+            self.on_ring(name)

@@ -1,0 +1,180 @@
+"""A remote fax machine on a simulated line, for the embedded default.
+
+It auto-answers every call and stores what it receives under
+``<directory>/fax-NNNN.tif`` (+ ``.pdf`` and PNG previews); complete faxes
+only, as a fax machine prints nothing of a call that broke off.  Told to
+send (a request file ``<directory>/outbox/*.json``: ``{"to": NUMBER,
+"files": [PATH, …]}``, written by ``faxappliance remote-send``), it stops
+waiting for calls, sends, and waits again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from twisted.application import service
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+
+from modem import class2 as c2
+from modem.driver import LineState, LineSupervisor, ModemProtocol, open_serial
+from modem.params import PageFormat
+
+__all__ = ["RemoteMachine", "request_send"]
+
+RunBlocking = Callable[..., "Deferred[Any]"]
+
+
+def request_send(directory: Path, to: str, files: list[str]) -> Path:
+    """Queue a send request for the remote machine whose directory is ``directory``."""
+    outbox = directory / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    name = f"{os.getpid()}-{len(list(outbox.iterdir()))}-{os.urandom(3).hex()}.json"
+    tmp = outbox / (name + ".tmp")
+    tmp.write_text(json.dumps({"to": to, "files": [str(Path(f).resolve()) for f in files]}), encoding="utf-8")
+    os.replace(tmp, outbox / name)
+    return outbox / name
+
+
+def _store(directory: Path, result: c2.SessionResult) -> Path:
+    from modem.document import Resolution
+    from modem.tiff import received_to_files
+
+    directory.mkdir(parents=True, exist_ok=True)
+    taken = {p.stem for p in directory.glob("fax-*.tif")}
+    n = len(taken) + 1
+    while f"fax-{n:04d}" in taken:
+        n += 1
+    fine = result.params.fine if result.params else True
+    files = received_to_files([p.data for p in result.received], Resolution.FINE if fine else Resolution.NORMAL,
+                              directory, f"fax-{n:04d}")
+    (directory / f"fax-{n:04d}.json").write_text(json.dumps({
+        "caller_id": result.caller_id or "", "remote_id": (result.remote_id or "").strip(),
+        "pages": len(result.received)}), encoding="utf-8")
+    return files.tiff
+
+
+def _pages(files: list[str]) -> list[bytes]:
+    from modem import t4
+    from modem.document import PageSize, Resolution, render
+
+    return [t4.encode_page(page) for page in render(files, Resolution.FINE, PageSize.A4)]
+
+
+class RemoteMachine(service.Service):
+    """See the module docstring."""
+
+    log = Logger()
+
+    def __init__(self, clock: IReactorTime, reactor: Any, number: str, device: str, directory: Path,
+                 run_blocking: RunBlocking) -> None:
+        self.clock = clock
+        self.number = number
+        self.directory = directory
+        self.run = run_blocking
+        self.supervisor = LineSupervisor(clock, device, c2.SessionConfig(local_id=number), open_serial(reactor),
+                                         backoff_initial=0.5, backoff_max=5.0)
+        self.received = 0
+        self.sent = 0
+        self._sending = False
+        self._outbox = LoopingCall(self._check_outbox)
+        self._outbox.clock = clock
+
+    def startService(self) -> None:
+        super().startService()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.supervisor.watch(self._state)
+        self.supervisor.start()
+        self._outbox.start(0.5, now=False)
+
+    def stopService(self) -> None:
+        super().stopService()
+        if self._outbox.running:
+            self._outbox.stop()
+        proto = self.supervisor.protocol
+        if proto is not None and proto.busy:
+            proto.cancel("stopping")
+        self.supervisor.stop()
+
+    def _state(self, state: LineState) -> None:
+        if state is LineState.ONLINE:
+            self._wait_call()
+
+    def _wait_call(self) -> None:
+        proto = self.supervisor.protocol
+        if not self.running or self._sending or proto is None or proto.busy:
+            return
+        proto.receive(1).addCallback(self._received).addErrback(self._failed)
+
+    def _received(self, result: c2.SessionResult) -> Any:
+        if result.ok and result.received:
+            self.received += 1
+            d = self.run(_store, self.directory, result)
+            d.addCallback(lambda path: self.log.info("remote {number} received {path}", number=self.number,
+                                                     path=str(path)))
+            d.addErrback(self._failed)
+            d.addBoth(lambda _: self._wait_call())
+            return d
+        self._wait_call()
+        return None
+
+    def _failed(self, failure: Any) -> None:
+        self.log.warn("remote {number}: {error}", number=self.number, error=failure.getErrorMessage())
+
+    def _check_outbox(self) -> None:
+        if self._sending:
+            return
+        outbox = self.directory / "outbox"
+        requests = sorted(p for p in outbox.glob("*.json")) if outbox.is_dir() else []
+        if not requests:
+            return
+        path = requests[0]
+        try:
+            request = json.loads(path.read_text(encoding="utf-8"))
+        finally:
+            path.unlink(missing_ok=True)
+        self._sending = True
+        proto = self.supervisor.protocol
+        if proto is not None and proto.busy:
+            proto.cancel("sending a fax")
+        d = self.run(_pages, list(request["files"]))
+        d.addCallback(lambda pages: self._send(str(request["to"]), pages))
+        d.addErrback(self._failed)
+
+        def done(_: Any) -> None:
+            self._sending = False
+            self._wait_call()
+
+        d.addBoth(done)
+
+    def _send(self, to: str, pages: list[bytes]) -> Deferred[Any]:
+        proto: ModemProtocol = self.supervisor.protocol  # type: ignore[assignment]
+        if proto is None:
+            raise RuntimeError(f"remote {self.number} is offline")
+        d = self._when_idle(proto)
+        d.addCallback(lambda _: proto.send(to, pages, PageFormat(fine=True)))
+
+        def report(result: c2.SessionResult) -> None:
+            if result.ok:
+                self.sent += 1
+            self.log.info("remote {number} sent to {to}: {outcome} ({detail})", number=self.number, to=to,
+                          outcome=result.outcome.value, detail=result.detail)
+
+        return d.addCallback(report)
+
+    def _when_idle(self, proto: ModemProtocol) -> Deferred[None]:
+        d: Deferred[None] = Deferred()
+
+        def check() -> None:
+            if proto.busy:
+                self.clock.callLater(0.1, check)
+            else:
+                d.callback(None)
+
+        check()
+        return d

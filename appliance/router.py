@@ -1,0 +1,291 @@
+"""Outbound dispatch for the job scheduler: a claimed entry goes out on a line
+or through the FAXAGE cloud.
+
+For every attempt, line or cloud: RADIUS Get-Account / Pre-Send-Session
+(:meth:`PortServer.authorize_send`; a reject makes the entry ``dead`` with
+the reason), Accounting Start, the call, Accounting Stop with the CDR.  Which
+route an entry takes is decided when it is claimed (``JobScheduler``'s
+``lines`` = the pool's free lines; route filter per ``[routing] policy``).
+
+Cloud sends are write-ahead: ``cloud_submitting`` before the request leaves,
+``cloud_submitted`` with the job id before anything else happens, so after a
+crash recovery looks the job up instead of sending it again.  Completion
+comes from url_notify callbacks or the status poller (:class:`CloudRoute`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from appliance.jobs.model import CLOUD, Cause, Claim, CloudStatus, Entry, Result
+from appliance.lines import LinePool, LineUnavailable
+from modem import class2 as c2
+from modem.params import PageFormat
+
+__all__ = ["CloudRoute", "Router", "load_fax_pages", "outcome_cause", "routing_filter"]
+
+Outcome = c2.Outcome
+_CAUSES: dict[Any, Cause] = {
+    Outcome.BUSY: Cause.BUSY,
+    Outcome.NO_ANSWER: Cause.NO_ANSWER, Outcome.NO_CARRIER: Cause.NO_ANSWER,
+    Outcome.NO_FAX: Cause.NO_ANSWER, Outcome.DATA_MODEM: Cause.NO_ANSWER,
+    Outcome.PAGE_REJECTED: Cause.PROTOCOL, Outcome.INCOMPATIBLE: Cause.PROTOCOL,
+    Outcome.PROTOCOL_ERROR: Cause.PROTOCOL, Outcome.HANGUP: Cause.PROTOCOL, Outcome.TIMEOUT: Cause.PROTOCOL,
+}
+#: outcomes that say something about our line rather than the destination
+_LINE_FAULTS = {Outcome.NO_DIALTONE, Outcome.ERROR, Outcome.NO_RESPONSE, Outcome.DEVICE_GONE, Outcome.NOT_FAX,
+                Outcome.HANGUP, Outcome.PROTOCOL_ERROR, Outcome.TIMEOUT}
+
+
+def outcome_cause(outcome: Any) -> Cause:
+    """The job queue's failure cause for a modem session outcome."""
+    return _CAUSES.get(outcome, Cause.OTHER)
+
+
+def routing_filter(policy: str) -> str:
+    """The scheduler's route filter for a ``[routing] policy``."""
+    return {"local_first": "any", "local_only": "line", "cloud_only": "cloud"}[policy]
+
+
+def load_fax_pages(documents: Sequence[str], fine: bool) -> list[Any]:
+    """The fax pages of an entry's documents (blocking: run it in a thread).
+
+    TIFF-F files are read as they are; raw T.4 pages (``.g3``) are decoded;
+    anything else is rendered (A4)."""
+    from modem.document import FaxPage, PageSize, Resolution, render
+    from modem.t4 import decode_page
+    from modem.tiff import read_tiff_pages
+
+    resolution = Resolution.FINE if fine else Resolution.NORMAL
+    pages: list[Any] = []
+    for name in documents:
+        path = Path(name)
+        if path.suffix.lower() in (".g3", ".t4"):
+            pages.append(FaxPage(decode_page(path.read_bytes()), resolution))
+        elif path.suffix.lower() in (".tif", ".tiff"):
+            pages += read_tiff_pages(path)
+        else:
+            pages += render([str(path)], resolution, PageSize.A4)
+    if not pages:
+        raise ValueError("the fax has no pages")
+    return pages
+
+
+def _t4_pages(documents: Sequence[str], fine: bool) -> list[bytes]:
+    from modem.t4 import encode_page
+
+    return [encode_page(page) for page in load_fax_pages(documents, fine)]
+
+
+def _tiff_bytes(documents: Sequence[str], fine: bool) -> bytes:
+    from modem.tiff import tiff_f_bytes
+
+    return tiff_f_bytes(load_fax_pages(documents, fine))
+
+
+class CloudRoute:
+    """FAXAGE sends: submit, then wait for the final status (callback or poll)."""
+
+    log = Logger()
+
+    def __init__(self, faxage: Any, tracker: Any, *, notify: bool) -> None:
+        self.faxage = faxage  # appliance.cloud.client.TwistedFaxage
+        self.tracker = tracker  # appliance.cloud.notify.NotifyTracker
+        self.notify = notify  # url_notify callbacks reach us
+        self._waiting: dict[int, Deferred[Any]] = {}
+
+    def submit(self, number: str, name: str, data: bytes) -> Deferred[tuple[int, Any]]:
+        """sendfax; fires with (jobid, a Deferred of the final StatusRecord)."""
+        options: dict[str, Any] = {}
+        token = ""
+        if self.notify:
+            token, url = self.tracker.new_token()
+            options["url_notify"] = url
+        d = self.faxage.sendfax(number, name or number, [("fax.tif", data)], **options)
+
+        def sent(submitted: Any) -> tuple[int, Any]:
+            jobid = int(submitted.jobid)
+            if token:
+                self.tracker.bind(token, jobid)
+            else:
+                self.tracker.watch(jobid)
+            return jobid, self.wait(jobid)
+
+        return d.addCallback(sent)
+
+    def wait(self, jobid: int) -> Deferred[Any]:
+        self.tracker.watch(jobid)
+        d: Deferred[Any] = self._waiting.setdefault(jobid, Deferred())
+        return d
+
+    def on_final(self, record: Any) -> None:
+        """A job's final status arrived (callback resource or poller)."""
+        d = self._waiting.pop(record.jobid, None)
+        self.tracker.forget(record.jobid)
+        if d is not None:
+            d.callback(record)
+
+    def lookup(self, entry: Entry) -> CloudStatus:
+        """Recovery: what FAXAGE says of the entry's job (blocking, from the thread pool)."""
+        if not entry.cloud_job_id:
+            return CloudStatus.UNKNOWN
+        try:
+            records = self.faxage.client.status([int(entry.cloud_job_id)])
+        except Exception as exc:  # the service cannot tell now: leave it unresolved
+            self.log.warn("cloud lookup of job {jobid} failed: {error}", jobid=entry.cloud_job_id, error=str(exc))
+            return CloudStatus.UNKNOWN
+        for record in records:
+            if str(record.jobid) == entry.cloud_job_id:
+                short = record.shortstatus.value
+                return {"success": CloudStatus.SENT, "failure": CloudStatus.FAILED}.get(short, CloudStatus.PENDING)
+        return CloudStatus.UNKNOWN
+
+
+class Router:
+    """``dispatch(claim) -> Deferred[Result]`` for :class:`JobScheduler`."""
+
+    log = Logger()
+
+    def __init__(self, clock: IReactorTime, store: Any, run_blocking: Callable[..., Deferred[Any]], *,
+                 node_id: str, pool: LinePool | None, portserver: Any, cloud: CloudRoute | None) -> None:
+        self.clock = clock
+        self.store = store
+        self.run = run_blocking
+        self.node_id = node_id
+        self.pool = pool
+        self.portserver = portserver
+        self.cloud = cloud
+        self.sessions = 0
+
+    def dispatch(self, claim: Claim) -> Deferred[Result]:
+        return Deferred.fromCoroutine(self._dispatch(claim))
+
+    def session_id(self, claim: Claim) -> str:
+        e = claim.entry
+        return f"{self.node_id}-{e.fax_id:08X}{e.index:04X}-{e.tries + 1}"
+
+    async def _dispatch(self, claim: Claim) -> Result:
+        from radius.client import ClientError
+
+        entry, fax = claim.entry, claim.fax
+        number = entry.recipient.fax_number
+        account = fax.account or fax.owner
+        sid = self.session_id(claim)
+        session = None
+        auth = None
+        if self.portserver is not None:
+            try:
+                auth = await self.portserver.authorize_send(account, number, sid)
+            except ClientError as exc:
+                return Result.failure(Cause.OTHER, hangup_text=f"no RADIUS server answered: {exc}")
+            if not auth.allowed:
+                return Result.failure(Cause.REJECTED, hangup_text=auth.reason)
+            session = auth.session(sid, self.clock.seconds())
+            self.portserver.start(session).addErrback(self._log_acct, sid)
+        started = self.clock.seconds()
+        if claim.route == CLOUD:
+            result, cdr = await self._cloud(claim)
+        else:
+            result, cdr = await self._line(claim, auth)
+        if session is not None and self.portserver is not None:
+            from appliance.portserver import Cdr
+
+            cdr_obj = Cdr(total_seconds=int(self.clock.seconds() - started), **cdr)
+            try:
+                self.portserver.stop(session, cdr_obj).addErrback(self._log_acct, sid)
+            except Exception:  # the spool cannot be written: the CDR is lost, the fax is not
+                self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=sid)
+        self.sessions += 1
+        return result
+
+    def _log_acct(self, failure: Any, sid: str) -> None:
+        self.log.failure("accounting for session {session_id} failed", failure, session_id=sid)
+
+    # -------------------------------------------------------------- line
+    async def _line(self, claim: Claim, auth: Any) -> tuple[Result, dict[str, Any]]:
+        entry, fax = claim.entry, claim.fax
+        if self.pool is None:
+            return Result.failure(Cause.OTHER, hangup_text="this node has no lines"), {"fax_error_code": 1}
+        fine = fax.resolution != "normal"
+        try:
+            pages = await self.run(_t4_pages, list(fax.documents), fine)
+        except Exception as exc:
+            return Result.failure(Cause.REJECTED, hangup_text=f"the documents cannot be converted: {exc}"), \
+                {"fax_error_code": 1}
+        config = self.pool.config(claim.route)
+        local_id = (auth.tsid if auth is not None and auth.tsid else "") or fax.tsid or config.tsid
+        try:
+            result: c2.SessionResult = await self.pool.send(claim.route, entry.recipient.fax_number, pages,
+                                                             PageFormat(fine=fine), local_id)
+        except LineUnavailable as exc:
+            return Result.failure(Cause.OTHER, hangup_text=str(exc), line=claim.route), {"fax_error_code": 1}
+        line_fault = not result.ok and result.outcome in _LINE_FAULTS
+        self.pool.record_failure(claim.route, line_fault, result.detail)
+        hangup = result.hangup
+        details = {"line": claim.route, "outcome": result.outcome.value, "detail": result.detail}
+        cdr: dict[str, Any] = {
+            "page_count": result.pages_confirmed, "remote_csid": (result.remote_id or "").strip(),
+            "local_csid": local_id, "connect_bps": result.params.bps if result.params else 0,
+            "fax_error_code": 0 if result.ok else (hangup.code if hangup is not None and hangup.code else 1),
+            "called_number_result": self._called_number_result(result),
+        }
+        if result.ok:
+            return Result.ok(result.pages_confirmed, result.duration_s, (result.remote_id or "").strip(),
+                             **details), cdr
+        return Result.failure(outcome_cause(result.outcome), hangup.wire if hangup else "",
+                              hangup.meaning if hangup else result.detail, pages=result.pages_confirmed,
+                              duration=result.duration_s, **details), cdr
+
+    @staticmethod
+    def _called_number_result(result: c2.SessionResult) -> int | None:
+        if result.ok:
+            return 0
+        if result.outcome in (Outcome.NO_FAX, Outcome.DATA_MODEM, Outcome.NO_CARRIER):
+            return 2
+        if result.outcome in (Outcome.BUSY, Outcome.NO_ANSWER, Outcome.NO_DIALTONE):
+            return None
+        return 1
+
+    # ------------------------------------------------------------- cloud
+    async def _cloud(self, claim: Claim) -> tuple[Result, dict[str, Any]]:
+        entry, fax = claim.entry, claim.fax
+        if self.cloud is None:
+            return Result.failure(Cause.OTHER, hangup_text="no cloud route is configured"), {"fax_error_code": 1}
+        try:
+            data = await self.run(_tiff_bytes, list(fax.documents), fax.resolution != "normal")
+        except Exception as exc:
+            return Result.failure(Cause.REJECTED, hangup_text=f"the documents cannot be converted: {exc}"), \
+                {"fax_error_code": 1}
+        await self.run(self.store.cloud_submitting, entry.id, now=self.clock.seconds())
+        try:
+            jobid, final = await self.cloud.submit(entry.recipient.fax_number, entry.recipient.name, data)
+        except Exception as exc:
+            return Result.failure(Cause.OTHER, hangup_text=f"cloud submit failed: {exc}", route=CLOUD), \
+                {"fax_error_code": 1}
+        await self.run(self.store.cloud_submitted, entry.id, str(jobid), now=self.clock.seconds())
+        record = await final
+        return self._cloud_result(record, fax.pages)
+
+    @staticmethod
+    def _cloud_result(record: Any, pages: int) -> tuple[Result, dict[str, Any]]:
+        count = record.xmitpages if record.xmitpages is not None else (record.pagecount or pages)
+        cdr = {"page_count": count if record.shortstatus.value == "success" else 0,
+               "remote_csid": record.csid or "", "fax_error_code": 0 if record.shortstatus.value == "success" else 1,
+               "called_number_result": 0 if record.shortstatus.value == "success" else 1}
+        if record.shortstatus.value == "success":
+            return Result.ok(count, 0.0, record.csid or "", route=CLOUD, cloud_job_id=record.jobid), cdr
+        return Result.failure(Cause.OTHER, hangup_text=record.longstatus, route=CLOUD,
+                              cloud_job_id=record.jobid), cdr
+
+    async def resume(self, claim: Claim) -> None:
+        """After a restart: wait for a cloud job that was still running, then complete its entry."""
+        if self.cloud is None or not claim.entry.cloud_job_id:
+            return
+        record = await self.cloud.wait(int(claim.entry.cloud_job_id))
+        result, _ = self._cloud_result(record, claim.fax.pages)
+        await self.run(self.store.complete, claim.entry.id, result, self.clock.seconds())
