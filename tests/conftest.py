@@ -15,3 +15,6 @@ if str(ROOT / "hw-sim") not in sys.path:
     sys.path.insert(0, str(ROOT / "hw-sim"))
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
+
+# One throwaway PostgreSQL cluster per test session, shared by every package.
+from tests.pg import pg_cluster  # noqa: E402,F401

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 import pytest
 
 from appliance.jobs import JobStore, RetryPolicy, open_job_store
-from tests.pg import PostgresCluster, pg_cluster  # noqa: F401  (session fixture)
+from tests.pg import PostgresCluster  # the pg_cluster session fixture is in tests/conftest.py
 
 _db_numbers = itertools.count(1)
 
