@@ -122,7 +122,7 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
         role = "appliance line" if line.number in d.APPLIANCE_NUMBERS else "remote fax machine"
         print(f"{role} {line.number} on {line.device}", file=io.stdout)
     print(f"FAXAGE simulator (cloud route) on {sim.faxage_url}", file=io.stdout)
-    if top.appliance is not None and getattr(top, "namedServices", None) is not None:
+    if top.appliance is not None:
         web = [s for s in top if type(s).__module__.startswith("appliance.web")]
         if web:
             print(f"web service on http://127.0.0.1:{args.web_port}/", file=io.stdout)

@@ -94,7 +94,8 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
         web = dataclasses.replace(web, listen="127.0.0.1", port=options.web_port)
     except TypeError:
         pass
-    return dataclasses.replace(base, lines=lines, portserver=portserver, faxage=faxage, retry=retry,
+    raw = {**base.raw, "web": {**base.raw.get("web", {}), "listen": "127.0.0.1", "port": options.web_port}}
+    return dataclasses.replace(base, raw=raw, lines=lines, portserver=portserver, faxage=faxage, retry=retry,
                                routing=RoutingConfig(overflow_after_failures=3, line_rest_seconds=60.0), web=web)
 
 

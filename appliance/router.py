@@ -265,7 +265,10 @@ class Router:
         try:
             jobid, final = await self.cloud.submit(entry.recipient.fax_number, entry.recipient.name, data)
         except Exception as exc:
-            return Result.failure(Cause.OTHER, hangup_text=f"cloud submit failed: {exc}", route=CLOUD), \
+            from appliance.cloud.errors import FaxageRequestError
+
+            cause = Cause.REJECTED if isinstance(exc, FaxageRequestError) else Cause.OTHER
+            return Result.failure(cause, hangup_text=f"cloud submit failed: {exc}", route=CLOUD), \
                 {"fax_error_code": 1}
         await self.run(self.store.cloud_submitted, entry.id, str(jobid), now=self.clock.seconds())
         record = await final

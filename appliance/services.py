@@ -239,8 +239,71 @@ def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[st
 def make_web(appliance: Appliance, reactor: Any) -> service.Service | None:
     """The web service, when this build has it (``appliance.web.make_web_service``)."""
     try:
-        from appliance.web import make_web_service  # type: ignore[attr-defined]
+        from appliance.web import Authenticator, make_web_service
     except ImportError:
         return None
-    svc: service.Service = make_web_service(appliance.config, reactor, appliance=appliance)
+    from appliance.web.config import parse_web
+
+    if appliance.portserver is None:
+        log.warn("no [portserver]: the web service cannot check credentials and is not started")
+        return None
+    web = parse_web(appliance.config.source, appliance.config.raw.get("web"))
+    auth = Authenticator(appliance.portserver.client, reactor, admins=web.admins, admin_groups=web.admin_groups,
+                         ttl=web.auth_cache_seconds, negative_ttl=web.auth_negative_cache_seconds,
+                         token_bytes=os.urandom)
+    svc: service.Service = make_web_service(
+        appliance.config, reactor, jobs=appliance.jobs, scheduler=appliance.scheduler,
+        lines=_WebLines(appliance.pool), inbox=_WebInbox(appliance.inbox), authenticator=auth,
+        cdrs=appliance.store)
     return svc
+
+
+log = Logger()
+
+_FAXFINDER_STATE = {"idle": ("Waiting for Ring", "idle"), "dialing": ("Dialing", "send"),
+                    "sending": ("Sending Page", "send"), "receiving": ("Receiving Page", "receive"),
+                    "offline": ("Offline", "idle")}
+
+
+class _WebLines:
+    """The line pool as the web service's LineStatusSource."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    def status(self) -> list[Any]:
+        from appliance.web.deps import LineInfo
+
+        if self.pool is None:
+            return []
+        out = []
+        for n, line in enumerate(self.pool.status(), start=1):
+            text, direction = _FAXFINDER_STATE.get(line.state, ("Waiting for Ring", "idle"))
+            out.append(LineInfo(line_id=line.name, number=n, state=text, direction=direction,
+                                extension=line.did if direction == "receive" else "",
+                                started_at=line.since if direction != "idle" else None))
+        return out
+
+
+class _WebInbox:
+    """The inbox as the web service's InboxSource (string ids)."""
+
+    def __init__(self, inbox: Any) -> None:
+        self.inbox = inbox
+
+    @staticmethod
+    def _record(item: Any) -> Any:
+        from appliance.web.deps import ReceivedFax
+
+        return ReceivedFax(id=str(item.id), account=item.account, received_at=item.received_at, pages=item.pages,
+                           remote_id=item.remote_csid, did=item.did, previews=tuple(item.previews))
+
+    def list(self, account: str | None = None, limit: int = 50) -> list[Any]:
+        return [self._record(i) for i in self.inbox.list(account, limit)]
+
+    def get(self, id: str) -> Any:  # noqa: A002 - the web service's name
+        try:
+            item = self.inbox.get(int(id))
+        except ValueError:
+            return None
+        return self._record(item) if item is not None else None
