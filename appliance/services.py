@@ -145,8 +145,20 @@ class ApplianceService(service.Service):
         for claim in report.resumed:
             Deferred.fromCoroutine(a.router.resume(claim)).addErrback(
                 lambda f: self.log.failure("resumed cloud job failed", f))
-        if self.running:
-            a.scheduler.startService()
+        self._start_when_lines_ready(self.reactor.seconds() + 15.0)
+
+    def _start_when_lines_ready(self, deadline: float) -> None:
+        """Start claiming once every sending line is online (or after a deadline), so that work
+        does not overflow to the cloud only because the lines are still being probed."""
+        a = self.appliance
+        if not self.running:
+            return
+        if a.pool is not None and self.reactor.seconds() < deadline:
+            wanted = [n for n in a.pool.names if a.pool.config(n).sends]
+            if len(a.pool.free_lines()) < len(wanted):
+                self.reactor.callLater(0.2, self._start_when_lines_ready, deadline)
+                return
+        a.scheduler.startService()
 
     def stopService(self) -> Any:
         super().stopService()
