@@ -1,0 +1,42 @@
+"""Pure pieces of routing and the inbox: outcome → cause, policy → route
+filter, and the inbox store's files and index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from appliance.inbox import Inbox
+from appliance.jobs.model import Cause
+from appliance.router import outcome_cause, routing_filter
+from modem import class2 as c2
+
+
+def test_outcome_causes() -> None:
+    """Busy, no answer and protocol failures map to their retry causes; the rest is other."""
+    assert outcome_cause(c2.Outcome.BUSY) is Cause.BUSY
+    assert outcome_cause(c2.Outcome.NO_ANSWER) is Cause.NO_ANSWER
+    assert outcome_cause(c2.Outcome.PAGE_REJECTED) is Cause.PROTOCOL
+    assert outcome_cause(c2.Outcome.NO_DIALTONE) is Cause.OTHER
+
+
+def test_routing_filters() -> None:
+    """Each policy maps to the scheduler's route filter."""
+    assert [routing_filter(p) for p in ("local_first", "local_only", "cloud_only")] == ["any", "line", "cloud"]
+
+
+def test_inbox_stores_and_lists(tmp_path: Path) -> None:
+    """Received pages are stored as TIFF, PDF and previews, listed newest first, per account."""
+    from modem.document import FaxPage, Resolution
+    from modem.t4 import encode_page
+    from PIL import Image
+
+    page = encode_page(FaxPage(Image.new("1", (1728, 200), 1), Resolution.FINE))
+    inbox = Inbox(tmp_path / "inbox")
+    first = inbox.add_received("demo", [page], True, received_at=1.0, did="5550001")
+    second = inbox.add_received("other", [page, page], True, received_at=2.0)
+    assert [i.id for i in inbox.list()] == [second.id, first.id]
+    assert [i.id for i in inbox.list("demo")] == [first.id]
+    got = inbox.get(second.id)
+    assert got is not None and got.pages == 2 and len(got.previews) == 2
+    assert Path(got.tiff).exists() and Path(got.pdf).exists()
+    assert inbox.get(99) is None
