@@ -94,6 +94,7 @@ class RadiusConfig:
     clients: tuple[RadiusClientConfig, ...] = ()
     dictionary: str = ""  # directory or file; "" = the packaged dictionary/
     duplicate_cache_seconds: float = 5.0
+    decision_cache_seconds: float = 1.0
     uuid_mode: bool = False
     uuid_format: str = "dash"  # binary | hex | dash
     max_name_bytes: int = 16
@@ -308,6 +309,9 @@ def _parse_radius(source: str, table: Any) -> RadiusConfig:
     cache = sec.get("duplicate_cache_seconds", float, 5.0)
     if not 0 <= cache <= 30:
         raise sec.fail("duplicate_cache_seconds", "must be between 0 and 30")
+    decisions = sec.get("decision_cache_seconds", float, 1.0)
+    if not 0 <= decisions <= 60:
+        raise sec.fail("decision_cache_seconds", "must be between 0 (off) and 60")
     uuid_mode = sec.get("uuid_mode", bool, False)
     uuid_format = sec.choice("uuid_format", ("binary", "hex", "dash"), "dash")
     sec.check_unknown()
@@ -318,6 +322,7 @@ def _parse_radius(source: str, table: Any) -> RadiusConfig:
         clients=clients,
         dictionary=dictionary,
         duplicate_cache_seconds=float(cache),
+        decision_cache_seconds=float(decisions),
         uuid_mode=uuid_mode,
         uuid_format=uuid_format,
         max_name_bytes=64 if uuid_mode else 16,

@@ -53,6 +53,7 @@ def make_radius_service(config: Config, reactor: Any, *, store: Any, dictionary:
         threadpool=threadpool or ThreadPool(minthreads=2, maxthreads=8, name="radius-store"),
         handler_config=HandlerConfig(radius.uuid_mode, radius.uuid_format, radius.max_name_bytes),
         cache_seconds=radius.duplicate_cache_seconds,
+        decision_cache_seconds=radius.decision_cache_seconds,
     )
     return RadiusService(server, reactor, radius.listen, radius.auth_port, radius.acct_port)
 

@@ -364,6 +364,7 @@ class FreeRadiusServer(Server):
 class OurServer(Server):
     label = "ours"
     synchronous = ""  # "" = the store's default (FULL)
+    decision_cache: float | None = None  # None = the server's default
 
     @property
     def durability(self) -> str:  # type: ignore[override]
@@ -395,7 +396,9 @@ class OurServer(Server):
             "[radius]\n"
             'listen = "127.0.0.1"\n'
             f"auth_port = {self.auth_port}\n"
-            f"acct_port = {self.acct_port}\n\n"
+            f"acct_port = {self.acct_port}\n"
+            + (f"decision_cache_seconds = {self.decision_cache}\n" if self.decision_cache is not None else "")
+            + "\n"
             "[[radius.clients]]\n"
             'address = "127.0.0.1"\n'
             f'secret = "{SECRET}"\n'
@@ -487,6 +490,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=("full", "normal"),
         default="",
         help="SQLite synchronous mode of our store (default: the store's default, FULL)",
+    )
+    p.add_argument(
+        "--our-decision-cache",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="[radius] decision_cache_seconds of our server (default: the server's default, 1; 0 = off)",
     )
     p.add_argument("--only", choices=("ours", "freeradius"), help="run one server only")
     p.add_argument("--skip-acct", action="store_true", help="Access only")
@@ -587,6 +597,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
             server = cls(tmp / cls.label.lower(), accounts)
             if isinstance(server, OurServer):
                 server.synchronous = args.our_synchronous
+                server.decision_cache = args.our_decision_cache
             servers.append(server)
             say(f"\n== {server.label} (auth 127.0.0.1:{server.auth_port}, acct 127.0.0.1:{server.acct_port})")
             prep = server.prepare()

@@ -60,6 +60,7 @@ def test_defaults():
     ("[storage]\nurl = 'mysql://x'", "storage.url", "sqlite:///"),
     ("[radius]\nuuid_format = 'base64'", "radius.uuid_format", "one of binary, hex, dash"),
     ("[faxage]\npoll_interval = 0", "faxage.poll_interval", "greater than 0"),
+    ("[radius]\ndecision_cache_seconds = -1", "radius.decision_cache_seconds", "between 0 (off) and 60"),
     ("colour = 'blue'", "colour", "unknown key"),
 ])
 def test_errors_name_file_key_problem(text, key, problem):
