@@ -1,0 +1,107 @@
+"""The web service: FaxFinder-compatible FFWS (``/ffws/v1/…``), the
+VoipNow-style send endpoint (``/uapi/faxes/…``) and the admin dashboard (``/``).
+
+``make_web_service(config, reactor, …)`` returns the Twisted service that
+``faxappliance run`` starts; ``make_site(…)`` returns the twisted.web Site
+alone (tests listen on it themselves).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.internet.endpoints import serverFromString
+from twisted.logger import Logger
+
+from appliance.jobs.model import EntryState
+from appliance.jobs.scheduler import thread_runner
+from appliance.jobs.store import JobStore
+from appliance.web.app import WebApp
+from appliance.web.auth import Authenticator, Identity
+from appliance.web.config import WebConfig, parse_web
+from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineInfo, LineStatusSource, ReceivedFax
+from appliance.web.directory import Directory, open_directory
+from appliance.web.resources import WebRoot, WebSite
+
+__all__ = [
+    "AccountWriter", "Authenticator", "CdrSource", "Identity", "InboxSource", "LineInfo", "LineStatusSource",
+    "ReceivedFax", "WebConfig", "endpoint_description", "make_authenticator", "make_site", "make_web_service",
+    "parse_web",
+]
+
+log = Logger(namespace="appliance.web")
+
+
+def make_authenticator(web: WebConfig, reactor: Any, client: Any,
+                       token_bytes: Callable[[int], bytes] = secrets.token_bytes) -> Authenticator:
+    """An :class:`Authenticator` over a ``radius.client.RadiusClient`` (or anything with ``access``)."""
+    return Authenticator(client, reactor, admins=web.admins, admin_groups=web.admin_groups,
+                         ttl=web.auth_cache_seconds, negative_ttl=web.auth_negative_cache_seconds,
+                         token_bytes=token_bytes)
+
+
+def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, lines: LineStatusSource,
+              inbox: InboxSource | None, authenticator: Authenticator, directory: Directory, spool_dir: str,
+              cdrs: CdrSource | None = None, accounts: AccountWriter | None = None,
+              run_blocking: Callable[..., Any] | None = None) -> WebSite:
+    """The twisted.web Site serving FFWS, UAPI and the dashboard.
+
+    ``scheduler`` is the ``JobScheduler`` (poked when a fax is ready) or None;
+    ``run_blocking`` defaults to the reactor's thread pool."""
+    run = run_blocking or thread_runner(reactor, reactor.getThreadPool())
+    poke: Callable[[], None] = scheduler.poke if scheduler is not None else (lambda: None)
+    app = WebApp(web, clock=reactor, run_blocking=run, jobs=jobs, directory=directory, lines=lines, inbox=inbox,
+                 cdrs=cdrs, accounts=accounts, poke=poke, spool_dir=spool_dir, tz=ZoneInfo(web.timezone),
+                 started=reactor.seconds())
+    site = WebSite(WebRoot(app, authenticator), web.max_request_bytes)
+    site.app = app  # type: ignore[attr-defined]
+    return site
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
+
+
+def endpoint_description(web: WebConfig) -> str:
+    """The server endpoint string: ``ssl:…`` when a certificate and key are configured."""
+    if web.https:
+        return (f"ssl:port={web.port}:interface={_escape(web.listen)}:privateKey={_escape(web.key)}"
+                f":certKey={_escape(web.certificate)}")
+    return f"tcp:port={web.port}:interface={_escape(web.listen)}"
+
+
+class WebService(StreamServerEndpointService):
+    """Listens for the web service; on start, faxes a restart left half-converted are marked dead."""
+
+    def __init__(self, endpoint: Any, site: WebSite) -> None:
+        super().__init__(endpoint, site)
+        self.site = site
+
+    def startService(self) -> None:  # noqa: N802 - Twisted hook
+        app: WebApp = self.site.app  # type: ignore[attr-defined]
+
+        def settle() -> int:
+            stuck = {e.fax_id for e in app.jobs.list_entries(states=[EntryState.PREPROCESSING])}
+            for fax_id in stuck:
+                app.jobs.kill(fax_id, "Conversion interrupted by a restart", now=app.now())
+            return len(stuck)
+
+        app.run(settle).addErrback(lambda f: log.failure("settling half-converted faxes failed", f))
+        super().startService()
+
+
+def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: Any, lines: LineStatusSource,
+                     inbox: InboxSource | None, authenticator: Authenticator, directory: Directory | None = None,
+                     cdrs: CdrSource | None = None, accounts: AccountWriter | None = None) -> WebService:
+    """The web service from ``config`` (an ``appliance.config.Config``; its ``[web]`` table)."""
+    web = parse_web(config.source, config.raw.get("web"))
+    if directory is None:
+        directory = open_directory(web.token_store or config.storage.url)
+    spool = web.spool_dir or f"{config.data_dir}/web"
+    site = make_site(web, reactor, jobs=jobs, scheduler=scheduler, lines=lines, inbox=inbox,
+                     authenticator=authenticator, directory=directory, spool_dir=spool, cdrs=cdrs,
+                     accounts=accounts)
+    return WebService(serverFromString(reactor, endpoint_description(web)), site)

@@ -1,0 +1,295 @@
+"""The web service's request handling between the pure XML/JSON cores and
+the twisted.web adapter: stores, conversion, permissions.
+
+Handlers are coroutines taking a :class:`Call` and returning a
+:class:`Reply`; every blocking store or imaging call goes through
+``run_blocking`` (the reactor's thread pool).  :class:`WebError` carries
+the HTTP status and the message for the client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from appliance.jobs.model import TERMINAL, EntryState, Fax, FaxSpec, IllegalTransition, JobError, NotFound, Recipient
+from appliance.jobs.store import JobStore
+from appliance.web import ffws
+from appliance.web.auth import Identity
+from appliance.web.config import WebConfig
+from appliance.web.convert import FetchError, convert_fax, fetch_external
+from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineStatusSource
+from appliance.web.directory import Directory
+from appliance.web.model import WebError
+from modem.document import DocumentError, PageSize, Resolution
+
+__all__ = ["ACTIVE", "Call", "Reply", "WebApp", "parse_fax_key", "parse_entry_key"]
+
+S = EntryState
+ACTIVE = (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING, S.SENDING)
+CLASSES = {"pending": (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING), "sending": (S.SENDING,),
+           "complete": tuple(TERMINAL)}
+XML = "application/xml"
+
+
+@dataclass
+class Call:
+    """One authenticated request as handlers see it."""
+
+    method: str
+    segments: list[str]
+    query: dict[str, str]
+    body: bytes
+    identity: Identity
+    base: str  # scheme://host[:port] for absolute URLs
+    content_type: str = ""
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    content_type: str = XML
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def xml_reply(status: int, message: str, children: Sequence[Any] = ()) -> Reply:
+    return Reply(status, ffws.render(message, children))
+
+
+def parse_fax_key(text: str) -> int:
+    if not (1 <= len(text) <= 8 and all(c in "0123456789ABCDEFabcdef" for c in text)):
+        raise WebError(404, f"no fax {text!r}")
+    return int(text, 16)
+
+
+def parse_entry_key(text: str) -> int:
+    if not (1 <= len(text) <= 4 and all(c in "0123456789ABCDEFabcdef" for c in text)):
+        raise WebError(404, f"no fax entry {text!r}")
+    return int(text, 16)
+
+
+def _flag(query: dict[str, str], name: str) -> bool:
+    value = query.get(name, "false").lower()
+    if value not in ("true", "false", "1", "0", ""):
+        raise WebError(400, f"{name} must be true or false, not {value!r}")
+    return value in ("true", "1")
+
+
+def _count(query: dict[str, str], name: str, default: int | None) -> int | None:
+    if name not in query:
+        return default
+    try:
+        value = int(query[name])
+    except ValueError:
+        raise WebError(400, f"{name} must be a whole number, not {query[name]!r}") from None
+    if value < 0:
+        raise WebError(400, f"{name} must not be negative")
+    return value
+
+
+class WebApp:
+    """Everything the handlers need, injected."""
+
+    log = Logger()
+
+    def __init__(self, config: WebConfig, *, clock: IReactorTime, run_blocking: Callable[..., "defer.Deferred[Any]"],
+                 jobs: JobStore, directory: Directory, lines: LineStatusSource, inbox: InboxSource | None,
+                 cdrs: CdrSource | None, accounts: AccountWriter | None, poke: Callable[[], None],
+                 spool_dir: str, tz: tzinfo, started: float) -> None:
+        self.config = config
+        self.clock = clock
+        self.run = run_blocking
+        self.jobs = jobs
+        self.directory = directory
+        self.lines = lines
+        self.inbox = inbox
+        self.cdrs = cdrs
+        self.accounts = accounts
+        self.poke = poke
+        self.spool_dir = spool_dir
+        self.tz = tz
+        self.started = started
+        self.conversions: dict[int, defer.Deferred[None]] = {}
+        self.page_size = PageSize.A4 if config.page_size == "a4" else PageSize.LETTER
+
+    def now(self) -> float:
+        return self.clock.seconds()
+
+    def idle(self) -> "defer.Deferred[Any]":
+        """Fires when every conversion under way has finished (for tests and shutdown)."""
+        return defer.DeferredList(list(self.conversions.values()), consumeErrors=True)
+
+    # ------------------------------------------------------------ submit
+
+    async def submit(self, spec: FaxSpec, recipients: Sequence[Recipient],
+                     attachments: Sequence[ffws.Attachment]) -> tuple[Fax, list[Any]]:
+        """Store a fax (entries in preprocessing) and start converting it."""
+        try:
+            fax, entries = await self.run(self.jobs.submit, spec, list(recipients), self.now())
+        except IllegalTransition as exc:
+            raise WebError(400, str(exc)) from None
+        except JobError as exc:
+            raise WebError(400, str(exc)) from None
+        d = defer.Deferred.fromCoroutine(self._convert(fax, list(recipients), list(attachments)))
+        self.conversions[fax.id] = d
+        d.addBoth(self._converted, fax.id)
+        return fax, entries
+
+    def _converted(self, result: Any, fax_id: int) -> None:
+        self.conversions.pop(fax_id, None)
+
+    async def _convert(self, fax: Fax, recipients: list[Recipient], attachments: list[ffws.Attachment]) -> None:
+        try:
+            contents = []
+            for attachment in attachments:
+                data = attachment.data
+                if data is None:
+                    assert attachment.url is not None
+                    data, fetched_type = await self.run(fetch_external, attachment.url,
+                                                        self.config.max_request_bytes,
+                                                        self.config.external_fetch_timeout)
+                    ffws.check_content(attachment.name, attachment.content_type or fetched_type, data)
+                contents.append((attachment.name, data))
+            converted = await self.run(lambda: convert_fax(self.spool_dir, fax, recipients, contents,
+                                                           resolution=Resolution.FINE, page_size=self.page_size))
+            await self.run(lambda: self.jobs.release(fax.id, converted.documents, converted.pages, now=self.now()))
+            self.poke()
+        except (WebError, DocumentError, FetchError) as exc:
+            reason = exc.message if isinstance(exc, WebError) else str(exc)
+            self.log.info("fax {key} cannot be converted: {reason}", key=f"{fax.id:08X}", reason=reason)
+            await self.run(lambda: self.jobs.kill(fax.id, f"Cannot convert attachment: {reason}", now=self.now()))
+        except Exception:
+            self.log.failure("converting fax {key} failed", key=f"{fax.id:08X}")
+            await self.run(lambda: self.jobs.kill(fax.id, "Conversion failed", now=self.now()))
+
+    # -------------------------------------------------------------- ofax
+
+    async def ofax(self, call: Call) -> Reply:
+        keys = call.segments
+        if len(keys) > 2:
+            raise WebError(404, "no such resource")
+        if call.method == "POST" and not keys:
+            return await self._schedule(call)
+        if call.method == "GET":
+            return await self._view(call, keys)
+        if call.method == "DELETE" and keys:
+            return await self._change(call, keys, "abort")
+        if call.method == "PUT" and keys:
+            return await self._change(call, keys, "reschedule")
+        raise WebError(405, f"{call.method} is not allowed here")
+
+    async def _schedule(self, call: Call) -> Reply:
+        profile = await self.run(self.directory.ensure_user, call.identity.username)
+        request = ffws.parse_schedule_fax(call.body, owner=call.identity.username, defaults=profile,
+                                          max_recipients=self.config.max_recipients)
+        fax, entries = await self.submit(request.spec, request.recipients, request.attachments)
+        return xml_reply(201, "Success", [ffws.fax_entry_element(e, fax, call.base, self.tz) for e in entries])
+
+    def _owned(self, fax: Fax, identity: Identity) -> bool:
+        return identity.admin or fax.owner == identity.username
+
+    async def _view(self, call: Call, keys: list[str]) -> Reply:
+        modem = _flag(call.query, "include_modem_info")
+        if keys:
+            fax_id = parse_fax_key(keys[0])
+            index = parse_entry_key(keys[1]) if len(keys) > 1 else None
+            try:
+                fax = await self.run(self.jobs.get_fax, fax_id)
+                if index is None:
+                    entries = await self.run(lambda: self.jobs.list_entries(fax_id=fax_id))
+                else:
+                    entries = [await self.run(self.jobs.get_entry_by_key, fax_id, index)]
+            except NotFound as exc:
+                raise WebError(404, str(exc)) from None
+            if not self._owned(fax, call.identity):
+                raise WebError(403, f"fax {keys[0]} belongs to another user")
+        else:
+            all_users = _flag(call.query, "all_users") and call.identity.admin
+            owner = None if all_users else call.identity.username
+            wanted = call.query.get("class", "")
+            if wanted and wanted not in CLASSES:
+                raise WebError(400, f"class must be pending, sending or complete, not {wanted!r}")
+            limit = _count(call.query, "complete_limit", 10)
+            entries = await self.run(self._listing, owner, wanted, limit)
+        rows = await self.run(self._with_faxes, entries, modem)
+        return xml_reply(200, "Success", [ffws.fax_entry_element(e, f, call.base, self.tz, a) for e, f, a in rows])
+
+    def _listing(self, owner: str | None, wanted: str, complete_limit: int | None) -> list[Any]:
+        """(blocking) The entries of a general query: active ones and the latest completed."""
+        active: list[Any] = []
+        if wanted in ("", "pending", "sending"):
+            states = CLASSES[wanted] if wanted else ACTIVE
+            active = self.jobs.list_entries(owner=owner, states=states)
+        done: list[Any] = []
+        if wanted in ("", "complete"):
+            done = self.jobs.list_entries(owner=owner, states=TERMINAL)
+            done.sort(key=lambda e: (e.completed_at or e.updated_at, e.id), reverse=True)
+            if complete_limit is not None:
+                done = done[:complete_limit]
+        return sorted(active + done, key=lambda e: (e.fax_id, e.index))
+
+    def _with_faxes(self, entries: list[Any], modem: bool) -> list[tuple[Any, Fax, Any]]:
+        """(blocking) Each entry with its fax (and attempts when ``modem``)."""
+        faxes: dict[int, Fax] = {}
+        rows = []
+        for entry in entries:
+            fax = faxes.get(entry.fax_id) or faxes.setdefault(entry.fax_id, self.jobs.get_fax(entry.fax_id))
+            rows.append((entry, fax, self.jobs.attempts(entry.id) if modem else None))
+        return rows
+
+    async def _change(self, call: Call, keys: list[str], action: str) -> Reply:
+        """Abort or reschedule; 400 when not found or not the caller's (§3.3, §3.4)."""
+        try:
+            fax_id = parse_fax_key(keys[0])
+            index = parse_entry_key(keys[1]) if len(keys) > 1 else None
+        except WebError as exc:
+            raise WebError(400, exc.message) from None
+        at: float | None = None
+        if action == "reschedule":
+            value = call.query.get("at", "now")
+            at = None if value in ("", "now") else ffws.parse_time(value, "at")
+        try:
+            fax = await self.run(self.jobs.get_fax, fax_id)
+            if not self._owned(fax, call.identity):
+                raise WebError(400, f"fax {keys[0]} is not yours")
+            if action == "abort":
+                await self.run(lambda: self.jobs.abort(fax_id, index, now=self.now()))
+            else:
+                await self.run(lambda: self.jobs.reschedule(fax_id, index, at, now=self.now()))
+                self.poke()
+        except (NotFound, IllegalTransition) as exc:
+            raise WebError(400, str(exc)) from None
+        return Reply(202)
+
+    async def preview(self, call: Call, name: str) -> Reply:
+        """``/ffws/v1/data/preview/FAXKEY-ENTRYKEY.pdf``: the converted fax as PDF."""
+        stem = name[:-4] if name.endswith(".pdf") else ""
+        faxkey, _, entrykey = stem.partition("-")
+        fax_id = parse_fax_key(faxkey)
+        parse_entry_key(entrykey or "0")
+        try:
+            fax = await self.run(self.jobs.get_fax, fax_id)
+        except NotFound as exc:
+            raise WebError(404, str(exc)) from None
+        if not self._owned(fax, call.identity):
+            raise WebError(403, f"fax {faxkey} belongs to another user")
+        path = Path(self.spool_dir) / f"{fax_id:08X}" / "fax.pdf"
+        data = await self.run(lambda: path.read_bytes() if path.exists() else None)
+        if data is None:
+            raise WebError(404, "the preview is not ready (the fax is still being converted or failed)")
+        return Reply(200, data, "application/pdf")
+
+    # ------------------------------------------------------------ uapi uid
+
+    @staticmethod
+    def uid(fax: Fax) -> str:
+        """A stable 32-hex-digit id of a fax for UAPI answers."""
+        return hashlib.sha256(f"{fax.id}:{fax.created!r}:{fax.owner}".encode()).hexdigest()[:32]

@@ -1,0 +1,126 @@
+"""The seams the web service needs from the rest of the appliance.
+
+Implementations are injected (``make_web_service``/``make_site``); tests use
+small in-memory ones.  Records are read by attribute only, so any object
+with these fields fits (dataclasses, named tuples, ORM rows).
+
+* :class:`LineStatusSource` — the line pool: ``status()`` is cheap and runs
+  in the reactor thread.
+* :class:`InboxSource` — received faxes: ``list``/``get`` may block (they run
+  in the thread pool).
+* :class:`CdrSource` — the RADIUS store's ``list_cdrs`` (blocking).
+* :class:`AccountWriter` — optional: where ``<password>`` of FFWS
+  ``POST/PUT /users`` goes (the RADIUS account store); blocking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+__all__ = [
+    "AccountWriter",
+    "CdrSource",
+    "InboxRecord",
+    "InboxSource",
+    "LineInfo",
+    "LineStatus",
+    "LineStatusSource",
+    "ReceivedFax",
+]
+
+
+class LineStatus(Protocol):
+    """One line (modem or channel) as the status resources show it."""
+
+    line_id: str  # the configured line name
+    number: int  # 1-based modem/channel number
+    state: str  # FaxFinder modem state text: "Waiting for Ring", "Sending Page", "Receiving Page", …
+    direction: str  # "idle" | "send" | "receive"
+    remote_id: str  # the far end's CSID/TSI
+    fax_number: str  # number dialled (send) or called (receive)
+    page: int  # current page
+    baud_rate: int  # 0 when not connected
+    resolution: str  # "fine" | "normal" | ""
+    width: int
+    height: int
+    connect_time: float | None  # unix time the call connected
+    started_at: float | None  # unix time the call began (dial or answer)
+    extension: str  # DID/extension of a reception
+    recipient: str  # account a reception is for
+
+
+@dataclass
+class LineInfo:
+    """A ready-made :class:`LineStatus` record."""
+
+    line_id: str
+    number: int
+    state: str = "Waiting for Ring"
+    direction: str = "idle"
+    remote_id: str = ""
+    fax_number: str = ""
+    page: int = 0
+    baud_rate: int = 0
+    resolution: str = ""
+    width: int = 0
+    height: int = 0
+    connect_time: float | None = None
+    started_at: float | None = None
+    extension: str = ""
+    recipient: str = ""
+
+
+class LineStatusSource(Protocol):
+    def status(self) -> Sequence[LineStatus]:
+        """Every line, in number order (non-blocking)."""
+        ...
+
+
+class InboxRecord(Protocol):
+    """One received fax."""
+
+    id: str
+    account: str  # the account it was delivered to
+    received_at: float  # unix time
+    pages: int
+    remote_id: str  # sender's TSI
+    did: str  # the number called
+    previews: Sequence[str]  # PNG preview paths, one per page
+
+
+@dataclass
+class ReceivedFax:
+    """A ready-made :class:`InboxRecord`."""
+
+    id: str
+    account: str
+    received_at: float
+    pages: int = 0
+    remote_id: str = ""
+    did: str = ""
+    previews: Sequence[str] = field(default_factory=tuple)
+
+
+class InboxSource(Protocol):
+    def list(self, account: str | None = None, limit: int = 50) -> Sequence[InboxRecord]:
+        """Newest first; every account's when ``account`` is None (blocking)."""
+        ...
+
+    def get(self, id: str) -> InboxRecord | None:  # noqa: A002 - the inbox's own name
+        """One received fax, or None (blocking)."""
+        ...
+
+
+class CdrSource(Protocol):
+    def list_cdrs(self, since: float | None = None, limit: int | None = None,
+                  stops_only: bool = False) -> Sequence[Any]:
+        """``radius.store`` accounting records, oldest first (blocking)."""
+        ...
+
+
+@runtime_checkable
+class AccountWriter(Protocol):
+    def set_password(self, username: str, password: str) -> None:
+        """Create the account or change its password (blocking)."""
+        ...

@@ -1,0 +1,213 @@
+"""twisted.web adapter: routing, authentication, body limits, replies.
+
+* ``/ffws/v1/…`` — FFWS, HTTP Basic checked through RADIUS (:mod:`auth`);
+* ``/uapi/faxes/{userId}/{extension}`` — VoipNow-style send, bearer token;
+* ``/`` and ``/dashboard/…`` — the admin dashboard, HTTP Basic, admins only.
+
+Bodies larger than ``[web] max_request_bytes`` are read and dropped, never
+stored, and answered 400 (the status the FaxFinder guide documents).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Awaitable, Callable
+from urllib.parse import unquote
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web import resource, server
+from twisted.web.http import Request as HttpRequest
+
+from appliance.web import book, dashboard, status, uapi_handler
+from appliance.web.app import Call, Reply, WebApp
+from appliance.web.auth import Authenticator, AuthUnavailable, Identity, basic_credentials
+from appliance.web.ffws import render as render_xml
+from appliance.web.model import WebError
+
+__all__ = ["LimitedRequest", "WebRoot", "WebSite"]
+
+Handler = Callable[[WebApp, Call], Awaitable[Reply]]
+FFWS: dict[str, Handler] = {
+    "ofax": lambda app, call: app.ofax(call),
+    "users": book.users,
+    "contacts": book.contacts,
+    "contact_groups": book.contact_groups,
+    "status": status.status,
+    "modem_status": status.modem_status,
+    "channel_status": status.channel_status,
+    "inbound_status": status.inbound_status,
+    "outbound_status": status.outbound_status,
+}
+_READ_IN_THREAD = 256 * 1024
+
+
+class _Sink(io.RawIOBase):
+    """Where the bytes of an oversized body go: nowhere."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return len(data)
+
+
+class LimitedRequest(server.Request):
+    """A request whose body is dropped once it exceeds the site's limit."""
+
+    too_large = False
+    _received = 0
+
+    def _limit(self) -> int:
+        return int(getattr(getattr(self.channel, "site", None), "max_request_bytes", 36 * 1024 * 1024))
+
+    def gotLength(self, length: int | None) -> None:  # noqa: N802 - Twisted hook
+        if length is not None and length > self._limit():
+            self.too_large = True
+            self.content = _Sink()  # type: ignore[assignment]
+            return
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:  # noqa: N802 - Twisted hook
+        self._received += len(data)
+        if self.too_large:
+            return
+        if self._received > self._limit():
+            self.too_large = True
+            self.content.close()
+            self.content = _Sink()  # type: ignore[assignment]
+            return
+        super().handleContentChunk(data)
+
+
+class WebSite(server.Site):
+    """A Site that knows the body limit its requests enforce."""
+
+    def __init__(self, root: resource.Resource, max_request_bytes: int, **kw: Any) -> None:
+        super().__init__(root, requestFactory=LimitedRequest, **kw)
+        self.max_request_bytes = max_request_bytes
+
+
+def _base(request: HttpRequest) -> str:
+    scheme = "https" if request.isSecure() else "http"
+    host = (request.getHeader("host") or "").strip()
+    if not host:
+        address = request.getHost()
+        host = f"{getattr(address, 'host', 'localhost')}:{getattr(address, 'port', 80)}"
+    return f"{scheme}://{host}"
+
+
+def _query(request: HttpRequest) -> dict[str, str]:
+    return {k.decode("utf-8", "replace"): v[-1].decode("utf-8", "replace") for k, v in (request.args or {}).items()}
+
+
+class WebRoot(resource.Resource):
+    """The single resource behind every path."""
+
+    isLeaf = True
+    log = Logger()
+
+    def __init__(self, app: WebApp, authenticator: Authenticator) -> None:
+        super().__init__()
+        self.app = app
+        self.authenticator = authenticator
+
+    def render(self, request: HttpRequest) -> Any:  # type: ignore[override]
+        d = defer.Deferred.fromCoroutine(self._serve(request))
+        finished = [False]
+        request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
+        d.addErrback(self._crashed, request)
+        d.addCallback(self._write, request, finished)
+        return server.NOT_DONE_YET
+
+    def _crashed(self, failure: Failure, request: HttpRequest) -> Reply:
+        self.log.failure("{method} {path} failed", failure, method=request.method, path=request.path)
+        return Reply(500, render_xml("Internal error"))
+
+    def _write(self, reply: Reply, request: HttpRequest, finished: list[bool]) -> None:
+        if finished[0]:
+            return
+        request.setResponseCode(reply.status)
+        if reply.body or reply.status not in (202, 204):
+            request.setHeader(b"content-type", reply.content_type.encode())
+        for name, value in reply.headers.items():
+            request.setHeader(name.encode(), value.encode())
+        request.setHeader(b"cache-control", b"no-store")
+        request.write(reply.body)
+        request.finish()
+
+    async def _serve(self, request: HttpRequest) -> Reply:
+        path = unquote(request.path.decode("utf-8", "replace"))
+        parts = [p for p in path.split("/") if p]
+        method = request.method.decode("ascii", "replace").upper()
+        ffws = parts[:2] == ["ffws", "v1"]
+        try:
+            if getattr(request, "too_large", False):
+                raise WebError(400, f"the request is larger than {self.app.config.max_request_bytes} bytes")
+            if ffws and len(parts) >= 3 and (parts[2] in FFWS or parts[2] == "data"):
+                return await self._ffws(request, method, parts[2], parts[3:])
+            if parts[:2] == ["uapi", "faxes"]:
+                if len(parts) != 4 or method != "POST":
+                    raise WebError(404, "no such resource")
+                return await uapi_handler.send(self.app, request, parts[2], parts[3], await self._body(request))
+            if not parts or parts[0] == "dashboard":
+                identity = await self._basic(request)
+                if not identity.admin:
+                    raise WebError(403, "the dashboard is for admins")
+                body = await self._body(request) if method == "POST" else b""
+                return await dashboard.handle(self.app, request, method, parts[1:], body, identity)
+            raise WebError(404, f"no resource at {path}")
+        except WebError as exc:
+            return self._error(exc, ffws)
+
+    def _error(self, exc: WebError, ffws: bool) -> Reply:
+        headers = {"WWW-Authenticate": 'Basic realm="FaxFinder"'} if exc.status == 401 else {}
+        if ffws or exc.status in (401, 403):
+            return Reply(exc.status, render_xml(exc.message), headers=headers)
+        return Reply(exc.status, exc.message.encode("utf-8") + b"\n", "text/plain; charset=utf-8", headers)
+
+    async def _body(self, request: HttpRequest) -> bytes:
+        content = request.content
+        if content is None:
+            return b""
+        content.seek(0)
+        if getattr(content, "getvalue", None) is not None:
+            return content.read()
+        return await self.app.run(content.read)
+
+    async def _basic(self, request: HttpRequest) -> Identity:
+        credentials = basic_credentials(request.getHeader(b"authorization"))
+        if credentials is None:
+            raise WebError(401, "authentication required (HTTP Basic)")
+        try:
+            identity = await self.authenticator.authenticate(*credentials)
+        except AuthUnavailable as exc:
+            self.log.warn("{problem}", problem=str(exc))
+            raise WebError(503, "cannot check credentials now (no RADIUS server answered)") from None
+        if identity is None:
+            raise WebError(401, "unknown user or wrong password")
+        await self.app.run(self.app.directory.ensure_user, identity.username)
+        return identity
+
+    async def _ffws(self, request: HttpRequest, method: str, name: str, rest: list[str]) -> Reply:
+        identity = await self._basic(request)
+        body = await self._body(request) if method in ("POST", "PUT") else b""
+        call = Call(method, rest, _query(request), body, identity, _base(request),
+                    (request.getHeader(b"content-type") or b"").decode("latin-1"))
+        if name == "data":
+            return await self._data(call)
+        return await FFWS[name](self.app, call)
+
+    async def _data(self, call: Call) -> Reply:
+        if call.method != "GET" or len(call.segments) != 2:
+            raise WebError(404, "no such resource")
+        kind, name = call.segments
+        if kind == "preview":
+            return await self.app.preview(call, name)
+        if kind == "cover_pages" and name == "default.pdf":
+            from appliance.web.convert import cover_pdf
+
+            return Reply(200, await self.app.run(cover_pdf), "application/pdf")
+        raise WebError(404, f"no data file {kind}/{name}")
+
