@@ -23,6 +23,7 @@ REGISTRARS: tuple[str, ...] = (
     "appliance.cli_admin",  # accounts, dids, devices, emails, groups, cdrs, import
     "appliance.cloud.cli",  # cloud OPERATION …
     "appliance.cli_modem",  # modem probe|send|receive
+    "appliance.cli_tokens",  # tokens add|list|revoke
     "appliance.cli_fax",  # send, status, remote-send, config check
 )
 
