@@ -43,13 +43,10 @@ FFWS: dict[str, Handler] = {
 _READ_IN_THREAD = 256 * 1024
 
 
-class _Sink(io.RawIOBase):
+class _Sink(io.BytesIO):
     """Where the bytes of an oversized body go: nowhere."""
 
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
+    def write(self, data: Any) -> int:  # type: ignore[override]
         return len(data)
 
 
