@@ -1,5 +1,5 @@
 """Parsers of the controller's sections: ``[[lines]]``, ``[routing]``,
-``[retry]`` and ``[web]`` (pure; errors name the file, the key and the problem).
+and ``[retry]`` (pure; errors name the file, the key and the problem).
 
 ```toml
 [[lines]]
@@ -33,7 +33,6 @@ key = ""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
@@ -44,11 +43,10 @@ from appliance.config import (
     LineConfig,
     RetryConfig,
     RoutingConfig,
-    WebConfig,
     _Section,
 )
 
-__all__ = ["parse_lines", "parse_retry", "parse_routing", "parse_web"]
+__all__ = ["parse_lines", "parse_retry", "parse_routing"]
 
 _NUMBER = re.compile(r"^[0-9*#+]*$")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
@@ -127,19 +125,3 @@ def parse_retry(source: str, table: Any) -> RetryConfig:
         values[key] = float(value)
     sec.check_unknown()
     return RetryConfig(max_tries, **values)
-
-
-def parse_web(source: str, table: Any) -> WebConfig:
-    sec = _Section(source, "web", table)
-    listen = sec.get("listen", str, "127.0.0.1")
-    try:
-        ipaddress.ip_address(listen)
-    except ValueError:
-        raise sec.fail("listen", f"{listen!r} is not an IP address") from None
-    port = sec.port("port", 8080)
-    certificate = sec.get("certificate", str, "")
-    key = sec.get("key", str, "")
-    if bool(certificate) != bool(key):
-        raise sec.fail("key" if certificate else "certificate", "certificate and key must be given together")
-    sec.check_unknown()
-    return WebConfig(listen, port, certificate, key)

@@ -20,7 +20,6 @@ __all__ = [
     "LineConfig",
     "RetryConfig",
     "RoutingConfig",
-    "WebConfig",
     "RadiusClientConfig",
     "RadiusConfig",
     "Secret",
@@ -169,14 +168,6 @@ class RetryConfig:
 
 
 @dataclass(frozen=True)
-class WebConfig:
-    listen: str = "127.0.0.1"
-    port: int = 8080
-    certificate: str = ""  # PEM files; both set = HTTPS
-    key: str = ""
-
-
-@dataclass(frozen=True)
 class Config:
     source: str
     data_dir: str
@@ -187,7 +178,7 @@ class Config:
     lines: tuple[LineConfig, ...] = ()
     routing: RoutingConfig = field(default_factory=lambda: RoutingConfig())
     retry: RetryConfig = field(default_factory=lambda: RetryConfig())
-    web: Any = field(default_factory=lambda: WebConfig())  # appliance.web.config.WebConfig when installed
+    web: Any = None  # appliance.web.config.WebConfig
     portserver: Any = None  # appliance.portserver_config.PortServerConfig; None: no [portserver]
 
 
@@ -368,12 +359,8 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     storage = _parse_storage(source, top.get("storage", dict, {}), data_dir)
     radius = _parse_radius(source, top.get("radius", dict, {}))
     faxage = _parse_faxage(source, top.get("faxage", dict, {}))
-    from appliance._config_sections import parse_lines, parse_retry, parse_routing, parse_web
-
-    try:  # the web service validates its own section when it is installed
-        from appliance.web.config import parse_web  # type: ignore[no-redef]
-    except ImportError:
-        pass
+    from appliance._config_sections import parse_lines, parse_retry, parse_routing
+    from appliance.web.config import parse_web  # the web service owns its section
     lines = parse_lines(source, top.get("lines", list, []))
     routing = parse_routing(source, top.get("routing", dict, {}))
     retry = parse_retry(source, top.get("retry", dict, {}))

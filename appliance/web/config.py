@@ -20,7 +20,7 @@ MB = 1024 * 1024
 class WebConfig:
     """Where the web service listens and the limits it enforces."""
 
-    listen: str = "0.0.0.0"
+    listen: str = "127.0.0.1"  # set an address (or 0.0.0.0) to serve the network
     port: int = 8080
     certificate: str = ""  # PEM certificate; with ``key``: HTTPS
     key: str = ""
@@ -116,7 +116,7 @@ def parse_web(source: str, table: Any) -> WebConfig:
     except Exception:
         raise _fail(source, "timezone", f"unknown time zone {timezone!r}") from None
     return WebConfig(
-        listen=_get(source, table, "listen", str, "0.0.0.0"),
+        listen=_get(source, table, "listen", str, "127.0.0.1"),
         port=port,
         certificate=certificate,
         key=key,

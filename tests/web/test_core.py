@@ -43,7 +43,7 @@ def test_parse_web_errors(table: dict[str, object], key: str) -> None:
 
 def test_endpoint_strings() -> None:
     """Plain TCP by default; SSL with certificate and key."""
-    assert endpoint_description(WebConfig()) == "tcp:port=8080:interface=0.0.0.0"
+    assert endpoint_description(WebConfig()) == "tcp:port=8080:interface=127.0.0.1"
     ssl = endpoint_description(WebConfig(port=443, certificate="/c.pem", key="/k.pem"))
     assert ssl.startswith("ssl:port=443:") and "certKey=/c.pem" in ssl and "privateKey=/k.pem" in ssl
 
