@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import secrets
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ from twisted.application import service
 
 from appliance.cli import CliIO, config_from_args
 from appliance.config import Config, Secret, default_config
+from appliance.demo import private_file
 from appliance.services import make_radius_service
 
 __all__ = ["register", "ensure_embedded_default"]
@@ -41,38 +40,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_run)
 
 
-def _private_file(path: Path, make: Any) -> tuple[str, bool]:
-    """Read a generated secret from ``path``, creating it (mode 0600) if absent."""
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip(), False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(value + "\n")
-    return value, True
-
-
 def ensure_embedded_default(data_dir: str, io: CliIO) -> Config:
     """The embedded default config, generating its client secret on first start."""
     d = Path(data_dir)
-    secret, created = _private_file(d / "radius-secret", lambda: secrets.token_urlsafe(18))
+    secret, created = private_file(d / "radius-secret", lambda: secrets.token_urlsafe(18))
     if created:
         print(f"RADIUS client secret for 127.0.0.1 (kept in {d / 'radius-secret'}): {secret}", file=io.stdout)
     else:
         print(f"RADIUS client secret for 127.0.0.1: see {d / 'radius-secret'}", file=io.stdout)
     return default_config(data_dir=str(d), client_secret=Secret(secret))
-
-
-def _ensure_demo_account(store: Any, data_dir: str, io: CliIO) -> None:
-    from radius.passwords import hash_password
-    from radius.store.api import Account
-
-    if store.get_account("demo") is not None:
-        return
-    password, _ = _private_file(Path(data_dir) / "demo-password", lambda: secrets.token_urlsafe(9))
-    store.add_account(Account(name="demo", password_hash=hash_password(password, os.urandom(16))))
-    print(f"demo account: demo / {password} (kept in {Path(data_dir) / 'demo-password'})", file=io.stdout)
 
 
 def _start_logging(args: argparse.Namespace, io: CliIO) -> None:

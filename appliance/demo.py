@@ -99,7 +99,9 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
                                routing=RoutingConfig(overflow_after_failures=3, line_rest_seconds=60.0), web=web)
 
 
-def _private_file(path: Path, make: Any) -> tuple[str, bool]:
+def private_file(path: Path, make: Any) -> tuple[str, bool]:
+    """Read a generated secret from ``path``, creating it (mode 0600) if absent;
+    returns (value, created)."""
     if path.exists():
         return path.read_text(encoding="utf-8").strip(), False
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +118,7 @@ def seed_store(store: Any, data_dir: Path, out: TextIO) -> None:
     from radius.store.api import Account, Did
 
     for name, file in (("demo", "demo-password"), ("admin", "admin-password")):
-        password, created = _private_file(data_dir / file, lambda: secrets.token_urlsafe(9))
+        password, created = private_file(data_dir / file, lambda: secrets.token_urlsafe(9))
         if store.get_account(name) is None:
             store.add_account(Account(name=name, password_hash=hash_password(password, os.urandom(16))))
         if created:

@@ -13,12 +13,12 @@ import hashlib
 import secrets
 from typing import Any, Callable, Sequence
 
+from radius.store.urls import open_by_url
 from appliance.web.model import CONTACT_FIELDS, GROUP_FIELDS, USER_INT_FIELDS, USER_TEXT_FIELDS
 from appliance.web.model import Contact, ContactGroup, TokenRecord, UserProfile, WebError
 
 __all__ = ["Directory", "hash_token", "open_directory"]
 
-_SQLITE = "sqlite:///"
 _USER_COLUMNS = ("username",) + USER_TEXT_FIELDS + USER_INT_FIELDS
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS web_users (
@@ -57,22 +57,17 @@ def hash_token(token: str) -> str:
 def open_directory(url: str, *, token_bytes: Callable[[int], bytes] = secrets.token_bytes,
                    init: bool = True) -> "Directory":
     """Open the directory in the database named by ``url`` (``sqlite:///PATH`` or ``postgresql://…``)."""
-    if url.startswith(_SQLITE):
+    def sqlite(path: str, **kw: Any) -> Directory:
         from radius.store.sqlite import SqliteStore
 
-        path = url[len(_SQLITE):].partition("?")[0]
-        if not path:
-            raise ValueError(f"{url!r}: the SQLite URL names no file (sqlite:///PATH)")
-        directory = Directory(SqliteStore(path), "sqlite", token_bytes)
-    elif url.startswith(("postgresql://", "postgres://")):
+        return Directory(SqliteStore(path, **kw), "sqlite", token_bytes)
+
+    def postgresql(dsn: str, **kw: Any) -> Directory:
         from radius.store.postgresql import PostgresStore
 
-        directory = Directory(PostgresStore(url), "postgresql", token_bytes)
-    else:
-        raise ValueError(f"unsupported directory URL {url.split(':', 1)[0]!r}: use sqlite:///PATH or postgresql://…")
-    if init:
-        directory.init_schema()
-    return directory
+        return Directory(PostgresStore(dsn, **kw), "postgresql", token_bytes)
+
+    return open_by_url(url, sqlite=sqlite, postgresql=postgresql, error=ValueError, what="directory", init=init)
 
 
 def _like(value: str) -> str:

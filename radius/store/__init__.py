@@ -9,8 +9,8 @@ path gives ``sqlite:////abs/path``), ``sqlite:///:memory:``, optionally with
 from __future__ import annotations
 
 from typing import Any, cast
-from urllib.parse import parse_qs
 
+from radius.store.urls import open_by_url
 from radius.store.api import (
     ACCOUNT_FIELDS,
     DID_FIELDS,
@@ -48,35 +48,20 @@ __all__ = [
     "open_store",
 ]
 
-_SQLITE = "sqlite:///"
-
-
 def open_store(url: str, *, init: bool = True, **options: Any) -> Store:
     """Open the store named by ``url`` and (unless ``init=False``) create its
     schema if needed.  ``options`` go to the implementation's constructor
     (``token_bytes``, ``clock``; SQLite also ``synchronous``, ``busy_timeout``)."""
-    store: Any
-    if url.startswith(_SQLITE):
+
+    def sqlite(path: str, **kw: Any) -> Any:
         from radius.store.sqlite import SqliteStore
 
-        path, _, query = url[len(_SQLITE) :].partition("?")
-        if not path:
-            raise StoreError(f"{url!r}: the SQLite URL names no file (sqlite:///PATH)")
-        for key, values in parse_qs(query, keep_blank_values=True).items():
-            if key != "synchronous":
-                raise StoreError(f"{url!r}: unknown SQLite URL option {key!r} (known: synchronous)")
-            options.setdefault("synchronous", values[-1])
-        store = SqliteStore(path, **options)
-    elif url.startswith(("postgresql://", "postgres://")):
+        return SqliteStore(path, **kw)
+
+    def postgresql(dsn: str, **kw: Any) -> Any:
         from radius.store.postgresql import PostgresStore
 
-        store = PostgresStore(url, **options)
-    else:
-        raise StoreError(f"unsupported store URL {url.split(':', 1)[0]!r}: use sqlite:///PATH or postgresql://…")
-    if init:
-        try:
-            store.init_schema()
-        except BaseException:
-            store.close()
-            raise
+        return PostgresStore(dsn, **kw)
+
+    store = open_by_url(url, sqlite=sqlite, postgresql=postgresql, error=StoreError, init=init, **options)
     return cast(Store, store)
