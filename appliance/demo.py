@@ -59,7 +59,7 @@ class SimNetwork(service.Service):
         self.devices = {line.number: line.device for line in self.lines.lines}
         sim = FaxageSim(username=FAXAGE_USER, company=FAXAGE_COMPANY, password=FAXAGE_PASSWORD)
         self.faxage = FaxageSimulator(sim, reactor, tick=0.1)
-        self.faxage_port = reactor.listenTCP(options.faxage_port, self.faxage.site(), interface="127.0.0.1")
+        self.faxage_port = reactor.listenTCP(options.faxage_port, self.faxage.site(access_log=False), interface="127.0.0.1")
         self.faxage_url = f"http://127.0.0.1:{self.faxage_port.getHost().port}"
 
     def startService(self) -> None:

@@ -153,9 +153,13 @@ class FaxageSimulator:
         self._agent = Agent(reactor)
         self._cooperator = task.Cooperator(scheduler=lambda f: reactor.callLater(0, f))
 
-    def site(self) -> Site:
+    def site(self, access_log: bool = True) -> Site:
+        """The twisted.web site; ``access_log=False`` keeps its per-request log lines out
+        (the embedded appliance polls it every few seconds)."""
         site = Site(self.resource)
         site.displayTracebacks = False
+        if not access_log:
+            site.log = lambda request: None  # type: ignore[method-assign]
         return site
 
     def start(self) -> None:
