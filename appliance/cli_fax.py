@@ -142,11 +142,12 @@ def _snapshot(store: Any, data_dir: Path, limit: int) -> dict[str, Any]:
         run = json.loads((data_dir / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
-    lines_file = data_dir / "lines.json"
     lines: list[Any] = []
-    try:
-        lines = json.loads(lines_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    try:  # live states, written every few seconds by the running appliance
+        live = json.loads((data_dir / "lines.json").read_text(encoding="utf-8"))
+        if isinstance(live, dict) and time.time() - float(live.get("updated_at", 0)) < 30:
+            lines = live.get("lines", [])
+    except (OSError, ValueError, TypeError):
         pass
     counts = {s.value: n for s, n in store.count_by_state().items()}
     recent = sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit]
@@ -157,8 +158,10 @@ def _print_status(snap: dict[str, Any], io: CliIO) -> None:
     print("LINES", file=io.stdout)
     for line in snap["lines"]:
         name = line.get("name") or line.get("number")
+        stats = line.get("stats") or {}
+        counts = "  ".join(f"{k}={v}" for k, v in stats.items() if isinstance(v, int) and v)
         print(f"  {name:<10} {line.get('did', line.get('number', '')):<10} {line.get('state', line.get('role', '')):<10}"
-              f" {line.get('device', '')}", file=io.stdout)
+              f" {line.get('device', '')}  {counts}".rstrip(), file=io.stdout)
     print("QUEUE  " + "  ".join(f"{k}={v}" for k, v in snap["queue"].items() if v), file=io.stdout)
     print("RECENT", file=io.stdout)
     for e in snap["recent"]:

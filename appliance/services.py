@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -10,7 +11,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from twisted.application import service
+from twisted.internet import task
 from twisted.internet.defer import Deferred, succeed
+from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
@@ -113,6 +116,16 @@ class Appliance:
         return d.addCallback(lambda reply: reply.code == Code.ACCESS_ACCEPT)
 
 
+LINES_FILE_INTERVAL = 2.0
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (temp file + rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 class ApplianceService(service.Service):
     """Starts the parts in order: recovery, then the scheduler; stops them cleanly."""
 
@@ -121,6 +134,7 @@ class ApplianceService(service.Service):
     def __init__(self, appliance: Appliance, reactor: Any) -> None:
         self.appliance = appliance
         self.reactor = reactor
+        self._publisher: task.LoopingCall | None = None
 
     def startService(self) -> None:
         super().startService()
@@ -130,6 +144,10 @@ class ApplianceService(service.Service):
             a.portserver.start_service()
         if a.pool is not None:
             a.pool.startService()
+            self._publisher = task.LoopingCall(self._publish_lines)
+            self._publisher.clock = self.reactor
+            self._publisher.start(LINES_FILE_INTERVAL, now=True).addErrback(
+                lambda f: self.log.failure("publishing line states failed", f))
         for poller in a.pollers:
             poller.start()
         lookup = a.cloud.lookup if a.cloud is not None else None
@@ -161,9 +179,20 @@ class ApplianceService(service.Service):
                 return
         a.scheduler.startService()
 
+    def _publish_lines(self) -> Deferred[None]:
+        """Write the pool's live line states to ``<data_dir>/lines.json`` for
+        ``faxappliance status`` (in the pool thread: file I/O)."""
+        a = self.appliance
+        snapshot = {"updated_at": self.reactor.seconds(), "lines": [s.to_json() for s in a.pool.status()]}
+        path = Path(a.config.data_dir) / "lines.json"
+        d = deferToThreadPool(self.reactor, a.threadpool, write_json_atomic, path, snapshot)
+        return d.addErrback(lambda f: self.log.failure("cannot write {path}", f, path=str(path)))
+
     def stopService(self) -> Any:
         super().stopService()
         a = self.appliance
+        if self._publisher is not None and self._publisher.running:
+            self._publisher.stop()
         stopped = a.scheduler.stopService() if a.scheduler.running else succeed(None)
         for poller in a.pollers:
             poller.stop()

@@ -5,11 +5,13 @@ simulator."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .harness import RunningAppliance, make_pdf, wait_for
+from .harness import RunningAppliance, faxappliance, make_pdf, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -37,6 +39,14 @@ def test_three_page_pdf_arrives_with_the_same_bitmaps(tmp_path: Path) -> None:
         assert stop.user_name == "demo"
         assert stop.attributes.get("FB-Page-Count") == [3]
         assert stop.attributes.get("FB-Fax-Error-Code") == [0]
+        # `faxappliance status` shows the live line states and the sent page counts.
+        def line_states() -> dict[str, Any]:
+            done = faxappliance("status", "--format", "json", cwd=app.base)
+            lines = json.loads(done.stdout.splitlines()[0])["lines"] if done.returncode == 0 else []
+            return {ln["name"]: ln for ln in lines if "state" in ln and "stats" in ln}
+        states = wait_for(lambda: (lambda s: s if sum(ln["stats"]["pages_sent"] for ln in s.values()) == 3
+                                   else None)(line_states()), 15, "live line states")
+        assert set(states) == {"line1", "line2"} and {ln["state"] for ln in states.values()} == {"idle"}
 
 
 def test_overflow_to_the_cloud_when_both_lines_are_busy(tmp_path: Path) -> None:
