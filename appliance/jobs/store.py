@@ -17,6 +17,7 @@ import json
 from typing import Any, Callable, Iterable, Sequence
 
 from appliance.jobs import _rows as rows
+from radius.store.tables import AttachedTables
 from appliance.jobs._schema import ATTEMPT_COLUMNS, ENTRY_COLUMNS, FAX_COLUMNS, SCHEMA
 from appliance.jobs.model import (
     CLOUD,
@@ -59,7 +60,7 @@ _INSERT_ATTEMPT = (f"INSERT INTO job_attempts ({', '.join(ATTEMPT_COLUMNS)})"
 _RELEASE_CALL = "DELETE FROM job_calls WHERE number_key = ? AND entry_id = ?"
 
 
-class JobStore:
+class JobStore(AttachedTables):
     """The job queue over one database; subclassed per dialect."""
 
     #: appended to a SELECT that locks the rows it reads (PostgreSQL)
@@ -69,28 +70,12 @@ class JobStore:
     schema_types: dict[str, str] = {}
 
     def __init__(self, db: Any, policy: RetryPolicy | None = None) -> None:
-        self._db = db
+        super().__init__(db)
         self.policy = policy or RetryPolicy()
-
-    # ------------------------------------------------------------ plumbing
-
-    def _run(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
-        return conn.execute(self._db._sql(sql), params)
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._db._reader() as conn:
-            return list(self._run(conn, sql, params).fetchall())
 
     def init_schema(self) -> None:
         """Create the ``job_`` tables and indexes when missing."""
-        with self._db._writer() as conn:
-            self._db._schema_prologue(conn)
-            for statement in SCHEMA.format(**self.schema_types).split("\n;\n"):
-                if statement.strip():
-                    conn.execute(statement)
-
-    def close(self) -> None:
-        self._db.close()
+        self._create_tables(SCHEMA.format(**self.schema_types))
 
     def _entries(self, conn: Any, where: str, params: Sequence[Any], lock: bool = False) -> list[Entry]:
         sql = f"{_ENTRY_SELECT} WHERE {where} ORDER BY fax_id, idx" + (self.lock_rows if lock else "")
@@ -130,7 +115,7 @@ class JobStore:
             raise JobError(f"max_tries must be at least 1, not {max_tries}")
         state = S.PREPROCESSING if spec.preprocessing else S.APPROVAL_PENDING if spec.needs_approval else S.PENDING
         due = spec.schedule_at if spec.schedule_at is not None else now
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             fax_row = rows.fax_row(spec, max_tries, now, len(recipients))
             fax_id = int(self._run(conn, _INSERT_FAX, fax_row).fetchone()[0])
             entry_rows = [rows.new_entry_row(fax_id, i, state, now, due, spec.priority, max_tries, r, k)
@@ -143,15 +128,15 @@ class JobStore:
     # -------------------------------------------------------------- reads
 
     def get_fax(self, fax_id: int) -> Fax:
-        with self._db._reader() as conn:
+        with self._reader() as conn:
             return self._fax(conn, fax_id)
 
     def get_entry(self, entry_id: int) -> Entry:
-        with self._db._reader() as conn:
+        with self._reader() as conn:
             return self._entry(conn, entry_id)
 
     def get_entry_by_key(self, fax_id: int, index: int) -> Entry:
-        with self._db._reader() as conn:
+        with self._reader() as conn:
             found = self._entries(conn, "fax_id = ? AND idx = ?", (fax_id, index))
         if not found:
             raise NotFound("fax entry", f"{fax_id:08X}/{index:04X}")
@@ -218,7 +203,7 @@ class JobStore:
             f" AND (e.route_pin IS NULL OR e.route_pin IN ({', '.join('?' * len(pins))}))"
             " ORDER BY e.priority, e.due_at, e.id LIMIT ?" + self.lock_skip
         )
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             candidates = [(int(r[0]), r[1], r[2]) for r in self._run(conn, sql, (now, *pins, limit + 8)).fetchall()]
             chosen = assign_routes(candidates, lines, cloud, limit)
             keys = {c[0]: c[1] for c in candidates}
@@ -246,7 +231,7 @@ class JobStore:
     def complete(self, entry_id: int, result: Result, now: float) -> Entry:
         """Record one attempt's outcome: ``sent``, a requeue, or a final
         state per the retry policy; the attempt is added to the history."""
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             entry = self._entry(conn, entry_id, lock=True)
             if entry.state is not S.SENDING:
                 raise IllegalTransition(entry_id, entry.state, S.SENT if result.sent else S.PENDING, "complete")
@@ -296,7 +281,7 @@ class JobStore:
         stays ``sent``).  Returns the entries changed; for one entry that
         cannot be aborted any more (terminal) raises IllegalTransition."""
         changed = []
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             for entry in self._targets(conn, fax_id, index):
                 if entry.state in TERMINAL:
                     if index is not None:
@@ -319,7 +304,7 @@ class JobStore:
         converted or approved are skipped; for one such entry raises IllegalTransition."""
         due = now if at is None else at
         changed = []
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             for entry in self._targets(conn, fax_id, index):
                 if entry.state is not S.PENDING and entry.state not in TERMINAL:
                     if index is not None:
@@ -339,7 +324,7 @@ class JobStore:
     def release(self, fax_id: int, documents: Sequence[str], pages: int, *, now: float) -> list[Entry]:
         """Documents converted: ``preprocessing`` entries go to ``pending``
         (or ``approval_pending`` when the fax needs approval)."""
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             fax = self._fax(conn, fax_id)
             target = S.APPROVAL_PENDING if fax.needs_approval else S.PENDING
             self._run(conn, "UPDATE job_faxes SET documents = ?, pages = ? WHERE id = ?",
@@ -348,7 +333,7 @@ class JobStore:
 
     def approve(self, fax_id: int, approver: str, *, now: float) -> list[Entry]:
         """An approver releases a fax: ``approval_pending`` entries go to ``pending``."""
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             self._fax(conn, fax_id)
             self._run(conn, "UPDATE job_faxes SET approver = ?, approval_time = ? WHERE id = ?",
                       (approver, now, fax_id))
@@ -357,7 +342,7 @@ class JobStore:
     def kill(self, fax_id: int, message: str, *, now: float) -> list[Entry]:
         """The fax can never be sent (unrenderable, refused by the approver):
         its entries still converting, awaiting approval or pending go ``dead``."""
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             changed = []
             for source in (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING):
                 changed += self._move_all(conn, fax_id, source, S.DEAD, now, "kill", message)
@@ -387,7 +372,7 @@ class JobStore:
         return self._cloud_step(entry_id, now, cloud_state="submitted", cloud_job_id=str(job_id))
 
     def _cloud_step(self, entry_id: int, now: float, **values: Any) -> Entry:
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             entry = self._entry(conn, entry_id, lock=True)
             if entry.state is not S.SENDING or entry.route != CLOUD:
                 raise JobError(f"entry {entry_id} is not being sent through the cloud "
@@ -409,7 +394,7 @@ class JobStore:
         the submit was never acknowledged (no job id), else left ``sending``
         and listed as ``unresolved`` (never resent blindly).
         """
-        with self._db._reader() as conn:
+        with self._reader() as conn:
             stuck = self._entries(conn, "state = 'sending' AND node = ?", (node_id,))
         submitted = [e.id for e in stuck if e.route == CLOUD and e.cloud_state is not None]
         if submitted and cloud_lookup is None:
@@ -420,7 +405,7 @@ class JobStore:
             status = None
             if entry.id in submitted and cloud_lookup is not None:
                 status = CloudStatus(cloud_lookup(entry))
-            with self._db._writer() as conn:
+            with self._writer() as conn:
                 current = self._entry(conn, entry.id, lock=True)
                 if current.state is not S.SENDING or current.node != node_id or current.claimed_at != entry.claimed_at:
                     continue  # someone else resolved it meanwhile

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from typing import Any, Callable, Sequence
 
+from radius.store.tables import AttachedTables
 from radius.store.urls import open_by_url
 from appliance.web.model import CONTACT_FIELDS, GROUP_FIELDS, USER_INT_FIELDS, USER_TEXT_FIELDS
 from appliance.web.model import Contact, ContactGroup, TokenRecord, UserProfile, WebError
@@ -74,30 +75,16 @@ def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-class Directory:
+class Directory(AttachedTables):
     """Users, contacts, groups and tokens over one database."""
 
     def __init__(self, db: Any, dialect: str, token_bytes: Callable[[int], bytes]) -> None:
-        self._db = db
+        super().__init__(db)
         self._dialect = dialect
         self._token_bytes = token_bytes
 
-    def _run(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
-        return conn.execute(self._db._sql(sql), params)
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._db._reader() as conn:
-            return list(self._run(conn, sql, params).fetchall())
-
     def init_schema(self) -> None:
-        with self._db._writer() as conn:
-            self._db._schema_prologue(conn)
-            for statement in _SCHEMA.format(**_TYPES[self._dialect]).split("\n;\n"):
-                if statement.strip():
-                    conn.execute(statement)
-
-    def close(self) -> None:
-        self._db.close()
+        self._create_tables(_SCHEMA.format(**_TYPES[self._dialect]))
 
     # ---------------------------------------------------------------- users
 
@@ -111,7 +98,7 @@ class Directory:
 
     def add_user(self, profile: UserProfile) -> UserProfile:
         """Store a new profile; WebError 400 when the user name is taken."""
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             if self._run(conn, "SELECT 1 FROM web_users WHERE username = ?", (profile.username,)).fetchone():
                 raise WebError(400, f"user {profile.username!r} already exists")
             self._insert_user(conn, profile)
@@ -126,7 +113,7 @@ class Directory:
         found = self.get_user(username)
         if found is not None:
             return found
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             if not self._run(conn, "SELECT 1 FROM web_users WHERE username = ?", (username,)).fetchone():
                 self._insert_user(conn, UserProfile(username=username))
         return self.get_user(username) or UserProfile(username=username)
@@ -134,7 +121,7 @@ class Directory:
     def update_user(self, username: str, changes: dict[str, Any]) -> UserProfile:
         """Change profile fields; WebError 404 for an unknown user."""
         allowed = {k: v for k, v in changes.items() if k in USER_TEXT_FIELDS + USER_INT_FIELDS}
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             if not self._run(conn, "SELECT 1 FROM web_users WHERE username = ?", (username,)).fetchone():
                 raise WebError(404, f"no user {username!r}")
             if allowed:
@@ -168,7 +155,7 @@ class Directory:
         return Contact(**dict(zip(("id", "owner") + CONTACT_FIELDS, found[0]))) if found else None
 
     def add_contact(self, contact: Contact) -> Contact:
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             row = self._run(conn, f"INSERT INTO web_contacts (owner, {', '.join(CONTACT_FIELDS)})"
                             " VALUES (?, ?, ?, ?, ?) RETURNING id",
                             (contact.owner, *[getattr(contact, f) for f in CONTACT_FIELDS])).fetchone()
@@ -176,7 +163,7 @@ class Directory:
 
     def update_contact(self, owner: str, contact_id: int, changes: dict[str, str]) -> Contact:
         allowed = {k: v for k, v in changes.items() if k in CONTACT_FIELDS}
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             if not self._run(conn, "SELECT 1 FROM web_contacts WHERE owner = ? AND id = ?",
                              (owner, contact_id)).fetchone():
                 raise WebError(404, f"no contact {contact_id} in {owner!r}")
@@ -187,7 +174,7 @@ class Directory:
 
     def delete_contact(self, owner: str, contact_id: int) -> None:
         """Delete a contact and take it out of every group."""
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             if not self._run(conn, "SELECT 1 FROM web_contacts WHERE owner = ? AND id = ?",
                              (owner, contact_id)).fetchone():
                 raise WebError(404, f"no contact {contact_id} in {owner!r}")
@@ -222,7 +209,7 @@ class Directory:
         return [m for m in members if self.get_contact(*m) is None]
 
     def add_group(self, group: ContactGroup) -> ContactGroup:
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             row = self._run(conn, "INSERT INTO web_groups (owner, name, description) VALUES (?, ?, ?) RETURNING id",
                             (group.owner, group.name, group.description)).fetchone()
             group_id = int(row[0])
@@ -239,7 +226,7 @@ class Directory:
                      members: Sequence[tuple[str, int]] | None) -> ContactGroup:
         """Change name/description; replace the members unless ``members`` is None."""
         allowed = {k: v for k, v in changes.items() if k in GROUP_FIELDS}
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             if not self._run(conn, "SELECT 1 FROM web_groups WHERE owner = ? AND id = ?", (owner, group_id)).fetchone():
                 raise WebError(404, f"no contact group {group_id} in {owner!r}")
             if allowed:
@@ -250,7 +237,7 @@ class Directory:
         return self.get_group(owner, group_id)  # type: ignore[return-value]
 
     def delete_group(self, owner: str, group_id: int) -> None:
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             if not self._run(conn, "SELECT 1 FROM web_groups WHERE owner = ? AND id = ?", (owner, group_id)).fetchone():
                 raise WebError(404, f"no contact group {group_id} in {owner!r}")
             self._run(conn, "DELETE FROM web_group_members WHERE group_id = ?", (group_id,))
@@ -261,7 +248,7 @@ class Directory:
     def add_token(self, username: str, label: str, now: float) -> tuple[TokenRecord, str]:
         """Issue a token for ``username``: (record, the token — shown once, never stored)."""
         token = self._token_bytes(24).hex()
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             row = self._run(conn, "INSERT INTO web_tokens (token_hash, username, label, created)"
                             " VALUES (?, ?, ?, ?) RETURNING id", (hash_token(token), username, label, now)).fetchone()
         return TokenRecord(id=int(row[0]), username=username, label=label, created=now), token
@@ -281,6 +268,6 @@ class Directory:
 
     def revoke_token(self, token_id: int) -> bool:
         """Revoke a token by id; False when there is no such token."""
-        with self._db._writer() as conn:
+        with self._writer() as conn:
             cur = self._run(conn, "UPDATE web_tokens SET revoked = 1 WHERE id = ?", (token_id,))
             return bool(cur.rowcount)
