@@ -216,13 +216,17 @@ class RadiusServer:
             return
         d: Deferred[list[tuple[bool, Any]]] = deferToThreadPool(self.reactor, self.threadpool, self._run_batch, batch)
         d.addCallback(self._batch_done, batch)
-        d.addErrback(self._batch_failed, len(batch))
+        d.addErrback(self._batch_failed, batch)
 
-    def _batch_failed(self, failure: Failure, size: int) -> None:
-        self._in_flight -= size  # their cache entries expire unanswered; retransmissions are dropped till then
+    def _batch_failed(self, failure: Failure, batch: list["_Work"]) -> None:
+        for item in batch:
+            self._in_flight -= 1
+            if self._cache.get(item.key) is item.entry:
+                del self._cache[item.key]  # let the clients' retransmissions try again
         n = self._count("internal_error")
         if n:
-            self.log.failure("a batch of {size} requests failed; no replies sent", failure, size=size)
+            self.log.failure("a batch of {size} requests failed; no replies sent ({errors_so_far} so far)",
+                             failure, size=len(batch), errors_so_far=n)
 
     def _batch_done(self, results: list[tuple[bool, Any]], batch: list["_Work"]) -> None:
         for item, (ok, result) in zip(batch, results):
@@ -419,8 +423,10 @@ class _Listener(DatagramProtocol):
         try:
             self.transport.write(data, addr)
         except OSError as exc:
-            self.server.counters["send_error"] += 1
-            self.server.log.warn("cannot send reply to {peer}: {error}", peer=addr[0], error=str(exc))
+            n = self.server._count("send_error")
+            if n:
+                self.server.log.warn("cannot send reply to {peer}: {error} ({errors_so_far} so far)",
+                                     peer=addr[0], error=str(exc), errors_so_far=n)
 
 
 class RadiusService(service.Service):

@@ -210,3 +210,39 @@ def test_truncated_text_never_splits_characters(kind):
         (_, _, attrs) = decode_reply(wire.sent[0][0], DICT)
         (message,) = [v for n, v in attrs if n == "Reply-Message"]
         assert message.endswith(ch) and "\ufffd" not in message
+
+
+def test_failed_batch_logged_rate_limited_and_retried(monkeypatch):
+    """When a whole batch fails, its requests are forgotten (a retransmission is processed) and
+    the failure is logged with few tracebacks however often it happens."""
+    server, reactor, pool, store = make_server(decision_cache_seconds=0)
+    real = server._run_batch
+    monkeypatch.setattr(server, "_run_batch", lambda batch: (_ for _ in ()).throw(RuntimeError("pool broke")))
+    wire = Wire()
+    with capturedLogs() as events:
+        for i in range(1500):
+            receive(server, reactor, request(ident=i % 256, auth=i.to_bytes(16, "big")), wire,
+                    addr=("10.0.0.5", 20000 + i))
+    assert wire.sent == [] and server.counters["internal_error"] == 1500 and len(events) <= 11
+    assert server._in_flight == 0 and server._cache == {}
+    monkeypatch.setattr(server, "_run_batch", real)
+    receive(server, reactor, request(ident=0, auth=(0).to_bytes(16, "big")), wire, addr=("10.0.0.5", 20000))
+    assert len(wire.sent) == 1
+
+
+def test_send_errors_logged_rate_limited():
+    """A socket that refuses every reply is counted, and logged only now and then."""
+    from radius.server import _Listener
+
+    class Refusing:
+        def write(self, data, addr):
+            raise OSError(105, "No buffer space available")
+
+    server, reactor, pool, store = make_server()
+    listener = _Listener(server, AUTH)
+    listener.transport = Refusing()
+    with capturedLogs() as events:
+        for i in range(2000):
+            listener.datagramReceived(request(ident=i % 256, auth=i.to_bytes(16, "big")), ("10.0.0.5", 20000 + i))
+            reactor.advance(0)
+    assert server.counters["send_error"] == 2000 and len(events) == 12
