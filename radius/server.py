@@ -187,6 +187,8 @@ class RadiusServer:
             return
         if not self._authenticator_policy(request, client, addr):
             return
+        if request.unknown and request.code == Code.ACCOUNTING_REQUEST:
+            self._note_kept_raw(request, addr)
         if request.code == Code.STATUS_SERVER:
             self._answer_status(kind, request, secret, addr, send)
             return
@@ -265,6 +267,15 @@ class RadiusServer:
                        "Access-Request with Proxy-State but without Message-Authenticator from {peer} dropped", addr)
             return False
         return True
+
+    def _note_kept_raw(self, request: Request, addr: tuple[str, int]) -> None:
+        """Known attributes whose value did not fit their type were kept raw: say so (rate-limited)."""
+        names = [d.name for v, t, _ in request.unknown if (d := self.dictionary.by_code.get((v, t))) is not None]
+        if names:
+            n = self._count("acct_value_kept_raw")
+            if n:
+                self.log.warn("Accounting-Request from {peer}: {names} of the wrong size, stored raw"
+                              " ({kept_so_far} so far)", peer=addr[0], names=", ".join(names), kept_so_far=n)
 
     def _answer_status(
         self, kind: str, request: Request, secret: bytes, addr: tuple[str, int],

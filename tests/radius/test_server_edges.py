@@ -188,7 +188,7 @@ def test_stop_with_wrongly_sized_attribute_stored_and_acknowledged():
     (cdr,) = store.list_cdrs()
     assert cdr.session_id == "s-bad" and cdr.status_type == 2
     assert (30694, 240, "0000000005") in cdr.raw_attributes and "FB-Page-Count" not in cdr.attributes
-    assert server.counters["dropped"] == 0
+    assert server.counters["dropped"] == 0 and server.counters["acct_value_kept_raw"] == 1
 
 
 def test_access_request_with_wrongly_sized_attribute_dropped():
