@@ -30,6 +30,8 @@ __all__ = [
 ]
 
 FAXAGE_DEFAULT_URL = "https://api.faxage.com"
+MIN_SECRET_CHARS = 16  # RADIUS shared secrets (RFC 2865 §3: 16 octets or more are preferred)
+MAX_REJECT_DELAY = 5.0
 
 
 class ConfigError(Exception):
@@ -83,6 +85,7 @@ class RadiusClientConfig:
     secret: Secret
     require_message_authenticator: bool = True
     name: str = ""
+    allow_short_secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class RadiusConfig:
     dictionary: str = ""  # directory or file; "" = the packaged dictionary/
     duplicate_cache_seconds: float = 5.0
     decision_cache_seconds: float = 1.0
+    reject_delay: float = 1.0  # seconds an Access-Reject is held back; 0 = off
     uuid_mode: bool = False
     uuid_format: str = "dash"  # binary | hex | dash
     max_name_bytes: int = 16
@@ -279,8 +283,12 @@ def _parse_client(source: str, index: int, table: Any) -> RadiusClientConfig:
     secret = sec.secret("secret", required=True)
     require_ma = sec.get("require_message_authenticator", bool, True)
     name = sec.get("name", str, str(network))
+    allow_short = sec.get("allow_short_secret", bool, False)
+    if len(secret.reveal_str()) < MIN_SECRET_CHARS and not allow_short:
+        raise sec.fail("secret", f"is shorter than {MIN_SECRET_CHARS} characters; use a long random secret"
+                                 " (or set allow_short_secret = true for a client that cannot take one)")
     sec.check_unknown()
-    return RadiusClientConfig(network, secret, require_ma, name)
+    return RadiusClientConfig(network, secret, require_ma, name, allow_short)
 
 
 def _parse_radius(source: str, table: Any) -> RadiusConfig:
@@ -303,6 +311,9 @@ def _parse_radius(source: str, table: Any) -> RadiusConfig:
     decisions = sec.get("decision_cache_seconds", float, 1.0)
     if not 0 <= decisions <= 60:
         raise sec.fail("decision_cache_seconds", "must be between 0 (off) and 60")
+    reject_delay = sec.get("reject_delay", float, 1.0)
+    if not 0 <= reject_delay <= MAX_REJECT_DELAY:
+        raise sec.fail("reject_delay", f"must be between 0 (off) and {MAX_REJECT_DELAY:g} seconds")
     uuid_mode = sec.get("uuid_mode", bool, False)
     uuid_format = sec.choice("uuid_format", ("binary", "hex", "dash"), "dash")
     sec.check_unknown()
@@ -314,6 +325,7 @@ def _parse_radius(source: str, table: Any) -> RadiusConfig:
         dictionary=dictionary,
         duplicate_cache_seconds=float(cache),
         decision_cache_seconds=float(decisions),
+        reject_delay=float(reject_delay),
         uuid_mode=uuid_mode,
         uuid_format=uuid_format,
         max_name_bytes=64 if uuid_mode else 16,

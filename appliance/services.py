@@ -57,6 +57,7 @@ def make_radius_service(config: Config, reactor: Any, *, store: Any, dictionary:
         handler_config=HandlerConfig(radius.uuid_mode, radius.uuid_format, radius.max_name_bytes),
         cache_seconds=radius.duplicate_cache_seconds,
         decision_cache_seconds=radius.decision_cache_seconds,
+        reject_delay=radius.reject_delay,
     )
     return RadiusService(server, reactor, radius.listen, radius.auth_port, radius.acct_port)
 

@@ -397,6 +397,10 @@ class OurServer(Server):
             'listen = "127.0.0.1"\n'
             f"auth_port = {self.auth_port}\n"
             f"acct_port = {self.acct_port}\n"
+            # Both servers run with reject_delay 0 (FreeRADIUS's config from
+            # _freeradius.py says so too; both default to 1 s): the load is all
+            # accepts, and a delayed reject would measure the timer, not the server.
+            "reject_delay = 0\n"
             + (f"decision_cache_seconds = {self.decision_cache}\n" if self.decision_cache is not None else "")
             + "\n"
             "[[radius.clients]]\n"

@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 MAX_PACKET = 4096
+MAX_VALUE = 253  # an attribute's value: 255 minus type and length
+MAX_VENDOR_VALUE = 247  # a vendor sub-attribute's value inside one Vendor-Specific
 HEADER = 20
 _MA_TYPE = 80
 _VSA_TYPE = 26
@@ -215,7 +217,7 @@ def decode_request(
                 if sd is None:
                     unknown.append((vendor, stype, data[ss:se]))
                 else:
-                    attributes.setdefault(sd.name, []).append(_decode_value(sd, data[ss:se], ss))
+                    _add_value(attributes, unknown, sd, data[ss:se], ss, code)
             continue
         if atype == _MA_TYPE:
             if ve - vs != 16:
@@ -234,7 +236,7 @@ def decode_request(
         if d is None:
             unknown.append((0, atype, data[vs:ve]))
         else:
-            attributes.setdefault(d.name, []).append(_decode_value(d, data[vs:ve], vs))
+            _add_value(attributes, unknown, d, data[vs:ve], vs, code)
 
     if ma_offset >= 0:
         _verify_message_authenticator(data, ma_offset, secret, code)
@@ -255,6 +257,27 @@ def decode_request(
         has_message_authenticator=ma_offset >= 0,
         password=password,
     )
+
+
+def _add_value(
+    attributes: dict[str, list[Value]], unknown: list[tuple[int, int, bytes]],
+    d: AttrDef, raw: bytes, offset: int, code: Code,
+) -> None:
+    """Decode one known attribute into ``attributes``.
+
+    A value of the wrong size (a 5-byte integer) makes an Access-Request
+    malformed: a decision must not rest on a misread value.  An
+    Accounting-Request keeps such a value raw in ``unknown`` instead, so the
+    record is stored and acknowledged rather than resent forever (the
+    FaxBack numbers from 200 up are provisional)."""
+    try:
+        value = _decode_value(d, raw, offset)
+    except MalformedPacket:
+        if code != Code.ACCOUNTING_REQUEST:
+            raise
+        unknown.append((d.vendor, d.code, bytes(raw)))
+        return
+    attributes.setdefault(d.name, []).append(value)
 
 
 def _verify_message_authenticator(data: bytes, offset: int, secret: bytes, code: Code) -> None:
@@ -309,13 +332,13 @@ def _encode_attributes(
             raise EncodeError(f"attribute {name!r} is not in the dictionary")
         raw = _encode_value(d, value)
         if d.vendor:
-            if len(raw) > 247:
-                raise EncodeError(f"{name}: value of {len(raw)} bytes exceeds 247")
+            if len(raw) > MAX_VENDOR_VALUE:
+                raise EncodeError(f"{name}: value of {len(raw)} bytes exceeds {MAX_VENDOR_VALUE}")
             out += bytes((_VSA_TYPE, len(raw) + 8)) + d.vendor.to_bytes(4, "big")
             out += bytes((d.code, len(raw) + 2)) + raw
         else:
-            if len(raw) > 253:
-                raise EncodeError(f"{name}: value of {len(raw)} bytes exceeds 253")
+            if len(raw) > MAX_VALUE:
+                raise EncodeError(f"{name}: value of {len(raw)} bytes exceeds {MAX_VALUE}")
             out += bytes((d.code, len(raw) + 2)) + raw
     return out
 

@@ -182,8 +182,13 @@ def called_number_flag(store: Store, number: str) -> int:
 @_handles(FbCommand.GET_ACCOUNT, FbContext.ACCOUNT_LOGIN, FbContext.ACCOUNT_VALIDATE)
 def get_account_login(req: Request, store: Store, cfg: HandlerConfig) -> Decision:
     account, problem = _find_account(req, store, cfg)
-    # One message for unknown names and wrong passwords: no account probing.
-    if account is None or req.password is None or not verify_password(req.password, account.password_hash):
+    # One message and one scrypt run for unknown names and wrong passwords
+    # alike (an unknown name is checked against a dummy hash): neither the
+    # reply nor its timing tells whether an account exists.
+    if req.password is None:
+        return Decision.reject("invalid account name or password")
+    valid = verify_password(req.password, account.password_hash if account is not None else None)
+    if account is None or not valid:
         return Decision.reject("invalid account name or password")
     attrs: list[Attr] = []
     if account.account_type:

@@ -125,7 +125,8 @@ class Request:
     in packet order, decoded by type: ``string`` -> str, ``integer``/``date``
     -> int, ``ipaddr`` -> str, ``octets`` -> bytes.  Attributes the dictionary
     does not know stay in ``unknown`` as ``(vendor, type, raw bytes)``
-    (vendor 0 for standard attributes).
+    (vendor 0 for standard attributes); so do the values of an
+    Accounting-Request that do not fit their type (a 5-byte integer).
     """
 
     code: Code

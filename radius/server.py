@@ -4,9 +4,15 @@ Moves datagrams between sockets and the pure core (:mod:`radius.codec`,
 :mod:`radius.handlers`), and adds what belongs to a server: the client table
 (checked before decoding), the RFC 5080 duplicate cache, Status-Server
 (RFC 5997), the Message-Authenticator policy (BlastRADIUS), a bound on work in
-progress, counters, and logging.  Store work runs in a thread pool, never on
-the reactor thread.  Nothing a peer sends can raise out of
-``datagramReceived``: every error is counted, logged and the packet dropped.
+progress, the reject delay, counters, and logging.  Store work runs in a
+thread pool, never on the reactor thread.  Nothing a peer sends can raise out
+of ``datagramReceived``: every error is counted, logged (rate-limited, so a
+flood cannot flood the log) and the packet dropped.
+
+Access-Rejects go out ``reject_delay`` seconds after the decision (as
+FreeRADIUS's ``reject_delay``), scheduled on the reactor, holding no thread.
+Until then the request counts as in progress (RFC 5080 §2.2.2): a
+retransmission is ignored, and gets the cached reject once it has been sent.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any, Callable, Hashable, Sequence
 
 from twisted.application import service
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorTime, IReactorUDP
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, IReactorUDP
 from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
@@ -28,6 +34,7 @@ from twisted.python.threadpool import ThreadPool
 from appliance.config import RadiusClientConfig
 from radius.decision_cache import DecisionCache, decision_key
 from radius.codec import CodecError, Dictionary, decode_request, encode_reply, peek_header
+from radius.fit import Fitted, fit_reply
 from radius.handlers import HandlerConfig, accounting_record, handle_access
 from radius.model import A, Code, Decision, Request, Verdict
 from radius.store.api import Store
@@ -74,6 +81,13 @@ class _Pending:
     expires: float
 
 
+@dataclass(frozen=True)
+class _Reply:
+    data: bytes
+    reject: bool = False
+    fitted: Fitted | None = None
+
+
 @dataclass
 class _Work:
     request: Request
@@ -105,6 +119,7 @@ class RadiusServer:
         cache_seconds: float = 5.0,
         decision_cache_seconds: float = 1.0,
         max_pending: int = 4096,
+        reject_delay: float = 1.0,
     ) -> None:
         self.reactor = reactor
         self.store = store
@@ -114,12 +129,14 @@ class RadiusServer:
         self.handler_config = handler_config
         self.cache_seconds = cache_seconds
         self.max_pending = max_pending
+        self.reject_delay = reject_delay
         self.counters: collections.Counter[str] = collections.Counter()
         self._cache: dict[tuple[str, int, int, int], _Pending] = {}
         self._expiry: collections.deque[tuple[float, tuple[str, int, int, int]]] = collections.deque()
         self._in_flight = 0
         self._batch: list[_Work] = []
         self.decisions = DecisionCache(decision_cache_seconds)
+        self._delayed: set[IDelayedCall] = set()
 
     # ------------------------------------------------------------ entry
 
@@ -129,8 +146,10 @@ class RadiusServer:
         try:
             self._datagram(kind, data, addr, send)
         except Exception:
-            self.counters["internal_error"] += 1
-            self.log.failure("dropping a packet from {peer}: internal error", peer=addr[0])
+            n = self._count("internal_error")
+            if n:
+                self.log.failure("dropping a packet from {peer}: internal error ({errors_so_far} so far)",
+                                 peer=addr[0], errors_so_far=n)
 
     def _datagram(
         self, kind: str, data: bytes, addr: tuple[str, int], send: Callable[[bytes, tuple[str, int]], None]
@@ -168,6 +187,8 @@ class RadiusServer:
             return
         if not self._authenticator_policy(request, client, addr):
             return
+        if request.unknown and request.code == Code.ACCOUNTING_REQUEST:
+            self._note_kept_raw(request, addr)
         if request.code == Code.STATUS_SERVER:
             self._answer_status(kind, request, secret, addr, send)
             return
@@ -182,9 +203,7 @@ class RadiusServer:
             decision = self.decisions.get(cache_key, now)
             if decision is not None:  # answered here, without a store round trip
                 self.counters["decision_cache_hit"] += 1
-                entry.reply = self._encode_decision(decision, request, secret)
-                self.counters["replied"] += 1
-                send(entry.reply, addr)
+                self._reply(self._encode_decision(decision, request, secret), key, entry, addr, send)
                 return
         self._in_flight += 1
         self._batch.append(_Work(request, secret, addr, now, key, entry, send, kind, cache_key))
@@ -199,16 +218,32 @@ class RadiusServer:
             return
         d: Deferred[list[tuple[bool, Any]]] = deferToThreadPool(self.reactor, self.threadpool, self._run_batch, batch)
         d.addCallback(self._batch_done, batch)
-        d.addErrback(lambda f: self.log.failure("batch failed", f))
+        d.addErrback(self._batch_failed, batch)
+
+    def _batch_failed(self, failure: Failure, batch: list["_Work"]) -> None:
+        for item in batch:
+            self._in_flight -= 1
+            if self._cache.get(item.key) is item.entry:
+                del self._cache[item.key]  # let the clients' retransmissions try again
+        n = self._count("internal_error")
+        if n:
+            self.log.failure("a batch of {size} requests failed; no replies sent ({errors_so_far} so far)",
+                             failure, size=len(batch), errors_so_far=n)
 
     def _batch_done(self, results: list[tuple[bool, Any]], batch: list["_Work"]) -> None:
         for item, (ok, result) in zip(batch, results):
-            if ok:
-                if item.cache_key is not None and item.decision is not None:
-                    self.decisions.put(item.cache_key, item.decision, item.now)
-                self._finished(result, item.key, item.entry, item.addr, item.send)
-            else:
-                self._failed(result, item.key, item.entry, item.addr, item.kind)
+            try:
+                if ok:
+                    if item.cache_key is not None and item.decision is not None:
+                        self.decisions.put(item.cache_key, item.decision, item.now)
+                    self._finished(result, item.key, item.entry, item.addr, item.send)
+                else:
+                    self._failed(result, item.key, item.entry, item.addr, item.kind)
+            except Exception:
+                n = self._count("internal_error")
+                if n:
+                    self.log.failure("cannot answer {peer}: internal error ({errors_so_far} so far)",
+                                     peer=item.addr[0], errors_so_far=n)
 
     # ------------------------------------------------------ policy
 
@@ -232,6 +267,15 @@ class RadiusServer:
                        "Access-Request with Proxy-State but without Message-Authenticator from {peer} dropped", addr)
             return False
         return True
+
+    def _note_kept_raw(self, request: Request, addr: tuple[str, int]) -> None:
+        """Known attributes whose value did not fit their type were kept raw: say so (rate-limited)."""
+        names = [d.name for v, t, _ in request.unknown if (d := self.dictionary.by_code.get((v, t))) is not None]
+        if names:
+            n = self._count("acct_value_kept_raw")
+            if n:
+                self.log.warn("Accounting-Request from {peer}: {names} of the wrong size, stored raw"
+                              " ({kept_so_far} so far)", peer=addr[0], names=", ".join(names), kept_so_far=n)
 
     def _answer_status(
         self, kind: str, request: Request, secret: bytes, addr: tuple[str, int],
@@ -278,37 +322,95 @@ class RadiusServer:
                 self.counters["duplicate_cdr"] += 1
             reply = encode_reply(Code.ACCOUNTING_RESPONSE, item.request, (), item.secret, self.dictionary,
                                  message_authenticator=False)
-            results[pos] = (True, reply)
+            results[pos] = (True, _Reply(reply))
 
-    def _encode_decision(self, decision: Decision, request: Request, secret: bytes) -> bytes:
+    def _encode_decision(self, decision: Decision, request: Request, secret: bytes) -> _Reply:
+        """The reply to a decision, its texts cut and its attributes trimmed to fit (radius.fit)."""
         if decision.verdict is Verdict.ACCEPT:
-            return encode_reply(Code.ACCESS_ACCEPT, request, decision.attributes, secret, self.dictionary)
-        attrs = [(A.REPLY_MESSAGE.value, decision.reason[:253])] if decision.reason else []
-        return encode_reply(Code.ACCESS_REJECT, request, attrs, secret, self.dictionary)
+            code, attrs = Code.ACCESS_ACCEPT, list(decision.attributes)
+        else:
+            code = Code.ACCESS_REJECT
+            attrs = [(A.REPLY_MESSAGE.value, decision.reason)] if decision.reason else []
+        fitted = fit_reply(request, attrs, self.dictionary)
+        data = encode_reply(code, request, fitted.attributes, secret, self.dictionary)
+        return _Reply(data, code == Code.ACCESS_REJECT, fitted)
 
     # ------------------------------------------------ reactor thread
 
     def _finished(
-        self, reply: bytes, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int],
+        self, reply: _Reply, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int],
         send: Callable[[bytes, tuple[str, int]], None],
     ) -> None:
         self._in_flight -= 1
-        entry.reply = reply
+        self._reply(reply, key, entry, addr, send)
+
+    def _reply(self, reply: _Reply, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int],
+               send: Callable[[bytes, tuple[str, int]], None]) -> None:
+        if reply.fitted is not None and reply.fitted.changed:
+            self._trimmed(reply.fitted, addr)
+        if reply.reject and self.reject_delay > 0:
+            if len(self._delayed) < self.max_pending:
+                self.counters["reject_delayed"] += 1
+                call: IDelayedCall | None = None
+
+                def release() -> None:
+                    self._delayed.discard(call)  # type: ignore[arg-type]
+                    self._send_reply(reply.data, key, entry, addr, send)
+
+                call = self.reactor.callLater(self.reject_delay, release)
+                self._delayed.add(call)
+                return
+            self.counters["reject_not_delayed"] += 1  # bounded: a flood of rejects is answered at once
+        self._send_reply(reply.data, key, entry, addr, send)
+
+    def _send_reply(self, data: bytes, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int],
+                    send: Callable[[bytes, tuple[str, int]], None]) -> None:
+        entry.reply = data
+        entry.expires = self.reactor.seconds() + self.cache_seconds  # kept for retransmissions from now on
+        self._expiry.append((entry.expires, key))
         self.counters["replied"] += 1
-        send(reply, addr)
+        send(data, addr)
+
+    def _trimmed(self, fitted: Fitted, addr: tuple[str, int]) -> None:
+        if fitted.truncated:
+            self.counters["reply_text_truncated"] += len(fitted.truncated)
+        if fitted.dropped:
+            self.counters["reply_attribute_dropped"] += len(fitted.dropped)
+        n = self._count("reply_trimmed")
+        if n:
+            self.log.warn("reply to {peer} trimmed to fit: cut {truncated}, left out {dropped}"
+                          " ({trimmed_so_far} so far)", peer=addr[0], truncated=", ".join(fitted.truncated) or "-",
+                          dropped=", ".join(fitted.dropped) or "-", trimmed_so_far=n)
+
+    def cancel_delayed(self) -> None:
+        """Forget the rejects still waiting for their delay (on shutdown)."""
+        for call in list(self._delayed):
+            if call.active():
+                call.cancel()
+        self._delayed.clear()
 
     def _failed(self, failure: Any, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int], kind: str) -> None:
         self._in_flight -= 1
-        self.counters["handler_error"] += 1
         if self._cache.get(key) is entry:
             del self._cache[key]  # let the client's retransmission try again
-        self.log.failure("{kind} request from {peer} failed; no reply sent", failure, kind=kind, peer=addr[0])
+        n = self._count("handler_error")
+        if n:
+            self.log.failure("{kind} request from {peer} failed; no reply sent ({errors_so_far} so far)", failure,
+                             kind=kind, peer=addr[0], errors_so_far=n)
+
+    def _count(self, counter: str) -> int:
+        """Count one event; its running total when it should be logged, else 0.
+
+        Rate-limited: the first ten of each kind, then every thousandth, so a
+        flood of bad packets or failing requests cannot flood the log."""
+        self.counters[counter] += 1
+        n = self.counters[counter]
+        return n if n <= 10 or n % 1000 == 0 else 0
 
     def _drop(self, counter: str, message: str, addr: tuple[str, int], **fields: Any) -> None:
-        self.counters[counter] += 1
         self.counters["dropped"] += 1
-        n = self.counters[counter]
-        if n <= 10 or n % 1000 == 0:  # rate-limited: a flood must not flood the log
+        n = self._count(counter)
+        if n:
             self.log.warn(message, peer=addr[0], port=addr[1], dropped_so_far=n, **fields)
 
     def _expire(self, now: float) -> None:
@@ -332,8 +434,10 @@ class _Listener(DatagramProtocol):
         try:
             self.transport.write(data, addr)
         except OSError as exc:
-            self.server.counters["send_error"] += 1
-            self.server.log.warn("cannot send reply to {peer}: {error}", peer=addr[0], error=str(exc))
+            n = self.server._count("send_error")
+            if n:
+                self.server.log.warn("cannot send reply to {peer}: {error} ({errors_so_far} so far)",
+                                     peer=addr[0], error=str(exc), errors_so_far=n)
 
 
 class RadiusService(service.Service):
@@ -363,6 +467,7 @@ class RadiusService(service.Service):
         super().stopService()
         ds = [p.stopListening() for p in self._listening]
         self._listening.clear()
+        self.server.cancel_delayed()
         self.server.threadpool.stop()
         from twisted.internet.defer import gatherResults
 

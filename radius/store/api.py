@@ -164,7 +164,7 @@ class AccountingRecord:
     session_id: str  # Acct-Session-Id
     user_name: str  # account to bill
     attributes: dict[str, Any] = field(default_factory=dict)  # every attribute, by name
-    raw_attributes: tuple[tuple[int, int, str], ...] = ()  # (vendor, type, hex) not in the dictionary
+    raw_attributes: tuple[tuple[int, int, str], ...] = ()  # (vendor, type, hex): unknown, or wrongly sized
     id: int | None = None
 
 

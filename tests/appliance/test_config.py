@@ -17,10 +17,11 @@ auth_port = 11812
 acct_port = 11813
 [[radius.clients]]
 address = "10.1.0.0/16"
-secret = "s3cret-value"
+secret = "s3cret-value-0123456789"
 [[radius.clients]]
 address = "192.0.2.7"
-secret = "other"
+secret = "short"
+allow_short_secret = true
 require_message_authenticator = false
 [faxage]
 username = "u"
@@ -36,8 +37,8 @@ def test_good_config():
     assert (c.radius.listen, c.radius.auth_port, c.radius.acct_port) == ("0.0.0.0", 11812, 11813)
     first, second = c.radius.clients
     assert str(first.network) == "10.1.0.0/16" and first.require_message_authenticator is True
-    assert first.secret.reveal() == b"s3cret-value"
-    assert second.require_message_authenticator is False
+    assert first.secret.reveal() == b"s3cret-value-0123456789" and not first.allow_short_secret
+    assert second.require_message_authenticator is False and second.allow_short_secret
     assert c.faxage.company == "12345" and c.faxage.configured
 
 
@@ -56,12 +57,19 @@ def test_defaults():
     ("[[radius.clients]]\nsecret = 'x'", "radius.clients[0].address", "is required"),
     ("[[radius.clients]]\naddress = '10.0.0.300'\nsecret = 'x'", "radius.clients[0].address", "not an IP"),
     ("[[radius.clients]]\naddress = '10.0.0.1'", "radius.clients[0].secret", "is required"),
-    ("[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'x'\nsceret = 'y'", "radius.clients[0].sceret", "unknown key"),
+    ("[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'xxxxxxxxxxxxxxxx'\nsceret = 'y'", "radius.clients[0].sceret",
+     "unknown key"),
     ("[storage]\nurl = 'mysql://x'", "storage.url", "sqlite:///"),
     ("[radius]\nuuid_format = 'base64'", "radius.uuid_format", "one of binary, hex, dash"),
     ("[faxage]\npoll_interval = 0", "faxage.poll_interval", "greater than 0"),
     ("[radius]\ndecision_cache_seconds = -1", "radius.decision_cache_seconds", "between 0 (off) and 60"),
     ("colour = 'blue'", "colour", "unknown key"),
+    ("[radius]\nreject_delay = 5.5", "radius.reject_delay", "between 0 (off) and 5 seconds"),
+    ("[radius]\nreject_delay = -1", "radius.reject_delay", "between 0 (off) and 5 seconds"),
+    ("[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'abcdefghijklmno'", "radius.clients[0].secret",
+     "shorter than 16 characters"),
+    ("[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'abcde'\nallow_short_secret = 'yes'",
+     "radius.clients[0].allow_short_secret", "must be a bool"),
 ])
 def test_errors_name_file_key_problem(text, key, problem):
     """Each bad value is reported with the file name, the dotted key and the problem."""
@@ -87,3 +95,30 @@ def test_invalid_toml_and_missing_file(tmp_path):
         parse("[radius", "site.toml")
     with pytest.raises(ConfigError, match="missing.toml: cannot read"):
         load(tmp_path / "missing.toml")
+
+
+def test_reject_delay_default_and_limits():
+    """reject_delay defaults to 1 s; 0 (off) and 5 s are accepted."""
+    assert parse("", "f").radius.reject_delay == 1.0
+    assert parse("[radius]\nreject_delay = 0", "f").radius.reject_delay == 0.0
+    assert parse("[radius]\nreject_delay = 5", "f").radius.reject_delay == 5.0
+
+
+def test_short_secret_refused_by_config_check(tmp_path):
+    """`config check` refuses a 5-character client secret naming file and key, never the secret;
+    allow_short_secret = true lets it through; 16 characters pass without the flag."""
+    import io
+
+    from appliance.cli import CliIO, main
+
+    path = tmp_path / "site.toml"
+    path.write_text("[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'Zq7#x'\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["config", "check", str(path)], CliIO(stdout=out, stderr=err)) == 2
+    assert f"{path}: radius.clients[0].secret: is shorter than 16 characters" in err.getvalue()
+    assert "Zq7#x" not in err.getvalue() + out.getvalue() and "Traceback" not in err.getvalue()
+    path.write_text("[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'Zq7#x'\nallow_short_secret = true\n")
+    assert main(["config", "check", str(path)], CliIO(stdout=out, stderr=err)) == 0
+    path.write_text("[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'Zq7#x-Zq7#x-Zq7#'\n")
+    assert main(["config", "check", str(path)], CliIO(stdout=out, stderr=err)) == 0
+    assert parse(path.read_text(), "f").radius.clients[0].allow_short_secret is False

@@ -17,6 +17,7 @@ from radius.store import open_store
 from tests.radius.helpers import dictionary, populate
 
 ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SECRET = "interop-secret-radius"  # config refuses secrets under 16 characters
 
 
 def free_udp_ports(n: int) -> list[int]:
@@ -58,9 +59,13 @@ def status_ok(host: str, port: int, secret: bytes, timeout: float = 0.3) -> bool
     return decode_reply(reply, d)[0] in (Code.ACCESS_ACCEPT, Code.ACCOUNTING_RESPONSE)
 
 
-def start_server(tmp: Path, dataset: dict[str, Any] | None = None, secret: str = "interop-secret",
-                 extra_config: str = "") -> RunningServer:
+def start_server(tmp: Path, dataset: dict[str, Any] | None = None, secret: str = DEFAULT_SECRET,
+                 extra_config: str = "", reject_delay: float | None = 0.0) -> RunningServer:
+    """A running server; ``reject_delay`` None keeps the configured default (1 s), else sets it
+    (0 by default: tests answer rejects at once)."""
     auth_port, acct_port = free_udp_ports(2)
+    if reject_delay is not None:
+        extra_config += f"reject_delay = {reject_delay}\n"
     db = tmp / "radius.db"
     if dataset:
         store = open_store(f"sqlite:///{db}")

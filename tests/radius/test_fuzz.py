@@ -17,7 +17,7 @@ from tests.radius.helpers import dictionary
 from tests.radius.server_process import running
 
 DICT = dictionary()
-SECRET = "fuzz-secret"
+SECRET = "fuzz-secret-0123456"
 
 
 @pytest.fixture(scope="module")

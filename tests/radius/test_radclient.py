@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,36 @@ def test_status_server(radclient, server):
                            f"{server.host}:{server.acct_port}", "status", server.secret],
                           input=ma.encode(), capture_output=True, timeout=30)
     assert b"Received Accounting-Response" in done.stdout
+
+
+def test_stop_with_wrongly_sized_attribute_acknowledged(radclient, server):
+    """A Stop whose FB-Page-Count is 5 raw bytes (radclient's Attr-26.30694.240 syntax) is
+    acknowledged, and stored with that value kept raw."""
+    stop = 'Acct-Status-Type = Stop\nAcct-Session-Id = "raw-page-count"\nUser-Name = "alice"\n' \
+           "Attr-26.30694.240 = 0x0000000005\n"
+    assert send(radclient, server, stop, "acct") == ("Accounting-Response", [])
+    store = open_store(f"sqlite:///{server.db_path}", init=False)
+    try:
+        (cdr,) = [c for c in store.list_cdrs() if c.session_id == "raw-page-count"]
+    finally:
+        store.close()
+    assert (30694, 240, "0000000005") in cdr.raw_attributes and cdr.user_name == "alice"
+
+
+@pytest.fixture(scope="module")
+def delaying_server(tmp_path_factory):
+    yield from running(tmp_path_factory.mktemp("radclient-delay"), DATASET, reject_delay=None)
+
+
+def test_default_reject_delay(radclient, delaying_server):
+    """With the default configuration (reject_delay 1 s) a wrong password and an unknown account are
+    rejected after about a second, without radclient having to retransmit; an accept is not delayed."""
+    for request in (FILES / "E01b-login-badpw.req",
+                    'FB-Command = Get-Account\nFB-Context = Account-Login\nUser-Name = "nobody"\n'
+                    'User-Password = "wrong"\nMessage-Authenticator = 0x00\n'):
+        started = time.monotonic()
+        assert send(radclient, delaying_server, request) == \
+            ("Access-Reject", ['Reply-Message = "invalid account name or password"'])
+        assert time.monotonic() - started >= 0.95
+    code, _ = send(radclient, delaying_server, FILES / "E01-login.req")
+    assert code == "Access-Accept"

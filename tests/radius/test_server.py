@@ -36,7 +36,8 @@ def env(tmp_path):
     ]
     reactor = ClockReactor()
     pool = InlineThreadPool()
-    server = RadiusServer(reactor=reactor, store=store, dictionary=DICT, clients=clients, threadpool=pool)
+    server = RadiusServer(reactor=reactor, store=store, dictionary=DICT, clients=clients, threadpool=pool,
+                          reject_delay=0)  # tests/radius/test_server_edges.py covers the delay
     receive = server.datagram_received
 
     def received_and_flushed(*args):

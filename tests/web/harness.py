@@ -23,6 +23,7 @@ from appliance.web.directory import open_directory
 from radius.client import RadiusClient, ServerSpec
 from radius.store import open_store
 from tests.radius.helpers import dictionary
+from tests.radius.server_process import DEFAULT_SECRET as SECRET
 
 ADMIN = ("admin", "admin")
 ALICE = ("alice", "alice-pw")
@@ -34,7 +35,6 @@ DATASET: dict[str, Any] = {"accounts": [
     {"name": "bob", "password": "bob-pw"},
     {"name": "carol", "password": "carol-pw", "login_group": "fax-admins"},
 ]}
-SECRET = "interop-secret"
 TEXT_B64 = base64.b64encode(b"test").decode()
 
 
