@@ -159,8 +159,8 @@ class SendSession(Session):
         super().__init__(dialect, config)
         if not pages:
             raise LocalProtocolError("a fax needs at least one page")
-        if not number or any(c not in "0123456789*#+,WwPpTt!@ " for c in number):
-            raise LocalProtocolError(f"dial string {number!r} may hold only digits, * # + , W P T ! @")
+        if not 0 < len(number) <= 40 or any(c not in "0123456789*#+,WwPpTt!@ " for c in number):
+            raise LocalProtocolError(f"dial string {number[:40]!r} is not 1-40 of: digits * # + , W P T ! @")
         self.number = number
         self.pages = [reverse_bits(p) for p in pages]
         self.page_format = page_format
