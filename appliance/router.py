@@ -26,6 +26,7 @@ from appliance.jobs.model import CLOUD, Cause, Claim, CloudStatus, Entry, Result
 from appliance.lines import LinePool, LineUnavailable
 from appliance.logsafe import safe_for_log
 from modem import class2 as c2
+from modem.dialect import dial_string_problem
 from modem.driver import SendRefused
 from modem.params import PageFormat
 
@@ -139,7 +140,8 @@ class CloudRoute:
         try:
             records = self.faxage.client.status([int(entry.cloud_job_id)])
         except Exception as exc:  # the service cannot tell now: leave it unresolved
-            self.log.warn("cloud lookup of job {jobid} failed: {error}", jobid=entry.cloud_job_id, error=safe_for_log(exc))
+            self.log.warn("cloud lookup of job {jobid} failed: {error}", jobid=entry.cloud_job_id,
+                          error=safe_for_log(exc))
             return CloudStatus.UNKNOWN
         for record in records:
             if str(record.jobid) == entry.cloud_job_id:
@@ -178,6 +180,9 @@ class Router:
         number = entry.recipient.fax_number
         account = fax.account or fax.owner
         sid = self.session_id(claim)
+        problem = dial_string_problem(number)
+        if problem is not None:  # stored before the dial plan or by another tool: never dialled, never retried
+            return Result.failure(Cause.REJECTED, hangup_text=problem)
         session = None
         auth = None
         if self.portserver is not None:
