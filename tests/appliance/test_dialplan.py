@@ -4,6 +4,8 @@ FaxFinder-style dialing rules, the ``[dialplan]`` section and log escaping."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from appliance.config import ConfigError, parse
 from appliance.dialplan import (
@@ -16,6 +18,7 @@ from appliance.dialplan import (
     parse_rule,
 )
 from appliance.logsafe import safe_for_log
+from modem.dialect import dial_string_problem
 
 #: (raw number, what the error names) -- shared by the front-door tests
 BAD_NUMBERS = [
@@ -235,3 +238,19 @@ def test_safe_for_log(raw: object, logged: str) -> None:
 def test_safe_for_log_cuts() -> None:
     """Long text is cut and says how much was left out."""
     assert safe_for_log("7" * 10_000, 10) == "7777777777…(+9990 characters)"
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.sampled_from("0123456789+*#,;()-./ \r\n\x00\x1bATDZ５\u2028"), max_size=30)
+       | st.text(max_size=80))
+def test_any_text_is_refused_or_a_dial_string_the_modem_takes(raw: str) -> None:
+    """Whatever comes in, the plan either refuses it or gives a dial string the modem driver accepts."""
+    plan = DialPlan(international_prefix="011", country_code="1", national_prefix="1", outside_prefix="9,",
+                    rules=(parse_rule("{1503}XXXXXXX"), parse_rule("<011>.")))
+    try:
+        dialled = dial_string(raw, plan)
+    except InvalidNumber as exc:
+        assert str(exc).isprintable()
+        return
+    assert dial_string_problem(dialled) is None
+    assert set(dialled) <= set("0123456789*#,")

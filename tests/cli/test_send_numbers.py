@@ -82,3 +82,13 @@ def test_config_dial_plan_applies(tmp_path: Path) -> None:
     code, _, err = send("--config", str(config), "send", "--to", "555-0101", str(doc))
     assert code == 0, err
     assert [e.recipient.fax_number for e in entries(data)] == ["95550101"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("raw", ["5550101\rATZ", "ATDT5550101", "555;0101", "", "5" * 41])
+def test_modem_send_refuses_non_dial_strings(raw: str, tmp_path: Path) -> None:
+    """``faxappliance modem send --to`` (a raw dial string) is refused before the device is opened."""
+    doc = tmp_path / "doc.txt"
+    doc.write_text("hello\n")
+    code, out, err = send("modem", "send", str(tmp_path / "no-such-device"), "--to", raw, str(doc))
+    assert code == 2 and out == ""
+    assert err.startswith("faxappliance: dial string ") and err.count("\n") == 1 and "\r" not in err
