@@ -37,17 +37,16 @@ from appliance.logsafe import safe_for_log
 
 __all__ = [
     "DIAL_CHARACTERS", "MAX_DIAL_STRING", "MAX_DIGITS", "MAX_INPUT", "DialPlan", "DialRule", "InvalidNumber",
-    "RejectedNumber", "dial_string", "parse_dialplan", "parse_rule", "safe_for_log",
+    "RejectedNumber", "dial_string", "parse_dialplan", "parse_rule",
 ]
 
 MAX_DIGITS = 15  # E.164
 MAX_INPUT = 64  # characters of raw text, separators included
 MAX_PREFIX = 8  # characters of each configured prefix
 MAX_DIAL_STRING = 40  # the whole dial string: modems take ATD lines of about this much
-DIAL_CHARACTERS = frozenset("0123456789*#,")  # what a dial string may hold
+DIAL_CHARACTERS = frozenset("0123456789*#,")  # what a dial string (and a prefix or {…}) may hold
 _SEPARATORS = frozenset(" .-()/")
 _NUMBER_CHARACTERS = frozenset("0123456789*#")
-_PREPEND_CHARACTERS = frozenset("0123456789*#,")
 ACTIONS = ("accept", "reject")
 
 
@@ -117,7 +116,7 @@ def parse_rule(pattern: str, action: str = "accept") -> DialRule:
         if ch in "<{":
             end = pattern.find(">" if ch == "<" else "}", i)
             inner = pattern[i + 1:end] if end > 0 else ""
-            allowed = _NUMBER_CHARACTERS if ch == "<" else _PREPEND_CHARACTERS
+            allowed = _NUMBER_CHARACTERS if ch == "<" else DIAL_CHARACTERS
             if end < 0 or not inner or any(c not in allowed for c in inner):
                 raise ValueError(f"{ch}…{'>' if ch == '<' else '}'} at {i + 1} must close and hold "
                                  f"{'digits, * or #' if ch == '<' else 'digits, *, # or ,'}")
