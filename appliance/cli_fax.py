@@ -84,9 +84,22 @@ def _convert(files: list[str], fine: bool, page_size: str, target: Path, io: Cli
     return len(pages)
 
 
+def _dial_strings(args: argparse.Namespace) -> list[str]:
+    """Each ``--to`` through the dial plan of ``--config`` (or the default one); UsageError naming a bad one."""
+    from appliance.dialplan import DialPlan, InvalidNumber, dial_string
+
+    config = config_from_args(args)
+    plan = config.dialplan if config is not None else DialPlan()
+    try:
+        return [dial_string(number, plan) for number in args.to]
+    except InvalidNumber as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
     from appliance.jobs import FaxSpec, Recipient, open_job_store
 
+    numbers = _dial_strings(args)
     for name in args.files:
         if not Path(name).is_file():
             raise UsageError(f"no such file: {name}")
@@ -101,7 +114,7 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
         spec = FaxSpec(owner=args.owner or args.account, account=args.account, documents=(str(target),),
                        pages=pages, resolution="normal" if args.normal else "fine", agent="CLI",
                        priority=args.priority, max_tries=args.max_tries)
-        fax, entries = store.submit(spec, [Recipient(fax_number=n) for n in args.to], time.time())
+        fax, entries = store.submit(spec, [Recipient(fax_number=n) for n in numbers], time.time())
         if args.format == "text":
             for e in entries:
                 print(f"queued {e.key}: {pages} page(s) to {e.recipient.fax_number}", file=io.stdout, flush=True)

@@ -169,6 +169,10 @@ def _print_result(result: c2.SessionResult, io: Any) -> None:
 
 
 def cmd_send(args: argparse.Namespace, io: Any) -> int:
+    from modem.dialect import dial_string_problem
+
+    if dial_string_problem(args.to) is not None:  # raw dial string (W, P, … allowed); the modem driver's rule
+        raise _usage(str(dial_string_problem(args.to)))
     for name in args.files:
         if not Path(name).is_file():
             raise _usage(f"no such file: {name}")

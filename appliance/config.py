@@ -184,6 +184,13 @@ class Config:
     retry: RetryConfig = field(default_factory=lambda: RetryConfig())
     web: Any = None  # appliance.web.config.WebConfig
     portserver: Any = None  # appliance.portserver_config.PortServerConfig; None: no [portserver]
+    dialplan: Any = field(default_factory=lambda: _default_dialplan())  # appliance.dialplan.DialPlan
+
+
+def _default_dialplan() -> Any:
+    from appliance.dialplan import DialPlan
+
+    return DialPlan()
 
 
 # ---------------------------------------------------------------- helpers
@@ -355,7 +362,7 @@ def _parse_faxage(source: str, table: Any) -> FaxageConfig:
 
 # Top-level tables validated by their own components' parsers (called from
 # parse()); any other unknown top-level key is reported.
-OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver")
+OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver", "dialplan")
 
 
 def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
@@ -375,6 +382,9 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     routing = parse_routing(source, top.get("routing", dict, {}))
     retry = parse_retry(source, top.get("retry", dict, {}))
     web = parse_web(source, top.get("web", dict, {}))
+    from appliance.dialplan import parse_dialplan
+
+    dialplan = parse_dialplan(source, top.get("dialplan", dict, {}))
     portserver = None
     if "portserver" in data:
         from appliance.portserver_config import parse_portserver
@@ -386,7 +396,7 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
         raise ConfigError(source, "routing.policy", "local_only needs at least one [[lines]] entry")
     top.check_unknown(OTHER_SECTIONS)
     return Config(source, data_dir, storage, radius, faxage, raw=data, lines=lines, routing=routing,
-                  retry=retry, web=web, portserver=portserver)
+                  retry=retry, web=web, portserver=portserver, dialplan=dialplan)
 
 
 def load(path: str | Path) -> Config:

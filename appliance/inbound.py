@@ -23,6 +23,7 @@ from twisted.logger import Logger
 
 from appliance.inbox import Inbox
 from appliance.lines import LinePool, LineUnavailable
+from appliance.logsafe import safe_for_log
 
 __all__ = ["CloudInboxSink", "InboundRouter", "UNROUTED_ACCOUNT"]
 
@@ -69,7 +70,7 @@ class InboundRouter:
                 return
             if not route.accepted:
                 self.log.info("call on {line} to {did} not answered: {reason}", line=line, did=did,
-                              reason=route.reason)
+                              reason=safe_for_log(route.reason))
                 self._refuse(line, did, route.reason)
                 return
             account = route.receive_account
@@ -97,8 +98,8 @@ class InboundRouter:
         self.calls.append((line, did, "received" if item is not None else result.outcome.value))
         if item is not None:
             self.log.info("fax from {caller} to {did} on {line}: {pages} page(s) into {account}'s inbox (#{id})",
-                          caller=item.caller_id or "-", did=did, line=line, pages=item.pages,
-                          account=item.account, id=item.id)
+                          caller=safe_for_log(item.caller_id or "-", 64), did=did, line=line, pages=item.pages,
+                          account=safe_for_log(item.account, 64), id=item.id)
         if session is not None:
             from appliance.portserver import Cdr
 

@@ -31,7 +31,7 @@ from twisted.python.failure import Failure
 
 from appliance.config import LineConfig
 from modem import class2 as c2
-from modem.driver import LineState, LineSupervisor, ModemError, ModemProtocol
+from modem.driver import LineState, LineSupervisor, ModemError, ModemProtocol, SendRefused
 from modem.params import PageFormat
 
 __all__ = ["LineActivity", "LinePool", "LineStats", "LineStatus", "LineUnavailable"]
@@ -267,7 +267,7 @@ class LinePool(service.Service):
         except ModemError as exc:
             proto.config = saved
             self._set(line, LineActivity.IDLE if line.protocol else LineActivity.OFFLINE)
-            return fail(LineUnavailable(str(exc)))
+            return fail(exc if isinstance(exc, SendRefused) else LineUnavailable(str(exc)))
 
         def done(result: c2.SessionResult) -> c2.SessionResult:
             proto.config = saved

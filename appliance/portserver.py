@@ -29,8 +29,9 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
-from appliance.portserver_spool import SpoolError, StopSpool, spool_key
+from appliance.logsafe import safe_for_log
 from appliance.portserver_config import PortServerConfig
+from appliance.portserver_spool import SpoolError, StopSpool, spool_key
 from radius.client import ClientError, RadiusClient, Reply
 from radius.codec import Dictionary
 from radius.model import A, AcctStatus, Code, FbCommand, FbContext, Value
@@ -288,7 +289,8 @@ class PortServer:
             if failover.casefold() in seen:
                 return _refused(did, f"{problem}; failover account {failover} loops back")
             self.log.info("receive on {did} fails over from {account} to {failover}: {why}",
-                          did=did, account=current, failover=failover, why=problem or "always failover")
+                          did=did, account=safe_for_log(current, 64), failover=safe_for_log(failover, 64),
+                          why=safe_for_log(problem or "always failover"))
             seen.add(failover.casefold())
             current = failover
         return _refused(did, f"more than {MAX_FAILOVER_HOPS} failover accounts in a chain")

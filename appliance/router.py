@@ -24,7 +24,10 @@ from twisted.logger import Logger
 
 from appliance.jobs.model import CLOUD, Cause, Claim, CloudStatus, Entry, Result
 from appliance.lines import LinePool, LineUnavailable
+from appliance.logsafe import safe_for_log
 from modem import class2 as c2
+from modem.dialect import dial_string_problem
+from modem.driver import SendRefused
 from modem.params import PageFormat
 
 __all__ = ["CloudRoute", "Router", "load_fax_pages", "outcome_cause", "routing_filter"]
@@ -137,7 +140,8 @@ class CloudRoute:
         try:
             records = self.faxage.client.status([int(entry.cloud_job_id)])
         except Exception as exc:  # the service cannot tell now: leave it unresolved
-            self.log.warn("cloud lookup of job {jobid} failed: {error}", jobid=entry.cloud_job_id, error=str(exc))
+            self.log.warn("cloud lookup of job {jobid} failed: {error}", jobid=entry.cloud_job_id,
+                          error=safe_for_log(exc))
             return CloudStatus.UNKNOWN
         for record in records:
             if str(record.jobid) == entry.cloud_job_id:
@@ -176,6 +180,9 @@ class Router:
         number = entry.recipient.fax_number
         account = fax.account or fax.owner
         sid = self.session_id(claim)
+        problem = dial_string_problem(number)
+        if problem is not None:  # stored before the dial plan or by another tool: never dialled, never retried
+            return Result.failure(Cause.REJECTED, hangup_text=problem)
         session = None
         auth = None
         if self.portserver is not None:
@@ -224,6 +231,8 @@ class Router:
                                                              PageFormat(fine=fine), local_id)
         except LineUnavailable as exc:
             return Result.failure(Cause.OTHER, hangup_text=str(exc), line=claim.route), {"fax_error_code": 1}
+        except SendRefused as exc:  # e.g. a stored number that is not a dial string: final, never retried
+            return Result.failure(Cause.REJECTED, hangup_text=str(exc), line=claim.route), {"fax_error_code": 1}
         line_fault = not result.ok and result.outcome in _LINE_FAULTS
         self.pool.record_failure(claim.route, line_fault, result.detail)
         hangup = result.hangup

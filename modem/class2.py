@@ -44,7 +44,7 @@ from modem._session import (
     WriteAT,
     WriteData,
 )
-from modem.dialect import DIALECTS, Dialect, FaxClass, Kind, ModemEvent, classify, reverse_bits
+from modem.dialect import DIALECTS, Dialect, FaxClass, Kind, ModemEvent, classify, dial_string_problem, reverse_bits
 from modem.probe import ProbeSession
 from modem.params import (
     Caps,
@@ -159,8 +159,8 @@ class SendSession(Session):
         super().__init__(dialect, config)
         if not pages:
             raise LocalProtocolError("a fax needs at least one page")
-        if not number or any(c not in "0123456789*#+,WwPpTt!@ " for c in number):
-            raise LocalProtocolError(f"dial string {number!r} may hold only digits, * # + , W P T ! @")
+        if dial_string_problem(number) is not None:
+            raise LocalProtocolError(str(dial_string_problem(number)))
         self.number = number
         self.pages = [reverse_bits(p) for p in pages]
         self.page_format = page_format

@@ -14,7 +14,19 @@ from enum import Enum, auto
 from modem import at
 from modem.hangup import Numbering
 
-__all__ = ["DIALECTS", "Dialect", "FaxClass", "Kind", "ModemEvent", "classify", "reverse_bits"]
+__all__ = ["DIALECTS", "MAX_DIAL", "Dialect", "FaxClass", "Kind", "ModemEvent", "classify", "dial_string_problem",
+           "reverse_bits"]
+
+#: what may follow ``ATD``: digits, * # +, pause (,), wait for dial tone (W), pulse/tone (P T), flash (!), quiet (@)
+DIAL_CHARACTERS = frozenset("0123456789*#+,WwPpTt!@ ")
+MAX_DIAL = 40  # characters: modems buffer command lines of about 40-60 characters
+
+
+def dial_string_problem(number: str) -> str | None:
+    """Why ``number`` must not follow ``ATD`` (None: it may), so no other AT text can reach a modem."""
+    if not 0 < len(number) <= MAX_DIAL or any(c not in DIAL_CHARACTERS for c in number):
+        return f"dial string {number[:MAX_DIAL]!r} is not 1-{MAX_DIAL} of: digits * # + , W P T ! @"
+    return None
 
 
 class FaxClass(Enum):

@@ -35,6 +35,7 @@ __all__ = [
     "ModemGoneError",
     "ModemProtocol",
     "ModemUnusableError",
+    "SendRefused",
     "open_serial",
 ]
 
@@ -53,6 +54,11 @@ class ModemBusyError(ModemError):
 
 class ModemGoneError(ModemError):
     """The device is not connected (closed, unplugged, EIO)."""
+
+
+class SendRefused(ModemError):
+    """The send itself cannot be done on any modem (a dial string that is not dial characters,
+    no pages); nothing was written to the modem."""
 
 
 class ModemUnusableError(ModemError):
@@ -155,7 +161,11 @@ class ModemProtocol(Protocol):
     def send(self, number: str, pages: list[bytes], page_format: PageFormat) -> Deferred[c2.SessionResult]:
         """Send T.4 pages (MSB-first) to ``number``; fires with the structured result."""
         probe = self._require_probe()
-        session = c2.SendSession(c2.DIALECTS[probe.fax_class], self.config, number, pages, page_format, caps=probe.caps)
+        try:
+            session = c2.SendSession(c2.DIALECTS[probe.fax_class], self.config, number, pages, page_format,
+                                     caps=probe.caps)
+        except c2.LocalProtocolError as exc:
+            raise SendRefused(self.device, str(exc)) from None
         return self._run(session)
 
     def receive(self, rings: int = 1) -> Deferred[c2.SessionResult]:
@@ -241,7 +251,7 @@ class ModemProtocol(Protocol):
         result = replace(result, duration_s=self.clock.seconds() - self._started)
         done, self._done, self._session = self._done, None, None
         self.log.info(
-            "modem {device} session done: {outcome} ({detail}), {pages} page(s), hangup {hangup}",
+            "modem {device} session done: {outcome} ({detail!r}), {pages} page(s), hangup {hangup}",
             device=self.device,
             outcome=result.outcome.value,
             detail=result.detail,

@@ -25,6 +25,7 @@ from twisted.python.threadpool import ThreadPool
 
 from appliance.jobs.model import CLOUD, Cause, Claim, Entry, RecoveryReport, Result
 from appliance.jobs.store import ROUTE_FILTERS, CloudLookup, JobStore
+from appliance.logsafe import safe_for_log
 
 __all__ = ["Dispatch", "JobScheduler", "RunBlocking", "thread_runner"]
 
@@ -133,7 +134,7 @@ class JobScheduler(service.Service):
             self._busy_lines.add(claim.route)
         self._routes[entry_id] = claim.route
         self.log.info("job {job_id} to {number} on route {route}", job_id=claim.entry.key,
-                      number=claim.entry.recipient.fax_number, route=claim.route)
+                      number=safe_for_log(claim.entry.recipient.fax_number, 64), route=claim.route)
         d: defer.Deferred[Any] = defer.maybeDeferred(self._dispatch, claim)
         d.addErrback(self._dispatch_failed, claim)
         d.addCallback(lambda result: self._run(self._store.complete, entry_id, result, self._clock.seconds()))

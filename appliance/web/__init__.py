@@ -16,6 +16,7 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
+from appliance.dialplan import DialPlan
 from appliance.jobs.model import EntryState
 from appliance.jobs.scheduler import thread_runner
 from appliance.jobs.store import JobStore
@@ -46,7 +47,7 @@ def make_authenticator(web: WebConfig, reactor: Any, client: Any,
 def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, lines: LineStatusSource,
               inbox: InboxSource | None, authenticator: Authenticator, directory: Directory, spool_dir: str,
               cdrs: CdrSource | None = None, accounts: AccountWriter | None = None,
-              run_blocking: Callable[..., Any] | None = None) -> WebSite:
+              run_blocking: Callable[..., Any] | None = None, dialplan: DialPlan | None = None) -> WebSite:
     """The twisted.web Site serving FFWS, UAPI and the dashboard.
 
     ``scheduler`` is the ``JobScheduler`` (poked when a fax is ready) or None;
@@ -55,7 +56,7 @@ def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, l
     poke: Callable[[], None] = scheduler.poke if scheduler is not None else (lambda: None)
     app = WebApp(web, clock=reactor, run_blocking=run, jobs=jobs, directory=directory, lines=lines, inbox=inbox,
                  cdrs=cdrs, accounts=accounts, poke=poke, spool_dir=spool_dir, tz=ZoneInfo(web.timezone),
-                 started=reactor.seconds())
+                 started=reactor.seconds(), dialplan=dialplan)
     site = WebSite(WebRoot(app, authenticator), web.max_request_bytes)
     site.app = app  # type: ignore[attr-defined]
     return site
@@ -103,5 +104,5 @@ def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: An
     spool = web.spool_dir or f"{config.data_dir}/web"
     site = make_site(web, reactor, jobs=jobs, scheduler=scheduler, lines=lines, inbox=inbox,
                      authenticator=authenticator, directory=directory, spool_dir=spool, cdrs=cdrs,
-                     accounts=accounts)
+                     accounts=accounts, dialplan=getattr(config, "dialplan", None))
     return WebService(serverFromString(reactor, endpoint_description(web)), site)

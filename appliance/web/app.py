@@ -19,8 +19,10 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from appliance.dialplan import DialPlan
 from appliance.jobs.model import TERMINAL, EntryState, Fax, FaxSpec, IllegalTransition, JobError, NotFound, Recipient
 from appliance.jobs.store import JobStore
+from appliance.logsafe import safe_for_log
 from appliance.web import ffws
 from appliance.web.auth import Identity
 from appliance.web.config import WebConfig
@@ -28,6 +30,7 @@ from appliance.web.convert import FetchError, convert_fax, fetch_external
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineStatusSource
 from appliance.web.directory import Directory
 from appliance.web.model import WebError
+from appliance.web.numbers import dial_recipients
 from modem.document import DocumentError, PageSize, Resolution
 
 __all__ = ["ACTIVE", "Call", "Reply", "WebApp", "parse_fax_key", "parse_entry_key"]
@@ -103,8 +106,9 @@ class WebApp:
     def __init__(self, config: WebConfig, *, clock: IReactorTime, run_blocking: Callable[..., "defer.Deferred[Any]"],
                  jobs: JobStore, directory: Directory, lines: LineStatusSource, inbox: InboxSource | None,
                  cdrs: CdrSource | None, accounts: AccountWriter | None, poke: Callable[[], None],
-                 spool_dir: str, tz: tzinfo, started: float) -> None:
+                 spool_dir: str, tz: tzinfo, started: float, dialplan: DialPlan | None = None) -> None:
         self.config = config
+        self.dialplan = dialplan or DialPlan()
         self.clock = clock
         self.run = run_blocking
         self.jobs = jobs
@@ -132,6 +136,7 @@ class WebApp:
     async def submit(self, spec: FaxSpec, recipients: Sequence[Recipient],
                      attachments: Sequence[ffws.Attachment]) -> tuple[Fax, list[Any]]:
         """Store a fax (entries in preprocessing) and start converting it."""
+        recipients = dial_recipients(recipients, self.dialplan)
         try:
             fax, entries = await self.run(self.jobs.submit, spec, list(recipients), self.now())
         except IllegalTransition as exc:
@@ -164,7 +169,8 @@ class WebApp:
             self.poke()
         except (WebError, DocumentError, FetchError) as exc:
             reason = exc.message if isinstance(exc, WebError) else str(exc)
-            self.log.info("fax {key} cannot be converted: {reason}", key=f"{fax.id:08X}", reason=reason)
+            self.log.info("fax {key} cannot be converted: {reason}", key=f"{fax.id:08X}",
+                          reason=safe_for_log(reason))
             await self.run(lambda: self.jobs.kill(fax.id, f"Cannot convert attachment: {reason}", now=self.now()))
         except Exception:
             self.log.failure("converting fax {key} failed", key=f"{fax.id:08X}")

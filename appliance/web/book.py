@@ -14,6 +14,7 @@ from typing import Any
 from appliance.web import ffws
 from appliance.web.app import Call, Reply, WebApp, xml_reply
 from appliance.web.model import GLOBAL, Contact, ContactGroup, UserProfile, WebError
+from appliance.web.numbers import check_contact
 
 __all__ = ["contact_groups", "contacts", "users"]
 
@@ -137,10 +138,12 @@ async def contacts(app: WebApp, call: Call) -> Reply:
     owner = await _owner(app, call, write=True)
     if method == "POST" and item is None:
         fields = ffws.parse_contact(call.body)
+        check_contact(fields, app.dialplan)
         contact = await app.run(app.directory.add_contact, Contact(owner=owner, **fields))
         return xml_reply(200, "Created", [ffws.contact_element(contact, call.base)])
     if method in ("PUT", "POST") and item is not None:
         fields = ffws.parse_contact(call.body)
+        check_contact(fields, app.dialplan)
         await app.run(app.directory.update_contact, owner, item, fields)
         return xml_reply(200, "Modified")
     if method == "DELETE" and item is not None:
