@@ -104,4 +104,7 @@ def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: An
     site = make_site(web, reactor, jobs=jobs, scheduler=scheduler, lines=lines, inbox=inbox,
                      authenticator=authenticator, directory=directory, spool_dir=spool, cdrs=cdrs,
                      accounts=accounts)
+    from appliance.web.hsts import install_hsts
+
+    install_hsts(site, web)
     return WebService(serverFromString(reactor, endpoint_description(web)), site)
