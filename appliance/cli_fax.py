@@ -209,8 +209,11 @@ def _exit_status(snap: dict[str, Any]) -> int:
 
 def _print_status(snap: dict[str, Any], io: CliIO) -> None:
     appliance = snap["appliance"]
-    state = {True: "running", False: "not running", None: "unknown"}[appliance["running"]]
-    print(f"APPLIANCE  {state} ({appliance['reason']})", file=io.stdout)
+    if appliance["running"]:
+        print(f"APPLIANCE  running ({appliance['reason']})", file=io.stdout)
+    else:
+        state = "unknown" if appliance["running"] is None else "not running"
+        print(f"APPLIANCE  {state}: {appliance['reason']}", file=io.stdout)
     print("LINES" if appliance["running"] else "LINES  (not shown: no running appliance keeps them current)",
           file=io.stdout)
     for line in snap["lines"]:

@@ -51,7 +51,7 @@ def judge(data: Any, now: float, this_host: str, pid_alive: Callable[[int], bool
     """Is the process that wrote ``data`` (a parsed record, or None when
     there is no file) still running at ``now``?"""
     if data is None:
-        return Liveness(False, "no heartbeat (the appliance is not running or did not finish starting)")
+        return Liveness(False, "no heartbeat file: the appliance is stopped or has not finished starting")
     if not isinstance(data, dict):
         return Liveness(False, "the heartbeat file is not a heartbeat record")
     beat, interval, pid = _number(data, "time"), _number(data, "interval"), _number(data, "pid")

@@ -70,7 +70,7 @@ def check_tls(source: str, web: Any, now: datetime | None = None) -> list[str]:
             f"cannot be loaded: {type(exc).__name__}"
         raise ConfigError(source, "web.key", f"{web.key} {kind}") from None
     cert = chain[0]
-    if _public(cert.public_key()) != _public(key):
+    if _public(cert.public_key()) != _public(key.public_key()):
         raise ConfigError(source, "web.key", f"{web.key} does not match the certificate in {web.certificate}")
     moment = now or datetime.now(timezone.utc)
     warnings = []
@@ -79,6 +79,11 @@ def check_tls(source: str, web: Any, now: datetime | None = None) -> list[str]:
     elif cert.not_valid_before_utc > moment:
         warnings.append(f"web.certificate: {web.certificate} is valid only from "
                         f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+    try:
+        if Path(web.key).stat().st_mode & 0o077:
+            warnings.append(f"web.key: {web.key} is readable by other users; make it private (chmod 600)")
+    except OSError:
+        pass
     return warnings
 
 
