@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from twisted.internet import defer
 from twisted.internet.error import CannotListenError
 from twisted.internet.protocol import Factory
 
+from appliance.cli import CliIO, main
 from appliance.startup import describe_listen_error, start_all, stop_started
 from tests.e2e.harness import ENV, free_port
 
@@ -154,9 +156,9 @@ def test_embedded_default_exits_when_the_simulator_port_is_taken(tmp_path: Path)
 
 
 def status(tmp: Path, config: Path) -> tuple[int, dict[str, Any]]:
-    done = subprocess.run([sys.executable, "-m", "appliance.cli", "--config", str(config), "status", "--format",
-                           "json"], cwd=tmp, env=ENV, capture_output=True, text=True, timeout=60)
-    return done.returncode, json.loads(done.stdout)
+    io = CliIO(stdout=StringIO(), stderr=StringIO())
+    code = main(["--config", str(config), "status", "--format", "json"], io)
+    return code, json.loads(io.stdout.getvalue())  # type: ignore[attr-defined]
 
 
 def test_heartbeat_follows_the_process(tmp_path: Path):
