@@ -90,6 +90,16 @@ def _seconds(source: str, table: dict[str, Any], key: str, default: float) -> fl
     return value
 
 
+HSTS_MAX_AGE_LIMIT = 10 * 366 * 86400  # ten years
+
+
+def _hsts_max_age(source: str, table: dict[str, Any]) -> int:
+    value = _positive_int(source, table, "hsts_max_age", 31536000)
+    if value > HSTS_MAX_AGE_LIMIT:
+        raise _fail(source, "hsts_max_age", f"must be at most {HSTS_MAX_AGE_LIMIT} seconds (ten years), not {value}")
+    return value
+
+
 def parse_web(source: str, table: Any) -> WebConfig:
     """Parse the ``[web]`` table (``Config.raw.get("web", {})``) from ``source``."""
     if table is None:
@@ -139,6 +149,6 @@ def parse_web(source: str, table: Any) -> WebConfig:
         users_add_global_contacts=_get(source, table, "users_add_global_contacts", bool, False),
         page_size=page_size,
         hsts=hsts,
-        hsts_max_age=_positive_int(source, table, "hsts_max_age", 31536000),
+        hsts_max_age=_hsts_max_age(source, table),
     )
 

@@ -91,3 +91,11 @@ def test_plain_http_beyond_loopback_warns(tmp_path: Path):
     code, _, err = check(tmp_path, 'listen = "0.0.0.0"')
     assert code == 0 and "web.listen: 0.0.0.0 serves plain HTTP beyond loopback" in err
     assert check(tmp_path, 'listen = "::1"')[2] == "" and check(tmp_path, 'listen = "localhost"')[2] == ""
+
+
+@pytest.mark.parametrize("value, problem", [(0, "at least 1"), (316224001, "at most 316224000")])
+def test_hsts_max_age_is_bounded(tmp_path: Path, value: int, problem: str):
+    """hsts_max_age is 1 s .. ten years."""
+    cert, key = make_cert(tmp_path)
+    code, _, err = check(tmp_path, tls(cert, key, f"hsts = true\nhsts_max_age = {value}"))
+    assert code == 2 and "web.hsts_max_age" in err and problem in err
