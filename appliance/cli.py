@@ -15,7 +15,7 @@ from typing import Callable, TextIO
 
 from appliance.config import Config, ConfigError, load
 
-__all__ = ["CliIO", "main", "build_parser", "config_from_args", "UsageError"]
+__all__ = ["CliIO", "main", "entry", "build_parser", "config_from_args", "UsageError"]
 
 # Modules that contribute subcommands.  Each defines register(subparsers).
 REGISTRARS: tuple[str, ...] = (
@@ -78,5 +78,13 @@ def main(argv: list[str] | None = None, io: CliIO | None = None) -> int:
         return 2
 
 
+def entry() -> int:
+    """The ``faxappliance`` program: files it creates are private (umask 077), then :func:`main`."""
+    from appliance.private import set_private_umask
+
+    set_private_umask()
+    return main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(entry())

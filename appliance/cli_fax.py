@@ -79,7 +79,7 @@ def _convert(files: list[str], fine: bool, page_size: str, target: Path, io: Cli
         pages.append(page)
         print(f"\rconverting: page {n}", end="", file=io.stderr, flush=True)
     print("", file=io.stderr)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     write_tiff_f(pages, target)
     return len(pages)
 
@@ -119,28 +119,63 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
             for e in entries:
                 print(f"queued {e.key}: {pages} page(s) to {e.recipient.fax_number}", file=io.stdout, flush=True)
         if not args.wait:
+            alive = _appliance(data_dir)
+            if alive is not None and not alive.running:
+                print(f"faxappliance: the appliance is not running ({alive.reason}); the fax stays queued and is "
+                      f"sent when `faxappliance run` starts", file=io.stderr, flush=True)
             if args.format == "json":
                 print(json.dumps({"fax_id": fax.id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
             return 0
-        deadline = time.monotonic() + args.timeout
-        while True:
-            entries = store.list_entries(fax_id=fax.id)
-            if all(e.terminal for e in entries) or time.monotonic() > deadline:
-                break
-            if args.format == "text":
-                states = ", ".join(f"{e.recipient.fax_number}: {e.state.value}" for e in entries)
-                print(f"\r{states}   ", end="", file=io.stderr, flush=True)
-            time.sleep(0.5)
-        if args.format == "json":
-            print(json.dumps({"fax_id": fax.id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
-        else:
-            print("", file=io.stderr)
-            for e in entries:
-                print(f"{e.key} to {e.recipient.fax_number}: {e.state.value} ({e.schedule_message or e.hangup_text})",
-                      file=io.stdout)
-        return 0 if all(e.state.value == "sent" for e in entries) else 1
+        return _wait(store, fax.id, data_dir, args, io)
     finally:
         store.close()
+
+
+NOT_RUNNING = 3  # `status`: the appliance is not running (as init scripts' status)
+UNKNOWN = 4  # `status`: its heartbeat cannot be read
+
+
+def _appliance(data_dir: Path) -> Any:
+    """The appliance's :class:`~appliance.heartbeat_state.Liveness`; None when
+    its heartbeat cannot be read (for example another user's file)."""
+    from appliance.heartbeat import liveness
+
+    try:
+        return liveness(data_dir)
+    except OSError:
+        return None
+
+
+def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io: CliIO) -> int:
+    """``send --wait``: until every recipient is done, the timeout passes, or
+    the appliance is found not running (exit status 3)."""
+    deadline = time.monotonic() + args.timeout
+    progress = ""
+    while True:
+        entries = store.list_entries(fax_id=fax_id)
+        if all(e.terminal for e in entries) or time.monotonic() > deadline:
+            break
+        alive = _appliance(data_dir)
+        if alive is not None and not alive.running:
+            if args.format == "json":
+                print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
+            if progress:
+                print("", file=io.stderr)
+            print(f"faxappliance: not waiting: the appliance is not running ({alive.reason}); the fax stays "
+                  f"queued and is sent when `faxappliance run` starts", file=io.stderr, flush=True)
+            return NOT_RUNNING
+        if args.format == "text":
+            progress = ", ".join(f"{e.recipient.fax_number}: {e.state.value}" for e in entries)
+            print(f"\r{progress}   ", end="", file=io.stderr, flush=True)
+        time.sleep(0.5)
+    if args.format == "json":
+        print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
+    else:
+        print("", file=io.stderr)
+        for e in entries:
+            print(f"{e.key} to {e.recipient.fax_number}: {e.state.value} ({e.schedule_message or e.hangup_text})",
+                  file=io.stdout)
+    return 0 if all(e.state.value == "sent" for e in entries) else 1
 
 
 def _entry_json(e: Any) -> dict[str, Any]:
@@ -149,26 +184,51 @@ def _entry_json(e: Any) -> dict[str, Any]:
             "updated_at": e.updated_at}
 
 
-def _snapshot(store: Any, data_dir: Path, limit: int) -> dict[str, Any]:
-    run: dict[str, Any] = {}
+def _heartbeat(data_dir: Path) -> dict[str, Any]:
+    from appliance.heartbeat import liveness
+
     try:
-        run = json.loads((data_dir / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
+        alive = liveness(data_dir)
+    except OSError as exc:
+        return {"running": None, "reason": f"cannot read the heartbeat: {exc.strerror or exc}", "pid": None}
+    return {"running": alive.running, "reason": alive.reason, "pid": alive.pid}
+
+
+def _snapshot(store: Any, data_dir: Path, limit: int) -> dict[str, Any]:
+    appliance = _heartbeat(data_dir)
     lines: list[Any] = []
-    try:  # live states, written every few seconds by the running appliance
-        live = json.loads((data_dir / "lines.json").read_text(encoding="utf-8"))
-        if isinstance(live, dict) and time.time() - float(live.get("updated_at", 0)) < 30:
-            lines = live.get("lines", [])
-    except (OSError, ValueError, TypeError):
-        pass
+    if appliance["running"]:  # line states are shown only while an appliance keeps them current
+        run: dict[str, Any] = {}
+        try:
+            run = json.loads((data_dir / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+        try:  # live states, written every few seconds by the running appliance
+            live = json.loads((data_dir / "lines.json").read_text(encoding="utf-8"))
+            if isinstance(live, dict) and time.time() - float(live.get("updated_at", 0)) < 30:
+                lines = live.get("lines", [])
+        except (OSError, ValueError, TypeError):
+            pass
+        lines = lines or run.get("lines", [])
     counts = {s.value: n for s, n in store.count_by_state().items()}
     recent = sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit]
-    return {"lines": lines or run.get("lines", []), "queue": counts, "recent": [_entry_json(e) for e in recent]}
+    return {"appliance": appliance, "lines": lines, "queue": counts, "recent": [_entry_json(e) for e in recent]}
+
+
+def _exit_status(snap: dict[str, Any]) -> int:
+    running = snap["appliance"]["running"]
+    return 0 if running else (UNKNOWN if running is None else NOT_RUNNING)
 
 
 def _print_status(snap: dict[str, Any], io: CliIO) -> None:
-    print("LINES", file=io.stdout)
+    appliance = snap["appliance"]
+    if appliance["running"]:
+        print(f"APPLIANCE  running ({appliance['reason']})", file=io.stdout)
+    else:
+        state = "unknown" if appliance["running"] is None else "not running"
+        print(f"APPLIANCE  {state}: {appliance['reason']}", file=io.stdout)
+    print("LINES" if appliance["running"] else "LINES  (not shown: no running appliance keeps them current)",
+          file=io.stdout)
     for line in snap["lines"]:
         name = line.get("name") or line.get("number")
         stats = line.get("stats") or {}
@@ -187,9 +247,11 @@ def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
 
     url, data_dir = _storage(args)
     store = open_job_store(url)
+    code = 0
     try:
         while True:
             snap = _snapshot(store, data_dir, args.limit)
+            code = _exit_status(snap)
             if args.format == "json":
                 print(json.dumps(snap), file=io.stdout, flush=True)
             else:
@@ -198,10 +260,10 @@ def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
                 _print_status(snap, io)
                 io.stdout.flush()
             if not args.watch:
-                return 0
+                return code
             time.sleep(args.interval)
     except KeyboardInterrupt:
-        return 0
+        return code
     finally:
         store.close()
 
@@ -223,7 +285,14 @@ def cmd_remote_send(args: argparse.Namespace, io: CliIO) -> int:
 def cmd_config_check(args: argparse.Namespace, io: CliIO) -> int:
     from appliance.config import load
 
+    from appliance.tls import check_tls, exposed_without_tls
+
     config = load(args.file)  # a ConfigError is reported by main() with exit status 2
+    for warning in check_tls(config.source, config.web):  # certificate and key exist, load and match
+        print(f"{args.file}: warning: {warning}", file=io.stderr)
+    if config.web is not None and exposed_without_tls(config.web):
+        print(f"{args.file}: warning: web.listen: {config.web.listen or '(all addresses)'} serves plain HTTP beyond "
+              f"loopback; set web.certificate and web.key for HTTPS", file=io.stderr)
     print(f"{args.file}: OK ({len(config.lines)} line(s), routing {config.routing.policy}, "
           f"{len(config.portserver.servers) if config.portserver else 0} RADIUS server(s) for the port-server role)",
           file=io.stdout)

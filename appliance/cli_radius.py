@@ -69,11 +69,15 @@ def _start_logging(args: argparse.Namespace, io: CliIO) -> None:
     globalLogBeginner.beginLoggingTo([filtered], redirectStandardIO=False)
 
 
-def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, reactor: Any) -> Any:
+def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, reactor: Any,
+          notes: list[str]) -> Any:
+    """The embedded default's services; ``notes`` gets the lines to print once they listen."""
+    from twisted.internet.error import CannotListenError
     from twisted.internet.threads import deferToThreadPool
 
     from appliance import demo as d
     from appliance.services import make_service
+    from appliance.startup import StartupError, describe_listen_error
 
     extra = []
     for spec in args.extra_radius:
@@ -85,7 +89,10 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
                             portserver_servers=tuple(extra))
     data_dir = Path(config.data_dir)
     d.seed_store(store, data_dir, io.stdout)
-    sim = d.SimNetwork(reactor, data_dir, options)
+    try:
+        sim = d.SimNetwork(reactor, data_dir, options)
+    except CannotListenError as exc:
+        raise StartupError(describe_listen_error(exc, "tcp", "FAXAGE simulator")) from None
     secret = config.radius.clients[0].secret
     config = d.demo_config(config, sim, secret, options)
     top = make_service(config, reactor, store=store, node_id="demo")
@@ -101,41 +108,142 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
     if top.appliance is not None:
         web = [s for s in top if type(s).__module__.startswith("appliance.web")]
         if web:
-            print(f"web service on http://127.0.0.1:{args.web_port}/", file=io.stdout)
+            notes.append(f"web service on http://127.0.0.1:{args.web_port}/")
         else:
-            print("web service: not in this build", file=io.stdout)
+            notes.append("web service: not in this build")
     return top
 
 
+def _web_config(config: Config) -> Any:
+    from appliance.web.config import parse_web
+
+    return config.web if config.web is not None else parse_web(config.source, config.raw.get("web"))
+
+
+def _prepare_data(config: Config) -> Any:
+    """Create the data directory (0700) and tighten an existing install; the report."""
+    from appliance.private import sqlite_files, tighten
+    from appliance.startup import StartupError
+
+    data_dir = Path(config.data_dir)
+    try:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for path in sqlite_files(config.storage.url)[:1]:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StartupError(f"cannot create the data directory {data_dir}: {exc.strerror or exc}") from None
+    web = _web_config(config)
+    roots: list[Any] = [data_dir, *sqlite_files(config.storage.url), *sqlite_files(web.token_store)]
+    if web.spool_dir:
+        roots.append(web.spool_dir)
+    return tighten(roots)
+
+
+def _refuse_second_instance(config: Config) -> None:
+    import os
+
+    from appliance.heartbeat import liveness
+    from appliance.startup import StartupError
+
+    try:
+        alive = liveness(config.data_dir)
+    except OSError:
+        return
+    if alive.running and alive.pid != os.getpid():
+        raise StartupError(f"another faxappliance ({alive.reason}) is running with the data directory "
+                           f"{config.data_dir}")
+
+
+def _after_start(config: Config, top: Any, args: argparse.Namespace, io: CliIO, notes: list[str],
+                 tightened: Any, tls_warnings: list[str]) -> None:
+    """Everything listens: say so, start logging, and log the start-up findings."""
+    from twisted.logger import Logger
+
+    from appliance.tls import exposed_without_tls
+    from radius.server import ACCT, AUTH, RadiusService
+
+    for svc in top:
+        if isinstance(svc, RadiusService):
+            print(f"RADIUS auth on {svc.listen}:{svc.bound.get(AUTH)}, "
+                  f"accounting on {svc.listen}:{svc.bound.get(ACCT)}", file=io.stdout)
+    for note in notes:
+        print(note, file=io.stdout)
+    io.stdout.flush()
+    _start_logging(args, io)
+    log = Logger(namespace="appliance.run")
+    if tightened.count:
+        log.info("tightened the permissions of {count} path(s) under {data_dir} to owner-only",
+                 count=tightened.count, data_dir=config.data_dir)
+    for problem in tightened.failed[:5]:
+        log.warn("cannot make private: {problem}", problem=problem)
+    for warning in tls_warnings:
+        log.warn("{warning}", warning=warning)
+    web = _web_config(config)
+    if any(type(s).__module__.startswith("appliance.web") for s in top) and exposed_without_tls(web):
+        log.warn("the web service serves plain HTTP on {address}:{port}, beyond loopback: passwords, tokens and "
+                 "faxes cross the network unencrypted; set [web] certificate and key",
+                 address=web.listen or "*", port=web.port)
+
+
 def _serve(config: Config, args: argparse.Namespace, io: CliIO, demo: bool) -> int:
+    from appliance.startup import StartupError
+
+    try:
+        return _serve_or_fail(config, args, io, demo)
+    except StartupError as exc:
+        print(f"faxappliance: {exc}", file=io.stderr, flush=True)
+        return 1
+
+
+def _serve_or_fail(config: Config, args: argparse.Namespace, io: CliIO, demo: bool) -> int:
+    import os
     import signal
+    import socket
 
     from twisted.internet import reactor
 
+    from appliance.heartbeat import HeartbeatService
     from appliance.services import make_service
+    from appliance.startup import start_all, stop_started
+    from appliance.tls import check_tls
     from radius.store import open_store
 
-    if config.storage.url.startswith("sqlite:///"):
-        Path(config.storage.url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    tls_warnings = check_tls(config.source, _web_config(config)) if args.command == "run" else []
+    tightened = _prepare_data(config)
+    _refuse_second_instance(config)
     store = open_store(config.storage.url)
     store.init_schema()
-    if demo:
-        top = _demo(config, args, io, store, reactor)
-    elif args.command == "radius":
-        top = service.MultiService()
-        make_radius_service(config, reactor, store=store).setServiceParent(top)
-    else:
-        top = make_service(config, reactor, store=store)
-    print(f"RADIUS auth on {config.radius.listen}:{config.radius.auth_port}, "
-          f"accounting on {config.radius.listen}:{config.radius.acct_port}", file=io.stdout)
-    _start_logging(args, io)
+    notes: list[str] = []
+    try:
+        if demo:
+            top = _demo(config, args, io, store, reactor, notes)
+        elif args.command == "radius":
+            top = service.MultiService()
+            make_radius_service(config, reactor, store=store).setServiceParent(top)
+        else:
+            top = make_service(config, reactor, store=store)
+    except BaseException:
+        store.close()
+        raise
+    HeartbeatService(reactor, config.data_dir, pid=os.getpid(), host=socket.gethostname()).setServiceParent(top)
     io.stdout.flush()
-    reactor.callWhenRunning(top.startService)
-    reactor.addSystemEventTrigger("before", "shutdown", top.stopService)
+    status = {"code": 0}
+
+    def start() -> None:
+        problem = start_all(top)
+        if problem is None:
+            _after_start(config, top, args, io, notes, tightened, tls_warnings)
+            return
+        print(f"faxappliance: {problem}", file=io.stderr, flush=True)
+        status["code"] = 1
+        reactor.stop()
+
+    reactor.callWhenRunning(start)
+    reactor.addSystemEventTrigger("before", "shutdown", stop_started, top)
     reactor.addSystemEventTrigger("after", "shutdown", store.close)
     signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(reactor.stop))
     reactor.run()
-    return 0
+    return status["code"]
 
 
 def cmd_radius(args: argparse.Namespace, io: CliIO) -> int:

@@ -19,6 +19,7 @@ CORES = [
     "appliance/config.py",
     "appliance/dialplan.py",
     "appliance/logsafe.py",
+    "appliance/heartbeat_state.py",
 ]
 FORBIDDEN = {"twisted", "serial", "socket", "httpx", "time", "random", "os", "logging", "threading", "asyncio"}
 

@@ -25,6 +25,7 @@ from appliance.web.auth import Authenticator, Identity
 from appliance.web.config import WebConfig, parse_web
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineInfo, LineStatusSource, ReceivedFax
 from appliance.web.directory import Directory, open_directory
+from appliance.web.hsts import install_hsts
 from appliance.web.resources import WebRoot, WebSite
 
 __all__ = [
@@ -105,4 +106,5 @@ def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: An
     site = make_site(web, reactor, jobs=jobs, scheduler=scheduler, lines=lines, inbox=inbox,
                      authenticator=authenticator, directory=directory, spool_dir=spool, cdrs=cdrs,
                      accounts=accounts, dialplan=getattr(config, "dialplan", None))
+    install_hsts(site, web)
     return WebService(serverFromString(reactor, endpoint_description(web)), site)

@@ -37,6 +37,8 @@ class WebConfig:
     external_fetch_timeout: float = 30.0
     users_add_global_contacts: bool = False
     page_size: str = "letter"  # letter | a4
+    hsts: bool = False  # with HTTPS: send Strict-Transport-Security
+    hsts_max_age: int = 31536000  # seconds browsers remember to use HTTPS only
 
     @property
     def https(self) -> bool:
@@ -88,6 +90,16 @@ def _seconds(source: str, table: dict[str, Any], key: str, default: float) -> fl
     return value
 
 
+HSTS_MAX_AGE_LIMIT = 10 * 366 * 86400  # ten years
+
+
+def _hsts_max_age(source: str, table: dict[str, Any]) -> int:
+    value = _positive_int(source, table, "hsts_max_age", 31536000)
+    if value > HSTS_MAX_AGE_LIMIT:
+        raise _fail(source, "hsts_max_age", f"must be at most {HSTS_MAX_AGE_LIMIT} seconds (ten years), not {value}")
+    return value
+
+
 def parse_web(source: str, table: Any) -> WebConfig:
     """Parse the ``[web]`` table (``Config.raw.get("web", {})``) from ``source``."""
     if table is None:
@@ -105,6 +117,9 @@ def parse_web(source: str, table: Any) -> WebConfig:
     if bool(certificate) != bool(key):
         raise _fail(source, "key" if certificate else "certificate",
                     "HTTPS needs both certificate and key (or neither)")
+    hsts = _get(source, table, "hsts", bool, False)
+    if hsts and not (certificate and key):
+        raise _fail(source, "hsts", "needs HTTPS (certificate and key): the header is only sent over HTTPS")
     page_size = _get(source, table, "page_size", str, "letter")
     if page_size not in ("letter", "a4"):
         raise _fail(source, "page_size", f"must be letter or a4, not {page_size!r}")
@@ -133,5 +148,7 @@ def parse_web(source: str, table: Any) -> WebConfig:
         external_fetch_timeout=_seconds(source, table, "external_fetch_timeout", 30.0),
         users_add_global_contacts=_get(source, table, "users_add_global_contacts", bool, False),
         page_size=page_size,
+        hsts=hsts,
+        hsts_max_age=_hsts_max_age(source, table),
     )
 
