@@ -17,7 +17,8 @@ import secrets
 from typing import Any, Callable
 
 from radius.passwords import hash_password
-from radius.store.api import Account
+from appliance.web.model import WebError
+from radius.store.api import Account, DuplicateError
 
 __all__ = ["StoreAccountWriter", "accounts_are_local"]
 
@@ -33,8 +34,19 @@ class StoreAccountWriter:
     def has_account(self, username: str) -> bool:
         return self._store.get_account(username) is not None
 
+    def add_account(self, username: str, password: str) -> None:
+        """Create the account; WebError 400 when it exists (POST never changes a password)."""
+        try:
+            self._store.add_account(Account(name=username, password_hash=self._hash(password)))
+        except DuplicateError:
+            raise WebError(400, f"account {username!r} already exists: PUT /ffws/v1/users/{username} "
+                                "changes its password, a POST without <password> adds its profile") from None
+
+    def _hash(self, password: str) -> str:
+        return hash_password(password, self._token_bytes(16))
+
     def set_password(self, username: str, password: str) -> None:
-        hashed = hash_password(password, self._token_bytes(16))
+        hashed = self._hash(password)
         if self._store.get_account(username) is None:
             self._store.add_account(Account(name=username, password_hash=hashed))
         else:

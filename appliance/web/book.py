@@ -39,9 +39,11 @@ async def users(app: WebApp, call: Call) -> Reply:
         profile = UserProfile(username=username, **fields)
         if await app.run(app.directory.get_user, username) is not None:
             raise WebError(400, f"user {username!r} already exists")
-        if not password and app.accounts is not None and not await app.run(app.accounts.has_account, username):
+        if password:
+            await app.run(_writable(app).add_account, username, password)
+            app.on_password_change(username)  # a rejection of the name may be cached
+        elif app.accounts is not None and not await app.run(app.accounts.has_account, username):
             raise WebError(400, f"there is no account {username!r} yet: give the new user a <password>")
-        await _set_password(app, username, password)
         await app.run(app.directory.add_user, profile)
         return xml_reply(200, "Created", [ffws.user_element(profile, call.base)])
     if not call.segments:

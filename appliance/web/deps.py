@@ -126,6 +126,10 @@ class AccountWriter(Protocol):
         """Whether the account exists (blocking)."""
         ...
 
+    def add_account(self, username: str, password: str) -> None:
+        """Create the account; WebError 400 when it exists (blocking)."""
+        ...
+
     def set_password(self, username: str, password: str) -> None:
         """Create the account or change its password (blocking)."""
         ...
