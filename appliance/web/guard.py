@@ -2,8 +2,10 @@
 :mod:`throttle`): cross-site refusals, throttled HTTP Basic logins with an
 audit line per failure, and the dashboard's anti-CSRF token.
 
-Audit lines name the user (control characters escaped) and the source
-address, never the password.
+Audit lines (warnings with an ``audit`` field: ``login_failed``,
+``login_refused``, ``cross_site``) name the user (control characters
+escaped) and the source address, never the password.  Lock-out refusals are
+summarised at most once a second, so an attack cannot flood the log.
 """
 
 from __future__ import annotations
@@ -51,12 +53,15 @@ def own_origin(request: Any) -> str:
 class Guard:
     """One per site: its throttle and its CSRF secret live as long as the service."""
 
-    log = Logger(namespace="appliance.web.audit")
+    log = Logger()
+    REFUSAL_LOG_INTERVAL = 1.0
 
     def __init__(self, config: WebConfig, clock: IReactorTime, csrf_secret: bytes) -> None:
         self.config = config
         self.clock = clock
         self._secret = csrf_secret
+        self._refused = 0  # refusals not yet logged
+        self._refusal_logged_at = float("-inf")
         self.throttle = LoginThrottle(ThrottlePolicy(
             base_delay=config.login_delay, max_delay=config.login_max_delay,
             user_refuse_after=config.login_user_limit, source_refuse_after=config.login_source_limit,
@@ -76,7 +81,7 @@ class Guard:
             (own_origin(request), *self.config.trusted_origins))
         if foreign is not None:
             self.log.warn("cross-site {method} refused: origin {origin} from {source}", method=method,
-                          origin=printable(foreign), source=client_address(request))
+                          origin=printable(foreign), source=client_address(request), audit="cross_site")
             raise WebError(403, f"cross-site request refused: {printable(foreign)} is not this service's origin")
 
     # -------------------------------------------------------------- login
@@ -97,8 +102,7 @@ class Guard:
                 break
             if verdict.refuse:
                 retry = max(1, math.ceil(verdict.wait))
-                self.log.warn("web login refused (locked out) for user {user} from {source}; retry after {retry_after} s",
-                              user=printable(user), source=source, retry_after=retry)
+                self._log_refusal(user, source, retry)
                 raise TooManyAttempts(retry)
             await task.deferLater(self.clock, verdict.wait, lambda: None)
         try:
@@ -110,11 +114,22 @@ class Guard:
             now = self.clock.seconds()
             self.throttle.failed(user, source, now)
             self.log.warn("web login failed for user {user} from {source} ({failures} in a row)",
-                          user=printable(user), source=source,
+                          user=printable(user), source=source, audit="login_failed",
                           failures=self.throttle.failures(user, now=now))
             raise WebError(401, "unknown user or wrong password")
         self.throttle.succeeded(user)
         return identity
+
+    def _log_refusal(self, user: str, source: str, retry: int) -> None:
+        self._refused += 1
+        now = self.clock.seconds()
+        if now - self._refusal_logged_at < self.REFUSAL_LOG_INTERVAL:
+            return
+        self.log.warn("{refused} web login(s) refused (locked out), the last for user {user} from {source};"
+                      " retry after {retry_after} s", refused=self._refused, user=printable(user), source=source,
+                      retry_after=retry, audit="login_refused")
+        self._refused = 0
+        self._refusal_logged_at = now
 
     # --------------------------------------------------------------- CSRF
 

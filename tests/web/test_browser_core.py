@@ -267,3 +267,17 @@ def test_guard_origin_check() -> None:
     assert events and events[-1]["origin"] == "https://evil.example"
     request.requestHeaders.setRawHeaders(b"origin", [b"http://127.0.0.1:8080"])
     guard.check_origin(request, "POST")
+
+
+def test_guard_refusals_are_summarised() -> None:
+    """Lock-out refusals are logged at most once a second, with how many there were."""
+    clock, events, checker = task.Clock(), [], Checker()
+    guard = make_guard(clock, events, login_user_limit=1, login_delay=4.0)
+    Deferred.fromCoroutine(guard.login(basic_request("admin", "bad"), checker)).addErrback(lambda f: None)
+    for _ in range(5):
+        Deferred.fromCoroutine(guard.login(basic_request("admin", "bad"), checker)).addErrback(lambda f: None)
+        clock.advance(0.1)
+    clock.advance(0.5)
+    Deferred.fromCoroutine(guard.login(basic_request("admin", "bad"), checker)).addErrback(lambda f: None)
+    refusals = [e for e in events if e.get("audit") == "login_refused"]
+    assert [e["refused"] for e in refusals] == [1, 5] and len(checker.calls) == 1
