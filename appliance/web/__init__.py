@@ -30,7 +30,7 @@ from appliance.web.resources import WebRoot, WebSite
 __all__ = [
     "AccountWriter", "Authenticator", "CdrSource", "Identity", "InboxSource", "LineInfo", "LineStatusSource",
     "ReceivedFax", "WebConfig", "endpoint_description", "make_authenticator", "make_site", "make_web_service",
-    "parse_web",
+    "parse_web", "web_secret",
 ]
 
 log = Logger(namespace="appliance.web")
@@ -77,7 +77,9 @@ def web_secret(data_dir: str) -> bytes:
     except ValueError:
         key = text.encode("utf-8")
     if len(key) < 16:
-        raise ValueError(f"{path} holds too short a key: delete it and a new one is made")
+        from appliance.config import ConfigError
+
+        raise ConfigError(str(path), "", "holds too short a key: delete the file and a new one is made")
     return key
 
 

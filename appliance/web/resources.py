@@ -11,6 +11,7 @@ stored, and answered 400 (the status the FaxFinder guide documents).
 from __future__ import annotations
 
 import io
+import secrets
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
 
@@ -111,11 +112,11 @@ class WebRoot(resource.Resource):
     isLeaf = True
     log = Logger()
 
-    def __init__(self, app: WebApp, authenticator: Authenticator, csrf_secret: bytes) -> None:
+    def __init__(self, app: WebApp, authenticator: Authenticator, csrf_secret: bytes | None = None) -> None:
         super().__init__()
         self.app = app
         self.authenticator = authenticator
-        self.guard = Guard(app.config, app.clock, csrf_secret)
+        self.guard = Guard(app.config, app.clock, csrf_secret or secrets.token_bytes(32))
 
     def render(self, request: HttpRequest) -> Any:  # type: ignore[override]
         d = defer.Deferred.fromCoroutine(self._serve(request))

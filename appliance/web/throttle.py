@@ -8,10 +8,12 @@ the rest, or, once the key has failed ``refuse_after`` times, is refused
 at once (the web service answers 429 with ``Retry-After``) without checking
 the password, so a lock-out never tells a guess right from wrong.
 
-An attempt let through on a key that has failures takes that key's slot: a
-concurrent attempt waits another full delay, so parallel connections buy no
-extra guesses.  A successful login clears the user name's record (not the
-source's).  A key with no failure for ``forget_after`` seconds is forgotten;
+An attempt let through for a user name that has failures takes that name's
+slot: a concurrent attempt waits another full delay, so parallel
+connections buy no extra guesses at one account.  A source's delay counts
+from its last failure only, so the other users behind a shared address wait
+at most once per failure, not before every request.  A successful login
+clears the user name's record (not the source's).  A key with no failure for ``forget_after`` seconds is forgotten;
 each table keeps at most ``max_keys`` keys (the stalest go first), so
 memory stays bounded whatever names and addresses callers invent.
 """
@@ -52,7 +54,7 @@ class Verdict:
 @dataclass
 class _Record:
     failures: int
-    last: float  # when the last attempt on this key was let through or failed
+    last: float  # when the last attempt on this key failed (user names: or was let through)
 
 
 def _user_key(user: str) -> str:
@@ -148,7 +150,7 @@ class LoginThrottle:
 
     def verdict(self, user: str, source: str, now: float) -> Verdict:
         """Whether an attempt for ``user`` from ``source`` may be checked now.
-        A go on a key with failures takes its slot (see the module text)."""
+        A go on a user name with failures takes its slot (see the module text)."""
         ukey, skey = _user_key(user), source_key(source)
         user_wait, user_refused = self._users.remaining(ukey, now)
         source_wait, source_refused = self._sources.remaining(skey, now)
@@ -156,7 +158,6 @@ class LoginThrottle:
         if wait > 0:
             return Verdict(wait, user_refused or source_refused)
         self._users.claim(ukey, now)
-        self._sources.claim(skey, now)
         return Verdict()
 
     def failed(self, user: str, source: str, now: float) -> None:

@@ -131,6 +131,16 @@ def test_go_takes_the_slot() -> None:
     assert throttle.verdict("admin", "192.0.2.3", clock.seconds()).wait == 2.0
 
 
+def test_source_delay_counts_from_its_last_failure() -> None:
+    """Other users behind a source with a failure wait out its delay once, then are not slowed down."""
+    throttle = LoginThrottle(ThrottlePolicy(base_delay=2.0))
+    throttle.failed("mallory", "192.0.2.1", 0.0)
+    assert throttle.verdict("alice", "192.0.2.1", 1.0).wait == 1.0
+    for when in (2.0, 2.1, 2.2):
+        assert throttle.verdict("alice", "192.0.2.1", when).go
+        throttle.succeeded("alice")
+
+
 def test_success_resets_user_not_source() -> None:
     """A successful login clears the user's record; the source keeps its own."""
     throttle = LoginThrottle(ThrottlePolicy(base_delay=1.0))
@@ -281,3 +291,15 @@ def test_guard_refusals_are_summarised() -> None:
     Deferred.fromCoroutine(guard.login(basic_request("admin", "bad"), checker)).addErrback(lambda f: None)
     refusals = [e for e in events if e.get("audit") == "login_refused"]
     assert [e["refused"] for e in refusals] == [1, 5] and len(checker.calls) == 1
+
+
+def test_web_secret_kept_in_data_dir(tmp_path: Path) -> None:
+    """The anti-CSRF key is made once in <data_dir>/web-secret (mode 0600) and read back after a restart."""
+    from appliance.web import web_secret
+
+    first = web_secret(str(tmp_path))
+    assert len(first) == 32 and web_secret(str(tmp_path)) == first
+    assert (tmp_path / "web-secret").stat().st_mode & 0o777 == 0o600
+    (tmp_path / "web-secret").write_text("abc\n")
+    with pytest.raises(ConfigError, match="too short"):
+        web_secret(str(tmp_path))
