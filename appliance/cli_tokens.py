@@ -2,7 +2,10 @@
 VoipNow-style send endpoint (``/uapi/faxes/…``).
 
 A token is printed once, when it is added; only its SHA-256 hash is stored
-(in the web directory: ``[web] token_store``, else ``[storage] url``).
+(in the web directory: ``[web] token_store``, else ``[storage] url``).  A
+token is issued only for a known account: one in the account store
+(``[storage] url``) or a web user (a profile the web service created when
+the user logged in or an admin added the user).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from appliance.cli import CliIO, config_from_args
 from appliance.config import default_config
 from appliance.web.config import parse_web
 from appliance.web.directory import Directory, open_directory
+from radius.store import open_store
 
 __all__ = ["register"]
 
@@ -25,9 +29,25 @@ def _directory(args: argparse.Namespace) -> Directory:
     return open_directory(web.token_store or config.storage.url)
 
 
+def _known(args: argparse.Namespace, directory: Directory, user: str) -> bool:
+    """Whether ``user`` is an account of the store or a web user."""
+    if directory.get_user(user) is not None:
+        return True
+    config = config_from_args(args) or default_config()
+    store = open_store(config.storage.url)
+    try:
+        return store.get_account(user) is not None
+    finally:
+        store.close()
+
+
 def _add(args: argparse.Namespace, io: CliIO) -> int:
     directory = _directory(args)
     try:
+        if not _known(args, directory, args.user):
+            print(f"faxappliance: no account {args.user!r}: add it first (faxappliance accounts add), "
+                  "no token issued", file=io.stderr)
+            return 1
         record, token = directory.add_token(args.user, args.label or "", time.time())
     finally:
         directory.close()

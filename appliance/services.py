@@ -294,10 +294,13 @@ def make_web(appliance: Appliance, reactor: Any) -> service.Service | None:
     auth = Authenticator(appliance.portserver.client, reactor, admins=web.admins, admin_groups=web.admin_groups,
                          ttl=web.auth_cache_seconds, negative_ttl=web.auth_negative_cache_seconds,
                          token_bytes=os.urandom)
+    from appliance.web.accounts import StoreAccountWriter, accounts_are_local
+
+    accounts = StoreAccountWriter(appliance.store) if accounts_are_local(appliance.config, web.accounts) else None
     svc: service.Service = make_web_service(
         appliance.config, reactor, jobs=appliance.jobs, scheduler=appliance.scheduler,
         lines=_WebLines(appliance.pool), inbox=_WebInbox(appliance.inbox), authenticator=auth,
-        cdrs=appliance.store)
+        cdrs=appliance.store, accounts=accounts)
     return svc
 
 

@@ -9,6 +9,7 @@ alone (tests listen on it themselves).
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from appliance.web.resources import WebRoot, WebSite
 __all__ = [
     "AccountWriter", "Authenticator", "CdrSource", "Identity", "InboxSource", "LineInfo", "LineStatusSource",
     "ReceivedFax", "WebConfig", "endpoint_description", "make_authenticator", "make_site", "make_web_service",
-    "parse_web",
+    "parse_web", "web_secret",
 ]
 
 log = Logger(namespace="appliance.web")
@@ -48,19 +49,41 @@ def make_authenticator(web: WebConfig, reactor: Any, client: Any,
 def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, lines: LineStatusSource,
               inbox: InboxSource | None, authenticator: Authenticator, directory: Directory, spool_dir: str,
               cdrs: CdrSource | None = None, accounts: AccountWriter | None = None,
-              run_blocking: Callable[..., Any] | None = None, dialplan: DialPlan | None = None) -> WebSite:
+              run_blocking: Callable[..., Any] | None = None, dialplan: DialPlan | None = None,
+              csrf_secret: bytes | None = None) -> WebSite:
     """The twisted.web Site serving FFWS, UAPI and the dashboard.
 
     ``scheduler`` is the ``JobScheduler`` (poked when a fax is ready) or None;
-    ``run_blocking`` defaults to the reactor's thread pool."""
+    ``run_blocking`` defaults to the reactor's thread pool; ``accounts`` None
+    means the accounts live elsewhere (the users API refuses passwords);
+    ``csrf_secret`` keys the dashboard's anti-CSRF tokens (default: random
+    per process)."""
     run = run_blocking or thread_runner(reactor, reactor.getThreadPool())
     poke: Callable[[], None] = scheduler.poke if scheduler is not None else (lambda: None)
     app = WebApp(web, clock=reactor, run_blocking=run, jobs=jobs, directory=directory, lines=lines, inbox=inbox,
                  cdrs=cdrs, accounts=accounts, poke=poke, spool_dir=spool_dir, tz=ZoneInfo(web.timezone),
                  started=reactor.seconds(), dialplan=dialplan)
-    site = WebSite(WebRoot(app, authenticator), web.max_request_bytes)
+    app.on_password_change = authenticator.forget
+    site = WebSite(WebRoot(app, authenticator, csrf_secret or secrets.token_bytes(32)), web.max_request_bytes)
     site.app = app  # type: ignore[attr-defined]
     return site
+
+
+def web_secret(data_dir: str) -> bytes:
+    """The dashboard's anti-CSRF key: ``<data_dir>/web-secret`` (mode 0600), created on first use."""
+    from appliance.demo import private_file
+
+    path = Path(data_dir) / "web-secret"
+    text, _ = private_file(path, lambda: secrets.token_hex(32))
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = text.encode("utf-8")
+    if len(key) < 16:
+        from appliance.config import ConfigError
+
+        raise ConfigError(str(path), "", "holds too short a key: delete the file and a new one is made")
+    return key
 
 
 def _escape(value: str) -> str:
@@ -105,6 +128,7 @@ def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: An
     spool = web.spool_dir or f"{config.data_dir}/web"
     site = make_site(web, reactor, jobs=jobs, scheduler=scheduler, lines=lines, inbox=inbox,
                      authenticator=authenticator, directory=directory, spool_dir=spool, cdrs=cdrs,
-                     accounts=accounts, dialplan=getattr(config, "dialplan", None))
+                     accounts=accounts, dialplan=getattr(config, "dialplan", None),
+                     csrf_secret=web_secret(config.data_dir))
     install_hsts(site, web)
     return WebService(serverFromString(reactor, endpoint_description(web)), site)

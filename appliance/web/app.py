@@ -123,6 +123,7 @@ class WebApp:
         self.started = started
         self.conversions: dict[int, defer.Deferred[None]] = {}
         self.page_size = PageSize.A4 if config.page_size == "a4" else PageSize.LETTER
+        self.on_password_change: Callable[[str], None] = lambda username: None  # drops cached logins
 
     def now(self) -> float:
         return self.clock.seconds()

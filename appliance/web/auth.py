@@ -89,7 +89,7 @@ class Authenticator:
         self._negative_ttl = negative_ttl
         self._key = token_bytes(32)
         self._max = max_entries
-        self._cache: dict[bytes, tuple[float, Identity | None]] = {}
+        self._cache: dict[bytes, tuple[float, Identity | None, str]] = {}
         self.radius_requests = 0  # how many Access-Requests were sent (for tests and metrics)
 
     def _cache_key(self, user: str, password: str) -> bytes:
@@ -117,7 +117,7 @@ class Authenticator:
                 group = reply.get_str(A.FB_ACCOUNT_LOGIN_GROUP.value) or ""
                 identity = Identity(user, user in self._admins or (bool(group) and group in self._admin_groups))
             ttl = self._ttl if identity is not None else self._negative_ttl
-            self._remember(key, self._clock.seconds() + ttl, identity)
+            self._remember(key, self._clock.seconds() + ttl, identity, user)
             return identity
 
         def unavailable(failure: Any) -> None:
@@ -125,11 +125,16 @@ class Authenticator:
 
         return result.addCallbacks(answered, unavailable)
 
-    def _remember(self, key: bytes, until: float, identity: Identity | None) -> None:
+    def forget(self, user: str) -> None:
+        """Drop every cached answer for ``user`` (its password changed)."""
+        for k in [k for k, (_, _, name) in self._cache.items() if name == user]:
+            del self._cache[k]
+
+    def _remember(self, key: bytes, until: float, identity: Identity | None, user: str) -> None:
         if len(self._cache) >= self._max:
             now = self._clock.seconds()
-            for k in [k for k, (t, _) in self._cache.items() if t <= now]:
+            for k in [k for k, (t, _, _) in self._cache.items() if t <= now]:
                 del self._cache[k]
             if len(self._cache) >= self._max:
                 self._cache.clear()
-        self._cache[key] = (until, identity)
+        self._cache[key] = (until, identity, user)

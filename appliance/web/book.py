@@ -38,8 +38,14 @@ async def users(app: WebApp, call: Call) -> Reply:
         if not username:
             raise WebError(400, "the new <user> has no <username>")
         profile = UserProfile(username=username, **fields)
+        if await app.run(app.directory.get_user, username) is not None:
+            raise WebError(400, f"user {username!r} already exists")
+        if password:
+            await app.run(_writable(app).add_account, username, password)
+            app.on_password_change(username)  # a rejection of the name may be cached
+        elif app.accounts is not None and not await app.run(app.accounts.has_account, username):
+            raise WebError(400, f"there is no account {username!r} yet: give the new user a <password>")
         await app.run(app.directory.add_user, profile)
-        await _set_password(app, username, password)
         return xml_reply(200, "Created", [ffws.user_element(profile, call.base)])
     if not call.segments:
         raise WebError(404, "name a user: /ffws/v1/users/USERNAME")
@@ -55,15 +61,28 @@ async def users(app: WebApp, call: Call) -> Reply:
         fields, new_name, password = ffws.parse_user(call.body)
         if new_name and new_name != username:
             raise WebError(400, "a user cannot be renamed (<username> differs from the URL)")
+        if password:
+            _writable(app)
         await app.run(app.directory.update_user, username, fields)
         await _set_password(app, username, password)
         return xml_reply(200, "Modified")
     raise WebError(405, f"{call.method} is not allowed here")
 
 
+def _writable(app: WebApp) -> Any:
+    """The account writer, or 409 when the accounts live on another RADIUS server."""
+    if app.accounts is None:
+        raise WebError(409, "user accounts live on an external RADIUS server: set passwords there "
+                            "(this service cannot change them); nothing was changed")
+    return app.accounts
+
+
 async def _set_password(app: WebApp, username: str, password: str | None) -> None:
-    if password and app.accounts is not None:
-        await app.run(app.accounts.set_password, username, password)
+    """Write ``password`` to the account store (creating the account); cached logins of the user are dropped."""
+    if not password:
+        return
+    await app.run(_writable(app).set_password, username, password)
+    app.on_password_change(username)
 
 
 # --------------------------------------------------------------- helpers

@@ -39,6 +39,12 @@ class WebConfig:
     page_size: str = "letter"  # letter | a4
     hsts: bool = False  # with HTTPS: send Strict-Transport-Security
     hsts_max_age: int = 31536000  # seconds browsers remember to use HTTPS only
+    trusted_origins: tuple[str, ...] = ()  # more origins browsers may post from (a reverse proxy's name)
+    accounts: str = "auto"  # auto | local | external: may the users API write passwords? (README)
+    login_delay: float = 1.0  # seconds after a failed login; doubles with each further failure
+    login_max_delay: float = 300.0
+    login_user_limit: int = 5  # failures of a user name after which early attempts get 429
+    login_source_limit: int = 20  # the same per source address
 
     @property
     def https(self) -> bool:
@@ -150,5 +156,27 @@ def parse_web(source: str, table: Any) -> WebConfig:
         page_size=page_size,
         hsts=hsts,
         hsts_max_age=_hsts_max_age(source, table),
+        **_login(source, table),
     )
+
+
+def _login(source: str, table: dict[str, Any]) -> dict[str, Any]:
+    """The browser-safety and login-throttling keys."""
+    from appliance.web.browser import origin_of
+
+    origins = _names(source, table, "trusted_origins", ())
+    for value in origins:
+        if origin_of(value) != value.rstrip("/").lower():
+            raise _fail(source, "trusted_origins", f"{value!r} is not an origin such as https://fax.example.com")
+    accounts = _get(source, table, "accounts", str, "auto")
+    if accounts not in ("auto", "local", "external"):
+        raise _fail(source, "accounts", f"must be auto, local or external, not {accounts!r}")
+    delay = _seconds(source, table, "login_delay", 1.0)
+    max_delay = _seconds(source, table, "login_max_delay", 300.0)
+    if max_delay < delay:
+        raise _fail(source, "login_max_delay", f"must be at least login_delay ({delay})")
+    return {"trusted_origins": tuple(o.rstrip("/").lower() for o in origins), "accounts": accounts,
+            "login_delay": delay, "login_max_delay": max_delay,
+            "login_user_limit": _positive_int(source, table, "login_user_limit", 5),
+            "login_source_limit": _positive_int(source, table, "login_source_limit", 20)}
 

@@ -8,27 +8,33 @@ thread pool) and serves thumbnails and the send form.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
+import dataclasses
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Sequence
 
 from appliance.jobs.model import TERMINAL, Entry, FaxSpec, Recipient
-from appliance.web import ffws, uapi
+from appliance.web import browser, ffws, uapi
 from appliance.web.app import ACTIVE, Reply, WebApp
 from appliance.web.auth import Identity
 from appliance.web.deps import InboxRecord, LineStatus
 from appliance.web.model import WebError
 
-__all__ = ["DashboardData", "handle", "render_page"]
+__all__ = ["STYLE_HASHES", "DashboardData", "handle", "render_page"]
 
 HTML = "text/html; charset=utf-8"
 _EXTENSION_TYPES = {**uapi.ALLOWED_EXTENSIONS, "png": "image/png", "gif": "image/gif", "bmp": "image/bmp"}
 _STYLE = """body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin-bottom:1.5em}
 td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}img.thumb{width:108px;border:1px solid #999}
 h2{margin-top:1.2em}form label{display:block;margin:.3em 0}"""
+#: the page's only inline content, allowed by the Content-Security-Policy by its hash
+STYLE_HASHES = (base64.b64encode(hashlib.sha256(_STYLE.encode("utf-8")).digest()).decode("ascii"),)
+CSRF_FIELD = "csrf_token"
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class DashboardData:
     cdrs: Sequence[Any]
     now: float
     message: str = ""
+    csrf: str = ""  # the anti-CSRF token the send form carries
 
 
 def _e(value: object) -> str:
@@ -84,6 +91,7 @@ def render_page(data: DashboardData, tz: tzinfo) -> bytes:
                    for c in data.cdrs], "No CDRs yet.", "cdrs")
     notice = f'<p id="notice">{_e(data.message)}</p>' if data.message else ""
     form = ('<form id="send" method="post" action="/dashboard/send" enctype="multipart/form-data">'
+            f'<input type="hidden" name="{CSRF_FIELD}" value="{_e(data.csrf)}">'
             '<label>Fax number <input name="fax_number" id="fax_number" required></label>'
             '<label>Recipient name <input name="name" id="name"></label>'
             '<label>Document (PDF, TIFF, PNG, JPEG, GIF, text) <input type="file" name="file" id="file" required>'
@@ -97,13 +105,16 @@ def render_page(data: DashboardData, tz: tzinfo) -> bytes:
 
 
 async def handle(app: WebApp, request: Any, method: str, parts: list[str], body: bytes,
-                 identity: Identity) -> Reply:
+                 identity: Identity, csrf: str = "") -> Reply:
+    """``csrf``: the token this caller's forms must carry (empty: every POST is refused)."""
     if not parts and method == "GET":
         message = request.args.get(b"sent", [b""])[-1].decode("utf-8", "replace")
-        return Reply(200, render_page(await _gather(app, f"Fax {message} queued." if message else ""), app.tz), HTML)
+        data = await _gather(app, f"Fax {message} queued." if message else "")
+        return Reply(200, render_page(dataclasses.replace(data, csrf=csrf), app.tz), HTML)
     if parts == ["send"] and method == "POST":
         content_type = (request.getHeader(b"content-type") or b"").decode("latin-1")
-        return await _send(app, content_type, body, identity)
+        browser.check_body_type(content_type, bool(body), browser.FORM, "the send form")
+        return await _send(app, content_type, body, identity, csrf)
     if len(parts) == 3 and parts[0] in ("fax", "inbox") and method == "GET":
         return await _thumbnail(app, parts[0], parts[1], parts[2])
     raise WebError(404, "no such dashboard resource")
@@ -125,13 +136,15 @@ async def _gather(app: WebApp, message: str) -> DashboardData:
     return DashboardData(list(app.lines.status()), queue, sent, received, cdrs, now, message)
 
 
-async def _send(app: WebApp, content_type: str, body: bytes, identity: Identity) -> Reply:
+async def _send(app: WebApp, content_type: str, body: bytes, identity: Identity, csrf: str) -> Reply:
     try:
         parts = uapi.form_parts(content_type, body)
     except uapi.UapiError as exc:
         raise WebError(400, exc.message) from None
     fields = {name: payload.decode("utf-8", "replace").strip() for name, filename, _, payload in parts
               if filename is None}
+    if not csrf or not browser.csrf_valid(csrf, fields.get(CSRF_FIELD)):
+        raise WebError(403, "the form's anti-CSRF token is missing or wrong: reload the dashboard and send again")
     files = [(filename, ctype, payload) for name, filename, ctype, payload in parts if name == "file" and filename]
     number = fields.get("fax_number", "")
     if not re.search(r"[0-9]", number):

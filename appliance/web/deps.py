@@ -10,7 +10,8 @@ with these fields fits (dataclasses, named tuples, ORM rows).
   in the thread pool).
 * :class:`CdrSource` — the RADIUS store's ``list_cdrs`` (blocking).
 * :class:`AccountWriter` — optional: where ``<password>`` of FFWS
-  ``POST/PUT /users`` goes (the RADIUS account store); blocking.
+  ``POST/PUT /users`` goes (the RADIUS account store); blocking.  None
+  means the accounts live on another RADIUS server: passwords are refused (409).
 """
 
 from __future__ import annotations
@@ -121,6 +122,14 @@ class CdrSource(Protocol):
 
 @runtime_checkable
 class AccountWriter(Protocol):
+    def has_account(self, username: str) -> bool:
+        """Whether the account exists (blocking)."""
+        ...
+
+    def add_account(self, username: str, password: str) -> None:
+        """Create the account; WebError 400 when it exists (blocking)."""
+        ...
+
     def set_password(self, username: str, password: str) -> None:
         """Create the account or change its password (blocking)."""
         ...

@@ -11,6 +11,7 @@ stored, and answered 400 (the status the FaxFinder guide documents).
 from __future__ import annotations
 
 import io
+import secrets
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
 
@@ -20,9 +21,10 @@ from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.http import Request as HttpRequest
 
-from appliance.web import book, dashboard, status, uapi_handler
+from appliance.web import book, browser, dashboard, status, uapi_handler
 from appliance.web.app import Call, Reply, WebApp
-from appliance.web.auth import Authenticator, AuthUnavailable, Identity, basic_credentials
+from appliance.web.auth import Authenticator, Identity
+from appliance.web.guard import Guard
 from appliance.web.ffws import render as render_xml
 from appliance.web.model import WebError
 
@@ -95,6 +97,11 @@ def _base(request: HttpRequest) -> str:
     return f"{scheme}://{host}"
 
 
+def _has_body(request: HttpRequest) -> bool:
+    length = (request.getHeader(b"content-length") or b"").strip()
+    return length not in (b"", b"0") or request.getHeader(b"transfer-encoding") is not None
+
+
 def _query(request: HttpRequest) -> dict[str, str]:
     return {k.decode("utf-8", "replace"): v[-1].decode("utf-8", "replace") for k, v in (request.args or {}).items()}
 
@@ -105,10 +112,11 @@ class WebRoot(resource.Resource):
     isLeaf = True
     log = Logger()
 
-    def __init__(self, app: WebApp, authenticator: Authenticator) -> None:
+    def __init__(self, app: WebApp, authenticator: Authenticator, csrf_secret: bytes | None = None) -> None:
         super().__init__()
         self.app = app
         self.authenticator = authenticator
+        self.guard = Guard(app.config, app.clock, csrf_secret or secrets.token_bytes(32))
 
     def render(self, request: HttpRequest) -> Any:  # type: ignore[override]
         d = defer.Deferred.fromCoroutine(self._serve(request))
@@ -128,7 +136,8 @@ class WebRoot(resource.Resource):
         request.setResponseCode(reply.status)
         if reply.body or reply.status not in (202, 204):
             request.setHeader(b"content-type", reply.content_type.encode())
-        for name, value in reply.headers.items():
+        headers = {**browser.security_headers(reply.content_type, dashboard.STYLE_HASHES), **reply.headers}
+        for name, value in headers.items():
             request.setHeader(name.encode(), value.encode())
         request.setHeader(b"cache-control", b"no-store")
         request.write(reply.body)
@@ -142,6 +151,7 @@ class WebRoot(resource.Resource):
         try:
             if getattr(request, "too_large", False):
                 raise WebError(400, f"the request is larger than {self.app.config.max_request_bytes} bytes")
+            self.guard.check_origin(request, method)
             if ffws and len(parts) >= 3 and (parts[2] in FFWS or parts[2] == "data"):
                 return await self._ffws(request, method, parts[2], parts[3:])
             if parts[:2] == ["uapi", "faxes"]:
@@ -153,13 +163,15 @@ class WebRoot(resource.Resource):
                 if not identity.admin:
                     raise WebError(403, "the dashboard is for admins")
                 body = await self._body(request) if method == "POST" else b""
-                return await dashboard.handle(self.app, request, method, parts[1:], body, identity)
+                return await dashboard.handle(self.app, request, method, parts[1:], body, identity,
+                                              csrf=self.guard.csrf_token(request))
             raise WebError(404, f"no resource at {path}")
         except WebError as exc:
             return self._error(exc, ffws)
 
     def _error(self, exc: WebError, ffws: bool) -> Reply:
         headers = {"WWW-Authenticate": 'Basic realm="FaxFinder"'} if exc.status == 401 else {}
+        headers.update(getattr(exc, "headers", {}))
         if ffws or exc.status in (401, 403):
             return Reply(exc.status, render_xml(exc.message), headers=headers)
         return Reply(exc.status, exc.message.encode("utf-8") + b"\n", "text/plain; charset=utf-8", headers)
@@ -174,20 +186,14 @@ class WebRoot(resource.Resource):
         return await self.app.run(content.read)
 
     async def _basic(self, request: HttpRequest) -> Identity:
-        credentials = basic_credentials(request.getHeader(b"authorization"))
-        if credentials is None:
-            raise WebError(401, "authentication required (HTTP Basic)")
-        try:
-            identity = await self.authenticator.authenticate(*credentials)
-        except AuthUnavailable as exc:
-            self.log.warn("{problem}", problem=str(exc))
-            raise WebError(503, "cannot check credentials now (no RADIUS server answered)") from None
-        if identity is None:
-            raise WebError(401, "unknown user or wrong password")
+        identity = await self.guard.login(request, self.authenticator.authenticate)
         await self.app.run(self.app.directory.ensure_user, identity.username)
         return identity
 
     async def _ffws(self, request: HttpRequest, method: str, name: str, rest: list[str]) -> Reply:
+        if method in ("POST", "PUT"):
+            browser.check_body_type((request.getHeader(b"content-type") or b"").decode("latin-1"),
+                                    _has_body(request), browser.XML_TYPES, "FFWS")
         identity = await self._basic(request)
         body = await self._body(request) if method in ("POST", "PUT") else b""
         call = Call(method, rest, _query(request), body, identity, _base(request),

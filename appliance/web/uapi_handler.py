@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from appliance.jobs.model import FaxSpec, Recipient
-from appliance.web import ffws, uapi
+from appliance.web import browser, ffws, uapi
 from appliance.web.app import Reply, WebApp
 from appliance.web.auth import bearer_token
 from appliance.web.model import WebError
@@ -33,6 +33,10 @@ async def send(app: WebApp, request: Any, user_id: str, extension: str, body: by
     if extension == "@self" or not extension:
         return _error(400, "fx_extension_invalid", "name the extension sending the fax")
     content_type = (request.getHeader(b"content-type") or b"").decode("latin-1")
+    try:
+        browser.check_body_type(content_type, True, browser.FORM, "the send endpoint")
+    except WebError as exc:
+        return _error(415, "unsupported_media_type", exc.message)
     try:
         parsed = uapi.parse_send(content_type, body, max_recipients=app.config.max_recipients,
                                  max_files=app.config.max_files)

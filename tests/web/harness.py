@@ -16,6 +16,7 @@ from twisted.internet.defer import Deferred
 
 from appliance.jobs import open_job_store
 from appliance.web import make_site
+from appliance.web.accounts import StoreAccountWriter
 from appliance.web.auth import Authenticator
 from appliance.web.config import WebConfig
 from appliance.web.deps import InboxRecord, LineInfo, ReceivedFax
@@ -88,7 +89,7 @@ class WebHarness:
     """make_site on 127.0.0.1 port 0, authenticated through the RADIUS server ``radius``."""
 
     def __init__(self, tmp: Path, radius: Any, *, web: WebConfig | None = None, scheduler: Any = None,
-                 jobs: Any = None) -> None:
+                 jobs: Any = None, local_accounts: bool = True) -> None:
         self.jobs = jobs or open_job_store(f"sqlite:///{tmp}/jobs.db")
         self.directory = open_directory(f"sqlite:///{tmp}/web.db")
         self.lines = FakeLines()
@@ -104,7 +105,8 @@ class WebHarness:
                                            admin_groups=self.web.admin_groups, token_bytes=secrets.token_bytes)
         self.site = make_site(self.web, reactor, jobs=self.jobs, scheduler=scheduler or self.poker,
                               lines=self.lines, inbox=self.inbox, authenticator=self.authenticator,
-                              directory=self.directory, spool_dir=str(tmp / "spool"), cdrs=self.cdrs)
+                              directory=self.directory, spool_dir=str(tmp / "spool"), cdrs=self.cdrs,
+                              accounts=StoreAccountWriter(self.cdrs) if local_accounts else None)
         self.app = self.site.app  # type: ignore[attr-defined]
         self.port = reactor.listenTCP(0, self.site, interface="127.0.0.1")
         self.base = f"http://127.0.0.1:{self.port.getHost().port}"

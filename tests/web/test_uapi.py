@@ -12,7 +12,7 @@ import pytest_twisted
 
 from appliance.cli import CliIO, main
 from appliance.web import uapi
-from appliance.web.directory import hash_token
+from appliance.web.directory import hash_token, open_directory
 from tests.web.harness import WebHarness
 
 SEED_BODY = (b'------------325343636\r\nContent-Disposition: form-data; name="files"; filename="/path/to/file/fax.txt"'
@@ -93,6 +93,8 @@ def test_tokens_cli(tmp_path: Path) -> None:
     """tokens add prints a token once (only its hash is stored), list hides it, revoke disables it."""
     config = tmp_path / "faxappliance.toml"
     config.write_text(f'[storage]\nurl = "sqlite:///{tmp_path}/store.db"\n')
+    assert main(["--config", str(config), "accounts", "add", "alice", "--password-stdin"],
+                CliIO(stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO("pw\n"))) == 0
     out = io.StringIO()
     assert main(["--config", str(config), "tokens", "add", "alice", "--label", "pbx"],
                 CliIO(stdout=out, stderr=io.StringIO())) == 0
@@ -112,3 +114,24 @@ def test_tokens_cli(tmp_path: Path) -> None:
     assert main(["--config", str(config), "tokens", "revoke", "9"], CliIO(stdout=io.StringIO(), stderr=err)) == 1
 
 
+
+
+def test_tokens_add_refuses_unknown_account(tmp_path: Path) -> None:
+    """tokens add for a name that is neither an account nor a web user: one-line error naming it, exit 1."""
+    config = tmp_path / "faxappliance.toml"
+    config.write_text(f'[storage]\nurl = "sqlite:///{tmp_path}/store.db"\n')
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--config", str(config), "tokens", "add", "alcie\x1b[2J"], CliIO(stdout=out, stderr=err)) == 1
+    assert out.getvalue() == ""
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1 and "no account 'alcie\\x1b[2J'" in lines[0] and "\x1b" not in lines[0]
+    listing = io.StringIO()
+    main(["--config", str(config), "tokens", "list"], CliIO(stdout=listing, stderr=io.StringIO()))
+    assert len(listing.getvalue().splitlines()) == 1  # the header only: nothing was issued
+    directory = open_directory(f"sqlite:///{tmp_path}/store.db")
+    try:
+        directory.ensure_user("webonly")  # a web user whose account lives on another RADIUS server
+    finally:
+        directory.close()
+    assert main(["--config", str(config), "tokens", "add", "webonly"],
+                CliIO(stdout=io.StringIO(), stderr=io.StringIO())) == 0
