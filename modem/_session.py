@@ -199,12 +199,17 @@ class ProbeResult:
 
 @dataclass(frozen=True, slots=True)
 class ReceivedPage:
-    """One received page: T.4 data MSB-first, the modem's page status and line count."""
+    """One received page transmission: T.4 data MSB-first, the modem's page
+    status and line count, the remote's post-page message (``+FET:``), and
+    whether the receiver confirmed and kept it (``good``; ``note`` says why
+    not, see :mod:`modem.rxpages`)."""
 
     data: bytes
     ppr: int | None
     lines: int | None
     good: bool
+    ppm: int | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +223,13 @@ class SessionResult:
     hangup: Hangup | None = None
     duration_s: float = 0.0
     caller_id: str | None = None
+    # receive: the pages confirmed to the sender, in order (the fax as stored)
     received: tuple[ReceivedPage, ...] = ()
     rtn_resends: int = 0
     exchange: tuple[str, ...] = ()
     probe: ProbeResult | None = None
+    # receive: page transmissions not kept (answered RTN, fragments cut off by a carrier loss)
+    discarded: tuple[ReceivedPage, ...] = ()
 
     @property
     def ok(self) -> bool:

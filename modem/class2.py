@@ -46,6 +46,7 @@ from modem._session import (
 )
 from modem.dialect import DIALECTS, Dialect, FaxClass, Kind, ModemEvent, classify, reverse_bits
 from modem.probe import ProbeSession
+from modem.rxpages import Final, PageLedger, judge_page
 from modem.params import (
     Caps,
     NegotiationError,
@@ -91,6 +92,7 @@ __all__ = [
 # Class 2.0 in-band page punctuation (spec §4.2) and Class 2 +FET= codes.
 PAGE_END_20 = {0: b"\x10,", 1: b"\x10;", 2: b"\x10."}
 PPM_MPS, PPM_EOM, PPM_EOP = 0, 1, 2
+_FINAL = {Kind.OK: Final.OK, Kind.ERROR: Final.ERROR, Kind.NO_CARRIER: Final.NO_CARRIER}
 
 
 # ---------------------------------------------------------------------------
@@ -390,7 +392,7 @@ class ReceiveSession(Session):
         self.page_ppr: int | None = None
         self.page_lines: int | None = None
         self.ppm: int | None = None
-        self.received: list[ReceivedPage] = []
+        self.pages = PageLedger()
 
     def start(self) -> list[Output]:
         self._begin()
@@ -460,7 +462,7 @@ class ReceiveSession(Session):
     def _on_fdr_ok(self, ev: ModemEvent) -> list[Output]:
         out: list[Output] = [CancelTimer("page")]
         if self.hangup is not None:
-            return out + self._finish_hangup("the call ended")
+            return out + self._finish_hangup(f"the call ended; {self._pages_detail()}")
         # OK without +FHS: no more pages (efax's reading)
         return out + self._finish(self._outcome_for_pages(), self._pages_detail(), hang_up=True)
 
@@ -482,7 +484,7 @@ class ReceiveSession(Session):
     def _on_data_end(self, ev: ModemEvent) -> list[Output]:
         self.state = State.PAGE_STATUS
         size = sum(len(d) for d in self.page_data)
-        self.exchange.append(f"< <page {len(self.received) + 1}: {size} bytes><DLE><ETX>")
+        self.exchange.append(f"< <page {self.pages.transmissions + 1}: {size} bytes><DLE><ETX>")
         return [StartTimer("page", self.config.timers.post_page)]
 
     def _on_ppr(self, ev: ModemEvent) -> list[Output]:
@@ -508,38 +510,39 @@ class ReceiveSession(Session):
         data = b"".join(self.page_data)
         if self.dialect.receive_lsb_first(self.config.receive_msb_first):
             data = reverse_bits(data)
-        if self.page_ppr is None:  # no page status: good only if the call did not break
-            good = ev.kind is Kind.OK and self.hangup is None
-        else:
-            good = ev.kind is Kind.OK and bool(self.page_ppr & 1)
-        ask_rtn = False
-        if good and self.config.page_check is not None and not self.config.page_check(data):
-            good, ask_rtn = False, True
-        self.received.append(ReceivedPage(data=data, ppr=self.page_ppr, lines=self.page_lines, good=good))
-        if good:
+        verdict = judge_page(ppr=self.page_ppr, ppm=self.ppm, final=_FINAL[ev.kind],
+                             hangup_normal=None if self.hangup is None else self.hangup.normal,
+                             data=data, check=self.config.page_check)
+        page = ReceivedPage(data=data, ppr=self.page_ppr, lines=self.page_lines, good=verdict.keep,
+                            ppm=self.ppm, note=verdict.reason)
+        self.pages.add(page)
+        if verdict.keep:
             self.pages_confirmed += 1
+        else:
+            self.exchange.append(f"  (page transmission {self.pages.transmissions} not kept: {verdict.reason})")
         if ev.kind is Kind.NO_CARRIER or self.hangup is not None:
             if self.hangup is None:
-                return out + self._finish(Outcome.NO_CARRIER, "carrier lost after a page")
-            return out + self._finish_hangup(f"the call ended after page {len(self.received)}")
-        if ask_rtn:  # our copy-quality check failed: the next +FDR releases RTN
+                return out + self._finish(Outcome.NO_CARRIER, f"carrier lost; {self._pages_detail()}")
+            return out + self._finish_hangup(f"the call ended; {self._pages_detail()}")
+        if verdict.ask_rtn:  # the modem would confirm a page not kept: the next +FDR releases RTN
             command = f"AT{self.dialect.ppr_command}=2"
             return out + self._run_script([Cmd(command, optional=True)], self._request_page)
         return out + self._request_page()
 
     def _complete(self) -> bool:
-        return bool(self.received)
+        return bool(self.pages.kept)
 
     def _pages_total(self) -> int:
-        return len(self.received)
+        return len(self.pages.kept)
 
     def _outcome_for_pages(self) -> Outcome:
-        return Outcome.OK if self.received else Outcome.NO_PAGES
+        return Outcome.OK if self.pages.kept else Outcome.NO_PAGES
 
     def _pages_detail(self) -> str:
-        return f"{len(self.received)} page(s) received, {self.pages_confirmed} good"
+        dropped = len(self.pages.dropped)
+        return f"{len(self.pages.kept)} page(s) received" + (f", {dropped} transmission(s) not kept" if dropped else "")
 
     def result(self, outcome: Outcome, detail: str) -> SessionResult:
         base = super().result(outcome, detail)
         number = self.caller_id.get("NMBR") or None
-        return replace(base, caller_id=number, received=tuple(self.received))
+        return replace(base, caller_id=number, received=tuple(self.pages.kept), discarded=tuple(self.pages.dropped))
