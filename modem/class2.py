@@ -462,7 +462,7 @@ class ReceiveSession(Session):
     def _on_fdr_ok(self, ev: ModemEvent) -> list[Output]:
         out: list[Output] = [CancelTimer("page")]
         if self.hangup is not None:
-            return out + self._finish_hangup(f"the call ended; {self._pages_detail()}")
+            return out + self._finish_hangup(f"the call ended ({self._pages_detail()})")
         # OK without +FHS: no more pages (efax's reading)
         return out + self._finish(self._outcome_for_pages(), self._pages_detail(), hang_up=True)
 
@@ -522,8 +522,8 @@ class ReceiveSession(Session):
             self.exchange.append(f"  (page transmission {self.pages.transmissions} not kept: {verdict.reason})")
         if ev.kind is Kind.NO_CARRIER or self.hangup is not None:
             if self.hangup is None:
-                return out + self._finish(Outcome.NO_CARRIER, f"carrier lost; {self._pages_detail()}")
-            return out + self._finish_hangup(f"the call ended; {self._pages_detail()}")
+                return out + self._finish(Outcome.NO_CARRIER, f"carrier lost ({self._pages_detail()})")
+            return out + self._finish_hangup(f"the call ended ({self._pages_detail()})")
         if verdict.ask_rtn:  # the modem would confirm a page not kept: the next +FDR releases RTN
             command = f"AT{self.dialect.ppr_command}=2"
             return out + self._run_script([Cmd(command, optional=True)], self._request_page)
