@@ -150,3 +150,18 @@ def test_carrier_lost_mid_page_1_stores_nothing(tmp_path: Path) -> None:
     ((_, cdr),) = app.portserver.stops
     assert cdr.page_count == 0 and cdr.fax_error_code == 0x90
     assert app.router.calls[0][2] == c2.Outcome.HANGUP.value
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_line_lost_after_a_complete_good_page_keeps_it(tmp_path: Path, fax_class: str) -> None:
+    """carrier_lost_after_page=2: page 2 ended with MPS and was reported good, then the line dropped: kept."""
+    app = Appliance(tmp_path, fax_class, Faults(carrier_lost_after_page=2))
+    images = page_images(3)
+    sent = app.send(images)
+    assert sent.pages_confirmed == 1, sent  # the sender never heard the answer to page 2
+    (item,) = app.inbox.list()
+    assert item.pages == 2
+    stored = stored_pages(item.tiff)
+    assert all(same_image(got, want) for got, want in zip(stored, images[:2], strict=True))
+    ((_, cdr),) = app.portserver.stops
+    assert cdr.page_count == 2 and cdr.fax_error_code != 0

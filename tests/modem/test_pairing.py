@@ -62,7 +62,9 @@ def test_carrier_lost_at_page(fax_class: str, page: int) -> None:
     assert "phase C" in sent.hangup.meaning
     assert got.outcome is c2.Outcome.HANGUP, got
     assert got.hangup.code == (0x90 if fax_class == "2.0" else 90)
-    assert len([p for p in got.received if p.good]) == page - 1
+    assert len(got.received) == page - 1 and all(p.good for p in got.received)
+    (fragment,) = got.discarded  # the part of page k that arrived is not a page
+    assert fragment.ppm is None and not fragment.good
 
 
 @pytest.mark.parametrize("fax_class", CLASSES)
