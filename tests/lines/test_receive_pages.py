@@ -110,9 +110,11 @@ def same_image(a: Image.Image, b: Image.Image) -> bool:
 
 
 @pytest.mark.parametrize("fax_class", CLASSES)
-def test_rtn_on_page_1_is_stored_once_and_counted_3(tmp_path: Path, fax_class: str) -> None:
-    """rtn_pages=[1]: page 1 is rejected and resent; the inbox holds exactly the 3 pages, the CDR counts 3."""
-    app = Appliance(tmp_path, fax_class, Faults(rtn_pages=frozenset({1})))
+@pytest.mark.parametrize("rtn_page", [1, 3])
+def test_rtn_page_is_stored_once_and_counted_3(tmp_path: Path, fax_class: str, rtn_page: int) -> None:
+    """rtn_pages=[1] (or the last, EOP page): it is rejected and resent; the inbox holds exactly the 3 pages,
+    the CDR counts 3."""
+    app = Appliance(tmp_path, fax_class, Faults(rtn_pages=frozenset({rtn_page})))
     images = page_images(3)
     sent = app.send(images)
     assert sent.ok and sent.rtn_resends == 1 and sent.pages_confirmed == 3, sent
