@@ -184,6 +184,9 @@ class SessionConfig:
     receive_msb_first: bool | None = None  # None: the class's usual receive bit order
     # receive-side copy-quality check of each page (T.4 data, MSB first); False asks for RTN
     page_check: Callable[[bytes], bool] | None = None
+    # receive limits: one page's data, and all page data of a call (every transmission)
+    max_page_bytes: int = 8 << 20
+    max_call_bytes: int = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,8 +463,8 @@ class Session:
         """End a call in progress: ``+FKS``/``+FK`` (CAN first while sending data), then ATH."""
         self._ending = (outcome, detail)
         out: list[Output] = []
-        if self.state in (State.SENDING, State.WAIT_XON):
-            out.append(WriteData(bytes([at.CAN])))
+        if self.state in (State.SENDING, State.WAIT_XON, State.RECEIVING):
+            out.append(WriteData(bytes([at.CAN])))  # receiving: the DCE ends the data, implied +FK
         if self.state is State.RECEIVING:
             self._parser.stop_data()
         script = [Cmd(f"AT{self.dialect.abort}", optional=True), Cmd("ATH0", optional=True)]

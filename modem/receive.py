@@ -82,6 +82,7 @@ class ReceiveSession(Session):
         self.rings_seen = 0
         self.caller_id: dict[str, str] = {}
         self.page_data: list[bytes] = []
+        self.page_bytes = self.call_bytes = 0
         self.page_ppr: int | None = None
         self.page_lines: int | None = None
         self.ppm: int | None = None
@@ -162,6 +163,7 @@ class ReceiveSession(Session):
     def _on_data_connect(self, ev: ModemEvent) -> list[Output]:
         self.state = State.RECEIVING
         self.page_data = []
+        self.page_bytes = 0
         self.page_ppr = None
         self.page_lines = None
         self.ppm = None
@@ -171,6 +173,13 @@ class ReceiveSession(Session):
                 StartTimer("page", self.config.timers.data_idle)]
 
     def _on_data(self, ev: ModemEvent) -> list[Output]:
+        self.page_bytes += len(ev.data)
+        self.call_bytes += len(ev.data)
+        c = self.config
+        if self.page_bytes > c.max_page_bytes or self.call_bytes > c.max_call_bytes:
+            which = (f"page {self.pages.transmissions + 1} is longer than {c.max_page_bytes} bytes"
+                     if self.page_bytes > c.max_page_bytes else f"the call's pages exceed {c.max_call_bytes} bytes")
+            return [CancelTimer("page")] + self._abort(Outcome.PROTOCOL_ERROR, f"{which}; {self._pages_detail()}")
         self.page_data.append(ev.data)
         return [StartTimer("page", self.config.timers.data_idle)]
 

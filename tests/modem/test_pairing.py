@@ -225,3 +225,16 @@ def test_rtn_step_down_speed(fax_class: str) -> None:
     sent, got = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat()), rx.receive())
     assert sent.ok and sent.rtn_resends == 1, sent
     assert sent.params.br == 4  # the modem reported the lower rate in its DCS
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_receive_page_limit_cancels_the_call(fax_class: str) -> None:
+    """A page longer than the receiver's max_page_bytes: CAN ends the call at the modem; nothing is stored."""
+    bench = Bench(fax_class)
+    tx, rx = probe_both(bench, rx_cfg=cfg(local_id="5550002", max_page_bytes=500))
+    sent, got = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat()), rx.receive())
+    assert got.outcome is c2.Outcome.PROTOCOL_ERROR and "longer than 500 bytes" in got.detail, got
+    assert got.received == () and not sent.ok and sent.pages_confirmed == 0
+    assert rx._session is None  # the line is free again
+    (again,) = bench.run(rx.probe())  # and the modem answers commands
+    assert again.fax_class.value == fax_class

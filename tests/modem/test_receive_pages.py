@@ -237,3 +237,64 @@ def test_page_not_kept_but_modem_positive_asks_rtn(dialect: c2.Dialect) -> None:
     assert res.outcome is c2.Outcome.OK, res
     assert [p.data for p in res.received] == [P1] and [p.data for p in res.discarded] == [P1_BAD]
     assert t.writes.count(command) == 1
+
+
+# -- limits ---------------------------------------------------------------------------
+
+
+def test_page_longer_than_the_limit_aborts_with_can() -> None:
+    """Page 2 runs past max_page_bytes: CAN (the modem ends the data, implied +FK), AT+FKS, ATH0; page 1 kept."""
+    config = c2.SessionConfig(init_strings=CFG.init_strings, local_id=CFG.local_id, max_page_bytes=len(P1))
+    t = Transcript(
+        c2.ReceiveSession(D20, config),
+        ANSWER_20
+        + [
+            ("AT+FDR", r("CONNECT")),
+            page20(P1, "+FPS:1,0008,0,0,0", "+FET:0", "OK"),
+            ("AT+FDR", r("CONNECT")),
+            ("<12>", bytes(len(P1) + 1)),  # one byte too many
+            ("<18>", b"\x10\x03" + r("+FHS:02", "OK")),
+            ("AT+FKS", r("OK")),
+            ("ATH0", r("OK")),
+        ],
+    )
+    res = t.run()
+    assert res.outcome is c2.Outcome.PROTOCOL_ERROR, res
+    assert f"page 2 is longer than {len(P1)} bytes" in res.detail
+    assert [p.data for p in res.received] == [P1]
+
+
+def test_page_at_the_limit_is_accepted() -> None:
+    """A page of exactly max_page_bytes is fine."""
+    config = c2.SessionConfig(init_strings=CFG.init_strings, local_id=CFG.local_id, max_page_bytes=len(P1))
+    t = Transcript(
+        c2.ReceiveSession(D20, config),
+        ANSWER_20 + [("AT+FDR", r("CONNECT")), page20(P1, "+FPS:1,0008,0,0,0", "+FET:2", "OK"),
+                     ("AT+FDR", r("+FHS:00", "OK"))],
+    )
+    res = t.run()
+    assert res.ok and [p.data for p in res.received] == [P1]
+
+
+def test_call_bytes_limit_counts_every_transmission() -> None:
+    """max_call_bytes counts rejected transmissions too: RTN'd page 1 + its resend + page 2 exceed it."""
+    config = c2.SessionConfig(init_strings=CFG.init_strings, local_id=CFG.local_id, max_call_bytes=3 * len(P1) - 1)
+    t = Transcript(
+        c2.ReceiveSession(D20, config),
+        ANSWER_20
+        + [
+            ("AT+FDR", r("CONNECT")),
+            page20(P1_BAD, "+FPS:2,0008,0003,0002,0000", "+FET:0", "OK"),
+            ("AT+FDR", r("CONNECT")),
+            page20(P1, "+FPS:1,0008,0,0,0", "+FET:0", "OK"),
+            ("AT+FDR", r("CONNECT")),
+            ("<12>", bytes(len(P2))),
+            ("<18>", b"\x10\x03" + r("+FHS:02", "OK")),
+            ("AT+FKS", r("OK")),
+            ("ATH0", r("OK")),
+        ],
+    )
+    res = t.run()
+    assert res.outcome is c2.Outcome.PROTOCOL_ERROR
+    assert f"exceed {3 * len(P1) - 1} bytes" in res.detail
+    assert [p.data for p in res.received] == [P1] and len(res.discarded) == 1
