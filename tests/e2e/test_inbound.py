@@ -59,3 +59,38 @@ def test_a_disabled_did_is_not_answered(tmp_path: Path) -> None:
         request_send(app.data_dir / "remote" / "5550101", "5550002", [str(pdf)])
         wait_for(lambda: "not answered: DID 5550002 is disabled" in app.log(), 20, "call refused")
         assert not _inbox(app)
+
+
+def test_sendfax_resends_after_rtn_inbox_and_cdr_count_each_page_once(tmp_path: Path) -> None:
+    """The appliance's line answers RTN to page 1 (hwsim rtn_pages); sendfax resends it; the inbox holds the
+    3 pages once, in order, and the receive Stop's FB-Page-Count is 3."""
+    sendfax = require_program("sendfax", "mgetty-fax")
+    from PIL import ImageChops
+
+    from modem.document import PageSize, Resolution, render
+    from modem.t4 import encode_page
+
+    faults = tmp_path / "faults.toml"
+    faults.write_text("[line.5550001]\nrtn_pages = [1]\n")
+    rendered = render([str(make_pdf(tmp_path / "three.pdf", 3))], Resolution.FINE, PageSize.A4)
+    g3s = []
+    for n, page in enumerate(rendered, start=1):
+        g3s.append(tmp_path / f"page{n}.g3")
+        g3s[-1].write_bytes(encode_page(page))
+    with RunningAppliance(tmp_path, "--unattended", "5550102", "--faults", str(faults)) as app:
+        device = app.device("5550102")
+        res = subprocess.run([sendfax, "-v", "-C", "c2.0", "-l", device, "5550001", *map(str, g3s)], env=ENV,
+                             capture_output=True, text=True, timeout=50)
+        assert res.returncode == 0, res.stdout + res.stderr
+        (item,) = wait_for(lambda: _inbox(app), 10, "inbox item")
+        stops = wait_for(lambda: [c for c in app.cdrs() if "-in-" in c.session_id], 10, "receive CDR")
+        assert "not kept" in app.log()
+    assert item["pages"] == 3 and len(item["previews"]) == 3  # type: ignore[arg-type]
+    from PIL import Image
+
+    with Image.open(str(item["tiff"])) as tiff:
+        assert tiff.n_frames == 3
+        for n, page in enumerate(rendered):
+            tiff.seek(n)
+            assert ImageChops.difference(tiff.convert("L"), page.image.convert("L")).getbbox() is None, n
+    assert [c.attributes.get("FB-Page-Count") for c in stops] == [[3]]
