@@ -94,3 +94,27 @@ def test_sendfax_resends_after_rtn_inbox_and_cdr_count_each_page_once(tmp_path: 
             tiff.seek(n)
             assert ImageChops.difference(tiff.convert("L"), page.image.convert("L")).getbbox() is None, n
     assert [c.attributes.get("FB-Page-Count") for c in stops] == [[3]]
+
+
+def test_carrier_lost_mid_page_the_fragment_is_not_a_page(tmp_path: Path) -> None:
+    """The line breaks in the middle of sendfax's page 2 (hwsim carrier_lost_page): page 1 is in the inbox,
+    the fragment is not, and the receive Stop counts 1 page with a fax error."""
+    sendfax = require_program("sendfax", "mgetty-fax")
+    from modem.document import PageSize, Resolution, render
+    from modem.t4 import encode_page
+
+    faults = tmp_path / "faults.toml"
+    faults.write_text("[line.5550001]\ncarrier_lost_page = 2\n")
+    g3s = []
+    for n, page in enumerate(render([str(make_pdf(tmp_path / "three.pdf", 3))], Resolution.FINE, PageSize.A4), 1):
+        g3s.append(tmp_path / f"page{n}.g3")
+        g3s[-1].write_bytes(encode_page(page))
+    with RunningAppliance(tmp_path, "--unattended", "5550102", "--faults", str(faults)) as app:
+        res = subprocess.run([sendfax, "-v", "-C", "c2.0", "-l", app.device("5550102"), "5550001", *map(str, g3s)],
+                             env=ENV, capture_output=True, text=True, timeout=50)
+        assert res.returncode != 0  # sendfax saw the call break
+        (item,) = wait_for(lambda: _inbox(app), 10, "inbox item")
+        (stop,) = wait_for(lambda: [c for c in app.cdrs() if "-in-" in c.session_id], 10, "receive CDR")
+        assert "incomplete: no post-page message" in app.log()
+    assert item["pages"] == 1
+    assert stop.attributes.get("FB-Page-Count") == [1] and stop.attributes.get("FB-Fax-Error-Code") not in (None, [0])
