@@ -460,7 +460,7 @@ class Session:
         return self._done(outcome, detail)
 
     def _abort(self, outcome: Outcome, detail: str) -> list[Output]:
-        """End a call in progress: ``+FKS``/``+FK`` (CAN first while sending data), then ATH."""
+        """End a call in progress: ``+FKS``/``+FK`` (CAN first while page data flows), then ATH."""
         self._ending = (outcome, detail)
         out: list[Output] = []
         if self.state in (State.SENDING, State.WAIT_XON, State.RECEIVING):
