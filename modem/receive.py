@@ -227,9 +227,16 @@ class ReceiveSession(Session):
                 return out + self._finish(Outcome.NO_CARRIER, f"carrier lost ({self._pages_detail()})")
             return out + self._finish_hangup(f"the call ended ({self._pages_detail()})")
         if verdict.ask_rtn:  # the modem would confirm a page not kept: the next +FDR releases RTN
-            command = f"AT{self.dialect.ppr_command}=2"
-            return out + self._run_script([Cmd(command, optional=True)], self._request_page)
+            return out + self._run_script([Cmd(f"AT{self.dialect.ppr_command}=2")], self._request_page)
         return out + self._request_page()
+
+    def _on_command_error(self, ev: ModemEvent) -> list[Output]:
+        cmd = self._current
+        if self._ending is None and cmd is not None and cmd.text == f"AT{self.dialect.ppr_command}=2":
+            # the modem would confirm a page we do not keep: end the call instead
+            detail = f"the modem refused {cmd.text}; call cancelled so the page is not confirmed"
+            return [CancelTimer("command")] + self._abort(Outcome.ERROR, f"{detail} ({self._pages_detail()})")
+        return super()._on_command_error(ev)
 
     def _complete(self) -> bool:
         return bool(self.pages.kept)

@@ -8,7 +8,9 @@ The response to the sender (MCF, RTN, ...) is released by the next
 with ``+FPTS=``/``+FPS=`` first (§7).  In this driver the modem judges
 copy quality; the host only ever overrules a positive answer to RTN (its own
 check failed, or the page is not one it keeps), never the other way round.
-So what the host keeps is exactly what it confirmed to the sender:
+(a modem that refuses the override gets the call cancelled rather than confirm a
+page the host drops).  So what the host keeps is exactly what it confirmed to
+the sender:
 
 * a page is kept only if the modem's status says good (odd ppr: MCF, RTP,
   PIP), the remote ended it with a post-page message and the host's own

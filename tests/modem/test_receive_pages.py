@@ -298,3 +298,26 @@ def test_call_bytes_limit_counts_every_transmission() -> None:
     assert res.outcome is c2.Outcome.PROTOCOL_ERROR
     assert f"exceed {3 * len(P1) - 1} bytes" in res.detail
     assert [p.data for p in res.received] == [P1] and len(res.discarded) == 1
+
+
+def test_modem_refusing_the_rtn_override_cancels_the_call() -> None:
+    """Our check rejects a page the modem found good, and the modem answers ERROR to AT+FPS=2: rather than
+    let it confirm a page we drop, the call is cancelled (+FKS, ATH0)."""
+    config = c2.SessionConfig(init_strings=CFG.init_strings, local_id=CFG.local_id,
+                              page_check=lambda data: data != P1_BAD)
+    t = Transcript(
+        c2.ReceiveSession(D20, config),
+        ANSWER_20
+        + [
+            ("AT+FDR", r("CONNECT")),
+            page20(P1, "+FPS:1,0008,0,0,0", "+FET:0", "OK"),
+            ("AT+FDR", r("CONNECT")),
+            page20(P1_BAD, "+FPS:1,0008,0,0,0", "+FET:0", "OK"),
+            ("AT+FPS=2", r("ERROR")),
+            ("AT+FKS", r("+FHS:02", "OK")),
+            ("ATH0", r("OK")),
+        ],
+    )
+    res = t.run()
+    assert res.outcome is c2.Outcome.ERROR and "refused AT+FPS=2" in res.detail, res
+    assert [p.data for p in res.received] == [P1] and [p.data for p in res.discarded] == [P1_BAD]
