@@ -7,9 +7,9 @@ The response to the sender (MCF, RTN, ...) is released by the next
 ``+FDR``: the modem answers what its ppr says unless the host overwrote it
 with ``+FPTS=``/``+FPS=`` first (§7).  In this driver the modem judges
 copy quality; the host only ever overrules a positive answer to RTN (its own
-check failed, or the page is not one it keeps), never the other way round.
-(a modem that refuses the override gets the call cancelled rather than confirm a
-page the host drops).  So what the host keeps is exactly what it confirmed to
+check failed, or the page is not one it keeps), never the other way round
+(a modem that refuses the override gets the call cancelled rather than confirm
+a page the host drops).  So what the host keeps is exactly what it confirmed to
 the sender:
 
 * a page is kept only if the modem's status says good (odd ppr: MCF, RTP,
