@@ -154,6 +154,8 @@ def _load_pages(files: list[str], fine: bool, page_size: str) -> list[bytes]:
 def _print_result(result: c2.SessionResult, io: Any) -> None:
     print(f"outcome: {result.outcome.value} ({result.detail})", file=io.stdout)
     print(f"pages: {result.pages_confirmed} of {result.pages_total}", file=io.stdout)
+    for page in result.discarded:  # receive: transmissions not kept (RTN, broken off)
+        print(f"not kept: a page transmission of {len(page.data)} bytes ({page.note})", file=io.stdout)
     if result.remote_id:
         print(f"remote id: {result.remote_id}", file=io.stdout)
     if result.caller_id:
@@ -215,6 +217,7 @@ def cmd_receive(args: argparse.Namespace, io: Any) -> int:
 
 
 def _store(result: c2.SessionResult, out_dir: Path, raw: bool, io: Any) -> int:
+    """Store the pages confirmed to the sender (``result.received``), nothing else."""
     if not result.received:
         return 0 if result.ok else 1
     from modem.document import Resolution

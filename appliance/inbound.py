@@ -85,7 +85,10 @@ class InboundRouter:
             self.calls.append((line, did, "unavailable"))
             return
         item = None
-        if result.received:
+        if result.discarded:
+            self.log.info("call on {line}: {count} page transmission(s) not kept ({why})", line=line,
+                          count=len(result.discarded), why="; ".join(p.note for p in result.discarded))
+        if result.received:  # only the pages confirmed to the sender; a resent page once
             fine = result.params.fine if result.params else True
             caller = result.caller_id or ""
             try:
@@ -104,6 +107,7 @@ class InboundRouter:
             from appliance.portserver import Cdr
 
             hangup = result.hangup
+            # page count: the pages stored (confirmed to the sender), not page transmissions
             cdr = Cdr(page_count=len(result.received), total_seconds=int(self.clock.seconds() - started),
                       remote_csid=(result.remote_id or "").strip(), local_csid=self.pool.config(line).tsid,
                       connect_bps=result.params.bps if result.params else 0,

@@ -184,6 +184,9 @@ class SessionConfig:
     receive_msb_first: bool | None = None  # None: the class's usual receive bit order
     # receive-side copy-quality check of each page (T.4 data, MSB first); False asks for RTN
     page_check: Callable[[bytes], bool] | None = None
+    # receive limits: one page's data, and all page data of a call (every transmission)
+    max_page_bytes: int = 8 << 20
+    max_call_bytes: int = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,12 +202,17 @@ class ProbeResult:
 
 @dataclass(frozen=True, slots=True)
 class ReceivedPage:
-    """One received page: T.4 data MSB-first, the modem's page status and line count."""
+    """One received page transmission: T.4 data MSB-first, the modem's page
+    status and line count, the remote's post-page message (``+FET:``), and
+    whether the receiver confirmed and kept it (``good``; ``note`` says why
+    not, see :mod:`modem.rxpages`)."""
 
     data: bytes
     ppr: int | None
     lines: int | None
     good: bool
+    ppm: int | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +226,13 @@ class SessionResult:
     hangup: Hangup | None = None
     duration_s: float = 0.0
     caller_id: str | None = None
+    # receive: the pages confirmed to the sender, in order (the fax as stored)
     received: tuple[ReceivedPage, ...] = ()
     rtn_resends: int = 0
     exchange: tuple[str, ...] = ()
     probe: ProbeResult | None = None
+    # receive: page transmissions not kept (answered RTN, fragments cut off by a carrier loss)
+    discarded: tuple[ReceivedPage, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -449,11 +460,11 @@ class Session:
         return self._done(outcome, detail)
 
     def _abort(self, outcome: Outcome, detail: str) -> list[Output]:
-        """End a call in progress: ``+FKS``/``+FK`` (CAN first while sending data), then ATH."""
+        """End a call in progress: ``+FKS``/``+FK`` (CAN first while page data flows), then ATH."""
         self._ending = (outcome, detail)
         out: list[Output] = []
-        if self.state in (State.SENDING, State.WAIT_XON):
-            out.append(WriteData(bytes([at.CAN])))
+        if self.state in (State.SENDING, State.WAIT_XON, State.RECEIVING):
+            out.append(WriteData(bytes([at.CAN])))  # receiving: the DCE ends the data, implied +FK
         if self.state is State.RECEIVING:
             self._parser.stop_data()
         script = [Cmd(f"AT{self.dialect.abort}", optional=True), Cmd("ATH0", optional=True)]

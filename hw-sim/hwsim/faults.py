@@ -8,7 +8,9 @@ A fault file::
     never_answer = false    # calls ring here but nobody ever answers
     no_carrier = false      # answered, but no fax handshake (NO CARRIER)
     no_dial_tone = false    # dialing out from this line gets NO DIALTONE
-    carrier_lost_page = 2   # the call breaks down while page 2 is sent
+    carrier_lost_page = 2   # the call breaks down while page 2 is sent (mid-page)
+    carrier_lost_after_page = 2  # ... right after page 2's post-page message,
+                            # before the receiver's answer reaches the sender
     rtn_pages = [1]         # page 1 arrives damaged (receiver answers RTN)
 
     # faults for one call: matched on caller, callee and attempt number
@@ -18,8 +20,9 @@ A fault file::
     attempt = 1             # optional: n-th call to ``to`` (1-based)
     carrier_lost_page = 1
 
-``carrier_lost_page`` and ``rtn_pages`` apply to the first transmission of
-that page only, so a retransmission after RTN goes through.
+``carrier_lost_page``, ``carrier_lost_after_page`` and ``rtn_pages`` apply to
+the first transmission of that page only, so a retransmission after RTN goes
+through.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Faults:
     no_carrier: bool = False
     no_dial_tone: bool = False
     carrier_lost_page: int | None = None
+    carrier_lost_after_page: int | None = None
     rtn_pages: frozenset[int] = frozenset()
 
     def merged(self, other: Faults) -> Faults:
@@ -53,6 +57,7 @@ class Faults:
             no_carrier=self.no_carrier or other.no_carrier,
             no_dial_tone=self.no_dial_tone or other.no_dial_tone,
             carrier_lost_page=other.carrier_lost_page or self.carrier_lost_page,
+            carrier_lost_after_page=other.carrier_lost_after_page or self.carrier_lost_after_page,
             rtn_pages=self.rtn_pages | other.rtn_pages,
         )
 

@@ -18,8 +18,10 @@ Faults (:mod:`hwsim.faults`) per line or per call: ``no_dial_tone``,
 ``busy_first``, ``never_answer`` (the callee is never alerted; the caller's
 S7 timer gives ``NO ANSWER``), ``no_carrier`` (the answer is not a fax),
 ``carrier_lost_page`` (the call breaks after the first piece of that page:
-both sides get ``CarrierLost``) and ``rtn_pages`` (the page arrives marked
-damaged, so the receiver answers RTN).
+both sides get ``CarrierLost``), ``carrier_lost_after_page`` (the call breaks
+right after that page's post-page message reached the receiver, so the
+receiver judges a complete page but the sender never hears the answer) and
+``rtn_pages`` (the page arrives marked damaged, so the receiver answers RTN).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from .line import (
     PageData,
     PageEnd,
     PageStart,
+    PostPage,
     RemoteHangup,
     StationInfo,
     ToLine,
@@ -74,6 +77,7 @@ class _Call:
     page_no: int = 0
     pieces_this_page: int = 0
     sent_pages: set[int] = field(default_factory=set)  # pages transmitted once already
+    drop_after_post_page: bool = False  # carrier_lost_after_page: this page's post-page message ends the call
 
 
 class Network:
@@ -185,4 +189,9 @@ class Network:
             call.sent_pages.add(signal.page_no)
             if signal.page_no in call.faults.rtn_pages and first_try:
                 signal = PageEnd(signal.page_no, damaged=True)
+            if call.faults.carrier_lost_after_page == signal.page_no and first_try:
+                call.drop_after_post_page = True
+        elif isinstance(signal, PostPage) and call.drop_after_post_page:
+            self._end(call)
+            return [Delivery(other, FromLine(signal)), Delivery(number, CarrierLost()), Delivery(other, CarrierLost())]
         return [Delivery(other, FromLine(signal))]

@@ -85,3 +85,54 @@ def test_core_modules_do_no_io(name: str) -> None:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             imported.add(node.module.split(".")[0])
     assert not imported & FORBIDDEN, imported & FORBIDDEN
+
+
+def _call_up(faults: Faults) -> Network:
+    from hwsim.line import Answer
+
+    net = Network(FaultPlan(lines={"5550002": faults}))
+    net.add_line("5550001")
+    net.add_line("5550002")
+    info = StationInfo("", (1, 5, 0, 2, 0, 0, 0, 0))  # type: ignore[arg-type]
+    net.handle("5550001", Dial("5550002", info))
+    net.handle("5550002", Answer(info))
+    return net
+
+
+def _send_page(net: Network, page_no: int, ppm: int) -> list[object]:
+    """One page from the caller; what reaches the callee (or the CarrierLost events)."""
+    from hwsim.line import FromLine, PageData, PageEnd, PageStart, PostPage, ToLine
+
+    out: list[object] = []
+    for signal in (PageStart(page_no, (1, 5, 0, 2, 0, 0, 0, 0)), PageData(b"\x00\x01"), PageEnd(page_no), PostPage(ppm)):
+        for delivery in net.handle("5550001", ToLine(signal)):  # type: ignore[arg-type]
+            event = delivery.event
+            out.append((delivery.number, event.signal if isinstance(event, FromLine) else event))
+    return out
+
+
+def test_rtn_pages_damages_the_first_transmission_only() -> None:
+    """rtn_pages=[1]: page 1's first PageEnd arrives damaged (receiver answers RTN), its resend intact."""
+    from hwsim.line import PageEnd
+
+    net = _call_up(Faults(rtn_pages=frozenset({1})))
+    first = _send_page(net, 1, 0)
+    assert ("5550002", PageEnd(1, damaged=True)) in first
+    again = _send_page(net, 1, 0)
+    assert ("5550002", PageEnd(1)) in again
+    assert ("5550002", PageEnd(2)) in _send_page(net, 2, 2)
+
+
+def test_carrier_lost_after_page_breaks_after_the_post_page_message() -> None:
+    """carrier_lost_after_page=2: page 2 and its MPS reach the receiver, then both sides lose carrier."""
+    from hwsim.line import CarrierLost, PageEnd, PostPage
+
+    net = _call_up(Faults(carrier_lost_after_page=2))
+    assert not any(isinstance(e, CarrierLost) for _, e in _send_page(net, 1, 0))
+    events = _send_page(net, 2, 0)
+    assert events[-4:] == [("5550002", PageEnd(2)), ("5550002", PostPage(0)),
+                           ("5550001", CarrierLost()), ("5550002", CarrierLost())]
+    assert not net.in_call("5550001") and not net.in_call("5550002")
+    assert parse_faults("[line.1]\ncarrier_lost_after_page = 2\n").for_line("1").carrier_lost_after_page == 2
+    with pytest.raises(FaultFileError, match="carrier_lost_after_page"):
+        parse_faults("[line.1]\ncarrier_lost_after_page = 0\n")

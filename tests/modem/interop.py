@@ -18,8 +18,9 @@ ENV = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'hw-sim'}"}
 class SimLines:
     """``python -m tests.modem.run_lines`` as a context manager; ``devices`` are the links."""
 
-    def __init__(self, prefix: str, fax_class: str, count: int = 2) -> None:
+    def __init__(self, prefix: str, fax_class: str, count: int = 2, faults: Path | None = None) -> None:
         self.prefix, self.fax_class, self.count = prefix, fax_class, count
+        self.faults = faults
         self.devices: list[str] = []  # the PREFIX<i> links
         self.ptys: list[str] = []  # the /dev/pts/N behind them
         self.numbers: list[str] = []
@@ -27,7 +28,8 @@ class SimLines:
 
     def start(self) -> SimLines:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.modem.run_lines", self.prefix, self.fax_class, str(self.count)],
+            [sys.executable, "-m", "tests.modem.run_lines", self.prefix, self.fax_class, str(self.count),
+             *([str(self.faults)] if self.faults else [])],
             cwd=ROOT,
             env=ENV,
             stdout=subprocess.PIPE,

@@ -40,7 +40,7 @@ class Bench:
         self.clock = Clock()
         self.network = Network(faults)
         self.modems: dict[str, sim.SimModem] = {}
-        self.protos: dict[str, ModemProtocol] = {}
+        self.protos: dict[str, Any] = {}
         self.timers: dict[tuple[str, str], IDelayedCall] = {}
         for number in numbers:
             self.network.add_line(number)
@@ -52,6 +52,13 @@ class Bench:
         proto.makeConnection(SimWire(self, number))
         return proto
 
+    def plug(self, number: str, protocol: Any) -> SimWire:
+        """Connect any protocol (e.g. the line pool's tap around a ModemProtocol) to a line."""
+        wire = SimWire(self, number)
+        self.protos[number] = protocol
+        protocol.makeConnection(wire)
+        return wire
+
     # -- pumping ------------------------------------------------------------
     def to_modem(self, number: str, data: bytes) -> None:
         self.apply(number, self.modems[number].feed_dte(data))
@@ -60,7 +67,7 @@ class Bench:
         for out in outputs:
             if isinstance(out, sim.ToDTE):
                 proto = self.protos.get(number)
-                if proto is not None and proto.connected_:
+                if proto is not None and getattr(proto, "connected_", True):
                     self.clock.callLater(0, proto.dataReceived, out.data)
             elif isinstance(out, sim.StartTimer):
                 self._cancel(number, out.name)

@@ -1,4 +1,6 @@
-"""Run simulated lines on ptys for interop tests: ``python -m tests.modem.run_lines PREFIX CLASS N``.
+"""Run simulated lines on ptys for interop tests: ``python -m tests.modem.run_lines PREFIX CLASS N [FAULTS]``.
+
+``FAULTS`` is an optional hwsim fault file (TOML, see :mod:`hwsim.faults`).
 
 Prints one ``number device link`` line per line, then ``ready``; runs until
 SIGTERM.  The test starts it as a subprocess so real programs, our CLI and
@@ -14,10 +16,12 @@ import sys
 def main(argv: list[str]) -> int:
     from twisted.internet import reactor
 
+    from hwsim.faults import FaultPlan, load_faults
     from hwsim.pty import start_lines
 
     prefix, fax_class, count = argv[0], argv[1], int(argv[2])
-    lines = start_lines(reactor, count, link_prefix=prefix, fax_class=fax_class)
+    faults = load_faults(argv[3]) if len(argv) > 3 else FaultPlan()
+    lines = start_lines(reactor, count, link_prefix=prefix, fax_class=fax_class, faults=faults)
     for line in lines.lines:
         print(line.number, line.device, line.link, flush=True)
     print("ready", flush=True)

@@ -138,3 +138,28 @@ def test_efax_to_our_receiver(tmp_path: Path, fax_class: str) -> None:
         # efax puts 20 header lines on top, its text running into the first image rows
         skip = 8 * 216
         assert pixels.endswith(raster[skip:])
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_efax_resends_after_rtn_our_receiver_stores_each_page_once(tmp_path: Path, fax_class: str) -> None:
+    """hwsim answers RTN to efax's first copy of page 1; efax resends it; `modem receive` stores exactly 3 pages."""
+    efax = require_program("efax", "efax")
+    g3topbm = require_program("g3topbm", "netpbm")
+    rasters = [make_pbm(tmp_path / f"page{n}.pbm", seed=n, rows=40) for n in (1, 2, 3)]
+    faults = tmp_path / "faults.toml"
+    faults.write_text("[line.5550002]\nrtn_pages = [1]\n")
+    option = "-o0" if fax_class == "2.0" else "-o2"
+    with SimLines(prefix(tmp_path, "R"), fax_class, faults=faults) as lines:
+        rx = start_receiver(lines.devices[1], tmp_path / "in", fax_class)
+        res = run([efax, "-d", lines.devices[0], option, "-t", lines.numbers[1],
+                   *(str(tmp_path / f"page{n}.pbm") for n in (1, 2, 3))])
+        code, log = finish(rx)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert code == 0, log
+    assert "pages: 3 of 3" in log and log.count("not kept: a page transmission") == 1, log
+    assert "the modem answered RTN" in log
+    got = sorted((tmp_path / "in").glob("*-p00?.g3"))
+    assert len(got) == 3
+    for path, raster in zip(got, rasters):
+        width, height, pixels = pbm_pixels(decode_g3(g3topbm, path))
+        assert width == 1728 and pixels.endswith(raster[8 * 216:])  # below efax's header lines

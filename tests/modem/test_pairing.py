@@ -62,7 +62,9 @@ def test_carrier_lost_at_page(fax_class: str, page: int) -> None:
     assert "phase C" in sent.hangup.meaning
     assert got.outcome is c2.Outcome.HANGUP, got
     assert got.hangup.code == (0x90 if fax_class == "2.0" else 90)
-    assert len([p for p in got.received if p.good]) == page - 1
+    assert len(got.received) == page - 1 and all(p.good for p in got.received)
+    (fragment,) = got.discarded  # the part of page k that arrived is not a page
+    assert fragment.ppm is None and not fragment.good
 
 
 @pytest.mark.parametrize("fax_class", CLASSES)
@@ -73,7 +75,11 @@ def test_rtn_once_then_resend(fax_class: str) -> None:
     sent, got = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat()), rx.receive())
     assert sent.outcome is c2.Outcome.OK, sent
     assert sent.pages_confirmed == 2 and sent.rtn_resends == 1
-    assert [p.good for p in got.received] == [False, True, True]
+    # the rejected first copy is not part of the fax; its confirmed resend takes its place
+    assert len(got.received) == 2
+    assert got.received[0].data.startswith(PAGE1) and got.received[1].data.startswith(PAGE2)
+    assert got.pages_confirmed == got.pages_total == 2
+    assert [(p.good, p.ppr, p.ppm) for p in got.discarded] == [(False, 2, 0)]
 
 
 @pytest.mark.parametrize("fax_class", CLASSES)
@@ -205,8 +211,10 @@ def test_receiver_copy_quality_check_asks_rtn(fax_class: str) -> None:
     tx, rx = probe_both(bench, rx_cfg=cfg(local_id="5550002", page_check=check))
     sent, got = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat()), rx.receive())
     assert sent.ok and sent.rtn_resends == 1, sent
-    assert [p.good for p in got.received] == [False, True, True]
+    assert len(seen) == 3 and seen[0] == seen[1]
+    assert [p.data for p in got.received] == seen[1:] and all(p.good for p in got.received)
     assert got.pages_confirmed == 2
+    assert [p.note for p in got.discarded] == ["the copy-quality check failed"]
 
 
 @pytest.mark.parametrize("fax_class", CLASSES)
@@ -217,3 +225,16 @@ def test_rtn_step_down_speed(fax_class: str) -> None:
     sent, got = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat()), rx.receive())
     assert sent.ok and sent.rtn_resends == 1, sent
     assert sent.params.br == 4  # the modem reported the lower rate in its DCS
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_receive_page_limit_cancels_the_call(fax_class: str) -> None:
+    """A page longer than the receiver's max_page_bytes: CAN ends the call at the modem; nothing is stored."""
+    bench = Bench(fax_class)
+    tx, rx = probe_both(bench, rx_cfg=cfg(local_id="5550002", max_page_bytes=500))
+    sent, got = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat()), rx.receive())
+    assert got.outcome is c2.Outcome.PROTOCOL_ERROR and "longer than 500 bytes" in got.detail, got
+    assert got.received == () and not sent.ok and sent.pages_confirmed == 0
+    assert rx._session is None  # the line is free again
+    (again,) = bench.run(rx.probe())  # and the modem answers commands
+    assert again.fax_class.value == fax_class
