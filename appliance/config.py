@@ -180,6 +180,7 @@ class Config:
     retry: RetryConfig = field(default_factory=lambda: RetryConfig())
     web: Any = None  # appliance.web.config.WebConfig
     portserver: Any = None  # appliance.portserver_config.PortServerConfig; None: no [portserver]
+    limits: Any = None  # appliance.render.limits.Limits; None: the defaults
 
 
 # ---------------------------------------------------------------- helpers
@@ -343,7 +344,7 @@ def _parse_faxage(source: str, table: Any) -> FaxageConfig:
 
 # Top-level tables validated by their own components' parsers (called from
 # parse()); any other unknown top-level key is reported.
-OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver")
+OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver", "limits")
 
 
 def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
@@ -363,6 +364,8 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     routing = parse_routing(source, top.get("routing", dict, {}))
     retry = parse_retry(source, top.get("retry", dict, {}))
     web = parse_web(source, top.get("web", dict, {}))
+    from appliance.render.limits import parse_limits  # document conversion owns its section
+    limits = parse_limits(source, top.get("limits", dict, {}))
     portserver = None
     if "portserver" in data:
         from appliance.portserver_config import parse_portserver
@@ -374,7 +377,7 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
         raise ConfigError(source, "routing.policy", "local_only needs at least one [[lines]] entry")
     top.check_unknown(OTHER_SECTIONS)
     return Config(source, data_dir, storage, radius, faxage, raw=data, lines=lines, routing=routing,
-                  retry=retry, web=web, portserver=portserver)
+                  retry=retry, web=web, portserver=portserver, limits=limits)
 
 
 def load(path: str | Path) -> Config:
