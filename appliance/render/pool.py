@@ -62,8 +62,9 @@ class RenderCrash(RenderError):
 class _Worker:
     """One worker process, used by one thread at a time."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, kill_grace: float) -> None:
         self.limits = limits
+        self.kill_grace = kill_grace
         self.process: subprocess.Popen[bytes] | None = None
         self.conn: multiprocessing.connection.Connection | None = None
         self.jobs = 0
@@ -95,7 +96,7 @@ class _Worker:
             self.conn.send((fn, args, kwargs, progress is not None))
         except (OSError, ValueError):
             raise self._died() from None
-        deadline = time.monotonic() + self.limits.render_seconds + KILL_GRACE_SECONDS
+        deadline = time.monotonic() + self.limits.render_seconds + self.kill_grace
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self.conn.poll(remaining):
@@ -165,11 +166,15 @@ def _too_big(limits: Limits) -> str:
 
 
 class RenderPool:
-    """Up to ``limits.workers`` worker processes, started when first needed."""
+    """Up to ``limits.workers`` worker processes, started when first needed.
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    A worker that has not answered ``kill_grace`` seconds after its own
+    timer should have stopped the job (stuck in native code) is killed.
+    """
+
+    def __init__(self, limits: Limits | None = None, *, kill_grace: float = KILL_GRACE_SECONDS) -> None:
         self.limits = limits or Limits()
-        self._idle = [_Worker(self.limits) for _ in range(self.limits.workers)]
+        self._idle = [_Worker(self.limits, kill_grace) for _ in range(self.limits.workers)]
         self._busy: list[_Worker] = []
         self._lock = threading.Lock()
         self._free = threading.Semaphore(self.limits.workers)

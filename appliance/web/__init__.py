@@ -19,6 +19,8 @@ from twisted.logger import Logger
 from appliance.jobs.model import EntryState
 from appliance.jobs.scheduler import thread_runner
 from appliance.jobs.store import JobStore
+from appliance.render import RenderPool, parse_limits
+from appliance.render.runner import Renderer
 from appliance.web.app import WebApp
 from appliance.web.auth import Authenticator, Identity
 from appliance.web.config import WebConfig, parse_web
@@ -46,16 +48,18 @@ def make_authenticator(web: WebConfig, reactor: Any, client: Any,
 def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, lines: LineStatusSource,
               inbox: InboxSource | None, authenticator: Authenticator, directory: Directory, spool_dir: str,
               cdrs: CdrSource | None = None, accounts: AccountWriter | None = None,
-              run_blocking: Callable[..., Any] | None = None) -> WebSite:
+              run_blocking: Callable[..., Any] | None = None, render_pool: RenderPool | None = None) -> WebSite:
     """The twisted.web Site serving FFWS, UAPI and the dashboard.
 
     ``scheduler`` is the ``JobScheduler`` (poked when a fax is ready) or None;
-    ``run_blocking`` defaults to the reactor's thread pool."""
+    ``run_blocking`` defaults to the reactor's thread pool; ``render_pool``
+    (document conversion) to one shared pool with the default ``[limits]``."""
     run = run_blocking or thread_runner(reactor, reactor.getThreadPool())
+    render = Renderer(render_pool, run) if render_pool is not None else None
     poke: Callable[[], None] = scheduler.poke if scheduler is not None else (lambda: None)
     app = WebApp(web, clock=reactor, run_blocking=run, jobs=jobs, directory=directory, lines=lines, inbox=inbox,
                  cdrs=cdrs, accounts=accounts, poke=poke, spool_dir=spool_dir, tz=ZoneInfo(web.timezone),
-                 started=reactor.seconds())
+                 started=reactor.seconds(), render=render)
     site = WebSite(WebRoot(app, authenticator), web.max_request_bytes)
     site.app = app  # type: ignore[attr-defined]
     return site
@@ -92,6 +96,12 @@ class WebService(StreamServerEndpointService):
         app.run(settle).addErrback(lambda f: log.failure("settling half-converted faxes failed", f))
         super().startService()
 
+    def stopService(self) -> Any:  # noqa: N802 - Twisted hook
+        pool = getattr(self.site, "render_pool", None)
+        if pool is not None:
+            pool.close()
+        return super().stopService()
+
 
 def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: Any, lines: LineStatusSource,
                      inbox: InboxSource | None, authenticator: Authenticator, directory: Directory | None = None,
@@ -101,7 +111,10 @@ def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: An
     if directory is None:
         directory = open_directory(web.token_store or config.storage.url)
     spool = web.spool_dir or f"{config.data_dir}/web"
+    limits = getattr(config, "limits", None) or parse_limits(config.source, config.raw.get("limits"))
+    pool = RenderPool(limits)
     site = make_site(web, reactor, jobs=jobs, scheduler=scheduler, lines=lines, inbox=inbox,
                      authenticator=authenticator, directory=directory, spool_dir=spool, cdrs=cdrs,
-                     accounts=accounts)
+                     accounts=accounts, render_pool=pool)
+    site.render_pool = pool  # type: ignore[attr-defined]  # stopped with the service
     return WebService(serverFromString(reactor, endpoint_description(web)), site)
