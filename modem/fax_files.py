@@ -23,7 +23,7 @@ from modem.document import FAX_WIDTH, X_DPI, FaxPage
 from modem.t4 import encode_strip
 from modem.tiff import preview_png
 
-__all__ = ["FaxFiles", "pdf_from_tiff", "write_fax_files"]
+__all__ = ["FaxFiles", "pdf_from_tiff", "tiff_f_from_pages", "write_fax_files"]
 
 
 @dataclass(frozen=True)
@@ -51,19 +51,40 @@ def write_fax_files(
     called after each page.  Each page's image is closed once it is encoded.
     Every file is written atomically.  Raises ``ValueError`` for no pages.
     """
-    strips: list[tuple[bytes, int, int]] = []  # (T.4 strip, rows, lpi)
     previews: list[Path] = []
+
+    def previewed(number: int, page: FaxPage) -> None:
+        if preview is not None:
+            path = preview(number)
+            _write_atomically(path, preview_png(page))
+            previews.append(path)
+        if progress is not None:
+            progress(number)
+
+    data, count = _tiff_f(pages, software, previewed)
+    _write_atomically(tiff, data)
+    del data
+    if pdf is not None:
+        _write_atomically(pdf, pdf_from_tiff(tiff))
+    return FaxFiles(tiff, pdf, tuple(previews), count)
+
+
+def tiff_f_from_pages(pages: Iterable[FaxPage], software: str | None = None) -> bytes:
+    """The TIFF Class F file of ``pages`` (as :func:`modem.tiff.tiff_f_bytes`), each page
+    encoded and closed as it comes.  Raises ``ValueError`` for no pages."""
+    return _tiff_f(pages, software, None)[0]
+
+
+def _tiff_f(pages: Iterable[FaxPage], software: str | None,
+            each: Callable[[int, FaxPage], None] | None) -> tuple[bytes, int]:
+    strips: list[tuple[bytes, int, int]] = []  # (T.4 strip, rows, lpi)
     for number, page in enumerate(pages, start=1):
         try:
             strips.append((encode_strip(page.image), page.rows, page.resolution.lpi))
-            if preview is not None:
-                path = preview(number)
-                _write_atomically(path, preview_png(page))
-                previews.append(path)
+            if each is not None:
+                each(number, page)
         finally:
             page.image.close()
-        if progress is not None:
-            progress(number)
     if not strips:
         raise ValueError("a TIFF-F file needs at least one page")
     entries = []
@@ -73,12 +94,7 @@ def write_fax_files(
         if software:
             tags[_tiffio.SOFTWARE] = software
         entries.append((data, tags))
-    count = len(strips)
-    _write_atomically(tiff, _tiffio.build_tiff(entries))
-    del entries, strips
-    if pdf is not None:
-        _write_atomically(pdf, pdf_from_tiff(tiff))
-    return FaxFiles(tiff, pdf, tuple(previews), count)
+    return _tiffio.build_tiff(entries), len(strips)
 
 
 def pdf_from_tiff(tiff: Path) -> bytes:
