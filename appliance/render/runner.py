@@ -39,11 +39,19 @@ _shared: RenderPool | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_pool() -> RenderPool:
-    """One pool with the default limits for callers given none (stopped at exit)."""
+def shared_pool(limits: Limits | None = None) -> RenderPool:
+    """The process's one render pool (the web service, the inbox and the send
+    routes share it), stopped at exit.
+
+    ``limits`` (the configuration's, when the appliance starts) replaces a
+    pool made with other limits; without, the pool keeps the limits it has
+    (the defaults at first)."""
     global _shared
     with _shared_lock:
+        if _shared is not None and limits is not None and _shared.limits != limits:
+            _shared.close()
+            _shared = None
         if _shared is None:
-            _shared = RenderPool(Limits())
+            _shared = RenderPool(limits or Limits())
             atexit.register(_shared.close)
         return _shared

@@ -20,7 +20,7 @@ from appliance.jobs.model import EntryState
 from appliance.jobs.scheduler import thread_runner
 from appliance.jobs.store import JobStore
 from appliance.render import RenderPool, parse_limits
-from appliance.render.runner import Renderer
+from appliance.render.runner import Renderer, shared_pool
 from appliance.web.app import WebApp
 from appliance.web.auth import Authenticator, Identity
 from appliance.web.config import WebConfig, parse_web
@@ -53,7 +53,7 @@ def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, l
 
     ``scheduler`` is the ``JobScheduler`` (poked when a fax is ready) or None;
     ``run_blocking`` defaults to the reactor's thread pool; ``render_pool``
-    (document conversion) to one shared pool with the default ``[limits]``."""
+    (document conversion) to the process's shared pool."""
     run = run_blocking or thread_runner(reactor, reactor.getThreadPool())
     render = Renderer(render_pool, run) if render_pool is not None else None
     poke: Callable[[], None] = scheduler.poke if scheduler is not None else (lambda: None)
@@ -96,12 +96,6 @@ class WebService(StreamServerEndpointService):
         app.run(settle).addErrback(lambda f: log.failure("settling half-converted faxes failed", f))
         super().startService()
 
-    def stopService(self) -> Any:  # noqa: N802 - Twisted hook
-        pool = getattr(self.site, "render_pool", None)
-        if pool is not None:
-            pool.close()
-        return super().stopService()
-
 
 def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: Any, lines: LineStatusSource,
                      inbox: InboxSource | None, authenticator: Authenticator, directory: Directory | None = None,
@@ -112,9 +106,7 @@ def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: An
         directory = open_directory(web.token_store or config.storage.url)
     spool = web.spool_dir or f"{config.data_dir}/web"
     limits = getattr(config, "limits", None) or parse_limits(config.source, config.raw.get("limits"))
-    pool = RenderPool(limits)
     site = make_site(web, reactor, jobs=jobs, scheduler=scheduler, lines=lines, inbox=inbox,
                      authenticator=authenticator, directory=directory, spool_dir=spool, cdrs=cdrs,
-                     accounts=accounts, render_pool=pool)
-    site.render_pool = pool  # type: ignore[attr-defined]  # stopped with the service
+                     accounts=accounts, render_pool=shared_pool(limits))
     return WebService(serverFromString(reactor, endpoint_description(web)), site)
