@@ -54,11 +54,12 @@ def rasterise(data: bytes, rows: int, lpi: int) -> Iterator[Image.Image]:
 UNSUPPORTED = "unsupported document type (not PDF, TIFF, PNG, JPEG, GIF, BMP or text)"
 
 
-def count_pages(data: bytes, rows: int, lpi: int) -> int:
+def count_pages(data: bytes, rows: int, lpi: int, at_most: int | None = None) -> int:
     """How many pages :func:`rasterise` would give, found without drawing any.
 
     PDF: the page count pdfium reads; images: the frames; text: the lines
-    and form feeds laid out as :func:`text_pages` lays them out.
+    and form feeds laid out as :func:`text_pages` lays them out.  Counting
+    text stops past ``at_most`` (the result is then ``at_most + 1``).
     """
     if is_pdf(data):
         return pdf_page_count(data)
@@ -67,7 +68,12 @@ def count_pages(data: bytes, rows: int, lpi: int) -> int:
     text = _as_text(data)
     if text is None:
         raise UnsupportedInput(UNSUPPORTED)
-    return sum(1 for _ in _text_lines(text, _text_layout(rows, lpi)[1]))
+    count = 0
+    for _ in _text_lines(text, _text_layout(rows, lpi)[1]):
+        count += 1
+        if at_most is not None and count > at_most:
+            break
+    return count
 
 
 def is_pdf(data: bytes) -> bool:
@@ -343,7 +349,7 @@ def _as_text(data: bytes) -> str | None:
 
 def _text_lines(text: str, per_page: int) -> Iterator[list[str]]:
     """The lines of each page, one page at a time."""
-    for chunk in text.split("\f"):
+    for chunk in _split(text, "\f"):
         lines: list[str] = []
         for line in chunk.expandtabs(8).split("\n"):
             line = line.rstrip()
@@ -352,6 +358,15 @@ def _text_lines(text: str, per_page: int) -> Iterator[list[str]]:
             lines.pop()
         for i in range(0, max(len(lines), 1), per_page):
             yield lines[i : i + per_page]
+
+
+def _split(text: str, separator: str) -> Iterator[str]:
+    """``text.split(separator)`` one part at a time (a page bomb is mostly separators)."""
+    start = 0
+    while (end := text.find(separator, start)) != -1:
+        yield text[start:end]
+        start = end + len(separator)
+    yield text[start:]
 
 
 def _text_layout(rows: int, lpi: int) -> tuple[int, int]:

@@ -180,12 +180,19 @@ def iter_render(
             raise DocumentError(name, "the document has no pages")
 
 
-def count_pages(data: bytes, resolution: Resolution, page_size: PageSize, name: str = "<bytes>") -> int:
-    """The number of fax pages ``data`` renders to, found without drawing any page."""
+COUNT_UP_TO = 10_000  # page counts past this are reported as "more than"
+
+
+def count_pages(data: bytes, resolution: Resolution, page_size: PageSize, name: str = "<bytes>",
+                at_most: int | None = None) -> int:
+    """The number of fax pages ``data`` renders to, found without drawing any page.
+
+    With ``at_most``, counting may stop past it (the result is then larger than
+    ``at_most`` but maybe not the whole count)."""
     from modem import _render
 
     try:
-        return _render.count_pages(data, page_size.rows(resolution), resolution.lpi)
+        return _render.count_pages(data, page_size.rows(resolution), resolution.lpi, at_most)
     except _render.UnsupportedInput as exc:
         raise DocumentError(name, str(exc)) from exc
 
@@ -200,10 +207,12 @@ def check_page_limit(
     """
     total = 0
     for name, data in documents:
-        count = count_pages(data, resolution, page_size, name)
+        up_to = max(COUNT_UP_TO, max_pages)
+        count = count_pages(data, resolution, page_size, name, at_most=up_to)
         total += count
         if count > max_pages:
-            raise PageLimitError(name, f"the document has {count} pages; {_limit(max_pages)}")
+            pages = f"more than {up_to}" if count > up_to else str(count)
+            raise PageLimitError(name, f"the document has {pages} pages; {_limit(max_pages)}")
         if total > max_pages:
             raise PageLimitError(name, _too_many(total, max_pages))
     return total

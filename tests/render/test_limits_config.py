@@ -44,3 +44,16 @@ def test_bad_values_name_file_and_key(text: str, key: str, problem: str) -> None
 def test_limits_must_be_a_table() -> None:
     with pytest.raises(ConfigError, match=r"a\.toml: limits: must be a dict"):
         parse("limits = 3\n", "a.toml")
+
+
+def test_limits_module_is_pure() -> None:
+    """The [limits] parser imports no I/O, clock or process modules (style guide A1)."""
+    import ast
+    from pathlib import Path
+
+    import appliance.render.limits as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not imported & {"twisted", "os", "socket", "time", "subprocess", "multiprocessing", "threading"}

@@ -56,3 +56,11 @@ def test_exactly_the_cap_is_allowed() -> None:
 def test_unreadable_document_is_named_while_counting() -> None:
     with pytest.raises(DocumentError, match=r"^bad\.pdf: unreadable PDF"):
         check_page_limit([("bad.pdf", b"%PDF-1.4 nothing")], FINE, A4, max_pages=10)
+
+
+def test_huge_counts_stop_early() -> None:
+    """300 KB of form feeds is refused in a moment: counting stops past 10,000 pages."""
+    with pytest.raises(PageLimitError, match=r"^memo\.txt: the document has more than 10000 pages; "
+                                             r"a fax may have at most 200 pages$"):
+        check_page_limit([("memo.txt", b"x\f" * 150_000)], FINE, A4, max_pages=200)
+    assert count_pages(b"x\f" * 150_000, FINE, A4) == 150_001
