@@ -96,21 +96,13 @@ class _Worker:
             self.conn.send((fn, args, kwargs, progress is not None))
         except (OSError, ValueError):
             raise self._died() from None
-        deadline = time.monotonic() + self.limits.render_seconds + self.kill_grace
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self.conn.poll(remaining):
-                self.stop()
-                raise RenderLimitError(_too_slow(self.limits))
-            try:
-                kind, *payload = self.conn.recv()
-            except (EOFError, OSError):
-                raise self._died() from None
-            if kind == "progress":
-                if progress is not None:
-                    progress(payload[0])
-                continue
-            break
+        try:
+            kind, payload = self._answer(progress)
+        except RenderError:
+            raise
+        except BaseException:  # a progress callback failed, or this thread was interrupted
+            self.stop()  # the job may still be running: this worker is not reused
+            raise
         if kind in ("timeout", "memory") or self.jobs >= JOBS_PER_WORKER:
             self.stop()  # the worker leaves by itself after a limit; a fresh one comes next time
         if kind == "ok":
@@ -122,6 +114,24 @@ class _Worker:
         if kind == "memory":
             raise RenderLimitError(_too_big(self.limits))
         raise RenderCrash(f"conversion failed ({payload[0]})", payload[1])
+
+    def _answer(self, progress: Callable[[int], None] | None) -> tuple[str, list[Any]]:
+        """The worker's reply to the job just sent, relaying progress reports."""
+        assert self.conn is not None
+        deadline = time.monotonic() + self.limits.render_seconds + self.kill_grace
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self.conn.poll(remaining):
+                self.stop()
+                raise RenderLimitError(_too_slow(self.limits))
+            try:
+                kind, *payload = self.conn.recv()
+            except (EOFError, OSError):
+                raise self._died() from None
+            if kind != "progress":
+                return kind, payload
+            if progress is not None:
+                progress(payload[0])
 
     def _died(self) -> WorkerDied:
         process = self.process

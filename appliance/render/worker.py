@@ -43,7 +43,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, memory_bytes: int,
             return
         fn, args, kwargs, wants_progress = job
         if wants_progress:
-            kwargs["progress"] = lambda n: conn.send(("progress", n))
+            kwargs["progress"] = lambda n: _send_whole(conn, ("progress", n))
         reply: tuple[Any, ...]
         try:
             signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -66,6 +66,15 @@ def _worker_main(conn: multiprocessing.connection.Connection, memory_bytes: int,
             return  # state after an interrupted job is not trusted: a fresh process takes over
         del reply
         trim()
+
+
+def _send_whole(conn: multiprocessing.connection.Connection, message: Any) -> None:
+    """Send with the timer's signal held, so a time-out never cuts a message in half."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        conn.send(message)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})  # a due time-out is raised here
 
 
 def _alarm(signum: int, frame: Any) -> None:

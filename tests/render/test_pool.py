@@ -172,3 +172,16 @@ def test_closed_pool_refuses_work() -> None:
     pool.close()
     with pytest.raises(Exception, match="document conversion is shut down"):
         pool.call(jobs.pid)
+
+
+def test_failing_progress_callback_retires_the_worker(pool: RenderPool, tmp_path: Path) -> None:
+    """If the caller gives up mid-job, that worker is not reused with the job's leftovers."""
+    first = pool.call(jobs.pid)
+
+    def give_up(n: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pool.call(files_to_tiff, [write(tmp_path, "t.txt", text_pages(5))], True, "a4", str(tmp_path / "t.tif"), 9,
+                  progress=give_up)
+    assert pool.call(jobs.pid) != first
