@@ -106,7 +106,5 @@ def _malloc_trim() -> Callable[[], None]:
         return lambda: None
 
 
-
-
 if __name__ == "__main__":
     _worker_main(multiprocessing.connection.Connection(int(sys.argv[1])), int(sys.argv[2]), float(sys.argv[3]))
