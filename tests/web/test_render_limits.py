@@ -78,3 +78,41 @@ async def test_service_answers_while_converting(h: WebHarness) -> None:
         assert b"<state>pending</state>" in done.content and b"<pages>40</pages>" in done.content
     finally:
         pool.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_killed_worker_fails_its_fax_and_the_next_one_converts(h: WebHarness) -> None:
+    """kill -9 of the worker converting a fax: that fax ends dead saying so; the next fax converts."""
+    import os
+    import signal
+
+    from twisted.internet import reactor, task
+
+    pool = RenderPool(Limits(workers=1, render_seconds=60))
+    h.app.render = Renderer(pool, h.app.run)
+    try:
+        response = await h.xml("POST", "/ffws/v1/ofax",
+                               schedule_xml(1, _attachment("long.txt", "text/plain", text_pages(150))), auth=ALICE)
+        assert response.status_code == 201
+        for _ in range(300):
+            busy = pool.worker_pids(busy_only=True)
+            if busy:
+                break
+            await task.deferLater(reactor, 0.05, lambda: None)
+        os.kill(busy[0], signal.SIGKILL)
+        await h.app.idle()
+        (dead,) = h.jobs.list_entries()
+        assert dead.state is EntryState.DEAD
+        assert "the conversion process stopped unexpectedly (killed by SIGKILL)" in dead.schedule_message
+        state, message = await _outcome_of_next(h)
+        assert state is EntryState.PENDING, message
+    finally:
+        pool.close()
+
+
+async def _outcome_of_next(h: WebHarness) -> tuple[EntryState, str]:
+    response = await h.xml("POST", "/ffws/v1/ofax", schedule_xml(1), auth=ALICE)
+    assert response.status_code == 201
+    await h.app.idle()
+    newest = max(h.jobs.list_entries(), key=lambda e: e.id)
+    return newest.state, newest.schedule_message
