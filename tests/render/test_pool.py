@@ -159,12 +159,14 @@ def test_time_limit_fails_the_document_clearly(tmp_path: Path) -> None:
         assert pool.call(files_to_tiff, [small], True, "a4", str(tmp_path / "ok.tif"), 200) == 1
 
 
-def test_worker_deaf_to_its_timer_is_killed(pool: RenderPool) -> None:
+def test_worker_deaf_to_its_timer_is_killed() -> None:
     """A job stuck where the worker's own timer cannot stop it is ended by the parent."""
-    first = pool.call(jobs.pid)
-    with pytest.raises(RenderLimitError, match="longer to convert than the limit of 1 seconds"):
-        pool.call(jobs.deaf_sleep, 30.0)
-    assert pool.call(jobs.pid) != first
+    with RenderPool(Limits(workers=1, render_seconds=0.3), kill_grace=0.5) as pool:
+        first = pool.call(jobs.pid)
+        with pytest.raises(RenderLimitError, match=r"longer to convert than the limit of 0\.3 seconds"):
+            pool.call(jobs.deaf_sleep, 30.0)
+        assert first not in pool.worker_pids()
+        assert pool.call(jobs.pid) != first
 
 
 def test_closed_pool_refuses_work() -> None:
