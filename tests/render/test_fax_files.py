@@ -59,3 +59,15 @@ def test_shared_pool_takes_the_configured_limits() -> None:
         assert shared_pool().limits.max_pages == 7
     finally:
         assert shared_pool(Limits()).limits == Limits()
+
+
+def test_cloud_fax_converts_in_a_worker_within_the_cap(tmp_path: Path) -> None:
+    """A received cloud document becomes TIFF-F, PDF and previews; one over the page cap keeps only the original."""
+    from appliance.inbox import Inbox
+
+    inbox = Inbox(tmp_path)
+    item = inbox.add_document("acme", blank_pdf(2), received_at=0.0)
+    assert item.pages == 2 and len(item.previews) == 2
+    assert Path(item.tiff).name == "fax.tif" and len(read_tiff_pages(item.tiff)) == 2
+    bomb = inbox.add_document("acme", blank_pdf(shared_pool().limits.max_pages + 1), received_at=0.0)
+    assert bomb.pages == 0 and bomb.pdf.endswith("original.pdf") and Path(bomb.pdf).exists()
