@@ -69,19 +69,25 @@ def _storage(args: argparse.Namespace) -> tuple[str, Path]:
     return f"sqlite:///{data_dir}/faxappliance.db", data_dir
 
 
-def _convert(files: list[str], fine: bool, page_size: str, target: Path, io: CliIO) -> int:
-    from modem.document import PageSize, Resolution, iter_render
-    from modem.tiff import write_tiff_f
+def _limits(args: argparse.Namespace) -> Any:
+    from appliance.render import Limits
 
-    pages = []
-    for n, page in enumerate(iter_render(files, Resolution.FINE if fine else Resolution.NORMAL,
-                                         PageSize.A4 if page_size == "a4" else PageSize.LETTER), start=1):
-        pages.append(page)
+    config = config_from_args(args)
+    return config.limits if config is not None and config.limits is not None else Limits()
+
+
+def _convert(files: list[str], fine: bool, page_size: str, target: Path, io: CliIO, limits: Any) -> int:
+    """Render in a bounded worker process ([limits]: pages, memory, time), with a progress display."""
+    from appliance.render.jobs import files_to_tiff, run_once
+
+    def progress(n: int) -> None:
         print(f"\rconverting: page {n}", end="", file=io.stderr, flush=True)
-    print("", file=io.stderr)
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_tiff_f(pages, target)
-    return len(pages)
+
+    try:
+        return run_once(limits, files_to_tiff, files, fine, page_size, str(target), limits.max_pages,
+                        progress=progress)
+    finally:
+        print("", file=io.stderr)
 
 
 def _dial_strings(args: argparse.Namespace) -> list[str]:
@@ -104,10 +110,13 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
         if not Path(name).is_file():
             raise UsageError(f"no such file: {name}")
     url, data_dir = _storage(args)
+    limits = _limits(args)
     target = (data_dir / "outbox" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(4).hex()}.tif").resolve()
+    from appliance.render import RenderLimitError, WorkerDied
+
     try:
-        pages = _convert(list(args.files), not args.normal, args.page_size, target, io)
-    except ValueError as exc:
+        pages = _convert(list(args.files), not args.normal, args.page_size, target, io, limits)
+    except (ValueError, RenderLimitError, WorkerDied) as exc:
         raise UsageError(f"cannot convert: {exc}") from None
     store = open_job_store(url)
     try:

@@ -141,13 +141,12 @@ def _load_pages(files: list[str], fine: bool, page_size: str) -> list[bytes]:
             pages.append(Path(name).read_bytes())
         else:
             others.append(name)
-    if others:
-        from modem import t4
-        from modem.document import PageSize, Resolution, render
+    if others:  # rendered in a bounded worker process, with the default [limits]
+        from appliance.render import Limits
+        from appliance.render.jobs import files_to_t4, run_once
 
-        resolution = Resolution.FINE if fine else Resolution.NORMAL
-        size = PageSize.A4 if page_size == "a4" else PageSize.LETTER
-        pages += [t4.encode_page(page) for page in render(others, resolution, size)]
+        limits = Limits()
+        pages += run_once(limits, files_to_t4, others, fine, page_size, limits.max_pages)
     return pages
 
 

@@ -185,6 +185,7 @@ class Config:
     web: Any = None  # appliance.web.config.WebConfig
     portserver: Any = None  # appliance.portserver_config.PortServerConfig; None: no [portserver]
     dialplan: Any = field(default_factory=lambda: _default_dialplan())  # appliance.dialplan.DialPlan
+    limits: Any = None  # appliance.render.limits.Limits; None: the defaults
 
 
 def _default_dialplan() -> Any:
@@ -362,7 +363,7 @@ def _parse_faxage(source: str, table: Any) -> FaxageConfig:
 
 # Top-level tables validated by their own components' parsers (called from
 # parse()); any other unknown top-level key is reported.
-OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver", "dialplan")
+OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver", "dialplan", "limits")
 
 
 def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
@@ -385,6 +386,8 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     from appliance.dialplan import parse_dialplan
 
     dialplan = parse_dialplan(source, top.get("dialplan", dict, {}))
+    from appliance.render.limits import parse_limits  # document conversion owns its section
+    limits = parse_limits(source, top.get("limits", dict, {}))
     portserver = None
     if "portserver" in data:
         from appliance.portserver_config import parse_portserver
@@ -396,7 +399,8 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
         raise ConfigError(source, "routing.policy", "local_only needs at least one [[lines]] entry")
     top.check_unknown(OTHER_SECTIONS)
     return Config(source, data_dir, storage, radius, faxage, raw=data, lines=lines, routing=routing,
-                  retry=retry, web=web, portserver=portserver, dialplan=dialplan)
+                  retry=retry, web=web, portserver=portserver, dialplan=dialplan,
+                  limits=limits)
 
 
 def load(path: str | Path) -> Config:

@@ -134,22 +134,14 @@ class Inbox:
 
 
 def _convert_document(data: bytes, directory: Path) -> tuple[int, str, str, tuple[str, ...]]:
-    from modem.document import PageSize, Resolution, render
-    from modem.tiff import pdf_bytes, preview_png, write_tiff_f
+    """Rendered in a bounded worker process (default [limits]); on failure the original is kept alone."""
+    from appliance.render.jobs import document_to_files
+    from appliance.render.runner import shared_pool
 
     original = directory / ("original.pdf" if data.startswith(b"%PDF") else "original.tif")
     original.write_bytes(data)
+    pool = shared_pool()
     try:
-        pages = render([data], Resolution.FINE, PageSize.A4)
+        return tuple(pool.call(document_to_files, data, str(directory), pool.limits.max_pages))  # type: ignore[return-value]
     except Exception:
         return 0, str(original) if original.suffix == ".tif" else "", str(original) if original.suffix == ".pdf" else "", ()
-    tiff = directory / "fax.tif"
-    write_tiff_f(pages, tiff)
-    pdf = directory / "fax.pdf"
-    pdf.write_bytes(pdf_bytes(pages))
-    previews = []
-    for n, page in enumerate(pages, start=1):
-        path = directory / f"fax-p{n:03d}.png"
-        path.write_bytes(preview_png(page))
-        previews.append(str(path))
-    return len(pages), str(tiff), str(pdf), tuple(previews)

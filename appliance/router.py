@@ -16,7 +16,7 @@ comes from url_notify callbacks or the status poller (:class:`CloudRoute`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
@@ -59,36 +59,55 @@ def load_fax_pages(documents: Sequence[str], fine: bool) -> list[Any]:
     """The fax pages of an entry's documents (blocking: run it in a thread).
 
     TIFF-F files are read as they are; raw T.4 pages (``.g3``) are decoded;
-    anything else is rendered (A4)."""
-    from modem.document import FaxPage, PageSize, Resolution, render
-    from modem.t4 import decode_page
-    from modem.tiff import read_tiff_pages
-
-    resolution = Resolution.FINE if fine else Resolution.NORMAL
-    pages: list[Any] = []
-    for name in documents:
-        path = Path(name)
-        if path.suffix.lower() in (".g3", ".t4"):
-            pages.append(FaxPage(decode_page(path.read_bytes()), resolution))
-        elif path.suffix.lower() in (".tif", ".tiff"):
-            pages += read_tiff_pages(path)
-        else:
-            pages += render([str(path)], resolution, PageSize.A4)
+    anything else is rendered (A4) in a bounded worker process.  A fine page
+    is 3.7 MB in memory: sending uses :func:`iter_fax_pages`."""
+    pages = list(iter_fax_pages(documents, fine))
     if not pages:
         raise ValueError("the fax has no pages")
     return pages
 
 
+def iter_fax_pages(documents: Sequence[str], fine: bool) -> Iterator[Any]:
+    """Like :func:`load_fax_pages`, one page at a time."""
+    from modem.document import FaxPage, Resolution
+    from modem.t4 import decode_page
+    from modem.tiff import iter_tiff_pages
+
+    resolution = Resolution.FINE if fine else Resolution.NORMAL
+    for name in documents:
+        path = Path(name)
+        if path.suffix.lower() in (".g3", ".t4"):
+            yield FaxPage(decode_page(path.read_bytes()), resolution)
+        elif path.suffix.lower() in (".tif", ".tiff"):
+            yield from iter_tiff_pages(path)
+        else:
+            yield from (FaxPage(decode_page(data), resolution) for data in _rendered(str(path), fine))
+
+
+def _rendered(name: str, fine: bool) -> list[bytes]:
+    from appliance.render.jobs import files_to_t4
+    from appliance.render.runner import shared_pool
+
+    pool = shared_pool()  # the default [limits]
+    return list(pool.call(files_to_t4, [name], fine, "a4", pool.limits.max_pages))
+
+
 def _t4_pages(documents: Sequence[str], fine: bool) -> list[bytes]:
     from modem.t4 import encode_page
 
-    return [encode_page(page) for page in load_fax_pages(documents, fine)]
+    data = []
+    for page in iter_fax_pages(documents, fine):
+        data.append(encode_page(page))
+        page.image.close()
+    if not data:
+        raise ValueError("the fax has no pages")
+    return data
 
 
 def _tiff_bytes(documents: Sequence[str], fine: bool) -> bytes:
-    from modem.tiff import tiff_f_bytes
+    from modem.fax_files import tiff_f_from_pages
 
-    return tiff_f_bytes(load_fax_pages(documents, fine))
+    return tiff_f_from_pages(iter_fax_pages(documents, fine))
 
 
 class CloudRoute:

@@ -228,6 +228,9 @@ def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[st
     from appliance.lines import LinePool, serial_opener
     from appliance.router import CloudRoute, Router, routing_filter
 
+    from appliance.render.runner import shared_pool
+
+    shared_pool(config.limits)  # document conversion for web, inbox and sends, under [limits]
     rng = rng or random.Random()
     threadpool = ThreadPool(minthreads=1, maxthreads=6, name="appliance")
     run_blocking = thread_runner(reactor, threadpool)

@@ -37,15 +37,43 @@ class FontFallbackWarning(UserWarning):
 
 
 def rasterise(data: bytes, rows: int, lpi: int) -> Iterator[Image.Image]:
-    """Pages of ``data`` (PDF, image file or plain text) as fax-size mode "1" images."""
+    """Pages of ``data`` (PDF, image file or plain text) as fax-size mode "1" images.
+
+    Lazy: one page is drawn when the next is asked for, and none is kept.
+    """
     if is_pdf(data):
         return iter_pdf_pages(data, rows, lpi)
     if _looks_like_image(data):
-        return iter(image_pages(data, rows, lpi))
+        return iter_image_pages(data, rows, lpi)
     text = _as_text(data)
     if text is None:
-        raise UnsupportedInput("unsupported document type (not PDF, TIFF, PNG, JPEG, GIF, BMP or text)")
-    return iter(text_pages(text, rows, lpi))
+        raise UnsupportedInput(UNSUPPORTED)
+    return iter_text_pages(text, rows, lpi)
+
+
+UNSUPPORTED = "unsupported document type (not PDF, TIFF, PNG, JPEG, GIF, BMP or text)"
+
+
+def count_pages(data: bytes, rows: int, lpi: int, at_most: int | None = None) -> int:
+    """How many pages :func:`rasterise` would give, found without drawing any.
+
+    PDF: the page count pdfium reads; images: the frames; text: the lines
+    and form feeds laid out as :func:`text_pages` lays them out.  Counting
+    text stops past ``at_most`` (the result is then ``at_most + 1``).
+    """
+    if is_pdf(data):
+        return pdf_page_count(data)
+    if _looks_like_image(data):
+        return image_frame_count(data)
+    text = _as_text(data)
+    if text is None:
+        raise UnsupportedInput(UNSUPPORTED)
+    count = 0
+    for _ in _text_lines(text, _text_layout(rows, lpi)[1]):
+        count += 1
+        if at_most is not None and count > at_most:
+            break
+    return count
 
 
 def is_pdf(data: bytes) -> bool:
@@ -133,9 +161,13 @@ def _pdf_bilevel(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: in
         pdfium_c.FPDF_RenderPageBitmap(bitmap, page, left, 0, width, height, 0, _PDF_FLAGS)
         if page.formenv:
             pdfium_c.FPDF_FFLDraw(page.formenv, bitmap, page, left, 0, width, height, 0, _PDF_FLAGS)
-        # The halftone is a new image: pdfium's buffer can go after it.
-        bilevel = halftone(bitmap.to_pil())
-        bitmap.close()
+        # The halftone is a new image: pdfium's buffer and its view can go after it.
+        view = bitmap.to_pil()
+        try:
+            bilevel = halftone(view)
+        finally:
+            view.close()
+            bitmap.close()
     finally:
         page.close()
     return bilevel
@@ -146,14 +178,33 @@ def _pdf_bilevel(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: in
 
 def image_pages(data: bytes, rows: int, lpi: int) -> list[Image.Image]:
     """Every frame of an image file (multi-page TIFF and animated GIF give several)."""
+    return list(iter_image_pages(data, rows, lpi))
+
+
+def iter_image_pages(data: bytes, rows: int, lpi: int) -> Iterator[Image.Image]:
+    """Like :func:`image_pages`, one frame at a time."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in _IMAGE_FORMATS:
                 raise UnsupportedInput(f"unsupported image format {image.format}")
-            return [_frame_page(frame, rows, lpi) for frame in _frames(image)]
+            for frame in _frames(image):
+                yield _frame_page(frame, rows, lpi)
     except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise UnsupportedInput(f"unreadable image ({exc})") from exc
     except (OSError, ValueError, SyntaxError) as exc:  # Pillow's decoder errors
+        raise UnsupportedInput(f"unreadable or truncated image ({exc})") from exc
+
+
+def image_frame_count(data: bytes) -> int:
+    """Pages an image file gives: its frames (a GIF's animation is one page); nothing is decoded."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in _IMAGE_FORMATS:
+                raise UnsupportedInput(f"unsupported image format {image.format}")
+            return 1 if image.format == "GIF" else int(getattr(image, "n_frames", 1))
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise UnsupportedInput(f"unreadable image ({exc})") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise UnsupportedInput(f"unreadable or truncated image ({exc})") from exc
 
 
@@ -296,27 +347,45 @@ def _as_text(data: bytes) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _text_lines(text: str, per_page: int) -> list[list[str]]:
-    pages: list[list[str]] = []
-    for chunk in text.split("\f"):
+def _text_lines(text: str, per_page: int) -> Iterator[list[str]]:
+    """The lines of each page, one page at a time."""
+    for chunk in _split(text, "\f"):
         lines: list[str] = []
         for line in chunk.expandtabs(8).split("\n"):
             line = line.rstrip()
             lines.extend([line[i : i + TEXT_COLUMNS] for i in range(0, len(line), TEXT_COLUMNS)] or [""])
         while lines and lines[-1] == "":
             lines.pop()
-        pages.extend(lines[i : i + per_page] for i in range(0, max(len(lines), 1), per_page))
-    return pages
+        for i in range(0, max(len(lines), 1), per_page):
+            yield lines[i : i + per_page]
+
+
+def _split(text: str, separator: str) -> Iterator[str]:
+    """``text.split(separator)`` one part at a time (a page bomb is mostly separators)."""
+    start = 0
+    while (end := text.find(separator, start)) != -1:
+        yield text[start:end]
+        start = end + len(separator)
+    yield text[start:]
+
+
+def _text_layout(rows: int, lpi: int) -> tuple[int, int]:
+    """(rows of the square 204 x 204 dpi canvas, text lines per page)."""
+    square_rows = round(rows * X_DPI / lpi)
+    return square_rows, int(square_rows / (X_DPI / TEXT_LPI)) - 2 * TEXT_MARGIN_LINES
 
 
 def text_pages(text: str, rows: int, lpi: int) -> list[Image.Image]:
     """Plain text in a monospace font, 80 columns, 6 lines per inch; form feed starts a page."""
-    square_rows = round(rows * X_DPI / lpi)  # draw on a square 204 x 204 dpi grid
+    return list(iter_text_pages(text, rows, lpi))
+
+
+def iter_text_pages(text: str, rows: int, lpi: int) -> Iterator[Image.Image]:
+    """Like :func:`text_pages`, one page at a time."""
+    square_rows, per_page = _text_layout(rows, lpi)  # drawn on a square 204 x 204 dpi grid
     line_height = X_DPI / TEXT_LPI
-    per_page = int(square_rows / line_height) - 2 * TEXT_MARGIN_LINES
     font = _font(size=round(X_DPI * 10 / 72 * 1.2))  # about 12 pt: 0.1 in advance
     left = round((FAX_WIDTH - TEXT_COLUMNS * X_DPI / 10) / 2)
-    images = []
     for lines in _text_lines(text, per_page):
         canvas = Image.new("L", (FAX_WIDTH, square_rows), 255)
         draw = ImageDraw.Draw(canvas)
@@ -324,10 +393,13 @@ def text_pages(text: str, rows: int, lpi: int) -> list[Image.Image]:
             if line:
                 top = round((TEXT_MARGIN_LINES + number) * line_height)
                 draw.text((left, top), line, fill=0, font=font)
+        del draw
         if square_rows != rows:
-            canvas = canvas.resize((FAX_WIDTH, rows), Image.Resampling.BOX)
-        images.append(canvas.point(_THRESHOLD, "1"))
-    return images
+            drawn, canvas = canvas, canvas.resize((FAX_WIDTH, rows), Image.Resampling.BOX)
+            drawn.close()
+        page = canvas.point(_THRESHOLD, "1")
+        canvas.close()
+        yield page
 
 
 _THRESHOLD = [0 if v < 160 else 255 for v in range(256)]

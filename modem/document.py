@@ -25,9 +25,12 @@ __all__ = [
     "X_DPI",
     "DocumentError",
     "FaxPage",
+    "PageLimitError",
     "PageSize",
     "Resolution",
     "Source",
+    "check_page_limit",
+    "count_pages",
     "iter_render",
     "load_source",
     "render",
@@ -99,6 +102,10 @@ class DocumentError(ValueError):
         return f"{self.source}: {self.reason}"
 
 
+class PageLimitError(DocumentError):
+    """A document (or a fax of several) with more pages than allowed, found before rendering."""
+
+
 @dataclass(frozen=True)
 class FaxPage:
     """One page as a mode "1" image (PIL convention: white = 1) and its resolution."""
@@ -125,39 +132,98 @@ def render(
     sources: Source | Sequence[Source],
     resolution: Resolution,
     page_size: PageSize,
+    *,
+    max_pages: int | None = None,
 ) -> list[FaxPage]:
     """Convert one document or a sequence of documents into fax pages, in order.
 
     Each source is a path or the file's bytes; its kind is taken from its
     content, not its name.  Raises :class:`DocumentError` naming the source
-    for unreadable, empty or unsupported input.  A fine page takes 3.7 MB of
-    memory; :func:`iter_render` yields one page at a time.
+    for unreadable, empty or unsupported input, and :class:`PageLimitError`
+    (before drawing anything) when all together have more than ``max_pages``.
+    A fine page takes 3.7 MB of memory: a long document should go through
+    :func:`iter_render`, which yields one page at a time.
     """
-    return list(iter_render(sources, resolution, page_size))
+    return list(iter_render(sources, resolution, page_size, max_pages=max_pages))
 
 
 def iter_render(
     sources: Source | Sequence[Source],
     resolution: Resolution,
     page_size: PageSize,
+    *,
+    max_pages: int | None = None,
 ) -> Iterator[FaxPage]:
-    """Like :func:`render`, one page at a time."""
+    """Like :func:`render`, one page at a time; nothing is drawn before the page limit is checked."""
     from modem import _render  # the rasterisers need the types above
 
     if isinstance(sources, (str, Path, bytes)):
         sources = [sources]
     rows = page_size.rows(resolution)
-    for index, source in enumerate(sources, start=1):
-        name, data = load_source(source, index)
+    loaded = [load_source(source, index) for index, source in enumerate(sources, start=1)]
+    if max_pages is not None:
+        check_page_limit(loaded, resolution, page_size, max_pages)
+    total = 0
+    for name, data in loaded:
         count = 0
         try:
             for image in _render.rasterise(data, rows, resolution.lpi):
                 count += 1
+                total += 1
+                if max_pages is not None and total > max_pages:  # the count and the drawing disagree
+                    image.close()
+                    raise PageLimitError(name, _too_many(total, max_pages))
                 yield FaxPage(image, resolution)
         except _render.UnsupportedInput as exc:
             raise DocumentError(name, str(exc)) from exc
         if count == 0:
             raise DocumentError(name, "the document has no pages")
+
+
+COUNT_UP_TO = 10_000  # page counts past this are reported as "more than"
+
+
+def count_pages(data: bytes, resolution: Resolution, page_size: PageSize, name: str = "<bytes>",
+                at_most: int | None = None) -> int:
+    """The number of fax pages ``data`` renders to, found without drawing any page.
+
+    With ``at_most``, counting may stop past it (the result is then larger than
+    ``at_most`` but maybe not the whole count)."""
+    from modem import _render
+
+    try:
+        return _render.count_pages(data, page_size.rows(resolution), resolution.lpi, at_most)
+    except _render.UnsupportedInput as exc:
+        raise DocumentError(name, str(exc)) from exc
+
+
+def check_page_limit(
+    documents: Sequence[tuple[str, bytes]], resolution: Resolution, page_size: PageSize, max_pages: int
+) -> int:
+    """The total pages of ``(name, content)`` documents; :class:`PageLimitError` past ``max_pages``.
+
+    Counts without rendering (PDF page count, image frames, text lines and
+    form feeds), so an oversized document costs next to nothing to refuse.
+    """
+    total = 0
+    for name, data in documents:
+        up_to = max(COUNT_UP_TO, max_pages)
+        count = count_pages(data, resolution, page_size, name, at_most=up_to)
+        total += count
+        if count > max_pages:
+            pages = f"more than {up_to}" if count > up_to else str(count)
+            raise PageLimitError(name, f"the document has {pages} pages; {_limit(max_pages)}")
+        if total > max_pages:
+            raise PageLimitError(name, _too_many(total, max_pages))
+    return total
+
+
+def _limit(max_pages: int) -> str:
+    return f"a fax may have at most {max_pages} pages"
+
+
+def _too_many(total: int, max_pages: int) -> str:
+    return f"with this document the fax has at least {total} pages; {_limit(max_pages)}"
 
 
 def load_source(source: Source, index: int) -> tuple[str, bytes]:

@@ -21,6 +21,8 @@ from appliance.dialplan import DialPlan
 from appliance.jobs.model import EntryState
 from appliance.jobs.scheduler import thread_runner
 from appliance.jobs.store import JobStore
+from appliance.render import RenderPool, parse_limits
+from appliance.render.runner import Renderer, shared_pool
 from appliance.web.app import WebApp
 from appliance.web.auth import Authenticator, Identity
 from appliance.web.config import WebConfig, parse_web
@@ -50,19 +52,21 @@ def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, l
               inbox: InboxSource | None, authenticator: Authenticator, directory: Directory, spool_dir: str,
               cdrs: CdrSource | None = None, accounts: AccountWriter | None = None,
               run_blocking: Callable[..., Any] | None = None, dialplan: DialPlan | None = None,
-              csrf_secret: bytes | None = None) -> WebSite:
+              csrf_secret: bytes | None = None, render_pool: RenderPool | None = None) -> WebSite:
     """The twisted.web Site serving FFWS, UAPI and the dashboard.
 
     ``scheduler`` is the ``JobScheduler`` (poked when a fax is ready) or None;
     ``run_blocking`` defaults to the reactor's thread pool; ``accounts`` None
     means the accounts live elsewhere (the users API refuses passwords);
     ``csrf_secret`` keys the dashboard's anti-CSRF tokens (default: random
-    per process)."""
+    per process); ``render_pool`` (document conversion) defaults to the
+    process's shared pool."""
     run = run_blocking or thread_runner(reactor, reactor.getThreadPool())
+    render = Renderer(render_pool, run) if render_pool is not None else None
     poke: Callable[[], None] = scheduler.poke if scheduler is not None else (lambda: None)
     app = WebApp(web, clock=reactor, run_blocking=run, jobs=jobs, directory=directory, lines=lines, inbox=inbox,
                  cdrs=cdrs, accounts=accounts, poke=poke, spool_dir=spool_dir, tz=ZoneInfo(web.timezone),
-                 started=reactor.seconds(), dialplan=dialplan)
+                 started=reactor.seconds(), dialplan=dialplan, render=render)
     app.on_password_change = authenticator.forget
     site = WebSite(WebRoot(app, authenticator, csrf_secret or secrets.token_bytes(32)), web.max_request_bytes)
     site.app = app  # type: ignore[attr-defined]
@@ -126,9 +130,10 @@ def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: An
     if directory is None:
         directory = open_directory(web.token_store or config.storage.url)
     spool = web.spool_dir or f"{config.data_dir}/web"
+    limits = getattr(config, "limits", None) or parse_limits(config.source, config.raw.get("limits"))
     site = make_site(web, reactor, jobs=jobs, scheduler=scheduler, lines=lines, inbox=inbox,
                      authenticator=authenticator, directory=directory, spool_dir=spool, cdrs=cdrs,
                      accounts=accounts, dialplan=getattr(config, "dialplan", None),
-                     csrf_secret=web_secret(config.data_dir))
+                     csrf_secret=web_secret(config.data_dir), render_pool=shared_pool(limits))
     install_hsts(site, web)
     return WebService(serverFromString(reactor, endpoint_description(web)), site)

@@ -23,6 +23,8 @@ from appliance.dialplan import DialPlan
 from appliance.jobs.model import TERMINAL, EntryState, Fax, FaxSpec, IllegalTransition, JobError, NotFound, Recipient
 from appliance.jobs.store import JobStore
 from appliance.logsafe import safe_for_log
+from appliance.render import RenderLimitError, WorkerDied
+from appliance.render.runner import Renderer, shared_pool
 from appliance.web import ffws
 from appliance.web.auth import Identity
 from appliance.web.config import WebConfig
@@ -106,11 +108,13 @@ class WebApp:
     def __init__(self, config: WebConfig, *, clock: IReactorTime, run_blocking: Callable[..., "defer.Deferred[Any]"],
                  jobs: JobStore, directory: Directory, lines: LineStatusSource, inbox: InboxSource | None,
                  cdrs: CdrSource | None, accounts: AccountWriter | None, poke: Callable[[], None],
-                 spool_dir: str, tz: tzinfo, started: float, dialplan: DialPlan | None = None) -> None:
+                 spool_dir: str, tz: tzinfo, started: float, dialplan: DialPlan | None = None,
+                 render: Renderer | None = None) -> None:
         self.config = config
         self.dialplan = dialplan or DialPlan()
         self.clock = clock
         self.run = run_blocking
+        self.render = render or Renderer(shared_pool(), run_blocking)  # conversions: worker processes
         self.jobs = jobs
         self.directory = directory
         self.lines = lines
@@ -164,11 +168,12 @@ class WebApp:
                                                         self.config.external_fetch_timeout)
                     ffws.check_content(attachment.name, attachment.content_type or fetched_type, data)
                 contents.append((attachment.name, data))
-            converted = await self.run(lambda: convert_fax(self.spool_dir, fax, recipients, contents,
-                                                           resolution=Resolution.FINE, page_size=self.page_size))
+            converted = await self.render(convert_fax, self.spool_dir, fax, recipients, contents,
+                                          resolution=Resolution.FINE, page_size=self.page_size,
+                                          max_pages=self.render.limits.max_pages)
             await self.run(lambda: self.jobs.release(fax.id, converted.documents, converted.pages, now=self.now()))
             self.poke()
-        except (WebError, DocumentError, FetchError) as exc:
+        except (WebError, DocumentError, FetchError, RenderLimitError, WorkerDied) as exc:
             reason = exc.message if isinstance(exc, WebError) else str(exc)
             self.log.info("fax {key} cannot be converted: {reason}", key=f"{fax.id:08X}",
                           reason=safe_for_log(reason))

@@ -1,5 +1,6 @@
-"""Turning a fax's attachments into fax pages on disk (blocking: run it in
-the thread pool).
+"""Turning a fax's attachments into fax pages on disk (blocking: the web
+service runs :func:`convert_fax` and :func:`cover_pdf` in the render pool's
+worker processes, see ``appliance.render``).
 
 Per fax, under the spool directory ``<FAXKEY>/``: ``fax.tif`` (TIFF-F, the
 document the line path sends), ``fax.pdf`` (the FFWS preview) and
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import httpx
 
 from appliance.jobs.model import Fax, Recipient
-from modem.document import DocumentError, PageSize, Resolution, render
-from modem.tiff import pdf_bytes, preview_png, write_tiff_f
+from modem.document import DocumentError, FaxPage, PageSize, Resolution, check_page_limit, iter_render, render
+from modem.fax_files import write_fax_files
+from modem.tiff import pdf_bytes
 
 __all__ = ["Converted", "FetchError", "convert_fax", "cover_pdf", "cover_text", "fax_dir", "fetch_external"]
 
@@ -81,27 +83,35 @@ def fetch_external(url: str, limit: int, timeout: float) -> tuple[bytes, str]:
 
 def convert_fax(spool: str | Path, fax: Fax, recipients: Sequence[Recipient],
                 attachments: Sequence[tuple[str, bytes]], *, resolution: Resolution = Resolution.FINE,
-                page_size: PageSize = PageSize.LETTER) -> Converted:
+                page_size: PageSize = PageSize.LETTER, max_pages: int | None = None) -> Converted:
     """Render the cover page (when enabled) and ``(name, content)`` attachments;
-    raises DocumentError naming the attachment that failed."""
-    pages = []
-    if fax.cover_enabled:
-        pages += render(cover_text(fax, recipients), resolution, page_size)
-    for name, data in attachments:
-        try:
-            pages += render(data, resolution, page_size)
-        except DocumentError as exc:
-            raise DocumentError(name, exc.reason if hasattr(exc, "reason") else str(exc)) from exc
-    if not pages:
+    raises DocumentError naming the attachment that failed, and
+    PageLimitError, before anything is drawn, when the fax (cover page
+    included) would have more than ``max_pages`` pages.
+
+    Pages are drawn, encoded and previewed one at a time: memory stays that
+    of one page whatever the page count."""
+    documents = [("cover page", cover_text(fax, recipients))] if fax.cover_enabled else []
+    documents += list(attachments)
+    if not documents:
         raise DocumentError("fax", "nothing to send")
+    if max_pages is not None:
+        check_page_limit(documents, resolution, page_size, max_pages)
     directory = fax_dir(spool, fax.id)
     directory.mkdir(parents=True, exist_ok=True)
-    tiff = directory / "fax.tif"
-    write_tiff_f(pages, tiff)
-    (directory / "fax.pdf").write_bytes(pdf_bytes(pages))
-    previews = []
-    for number, page in enumerate(pages, start=1):
-        path = directory / f"p{number:03d}.png"
-        path.write_bytes(preview_png(page))
-        previews.append(str(path))
-    return Converted((str(tiff),), len(pages), tuple(previews))
+    files = write_fax_files(_pages(documents, resolution, page_size, max_pages), directory / "fax.tif",
+                            pdf=directory / "fax.pdf", preview=lambda n: directory / f"p{n:03d}.png")
+    return Converted((str(files.tiff),), files.pages, tuple(str(p) for p in files.previews))
+
+
+def _pages(documents: Sequence[tuple[str, bytes]], resolution: Resolution, page_size: PageSize,
+           max_pages: int | None) -> Iterator[FaxPage]:
+    done = 0
+    for name, data in documents:
+        try:
+            for page in iter_render(data, resolution, page_size,
+                                    max_pages=None if max_pages is None else max_pages - done):
+                done += 1
+                yield page
+        except DocumentError as exc:
+            raise type(exc)(name, exc.reason) from exc

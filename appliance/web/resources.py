@@ -211,6 +211,6 @@ class WebRoot(resource.Resource):
         if kind == "cover_pages" and name == "default.pdf":
             from appliance.web.convert import cover_pdf
 
-            return Reply(200, await self.app.run(cover_pdf), "application/pdf")
+            return Reply(200, await self.app.render(cover_pdf), "application/pdf")
         raise WebError(404, f"no data file {kind}/{name}")
 
