@@ -24,7 +24,9 @@ from appliance.jobs.store import JobStore
 from appliance.web import ffws
 from appliance.web.auth import Identity
 from appliance.web.config import WebConfig
-from appliance.web.convert import FetchError, convert_fax, fetch_external
+from appliance.fetch import FetchError, FetchPolicy, Fetcher
+from appliance.fetch_policy import parse_allow
+from appliance.web.convert import convert_fax
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineStatusSource
 from appliance.web.directory import Directory
 from appliance.web.model import WebError
@@ -119,6 +121,8 @@ class WebApp:
         self.started = started
         self.conversions: dict[int, defer.Deferred[None]] = {}
         self.page_size = PageSize.A4 if config.page_size == "a4" else PageSize.LETTER
+        self.fetcher = Fetcher(FetchPolicy(allow=parse_allow(config.fetch_allow), max_bytes=config.max_request_bytes,
+                                           timeout=config.external_fetch_timeout))
 
     def now(self) -> float:
         return self.clock.seconds()
@@ -153,16 +157,20 @@ class WebApp:
                 data = attachment.data
                 if data is None:
                     assert attachment.url is not None
-                    data, fetched_type = await self.run(fetch_external, attachment.url,
-                                                        self.config.max_request_bytes,
-                                                        self.config.external_fetch_timeout)
-                    ffws.check_content(attachment.name, attachment.content_type or fetched_type, data)
+                    try:
+                        fetched = await self.run(self.fetcher.fetch, attachment.url)
+                    except FetchError as exc:
+                        self.log.info("fax {key}: attachment {name!r} not fetched: {detail}", key=f"{fax.id:08X}",
+                                      name=attachment.name, detail=exc.detail)
+                        raise WebError(400, f"attachment {attachment.name!r}: {exc}") from None
+                    data = fetched.content
+                    ffws.check_content(attachment.name, attachment.content_type or fetched.content_type, data)
                 contents.append((attachment.name, data))
             converted = await self.run(lambda: convert_fax(self.spool_dir, fax, recipients, contents,
                                                            resolution=Resolution.FINE, page_size=self.page_size))
             await self.run(lambda: self.jobs.release(fax.id, converted.documents, converted.pages, now=self.now()))
             self.poke()
-        except (WebError, DocumentError, FetchError) as exc:
+        except (WebError, DocumentError) as exc:
             reason = exc.message if isinstance(exc, WebError) else str(exc)
             self.log.info("fax {key} cannot be converted: {reason}", key=f"{fax.id:08X}", reason=reason)
             await self.run(lambda: self.jobs.kill(fax.id, f"Cannot convert attachment: {reason}", now=self.now()))
