@@ -39,6 +39,8 @@ ACTIVE = (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING, S.SENDING)
 CLASSES = {"pending": (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING), "sending": (S.SENDING,),
            "complete": tuple(TERMINAL)}
 XML = "application/xml"
+DEFAULT_PAGE = 100  # GET /ofax entries per page
+MAX_PAGE = 1000
 
 
 @dataclass
@@ -95,6 +97,14 @@ def _count(query: dict[str, str], name: str, default: int | None) -> int | None:
     if value < 0:
         raise WebError(400, f"{name} must not be negative")
     return value
+
+
+def _page(query: dict[str, str]) -> tuple[int, int]:
+    """(limit, offset) of a listing: ``limit`` 1..MAX_PAGE (default DEFAULT_PAGE), ``offset`` >= 0."""
+    limit = _count(query, "limit", DEFAULT_PAGE) or 0
+    if not 1 <= limit <= MAX_PAGE:
+        raise WebError(400, f"limit must be 1..{MAX_PAGE}, not {limit}")
+    return limit, _count(query, "offset", 0) or 0
 
 
 class WebApp:
@@ -206,6 +216,7 @@ class WebApp:
 
     async def _view(self, call: Call, keys: list[str]) -> Reply:
         modem = _flag(call.query, "include_modem_info")
+        headers: dict[str, str] = {}
         if keys:
             fax_id = parse_fax_key(keys[0])
             index = parse_entry_key(keys[1]) if len(keys) > 1 else None
@@ -225,24 +236,25 @@ class WebApp:
             wanted = call.query.get("class", "")
             if wanted and wanted not in CLASSES:
                 raise WebError(400, f"class must be pending, sending or complete, not {wanted!r}")
-            limit = _count(call.query, "complete_limit", 10)
-            entries = await self.run(self._listing, owner, wanted, limit)
+            complete_limit = _count(call.query, "complete_limit", 10)
+            page_size, offset = _page(call.query)
+            entries = await self.run(self._listing, owner, wanted, complete_limit, page_size + 1, offset)
+            if len(entries) > page_size:
+                entries = entries[:page_size]
+                headers["X-Next-Offset"] = str(offset + page_size)
         rows = await self.run(self._with_faxes, entries, modem)
-        return xml_reply(200, "Success", [ffws.fax_entry_element(e, f, call.base, self.tz, a) for e, f, a in rows])
+        reply = await self.run(lambda: xml_reply(200, "Success", [ffws.fax_entry_element(e, f, call.base, self.tz, a)
+                                                                  for e, f, a in rows]))
+        reply.headers.update(headers)
+        return reply
 
-    def _listing(self, owner: str | None, wanted: str, complete_limit: int | None) -> list[Any]:
-        """(blocking) The entries of a general query: active ones and the latest completed."""
-        active: list[Any] = []
-        if wanted in ("", "pending", "sending"):
-            states = CLASSES[wanted] if wanted else ACTIVE
-            active = self.jobs.list_entries(owner=owner, states=states)
-        done: list[Any] = []
-        if wanted in ("", "complete"):
-            done = self.jobs.list_entries(owner=owner, states=TERMINAL)
-            done.sort(key=lambda e: (e.completed_at or e.updated_at, e.id), reverse=True)
-            if complete_limit is not None:
-                done = done[:complete_limit]
-        return sorted(active + done, key=lambda e: (e.fax_id, e.index))
+    def _listing(self, owner: str | None, wanted: str, complete_limit: int | None, limit: int,
+                 offset: int) -> list[Any]:
+        """(blocking) One page of a general query: active entries and the latest completed."""
+        active = (CLASSES[wanted] if wanted else ACTIVE) if wanted in ("", "pending", "sending") else ()
+        done = TERMINAL if wanted in ("", "complete") else ()
+        return self.jobs.page_entries(owner=owner, active=active, done=done, done_limit=complete_limit,
+                                      limit=limit, offset=offset)
 
     def _with_faxes(self, entries: list[Any], modem: bool) -> list[tuple[Any, Fax, Any]]:
         """(blocking) Each entry with its fax (and attempts when ``modem``)."""
