@@ -41,6 +41,9 @@ FFWS: dict[str, Handler] = {
     "inbound_status": status.inbound_status,
     "outbound_status": status.outbound_status,
 }
+#: address-book requests are small: their XML is parsed on the reactor thread
+_SMALL_BODIES = ("users", "contacts", "contact_groups")
+SMALL_BODY_BYTES = 1024 * 1024
 
 
 class WebSite(GuardedSite):
@@ -181,6 +184,8 @@ class WebRoot(resource.Resource):
     async def _ffws(self, request: HttpRequest, method: str, name: str, rest: list[str]) -> Reply:
         identity = await self._basic(request)
         body = await self._body(request) if method in ("POST", "PUT") else b""
+        if name in _SMALL_BODIES and len(body) > SMALL_BODY_BYTES:
+            raise WebError(413, f"a {name} request must be at most {SMALL_BODY_BYTES} bytes")
         call = Call(method, rest, _query(request), body, identity, _base(request),
                     (request.getHeader(b"content-type") or b"").decode("latin-1"))
         if name == "data":

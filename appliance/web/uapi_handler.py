@@ -34,8 +34,8 @@ async def send(app: WebApp, request: Any, user_id: str, extension: str, body: by
         return _error(400, "fx_extension_invalid", "name the extension sending the fax")
     content_type = (request.getHeader(b"content-type") or b"").decode("latin-1")
     try:
-        parsed = uapi.parse_send(content_type, body, max_recipients=app.config.max_recipients,
-                                 max_files=app.config.max_files)
+        parsed = await app.run(lambda: uapi.parse_send(content_type, body, max_recipients=app.config.max_recipients,
+                                                        max_files=app.config.max_files))
     except uapi.UapiError as exc:
         return Reply(exc.status, uapi.error_body(exc), JSON)
     attachments = [ffws.Attachment(f.filename, f.content_type, data=f.data) for f in parsed.files]
