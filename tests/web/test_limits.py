@@ -274,3 +274,11 @@ async def test_ofax_paging_bounds(h: WebHarness, params: dict[str, str], problem
     """limit must be 1..1000 and offset a whole number: 400 naming the parameter."""
     response = await h.request("GET", "/ffws/v1/ofax", params=params, auth=ALICE)
     assert response.status_code == 400 and problem in (ET.fromstring(response.content).findtext("message") or "")
+
+
+@pytest_twisted.ensureDeferred
+async def test_address_book_bodies_are_small(h: WebHarness) -> None:
+    """A contact larger than 1 MB is refused with 413 (such bodies are parsed on the reactor)."""
+    big = b"<contact><name>" + b"N" * (1024 * 1024) + b"</name></contact>"
+    response = await h.xml("POST", "/ffws/v1/contacts", big, auth=ALICE)
+    assert response.status_code == 413 and b"at most 1048576 bytes" in response.content
