@@ -7,6 +7,10 @@
   ``precheck``); only good ones get ``100 Continue``, bad or missing ones get
   ``401`` and the client never uploads the body.
 
+POST bodies over :data:`FORM_ARGS_BYTES` are not parsed into ``request.args``
+(twisted.web would do it on the reactor thread); the handlers read such
+bodies from ``request.content`` in the thread pool.
+
 A refused request is answered at once and the connection closed: what
 the client still sends is read and dropped for at most :data:`LINGER`
 seconds (so the answer is not lost to a TCP reset), never stored.
@@ -23,6 +27,8 @@ from twisted.web import http, resource, server
 __all__ = ["GuardedChannel", "GuardedRequest", "GuardedSite", "Refusal", "length_problem"]
 
 LINGER = 2.0
+#: POST form bodies up to this size are parsed into ``request.args`` (twisted.web's default)
+FORM_ARGS_BYTES = 1024 * 1024
 #: (status, message) of a refusal
 Refusal = tuple[int, str]
 #: (request with headers only, path) -> Deferred[Refusal | None]: may the body come?
@@ -46,9 +52,16 @@ def _plain_render(path: bytes, status: int, message: str) -> tuple[str, bytes, d
 
 
 class GuardedRequest(server.Request):
-    """A request whose body is refused (413) as soon as it exceeds the site's limit."""
+    """A request whose body is refused (413) as soon as it exceeds the site's limit, and whose
+    body twisted.web does not parse into ``args`` on the reactor thread when it is larger than
+    :data:`FORM_ARGS_BYTES` (handlers parse such bodies themselves, off the reactor)."""
 
     _received = 0
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:  # noqa: N802 - Twisted hook
+        if self.content is not None and self.content.tell() > FORM_ARGS_BYTES:
+            self._parsePOSTFormSubmission = False
+        super().requestReceived(command, path, version)
 
     def handleContentChunk(self, data: bytes) -> None:  # noqa: N802 - Twisted hook
         self._received += len(data)

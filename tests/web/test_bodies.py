@@ -73,3 +73,33 @@ def test_fetch_allow_setting() -> None:
         with pytest.raises(ConfigError) as info:
             parse_web("f.toml", {"fetch_allow": bad})
         assert info.value.key == "web.fetch_allow"
+
+
+def multipart_body(*parts: tuple[str, str]) -> bytes:
+    return b"".join(f"--B\r\n{head}\r\n\r\n{payload}\r\n".encode() for head, payload in parts) + b"--B--\r\n"
+
+
+def test_multipart_parts_read_in_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Form parts come out whole however the body is cut; base64 parts are decoded."""
+    from appliance.web import uapi
+
+    monkeypatch.setattr(uapi, "_CHUNK", 5)
+    body = multipart_body(('Content-Disposition: form-data; name="request"', '{"recipients": ["5550100"]}'),
+                          ('Content-Disposition: form-data; name="files"; filename="a.txt"\r\n'
+                           "Content-Transfer-Encoding: base64", base64.b64encode(b"hello\r\n--B world").decode()))
+    parsed = uapi.parse_send("multipart/form-data; boundary=B", body, max_recipients=10, max_files=2)
+    assert parsed.recipients == ("5550100",) and parsed.files[0].data == b"hello\r\n--B world"
+    assert uapi.form_parts("multipart/form-data; boundary=B", body)[1][:3] == ("files", "a.txt", "text/plain")
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("multipart/form-data", b"--B--\r\n"), ("text/plain; boundary=B", b"--B--\r\n"),
+    ("multipart/form-data; boundary=B", b'--B\r\nContent-Disposition: form-data; name="files"\r\n\r\ncut'),
+])
+def test_multipart_refused(content_type: str, body: bytes) -> None:
+    """No boundary, another type, or a body cut short: fx_file_invalid."""
+    from appliance.web import uapi
+
+    with pytest.raises(uapi.UapiError) as info:
+        uapi.parse_send(content_type, body, max_recipients=10, max_files=2)
+    assert info.value.code == "fx_file_invalid"

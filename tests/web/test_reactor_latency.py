@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import pytest_twisted
@@ -94,27 +94,59 @@ def big_body() -> bytes:
     return body.replace(b"</schedule_fax>", b"<pad>" + b"P" * (pad - 11) + b"</pad></schedule_fax>")
 
 
-@pytest_twisted.ensureDeferred
-async def test_status_server_answers_during_a_32mb_post(h: WebHarness, radius_here: tuple[str, int]) -> None:
-    """Status-Server replies stay prompt while a 32 MB body is posted, parsed and decoded."""
-    body = big_body()
-    assert len(body) == BODY_BYTES
-    prober = Prober(radius_here)
+def uapi_body() -> tuple[bytes, str]:
+    """A 32 MB multipart UAPI send whose file claims to be a PDF but is not."""
+    boundary = "latency-boundary-7f3a"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"request\"\r\n\r\n"
+            f'{{"recipients": ["5550100"]}}\r\n--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n').encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    line = bytes(range(32, 127)) + b"\r\n"
+    filler = line * ((BODY_BYTES - len(head) - len(tail)) // len(line))
+    body = head + filler + b"x" * (BODY_BYTES - len(head) - len(tail) - len(filler)) + tail
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+async def probed(radius: tuple[str, int], request: Any) -> tuple[Any, float, float, int]:
+    """(response, seconds the request took, worst Status-Server reply while it ran, replies)."""
+    prober = Prober(radius)
     prober.start()
     try:
         await threads.deferToThread(time.sleep, 0.3)
-        baseline = max(prober.rtts) if prober.rtts else 0.0
         count = len(prober.rtts)
         started = time.monotonic()
-        response = await h.xml("POST", "/ffws/v1/ofax", body, auth=ALICE)
+        response = await request()
         elapsed = time.monotonic() - started
     finally:
         prober.stop.set()
         await threads.deferToThread(prober.join, 10)
-    assert response.status_code == 400 and b"not image/png" in response.content, response.text[:300]
     during = prober.rtts[count:]
-    worst = max(during)
-    print(f"\n32 MB POST took {elapsed:.2f} s; Status-Server worst reply {worst * 1000:.1f} ms "
-          f"(baseline {baseline * 1000:.1f} ms, {len(during)} replies, {prober.lost} lost)")
     assert prober.lost == 0 and len(during) >= 5
+    return response, elapsed, max(during), len(during)
+
+
+@pytest_twisted.ensureDeferred
+async def test_status_server_answers_during_a_32mb_post(h: WebHarness, radius_here: tuple[str, int]) -> None:
+    """Status-Server replies stay prompt while a 32 MB FFWS body is posted, parsed and decoded."""
+    body = big_body()
+    assert len(body) == BODY_BYTES
+    response, elapsed, worst, replies = await probed(
+        radius_here, lambda: h.xml("POST", "/ffws/v1/ofax", body, auth=ALICE))
+    print(f"\nFFWS 32 MB POST took {elapsed:.2f} s; Status-Server worst reply {worst * 1000:.1f} ms "
+          f"({replies} replies)")
+    assert response.status_code == 400 and b"not image/png" in response.content, response.text[:300]
+    assert worst < 1.0
+
+
+@pytest_twisted.ensureDeferred
+async def test_status_server_answers_during_a_32mb_uapi_send(h: WebHarness, radius_here: tuple[str, int]) -> None:
+    """Status-Server replies stay prompt while a 32 MB multipart UAPI send is parsed."""
+    body, content_type = uapi_body()
+    token = h.directory.add_token("alice", "latency", 0.0)[1]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
+    response, elapsed, worst, replies = await probed(
+        radius_here, lambda: h.request("POST", "/uapi/faxes/@me/100", auth=None, content=body, headers=headers))
+    print(f"\nUAPI 32 MB POST took {elapsed:.2f} s; Status-Server worst reply {worst * 1000:.1f} ms "
+          f"({replies} replies)")
+    assert response.status_code == 400 and b"fx_file_invalid" in response.content, response.text[:300]
     assert worst < 1.0
