@@ -209,7 +209,8 @@ class WebApp:
         request = await self.run(lambda: ffws.parse_schedule_fax(  # in steps, off the reactor (up to 36 MB)
             call.body, owner=call.identity.username, defaults=profile, max_recipients=self.config.max_recipients))
         fax, entries = await self.submit(request.spec, request.recipients, request.attachments)
-        return xml_reply(201, "Success", [ffws.fax_entry_element(e, fax, call.base, self.tz) for e in entries])
+        return await self.run(lambda: xml_reply(201, "Success", [ffws.fax_entry_element(e, fax, call.base, self.tz)
+                                                                 for e in entries]))
 
     def _owned(self, fax: Fax, identity: Identity) -> bool:
         return identity.admin or fax.owner == identity.username
