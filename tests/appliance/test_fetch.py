@@ -250,3 +250,37 @@ def test_policy_is_pure() -> None:
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not imported & {"twisted", "socket", "httpx", "time", "os", "logging", "threading"}
+
+
+def test_https_keeps_the_name_for_tls(tmp_path: Path) -> None:
+    """Over HTTPS the pinned address is used, while SNI and certificate checks use the URL's name."""
+    import ssl
+    import subprocess
+
+    import httpx
+
+    from tests.peers import require_program
+
+    openssl = require_program("openssl", "openssl")
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=docs.example", "-addext", "subjectAltName=DNS:docs.example"],
+                   check=True, capture_output=True, timeout=60)
+    try:
+        server = Server(ALLOWED_HOST)
+    except OSError:
+        pytest.skip("cannot bind 127.0.0.2")
+    names: list[str] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment,misc,return-value]
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    try:
+        trust = ssl.create_default_context(cafile=str(cert))
+        f = Fetcher(FetchPolicy(allow=parse_allow([f"{ALLOWED_HOST}/32"])), resolve=lambda host, port: [ALLOWED_HOST],
+                    transport=httpx.HTTPTransport(verify=trust))
+        assert f.fetch(f"https://docs.example:{server.port}/doc").content.startswith(b"hello")
+        assert names == ["docs.example"]
+        refused(f, f"https://other.example:{server.port}/doc")  # the certificate does not name it
+    finally:
+        server.close()
