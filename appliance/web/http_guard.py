@@ -110,7 +110,8 @@ class GuardedChannel(http.HTTPChannel):
         d = defer.maybeDeferred(precheck, request, self._target())
 
         def decided(refusal: Refusal | None) -> None:
-            if self.refused or self.transport is None or self.transport.disconnecting:
+            transport = self.transport
+            if self.refused or transport is None or transport.disconnecting or not getattr(transport, "connected", 1):
                 return
             if refusal is None:
                 self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -142,8 +143,8 @@ class GuardedChannel(http.HTTPChannel):
         self.transport.write("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
         self.log.info("refused a request before its body: {status} {message}", status=status, message=message)
         self.transport.resumeProducing()  # read (and drop) what is still coming, briefly
-        half_close = getattr(self.transport, "loseWriteConnection", None)
-        if half_close is not None:
+        half_close = None if self.isSecure() else getattr(self.transport, "loseWriteConnection", None)
+        if half_close is not None:  # TCP: FIN now, then read and drop until the client closes or LINGER
             half_close()
             self._linger = self.callLater(LINGER, self.transport.loseConnection)
         else:
