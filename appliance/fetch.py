@@ -71,7 +71,7 @@ class Fetcher:
             for hops in range(self.policy.max_redirects + 1):
                 try:
                     result = self._hop(client, target, deadline)
-                except httpx.HTTPError as exc:
+                except (httpx.HTTPError, httpx.InvalidURL) as exc:
                     raise FetchError(f"{type(exc).__name__} from {target.host}") from None
                 if isinstance(result, Fetched):
                     return result

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from typing import Iterable, Sequence, Union
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 __all__ = ["REFUSED", "FetchError", "FetchPolicy", "Target", "address_allowed", "choose_address", "parse_allow",
            "parse_target", "redirect_target"]
@@ -35,6 +35,7 @@ Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 REFUSED = "the document could not be fetched from its URL"
 MB = 1024 * 1024
 REDIRECTS = (301, 302, 303, 307, 308)
+_PATH_SAFE = "/?&=;:@!$'()*+,~%-._"  # kept as they are; anything else (non-ASCII) is percent-encoded
 
 #: refused even though Python may call them global: they carry or reach IPv4 space,
 #: are shared address space, or are reserved for protocol assignments
@@ -144,7 +145,7 @@ def _host(raw: str) -> str:
 
 def parse_target(url: str) -> Target:
     """The checked parts of ``url`` (http/https, a host, no credentials); FetchError otherwise."""
-    if len(url) > 4096 or any(c in url for c in "\x00\r\n\t \\"):
+    if len(url) > 4096 or any(ord(c) <= 0x20 or c in "\x7f\\" for c in url):
         raise FetchError("malformed URL")
     try:
         parts = urlsplit(url)
@@ -159,7 +160,7 @@ def parse_target(url: str) -> Target:
     if not parts.hostname:
         raise FetchError("no host")
     host = _host(parts.hostname)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_PATH_SAFE)
     return Target(scheme, host, port if port is not None else (443 if scheme == "https" else 80), path, url)
 
 

@@ -228,7 +228,7 @@ def test_allow_list_networks() -> None:
 
 @pytest.mark.parametrize("url", ["gopher://x/", "http://user:pw@example.com/", "http:///x", "http://exa mple/",
                                  "http://example.com:99999/", "http://ex\\ample.com/", "http://a..b/",
-                                 "javascript:alert(1)"])
+                                 "http://example.com/\x01", "javascript:alert(1)"])
 def test_bad_urls(url: str) -> None:
     """Other schemes, credentials, bad hosts and ports are refused before any lookup."""
     with pytest.raises(FetchError) as info:
@@ -242,6 +242,7 @@ def test_target_parts() -> None:
     assert (t.scheme, t.host, t.port, t.path, t.host_header) == ("https", "docs.example.com", 443, "/a/b?c=d",
                                                                  "docs.example.com")
     assert parse_target("http://[2606:4700::1111]:8080").host_header == "[2606:4700::1111]:8080"
+    assert parse_target("http://example.com/fax/\u00fcber.pdf?a=b%20c").path == "/fax/%C3%BCber.pdf?a=b%20c"
 
 
 def test_policy_is_pure() -> None:
