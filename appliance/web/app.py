@@ -41,6 +41,7 @@ CLASSES = {"pending": (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING), "sending
 XML = "application/xml"
 DEFAULT_PAGE = 100  # GET /ofax entries per page
 MAX_PAGE = 1000
+FETCHES_AT_ONCE = 4  # external attachments fetched at the same time (the rest wait their turn)
 
 
 @dataclass
@@ -133,6 +134,7 @@ class WebApp:
         self.page_size = PageSize.A4 if config.page_size == "a4" else PageSize.LETTER
         self.fetcher = Fetcher(FetchPolicy(allow=parse_allow(config.fetch_allow), max_bytes=config.max_request_bytes,
                                            timeout=config.external_fetch_timeout))
+        self.fetches = defer.DeferredSemaphore(FETCHES_AT_ONCE)  # slow fetches never take every pool thread
 
     def now(self) -> float:
         return self.clock.seconds()
@@ -168,7 +170,7 @@ class WebApp:
                 if data is None:
                     assert attachment.url is not None
                     try:
-                        fetched = await self.run(self.fetcher.fetch, attachment.url)
+                        fetched = await self.fetches.run(self.run, self.fetcher.fetch, attachment.url)
                     except FetchError as exc:
                         self.log.info("fax {key}: attachment {name!r} not fetched: {detail}", key=f"{fax.id:08X}",
                                       name=attachment.name, detail=exc.detail)

@@ -158,8 +158,10 @@ async def test_expect_continue_uapi_bad_token(small: WebHarness) -> None:
 class Canary:
     """A real HTTP server that records every request it gets."""
 
-    def __init__(self, host: str, redirect_to: str = "") -> None:
+    def __init__(self, host: str, redirect_to: str = "", delay: float = 0.0) -> None:
         self.paths: list[str] = []
+        self.active = self.peak = 0
+        lock = threading.Lock()
         canary = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -167,7 +169,13 @@ class Canary:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 - http.server hook
-                canary.paths.append(self.path)
+                with lock:
+                    canary.paths.append(self.path)
+                    canary.active += 1
+                    canary.peak = max(canary.peak, canary.active)
+                time.sleep(delay)
+                with lock:
+                    canary.active -= 1
                 if redirect_to:
                     self.send_response(302)
                     self.send_header("Location", redirect_to)
@@ -237,6 +245,23 @@ async def test_external_attachment_allowed(small: WebHarness) -> None:
         assert entry.state.value == "pending" and allowed.paths == ["/doc.txt"]
     finally:
         allowed.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_at_most_four_fetches_at_once(small: WebHarness) -> None:
+    """Six faxes with slow external attachments: at most four fetches run at the same time."""
+    try:
+        slow = Canary("127.0.0.2", delay=1.0)
+    except OSError:
+        pytest.skip("cannot bind 127.0.0.2")
+    try:
+        for _ in range(6):
+            response = await small.xml("POST", "/ffws/v1/ofax", schedule_xml(1, external(slow.url)), auth=ALICE)
+            assert response.status_code == 201
+        await small.app.idle()
+        assert len(slow.paths) == 6 and slow.peak == 4
+    finally:
+        slow.close()
 
 
 # ------------------------------------------------------------- paging
