@@ -164,6 +164,39 @@ class JobStore(AttachedTables):
             params.append(max(0, int(limit)))
         return [rows.entry_from_row(r) for r in self._read(sql, params)]
 
+    def page_entries(self, *, owner: str | None = None, active: Iterable[EntryState] = (),
+                     done: Iterable[EntryState] = (), done_limit: int | None = None, limit: int,
+                     offset: int = 0) -> list[Entry]:
+        """One page, by fax then recipient, of the entries in an ``active`` state and the
+        ``done_limit`` most recently completed ones in a ``done`` state (of faxes of ``owner``);
+        the database reads only what the page needs (LIMIT/OFFSET)."""
+        owned, params = "", []  # type: tuple[str, list[Any]]
+        if owner is not None:
+            owned = " AND fax_id IN (SELECT id FROM job_faxes WHERE owner = ?)"
+        alternatives = []
+        active_states = [S(s).value for s in active]
+        if active_states:
+            alternatives.append(f"state IN ({', '.join('?' * len(active_states))})")
+            params.extend(active_states)
+        done_states = [S(s).value for s in done]
+        if done_states and (done_limit is None or done_limit > 0):
+            recent = (f"SELECT id FROM job_entries WHERE state IN ({', '.join('?' * len(done_states))}){owned}"
+                      " ORDER BY COALESCE(completed_at, updated_at) DESC, id DESC")
+            params.extend(done_states)
+            if owner is not None:
+                params.append(owner)
+            if done_limit is not None:
+                recent += " LIMIT ?"
+                params.append(int(done_limit))
+            alternatives.append(f"id IN ({recent})")
+        if not alternatives:
+            return []
+        sql = f"{_ENTRY_SELECT} WHERE ({' OR '.join(alternatives)}){owned} ORDER BY fax_id, idx LIMIT ? OFFSET ?"
+        if owner is not None:
+            params.append(owner)
+        params.extend((max(0, int(limit)), max(0, int(offset))))
+        return [rows.entry_from_row(r) for r in self._read(sql, params)]
+
     def attempts(self, entry_id: int) -> list[Attempt]:
         """The entry's attempt history, oldest first."""
         sql = f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM job_attempts WHERE entry_id = ? ORDER BY number, id"

@@ -28,7 +28,9 @@ from appliance.render.runner import Renderer, shared_pool
 from appliance.web import ffws
 from appliance.web.auth import Identity
 from appliance.web.config import WebConfig
-from appliance.web.convert import FetchError, convert_fax, fetch_external
+from appliance.fetch import FetchError, FetchPolicy, Fetcher
+from appliance.fetch_policy import parse_allow
+from appliance.web.convert import convert_fax
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineStatusSource
 from appliance.web.directory import Directory
 from appliance.web.model import WebError
@@ -42,6 +44,9 @@ ACTIVE = (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING, S.SENDING)
 CLASSES = {"pending": (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING), "sending": (S.SENDING,),
            "complete": tuple(TERMINAL)}
 XML = "application/xml"
+DEFAULT_PAGE = 100  # GET /ofax entries per page
+MAX_PAGE = 1000
+FETCHES_AT_ONCE = 4  # external attachments fetched at the same time (the rest wait their turn)
 
 
 @dataclass
@@ -100,6 +105,14 @@ def _count(query: dict[str, str], name: str, default: int | None) -> int | None:
     return value
 
 
+def _page(query: dict[str, str]) -> tuple[int, int]:
+    """(limit, offset) of a listing: ``limit`` 1..MAX_PAGE (default DEFAULT_PAGE), ``offset`` >= 0."""
+    limit = _count(query, "limit", DEFAULT_PAGE) or 0
+    if not 1 <= limit <= MAX_PAGE:
+        raise WebError(400, f"limit must be 1..{MAX_PAGE}, not {limit}")
+    return limit, _count(query, "offset", 0) or 0
+
+
 class WebApp:
     """Everything the handlers need, injected."""
 
@@ -128,6 +141,9 @@ class WebApp:
         self.conversions: dict[int, defer.Deferred[None]] = {}
         self.page_size = PageSize.A4 if config.page_size == "a4" else PageSize.LETTER
         self.on_password_change: Callable[[str], None] = lambda username: None  # drops cached logins
+        self.fetcher = Fetcher(FetchPolicy(allow=parse_allow(config.fetch_allow), max_bytes=config.max_request_bytes,
+                                           timeout=config.external_fetch_timeout))
+        self.fetches = defer.DeferredSemaphore(FETCHES_AT_ONCE)  # slow fetches never take every pool thread
 
     def now(self) -> float:
         return self.clock.seconds()
@@ -163,17 +179,21 @@ class WebApp:
                 data = attachment.data
                 if data is None:
                     assert attachment.url is not None
-                    data, fetched_type = await self.run(fetch_external, attachment.url,
-                                                        self.config.max_request_bytes,
-                                                        self.config.external_fetch_timeout)
-                    ffws.check_content(attachment.name, attachment.content_type or fetched_type, data)
+                    try:
+                        fetched = await self.fetches.run(self.run, self.fetcher.fetch, attachment.url)
+                    except FetchError as exc:
+                        self.log.info("fax {key}: attachment {name!r} not fetched: {detail}", key=f"{fax.id:08X}",
+                                      name=attachment.name, detail=exc.detail)
+                        raise WebError(400, f"attachment {attachment.name!r}: {exc}") from None
+                    data = fetched.content
+                    ffws.check_content(attachment.name, attachment.content_type or fetched.content_type, data)
                 contents.append((attachment.name, data))
             converted = await self.render(convert_fax, self.spool_dir, fax, recipients, contents,
                                           resolution=Resolution.FINE, page_size=self.page_size,
                                           max_pages=self.render.limits.max_pages)
             await self.run(lambda: self.jobs.release(fax.id, converted.documents, converted.pages, now=self.now()))
             self.poke()
-        except (WebError, DocumentError, FetchError, RenderLimitError, WorkerDied) as exc:
+        except (WebError, DocumentError, RenderLimitError, WorkerDied) as exc:
             reason = exc.message if isinstance(exc, WebError) else str(exc)
             self.log.info("fax {key} cannot be converted: {reason}", key=f"{fax.id:08X}",
                           reason=safe_for_log(reason))
@@ -200,16 +220,18 @@ class WebApp:
 
     async def _schedule(self, call: Call) -> Reply:
         profile = await self.run(self.directory.ensure_user, call.identity.username)
-        request = ffws.parse_schedule_fax(call.body, owner=call.identity.username, defaults=profile,
-                                          max_recipients=self.config.max_recipients)
+        request = await self.run(lambda: ffws.parse_schedule_fax(  # in steps, off the reactor (up to 36 MB)
+            call.body, owner=call.identity.username, defaults=profile, max_recipients=self.config.max_recipients))
         fax, entries = await self.submit(request.spec, request.recipients, request.attachments)
-        return xml_reply(201, "Success", [ffws.fax_entry_element(e, fax, call.base, self.tz) for e in entries])
+        return await self.run(lambda: xml_reply(201, "Success", [ffws.fax_entry_element(e, fax, call.base, self.tz)
+                                                                 for e in entries]))
 
     def _owned(self, fax: Fax, identity: Identity) -> bool:
         return identity.admin or fax.owner == identity.username
 
     async def _view(self, call: Call, keys: list[str]) -> Reply:
         modem = _flag(call.query, "include_modem_info")
+        headers: dict[str, str] = {}
         if keys:
             fax_id = parse_fax_key(keys[0])
             index = parse_entry_key(keys[1]) if len(keys) > 1 else None
@@ -229,24 +251,25 @@ class WebApp:
             wanted = call.query.get("class", "")
             if wanted and wanted not in CLASSES:
                 raise WebError(400, f"class must be pending, sending or complete, not {wanted!r}")
-            limit = _count(call.query, "complete_limit", 10)
-            entries = await self.run(self._listing, owner, wanted, limit)
+            complete_limit = _count(call.query, "complete_limit", 10)
+            page_size, offset = _page(call.query)
+            entries = await self.run(self._listing, owner, wanted, complete_limit, page_size + 1, offset)
+            if len(entries) > page_size:
+                entries = entries[:page_size]
+                headers["X-Next-Offset"] = str(offset + page_size)
         rows = await self.run(self._with_faxes, entries, modem)
-        return xml_reply(200, "Success", [ffws.fax_entry_element(e, f, call.base, self.tz, a) for e, f, a in rows])
+        reply = await self.run(lambda: xml_reply(200, "Success", [ffws.fax_entry_element(e, f, call.base, self.tz, a)
+                                                                  for e, f, a in rows]))
+        reply.headers.update(headers)
+        return reply
 
-    def _listing(self, owner: str | None, wanted: str, complete_limit: int | None) -> list[Any]:
-        """(blocking) The entries of a general query: active ones and the latest completed."""
-        active: list[Any] = []
-        if wanted in ("", "pending", "sending"):
-            states = CLASSES[wanted] if wanted else ACTIVE
-            active = self.jobs.list_entries(owner=owner, states=states)
-        done: list[Any] = []
-        if wanted in ("", "complete"):
-            done = self.jobs.list_entries(owner=owner, states=TERMINAL)
-            done.sort(key=lambda e: (e.completed_at or e.updated_at, e.id), reverse=True)
-            if complete_limit is not None:
-                done = done[:complete_limit]
-        return sorted(active + done, key=lambda e: (e.fax_id, e.index))
+    def _listing(self, owner: str | None, wanted: str, complete_limit: int | None, limit: int,
+                 offset: int) -> list[Any]:
+        """(blocking) One page of a general query: active entries and the latest completed."""
+        active = (CLASSES[wanted] if wanted else ACTIVE) if wanted in ("", "pending", "sending") else ()
+        done = TERMINAL if wanted in ("", "complete") else ()
+        return self.jobs.page_entries(owner=owner, active=active, done=done, done_limit=complete_limit,
+                                      limit=limit, offset=offset)
 
     def _with_faxes(self, entries: list[Any], modem: bool) -> list[tuple[Any, Fax, Any]]:
         """(blocking) Each entry with its fax (and attempts when ``modem``)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.config import ConfigError
+from appliance.fetch_policy import parse_allow
 
 __all__ = ["WebConfig", "parse_web"]
 
@@ -35,6 +36,7 @@ class WebConfig:
     auth_cache_seconds: float = 30.0
     auth_negative_cache_seconds: float = 5.0
     external_fetch_timeout: float = 30.0
+    fetch_allow: tuple[str, ...] = ()  # networks external attachments may come from although not public
     users_add_global_contacts: bool = False
     page_size: str = "letter"  # letter | a4
     hsts: bool = False  # with HTTPS: send Strict-Transport-Security
@@ -79,6 +81,17 @@ def _names(source: str, table: dict[str, Any], key: str, default: tuple[str, ...
     value = _get(source, table, key, list, list(default))
     if not all(isinstance(v, str) and v for v in value):
         raise _fail(source, key, "must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _networks(source: str, table: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = _get(source, table, key, list, [])
+    if not all(isinstance(v, str) for v in value):
+        raise _fail(source, key, "must be a list of IP networks (strings such as \"10.1.2.0/24\")")
+    try:
+        parse_allow(value)
+    except ValueError as exc:
+        raise _fail(source, key, str(exc)) from None
     return tuple(value)
 
 
@@ -152,6 +165,7 @@ def parse_web(source: str, table: Any) -> WebConfig:
         auth_cache_seconds=_seconds(source, table, "auth_cache_seconds", 30.0),
         auth_negative_cache_seconds=_seconds(source, table, "auth_negative_cache_seconds", 5.0),
         external_fetch_timeout=_seconds(source, table, "external_fetch_timeout", 30.0),
+        fetch_allow=_networks(source, table, "fetch_allow"),
         users_add_global_contacts=_get(source, table, "users_add_global_contacts", bool, False),
         page_size=page_size,
         hsts=hsts,

@@ -16,18 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-import httpx
-
 from appliance.jobs.model import Fax, Recipient
 from modem.document import DocumentError, FaxPage, PageSize, Resolution, check_page_limit, iter_render, render
 from modem.fax_files import write_fax_files
 from modem.tiff import pdf_bytes
 
-__all__ = ["Converted", "FetchError", "convert_fax", "cover_pdf", "cover_text", "fax_dir", "fetch_external"]
-
-
-class FetchError(Exception):
-    """An external attachment could not be fetched."""
+__all__ = ["Converted", "convert_fax", "cover_pdf", "cover_text", "fax_dir"]
 
 
 @dataclass(frozen=True)
@@ -60,25 +54,6 @@ def cover_text(fax: Fax | None, recipients: Sequence[Recipient]) -> bytes:
 def cover_pdf(resolution: Resolution = Resolution.FINE, page_size: PageSize = PageSize.LETTER) -> bytes:
     """The cover page template (``/ffws/v1/data/cover_pages/default.pdf``)."""
     return pdf_bytes(render(cover_text(None, [Recipient(fax_number="")]), resolution, page_size))
-
-
-def fetch_external(url: str, limit: int, timeout: float) -> tuple[bytes, str]:
-    """(content, content type) of an external attachment, at most ``limit`` bytes."""
-    try:
-        with httpx.Client(timeout=timeout, follow_redirects=True) as client:
-            with client.stream("GET", url) as response:
-                if response.status_code != 200:
-                    raise FetchError(f"{url}: HTTP {response.status_code}")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise FetchError(f"{url}: larger than {limit} bytes")
-                    chunks.append(chunk)
-                content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                return b"".join(chunks), content_type
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{url}: {exc}") from None
 
 
 def convert_fax(spool: str | Path, fax: Fax, recipients: Sequence[Recipient],

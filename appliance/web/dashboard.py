@@ -138,7 +138,7 @@ async def _gather(app: WebApp, message: str) -> DashboardData:
 
 async def _send(app: WebApp, content_type: str, body: bytes, identity: Identity, csrf: str) -> Reply:
     try:
-        parts = uapi.form_parts(content_type, body)
+        parts = await app.run(uapi.form_parts, content_type, body)  # a large body: off the reactor
     except uapi.UapiError as exc:
         raise WebError(400, exc.message) from None
     fields = {name: payload.decode("utf-8", "replace").strip() for name, filename, _, payload in parts

@@ -4,13 +4,13 @@
 * ``/uapi/faxes/{userId}/{extension}`` — VoipNow-style send, bearer token;
 * ``/`` and ``/dashboard/…`` — the admin dashboard, HTTP Basic, admins only.
 
-Bodies larger than ``[web] max_request_bytes`` are read and dropped, never
-stored, and answered 400 (the status the FaxFinder guide documents).
+Bodies larger than ``[web] max_request_bytes`` are refused with 413 before
+they are read, and ``Expect: 100-continue`` waits for the credentials check
+(:mod:`http_guard`).
 """
 
 from __future__ import annotations
 
-import io
 import secrets
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
@@ -21,14 +21,15 @@ from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.http import Request as HttpRequest
 
-from appliance.web import book, browser, dashboard, status, uapi_handler
+from appliance.web import book, browser, dashboard, status, uapi, uapi_handler
 from appliance.web.app import Call, Reply, WebApp
-from appliance.web.auth import Authenticator, Identity
+from appliance.web.auth import Authenticator, Identity, bearer_token
 from appliance.web.guard import Guard
+from appliance.web.http_guard import GuardedSite, Refusal
 from appliance.web.ffws import render as render_xml
 from appliance.web.model import WebError
 
-__all__ = ["LimitedRequest", "WebRoot", "WebSite"]
+__all__ = ["WebRoot", "WebSite"]
 
 Handler = Callable[[WebApp, Call], Awaitable[Reply]]
 FFWS: dict[str, Handler] = {
@@ -42,50 +43,16 @@ FFWS: dict[str, Handler] = {
     "inbound_status": status.inbound_status,
     "outbound_status": status.outbound_status,
 }
-_READ_IN_THREAD = 256 * 1024
+#: address-book requests are small: their XML is parsed on the reactor thread
+_SMALL_BODIES = ("users", "contacts", "contact_groups")
+SMALL_BODY_BYTES = 1024 * 1024
 
 
-class _Sink(io.BytesIO):
-    """Where the bytes of an oversized body go: nowhere."""
+class WebSite(GuardedSite):
+    """The Site: body limit, credentials checked before ``100 Continue``, refusals rendered like replies."""
 
-    def write(self, data: Any) -> int:  # type: ignore[override]
-        return len(data)
-
-
-class LimitedRequest(server.Request):
-    """A request whose body is dropped once it exceeds the site's limit."""
-
-    too_large = False
-    _received = 0
-
-    def _limit(self) -> int:
-        return int(getattr(getattr(self.channel, "site", None), "max_request_bytes", 36 * 1024 * 1024))
-
-    def gotLength(self, length: int | None) -> None:  # noqa: N802 - Twisted hook
-        if length is not None and length > self._limit():
-            self.too_large = True
-            self.content = _Sink()  # type: ignore[assignment]
-            return
-        super().gotLength(length)
-
-    def handleContentChunk(self, data: bytes) -> None:  # noqa: N802 - Twisted hook
-        self._received += len(data)
-        if self.too_large:
-            return
-        if self._received > self._limit():
-            self.too_large = True
-            self.content.close()
-            self.content = _Sink()  # type: ignore[assignment]
-            return
-        super().handleContentChunk(data)
-
-
-class WebSite(server.Site):
-    """A Site that knows the body limit its requests enforce."""
-
-    def __init__(self, root: resource.Resource, max_request_bytes: int, **kw: Any) -> None:
-        super().__init__(root, requestFactory=LimitedRequest, **kw)
-        self.max_request_bytes = max_request_bytes
+    def __init__(self, root: "WebRoot", max_request_bytes: int, **kw: Any) -> None:
+        super().__init__(root, max_request_bytes, precheck=root.precheck, render_refusal=root.render_refusal, **kw)
 
 
 def _base(request: HttpRequest) -> str:
@@ -149,8 +116,6 @@ class WebRoot(resource.Resource):
         method = request.method.decode("ascii", "replace").upper()
         ffws = parts[:2] == ["ffws", "v1"]
         try:
-            if getattr(request, "too_large", False):
-                raise WebError(400, f"the request is larger than {self.app.config.max_request_bytes} bytes")
             self.guard.check_origin(request, method)
             if ffws and len(parts) >= 3 and (parts[2] in FFWS or parts[2] == "data"):
                 return await self._ffws(request, method, parts[2], parts[3:])
@@ -168,6 +133,35 @@ class WebRoot(resource.Resource):
             raise WebError(404, f"no resource at {path}")
         except WebError as exc:
             return self._error(exc, ffws)
+
+    def precheck(self, request: HttpRequest, path: bytes) -> "defer.Deferred[Refusal | None]":
+        """Before the body of an ``Expect: 100-continue`` request to ``path`` (headers only):
+        None when its credentials may send the body, else (status, message)."""
+        return defer.Deferred.fromCoroutine(self._precheck(request, path))
+
+    async def _precheck(self, request: HttpRequest, path: bytes) -> Refusal | None:
+        parts = [p for p in unquote(path.decode("utf-8", "replace")).split("/") if p]
+        try:
+            if parts[:2] == ["uapi", "faxes"]:
+                token = bearer_token(request.getHeader(b"authorization"))
+                if not token or await self.app.run(self.app.directory.verify_token, token) is None:
+                    return 401, "a valid bearer token is required"
+            elif parts[:2] == ["ffws", "v1"] or not parts or parts[0] == "dashboard":
+                identity = await self._basic(request)
+                if parts[:1] in ([], ["dashboard"]) and not identity.admin:
+                    return 403, "the dashboard is for admins"
+        except WebError as exc:
+            return exc.status, exc.message
+        return None
+
+    def render_refusal(self, path: bytes, status: int, message: str) -> tuple[str, bytes, dict[str, str]]:
+        """(content type, body, headers) of a request refused before its body (see :mod:`http_guard`)."""
+        parts = [p for p in unquote(path.decode("utf-8", "replace")).split("/") if p]
+        if parts[:2] == ["uapi", "faxes"]:
+            code = "unauthorized" if status == 401 else "request_too_large" if status == 413 else "refused"
+            return "application/json", uapi.error_body(uapi.UapiError(code, message, status)), {}
+        reply = self._error(WebError(status, message), parts[:2] == ["ffws", "v1"])
+        return reply.content_type, reply.body, reply.headers
 
     def _error(self, exc: WebError, ffws: bool) -> Reply:
         headers = {"WWW-Authenticate": 'Basic realm="FaxFinder"'} if exc.status == 401 else {}
@@ -196,6 +190,8 @@ class WebRoot(resource.Resource):
                                     _has_body(request), browser.XML_TYPES, "FFWS")
         identity = await self._basic(request)
         body = await self._body(request) if method in ("POST", "PUT") else b""
+        if name in _SMALL_BODIES and len(body) > SMALL_BODY_BYTES:
+            raise WebError(413, f"a {name} request must be at most {SMALL_BODY_BYTES} bytes")
         call = Call(method, rest, _query(request), body, identity, _base(request),
                     (request.getHeader(b"content-type") or b"").decode("latin-1"))
         if name == "data":

@@ -8,16 +8,18 @@ Errors are 400 with ``{"error": {"code": …, "message": …}}``.
 
 from __future__ import annotations
 
+import binascii
+import itertools
 import json
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
+
+import multipart
 
 from appliance.logsafe import safe_for_log
+from appliance.web.bodies import b64decode
 
-__all__ = ["ALLOWED_EXTENSIONS", "UapiError", "UapiFile", "UapiRequest", "error_body", "form_parts", "parse_send",
-           "success_body"]
+__all__ = ["ALLOWED_EXTENSIONS", "FormPart", "UapiError", "UapiFile", "UapiRequest", "error_body", "form_parts",
+           "parse_send", "success_body"]
 
 #: file name extension -> content type handed to the converter
 ALLOWED_EXTENSIONS = {
@@ -50,23 +52,63 @@ class UapiRequest:
     files: tuple[UapiFile, ...]
 
 
-def _parts(content_type: str, body: bytes) -> list[Message]:
-    if not content_type.lower().startswith("multipart/form-data") or "boundary=" not in content_type.lower():
+@dataclass(frozen=True)
+class FormPart:
+    """One multipart/form-data part."""
+
+    name: str
+    filename: str | None
+    content_type: str
+    data: bytes
+
+
+_CHUNK = 256 * 1024
+
+
+def _payload(segment: multipart.MultipartSegment, data: bytes) -> bytes:
+    encoding = (segment.header("Content-Transfer-Encoding", "") or "").strip().lower()
+    try:
+        if encoding == "base64":
+            return b64decode(data.decode("ascii"))
+        if encoding == "quoted-printable":
+            return binascii.a2b_qp(data)
+    except (ValueError, binascii.Error):
+        raise UapiError("fx_file_invalid", f"part {segment.name!r} is not valid {encoding}") from None
+    return data
+
+
+def _parts(content_type: str, body: bytes) -> list[FormPart]:
+    """The parts of a multipart/form-data body, read in steps (a large body never holds
+    the interpreter for long; see :mod:`appliance.web.bodies`)."""
+    kind, options = multipart.parse_options_header(content_type)
+    boundary = options.get("boundary", "")
+    if kind != "multipart/form-data" or not boundary:
         raise UapiError("fx_file_invalid", "the request must be multipart/form-data with a boundary")
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
-    message = BytesParser(policy=HTTP).parsebytes(head + body)
-    if not message.is_multipart():
-        raise UapiError("fx_file_invalid", "the multipart body could not be read")
-    return list(message.iter_parts())  # type: ignore[attr-defined]
+    parts: list[FormPart] = []
+    segment: multipart.MultipartSegment | None = None
+    chunks: list[bytes] = []
+    view = memoryview(body)
+    try:
+        with multipart.PushMultipartParser(boundary, max_header_count=16) as parser:
+            pieces = (bytes(view[start:start + _CHUNK]) for start in range(0, len(body), _CHUNK))
+            for piece in itertools.chain(pieces, [b""]):  # b"": the end of the body
+                for event in parser.parse(piece):
+                    if isinstance(event, multipart.MultipartSegment):
+                        segment, chunks = event, []
+                    elif event:
+                        chunks.append(bytes(event))
+                    elif segment is not None:
+                        parts.append(FormPart(segment.name or "", segment.filename, segment.content_type or
+                                              "text/plain", _payload(segment, b"".join(chunks))))
+                        segment = None
+    except multipart.MultipartError as exc:
+        raise UapiError("fx_file_invalid", f"the multipart body could not be read: {exc}") from None
+    return parts
 
 
 def form_parts(content_type: str, body: bytes) -> list[tuple[str, str | None, str, bytes]]:
     """(field name, file name, part content type, payload) of each multipart/form-data part."""
-    out = []
-    for part in _parts(content_type, body):
-        out.append((part.get_param("name", header="content-disposition") or "", part.get_filename(),
-                    part.get_content_type(), part.get_payload(decode=True) or b""))
-    return out
+    return [(part.name, part.filename, part.content_type, part.data) for part in _parts(content_type, body)]
 
 
 def _check_file(filename: str, data: bytes) -> UapiFile:
@@ -108,12 +150,11 @@ def parse_send(content_type: str, body: bytes, *, max_recipients: int, max_files
     files: list[UapiFile] = []
     request_part: bytes | None = None
     for part in _parts(content_type, body):
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
+        name, payload = part.name, part.data
         if name == "request":
             request_part = payload
         elif name in ("files", "files[]", "file"):
-            files.append(_check_file(part.get_filename() or "", payload))
+            files.append(_check_file(part.filename or "", payload))
             if len(files) > max_files:
                 raise UapiError("fx_max_files_reached", f"at most {max_files} files can be sent in one fax")
     if request_part is None:

@@ -38,8 +38,8 @@ async def send(app: WebApp, request: Any, user_id: str, extension: str, body: by
     except WebError as exc:
         return _error(415, "unsupported_media_type", exc.message)
     try:
-        parsed = uapi.parse_send(content_type, body, max_recipients=app.config.max_recipients,
-                                 max_files=app.config.max_files)
+        parsed = await app.run(lambda: uapi.parse_send(content_type, body, max_recipients=app.config.max_recipients,
+                                                        max_files=app.config.max_files))
     except uapi.UapiError as exc:
         return Reply(exc.status, uapi.error_body(exc), JSON)
     attachments = [ffws.Attachment(f.filename, f.content_type, data=f.data) for f in parsed.files]

@@ -61,9 +61,9 @@ async def test_malformed_xml(h: WebHarness) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_forty_megabyte_body(h: WebHarness) -> None:
-    """A 40 MB body exceeds the 36 MB limit: 400, and the body is not stored."""
+    """A 40 MB body exceeds the 36 MB limit: 413 from its Content-Length, and the body is not stored."""
     body = schedule_xml(1, extra="<pad>" + "A" * 40_000_000 + "</pad>")
-    assert "larger" in await refused(h, body)
+    assert "larger" in await refused(h, body, 413)
 
 
 @pytest_twisted.ensureDeferred
