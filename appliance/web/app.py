@@ -35,7 +35,7 @@ from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineStatus
 from appliance.web.directory import Directory
 from appliance.web.model import WebError
 from appliance.web.numbers import dial_recipients
-from modem.document import DocumentError, PageSize, Resolution
+from modem.document import DocumentError, PageLimitError, PageSize, Resolution, check_page_limit
 
 __all__ = ["ACTIVE", "Call", "Reply", "WebApp", "parse_fax_key", "parse_entry_key"]
 
@@ -158,6 +158,7 @@ class WebApp:
                      attachments: Sequence[ffws.Attachment]) -> tuple[Fax, list[Any]]:
         """Store a fax (entries in preprocessing) and start converting it."""
         recipients = dial_recipients(recipients, self.dialplan)
+        await self._check_pages(spec, attachments)
         try:
             fax, entries = await self.run(self.jobs.submit, spec, list(recipients), self.now())
         except IllegalTransition as exc:
@@ -168,6 +169,26 @@ class WebApp:
         self.conversions[fax.id] = d
         d.addBoth(self._converted, fax.id)
         return fax, entries
+
+    async def _check_pages(self, spec: FaxSpec, attachments: Sequence[ffws.Attachment]) -> None:
+        """400, before anything is stored, when the inline documents alone pass ``[limits] max_pages``.
+
+        The pages are counted in a render worker (nothing is drawn), so a
+        hostile document cannot hurt this process; a document the count
+        cannot read is left to the conversion, which reports it on the fax."""
+        inline = [(a.name, a.data) for a in attachments if a.data is not None]
+        if not inline:
+            return
+        max_pages = self.render.limits.max_pages
+        try:
+            total = await self.render(check_page_limit, inline, Resolution.FINE, self.page_size, max_pages)
+        except PageLimitError as exc:
+            raise WebError(400, str(exc)) from None
+        except (DocumentError, RenderLimitError, WorkerDied):
+            return
+        if spec.cover_enabled and total + 1 > max_pages:
+            raise WebError(400, f"with the cover page the fax has {total + 1} pages; "
+                                f"a fax may have at most {max_pages} pages")
 
     def _converted(self, result: Any, fax_id: int) -> None:
         self.conversions.pop(fax_id, None)

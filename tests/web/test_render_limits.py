@@ -1,6 +1,7 @@
-"""Conversion limits as a web client sees them: a fax over a limit is
-accepted, then ends dead with the reason; conversion runs in worker
-processes while the web service keeps answering."""
+"""Conversion limits as a web client sees them: a fax whose inline documents
+have too many pages is refused (400) before anything is stored; one over
+another limit is accepted, then ends dead with the reason; conversion runs
+in worker processes while the web service keeps answering."""
 
 from __future__ import annotations
 
@@ -40,18 +41,34 @@ async def _outcome(h: WebHarness, attachment: str) -> tuple[EntryState, str]:
     return entry.state, entry.schedule_message
 
 
-@pytest_twisted.ensureDeferred
-async def test_form_feed_bomb_ends_dead_with_the_page_count(limited: WebHarness) -> None:
-    state, message = await _outcome(limited, _attachment("bomb.txt", "text/plain", FORM_FEED_BOMB))
-    assert state is EntryState.DEAD
-    assert message == ("Cannot convert attachment: bomb.txt: the document has 801 pages; "
-                       "a fax may have at most 200 pages")
+async def _refused(h: WebHarness, attachment: str) -> str:
+    response = await h.xml("POST", "/ffws/v1/ofax", schedule_xml(1, attachment), auth=ALICE)
+    assert response.status_code == 400, response.text
+    assert h.jobs.list_entries() == [], "a refused fax is not stored"
+    return response.text
 
 
 @pytest_twisted.ensureDeferred
-async def test_thousand_page_pdf_ends_dead(limited: WebHarness) -> None:
-    state, message = await _outcome(limited, _attachment("big.pdf", "application/pdf", blank_pdf(1000)))
-    assert state is EntryState.DEAD and "big.pdf: the document has 1000 pages" in message
+async def test_form_feed_bomb_is_refused_before_rendering(limited: WebHarness) -> None:
+    text = await _refused(limited, _attachment("bomb.txt", "text/plain", FORM_FEED_BOMB))
+    assert "bomb.txt: the document has 801 pages; a fax may have at most 200 pages" in text
+
+
+@pytest_twisted.ensureDeferred
+async def test_thousand_page_pdf_is_refused_before_rendering(limited: WebHarness) -> None:
+    text = await _refused(limited, _attachment("big.pdf", "application/pdf", blank_pdf(1000)))
+    assert "big.pdf: the document has 1000 pages" in text
+
+
+@pytest_twisted.ensureDeferred
+async def test_cover_page_counts_towards_the_cap(limited: WebHarness) -> None:
+    """200 text pages fit alone; with a cover page the fax would have 201: refused."""
+    body = schedule_xml(1, _attachment("long.txt", "text/plain", text_pages(200))).replace(
+        b"<enabled>false</enabled>", b"<enabled>true</enabled>")
+    response = await limited.xml("POST", "/ffws/v1/ofax", body, auth=ALICE)
+    assert response.status_code == 400, response.text
+    assert "with the cover page the fax has 201 pages; a fax may have at most 200 pages" in response.text
+    assert limited.jobs.list_entries() == []
 
 
 @pytest_twisted.ensureDeferred
