@@ -48,6 +48,8 @@ class InboundRouter:
         self.token_hex = token_hex
         self.default_account = default_account
         self.calls: list[tuple[str, str, str]] = []  # (line, did, outcome) for status and tests
+        #: (inbox item, line, seconds) for each fax stored: the e-mail gateway's delivery
+        self.on_stored: Callable[[Any, str, float], Any] | None = None
 
     def on_ring(self, line: str) -> None:
         d = Deferred.fromCoroutine(self._call(line))
@@ -103,6 +105,8 @@ class InboundRouter:
             self.log.info("fax from {caller} to {did} on {line}: {pages} page(s) into {account}'s inbox (#{id})",
                           caller=safe_for_log(item.caller_id or "-", 64), did=did, line=line, pages=item.pages,
                           account=safe_for_log(item.account, 64), id=item.id)
+            if self.on_stored is not None:
+                self.on_stored(item, line, self.clock.seconds() - started)
         if session is not None:
             from appliance.portserver import Cdr
 

@@ -78,6 +78,10 @@ def make_service(config: Config, reactor: Any, *, store: Any, devices: dict[str,
         web = make_web(appliance, reactor)
         if web is not None:
             web.setServiceParent(top)
+        from appliance.mail.service import make_mail
+
+        top.mail = make_mail(appliance, reactor, top,  # type: ignore[attr-defined]
+                             web_app=getattr(getattr(web, "site", None), "app", None))
     return top
 
 
