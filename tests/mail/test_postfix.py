@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import RunningAppliance, free_port, make_pdf, wait_for
+from tests.e2e.harness import RunningAppliance, faxappliance, free_port, make_pdf, wait_for
 from tests.mail.postfix import Postfix
 from tests.peers import require_program
 
@@ -93,6 +93,10 @@ def test_relay_down_and_kill9_deliver_exactly_once(tmp_path: Path) -> None:
         _send_to_appliance(app, make_pdf(tmp_path / "one.pdf", 1))
         wait_for(lambda: _inbox(app), 40, "fax in the inbox")
         wait_for(lambda: "will be retried" in app.log(), 20, "delivery retried while the relay is down")
+        status = faxappliance("status", "--data-dir", str(app.data_dir), cwd=tmp_path).stdout
+        mail_line = next(ln for ln in status.splitlines() if ln.startswith("MAIL"))
+        assert "queued=1" in mail_line and "sent=0" in mail_line, status
+        assert "inbox fax 1" in status and "Connection" in status, status
         app.kill9()
         pf.start()
         app.start()
