@@ -1,0 +1,90 @@
+"""The T.37 listener with a real SMTP client (swaks), its RADIUS and job seams replaced:
+size limit (552), AUTH required (530) and checked (535 / accepted), several recipients per mail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer, reactor, threads
+from twisted.internet.utils import getProcessOutputAndValue
+
+from appliance.dialplan import DialPlan
+from appliance.mail.config import GatewayConfig
+from appliance.mail.gateway import Gateway, GatewayFactory, Refused
+from tests.peers import require_program
+
+
+class Seams:
+    def __init__(self) -> None:
+        self.submitted: list[tuple[str, str, list[Any], Any]] = []
+
+    def authorize(self, sender: str) -> Any:
+        if sender == "demo@localhost":
+            return defer.succeed("demo")
+        return defer.fail(Refused(550, f"sender {sender} is not allowed to send faxes: unknown sender"))
+
+    def submit(self, sender: str, account: str, recipients: list[Any], submission: Any) -> Any:
+        self.submitted.append((sender, account, recipients, submission))
+        return defer.succeed([f"{len(self.submitted):08X}"])
+
+    def login(self, user: str, password: str) -> Any:
+        return defer.succeed(user == "demo" and password == "secret-pw")
+
+
+async def _start(config: GatewayConfig) -> tuple[Any, Seams]:
+    seams = Seams()
+    gw = Gateway(config, reactor, authorize=seams.authorize, submit=seams.submit,
+                 run_blocking=threads.deferToThread, dialplan=DialPlan(), login=seams.login)
+    port = reactor.listenTCP(0, GatewayFactory(gw), interface="127.0.0.1")
+    return port, seams
+
+
+async def _swaks(port: Any, *args: str) -> str:
+    swaks = require_program("swaks", "swaks")
+    out, err, _ = await getProcessOutputAndValue(
+        swaks, ["--server", f"127.0.0.1:{port.getHost().port}", "--timeout", "10", *args], env={"PATH": "/usr/bin:/bin"})
+    return (out + err).decode()
+
+
+@pytest_twisted.ensureDeferred
+async def test_size_limit_and_several_recipients(tmp_path: Path) -> None:
+    """A mail over max_message_bytes gets 552 and queues nothing; two recipients share one submission."""
+    port, seams = await _start(GatewayConfig(enabled=True, max_message_bytes=4000, port=0))
+    try:
+        big = tmp_path / "big.pdf"
+        big.write_bytes(b"%PDF-1.4\n" + b"x" * 8000)
+        out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--attach", f"@{big}")
+        assert "<** 552 5.3.4 the message is larger than 4000 bytes" in out, out
+        assert "SIZE 4000" in out and seams.submitted == []
+        out = await _swaks(port, "--from", "demo@localhost", "--to",
+                           "FAX=5550101/ATTN=Bob@localhost,5550102@localhost", "--body", "Hello")
+        assert "250 2.0.0 queued: fax 00000001" in out, out
+        ((sender, account, recipients, submission),) = seams.submitted
+        assert (sender, account) == ("demo@localhost", "demo")
+        assert [(t.number, t.attn, dialled) for t, dialled in recipients] == [
+            ("5550101", "Bob", "5550101"), ("5550102", "", "5550102")]
+        assert submission.comments == "Hello"
+        out = await _swaks(port, "--from", "x@localhost", "--to", "FAX=1@localhost", "--quit-after", "RCPT")
+        assert "<** 550 5.7.1 sender x@localhost is not allowed" in out, out
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_auth_required_and_checked() -> None:
+    """With require_auth: no AUTH -> 530; a wrong password -> 535; the right one is accepted."""
+    port, seams = await _start(GatewayConfig(enabled=True, require_auth=True, port=0))
+    try:
+        out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--quit-after", "RCPT")
+        assert "<** 530 " in out and "5.7.0 authentication required" in out, out
+        out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--auth", "LOGIN",
+                           "--auth-user", "demo", "--auth-password", "wrong-pw", "--quit-after", "RCPT")
+        assert "535 Authentication failed" in out, out
+        out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--auth", "PLAIN",
+                           "--auth-user", "demo", "--auth-password", "secret-pw", "--body", "hi")
+        assert "250 2.0.0 queued" in out, out
+    finally:
+        await port.stopListening()
