@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
@@ -10,6 +11,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.harness import RunningAppliance, faxappliance, free_port, make_pdf, wait_for
@@ -50,7 +52,7 @@ def _inbox(app: RunningAppliance) -> list:
 
 def test_received_fax_and_receipt_through_postfix(tmp_path: Path) -> None:
     """A fax received on the simulated line reaches the Maildir through Postfix with its PDF intact;
-    an e-mailed fax with RECEIPT=always gets its receipt the same way."""
+    an FFWS fax with receipt=always gets its receipt (with the sent PDF) the same way."""
     import pypdfium2
 
     pf = Postfix(tmp_path / "postfix", free_port(socket.SOCK_STREAM)).start()
@@ -68,15 +70,24 @@ def test_received_fax_and_receipt_through_postfix(tmp_path: Path) -> None:
             (att,) = list(mail.iter_attachments())
             assert att.get_content_type() == "application/pdf"
             assert len(pypdfium2.PdfDocument(att.get_content())) == 2
-            swaks = require_program("swaks", "swaks")
-            res = subprocess.run([swaks, "--server", f"127.0.0.1:{app.smtp_port}", "--from", "demo@localhost",
-                                  "--to", "FAX=5550101/RECEIPT=always@localhost", "--attach",
-                                  f"@{make_pdf(tmp_path / 'one.pdf', 1)}"], capture_output=True, text=True, timeout=60)
-            assert "250 2.0.0 queued" in res.stdout, res.stdout
+            pdf = make_pdf(tmp_path / "one.pdf", 1)
+            body = ("<?xml version='1.0' encoding='UTF-8'?><schedule_fax><cover_page><enabled>false</enabled>"
+                    "</cover_page><sender><email_address>demo@localhost</email_address></sender>"
+                    "<recipient><name>Bob</name><fax_number>5550101</fax_number></recipient>"
+                    "<attachment><location>inline</location><name>one.pdf</name><content_type>application/pdf"
+                    "</content_type><content_transfer_encoding>base64</content_transfer_encoding><content>"
+                    f"{base64.b64encode(pdf.read_bytes()).decode()}</content></attachment>"
+                    "<receipt>always</receipt><receipt_attachment>pdf</receipt_attachment></schedule_fax>")
+            password = (app.data_dir / "demo-password").read_text().strip()
+            r = httpx.post(f"http://127.0.0.1:{app.web_port}/ffws/v1/ofax", content=body.encode(),
+                           auth=("demo", password), headers={"Content-Type": "application/xml"}, timeout=30)
+            assert r.status_code == 201, r.text
             receipt = wait_for(lambda: [m for m in (_parse(p) for p in pf.mails())
                                         if str(m["Subject"]).startswith("Fax to")], 40, "receipt")[0]
-            assert receipt["To"] == "demo@localhost" and str(receipt["Subject"]).startswith("Fax to 5550101: sent")
+            assert receipt["To"] == "demo@localhost" and receipt["Subject"] == "Fax to Bob: sent"
             assert "State:      sent" in receipt.get_body(("plain",)).get_content()
+            (doc,) = list(receipt.iter_attachments())
+            assert len(pypdfium2.PdfDocument(doc.get_content())) == 1
     finally:
         pf.remove()
 

@@ -37,8 +37,9 @@ def _remote(app: RunningAppliance) -> list[dict[str, object]]:
 
 
 def test_swaks_pdf_and_png_become_pages_and_refusals_store_nothing(tmp_path: Path) -> None:
-    """A PDF (2 pages) and a PNG arrive at the remote fax as 3 pages; unknown/disabled senders, a bad
-    number and an unsupported attachment get 550/550/553/554 and queue nothing."""
+    """A PDF (2 pages) and a PNG arrive at the remote fax as 3 pages and the RECEIPT=always receipt lands
+    in the Maildir; unknown/disabled senders, a bad number or option and an unsupported attachment get
+    550/550/553/554 and queue nothing."""
     swaks = require_program("swaks", "swaks")
     from PIL import Image, ImageDraw
 
@@ -75,9 +76,16 @@ def test_swaks_pdf_and_png_become_pages_and_refusals_store_nothing(tmp_path: Pat
         finally:
             store.close()
         out = wait_for(lambda: (lambda o: o if "<-  250 2.0.0 queued: fax" in o else None)(
-            _swaks(swaks, app, "demo@localhost", "FAX=5550101/ATTN=Bob@localhost", "--attach",
+            _swaks(swaks, app, "demo@localhost", "FAX=5550101/ATTN=Bob/RECEIPT=always@localhost", "--attach",
                    f"@{tmp_path / 'report.pdf'}", "--attach", f"@{tmp_path / 'page.png'}")), 15, "accepted")
         assert _faxes(app) and _faxes(app)[0]["agent"] == "T.37" and _faxes(app)[0]["owner"] == "demo"
         received = wait_for(lambda: _remote(app), 30, "fax at the remote machine")
         assert received[0]["pages"] == 3, received
         wait_for(lambda: _faxes(app)[0]["state"] == "sent", 10, "entry sent")
+        from email import policy
+        from email.parser import BytesParser
+
+        new = app.data_dir / "mail" / "new"
+        (receipt,) = wait_for(lambda: list(new.iterdir()) if new.exists() else [], 10, "receipt in var/mail/new")
+        msg = BytesParser(policy=policy.default).parsebytes(receipt.read_bytes())
+        assert msg["To"] == "demo@localhost" and str(msg["Subject"]).startswith("Fax to Bob: sent")
