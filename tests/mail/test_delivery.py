@@ -37,8 +37,22 @@ def outbox(tmp_path: Path) -> Any:
     box.close()
 
 
-def test_outbox_dedupes_claims_with_a_lease_and_records_outcomes(outbox: Any) -> None:
-    """Queueing twice is a no-op; a claimed delivery is not handed out again within its lease."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The outbox on each kind of store."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/store.db"
+    else:
+        url = request.getfixturevalue("pg_cluster").create_database("mailoutbox")
+    box = open_mail_outbox(url)
+    yield box
+    box.close()
+
+
+def test_outbox_dedupes_claims_with_a_lease_and_records_outcomes(any_outbox: Any) -> None:
+    """Queueing twice is a no-op; a claimed delivery is not handed out again within its lease;
+    a receipt is decided once (SQLite and PostgreSQL)."""
+    outbox = any_outbox
     d = NewDelivery("k1", "email", "a@example.com", "f@example.com", b"msg", "", "inbox fax 1")
     assert outbox.enqueue([d, d], 100.0) == 1 and outbox.enqueue([d], 101.0) == 0
     (claimed,) = outbox.claim_due(100.0, 300.0)
@@ -50,6 +64,10 @@ def test_outbox_dedupes_claims_with_a_lease_and_records_outcomes(outbox: Any) ->
     outbox.mark_failed(claimed.id, "550 no such user", 501.0)
     assert outbox.counts() == {"queued": 0, "sent": 0, "failed": 1}
     assert outbox.get(claimed.id).last_error == "550 no such user"
+    r = NewDelivery("receipt:7", "email", "s@example.com", "f@example.com", b"\x00\xffbytes", "", "receipt")
+    assert outbox.enqueue_receipt(7, [r], 600.0) and not outbox.enqueue_receipt(7, [r], 601.0)
+    assert outbox.receipts_done([7, 8]) == {7}
+    assert next(d for d in outbox.list() if d.dedupe == "receipt:7").payload == b"\x00\xffbytes"
 
 
 @implementer(smtp.IMessageDelivery)
