@@ -47,6 +47,7 @@ class GatewayConfig:
     hostname: str = "localhost"  # the name in the SMTP greeting
     max_message_bytes: int = 25 * MB
     max_recipients: int = 50
+    max_connections: int = 20  # SMTP sessions at once; more get 421
     require_auth: bool = False  # SMTP AUTH (checked with RADIUS Account-Login) before MAIL
     certificate: str = ""  # PEM certificate and key for STARTTLS; "" = the [web] ones
     key: str = ""
@@ -135,6 +136,7 @@ def _gateway(source: str, raw: Any) -> GatewayConfig:
                          hostname=s.text("hostname", "localhost"),
                          max_message_bytes=int(s.number("max_message_bytes", 25 * MB, 1024, 1024 * MB)),
                          max_recipients=int(s.number("max_recipients", 50, 1, 1000)),
+                         max_connections=int(s.number("max_connections", 20, 1, 1000)),
                          require_auth=s.flag("require_auth", False),
                          certificate=s.text("certificate", ""), key=s.text("key", ""))
 

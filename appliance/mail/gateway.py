@@ -206,7 +206,26 @@ def _shared(d: defer.Deferred[Any]) -> defer.Deferred[Any]:
 
 
 class _T37ESMTP(smtp.ESMTP):
-    """ESMTP whose DATA replies carry our codes (552, 554, 451) and which announces SIZE."""
+    """ESMTP whose DATA replies carry our codes (552, 554, 451), which announces SIZE and
+    which turns sessions beyond ``max_connections`` away with 421."""
+
+    _counted = False
+
+    def connectionMade(self) -> None:
+        factory = self.factory
+        if factory.active >= factory.gateway.config.max_connections:
+            self.sendCode(421, b"4.3.2 too many connections; try again later")
+            self.transport.loseConnection()
+            return
+        factory.active += 1
+        self._counted = True
+        super().connectionMade()
+
+    def connectionLost(self, reason: Any) -> None:
+        if self._counted:
+            self.factory.active -= 1
+            self._counted = False
+        super().connectionLost(reason)
 
     def extensions(self) -> dict[bytes, Any]:
         ext = super().extensions()
@@ -269,6 +288,7 @@ class GatewayFactory(smtp.SMTPFactory):
         self.gateway = gateway
         self.tls = tls
         self.noisy = False
+        self.active = 0  # sessions open
 
     def buildProtocol(self, addr: Any) -> Any:
         challengers = {b"PLAIN": PLAINCredentials, b"LOGIN": LOGINCredentials} if self.portal else {}

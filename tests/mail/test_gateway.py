@@ -88,3 +88,32 @@ async def test_auth_required_and_checked() -> None:
         assert "250 2.0.0 queued" in out, out
     finally:
         await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_connections_beyond_the_limit_get_421() -> None:
+    """With max_connections = 1 a second session is turned away with 421 while the first is open."""
+    from twisted.internet.protocol import ClientCreator
+    from twisted.protocols.basic import LineReceiver
+
+    port, _ = await _start(GatewayConfig(enabled=True, max_connections=1, port=0))
+
+    class Client(LineReceiver):
+        delimiter = b"\r\n"
+
+        def connectionMade(self) -> None:
+            self.first: defer.Deferred[bytes] = defer.Deferred()
+
+        def lineReceived(self, line: bytes) -> None:
+            if not self.first.called:
+                self.first.callback(line)
+
+    creator = ClientCreator(reactor, Client)
+    first = await creator.connectTCP("127.0.0.1", port.getHost().port)
+    try:
+        assert (await first.first).startswith(b"220")
+        second = await creator.connectTCP("127.0.0.1", port.getHost().port)
+        assert (await second.first).startswith(b"421 4.3.2 too many connections")
+    finally:
+        first.transport.loseConnection()
+        await port.stopListening()
