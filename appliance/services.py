@@ -80,8 +80,10 @@ def make_service(config: Config, reactor: Any, *, store: Any, devices: dict[str,
             web.setServiceParent(top)
         from appliance.mail.service import make_mail
 
-        top.mail = make_mail(appliance, reactor, top,  # type: ignore[attr-defined]
-                             web_app=getattr(getattr(web, "site", None), "app", None))
+        web_app = getattr(getattr(web, "site", None), "app", None)
+        top.mail = make_mail(appliance, reactor, top, web_app=web_app)  # type: ignore[attr-defined]
+        if web_app is not None:
+            web_app.deliveries = top.mail.outbox  # the dashboard lists the deliveries
     return top
 
 
