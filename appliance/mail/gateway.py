@@ -230,9 +230,19 @@ class _T37ESMTP(smtp.ESMTP):
     def extensions(self) -> dict[bytes, Any]:
         ext = super().extensions()
         ext[b"SIZE"] = [str(self.factory.gateway.config.max_message_bytes).encode()]
-        if not self.challengers:
+        if not self.challengers or self._auth_needs_tls():
             del ext[b"AUTH"]
         return ext
+
+    def _auth_needs_tls(self) -> bool:
+        """Passwords only over TLS when STARTTLS is available."""
+        return bool(self.canStartTLS and not self.startedTLS)
+
+    def ext_AUTH(self, rest: bytes) -> None:
+        if self._auth_needs_tls():
+            self.sendCode(538, b"5.7.11 encryption required: STARTTLS first")
+            return
+        super().ext_AUTH(rest)
 
     def _messageHandled(self, resultList: list[tuple[bool, Any]]) -> None:
         failures = [r for ok, r in resultList if not ok]
@@ -304,6 +314,13 @@ class GatewayFactory(smtp.SMTPFactory):
 # ------------------------------------------------------------------ wiring
 
 
+def tls_options(cert: Any, key: Any) -> Any:
+    """Server TLS options for STARTTLS from a PEM certificate and key (the web ones by default)."""
+    from twisted.internet import ssl
+
+    return ssl.PrivateCertificate.loadPEM(cert.read_text() + key.read_text()).options()
+
+
 def _radius_authorize(client: Any) -> Callable[[str], defer.Deferred[str]]:
     from radius.client import ClientError
     from radius.model import A, Code, FbCommand, FbContext
@@ -355,12 +372,8 @@ def make_gateway_service(appliance: Any, reactor: Any, mail: Any, *, web_app: An
     gateway = Gateway(gw_config, reactor, authorize=_radius_authorize(appliance.portserver.client),
                       submit=submitter.submit, run_blocking=appliance.run_blocking, dialplan=config.dialplan,
                       login=appliance.authenticate)
-    tls = None
     cert, key = gw_config.certificate or web.certificate, gw_config.key or web.key
-    if cert and key:
-        from twisted.internet import ssl
-
-        tls = ssl.PrivateCertificate.loadPEM(Path(cert).read_text() + Path(key).read_text()).options()
+    tls = tls_options(Path(cert), Path(key)) if cert and key else None
     svc = StreamServerEndpointService(TCP4ServerEndpoint(reactor, gw_config.port, interface=gw_config.listen),
                                       GatewayFactory(gateway, tls))
     svc.name = "e-mail gateway (SMTP)"

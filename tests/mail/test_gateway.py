@@ -34,11 +34,11 @@ class Seams:
         return defer.succeed(user == "demo" and password == "secret-pw")
 
 
-async def _start(config: GatewayConfig) -> tuple[Any, Seams]:
+async def _start(config: GatewayConfig, tls: Any = None) -> tuple[Any, Seams]:
     seams = Seams()
     gw = Gateway(config, reactor, authorize=seams.authorize, submit=seams.submit,
                  run_blocking=threads.deferToThread, dialplan=DialPlan(), login=seams.login)
-    port = reactor.listenTCP(0, GatewayFactory(gw), interface="127.0.0.1")
+    port = reactor.listenTCP(0, GatewayFactory(gw, tls), interface="127.0.0.1")
     return port, seams
 
 
@@ -116,4 +116,24 @@ async def test_connections_beyond_the_limit_get_421() -> None:
         assert (await second.first).startswith(b"421 4.3.2 too many connections")
     finally:
         first.transport.loseConnection()
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_starttls_then_auth(tmp_path: Path) -> None:
+    """With a certificate STARTTLS is offered and AUTH only after it (538 before); the mail goes over TLS."""
+    from appliance.mail.gateway import tls_options
+    from tests.tls_certs import make_cert
+
+    cert, key = make_cert(tmp_path)
+    port, seams = await _start(GatewayConfig(enabled=True, require_auth=True, port=0), tls_options(cert, key))
+    try:
+        out = await _swaks(port, "--tls", "--from", "demo@localhost", "--to", "FAX=5550101@localhost",
+                           "--auth", "LOGIN", "--auth-user", "demo", "--auth-password", "secret-pw", "--body", "hi")
+        assert "250-STARTTLS" in out and "TLS started" in out, out
+        assert "250 2.0.0 queued" in out and len(seams.submitted) == 1, out
+        out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--auth", "LOGIN",
+                           "--auth-user", "demo", "--auth-password", "secret-pw", "--auth-optional-strict")
+        assert "250-AUTH" not in out and "secret-pw" not in out.split("<-  250 SIZE")[0], out
+    finally:
         await port.stopListening()
