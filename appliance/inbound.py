@@ -140,6 +140,8 @@ class CloudInboxSink:
     def __init__(self, inbox: Inbox, resolve: Callable[[str], str]) -> None:
         self.inbox = inbox
         self.resolve = resolve
+        #: (inbox item) for each fax stored, called in the storing thread: the e-mail gateway's delivery
+        self.on_stored: Callable[[Any], Any] | None = None
 
     def contains(self, recvid: int) -> bool:
         return self.inbox.contains("recvid", recvid)
@@ -149,9 +151,11 @@ class CloudInboxSink:
             return
         dnis = str(meta.get("dnis") or "")
         account = self.resolve(dnis) or UNROUTED_ACCOUNT
-        self.inbox.add_document(account, data, received_at=_epoch(meta), did=dnis,
-                                caller_id=str(meta.get("cid") or ""), remote_csid=str(meta.get("tsid") or ""),
-                                source="cloud", extra=dict(meta))
+        item = self.inbox.add_document(account, data, received_at=_epoch(meta), did=dnis,
+                                       caller_id=str(meta.get("cid") or ""), remote_csid=str(meta.get("tsid") or ""),
+                                       source="cloud", extra=dict(meta))
+        if self.on_stored is not None:
+            self.on_stored(item)
 
 
 def _epoch(meta: Mapping[str, Any]) -> float:

@@ -68,6 +68,8 @@ def make_mail(appliance: Any, reactor: Any, parent: service.MultiService, *, mai
                        poke=delivery.poke)
     if appliance.inbound is not None:
         appliance.inbound.on_stored = mailer.on_stored
+    if getattr(appliance, "cloud_sink", None) is not None:  # cloud faxes are stored in a worker thread
+        appliance.cloud_sink.on_stored = lambda item: reactor.callFromThread(mailer.on_stored, item, "cloud", 0.0)
     delivery.setServiceParent(parent)
     parts = MailParts(mail, outbox, delivery, mailer, receipts)
     if mail.gateway.enabled:

@@ -91,3 +91,20 @@ async def test_mailer_asks_radius_and_falls_back_to_routes(tmp_path: Path) -> No
         assert "Duration:  12 s" in body.get_content() and "Line:      line1" in body.get_content()
     finally:
         outbox.close()
+
+
+def test_cloud_faxes_are_handed_on_too(tmp_path: Path) -> None:
+    """A fax polled from the cloud is stored and handed to the mailer hook with its inbox item."""
+    from appliance.inbound import CloudInboxSink
+    from tests.e2e.harness import make_pdf
+
+    sink = CloudInboxSink(Inbox(tmp_path / "inbox"), lambda dnis: "demo")
+    seen: list[Any] = []
+    sink.on_stored = seen.append
+    sink.store(42, {"dnis": "5550001", "cid": "5035550123", "tsid": "CLOUD", "recvdate": "2026-01-02 03:04:05"},
+               make_pdf(tmp_path / "c.pdf", 1).read_bytes())
+    (item,) = seen
+    assert (item.account, item.did, item.remote_csid, item.pages) == ("demo", "5550001", "CLOUD", 1)
+    got = build_deliveries(item, (Destination("email", "a@example.com", "pdf"),), sender="f@e.com", line="cloud",
+                           max_bytes=0)
+    assert len(got) == 1 and b"application/pdf" in got[0].payload
