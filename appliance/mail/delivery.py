@@ -108,7 +108,7 @@ class DeliveryService(service.Service):
 
     def __init__(self, outbox: MailOutbox, smtp_config: SmtpConfig, clock: IReactorTime, reactor: Any,
                  run_blocking: Callable[..., defer.Deferred[Any]], *, maildir: Path, interval: float = 2.0,
-                 lp: str = "lp", hooks: list[Callable[[], Any]] | None = None) -> None:
+                 lp: str = "lp", hooks: list[Callable[[], Any]] | None = None, node_id: str = "local") -> None:
         self.outbox = outbox
         self.config = smtp_config
         self.clock = clock
@@ -118,6 +118,8 @@ class DeliveryService(service.Service):
         self.interval = interval
         self.lp = lp
         self.hooks = hooks or []  # run on every tick before the outbox is read (receipts)
+        self.node_id = node_id
+        self._released = False
         self._loop: task.LoopingCall | None = None
         self._busy = False
         self._again = False
@@ -149,13 +151,18 @@ class DeliveryService(service.Service):
             self.clock.callLater(0, self.poke)
 
     async def _tick(self) -> None:
+        if not self._released:  # what this node had claimed when it stopped or died is due again
+            count = await self.run(self.outbox.release_claims, self.node_id, self.clock.seconds())
+            self._released = True
+            if count:
+                self.log.info("{count} delivery(ies) interrupted by a restart are due again", count=count)
         for hook in self.hooks:
             try:
                 await defer.maybeDeferred(hook)
             except Exception:
                 self.log.failure("mail hook failed")
         now = self.clock.seconds()
-        due = await self.run(self.outbox.claim_due, now, LEASE, AT_ONCE * 4)
+        due = await self.run(self.outbox.claim_due, now, LEASE, AT_ONCE * 4, self.node_id)
         sem = defer.DeferredSemaphore(AT_ONCE)
         await defer.gatherResults([sem.run(self._one, d) for d in due if d.id not in self.in_flight],
                                   consumeErrors=True)

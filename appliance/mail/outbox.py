@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS mail_outbox (
     tries INTEGER NOT NULL,
     next_at {real} NOT NULL,
     last_error TEXT NOT NULL,
+    claimed_by TEXT NOT NULL,
     created {real} NOT NULL,
     updated {real} NOT NULL
 )
@@ -122,8 +123,8 @@ class MailOutbox(AttachedTables):
 
     def _insert(self, conn: Any, d: NewDelivery, now: float) -> int:
         cur = self._run(conn, "INSERT INTO mail_outbox (dedupe, kind, target, sender, payload, document, source, "
-                              "state, tries, next_at, last_error, created, updated) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', ?, ?) ON CONFLICT (dedupe) DO NOTHING",
+                              "state, tries, next_at, last_error, claimed_by, created, updated) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?) ON CONFLICT (dedupe) DO NOTHING",
                         (d.dedupe, d.kind, d.target, d.sender, d.payload, d.document, d.source, QUEUED, now, now,
                          now))
         return int(cur.rowcount or 0)
@@ -152,35 +153,42 @@ class MailOutbox(AttachedTables):
                           list(entry_ids))
         return {int(r[0]) for r in rows}
 
-    def claim_due(self, now: float, lease: float, limit: int = 20) -> list[Delivery]:
-        """Due deliveries, each claimed for ``lease`` seconds (its ``next_at`` moved on)."""
+    def claim_due(self, now: float, lease: float, limit: int = 20, node: str = "") -> list[Delivery]:
+        """Due deliveries, each claimed by ``node`` for ``lease`` seconds (its ``next_at`` moved on)."""
         rows = self._read(f"{_SELECT} WHERE state = ? AND next_at <= ? ORDER BY next_at, id LIMIT ?",
                           (QUEUED, now, limit))
         claimed = []
         for row in rows:
             d = _delivery(row)
             with self._writer() as conn:
-                cur = self._run(conn, "UPDATE mail_outbox SET next_at = ?, tries = tries + 1, updated = ? "
-                                      "WHERE id = ? AND state = ? AND next_at = ?",
-                                (now + lease, now, d.id, QUEUED, d.next_at))
+                cur = self._run(conn, "UPDATE mail_outbox SET next_at = ?, tries = tries + 1, updated = ?, "
+                                      "claimed_by = ? WHERE id = ? AND state = ? AND next_at = ?",
+                                (now + lease, now, node, d.id, QUEUED, d.next_at))
                 if cur.rowcount == 1:
                     claimed.append(Delivery(**{**d.__dict__, "tries": d.tries + 1, "next_at": now + lease}))
         return claimed
 
+    def release_claims(self, node: str, now: float) -> int:
+        """Make the deliveries ``node`` had claimed (it stopped or died) due now; how many."""
+        with self._writer() as conn:
+            cur = self._run(conn, "UPDATE mail_outbox SET next_at = ?, claimed_by = '' "
+                                  "WHERE state = ? AND claimed_by = ? AND next_at > ?", (now, QUEUED, node, now))
+            return int(cur.rowcount or 0)
+
     def mark_sent(self, delivery_id: int, now: float) -> None:
         with self._writer() as conn:
-            self._run(conn, "UPDATE mail_outbox SET state = ?, last_error = '', updated = ? "
+            self._run(conn, "UPDATE mail_outbox SET state = ?, last_error = '', updated = ?, claimed_by = '' "
                             "WHERE id = ?", (SENT, now, delivery_id))
 
     def retry_later(self, delivery_id: int, error: str, at: float, now: float) -> None:
         with self._writer() as conn:
-            self._run(conn, "UPDATE mail_outbox SET next_at = ?, last_error = ?, updated = ? WHERE id = ? AND state = ?",
-                      (at, error[:500], now, delivery_id, QUEUED))
+            self._run(conn, "UPDATE mail_outbox SET next_at = ?, last_error = ?, updated = ?, claimed_by = '' "
+                            "WHERE id = ? AND state = ?", (at, error[:500], now, delivery_id, QUEUED))
 
     def mark_failed(self, delivery_id: int, error: str, now: float) -> None:
         with self._writer() as conn:
-            self._run(conn, "UPDATE mail_outbox SET state = ?, last_error = ?, updated = ? WHERE id = ?",
-                      (FAILED, error[:500], now, delivery_id))
+            self._run(conn, "UPDATE mail_outbox SET state = ?, last_error = ?, updated = ?, claimed_by = '' "
+                            "WHERE id = ?", (FAILED, error[:500], now, delivery_id))
 
     def get(self, delivery_id: int) -> Delivery | None:
         rows = self._read(f"{_SELECT} WHERE id = ?", (delivery_id,))

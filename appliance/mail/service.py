@@ -61,7 +61,7 @@ def make_mail(appliance: Any, reactor: Any, parent: service.MultiService, *, mai
     maildir = Path(mail.smtp.maildir or Path(config.data_dir) / "mail")
     receipts = Receipts(appliance.jobs, outbox, mail.smtp.sender)
     delivery = DeliveryService(outbox, mail.smtp, reactor, reactor, run, maildir=maildir,
-                               hooks=[lambda: run(receipts.check, reactor.seconds())])
+                               hooks=[lambda: run(receipts.check, reactor.seconds())], node_id=appliance.node_id)
     client = appliance.portserver.client if appliance.portserver is not None else None
     mailer = FaxMailer(reactor, outbox, mail.routes, sender=mail.smtp.sender, max_bytes=mail.smtp.max_message_bytes,
                        run_blocking=run, ask_account=radius_account_lookup(client) if client is not None else None,

@@ -58,11 +58,14 @@ def test_outbox_dedupes_claims_with_a_lease_and_records_outcomes(any_outbox: Any
     (claimed,) = outbox.claim_due(100.0, 300.0)
     assert claimed.tries == 1 and claimed.payload == b"msg"
     assert outbox.claim_due(200.0, 300.0) == []
-    assert [c.id for c in outbox.claim_due(401.0, 300.0)] == [claimed.id]  # the lease ran out (a crash)
+    assert [c.id for c in outbox.claim_due(401.0, 300.0, node="n1")] == [claimed.id]  # the lease ran out
+    assert outbox.release_claims("n2", 402.0) == 0 and outbox.release_claims("n1", 402.0) == 1  # n1 restarted
+    assert [c.id for c in outbox.claim_due(402.0, 300.0)] == [claimed.id]
     outbox.retry_later(claimed.id, "451 try later", 500.0, 401.0)
     assert outbox.claim_due(499.0, 300.0) == []
     outbox.mark_failed(claimed.id, "550 no such user", 501.0)
     assert outbox.counts() == {"queued": 0, "sent": 0, "failed": 1}
+    assert outbox.get(claimed.id).tries == 3
     assert outbox.get(claimed.id).last_error == "550 no such user"
     r = NewDelivery("receipt:7", "email", "s@example.com", "f@example.com", b"\x00\xffbytes", "", "receipt")
     assert outbox.enqueue_receipt(7, [r], 600.0) and not outbox.enqueue_receipt(7, [r], 601.0)
