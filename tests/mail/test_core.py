@@ -227,3 +227,19 @@ def test_empty_mail_is_refused():
     """A mail with neither text nor attachments has nothing to fax."""
     with pytest.raises(SubmissionError, match="nothing to fax"):
         parse_submission(_mail(text=None))
+
+
+def test_t37_options_become_the_fax():
+    """Priority, receipt, cover page, inline comments and the subject map onto the queued fax."""
+    from appliance.mail.submission import Submission
+    from appliance.mail.submit import fax_spec
+
+    sub = Submission("Quarterly", "Call me", [("a.pdf", b"%PDF-1")])
+    spec, docs = fax_spec("s@x.org", "acct", T37Address("1", cover_enabled=True, priority=0, receipt="always"), sub)
+    assert (spec.owner, spec.account, spec.agent, spec.sender_email_address) == ("acct", "acct", "T.37", "s@x.org")
+    assert (spec.priority, spec.receipt, spec.cover_enabled) == (0, "always", True)
+    assert (spec.cover_subject, spec.cover_comments, docs) == ("Quarterly", "Call me", [("a.pdf", b"%PDF-1")])
+    spec, _ = fax_spec("s@x.org", "acct", T37Address("1", inline_comments=False), sub)
+    assert (spec.cover_comments, spec.cover_enabled, spec.priority, spec.receipt) == ("", False, 3, "failure")
+    _, docs = fax_spec("s@x.org", "acct", T37Address("1"), Submission("", "Just text", []))
+    assert docs == [("message", b"Just text")]
