@@ -49,6 +49,10 @@ def classify(failure: Any) -> Exception:
         code = getattr(exc, "code", 0) or 0
         resp = exc.resp.decode("utf-8", "replace") if isinstance(exc.resp, bytes) else str(exc.resp or "")
         text = f"{code} {resp}".strip()[:300]
+        if isinstance(exc, smtp.ESMTPClientError):  # TLS / AUTH with the relay: configuration, not the mail
+            return TemporaryFailure(f"relay: {text}")
+        if isinstance(exc, (smtp.SMTPConnectError, smtp.SMTPTimeoutError, smtp.SMTPProtocolError)):
+            return TemporaryFailure(text or type(exc).__name__)
         if 500 <= code < 600:
             return PermanentFailure(text)
         return TemporaryFailure(text or type(exc).__name__)

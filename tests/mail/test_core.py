@@ -223,6 +223,13 @@ def test_unsupported_attachment_lists_supported_types():
         parse_submission(_mail(("a.pdf", "application/pdf", b"%PDF-1"), ("x.docx", "application/msword", b"PK\x03")))
 
 
+def test_attachment_and_comment_limits():
+    """More than 20 attachments are refused; the comments are cut to 4000 characters."""
+    with pytest.raises(SubmissionError, match="more than 20 attachments"):
+        parse_submission(_mail(*[(f"{i}.png", "image/png", b"\x89PNG") for i in range(21)]))
+    assert len(parse_submission(_mail(text="x" * 5000)).comments) == 4000
+
+
 def test_empty_mail_is_refused():
     """A mail with neither text nor attachments has nothing to fax."""
     with pytest.raises(SubmissionError, match="nothing to fax"):

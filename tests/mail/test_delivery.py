@@ -230,3 +230,37 @@ def test_receipt_is_queued_once(tmp_path: Path) -> None:
     finally:
         jobs.close()
         box.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_starttls_required_refuses_a_plain_relay(outbox: Any, tmp_path: Path) -> None:
+    """starttls = required: a relay without STARTTLS gets nothing (retried later); opportunistic sends."""
+    server = _Server()
+    factory = smtp.SMTPFactory()
+    factory.buildProtocol = lambda addr: _proto(server)  # type: ignore[method-assign]
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    try:
+        for mode, name in (("required", "ok"), ("opportunistic", "ok2")):
+            config = SmtpConfig(relay=f"127.0.0.1:{port.getHost().port}", starttls=mode, retry_initial=60, timeout=5,
+                                username="fax", password=__import__("appliance.config").config.Secret("pw-123456"))
+            box = open_mail_outbox(f"sqlite:///{tmp_path}/{mode}.db")
+            box.enqueue([NewDelivery(name, "email", "ok@example.com", "fax@example.com", b"Subject: t\r\n\r\nb\r\n",
+                                     "", "t")], time.time())
+            svc = DeliveryService(box, config, reactor, reactor, run, maildir=tmp_path / "md", interval=0.1)
+            svc.startService()
+            try:
+                for _ in range(50):
+                    d = box.list()[0]
+                    if d.last_error or d.state != "queued":
+                        break
+                    await task.deferLater(reactor, 0.1, lambda: None)
+            finally:
+                svc.stopService()
+                box.close()
+            if mode == "required":
+                assert d.state == "queued" and "TLS" in d.last_error and "pw-123456" not in d.last_error, d
+            else:  # no STARTTLS offered and AUTH required by our config but not offered: refused, retried
+                assert d.state == "queued" and d.last_error and "pw-123456" not in d.last_error, d
+        assert server.received == []
+    finally:
+        await port.stopListening()

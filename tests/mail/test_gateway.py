@@ -74,6 +74,19 @@ async def test_size_limit_and_several_recipients(tmp_path: Path) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_recipient_limit() -> None:
+    """Recipients beyond max_recipients get 452; the mail goes to the ones accepted."""
+    port, seams = await _start(GatewayConfig(enabled=True, max_recipients=1, port=0))
+    try:
+        out = await _swaks(port, "--from", "demo@localhost", "--to", "5550101@localhost,5550102@localhost",
+                           "--body", "x")
+        assert "<** 452 4.5.3 at most 1 recipients" in out and "250 2.0.0 queued" in out, out
+        assert [t.number for t, _ in seams.submitted[0][2]] == ["5550101"]
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
 async def test_auth_required_and_checked() -> None:
     """With require_auth: no AUTH -> 530; a wrong password -> 535; the right one is accepted."""
     port, seams = await _start(GatewayConfig(enabled=True, require_auth=True, port=0))
