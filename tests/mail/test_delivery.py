@@ -234,7 +234,8 @@ def test_receipt_is_queued_once(tmp_path: Path) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_starttls_required_refuses_a_plain_relay(outbox: Any, tmp_path: Path) -> None:
-    """starttls = required: a relay without STARTTLS gets nothing (retried later); opportunistic sends."""
+    """starttls = required and a relay without STARTTLS, or credentials and a relay without AUTH: nothing is
+    sent, the delivery is retried later (not failed), the password is in no error."""
     server = _Server()
     factory = smtp.SMTPFactory()
     factory.buildProtocol = lambda addr: _proto(server)  # type: ignore[method-assign]
