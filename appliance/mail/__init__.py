@@ -3,6 +3,6 @@
 Pure cores: ``routing`` (where a received fax goes), ``t37`` (fax addresses),
 ``message`` (the mails), ``submission`` (reading an e-mail to fax), ``config``.
 Adapters: ``outbox`` (the durable delivery table), ``delivery`` (SMTP, Maildir,
-``lp``, shares), ``inbound`` (inbox -> outbox), ``gateway`` (the ESMTP
-listener), ``receipts``, ``service`` (wiring).
+``lp``, shares), ``inbound`` (inbox -> outbox), ``gateway`` and ``submit`` (the
+ESMTP listener and the jobs it queues), ``receipts``, ``status``, ``service`` (wiring).
 """
