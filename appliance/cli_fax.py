@@ -203,7 +203,7 @@ def _heartbeat(data_dir: Path) -> dict[str, Any]:
     return {"running": alive.running, "reason": alive.reason, "pid": alive.pid}
 
 
-def _snapshot(store: Any, data_dir: Path, limit: int) -> dict[str, Any]:
+def _snapshot(store: Any, data_dir: Path, limit: int, mail_url: str = "") -> dict[str, Any]:
     appliance = _heartbeat(data_dir)
     lines: list[Any] = []
     if appliance["running"]:  # line states are shown only while an appliance keeps them current
@@ -221,7 +221,12 @@ def _snapshot(store: Any, data_dir: Path, limit: int) -> dict[str, Any]:
         lines = lines or run.get("lines", [])
     counts = {s.value: n for s, n in store.count_by_state().items()}
     recent = sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit]
-    return {"appliance": appliance, "lines": lines, "queue": counts, "recent": [_entry_json(e) for e in recent]}
+    snap = {"appliance": appliance, "lines": lines, "queue": counts, "recent": [_entry_json(e) for e in recent]}
+    if mail_url:  # e-mail, print and share deliveries
+        from appliance.mail.status import mail_snapshot
+
+        snap["mail"] = mail_snapshot(mail_url, limit)
+    return snap
 
 
 def _exit_status(snap: dict[str, Any]) -> int:
@@ -249,6 +254,11 @@ def _print_status(snap: dict[str, Any], io: CliIO) -> None:
     for e in snap["recent"]:
         print(f"  {e['key']}  {e['to']:<12} {e['state']:<10} tries={e['tries']} route={e['route'] or '-'}"
               f"  {e['message'] or e['hangup']}", file=io.stdout)
+    if "mail" in snap:
+        from appliance.mail.status import mail_lines
+
+        for line in mail_lines(snap["mail"]):
+            print(line, file=io.stdout)
 
 
 def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
@@ -259,7 +269,7 @@ def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
     code = 0
     try:
         while True:
-            snap = _snapshot(store, data_dir, args.limit)
+            snap = _snapshot(store, data_dir, args.limit, url)
             code = _exit_status(snap)
             if args.format == "json":
                 print(json.dumps(snap), file=io.stdout, flush=True)

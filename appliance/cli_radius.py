@@ -28,6 +28,9 @@ def register(sub: Any) -> None:
     p.add_argument("--acct-port", type=int, help="override the RADIUS accounting port (default 1813)")
     p.add_argument("--log-json", metavar="FILE", help="write JSON log events to FILE instead of text to stderr")
     p.add_argument("--web-port", type=int, default=8080, help="web service port of the embedded default")
+    p.add_argument("--smtp-port", type=int, default=2525, help="e-mail gateway (T.37) port of the embedded default")
+    p.add_argument("--smtp-relay", default="", metavar="HOST:PORT",
+                   help="embedded default: send mail through this relay instead of writing <data-dir>/mail/")
     p.add_argument("--faxage-port", type=int, default=0, help="FAXAGE simulator port (default: any free port)")
     p.add_argument("--fast", action="store_true", help="simulated lines do not pace pages at the line rate")
     p.add_argument("--faults", metavar="FILE", help="fault file for the simulated network (see hwsim.faults)")
@@ -86,7 +89,8 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
     options = d.DemoOptions(fast=args.fast, faults=args.faults or "", faxage_port=args.faxage_port,
                             web_port=args.web_port, retry_interval=args.retry_interval,
                             ring_seconds=args.ring_seconds, unattended=tuple(args.unattended),
-                            portserver_servers=tuple(extra))
+                            portserver_servers=tuple(extra), smtp_port=args.smtp_port,
+                            smtp_relay=args.smtp_relay)
     data_dir = Path(config.data_dir)
     d.seed_store(store, data_dir, io.stdout)
     try:
@@ -111,6 +115,13 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
             notes.append(f"web service on http://127.0.0.1:{args.web_port}/")
         else:
             notes.append("web service: not in this build")
+        mail = getattr(top, "mail", None)
+        if mail is not None and mail.gateway is not None:
+            notes.append(f"e-mail to fax (T.37) on smtp://127.0.0.1:{args.smtp_port}/ for FAX=<number>@localhost "
+                         f"from {d.DEMO_EMAIL}")
+        if mail is not None:
+            where = f"through {args.smtp_relay}" if args.smtp_relay else f"into {data_dir / 'mail'}/new/"
+            notes.append(f"received faxes are mailed to {d.DEMO_EMAIL} {where}")
     return top
 
 

@@ -363,7 +363,8 @@ def _parse_faxage(source: str, table: Any) -> FaxageConfig:
 
 # Top-level tables validated by their own components' parsers (called from
 # parse()); any other unknown top-level key is reported.
-OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver", "dialplan", "limits")
+OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver", "dialplan", "limits",
+                                     "smtp", "email_gateway", "inbound_routes")
 
 
 def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:

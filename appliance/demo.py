@@ -27,6 +27,7 @@ __all__ = ["APPLIANCE_NUMBERS", "DemoOptions", "REMOTE_NUMBERS", "SimNetwork", "
 
 APPLIANCE_NUMBERS = ("5550001", "5550002")
 REMOTE_NUMBERS = ("5550101", "5550102")
+DEMO_EMAIL = "demo@localhost"
 FAXAGE_USER, FAXAGE_COMPANY, FAXAGE_PASSWORD = "demo", "10001", "demo-cloud-password"
 
 
@@ -40,6 +41,8 @@ class DemoOptions:
     ring_seconds: float = 3.0
     unattended: tuple[str, ...] = ()  # remote numbers left without a fax machine (for other programs)
     portserver_servers: tuple[tuple[str, int, int], ...] = field(default_factory=tuple)  # extra servers first
+    smtp_port: int = 2525  # the e-mail gateway (T.37) on 127.0.0.1
+    smtp_relay: str = ""  # host:port of a relay for outgoing mail; "" = the Maildir <data_dir>/mail
 
 
 class SimNetwork(service.Service):
@@ -94,7 +97,10 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
         web = dataclasses.replace(web, listen="127.0.0.1", port=options.web_port)
     except TypeError:
         pass
-    raw = {**base.raw, "web": {**base.raw.get("web", {}), "listen": "127.0.0.1", "port": options.web_port}}
+    raw = {**base.raw, "web": {**base.raw.get("web", {}), "listen": "127.0.0.1", "port": options.web_port},
+           "email_gateway": {"listen": "127.0.0.1", "port": options.smtp_port, "domains": ["localhost"]},
+           "smtp": {"relay": options.smtp_relay, "sender": "fax@localhost", "retry_initial": 2.0,
+                    "retry_max": 10.0}}
     return dataclasses.replace(base, raw=raw, lines=lines, portserver=portserver, faxage=faxage, retry=retry,
                                routing=RoutingConfig(overflow_after_failures=3, line_rest_seconds=60.0), web=web)
 
@@ -115,7 +121,7 @@ def private_file(path: Path, make: Any) -> tuple[str, bool]:
 def seed_store(store: Any, data_dir: Path, out: TextIO) -> None:
     """The demo account, the ``admin`` API user and the two DIDs (first start only)."""
     from radius.passwords import hash_password
-    from radius.store.api import Account, Did
+    from radius.store.api import Account, Did, SenderEmail
 
     for name, file in (("demo", "demo-password"), ("admin", "admin-password")):
         password, created = private_file(data_dir / file, lambda: secrets.token_urlsafe(9))
@@ -127,6 +133,11 @@ def seed_store(store: Any, data_dir: Path, out: TextIO) -> None:
     for number in APPLIANCE_NUMBERS:
         if store.get_did(number) is None:
             store.add_did(Did(did=number, account="demo"))
+    demo = store.get_account("demo")
+    if demo is not None and not demo.rcv_email:  # received faxes are mailed to demo@localhost (the Maildir)
+        store.update_account("demo", rcv_email=DEMO_EMAIL)
+    if store.get_account_by_email(DEMO_EMAIL) is None:  # demo@localhost may send faxes by e-mail
+        store.add_sender_email(SenderEmail(address=DEMO_EMAIL, account="demo"))
 
 
 def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: DemoOptions) -> Path:
@@ -139,6 +150,7 @@ def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: Dem
         "radius": {"auth_port": config.radius.auth_port, "acct_port": config.radius.acct_port},
         "faxage_url": sim.faxage_url,
         "web": {"port": options.web_port},
+        "smtp": {"port": options.smtp_port, "relay": options.smtp_relay, "maildir": str(data_dir / "mail")},
         "storage": config.storage.url,
     }
     path = data_dir / "run.json"

@@ -48,6 +48,8 @@ class InboundRouter:
         self.token_hex = token_hex
         self.default_account = default_account
         self.calls: list[tuple[str, str, str]] = []  # (line, did, outcome) for status and tests
+        #: (inbox item, line, seconds) for each fax stored: the e-mail gateway's delivery
+        self.on_stored: Callable[[Any, str, float], Any] | None = None
 
     def on_ring(self, line: str) -> None:
         d = Deferred.fromCoroutine(self._call(line))
@@ -103,6 +105,8 @@ class InboundRouter:
             self.log.info("fax from {caller} to {did} on {line}: {pages} page(s) into {account}'s inbox (#{id})",
                           caller=safe_for_log(item.caller_id or "-", 64), did=did, line=line, pages=item.pages,
                           account=safe_for_log(item.account, 64), id=item.id)
+            if self.on_stored is not None:
+                self.on_stored(item, line, self.clock.seconds() - started)
         if session is not None:
             from appliance.portserver import Cdr
 
@@ -136,6 +140,8 @@ class CloudInboxSink:
     def __init__(self, inbox: Inbox, resolve: Callable[[str], str]) -> None:
         self.inbox = inbox
         self.resolve = resolve
+        #: (inbox item) for each fax stored, called in the storing thread: the e-mail gateway's delivery
+        self.on_stored: Callable[[Any], Any] | None = None
 
     def contains(self, recvid: int) -> bool:
         return self.inbox.contains("recvid", recvid)
@@ -145,9 +151,11 @@ class CloudInboxSink:
             return
         dnis = str(meta.get("dnis") or "")
         account = self.resolve(dnis) or UNROUTED_ACCOUNT
-        self.inbox.add_document(account, data, received_at=_epoch(meta), did=dnis,
-                                caller_id=str(meta.get("cid") or ""), remote_csid=str(meta.get("tsid") or ""),
-                                source="cloud", extra=dict(meta))
+        item = self.inbox.add_document(account, data, received_at=_epoch(meta), did=dnis,
+                                       caller_id=str(meta.get("cid") or ""), remote_csid=str(meta.get("tsid") or ""),
+                                       source="cloud", extra=dict(meta))
+        if self.on_stored is not None:
+            self.on_stored(item)
 
 
 def _epoch(meta: Mapping[str, Any]) -> float:

@@ -78,6 +78,12 @@ def make_service(config: Config, reactor: Any, *, store: Any, devices: dict[str,
         web = make_web(appliance, reactor)
         if web is not None:
             web.setServiceParent(top)
+        from appliance.mail.service import make_mail
+
+        web_app = getattr(getattr(web, "site", None), "app", None)
+        top.mail = make_mail(appliance, reactor, top, web_app=web_app)  # type: ignore[attr-defined]
+        if web_app is not None:
+            web_app.deliveries = top.mail.outbox  # the dashboard lists the deliveries
     return top
 
 
@@ -102,6 +108,7 @@ class Appliance:
     run_blocking: Any
     node_id: str
     pollers: list[Any] = field(default_factory=list)
+    cloud_sink: Any = None  # appliance.inbound.CloudInboxSink of the FAXAGE inbound poller
 
     def authenticate(self, username: str, password: str) -> Any:
         """RADIUS Account-Login (Get-Account) for an API user: Deferred[bool]."""
@@ -249,6 +256,7 @@ def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[st
                         rest_after=routing.overflow_after_failures, rest_seconds=routing.line_rest_seconds)
     cloud = None
     pollers: list[Any] = []
+    sink: Any = None
     if config.faxage.configured and config.routing.policy != "local_only":
         from appliance.cloud.client import TwistedFaxage, client_from_config
         from appliance.cloud.inbound import CursorFile, InboundPoller
@@ -279,7 +287,7 @@ def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[st
                                 token_hex=lambda: token_bytes(6).hex())
         pool.on_ring = inbound.on_ring
     return Appliance(config, store, jobs, inbox, pool, portserver, router, scheduler, cloud, inbound, threadpool,
-                     run_blocking, node_id, pollers)
+                     run_blocking, node_id, pollers, sink)
 
 
 def make_web(appliance: Appliance, reactor: Any) -> service.Service | None:

@@ -47,6 +47,7 @@ class DashboardData:
     now: float
     message: str = ""
     csrf: str = ""  # the anti-CSRF token the send form carries
+    deliveries: Sequence[Any] = ()  # e-mail / print / share deliveries (appliance.mail.outbox.Delivery)
 
 
 def _e(value: object) -> str:
@@ -89,6 +90,10 @@ def render_page(data: DashboardData, tz: tzinfo) -> bytes:
                   [[t(c.received_at), _e(c.user_name), _e(c.session_id), _e(c.status_type),
                     _e(", ".join(f"{k}={v}" for k, v in list(c.attributes.items())[:6]))]
                    for c in data.cdrs], "No CDRs yet.", "cdrs")
+    deliveries = _table(["#", "kind", "to", "state", "tries", "what", "last error", "updated"],
+                        [[_e(d.id), _e(d.kind), _e(d.target), _e(d.state), _e(d.tries), _e(d.source),
+                          _e(d.last_error), t(d.updated)] for d in data.deliveries],
+                        "No e-mail, print or share deliveries yet.", "deliveries")
     notice = f'<p id="notice">{_e(data.message)}</p>' if data.message else ""
     form = ('<form id="send" method="post" action="/dashboard/send" enctype="multipart/form-data">'
             f'<input type="hidden" name="{CSRF_FIELD}" value="{_e(data.csrf)}">'
@@ -100,7 +105,7 @@ def render_page(data: DashboardData, tz: tzinfo) -> bytes:
             f'<style>{_STYLE}</style></head><body><h1>Fax appliance</h1>'
             f'<p>{t(data.now)}</p>{notice}'
             f'<h2>Lines</h2>{lines}<h2>Queue</h2>{queue}<h2>Sent</h2>{sent}<h2>Received</h2>{received}'
-            f'<h2>CDRs</h2>{cdrs}<h2>Send a fax</h2>{form}</body></html>')
+            f'<h2>Deliveries</h2>{deliveries}<h2>CDRs</h2>{cdrs}<h2>Send a fax</h2>{form}</body></html>')
     return page.encode("utf-8")
 
 
@@ -123,17 +128,20 @@ async def handle(app: WebApp, request: Any, method: str, parts: list[str], body:
 async def _gather(app: WebApp, message: str) -> DashboardData:
     now = app.now()
 
-    def load() -> tuple[list[Entry], list[tuple[Entry, int]], list[Any], list[Any]]:
+    outbox = app.deliveries  # appliance.mail.outbox.MailOutbox, when the mail service runs
+
+    def load() -> tuple[list[Entry], list[tuple[Entry, int]], list[Any], list[Any], list[Any]]:
         queue = app.jobs.list_entries(states=ACTIVE, limit=50)
         done = app.jobs.list_entries(states=TERMINAL)
         done.sort(key=lambda e: (e.completed_at or e.updated_at, e.id), reverse=True)
         sent = [(e, app.jobs.get_fax(e.fax_id).pages) for e in done[:20]]
         received = list(app.inbox.list(limit=20)) if app.inbox is not None else []
         cdrs = list(app.cdrs.list_cdrs(since=now - 7 * 86400))[-20:][::-1] if app.cdrs is not None else []
-        return queue, sent, received, cdrs
+        deliveries = outbox.list(limit=20) if outbox is not None else []
+        return queue, sent, received, cdrs, deliveries
 
-    queue, sent, received, cdrs = await app.run(load)
-    return DashboardData(list(app.lines.status()), queue, sent, received, cdrs, now, message)
+    queue, sent, received, cdrs, deliveries = await app.run(load)
+    return DashboardData(list(app.lines.status()), queue, sent, received, cdrs, now, message, deliveries=deliveries)
 
 
 async def _send(app: WebApp, content_type: str, body: bytes, identity: Identity, csrf: str) -> Reply:

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def start(tmp: Path, auth: int, acct: int) -> tuple[subprocess.Popen[str], list[str]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "appliance.cli", "run", "--data-dir", str(tmp / "var"),
-         "--auth-port", str(auth), "--acct-port", str(acct)],
+         "--auth-port", str(auth), "--acct-port", str(acct), "--smtp-port", "0"],
         cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

@@ -59,6 +59,7 @@ class RunningAppliance:
         self.auth_port = free_port()
         self.acct_port = free_port()
         self.web_port = free_port(socket.SOCK_STREAM)
+        self.smtp_port = free_port(socket.SOCK_STREAM)
         self.extra = list(extra) + (["--fast"] if fast else [])
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -77,7 +78,7 @@ class RunningAppliance:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "appliance.cli", "run", "--data-dir", str(self.data_dir),
              "--auth-port", str(self.auth_port), "--acct-port", str(self.acct_port),
-             "--web-port", str(self.web_port), "--retry-interval", "1", "--ring-seconds", "1", *self.extra],
+             "--web-port", str(self.web_port), "--smtp-port", str(self.smtp_port), "--retry-interval", "1", "--ring-seconds", "1", *self.extra],
             cwd=self.base, env=ENV, stdout=out, stderr=err, start_new_session=True)
         try:
             wait_for(lambda: self.log().count(" is online") >= self.online_lines(), 30, "lines online")
