@@ -37,6 +37,7 @@ class DemoOptions:
     faxage_port: int = 0  # 0: any free port
     web_port: int = 8080
     retry_interval: float | None = None  # every cause; None: the defaults
+    max_tries: int | None = None  # None: the default (3)
     ring_seconds: float = 3.0
     unattended: tuple[str, ...] = ()  # remote numbers left without a fax machine (for other programs)
     portserver_servers: tuple[tuple[str, int, int], ...] = field(default_factory=tuple)  # extra servers first
@@ -89,6 +90,8 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
     if options.retry_interval is not None:
         r = options.retry_interval
         retry = RetryConfig(max_tries=3, busy=r, no_answer=r, protocol=r, other=r)
+    if options.max_tries is not None:
+        retry = dataclasses.replace(retry, max_tries=options.max_tries)
     web = base.web
     try:
         web = dataclasses.replace(web, listen="127.0.0.1", port=options.web_port)
@@ -129,7 +132,7 @@ def seed_store(store: Any, data_dir: Path, out: TextIO) -> None:
             store.add_did(Did(did=number, account="demo"))
 
 
-def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: DemoOptions) -> Path:
+def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: DemoOptions, node_id: str = "") -> Path:
     """``<data_dir>/run.json``: where everything is, for scripts and tests."""
     info = {
         "pid": os.getpid(),
@@ -140,6 +143,7 @@ def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: Dem
         "faxage_url": sim.faxage_url,
         "web": {"port": options.web_port},
         "storage": config.storage.url,
+        "node": node_id,
     }
     path = data_dir / "run.json"
     tmp = path.with_suffix(".tmp")
