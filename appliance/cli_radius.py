@@ -42,6 +42,10 @@ def register(sub: Any) -> None:
                         " instead of <data-dir>/faxappliance.db; several nodes may share it")
     p.add_argument("--node", metavar="TOML", help='embedded default: the [node] table, e.g. \'id = "a"\'')
     p.add_argument("--max-tries", type=int, metavar="N", help="embedded default: tries per fax (default 3)")
+    p.add_argument("--routing", choices=("local_first", "local_only", "cloud_only"), default="local_first",
+                   help="embedded default: [routing] policy (default local_first: lines, then the FAXAGE simulator)")
+    p.add_argument("--remotes", type=int, default=2, choices=range(2, 21), metavar="N",
+                   help="embedded default: remote fax machines 5550101… (2-20, default 2)")
     p.set_defaults(func=cmd_run)
 
 
@@ -86,6 +90,7 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
         extra.append((host, int(auth), int(acct)))
     options = d.DemoOptions(fast=args.fast, faults=args.faults or "", faxage_port=args.faxage_port,
                             web_port=args.web_port, retry_interval=args.retry_interval, max_tries=args.max_tries,
+                            remotes=args.remotes, routing=args.routing,
                             ring_seconds=args.ring_seconds, unattended=tuple(args.unattended),
                             portserver_servers=tuple(extra))
     data_dir = Path(config.data_dir)

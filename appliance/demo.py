@@ -41,6 +41,12 @@ class DemoOptions:
     ring_seconds: float = 3.0
     unattended: tuple[str, ...] = ()  # remote numbers left without a fax machine (for other programs)
     portserver_servers: tuple[tuple[str, int, int], ...] = field(default_factory=tuple)  # extra servers first
+    routing: str = "local_first"  # [routing] policy
+    remotes: int = 2  # remote fax machines: 5550101, 5550102, … (more for load tests)
+
+    @property
+    def remote_numbers(self) -> tuple[str, ...]:
+        return REMOTE_NUMBERS + tuple(f"5550{101 + i}" for i in range(len(REMOTE_NUMBERS), self.remotes))
 
 
 class SimNetwork(service.Service):
@@ -55,7 +61,8 @@ class SimNetwork(service.Service):
 
         faults = load_faults(options.faults) if options.faults else FaultPlan()
         modem = ModemConfig(ring_seconds=options.ring_seconds, pacing=not options.fast)
-        self.lines = start_lines(reactor, 4, numbers=[*APPLIANCE_NUMBERS, *REMOTE_NUMBERS], faults=faults,
+        numbers = [*APPLIANCE_NUMBERS, *options.remote_numbers]
+        self.lines = start_lines(reactor, len(numbers), numbers=numbers, faults=faults,
                                  config=modem)
         self.devices = {line.number: line.device for line in self.lines.lines}
         sim = FaxageSim(username=FAXAGE_USER, company=FAXAGE_COMPANY, password=FAXAGE_PASSWORD)
@@ -99,7 +106,8 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
         pass
     raw = {**base.raw, "web": {**base.raw.get("web", {}), "listen": "127.0.0.1", "port": options.web_port}}
     return dataclasses.replace(base, raw=raw, lines=lines, portserver=portserver, faxage=faxage, retry=retry,
-                               routing=RoutingConfig(overflow_after_failures=3, line_rest_seconds=60.0), web=web)
+                               routing=RoutingConfig(policy=options.routing, overflow_after_failures=3,
+                                                   line_rest_seconds=60.0), web=web)
 
 
 def private_file(path: Path, make: Any) -> tuple[str, bool]:
@@ -157,4 +165,4 @@ def remote_machines(reactor: Any, sim: SimNetwork, data_dir: Path, options: Demo
     from appliance.remote import RemoteMachine
 
     return [RemoteMachine(reactor, reactor, n, sim.devices[n], data_dir / "remote" / n, run_blocking)
-            for n in REMOTE_NUMBERS if n not in options.unattended]
+            for n in options.remote_numbers if n not in options.unattended]

@@ -335,7 +335,8 @@ class Router:
     # ---------------------------------------------------------- recovery
     def recovered_stops(self, report: RecoveryReport) -> None:
         """Write the accounting Stop of every interrupted session recovery settled
-        (Acct-Terminate-Cause NAS-Reboot: the node making the call went away)."""
+        (Acct-Terminate-Cause NAS-Reboot: the node making the call went away),
+        after resending its Start, which that node may not have delivered."""
         if self.portserver is None:
             return
         for item in report.stops:
@@ -351,10 +352,17 @@ class Router:
                   extra=(("Acct-Terminate-Cause", TERMINATE_RECOVERED),))
         self.log.info("accounting Stop for session {session_id} written on recovery ({pages} page(s) confirmed)",
                       session_id=session.session_id, pages=item.pages)
-        try:
-            self.portserver.stop(session, cdr).addErrback(self._log_acct, session.session_id)
-        except Exception:
-            self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=session.session_id)
+        portserver = self.portserver
+
+        def stop(_: Any) -> None:
+            try:
+                portserver.stop(session, cdr).addErrback(self._log_acct, session.session_id)
+            except Exception:
+                self.log.failure("accounting Stop for {session_id} could not be spooled",
+                                 session_id=session.session_id)
+
+        # the Start again first: the node may have gone before its Start was stored (servers drop a duplicate)
+        portserver.start(session).addErrback(self._log_acct, session.session_id).addBoth(stop)
 
     async def resume(self, claim: Claim) -> None:
         """After a restart: wait for a cloud job that was still running, then complete its entry."""

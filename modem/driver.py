@@ -178,10 +178,20 @@ class ModemProtocol(Protocol):
         self._on_page = on_page
         return d
 
-    def receive(self, rings: int = 1) -> Deferred[c2.SessionResult]:
-        """Wait for a call, answer after ``rings`` rings, receive; fires with the result."""
+    def receive(self, rings: int = 1, on_page: Callable[[int], None] | None = None) -> Deferred[c2.SessionResult]:
+        """Wait for a call, answer after ``rings`` rings, receive; fires with the result.
+
+        ``on_page(n)`` is called when the n-th page was received good, before
+        the modem is told to confirm it (MCF) to the sender."""
         probe = self._require_probe()
-        return self._run(c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings))
+        d = self._run(c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings))
+        self._on_page = on_page
+        return d
+
+    @property
+    def session(self) -> c2.Session | None:
+        """The session running now (read-only use: its remote id, post-page message …)."""
+        return self._session
 
     def cancel(self, detail: str = "cancelled") -> None:
         """Abort the running session (it still reports its result)."""
