@@ -213,6 +213,7 @@ class Router:
         sid = self.session_id(claim)
         session = None
         auth = None
+        start_acked: list[bool] = []
         if self.portserver is not None:
             try:
                 auth = await self.portserver.authorize_send(account, number, sid)
@@ -228,7 +229,8 @@ class Router:
                                    dataclasses.asdict(session))
                 except Exception as exc:
                     return Result.failure(Cause.OTHER, hangup_text=f"the job store is unreachable: {exc}")
-            self.portserver.start(session).addErrback(self._log_acct, sid)
+            started = self.portserver.start(session)
+            started.addCallback(lambda ok: start_acked.append(bool(ok))).addErrback(self._log_acct, sid)
         started = self.clock.seconds()
         if claim.route == CLOUD:
             result, cdr = await self._cloud(claim)
@@ -239,7 +241,8 @@ class Router:
 
             cdr_obj = Cdr(total_seconds=int(self.clock.seconds() - started), **cdr)
             try:
-                self.portserver.stop(session, cdr_obj).addErrback(self._log_acct, sid)
+                self.portserver.stop(session, cdr_obj, resend_start=start_acked != [True]).addErrback(
+                    self._log_acct, sid)
             except Exception:  # the spool cannot be written: the CDR is lost, the fax is not
                 self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=sid)
         self.sessions += 1
@@ -352,17 +355,10 @@ class Router:
                   extra=(("Acct-Terminate-Cause", TERMINATE_RECOVERED),))
         self.log.info("accounting Stop for session {session_id} written on recovery ({pages} page(s) confirmed)",
                       session_id=session.session_id, pages=item.pages)
-        portserver = self.portserver
-
-        def stop(_: Any) -> None:
-            try:
-                portserver.stop(session, cdr).addErrback(self._log_acct, session.session_id)
-            except Exception:
-                self.log.failure("accounting Stop for {session_id} could not be spooled",
-                                 session_id=session.session_id)
-
-        # the Start again first: the node may have gone before its Start was stored (servers drop a duplicate)
-        portserver.start(session).addErrback(self._log_acct, session.session_id).addBoth(stop)
+        try:  # the Start again first: the node may have gone before its Start was stored
+            self.portserver.stop(session, cdr, resend_start=True).addErrback(self._log_acct, session.session_id)
+        except Exception:
+            self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=session.session_id)
 
     async def resume(self, claim: Claim) -> None:
         """After a restart: wait for a cloud job that was still running, then complete its entry."""

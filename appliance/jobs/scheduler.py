@@ -89,6 +89,7 @@ class JobScheduler(service.Service):
         self._beat: LoopingCall | None = None
         self._beating = False
         self._draining: defer.Deferred[int] | None = None
+        self._drain_waiters: list[defer.Deferred[int]] = []
 
     # ------------------------------------------------------------ lifetime
 
@@ -260,17 +261,21 @@ class JobScheduler(service.Service):
         if self.spool is None or not len(self.spool):
             self._spooled.clear()
             return defer.succeed(0)
-        if self._draining is None:
-            self._draining = defer.Deferred.fromCoroutine(self._drain())
+        if self._draining is not None:  # one pass at a time; later callers wait for it
+            waiter: defer.Deferred[int] = defer.Deferred()
+            self._drain_waiters.append(waiter)
+            return waiter
+        d = defer.Deferred.fromCoroutine(self._drain())
+        self._draining = d
 
-            def finished(result: Any) -> Any:
-                self._draining = None
-                return result
+        def finished(result: Any) -> Any:
+            self._draining = None
+            waiters, self._drain_waiters = self._drain_waiters, []
+            for waiter in waiters:
+                waiter.errback(result) if isinstance(result, Failure) else waiter.callback(result)
+            return result
 
-            self._draining.addBoth(finished)
-        d: defer.Deferred[int] = defer.Deferred()
-        self._draining.addBoth(lambda r: (d.callback(r) if not isinstance(r, Failure) else d.errback(r), r)[1])
-        return d
+        return d.addBoth(finished)
 
     async def _drain(self) -> int:
         assert self.spool is not None

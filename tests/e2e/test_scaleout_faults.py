@@ -36,7 +36,7 @@ RESULTS: list[Outcome] = []
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PostgresCluster]:
     """Our own cluster: the outage scenario stops it."""
-    c = PostgresCluster(require_postgres_bin())
+    c = PostgresCluster(require_postgres_bin(), durable=True)  # a crash keeps what was committed
     c.start()
     try:
         yield c
