@@ -99,6 +99,10 @@ def _query(request: HttpRequest) -> dict[str, str]:
     return {k.decode("utf-8", "replace"): v[-1].decode("utf-8", "replace") for k, v in (request.args or {}).items()}
 
 
+#: seconds a client is asked to wait (Retry-After) while the store is unreachable
+STORE_RETRY_AFTER = 5
+
+
 class WebRoot(resource.Resource):
     """The single resource behind every path."""
 
@@ -119,6 +123,13 @@ class WebRoot(resource.Resource):
         return server.NOT_DONE_YET
 
     def _crashed(self, failure: Failure, request: HttpRequest) -> Reply:
+        from radius.store.api import StoreError
+
+        if failure.check(StoreError):  # the database is unreachable: come back later
+            self.log.warn("{method} {path}: store unreachable ({error})", method=request.method,
+                          path=request.path, error=failure.getErrorMessage())
+            return Reply(503, render_xml("The store is unreachable; try again later"),
+                         headers={"Retry-After": str(STORE_RETRY_AFTER)})
         self.log.failure("{method} {path} failed", failure, method=request.method, path=request.path)
         return Reply(500, render_xml("Internal error"))
 
