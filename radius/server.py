@@ -30,7 +30,7 @@ from radius.decision_cache import DecisionCache, decision_key
 from radius.codec import CodecError, Dictionary, decode_request, encode_reply, peek_header
 from radius.handlers import HandlerConfig, accounting_record, handle_access
 from radius.model import A, Code, Decision, Request, Verdict
-from radius.store.api import Store
+from radius.store.api import Store, StoreError
 
 __all__ = ["RadiusServer", "RadiusService", "ClientTable"]
 
@@ -118,6 +118,7 @@ class RadiusServer:
         self._cache: dict[tuple[str, int, int, int], _Pending] = {}
         self._expiry: collections.deque[tuple[float, tuple[str, int, int, int]]] = collections.deque()
         self._in_flight = 0
+        self._store_down_since: float | None = None  # one log line per store outage
         self._batch: list[_Work] = []
         self.decisions = DecisionCache(decision_cache_seconds)
 
@@ -295,6 +296,9 @@ class RadiusServer:
         self._in_flight -= 1
         entry.reply = reply
         self.counters["replied"] += 1
+        if self._store_down_since is not None:
+            took, self._store_down_since = self.reactor.seconds() - self._store_down_since, None
+            self.log.info("the account store answers again after {seconds:.1f} s", seconds=took)
         send(reply, addr)
 
     def _failed(self, failure: Any, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int], kind: str) -> None:
@@ -302,6 +306,12 @@ class RadiusServer:
         self.counters["handler_error"] += 1
         if self._cache.get(key) is entry:
             del self._cache[key]  # let the client's retransmission try again
+        if failure.check(StoreError):  # the database is unreachable: no reply, the client retries
+            if self._store_down_since is None:
+                self._store_down_since = self.reactor.seconds()
+                self.log.warn("the account store is unreachable ({error}); requests get no reply until it is back",
+                              error=failure.getErrorMessage())
+            return
         self.log.failure("{kind} request from {peer} failed; no reply sent", failure, kind=kind, peer=addr[0])
 
     def _drop(self, counter: str, message: str, addr: tuple[str, int], **fields: Any) -> None:

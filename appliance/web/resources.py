@@ -11,6 +11,7 @@ stored, and answered 400 (the status the FaxFinder guide documents).
 from __future__ import annotations
 
 import io
+import time
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
 
@@ -113,6 +114,7 @@ class WebRoot(resource.Resource):
         super().__init__()
         self.app = app
         self.authenticator = authenticator
+        self._store_down_since: float | None = None
 
     def render(self, request: HttpRequest) -> Any:  # type: ignore[override]
         d = defer.Deferred.fromCoroutine(self._serve(request))
@@ -126,14 +128,18 @@ class WebRoot(resource.Resource):
         from radius.store.api import StoreError
 
         if failure.check(StoreError):  # the database is unreachable: come back later
-            self.log.warn("{method} {path}: store unreachable ({error})", method=request.method,
-                          path=request.path, error=failure.getErrorMessage())
+            if self._store_down_since is None:  # one line per outage
+                self._store_down_since = time.monotonic()
+                self.log.warn("the store is unreachable ({error}); answering 503", error=failure.getErrorMessage())
             return Reply(503, render_xml("The store is unreachable; try again later"),
                          headers={"Retry-After": str(STORE_RETRY_AFTER)})
         self.log.failure("{method} {path} failed", failure, method=request.method, path=request.path)
         return Reply(500, render_xml("Internal error"))
 
     def _write(self, reply: Reply, request: HttpRequest, finished: list[bool]) -> None:
+        if self._store_down_since is not None and reply.status != 503:
+            took, self._store_down_since = time.monotonic() - self._store_down_since, None
+            self.log.info("the store answers again after {seconds:.1f} s", seconds=took)
         if finished[0]:
             return
         request.setResponseCode(reply.status)
