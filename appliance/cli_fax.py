@@ -143,18 +143,26 @@ def _snapshot(store: Any, data_dir: Path, limit: int) -> dict[str, Any]:
     except (OSError, ValueError):
         pass
     lines: list[Any] = []
+    node = ""
     try:  # live states, written every few seconds by the running appliance
         live = json.loads((data_dir / "lines.json").read_text(encoding="utf-8"))
         if isinstance(live, dict) and time.time() - float(live.get("updated_at", 0)) < 30:
             lines = live.get("lines", [])
+            node = str(live.get("node", ""))
     except (OSError, ValueError, TypeError):
         pass
+    nodes = [{"node": n, "last_seen": seen} for n, _, seen in store.nodes()]
     counts = {s.value: n for s, n in store.count_by_state().items()}
     recent = sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit]
-    return {"lines": lines or run.get("lines", []), "queue": counts, "recent": [_entry_json(e) for e in recent]}
+    return {"node": node or run.get("node", ""), "nodes": nodes, "lines": lines or run.get("lines", []),
+            "queue": counts, "recent": [_entry_json(e) for e in recent]}
 
 
 def _print_status(snap: dict[str, Any], io: CliIO) -> None:
+    if snap.get("node"):
+        print(f"NODE   {snap['node']}", file=io.stdout)
+    if len(snap.get("nodes", [])) > 1:
+        print("NODES  " + "  ".join(n["node"] for n in snap["nodes"]), file=io.stdout)
     print("LINES", file=io.stdout)
     for line in snap["lines"]:
         name = line.get("name") or line.get("number")

@@ -204,7 +204,8 @@ class ApplianceService(service.Service):
         """Write the pool's live line states to ``<data_dir>/lines.json`` for
         ``faxappliance status`` (in the pool thread: file I/O)."""
         a = self.appliance
-        snapshot = {"updated_at": self.reactor.seconds(), "lines": [s.to_json() for s in a.pool.status()]}
+        snapshot = {"updated_at": self.reactor.seconds(), "node": a.node_id,
+                    "lines": [s.to_json() for s in a.pool.status()]}
         path = Path(a.config.data_dir) / "lines.json"
         d = deferToThreadPool(self.reactor, a.threadpool, write_json_atomic, path, snapshot)
         return d.addErrback(lambda f: self.log.failure("cannot write {path}", f, path=str(path)))

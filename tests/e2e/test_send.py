@@ -47,6 +47,8 @@ def test_three_page_pdf_arrives_with_the_same_bitmaps(tmp_path: Path) -> None:
         states = wait_for(lambda: (lambda s: s if sum(ln["stats"]["pages_sent"] for ln in s.values()) == 3
                                    else None)(line_states()), 15, "live line states")
         assert set(states) == {"line1", "line2"} and {ln["state"] for ln in states.values()} == {"idle"}
+        status = json.loads(faxappliance("status", "--format", "json", cwd=app.base).stdout.splitlines()[0])
+        assert status["node"] == app.run_info()["node"] and [n["node"] for n in status["nodes"]] == [status["node"]]
 
 
 def test_overflow_to_the_cloud_when_both_lines_are_busy(tmp_path: Path) -> None:
