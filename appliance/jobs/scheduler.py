@@ -100,7 +100,7 @@ class JobScheduler(service.Service):
         self._loop.start(self.interval, now=True).addErrback(self._loop_died)
         self._beat = LoopingCall(self.heartbeat)
         self._beat.clock = self._clock
-        self._beat.start(self.heartbeat_interval, now=False).addErrback(self._loop_died)
+        self._beat.start(self.heartbeat_interval, now=True).addErrback(self._loop_died)
 
     def stopService(self) -> defer.Deferred[Any]:
         """Stop claiming; fires once the calls in flight have been completed."""
