@@ -133,7 +133,8 @@ class Outcome:
     faxes: int
     sent: int = 0
     lost: int = 0  # faxes that never reached the remote
-    lost_with_remote: int = 0  # of which every page had been confirmed (MCF) when the node, and its remote, died
+    recovered: int = 0  # faxes with a call settled by recovery (interrupted by a kill)
+    spooled: int = 0  # results written from a node's spool after the database came back
     duplicates: int = 0  # deliveries beyond the first
     duplicates_after_interruption: int = 0  # of which the fax's call had been interrupted by a kill
     stuck: int = 0  # entries not final once the run settled
@@ -145,10 +146,8 @@ class Outcome:
     states: dict[str, int] = field(default_factory=dict)
 
     def row(self) -> str:
-        return (f"| {self.name} | {self.sent} | {self.lost} ({self.lost_with_remote} confirmed, the remote died"
-                f" with the node) | {self.duplicates} "
-                f"({self.duplicates_after_interruption} after an interrupted call) | {self.stuck} | "
-                f"{self.starts}/{self.stops} | {self.seconds:.0f} s |")
+        return (f"| {self.name} | {self.faults} | {self.sent} | {self.lost} | {self.duplicates} | {self.stuck} | "
+                f"{self.starts}/{self.stops} | {self.recovered} | {self.spooled} | {self.seconds:.0f} s |")
 
 
 def settled(url: str, nodes: Iterable[Node]) -> bool:
@@ -175,19 +174,19 @@ def outcome(name: str, url: str, entries: dict[int, str], nodes: list[Node], sta
     starts, stops = sessions(url)
     sent_ids = {int(r[0]) for r in _query(url, "SELECT id FROM job_entries WHERE state = 'sent'")}
     interrupted = interrupted_entries(url)
-    confirmed = {int(r[0]) for r in _query(url, "SELECT entry_id FROM job_attempts WHERE outcome = 'sent'"
-                                           " AND details LIKE '%\"recovered\": true%'")}
     out = Outcome(name, len(entries), sent=len(sent_ids & set(entries)), faults=faults,
                   states=dict(counts), seconds=time.monotonic() - started)
     for entry_id, tsid in entries.items():
         n = delivered.get(tsid, 0)
         if n == 0:
             out.lost += 1
-            out.lost_with_remote += entry_id in confirmed
         elif n > 1:
             out.duplicates += n - 1
             if entry_id in interrupted:
                 out.duplicates_after_interruption += n - 1
+    out.recovered = len(interrupted & set(entries))
+    out.spooled = sum(log.read_text(errors="replace").count("(spooled result)")
+                      for node in nodes for log in node.base.glob("run*.log"))
     out.stuck = sum(n for state, n in counts.items() if state not in TERMINAL)
     out.starts, out.stops = len(starts), len(stops)
     out.unpaired = sorted(set(starts) ^ set(stops))

@@ -43,8 +43,9 @@ def cluster() -> Iterator[PostgresCluster]:
     finally:
         c.stop()
         if RESULTS:
-            print("\n| scenario | sent | lost | sent twice | stuck | Starts/Stops | time |")
-            print("|---|---|---|---|---|---|---|")
+            print("\n| scenario | faults | sent | lost | sent twice | stuck | Starts/Stops | calls recovered |"
+                  " results spooled | time |")
+            print("|---|---|---|---|---|---|---|---|---|---|")
             for result in RESULTS:
                 print(result.row())
 
