@@ -22,13 +22,13 @@ import pytest
 from tests.pg import PostgresCluster
 from tests.peers import require_postgres_bin
 
-from .chaos import Node, Outcome, one_page_tiff, outcome, states, submit, wait_settled
+from .chaos import Node, Outcome, _query, one_page_tiff, outcome, states, submit, wait_settled
 
 pytestmark = [pytest.mark.slow, pytest.mark.interop]
 
 FAXES = 200
 REMOTES = 4  # remote numbers: calls to one number never overlap, so 4 lines need 4 numbers
-LEASE = 3.0
+LEASE = 5.0  # short, so that a node that is gone is replaced quickly; long enough for a loaded CI machine
 SETTLE = float(os.environ.get("CHAOS_SETTLE_SECONDS", "240"))
 RESULTS: list[Outcome] = []
 
@@ -101,6 +101,22 @@ def _check(result: Outcome, *, interrupted_duplicates_allowed: int = 0) -> None:
     assert result.duplicates <= interrupted_duplicates_allowed, result
 
 
+def _claims(url: str, node: str | None = None) -> set[int]:
+    """Entries claimed now (by ``node``)."""
+    sql = "SELECT entry_id FROM job_claims" + (f" WHERE node = '{node}'" if node else "")
+    try:
+        return {int(r[0]) for r in _query(url, sql)}
+    except Exception:
+        return set()
+
+
+def _when_calling(url: str, node: str | None = None, timeout: float = 60) -> None:
+    """Wait until ``node`` (any node) is making a call, so that the fault hits calls in progress."""
+    deadline = time.monotonic() + timeout
+    while not _claims(url, node) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _when_sent(url: str, count: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while _sent(url) < count and time.monotonic() < deadline:
@@ -124,8 +140,9 @@ def test_random_kill_9_with_restart(cluster: PostgresCluster, tmp_path: Path, do
         kills = 0
         for batch in range(6):  # traffic keeps coming while nodes die
             feed(FAXES // 6 + (FAXES % 6 if batch == 5 else 0))
-            time.sleep(rng.uniform(0.5, 1.5))
+            time.sleep(rng.uniform(0.2, 1.0))
             node = rng.choice(nodes)
+            _when_calling(url, node.node_id, timeout=5)
             node.kill9()
             kills += 1
             time.sleep(2.0)
@@ -140,14 +157,21 @@ def test_random_kill_9_with_restart(cluster: PostgresCluster, tmp_path: Path, do
 def test_node_killed_and_never_restarted(cluster: PostgresCluster, tmp_path: Path, document: Path) -> None:
     """A node dies for good: the other recovers its claims once their leases expire, and finishes the queue."""
 
+    orphaned: set[int] = set()
+
     def chaos(nodes: list[Node], url: str, feed: Callable[[int], None]) -> int:
         feed(FAXES // 2)
         _when_sent(url, 40)
+        _when_calling(url, "node-b")
         nodes[1].kill9()
+        orphaned.update(_claims(url, "node-b"))
         feed(FAXES - FAXES // 2)
         return 1
 
-    _check(_run("gone", cluster, tmp_path, document, chaos), interrupted_duplicates_allowed=1)
+    result = _run("gone", cluster, tmp_path, document, chaos)
+    _check(result, interrupted_duplicates_allowed=1)
+    # node-b's calls were taken over by node-a once their leases expired
+    assert result.recovered >= len(orphaned), (result, orphaned)
 
 
 def test_database_down_for_20_seconds(cluster: PostgresCluster, tmp_path: Path, document: Path) -> None:
@@ -156,6 +180,7 @@ def test_database_down_for_20_seconds(cluster: PostgresCluster, tmp_path: Path, 
     def chaos(nodes: list[Node], url: str, feed: Callable[[int], None]) -> int:
         feed(FAXES // 2)
         _when_sent(url, 40)
+        _when_calling(url)
         cluster.halt()
         time.sleep(20)
         cluster.resume()
