@@ -34,6 +34,7 @@ from appliance.jobs.model import CLOUD, Cause, Claim, ClaimLost, Entry, JobError
 from appliance.jobs.outage import Outage
 from appliance.jobs.result_spool import ResultSpool, SpooledResult
 from appliance.jobs.store import ROUTE_FILTERS, CloudLookup, JobStore
+from radius.store.api import StoreError
 
 __all__ = ["Dispatch", "JobScheduler", "RunBlocking", "thread_runner"]
 
@@ -107,11 +108,16 @@ class JobScheduler(service.Service):
         super().stopService()
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        if self._beat is not None and self._beat.running:
-            self._beat.stop()
         if self._poke is not None and self._poke.active():
             self._poke.cancel()
-        return defer.DeferredList(list(self._inflight.values()), consumeErrors=True)
+        done = defer.DeferredList(list(self._inflight.values()), consumeErrors=True)
+
+        def quiet(result: Any) -> Any:  # leases stay renewed until the last call ended
+            if self._beat is not None and self._beat.running:
+                self._beat.stop()
+            return result
+
+        return done.addBoth(quiet)
 
     def _loop_died(self, failure: Failure) -> None:
         self.log.failure("job scheduler loop stopped", failure)
@@ -193,7 +199,7 @@ class JobScheduler(service.Service):
             self.log.warn("the result of entry {entry_id} came too late: {error}", entry_id=item.entry_id,
                           error=failure.getErrorMessage())
             return
-        if failure.check(JobError) or self.spool is None:
+        if not failure.check(StoreError) or self.spool is None:
             # the entry stays sending; recovery settles it
             self.log.failure("recording the result of entry {entry_id} failed", failure, entry_id=item.entry_id)
             return
@@ -209,8 +215,8 @@ class JobScheduler(service.Service):
 
     # ------------------------------------------------ the store's health
     def _store_failed(self, failure: Failure) -> bool:
-        """Note a store failure; True when it is an outage (already logged once)."""
-        if failure.check(JobError):
+        """Note a store failure; True when it is an outage (the database is unreachable; logged once)."""
+        if not failure.check(StoreError):
             return False
         line = self.outage.failed(self._clock.seconds(), failure.getErrorMessage())
         if line is not None:
