@@ -229,8 +229,8 @@ class Router:
                                    dataclasses.asdict(session))
                 except Exception as exc:
                     return Result.failure(Cause.OTHER, hangup_text=f"the job store is unreachable: {exc}")
-            started = self.portserver.start(session)
-            started.addCallback(lambda ok: start_acked.append(bool(ok))).addErrback(self._log_acct, sid)
+            start = self.portserver.start(session)
+            start.addCallback(lambda ok: start_acked.append(bool(ok))).addErrback(self._log_acct, sid)
         started = self.clock.seconds()
         if claim.route == CLOUD:
             result, cdr = await self._cloud(claim)
