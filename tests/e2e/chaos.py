@@ -120,9 +120,11 @@ def sessions(url: str) -> tuple[Counter[str], Counter[str]]:
     return starts, stops
 
 
-def interrupted_entries(url: str) -> set[int]:
-    return {int(r[0]) for r in _query(url, "SELECT DISTINCT entry_id FROM job_attempts WHERE cause = 'interrupted'"
-                                      " OR details LIKE '%\"recovered\": true%'")}
+def interrupted_entries(url: str) -> Counter[int]:
+    """Entry id -> its calls that recovery settled (the node making them died)."""
+    return Counter({int(r[0]): int(r[1]) for r in _query(
+        url, "SELECT entry_id, COUNT(*) FROM job_attempts WHERE cause = 'interrupted'"
+             " OR details LIKE '%\"recovered\": true%' GROUP BY entry_id")})
 
 
 @dataclass
@@ -137,6 +139,7 @@ class Outcome:
     spooled: int = 0  # results written from a node's spool after the database came back
     duplicates: int = 0  # deliveries beyond the first
     duplicates_after_interruption: int = 0  # of which the fax's call had been interrupted by a kill
+    unexplained: list[int] = field(default_factory=list)  # entries delivered more often than 1 + interrupted calls
     stuck: int = 0  # entries not final once the run settled
     starts: int = 0
     stops: int = 0
@@ -184,7 +187,9 @@ def outcome(name: str, url: str, entries: dict[int, str], nodes: list[Node], sta
             out.duplicates += n - 1
             if entry_id in interrupted:
                 out.duplicates_after_interruption += n - 1
-    out.recovered = len(interrupted & set(entries))
+            if n > 1 + interrupted.get(entry_id, 0):
+                out.unexplained.append(entry_id)
+    out.recovered = sum(n for entry_id, n in interrupted.items() if entry_id in entries)
     out.spooled = sum(log.read_text(errors="replace").count("(spooled result)")
                       for node in nodes for log in node.base.glob("run*.log"))
     out.stuck = sum(n for state, n in counts.items() if state not in TERMINAL)

@@ -93,12 +93,14 @@ def _run(name: str, cluster: PostgresCluster, base: Path, document: Path,
     return result
 
 
-def _check(result: Outcome, *, interrupted_duplicates_allowed: int = 0) -> None:
+def _check(result: Outcome) -> None:
+    """Every fax sent and printed once; a fax may be printed once more only per call of it that a kill
+    interrupted after the receiver had confirmed its last page but before the node recorded it."""
     assert result.sent == FAXES and result.stuck == 0, result
     assert result.lost == 0, result
     assert result.unpaired == [], result
     assert result.duplicates == result.duplicates_after_interruption, result
-    assert result.duplicates <= interrupted_duplicates_allowed, result
+    assert result.unexplained == [], result
 
 
 def _claims(url: str, node: str | None = None) -> set[int]:
@@ -151,7 +153,7 @@ def test_random_kill_9_with_restart(cluster: PostgresCluster, tmp_path: Path, do
 
     result = _run("kill9", cluster, tmp_path, document, chaos)
     assert result.faults >= 5
-    _check(result, interrupted_duplicates_allowed=result.faults)
+    _check(result)
 
 
 def test_node_killed_and_never_restarted(cluster: PostgresCluster, tmp_path: Path, document: Path) -> None:
@@ -169,7 +171,7 @@ def test_node_killed_and_never_restarted(cluster: PostgresCluster, tmp_path: Pat
         return 1
 
     result = _run("gone", cluster, tmp_path, document, chaos)
-    _check(result, interrupted_duplicates_allowed=1)
+    _check(result)
     # node-b's calls were taken over by node-a once their leases expired
     assert result.recovered >= len(orphaned), (result, orphaned)
 
