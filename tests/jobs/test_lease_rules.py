@@ -64,3 +64,22 @@ def test_config_check_validates_the_node_section() -> None:
     with pytest.raises(ConfigError, match="node.lease_seconds"):
         parse('[node]\nlease_seconds = -1\n', "f.toml")
     parse('[node]\nid = "a"\n', "f.toml")
+
+
+@pytest.mark.parametrize("path", ["appliance/jobs/lease.py", "appliance/jobs/outage.py", "appliance/node_config.py",
+                                  "appliance/jobs/model.py"])
+def test_rules_are_pure(path: str) -> None:
+    """The lease, recovery and outage rules import nothing that does I/O or reads clocks."""
+    import ast
+    from pathlib import Path
+
+    from tests.test_architecture import FORBIDDEN, ROOT
+
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse((ROOT / path).read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    assert not imported & FORBIDDEN, f"{path} imports {sorted(imported & FORBIDDEN)}"
+    assert Path(ROOT / path).exists()
