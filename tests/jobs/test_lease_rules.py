@@ -83,3 +83,19 @@ def test_rules_are_pure(path: str) -> None:
             imported.add(node.module.split(".")[0])
     assert not imported & FORBIDDEN, f"{path} imports {sorted(imported & FORBIDDEN)}"
     assert Path(ROOT / path).exists()
+
+
+def test_node_settings_default_and_override(tmp_path: object) -> None:
+    """The service's node id: [node] id, else host name + data directory hash, stable across restarts."""
+    import dataclasses
+    import socket
+
+    from appliance.config import default_config
+    from appliance.services import node_settings
+
+    config = default_config(data_dir=str(tmp_path))
+    first, again = node_settings(config), node_settings(default_config(data_dir=str(tmp_path)))
+    assert first.id == again.id and first.id.startswith(socket.gethostname().split(".")[0][:24].strip("-.")[:3])
+    assert node_settings(config, "override").id == "override"
+    named = dataclasses.replace(config, raw={"node": {"id": "fax-b", "lease_seconds": 9}})
+    assert (node_settings(named).id, node_settings(named).lease_seconds) == ("fax-b", 9.0)
