@@ -206,22 +206,26 @@ def _heartbeat(data_dir: Path) -> dict[str, Any]:
 def _snapshot(store: Any, data_dir: Path, limit: int, mail_url: str = "") -> dict[str, Any]:
     appliance = _heartbeat(data_dir)
     lines: list[Any] = []
+    run: dict[str, Any] = {}
+    try:
+        run = json.loads((data_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    node = ""
     if appliance["running"]:  # line states are shown only while an appliance keeps them current
-        run: dict[str, Any] = {}
-        try:
-            run = json.loads((data_dir / "run.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
         try:  # live states, written every few seconds by the running appliance
             live = json.loads((data_dir / "lines.json").read_text(encoding="utf-8"))
             if isinstance(live, dict) and time.time() - float(live.get("updated_at", 0)) < 30:
                 lines = live.get("lines", [])
+                node = str(live.get("node", ""))
         except (OSError, ValueError, TypeError):
             pass
         lines = lines or run.get("lines", [])
+    nodes = [{"node": n, "last_seen": seen} for n, _, seen in store.nodes()]
     counts = {s.value: n for s, n in store.count_by_state().items()}
     recent = sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit]
-    snap = {"appliance": appliance, "lines": lines, "queue": counts, "recent": [_entry_json(e) for e in recent]}
+    snap = {"appliance": appliance, "node": node or run.get("node", ""), "nodes": nodes, "lines": lines,
+            "queue": counts, "recent": [_entry_json(e) for e in recent]}
     if mail_url:  # e-mail, print and share deliveries
         from appliance.mail.status import mail_snapshot
 
@@ -241,6 +245,10 @@ def _print_status(snap: dict[str, Any], io: CliIO) -> None:
     else:
         state = "unknown" if appliance["running"] is None else "not running"
         print(f"APPLIANCE  {state}: {appliance['reason']}", file=io.stdout)
+    if snap.get("node"):
+        print(f"NODE       {snap['node']}", file=io.stdout)
+    if len(snap.get("nodes", [])) > 1:
+        print("NODES      " + "  ".join(n["node"] for n in snap["nodes"]), file=io.stdout)
     print("LINES" if appliance["running"] else "LINES  (not shown: no running appliance keeps them current)",
           file=io.stdout)
     for line in snap["lines"]:

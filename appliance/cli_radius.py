@@ -40,6 +40,15 @@ def register(sub: Any) -> None:
                    help="leave this remote line without a fax machine (for sendfax, efax …)")
     p.add_argument("--extra-radius", action="append", default=[], metavar="HOST:AUTH:ACCT",
                    help="a RADIUS server the port-server role tries before the local one")
+    p.add_argument("--storage-url", metavar="URL",
+                   help="embedded default: keep accounts, CDRs and jobs in this database (e.g. postgresql://…)"
+                        " instead of <data-dir>/faxappliance.db; several nodes may share it")
+    p.add_argument("--node", metavar="TOML", help='embedded default: the [node] table, e.g. \'id = "a"\'')
+    p.add_argument("--max-tries", type=int, metavar="N", help="embedded default: tries per fax (default 3)")
+    p.add_argument("--routing", choices=("local_first", "local_only", "cloud_only"), default="local_first",
+                   help="embedded default: [routing] policy (default local_first: lines, then the FAXAGE simulator)")
+    p.add_argument("--remotes", type=int, default=2, choices=range(2, 21), metavar="N",
+                   help="embedded default: remote fax machines 5550101… (2-20, default 2)")
     p.set_defaults(func=cmd_run)
 
 
@@ -87,7 +96,8 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
         host, auth, acct = spec.split(":")
         extra.append((host, int(auth), int(acct)))
     options = d.DemoOptions(fast=args.fast, faults=args.faults or "", faxage_port=args.faxage_port,
-                            web_port=args.web_port, retry_interval=args.retry_interval,
+                            web_port=args.web_port, retry_interval=args.retry_interval, max_tries=args.max_tries,
+                            remotes=args.remotes, routing=args.routing,
                             ring_seconds=args.ring_seconds, unattended=tuple(args.unattended),
                             portserver_servers=tuple(extra), smtp_port=args.smtp_port,
                             smtp_relay=args.smtp_relay)
@@ -99,12 +109,12 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
         raise StartupError(describe_listen_error(exc, "tcp", "FAXAGE simulator")) from None
     secret = config.radius.clients[0].secret
     config = d.demo_config(config, sim, secret, options)
-    top = make_service(config, reactor, store=store, node_id="demo")
+    top = make_service(config, reactor, store=store)
     sim.setServiceParent(top)
     run = lambda fn, *a: deferToThreadPool(reactor, reactor.getThreadPool(), fn, *a)  # noqa: E731
     for machine in d.remote_machines(reactor, sim, data_dir, options, run):
         machine.setServiceParent(top)
-    d.write_run_file(data_dir, sim, config, options)
+    d.write_run_file(data_dir, sim, config, options, top.appliance.node_id if top.appliance is not None else "")
     for line in sim.lines.lines:
         role = "appliance line" if line.number in d.APPLIANCE_NUMBERS else "remote fax machine"
         print(f"{role} {line.number} on {line.device}", file=io.stdout)
@@ -264,11 +274,31 @@ def cmd_radius(args: argparse.Namespace, io: CliIO) -> int:
     return _serve(config, args, io, demo=False)
 
 
+def _embedded_overrides(config: Config, args: argparse.Namespace) -> Config:
+    """``--storage-url`` and ``--node`` of the embedded default."""
+    import tomllib
+
+    from appliance.config import ConfigError, StorageConfig
+    from appliance.node_config import parse_node
+
+    if args.storage_url:
+        config = dataclasses.replace(config, storage=StorageConfig(url=args.storage_url))
+    if args.node:
+        try:
+            table = tomllib.loads(args.node)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("--node", "node", f"not valid TOML: {exc}") from None
+        parse_node("--node", table)
+        config = dataclasses.replace(config, raw={**config.raw, "node": table})
+    return config
+
+
 def cmd_run(args: argparse.Namespace, io: CliIO) -> int:
     config = config_from_args(args)
     demo = config is None
     if config is None:
         config = ensure_embedded_default(args.data_dir, io)
+        config = _embedded_overrides(config, args)
     if args.auth_port is not None or args.acct_port is not None:
         radius = dataclasses.replace(
             config.radius,

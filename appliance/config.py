@@ -364,7 +364,7 @@ def _parse_faxage(source: str, table: Any) -> FaxageConfig:
 # Top-level tables validated by their own components' parsers (called from
 # parse()); any other unknown top-level key is reported.
 OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver", "dialplan", "limits",
-                                     "smtp", "email_gateway", "inbound_routes")
+                                     "smtp", "email_gateway", "inbound_routes", "node")
 
 
 def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
@@ -394,6 +394,9 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
         from appliance.portserver_config import parse_portserver
 
         portserver = parse_portserver(source, top.get("portserver", dict, {}))
+    from appliance.node_config import parse_node  # used by the services; checked here
+
+    parse_node(source, data.get("node"))
     if routing.policy == "cloud_only" and not faxage.configured:
         raise ConfigError(source, "routing.policy", "cloud_only needs [faxage] username, company and password")
     if routing.policy == "local_only" and "routing" in data and not lines:

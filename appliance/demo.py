@@ -38,11 +38,18 @@ class DemoOptions:
     faxage_port: int = 0  # 0: any free port
     web_port: int = 8080
     retry_interval: float | None = None  # every cause; None: the defaults
+    max_tries: int | None = None  # None: the default (3)
     ring_seconds: float = 3.0
     unattended: tuple[str, ...] = ()  # remote numbers left without a fax machine (for other programs)
     portserver_servers: tuple[tuple[str, int, int], ...] = field(default_factory=tuple)  # extra servers first
     smtp_port: int = 2525  # the e-mail gateway (T.37) on 127.0.0.1
     smtp_relay: str = ""  # host:port of a relay for outgoing mail; "" = the Maildir <data_dir>/mail
+    routing: str = "local_first"  # [routing] policy
+    remotes: int = 2  # remote fax machines: 5550101, 5550102, … (more for load tests)
+
+    @property
+    def remote_numbers(self) -> tuple[str, ...]:
+        return REMOTE_NUMBERS + tuple(f"5550{101 + i}" for i in range(len(REMOTE_NUMBERS), self.remotes))
 
 
 class SimNetwork(service.Service):
@@ -57,7 +64,8 @@ class SimNetwork(service.Service):
 
         faults = load_faults(options.faults) if options.faults else FaultPlan()
         modem = ModemConfig(ring_seconds=options.ring_seconds, pacing=not options.fast)
-        self.lines = start_lines(reactor, 4, numbers=[*APPLIANCE_NUMBERS, *REMOTE_NUMBERS], faults=faults,
+        numbers = [*APPLIANCE_NUMBERS, *options.remote_numbers]
+        self.lines = start_lines(reactor, len(numbers), numbers=numbers, faults=faults,
                                  config=modem)
         self.devices = {line.number: line.device for line in self.lines.lines}
         sim = FaxageSim(username=FAXAGE_USER, company=FAXAGE_COMPANY, password=FAXAGE_PASSWORD)
@@ -92,6 +100,8 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
     if options.retry_interval is not None:
         r = options.retry_interval
         retry = RetryConfig(max_tries=3, busy=r, no_answer=r, protocol=r, other=r)
+    if options.max_tries is not None:
+        retry = dataclasses.replace(retry, max_tries=options.max_tries)
     web = base.web
     try:
         web = dataclasses.replace(web, listen="127.0.0.1", port=options.web_port)
@@ -102,7 +112,8 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
            "smtp": {"relay": options.smtp_relay, "sender": "fax@localhost", "retry_initial": 2.0,
                     "retry_max": 10.0}}
     return dataclasses.replace(base, raw=raw, lines=lines, portserver=portserver, faxage=faxage, retry=retry,
-                               routing=RoutingConfig(overflow_after_failures=3, line_rest_seconds=60.0), web=web)
+                               routing=RoutingConfig(policy=options.routing, overflow_after_failures=3,
+                                                   line_rest_seconds=60.0), web=web)
 
 
 def private_file(path: Path, make: Any) -> tuple[str, bool]:
@@ -140,7 +151,7 @@ def seed_store(store: Any, data_dir: Path, out: TextIO) -> None:
         store.add_sender_email(SenderEmail(address=DEMO_EMAIL, account="demo"))
 
 
-def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: DemoOptions) -> Path:
+def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: DemoOptions, node_id: str = "") -> Path:
     """``<data_dir>/run.json``: where everything is, for scripts and tests."""
     info = {
         "pid": os.getpid(),
@@ -152,6 +163,7 @@ def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: Dem
         "web": {"port": options.web_port},
         "smtp": {"port": options.smtp_port, "relay": options.smtp_relay, "maildir": str(data_dir / "mail")},
         "storage": config.storage.url,
+        "node": node_id,
     }
     path = data_dir / "run.json"
     tmp = path.with_suffix(".tmp")
@@ -165,4 +177,4 @@ def remote_machines(reactor: Any, sim: SimNetwork, data_dir: Path, options: Demo
     from appliance.remote import RemoteMachine
 
     return [RemoteMachine(reactor, reactor, n, sim.devices[n], data_dir / "remote" / n, run_blocking)
-            for n in REMOTE_NUMBERS if n not in options.unattended]
+            for n in options.remote_numbers if n not in options.unattended]

@@ -251,8 +251,9 @@ class LinePool(service.Service):
 
     # --------------------------------------------------------------- calls
     def send(self, name: str, number: str, pages: list[bytes], page_format: PageFormat,
-             local_id: str = "") -> Deferred[c2.SessionResult]:
-        """Send ``pages`` to ``number`` on line ``name``; fires with the session result."""
+             local_id: str = "", on_page: Callable[[int], None] | None = None) -> Deferred[c2.SessionResult]:
+        """Send ``pages`` to ``number`` on line ``name``; fires with the session result.
+        ``on_page(n)``: the receiver confirmed the n-th page of this call."""
         line = self._lines.get(name)
         proto = line.protocol if line is not None else None
         if line is None or proto is None or proto.busy or line.reserved:
@@ -263,7 +264,8 @@ class LinePool(service.Service):
         line.stats.sends += 1
         self._set(line, LineActivity.DIALING)
         try:
-            d = proto.send(number, pages, page_format)
+            d = proto.send(number, pages, page_format, on_page) if on_page is not None else \
+                proto.send(number, pages, page_format)
         except ModemError as exc:
             proto.config = saved
             self._set(line, LineActivity.IDLE if line.protocol else LineActivity.OFFLINE)

@@ -368,12 +368,15 @@ class PortServer:
             return succeed(False)
         return Deferred.fromCoroutine(self._informational(session, AcctStatus.INTERIM_UPDATE))
 
-    def stop(self, session: Session, cdr: Cdr) -> Deferred[bool]:
+    def stop(self, session: Session, cdr: Cdr, *, resend_start: bool = False) -> Deferred[bool]:
         """Accounting Stop with the CDR: spooled first, then sent.
 
-        Fires True when acknowledged now, False when FB-Save-CDR = 0 or when it
-        stays in the spool to be resent.  Raises :class:`SpoolError` when the
-        spool cannot be written."""
+        ``resend_start``: the session's Start was never acknowledged (no
+        server answered, or the node that sent it went away); it is spooled
+        and sent again before the Stop, so that Starts and Stops pair (a
+        server drops a duplicate Start).  Fires True when acknowledged now,
+        False when FB-Save-CDR = 0 or when it stays in the spool to be
+        resent.  Raises :class:`SpoolError` when the spool cannot be written."""
         call = self._interims.pop(session.session_id, None)
         if call is not None and call.active():
             call.cancel()
@@ -382,8 +385,20 @@ class PortServer:
         attrs = self._stop_attributes(session, cdr)
         key = spool_key(session.session_id, session.account)
         now = self.clock.seconds()
+        if resend_start:
+            start = [a for a in self._common(session, AcctStatus.START) if a[0] in self.dictionary]
+            start_key = spool_key(f"{session.session_id}\x00start", session.account)
+            self.spool.put(start_key, start, now - 0.001)  # resent in order: the Start first
+            self.spool.put(key, attrs, now)
+            return Deferred.fromCoroutine(self._deliver_pair(start_key, start, key, attrs, now))
         self.spool.put(key, attrs, now)
         return Deferred.fromCoroutine(self._deliver(key, attrs, now))
+
+    async def _deliver_pair(self, start_key: str, start: Sequence[Attr], key: str, attrs: Sequence[Attr],
+                            now: float) -> bool:
+        if not await self._deliver(start_key, start, now - 0.001):
+            return False
+        return await self._deliver(key, attrs, now)
 
     def resend_spooled(self) -> Deferred[int]:
         """Try every spooled Stop once now; fires with how many were acknowledged."""

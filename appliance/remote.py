@@ -2,7 +2,8 @@
 
 It auto-answers every call and stores what it receives under
 ``<directory>/fax-NNNN.tif`` (+ ``.pdf`` and PNG previews); complete faxes
-only, as a fax machine prints nothing of a call that broke off.  Told to
+only.  Each page received good is also noted in ``<directory>/printed.jsonl``
+before it is confirmed to the sender, as a fax machine prints it.  Told to
 send (a request file ``<directory>/outbox/*.json``: ``{"to": NUMBER,
 "files": [PATH, …]}``, written by ``faxappliance remote-send``), it stops
 waiting for calls, sends, and waits again.
@@ -109,7 +110,19 @@ class RemoteMachine(service.Service):
         proto = self.supervisor.protocol
         if not self.running or self._sending or proto is None or proto.busy:
             return
-        proto.receive(1).addCallback(self._received).addErrback(self._failed)
+        proto.receive(1, lambda n: self._page_printed(proto, n)).addCallback(self._received).addErrback(self._failed)
+
+    def _page_printed(self, proto: ModemProtocol, count: int) -> None:
+        """Like a fax machine printing each page as it is confirmed: one line in
+        ``printed.jsonl`` per good page, written before the sender sees the MCF
+        (``last``: the sender said it was the last page)."""
+        session = proto.session
+        record = {"remote_id": (getattr(session, "remote_id", None) or "").strip(), "page": count,
+                  "last": getattr(session, "ppm", None) == 2}
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "printed.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+            f.flush()
 
     def _received(self, result: c2.SessionResult) -> Any:
         if result.ok and result.received:

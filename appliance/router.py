@@ -15,6 +15,7 @@ comes from url_notify callbacks or the status poller (:class:`CloudRoute`).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -22,7 +23,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from appliance.jobs.model import CLOUD, Cause, Claim, CloudStatus, Entry, Result
+from appliance.jobs.model import CLOUD, Cause, Claim, CloudStatus, Entry, RecoveredSession, RecoveryReport, Result
 from appliance.lines import LinePool, LineUnavailable
 from appliance.logsafe import safe_for_log
 from modem import class2 as c2
@@ -108,6 +109,40 @@ def _tiff_bytes(documents: Sequence[str], fine: bool) -> bytes:
     from modem.fax_files import tiff_f_from_pages
 
     return tiff_f_from_pages(iter_fax_pages(documents, fine))
+
+
+#: Acct-Terminate-Cause of a Stop written on recovery (RFC 2866 NAS-Reboot)
+TERMINATE_RECOVERED = 11
+
+
+class _Progress:
+    """Records each page the receiver confirms, in order, one write per page."""
+
+    def __init__(self, router: "Router", entry_id: int, claimed_at: float | None, first: int, total: int) -> None:
+        self.router = router
+        self.entry_id = entry_id
+        self.claimed_at = claimed_at
+        self.first = first
+        self.total = total
+        self.chain: Deferred[Any] = Deferred()
+        self.chain.callback(None)
+
+    def page(self, count: int) -> None:
+        done = self.first + count
+        router = self.router
+
+        def write(_: Any) -> Deferred[Any]:
+            d = router.run(router.store.record_pages, self.entry_id, router.node_id, self.claimed_at, done, self.total)
+            return d.addErrback(lambda f: router.log.warn(
+                "progress of entry {entry_id} (page {page}) not recorded: {error}", entry_id=self.entry_id,
+                page=done, error=f.getErrorMessage()))
+
+        self.chain.addCallback(write)
+
+    def flushed(self) -> Deferred[Any]:
+        d: Deferred[Any] = Deferred()
+        self.chain.addBoth(lambda r: (d.callback(None), r)[1])
+        return d
 
 
 class CloudRoute:
@@ -204,6 +239,7 @@ class Router:
             return Result.failure(Cause.REJECTED, hangup_text=problem)
         session = None
         auth = None
+        start_acked: list[bool] = []
         if self.portserver is not None:
             try:
                 auth = await self.portserver.authorize_send(account, number, sid)
@@ -212,7 +248,15 @@ class Router:
             if not auth.allowed:
                 return Result.failure(Cause.REJECTED, hangup_text=auth.reason)
             session = auth.session(sid, self.clock.seconds())
-            self.portserver.start(session).addErrback(self._log_acct, sid)
+            if session.save_cdr:
+                # recorded before the Start: whoever recovers an interrupted call writes its Stop
+                try:
+                    await self.run(self.store.record_session, entry.id, self.node_id, entry.claimed_at,
+                                   dataclasses.asdict(session))
+                except Exception as exc:
+                    return Result.failure(Cause.OTHER, hangup_text=f"the job store is unreachable: {exc}")
+            start = self.portserver.start(session)
+            start.addCallback(lambda ok: start_acked.append(bool(ok))).addErrback(self._log_acct, sid)
         started = self.clock.seconds()
         if claim.route == CLOUD:
             result, cdr = await self._cloud(claim)
@@ -223,7 +267,8 @@ class Router:
 
             cdr_obj = Cdr(total_seconds=int(self.clock.seconds() - started), **cdr)
             try:
-                self.portserver.stop(session, cdr_obj).addErrback(self._log_acct, sid)
+                self.portserver.stop(session, cdr_obj, resend_start=start_acked != [True]).addErrback(
+                    self._log_acct, sid)
             except Exception:  # the spool cannot be written: the CDR is lost, the fax is not
                 self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=sid)
         self.sessions += 1
@@ -245,13 +290,16 @@ class Router:
                 {"fax_error_code": 1}
         config = self.pool.config(claim.route)
         local_id = (auth.tsid if auth is not None and auth.tsid else "") or fax.tsid or config.tsid
+        total, first = len(pages), min(claim.first_page, max(0, len(pages) - 1))
+        progress = _Progress(self, entry.id, entry.claimed_at, first, total)
         try:
-            result: c2.SessionResult = await self.pool.send(claim.route, entry.recipient.fax_number, pages,
-                                                             PageFormat(fine=fine), local_id)
+            result: c2.SessionResult = await self.pool.send(claim.route, entry.recipient.fax_number, pages[first:],
+                                                             PageFormat(fine=fine), local_id, progress.page)
         except LineUnavailable as exc:
             return Result.failure(Cause.OTHER, hangup_text=str(exc), line=claim.route), {"fax_error_code": 1}
         except SendRefused as exc:  # e.g. a stored number that is not a dial string: final, never retried
             return Result.failure(Cause.REJECTED, hangup_text=str(exc), line=claim.route), {"fax_error_code": 1}
+        await progress.flushed()
         line_fault = not result.ok and result.outcome in _LINE_FAULTS
         self.pool.record_failure(claim.route, line_fault, result.detail)
         hangup = result.hangup
@@ -262,8 +310,10 @@ class Router:
             "fax_error_code": 0 if result.ok else (hangup.code if hangup is not None and hangup.code else 1),
             "called_number_result": self._called_number_result(result),
         }
+        if first:
+            details["first_page"] = first + 1
         if result.ok:
-            return Result.ok(result.pages_confirmed, result.duration_s, (result.remote_id or "").strip(),
+            return Result.ok(first + result.pages_confirmed, result.duration_s, (result.remote_id or "").strip(),
                              **details), cdr
         return Result.failure(outcome_cause(result.outcome), hangup.wire if hangup else "",
                               hangup.meaning if hangup else result.detail, pages=result.pages_confirmed,
@@ -312,6 +362,31 @@ class Router:
             return Result.ok(count, 0.0, record.csid or "", route=CLOUD, cloud_job_id=record.jobid), cdr
         return Result.failure(Cause.OTHER, hangup_text=record.longstatus, route=CLOUD,
                               cloud_job_id=record.jobid), cdr
+
+    # ---------------------------------------------------------- recovery
+    def recovered_stops(self, report: RecoveryReport) -> None:
+        """Write the accounting Stop of every interrupted session recovery settled
+        (Acct-Terminate-Cause NAS-Reboot: the node making the call went away),
+        after resending its Start, which that node may not have delivered."""
+        if self.portserver is None:
+            return
+        for item in report.stops:
+            self._recovered_stop(item)
+
+    def _recovered_stop(self, item: RecoveredSession) -> None:
+        from appliance.portserver import Cdr, Session
+
+        fields = {f.name for f in dataclasses.fields(Session)}
+        session = Session(**{k: v for k, v in item.session.items() if k in fields})  # type: ignore[arg-type]
+        cdr = Cdr(page_count=item.pages, total_seconds=max(0, int(item.ended_at - session.started_at)),
+                  fax_error_code=0 if item.delivered else 1, called_number_result=0 if item.delivered else 1,
+                  extra=(("Acct-Terminate-Cause", TERMINATE_RECOVERED),))
+        self.log.info("accounting Stop for session {session_id} written on recovery ({pages} page(s) confirmed)",
+                      session_id=session.session_id, pages=item.pages)
+        try:  # the Start again first: the node may have gone before its Start was stored
+            self.portserver.stop(session, cdr, resend_start=True).addErrback(self._log_acct, session.session_id)
+        except Exception:
+            self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=session.session_id)
 
     async def resume(self, claim: Claim) -> None:
         """After a restart: wait for a cloud job that was still running, then complete its entry."""

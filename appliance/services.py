@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -62,8 +63,19 @@ def make_radius_service(config: Config, reactor: Any, *, store: Any, dictionary:
     return RadiusService(server, reactor, radius.listen, radius.auth_port, radius.acct_port)
 
 
+def node_settings(config: Config, node_id: str | None = None) -> Any:
+    """``[node]`` of ``config``, its id defaulted (host name + data directory hash) or overridden."""
+    import socket
+
+    from appliance.node_config import default_node_id, parse_node
+
+    node = parse_node(config.source, config.raw.get("node"))
+    chosen = node_id or node.id or default_node_id(socket.gethostname(), str(Path(config.data_dir).resolve()))
+    return dataclasses.replace(node, id=chosen)
+
+
 def make_service(config: Config, reactor: Any, *, store: Any, devices: dict[str, str] | None = None,
-                 node_id: str = "local") -> service.MultiService:
+                 node_id: str | None = None) -> service.MultiService:
     """Everything ``faxappliance run`` starts for ``config``: RADIUS (when it
     has clients), the controller (lines, queue, cloud) and the web service.
     ``top.appliance`` is the :class:`Appliance` (None without lines, cloud or port-server role)."""
@@ -159,20 +171,29 @@ class ApplianceService(service.Service):
         for poller in a.pollers:
             poller.start()
         lookup = a.cloud.lookup if a.cloud is not None else None
-        d = a.scheduler.recover(lookup)
+        self.log.info("appliance node {node_id} starting", node_id=a.node_id)
+        a.scheduler.on_recovered = self._settle
+        d = a.scheduler.settle(lookup)
         d.addCallback(self._recovered)
         d.addErrback(lambda f: self.log.failure("job recovery failed", f))
 
     def _recovered(self, report: Any) -> None:
-        a = self.appliance
         if report.requeued or report.finished or report.resumed or report.unresolved:
             self.log.info("recovered jobs: {requeued} requeued, {finished} finished, {resumed} still in the cloud, "
                           "{unresolved} unresolved", requeued=len(report.requeued), finished=len(report.finished),
                           resumed=len(report.resumed), unresolved=len(report.unresolved))
-        for claim in report.resumed:
-            Deferred.fromCoroutine(a.router.resume(claim)).addErrback(
-                lambda f: self.log.failure("resumed cloud job failed", f))
+        self._settle(report)
         self._start_when_lines_ready(self.reactor.seconds() + 15.0)
+
+    def _settle(self, report: Any) -> None:
+        """Stops of interrupted sessions; watch cloud jobs still running (their leases renewed meanwhile)."""
+        a = self.appliance
+        a.router.recovered_stops(report)
+        for claim in report.resumed:
+            a.scheduler.hold(claim.entry.id)
+            d = Deferred.fromCoroutine(a.router.resume(claim))
+            d.addErrback(lambda f: self.log.failure("resumed cloud job failed", f))
+            d.addBoth(lambda _, i=claim.entry.id: a.scheduler.unhold(i))
 
     def _start_when_lines_ready(self, deadline: float) -> None:
         """Start claiming once every sending line is online (or after a deadline), so that work
@@ -191,7 +212,8 @@ class ApplianceService(service.Service):
         """Write the pool's live line states to ``<data_dir>/lines.json`` for
         ``faxappliance status`` (in the pool thread: file I/O)."""
         a = self.appliance
-        snapshot = {"updated_at": self.reactor.seconds(), "lines": [s.to_json() for s in a.pool.status()]}
+        snapshot = {"updated_at": self.reactor.seconds(), "node": a.node_id,
+                    "lines": [s.to_json() for s in a.pool.status()]}
         path = Path(a.config.data_dir) / "lines.json"
         d = deferToThreadPool(self.reactor, a.threadpool, write_json_atomic, path, snapshot)
         return d.addErrback(lambda f: self.log.failure("cannot write {path}", f, path=str(path)))
@@ -225,7 +247,7 @@ class ApplianceService(service.Service):
 
 
 def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[str, str] | None = None,
-                   node_id: str = "local", token_bytes: Callable[[int], bytes] = os.urandom,
+                   node_id: str | None = None, token_bytes: Callable[[int], bytes] = os.urandom,
                    rng: random.Random | None = None, dictionary: Dictionary | None = None) -> Appliance:
     """Build the controller for ``config`` (nothing starts until its service does)."""
     from appliance.inbound import CloudInboxSink, InboundRouter, portserver_resolver
@@ -238,10 +260,15 @@ def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[st
     from appliance.render.runner import shared_pool
 
     shared_pool(config.limits)  # document conversion for web, inbox and sends, under [limits]
+
+    from appliance.jobs.result_spool import ResultSpool
+
     rng = rng or random.Random()
+    node = node_settings(config, node_id)
+    node_id = node.id
     threadpool = ThreadPool(minthreads=1, maxthreads=6, name="appliance")
     run_blocking = thread_runner(reactor, threadpool)
-    jobs = open_job_store(config.storage.url, policy=config.retry.policy())
+    jobs = open_job_store(config.storage.url, policy=config.retry.policy(), lease_seconds=node.lease_seconds)
     inbox = Inbox(Path(config.data_dir).resolve() / "inbox")
     portserver = None
     if config.portserver is not None:
@@ -280,7 +307,9 @@ def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[st
         route_filter = "cloud"
     scheduler = JobScheduler(jobs, clock=reactor, run_blocking=run_blocking, node_id=node_id,
                              dispatch=router.dispatch, lines=pool.free_lines if pool is not None else (lambda: ()),
-                             route_filter=route_filter, cloud_slots=config.routing.cloud_slots, interval=1.0)
+                             route_filter=route_filter, cloud_slots=config.routing.cloud_slots, interval=1.0,
+                             spool=ResultSpool(Path(config.data_dir) / "result-spool"),
+                             heartbeat=node.heartbeat_seconds, cloud_lookup=cloud.lookup if cloud is not None else None)
     inbound = None
     if pool is not None:
         inbound = InboundRouter(reactor, pool, inbox, portserver, run_blocking, node_id=node_id,

@@ -102,6 +102,7 @@ class ModemProtocol(Protocol):
         self._outq: deque[bytes] = deque()
         self._xoff = False
         self._producer_paused = False
+        self._on_page: Callable[[int], None] | None = None
 
     # -- Twisted hooks ----------------------------------------------------
     def connectionMade(self) -> None:
@@ -116,7 +117,20 @@ class ModemProtocol(Protocol):
         if session is None:
             self.log.debug("modem {device} idle, ignored {data!r}", device=self.device, data=data[:80])
             return
-        self._execute(session.receive_bytes(data))
+        before = session.pages_confirmed if self._on_page is not None else 0
+        outputs = session.receive_bytes(data)
+        if self._on_page is not None and session.pages_confirmed > before:
+            self._page_confirmed(session.pages_confirmed)
+        self._execute(outputs)
+
+    def _page_confirmed(self, count: int) -> None:
+        callback = self._on_page
+        if callback is None:
+            return
+        try:
+            callback(count)
+        except Exception:  # a progress observer must not break the call
+            self.log.failure("modem {device} page callback failed", device=self.device)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.connected_ = False
@@ -158,20 +172,36 @@ class ModemProtocol(Protocol):
 
         return d.addCallback(checked)
 
-    def send(self, number: str, pages: list[bytes], page_format: PageFormat) -> Deferred[c2.SessionResult]:
-        """Send T.4 pages (MSB-first) to ``number``; fires with the structured result."""
+    def send(self, number: str, pages: list[bytes], page_format: PageFormat,
+             on_page: Callable[[int], None] | None = None) -> Deferred[c2.SessionResult]:
+        """Send T.4 pages (MSB-first) to ``number``; fires with the structured result.
+
+        ``on_page(n)`` is called as soon as the receiver confirmed (MCF) the
+        n-th page of this call, before the call goes on."""
         probe = self._require_probe()
         try:
             session = c2.SendSession(c2.DIALECTS[probe.fax_class], self.config, number, pages, page_format,
                                      caps=probe.caps)
         except c2.LocalProtocolError as exc:
             raise SendRefused(self.device, str(exc)) from None
-        return self._run(session)
+        d = self._run(session)
+        self._on_page = on_page
+        return d
 
-    def receive(self, rings: int = 1) -> Deferred[c2.SessionResult]:
-        """Wait for a call, answer after ``rings`` rings, receive; fires with the result."""
+    def receive(self, rings: int = 1, on_page: Callable[[int], None] | None = None) -> Deferred[c2.SessionResult]:
+        """Wait for a call, answer after ``rings`` rings, receive; fires with the result.
+
+        ``on_page(n)`` is called when the n-th page was received good, before
+        the modem is told to confirm it (MCF) to the sender."""
         probe = self._require_probe()
-        return self._run(c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings))
+        d = self._run(c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings))
+        self._on_page = on_page
+        return d
+
+    @property
+    def session(self) -> c2.Session | None:
+        """The session running now (read-only use: its remote id, post-page message …)."""
+        return self._session
 
     def cancel(self, detail: str = "cancelled") -> None:
         """Abort the running session (it still reports its result)."""
@@ -250,6 +280,7 @@ class ModemProtocol(Protocol):
             self._cancel_timer(name)
         result = replace(result, duration_s=self.clock.seconds() - self._started)
         done, self._done, self._session = self._done, None, None
+        self._on_page = None
         self.log.info(
             "modem {device} session done: {outcome} ({detail!r}), {pages} page(s), hangup {hangup}",
             device=self.device,

@@ -37,7 +37,7 @@ from radius.codec import CodecError, Dictionary, decode_request, encode_reply, p
 from radius.fit import Fitted, fit_reply
 from radius.handlers import HandlerConfig, accounting_record, handle_access
 from radius.model import A, Code, Decision, Request, Verdict
-from radius.store.api import Store
+from radius.store.api import Store, StoreError
 
 __all__ = ["RadiusServer", "RadiusService", "ClientTable"]
 
@@ -134,6 +134,7 @@ class RadiusServer:
         self._cache: dict[tuple[str, int, int, int], _Pending] = {}
         self._expiry: collections.deque[tuple[float, tuple[str, int, int, int]]] = collections.deque()
         self._in_flight = 0
+        self._store_down_since: float | None = None  # one log line per store outage
         self._batch: list[_Work] = []
         self.decisions = DecisionCache(decision_cache_seconds)
         self._delayed: set[IDelayedCall] = set()
@@ -369,6 +370,9 @@ class RadiusServer:
         entry.expires = self.reactor.seconds() + self.cache_seconds  # kept for retransmissions from now on
         self._expiry.append((entry.expires, key))
         self.counters["replied"] += 1
+        if self._store_down_since is not None:
+            took, self._store_down_since = self.reactor.seconds() - self._store_down_since, None
+            self.log.info("the account store answers again after {seconds:.1f} s", seconds=took)
         send(data, addr)
 
     def _trimmed(self, fitted: Fitted, addr: tuple[str, int]) -> None:
@@ -393,6 +397,13 @@ class RadiusServer:
         self._in_flight -= 1
         if self._cache.get(key) is entry:
             del self._cache[key]  # let the client's retransmission try again
+        if failure.check(StoreError):  # the database is unreachable: no reply, the client retries
+            self.counters["store_unreachable"] += 1
+            if self._store_down_since is None:
+                self._store_down_since = self.reactor.seconds()
+                self.log.warn("the account store is unreachable ({error}); requests get no reply until it is back",
+                              error=failure.getErrorMessage())
+            return
         n = self._count("handler_error")
         if n:
             self.log.failure("{kind} request from {peer} failed; no reply sent ({errors_so_far} so far)", failure,

@@ -91,7 +91,21 @@ class PostgresCluster:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         atexit.register(self.stop)
         self._running = True
-        self._run("pg_ctl", "-D", str(data), "-l", str(self.base / "server.log"), "-w", "-t", "60", "-o", " ".join(options), "start")
+        self._options = " ".join(options)
+        self._run("pg_ctl", "-D", str(data), "-l", str(self.base / "server.log"), "-w", "-t", "60", "-o", self._options, "start")
+
+    def halt(self) -> None:
+        """Stop the server at once (``-m immediate``: like a crash), keeping its data; see :meth:`resume`."""
+        assert self.base is not None and self._running, "cluster not running"
+        self._run("pg_ctl", "-D", str(self.base / "data"), "-m", "immediate", "-w", "-t", "30", "stop")
+        self._running = False
+
+    def resume(self) -> None:
+        """Start the server again after :meth:`halt` (crash recovery from its WAL)."""
+        assert self.base is not None and not self._running, "cluster not halted"
+        self._running = True
+        self._run("pg_ctl", "-D", str(self.base / "data"), "-l", str(self.base / "server.log"), "-w", "-t", "60",
+                  "-o", self._options, "start")
 
     def stop(self) -> None:
         if self.base is None:

@@ -3,7 +3,7 @@ database).  ``{ident}`` and ``{real}`` are filled per dialect."""
 
 from __future__ import annotations
 
-__all__ = ["ATTEMPT_COLUMNS", "ENTRY_COLUMNS", "FAX_COLUMNS", "SCHEMA"]
+__all__ = ["ATTEMPT_COLUMNS", "CLAIM_COLUMNS", "ENTRY_COLUMNS", "FAX_COLUMNS", "SCHEMA"]
 
 FAX_COLUMNS = (
     "id", "owner", "account", "documents", "pages", "resolution", "agent", "tsid",
@@ -25,6 +25,8 @@ ATTEMPT_COLUMNS = (
     "entry_id", "number", "started_at", "ended_at", "node", "route", "outcome", "cause", "pages", "duration",
     "remote_csid", "hangup_code", "hangup_text", "details",
 )
+
+CLAIM_COLUMNS = ("entry_id", "node", "claimed_at", "lease_until", "first_page", "pages_done", "pages_total", "session")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS job_faxes (
@@ -123,4 +125,28 @@ CREATE TABLE IF NOT EXISTS job_attempts (
 )
 ;
 CREATE INDEX IF NOT EXISTS job_attempts_entry ON job_attempts (entry_id, number)
+;
+CREATE TABLE IF NOT EXISTS job_claims (
+    entry_id BIGINT PRIMARY KEY,
+    node TEXT NOT NULL,
+    claimed_at {real} NOT NULL,
+    lease_until {real} NOT NULL,
+    first_page INTEGER NOT NULL,
+    pages_done INTEGER NOT NULL,
+    pages_total INTEGER NOT NULL,
+    session TEXT NOT NULL
+)
+;
+CREATE INDEX IF NOT EXISTS job_claims_node ON job_claims (node)
+;
+CREATE TABLE IF NOT EXISTS job_resume (
+    entry_id BIGINT PRIMARY KEY,
+    first_page INTEGER NOT NULL
+)
+;
+CREATE TABLE IF NOT EXISTS job_nodes (
+    node TEXT PRIMARY KEY,
+    started_at {real} NOT NULL,
+    seen_at {real} NOT NULL
+)
 """

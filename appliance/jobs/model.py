@@ -33,6 +33,7 @@ __all__ = [
     "Attempt",
     "Cause",
     "Claim",
+    "ClaimLost",
     "CloudStatus",
     "Decision",
     "Entry",
@@ -43,6 +44,7 @@ __all__ = [
     "JobError",
     "NotFound",
     "Recipient",
+    "RecoveredSession",
     "RecoveryReport",
     "Result",
     "RetryPolicy",
@@ -68,6 +70,17 @@ class IllegalTransition(JobError):
         self.action = action
         who = f"entry {entry_id}" if entry_id is not None else "an entry"
         super().__init__(f"cannot {action} {who}: it is {current.value} (no {current.value} -> {target.value})")
+
+
+class ClaimLost(JobError):
+    """The node's claim on an entry is gone: its lease expired and another
+    node recovered the entry (the result arrived too late to be recorded)."""
+
+    def __init__(self, entry_id: int, node: str, now_state: "EntryState", now_node: str | None) -> None:
+        self.entry_id = entry_id
+        self.node = node
+        super().__init__(f"entry {entry_id} is no longer claimed by node {node} "
+                         f"(it is {now_state.value}{f' on node {now_node}' if now_node else ''})")
 
 
 class NotFound(JobError):
@@ -309,6 +322,7 @@ class Claim:
     entry: Entry
     fax: Fax
     route: str  # a line id or CLOUD
+    first_page: int = 0  # resume: pages before this one were confirmed by an interrupted call
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -369,6 +383,22 @@ class RecoveryReport:
     finished: tuple[int, ...] = ()  # entry ids now sent/failed/dead/aborted
     resumed: tuple[Claim, ...] = ()  # cloud jobs still running: the caller keeps watching them
     unresolved: tuple[int, ...] = ()  # cloud lookups that said "unknown" for a submitted job
+    stops: tuple["RecoveredSession", ...] = ()  # interrupted sessions whose accounting Stop is still owed
+
+    def __bool__(self) -> bool:
+        return bool(self.requeued or self.finished or self.resumed or self.unresolved)
+
+
+@dataclass(frozen=True)
+class RecoveredSession:
+    """An interrupted call's accounting session, for the Stop written on recovery."""
+
+    entry_id: int
+    node: str  # the node that made the call
+    session: Mapping[str, object]  # the session as recorded when its Start was sent
+    pages: int  # pages confirmed by the receiver
+    delivered: bool  # every page was confirmed
+    ended_at: float
 
 
 def assign_routes(candidates: list[tuple[int, str, str | None]], lines: list[str], cloud: bool,

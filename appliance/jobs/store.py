@@ -17,6 +17,7 @@ import json
 from typing import Any, Callable, Iterable, Sequence
 
 from appliance.jobs import _rows as rows
+from appliance.jobs._claims import ClaimTables, CloudLookup
 from radius.store.tables import AttachedTables
 from appliance.jobs._schema import ATTEMPT_COLUMNS, ENTRY_COLUMNS, FAX_COLUMNS, SCHEMA
 from appliance.jobs.model import (
@@ -25,7 +26,7 @@ from appliance.jobs.model import (
     Attempt,
     Cause,
     Claim,
-    CloudStatus,
+    ClaimLost,
     Entry,
     EntryState,
     Fax,
@@ -34,7 +35,6 @@ from appliance.jobs.model import (
     JobError,
     NotFound,
     Recipient,
-    RecoveryReport,
     Result,
     RetryPolicy,
     assign_routes,
@@ -46,8 +46,6 @@ __all__ = ["JobStore", "ROUTE_FILTERS", "CloudLookup"]
 
 S = EntryState
 ROUTE_FILTERS = ("line", "cloud", "any")
-#: (entry) -> what the cloud service says of the entry's job (see ``recover``)
-CloudLookup = Callable[[Entry], "CloudStatus | str"]
 
 _ENTRY_SELECT = "SELECT " + ", ".join(ENTRY_COLUMNS) + " FROM job_entries"
 _FAX_SELECT = "SELECT " + ", ".join(FAX_COLUMNS) + " FROM job_faxes"
@@ -60,8 +58,9 @@ _INSERT_ATTEMPT = (f"INSERT INTO job_attempts ({', '.join(ATTEMPT_COLUMNS)})"
 _RELEASE_CALL = "DELETE FROM job_calls WHERE number_key = ? AND entry_id = ?"
 
 
-class JobStore(AttachedTables):
-    """The job queue over one database; subclassed per dialect."""
+class JobStore(ClaimTables, AttachedTables):
+    """The job queue over one database; subclassed per dialect.  Claims,
+    leases, progress and recovery are in :class:`ClaimTables`."""
 
     #: appended to a SELECT that locks the rows it reads (PostgreSQL)
     lock_rows = ""
@@ -69,9 +68,10 @@ class JobStore(AttachedTables):
     lock_skip = ""
     schema_types: dict[str, str] = {}
 
-    def __init__(self, db: Any, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, db: Any, policy: RetryPolicy | None = None, lease_seconds: float = 30.0) -> None:
         super().__init__(db)
         self.policy = policy or RetryPolicy()
+        self.lease_seconds = lease_seconds
 
     def init_schema(self) -> None:
         """Create the ``job_`` tables and indexes when missing."""
@@ -248,6 +248,7 @@ class JobStore(AttachedTables):
                     won.add(entry_id)
             claims = []
             faxes: dict[int, Fax] = {}
+            lease_until = self._db_clock(conn)[0] + self.lease_seconds if won else 0.0
             for entry_id, route in chosen:
                 if entry_id not in won:
                     continue
@@ -256,16 +257,31 @@ class JobStore(AttachedTables):
                 entry = self._entry(conn, entry_id)
                 if entry.fax_id not in faxes:
                     faxes[entry.fax_id] = self._fax(conn, entry.fax_id)
-                claims.append(Claim(entry=entry, fax=faxes[entry.fax_id], route=route))
+                first_page = self._start_lease(conn, entry_id, node_id, now, lease_until, faxes[entry.fax_id].pages)
+                claims.append(Claim(entry=entry, fax=faxes[entry.fax_id], route=route, first_page=first_page))
         return claims
 
     # ----------------------------------------------------------- complete
 
-    def complete(self, entry_id: int, result: Result, now: float) -> Entry:
+    def complete(self, entry_id: int, result: Result, now: float, *, node: str | None = None,
+                 claimed_at: float | None = None) -> Entry:
         """Record one attempt's outcome: ``sent``, a requeue, or a final
-        state per the retry policy; the attempt is added to the history."""
+        state per the retry policy; the attempt is added to the history.
+
+        With ``node`` and ``claimed_at`` (the claim the result belongs to),
+        a claim that was taken over meanwhile (lease expired, recovered by
+        another node) raises :class:`ClaimLost`, except that a ``sent``
+        result for an entry recovered back to ``pending`` and not claimed
+        again is still recorded (so the fax is not sent twice)."""
         with self._writer() as conn:
             entry = self._entry(conn, entry_id, lock=True)
+            if node is not None and (entry.node != node or entry.claimed_at != claimed_at
+                                     or entry.state is not S.SENDING):
+                if not (result.sent and entry.state is S.PENDING):
+                    raise ClaimLost(entry_id, node, entry.state, entry.node)
+                self._set(conn, entry_id, state=check_transition(entry.state, S.SENDING).value, node=node,
+                          claimed_at=claimed_at, updated_at=now)
+                entry = self._entry(conn, entry_id)
             if entry.state is not S.SENDING:
                 raise IllegalTransition(entry_id, entry.state, S.SENT if result.sent else S.PENDING, "complete")
             fax = self._fax(conn, entry.fax_id)
@@ -290,6 +306,7 @@ class JobStore(AttachedTables):
                   hangup_text=result.hangup_text, cloud_state=None,
                   abort_requested=0 if state is S.PENDING else int(entry.abort_requested), updated_at=now)
         self._run(conn, _RELEASE_CALL, (number_key(entry.recipient.fax_number), entry.id))
+        self._end_lease(conn, entry.id, resume=False)
         self._run(conn, _INSERT_ATTEMPT, (
             entry.id, tries, entry.claimed_at if entry.claimed_at is not None else now, now, entry.node or "",
             entry.route or "", state.value, result.cause.value if result.cause else None, result.pages,
@@ -412,69 +429,3 @@ class JobStore(AttachedTables):
                                f"(it is {entry.state.value}, route {entry.route})")
             self._set(conn, entry_id, updated_at=now, **values)
             return self._entry(conn, entry_id)
-
-    # ------------------------------------------------------------ recovery
-
-    def recover(self, node_id: str, now: float, cloud_lookup: CloudLookup | None = None) -> RecoveryReport:
-        """Reconcile the entries ``node_id`` left in ``sending`` (after a crash).
-
-        Line route: the call counts as an attempt (cause ``interrupted``) and
-        the entry is requeued per policy, or final when its tries are spent.
-        Cloud route: never submitted → pending again, no attempt counted;
-        otherwise ``cloud_lookup(entry)`` decides: sent → ``sent``; failed →
-        an attempt (cause ``other``); pending → still sending (returned in
-        ``resumed`` for the caller to watch); unknown → pending again when
-        the submit was never acknowledged (no job id), else left ``sending``
-        and listed as ``unresolved`` (never resent blindly).
-        """
-        with self._reader() as conn:
-            stuck = self._entries(conn, "state = 'sending' AND node = ?", (node_id,))
-        submitted = [e.id for e in stuck if e.route == CLOUD and e.cloud_state is not None]
-        if submitted and cloud_lookup is None:
-            raise JobError(f"entries {', '.join(map(str, submitted))} were submitted to the cloud: "
-                           "recovery needs a cloud lookup")
-        requeued, finished, resumed, unresolved = [], [], [], []
-        for entry in stuck:
-            status = None
-            if entry.id in submitted and cloud_lookup is not None:
-                status = CloudStatus(cloud_lookup(entry))
-            with self._writer() as conn:
-                current = self._entry(conn, entry.id, lock=True)
-                if current.state is not S.SENDING or current.node != node_id or current.claimed_at != entry.claimed_at:
-                    continue  # someone else resolved it meanwhile
-                fax = self._fax(conn, entry.fax_id)
-                outcome = self._recover_one(conn, current, fax, status, now)
-            if outcome == "requeued":
-                requeued.append(entry.id)
-            elif outcome == "finished":
-                finished.append(entry.id)
-            elif outcome == "resumed":
-                resumed.append(Claim(entry=current, fax=fax, route=CLOUD))
-            else:
-                unresolved.append(entry.id)
-        return RecoveryReport(tuple(requeued), tuple(finished), tuple(resumed), tuple(unresolved))
-
-    def _recover_one(self, conn: Any, entry: Entry, fax: Fax, status: CloudStatus | None, now: float) -> str:
-        if entry.route != CLOUD:
-            result = Result.failure(Cause.INTERRUPTED, hangup_text="the node stopped during the call", recovered=True)
-        elif entry.cloud_state is None or (status is CloudStatus.UNKNOWN and entry.cloud_job_id is None):
-            if entry.abort_requested:
-                self._set(conn, entry.id, state=S.ABORTED.value, completed_at=now, cloud_state=None,
-                          schedule_message="Fax aborted by user", updated_at=now)
-            else:
-                self._set(conn, entry.id, state=S.PENDING.value, due_at=now, cloud_state=None, cloud_job_id=None,
-                          schedule_message="Requeued after restart", updated_at=now)
-            self._run(conn, _RELEASE_CALL, (number_key(entry.recipient.fax_number), entry.id))
-            return "requeued" if not entry.abort_requested else "finished"
-        elif status is CloudStatus.SENT:
-            result = Result.ok(fax.pages, 0.0, recovered=True, cloud_job_id=entry.cloud_job_id)
-        elif status is CloudStatus.FAILED:
-            result = Result.failure(Cause.OTHER, hangup_text="the cloud service reports failure", recovered=True,
-                                    cloud_job_id=entry.cloud_job_id)
-        elif status is CloudStatus.PENDING:
-            self._set(conn, entry.id, updated_at=now)
-            return "resumed"
-        else:
-            return "unresolved"
-        self._finish_attempt(conn, entry, fax, result, now)
-        return "requeued" if self._entry(conn, entry.id).state is S.PENDING else "finished"

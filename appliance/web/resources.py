@@ -12,6 +12,7 @@ they are read, and ``Expect: 100-continue`` waits for the credentials check
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
 
@@ -73,6 +74,10 @@ def _query(request: HttpRequest) -> dict[str, str]:
     return {k.decode("utf-8", "replace"): v[-1].decode("utf-8", "replace") for k, v in (request.args or {}).items()}
 
 
+#: seconds a client is asked to wait (Retry-After) while the store is unreachable
+STORE_RETRY_AFTER = 5
+
+
 class WebRoot(resource.Resource):
     """The single resource behind every path."""
 
@@ -84,6 +89,7 @@ class WebRoot(resource.Resource):
         self.app = app
         self.authenticator = authenticator
         self.guard = Guard(app.config, app.clock, csrf_secret or secrets.token_bytes(32))
+        self._store_down_since: float | None = None
 
     def render(self, request: HttpRequest) -> Any:  # type: ignore[override]
         d = defer.Deferred.fromCoroutine(self._serve(request))
@@ -94,10 +100,21 @@ class WebRoot(resource.Resource):
         return server.NOT_DONE_YET
 
     def _crashed(self, failure: Failure, request: HttpRequest) -> Reply:
+        from radius.store.api import StoreError
+
+        if failure.check(StoreError):  # the database is unreachable: come back later
+            if self._store_down_since is None:  # one line per outage
+                self._store_down_since = time.monotonic()
+                self.log.warn("the store is unreachable ({error}); answering 503", error=failure.getErrorMessage())
+            return Reply(503, render_xml("The store is unreachable; try again later"),
+                         headers={"Retry-After": str(STORE_RETRY_AFTER)})
         self.log.failure("{method} {path} failed", failure, method=request.method, path=request.path)
         return Reply(500, render_xml("Internal error"))
 
     def _write(self, reply: Reply, request: HttpRequest, finished: list[bool]) -> None:
+        if self._store_down_since is not None and reply.status != 503:
+            took, self._store_down_since = time.monotonic() - self._store_down_since, None
+            self.log.info("the store answers again after {seconds:.1f} s", seconds=took)
         if finished[0]:
             return
         request.setResponseCode(reply.status)

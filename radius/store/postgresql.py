@@ -2,7 +2,9 @@
 
 One connection per thread (psycopg prepares a statement on the server once a
 connection has run it a few times); a broken connection is replaced on next
-use.  Connections run in autocommit mode for lookups; writes run in explicit
+use.  When any thread finds the server gone (a connection error), every
+thread's connection is replaced on its next use, so that once the server is
+back (after a restart) no thread fails again on a stale connection.  Connections run in autocommit mode for lookups; writes run in explicit
 transactions.  Durability is the server's (``synchronous_commit``, on by
 default): COMMIT returns only once the WAL record is flushed.
 """
@@ -43,19 +45,26 @@ class PostgresStore(SqlStore):
         super().__init__(**kwargs)
         self._dsn = dsn
         self.label = f"PostgreSQL {redact_dsn(dsn)}"
+        self._generation = 0  # bumped on every connection error: older connections are stale
         self._connection()  # fail early on a bad DSN
 
     def _connection(self) -> psycopg.Connection[Any]:
         return self._thread_connection()  # type: ignore[no-any-return]
 
     def _usable(self, conn: psycopg.Connection[Any]) -> bool:
+        if getattr(self._local, "generation", None) != self._generation and not conn.closed:
+            conn.close()  # opened before the server went away
         return not conn.closed and not conn.broken
 
     def _open(self) -> psycopg.Connection[Any]:
+        generation = self._generation
         try:
-            return psycopg.connect(self._dsn, autocommit=True)
+            conn = psycopg.connect(self._dsn, autocommit=True)
         except psycopg.Error as exc:
+            self._generation += 1
             raise StoreError(f"cannot connect to {self.label}: {_first_line(exc)}") from None
+        self._local.generation = generation
+        return conn
 
     def _translate(self, sql: str) -> str:
         return sql.replace("?", "%s")
@@ -87,6 +96,8 @@ class PostgresStore(SqlStore):
             raise self._error(exc) from exc
 
     def _error(self, exc: psycopg.Error) -> StoreError:
+        if isinstance(exc, psycopg.OperationalError):
+            self._generation += 1
         return StoreError(f"{self.label}: {_first_line(exc)}")
 
     def _schema_prologue(self, conn: Any) -> None:

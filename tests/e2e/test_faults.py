@@ -36,7 +36,7 @@ def test_unreachable_radius_server_fails_over_to_the_next(tmp_path: Path) -> Non
         fax_id = app.send("5550101", pdf)
         entry = app.wait_done(fax_id, timeout=40)
         assert entry.state.value == "sent", entry
-        session = f"demo-{fax_id:08X}0000-1"
+        session = f"{app.run_info()['node']}-{fax_id:08X}0000-1"
         wait_for(lambda: [c for c in app.cdrs() if c.session_id == session], 15, "CDR through the second server")
 
 

@@ -34,7 +34,7 @@ def test_three_page_pdf_arrives_with_the_same_bitmaps(tmp_path: Path) -> None:
         for got, want in zip(received, expected):
             assert got.image.size == want.image.size
             assert got.image.tobytes() == want.image.tobytes()
-        session = f"demo-{fax_id:08X}0000-1"
+        session = f"{app.run_info()['node']}-{fax_id:08X}0000-1"
         stop = wait_for(lambda: [c for c in app.cdrs() if c.session_id == session], 10, "CDR stored")[0]
         assert stop.user_name == "demo"
         assert stop.attributes.get("FB-Page-Count") == [3]
@@ -47,6 +47,8 @@ def test_three_page_pdf_arrives_with_the_same_bitmaps(tmp_path: Path) -> None:
         states = wait_for(lambda: (lambda s: s if sum(ln["stats"]["pages_sent"] for ln in s.values()) == 3
                                    else None)(line_states()), 15, "live line states")
         assert set(states) == {"line1", "line2"} and {ln["state"] for ln in states.values()} == {"idle"}
+        status = json.loads(faxappliance("status", "--format", "json", cwd=app.base).stdout.splitlines()[0])
+        assert status["node"] == app.run_info()["node"] and [n["node"] for n in status["nodes"]] == [status["node"]]
 
 
 def test_overflow_to_the_cloud_when_both_lines_are_busy(tmp_path: Path) -> None:
@@ -62,5 +64,5 @@ def test_overflow_to_the_cloud_when_both_lines_are_busy(tmp_path: Path) -> None:
         entry = app.wait_done(fax_id, timeout=30)
         assert entry.state.value == "sent", entry
         assert entry.route == "cloud" and entry.cloud_job_id
-        session = f"demo-{fax_id:08X}0000-1"
+        session = f"{app.run_info()['node']}-{fax_id:08X}0000-1"
         wait_for(lambda: [c for c in app.cdrs() if c.session_id == session], 10, "cloud CDR stored")
