@@ -14,7 +14,7 @@ Every method is blocking: Twisted code calls it from a thread pool
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from appliance.jobs import _rows as rows
 from appliance.jobs._claims import ClaimTables, CloudLookup
@@ -24,7 +24,6 @@ from appliance.jobs.model import (
     CLOUD,
     TERMINAL,
     Attempt,
-    Cause,
     Claim,
     ClaimLost,
     Entry,

@@ -17,7 +17,6 @@ Replies (the text always says why):
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Callable
 
 from twisted.cred import checkers, credentials, error as cred_error, portal

@@ -66,9 +66,10 @@ class JobSubmitter:
                                               resolution=Resolution.FINE, page_size=self.page_size,
                                               max_pages=self.render.limits.max_pages)
             except (DocumentError, RenderLimitError, WorkerDied) as exc:
-                await self.run(lambda: self.jobs.kill(fax.id, f"Cannot convert attachment: {exc}",
+                reason = str(exc)
+                await self.run(lambda: self.jobs.kill(fax.id, f"Cannot convert attachment: {reason}",
                                                       now=self.clock.seconds()))
-                raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {exc}").encode()) from None
+                raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {reason}").encode()) from None
             await self.run(lambda: self.jobs.release(fax.id, converted.documents, converted.pages,
                                                      now=self.clock.seconds()))
             keys.append(f"{fax.id:08X}")
