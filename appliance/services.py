@@ -48,18 +48,25 @@ def make_radius_service(config: Config, reactor: Any, *, store: Any, dictionary:
     radius = config.radius
     if not radius.clients:
         raise ConfigError(config.source, "radius.clients", "at least one client (address, secret) is required")
+    pool = threadpool or ThreadPool(minthreads=2, maxthreads=8, name="radius-store")
+    feed = None
+    if radius.read_model:
+        from radius.feed import ReadModelFeed  # noqa: PLC0415
+
+        feed = ReadModelFeed(reactor, store, pool, interval=radius.change_feed_seconds / 2)
     server = RadiusServer(
         reactor=reactor,
         store=store,
+        read_model=feed.model if feed is not None else None,
         dictionary=dictionary or load_dictionary(config),
         clients=radius.clients,
-        threadpool=threadpool or ThreadPool(minthreads=2, maxthreads=8, name="radius-store"),
+        threadpool=pool,
         handler_config=HandlerConfig(radius.uuid_mode, radius.uuid_format, radius.max_name_bytes),
         cache_seconds=radius.duplicate_cache_seconds,
         decision_cache_seconds=radius.decision_cache_seconds,
         reject_delay=radius.reject_delay,
     )
-    return RadiusService(server, reactor, radius.listen, radius.auth_port, radius.acct_port)
+    return RadiusService(server, reactor, radius.listen, radius.auth_port, radius.acct_port, feed=feed)
 
 
 def make_service(config: Config, reactor: Any, *, store: Any, devices: dict[str, str] | None = None,

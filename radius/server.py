@@ -37,6 +37,7 @@ from radius.codec import CodecError, Dictionary, decode_request, encode_reply, p
 from radius.fit import Fitted, fit_reply
 from radius.handlers import HandlerConfig, accounting_record, handle_access
 from radius.model import A, Code, Decision, Request, Verdict
+from radius.read_model import ReadModel
 from radius.store.api import Store
 
 __all__ = ["RadiusServer", "RadiusService", "ClientTable"]
@@ -100,6 +101,7 @@ class _Work:
     kind: str
     cache_key: Hashable | None = None
     decision: Decision | None = None  # set by the worker for Access-Requests
+    called: tuple[str, int] | None = None  # set by the worker: a stored Stop's Called Numbers update
 
 
 class RadiusServer:
@@ -120,9 +122,14 @@ class RadiusServer:
         decision_cache_seconds: float = 1.0,
         max_pending: int = 4096,
         reject_delay: float = 1.0,
+        read_model: ReadModel | None = None,
     ) -> None:
         self.reactor = reactor
         self.store = store
+        # Lookups: from the in-memory read model when there is one (answered on
+        # the reactor thread, except password checks), else from the store.
+        self.read_model = read_model
+        self.lookups: Any = read_model if read_model is not None else store
         self.dictionary = dictionary
         self.clients = ClientTable(clients)
         self.threadpool = threadpool
@@ -205,12 +212,31 @@ class RadiusServer:
                 self.counters["decision_cache_hit"] += 1
                 self._reply(self._encode_decision(decision, request, secret), key, entry, addr, send)
                 return
+        if self.read_model is not None and kind == AUTH and request.password is None:
+            self._answer_here(request, secret, addr, now, key, entry, send, cache_key)
+            return
         self._in_flight += 1
         self._batch.append(_Work(request, secret, addr, now, key, entry, send, kind, cache_key))
         if len(self._batch) == 1:
             # Requests read in the same reactor turn go to the pool as one job:
             # one thread hand-off each way per batch instead of per request.
             self.reactor.callLater(0, self._flush)
+
+    def _answer_here(
+        self, request: Request, secret: bytes, addr: tuple[str, int], now: float, key: tuple[str, int, int, int],
+        entry: _Pending, send: Callable[[bytes, tuple[str, int]], None], cache_key: Hashable | None,
+    ) -> None:
+        """An Access-Request without a password, answered from the read model on this thread."""
+        try:
+            decision = handle_access(request, self.lookups, self.handler_config)
+            reply = self._encode_decision(decision, request, secret)
+        except Exception:
+            self._in_flight += 1  # _failed counts it out again
+            self._failed(Failure(), key, entry, addr, AUTH)
+            return
+        if cache_key is not None:
+            self.decisions.put(cache_key, decision, now)
+        self._reply(reply, key, entry, addr, send)
 
     def _flush(self) -> None:
         batch, self._batch = self._batch, []
@@ -236,6 +262,8 @@ class RadiusServer:
                 if ok:
                     if item.cache_key is not None and item.decision is not None:
                         self.decisions.put(item.cache_key, item.decision, item.now)
+                    if item.called is not None and self.read_model is not None:
+                        self.read_model.note_called_number(item.called[0], item.called[1], item.now)
                     self._finished(result, item.key, item.entry, item.addr, item.send)
                 else:
                     self._failed(result, item.key, item.entry, item.addr, item.kind)
@@ -298,7 +326,7 @@ class RadiusServer:
                 accounting.append(i)
                 continue
             try:
-                item.decision = handle_access(item.request, self.store, self.handler_config)
+                item.decision = handle_access(item.request, self.lookups, self.handler_config)
                 results[i] = (True, self._encode_decision(item.decision, item.request, item.secret))
             except Exception:
                 results[i] = (False, Failure())
@@ -317,9 +345,11 @@ class RadiusServer:
             for item, pos in zip(items, positions):  # isolate the failing record(s)
                 self._record_accounting([item], [pos], results)
             return
-        for item, pos, new in zip(items, positions, stored):
+        for item, pos, new, (_, called) in zip(items, positions, stored, prepared):
             if not new:
                 self.counters["duplicate_cdr"] += 1
+            elif called is not None:
+                item.called = called
             reply = encode_reply(Code.ACCOUNTING_RESPONSE, item.request, (), item.secret, self.dictionary,
                                  message_authenticator=False)
             results[pos] = (True, _Reply(reply))
@@ -445,8 +475,10 @@ class RadiusService(service.Service):
 
     log = Logger()
 
-    def __init__(self, server: RadiusServer, reactor: IReactorUDP, listen: str, auth_port: int, acct_port: int) -> None:
+    def __init__(self, server: RadiusServer, reactor: IReactorUDP, listen: str, auth_port: int, acct_port: int,
+                 *, feed: Any = None) -> None:
         self.server = server
+        self.feed = feed  # radius.feed.ReadModelFeed of server.read_model, or None
         self.reactor = reactor
         self.listen = listen
         self.ports = {AUTH: auth_port, ACCT: acct_port}
@@ -454,7 +486,11 @@ class RadiusService(service.Service):
         self._listening: list[Any] = []
 
     def startService(self) -> None:  # noqa: N802 (Twisted hook)
+        if self.feed is not None:
+            self.feed.load()  # before answering: every lookup is answered from it
         self.server.threadpool.start()
+        if self.feed is not None:
+            self.feed.startService()
         for kind, port in self.ports.items():
             listening = self.reactor.listenUDP(port, _Listener(self.server, kind), interface=self.listen)
             self._listening.append(listening)
@@ -466,6 +502,8 @@ class RadiusService(service.Service):
     def stopService(self) -> Deferred[None] | None:  # noqa: N802 (Twisted hook)
         super().stopService()
         ds = [p.stopListening() for p in self._listening]
+        if self.feed is not None and self.feed.running:
+            ds.append(self.feed.stopService())
         self._listening.clear()
         self.server.cancel_delayed()
         self.server.threadpool.stop()

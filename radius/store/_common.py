@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any, Callable, Iterable, Sequence
 
 from radius.store import _records as rec
+from radius.store import changes
 from radius.store._group_commit import GroupCommit
 from radius.store.api import (
     DID_FIELDS,
@@ -83,6 +84,8 @@ class SqlStore:
 
     #: schema placeholders, filled by the dialect
     schema_types: dict[str, str] = {}
+    #: "sqlite" or "postgresql" (the change feed's triggers differ)
+    dialect = ""
 
     def __init__(
         self,
@@ -206,6 +209,7 @@ class SqlStore:
                 raise StoreError(
                     f"the database has schema version {row[0]}, newer than this program's {SCHEMA_VERSION}"
                 )
+            changes.install(self, conn)
 
     # ------------------------------------------------------------ lookups
 
