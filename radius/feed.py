@@ -72,7 +72,7 @@ class ReadModelFeed(service.Service):
         low = max(0, top - WINDOW)
         existing = [c[0] for c in changes.read_changes(self.store, low, WINDOW)]
         model = ReadModel()
-        model.load(changes.snapshot(self.store))
+        changes.snapshot(self.store, model.add_rows)
         return model, low, existing
 
     def _install(self, loaded: tuple[ReadModel, int, list[int]]) -> None:

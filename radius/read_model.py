@@ -23,6 +23,11 @@ from radius.store.api import Account, CalledNumber, Device, Did, normalise_did, 
 __all__ = ["FeedCursor", "ReadModel"]
 
 _DEVICE_NORMALISERS = {"mac": normalise_mac, "serial": normalise_serial}
+# Account columns whose values repeat across accounts (kept once in memory).
+_SHARED_COLUMNS = frozenset(
+    i for i, c in enumerate(rec.ACCOUNT_COLUMNS)
+    if c in ("rule_group", "login_group", "source", "queue_profile", "customer")
+)
 
 
 class ReadModel:
@@ -38,14 +43,13 @@ class ReadModel:
         self.emails: dict[str, str] = {}  # address_key -> account_key
         self.groups: dict[str, list[str]] = {}  # group_key -> member keys, in order
         self.called: dict[str, CalledNumber] = {}
+        self._shared: dict[str, str] = {}
 
     # ------------------------------------------------------------ loading
 
-    def load(self, tables: dict[str, list[tuple[Any, ...]]]) -> None:
-        """Fill from a full snapshot (replacing everything)."""
-        self.__init__()  # type: ignore[misc]
-        for table, rows in tables.items():
-            self._replace(table, None, rows)
+    def add_rows(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Add rows of a full snapshot (to an empty model, a chunk at a time)."""
+        self._replace(table, None, rows)
 
     def apply(self, table: str, keys: Iterable[str], rows: Sequence[tuple[Any, ...]]) -> None:
         """``rows`` are the current rows of ``keys`` in ``table``; keys without
@@ -68,10 +72,21 @@ class ReadModel:
             old = self.accounts.pop(key, None)
             if old is not None and self.by_uuid.get(old.uuid) == key:
                 del self.by_uuid[old.uuid]
+        shared = self._shared
         for row in rows:
-            account = rec.account_from_row(row)
-            self.accounts[row[0]] = account
-            self.by_uuid[account.uuid] = row[0]
+            key = row[0]
+            # One string for name and key when they are spelled alike; one
+            # copy of values many accounts share (rule group, source, ...).
+            values = [key if row[1] == key else row[1]]
+            for i, v in enumerate(row[2:], 2):
+                if i in _SHARED_COLUMNS and isinstance(v, str):
+                    v = shared.setdefault(v, v)
+                values.append(v)
+            account = rec.account_from_row([key, *values])
+            self.accounts[key] = account
+            self.by_uuid[account.uuid] = key
+        if len(shared) > 10_000:
+            shared.clear()
 
     def _replace_dids(self, keys: set[str] | None, rows: Sequence[tuple[Any, ...]]) -> None:
         for did in keys or ():
@@ -101,12 +116,10 @@ class ReadModel:
             self.emails[address_key] = account_key
 
     def _replace_group_members(self, keys: set[str] | None, rows: Sequence[tuple[Any, ...]]) -> None:
-        fresh: dict[str, list[str]] = {}
-        for group_key, member_key in rows:  # ordered by group, position
-            fresh.setdefault(group_key, []).append(member_key)
         for key in keys or ():
             self.groups.pop(key, None)
-        self.groups.update(fresh)
+        for group_key, member_key in rows:  # ordered by group, position
+            self.groups.setdefault(group_key, []).append(member_key)
 
     def _replace_called_numbers(self, keys: set[str] | None, rows: Sequence[tuple[Any, ...]]) -> None:
         for key in keys or ():

@@ -16,7 +16,7 @@ everything here is blocking and runs off the reactor thread.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from radius.store import _records as rec
 
@@ -169,10 +169,17 @@ _ORDER = {"group_members": " ORDER BY group_key, position"}
 _CHUNK = 500
 
 
-def snapshot(store: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table the read model holds."""
+def snapshot(store: Any, sink: Callable[[str, list[tuple[Any, ...]]], None], chunk: int = 5000) -> None:
+    """Every row of every table the read model holds, handed to ``sink``
+    (table, rows) a chunk at a time, so that no full copy is ever held."""
     with store._reader() as conn:
-        return {t: [tuple(r) for r in store._run(conn, sql + _ORDER.get(t, "")).fetchall()] for t, sql in SELECTS.items()}
+        for table, sql in SELECTS.items():
+            cursor = store._run(conn, sql + _ORDER.get(table, ""))
+            while True:
+                rows = cursor.fetchmany(chunk)
+                if not rows:
+                    break
+                sink(table, rows)
 
 
 def fetch_rows(store: Any, table: str, keys: Sequence[str]) -> list[tuple[Any, ...]]:
