@@ -142,6 +142,11 @@ class RadiusServer:
         self._expiry: collections.deque[tuple[float, tuple[str, int, int, int]]] = collections.deque()
         self._in_flight = 0
         self._batch: list[_Work] = []
+        # Accounting: one commit in flight at a time; records arriving while it
+        # runs (over any number of reactor turns) share the next one.
+        self._acct_batch: list[_Work] = []
+        self._acct_committing = False
+        self.max_acct_batch = 2000
         self.decisions = DecisionCache(decision_cache_seconds)
         self._delayed: set[IDelayedCall] = set()
 
@@ -216,7 +221,13 @@ class RadiusServer:
             self._answer_here(request, secret, addr, now, key, entry, send, cache_key)
             return
         self._in_flight += 1
-        self._batch.append(_Work(request, secret, addr, now, key, entry, send, kind, cache_key))
+        work = _Work(request, secret, addr, now, key, entry, send, kind, cache_key)
+        if kind == ACCT:
+            self._acct_batch.append(work)
+            if len(self._acct_batch) == 1 and not self._acct_committing:
+                self.reactor.callLater(0, self._flush_acct)
+            return
+        self._batch.append(work)
         if len(self._batch) == 1:
             # Requests read in the same reactor turn go to the pool as one job:
             # one thread hand-off each way per batch instead of per request.
@@ -245,6 +256,25 @@ class RadiusServer:
         d: Deferred[list[tuple[bool, Any]]] = deferToThreadPool(self.reactor, self.threadpool, self._run_batch, batch)
         d.addCallback(self._batch_done, batch)
         d.addErrback(self._batch_failed, batch)
+
+    def _flush_acct(self) -> None:
+        """Commit the waiting accounting records (group commit: one transaction,
+        one disk flush); the next batch starts when this one is durable."""
+        if self._acct_committing or not self._acct_batch:
+            return
+        batch = self._acct_batch[: self.max_acct_batch]
+        del self._acct_batch[: self.max_acct_batch]
+        self._acct_committing = True
+        self.counters["acct_commits"] += 1
+        d: Deferred[list[tuple[bool, Any]]] = deferToThreadPool(self.reactor, self.threadpool, self._run_batch, batch)
+        d.addCallback(self._batch_done, batch)
+        d.addErrback(self._batch_failed, batch)
+        d.addBoth(self._acct_committed)
+
+    def _acct_committed(self, _: Any) -> None:
+        self._acct_committing = False
+        if self._acct_batch:
+            self._flush_acct()
 
     def _batch_failed(self, failure: Failure, batch: list["_Work"]) -> None:
         for item in batch:
