@@ -506,9 +506,10 @@ class RadiusService(service.Service):
     log = Logger()
 
     def __init__(self, server: RadiusServer, reactor: IReactorUDP, listen: str, auth_port: int, acct_port: int,
-                 *, feed: Any = None) -> None:
+                 *, feed: Any = None, reuse_port: bool = False) -> None:
         self.server = server
         self.feed = feed  # radius.feed.ReadModelFeed of server.read_model, or None
+        self.reuse_port = reuse_port  # SO_REUSEPORT: one of several worker processes on the same ports
         self.reactor = reactor
         self.listen = listen
         self.ports = {AUTH: auth_port, ACCT: acct_port}
@@ -522,7 +523,10 @@ class RadiusService(service.Service):
         if self.feed is not None:
             self.feed.startService()
         for kind, port in self.ports.items():
-            listening = self.reactor.listenUDP(port, _Listener(self.server, kind), interface=self.listen)
+            if self.reuse_port:
+                listening = listen_reuseport(self.reactor, port, _Listener(self.server, kind), self.listen)
+            else:
+                listening = self.reactor.listenUDP(port, _Listener(self.server, kind), interface=self.listen)
             self._listening.append(listening)
             self.bound[kind] = listening.getHost().port
             self.log.info("RADIUS {kind} listening on {address}:{port}", kind=kind, address=self.listen,
@@ -540,3 +544,25 @@ class RadiusService(service.Service):
         from twisted.internet.defer import gatherResults
 
         return gatherResults([d for d in ds if d is not None]).addCallback(lambda _: None)
+
+
+def listen_reuseport(reactor: Any, port: int, protocol: DatagramProtocol, interface: str) -> Any:
+    """Listen on ``interface:port`` with SO_REUSEPORT, so that several processes
+    share the port; the kernel hands each a fixed share of the peers (by a hash
+    of source and destination address and port), so a client's retransmission
+    reaches the worker that saw the original.  Raises CannotListenError."""
+    import socket  # noqa: PLC0415
+
+    from twisted.internet.error import CannotListenError  # noqa: PLC0415
+
+    family = socket.AF_INET6 if ":" in interface else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((interface, port))
+        sock.setblocking(False)
+        return reactor.adoptDatagramPort(sock.fileno(), family, protocol)
+    except OSError as exc:
+        raise CannotListenError(interface, port, exc) from None
+    finally:
+        sock.close()  # the reactor holds its own descriptor
