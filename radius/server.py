@@ -392,7 +392,7 @@ class RadiusServer:
             code = Code.ACCESS_REJECT
             attrs = [(A.REPLY_MESSAGE.value, decision.reason)] if decision.reason else []
         fitted = fit_reply(request, attrs, self.dictionary)
-        data = encode_reply(code, request, fitted.attributes, secret, self.dictionary)
+        data = encode_reply(code, request, fitted.attributes, secret, self.dictionary, encoded=fitted.encoded)
         return _Reply(data, code == Code.ACCESS_REJECT, fitted)
 
     # ------------------------------------------------ reactor thread

@@ -170,6 +170,8 @@ class AccountingRecord:
 
 def normalise_did(value: str) -> str:
     """DIDs compare on digits (and the catch-all ``*``)."""
+    if value.isdigit():  # already normal: the usual case
+        return value
     v = value.strip()
     if v == "*":
         return v
