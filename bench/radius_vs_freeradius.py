@@ -531,6 +531,53 @@ class OurServer(Server):
             con.close()
 
 
+class OurPgServer(OurServer):
+    """Our server on a PostgreSQL store (a throwaway cluster with fsync on)."""
+
+    label = "ours-pg"
+    pg_url = ""
+
+    @property
+    def durability(self) -> str:  # type: ignore[override]
+        return ("PostgreSQL, fsync on, synchronous_commit on: each CDR committed (WAL flushed) before its "
+                "Accounting-Response (group commit); the PostgreSQL server's own CPU is not in the CPU figures")
+
+    @property
+    def url(self) -> str:  # type: ignore[override]
+        return self.pg_url
+
+    def cdr_count(self, tag: str) -> int:
+        import psycopg  # noqa: PLC0415
+
+        with psycopg.connect(self.pg_url) as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM accounting WHERE status_type = 2 AND session_id LIKE %s", (tag + "%",)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+
+@contextmanager
+def postgres_cluster(enabled: bool) -> Iterator[str]:
+    """With ``--pg``: a throwaway durable PostgreSQL cluster; yields a database URL."""
+    if not enabled:
+        yield ""
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.pg import PostgresCluster  # noqa: PLC0415
+    from tests.peers import require_postgres_bin  # noqa: PLC0415
+
+    try:
+        bindir = require_postgres_bin()
+    except BaseException as exc:  # pytest's skip outside pytest
+        raise BenchError("--pg needs the PostgreSQL server: install the Debian package postgresql") from exc
+    cluster = PostgresCluster(bindir, durable=True)
+    cluster.start()
+    try:
+        yield cluster.create_database("radius_bench")
+    finally:
+        cluster.stop()
+
+
 # --------------------------------------------------------------------- main
 
 
@@ -576,6 +623,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="with --distinct, also measure the repeated 1,000-request Access load",
     )
+    p.add_argument("--pg", action="store_true", help="also run our server on a PostgreSQL store (a throwaway cluster)")
     p.add_argument("--only", choices=("ours", "freeradius"), help="run one server only")
     p.add_argument("--skip-acct", action="store_true", help="Access only")
     p.add_argument("--skip-auth", action="store_true", help="accounting only")
@@ -642,7 +690,7 @@ def _median(values: list[float]) -> float:
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def run(args: argparse.Namespace, tmp: Path) -> int:
+def run(args: argparse.Namespace, tmp: Path, pg_url: str = "") -> int:
     rng = random.Random(args.seed)
     t0 = time.perf_counter()
     accounts = make_accounts(args.accounts)
@@ -666,6 +714,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         classes.append(FreeRadiusServer)
     if args.only != "freeradius":
         classes.append(OurServer)
+        if args.pg:
+            classes.append(OurPgServer)
 
     fb_dict = tmp / "radclient-dict"
     fb_dict.mkdir()
@@ -678,6 +728,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     try:
         for cls in classes:
             server = cls(tmp / cls.label.lower(), accounts)
+            if isinstance(server, OurPgServer):
+                server.pg_url = pg_url
             if isinstance(server, OurServer):
                 server.synchronous = args.our_synchronous
                 server.decision_cache = args.our_decision_cache
@@ -782,31 +834,41 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         text = format(best, fmt) if len(values) == 1 else f"{format(best, fmt)} [{format(med, fmt)}]"
         return text.rjust(width)
 
+    def spread(values: list[float] | None, fmt: str, width: int = 18) -> str:
+        if not values or len(values) < 2:
+            return "".rjust(width)
+        v = sorted(values)
+        return f"{format(v[0], fmt)}/{format(_median(v), fmt)}/{format(v[-1], fmt)}".rjust(width)
+
     titles = (("auth", "Access requests/s"), ("auth-rep", "Access, repeated req/s"), ("acct", "Stops/s (durable CDRs)"))
+    ours_labels = [label for label in ("ours", "ours-pg") if any(k[0] == label for k in runs)] or ["ours"]
     for kind, title in titles:
-        fr = runs.get(("FreeRADIUS", kind))
-        us = runs.get(("ours", kind))
-        if not fr and not us:
-            continue
-        fr_rates = [x.rate for x in fr] if fr else None
-        us_rates = [x.rate for x in us] if us else None
-        ratio = None
-        if fr_rates and us_rates:
-            ratio = [max(us_rates) / max(fr_rates)]
-            if len(fr_rates) > 1:
-                ratio.append(_median(us_rates) / _median(fr_rates))
-        ratio_text = "-" if not ratio else (f"{ratio[0]:.2f}" + (f" [{ratio[1]:.2f}]" if len(ratio) > 1 else ""))
-        say(f"{title:26}{cell(fr_rates, '.0f')}{cell(us_rates, '.0f')}{ratio_text:>16}")
-        if fr_rates and us_rates and len(fr_rates) == len(us_rates) and len(us_rates) > 1:
-            per_round = sorted(u / f for u, f in zip(us_rates, fr_rates))
-            say(f"{'  ours/FR per round':26}{'':36}{'min/med/max ' + '/'.join(f'{x:.2f}' for x in (per_round[0], _median(per_round), per_round[-1])):>16}")
-        cpu_fr = [x.server_cpu / x.requests * 1e6 for x in fr] if fr else None
-        cpu_us = [x.server_cpu / x.requests * 1e6 for x in us] if us else None
-        cpu_ratio = f"{min(cpu_fr) / min(cpu_us):.2f}" if cpu_fr and cpu_us else ""
-        say(
-            f"{'  server CPU us/request':26}{cell(cpu_fr and [min(cpu_fr)], '.1f')}"
-            f"{cell(cpu_us and [min(cpu_us)], '.1f')}{cpu_ratio:>16}"
-        )
+        for label in ours_labels:
+            fr = runs.get(("FreeRADIUS", kind))
+            us = runs.get((label, kind))
+            if not fr and not us:
+                continue
+            name = title if label == "ours" else f"{title} (PostgreSQL)"
+            fr_rates = [x.rate for x in fr] if fr else None
+            us_rates = [x.rate for x in us] if us else None
+            ratio = None
+            if fr_rates and us_rates:
+                ratio = [max(us_rates) / max(fr_rates)]
+                if len(fr_rates) > 1:
+                    ratio.append(_median(us_rates) / _median(fr_rates))
+            ratio_text = "-" if not ratio else (f"{ratio[0]:.2f}" + (f" [{ratio[1]:.2f}]" if len(ratio) > 1 else ""))
+            say(f"{name:26}{cell(fr_rates, '.0f')}{cell(us_rates, '.0f')}{ratio_text:>16}")
+            if fr_rates and us_rates and len(fr_rates) == len(us_rates) and len(us_rates) > 1:
+                per_round = [u / f for u, f in zip(us_rates, fr_rates)]
+                say(f"{'  min/median/max':26}{spread(fr_rates, '.0f')}{spread(us_rates, '.0f')}"
+                    f"{spread(per_round, '.2f', 16)}")
+            cpu_fr = [x.server_cpu / x.requests * 1e6 for x in fr] if fr else None
+            cpu_us = [x.server_cpu / x.requests * 1e6 for x in us] if us else None
+            cpu_ratio = f"{min(cpu_fr) / min(cpu_us):.2f}" if cpu_fr and cpu_us else ""
+            say(
+                f"{'  server CPU us/request':26}{cell(cpu_fr and [min(cpu_fr)], '.1f')}"
+                f"{cell(cpu_us and [min(cpu_us)], '.1f')}{cpu_ratio:>16}"
+            )
     say(f"(load average now {os.getloadavg()[0]:.2f}; total wall time {time.perf_counter() - t0:.0f}s)")
     if failures:
         say("\nFAILED checks:\n  " + "\n  ".join(failures))
@@ -832,7 +894,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="radius-bench-"))
     try:
-        return run(args, tmp)
+        with postgres_cluster(args.pg) as pg_url:
+            return run(args, tmp, pg_url)
     except (BenchError, FreeRadiusError) as exc:
         print(f"radius_vs_freeradius: {exc}", file=sys.stderr)
         return 1
