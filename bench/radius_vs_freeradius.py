@@ -61,6 +61,7 @@ DISTINCT_AUTH_PACKETS = 1000
 STOPS_PER_FILE = 2500
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PY_SPY: Path | None = None  # set by --profile
+PROFILE_FORMAT = "flamegraph"  # --profile-format
 
 
 class BenchError(RuntimeError):
@@ -633,6 +634,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="DIR",
         help="sample our server with py-spy during each measurement; flame graphs go to DIR",
     )
+    p.add_argument(
+        "--profile-format",
+        choices=("flamegraph", "raw"),
+        default="flamegraph",
+        help="py-spy output: flame graph (SVG) or raw collapsed stacks (text, one stack per line with its count)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temp directory (configs, logs, stores)")
     p.add_argument("--seed", type=int, default=2866, help="random seed of the request files")
     args = p.parse_args(argv)
@@ -665,9 +672,12 @@ def profiling(directory: Path | None, server: Server, name: str) -> Iterator[Non
     if directory is None or not isinstance(server, OurServer) or server.pid is None:
         yield
         return
-    out = directory / f"ours-{name}.svg"
+    raw = PROFILE_FORMAT == "raw"
+    out = directory / f"{server.label}-{name}.{'txt' if raw else 'svg'}"
+    pids = process_tree(server.pid)
+    pid = pids[-1] if len(pids) > 1 else server.pid  # with workers: one of them
     spy = subprocess.Popen(
-        [str(PY_SPY), "record", "--gil", "--nonblocking", "-r", "200", "-p", str(server.pid), "-f", "flamegraph", "-o", str(out)],
+        [str(PY_SPY), "record", "--gil", "--nonblocking", "-r", "200", "-p", str(pid), "-f", PROFILE_FORMAT, "-o", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -882,11 +892,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_peers(args.only)
         if args.profile is not None:
-            global PY_SPY
+            global PY_SPY, PROFILE_FORMAT
             found = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
             if found is None:
                 raise BenchError("--profile needs py-spy on PATH (pip install py-spy, in any venv)")
             PY_SPY = Path(found)
+            PROFILE_FORMAT = args.profile_format
             args.profile = args.profile.resolve()
             args.profile.mkdir(parents=True, exist_ok=True)
     except BenchError as exc:

@@ -492,7 +492,13 @@ class _Listener(DatagramProtocol):
 
     def _send(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
-            self.transport.write(data, addr)
+            # Straight to the socket: the address came from recvfrom, so
+            # Twisted's per-write address checks would only cost time.
+            sock = getattr(self.transport, "socket", None)
+            if sock is not None:
+                sock.sendto(data, addr)
+            else:
+                self.transport.write(data, addr)
         except OSError as exc:
             n = self.server._count("send_error")
             if n:
