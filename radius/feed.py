@@ -7,7 +7,8 @@ current rows of the changed keys; the reactor applies them.  One poll runs at
 a time.  A change made by any process or node is therefore visible within
 ``interval`` plus one poll's time.  If the reader fell behind the feed's
 pruning (e.g. it could not reach the database for longer than the retention)
-it reloads everything.  While the store cannot be reached, polls fail (logged,
+it reloads everything.  Entries older than ``retention`` (15 minutes) are
+pruned once a minute by whichever process polls.  While the store cannot be reached, polls fail (logged,
 rate-limited) and the model keeps answering with what it has.
 """
 
@@ -43,8 +44,8 @@ class ReadModelFeed(service.Service):
         *,
         interval: float = 0.5,
         grace: float = 30.0,
-        retention: float = 3600.0,
-        prune_every: float = 600.0,
+        retention: float = 900.0,
+        prune_every: float = 60.0,
         model: ReadModel | None = None,
     ) -> None:
         self.reactor = reactor
