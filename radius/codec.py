@@ -263,7 +263,19 @@ def decode_request(
             if vendor not in dictionary.vendors:
                 unknown.append((vendor, 0, data[vs + 4 : ve]))
                 continue
-            for stype, ss, se in _walk(data, vs + 4, ve):
+            j = vs + 4
+            while j < ve:  # the sub-attributes (_walk, inlined)
+                if ve - j < 2:
+                    raise MalformedPacket("attribute header truncated", j)
+                stype = data[j]
+                slen = data[j + 1]
+                if slen < 2:
+                    raise MalformedPacket(f"attribute length {slen} is below 2", j)
+                se = j + slen
+                if se > ve:
+                    raise MalformedPacket(f"attribute of length {slen} runs past the packet end", j)
+                ss = j + 2
+                j = se
                 sd = by_code.get((vendor, stype))
                 if sd is None:
                     unknown.append((vendor, stype, data[ss:se]))
