@@ -5,7 +5,9 @@ not answering yet).  Then, every ``interval`` seconds, a pool thread reads
 the change feed (:mod:`radius.store.changes`) past the cursor and the
 current rows of the changed keys; the reactor applies them.  One poll runs at
 a time.  A change made by any process or node is therefore visible within
-``interval`` plus one poll's time.  If the reader fell behind the feed's
+``interval`` plus one poll's time; with PostgreSQL a thread LISTENs for the
+triggers' NOTIFY and polls at once, so changes usually show within
+milliseconds.  If the reader fell behind the feed's
 pruning (e.g. it could not reach the database for longer than the retention)
 it reloads everything.  Entries older than ``retention`` (15 minutes) are
 pruned once a minute by whichever process polls.  While the store cannot be reached, polls fail (logged,
@@ -14,6 +16,7 @@ rate-limited) and the model keeps answering with what it has.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from twisted.application import service
@@ -47,6 +50,7 @@ class ReadModelFeed(service.Service):
         retention: float = 900.0,
         prune_every: float = 60.0,
         model: ReadModel | None = None,
+        listen: bool = True,
     ) -> None:
         self.reactor = reactor
         self.store = store
@@ -61,6 +65,10 @@ class ReadModelFeed(service.Service):
         self._loop: task.LoopingCall | None = None
         self._last_prune = 0.0
         self._polling: Deferred[Any] | None = None
+        self.listen = listen  # PostgreSQL: LISTEN for the triggers' NOTIFY
+        self.notifications = 0
+        self._stopping = threading.Event()
+        self._listener: threading.Thread | None = None
 
     # ------------------------------------------------------------ loading
 
@@ -88,12 +96,42 @@ class ReadModelFeed(service.Service):
         self._loop = task.LoopingCall(self.poll)
         self._loop.clock = self.reactor
         self._loop.start(self.interval, now=False)
+        if getattr(self.store, "dialect", "") == "postgresql" and self.listen:
+            self._listener = threading.Thread(target=self._listen, name="store-changes-listen", daemon=True)
+            self._listener.start()
 
     def stopService(self) -> Any:  # noqa: N802 (Twisted hook)
         super().stopService()
+        self._stopping.set()
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         return self._polling
+
+    def _listen(self) -> None:
+        """PostgreSQL: LISTEN on the feed's channel in a thread of its own and
+        poll at once on a notification (the timer still polls: a notification
+        lost with a connection costs at most one interval, never a change)."""
+        while not self._stopping.is_set():
+            conn = None
+            try:
+                conn = self.store._open()
+                conn.execute(f"LISTEN {changes.CHANNEL}")
+                while not self._stopping.is_set():
+                    if any(True for _ in conn.notifies(timeout=1.0, stop_after=1)):
+                        self.reactor.callFromThread(self._notified)
+            except Exception:  # noqa: BLE001 - the database went away: try again shortly
+                self._stopping.wait(self.interval)
+            finally:
+                if conn is not None:
+                    try:
+                        conn.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+
+    def _notified(self) -> None:
+        self.notifications += 1
+        if self.running:
+            self.poll()
 
     def poll(self) -> Deferred[Any] | None:
         """One poll (skipped while the previous one runs)."""

@@ -38,7 +38,7 @@ from radius.fit import Fitted, fit_reply
 from radius.handlers import HandlerConfig, accounting_record, handle_access
 from radius.model import A, Code, Decision, Request, Verdict
 from radius.read_model import ReadModel
-from radius.store.api import Store
+from radius.store.api import Store, StoreError
 
 __all__ = ["RadiusServer", "RadiusService", "ClientTable"]
 
@@ -73,6 +73,24 @@ class ClientTable:
             self._cache.clear()
         self._cache[host] = found
         return found
+
+
+class _StoreFirst:
+    """Lookups for password checks: accounts from the store (falling back to
+    the read model when the store fails), everything else from the model."""
+
+    def __init__(self, store: Store, model: ReadModel) -> None:
+        self._store = store
+        self._model = model
+
+    def get_account(self, name: str) -> Any:
+        try:
+            return self._store.get_account(name)
+        except StoreError:
+            return self._model.get_account(name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
 
 
 @dataclass
@@ -130,6 +148,10 @@ class RadiusServer:
         # the reactor thread, except password checks), else from the store.
         self.read_model = read_model
         self.lookups: Any = read_model if read_model is not None else store
+        # Password checks (in the pool) read the account from the store, so that
+        # a new account or a changed password counts at once; scrypt costs far
+        # more than the query.  While the store cannot answer, the read model does.
+        self._login_lookups: Any = _StoreFirst(store, read_model) if read_model is not None else store
         self.dictionary = dictionary
         self.clients = ClientTable(clients)
         self.threadpool = threadpool
@@ -356,7 +378,8 @@ class RadiusServer:
                 accounting.append(i)
                 continue
             try:
-                item.decision = handle_access(item.request, self.lookups, self.handler_config)
+                lookups = self.lookups if item.request.password is None else self._login_lookups
+                item.decision = handle_access(item.request, lookups, self.handler_config)
                 results[i] = (True, self._encode_decision(item.decision, item.request, item.secret))
             except Exception:
                 results[i] = (False, Failure())

@@ -14,7 +14,7 @@ from radius.codec import decode_reply, encode_request
 from radius.feed import ReadModelFeed
 from radius.model import Code
 from radius.server import ACCT, AUTH, RadiusServer
-from radius.store import open_store
+from radius.store import StoreError, open_store
 from tests.fakes import ClockReactor, InlineThreadPool
 from tests.radius.helpers import SECRET, dictionary, populate
 
@@ -62,19 +62,40 @@ def test_lookup_answered_on_the_reactor_thread_without_the_pool(env):
     assert pool.held == []
 
 
-def test_password_check_runs_in_the_pool_against_the_models_hash(env):
+def test_password_check_runs_in_the_pool_and_a_new_password_counts_at_once(env, tmp_path):
     server, reactor, pool, store, feed = env
+    admin = open_store(f"sqlite:///{tmp_path}/radius.db")
+    try:
+        from radius.passwords import hash_password  # noqa: PLC0415
+
+        admin.update_account("alice", password_hash=hash_password("new-pw-1234", b"0123456789abcdef"))
+    finally:
+        admin.close()
     pool.hold = True
     wire = Wire()
     login = [("FB-Command", 1), ("FB-Context", 1), ("User-Name", "alice")]
-    server.datagram_received(AUTH, access(1, login, password="s3cret-pw"), PEER, wire)
-    server.datagram_received(AUTH, access(2, login, password="wrong"), PEER, wire)
+    server.datagram_received(AUTH, access(1, login, password="new-pw-1234"), PEER, wire)
+    server.datagram_received(AUTH, access(2, login, password="s3cret-pw"), PEER, wire)
     reactor.advance(0)
     assert wire == [] and len(pool.held) == 1  # one batch, off the reactor thread
     pool.hold = False
     pool.release()
     codes = [decode_reply(data, DICT)[0] for data, _ in wire]
-    assert codes == [Code.ACCESS_ACCEPT, Code.ACCESS_REJECT]
+    assert codes == [Code.ACCESS_ACCEPT, Code.ACCESS_REJECT]  # the store's hash, before any poll
+
+
+def test_password_check_falls_back_to_the_model_when_the_store_fails(env, monkeypatch):
+    server, reactor, pool, store, feed = env
+
+    def down(name):
+        raise StoreError("database unreachable")
+
+    monkeypatch.setattr(store, "get_account", down)
+    wire = Wire()
+    login = [("FB-Command", 1), ("FB-Context", 1), ("User-Name", "alice")]
+    server.datagram_received(AUTH, access(1, login, password="s3cret-pw"), PEER, wire)
+    reactor.advance(0)
+    assert [decode_reply(data, DICT)[0] for data, _ in wire] == [Code.ACCESS_ACCEPT]
 
 
 def test_stored_stop_updates_call_ahead_at_once(env):

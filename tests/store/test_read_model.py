@@ -185,3 +185,28 @@ def test_cursor_waits_for_a_late_commit_then_gives_up_on_a_hole() -> None:
     assert cursor.low == 3
     assert cursor.accept([5], now=13) == []  # 4 rolled back: skipped after the grace
     assert cursor.low == 5
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+@pytest_twisted.inlineCallbacks
+def test_postgresql_notify_brings_a_change_before_the_timer(make_store: Callable[[], Store]) -> Any:
+    """PostgreSQL: the feed LISTENs; a change shows long before the (here 30 s) poll timer."""
+    from twisted.internet import reactor  # noqa: PLC0415
+
+    sql, admin = make_store(), make_store()
+    pool = ThreadPool(1, 2, name="feed-notify-test")
+    pool.start()
+    feed = ReadModelFeed(reactor, sql, pool, interval=30)
+    feed.load()
+    feed.startService()
+    try:
+        yield deferLater(reactor, 0.5, lambda: None)  # the listener connects
+        t0 = time.monotonic()
+        yield deferToThreadPool(reactor, pool, admin.add_account, Account("notified"))
+        while feed.model.get_account("notified") is None and time.monotonic() - t0 < 5:
+            yield deferLater(reactor, 0.02, lambda: None)
+        assert feed.model.get_account("notified") is not None and feed.notifications >= 1
+        assert time.monotonic() - t0 < 2.0
+    finally:
+        yield feed.stopService()
+        pool.stop()
