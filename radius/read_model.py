@@ -18,9 +18,18 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from radius.store import _records as rec
-from radius.store.api import Account, CalledNumber, Device, Did, normalise_did, normalise_mac, normalise_serial
+from radius.store.api import (
+    Account,
+    CalledNumber,
+    Device,
+    Did,
+    StoreError,
+    normalise_did,
+    normalise_mac,
+    normalise_serial,
+)
 
-__all__ = ["FeedCursor", "ReadModel"]
+__all__ = ["FeedCursor", "ReadModel", "StoreFirst"]
 
 _DEVICE_NORMALISERS = {"mac": normalise_mac, "serial": normalise_serial}
 # Account columns whose values repeat across accounts (kept once in memory).
@@ -236,3 +245,21 @@ class FeedCursor:
         while self.low + 1 in self.seen:
             self.low += 1
             self.seen.discard(self.low)
+
+
+class StoreFirst:
+    """Lookups for password checks: accounts from the store (falling back to
+    the read model when the store fails), everything else from the model."""
+
+    def __init__(self, store: Any, model: ReadModel) -> None:
+        self._store = store
+        self._model = model
+
+    def get_account(self, name: str) -> Any:
+        try:
+            return self._store.get_account(name)
+        except StoreError:
+            return self._model.get_account(name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)

@@ -18,7 +18,6 @@ retransmission is ignored, and gets the cached reject once it has been sent.
 from __future__ import annotations
 
 import collections
-import ipaddress
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Sequence
 
@@ -37,60 +36,15 @@ from radius.codec import CodecError, Dictionary, decode_request, encode_reply, p
 from radius.fit import Fitted, fit_reply
 from radius.handlers import HandlerConfig, accounting_record, handle_access
 from radius.model import A, Code, Decision, Request, Verdict
-from radius.read_model import ReadModel
-from radius.store.api import Store, StoreError
+from radius.clients import ClientTable
+from radius.read_model import ReadModel, StoreFirst
+from radius.reuseport import listen_reuseport
+from radius.store.api import Store
 
 __all__ = ["RadiusServer", "RadiusService", "ClientTable"]
 
 AUTH, ACCT = "auth", "acct"
 _ANSWERS = {AUTH: {Code.ACCESS_REQUEST, Code.STATUS_SERVER}, ACCT: {Code.ACCOUNTING_REQUEST, Code.STATUS_SERVER}}
-
-
-class ClientTable:
-    """Configured RADIUS clients, matched by source address (IP or CIDR)."""
-
-    def __init__(self, clients: Sequence[RadiusClientConfig]) -> None:
-        # Most specific network first, so a /32 overrides a /8.
-        self._clients = sorted(clients, key=lambda c: c.network.prefixlen, reverse=True)
-        self._cache: dict[str, RadiusClientConfig | None] = {}
-
-    def lookup(self, host: str) -> RadiusClientConfig | None:
-        try:
-            return self._cache[host]
-        except KeyError:
-            pass
-        found = None
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            address = None
-        if address is not None:
-            for client in self._clients:
-                if address.version == client.network.version and address in client.network:
-                    found = client
-                    break
-        if len(self._cache) > 65536:
-            self._cache.clear()
-        self._cache[host] = found
-        return found
-
-
-class _StoreFirst:
-    """Lookups for password checks: accounts from the store (falling back to
-    the read model when the store fails), everything else from the model."""
-
-    def __init__(self, store: Store, model: ReadModel) -> None:
-        self._store = store
-        self._model = model
-
-    def get_account(self, name: str) -> Any:
-        try:
-            return self._store.get_account(name)
-        except StoreError:
-            return self._model.get_account(name)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
 
 
 @dataclass
@@ -151,7 +105,7 @@ class RadiusServer:
         # Password checks (in the pool) read the account from the store, so that
         # a new account or a changed password counts at once; scrypt costs far
         # more than the query.  While the store cannot answer, the read model does.
-        self._login_lookups: Any = _StoreFirst(store, read_model) if read_model is not None else store
+        self._login_lookups: Any = StoreFirst(store, read_model) if read_model is not None else store
         self.dictionary = dictionary
         self.clients = ClientTable(clients)
         self.threadpool = threadpool
@@ -574,24 +528,3 @@ class RadiusService(service.Service):
 
         return gatherResults([d for d in ds if d is not None]).addCallback(lambda _: None)
 
-
-def listen_reuseport(reactor: Any, port: int, protocol: DatagramProtocol, interface: str) -> Any:
-    """Listen on ``interface:port`` with SO_REUSEPORT, so that several processes
-    share the port; the kernel hands each a fixed share of the peers (by a hash
-    of source and destination address and port), so a client's retransmission
-    reaches the worker that saw the original.  Raises CannotListenError."""
-    import socket  # noqa: PLC0415
-
-    from twisted.internet.error import CannotListenError  # noqa: PLC0415
-
-    family = socket.AF_INET6 if ":" in interface else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((interface, port))
-        sock.setblocking(False)
-        return reactor.adoptDatagramPort(sock.fileno(), family, protocol)
-    except OSError as exc:
-        raise CannotListenError(interface, port, exc) from None
-    finally:
-        sock.close()  # the reactor holds its own descriptor

@@ -20,34 +20,20 @@ from __future__ import annotations
 
 import os
 import pickle
-import socket
 import sys
 from typing import Any
 
 from twisted.internet import defer, protocol
-from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
+from radius.reuseport import probe_port
 from radius.server import ACCT, AUTH, RadiusService
 
-__all__ = ["RadiusWorkers", "WorkerSettings", "probe_port"]
+__all__ = ["RadiusWorkers", "WorkerSettings"]
 
 READY = b"ready"
 MIN_BACKOFF, MAX_BACKOFF = 0.5, 10.0
 YOUNG = 5.0  # a worker that dies younger than this doubles the restart delay
-
-
-def probe_port(interface: str, port: int) -> int:
-    """Bind ``interface:port`` (SO_REUSEPORT) and release it: the port number
-    (a free one for 0); CannotListenError when it cannot be bound."""
-    family = socket.AF_INET6 if ":" in interface else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind((interface, port))
-        except OSError as exc:
-            raise CannotListenError(interface, port, exc) from None
-        return int(sock.getsockname()[1])
 
 
 class WorkerSettings(dict):  # type: ignore[type-arg]
@@ -133,7 +119,11 @@ class RadiusWorkers(RadiusService):
             worker, self.python, [self.python, "-m", "appliance.radius_worker"], env=env,
             childFDs={0: "w", 1: 1, 2: 2, 3: "r"},
         )
-        worker.ready.addErrback(self._not_ready, index)
+        worker.ready.addCallbacks(self._ready, self._not_ready, callbackArgs=(worker,), errbackArgs=(index,))
+
+    def _ready(self, _: Any, worker: _Worker) -> None:
+        pid = worker.transport.pid if worker.transport is not None else None
+        self.log.info("RADIUS worker {index} (pid {pid}) listening", index=worker.index, pid=pid)
 
     def _not_ready(self, failure: Any, index: int) -> None:
         if self.running:

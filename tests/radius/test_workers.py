@@ -32,6 +32,11 @@ def workers_of(pid: int) -> list[int]:
     return [int(line.split()[0]) for line in out.splitlines() if "appliance.radius_worker" in line]
 
 
+def all_listening(server, n: int = 2) -> bool:
+    """Every worker has joined the port group (a late one would change where the kernel sends a peer)."""
+    return server.log().count(") listening") >= n
+
+
 def wait_for(predicate, timeout: float = 15.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -69,7 +74,7 @@ def test_retransmissions_from_many_source_ports_hit_the_duplicate_cache(server) 
     secret = server.secret.encode()
     sockets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(48)]
     try:
-        assert wait_for(lambda: len(workers_of(server.process.pid)) == 2)
+        assert wait_for(lambda: all_listening(server))
         originals = []
         for i, sock in enumerate(sockets):
             sock.bind(("127.0.0.1", 0))
@@ -112,7 +117,7 @@ def test_killed_worker_is_restarted_and_no_acknowledged_cdr_is_lost(server) -> N
     third round one worker is killed with SIGKILL.  Every Stop that got an Accounting-Response is
     in the store, the supervisor starts a new worker, and in the end every Stop is answered."""
     secret = server.secret.encode()
-    assert wait_for(lambda: len(workers_of(server.process.pid)) == 2)
+    assert wait_for(lambda: all_listening(server))
     sockets = []
     for _ in range(32):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -150,8 +155,8 @@ def test_killed_worker_is_restarted_and_no_acknowledged_cdr_is_lost(server) -> N
         finally:
             store.close()
         assert len(acked) > 250 and acked <= stored  # a resent Stop holds its socket back a round
-        assert wait_for(lambda: len(workers_of(server.process.pid)) == 2)
-        assert killed not in workers_of(server.process.pid)
+        assert wait_for(lambda: all_listening(server, 3))  # the new worker listens
+        assert len(workers_of(server.process.pid)) == 2 and killed not in workers_of(server.process.pid)
         assert "RADIUS worker" in server.log() and "starting it again" in server.log()
     finally:
         for sock in sockets:
