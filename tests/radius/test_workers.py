@@ -181,3 +181,29 @@ def test_port_in_use_fails_start_up_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{auth_port}/udp (RADIUS auth): Address already in use" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_run_with_workers_serves_radius_from_worker_processes(tmp_path: Path) -> None:
+    """``faxappliance run`` with ``workers = 2``: RADIUS comes from two worker processes (the rest
+    of the appliance stays in the main process); stopping the main process stops them."""
+    auth_port, acct_port = free_udp_ports(2)
+    secret = "a-secret-of-sixteen-plus"
+    config = tmp_path / "faxappliance.toml"
+    config.write_text(
+        f'data_dir = "{tmp_path}/var"\n[storage]\nurl = "sqlite:///{tmp_path}/r.db"\n\n'
+        f'[radius]\nlisten = "127.0.0.1"\nauth_port = {auth_port}\nacct_port = {acct_port}\nworkers = 2\n\n'
+        f'[[radius.clients]]\naddress = "127.0.0.1"\nsecret = "{secret}"\n'
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "--config", str(config), "run"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        from tests.radius.server_process import status_ok  # noqa: PLC0415
+
+        assert wait_for(lambda: status_ok("127.0.0.1", auth_port, secret.encode())
+                        and status_ok("127.0.0.1", acct_port, secret.encode()), timeout=20)
+        workers = workers_of(proc.pid)
+        assert len(workers) == 2
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert wait_for(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in workers), timeout=10)
