@@ -13,7 +13,7 @@ from twisted.application import service
 from appliance.cli import CliIO, config_from_args
 from appliance.config import Config, Secret, default_config
 from appliance.demo import private_file
-from appliance.services import make_radius_service
+from appliance.services import make_radius_services
 
 __all__ = ["register", "ensure_embedded_default"]
 
@@ -240,7 +240,8 @@ def _serve_or_fail(config: Config, args: argparse.Namespace, io: CliIO, demo: bo
             top = _demo(config, args, io, store, reactor, notes)
         elif args.command == "radius":
             top = service.MultiService()
-            make_radius_service(config, reactor, store=store).setServiceParent(top)
+            workers = config.radius.workers or os.cpu_count() or 1  # 0: one per core
+            make_radius_services(config, reactor, store=store, workers=workers).setServiceParent(top)
         else:
             top = make_service(config, reactor, store=store)
     except BaseException:

@@ -101,6 +101,9 @@ class RadiusConfig:
     uuid_mode: bool = False
     uuid_format: str = "dash"  # binary | hex | dash
     max_name_bytes: int = 16
+    read_model: bool = True  # answer lookups from memory, kept current by the change feed
+    change_feed_seconds: float = 1.0  # bound on when a store change is visible to the read model
+    workers: int = 0  # RADIUS worker processes; 0 = one per core (`radius`), one (`run`)
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,9 @@ def _parse_client(source: str, index: int, table: Any) -> RadiusClientConfig:
     return RadiusClientConfig(network, secret, require_ma, name, allow_short)
 
 
+MAX_RADIUS_WORKERS = 64
+
+
 def _parse_radius(source: str, table: Any) -> RadiusConfig:
     sec = _Section(source, "radius", table)
     listen = sec.get("listen", str, "127.0.0.1")
@@ -324,6 +330,13 @@ def _parse_radius(source: str, table: Any) -> RadiusConfig:
         raise sec.fail("reject_delay", f"must be between 0 (off) and {MAX_REJECT_DELAY:g} seconds")
     uuid_mode = sec.get("uuid_mode", bool, False)
     uuid_format = sec.choice("uuid_format", ("binary", "hex", "dash"), "dash")
+    read_model = sec.get("read_model", bool, True)
+    feed = sec.get("change_feed_seconds", float, 1.0)
+    if not 0.05 <= feed <= 60:
+        raise sec.fail("change_feed_seconds", "must be between 0.05 and 60")
+    workers = sec.get("workers", int, 0)
+    if isinstance(workers, bool) or not 0 <= workers <= MAX_RADIUS_WORKERS:
+        raise sec.fail("workers", f"must be between 0 (one per core) and {MAX_RADIUS_WORKERS}")
     sec.check_unknown()
     return RadiusConfig(
         listen=listen,
@@ -337,6 +350,9 @@ def _parse_radius(source: str, table: Any) -> RadiusConfig:
         uuid_mode=uuid_mode,
         uuid_format=uuid_format,
         max_name_bytes=64 if uuid_mode else 16,
+        read_model=read_model,
+        change_feed_seconds=float(feed),
+        workers=int(workers),
     )
 
 

@@ -24,7 +24,7 @@ from radius.handlers import HandlerConfig
 from radius.server import RadiusServer, RadiusService
 
 __all__ = ["PACKAGED_DICTIONARY", "Appliance", "ApplianceService", "load_dictionary", "make_appliance",
-           "make_radius_service", "make_service", "make_web"]
+           "make_radius_service", "make_radius_services", "make_service", "make_web"]
 
 PACKAGED_DICTIONARY = Path(__file__).resolve().parent.parent / "dictionary"
 
@@ -44,23 +44,44 @@ def load_dictionary(config: Config) -> Dictionary:
 
 
 def make_radius_service(config: Config, reactor: Any, *, store: Any, dictionary: Dictionary | None = None,
-                        threadpool: ThreadPool | None = None) -> RadiusService:
+                        threadpool: ThreadPool | None = None, reuse_port: bool = False) -> RadiusService:
     """The RADIUS auth + accounting service for ``config``."""
     radius = config.radius
     if not radius.clients:
         raise ConfigError(config.source, "radius.clients", "at least one client (address, secret) is required")
+    pool = threadpool or ThreadPool(minthreads=2, maxthreads=8, name="radius-store")
+    feed = None
+    if radius.read_model:
+        from radius.feed import ReadModelFeed  # noqa: PLC0415
+
+        feed = ReadModelFeed(reactor, store, pool, interval=radius.change_feed_seconds / 2)
     server = RadiusServer(
         reactor=reactor,
         store=store,
+        read_model=feed.model if feed is not None else None,
         dictionary=dictionary or load_dictionary(config),
         clients=radius.clients,
-        threadpool=threadpool or ThreadPool(minthreads=2, maxthreads=8, name="radius-store"),
+        threadpool=pool,
         handler_config=HandlerConfig(radius.uuid_mode, radius.uuid_format, radius.max_name_bytes),
         cache_seconds=radius.duplicate_cache_seconds,
         decision_cache_seconds=radius.decision_cache_seconds,
         reject_delay=radius.reject_delay,
     )
-    return RadiusService(server, reactor, radius.listen, radius.auth_port, radius.acct_port)
+    return RadiusService(server, reactor, radius.listen, radius.auth_port, radius.acct_port, feed=feed,
+                         reuse_port=reuse_port)
+
+
+def make_radius_services(config: Config, reactor: Any, *, store: Any, workers: int) -> service.Service:
+    """RADIUS in this process (``workers`` 1), or ``workers`` worker processes
+    sharing the ports under a supervisor (radius.workers)."""
+    if workers <= 1:
+        return make_radius_service(config, reactor, store=store)
+    if not config.radius.clients:
+        raise ConfigError(config.source, "radius.clients", "at least one client (address, secret) is required")
+    from radius.workers import RadiusWorkers  # noqa: PLC0415
+
+    load_dictionary(config)  # a bad dictionary fails here, once, not in every worker
+    return RadiusWorkers(config, reactor, workers)
 
 
 def node_settings(config: Config, node_id: str | None = None) -> Any:
@@ -82,7 +103,7 @@ def make_service(config: Config, reactor: Any, *, store: Any, devices: dict[str,
     top = service.MultiService()
     top.appliance = None  # type: ignore[attr-defined]
     if config.radius.clients:
-        make_radius_service(config, reactor, store=store).setServiceParent(top)
+        make_radius_services(config, reactor, store=store, workers=config.radius.workers or 1).setServiceParent(top)
     if config.lines or config.faxage.configured or config.portserver is not None:
         appliance = make_appliance(config, reactor, store=store, devices=devices, node_id=node_id)
         top.appliance = appliance  # type: ignore[attr-defined]

@@ -61,6 +61,7 @@ DISTINCT_AUTH_PACKETS = 1000
 STOPS_PER_FILE = 2500
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PY_SPY: Path | None = None  # set by --profile
+PROFILE_FORMAT = "flamegraph"  # --profile-format
 
 
 class BenchError(RuntimeError):
@@ -164,16 +165,36 @@ def load_our_store(url: str, accounts: list[AccountData]) -> None:
 def write_auth_requests(path: Path, accounts: list[AccountData], count: int, rng: random.Random) -> None:
     with open(path, "w", encoding="ascii") as f:
         for _ in range(count):
-            a = rng.choice(accounts)
-            f.write(
-                f'User-Name = "{a.name}"\n'
-                "FB-Command = Get-Account\n"
-                "FB-Context = Pre-Send-Session\n"
-                f'Acct-Session-Id = "{rng.getrandbits(128):032x}"\n'
-                f'FB-Dial-Number = "1{rng.randrange(2000000000, 9999999999)}"\n'
-                "FB-Transfer-Type = Queue\n"
-                "Message-Authenticator = 0x00\n\n"
-            )
+            f.write(_auth_request(rng.choice(accounts), rng))
+
+
+def write_distinct_auth_requests(
+    directory: Path, accounts: list[AccountData], count: int, rng: random.Random
+) -> list[Path]:
+    """``count`` Get-Account / Pre-Send-Session requests, each about a different
+    account (no repetition), in files of at most STOPS_PER_FILE packets."""
+    directory.mkdir(parents=True, exist_ok=True)
+    chosen = rng.sample(accounts, count)
+    paths = []
+    for first in range(0, count, STOPS_PER_FILE):
+        path = directory / f"access-{first // STOPS_PER_FILE:04d}.txt"
+        paths.append(path)
+        with open(path, "w", encoding="ascii") as f:
+            for a in chosen[first : first + STOPS_PER_FILE]:
+                f.write(_auth_request(a, rng))
+    return paths
+
+
+def _auth_request(a: AccountData, rng: random.Random) -> str:
+    return (
+        f'User-Name = "{a.name}"\n'
+        "FB-Command = Get-Account\n"
+        "FB-Context = Pre-Send-Session\n"
+        f'Acct-Session-Id = "{rng.getrandbits(128):032x}"\n'
+        f'FB-Dial-Number = "1{rng.randrange(2000000000, 9999999999)}"\n'
+        "FB-Transfer-Type = Queue\n"
+        "Message-Authenticator = 0x00\n\n"
+    )
 
 
 def write_stop_requests(
@@ -233,17 +254,50 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds > 0 else 0.0
 
 
-def proc_cpu_seconds(pid: int | None) -> float:
-    """utime+stime of ``pid`` (all its threads) and its reaped children."""
-    if pid is None:
-        return 0.0
+def _stat(pid: int) -> list[str] | None:
     try:
         with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+            return f.read().rsplit(")", 1)[1].split()
     except OSError:
+        return None
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its child processes (the RADIUS workers)."""
+    out = [pid]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields is not None and int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def proc_cpu_seconds(pid: int | None) -> float:
+    """utime+stime of ``pid`` and its children (all threads), and their reaped children."""
+    if pid is None:
         return 0.0
-    # fields[0] is state (field 3); utime=14, stime=15, cutime=16, cstime=17
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLK_TCK
+    total = 0
+    for p in process_tree(pid):
+        fields = _stat(p)
+        if fields is not None:
+            # fields[0] is state (field 3); utime=14, stime=15, cutime=16, cstime=17
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14))
+    return total / CLK_TCK
+
+
+def proc_rss_mb(pid: int | None) -> float:
+    """Resident memory of ``pid`` and its children, in MB."""
+    if pid is None:
+        return 0.0
+    total = 0
+    for p in process_tree(pid):
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+    return total / 1e6
 
 
 _SUMMARY = re.compile(r"^\s*(Accepted|Rejected|Lost)\s*:\s*(\d+)", re.M)
@@ -365,6 +419,7 @@ class OurServer(Server):
     label = "ours"
     synchronous = ""  # "" = the store's default (FULL)
     decision_cache: float | None = None  # None = the server's default
+    workers: int | None = None  # None = the server's default
 
     @property
     def durability(self) -> str:  # type: ignore[override]
@@ -402,6 +457,7 @@ class OurServer(Server):
             # accepts, and a delayed reject would measure the timer, not the server.
             "reject_delay = 0\n"
             + (f"decision_cache_seconds = {self.decision_cache}\n" if self.decision_cache is not None else "")
+            + (f"workers = {self.workers}\n" if self.workers is not None else "")
             + "\n"
             "[[radius.clients]]\n"
             'address = "127.0.0.1"\n'
@@ -476,6 +532,53 @@ class OurServer(Server):
             con.close()
 
 
+class OurPgServer(OurServer):
+    """Our server on a PostgreSQL store (a throwaway cluster with fsync on)."""
+
+    label = "ours-pg"
+    pg_url = ""
+
+    @property
+    def durability(self) -> str:  # type: ignore[override]
+        return ("PostgreSQL, fsync on, synchronous_commit on: each CDR committed (WAL flushed) before its "
+                "Accounting-Response (group commit); the PostgreSQL server's own CPU is not in the CPU figures")
+
+    @property
+    def url(self) -> str:  # type: ignore[override]
+        return self.pg_url
+
+    def cdr_count(self, tag: str) -> int:
+        import psycopg  # noqa: PLC0415
+
+        with psycopg.connect(self.pg_url) as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM accounting WHERE status_type = 2 AND session_id LIKE %s", (tag + "%",)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+
+@contextmanager
+def postgres_cluster(enabled: bool) -> Iterator[str]:
+    """With ``--pg``: a throwaway durable PostgreSQL cluster; yields a database URL."""
+    if not enabled:
+        yield ""
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.pg import PostgresCluster  # noqa: PLC0415
+    from tests.peers import require_postgres_bin  # noqa: PLC0415
+
+    try:
+        bindir = require_postgres_bin()
+    except BaseException as exc:  # pytest's skip outside pytest
+        raise BenchError("--pg needs the PostgreSQL server: install the Debian package postgresql") from exc
+    cluster = PostgresCluster(bindir, durable=True)
+    cluster.start()
+    try:
+        yield cluster.create_database("radius_bench")
+    finally:
+        cluster.stop()
+
+
 # --------------------------------------------------------------------- main
 
 
@@ -502,6 +605,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="[radius] decision_cache_seconds of our server (default: the server's default, 1; 0 = off)",
     )
+    p.add_argument(
+        "--our-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="[radius] workers of our server (default: the server's default, one per core)",
+    )
+    p.add_argument(
+        "--distinct",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Access load: every request of a round about a different account (default); "
+        "--no-distinct: 1,000 distinct requests repeated",
+    )
+    p.add_argument(
+        "--repetitive",
+        action="store_true",
+        help="with --distinct, also measure the repeated 1,000-request Access load",
+    )
+    p.add_argument("--pg", action="store_true", help="also run our server on a PostgreSQL store (a throwaway cluster)")
     p.add_argument("--only", choices=("ours", "freeradius"), help="run one server only")
     p.add_argument("--skip-acct", action="store_true", help="Access only")
     p.add_argument("--skip-auth", action="store_true", help="accounting only")
@@ -511,11 +634,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="DIR",
         help="sample our server with py-spy during each measurement; flame graphs go to DIR",
     )
+    p.add_argument(
+        "--profile-format",
+        choices=("flamegraph", "raw"),
+        default="flamegraph",
+        help="py-spy output: flame graph (SVG) or raw collapsed stacks (text, one stack per line with its count)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temp directory (configs, logs, stores)")
     p.add_argument("--seed", type=int, default=2866, help="random seed of the request files")
     args = p.parse_args(argv)
     if args.accounts < 1 or args.requests < 1 or not 1 <= args.parallel <= 255 or args.rounds < 1:
         p.error("--accounts, --requests, --rounds must be >= 1 and --parallel 1..255")
+    if args.distinct and args.requests > args.accounts:
+        p.error("--distinct needs --requests <= --accounts (no account is asked about twice in a round)")
     return args
 
 
@@ -541,9 +672,12 @@ def profiling(directory: Path | None, server: Server, name: str) -> Iterator[Non
     if directory is None or not isinstance(server, OurServer) or server.pid is None:
         yield
         return
-    out = directory / f"ours-{name}.svg"
+    raw = PROFILE_FORMAT == "raw"
+    out = directory / f"{server.label}-{name}.{'txt' if raw else 'svg'}"
+    pids = process_tree(server.pid)
+    pid = pids[-1] if len(pids) > 1 else server.pid  # with workers: one of them
     spy = subprocess.Popen(
-        [str(PY_SPY), "record", "--gil", "--nonblocking", "-r", "200", "-p", str(server.pid), "-f", "flamegraph", "-o", str(out)],
+        [str(PY_SPY), "record", "--gil", "--nonblocking", "-r", "200", "-p", str(pid), "-f", PROFILE_FORMAT, "-o", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -566,18 +700,21 @@ def _median(values: list[float]) -> float:
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def run(args: argparse.Namespace, tmp: Path) -> int:
+def run(args: argparse.Namespace, tmp: Path, pg_url: str = "") -> int:
     rng = random.Random(args.seed)
     t0 = time.perf_counter()
     accounts = make_accounts(args.accounts)
-    distinct = min(DISTINCT_AUTH_PACKETS, args.requests)
+    distinct = min(DISTINCT_AUTH_PACKETS, args.requests)  # the repeated Access load
     auth_count = math.ceil(args.requests / distinct)
     auth_total = distinct * auth_count
     auth_file = tmp / "access-requests.txt"
     write_auth_requests(auth_file, accounts, distinct, rng)
     say(
-        f"{args.accounts} accounts; Access: {distinct} distinct Get-Account/Pre-Send-Session x {auth_count} "
-        f"= {auth_total} requests; accounting: {args.requests} distinct Stops; radclient -p {args.parallel}; "
+        f"{args.accounts} accounts; Access: "
+        + (f"{args.requests} Get-Account/Pre-Send-Session, each about a different account" if args.distinct else "")
+        + (" and " if args.distinct and args.repetitive else "")
+        + (f"{distinct} distinct x {auth_count} = {auth_total} requests" if args.repetitive or not args.distinct else "")
+        + f"; accounting: {args.requests} distinct Stops; radclient -p {args.parallel}; "
         f"{args.rounds} round(s), servers alternating; {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.2f}"
     )
@@ -587,6 +724,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         classes.append(FreeRadiusServer)
     if args.only != "freeradius":
         classes.append(OurServer)
+        if args.pg:
+            classes.append(OurPgServer)
 
     fb_dict = tmp / "radclient-dict"
     fb_dict.mkdir()
@@ -599,9 +738,12 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     try:
         for cls in classes:
             server = cls(tmp / cls.label.lower(), accounts)
+            if isinstance(server, OurPgServer):
+                server.pg_url = pg_url
             if isinstance(server, OurServer):
                 server.synchronous = args.our_synchronous
                 server.decision_cache = args.our_decision_cache
+                server.workers = args.our_workers
             servers.append(server)
             say(f"\n== {server.label} (auth 127.0.0.1:{server.auth_port}, acct 127.0.0.1:{server.acct_port})")
             prep = server.prepare()
@@ -623,25 +765,40 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         def order(r: int) -> list[Server]:
             return servers if r % 2 == 0 else servers[::-1]
 
-        if not args.skip_auth:
-            say(f"\n== Access: Get-Account / Pre-Send-Session, {auth_total} requests per round")
-            for r in range(args.rounds):
-                for server in order(r):
-                    with profiling(args.profile, server, f"access-r{r + 1}"):
-                        res = radclient_load(
-                            server.auth_port, "auth", [auth_file], auth_count, args.parallel, server.pid, auth_total
-                        )
-                    runs.setdefault((server.label, "auth"), []).append(res)
-                    say(
-                        f"   {server.label:10} round {r + 1}: {res.rate:7.0f} req/s ({res.seconds:5.2f}s; "
-                        f"accepted {res.accepted}, rejected {res.rejected}, lost {res.lost}; "
-                        f"server CPU {res.server_cpu:.2f}s, radclient CPU {res.client_cpu:.2f}s)"
+        def access_round(kind: str, r: int, files: list[Path], count: int, total: int) -> None:
+            for server in order(r):
+                with profiling(args.profile, server, f"{kind}-r{r + 1}"):
+                    res = radclient_load(server.auth_port, "auth", files, count, args.parallel, server.pid, total)
+                runs.setdefault((server.label, kind), []).append(res)
+                say(
+                    f"   {server.label:10} round {r + 1}: {res.rate:7.0f} req/s ({res.seconds:5.2f}s; "
+                    f"accepted {res.accepted}, rejected {res.rejected}, lost {res.lost}; "
+                    f"server CPU {res.server_cpu:.2f}s, radclient CPU {res.client_cpu:.2f}s)"
+                )
+                if res.accepted != total or res.lost or res.rejected:
+                    failures.append(
+                        f"{server.label} {kind} round {r + 1}: accepted {res.accepted}/{total}, "
+                        f"rejected {res.rejected}, lost {res.lost}"
                     )
-                    if res.accepted != auth_total or res.lost or res.rejected:
-                        failures.append(
-                            f"{server.label} Access round {r + 1}: accepted {res.accepted}/{auth_total}, "
-                            f"rejected {res.rejected}, lost {res.lost}"
-                        )
+
+        if not args.skip_auth and args.distinct:
+            say(
+                f"\n== Access: Get-Account / Pre-Send-Session, {args.requests} requests per round, "
+                "each about a different account"
+            )
+            for r in range(args.rounds):
+                files = write_distinct_auth_requests(
+                    tmp / f"access-distinct-{r}", accounts, args.requests, random.Random(args.seed * 7 + r)
+                )
+                access_round("auth", r, files, 1, args.requests)
+        if not args.skip_auth and (args.repetitive or not args.distinct):
+            kind = "auth-rep" if args.distinct else "auth"
+            say(f"\n== Access: Get-Account / Pre-Send-Session, {distinct} requests x {auth_count} per round")
+            for r in range(args.rounds):
+                access_round(kind, r, [auth_file], auth_count, auth_total)
+        for server in servers:
+            if isinstance(server, OurServer):
+                say(f"   {server.label:10} resident memory: {proc_rss_mb(server.pid):.0f} MB (all processes)")
 
         if not args.skip_acct:
             say(f"\n== Accounting: distinct Stops with CDR attributes, {args.requests} per round")
@@ -687,27 +844,41 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         text = format(best, fmt) if len(values) == 1 else f"{format(best, fmt)} [{format(med, fmt)}]"
         return text.rjust(width)
 
-    for kind, title in (("auth", "Access requests/s"), ("acct", "Stops/s (durable CDRs)")):
-        fr = runs.get(("FreeRADIUS", kind))
-        us = runs.get(("ours", kind))
-        if not fr and not us:
-            continue
-        fr_rates = [x.rate for x in fr] if fr else None
-        us_rates = [x.rate for x in us] if us else None
-        ratio = None
-        if fr_rates and us_rates:
-            ratio = [max(us_rates) / max(fr_rates)]
-            if len(fr_rates) > 1:
-                ratio.append(_median(us_rates) / _median(fr_rates))
-        ratio_text = "-" if not ratio else (f"{ratio[0]:.2f}" + (f" [{ratio[1]:.2f}]" if len(ratio) > 1 else ""))
-        say(f"{title:26}{cell(fr_rates, '.0f')}{cell(us_rates, '.0f')}{ratio_text:>16}")
-        cpu_fr = [x.server_cpu / x.requests * 1e6 for x in fr] if fr else None
-        cpu_us = [x.server_cpu / x.requests * 1e6 for x in us] if us else None
-        cpu_ratio = f"{min(cpu_fr) / min(cpu_us):.2f}" if cpu_fr and cpu_us else ""
-        say(
-            f"{'  server CPU us/request':26}{cell(cpu_fr and [min(cpu_fr)], '.1f')}"
-            f"{cell(cpu_us and [min(cpu_us)], '.1f')}{cpu_ratio:>16}"
-        )
+    def spread(values: list[float] | None, fmt: str, width: int = 18) -> str:
+        if not values or len(values) < 2:
+            return "".rjust(width)
+        v = sorted(values)
+        return f"{format(v[0], fmt)}/{format(_median(v), fmt)}/{format(v[-1], fmt)}".rjust(width)
+
+    titles = (("auth", "Access requests/s"), ("auth-rep", "Access, repeated req/s"), ("acct", "Stops/s (durable CDRs)"))
+    ours_labels = [label for label in ("ours", "ours-pg") if any(k[0] == label for k in runs)] or ["ours"]
+    for kind, title in titles:
+        for label in ours_labels:
+            fr = runs.get(("FreeRADIUS", kind))
+            us = runs.get((label, kind))
+            if not fr and not us:
+                continue
+            name = title if label == "ours" else f"{title} (PostgreSQL)"
+            fr_rates = [x.rate for x in fr] if fr else None
+            us_rates = [x.rate for x in us] if us else None
+            ratio = None
+            if fr_rates and us_rates:
+                ratio = [max(us_rates) / max(fr_rates)]
+                if len(fr_rates) > 1:
+                    ratio.append(_median(us_rates) / _median(fr_rates))
+            ratio_text = "-" if not ratio else (f"{ratio[0]:.2f}" + (f" [{ratio[1]:.2f}]" if len(ratio) > 1 else ""))
+            say(f"{name:26}{cell(fr_rates, '.0f')}{cell(us_rates, '.0f')}{ratio_text:>16}")
+            if fr_rates and us_rates and len(fr_rates) == len(us_rates) and len(us_rates) > 1:
+                per_round = [u / f for u, f in zip(us_rates, fr_rates)]
+                say(f"{'  min/median/max':26}{spread(fr_rates, '.0f')}{spread(us_rates, '.0f')}"
+                    f"{spread(per_round, '.2f', 16)}")
+            cpu_fr = [x.server_cpu / x.requests * 1e6 for x in fr] if fr else None
+            cpu_us = [x.server_cpu / x.requests * 1e6 for x in us] if us else None
+            cpu_ratio = f"{min(cpu_fr) / min(cpu_us):.2f}" if cpu_fr and cpu_us else ""
+            say(
+                f"{'  server CPU us/request':26}{cell(cpu_fr and [min(cpu_fr)], '.1f')}"
+                f"{cell(cpu_us and [min(cpu_us)], '.1f')}{cpu_ratio:>16}"
+            )
     say(f"(load average now {os.getloadavg()[0]:.2f}; total wall time {time.perf_counter() - t0:.0f}s)")
     if failures:
         say("\nFAILED checks:\n  " + "\n  ".join(failures))
@@ -721,11 +892,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_peers(args.only)
         if args.profile is not None:
-            global PY_SPY
+            global PY_SPY, PROFILE_FORMAT
             found = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
             if found is None:
                 raise BenchError("--profile needs py-spy on PATH (pip install py-spy, in any venv)")
             PY_SPY = Path(found)
+            PROFILE_FORMAT = args.profile_format
             args.profile = args.profile.resolve()
             args.profile.mkdir(parents=True, exist_ok=True)
     except BenchError as exc:
@@ -733,7 +905,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="radius-bench-"))
     try:
-        return run(args, tmp)
+        with postgres_cluster(args.pg) as pg_url:
+            return run(args, tmp, pg_url)
     except (BenchError, FreeRadiusError) as exc:
         print(f"radius_vs_freeradius: {exc}", file=sys.stderr)
         return 1

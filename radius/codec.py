@@ -35,6 +35,7 @@ __all__ = [
     "peek_header",
 ]
 
+TLV_CACHE = 4096  # encoded non-text attributes kept per dictionary
 MAX_PACKET = 4096
 MAX_VALUE = 253  # an attribute's value: 255 minus type and length
 MAX_VENDOR_VALUE = 247  # a vendor sub-attribute's value inside one Vendor-Specific
@@ -43,6 +44,10 @@ _MA_TYPE = 80
 _VSA_TYPE = 26
 _PROXY_STATE = 33
 _USER_PASSWORD = 2
+_HEADER = struct.Struct("!BBH")
+_VSA_HEADER = struct.Struct("!BBIBB")
+_EMPTY_MA = bytes((_MA_TYPE, 18)) + bytes(16)
+_CODES = {int(c): c for c in Code}
 _REQUEST_CODES = frozenset((Code.ACCESS_REQUEST, Code.ACCOUNTING_REQUEST, Code.STATUS_SERVER))
 
 
@@ -102,6 +107,38 @@ class Dictionary:
             self.by_name[name] = d
             self.by_code[(vendor, d.code)] = d
         self.vendors = frozenset(v for v in vendors.values() if v)
+        self._tlv: dict[tuple[str, Value], bytes] = {}
+        self._text_headers = {n: (d.vendor, d.code) for n, d in self.by_name.items() if d.type == "string"}
+
+    def tlv(self, name: str, value: Value) -> bytes:
+        """The wire bytes of one attribute (inside its Vendor-Specific for a
+        vendor attribute).  Texts are packed with one precompiled header;
+        other values (flags, modes: few distinct ones) come from a bounded
+        cache."""
+        if type(value) is str:
+            hit = self._text_headers.get(name)
+            if hit is not None:
+                raw = value.encode("utf-8")
+                n = len(raw)
+                vendor, code = hit
+                if vendor:
+                    if n <= MAX_VENDOR_VALUE:
+                        return _VSA_HEADER.pack(_VSA_TYPE, n + 8, vendor, code, n + 2) + raw
+                elif n <= MAX_VALUE:
+                    return bytes((code, n + 2)) + raw
+            return _tlv(self, name, value)
+        key = (name, value)
+        try:
+            return self._tlv[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value: encode it every time
+            return _tlv(self, name, value)
+        raw = _tlv(self, name, value)
+        if len(self._tlv) >= TLV_CACHE:
+            self._tlv.clear()
+        self._tlv[key] = raw
+        return raw
 
     def __contains__(self, name: str) -> bool:
         return name in self.by_name
@@ -194,7 +231,7 @@ def decode_request(
         raise MalformedPacket(f"header length {length} exceeds the datagram's {len(datagram)} bytes")
     if code_raw not in _REQUEST_CODES:
         raise MalformedPacket(f"code {code_raw} is not a request this server answers")
-    code = Code(code_raw)
+    code = _CODES[code_raw]
     data = datagram[:length]  # octets past Length are padding (RFC 2865 §3)
 
     attributes: dict[str, list[Value]] = {}
@@ -204,7 +241,21 @@ def decode_request(
     password_raw: bytes | None = None
     by_code = dictionary.by_code
 
-    for atype, vs, ve in _walk(data, HEADER, length):
+    # The attribute walk of _walk, inlined: this loop runs for every attribute
+    # of every request.
+    i = HEADER
+    while i < length:
+        if length - i < 2:
+            raise MalformedPacket("attribute header truncated", i)
+        atype = data[i]
+        alen = data[i + 1]
+        if alen < 2:
+            raise MalformedPacket(f"attribute length {alen} is below 2", i)
+        ve = i + alen
+        if ve > length:
+            raise MalformedPacket(f"attribute of length {alen} runs past the packet end", i)
+        vs = i + 2
+        i = ve
         if atype == _VSA_TYPE:
             if ve - vs < 4:
                 raise MalformedPacket("Vendor-Specific attribute shorter than a vendor id", vs - 2)
@@ -212,12 +263,36 @@ def decode_request(
             if vendor not in dictionary.vendors:
                 unknown.append((vendor, 0, data[vs + 4 : ve]))
                 continue
-            for stype, ss, se in _walk(data, vs + 4, ve):
+            j = vs + 4
+            while j < ve:  # the sub-attributes (_walk, inlined)
+                if ve - j < 2:
+                    raise MalformedPacket("attribute header truncated", j)
+                stype = data[j]
+                slen = data[j + 1]
+                if slen < 2:
+                    raise MalformedPacket(f"attribute length {slen} is below 2", j)
+                se = j + slen
+                if se > ve:
+                    raise MalformedPacket(f"attribute of length {slen} runs past the packet end", j)
+                ss = j + 2
+                j = se
                 sd = by_code.get((vendor, stype))
                 if sd is None:
                     unknown.append((vendor, stype, data[ss:se]))
+                    continue
+                t = sd.type
+                if t == "string":  # the common cases, without a call
+                    value: Value = data[ss:se].decode("utf-8", "replace")
+                elif se - ss == 4 and (t == "integer" or t == "date"):
+                    value = int.from_bytes(data[ss:se], "big")
                 else:
                     _add_value(attributes, unknown, sd, data[ss:se], ss, code)
+                    continue
+                values = attributes.get(sd.name)
+                if values is None:
+                    attributes[sd.name] = [value]
+                else:
+                    values.append(value)
             continue
         if atype == _MA_TYPE:
             if ve - vs != 16:
@@ -235,6 +310,12 @@ def decode_request(
         d = by_code.get((0, atype))
         if d is None:
             unknown.append((0, atype, data[vs:ve]))
+        elif d.type == "string":  # the common case, without a call
+            values = attributes.get(d.name)
+            if values is None:
+                attributes[d.name] = [data[vs:ve].decode("utf-8", "replace")]
+            else:
+                values.append(data[vs:ve].decode("utf-8", "replace"))
         else:
             _add_value(attributes, unknown, d, data[vs:ve], vs, code)
 
@@ -286,7 +367,7 @@ def _verify_message_authenticator(data: bytes, offset: int, secret: bytes, code:
     packet[offset : offset + 16] = bytes(16)
     if code == Code.ACCOUNTING_REQUEST:
         packet[4:20] = bytes(16)
-    expected = hmac.new(secret, bytes(packet), hashlib.md5).digest()
+    expected = hmac.digest(secret, bytes(packet), "md5")
     if not hmac.compare_digest(expected, received):
         raise BadAuthenticator("Message-Authenticator does not verify")
 
@@ -322,25 +403,25 @@ def _encrypt_password(password: str, secret: bytes, authenticator: bytes) -> byt
 # ------------------------------------------------------------------ encode
 
 
+def _tlv(dictionary: Dictionary, name: str, value: Value) -> bytes:
+    d = dictionary.by_name.get(name)
+    if d is None:
+        raise EncodeError(f"attribute {name!r} is not in the dictionary")
+    raw = _encode_value(d, value)
+    if d.vendor:
+        if len(raw) > MAX_VENDOR_VALUE:
+            raise EncodeError(f"{name}: value of {len(raw)} bytes exceeds {MAX_VENDOR_VALUE}")
+        return bytes((_VSA_TYPE, len(raw) + 8)) + d.vendor.to_bytes(4, "big") + bytes((d.code, len(raw) + 2)) + raw
+    if len(raw) > MAX_VALUE:
+        raise EncodeError(f"{name}: value of {len(raw)} bytes exceeds {MAX_VALUE}")
+    return bytes((d.code, len(raw) + 2)) + raw
+
+
 def _encode_attributes(
     attributes: Sequence[tuple[str, Value]], dictionary: Dictionary
-) -> bytearray:
-    out = bytearray()
-    for name, value in attributes:
-        d = dictionary.by_name.get(name)
-        if d is None:
-            raise EncodeError(f"attribute {name!r} is not in the dictionary")
-        raw = _encode_value(d, value)
-        if d.vendor:
-            if len(raw) > MAX_VENDOR_VALUE:
-                raise EncodeError(f"{name}: value of {len(raw)} bytes exceeds {MAX_VENDOR_VALUE}")
-            out += bytes((_VSA_TYPE, len(raw) + 8)) + d.vendor.to_bytes(4, "big")
-            out += bytes((d.code, len(raw) + 2)) + raw
-        else:
-            if len(raw) > MAX_VALUE:
-                raise EncodeError(f"{name}: value of {len(raw)} bytes exceeds {MAX_VALUE}")
-            out += bytes((d.code, len(raw) + 2)) + raw
-    return out
+) -> bytes:
+    tlv = dictionary.tlv
+    return b"".join([tlv(name, value) for name, value in attributes])
 
 
 def encode_reply(
@@ -351,29 +432,30 @@ def encode_reply(
     dictionary: Dictionary,
     *,
     message_authenticator: bool = True,
+    encoded: bytes | None = None,
 ) -> bytes:
     """Encode a reply to ``request``.
 
     Message-Authenticator, when wanted, is the FIRST attribute (BlastRADIUS
     hardening, as FreeRADIUS 3.2.5+ does); Proxy-State attributes of the
     request are echoed last, in order.  The Response Authenticator is
-    MD5(Code|Id|Length|RequestAuth|Attributes|Secret).
+    MD5(Code|Id|Length|RequestAuth|Attributes|Secret).  ``encoded``: the
+    attributes' wire bytes, already built (by :func:`radius.fit.fit_reply`).
     """
-    body = bytearray()
-    if message_authenticator:
-        body += bytes((_MA_TYPE, 18)) + bytes(16)
-    body += _encode_attributes(attributes, dictionary)
-    for state in request.proxy_states:
-        body += bytes((_PROXY_STATE, len(state) + 2)) + state
-    length = HEADER + len(body)
+    attrs = encoded if encoded is not None else _encode_attributes(attributes, dictionary)
+    if request.proxy_states:
+        attrs += b"".join([bytes((_PROXY_STATE, len(state) + 2)) + state for state in request.proxy_states])
+    length = HEADER + len(attrs) + (18 if message_authenticator else 0)
     if length > MAX_PACKET:
         raise EncodeError(f"reply of {length} bytes exceeds {MAX_PACKET}")
-    header = struct.pack("!BBH", int(code), request.id, length)
+    header = _HEADER.pack(code, request.id, length) + request.authenticator
     if message_authenticator:
-        ma = hmac.new(secret, header + request.authenticator + bytes(body), hashlib.md5).digest()
-        body[2:18] = ma
-    response_auth = hashlib.md5(header + request.authenticator + bytes(body) + secret).digest()
-    return header + response_auth + bytes(body)
+        ma = hmac.digest(secret, header + _EMPTY_MA + attrs, "md5")
+        body = b"\x50\x12" + ma + attrs
+    else:
+        body = attrs
+    response_auth = hashlib.md5(header + body + secret).digest()
+    return header[:4] + response_auth + body
 
 
 def encode_request(

@@ -34,6 +34,7 @@ class Fitted:
     attributes: tuple[tuple[str, Value], ...]
     truncated: tuple[str, ...] = ()  # names of texts cut on a character boundary
     dropped: tuple[str, ...] = ()  # names of attributes left out
+    encoded: bytes = b""  # the kept attributes' wire bytes, for encode_reply(encoded=...)
 
     @property
     def changed(self) -> bool:
@@ -60,28 +61,37 @@ def fit_reply(
     budget = MAX_PACKET - HEADER - (18 if message_authenticator else 0)
     budget -= sum(len(state) + 2 for state in request.proxy_states)
     kept: list[tuple[str, Value]] = []
+    chunks: list[bytes] = []
     truncated: list[str] = []
     dropped: list[str] = []
     full = False
+    by_name = dictionary.by_name
+    tlv = dictionary.tlv
     for name, value in attributes:
-        d = dictionary.by_name.get(name)
+        d = by_name.get(name)
         if d is None:
             raise EncodeError(f"attribute {name!r} is not in the dictionary")
-        limit, overhead = (MAX_VENDOR_VALUE, 8) if d.vendor else (MAX_VALUE, 2)
-        size = len(_encode_value(d, value))
-        cut = size > limit
-        if cut:
+        limit = MAX_VENDOR_VALUE if d.vendor else MAX_VALUE
+        cut = False
+        try:
+            chunk = tlv(name, value)
+        except EncodeError:
+            if len(_encode_value(d, value)) <= limit:  # (a wrong type raises here: our bug)
+                raise
             if d.type != "string" or not isinstance(value, str):
                 dropped.append(name)
                 continue
             value = truncate_utf8(value, limit)
-            size = len(value.encode("utf-8"))
-        if full or size + overhead > budget:
+            chunk = tlv(name, value)
+            cut = True
+        size = len(chunk)
+        if full or size > budget:
             full = True  # keep the order: nothing after the first that does not fit
             dropped.append(name)
             continue
-        budget -= size + overhead
+        budget -= size
         kept.append((name, value))
+        chunks.append(chunk)
         if cut:
             truncated.append(name)
-    return Fitted(tuple(kept), tuple(truncated), tuple(dropped))
+    return Fitted(tuple(kept), tuple(truncated), tuple(dropped), b"".join(chunks))

@@ -438,10 +438,10 @@ def accounting_record(
     status = req.get_int(A.ACCT_STATUS_TYPE) or 0
     session = req.get_str(A.ACCT_SESSION_ID) or ""
     user = req.get_str(A.USER_NAME) or ""
-    attributes = {
-        name: [_jsonable(v) for v in values]
-        for name, values in req.attributes.items()
-    }
+    attributes: dict[str, list[object]] = {}
+    for name, values in req.attributes.items():
+        # Octets become hex; everything else is stored as decoded.
+        attributes[name] = [_jsonable(v) for v in values] if bytes in map(type, values) else list(values)
     if status in (AcctStatus.START, AcctStatus.STOP) and session:
         key = f"{status}|{session}|{user.casefold()}"
     else:

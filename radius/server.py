@@ -18,7 +18,6 @@ retransmission is ignored, and gets the cached reject once it has been sent.
 from __future__ import annotations
 
 import collections
-import ipaddress
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Sequence
 
@@ -37,41 +36,15 @@ from radius.codec import CodecError, Dictionary, decode_request, encode_reply, p
 from radius.fit import Fitted, fit_reply
 from radius.handlers import HandlerConfig, accounting_record, handle_access
 from radius.model import A, Code, Decision, Request, Verdict
+from radius.clients import ClientTable
+from radius.read_model import ReadModel, StoreFirst
+from radius.reuseport import listen_reuseport
 from radius.store.api import Store, StoreError
 
 __all__ = ["RadiusServer", "RadiusService", "ClientTable"]
 
 AUTH, ACCT = "auth", "acct"
 _ANSWERS = {AUTH: {Code.ACCESS_REQUEST, Code.STATUS_SERVER}, ACCT: {Code.ACCOUNTING_REQUEST, Code.STATUS_SERVER}}
-
-
-class ClientTable:
-    """Configured RADIUS clients, matched by source address (IP or CIDR)."""
-
-    def __init__(self, clients: Sequence[RadiusClientConfig]) -> None:
-        # Most specific network first, so a /32 overrides a /8.
-        self._clients = sorted(clients, key=lambda c: c.network.prefixlen, reverse=True)
-        self._cache: dict[str, RadiusClientConfig | None] = {}
-
-    def lookup(self, host: str) -> RadiusClientConfig | None:
-        try:
-            return self._cache[host]
-        except KeyError:
-            pass
-        found = None
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            address = None
-        if address is not None:
-            for client in self._clients:
-                if address.version == client.network.version and address in client.network:
-                    found = client
-                    break
-        if len(self._cache) > 65536:
-            self._cache.clear()
-        self._cache[host] = found
-        return found
 
 
 @dataclass
@@ -100,6 +73,7 @@ class _Work:
     kind: str
     cache_key: Hashable | None = None
     decision: Decision | None = None  # set by the worker for Access-Requests
+    called: tuple[str, int] | None = None  # set by the worker: a stored Stop's Called Numbers update
 
 
 class RadiusServer:
@@ -120,9 +94,18 @@ class RadiusServer:
         decision_cache_seconds: float = 1.0,
         max_pending: int = 4096,
         reject_delay: float = 1.0,
+        read_model: ReadModel | None = None,
     ) -> None:
         self.reactor = reactor
         self.store = store
+        # Lookups: from the in-memory read model when there is one (answered on
+        # the reactor thread, except password checks), else from the store.
+        self.read_model = read_model
+        self.lookups: Any = read_model if read_model is not None else store
+        # Password checks (in the pool) read the account from the store, so that
+        # a new account or a changed password counts at once; scrypt costs far
+        # more than the query.  While the store cannot answer, the read model does.
+        self._login_lookups: Any = StoreFirst(store, read_model) if read_model is not None else store
         self.dictionary = dictionary
         self.clients = ClientTable(clients)
         self.threadpool = threadpool
@@ -136,6 +119,11 @@ class RadiusServer:
         self._in_flight = 0
         self._store_down_since: float | None = None  # one log line per store outage
         self._batch: list[_Work] = []
+        # Accounting: one commit in flight at a time; records arriving while it
+        # runs (over any number of reactor turns) share the next one.
+        self._acct_batch: list[_Work] = []
+        self._acct_committing = False
+        self.max_acct_batch = 2000
         self.decisions = DecisionCache(decision_cache_seconds)
         self._delayed: set[IDelayedCall] = set()
 
@@ -206,12 +194,37 @@ class RadiusServer:
                 self.counters["decision_cache_hit"] += 1
                 self._reply(self._encode_decision(decision, request, secret), key, entry, addr, send)
                 return
+        if self.read_model is not None and kind == AUTH and request.password is None:
+            self._answer_here(request, secret, addr, now, key, entry, send, cache_key)
+            return
         self._in_flight += 1
-        self._batch.append(_Work(request, secret, addr, now, key, entry, send, kind, cache_key))
+        work = _Work(request, secret, addr, now, key, entry, send, kind, cache_key)
+        if kind == ACCT:
+            self._acct_batch.append(work)
+            if len(self._acct_batch) == 1 and not self._acct_committing:
+                self.reactor.callLater(0, self._flush_acct)
+            return
+        self._batch.append(work)
         if len(self._batch) == 1:
             # Requests read in the same reactor turn go to the pool as one job:
             # one thread hand-off each way per batch instead of per request.
             self.reactor.callLater(0, self._flush)
+
+    def _answer_here(
+        self, request: Request, secret: bytes, addr: tuple[str, int], now: float, key: tuple[str, int, int, int],
+        entry: _Pending, send: Callable[[bytes, tuple[str, int]], None], cache_key: Hashable | None,
+    ) -> None:
+        """An Access-Request without a password, answered from the read model on this thread."""
+        try:
+            decision = handle_access(request, self.lookups, self.handler_config)
+            reply = self._encode_decision(decision, request, secret)
+        except Exception:
+            self._in_flight += 1  # _failed counts it out again
+            self._failed(Failure(), key, entry, addr, AUTH)
+            return
+        if cache_key is not None:
+            self.decisions.put(cache_key, decision, now)
+        self._reply(reply, key, entry, addr, send)
 
     def _flush(self) -> None:
         batch, self._batch = self._batch, []
@@ -220,6 +233,25 @@ class RadiusServer:
         d: Deferred[list[tuple[bool, Any]]] = deferToThreadPool(self.reactor, self.threadpool, self._run_batch, batch)
         d.addCallback(self._batch_done, batch)
         d.addErrback(self._batch_failed, batch)
+
+    def _flush_acct(self) -> None:
+        """Commit the waiting accounting records (group commit: one transaction,
+        one disk flush); the next batch starts when this one is durable."""
+        if self._acct_committing or not self._acct_batch:
+            return
+        batch = self._acct_batch[: self.max_acct_batch]
+        del self._acct_batch[: self.max_acct_batch]
+        self._acct_committing = True
+        self.counters["acct_commits"] += 1
+        d: Deferred[list[tuple[bool, Any]]] = deferToThreadPool(self.reactor, self.threadpool, self._run_batch, batch)
+        d.addCallback(self._batch_done, batch)
+        d.addErrback(self._batch_failed, batch)
+        d.addBoth(self._acct_committed)
+
+    def _acct_committed(self, _: Any) -> None:
+        self._acct_committing = False
+        if self._acct_batch:
+            self._flush_acct()
 
     def _batch_failed(self, failure: Failure, batch: list["_Work"]) -> None:
         for item in batch:
@@ -237,6 +269,8 @@ class RadiusServer:
                 if ok:
                     if item.cache_key is not None and item.decision is not None:
                         self.decisions.put(item.cache_key, item.decision, item.now)
+                    if item.called is not None and self.read_model is not None:
+                        self.read_model.note_called_number(item.called[0], item.called[1], item.now)
                     self._finished(result, item.key, item.entry, item.addr, item.send)
                 else:
                     self._failed(result, item.key, item.entry, item.addr, item.kind)
@@ -299,7 +333,8 @@ class RadiusServer:
                 accounting.append(i)
                 continue
             try:
-                item.decision = handle_access(item.request, self.store, self.handler_config)
+                lookups = self.lookups if item.request.password is None else self._login_lookups
+                item.decision = handle_access(item.request, lookups, self.handler_config)
                 results[i] = (True, self._encode_decision(item.decision, item.request, item.secret))
             except Exception:
                 results[i] = (False, Failure())
@@ -318,9 +353,11 @@ class RadiusServer:
             for item, pos in zip(items, positions):  # isolate the failing record(s)
                 self._record_accounting([item], [pos], results)
             return
-        for item, pos, new in zip(items, positions, stored):
+        for item, pos, new, (_, called) in zip(items, positions, stored, prepared):
             if not new:
                 self.counters["duplicate_cdr"] += 1
+            elif called is not None:
+                item.called = called
             reply = encode_reply(Code.ACCOUNTING_RESPONSE, item.request, (), item.secret, self.dictionary,
                                  message_authenticator=False)
             results[pos] = (True, _Reply(reply))
@@ -333,7 +370,7 @@ class RadiusServer:
             code = Code.ACCESS_REJECT
             attrs = [(A.REPLY_MESSAGE.value, decision.reason)] if decision.reason else []
         fitted = fit_reply(request, attrs, self.dictionary)
-        data = encode_reply(code, request, fitted.attributes, secret, self.dictionary)
+        data = encode_reply(code, request, fitted.attributes, secret, self.dictionary, encoded=fitted.encoded)
         return _Reply(data, code == Code.ACCESS_REJECT, fitted)
 
     # ------------------------------------------------ reactor thread
@@ -443,7 +480,13 @@ class _Listener(DatagramProtocol):
 
     def _send(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
-            self.transport.write(data, addr)
+            # Straight to the socket: the address came from recvfrom, so
+            # Twisted's per-write address checks would only cost time.
+            sock = getattr(self.transport, "socket", None)
+            if sock is not None:
+                sock.sendto(data, addr)
+            else:
+                self.transport.write(data, addr)
         except OSError as exc:
             n = self.server._count("send_error")
             if n:
@@ -456,8 +499,11 @@ class RadiusService(service.Service):
 
     log = Logger()
 
-    def __init__(self, server: RadiusServer, reactor: IReactorUDP, listen: str, auth_port: int, acct_port: int) -> None:
+    def __init__(self, server: RadiusServer, reactor: IReactorUDP, listen: str, auth_port: int, acct_port: int,
+                 *, feed: Any = None, reuse_port: bool = False) -> None:
         self.server = server
+        self.feed = feed  # radius.feed.ReadModelFeed of server.read_model, or None
+        self.reuse_port = reuse_port  # SO_REUSEPORT: one of several worker processes on the same ports
         self.reactor = reactor
         self.listen = listen
         self.ports = {AUTH: auth_port, ACCT: acct_port}
@@ -465,9 +511,16 @@ class RadiusService(service.Service):
         self._listening: list[Any] = []
 
     def startService(self) -> None:  # noqa: N802 (Twisted hook)
+        if self.feed is not None:
+            self.feed.load()  # before answering: every lookup is answered from it
         self.server.threadpool.start()
+        if self.feed is not None:
+            self.feed.startService()
         for kind, port in self.ports.items():
-            listening = self.reactor.listenUDP(port, _Listener(self.server, kind), interface=self.listen)
+            if self.reuse_port:
+                listening = listen_reuseport(self.reactor, port, _Listener(self.server, kind), self.listen)
+            else:
+                listening = self.reactor.listenUDP(port, _Listener(self.server, kind), interface=self.listen)
             self._listening.append(listening)
             self.bound[kind] = listening.getHost().port
             self.log.info("RADIUS {kind} listening on {address}:{port}", kind=kind, address=self.listen,
@@ -477,9 +530,12 @@ class RadiusService(service.Service):
     def stopService(self) -> Deferred[None] | None:  # noqa: N802 (Twisted hook)
         super().stopService()
         ds = [p.stopListening() for p in self._listening]
+        if self.feed is not None and self.feed.running:
+            ds.append(self.feed.stopService())
         self._listening.clear()
         self.server.cancel_delayed()
         self.server.threadpool.stop()
         from twisted.internet.defer import gatherResults
 
         return gatherResults([d for d in ds if d is not None]).addCallback(lambda _: None)
+

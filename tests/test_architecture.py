@@ -14,6 +14,7 @@ CORES = [
     "radius/codec.py",
     "radius/fit.py",
     "radius/handlers.py",
+    "radius/read_model.py",
     "modem/at.py",
     "modem/class2.py",
     "appliance/config.py",

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any, Callable, Iterable, Sequence
 
 from radius.store import _records as rec
+from radius.store import changes
 from radius.store._group_commit import GroupCommit
 from radius.store.api import (
     DID_FIELDS,
@@ -63,6 +64,21 @@ _UPSERT_CALLED = (
     " results = called_numbers.results + 1,"
     " updated_at = excluded.updated_at"
 )
+# One statement per record (PostgreSQL): the CDR, and the Called Numbers
+# update only when the CDR is new; answers 1 (new) or 0 (duplicate).
+_INSERT_CDR_AND_CALLED = (
+    "WITH ins AS (" + _INSERT_CDR + " RETURNING 1),"
+    " called AS (INSERT INTO called_numbers (number, last_result, voice_error_seen, results, updated_at)"
+    " SELECT CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS SMALLINT), 1, CAST(? AS DOUBLE PRECISION)"
+    " WHERE EXISTS (SELECT 1 FROM ins) AND CAST(? AS TEXT) IS NOT NULL"
+    " ON CONFLICT (number) DO UPDATE SET"
+    " last_result = excluded.last_result,"
+    " voice_error_seen = CASE WHEN excluded.voice_error_seen = 1 THEN 1"
+    " ELSE called_numbers.voice_error_seen END,"
+    " results = called_numbers.results + 1,"
+    " updated_at = excluded.updated_at)"
+    " SELECT COUNT(*) FROM ins"
+)
 # Strictly increasing, and the unix time when the clock is ahead.
 _BUMP_GROUP = (
     "UPDATE accounts SET last_modified = CASE WHEN last_modified + 1 > ? THEN last_modified + 1 ELSE ? END"
@@ -83,6 +99,8 @@ class SqlStore:
 
     #: schema placeholders, filled by the dialect
     schema_types: dict[str, str] = {}
+    #: "sqlite" or "postgresql" (the change feed's triggers differ)
+    dialect = ""
 
     def __init__(
         self,
@@ -206,6 +224,7 @@ class SqlStore:
                 raise StoreError(
                     f"the database has schema version {row[0]}, newer than this program's {SCHEMA_VERSION}"
                 )
+            changes.install(self, conn)
 
     # ------------------------------------------------------------ lookups
 
@@ -498,6 +517,8 @@ class SqlStore:
 
     def _commit_accounting(self, batch: list[tuple[tuple[Any, ...], tuple[Any, ...] | None]]) -> list[bool]:
         """One transaction for ``batch``; per record, False when its dedupe_key was stored already."""
+        if self.dialect == "postgresql" and len(batch) > 1:
+            return self._commit_accounting_pipelined(batch)
         results = []
         with self._writer() as conn:
             for row, called in batch:
@@ -505,6 +526,24 @@ class SqlStore:
                 if inserted and called is not None and called[0]:
                     self._run(conn, _UPSERT_CALLED, called)
                 results.append(inserted)
+        return results
+
+    def _commit_accounting_pipelined(self, batch: list[tuple[tuple[Any, ...], tuple[Any, ...] | None]]) -> list[bool]:
+        """PostgreSQL: the whole batch as one pipelined ``executemany`` (no round
+        trip per record), each record one statement that inserts the CDR and,
+        only if it was new, upserts its Called Numbers entry."""
+        params = [
+            (*row, *called, called[0]) if called is not None and called[0] else (*row, None, None, None, None, None)
+            for row, called in batch
+        ]
+        with self._writer() as conn:
+            cursor = conn.cursor()
+            cursor.executemany(self._sql(_INSERT_CDR_AND_CALLED), params, returning=True)
+            results = []
+            while True:
+                results.append(bool(cursor.fetchone()[0]))
+                if not cursor.nextset():
+                    break
         return results
 
     def list_cdrs(

@@ -62,7 +62,7 @@ class DuplicateError(StoreError):
 # ----------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Account:
     """One account (spec §3, attributes of §8.2)."""
 
@@ -108,7 +108,7 @@ ACCOUNT_FIELDS: tuple[str, ...] = tuple(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Did:
     """An inbound number routed to an account (RcvRoutingDb)."""
 
@@ -124,7 +124,7 @@ class Did:
 DID_FIELDS: tuple[str, ...] = tuple(f for f in Did.__dataclass_fields__ if f != "did")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Device:
     """A fax ATA known by MAC address or serial number (provisioning)."""
 
@@ -142,7 +142,7 @@ class SenderEmail:
     account: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CalledNumber:
     """Called Numbers database entry (spec §4.3)."""
 
@@ -170,6 +170,8 @@ class AccountingRecord:
 
 def normalise_did(value: str) -> str:
     """DIDs compare on digits (and the catch-all ``*``)."""
+    if value.isdigit():  # already normal: the usual case
+        return value
     v = value.strip()
     if v == "*":
         return v

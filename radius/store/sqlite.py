@@ -29,6 +29,7 @@ SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA", "OFF")
 
 class SqliteStore(SqlStore):
     schema_types = {"ident": "INTEGER PRIMARY KEY", "bytes": "BLOB"}
+    dialect = "sqlite"
 
     def __init__(self, path: str, *, synchronous: str = "FULL", busy_timeout: float = 30.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -60,10 +60,13 @@ def status_ok(host: str, port: int, secret: bytes, timeout: float = 0.3) -> bool
 
 
 def start_server(tmp: Path, dataset: dict[str, Any] | None = None, secret: str = DEFAULT_SECRET,
-                 extra_config: str = "", reject_delay: float | None = 0.0) -> RunningServer:
+                 extra_config: str = "", reject_delay: float | None = 0.0, workers: int = 1) -> RunningServer:
     """A running server; ``reject_delay`` None keeps the configured default (1 s), else sets it
-    (0 by default: tests answer rejects at once)."""
+    (0 by default: tests answer rejects at once); ``workers`` RADIUS worker processes (1: in the
+    main process)."""
     auth_port, acct_port = free_udp_ports(2)
+    if "workers" not in extra_config:
+        extra_config += f"workers = {workers}\n"
     if reject_delay is not None:
         extra_config += f"reject_delay = {reject_delay}\n"
     db = tmp / "radius.db"

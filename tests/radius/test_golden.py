@@ -76,3 +76,20 @@ def test_printed_reply_bytes(name):
     printed = PRINTED_REPLIES[name]
     assert reply[:4] == bytes((printed[0], v.reply_id)) + printed[2:4]
     assert reply[20:] == printed[20:]
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=[v.name.split()[0] for v in VECTORS])
+def test_read_model_gives_the_golden_decisions(v):
+    """The in-memory read model (what the server answers from) decides every vector as the SQL store does."""
+    from radius.feed import ReadModelFeed
+
+    store = memory_store(v.store)
+    try:
+        feed = ReadModelFeed(None, store, None)
+        feed.load()
+        req = decode_request(_request_bytes(v), SECRET, DICT)
+        from_model = handle_access(req, feed.model, HandlerConfig())
+        assert from_model == handle_access(req, store, HandlerConfig())
+        assert from_model.verdict is (Verdict.ACCEPT if v.reply_code == 2 else Verdict.REJECT)
+    finally:
+        store.close()

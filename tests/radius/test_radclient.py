@@ -50,7 +50,8 @@ def radclient():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    yield from running(tmp_path_factory.mktemp("radclient"), DATASET)
+    # Two worker processes sharing the ports (SO_REUSEPORT): the whole suite runs against them.
+    yield from running(tmp_path_factory.mktemp("radclient"), DATASET, workers=2)
 
 
 def send(radclient, server, text_or_file, kind="auth"):
