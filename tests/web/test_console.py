@@ -1,0 +1,160 @@
+"""The web console over HTTP: escaping, ownership (a user sees only own
+faxes, 403 on another's), admin pages refused to users, CSRF, the old
+dashboard addresses, settings with secrets hidden."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timezone
+from pathlib import Path
+
+import pytest_twisted
+from twisted.internet import threads
+
+from appliance.jobs.model import Result
+from appliance.web.console import views
+from appliance.web.console.pages import render
+from appliance.web.deps import ReceivedFax
+from tests.web.harness import ADMIN, ALICE, BOB, WebHarness, schedule_xml
+
+
+async def sent_fax(h: WebHarness, auth: tuple[str, str] = ALICE, recipients: int = 1) -> str:
+    """A fax scheduled over FFWS by ``auth``, converted, its first entry sent; its FAXKEY."""
+    response = await h.xml("POST", "/ffws/v1/ofax", schedule_xml(recipients), auth=auth)
+    assert response.status_code == 201
+    await h.app.idle()
+
+    def send() -> str:
+        (claim,) = h.jobs.claim("n1", time.time() + 1, "line", ["line1"], 1)
+        h.jobs.complete(claim.entry.id, Result.ok(1, 5.0, "FAR END", line="line1"), time.time())
+        return f"{claim.entry.fax_id:08X}"
+
+    return await threads.deferToThread(send)
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page).group(1)  # type: ignore[union-attr]
+
+
+def test_templates_escape() -> None:
+    """Text from users reaches the page escaped."""
+    page = render("error.html", timezone.utc, title="<script>x</script>", nav=views.NAV,
+                  user=type("U", (), {"username": "<b>u</b>", "admin": False})(), current="", now=0.0,
+                  csrf="", notice="<i>n</i>", message='"><img src=x onerror=alert(1)>').decode()
+    assert "<script>x" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "<img src=x" not in page and "&lt;b&gt;u&lt;/b&gt;" in page and "<i>n" not in page
+    assert "/console/settings" not in page  # admin pages are not offered to users
+
+
+def test_hidden_settings() -> None:
+    """Secret-named keys and passwords inside URLs/DSNs are hidden; other values are shown."""
+    rows = dict(views.hidden_settings({"radius": {"clients": [{"network": "10.0.0.0/8", "secret": "s3cr3t-long"}]},
+                                       "faxage": {"password": "pw1", "username": "u"},
+                                       "storage": {"url": "postgresql://fax:dbpw@db:5432/fax"},
+                                       "smtp": {"relay": "host=x password='p w'"}}))
+    assert rows["radius.clients[0].secret"] == "(hidden)" and rows["faxage.password"] == "(hidden)"
+    assert rows["faxage.username"] == "u" and rows["radius.clients[0].network"] == "10.0.0.0/8"
+    assert "dbpw" not in rows["storage.url"] and "db:5432/fax" in rows["storage.url"]
+    assert "p w" not in rows["smtp.relay"]
+
+
+def test_form_values() -> None:
+    """Recipient numbers, schedule times, priorities, accounts and DIDs are checked with clear messages."""
+    assert views.parse_numbers("218-555-1000\n218 555 1001, +1 (218) 555-1002", 5) == [
+        "218-555-1000", "218 555 1001", "+1 (218) 555-1002"]
+    for bad, limit in (("abc", 5), ("1;2;3", 2), ("1" * 5000, 5)):
+        try:
+            views.parse_numbers(bad, limit)
+        except views.WebError as exc:
+            assert exc.status == 400
+        else:
+            raise AssertionError(bad)
+    assert views.parse_when("", timezone.utc) is None
+    assert views.parse_when("2030-01-02T03:04", timezone.utc) == 1893553440.0
+    assert views.parse_priority("") is None and views.parse_priority("0") == 0
+    for call in (lambda: views.parse_when("tomorrow", timezone.utc), lambda: views.parse_priority("9"),
+                 lambda: views.check_account("bad name", "secret1"), lambda: views.check_account("ok", "123"),
+                 lambda: views.check_did("12ab", "")):
+        try:
+            call()
+        except views.WebError as exc:
+            assert exc.status == 400 and exc.message
+        else:
+            raise AssertionError("accepted")
+    assert views.check_did(" +1 (218) 555-1000 ", "alice") == ("12185551000", "alice")
+
+
+@pytest_twisted.ensureDeferred
+async def test_ownership_and_admin_pages(h: WebHarness) -> None:
+    """A user's outbox lists only their faxes; another's fax, its PDF and thumbnails are 403; admin pages 403."""
+    alice_key = await sent_fax(h, ALICE)
+    response = await h.xml("POST", "/ffws/v1/ofax", schedule_xml(1), auth=BOB)
+    bob_key = f"{int(response.text.split('<fax_entry_url>')[1].split('/ofax/')[1][:8], 16):08X}" \
+        if "<fax_entry_url>" in response.text else None
+    await h.app.idle()
+    bob_faxes = [f for f in {e.fax_id for e in h.jobs.list_entries(owner="bob")}]
+    bob_key = bob_key or f"{bob_faxes[0]:08X}"
+    outbox = await h.request("GET", "/console/outbox", auth=ALICE)
+    assert outbox.status_code == 200 and alice_key in outbox.text and bob_key not in outbox.text
+    for path in (f"/console/fax/{bob_key}", f"/console/fax/{bob_key}/fax.pdf", f"/console/fax/{bob_key}/1.png"):
+        assert (await h.request("GET", path, auth=ALICE)).status_code == 403, path
+    mine = await h.request("GET", f"/console/fax/{alice_key}", auth=ALICE)
+    assert mine.status_code == 200 and "FAR END" in mine.text
+    pdf = await h.request("GET", f"/console/fax/{alice_key}/fax.pdf", auth=ALICE)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    for page in ("accounts", "users", "routes", "settings"):
+        assert (await h.request("GET", f"/console/{page}", auth=ALICE)).status_code == 403, page
+        assert (await h.request("GET", f"/console/{page}", auth=ADMIN)).status_code == 200, page
+    admin = await h.request("GET", "/console/outbox", auth=ADMIN)
+    assert alice_key in admin.text and bob_key in admin.text
+    h.inbox.records.append(ReceivedFax(id="r1", account="bob", received_at=time.time(), pages=1))
+    assert (await h.request("GET", "/console/inbox/r1", auth=ALICE)).status_code == 403
+    assert "r1" not in (await h.request("GET", "/console/inbox", auth=ALICE)).text
+    assert (await h.request("GET", "/console/inbox/r1", auth=BOB)).status_code == 200
+
+
+@pytest_twisted.ensureDeferred
+async def test_login_csrf_headers_and_old_addresses(h: WebHarness) -> None:
+    """401 without credentials; forms without the token are 403 and change nothing; CSP allows only our own
+    files; /dashboard redirects; static files need no login."""
+    assert (await h.request("GET", "/console/", auth=None)).status_code == 401
+    page = await h.request("GET", "/console/send", auth=ALICE)
+    csp = page.headers["content-security-policy"]
+    assert "style-src 'self'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    files = {"file": ("note.txt", b"hello", "text/plain")}
+    bad = await h.request("POST", "/console/send", auth=ALICE, data={"numbers": "5551234"}, files=files)
+    assert bad.status_code == 403 and "anti-CSRF" in bad.text
+    assert sum(h.jobs.count_by_state().values()) == 0
+    foreign = await h.request("POST", "/console/send", auth=ALICE, headers={"origin": "https://evil.example"},
+                              data={"numbers": "5551234", "csrf_token": csrf_of(page.text)}, files=files)
+    assert foreign.status_code == 403
+    empty = await h.request("POST", "/console/send", auth=ALICE, data={"numbers": "", "csrf_token": csrf_of(
+        page.text), "action": "send"}, files=files)
+    assert empty.status_code == 400 and "enter a fax number" in empty.text
+    for old in ("/", "/dashboard"):
+        response = await h.request("GET", old, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/console/"
+    moved = await h.request("GET", "/dashboard/fax/00000007/1.png", follow_redirects=False)
+    assert moved.headers["location"] == "/console/fax/00000007/1.png"
+    css = await h.request("GET", "/console/static/console.css", auth=None)
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert (await h.request("GET", "/console/static/nope.css", auth=None)).status_code == 404
+
+
+@pytest_twisted.ensureDeferred
+async def test_cli_fax_pages_from_its_tiff(h: WebHarness, tmp_path: Path) -> None:
+    """A fax queued with only a TIFF document (as ``faxappliance send`` does) has thumbnails and a PDF."""
+    from appliance.jobs.model import FaxSpec, Recipient
+    from modem.document import PageSize, Resolution, render as draw
+    from modem.tiff import write_tiff_f
+
+    tiff = tmp_path / "cli.tif"
+    write_tiff_f(draw(b"page one\fpage two", Resolution.FINE, PageSize.LETTER), tiff)
+    fax, _ = h.jobs.submit(FaxSpec(owner="admin", documents=(str(tiff),), pages=2),
+                           [Recipient(fax_number="5551000")], time.time())
+    png = await h.request("GET", f"/console/fax/{fax.id:08X}/2.png")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    assert (await h.request("GET", f"/console/fax/{fax.id:08X}/3.png")).status_code == 404
+    pdf = await h.request("GET", f"/console/fax/{fax.id:08X}/fax.pdf")
+    assert pdf.content.startswith(b"%PDF")
