@@ -142,6 +142,30 @@ async def test_login_csrf_headers_and_old_addresses(h: WebHarness) -> None:
     assert (await h.request("GET", "/console/static/nope.css", auth=None)).status_code == 404
 
 
+CDR_ATTRIBUTES = {"Acct-Status-Type": 2, "Acct-Session-Time": 37, "FB-Page-Count": 1, "FB-Fax-Error-Code": 0,
+                  "FB-Connect-BPS": 14400, "FB-Remote-CSID": "FAR <END>", "FB-Local-CSID": "OURS",
+                  "Called-Station-Id": "2185553000", "FB-Extended-Error-Code": 0, "FB-Line-Num": 1}
+
+
+def record_stop(h: WebHarness, session_id: str) -> None:
+    """(blocking) An accounting Stop with ten attributes for ``session_id``."""
+    from radius.store.api import AccountingRecord
+
+    h.cdrs.record_accounting(AccountingRecord(f"k-{session_id}-{time.time()}", time.time(), "127.0.0.1", 2,
+                                              session_id, "alice", dict(CDR_ATTRIBUTES)))
+
+
+@pytest_twisted.ensureDeferred
+async def test_fax_detail_has_every_cdr_attribute(h: WebHarness) -> None:
+    """A try's accounting Stop is shown with all its attributes (escaped), and its rate."""
+    key = await sent_fax(h, ALICE)
+    await threads.deferToThread(record_stop, h, views.attempt_session("n1", int(key, 16), 0, 1))
+    page = (await h.request("GET", f"/console/fax/{key}", auth=ALICE)).text
+    for name in CDR_ATTRIBUTES:
+        assert f"<th>{name}</th>" in page, name
+    assert "FAR &lt;END&gt;" in page and "<td>14400</td>" in page
+
+
 @pytest_twisted.ensureDeferred
 async def test_cli_fax_pages_from_its_tiff(h: WebHarness, tmp_path: Path) -> None:
     """A fax queued with only a TIFF document (as ``faxappliance send`` does) has thumbnails and a PDF."""

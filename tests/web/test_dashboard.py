@@ -16,7 +16,9 @@ import pytest_twisted
 from twisted.internet import threads
 
 from appliance.jobs.model import Result
+from appliance.web.console import views
 from appliance.web.deps import ReceivedFax
+from radius.store.api import AccountingRecord
 from tests.peers import require_program
 from tests.web.harness import WebHarness
 from tests.web.webdriver import Browser
@@ -151,9 +153,14 @@ async def test_console_in_chromium(h: WebHarness, tmp_path: Path) -> None:
         sent = 0
         deadline = time.monotonic() + 20
         while sent < 2 and time.monotonic() < deadline:
-            claims = h.jobs.claim("n1", time.time() + 1, "any", ["line1", "line2"], 2)
+            claims = h.jobs.claim("browser-node", time.time() + 1, "any", ["line1", "line2"], 2)
             for claim in claims:
                 h.jobs.complete(claim.entry.id, Result.ok(3, 12.0, "FAR END", line=claim.route), time.time())
+                session = views.attempt_session("browser-node", fax_id, claim.entry.index, 1)
+                h.cdrs.record_accounting(AccountingRecord(f"k-{session}-{time.time()}", time.time(), "127.0.0.1", 2,
+                                                          session, "admin", {"Acct-Status-Type": 2, "FB-Page-Count": 3,
+                                                                    "Acct-Session-Time": 12, "FB-Connect-BPS": 14400,
+                                                                    "FB-Fax-Error-Code": 0}))
                 sent += 1
             if not claims:
                 time.sleep(0.1)
@@ -171,6 +178,7 @@ async def test_console_in_chromium(h: WebHarness, tmp_path: Path) -> None:
     assert report["outbox_live"] == ["sent", "sent"]  # the live panel refreshed by itself
     assert report["outbox_after"] == ["sent", "sent"]
     assert "Quarterly <report>" in report["detail"] and "FAR END" in report["detail"]
+    assert "14400" in report["detail"]  # the rate, from the try's CDR
     fax = h.jobs.get_fax(int(key, 16))
     assert (fax.pages, fax.cover_enabled, fax.cover_subject) == (3, True, "Quarterly <report>")
     pdf = pypdfium2.PdfDocument(base64.b64decode(report["pdf"]))
