@@ -182,3 +182,42 @@ async def test_cli_fax_pages_from_its_tiff(h: WebHarness, tmp_path: Path) -> Non
     assert (await h.request("GET", f"/console/fax/{fax.id:08X}/3.png")).status_code == 404
     pdf = await h.request("GET", f"/console/fax/{fax.id:08X}/fax.pdf")
     assert pdf.content.startswith(b"%PDF")
+
+
+def test_upload_previews_are_limited_and_private(tmp_path: Path) -> None:
+    """A preview draws at most ``limit`` pages; an upload is only its owner's; a bad token is 404."""
+    from modem.document import PageSize, Resolution
+    from appliance.web.console import uploads
+
+    files = [("a.txt", b"one\ftwo\fthree")]
+    token = uploads.save_upload(str(tmp_path), "alice", files)
+    assert uploads.draw_previews(str(tmp_path), token, files, Resolution.FINE, PageSize.LETTER, 50, limit=2) == 2
+    assert uploads.preview_file(str(tmp_path), token, "alice", 2) is not None
+    assert uploads.preview_file(str(tmp_path), token, "alice", 3) is None
+    assert uploads.preview_file(str(tmp_path), token, "bob", 1) is None
+    assert uploads.load_upload(str(tmp_path), token, "alice") == files
+    for owner, key in (("bob", token), ("alice", "../" + token[3:]), ("alice", "0" * 32)):
+        try:
+            uploads.load_upload(str(tmp_path), key, owner)
+        except views.WebError as exc:
+            assert exc.status == 404
+        else:
+            raise AssertionError((owner, key))
+    uploads.discard(str(tmp_path), token)
+    assert not (tmp_path / "uploads" / token).exists()
+
+
+@pytest_twisted.ensureDeferred
+async def test_send_errors_keep_nothing(h: WebHarness) -> None:
+    """A document of the wrong kind, too many recipients or a bad time: 400 with a message; nothing queued."""
+    page = await h.request("GET", "/console/send", auth=ALICE)
+    token = csrf_of(page.text)
+    cases = [({"numbers": "5551234"}, {"file": ("x.exe", b"MZ..", "application/octet-stream")}, "x.exe"),
+             ({"numbers": ",".join(["5551234"] * (h.web.max_recipients + 1))}, None, "at most"),
+             ({"numbers": "5551234", "schedule_at": "soon"}, None, "schedule time"),
+             ({"numbers": "5551234", "priority": "7"}, None, "priority")]
+    for fields, files, expected in cases:
+        response = await h.request("POST", "/console/send", auth=ALICE, data={**fields, "csrf_token": token},
+                                   files=files or {"file": ("a.txt", b"hello", "text/plain")})
+        assert response.status_code == 400 and expected in response.text, (fields, response.text[-300:])
+    assert sum(h.jobs.count_by_state().values()) == 0

@@ -94,8 +94,8 @@ def discard(spool: str, token: str) -> None:
 
 
 def draw_previews(spool: str, token: str, files: Sequence[tuple[str, bytes]], resolution: object,
-                  page_size: object, max_pages: int) -> int:
-    """(render worker) Draw the first pages' previews; the number drawn."""
+                  page_size: object, max_pages: int, limit: int = MAX_PREVIEW_PAGES) -> int:
+    """(render worker) Draw the previews of the first ``limit`` pages; the number drawn."""
     from modem.document import DocumentError, iter_render
     from modem.tiff import preview_png
 
@@ -104,7 +104,7 @@ def draw_previews(spool: str, token: str, files: Sequence[tuple[str, bytes]], re
     for name, data in files:
         try:
             for page in iter_render(data, resolution, page_size, max_pages=max_pages):  # type: ignore[arg-type]
-                if drawn >= MAX_PREVIEW_PAGES:
+                if drawn >= limit:
                     return drawn
                 drawn += 1
                 (directory / f"p{drawn:03d}.png").write_bytes(preview_png(page))
