@@ -221,3 +221,30 @@ async def test_send_errors_keep_nothing(h: WebHarness) -> None:
                                    files=files or {"file": ("a.txt", b"hello", "text/plain")})
         assert response.status_code == 400 and expected in response.text, (fields, response.text[-300:])
     assert sum(h.jobs.count_by_state().values()) == 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_abort_retry_and_delete(h: WebHarness) -> None:
+    """Abort a queued entry, retry it, and delete a finished fax (with the anti-CSRF token; the owner only)."""
+    response = await h.xml("POST", "/ffws/v1/ofax", schedule_xml(1), auth=ALICE)
+    assert response.status_code == 201
+    await h.app.idle()
+    (entry,) = h.jobs.list_entries(owner="alice")
+    key = f"{entry.fax_id:08X}"
+    token = csrf_of((await h.request("GET", f"/console/fax/{key}", auth=ALICE)).text)
+    bob_token = csrf_of((await h.request("GET", "/console/send", auth=BOB)).text)
+    refused = await h.request("POST", f"/console/fax/{key}/0000/abort", auth=BOB, data={"csrf_token": bob_token},
+                              files={"x": ("", b"", "text/plain")})
+    assert refused.status_code == 403
+    form = {"data": {"csrf_token": token}, "files": {"x": ("", b"", "text/plain")}}
+    aborted = await h.request("POST", f"/console/fax/{key}/0000/abort", auth=ALICE, follow_redirects=False, **form)
+    assert aborted.status_code == 303 and h.jobs.get_entry(entry.id).state.value == "aborted"
+    again = await h.request("POST", f"/console/fax/{key}/0000/retry", auth=ALICE, follow_redirects=False, **form)
+    assert again.status_code == 303 and h.jobs.get_entry(entry.id).state.value == "pending"
+    if not hasattr(h.jobs, "delete_fax"):
+        return  # this job store cannot remove faxes: the console offers no Delete
+    busy = await h.request("POST", f"/console/fax/{key}/delete", auth=ALICE, **form)
+    assert busy.status_code == 409 and "abort it first" in busy.text
+    await h.request("POST", f"/console/fax/{key}/0000/abort", auth=ALICE, **form)
+    gone = await h.request("POST", f"/console/fax/{key}/delete", auth=ALICE, follow_redirects=False, **form)
+    assert gone.status_code == 303 and (await h.request("GET", f"/console/fax/{key}", auth=ALICE)).status_code == 404

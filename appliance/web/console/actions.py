@@ -58,6 +58,8 @@ async def post(page: Any, parts: list[str], body: bytes) -> Reply:
     fields, uploaded = await _form(page, body)
     if parts == ["send"]:
         return await _send(page, fields, uploaded)
+    if len(parts) == 3 and parts[0] == "fax" and parts[2] == "delete":
+        return await _delete(page, parts[1])
     if len(parts) == 4 and parts[0] == "fax" and parts[3] in ("abort", "retry", "reschedule"):
         return await _change(page, parts[1], parts[2], parts[3], fields)
     if parts == ["accounts", "add"]:
@@ -197,6 +199,28 @@ async def _change(page: Any, key: str, index_text: str, action: str, fields: dic
         raise WebError(400, str(exc)) from None
     app.poke()
     return _back(f"/console/fax/{fax.id:08X}", notice)
+
+
+async def _delete(page: Any, key: str) -> Reply:
+    """Remove a finished fax, its history and its page files (when the job store can remove faxes)."""
+    import shutil
+    from pathlib import Path
+
+    app = page.app
+    fax = await files.load_fax(app, key, page.identity)
+    delete = getattr(app.jobs, "delete_fax", None)
+    if delete is None:
+        raise WebError(409, "this job store cannot remove faxes")
+
+    def remove() -> bool:
+        if not delete(fax.id):
+            return False
+        shutil.rmtree(Path(app.spool_dir) / f"{fax.id:08X}", ignore_errors=True)
+        return True
+
+    if not await app.run(remove):
+        raise WebError(409, f"fax {fax.id:08X} is still queued or being sent: abort it first")
+    return _back("/console/outbox", f"Fax {fax.id:08X} deleted.")
 
 
 async def _add_account(page: Any, fields: dict[str, list[str]]) -> Reply:

@@ -206,7 +206,8 @@ async def _fax(page: Page, key: str) -> Reply:
 
     entries = await app.run(load)
     pages = files.page_urls(f"/console/fax/{fax.id:08X}", fax.pages)
-    return page.html("fax.html", f"Fax {fax.id:08X}", fax=fax, entries=entries, pages=pages)
+    deletable = hasattr(app.jobs, "delete_fax") and all(e.state in TERMINAL for e, _ in entries)
+    return page.html("fax.html", f"Fax {fax.id:08X}", fax=fax, entries=entries, pages=pages, deletable=deletable)
 
 
 async def _inbox(page: Page) -> Reply:
