@@ -122,6 +122,11 @@ def drive(base: str, profile: Path, shots: Path, document: Path, send_all: Calla
         for name in ("contacts", "users", "routes", "settings"):
             browser.get(f"{base}/console/{name}")
             check_page(browser, name, shots, report)
+        browser.cmd("POST", "/window/rect", {"width": 420, "height": 900})  # a phone-sized window
+        browser.get(base + "/console/")
+        report["narrow_overflow"] = browser.script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        check_page(browser, "overview-narrow", shots, report)
         return report
     finally:
         browser.close()
@@ -188,4 +193,5 @@ async def test_console_in_chromium(h: WebHarness, tmp_path: Path) -> None:
     assert h.cdrs.get_account("dora") is not None
     assert not report["broken"], report["broken"]
     assert report["images"] >= 8
-    assert len(report["shots"]) == 12 and all(Path(p).stat().st_size > 1000 for p in report["shots"])
+    assert report["narrow_overflow"] <= 0  # the page fits a narrow window (wide tables scroll in their panel)
+    assert len(report["shots"]) == 13 and all(Path(p).stat().st_size > 1000 for p in report["shots"])
