@@ -248,3 +248,36 @@ async def test_abort_retry_and_delete(h: WebHarness) -> None:
     await h.request("POST", f"/console/fax/{key}/0000/abort", auth=ALICE, **form)
     gone = await h.request("POST", f"/console/fax/{key}/delete", auth=ALICE, follow_redirects=False, **form)
     assert gone.status_code == 303 and (await h.request("GET", f"/console/fax/{key}", auth=ALICE)).status_code == 404
+
+
+SITE_CONFIG = '''
+[faxage]
+username = "u"
+company = "c"
+password = "faxage-pw-123"
+
+[[radius.clients]]
+address = "127.0.0.1"
+secret = "a-very-long-shared-secret-1234"
+
+[inbound_routes]
+global = ["user"]
+[inbound_routes.lines]
+line2 = ["printer:front-desk"]
+[inbound_routes.recipients]
+"5550001" = ["email:sales@example.com", "share:/srv/a<b>"]
+'''
+
+
+@pytest_twisted.ensureDeferred
+async def test_settings_hide_secrets_and_routes_are_shown(h: WebHarness, tmp_path: Path) -> None:
+    """The settings page shows the configuration without its secrets; the routes page lists every route."""
+    from appliance.config import parse
+
+    h.app.appliance_config = parse(SITE_CONFIG, str(tmp_path / "site.toml"))
+    settings = (await h.request("GET", "/console/settings")).text
+    assert "faxage-pw-123" not in settings and "a-very-long-shared-secret-1234" not in settings
+    assert "faxage.password" in settings and "(hidden)" in settings and "127.0.0.1" in settings
+    routes = (await h.request("GET", "/console/routes")).text
+    assert "line line2" in routes and "printer:front-desk" in routes and "number called 5550001" in routes
+    assert "email:sales@example.com" in routes and "share:/srv/a&lt;b&gt;" in routes

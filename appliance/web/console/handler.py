@@ -95,7 +95,7 @@ async def _get(page: Page, parts: list[str]) -> Reply:
     if name == "contacts" and len(parts) == 1:
         return await _contacts(page)
     if name == "routes" and len(parts) == 1:
-        return _routes(page)
+        return await _routes(page)
     if name == "settings" and len(parts) == 1:
         return _settings(page)
     raise WebError(404, "no such console page")
@@ -250,16 +250,17 @@ async def _contacts(page: Page) -> Reply:
     return page.html("contacts.html", "Contacts & groups", contacts=contacts, groups=groups, names=names)
 
 
-def _routes(page: Page) -> Reply:
-    from appliance.mail.config import parse_mail
+async def _routes(page: Page) -> Reply:
+    from appliance.config import ConfigError
     from appliance.mail.routing import Routes
+    from appliance.mail.service import load_mail_config
 
     config = page.app.appliance_config
     routes, problem = Routes(), ""
     if config is not None:
         try:
-            routes = parse_mail(config.source, config.raw).routes
-        except Exception as exc:  # a config the service started with parses; say so if not
+            routes = (await page.app.run(load_mail_config, config)).routes  # reads the recipients CSV
+        except ConfigError as exc:  # e.g. the CSV changed since the start
             problem = f"the routes cannot be read: {exc}"
     return page.html("routes.html", "Inbound routes", routes=routes, problem=problem)
 
