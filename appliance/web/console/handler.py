@@ -13,7 +13,7 @@ from appliance.jobs.model import TERMINAL
 from appliance.web.app import ACTIVE, Reply, WebApp
 from appliance.web.auth import Identity
 from appliance.web.console import actions, files, views
-from appliance.web.console.pages import render
+from appliance.web.console.pages import render, shown
 from appliance.web.model import WebError
 
 __all__ = ["HTML", "handle"]
@@ -183,8 +183,8 @@ async def _outbox(page: Page) -> tuple[list[tuple[Any, Any]], dict[str, Any]]:
 def _rate(cdrs: list[Any], attempt: Any) -> str:
     for cdr in cdrs:
         for key, value in cdr.attributes.items():
-            if ("bps" in key.lower() or "baud" in key.lower() or "rate" in key.lower()) and value:
-                return str(value)
+            if ("bps" in key.lower() or "baud" in key.lower() or "rate" in key.lower()) and shown(value):
+                return shown(value)
     return str(attempt.details.get("bps", "") or "")
 
 

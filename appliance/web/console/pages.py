@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-__all__ = ["STATIC", "render", "static_file"]
+__all__ = ["STATIC", "render", "shown", "static_file"]
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("appliance.web.console", "templates"),
@@ -35,7 +35,15 @@ def _key(fax_id: int) -> str:
     return f"{fax_id:08X}"
 
 
+def shown(value: Any) -> str:
+    """An attribute value as text: the items of a list (as the RADIUS store keeps them) joined by commas."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(shown(v) for v in value)
+    return "" if value is None else str(value)
+
+
 _ENV.filters["key"] = _key
+_ENV.filters["shown"] = shown
 
 
 def render(name: str, tz: tzinfo, **context: Any) -> bytes:
