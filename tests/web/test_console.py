@@ -281,3 +281,37 @@ async def test_settings_hide_secrets_and_routes_are_shown(h: WebHarness, tmp_pat
     routes = (await h.request("GET", "/console/routes")).text
     assert "line line2" in routes and "printer:front-desk" in routes and "number called 5550001" in routes
     assert "email:sales@example.com" in routes and "share:/srv/a&lt;b&gt;" in routes
+
+
+@pytest_twisted.ensureDeferred
+async def test_send_to_contacts_and_groups_with_schedule_and_priority(h: WebHarness) -> None:
+    """Contacts and groups added on the console become recipients (each once), with the time and priority given;
+    another user's contact is refused."""
+    page = await h.request("GET", "/console/contacts", auth=ALICE)
+    token = csrf_of(page.text)
+    blank = {"x": ("", b"", "text/plain")}
+    for name, number in (("Ann", "218-555-0001"), ("Ben", "218-555-0002")):
+        added = await h.request("POST", "/console/contacts/add", auth=ALICE, files=blank, follow_redirects=True,
+                                data={"csrf_token": token, "name": name, "fax_number": number})
+        assert added.status_code == 200 and f"Contact {name} added." in added.text
+    ann, ben = h.directory.list_contacts("alice")
+    grouped = await h.request("POST", "/console/contacts/group", auth=ALICE, files=blank, follow_redirects=True,
+                              data={"csrf_token": token, "name": "Both", "member": [str(ann.id), str(ben.id)]})
+    assert grouped.status_code == 200 and "Both" in grouped.text
+    (group,) = h.directory.list_groups("alice")
+    send = await h.request("GET", "/console/send", auth=ALICE)
+    assert "Ann (218-555-0001)" in send.text and "Both (2)" in send.text
+    fields = {"csrf_token": token, "numbers": "218-555-0003", "contact": str(ann.id), "group": str(group.id),
+              "schedule_at": "2030-01-02T03:04", "priority": "1", "action": "send"}
+    sent = await h.request("POST", "/console/send", auth=ALICE, data=fields,
+                           files={"file": ("a.txt", b"hello", "text/plain")}, follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    await h.app.idle()
+    entries = h.jobs.list_entries(owner="alice")
+    assert sorted(e.recipient.fax_number for e in entries) == ["2185550001", "2185550002", "2185550003"]
+    fax = h.jobs.get_fax(entries[0].fax_id)
+    assert fax.priority == 1 and fax.schedule_at == 1893553440.0  # the harness's time zone is UTC
+    bob_token = csrf_of((await h.request("GET", "/console/send", auth=BOB)).text)
+    foreign = await h.request("POST", "/console/send", auth=BOB, files={"file": ("a.txt", b"hello", "text/plain")},
+                              data={"csrf_token": bob_token, "contact": str(ann.id), "action": "send"})
+    assert foreign.status_code == 400 and f"no contact {ann.id}" in foreign.text
