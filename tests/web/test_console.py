@@ -205,6 +205,13 @@ def test_upload_previews_are_limited_and_private(tmp_path: Path) -> None:
             raise AssertionError((owner, key))
     uploads.discard(str(tmp_path), token)
     assert not (tmp_path / "uploads" / token).exists()
+    import os
+
+    stale = uploads.save_upload(str(tmp_path), "alice", files)
+    old = time.time() - uploads.KEEP_SECONDS - 10
+    os.utime(tmp_path / "uploads" / stale, (old, old))
+    fresh = uploads.save_upload(str(tmp_path), "alice", files)  # saving sweeps uploads older than a day
+    assert not (tmp_path / "uploads" / stale).exists() and (tmp_path / "uploads" / fresh).exists()
 
 
 @pytest_twisted.ensureDeferred
@@ -215,7 +222,9 @@ async def test_send_errors_keep_nothing(h: WebHarness) -> None:
     cases = [({"numbers": "5551234"}, {"file": ("x.exe", b"MZ..", "application/octet-stream")}, "x.exe"),
              ({"numbers": ",".join(["5551234"] * (h.web.max_recipients + 1))}, None, "at most"),
              ({"numbers": "5551234", "schedule_at": "soon"}, None, "schedule time"),
-             ({"numbers": "5551234", "priority": "7"}, None, "priority")]
+             ({"numbers": "5551234", "priority": "7"}, None, "priority"),
+             ({"numbers": "5551234", "subject": "S" * 201}, None, "subject field takes at most 200"),
+             ({"numbers": "5551234", "comments": "C" * 2001}, None, "comments field takes at most 2000")]
     for fields, files, expected in cases:
         response = await h.request("POST", "/console/send", auth=ALICE, data={**fields, "csrf_token": token},
                                    files=files or {"file": ("a.txt", b"hello", "text/plain")})
@@ -294,6 +303,9 @@ async def test_send_to_contacts_and_groups_with_schedule_and_priority(h: WebHarn
         added = await h.request("POST", "/console/contacts/add", auth=ALICE, files=blank, follow_redirects=True,
                                 data={"csrf_token": token, "name": name, "fax_number": number})
         assert added.status_code == 200 and f"Contact {name} added." in added.text
+    too_long = await h.request("POST", "/console/contacts/add", auth=ALICE, files=blank,
+                               data={"csrf_token": token, "name": "N" * 101, "fax_number": "5551234"})
+    assert too_long.status_code == 400 and "name field takes at most 100" in too_long.text
     ann, ben = h.directory.list_contacts("alice")
     grouped = await h.request("POST", "/console/contacts/group", auth=ALICE, files=blank, follow_redirects=True,
                               data={"csrf_token": token, "name": "Both", "member": [str(ann.id), str(ben.id)]})
@@ -302,7 +314,8 @@ async def test_send_to_contacts_and_groups_with_schedule_and_priority(h: WebHarn
     send = await h.request("GET", "/console/send", auth=ALICE)
     assert "Ann (218-555-0001)" in send.text and "Both (2)" in send.text
     fields = {"csrf_token": token, "numbers": "218-555-0003", "contact": str(ann.id), "group": str(group.id),
-              "schedule_at": "2030-01-02T03:04", "priority": "1", "action": "send"}
+              "schedule_at": "2030-01-02T03:04", "priority": "1", "action": "send", "cover": "1",
+              "subject": "S" * 200, "comments": "C" * 2000}
     sent = await h.request("POST", "/console/send", auth=ALICE, data=fields,
                            files={"file": ("a.txt", b"hello", "text/plain")}, follow_redirects=False)
     assert sent.status_code == 303, sent.text
@@ -311,6 +324,7 @@ async def test_send_to_contacts_and_groups_with_schedule_and_priority(h: WebHarn
     assert sorted(e.recipient.fax_number for e in entries) == ["2185550001", "2185550002", "2185550003"]
     fax = h.jobs.get_fax(entries[0].fax_id)
     assert fax.priority == 1 and fax.schedule_at == 1893553440.0  # the harness's time zone is UTC
+    assert fax.cover_subject == "S" * 200 and fax.cover_comments == "C" * 2000  # the longest allowed
     bob_token = csrf_of((await h.request("GET", "/console/send", auth=BOB)).text)
     foreign = await h.request("POST", "/console/send", auth=BOB, files={"file": ("a.txt", b"hello", "text/plain")},
                               data={"csrf_token": bob_token, "contact": str(ann.id), "action": "send"})

@@ -20,6 +20,8 @@ __all__ = ["post", "send_form"]
 
 CSRF_FIELD = "csrf_token"
 _EXTENSION_TYPES = {**uapi.ALLOWED_EXTENSIONS, "png": "image/png", "gif": "image/gif", "bmp": "image/bmp"}
+#: the longest text each send-form field takes (a longer one is refused, 400)
+TEXT_LIMITS = {"name": 100, "sender_name": 100, "sender_organization": 100, "subject": 200, "comments": 2000}
 _FORM_FIELDS = ("numbers", "name", "sender_name", "sender_organization", "subject", "comments", "schedule_at",
                 "priority", "cover")
 
@@ -50,8 +52,12 @@ async def _form(page: Any, body: bytes) -> tuple[dict[str, list[str]], list[tupl
     return fields, uploaded
 
 
-def _one(fields: dict[str, list[str]], name: str) -> str:
-    return (fields.get(name) or [""])[-1]
+def _one(fields: dict[str, list[str]], name: str, limit: int | None = None) -> str:
+    """The field's (last) value; 400 when it is longer than ``limit`` characters."""
+    value = (fields.get(name) or [""])[-1]
+    if limit is not None and len(value) > limit:
+        raise WebError(400, f"the {name.replace('_', ' ')} field takes at most {limit} characters")
+    return value
 
 
 async def post(page: Any, parts: list[str], body: bytes) -> Reply:
@@ -88,7 +94,7 @@ async def _recipients(page: Any, fields: dict[str, list[str]]) -> list[Recipient
     app, user = page.app, page.identity.username
     limit = app.config.max_recipients
     numbers = views.parse_numbers(_one(fields, "numbers"), limit)
-    name = _one(fields, "name")[:100]
+    name = _one(fields, "name")
     out = [Recipient(fax_number=n, name=name) for n in numbers]
     contact_ids = {int(v) for v in fields.get("contact", []) if v.isdigit()}
     group_ids = [int(v) for v in fields.get("group", []) if v.isdigit()]
@@ -140,6 +146,9 @@ async def _send(page: Any, fields: dict[str, list[str]], uploaded: list[tuple[st
         attachments = _attachments([(name, "", data) for name, data in stored])
     else:
         raise WebError(400, "choose a document to send")
+    for name, limit in TEXT_LIMITS.items():
+        if len(form[name]) > limit:
+            raise WebError(400, f"the {name.replace('_', ' ')} field takes at most {limit} characters")
     if _one(fields, "action") == "preview":
         return await _preview(page, form, attachments)
     recipients = await _recipients(page, fields)
@@ -147,10 +156,9 @@ async def _send(page: Any, fields: dict[str, list[str]], uploaded: list[tuple[st
     priority = views.parse_priority(form["priority"])
     profile = await app.run(app.directory.ensure_user, identity.username)
     spec = FaxSpec(owner=identity.username, account=identity.username, agent="WebClient", preprocessing=True,
-                   cover_enabled=bool(form["cover"]), cover_subject=form["subject"][:200],
-                   cover_comments=form["comments"][:2000],
-                   sender_name=form["sender_name"][:100] or profile.name,
-                   sender_organization=form["sender_organization"][:100] or profile.organization,
+                   cover_enabled=bool(form["cover"]), cover_subject=form["subject"], cover_comments=form["comments"],
+                   sender_name=form["sender_name"] or profile.name,
+                   sender_organization=form["sender_organization"] or profile.organization,
                    sender_fax_number=profile.fax_number, sender_phone_number=profile.phone_number,
                    sender_email_address=profile.email_address, max_tries=profile.max_attempts,
                    priority=profile.priority if priority is None else priority, try_interval=profile.interval,
@@ -255,20 +263,20 @@ async def _add_did(page: Any, fields: dict[str, list[str]]) -> Reply:
 
 async def _add_contact(page: Any, fields: dict[str, list[str]]) -> Reply:
     app, user = page.app, page.identity.username
-    name, number = _one(fields, "name")[:100], _one(fields, "fax_number")
+    name, number = _one(fields, "name", 100), _one(fields, "fax_number", 40)
     if not name:
         raise WebError(400, "enter the contact's name")
     views.parse_numbers(number, 1)
     if not number:
         raise WebError(400, "enter the contact's fax number")
-    contact = Contact(owner=user, name=name, fax_number=number, organization=_one(fields, "organization")[:100])
+    contact = Contact(owner=user, name=name, fax_number=number, organization=_one(fields, "organization", 100))
     await app.run(app.directory.add_contact, contact)
     return _back("/console/contacts", f"Contact {name} added.")
 
 
 async def _add_group(page: Any, fields: dict[str, list[str]]) -> Reply:
     app, user = page.app, page.identity.username
-    name = _one(fields, "name")[:100]
+    name = _one(fields, "name", 100)
     if not name:
         raise WebError(400, "enter the group's name")
     members = tuple((user, int(v)) for v in fields.get("member", []) if v.isdigit())
@@ -277,7 +285,7 @@ async def _add_group(page: Any, fields: dict[str, list[str]]) -> Reply:
         missing = app.directory.contacts_exist(members) if members else []
         if missing:
             raise WebError(400, f"no contact {missing[0][1]}")
-        app.directory.add_group(ContactGroup(owner=user, name=name, description=_one(fields, "description")[:200],
+        app.directory.add_group(ContactGroup(owner=user, name=name, description=_one(fields, "description", 200),
                                              members=members))
 
     await app.run(add)
