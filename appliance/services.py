@@ -403,7 +403,8 @@ class _WebInbox:
         from appliance.web.deps import ReceivedFax
 
         return ReceivedFax(id=str(item.id), account=item.account, received_at=item.received_at, pages=item.pages,
-                           remote_id=item.remote_csid, did=item.did, previews=tuple(item.previews))
+                           remote_id=item.remote_csid, did=item.did, previews=tuple(item.previews),
+                           pdf=item.pdf, tiff=item.tiff)
 
     def list(self, account: str | None = None, limit: int = 50) -> list[Any]:
         return [self._record(i) for i in self.inbox.list(account, limit)]

@@ -1,5 +1,5 @@
 """The web service: FaxFinder-compatible FFWS (``/ffws/v1/…``), the
-VoipNow-style send endpoint (``/uapi/faxes/…``) and the admin dashboard (``/``).
+VoipNow-style send endpoint (``/uapi/faxes/…``) and the web console (``/console/``).
 
 ``make_web_service(config, reactor, …)`` returns the Twisted service that
 ``faxappliance run`` starts; ``make_site(…)`` returns the twisted.web Site
@@ -53,12 +53,12 @@ def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, l
               cdrs: CdrSource | None = None, accounts: AccountWriter | None = None,
               run_blocking: Callable[..., Any] | None = None, dialplan: DialPlan | None = None,
               csrf_secret: bytes | None = None, render_pool: RenderPool | None = None) -> WebSite:
-    """The twisted.web Site serving FFWS, UAPI and the dashboard.
+    """The twisted.web Site serving FFWS, UAPI and the web console.
 
     ``scheduler`` is the ``JobScheduler`` (poked when a fax is ready) or None;
     ``run_blocking`` defaults to the reactor's thread pool; ``accounts`` None
     means the accounts live elsewhere (the users API refuses passwords);
-    ``csrf_secret`` keys the dashboard's anti-CSRF tokens (default: random
+    ``csrf_secret`` keys the console's anti-CSRF tokens (default: random
     per process); ``render_pool`` (document conversion) defaults to the
     process's shared pool."""
     run = run_blocking or thread_runner(reactor, reactor.getThreadPool())
@@ -74,7 +74,7 @@ def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, l
 
 
 def web_secret(data_dir: str) -> bytes:
-    """The dashboard's anti-CSRF key: ``<data_dir>/web-secret`` (mode 0600), created on first use."""
+    """The console's anti-CSRF key: ``<data_dir>/web-secret`` (mode 0600), created on first use."""
     from appliance.demo import private_file
 
     path = Path(data_dir) / "web-secret"
@@ -135,5 +135,6 @@ def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: An
                      authenticator=authenticator, directory=directory, spool_dir=spool, cdrs=cdrs,
                      accounts=accounts, dialplan=getattr(config, "dialplan", None),
                      csrf_secret=web_secret(config.data_dir), render_pool=shared_pool(limits))
+    site.app.appliance_config = config  # type: ignore[attr-defined]  # the console's settings and routes
     install_hsts(site, web)
     return WebService(serverFromString(reactor, endpoint_description(web)), site)

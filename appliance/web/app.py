@@ -141,7 +141,8 @@ class WebApp:
         self.conversions: dict[int, defer.Deferred[None]] = {}
         self.page_size = PageSize.A4 if config.page_size == "a4" else PageSize.LETTER
         self.on_password_change: Callable[[str], None] = lambda username: None  # drops cached logins
-        self.deliveries: Any = None  # appliance.mail.outbox.MailOutbox: the dashboard lists its deliveries
+        self.deliveries: Any = None  # appliance.mail.outbox.MailOutbox: the console lists its deliveries
+        self.appliance_config: Any = None  # appliance.config.Config: the console's routes and settings pages
         self.fetcher = Fetcher(FetchPolicy(allow=parse_allow(config.fetch_allow), max_bytes=config.max_request_bytes,
                                            timeout=config.external_fetch_timeout))
         self.fetches = defer.DeferredSemaphore(FETCHES_AT_ONCE)  # slow fetches never take every pool thread

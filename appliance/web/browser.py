@@ -1,14 +1,14 @@
 """Browser safety rules of the web service.  Pure: headers in, decisions out.
 
 * Only documented request bodies: FFWS takes XML (``application/xml`` or
-  ``text/xml``), the send endpoint and the dashboard form
+  ``text/xml``), the send endpoint and the console's forms
   ``multipart/form-data``; anything else is 415.  Parameters such as
   ``charset`` are not judged.
 * A state-changing request (POST, PUT, DELETE, PATCH) whose ``Origin`` (or,
   without one, ``Referer``) names another origin than the service's own is
   refused (403).  Without either header the client is not a browser
   acting for a page, and the request is allowed.
-* Dashboard forms carry an anti-CSRF token: an HMAC, under a server secret,
+* Console forms carry an anti-CSRF token: an HMAC, under a server secret,
   of the credentials the browser presents.  It changes with the password and
   the secret, and reveals neither.
 * Security headers for every response, and stricter ones for HTML.
@@ -32,9 +32,9 @@ XML_TYPES = ("application/xml", "text/xml")
 FORM = ("multipart/form-data",)
 STATE_CHANGING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-#: the dashboard has no scripts, no frames and posts only to itself
-HTML_CSP = ("default-src 'none'; img-src 'self'; style-src {style}; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'")
+#: the web console: its own style sheet and script only (no inline code), no frames, posts only to itself
+HTML_CSP = ("default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 def media_type(header: str | None) -> str:
@@ -96,7 +96,7 @@ def foreign_origin(origin: str | None, referer: str | None, own: Iterable[str]) 
 
 
 def csrf_token(secret: bytes, username: str, password: str) -> str:
-    """The dashboard's anti-CSRF token for these credentials."""
+    """The console's anti-CSRF token for these credentials."""
     message = b"dashboard-csrf\x00" + username.encode("utf-8") + b"\x00" + password.encode("utf-8")
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
@@ -108,15 +108,14 @@ def csrf_valid(expected: str, presented: str | None) -> bool:
     return hmac.compare_digest(expected.encode("ascii"), presented.strip().encode("utf-8", "replace"))
 
 
-def security_headers(content_type: str, style_hashes: Iterable[str] = ()) -> dict[str, str]:
+def security_headers(content_type: str) -> dict[str, str]:
     """Headers for a response of ``content_type``: ``nosniff`` always; for HTML a
-    content security policy (inline ``<style>`` blocks allowed by their SHA-256
-    hashes only), no framing and no referrer beyond this origin."""
+    content security policy (style sheets and scripts from this origin only,
+    nothing inline), no framing and no referrer beyond this origin."""
     headers = {"X-Content-Type-Options": "nosniff"}
     if media_type(content_type) == "text/html":
-        hashes = " ".join(f"'sha256-{h}'" for h in style_hashes) or "'none'"
         headers.update({
-            "Content-Security-Policy": HTML_CSP.format(style=hashes),
+            "Content-Security-Policy": HTML_CSP,
             "X-Frame-Options": "DENY",
             "Referrer-Policy": "same-origin",
         })

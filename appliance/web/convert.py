@@ -4,7 +4,7 @@ worker processes, see ``appliance.render``).
 
 Per fax, under the spool directory ``<FAXKEY>/``: ``fax.tif`` (TIFF-F, the
 document the line path sends), ``fax.pdf`` (the FFWS preview) and
-``p001.png``… (PNG thumbnails for the dashboard).  A cover page, when
+``p001.png``… (PNG thumbnails for the web console).  A cover page, when
 enabled, is rendered from text ([INFERRED]: a generated page listing
 sender, recipients, subject and comments; cover page URLs are echoed but
 only the generated template is used).

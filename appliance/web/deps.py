@@ -101,6 +101,8 @@ class ReceivedFax:
     remote_id: str = ""
     did: str = ""
     previews: Sequence[str] = field(default_factory=tuple)
+    pdf: str = ""  # the fax as PDF ("" when none); the web console offers it for download
+    tiff: str = ""  # the fax as TIFF-F ("" when none)
 
 
 class InboxSource(Protocol):

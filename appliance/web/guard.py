@@ -1,6 +1,6 @@
 """The web service's gate keeper (thin adapter over :mod:`browser` and
 :mod:`throttle`): cross-site refusals, throttled HTTP Basic logins with an
-audit line per failure, and the dashboard's anti-CSRF token.
+audit line per failure, and the web console's anti-CSRF token.
 
 Audit lines (warnings with an ``audit`` field: ``login_failed``,
 ``login_refused``, ``cross_site``) name the user (control characters
@@ -134,6 +134,6 @@ class Guard:
     # --------------------------------------------------------------- CSRF
 
     def csrf_token(self, request: Any) -> str:
-        """The dashboard's anti-CSRF token for the request's credentials ("" without any)."""
+        """The console's anti-CSRF token for the request's credentials ("" without any)."""
         credentials = basic_credentials(request.getHeader(b"authorization"))
         return browser.csrf_token(self._secret, *credentials) if credentials else ""

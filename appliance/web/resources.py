@@ -2,7 +2,9 @@
 
 * ``/ffws/v1/…`` — FFWS, HTTP Basic checked through RADIUS (:mod:`auth`);
 * ``/uapi/faxes/{userId}/{extension}`` — VoipNow-style send, bearer token;
-* ``/`` and ``/dashboard/…`` — the admin dashboard, HTTP Basic, admins only.
+* ``/console/…`` — the web console, HTTP Basic (throttled); users see their
+  own faxes, admins everything; ``/console/static/…`` needs no login;
+* ``/`` and ``/dashboard/…`` — redirects to the console (old addresses).
 
 Bodies larger than ``[web] max_request_bytes`` are refused with 413 before
 they are read, and ``Expect: 100-continue`` waits for the credentials check
@@ -22,7 +24,9 @@ from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.http import Request as HttpRequest
 
-from appliance.web import book, browser, dashboard, status, uapi, uapi_handler
+from appliance.web import book, browser, console, dashboard, status, uapi, uapi_handler
+from appliance.web.console.pages import STATIC, static_file
+from appliance.web.console.views import ADMIN_PAGES
 from appliance.web.app import Call, Reply, WebApp
 from appliance.web.auth import Authenticator, Identity, bearer_token
 from appliance.web.guard import Guard
@@ -120,10 +124,9 @@ class WebRoot(resource.Resource):
         request.setResponseCode(reply.status)
         if reply.body or reply.status not in (202, 204):
             request.setHeader(b"content-type", reply.content_type.encode())
-        headers = {**browser.security_headers(reply.content_type, dashboard.STYLE_HASHES), **reply.headers}
+        headers = {"Cache-Control": "no-store", **browser.security_headers(reply.content_type), **reply.headers}
         for name, value in headers.items():
             request.setHeader(name.encode(), value.encode())
-        request.setHeader(b"cache-control", b"no-store")
         request.write(reply.body)
         request.finish()
 
@@ -141,12 +144,14 @@ class WebRoot(resource.Resource):
                     raise WebError(404, "no such resource")
                 return await uapi_handler.send(self.app, request, parts[2], parts[3], await self._body(request))
             if not parts or parts[0] == "dashboard":
+                return dashboard.redirect(parts[1:])
+            if parts[0] == "console":
+                if parts[1:2] == ["static"] and len(parts) == 3 and method == "GET":
+                    return await self._static(parts[2])
                 identity = await self._basic(request)
-                if not identity.admin:
-                    raise WebError(403, "the dashboard is for admins")
                 body = await self._body(request) if method == "POST" else b""
-                return await dashboard.handle(self.app, request, method, parts[1:], body, identity,
-                                              csrf=self.guard.csrf_token(request))
+                return await console.handle(self.app, request, method, parts[1:], body, identity,
+                                            csrf=self.guard.csrf_token(request))
             raise WebError(404, f"no resource at {path}")
         except WebError as exc:
             return self._error(exc, ffws)
@@ -163,10 +168,10 @@ class WebRoot(resource.Resource):
                 token = bearer_token(request.getHeader(b"authorization"))
                 if not token or await self.app.run(self.app.directory.verify_token, token) is None:
                     return 401, "a valid bearer token is required"
-            elif parts[:2] == ["ffws", "v1"] or not parts or parts[0] == "dashboard":
+            elif parts[:2] == ["ffws", "v1"] or parts[:1] == ["console"]:
                 identity = await self._basic(request)
-                if parts[:1] in ([], ["dashboard"]) and not identity.admin:
-                    return 403, "the dashboard is for admins"
+                if parts[:1] == ["console"] and len(parts) > 1 and parts[1] in ADMIN_PAGES and not identity.admin:
+                    return 403, f"the {parts[1]} page is for admins"
         except WebError as exc:
             return exc.status, exc.message
         return None
@@ -186,6 +191,13 @@ class WebRoot(resource.Resource):
         if ffws or exc.status in (401, 403):
             return Reply(exc.status, render_xml(exc.message), headers=headers)
         return Reply(exc.status, exc.message.encode("utf-8") + b"\n", "text/plain; charset=utf-8", headers)
+
+    async def _static(self, name: str) -> Reply:
+        """A console style sheet or script (no login: they hold nothing private)."""
+        data = await self.app.run(static_file, name)
+        if data is None:
+            raise WebError(404, "no such file")
+        return Reply(200, data, STATIC[name], {"Cache-Control": "max-age=300"})
 
     async def _body(self, request: HttpRequest) -> bytes:
         content = request.content

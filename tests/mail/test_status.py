@@ -1,4 +1,4 @@
-"""Deliveries as the dashboard and ``faxappliance status`` show them."""
+"""Deliveries as the web console and ``faxappliance status`` show them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 from appliance.mail.outbox import NewDelivery, open_mail_outbox
 from appliance.mail.status import mail_lines, mail_snapshot
-from appliance.web.dashboard import DashboardData, render_page
+from appliance.web.console import views
+from appliance.web.console.pages import render
 
 
 def _box(tmp_path: Path) -> str:
@@ -30,13 +31,16 @@ def test_status_lists_counts_and_unsent(tmp_path: Path) -> None:
     assert len(lines) == 2 and "inbox fax 1" in lines[1] and "refused\\r\\nby other side" in lines[1]
 
 
-def test_dashboard_shows_deliveries_escaped(tmp_path: Path) -> None:
-    """The dashboard's Deliveries table lists them, HTML-escaped."""
+def test_console_shows_deliveries_escaped(tmp_path: Path) -> None:
+    """The console overview's Deliveries table lists them, HTML-escaped."""
     box = open_mail_outbox(_box(tmp_path))
     try:
-        data = DashboardData([], [], [], [], [], time.time(), deliveries=box.list())
+        deliveries = box.list()
     finally:
         box.close()
-    page = render_page(data, timezone.utc).decode()
+    user = type("User", (), {"username": "admin", "admin": True})()
+    page = render("overview.html", timezone.utc, title="Overview", nav=views.NAV, user=user, current="/console/",
+                  now=time.time(), csrf="", notice="", lines=[], queue=[], deliveries=deliveries,
+                  counts={"sent": 0, "failed": 0, "received": 0}).decode()
     assert '<table id="deliveries">' in page and "&lt;b&gt;evil&lt;/b&gt;@example.com" in page
     assert "<b>evil" not in page and "office" in page

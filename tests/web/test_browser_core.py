@@ -81,13 +81,13 @@ def test_csrf_token() -> None:
 
 
 def test_security_headers() -> None:
-    """nosniff everywhere; HTML also gets CSP (style by hash), no framing and a referrer policy."""
+    """nosniff everywhere; HTML also gets CSP (own style sheet and script only), no framing and a referrer policy."""
     assert browser.security_headers("application/xml") == {"X-Content-Type-Options": "nosniff"}
-    html = browser.security_headers("text/html; charset=utf-8", ["abc="])
+    html = browser.security_headers("text/html; charset=utf-8")
     assert html["X-Frame-Options"] == "DENY" and html["Referrer-Policy"] == "same-origin"
     csp = html["Content-Security-Policy"]
-    assert "default-src 'none'" in csp and "style-src 'sha256-abc='" in csp and "frame-ancestors 'none'" in csp
-    assert "unsafe-inline" not in csp and "script-src" not in csp
+    assert "default-src 'none'" in csp and "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
 
 
 def test_config_keys() -> None:

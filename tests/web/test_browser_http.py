@@ -1,5 +1,5 @@
 """Browser safety over HTTP: a cross-site form post shaped as XML, foreign
-Origin/Referer, the dashboard's anti-CSRF token, security headers, and 429
+Origin/Referer, the console's anti-CSRF token, security headers, and 429
 with Retry-After after repeated wrong passwords."""
 
 from __future__ import annotations
@@ -71,24 +71,24 @@ async def test_uapi_only_multipart(h: WebHarness) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_dashboard_csrf_token_and_headers(h: WebHarness) -> None:
+async def test_console_csrf_token_and_headers(h: WebHarness) -> None:
     """The send form carries a per-credential token; a post without it or with another's is 403; the page has
     CSP, X-Frame-Options, nosniff and a referrer policy."""
-    page = await h.request("GET", "/")
+    page = await h.request("GET", "/console/send")
     assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert page.headers["referrer-policy"] == "same-origin"
     token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text).group(1)  # type: ignore[union-attr]
-    carol = await h.request("GET", "/", auth=("carol", "carol-pw"))
+    carol = await h.request("GET", "/console/send", auth=("carol", "carol-pw"))
     assert token not in carol.text  # another admin's credentials, another token
-    for fields in ({"fax_number": "5551234"}, {"fax_number": "5551234", "csrf_token": "0" * 64}):
-        response = await h.request("POST", "/dashboard/send", data=fields, files=FORM_FILE)
+    for fields in ({"numbers": "5551234"}, {"numbers": "5551234", "csrf_token": "0" * 64}):
+        response = await h.request("POST", "/console/send", data=fields, files=FORM_FILE)
         assert response.status_code == 403 and "anti-CSRF" in response.text
-    response = await h.request("POST", "/dashboard/send", content=b"fax_number=5551234",
+    response = await h.request("POST", "/console/send", content=b"numbers=5551234",
                                headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 415
     assert stored(h) == 0
-    response = await h.request("POST", "/dashboard/send", data={"fax_number": "5551234", "csrf_token": token},
+    response = await h.request("POST", "/console/send", data={"numbers": "5551234", "csrf_token": token},
                                files=FORM_FILE, follow_redirects=False)
     assert response.status_code == 303 and stored(h) == 1
     xml = await h.request("GET", "/ffws/v1/status")

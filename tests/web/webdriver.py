@@ -78,6 +78,16 @@ class Browser:
     def click(self, css: str) -> None:
         self.cmd("POST", f"/element/{self.element(css)}/click", {})
 
+    def screenshot(self, path: Path) -> Path:
+        """Save a PNG of the whole page (not only the window) at ``path``."""
+        import base64
+
+        size = self.script("return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+        shot = self.cdp("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {
+            "x": 0, "y": 0, "width": size[0], "height": min(size[1], 4000), "scale": 1}})
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
     def close(self) -> None:
         try:
             if getattr(self, "session", None):
