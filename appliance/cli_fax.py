@@ -155,11 +155,32 @@ def _appliance(data_dir: Path) -> Any:
         return None
 
 
+def _live_calls(data_dir: Path) -> dict[str, dict[str, Any]]:
+    """Job key -> live call state, from the running appliance's ``lines.json``."""
+    try:
+        live = json.loads((data_dir / "lines.json").read_text(encoding="utf-8"))
+        lines = live.get("lines", []) if isinstance(live, dict) else []
+    except (OSError, ValueError):
+        return {}
+    calls = {}
+    for line in lines:
+        call = line.get("call") if isinstance(line, dict) else None
+        if isinstance(call, dict) and call.get("job"):
+            calls[str(call["job"])] = {**call, "line": line.get("name", "")}
+    return calls
+
+
 def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io: CliIO) -> int:
     """``send --wait``: until every recipient is done, the timeout passes, or
-    the appliance is found not running (exit status 3)."""
+    the appliance is found not running (exit status 3).  On a terminal a
+    progress bar (pages, rate, elapsed, estimate); otherwise one line per
+    change (state, connection, page)."""
+    from appliance._progress_view import bar, plain
+
     deadline = time.monotonic() + args.timeout
-    progress = ""
+    tty = _is_tty(io.stderr)
+    shown: dict[str, Any] = {}
+    drawn = False
     while True:
         entries = store.list_entries(fax_id=fax_id)
         if all(e.terminal for e in entries) or time.monotonic() > deadline:
@@ -168,23 +189,50 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
         if alive is not None and not alive.running:
             if args.format == "json":
                 print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
-            if progress:
+            if drawn:
                 print("", file=io.stderr)
             print(f"faxappliance: not waiting: the appliance is not running ({alive.reason}); the fax stays "
                   f"queued and is sent when `faxappliance run` starts", file=io.stderr, flush=True)
             return NOT_RUNNING
         if args.format == "text":
-            progress = ", ".join(f"{e.recipient.fax_number}: {e.state.value}" for e in entries)
-            print(f"\r{progress}   ", end="", file=io.stderr, flush=True)
+            calls = _live_calls(data_dir)
+            now = time.time()
+            texts = []
+            for e in entries:
+                call = calls.get(e.key) if e.state.value == "sending" else None
+                if tty:
+                    texts.append(bar(e.key, call, now) if call else f"{e.key} to {e.recipient.fax_number}: "
+                                                                    f"{e.state.value}")
+                    continue
+                if shown.get((e.key, "state")) != e.state.value:
+                    shown[(e.key, "state")] = e.state.value
+                    print(f"{e.key} to {e.recipient.fax_number}: {e.state.value}"
+                          f"{f' (try {e.tries + 1})' if e.state.value == 'sending' else ''}", file=io.stderr)
+                if call:
+                    for text in plain(e.key, call, now, shown.get(e.key)):
+                        print(text, file=io.stderr)
+                    shown[e.key] = call
+            if tty:
+                print("\r" + "; ".join(texts) + "\x1b[K", end="", file=io.stderr)
+                drawn = True
+            io.stderr.flush()
         time.sleep(0.5)
     if args.format == "json":
         print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
     else:
-        print("", file=io.stderr)
+        if drawn:
+            print("", file=io.stderr)
         for e in entries:
-            print(f"{e.key} to {e.recipient.fax_number}: {e.state.value} ({e.schedule_message or e.hangup_text})",
-                  file=io.stdout)
+            print(f"{e.key} to {e.recipient.fax_number}: {e.state.value}, {e.pages_sent} page(s) sent "
+                  f"({e.schedule_message or e.hangup_text})", file=io.stdout)
     return 0 if all(e.state.value == "sent" for e in entries) else 1
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _entry_json(e: Any) -> dict[str, Any]:
@@ -221,6 +269,9 @@ def _snapshot(store: Any, data_dir: Path, limit: int, mail_url: str = "") -> dic
         except (OSError, ValueError, TypeError):
             pass
         lines = lines or run.get("lines", [])
+    for line in lines:
+        if isinstance(line, dict) and "call" in line:
+            line.update(_call_fields(line.get("call"), line.get("state")))
     nodes = [{"node": n, "last_seen": seen} for n, _, seen in store.nodes()]
     counts = {s.value: n for s, n in store.count_by_state().items()}
     recent = sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit]
@@ -233,12 +284,26 @@ def _snapshot(store: Any, data_dir: Path, limit: int, mail_url: str = "") -> dic
     return snap
 
 
+def _call_fields(call: Any, state: Any) -> dict[str, Any]:
+    """The flat per-line progress fields of ``status --format json`` (empty when idle)."""
+    busy = isinstance(call, dict) and call.get("ended_at") is None and state not in ("idle", "offline")
+    if not busy:
+        return {"job": "", "fax_number": "", "remote_id": "", "page": 0, "pages_sent": 0, "pages_total": 0,
+                "baud_rate": 0, "resolution": ""}
+    return {"job": call.get("job", ""), "fax_number": call.get("number", ""), "remote_id": call.get("remote_id", ""),
+            "page": call.get("page", 0), "pages_sent": int(call.get("first_page", 0)) + int(call.get("pages_sent", 0)),
+            "pages_total": call.get("pages_total", 0), "baud_rate": call.get("baud_rate", 0),
+            "resolution": call.get("resolution", "")}
+
+
 def _exit_status(snap: dict[str, Any]) -> int:
     running = snap["appliance"]["running"]
     return 0 if running else (UNKNOWN if running is None else NOT_RUNNING)
 
 
 def _print_status(snap: dict[str, Any], io: CliIO) -> None:
+    from appliance._progress_view import busy_suffix
+
     appliance = snap["appliance"]
     if appliance["running"]:
         print(f"APPLIANCE  running ({appliance['reason']})", file=io.stdout)
@@ -255,8 +320,9 @@ def _print_status(snap: dict[str, Any], io: CliIO) -> None:
         name = line.get("name") or line.get("number")
         stats = line.get("stats") or {}
         counts = "  ".join(f"{k}={v}" for k, v in stats.items() if isinstance(v, int) and v)
+        busy = busy_suffix(line.get("call")) if line.get("state") not in (None, "idle", "offline") else ""
         print(f"  {name:<10} {line.get('did', line.get('number', '')):<10} {line.get('state', line.get('role', '')):<10}"
-              f" {line.get('device', '')}  {counts}".rstrip(), file=io.stdout)
+              f" {line.get('device', '')}  {counts}{busy}".rstrip(), file=io.stdout)
     print("QUEUE  " + "  ".join(f"{k}={v}" for k, v in snap["queue"].items() if v), file=io.stdout)
     print("RECENT", file=io.stdout)
     for e in snap["recent"]:
@@ -282,8 +348,10 @@ def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
             if args.format == "json":
                 print(json.dumps(snap), file=io.stdout, flush=True)
             else:
-                if args.watch:
+                if args.watch and _is_tty(io.stdout):
                     print("\x1b[2J\x1b[H", end="", file=io.stdout)
+                elif args.watch:
+                    print(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}", file=io.stdout)
                 _print_status(snap, io)
                 io.stdout.flush()
             if not args.watch:

@@ -137,6 +137,7 @@ class Appliance:
 
 
 LINES_FILE_INTERVAL = 2.0
+LINES_FILE_SOON = 0.2  # seconds after a call event (page started, confirmed, …) the line states are written
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -155,6 +156,12 @@ class ApplianceService(service.Service):
         self.appliance = appliance
         self.reactor = reactor
         self._publisher: task.LoopingCall | None = None
+        self._soon: Any = None
+
+    def _publish_soon(self) -> None:
+        """A call event: write the line states within a moment (at most one write pending)."""
+        if self._soon is None or not self._soon.active():
+            self._soon = self.reactor.callLater(LINES_FILE_SOON, self._publish_lines)
 
     def startService(self) -> None:
         super().startService()
@@ -164,6 +171,7 @@ class ApplianceService(service.Service):
             a.portserver.start_service()
         if a.pool is not None:
             a.pool.startService()
+            a.pool.on_call_event = self._publish_soon
             self._publisher = task.LoopingCall(self._publish_lines)
             self._publisher.clock = self.reactor
             self._publisher.start(LINES_FILE_INTERVAL, now=True).addErrback(
@@ -223,6 +231,8 @@ class ApplianceService(service.Service):
         a = self.appliance
         if self._publisher is not None and self._publisher.running:
             self._publisher.stop()
+        if self._soon is not None and self._soon.active():
+            self._soon.cancel()
         stopped = a.scheduler.stopService() if a.scheduler.running else succeed(None)
         for poller in a.pollers:
             poller.stop()
@@ -365,9 +375,21 @@ class _WebLines:
         out = []
         for n, line in enumerate(self.pool.status(), start=1):
             text, direction = _FAXFINDER_STATE.get(line.state, ("Waiting for Ring", "idle"))
-            out.append(LineInfo(line_id=line.name, number=n, state=text, direction=direction,
-                                extension=line.did if direction == "receive" else "",
-                                started_at=line.since if direction != "idle" else None))
+            info = LineInfo(line_id=line.name, number=n, state=text, direction=direction,
+                            extension=line.did if direction == "receive" else "",
+                            started_at=line.since if direction != "idle" else None)
+            call = line.call
+            if call is not None and direction != "idle" and call.ended_at is None:
+                page = (call.page or call.confirmed + 1) if call.phase != "dialing" else 0
+                if direction == "receive":
+                    page = call.pages_sent + 1
+                info.remote_id, info.fax_number, info.page = call.remote_id, call.number, page
+                info.baud_rate, info.resolution = call.baud_rate, call.resolution
+                info.width, info.height, info.connect_time = call.width, call.height, call.connect_time
+                info.started_at = call.started_at
+                info.ecm = "on" if call.ecm else ("off" if call.baud_rate else "")
+                info.line_encoding = call.compression
+            out.append(info)
         return out
 
 
