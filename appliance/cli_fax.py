@@ -27,7 +27,8 @@ def register(sub: Any) -> None:
     p.add_argument("--account", default="demo", help="the RADIUS account sending (default demo)")
     p.add_argument("--owner", default="", help="the API user who owns the fax (default: the account)")
     p.add_argument("--normal", action="store_true", help="normal resolution instead of fine")
-    p.add_argument("--page-size", choices=("a4", "letter"), default="a4")
+    p.add_argument("--page-size", choices=("a4", "letter"), default=None,
+                   help="default: [web] page_size of --config (letter)")
     p.add_argument("--priority", type=int, default=3)
     p.add_argument("--max-tries", type=int)
     p.add_argument("--data-dir", default="var", help="data directory of the embedded default")
@@ -76,6 +77,15 @@ def _limits(args: argparse.Namespace) -> Any:
     return config.limits if config is not None and config.limits is not None else Limits()
 
 
+def _page_size(args: argparse.Namespace) -> str:
+    """``--page-size``, else the one page size of every conversion: ``[web] page_size`` (default letter)."""
+    if args.page_size:
+        return str(args.page_size)
+    config = config_from_args(args)
+    web = config.web if config is not None else None
+    return str(web.page_size) if web is not None else "letter"
+
+
 def _convert(files: list[str], fine: bool, page_size: str, target: Path, io: CliIO, limits: Any) -> int:
     """Render in a bounded worker process ([limits]: pages, memory, time), with a progress display."""
     from appliance.render.jobs import files_to_tiff, run_once
@@ -115,7 +125,7 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
     from appliance.render import RenderLimitError, WorkerDied
 
     try:
-        pages = _convert(list(args.files), not args.normal, args.page_size, target, io, limits)
+        pages = _convert(list(args.files), not args.normal, _page_size(args), target, io, limits)
     except (ValueError, RenderLimitError, WorkerDied) as exc:
         raise UsageError(f"cannot convert: {exc}") from None
     store = open_job_store(url)

@@ -335,6 +335,8 @@ class Router:
         if result.ok:
             return Result.ok(first + result.pages_confirmed, result.duration_s, (result.remote_id or "").strip(),
                              **details), cdr
+        details.pop("hangup_code", None)  # a failure carries them itself
+        details.pop("hangup_text", None)
         if not self.pool.running:  # the appliance is stopping: not a try, due again when it starts
             return dataclasses.replace(Result.failure(Cause.INTERRUPTED, hangup.wire if hangup else "",
                                                       "the appliance stopped during the call",
