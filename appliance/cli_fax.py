@@ -306,6 +306,20 @@ def _call_fields(call: Any, state: Any) -> dict[str, Any]:
             "resolution": call.get("resolution", "")}
 
 
+def _disk(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    """Free space of the data directory, with a warning below ``[retention] min_free_mb``."""
+    from appliance.housekeeping import free_bytes
+    from appliance.retention import Retention, disk_warning
+
+    config = config_from_args(args)
+    retention = (config.retention if config is not None else None) or Retention()
+    try:
+        free = free_bytes(data_dir)
+    except OSError as exc:
+        return {"free_mb": None, "warning": f"cannot read the free space: {exc.strerror or exc}"}
+    return {"free_mb": free // (1024 * 1024), "warning": disk_warning(free, retention)}
+
+
 def _exit_status(snap: dict[str, Any]) -> int:
     running = snap["appliance"]["running"]
     return 0 if running else (UNKNOWN if running is None else NOT_RUNNING)
@@ -333,6 +347,9 @@ def _print_status(snap: dict[str, Any], io: CliIO) -> None:
         busy = busy_suffix(line.get("call")) if line.get("state") not in (None, "idle", "offline") else ""
         print(f"  {name:<10} {line.get('did', line.get('number', '')):<10} {line.get('state', line.get('role', '')):<10}"
               f" {line.get('device', '')}  {counts}{busy}".rstrip(), file=io.stdout)
+    disk = snap.get("disk") or {}
+    if disk.get("warning"):
+        print(f"WARNING    {disk['warning']}", file=io.stdout)
     print("QUEUE  " + "  ".join(f"{k}={v}" for k, v in snap["queue"].items() if v), file=io.stdout)
     print("RECENT", file=io.stdout)
     for e in snap["recent"]:
@@ -354,6 +371,7 @@ def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
     try:
         while True:
             snap = _snapshot(store, data_dir, args.limit, url)
+            snap["disk"] = _disk(args, data_dir)
             code = _exit_status(snap)
             if args.format == "json":
                 print(json.dumps(snap), file=io.stdout, flush=True)

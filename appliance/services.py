@@ -138,6 +138,8 @@ class Appliance:
 
 LINES_FILE_INTERVAL = 2.0
 LINES_FILE_SOON = 0.2  # seconds after a call event (page started, confirmed, …) the line states are written
+PURGE_INTERVAL = 86400.0  # the daily [retention] purge
+PURGE_FIRST = 60.0  # … first run this long after the start
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -157,6 +159,33 @@ class ApplianceService(service.Service):
         self.reactor = reactor
         self._publisher: task.LoopingCall | None = None
         self._soon: Any = None
+        self._purger: task.LoopingCall | None = None
+        self._purge_start: Any = None
+
+    def _purge(self) -> Deferred[Any]:
+        """The daily housekeeping (see :mod:`appliance.housekeeping`), in the pool thread."""
+        from appliance.housekeeping import purge
+        from appliance.retention import Retention
+
+        a = self.appliance
+        retention = a.config.retention or Retention()
+        web = a.config.web
+        d = deferToThreadPool(self.reactor, a.threadpool, lambda: purge(
+            retention, self.reactor.seconds(), jobs=a.jobs, inbox=a.inbox, cdrs=a.store,
+            data_dir=a.config.data_dir, web_spool=getattr(web, "spool_dir", "") or ""))
+
+        def done(plan: Any) -> None:
+            if plan.faxes or plan.inbox or plan.files or plan.cdrs:
+                self.log.info("purge: {faxes} fax(es), {inbox} received fax(es), {files} spool file(s), "
+                              "{cdrs} CDR(s) removed", faxes=len(plan.faxes), inbox=len(plan.inbox),
+                              files=len(plan.files), cdrs=plan.cdrs)
+
+        return d.addCallbacks(done, lambda f: self.log.failure("purge failed", f))
+
+    def _start_purger(self) -> None:
+        self._purger = task.LoopingCall(self._purge)
+        self._purger.clock = self.reactor
+        self._purger.start(PURGE_INTERVAL, now=True).addErrback(lambda f: self.log.failure("purge loop stopped", f))
 
     def _publish_soon(self) -> None:
         """A call event: write the line states within a moment (at most one write pending)."""
@@ -178,6 +207,7 @@ class ApplianceService(service.Service):
                 lambda f: self.log.failure("publishing line states failed", f))
         for poller in a.pollers:
             poller.start()
+        self._purge_start = self.reactor.callLater(PURGE_FIRST, self._start_purger)
         lookup = a.cloud.lookup if a.cloud is not None else None
         self.log.info("appliance node {node_id} starting", node_id=a.node_id)
         a.scheduler.on_recovered = self._settle
@@ -233,6 +263,10 @@ class ApplianceService(service.Service):
             self._publisher.stop()
         if self._soon is not None and self._soon.active():
             self._soon.cancel()
+        if self._purge_start is not None and self._purge_start.active():
+            self._purge_start.cancel()
+        if self._purger is not None and self._purger.running:
+            self._purger.stop()
         stopped = a.scheduler.stopService() if a.scheduler.running else succeed(None)
         for poller in a.pollers:
             poller.stop()

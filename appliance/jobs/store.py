@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from appliance.jobs import _rows as rows
 from appliance.jobs._claims import ClaimTables, CloudLookup
+from appliance.jobs._search import SearchTables
 from radius.store.tables import AttachedTables
 from appliance.jobs._schema import ATTEMPT_COLUMNS, ENTRY_COLUMNS, FAX_COLUMNS, SCHEMA
 from appliance.jobs.model import (
@@ -57,7 +58,7 @@ _INSERT_ATTEMPT = (f"INSERT INTO job_attempts ({', '.join(ATTEMPT_COLUMNS)})"
 _RELEASE_CALL = "DELETE FROM job_calls WHERE number_key = ? AND entry_id = ?"
 
 
-class JobStore(ClaimTables, AttachedTables):
+class JobStore(ClaimTables, SearchTables, AttachedTables):
     """The job queue over one database; subclassed per dialect.  Claims,
     leases, progress and recovery are in :class:`ClaimTables`."""
 
