@@ -410,7 +410,15 @@ def cmd_config_check(args: argparse.Namespace, io: CliIO) -> int:
 
     from appliance.tls import check_tls, exposed_without_tls
 
-    config = load(args.file)  # a ConfigError is reported by main() with exit status 2
+    from appliance.config_check import all_errors
+
+    errors = all_errors(args.file)
+    if errors:
+        for error in errors:
+            print(f"faxappliance: configuration error: {error}", file=io.stderr)
+        print(f"{args.file}: {len(errors)} error(s)", file=io.stderr)
+        return 2
+    config = load(args.file)
     for warning in check_tls(config.source, config.web):  # certificate and key exist, load and match
         print(f"{args.file}: warning: {warning}", file=io.stderr)
     if config.web is not None and exposed_without_tls(config.web):
