@@ -120,3 +120,26 @@ def test_a_retry_sends_only_the_pages_not_confirmed(tmp_path: Path) -> None:
 
         want = [p.image.tobytes() for p in render([str(pdf)], Resolution.FINE, PageSize.LETTER)]
         assert [page.image.tobytes() for page in read_tiff_pages(fax)] == want[2:]
+
+
+def test_a_shutdown_during_a_call_is_not_a_try(tmp_path: Path) -> None:
+    """SIGTERM while page 2 of 4 is on the line: the job is pending again with no try counted,
+    due at once; the next start resumes after the confirmed page and sends it in one try."""
+    pdf = _light_pdf(tmp_path / "four.pdf", 4)
+    app = RunningAppliance(tmp_path, fast=False)
+    with app:
+        res = faxappliance("send", "--data-dir", str(app.data_dir), "--to", "5550101", "--normal", "--max-tries", "1",
+                           "--format", "json", str(pdf), cwd=app.base)
+        assert res.returncode == 0, res.stderr
+        fax_id = int(json.loads(res.stdout.strip().splitlines()[-1])["fax_id"])
+        wait_for(lambda: "page 1/4 to 5550101 confirmed" in app.log(), 30, "page 1 confirmed")
+        assert app.stop() == 0
+    (entry,) = app.entries(fax_id)
+    assert entry.state.value == "pending" and entry.tries == 0 and entry.pages_sent >= 1, entry
+    assert entry.due_at <= time.time()
+    done_before = entry.pages_sent
+    with app:  # started again
+        entry = app.wait_done(fax_id, timeout=60)
+        assert entry.state.value == "sent" and entry.tries == 1 and entry.pages_sent == 4, entry
+        last = app.attempts(entry.id)[-1]
+        assert last.details.get("first_page") == done_before + 1
