@@ -338,8 +338,8 @@ class LinePool(service.Service):
         line.ignoring = True
         line.stats.refused_calls += 1
 
-    def receive(self, name: str) -> Deferred[c2.SessionResult]:
-        """Answer the call ringing on a reserved line and receive the fax."""
+    def receive(self, name: str, recipient: str = "") -> Deferred[c2.SessionResult]:
+        """Answer the call ringing on a reserved line and receive the fax (for the account ``recipient``)."""
         line = self._lines[name]
         proto = line.protocol
         if proto is None or proto.busy:
@@ -349,7 +349,7 @@ class LinePool(service.Service):
         self._set(line, LineActivity.RECEIVING)
         saved = proto.config
         proto.config = replace(saved, timers=replace(saved.timers, wait_call=RING_GAP_SECONDS))
-        line.call = LiveCall("receive", line.config.did, self.clock.seconds(), phase="connected")
+        line.call = LiveCall("receive", line.config.did, self.clock.seconds(), phase="connected", recipient=recipient)
         try:
             d = proto.receive(1, on_event=lambda e: self._event(line, e))
         except ModemError as exc:

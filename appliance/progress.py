@@ -40,6 +40,7 @@ class LiveCall:
     hangup_text: str = ""
     ended_at: float | None = None
     job: str = ""  # FAXKEY/ENTRYKEY of the send
+    recipient: str = ""  # the account a reception is for
 
     @property
     def confirmed(self) -> int:

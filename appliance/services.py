@@ -420,7 +420,7 @@ class _WebLines:
                 info.remote_id, info.fax_number, info.page = call.remote_id, call.number, page
                 info.baud_rate, info.resolution = call.baud_rate, call.resolution
                 info.width, info.height, info.connect_time = call.width, call.height, call.connect_time
-                info.started_at = call.started_at
+                info.started_at, info.recipient = call.started_at, call.recipient
                 info.ecm = "on" if call.ecm else ("off" if call.baud_rate else "")
                 info.line_encoding = call.compression
             out.append(info)
