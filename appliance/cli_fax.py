@@ -192,7 +192,7 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
     shown: dict[str, Any] = {}
     drawn = False
     while True:
-        entries = store.list_entries(fax_id=fax_id)
+        entries = store.with_live_pages(store.list_entries(fax_id=fax_id))
         if all(e.terminal for e in entries) or time.monotonic() > deadline:
             break
         alive = _appliance(data_dir)
@@ -284,7 +284,7 @@ def _snapshot(store: Any, data_dir: Path, limit: int, mail_url: str = "") -> dic
             line.update(_call_fields(line.get("call"), line.get("state")))
     nodes = [{"node": n, "last_seen": seen} for n, _, seen in store.nodes()]
     counts = {s.value: n for s, n in store.count_by_state().items()}
-    recent = sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit]
+    recent = store.with_live_pages(sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit])
     snap = {"appliance": appliance, "node": node or run.get("node", ""), "nodes": nodes, "lines": lines,
             "queue": counts, "recent": [_entry_json(e) for e in recent]}
     if mail_url:  # e-mail, print and share deliveries

@@ -149,7 +149,7 @@ class Operations:
         more = len(found) > limit
         faxes: dict[int, Fax] = {}
         out = []
-        for entry in found[:limit]:
+        for entry in self.jobs.with_live_pages(found[:limit]):
             fax = faxes.get(entry.fax_id) or faxes.setdefault(entry.fax_id, self.jobs.get_fax(entry.fax_id))
             out.append(self.job_json(entry, fax))
         return out, (offset + limit if more else None)
@@ -168,7 +168,7 @@ class Operations:
 
     def show_job(self, caller: Caller, key: str) -> list[dict[str, Any]]:
         fax, entries = self._entries(caller, key)
-        return [self.job_json(e, fax, self.jobs.attempts(e.id)) for e in entries]
+        return [self.job_json(e, fax, self.jobs.attempts(e.id)) for e in self.jobs.with_live_pages(entries)]
 
     def _change(self, caller: Caller, key: str, action: str, now: float, at: float | None = None) -> list[dict[str, Any]]:
         fax, entries = self._entries(caller, key)

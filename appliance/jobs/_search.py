@@ -3,6 +3,7 @@ the retention purge of finished faxes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable
 
 from appliance.jobs import _rows as rows
@@ -47,6 +48,17 @@ class SearchTables:
         sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?"
         params.extend((max(0, int(limit)), max(0, int(offset))))
         return [rows.entry_from_row(r) for r in self._read(sql, params)]
+
+    def with_live_pages(self, entries: list[Entry]) -> list[Entry]:
+        """``entries`` with ``pages_sent`` of each one being sent raised to
+        the pages its receiver has confirmed so far (the claim's progress)."""
+        sending = [e.id for e in entries if e.state is EntryState.SENDING]
+        if not sending:
+            return entries
+        marks = ", ".join("?" * len(sending))
+        done = {int(i): int(n) for i, n in self._read(
+            f"SELECT entry_id, pages_done FROM job_claims WHERE entry_id IN ({marks})", sending)}
+        return [replace(e, pages_sent=max(e.pages_sent, done.get(e.id, 0))) for e in entries]
 
     def finished_faxes(self) -> list[tuple[int, float, bool, tuple[str, ...]]]:
         """Faxes whose every entry is finished: (fax id, last completion, all sent, documents)."""

@@ -54,6 +54,7 @@ def test_pages_show_while_on_the_line_and_the_entry_keeps_modem_info(tmp_path: P
         seen_cli: set[int] = set()
         seen_ffws: set[int] = set()
         remote_ids: set[str] = set()
+        recent_pages: set[int] = set()
         stop = threading.Event()
 
         def watch_ffws() -> None:
@@ -73,7 +74,9 @@ def test_pages_show_while_on_the_line_and_the_entry_keeps_modem_info(tmp_path: P
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 entry = app.entries(fax_id)[0]
-                for line in _status(app.data_dir)["lines"]:
+                snap = _status(app.data_dir)
+                recent_pages.update(e["pages_sent"] for e in snap["recent"] if e["state"] == "sending")
+                for line in snap["lines"]:
                     if line.get("job") and line.get("page"):
                         seen_cli.add(int(line["page"]))
                         remote_ids.add(line["remote_id"])
@@ -87,6 +90,7 @@ def test_pages_show_while_on_the_line_and_the_entry_keeps_modem_info(tmp_path: P
         assert entry.state.value == "sent", entry
         assert seen_cli == {1, 2, 3} and seen_ffws == {1, 2, 3}
         assert remote_ids == {"5550101"}
+        assert {1, 2} <= recent_pages  # the queue's pages_sent grows during the call
         answer = httpx.get(f"{base}/ofax/{fax_id:08X}?include_modem_info=true", auth=auth, timeout=10)
         info = ElementTree.fromstring(answer.content).find(".//fax_entry")
         assert info is not None

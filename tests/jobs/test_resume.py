@@ -54,3 +54,13 @@ def test_a_shutdown_is_not_a_try_and_the_job_is_due_at_once(make_jobs: Callable[
     assert entry.state is S.PENDING and entry.tries == 0 and entry.due_at == T0 + 10
     (again,) = jobs.claim("n", T0 + 10, "line", ["L1"], 1)  # max_tries=1 and still one try left
     assert again.first_page == 1
+
+
+def test_live_pages_of_an_entry_being_sent(make_jobs: Callable[..., JobStore]) -> None:
+    jobs = make_jobs()
+    jobs.submit(FaxSpec(owner="u", pages=4), [Recipient(fax_number="555"), Recipient(fax_number="556")], T0)
+    first, second = jobs.claim("n", T0, "line", ["L1", "L2"], 2)
+    jobs.record_pages(first.entry.id, "n", first.entry.claimed_at, 3, 4)
+    live = {e.id: e.pages_sent for e in jobs.with_live_pages(jobs.list_entries())}
+    assert live == {first.entry.id: 3, second.entry.id: 0}
+    assert [e.pages_sent for e in jobs.list_entries()] == [0, 0]  # the stored value moves at completion
