@@ -109,6 +109,13 @@ async def test_jobs_list_export_cancel_reschedule(h: WebHarness, tmp_path: Path)
     r = await h.request("POST", f"/api/v1/jobs/{s['job']}/reschedule", auth=ALICE,
                         content='{"at": "2031-01-02T03:04:05Z"}', headers={"content-type": "text/plain"})
     assert r.status_code == 415
+    r = await h.request("POST", f"/api/v1/jobs/{s['job']}/reschedule", auth=ALICE,
+                        content=json.dumps({"at": "now", "pad": "x" * 5000}),
+                        headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    r = await h.request("POST", f"/api/v1/jobs/{s['job']}/reschedule", auth=ALICE, content="{not json",
+                        headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "JSON" in r.json()["error"]["message"]
     r = await h.request("POST", f"/api/v1/jobs/{s['job']}/cancel", auth=ALICE,
                         headers={"origin": "https://evil.example"})
     assert r.status_code == 403 and h.jobs.list_entries(owner="alice")[0].state.value == "pending"
