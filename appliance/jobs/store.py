@@ -377,8 +377,19 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
                 else:
                     self._set(conn, entry.id, state=S.PENDING.value, due_at=due, tries=0, completed_at=None,
                               abort_requested=0, schedule_message="Rescheduled", updated_at=now)
+                    self._resume_after(conn, entry)
                 changed.append(self._entry(conn, entry.id))
         return changed
+
+    def _resume_after(self, conn: Any, entry: Entry) -> None:
+        """A finished entry sent again: a failed one goes on after the pages
+        its receiver confirmed; a sent one starts from the first page."""
+        self._run(conn, "DELETE FROM job_resume WHERE entry_id = ?", (entry.id,))
+        if entry.state is S.SENT:
+            self._set(conn, entry.id, pages_sent=0)
+        elif entry.route != CLOUD and 0 < entry.pages_sent < self._fax(conn, entry.fax_id).pages:
+            self._run(conn, "INSERT INTO job_resume (entry_id, first_page) VALUES (?, ?)",
+                      (entry.id, entry.pages_sent))
 
     # ------------------------------------------- preprocessing and approval
 

@@ -64,3 +64,19 @@ def test_live_pages_of_an_entry_being_sent(make_jobs: Callable[..., JobStore]) -
     live = {e.id: e.pages_sent for e in jobs.with_live_pages(jobs.list_entries())}
     assert live == {first.entry.id: 3, second.entry.id: 0}
     assert [e.pages_sent for e in jobs.list_entries()] == [0, 0]  # the stored value moves at completion
+
+
+def test_a_retried_failed_job_resumes_a_resent_one_starts_over(make_jobs: Callable[..., JobStore]) -> None:
+    jobs = make_jobs()
+    fax, _ = jobs.submit(FaxSpec(owner="u", pages=5, max_tries=1), [Recipient(fax_number="555")], T0)
+    (claim,) = jobs.claim("n", T0, "line", ["L1"], 1)
+    jobs.record_pages(claim.entry.id, "n", claim.entry.claimed_at, 2, 5)
+    assert jobs.complete(claim.entry.id, Result.failure(Cause.PROTOCOL, pages=2), T0 + 1).state is S.FAILED
+    jobs.reschedule(fax.id, 0, now=T0 + 2)
+    (again,) = jobs.claim("n", T0 + 2, "line", ["L1"], 1)
+    assert again.first_page == 2
+    assert jobs.complete(again.entry.id, Result.ok(5, 9.0), T0 + 3).pages_sent == 5
+    (entry,) = jobs.reschedule(fax.id, 0, now=T0 + 4)  # send the whole fax once more
+    assert entry.pages_sent == 0
+    (third,) = jobs.claim("n", T0 + 4, "line", ["L1"], 1)
+    assert third.first_page == 0
