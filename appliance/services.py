@@ -421,6 +421,8 @@ class _WebLines:
                 info.baud_rate, info.resolution = call.baud_rate, call.resolution
                 info.width, info.height, info.connect_time = call.width, call.height, call.connect_time
                 info.started_at, info.recipient = call.started_at, call.recipient
+                if direction == "send" and call.phase == "connected":
+                    info.state = "Negotiating"  # connected, no page under way yet
                 info.ecm = "on" if call.ecm else ("off" if call.baud_rate else "")
                 info.line_encoding = call.compression
             out.append(info)
