@@ -90,14 +90,20 @@ def _convert(files: list[str], fine: bool, page_size: str, target: Path, io: Cli
     """Render in a bounded worker process ([limits]: pages, memory, time), with a progress display."""
     from appliance.render.jobs import files_to_tiff, run_once
 
+    tty = _is_tty(io.stderr)
+
     def progress(n: int) -> None:
-        print(f"\rconverting: page {n}", end="", file=io.stderr, flush=True)
+        if tty:
+            print(f"\rconverting: page {n}", end="", file=io.stderr, flush=True)
 
     try:
-        return run_once(limits, files_to_tiff, files, fine, page_size, str(target), limits.max_pages,
-                        progress=progress)
+        pages = run_once(limits, files_to_tiff, files, fine, page_size, str(target), limits.max_pages,
+                         progress=progress)
     finally:
-        print("", file=io.stderr)
+        if tty:
+            print("", file=io.stderr)
+    print(f"converted {pages} page(s) ({page_size}, {'fine' if fine else 'normal'})", file=io.stderr, flush=True)
+    return pages
 
 
 def _dial_strings(args: argparse.Namespace) -> list[str]:

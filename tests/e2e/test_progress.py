@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +20,7 @@ from defusedxml import ElementTree
 
 from appliance.cli import CliIO, main
 
-from .harness import RunningAppliance, faxappliance, wait_for
+from .harness import ENV, RunningAppliance, faxappliance, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -47,10 +49,11 @@ def test_pages_show_while_on_the_line_and_the_entry_keeps_modem_info(tmp_path: P
     with RunningAppliance(tmp_path, fast=False) as app:
         auth = ("admin", (app.data_dir / "admin-password").read_text().strip())
         base = f"http://127.0.0.1:{app.web_port}/ffws/v1"
-        res = faxappliance("send", "--data-dir", str(app.data_dir), "--to", "5550101", "--normal",
-                           "--format", "json", str(pdf), cwd=app.base)
-        assert res.returncode == 0, res.stderr
-        fax_id = int(json.loads(res.stdout.strip().splitlines()[-1])["fax_id"])
+        waiting = subprocess.Popen([sys.executable, "-m", "appliance.cli", "send", "--data-dir", str(app.data_dir),
+                                    "--to", "5550101", "--normal", "--wait", str(pdf)], cwd=app.base, env=ENV,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        fax_id = 1  # the first fax of a fresh data directory
+        wait_for(lambda: app.entries(fax_id), 30, "fax queued")
         seen_cli: set[int] = set()
         seen_ffws: set[int] = set()
         remote_ids: set[str] = set()
@@ -88,6 +91,13 @@ def test_pages_show_while_on_the_line_and_the_entry_keeps_modem_info(tmp_path: P
             stop.set()
             watcher.join(10)
         assert entry.state.value == "sent", entry
+        out, err = waiting.communicate(timeout=30)
+        assert waiting.returncode == 0, err
+        assert out.strip().endswith("sent, 3 page(s) sent (Successfully sent fax)")
+        progress = err.splitlines()  # not a terminal: one line per change, no bar, no repeats
+        assert "\r" not in err and len(progress) == len(set(progress)) and len(progress) < 20, progress
+        assert progress[0] == "converted 3 page(s) (letter, normal)", progress
+        assert [line for line in progress if "confirmed (MCF)" in line], progress
         assert seen_cli == {1, 2, 3} and seen_ffws == {1, 2, 3}
         assert remote_ids == {"5550101"}
         assert {1, 2} <= recent_pages  # the queue's pages_sent grows during the call
