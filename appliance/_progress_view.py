@@ -40,21 +40,20 @@ def bar(key: str, call: Mapping[str, Any], now: float, width: int = 24) -> str:
 
 
 def plain(key: str, call: Mapping[str, Any], now: float, previous: Mapping[str, Any] | None) -> list[str]:
-    """The lines worth printing since ``previous`` (phase changes, pages)."""
+    """The lines worth printing since ``previous``: dialing, connected, pages confirmed, page under way."""
     out = []
     before = previous or {}
-    if call.get("phase") != before.get("phase") and call.get("phase") in ("dialing", "connected"):
-        if call.get("phase") == "dialing":
-            out.append(f"{key}: dialing {call.get('number', '')}")
-        else:
-            out.append(f"{key}: connected to {call.get('remote_id') or 'unknown'} at {call.get('baud_rate')} bit/s "
-                       f"{call.get('resolution', '')}".rstrip())
-    if call.get("page") != before.get("page") and call.get("page"):
-        out.append(f"{key}: sending page {call['page']}/{call.get('pages_total') or '?'}")
-    if call.get("pages_sent") != before.get("pages_sent") and call.get("pages_sent"):
-        done = int(call.get("first_page", 0)) + int(call["pages_sent"])
-        out.append(f"{key}: page {done}/{call.get('pages_total') or '?'} confirmed (MCF) "
+    if call.get("phase") == "dialing" and before.get("phase") != "dialing":
+        out.append(f"{key}: dialing {call.get('number', '')}")
+    if call.get("baud_rate") and not before.get("baud_rate"):
+        out.append(f"{key}: connected to {call.get('remote_id') or 'unknown'} at {call.get('baud_rate')} bit/s "
+                   f"{call.get('resolution', '')}".rstrip())
+    first = int(call.get("first_page", 0))
+    for n in range(int(before.get("pages_sent", 0)) + 1, int(call.get("pages_sent", 0)) + 1):
+        out.append(f"{key}: page {first + n}/{call.get('pages_total') or '?'} confirmed (MCF) "
                    f"{call.get('baud_rate', 0)} bit/s")
+    if call.get("page") != before.get("page") and call.get("page") and call.get("phase") == "page":
+        out.append(f"{key}: sending page {call['page']}/{call.get('pages_total') or '?'}")
     return out
 
 

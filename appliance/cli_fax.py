@@ -359,7 +359,8 @@ def _print_status(snap: dict[str, Any], io: CliIO) -> None:
     print("QUEUE  " + "  ".join(f"{k}={v}" for k, v in snap["queue"].items() if v), file=io.stdout)
     print("RECENT", file=io.stdout)
     for e in snap["recent"]:
-        print(f"  {e['key']}  {e['to']:<12} {e['state']:<10} tries={e['tries']} route={e['route'] or '-'}"
+        print(f"  {e['key']}  {e['to']:<12} {e['state']:<10} tries={e['tries']} pages={e['pages_sent']} "
+              f"route={e['route'] or '-'}"
               f"  {e['message'] or e['hangup']}", file=io.stdout)
     if "mail" in snap:
         from appliance.mail.status import mail_lines

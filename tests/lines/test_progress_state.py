@@ -60,3 +60,12 @@ def test_eta_and_views() -> None:
         ["K: connected to R at 9600 bit/s normal"]
     assert busy_suffix(call) == "  to 5550101, remote R, page 2/5, 9600 bit/s"
     assert busy_suffix({**call, "ended_at": 5.0}) == ""
+
+
+def test_plain_lines_catch_up_on_pages_confirmed_between_looks() -> None:
+    before = {"phase": "page", "page": 1, "pages_sent": 0, "pages_total": 4, "first_page": 0, "baud_rate": 14400}
+    after = {**before, "page": 3, "pages_sent": 2}
+    assert plain("K", after, 0.0, before) == ["K: page 1/4 confirmed (MCF) 14400 bit/s",
+                                              "K: page 2/4 confirmed (MCF) 14400 bit/s", "K: sending page 3/4"]
+    resumed = {**after, "first_page": 2, "pages_total": 5}
+    assert plain("K", resumed, 0.0, {**before, "first_page": 2})[0] == "K: page 3/5 confirmed (MCF) 14400 bit/s"
