@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 from appliance.config import Config, ConfigError, load
 
@@ -25,6 +25,8 @@ REGISTRARS: tuple[str, ...] = (
     "appliance.cli_modem",  # modem probe|send|receive
     "appliance.cli_tokens",  # tokens add|list|revoke
     "appliance.cli_fax",  # send, status, remote-send, config check
+    "appliance.cli_ops",  # inbox, jobs
+    "appliance.cli_purge",  # purge
 )
 
 
@@ -45,8 +47,15 @@ def config_from_args(args: argparse.Namespace) -> Config | None:
     return load(path) if path else None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (exit status 2)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="faxappliance", description="Fax appliance controller")
+    parser = _Parser(prog="faxappliance", description="Fax appliance controller")
     parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in REGISTRARS:
@@ -76,6 +85,29 @@ def main(argv: list[str] | None = None, io: CliIO | None = None) -> int:
     except UsageError as exc:
         print(f"faxappliance: {exc}", file=io.stderr)
         return 2
+    except BrokenPipeError:
+        raise
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a failure, not a usage error: one line, exit status 1
+        message = _failure(exc)
+        if message is None:
+            raise
+        print(f"faxappliance: {message}", file=io.stderr)
+        return 1
+
+
+def _failure(exc: Exception) -> str | None:
+    """The one-line message of an expected failure; None for a bug (its traceback is worth seeing)."""
+    from appliance.jobs.model import JobError
+    from radius.store.api import StoreError
+
+    if isinstance(exc, (JobError, StoreError)):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}"
+    return None
 
 
 def entry() -> int:
@@ -83,8 +115,19 @@ def entry() -> int:
     from appliance.private import set_private_umask
 
     set_private_umask()
-    return main()
+    try:
+        code = main()
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # the reader went away (`… | head`): end quietly
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(entry())
+    from appliance.cli import entry as _entry  # the module's own classes (UsageError …), not __main__'s copies
+
+    sys.exit(_entry())

@@ -400,11 +400,27 @@ def _register_groups(sub: Any) -> None:
 
 # ---------------------------------------------------------------------- CDRs
 
-CDR_TABLE_COLUMNS = ("id", "time", "status", "user_name", "session_id", "client", "dial_number")
+CDR_TABLE_COLUMNS = ("id", "time", "status", "user_name", "session_id", "client", "dial_number", "pages",
+                     "duration", "result")
 CDR_CSV_COLUMNS = (
     "id", "time", "received_at", "status_type", "status", "user_name", "session_id", "client",
-    "dial_number", "dedupe_key", "attributes", "raw_attributes",
+    "dial_number", "pages", "duration", "result", "dedupe_key", "attributes", "raw_attributes",
 )  # fmt: skip
+
+
+def _first(attributes: Any, name: str) -> Any:
+    value = attributes.get(name)
+    if isinstance(value, (list, tuple)):
+        return value[0] if value else None
+    return value
+
+
+def _result(attributes: Any) -> str:
+    """A Stop's outcome from FB-Fax-Error-Code: ok, error N, or empty (Start, no code)."""
+    code = _first(attributes, "FB-Fax-Error-Code")
+    if code is None or code == "":
+        return ""
+    return "ok" if str(code) == "0" else f"error {code}"
 
 
 def parse_time(text: str) -> float:
@@ -433,6 +449,9 @@ def cdr_dict(record: AccountingRecord) -> dict[str, Any]:
         "session_id": record.session_id,
         "client": record.client,
         "dial_number": record.attributes.get("FB-Dial-Number", ""),
+        "pages": _first(record.attributes, "FB-Page-Count"),
+        "duration": _first(record.attributes, "FB-Total-Seconds") or _first(record.attributes, "Acct-Session-Time"),
+        "result": _result(record.attributes),
         "dedupe_key": record.dedupe_key,
         "attributes": record.attributes,
         "raw_attributes": [list(r) for r in record.raw_attributes],
@@ -444,7 +463,10 @@ def cdrs_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     since = parse_time(args.since) if args.since is not None else None
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit must not be negative")
-    records = store.list_cdrs(since=since, limit=args.limit, stops_only=args.stops_only)
+    until = parse_time(args.until) if getattr(args, "until", None) is not None else None
+    records = store.list_cdrs(since=since, limit=None if until is not None else args.limit, stops_only=args.stops_only)
+    if until is not None:
+        records = [r for r in records if r.received_at < until][:args.limit]
     rows = [cdr_dict(r) for r in records]
     print_rows(rows, CDR_CSV_COLUMNS, args.format, io.stdout, table_columns=CDR_TABLE_COLUMNS)
     return 0
@@ -456,6 +478,7 @@ def _register_cdrs(sub: Any) -> None:
     p = cmds.add_parser("list", help="list accounting records, oldest first")
     _format_arg(p)
     p.add_argument("--since", metavar="TIME", help="only records received at or after TIME (ISO-8601 or unix time)")
+    p.add_argument("--until", metavar="TIME", help="only records received before TIME (e.g. to keep them before a purge)")
     p.add_argument("--limit", metavar="N", type=int, help="at most N records")
     p.add_argument("--stops-only", action="store_true", help="only Stop records")
     p.set_defaults(func=cdrs_list)

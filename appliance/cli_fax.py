@@ -27,7 +27,8 @@ def register(sub: Any) -> None:
     p.add_argument("--account", default="demo", help="the RADIUS account sending (default demo)")
     p.add_argument("--owner", default="", help="the API user who owns the fax (default: the account)")
     p.add_argument("--normal", action="store_true", help="normal resolution instead of fine")
-    p.add_argument("--page-size", choices=("a4", "letter"), default="a4")
+    p.add_argument("--page-size", choices=("a4", "letter"), default=None,
+                   help="default: [web] page_size of --config (letter)")
     p.add_argument("--priority", type=int, default=3)
     p.add_argument("--max-tries", type=int)
     p.add_argument("--data-dir", default="var", help="data directory of the embedded default")
@@ -76,18 +77,33 @@ def _limits(args: argparse.Namespace) -> Any:
     return config.limits if config is not None and config.limits is not None else Limits()
 
 
+def _page_size(args: argparse.Namespace) -> str:
+    """``--page-size``, else the one page size of every conversion: ``[web] page_size`` (default letter)."""
+    if args.page_size:
+        return str(args.page_size)
+    config = config_from_args(args)
+    web = config.web if config is not None else None
+    return str(web.page_size) if web is not None else "letter"
+
+
 def _convert(files: list[str], fine: bool, page_size: str, target: Path, io: CliIO, limits: Any) -> int:
     """Render in a bounded worker process ([limits]: pages, memory, time), with a progress display."""
     from appliance.render.jobs import files_to_tiff, run_once
 
+    tty = _is_tty(io.stderr)
+
     def progress(n: int) -> None:
-        print(f"\rconverting: page {n}", end="", file=io.stderr, flush=True)
+        if tty:
+            print(f"\rconverting: page {n}", end="", file=io.stderr, flush=True)
 
     try:
-        return run_once(limits, files_to_tiff, files, fine, page_size, str(target), limits.max_pages,
-                        progress=progress)
+        pages = run_once(limits, files_to_tiff, files, fine, page_size, str(target), limits.max_pages,
+                         progress=progress)
     finally:
-        print("", file=io.stderr)
+        if tty:
+            print("", file=io.stderr)
+    print(f"converted {pages} page(s) ({page_size}, {'fine' if fine else 'normal'})", file=io.stderr, flush=True)
+    return pages
 
 
 def _dial_strings(args: argparse.Namespace) -> list[str]:
@@ -115,7 +131,7 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
     from appliance.render import RenderLimitError, WorkerDied
 
     try:
-        pages = _convert(list(args.files), not args.normal, args.page_size, target, io, limits)
+        pages = _convert(list(args.files), not args.normal, _page_size(args), target, io, limits)
     except (ValueError, RenderLimitError, WorkerDied) as exc:
         raise UsageError(f"cannot convert: {exc}") from None
     store = open_job_store(url)
@@ -155,36 +171,84 @@ def _appliance(data_dir: Path) -> Any:
         return None
 
 
+def _live_calls(data_dir: Path) -> dict[str, dict[str, Any]]:
+    """Job key -> live call state, from the running appliance's ``lines.json``."""
+    try:
+        live = json.loads((data_dir / "lines.json").read_text(encoding="utf-8"))
+        lines = live.get("lines", []) if isinstance(live, dict) else []
+    except (OSError, ValueError):
+        return {}
+    calls = {}
+    for line in lines:
+        call = line.get("call") if isinstance(line, dict) else None
+        if isinstance(call, dict) and call.get("job"):
+            calls[str(call["job"])] = {**call, "line": line.get("name", "")}
+    return calls
+
+
 def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io: CliIO) -> int:
     """``send --wait``: until every recipient is done, the timeout passes, or
-    the appliance is found not running (exit status 3)."""
+    the appliance is found not running (exit status 3).  On a terminal a
+    progress bar (pages, rate, elapsed, estimate); otherwise one line per
+    change (state, connection, page)."""
+    from appliance._progress_view import bar, plain
+
     deadline = time.monotonic() + args.timeout
-    progress = ""
+    tty = _is_tty(io.stderr)
+    shown: dict[str, Any] = {}
+    drawn = False
     while True:
-        entries = store.list_entries(fax_id=fax_id)
+        entries = store.with_live_pages(store.list_entries(fax_id=fax_id))
         if all(e.terminal for e in entries) or time.monotonic() > deadline:
             break
         alive = _appliance(data_dir)
         if alive is not None and not alive.running:
             if args.format == "json":
                 print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
-            if progress:
+            if drawn:
                 print("", file=io.stderr)
             print(f"faxappliance: not waiting: the appliance is not running ({alive.reason}); the fax stays "
                   f"queued and is sent when `faxappliance run` starts", file=io.stderr, flush=True)
             return NOT_RUNNING
         if args.format == "text":
-            progress = ", ".join(f"{e.recipient.fax_number}: {e.state.value}" for e in entries)
-            print(f"\r{progress}   ", end="", file=io.stderr, flush=True)
+            calls = _live_calls(data_dir)
+            now = time.time()
+            texts = []
+            for e in entries:
+                call = calls.get(e.key) if e.state.value == "sending" else None
+                if tty:
+                    texts.append(bar(e.key, call, now) if call else f"{e.key} to {e.recipient.fax_number}: "
+                                                                    f"{e.state.value}")
+                    continue
+                if shown.get((e.key, "state")) != e.state.value:
+                    shown[(e.key, "state")] = e.state.value
+                    print(f"{e.key} to {e.recipient.fax_number}: {e.state.value}"
+                          f"{f' (try {e.tries + 1})' if e.state.value == 'sending' else ''}", file=io.stderr)
+                if call:
+                    for text in plain(e.key, call, now, shown.get(e.key)):
+                        print(text, file=io.stderr)
+                    shown[e.key] = call
+            if tty:
+                print("\r" + "; ".join(texts) + "\x1b[K", end="", file=io.stderr)
+                drawn = True
+            io.stderr.flush()
         time.sleep(0.5)
     if args.format == "json":
         print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
     else:
-        print("", file=io.stderr)
+        if drawn:
+            print("", file=io.stderr)
         for e in entries:
-            print(f"{e.key} to {e.recipient.fax_number}: {e.state.value} ({e.schedule_message or e.hangup_text})",
-                  file=io.stdout)
+            print(f"{e.key} to {e.recipient.fax_number}: {e.state.value}, {e.pages_sent} page(s) sent "
+                  f"({e.schedule_message or e.hangup_text})", file=io.stdout)
     return 0 if all(e.state.value == "sent" for e in entries) else 1
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _entry_json(e: Any) -> dict[str, Any]:
@@ -221,9 +285,12 @@ def _snapshot(store: Any, data_dir: Path, limit: int, mail_url: str = "") -> dic
         except (OSError, ValueError, TypeError):
             pass
         lines = lines or run.get("lines", [])
+    for line in lines:
+        if isinstance(line, dict) and "call" in line:
+            line.update(_call_fields(line.get("call"), line.get("state")))
     nodes = [{"node": n, "last_seen": seen} for n, _, seen in store.nodes()]
     counts = {s.value: n for s, n in store.count_by_state().items()}
-    recent = sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit]
+    recent = store.with_live_pages(sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit])
     snap = {"appliance": appliance, "node": node or run.get("node", ""), "nodes": nodes, "lines": lines,
             "queue": counts, "recent": [_entry_json(e) for e in recent]}
     if mail_url:  # e-mail, print and share deliveries
@@ -233,12 +300,40 @@ def _snapshot(store: Any, data_dir: Path, limit: int, mail_url: str = "") -> dic
     return snap
 
 
+def _call_fields(call: Any, state: Any) -> dict[str, Any]:
+    """The flat per-line progress fields of ``status --format json`` (empty when idle)."""
+    busy = isinstance(call, dict) and call.get("ended_at") is None and state not in ("idle", "offline")
+    if not busy:
+        return {"job": "", "fax_number": "", "remote_id": "", "page": 0, "pages_sent": 0, "pages_total": 0,
+                "baud_rate": 0, "resolution": ""}
+    return {"job": call.get("job", ""), "fax_number": call.get("number", ""), "remote_id": call.get("remote_id", ""),
+            "page": call.get("page", 0), "pages_sent": int(call.get("first_page", 0)) + int(call.get("pages_sent", 0)),
+            "pages_total": call.get("pages_total", 0), "baud_rate": call.get("baud_rate", 0),
+            "resolution": call.get("resolution", "")}
+
+
+def _disk(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    """Free space of the data directory, with a warning below ``[retention] min_free_mb``."""
+    from appliance.housekeeping import free_bytes
+    from appliance.retention import Retention, disk_warning
+
+    config = config_from_args(args)
+    retention = (config.retention if config is not None else None) or Retention()
+    try:
+        free = free_bytes(data_dir)
+    except OSError as exc:
+        return {"free_mb": None, "warning": f"cannot read the free space: {exc.strerror or exc}"}
+    return {"free_mb": free // (1024 * 1024), "warning": disk_warning(free, retention)}
+
+
 def _exit_status(snap: dict[str, Any]) -> int:
     running = snap["appliance"]["running"]
     return 0 if running else (UNKNOWN if running is None else NOT_RUNNING)
 
 
 def _print_status(snap: dict[str, Any], io: CliIO) -> None:
+    from appliance._progress_view import busy_suffix
+
     appliance = snap["appliance"]
     if appliance["running"]:
         print(f"APPLIANCE  running ({appliance['reason']})", file=io.stdout)
@@ -255,12 +350,17 @@ def _print_status(snap: dict[str, Any], io: CliIO) -> None:
         name = line.get("name") or line.get("number")
         stats = line.get("stats") or {}
         counts = "  ".join(f"{k}={v}" for k, v in stats.items() if isinstance(v, int) and v)
+        busy = busy_suffix(line.get("call")) if line.get("state") not in (None, "idle", "offline") else ""
         print(f"  {name:<10} {line.get('did', line.get('number', '')):<10} {line.get('state', line.get('role', '')):<10}"
-              f" {line.get('device', '')}  {counts}".rstrip(), file=io.stdout)
+              f" {line.get('device', '')}  {counts}{busy}".rstrip(), file=io.stdout)
+    disk = snap.get("disk") or {}
+    if disk.get("warning"):
+        print(f"WARNING    {disk['warning']}", file=io.stdout)
     print("QUEUE  " + "  ".join(f"{k}={v}" for k, v in snap["queue"].items() if v), file=io.stdout)
     print("RECENT", file=io.stdout)
     for e in snap["recent"]:
-        print(f"  {e['key']}  {e['to']:<12} {e['state']:<10} tries={e['tries']} route={e['route'] or '-'}"
+        print(f"  {e['key']}  {e['to']:<12} {e['state']:<10} tries={e['tries']} pages={e['pages_sent']} "
+              f"route={e['route'] or '-'}"
               f"  {e['message'] or e['hangup']}", file=io.stdout)
     if "mail" in snap:
         from appliance.mail.status import mail_lines
@@ -278,12 +378,15 @@ def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
     try:
         while True:
             snap = _snapshot(store, data_dir, args.limit, url)
+            snap["disk"] = _disk(args, data_dir)
             code = _exit_status(snap)
             if args.format == "json":
                 print(json.dumps(snap), file=io.stdout, flush=True)
             else:
-                if args.watch:
+                if args.watch and _is_tty(io.stdout):
                     print("\x1b[2J\x1b[H", end="", file=io.stdout)
+                elif args.watch:
+                    print(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}", file=io.stdout)
                 _print_status(snap, io)
                 io.stdout.flush()
             if not args.watch:
@@ -314,7 +417,15 @@ def cmd_config_check(args: argparse.Namespace, io: CliIO) -> int:
 
     from appliance.tls import check_tls, exposed_without_tls
 
-    config = load(args.file)  # a ConfigError is reported by main() with exit status 2
+    from appliance.config_check import all_errors
+
+    errors = all_errors(args.file)
+    if errors:
+        for error in errors:
+            print(f"faxappliance: configuration error: {error}", file=io.stderr)
+        print(f"{args.file}: {len(errors)} error(s)", file=io.stderr)
+        return 2
+    config = load(args.file)
     for warning in check_tls(config.source, config.web):  # certificate and key exist, load and match
         print(f"{args.file}: warning: {warning}", file=io.stderr)
     if config.web is not None and exposed_without_tls(config.web):

@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
     _common(send)
     send.add_argument("--to", required=True, metavar="NUMBER", help="number to dial")
     send.add_argument("--normal", action="store_true", help="normal resolution (98 lpi) instead of fine")
-    send.add_argument("--page-size", choices=("a4", "letter"), default="a4")
+    send.add_argument("--page-size", choices=("a4", "letter"), default="letter")
     send.add_argument("files", nargs="+", metavar="FILE", help="PDF, TIFF, image or text files, or raw T.4 (.g3)")
     send.set_defaults(func=cmd_send)
 

@@ -189,6 +189,7 @@ class Config:
     portserver: Any = None  # appliance.portserver_config.PortServerConfig; None: no [portserver]
     dialplan: Any = field(default_factory=lambda: _default_dialplan())  # appliance.dialplan.DialPlan
     limits: Any = None  # appliance.render.limits.Limits; None: the defaults
+    retention: Any = None  # appliance.retention.Retention; None: the defaults
 
 
 def _default_dialplan() -> Any:
@@ -380,7 +381,7 @@ def _parse_faxage(source: str, table: Any) -> FaxageConfig:
 # Top-level tables validated by their own components' parsers (called from
 # parse()); any other unknown top-level key is reported.
 OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver", "dialplan", "limits",
-                                     "smtp", "email_gateway", "inbound_routes", "node")
+                                     "smtp", "email_gateway", "inbound_routes", "node", "retention")
 
 
 def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
@@ -413,6 +414,12 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     from appliance.node_config import parse_node  # used by the services; checked here
 
     parse_node(source, data.get("node"))
+    from appliance.retention import RetentionError, parse_retention  # housekeeping owns its section
+
+    try:
+        retention = parse_retention(top.get("retention", dict, {}))
+    except RetentionError as exc:
+        raise ConfigError(source, "", str(exc)) from None
     if routing.policy == "cloud_only" and not faxage.configured:
         raise ConfigError(source, "routing.policy", "cloud_only needs [faxage] username, company and password")
     if routing.policy == "local_only" and "routing" in data and not lines:
@@ -420,7 +427,7 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     top.check_unknown(OTHER_SECTIONS)
     return Config(source, data_dir, storage, radius, faxage, raw=data, lines=lines, routing=routing,
                   retry=retry, web=web, portserver=portserver, dialplan=dialplan,
-                  limits=limits)
+                  limits=limits, retention=retention)
 
 
 def load(path: str | Path) -> Config:

@@ -81,7 +81,7 @@ class InboundRouter:
             self.portserver.start(session).addErrback(self._acct_failed, sid)
         started = self.clock.seconds()
         try:
-            result = await self.pool.receive(line)
+            result = await self.pool.receive(line, recipient=account or "")
         except LineUnavailable as exc:
             self.log.warn("call on {line} could not be answered: {error}", line=line, error=str(exc))
             self.calls.append((line, did, "unavailable"))

@@ -127,6 +127,22 @@ class Inbox:
                     return _item(data)
         return None
 
+    def delete(self, item_id: int) -> InboxItem | None:
+        """Remove an item from the index, then its files; None when there is no such item."""
+        import shutil
+
+        with self._lock:
+            items = self._load()
+            kept = [i for i in items if int(i["id"]) != int(item_id)]
+            if len(kept) == len(items):
+                return None
+            gone = _item(next(i for i in items if int(i["id"]) == int(item_id)))
+            self._save(kept)
+        directory = self.directory_for(gone.account, gone.id)
+        if directory.is_dir() and directory.resolve().is_relative_to(self.root.resolve()):
+            shutil.rmtree(directory, ignore_errors=True)
+        return gone
+
     def contains(self, key: str, value: Any) -> bool:
         """Whether an item has ``extra[key] == value`` (e.g. a cloud recvid)."""
         with self._lock:

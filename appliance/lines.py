@@ -30,9 +30,11 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from appliance.config import LineConfig
+from appliance.progress import LiveCall, apply, page_line
 from modem import class2 as c2
 from modem.driver import LineState, LineSupervisor, ModemError, ModemProtocol, SendRefused
 from modem.params import PageFormat
+from modem.progress import CallEvent
 
 __all__ = ["LineActivity", "LinePool", "LineStats", "LineStatus", "LineUnavailable"]
 
@@ -77,11 +79,12 @@ class LineStatus:
     since: float
     resting_until: float | None
     stats: LineStats = field(default_factory=LineStats)
+    call: LiveCall | None = None  # the call under way (or the last one, ended)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "device": self.device, "did": self.did, "direction": self.direction,
                 "state": self.state, "since": self.since, "resting_until": self.resting_until,
-                "stats": dict(self.stats.__dict__)}
+                "stats": dict(self.stats.__dict__), "call": self.call.to_json() if self.call else None}
 
 
 class _Tap(Protocol):
@@ -118,6 +121,7 @@ class _Line:
         self.idle_buffer = b""
         self.last_ring = -1e9
         self.ignoring = False
+        self.call: LiveCall | None = None
 
     @property
     def protocol(self) -> ModemProtocol | None:
@@ -161,6 +165,7 @@ class LinePool(service.Service):
         self.on_ring = on_ring
         self.backoff_max = backoff_max
         self.timers = timers or c2.Timers()
+        self.on_call_event: Callable[[], None] | None = None  # a call's live state changed
         devices = devices or {}
         self._lines: dict[str, _Line] = {}
         for cfg in lines:
@@ -246,14 +251,35 @@ class LinePool(service.Service):
     def status(self) -> list[LineStatus]:
         """Every line's state and statistics (a snapshot)."""
         return [LineStatus(name, line.device, line.config.did, line.config.direction, line.activity.value,
-                           line.since, line.resting_until, replace(line.stats))
+                           line.since, line.resting_until, replace(line.stats), line.call)
                 for name, line in self._lines.items()]
+
+    def call(self, name: str) -> LiveCall | None:
+        """The live state of the call on ``name`` (the last call once it ended)."""
+        line = self._lines.get(name)
+        return line.call if line is not None else None
+
+    def _event(self, line: _Line, event: CallEvent) -> None:
+        """A call event of ``line``: kept in its live state; one log line per page."""
+        if line.call is None:
+            return
+        line.call = apply(line.call, event, self.clock.seconds())
+        if event.kind == "connected" and line.activity is LineActivity.DIALING:
+            self._set(line, LineActivity.SENDING)
+        text = page_line(line.config.name, line.call, event)
+        if text is not None:
+            self.log.info("{text}", text=text)
+        if self.on_call_event is not None:
+            self.on_call_event()
 
     # --------------------------------------------------------------- calls
     def send(self, name: str, number: str, pages: list[bytes], page_format: PageFormat,
-             local_id: str = "", on_page: Callable[[int], None] | None = None) -> Deferred[c2.SessionResult]:
+             local_id: str = "", on_page: Callable[[int], None] | None = None, *, job: str = "",
+             first_page: int = 0, pages_total: int = 0) -> Deferred[c2.SessionResult]:
         """Send ``pages`` to ``number`` on line ``name``; fires with the session result.
-        ``on_page(n)``: the receiver confirmed the n-th page of this call."""
+        ``on_page(n)``: the receiver confirmed the n-th page of this call.  The
+        call's progress is kept in the line's live state (``status()``);
+        ``first_page`` pages of the fax were sent by earlier tries."""
         line = self._lines.get(name)
         proto = line.protocol if line is not None else None
         if line is None or proto is None or proto.busy or line.reserved:
@@ -263,9 +289,10 @@ class LinePool(service.Service):
             proto.config = replace(saved, local_id=local_id[:20])
         line.stats.sends += 1
         self._set(line, LineActivity.DIALING)
+        line.call = LiveCall("send", number, self.clock.seconds(), first_page=first_page,
+                             pages_total=pages_total or first_page + len(pages), job=job)
         try:
-            d = proto.send(number, pages, page_format, on_page) if on_page is not None else \
-                proto.send(number, pages, page_format)
+            d = proto.send(number, pages, page_format, on_page, on_event=lambda e: self._event(line, e))
         except ModemError as exc:
             proto.config = saved
             self._set(line, LineActivity.IDLE if line.protocol else LineActivity.OFFLINE)
@@ -311,8 +338,8 @@ class LinePool(service.Service):
         line.ignoring = True
         line.stats.refused_calls += 1
 
-    def receive(self, name: str) -> Deferred[c2.SessionResult]:
-        """Answer the call ringing on a reserved line and receive the fax."""
+    def receive(self, name: str, recipient: str = "") -> Deferred[c2.SessionResult]:
+        """Answer the call ringing on a reserved line and receive the fax (for the account ``recipient``)."""
         line = self._lines[name]
         proto = line.protocol
         if proto is None or proto.busy:
@@ -322,8 +349,9 @@ class LinePool(service.Service):
         self._set(line, LineActivity.RECEIVING)
         saved = proto.config
         proto.config = replace(saved, timers=replace(saved.timers, wait_call=RING_GAP_SECONDS))
+        line.call = LiveCall("receive", line.config.did, self.clock.seconds(), phase="connected", recipient=recipient)
         try:
-            d = proto.receive(1)
+            d = proto.receive(1, on_event=lambda e: self._event(line, e))
         except ModemError as exc:
             proto.config = saved
             line.reserved = False

@@ -111,6 +111,24 @@ def _tiff_bytes(documents: Sequence[str], fine: bool) -> bytes:
     return tiff_f_from_pages(iter_fax_pages(documents, fine))
 
 
+def _modem_info(call: Any, result: c2.SessionResult) -> dict[str, Any]:
+    """What FFWS ``include_modem_info`` shows of a line attempt, from its live call state."""
+    info: dict[str, Any] = {}
+    params = result.params
+    if params is not None:
+        from modem.progress import resolution_name
+
+        info.update(baud_rate=params.bps, resolution=resolution_name(params.vr))
+    if call is not None and call.direction == "send":
+        info.update(init_time=call.started_at, connect_time=call.connect_time, width=call.width,
+                    height=call.height, compression=call.compression, ecm=call.ecm)
+        info.setdefault("baud_rate", call.baud_rate)
+        info.setdefault("resolution", call.resolution)
+    if result.hangup is not None:
+        info.update(hangup_code=result.hangup.wire, hangup_text=result.hangup.meaning)
+    return {k: v for k, v in info.items() if v not in (None, "", 0)}
+
+
 #: Acct-Terminate-Cause of a Stop written on recovery (RFC 2866 NAS-Reboot)
 TERMINATE_RECOVERED = 11
 
@@ -294,7 +312,8 @@ class Router:
         progress = _Progress(self, entry.id, entry.claimed_at, first, total)
         try:
             result: c2.SessionResult = await self.pool.send(claim.route, entry.recipient.fax_number, pages[first:],
-                                                             PageFormat(fine=fine), local_id, progress.page)
+                                                             PageFormat(fine=fine), local_id, progress.page,
+                                                             job=entry.key, first_page=first, pages_total=total)
         except LineUnavailable as exc:
             return Result.failure(Cause.OTHER, hangup_text=str(exc), line=claim.route), {"fax_error_code": 1}
         except SendRefused as exc:  # e.g. a stored number that is not a dial string: final, never retried
@@ -303,7 +322,8 @@ class Router:
         line_fault = not result.ok and result.outcome in _LINE_FAULTS
         self.pool.record_failure(claim.route, line_fault, result.detail)
         hangup = result.hangup
-        details = {"line": claim.route, "outcome": result.outcome.value, "detail": result.detail}
+        details: dict[str, Any] = {"line": claim.route, "outcome": result.outcome.value, "detail": result.detail}
+        details.update(_modem_info(self.pool.call(claim.route), result))
         cdr: dict[str, Any] = {
             "page_count": result.pages_confirmed, "remote_csid": (result.remote_id or "").strip(),
             "local_csid": local_id, "connect_bps": result.params.bps if result.params else 0,
@@ -315,6 +335,13 @@ class Router:
         if result.ok:
             return Result.ok(first + result.pages_confirmed, result.duration_s, (result.remote_id or "").strip(),
                              **details), cdr
+        details.pop("hangup_code", None)  # a failure carries them itself
+        details.pop("hangup_text", None)
+        if not self.pool.running:  # the appliance is stopping: not a try, due again when it starts
+            return dataclasses.replace(Result.failure(Cause.INTERRUPTED, hangup.wire if hangup else "",
+                                                      "the appliance stopped during the call",
+                                                      pages=result.pages_confirmed, duration=result.duration_s,
+                                                      **details), counts=False), cdr
         return Result.failure(outcome_cause(result.outcome), hangup.wire if hangup else "",
                               hangup.meaning if hangup else result.detail, pages=result.pages_confirmed,
                               duration=result.duration_s, **details), cdr

@@ -158,6 +158,9 @@ class Appliance:
 
 
 LINES_FILE_INTERVAL = 2.0
+LINES_FILE_SOON = 0.2  # seconds after a call event (page started, confirmed, …) the line states are written
+PURGE_INTERVAL = 86400.0  # the daily [retention] purge
+PURGE_FIRST = 60.0  # … first run this long after the start
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -176,6 +179,39 @@ class ApplianceService(service.Service):
         self.appliance = appliance
         self.reactor = reactor
         self._publisher: task.LoopingCall | None = None
+        self._soon: Any = None
+        self._purger: task.LoopingCall | None = None
+        self._purge_start: Any = None
+
+    def _purge(self) -> Deferred[Any]:
+        """The daily housekeeping (see :mod:`appliance.housekeeping`), in the pool thread."""
+        from appliance.housekeeping import purge
+        from appliance.retention import Retention
+
+        a = self.appliance
+        retention = a.config.retention or Retention()
+        web = a.config.web
+        d = deferToThreadPool(self.reactor, a.threadpool, lambda: purge(
+            retention, self.reactor.seconds(), jobs=a.jobs, inbox=a.inbox, cdrs=a.store,
+            data_dir=a.config.data_dir, web_spool=getattr(web, "spool_dir", "") or ""))
+
+        def done(plan: Any) -> None:
+            if plan.faxes or plan.inbox or plan.files or plan.cdrs:
+                self.log.info("purge: {faxes} fax(es), {inbox} received fax(es), {files} spool file(s), "
+                              "{cdrs} CDR(s) removed", faxes=len(plan.faxes), inbox=len(plan.inbox),
+                              files=len(plan.files), cdrs=plan.cdrs)
+
+        return d.addCallbacks(done, lambda f: self.log.failure("purge failed", f))
+
+    def _start_purger(self) -> None:
+        self._purger = task.LoopingCall(self._purge)
+        self._purger.clock = self.reactor
+        self._purger.start(PURGE_INTERVAL, now=True).addErrback(lambda f: self.log.failure("purge loop stopped", f))
+
+    def _publish_soon(self) -> None:
+        """A call event: write the line states within a moment (at most one write pending)."""
+        if self._soon is None or not self._soon.active():
+            self._soon = self.reactor.callLater(LINES_FILE_SOON, self._publish_lines)
 
     def startService(self) -> None:
         super().startService()
@@ -185,12 +221,14 @@ class ApplianceService(service.Service):
             a.portserver.start_service()
         if a.pool is not None:
             a.pool.startService()
+            a.pool.on_call_event = self._publish_soon
             self._publisher = task.LoopingCall(self._publish_lines)
             self._publisher.clock = self.reactor
             self._publisher.start(LINES_FILE_INTERVAL, now=True).addErrback(
                 lambda f: self.log.failure("publishing line states failed", f))
         for poller in a.pollers:
             poller.start()
+        self._purge_start = self.reactor.callLater(PURGE_FIRST, self._start_purger)
         lookup = a.cloud.lookup if a.cloud is not None else None
         self.log.info("appliance node {node_id} starting", node_id=a.node_id)
         a.scheduler.on_recovered = self._settle
@@ -244,6 +282,12 @@ class ApplianceService(service.Service):
         a = self.appliance
         if self._publisher is not None and self._publisher.running:
             self._publisher.stop()
+        if self._soon is not None and self._soon.active():
+            self._soon.cancel()
+        if self._purge_start is not None and self._purge_start.active():
+            self._purge_start.cancel()
+        if self._purger is not None and self._purger.running:
+            self._purger.stop()
         stopped = a.scheduler.stopService() if a.scheduler.running else succeed(None)
         for poller in a.pollers:
             poller.stop()
@@ -386,9 +430,23 @@ class _WebLines:
         out = []
         for n, line in enumerate(self.pool.status(), start=1):
             text, direction = _FAXFINDER_STATE.get(line.state, ("Waiting for Ring", "idle"))
-            out.append(LineInfo(line_id=line.name, number=n, state=text, direction=direction,
-                                extension=line.did if direction == "receive" else "",
-                                started_at=line.since if direction != "idle" else None))
+            info = LineInfo(line_id=line.name, number=n, state=text, direction=direction,
+                            extension=line.did if direction == "receive" else "",
+                            started_at=line.since if direction != "idle" else None)
+            call = line.call
+            if call is not None and direction != "idle" and call.ended_at is None:
+                page = (call.page or call.confirmed + 1) if call.phase != "dialing" else 0
+                if direction == "receive":
+                    page = call.pages_sent + 1
+                info.remote_id, info.fax_number, info.page = call.remote_id, call.number, page
+                info.baud_rate, info.resolution = call.baud_rate, call.resolution
+                info.width, info.height, info.connect_time = call.width, call.height, call.connect_time
+                info.started_at, info.recipient = call.started_at, call.recipient
+                if direction == "send" and call.phase == "connected":
+                    info.state = "Negotiating"  # connected, no page under way yet
+                info.ecm = "on" if call.ecm else ("off" if call.baud_rate else "")
+                info.line_encoding = call.compression
+            out.append(info)
         return out
 
 

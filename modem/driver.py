@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 from modem import at
 from modem import class2 as c2
 from modem.params import PageFormat
+from modem.progress import CallEvent, Snapshot, events_between, observe
 
 __all__ = [
     "LineState",
@@ -103,6 +104,8 @@ class ModemProtocol(Protocol):
         self._xoff = False
         self._producer_paused = False
         self._on_page: Callable[[int], None] | None = None
+        self._on_event: Callable[[CallEvent], None] | None = None
+        self._seen: Snapshot | None = None
 
     # -- Twisted hooks ----------------------------------------------------
     def connectionMade(self) -> None:
@@ -121,7 +124,26 @@ class ModemProtocol(Protocol):
         outputs = session.receive_bytes(data)
         if self._on_page is not None and session.pages_confirmed > before:
             self._page_confirmed(session.pages_confirmed)
+        self._progress(session)
         self._execute(outputs)
+
+    def _progress(self, session: c2.Session) -> None:
+        """Report the call events ``session`` went through since the last look."""
+        if self._on_event is None or self._seen is None:
+            return
+        now = observe(session)
+        events, self._seen = events_between(self._seen, now), now
+        for event in events:
+            self._emit(event)
+
+    def _emit(self, event: CallEvent) -> None:
+        callback = self._on_event
+        if callback is None:
+            return
+        try:
+            callback(event)
+        except Exception:  # a progress observer must not break the call
+            self.log.failure("modem {device} event callback failed", device=self.device)
 
     def _page_confirmed(self, count: int) -> None:
         callback = self._on_page
@@ -173,28 +195,41 @@ class ModemProtocol(Protocol):
         return d.addCallback(checked)
 
     def send(self, number: str, pages: list[bytes], page_format: PageFormat,
-             on_page: Callable[[int], None] | None = None) -> Deferred[c2.SessionResult]:
+             on_page: Callable[[int], None] | None = None, *,
+             on_event: Callable[[CallEvent], None] | None = None) -> Deferred[c2.SessionResult]:
         """Send T.4 pages (MSB-first) to ``number``; fires with the structured result.
 
         ``on_page(n)`` is called as soon as the receiver confirmed (MCF) the
-        n-th page of this call, before the call goes on."""
+        n-th page of this call, before the call goes on; ``on_event`` gets the
+        call's progress (:mod:`modem.progress`): dialing, connected, page
+        started/confirmed, hangup."""
         probe = self._require_probe()
         try:
             session = c2.SendSession(c2.DIALECTS[probe.fax_class], self.config, number, pages, page_format,
                                      caps=probe.caps)
         except c2.LocalProtocolError as exc:
             raise SendRefused(self.device, str(exc)) from None
+        self._watch(on_event, session)
         d = self._run(session)
         self._on_page = on_page
+        if self._session is session:
+            self._emit(CallEvent("dialing", number=number))
         return d
 
-    def receive(self, rings: int = 1, on_page: Callable[[int], None] | None = None) -> Deferred[c2.SessionResult]:
+    def _watch(self, on_event: Callable[[CallEvent], None] | None, session: c2.Session) -> None:
+        self._on_event = on_event
+        self._seen = observe(session) if on_event is not None else None
+
+    def receive(self, rings: int = 1, on_page: Callable[[int], None] | None = None, *,
+                on_event: Callable[[CallEvent], None] | None = None) -> Deferred[c2.SessionResult]:
         """Wait for a call, answer after ``rings`` rings, receive; fires with the result.
 
         ``on_page(n)`` is called when the n-th page was received good, before
         the modem is told to confirm it (MCF) to the sender."""
         probe = self._require_probe()
-        d = self._run(c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings))
+        session = c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings)
+        self._watch(on_event, session)
+        d = self._run(session)
         self._on_page = on_page
         return d
 
@@ -268,7 +303,9 @@ class ModemProtocol(Protocol):
         session = self._session
         if session is not None:
             self.log.info("modem {device} timer {timer} expired", device=self.device, timer=name)
-            self._execute(session.timer_expired(name))
+            outputs = session.timer_expired(name)
+            self._progress(session)
+            self._execute(outputs)
 
     def _cancel_timer(self, name: str) -> None:
         call = self._timers.pop(name, None)
@@ -279,8 +316,15 @@ class ModemProtocol(Protocol):
         for name in list(self._timers):
             self._cancel_timer(name)
         result = replace(result, duration_s=self.clock.seconds() - self._started)
-        done, self._done, self._session = self._done, None, None
+        session, done, self._done, self._session = self._session, self._done, None, None
+        if session is not None and self._seen is not None:
+            self._progress(session)
+            if not self._seen.hangup_code:  # ended without a hangup report (cancelled, device gone, …)
+                hangup = result.hangup
+                self._emit(CallEvent("hangup", hangup_code=hangup.wire if hangup else "",
+                                     hangup_text=hangup.meaning if hangup else result.detail))
         self._on_page = None
+        self._on_event, self._seen = None, None
         self.log.info(
             "modem {device} session done: {outcome} ({detail!r}), {pages} page(s), hangup {hangup}",
             device=self.device,

@@ -21,6 +21,10 @@ CORES = [
     "appliance/dialplan.py",
     "appliance/logsafe.py",
     "appliance/heartbeat_state.py",
+    "appliance/progress.py",
+    "appliance/_progress_view.py",
+    "appliance/retention.py",
+    "modem/progress.py",
 ]
 FORBIDDEN = {"twisted", "serial", "socket", "httpx", "time", "random", "os", "logging", "threading", "asyncio"}
 

@@ -231,7 +231,6 @@ class ClaimTables:
 
     def _recover_one(self, conn: Any, entry: Entry, fax: Fax, claim: ClaimRecord | None,
                      status: CloudStatus | None, now: float) -> str:
-        resume = False
         if entry.route != CLOUD:
             done, total = (claim.pages_done, claim.pages_total) if claim is not None else (0, 0)
             first = claim.first_page if claim is not None else 0
@@ -241,7 +240,6 @@ class ClaimTables:
             else:
                 result = Result.failure(Cause.INTERRUPTED, hangup_text="the node stopped during the call",
                                         pages=max(0, done - first), recovered=True, resume_page=done + 1)
-                resume = decision is Interrupted.RESUME
         elif entry.cloud_state is None or (status is CloudStatus.UNKNOWN and entry.cloud_job_id is None):
             if entry.abort_requested:
                 self._set(conn, entry.id, state=S.ABORTED.value, completed_at=now, cloud_state=None,
@@ -262,8 +260,6 @@ class ClaimTables:
             return "resumed"
         else:
             return "unresolved"
-        self._finish_attempt(conn, entry, fax, result, now)
+        self._finish_attempt(conn, entry, fax, result, now)  # a requeued line call resumes after its confirmed pages
         state = self._entry(conn, entry.id).state
-        if resume and state is S.PENDING and claim is not None:
-            self._run(conn, "INSERT INTO job_resume (entry_id, first_page) VALUES (?, ?)", (entry.id, claim.pages_done))
         return "requeued" if state is S.PENDING else "finished"

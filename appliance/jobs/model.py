@@ -337,6 +337,7 @@ class Result:
     hangup_code: str = ""
     hangup_text: str = ""
     details: Mapping[str, object] = field(default_factory=dict)  # route/modem details (JSON-able)
+    counts: bool = True  # False: the appliance stopped during the call; not a try, the entry is due again at once
 
     def __post_init__(self) -> None:
         if not self.sent and self.cause is None:

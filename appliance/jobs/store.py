@@ -18,6 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from appliance.jobs import _rows as rows
 from appliance.jobs._claims import ClaimTables, CloudLookup
+from appliance.jobs._search import SearchTables
 from radius.store.tables import AttachedTables
 from appliance.jobs._schema import ATTEMPT_COLUMNS, ENTRY_COLUMNS, FAX_COLUMNS, SCHEMA
 from appliance.jobs.model import (
@@ -57,7 +58,7 @@ _INSERT_ATTEMPT = (f"INSERT INTO job_attempts ({', '.join(ATTEMPT_COLUMNS)})"
 _RELEASE_CALL = "DELETE FROM job_calls WHERE number_key = ? AND entry_id = ?"
 
 
-class JobStore(ClaimTables, AttachedTables):
+class JobStore(ClaimTables, SearchTables, AttachedTables):
     """The job queue over one database; subclassed per dialect.  Claims,
     leases, progress and recovery are in :class:`ClaimTables`."""
 
@@ -289,8 +290,16 @@ class JobStore(ClaimTables, AttachedTables):
 
     def _finish_attempt(self, conn: Any, entry: Entry, fax: Fax, result: Result, now: float) -> None:
         tries = entry.tries + 1
+        claim = self._claim_row(conn, entry.id)
+        first = claim.first_page if claim is not None and entry.route != CLOUD else 0
+        done = max(entry.pages_sent, first + result.pages, claim.pages_done if claim is not None else 0)
         if result.sent:
             state, due, message = S.SENT, entry.due_at, "Successfully sent fax"
+            done = result.pages
+        elif not result.counts:  # the appliance stopped during the call: not a try, due again at once
+            tries = entry.tries
+            state = S.ABORTED if entry.abort_requested else S.PENDING
+            due, message = now, "Fax aborted by user" if entry.abort_requested else "Requeued: the appliance stopped"
         else:
             assert result.cause is not None  # Result checks it
             decision = self.policy.decide(result.cause, tries, now, max_tries=entry.max_tries,
@@ -299,13 +308,16 @@ class JobStore(ClaimTables, AttachedTables):
             due = decision.due_at if decision.due_at is not None else entry.due_at
         check_transition(entry.state, state, entry_id=entry.id, action="complete")
         self._set(conn, entry.id, state=state.value, tries=tries, due_at=due, schedule_message=message,
-                  completed_at=now if state in TERMINAL else None, pages_sent=result.pages,
+                  completed_at=now if state in TERMINAL else None, pages_sent=done,
                   duration=result.duration, remote_csid=result.remote_csid,
                   last_cause=result.cause.value if result.cause else None, hangup_code=result.hangup_code,
                   hangup_text=result.hangup_text, cloud_state=None,
                   abort_requested=0 if state is S.PENDING else int(entry.abort_requested), updated_at=now)
         self._run(conn, _RELEASE_CALL, (number_key(entry.recipient.fax_number), entry.id))
         self._end_lease(conn, entry.id, resume=False)
+        if state is S.PENDING and entry.route != CLOUD and 0 < done < fax.pages:
+            # the next try sends only the pages the receiver has not confirmed yet
+            self._run(conn, "INSERT INTO job_resume (entry_id, first_page) VALUES (?, ?)", (entry.id, done))
         self._run(conn, _INSERT_ATTEMPT, (
             entry.id, tries, entry.claimed_at if entry.claimed_at is not None else now, now, entry.node or "",
             entry.route or "", state.value, result.cause.value if result.cause else None, result.pages,
@@ -365,8 +377,19 @@ class JobStore(ClaimTables, AttachedTables):
                 else:
                     self._set(conn, entry.id, state=S.PENDING.value, due_at=due, tries=0, completed_at=None,
                               abort_requested=0, schedule_message="Rescheduled", updated_at=now)
+                    self._resume_after(conn, entry)
                 changed.append(self._entry(conn, entry.id))
         return changed
+
+    def _resume_after(self, conn: Any, entry: Entry) -> None:
+        """A finished entry sent again: a failed one goes on after the pages
+        its receiver confirmed; a sent one starts from the first page."""
+        self._run(conn, "DELETE FROM job_resume WHERE entry_id = ?", (entry.id,))
+        if entry.state is S.SENT:
+            self._set(conn, entry.id, pages_sent=0)
+        elif entry.route != CLOUD and 0 < entry.pages_sent < self._fax(conn, entry.fax_id).pages:
+            self._run(conn, "INSERT INTO job_resume (entry_id, first_page) VALUES (?, ?)",
+                      (entry.id, entry.pages_sent))
 
     # ------------------------------------------- preprocessing and approval
 

@@ -298,7 +298,7 @@ class WebApp:
         """(blocking) Each entry with its fax (and attempts when ``modem``)."""
         faxes: dict[int, Fax] = {}
         rows = []
-        for entry in entries:
+        for entry in self.jobs.with_live_pages(list(entries)):  # pages confirmed so far while sending
             fax = faxes.get(entry.fax_id) or faxes.setdefault(entry.fax_id, self.jobs.get_fax(entry.fax_id))
             rows.append((entry, fax, self.jobs.attempts(entry.id) if modem else None))
         return rows

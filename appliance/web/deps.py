@@ -70,6 +70,8 @@ class LineInfo:
     started_at: float | None = None
     extension: str = ""
     recipient: str = ""
+    ecm: str = ""  # "on" | "off" | "" (not connected)
+    line_encoding: str = ""  # MH | MR | MMR
 
 
 class LineStatusSource(Protocol):

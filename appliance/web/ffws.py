@@ -339,8 +339,8 @@ def _modem_info(e: Element, attempt: Attempt, tz: tzinfo) -> None:
     text_element(e, "pages_sent", attempt.pages)
     for key in ("baud_rate", "resolution", "width", "height", "compression", "ecm"):
         text_element(e, key, details.get(key, ""))
-    text_element(e, "hangup_code", attempt.hangup_code)
-    text_element(e, "hangup_text", attempt.hangup_text)
+    text_element(e, "hangup_code", attempt.hangup_code or details.get("hangup_code", ""))
+    text_element(e, "hangup_text", attempt.hangup_text or details.get("hangup_text", ""))
 
 
 def user_element(profile: UserProfile, base: str) -> Element:

@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.http import Request as HttpRequest
 
-from appliance.web import book, browser, console, dashboard, status, uapi, uapi_handler
+from appliance.web import api_v1, book, browser, console, dashboard, status, uapi, uapi_handler
 from appliance.web.console.pages import STATIC, static_file
 from appliance.web.console.views import ADMIN_PAGES
 from appliance.web.app import Call, Reply, WebApp
@@ -139,6 +139,8 @@ class WebRoot(resource.Resource):
             self.guard.check_origin(request, method)
             if ffws and len(parts) >= 3 and (parts[2] in FFWS or parts[2] == "data"):
                 return await self._ffws(request, method, parts[2], parts[3:])
+            if parts[:2] == ["api", "v1"]:
+                return await self._api(request, method, parts[2:])
             if parts[:2] == ["uapi", "faxes"]:
                 if len(parts) != 4 or method != "POST":
                     raise WebError(404, "no such resource")
@@ -154,7 +156,19 @@ class WebRoot(resource.Resource):
                                             csrf=self.guard.csrf_token(request))
             raise WebError(404, f"no resource at {path}")
         except WebError as exc:
+            if parts[:2] == ["api", "v1"]:
+                return api_v1.error_reply(exc.status, exc.message, self._error(exc, False).headers)
             return self._error(exc, ffws)
+
+    async def _api(self, request: HttpRequest, method: str, rest: list[str]) -> Reply:
+        """``/api/v1/…``: JSON; a POST body, when there is one, must be application/json."""
+        if method in ("POST", "PUT", "PATCH"):
+            browser.check_body_type((request.getHeader(b"content-type") or b"").decode("latin-1"),
+                                    _has_body(request), (api_v1.JSON,), "the operator API")
+        identity = await self._basic(request)
+        body = await self._body(request) if method in ("POST", "PUT", "PATCH") else b""
+        call = Call(method, rest, _query(request), body, identity, _base(request))
+        return await api_v1.handle(self.app, call)
 
     def precheck(self, request: HttpRequest, path: bytes) -> "defer.Deferred[Refusal | None]":
         """Before the body of an ``Expect: 100-continue`` request to ``path`` (headers only):
@@ -168,7 +182,7 @@ class WebRoot(resource.Resource):
                 token = bearer_token(request.getHeader(b"authorization"))
                 if not token or await self.app.run(self.app.directory.verify_token, token) is None:
                     return 401, "a valid bearer token is required"
-            elif parts[:2] == ["ffws", "v1"] or parts[:1] == ["console"]:
+            elif parts[:2] in (["ffws", "v1"], ["api", "v1"]) or parts[:1] == ["console"]:
                 identity = await self._basic(request)
                 if parts[:1] == ["console"] and len(parts) > 1 and parts[1] in ADMIN_PAGES and not identity.admin:
                     return 403, f"the {parts[1]} page is for admins"
@@ -182,6 +196,10 @@ class WebRoot(resource.Resource):
         if parts[:2] == ["uapi", "faxes"]:
             code = "unauthorized" if status == 401 else "request_too_large" if status == 413 else "refused"
             return "application/json", uapi.error_body(uapi.UapiError(code, message, status)), {}
+        if parts[:2] == ["api", "v1"]:
+            headers = {"WWW-Authenticate": 'Basic realm="FaxFinder"'} if status == 401 else {}
+            reply = api_v1.error_reply(status, message, headers)
+            return reply.content_type, reply.body, reply.headers
         reply = self._error(WebError(status, message), parts[:2] == ["ffws", "v1"])
         return reply.content_type, reply.body, reply.headers
 

@@ -546,6 +546,10 @@ class SqlStore:
                     break
         return results
 
+    def purge_cdrs(self, before: float, dry_run: bool = False) -> int:
+        """Remove the CDRs received before ``before`` (unix time); how many (would) go."""
+        return _purge_cdrs(self, before, dry_run)
+
     def list_cdrs(
         self, since: float | None = None, limit: int | None = None, stops_only: bool = False
     ) -> list[AccountingRecord]:
@@ -562,6 +566,14 @@ class SqlStore:
             sql += " LIMIT ?"
             params.append(max(0, int(limit)))
         return [rec.cdr_from_row(r) for r in self._all(sql, params)]
+
+
+def _purge_cdrs(store: Any, before: float, dry_run: bool = False) -> int:
+    """Remove the CDRs received before ``before``; the number removed (or, dry, that would be)."""
+    if dry_run:
+        return int(store._all("SELECT COUNT(*) FROM accounting WHERE received_at < ?", [float(before)])[0][0])
+    with store._writer() as conn:
+        return int(store._run(conn, "DELETE FROM accounting WHERE received_at < ?", (float(before),)).rowcount)
 
 
 def _normalise_device(kind: str, identifier: str) -> str:

@@ -29,7 +29,7 @@ def test_three_page_pdf_arrives_with_the_same_bitmaps(tmp_path: Path) -> None:
         assert entry.route in ("line1", "line2")
         faxes = wait_for(lambda: app.remote_faxes("5550101"), 10, "remote fax stored")
         received = read_tiff_pages(faxes[0])
-        expected = render([str(pdf)], Resolution.FINE, PageSize.A4)
+        expected = render([str(pdf)], Resolution.FINE, PageSize.LETTER)  # the CLI default ([web] page_size)
         assert len(received) == 3
         for got, want in zip(received, expected):
             assert got.image.size == want.image.size

@@ -86,8 +86,9 @@ def test_recovery_from_recorded_pages(make_jobs: Callable[..., JobStore]) -> Non
     assert resumed.entry.id == part.entry.id and resumed.first_page == 1
     a.complete(part.entry.id, Result.failure("busy", pages=0), T0 + 7)
     a.reschedule(part.entry.fax_id, part.entry.index, now=T0 + 8)
-    (fresh,) = a.claim("a", T0 + 500, "line", ["L1"], 1)
-    assert fresh.first_page == 0  # an attempt that ended normally does not resume
+    (again,) = a.claim("a", T0 + 500, "line", ["L1"], 1)
+    assert again.first_page == 1  # a failed try keeps what earlier tries delivered
+    assert a.get_entry(part.entry.id).pages_sent == 1
 
 
 def test_database_clock_decides(make_jobs: Callable[..., JobStore]) -> None:

@@ -1,0 +1,93 @@
+"""The live state of a call on a line, folded from modem call events (pure).
+
+:func:`apply` takes the state, one :class:`modem.progress.CallEvent` and the
+time, and returns the new state; the line pool keeps one :class:`LiveCall`
+per busy line (and the last one when the call ended), ``faxappliance
+status``, FFWS status and ``include_modem_info`` read it.  :func:`page_line`
+is the log line of a page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from modem.progress import CallEvent
+
+__all__ = ["LiveCall", "apply", "eta", "page_line"]
+
+
+@dataclass(frozen=True)
+class LiveCall:
+    direction: str  # send | receive
+    number: str = ""  # dialled (send) or called DID (receive)
+    started_at: float = 0.0
+    connect_time: float | None = None
+    remote_id: str = ""
+    baud_rate: int = 0
+    resolution: str = ""
+    width: int = 0
+    height: int = 0
+    compression: str = ""
+    ecm: bool = False
+    page: int = 0  # page under way (1-based, of the whole fax); 0 before the first
+    pages_sent: int = 0  # pages confirmed (MCF) in this call, counting from first_page
+    pages_total: int = 0  # pages of the fax (send), 0 when unknown
+    first_page: int = 0  # pages before this call (a resumed send starts after them)
+    rtn: int = 0
+    phase: str = "dialing"  # dialing | connected | page | done
+    hangup_code: str = ""
+    hangup_text: str = ""
+    ended_at: float | None = None
+    job: str = ""  # FAXKEY/ENTRYKEY of the send
+    recipient: str = ""  # the account a reception is for
+
+    @property
+    def confirmed(self) -> int:
+        """Pages of the whole fax confirmed so far."""
+        return self.first_page + self.pages_sent
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def apply(call: LiveCall, event: CallEvent, now: float) -> LiveCall:
+    """``call`` after ``event`` at ``now``."""
+    if event.kind == "dialing":
+        return replace(call, number=event.number or call.number, phase="dialing")
+    if event.kind == "connected":
+        return replace(call, connect_time=call.connect_time if call.connect_time is not None else now,
+                       remote_id=event.remote_id or call.remote_id, baud_rate=event.bps or call.baud_rate,
+                       resolution=event.resolution or call.resolution, width=event.width or call.width,
+                       height=event.height or call.height, compression=event.compression or call.compression,
+                       ecm=event.ecm, phase="connected" if call.phase == "dialing" else call.phase)
+    if event.kind == "page_started":
+        return replace(call, page=call.first_page + event.page, phase="page",
+                       connect_time=call.connect_time if call.connect_time is not None else now)
+    if event.kind == "page_done":
+        if event.post == "MCF":
+            return replace(call, pages_sent=max(call.pages_sent, event.page),
+                           page=max(call.page, call.first_page + event.page))
+        return replace(call, rtn=call.rtn + 1)
+    if event.kind == "hangup":
+        return replace(call, hangup_code=event.hangup_code, hangup_text=event.hangup_text, phase="done",
+                       ended_at=now)
+    return call
+
+
+def eta(confirmed: int, total: int, elapsed: float) -> float | None:
+    """Seconds left at the pace so far; None before the first confirmed page."""
+    if confirmed <= 0 or total <= 0 or elapsed <= 0:
+        return None
+    return max(0.0, elapsed / confirmed * (total - confirmed))
+
+
+def page_line(line: str, call: LiveCall, event: CallEvent) -> str | None:
+    """The log line of a page event, None for other events."""
+    if event.kind != "page_done":
+        return None
+    total = f"/{call.pages_total}" if call.pages_total else ""
+    who = f" to {call.number}" if call.direction == "send" else f" from {call.remote_id or 'unknown'}"
+    verb = "confirmed (MCF)" if event.post == "MCF" else "rejected (RTN)"
+    return (f"line {line}: page {call.first_page + event.page}{total}{who} {verb}, "
+            f"{call.baud_rate} bit/s {call.resolution}".rstrip())
