@@ -406,6 +406,7 @@ def make_web(appliance: Appliance, reactor: Any) -> service.Service | None:
         appliance.config, reactor, jobs=appliance.jobs, scheduler=appliance.scheduler,
         lines=_WebLines(appliance.pool), inbox=_WebInbox(appliance.inbox), authenticator=auth,
         cdrs=appliance.store, accounts=accounts)
+    getattr(svc, "site").app.node_id = appliance.node_id
     return svc
 
 

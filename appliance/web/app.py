@@ -138,6 +138,7 @@ class WebApp:
         self.spool_dir = spool_dir
         self.tz = tz
         self.started = started
+        self.node_id = ""  # [node] id of the appliance this web service belongs to (shown in /status)
         self.conversions: dict[int, defer.Deferred[None]] = {}
         self.page_size = PageSize.A4 if config.page_size == "a4" else PageSize.LETTER
         self.on_password_change: Callable[[str], None] = lambda username: None  # drops cached logins

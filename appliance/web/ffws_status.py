@@ -33,8 +33,9 @@ def _counts(lines: Sequence[LineStatus]) -> tuple[int, int, int]:
 
 
 def status_element(lines: Sequence[LineStatus], sections: Sequence[str], *, now: float, started: float,
-                   tz: tzinfo, time_server: str = "", line_element: str = "modem") -> Element:
-    """``<status>`` with the requested sections (all when ``sections`` is every key)."""
+                   tz: tzinfo, time_server: str = "", line_element: str = "modem", node: str = "") -> Element:
+    """``<status>`` with the requested sections (all when ``sections`` is every key); ``node``,
+    the appliance node answering (``[node] id``), is an extension element of ``<system>``."""
     status = Element("status")
     for section in sections:
         if section in ("modem", "channel"):
@@ -48,6 +49,8 @@ def status_element(lines: Sequence[LineStatus], sections: Sequence[str], *, now:
             text_element(block, "uptime", duration(now - started))
             text_element(block, "current_time", format_time(now, tz))
             text_element(block, "time_server", time_server)
+            if node:
+                text_element(block, "node", node)
         elif section == "printer":
             block = SubElement(status, "printer")
             for name in ("name", "status", "jobs"):

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from .harness import RunningAppliance, faxappliance, make_pdf, wait_for
@@ -49,6 +50,9 @@ def test_three_page_pdf_arrives_with_the_same_bitmaps(tmp_path: Path) -> None:
         assert set(states) == {"line1", "line2"} and {ln["state"] for ln in states.values()} == {"idle"}
         status = json.loads(faxappliance("status", "--format", "json", cwd=app.base).stdout.splitlines()[0])
         assert status["node"] == app.run_info()["node"] and [n["node"] for n in status["nodes"]] == [status["node"]]
+        auth = ("admin", (app.data_dir / "admin-password").read_text().strip())
+        system = httpx.get(f"http://127.0.0.1:{app.web_port}/ffws/v1/status/SYSTEM", auth=auth, timeout=10)
+        assert f"<node>{status['node']}</node>" in system.text, "FFWS status names the node too"
 
 
 def test_overflow_to_the_cloud_when_both_lines_are_busy(tmp_path: Path) -> None:

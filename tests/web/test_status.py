@@ -29,6 +29,15 @@ async def test_status_summary_and_sections(h: WebHarness) -> None:
     share = parse(await h.request("GET", "/ffws/v1/status/SHARE", auth=ALICE)).find("status")
     assert share is not None and [c.tag for c in share] == ["network_share"]
     assert (await h.request("GET", "/ffws/v1/status/FAN", auth=ALICE)).status_code == 404
+    assert status.find("system/node") is None, "no node element when no node id is known"
+
+
+@pytest_twisted.ensureDeferred
+async def test_status_names_the_node(h: WebHarness) -> None:
+    """The node answering (``[node] id``) is in /status's system block."""
+    h.app.node_id = "fax-a"
+    status = parse(await h.request("GET", "/ffws/v1/status/SYSTEM", auth=ALICE)).find("status")
+    assert status is not None and status.findtext("system/node") == "fax-a"
 
 
 @pytest_twisted.ensureDeferred
