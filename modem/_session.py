@@ -15,7 +15,7 @@ from typing import Callable, ClassVar
 from modem import at
 from modem.dialect import Dialect, FaxClass, Kind, ModemEvent, classify
 from modem.hangup import Hangup, parse_hangup
-from modem.params import Caps, SessionParams
+from modem.params import MAX_BR_CLASS20, MAX_BR_CLASS21, Caps, SessionParams
 
 # ---------------------------------------------------------------------------
 # errors
@@ -173,7 +173,8 @@ class Timers:
 class SessionConfig:
     init_strings: tuple[str, ...] = ("ATQ0V1", "ATE0")
     local_id: str = ""
-    max_br: int = 5
+    max_br: int = 13  # BR code: 5 = 14,400 bit/s (the Class 2/2.0 limit), 13 = 33,600 (Class 2.1, V.34 with ECM)
+    ecm: bool = True  # offer error correction (T.30 ECM) when the modem has it; MMR needs it
     dial_prefix: str = "T"
     flow: FlowControl = FlowControl.XONXOFF
     bit_order: int = 0  # +FBO / +FBOR value
@@ -213,6 +214,7 @@ class ReceivedPage:
     good: bool
     ppm: int | None = None
     note: str = ""
+    coding: int = 0  # df of the DCS the page came with: 0 MH, 1 MR, 3 MMR (modem.coding.Coding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,3 +493,8 @@ class Session:
 
     def _pages_total(self) -> int:
         return 0
+
+    def _max_br(self) -> int:
+        """The configured rate limit, clamped to what the class allows (V.34 only in Class 2.1)."""
+        top = MAX_BR_CLASS21 if self.dialect.fax_class is FaxClass.CLASS21 else MAX_BR_CLASS20
+        return min(self.config.max_br, top)

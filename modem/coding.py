@@ -24,15 +24,14 @@ Blocking CPU work (tens of milliseconds a page): call from a worker or thread.
 
 from __future__ import annotations
 
-import enum
 import io
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PIL import Image, ImageChops, TiffImagePlugin
 
 from modem import _tiffio
+from modem.pagedata import CodedPage, Coding
 from modem.t4 import MAX_PAGE_BYTES, RTC, BitOrder, T4Error, decode_page, encode_strip, reverse_bits
 
 if TYPE_CHECKING:
@@ -49,18 +48,6 @@ __all__ = [
 ]
 
 MAX_ROWS = 8192  # lines a received page may have (A4 fine is 2,339; a long page 6,500)
-
-
-class Coding(enum.IntEnum):
-    """The ``df`` field of DIS/DCS (T.32 Table 21): how page data are coded."""
-
-    MH = 0  # T.4 1-D Modified Huffman
-    MR = 1  # T.4 2-D Modified READ
-    MMR = 3  # T.6 Modified Modified READ (needs ECM)
-
-    @property
-    def label(self) -> str:
-        return self.name
 
 
 def _pack(bits: str) -> bytes:
@@ -117,31 +104,6 @@ def encode(image: Image.Image, coding: Coding, *, fine: bool = True, modem_frami
     if coding is Coding.MR and modem_framing:
         data += RTC_MR
     return data
-
-
-@dataclass(frozen=True, slots=True)
-class CodedPage:
-    """One page coded in MH and, when wanted, MR and MMR (MSB first, modem framing)."""
-
-    mh: bytes
-    mr: bytes | None = None
-    mmr: bytes | None = None
-
-    @property
-    def codings(self) -> frozenset[Coding]:
-        have = {Coding.MH}
-        if self.mr is not None:
-            have.add(Coding.MR)
-        if self.mmr is not None:
-            have.add(Coding.MMR)
-        return frozenset(have)
-
-    def data(self, coding: Coding | int) -> bytes:
-        """The page in ``coding``; KeyError if it was not encoded so."""
-        value = {Coding.MH: self.mh, Coding.MR: self.mr, Coding.MMR: self.mmr}.get(Coding(coding))
-        if value is None:
-            raise KeyError(f"the page was not coded in {Coding(coding).name}")
-        return value
 
 
 def code_page(page: FaxPage, codings: tuple[Coding, ...] = (Coding.MH, Coding.MR, Coding.MMR)) -> CodedPage:

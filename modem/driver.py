@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 
 from modem import at
 from modem import class2 as c2
+from modem.pagedata import CodedPage
 from modem.params import PageFormat
 
 __all__ = [
@@ -158,8 +159,9 @@ class ModemProtocol(Protocol):
 
         return d.addCallback(checked)
 
-    def send(self, number: str, pages: list[bytes], page_format: PageFormat) -> Deferred[c2.SessionResult]:
-        """Send T.4 pages (MSB-first) to ``number``; fires with the structured result."""
+    def send(self, number: str, pages: list[bytes] | list[CodedPage], page_format: PageFormat) -> Deferred[c2.SessionResult]:
+        """Send pages to ``number``: T.4 MH data (MSB-first) or :class:`modem.coding.CodedPage`
+        (MH, MR and MMR; the coding is chosen with the remote).  Fires with the structured result."""
         probe = self._require_probe()
         try:
             session = c2.SendSession(c2.DIALECTS[probe.fax_class], self.config, number, pages, page_format,
@@ -171,7 +173,7 @@ class ModemProtocol(Protocol):
     def receive(self, rings: int = 1) -> Deferred[c2.SessionResult]:
         """Wait for a call, answer after ``rings`` rings, receive; fires with the result."""
         probe = self._require_probe()
-        return self._run(c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings))
+        return self._run(c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings, caps=probe.caps))
 
     def cancel(self, detail: str = "cancelled") -> None:
         """Abort the running session (it still reports its result)."""
