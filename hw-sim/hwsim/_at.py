@@ -149,8 +149,11 @@ class Param:
     read_only: bool = False
 
 
-CAPS_TEST = "(0,1),(0-5),(0-2),(0-2),(0,1),(0),(0),(0-7)"
-_CAPS_FIELDS = ((0, 1), (0, 5), (0, 2), (0, 2), (0, 1), (0, 0), (0, 0), (0, 7))
+# vr, br (0-5: up to V.17 14,400; Class 2.1 to 13: V.34 33,600), wd, ln, df (0 MH, 1 MR, 3 MMR),
+# ec (0 off, 1 ECM with 64-byte frames, 2 with 256-byte frames), bf, st
+CAPS_TEST = "(0,1),(0-5),(0-2),(0-2),(0,1,3),(0-2),(0),(0-7)"
+CAPS_TEST_21 = "(0,1),(0-D),(0-2),(0-2),(0,1,3),(0-2),(0),(0-7)"
+_CAPS_FIELDS = ((0, 1), (0, 13), (0, 2), (0, 2), (0, 3), (0, 2), (0, 0), (0, 7))
 DEFAULT_CAPS = (1, 5, 0, 2, 0, 0, 0, 0)
 
 PARAMS: tuple[Param, ...] = (
@@ -189,7 +192,7 @@ def param_index(fax_class: str) -> dict[str, Param]:
     """Parameters by the names valid in ``fax_class`` ("2", "2.0" or "0")."""
     index: dict[str, Param] = {}
     for p in PARAMS:
-        if fax_class in ("2.0", "0"):
+        if fax_class in ("2.0", "2.1", "0"):
             index[p.key] = p
         if fax_class in ("2", "0") and p.class2:
             index[p.class2] = p
@@ -228,8 +231,8 @@ def parse_value(param: Param, text: str, current: tuple[int, ...] | str, base: i
     return tuple(values)
 
 
-def format_value(value: tuple[int, ...] | str) -> str:
-    """The ``?`` answer for a value."""
+def format_value(value: tuple[int, ...] | str, hex_values: bool = False) -> str:
+    """The ``?`` answer for a value (Class 2.0/2.1 numbers in hex, T.32 §8)."""
     if isinstance(value, str):
         return f'"{value}"'
-    return ",".join(str(v) for v in value)
+    return ",".join(f"{v:X}" if hex_values else str(v) for v in value)

@@ -119,19 +119,24 @@ def _extended(modem: SimModem, command: _at.Extended) -> bool:
         if op is _at.Op.EXEC:
             _session.fax_action(modem, name)
             return True
-    if name == "FIP" and fclass == "2.0" and op is _at.Op.EXEC:
+    if name == "FIP" and fclass in ("2.0", "2.1") and op is _at.Op.EXEC:
         modem._values.update({p.key: p.default for p in _at.PARAMS})
         return False
     param = _at.param_index(fclass).get(name)
     if param is None:
         raise _at.CommandError(f"unknown command +{name} in class {fclass}")
     if op is _at.Op.TEST:
-        modem._info(param.test)
+        modem._info(_at.CAPS_TEST_21 if fclass == "2.1" and param.test == _at.CAPS_TEST else param.test)
     elif op is _at.Op.READ:
-        modem._info(_at.format_value(modem._values[param.key]))
+        modem._info(_at.format_value(modem._values[param.key], hex_values=fclass != "2"))
     elif op is _at.Op.SET and not param.read_only:
-        base = 16 if fclass == "2.0" else 10
+        base = 10 if fclass == "2" else 16
         value = _at.parse_value(param, command.value, modem._values[param.key], base)
+        if param.test == _at.CAPS_TEST and isinstance(value, tuple):
+            if value[1] > 5 and fclass != "2.1":
+                raise _at.CommandError("bit rates above 14400 (V.34) need class 2.1")
+            if value[4] == 2:
+                raise _at.CommandError("2-D uncompressed mode (df=2) is not supported")
         modem._values[param.key] = value
         if param.key == "FCC":
             modem._values["FIS"] = value
@@ -141,7 +146,7 @@ def _extended(modem: SimModem, command: _at.Extended) -> bool:
 
 
 def _action_allowed(fclass: str, name: str) -> bool:
-    if fclass == "2.0":
+    if fclass in ("2.0", "2.1"):
         return name in ("FDT", "FDR", "FKS")
     if fclass == "2":
         return name in ("FDT", "FDR", "FK", "FET")
@@ -149,7 +154,7 @@ def _action_allowed(fclass: str, name: str) -> bool:
 
 
 def _fclass(modem: SimModem, command: _at.Extended) -> bool:
-    offered = ("0", "2", "2.0") if modem.config.fax_class == "2.0" else ("0", "2")
+    offered = {"2.1": ("0", "2", "2.0", "2.1"), "2.0": ("0", "2", "2.0")}.get(modem.config.fax_class, ("0", "2"))
     if command.op is _at.Op.TEST:
         modem._info(",".join(offered))
     elif command.op is _at.Op.READ:

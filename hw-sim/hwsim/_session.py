@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _page
+from . import _ecm, _page
 from .line import (
     Answer,
     Answered,
@@ -45,7 +45,7 @@ from .modem import (
 if TYPE_CHECKING:
     from .modem import SimModem
 
-_FAX_CLASSES = ("2", "2.0")
+_FAX_CLASSES = ("2", "2.0", "2.1")
 
 # -- call set-up -----------------------------------------------------------
 
@@ -95,6 +95,7 @@ def _connected(modem: SimModem, event: Answered | Connected) -> None:
     c2 = modem._call_class == "2"
     remote = event.remote
     modem._remote = remote
+    modem._ber = event.bit_error_rate
     modem._info("+FCON" if c2 else "+FCO")
     if isinstance(event, Answered):
         modem._role = "tx"
@@ -259,7 +260,8 @@ def _rx_finish(modem: SimModem) -> None:
     if rx is None:
         return
     dcs = modem._dcs or rx.start.dcs
-    tail = _page.rtc_tail(bytes(rx.data), two_d=dcs[4] != 0) + _page.TRAILING_FILL
+    # MMR (df 3) ends with EOFB, which is page data: no RTC
+    tail = (b"" if dcs[4] == 3 else _page.rtc_tail(bytes(rx.data), two_d=dcs[4] != 0)) + _page.TRAILING_FILL
     rx.data += tail
     modem._send(_to_dte(modem, tail) + b"\x10\x03")
     modem._state = State.RX_WAIT_PPM
@@ -272,7 +274,8 @@ def _rx_report(modem: SimModem) -> None:
     if rx is None or rx.ppm is None:
         return
     ppr = 2 if rx.damaged else 1
-    lines = _page.count_lines(bytes(rx.data))
+    dcs = modem._dcs or rx.start.dcs
+    lines = 0 if dcs[4] == 3 else _page.count_lines(bytes(rx.data))  # MMR has no line marks
     if modem._call_class == "2":
         modem._info(f"+FPTS:{ppr},{lines},0,0")
     elif modem.config.fps_decimal:
@@ -318,7 +321,7 @@ def on_dte_data(modem: SimModem, data: bytes) -> bytes:
 
 
 def _page_from_dte(modem: SimModem, ppm: int | None) -> None:
-    if ppm is None and modem._call_class == "2.0":
+    if ppm is None and modem._call_class != "2":
         ppm = 0  # bare <DLE><ETX> in 2.0: taken as MPS
     if modem._tx_lost is not None:
         _hang_up_with(modem, modem._tx_lost, line=False)
@@ -326,8 +329,11 @@ def _page_from_dte(modem: SimModem, ppm: int | None) -> None:
     data = bytes(modem._tx_buf)
     if modem._values["FBO"][0] & 1:  # type: ignore[index]
         data = _page.reverse_bits(data)
-    seconds = modem.page_duration(len(data))
-    modem._tx_pieces = modem.split_page(data, seconds)
+    dcs = modem._dcs or (0, 5, 0, 2, 0, 0, 0, 0)
+    line = _ecm.with_ecm(data, modem._ber, dcs[5]) if dcs[5] else _ecm.without_ecm(data, modem._ber)
+    seconds = modem.page_duration(len(data), bits=line.line_bits, extra=line.ppr_rounds * modem.config.ppr_seconds)
+    modem._tx_damaged = line.damaged
+    modem._tx_pieces = modem.split_page(line.data, seconds)
     modem._tx_ppm = ppm
     modem._tx_seconds = seconds / len(modem._tx_pieces)
     modem._state = State.TX_LINE
@@ -346,7 +352,7 @@ def _page_sent(modem: SimModem) -> None:
     modem._emit(CancelTimer("tx"))
     while modem._tx_pieces:
         modem._emit(ToLine(PageData(modem._tx_pieces.pop(0))))
-    modem._emit(ToLine(PageEnd(modem._page_no)))
+    modem._emit(ToLine(PageEnd(modem._page_no, damaged=modem._tx_damaged)))
     if modem._tx_ppm is None:  # Class 2: wait for AT+FET=
         modem._state = State.TX_WAIT_FET
         modem._result("OK")

@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--count", type=int, required=True, help="number of lines")
     p.add_argument("--numbers", help="comma-separated phone numbers (default 5550001, 5550002, ...)")
     p.add_argument("--link-prefix", help="make symlinks PREFIX0, PREFIX1, ... to the pty devices")
-    p.add_argument("--class", dest="fax_class", choices=("2.0", "2"), default="2.0", help="highest fax class")
+    p.add_argument("--class", dest="fax_class", choices=("2.1", "2.0", "2"), default="2.0", help="highest fax class")
     p.add_argument("--faults", help="fault file (TOML), see hwsim.faults")
     p.add_argument("--fast", action="store_true", help="do not pace pages at the line rate")
     p.set_defaults(func=run_lines)

@@ -91,13 +91,14 @@ from .line import (
 class ModemConfig:
     """How one simulated modem behaves."""
 
-    fax_class: str = "2.0"  # highest class offered: "2.0" or "2"
+    fax_class: str = "2.0"  # highest class offered: "2.1" (V.34 rates), "2.0" or "2"
     pacing: bool = True  # pace page data at the line rate
     min_page_seconds: float = 1.05
     chunk_seconds: float = 0.25  # page data travels in pieces this long
     ring_seconds: float = 6.0  # ring cadence
     response_seconds: float = 60.0  # sender's wait for the page response
     page_wait_seconds: float = 60.0  # receiver's wait for the next page
+    ppr_seconds: float = 2.0  # one ECM PPS/PPR exchange (V.21 frames and turnarounds)
     class2_rx_reversed: bool = True  # Rockwell: MSB-first receive at +FBOR=0
     fps_decimal: bool = False  # +FPS: counts in decimal (USR, MT5634ZBA-V92)
     ati: str = "HWSIM FAX MODEM"
@@ -107,8 +108,8 @@ class ModemConfig:
     revision: str = "1.0"
 
     def __post_init__(self) -> None:
-        if self.fax_class not in ("2", "2.0"):
-            raise ValueError(f"fax_class must be '2' or '2.0', not {self.fax_class!r}")
+        if self.fax_class not in ("2", "2.0", "2.1"):
+            raise ValueError(f"fax_class must be '2', '2.0' or '2.1', not {self.fax_class!r}")
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ _DIAL_CHARS = frozenset("0123456789*#+")
 
 def hangup_report(code: int, fax_class: str) -> str:
     """``+FHNG:<dec>`` (Class 2) or ``+FHS:<hex>`` (2.0) for a Class 2 code."""
-    if fax_class != "2.0":
+    if fax_class == "2":
         return f"+FHNG:{code}"
     if code >= 100:
         return f"+FHS:{0xA0 + code - 100:02X}"
@@ -181,8 +182,18 @@ def hangup_report(code: int, fax_class: str) -> str:
 
 
 def negotiate(tx_caps: Caps, rx_caps: Caps) -> Caps:
-    """Session parameters (DCS) from the sender's wishes and the receiver's DIS."""
+    """Session parameters (DCS) from the sender's wishes and the receiver's DIS.
+
+    Each field is the lower of the two; df 2 (uncompressed) counts as MR;
+    MMR (df 3) and V.34 rates (br above 5) only with ECM (T.30 §5.3.6.1.1, V.34
+    Annex): without ECM MMR falls back to MR and the rate to 14,400 bit/s.
+    """
     vr, br, wd, ln, df, ec, bf = (min(a, b) for a, b in zip(tx_caps[:7], rx_caps[:7]))
+    if df == 2:
+        df = 1
+    if not ec:
+        df = min(df, 1)
+        br = min(br, 5)
     return (vr, br, wd, ln, df, ec, bf, rx_caps[7])
 
 
@@ -263,6 +274,8 @@ class SimModem:
         self._tx_pieces: list[bytes] = []
         self._tx_ppm: int | None = None
         self._tx_lost: int | None = None
+        self._tx_damaged = False
+        self._ber = 0.0  # the line's bit-error rate for this call
         self._rx: _RxPage | None = None
         self._held_ppm: int | None = None
         self._last_rx_ppm: int | None = None
@@ -308,13 +321,13 @@ class SimModem:
 
     def _report_enabled(self, index: int) -> bool:
         """Class 2 always reports; 2.0 only what +FNR enables (rpr,tpr,idr,nsr)."""
-        if self._call_class != "2.0":
+        if self._call_class == "2":
             return True
         fnr = self._values["FNR"]
         return isinstance(fnr, tuple) and fnr[index] == 1
 
     def _caps_text(self, caps: Caps) -> str:
-        return _at.format_value(caps)
+        return _at.format_value(caps, hex_values=self._call_class != "2")
 
     def _go_idle(self) -> None:
         for name in ("ring", "dial", "tx", "tx_end", "phcto", "response", "page_wait"):
@@ -365,12 +378,14 @@ class SimModem:
 
     # -- helpers shared by the session module --------------------------------
 
-    def page_duration(self, size: int) -> float:
-        """Line time of a page of ``size`` bytes at the negotiated rate."""
+    def page_duration(self, size: int, *, bits: int | None = None, extra: float = 0.0) -> float:
+        """Line time of a page of ``size`` bytes (or ``bits`` on the line, ECM framing and
+        resent frames included) at the negotiated rate, plus ``extra`` seconds."""
         if not self.config.pacing:
             return 0.0
         rate = 2400 * ((self._dcs[1] if self._dcs else 5) + 1)
-        return max(self.config.min_page_seconds, size * 8 / rate)
+        line_bits = size * 8 if bits is None else bits
+        return max(self.config.min_page_seconds, line_bits / rate + extra)
 
     def split_page(self, data: bytes, seconds: float) -> list[bytes]:
         """The pieces a page travels in: one per ``chunk_seconds``, at least two."""
