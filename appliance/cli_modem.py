@@ -230,7 +230,8 @@ def _store(result: c2.SessionResult, out_dir: Path, raw: bool, io: Any) -> int:
     fine = result.params.fine if result.params else True
     resolution = Resolution.FINE if fine else Resolution.NORMAL
     try:
-        files = received_to_files([p.data for p in result.received], resolution, out_dir, stem)
+        files = received_to_files([p.data for p in result.received], resolution, out_dir, stem,
+                                  codings=[p.coding for p in result.received])
     except ValueError as exc:
         print(f"faxappliance: received pages could not be decoded: {exc}", file=io.stderr)
         return 1

@@ -15,7 +15,7 @@ Deterministic (no randomness): for a bit-error rate ``ber`` a transmission of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 FRAME_OVERHEAD_BYTES = 7  # address, control, FCD, frame number, FCS, one flag
 BIT_STUFFING = 1.03  # HDLC zero insertion, typical page data
@@ -44,10 +44,20 @@ def _errors(bits: int, ber: float) -> int:
     return int(bits * ber + 0.5)
 
 
-def without_ecm(data: bytes, ber: float) -> LineOutcome:
-    """The page sent as one stream: bit errors are flipped in the data."""
+def without_ecm(data: bytes, ber: float, carry: float = 0.0) -> tuple[LineOutcome, float]:
+    """A piece of a page sent as one stream: bit errors are flipped in the data.
+
+    ``carry`` is the fraction of an error left over from the page's earlier
+    pieces; the new carry is returned with the outcome.
+    """
+    expected = len(data) * 8 * ber + carry
+    errors = int(expected) if data else 0
+    return flip_bits(data, errors), expected - errors
+
+
+def flip_bits(data: bytes, errors: int) -> LineOutcome:
+    """``data`` with ``errors`` bits flipped, spread evenly."""
     bits = len(data) * 8
-    errors = _errors(bits, ber) if ber > 0 else 0
     if not errors or not data:
         return LineOutcome(data, False, bits)
     damaged = bytearray(data)
@@ -60,8 +70,14 @@ def without_ecm(data: bytes, ber: float) -> LineOutcome:
 
 def with_ecm(data: bytes, ber: float, ec: int) -> LineOutcome:
     """The page sent in ECM frames; damaged frames are resent until clean."""
+    return replace(ecm_cost(len(data), ber, ec), data=data)
+
+
+def ecm_cost(length: int, ber: float, ec: int) -> LineOutcome:
+    """Like :func:`with_ecm` for a page of ``length`` bytes (``data`` left empty)."""
+    data = b""
     size = frame_bytes(ec)
-    frames = max(1, -(-len(data) // size))
+    frames = max(1, -(-length // size))
     frame_bits = int((size + FRAME_OVERHEAD_BYTES) * 8 * BIT_STUFFING)
     line_bits = frames * frame_bits
     blocks = -(-frames // FRAMES_PER_BLOCK)
@@ -72,7 +88,7 @@ def with_ecm(data: bytes, ber: float, ec: int) -> LineOutcome:
     pending, rounds, resent = frames, 0, 0
     while True:
         bad = int(pending * hit + 0.5)
-        if rounds == 0 and bad == 0 and _errors(len(data) * 8, ber):
+        if rounds == 0 and bad == 0 and _errors(length * 8, ber):
             bad = 1  # the errors a stream would have hit a frame or so
         if bad == 0:
             return LineOutcome(data, False, line_bits, rounds, resent, blocks)

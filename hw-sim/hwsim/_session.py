@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _ecm, _page
+from . import _page, _txpage
 from .line import (
     Answer,
     Answered,
@@ -171,8 +171,8 @@ def _start_page(modem: SimModem) -> None:
         modem._send(bytes([_page.DC1]))  # SP-2388-A: XON, ready for data
     modem._state = State.TX_DATA
     modem._tx_reader = _page.DleReader()
-    modem._tx_buf = bytearray()
     modem._tx_lost = None
+    _txpage.begin(modem)
 
 
 def post_page_command(modem: SimModem, value: str) -> None:
@@ -298,7 +298,7 @@ def on_dte_data(modem: SimModem, data: bytes) -> bytes:
     state = modem._state
     if state is State.TX_DATA:
         chunk, end, rest = modem._tx_reader.feed(data)
-        modem._tx_buf += chunk
+        _txpage.from_dte(modem, chunk)
         if end is not None:
             _page_from_dte(modem, PPM_BY_DLE[end])
             return rest
@@ -326,33 +326,14 @@ def _page_from_dte(modem: SimModem, ppm: int | None) -> None:
     if modem._tx_lost is not None:
         _hang_up_with(modem, modem._tx_lost, line=False)
         return
-    data = bytes(modem._tx_buf)
-    if modem._values["FBO"][0] & 1:  # type: ignore[index]
-        data = _page.reverse_bits(data)
-    dcs = modem._dcs or (0, 5, 0, 2, 0, 0, 0, 0)
-    line = _ecm.with_ecm(data, modem._ber, dcs[5]) if dcs[5] else _ecm.without_ecm(data, modem._ber)
-    seconds = modem.page_duration(len(data), bits=line.line_bits, extra=line.ppr_rounds * modem.config.ppr_seconds)
-    modem._tx_damaged = line.damaged
-    modem._tx_pieces = modem.split_page(line.data, seconds)
     modem._tx_ppm = ppm
-    modem._tx_seconds = seconds / len(modem._tx_pieces)
     modem._state = State.TX_LINE
-    modem._emit(StartTimer("tx_end", seconds))  # the page's line time, exactly
-    _next_piece(modem)
-
-
-def _next_piece(modem: SimModem) -> None:
-    modem._emit(ToLine(PageData(modem._tx_pieces.pop(0))))
-    if modem._tx_pieces:
-        modem._emit(StartTimer("tx", modem._tx_seconds))
+    _txpage.page_end(modem)
 
 
 def _page_sent(modem: SimModem) -> None:
     """The line time is over: the rest of the page, then the page end."""
-    modem._emit(CancelTimer("tx"))
-    while modem._tx_pieces:
-        modem._emit(ToLine(PageData(modem._tx_pieces.pop(0))))
-    modem._emit(ToLine(PageEnd(modem._page_no, damaged=modem._tx_damaged)))
+    _txpage.finish(modem)
     if modem._tx_ppm is None:  # Class 2: wait for AT+FET=
         modem._state = State.TX_WAIT_FET
         modem._result("OK")
@@ -373,8 +354,8 @@ def on_timer(modem: SimModem, name: str) -> None:
         modem._emit(Hangup())
         modem._go_idle()
         modem._result("NO ANSWER")
-    elif name == "tx" and state is State.TX_LINE and modem._tx_pieces:
-        _next_piece(modem)
+    elif name == "tx" and state in (State.TX_DATA, State.TX_LINE):
+        _txpage.tick(modem)
     elif name == "tx_end" and state is State.TX_LINE:
         _page_sent(modem)
     elif name == "phcto" and state is State.TX_WAIT_FET:
@@ -489,6 +470,8 @@ def _call_lost(modem: SimModem, dcn: bool) -> None:
     code = _lost_code(modem, dcn)
     if state is State.TX_DATA:
         modem._tx_lost = code  # reported when the DTE ends the page
+        modem._emit(CancelTimer("tx"))
+        _txpage.release(modem)
         return
     if state in (State.CALL, State.TX_WAIT_FET):
         fax_class = modem._call_class

@@ -55,7 +55,6 @@ next fax command (``+FDT``, ``+FDR``, ``+FET``, ``+FK``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import cast
@@ -110,6 +109,17 @@ class ModemConfig:
     def __post_init__(self) -> None:
         if self.fax_class not in ("2", "2.0", "2.1"):
             raise ValueError(f"fax_class must be '2', '2.0' or '2.1', not {self.fax_class!r}")
+
+
+@dataclass
+class FlowStats:
+    """Transmit flow control over the modem's life: XOFFs sent, the fullest the
+    buffer got (bytes), page-data writes that overran it, ECM frames resent."""
+
+    xoffs: int = 0
+    peak: int = 0
+    overrun: int = 0
+    frames_resent: int = 0
 
 
 @dataclass(frozen=True)
@@ -214,6 +224,7 @@ class SimModem:
         self.number = number
         self._out: list[Output] = []
         self._cmdbuf = bytearray()
+        self.flow_stats = FlowStats()
         self._reset()
 
     # -- public interface ------------------------------------------------
@@ -270,8 +281,13 @@ class SimModem:
         self._caller: str | None = None
         self._first_page = True
         self._tx_reader = _page.DleReader()
-        self._tx_buf = bytearray()
-        self._tx_pieces: list[bytes] = []
+        self._tx_queue = bytearray()  # page data in the transmit buffer (wire order)
+        self._tx_total = 0
+        self._tx_xoff = False
+        self._tx_elapsed = 0.0
+        self._tx_ended = False
+        self._tx_extra = 0.0
+        self._tx_carry = 0.0  # bit errors owed by the line (fraction), without ECM
         self._tx_ppm: int | None = None
         self._tx_lost: int | None = None
         self._tx_damaged = False
@@ -332,6 +348,8 @@ class SimModem:
     def _go_idle(self) -> None:
         for name in ("ring", "dial", "tx", "tx_end", "phcto", "response", "page_wait"):
             self._emit(CancelTimer(name))
+        if self._tx_xoff:
+            self._send(b"\x11")  # back in command mode: a DTE held by XOFF may write again
         self._state = State.IDLE
         self._end_call()
 
@@ -387,12 +405,6 @@ class SimModem:
         line_bits = size * 8 if bits is None else bits
         return max(self.config.min_page_seconds, line_bits / rate + extra)
 
-    def split_page(self, data: bytes, seconds: float) -> list[bytes]:
-        """The pieces a page travels in: one per ``chunk_seconds``, at least two."""
-        pieces = max(2, math.ceil(seconds / self.config.chunk_seconds)) if seconds else 2
-        pieces = min(pieces, max(1, len(data)))
-        step = math.ceil(len(data) / pieces) if data else 1
-        return [data[i : i + step] for i in range(0, len(data), step)] or [b""]
 
 
 from . import _commands, _session  # noqa: E402  (they use the names above)
