@@ -57,9 +57,15 @@ class WriteAT:
 
 @dataclass(frozen=True, slots=True)
 class WriteData:
-    """Write raw bytes (page data already DLE-stuffed, or a trigger byte)."""
+    """Write raw bytes (page data already DLE-stuffed, or a trigger byte).
+
+    ``pace_bps``: page data for a line of this rate; the adapter writes it no
+    faster than a little above that rate (after a first burst), so the modem's
+    buffer is not flooded and its XOFF reaches us in time.
+    """
 
     data: bytes
+    pace_bps: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,7 +284,7 @@ class SendSession(Session):
         # ECM may resend frames (and the modem buffers whole blocks): allow twice the time
         factor = 3.0 if self.params and self.params.ec else 1.5
         wait = len(data) * 8 / bps * factor + self.config.timers.page_done_margin
-        return [WriteData(at.stuff(data) + end), StartTimer("page", wait)]
+        return [WriteData(at.stuff(data) + end, pace_bps=bps), StartTimer("page", wait)]
 
     def _on_ppr(self, ev: ModemEvent) -> list[Output]:
         try:

@@ -41,6 +41,13 @@ __all__ = [
 ]
 
 
+# Page data go out at most this much faster than the line carries them, after a
+# first burst: a modem buffer (+FBS, typically 1-2 KiB) then fills slowly, and
+# its XOFF arrives before the buffer overflows.
+PACE_MARGIN = 1.25
+PACE_BURST = 1024
+
+
 class ModemError(Exception):
     """Base of the driver's errors; ``device`` names the port."""
 
@@ -101,6 +108,10 @@ class ModemProtocol(Protocol):
         self._started = 0.0
         self._timers: dict[str, IDelayedCall] = {}
         self._outq: deque[bytes] = deque()
+        self._pace_bps = 0  # page data paced for a line of this rate (0: not paced)
+        self._tokens = 0.0  # bytes that may be written now (a bucket of PACE_BURST bytes)
+        self._tokens_at = 0.0
+        self._pace_call: IDelayedCall | None = None
         self._xoff = False
         self._producer_paused = False
 
@@ -205,7 +216,7 @@ class ModemProtocol(Protocol):
                 self.log.debug("modem {device} > {command}", device=self.device, command=out.command)
                 self._write(out.command.encode("latin-1") + b"\r")
             elif isinstance(out, c2.WriteData):
-                self._write_data(out.data)
+                self._write_data(out.data, out.pace_bps)
             elif isinstance(out, c2.StartTimer):
                 self._cancel_timer(out.name)
                 self._timers[out.name] = self.clock.callLater(out.seconds, self._timer_fired, out.name)
@@ -222,18 +233,43 @@ class ModemProtocol(Protocol):
         if self.connected_ and self.transport is not None:
             self.transport.write(data)
 
-    def _write_data(self, data: bytes) -> None:
+    def _write_data(self, data: bytes, pace_bps: int = 0) -> None:
         if data == bytes([at.CAN]):
             self._outq.clear()  # abort: drop queued page data, CAN goes first
+            self._stop_pacing()
             self._write(data)
             return
+        if pace_bps:
+            self._pace_bps = pace_bps
+            self._tokens, self._tokens_at = PACE_BURST, self.clock.seconds()
         for i in range(0, len(data), self.chunk_size):
             self._outq.append(data[i : i + self.chunk_size])
         self._pump()
 
     def _pump(self) -> None:
+        """Write queued page data unless the modem said XOFF, the transport is full,
+        or (paced) the data would run too far ahead of the line."""
+        self._pace_call = None
         while self._outq and not self._xoff and not self._producer_paused and self.connected_:
+            if self._pace_bps:
+                now = self.clock.seconds()
+                rate = self._pace_bps / 8 * PACE_MARGIN
+                self._tokens = min(PACE_BURST, self._tokens + (now - self._tokens_at) * rate)
+                self._tokens_at = now
+                if self._tokens < len(self._outq[0]):
+                    wait = (len(self._outq[0]) - self._tokens) / rate
+                    self._pace_call = self.clock.callLater(wait, self._pump)
+                    return
+                self._tokens -= len(self._outq[0])
             self._write(self._outq.popleft())
+        if not self._outq:
+            self._pace_bps = 0
+
+    def _stop_pacing(self) -> None:
+        self._pace_bps = 0
+        call, self._pace_call = self._pace_call, None
+        if call is not None and call.active():
+            call.cancel()
 
     def _timer_fired(self, name: str) -> None:
         self._timers.pop(name, None)
@@ -250,6 +286,8 @@ class ModemProtocol(Protocol):
     def _finish(self, result: c2.SessionResult) -> None:
         for name in list(self._timers):
             self._cancel_timer(name)
+        self._stop_pacing()
+        self._outq.clear()
         result = replace(result, duration_s=self.clock.seconds() - self._started)
         done, self._done, self._session = self._done, None, None
         self.log.info(

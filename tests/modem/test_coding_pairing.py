@@ -121,3 +121,19 @@ def test_bit_errors_without_ecm_get_rtn(fax_class: str) -> None:
     assert sent.rtn_resends == 1 and sent.pages_confirmed == 0
     assert not got.received
     assert [p.ppr for p in got.discarded] == [2, 2]
+
+
+@pytest.mark.parametrize("fax_class", ["2.0", "2"])
+def test_long_page_is_paced_and_xoff_honoured(fax_class: str) -> None:
+    """A long MH page: the driver writes little faster than the line, the simulator's 2 KiB
+    buffer fills to XOFF now and then, the driver stops until XON, and nothing overruns."""
+    image = bitmap(2400, seed=5)
+    bench = Bench(fax_class)
+    tx = bench.attach(A, cfg(A, ecm=False))
+    rx = bench.attach(B, cfg(B))
+    bench.run(tx.probe(), rx.probe())
+    sent, got = bench.run(tx.send(B, [coding.encode(image, Coding.MH)], PageFormat(fine=True)), rx.receive())
+    assert sent.ok and got.ok, (sent, got)
+    stats = bench.modems[A].flow_stats
+    assert stats.xoffs >= 1 and stats.overrun == 0 and stats.peak <= 2048, stats
+    assert_same_bitmap(coding.decode(got.received[0].data, 0), image)
