@@ -181,6 +181,7 @@ class SessionConfig:
     local_id: str = ""
     max_br: int = 13  # BR code: 5 = 14,400 bit/s (the Class 2/2.0 limit), 13 = 33,600 (Class 2.1, V.34 with ECM)
     ecm: bool = True  # offer error correction (T.30 ECM) when the modem has it; MMR needs it
+    pace_margin: float = 1.25  # page data written at most this much faster than the line (0: unpaced)
     dial_prefix: str = "T"
     flow: FlowControl = FlowControl.XONXOFF
     bit_order: int = 0  # +FBO / +FBOR value
@@ -337,7 +338,7 @@ class Session:
                 if ev is at.NEED_DATA:
                     break
                 mev = classify(self.dialect, ev)
-                if mev.kind is not Kind.DATA and mev.kind is not Kind.DATA_END:
+                if mev.kind not in (Kind.DATA, Kind.DATA_END, Kind.XON, Kind.XOFF):  # flow control: not logged
                     self.exchange.append(f"< {mev.text}")
                 out += self.handle(mev)
         except (RemoteProtocolError, at.LineTooLong) as exc:

@@ -41,10 +41,10 @@ __all__ = [
 ]
 
 
-# Page data go out at most this much faster than the line carries them, after a
-# first burst: a modem buffer (+FBS, typically 1-2 KiB) then fills slowly, and
-# its XOFF arrives before the buffer overflows.
-PACE_MARGIN = 1.25
+# Page data go out at most ``SessionConfig.pace_margin`` times faster than the
+# line carries them, after a first burst of this many bytes: a modem buffer
+# (+FBS, typically 1-2 KiB) then fills slowly, and its XOFF arrives before the
+# buffer overflows.
 PACE_BURST = 1024
 
 
@@ -239,7 +239,7 @@ class ModemProtocol(Protocol):
             self._stop_pacing()
             self._write(data)
             return
-        if pace_bps:
+        if pace_bps and self.config.pace_margin > 0:
             self._pace_bps = pace_bps
             self._tokens, self._tokens_at = PACE_BURST, self.clock.seconds()
         for i in range(0, len(data), self.chunk_size):
@@ -253,7 +253,7 @@ class ModemProtocol(Protocol):
         while self._outq and not self._xoff and not self._producer_paused and self.connected_:
             if self._pace_bps:
                 now = self.clock.seconds()
-                rate = self._pace_bps / 8 * PACE_MARGIN
+                rate = self._pace_bps / 8 * self.config.pace_margin
                 self._tokens = min(PACE_BURST, self._tokens + (now - self._tokens_at) * rate)
                 self._tokens_at = now
                 if self._tokens < len(self._outq[0]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _page, _txpage
+from . import _page, _t30, _txpage
 from .line import (
     Answer,
     Answered,
@@ -137,7 +137,8 @@ def fax_action(modem: SimModem, name: str) -> None:
     if modem._state is not State.CALL:
         modem._result("ERROR")
     elif name == "FDT" and modem._role == "tx":
-        _start_page(modem)
+        first = modem._dcs is None
+        _t30.later(modem, "dcs" if first else "page_gap", lambda: _start_page(modem))
     elif name == "FDR" and modem._role == "rx":
         _receive_next(modem)
     else:
@@ -189,9 +190,9 @@ def post_page_command(modem: SimModem, value: str) -> None:
 
 def _post_page(modem: SimModem, ppm: int) -> None:
     modem._tx_ppm = ppm
-    modem._emit(ToLine(PostPage(ppm)))
     modem._emit(StartTimer("response", modem.config.response_seconds))
     modem._state = State.TX_WAIT_PPR
+    _t30.later(modem, "ppm", lambda: modem._emit(ToLine(PostPage(ppm))))
 
 
 def _page_response(modem: SimModem, ppr: int) -> None:
@@ -207,7 +208,8 @@ def _page_response(modem: SimModem, ppr: int) -> None:
     if c2:
         modem._info(f"+FPTS:{ppr}")
     if ppm == 2 and good:
-        _hang_up_with(modem, 0)
+        modem._state = State.CALL
+        _t30.later(modem, "dcn", lambda: _hang_up_with(modem, 0))
         return
     modem._state = State.CALL
     modem._result("OK" if good or c2 else "ERROR")
@@ -219,7 +221,9 @@ def _receive_next(modem: SimModem) -> None:
         ppr = tuple(modem._values["FPS"])[0]
         modem._emit(ToLine(PageResponse(int(ppr))))
         if ppm == 2 and ppr % 2 == 1:
-            _hang_up_with(modem, 0)
+            # the sender's DCN ends the call (reported as a normal end); wait for it, or a little longer
+            modem._state = State.RX_WAIT_PAGE
+            _t30.later(modem, "rx_dcn", lambda: _hang_up_with(modem, 0))
             return
         if ppm == 1:
             modem._first_page = True
@@ -356,6 +360,8 @@ def on_timer(modem: SimModem, name: str) -> None:
         modem._result("NO ANSWER")
     elif name == "tx" and state in (State.TX_DATA, State.TX_LINE):
         _txpage.tick(modem)
+    elif name == "t30":
+        _t30.fire(modem)
     elif name == "tx_end" and state is State.TX_LINE:
         _page_sent(modem)
     elif name == "phcto" and state is State.TX_WAIT_FET:
@@ -395,13 +401,13 @@ def on_line_event(modem: SimModem, event: LineEvent) -> None:
     elif isinstance(event, Answered) and state is State.DIALING:
         modem._emit(CancelTimer("dial"))
         if modem._call_class in _FAX_CLASSES:
-            _connected(modem, event)
+            _t30.later(modem, "connect", lambda: _connected(modem, event))
         else:
             modem._emit(Hangup())
             modem._go_idle()
             modem._result("NO CARRIER")
     elif isinstance(event, Connected) and state is State.ANSWERING:
-        _connected(modem, event)
+        _t30.later(modem, "connect", lambda: _connected(modem, event))
     elif isinstance(event, (RemoteHangup, CarrierLost)):
         _call_lost(modem, dcn=isinstance(event, RemoteHangup))
     elif isinstance(event, FromLine):
@@ -412,7 +418,8 @@ def _signal(modem: SimModem, event: FromLine) -> None:
     signal, state = event.signal, modem._state
     if modem._role == "tx":
         if isinstance(signal, PageResponse) and state is State.TX_WAIT_PPR:
-            _page_response(modem, signal.ppr)
+            modem._emit(CancelTimer("response"))
+            _t30.later(modem, "ppr", lambda: _page_response(modem, signal.ppr))
         return
     if modem._role != "rx":
         return

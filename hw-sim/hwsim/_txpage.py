@@ -37,8 +37,13 @@ def flow_control(modem: SimModem) -> bool:
     return modem._call_class == "2" or (isinstance(flo, tuple) and flo[0] == 1)
 
 
-def rate(modem: SimModem) -> int:
-    return 2400 * ((modem._dcs[1] if modem._dcs else 5) + 1)
+def rate(modem: SimModem) -> float:
+    """Page bytes the line carries a second, times 8 (the DCS rate; with T.30 timing the
+    rate seen on a real line, ~98.6 % of it; divided by the time scale)."""
+    nominal = 2400 * ((modem._dcs[1] if modem._dcs else 5) + 1)
+    if modem.config.t30 is not None:
+        nominal *= 14193 / 14400
+    return nominal / modem.config.time_scale
 
 
 def begin(modem: SimModem) -> None:

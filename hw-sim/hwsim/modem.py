@@ -57,9 +57,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import cast
+from typing import Callable, cast
 
 from . import _at, _page
+from ._t30 import T30Timing
 from .line import (
     Answer,
     Answered,
@@ -98,6 +99,8 @@ class ModemConfig:
     response_seconds: float = 60.0  # sender's wait for the page response
     page_wait_seconds: float = 60.0  # receiver's wait for the next page
     ppr_seconds: float = 2.0  # one ECM PPS/PPR exchange (V.21 frames and turnarounds)
+    t30: T30Timing | None = None  # T.30 phase timing (None: phases take no time)
+    time_scale: float = 1.0  # multiplies line time and T.30 phase times (0.1: ten times faster)
     class2_rx_reversed: bool = True  # Rockwell: MSB-first receive at +FBOR=0
     fps_decimal: bool = False  # +FPS: counts in decimal (USR, MT5634ZBA-V92)
     ati: str = "HWSIM FAX MODEM"
@@ -288,6 +291,7 @@ class SimModem:
         self._tx_ended = False
         self._tx_extra = 0.0
         self._tx_carry = 0.0  # bit errors owed by the line (fraction), without ECM
+        self._t30_action: Callable[[], None] | None = None
         self._tx_ppm: int | None = None
         self._tx_lost: int | None = None
         self._tx_damaged = False
@@ -346,7 +350,7 @@ class SimModem:
         return _at.format_value(caps, hex_values=self._call_class != "2")
 
     def _go_idle(self) -> None:
-        for name in ("ring", "dial", "tx", "tx_end", "phcto", "response", "page_wait"):
+        for name in ("ring", "dial", "tx", "tx_end", "phcto", "response", "page_wait", "t30"):
             self._emit(CancelTimer(name))
         if self._tx_xoff:
             self._send(b"\x11")  # back in command mode: a DTE held by XOFF may write again
