@@ -172,7 +172,7 @@ PARAMS: tuple[Param, ...] = (
     Param("FPS", "FPTS", ((1, 5),), (1,), "(1-5)"),
     Param("FCQ", "FCQ", ((0, 2), (0, 2)), (1, 0), "(0-2),(0-2)"),
     Param("FRQ", None, ((0, 100), (0, 255)), (0, 0), "(0-64),(0-FF)"),
-    Param("FLO", "FLO", ((0, 2),), (0,), "(0-2)"),
+    Param("FLO", "FLO", ((0, 2),), (1,), "(0-2)"),  # XON/XOFF unless set otherwise
     Param("FMS", "FMINSP", ((0, 5),), (0,), "(0-5)"),
     Param("FSP", "FSPL", ((0, 1),), (0,), "(0,1)"),
     Param("FLP", "FLPL", ((0, 1),), (0,), "(0,1)"),

@@ -32,9 +32,14 @@ def buffer_size(modem: SimModem) -> int:
 
 
 def flow_control(modem: SimModem) -> bool:
-    """XON/XOFF towards the DTE: Class 2 always, Class 2.0 with ``+FLO=1``."""
+    """Flow control towards the DTE: Class 2 always, Class 2.0 unless ``+FLO=0``.
+
+    ``+FLO=2`` asks for RTS/CTS, which a pty cannot carry: the simulator
+    signals it with XOFF/XON too (DTEs that ask for hardware flow control,
+    like mgetty's sendfax, also honour XOFF).
+    """
     flo = modem._values["FLO"]
-    return modem._call_class == "2" or (isinstance(flo, tuple) and flo[0] == 1)
+    return modem._call_class == "2" or (isinstance(flo, tuple) and flo[0] != 0)
 
 
 def rate(modem: SimModem) -> float:
