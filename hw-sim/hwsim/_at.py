@@ -147,11 +147,14 @@ class Param:
     default: tuple[int, ...] | str
     test: str
     read_only: bool = False
+    decimal: bool = False  # V.25 ter parameters (+IFC, +IPR) are decimal in every class
 
 
 # vr, br (0-5: up to V.17 14,400; Class 2.1 to 13: V.34 33,600), wd, ln, df (0 MH, 1 MR, 3 MMR),
 # ec (0 off, 1 ECM with 64-byte frames, 2 with 256-byte frames), bf, st
 CAPS_TEST = "(0,1),(0-5),(0-2),(0-2),(0,1,3),(0-2),(0),(0-7)"
+IPR_TEST = "(0,2400,4800,9600,19200,38400,57600,115200)"
+IPR_RATES = frozenset({0, 2400, 4800, 9600, 19200, 38400, 57600, 115200})
 CAPS_TEST_21 = "(0,1),(0-D),(0-2),(0-2),(0,1,3),(0-2),(0),(0-7)"
 _CAPS_FIELDS = ((0, 1), (0, 13), (0, 2), (0, 2), (0, 3), (0, 2), (0, 0), (0, 7))
 DEFAULT_CAPS = (1, 5, 0, 2, 0, 0, 0, 0)
@@ -185,6 +188,13 @@ PARAMS: tuple[Param, ...] = (
     Param("FIT", None, ((0, 255), (0, 1)), (0, 0), "(0-FF),(0,1)"),
     Param("FDD", None, ((0, 1),), (0,), "(0,1)"),
     Param("FBS", None, ((0, 65535), (0, 65535)), (0x800, 0x400), "", read_only=True),
+    Param("FFC", None, ((0, 0),) * 4, (0, 0, 0, 0), "(0),(0),(0),(0)"),  # no format conversion
+    Param("FSA", None, (), "", "(20),(32-127)"),  # subaddress (SUB)
+    Param("FPA", None, (), "", "(20),(32-127)"),  # selective polling address (SEP)
+    Param("FPW", None, (), "", "(20),(32-127)"),  # password (PWD)
+    Param("FHS", "FHNG", ((0, 255),), (0,), "", read_only=True),  # last hangup status
+    Param("IFC", "IFC", ((0, 2), (0, 2)), (2, 2), "(0-2),(0-2)", decimal=True),  # V.25 ter flow control
+    Param("IPR", "IPR", ((0, 115200),), (0,), IPR_TEST, decimal=True),  # V.25 ter fixed DTE rate (0 = auto)
 )
 
 

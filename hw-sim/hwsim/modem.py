@@ -228,6 +228,8 @@ class SimModem:
         self._out: list[Output] = []
         self._cmdbuf = bytearray()
         self.flow_stats = FlowStats()
+        self._last_hangup = 0  # for +FHS? / +FHNG? / +FAXERR?
+        self._last_hangup_text = ""
         self._reset()
 
     # -- public interface ------------------------------------------------
@@ -332,7 +334,9 @@ class SimModem:
             self._send(f"{RESULT_CODES[text]}\r".encode("ascii"))
 
     def _hangup_result(self, code: int) -> None:
-        self._info(hangup_report(code, self._call_class))
+        report = hangup_report(code, self._call_class)
+        self._last_hangup, self._last_hangup_text = code, report.split(":", 1)[1]
+        self._info(report)
         self._result("OK")
 
     def _local_info(self) -> StationInfo:
