@@ -132,9 +132,10 @@ def cmd_probe(args: argparse.Namespace, io: Any) -> int:
     return _run(args, io, job)
 
 
-def _load_pages(files: list[str], fine: bool, page_size: str) -> list[bytes]:
-    """Raw T.4 files (``.g3``) are sent as they are; anything else is rendered."""
-    pages: list[bytes] = []
+def _load_pages(files: list[str], fine: bool, page_size: str) -> list[Any]:
+    """Raw T.4 files (``.g3``) are sent as they are (MH); anything else is rendered and
+    coded MH, MR and MMR (the call picks what the remote takes)."""
+    pages: list[Any] = []
     others: list[str] = []
     for name in files:
         if name.lower().endswith((".g3", ".t4")):
@@ -143,10 +144,10 @@ def _load_pages(files: list[str], fine: bool, page_size: str) -> list[bytes]:
             others.append(name)
     if others:  # rendered in a bounded worker process, with the default [limits]
         from appliance.render import Limits
-        from appliance.render.jobs import files_to_t4, run_once
+        from appliance.render.jobs import files_to_coded, run_once
 
         limits = Limits()
-        pages += run_once(limits, files_to_t4, others, fine, page_size, limits.max_pages)
+        pages += run_once(limits, files_to_coded, others, fine, page_size, limits.max_pages)
     return pages
 
 
@@ -182,9 +183,9 @@ def cmd_send(args: argparse.Namespace, io: Any) -> int:
     def job(proto: ModemProtocol, reactor: Any) -> Deferred[int]:
         from twisted.internet.threads import deferToThread
 
-        d: Deferred[list[bytes]] = deferToThread(_load_pages, args.files, fine, args.page_size)
+        d: Deferred[list[Any]] = deferToThread(_load_pages, args.files, fine, args.page_size)
 
-        def send(pages: list[bytes]) -> Deferred[c2.SessionResult]:
+        def send(pages: list[Any]) -> Deferred[c2.SessionResult]:
             return proto.send(args.to, pages, PageFormat(fine=fine))
 
         def report(result: c2.SessionResult) -> int:
