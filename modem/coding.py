@@ -32,7 +32,7 @@ from PIL import Image, ImageChops, TiffImagePlugin
 
 from modem import _tiffio
 from modem.pagedata import CodedPage, Coding
-from modem.t4 import MAX_PAGE_BYTES, RTC, BitOrder, T4Error, decode_page, encode_strip, reverse_bits
+from modem.t4 import MAX_PAGE_BYTES, RTC, BitOrder, T4Error, _white, decode_page, encode_strip, reverse_bits
 
 if TYPE_CHECKING:
     from modem.document import FaxPage
@@ -75,7 +75,7 @@ def _encode_tiff(image: Image.Image, coding: Coding, y_dpi: int) -> bytes:
     width, height = image.size
     if width < 1 or height < 1:
         raise T4Error(f"cannot encode an empty image of {width}x{height} pels")
-    inverted = ImageChops.logical_xor(image, Image.new("1", image.size, 255))  # black = 1 bits
+    inverted = ImageChops.logical_xor(image, _white(image.size))  # black = 1 bits (libtiff's min-is-black)
     buffer = io.BytesIO()
     if coding is Coding.MR:
         # several strips are fine for MR: each starts with a 1-D line after its EOL
