@@ -51,22 +51,21 @@ def register(subparsers: Any) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("device", metavar="DEVICE", help="serial device, e.g. /dev/ttyS0 or /dev/ttyFAX0")
-    parser.add_argument("--class", dest="fax_class", choices=("2", "2.0"), help="use this class (default: 2.0 if offered, else 2)")
+    parser.add_argument("--class", dest="fax_class", choices=("2", "2.0", "2.1"),
+                        help="use this class (default: 2.1, 2.0 or 2, the first offered)")
     parser.add_argument("--init", action="append", metavar="AT…", help="init string (repeatable; default ATQ0V1, ATE0)")
     parser.add_argument("--flow", choices=("none", "xonxoff", "rtscts"), default="xonxoff", help="flow control while sending")
     parser.add_argument("--id", dest="local_id", default="", help="our fax ID (TSI/CSI, 20 characters)")
     parser.add_argument("--speed", type=int, default=19200, help="DTE speed in bit/s (default 19200)")
-    parser.add_argument("--max-bps", type=int, default=14400, help="highest fax line rate (default 14400)")
+    parser.add_argument("--max-bps", type=int, default=33600,
+                        help="highest fax line rate (default 33600: V.34 in Class 2.1 with ECM, else 14400)")
     parser.add_argument("--command-timeout", type=float, default=10.0, metavar="SECONDS")
 
 
 def _config(args: argparse.Namespace) -> c2.SessionConfig:
-    from modem.params import BitRate
-
-    try:
-        br = BitRate.from_bps(args.max_bps)
-    except ValueError as exc:
-        raise _usage(str(exc)) from None
+    if args.max_bps % 2400 or not 2400 <= args.max_bps <= 33600:
+        raise _usage(f"fax bit rate {args.max_bps} is not one of 2400, 4800, …, 33600")
+    br = args.max_bps // 2400 - 1
     timers = c2.Timers(command=args.command_timeout, wait_call=getattr(args, "wait", 0.0))
     return c2.SessionConfig(
         init_strings=tuple(args.init) if args.init else ("ATQ0V1", "ATE0"),

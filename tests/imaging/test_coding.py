@@ -141,3 +141,19 @@ def test_libtiff_tools_decode_mr_and_mmr_to_the_mh_bitmap(image: Image.Image, tm
     assert_same_bitmap(bitmaps[Coding.MH], image)
     assert_same_bitmap(bitmaps[Coding.MR], bitmaps[Coding.MH])
     assert_same_bitmap(bitmaps[Coding.MMR], bitmaps[Coding.MH])
+
+
+def test_received_mr_and_mmr_pages_are_stored_as_tiff_f(image: Image.Image, tmp_path: Path) -> None:
+    """Received MR and MMR pages are decoded and stored as MH TIFF Class F pages, bit for bit."""
+    from modem import tiff
+
+    pages = [coding.encode(image, Coding.MR), coding.encode(image, Coding.MMR), coding.encode(image, Coding.MH)]
+    files = tiff.received_to_files(pages, Resolution.FINE, tmp_path, "fax", codings=[1, 3, 0])
+    stored = tiff.read_tiff_pages(files.tiff)
+    assert len(stored) == 3
+    for page in stored:
+        assert_same_bitmap(page.image, image)
+    with Image.open(files.tiff) as tif:
+        assert tif.tag_v2[_tiffio.COMPRESSION] == 3 and tif.tag_v2[_tiffio.T4_OPTIONS] == 4  # MH, TIFF-F
+    with pytest.raises(ValueError, match="codings"):
+        tiff.received_to_files(pages, Resolution.FINE, tmp_path, "bad", codings=[1, 3])
