@@ -39,7 +39,10 @@ def send_page(clock: Clock, tx: Dte, data: bytes, ppm: int, fax_class: str) -> l
         assert out.startswith(b"\x13\x11")  # 2 KiB filled the buffer: XOFF, XON once drained
         assert lines(out[2:]) == ["OK"]
         tx.send(f"AT+FET={ppm}\r".encode())
-    return lines(tx.take())
+        return lines(tx.take())
+    out = tx.take()  # Class 2.0 at +FLO=1: XOFF/XON too
+    assert out.count(b"\x13") == out.count(b"\x11") >= 1, out
+    return lines(out.replace(b"\x13", b"").replace(b"\x11", b""))
 
 
 def receive_page(clock: Clock, rx: Dte, fdr: bool = True) -> tuple[bytes, list[str]]:
