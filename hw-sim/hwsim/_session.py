@@ -279,7 +279,7 @@ def _rx_report(modem: SimModem) -> None:
         return
     ppr = 2 if rx.damaged else 1
     dcs = modem._dcs or rx.start.dcs
-    lines = 0 if dcs[4] == 3 else _page.count_lines(bytes(rx.data))  # MMR has no line marks
+    lines = 0 if dcs[4] == 3 else _page.count_lines(bytes(rx.data), dcs[4] == 1)  # MMR has no line marks
     if modem._call_class == "2":
         modem._info(f"+FPTS:{ppr},{lines},0,0")
     elif modem.config.fps_decimal:

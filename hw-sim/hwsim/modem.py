@@ -25,7 +25,7 @@ Each call returns a list of outputs, to be carried out in order:
   ``Hangup``, ``ToLine(signal)``.
 
 Behaviour in brief: command echo (``ATE``), ``;``-chained commands, ``ATI``/
-``ATI3``, ``+FCLASS=?`` (``0,2,2.0`` or ``0,2``), both parameter dialects,
+``ATI3``, ``+FCLASS=?`` (``0,2,2.0,2.1``, ``0,2,2.0`` or ``0,2``), both parameter dialects,
 S-registers, ``RING`` with ``NMBR = <caller>`` after the first ring (caller ID,
 ``AT+VCID=0`` turns it off), auto-answer with ``S0``.  Dial results
 ``BUSY``/``NO DIALTONE``/``NO CARRIER``/``NO ANSWER`` (S7 runs out while the
@@ -41,6 +41,14 @@ counts), ``+FET:ppm``, ``OK``; the page response (``+FPS=``/``+FPTS=`` can
 change it) goes to the sender at the next ``+FDR``.  Bit order: the sender's
 ``+FBO`` bit 0 is honoured; the receiver honours ``+FBO`` in 2.0 and, like
 Rockwell parts, delivers MSB-first data at ``+FBOR=0`` in Class 2.
+
+Page coding and line quality: ``+FCC``/``+FIS`` carry df (0 MH, 1 MR, 3 MMR)
+and ec (ECM, 64- or 256-byte frames); the DCS is the lower of both ends, with
+MMR and V.34 rates (``br`` above 5, Class 2.1 only) only under ECM.  A call's
+``bit_error_rate`` (fault plan) damages a page without ECM (RTN) and costs
+resent frames with ECM (:mod:`hwsim._ecm`).  Page data go through a transmit
+buffer of ``+FBS`` bytes with XOFF/XON towards the DTE (:mod:`hwsim._txpage`);
+with ``t30`` set the T.30 phases take their real time (:mod:`hwsim._t30`).
 
 Hangup codes (``+FHNG:`` decimal / ``+FHS:`` hex, always followed by ``OK``):
 0 normal end, 2 ``+FK``/``+FKS``/CAN, 21 remote cannot receive (``+FCR=0``),
