@@ -135,3 +135,21 @@ def test_full_page_photo_is_halftoned_not_flattened() -> None:
     middle = out.crop((0, ROWS * 2 // 5, FAX_WIDTH, ROWS * 3 // 5))  # grey about 128
     assert 0.35 < black_fraction(middle) < 0.65
     assert black_fraction(out.crop((0, 0, FAX_WIDTH, ROWS // 10))) > 0.85  # the dark end stays dark
+
+
+def test_text_and_grey_box_match_ghostscript_side_by_side(tmp_path: Path) -> None:
+    """A text page with a grey box: our strokes are ghostscript's (differences only on stroke
+    edges), the box is screened to about the same ink share, the page sits in the same place."""
+    body = "/Times-Roman findfont 12 scalefont setfont\n" + "\n".join(
+        f"60 {y} moveto (Line {y}: The quick brown fox jumps over the lazy dog 0123456789) show"
+        for y in range(720, 80, -16)) + "\n0.5 setgray 100 100 200 150 rectfill"
+    pdf = _ps_pdf(tmp_path, "text", (612, 792), body)
+    ours = render(pdf.read_bytes(), Resolution.FINE, PageSize.LETTER)[0].image
+    theirs = _gs_page(pdf, ROWS, tmp_path)
+    ink = theirs.convert("L").histogram()[0]
+    assert differing_off_edges(ours, theirs) <= 0.01 * ink, (differing_off_edges(ours, theirs), ink)
+    assert all(abs(a - b) <= 2 for a, b in zip(_ink_box(ours), _ink_box(theirs)))
+    box = (int(100 / 612 * FAX_WIDTH) + 10, ROWS - int(250 / 792 * ROWS) + 10,
+           int(300 / 612 * FAX_WIDTH) - 10, ROWS - int(100 / 792 * ROWS) - 10)
+    assert abs(black_fraction(ours.crop(box)) - black_fraction(theirs.crop(box))) < 0.1
+    assert 0.35 < black_fraction(ours.crop(box)) < 0.65
