@@ -34,6 +34,7 @@ _INKED = [255 if v < MID_HIGH else 0 for v in range(256)]
 _PICTURE = [255 if v > PICTURE_SHARE * 255 else 0 for v in range(256)]
 _AREA_INKED = [255 if v > 0.6 * 255 else 0 for v in range(256)]
 _AREA_MID = [255 if v > 0.25 * 255 else 0 for v in range(256)]
+_FEWEST_PICTURE = int(PICTURE_SHARE * BLOCK * BLOCK)  # mid-tone pels in the smallest picture (one block)
 
 
 def paper_level(gray: Image.Image) -> Image.Image:
@@ -67,9 +68,13 @@ def binarise(gray: Image.Image) -> Image.Image:
     """A greyscale page as mode "1": text thresholded, pictures halftoned, grey paper made white."""
     from modem._render import halftone
 
-    paper = paper_level(gray)
-    level, spread = _percentile(paper, 0.5), _percentile(paper, 0.9) - _percentile(paper, 0.1)
-    if level < PAPER_WHITE and spread <= PAPER_SPREAD:  # even, not white: scanner paper (a photo varies)
+    histogram = gray.histogram()
+    if histogram[255] * 2 > gray.width * gray.height and sum(histogram[MID_LOW + 1 : MID_HIGH]) < _FEWEST_PICTURE:
+        # white paper and too few mid-tones for a single picture block (a rendered text page): threshold
+        return gray.convert("1", dither=Image.Dither.NONE)
+    paper = paper_level(gray) if histogram[255] * 2 <= gray.width * gray.height else None
+    if paper is not None and _is_scanner_paper(paper):
+        # even, not white: scanner paper (a photo's bright parts vary)
         gray = flatten(gray, paper)
         ink = _percentile(gray, INK_PERCENTILE)
         if ink < 200:  # stretch the scan's ink down to black, the paper stays white
@@ -83,6 +88,11 @@ def binarise(gray: Image.Image) -> Image.Image:
         mask = mask.crop((0, 0, *gray.size)) if mask.width >= gray.width and mask.height >= gray.height else \
             mask.resize(gray.size, Image.Resampling.NEAREST)
     return Image.composite(halftone(gray), text, mask)
+
+
+def _is_scanner_paper(paper: Image.Image) -> bool:
+    level, spread = _percentile(paper, 0.5), _percentile(paper, 0.9) - _percentile(paper, 0.1)
+    return level < PAPER_WHITE and spread <= PAPER_SPREAD
 
 
 def _percentile(image: Image.Image, share: float) -> int:
