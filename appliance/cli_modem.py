@@ -51,22 +51,21 @@ def register(subparsers: Any) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("device", metavar="DEVICE", help="serial device, e.g. /dev/ttyS0 or /dev/ttyFAX0")
-    parser.add_argument("--class", dest="fax_class", choices=("2", "2.0"), help="use this class (default: 2.0 if offered, else 2)")
+    parser.add_argument("--class", dest="fax_class", choices=("2", "2.0", "2.1"),
+                        help="use this class (default: 2.1, 2.0 or 2, the first offered)")
     parser.add_argument("--init", action="append", metavar="AT…", help="init string (repeatable; default ATQ0V1, ATE0)")
     parser.add_argument("--flow", choices=("none", "xonxoff", "rtscts"), default="xonxoff", help="flow control while sending")
     parser.add_argument("--id", dest="local_id", default="", help="our fax ID (TSI/CSI, 20 characters)")
     parser.add_argument("--speed", type=int, default=19200, help="DTE speed in bit/s (default 19200)")
-    parser.add_argument("--max-bps", type=int, default=14400, help="highest fax line rate (default 14400)")
+    parser.add_argument("--max-bps", type=int, default=33600,
+                        help="highest fax line rate (default 33600: V.34 in Class 2.1 with ECM, else 14400)")
     parser.add_argument("--command-timeout", type=float, default=10.0, metavar="SECONDS")
 
 
 def _config(args: argparse.Namespace) -> c2.SessionConfig:
-    from modem.params import BitRate
-
-    try:
-        br = BitRate.from_bps(args.max_bps)
-    except ValueError as exc:
-        raise _usage(str(exc)) from None
+    if args.max_bps % 2400 or not 2400 <= args.max_bps <= 33600:
+        raise _usage(f"fax bit rate {args.max_bps} is not one of 2400, 4800, …, 33600")
+    br = args.max_bps // 2400 - 1
     timers = c2.Timers(command=args.command_timeout, wait_call=getattr(args, "wait", 0.0))
     return c2.SessionConfig(
         init_strings=tuple(args.init) if args.init else ("ATQ0V1", "ATE0"),
@@ -132,9 +131,10 @@ def cmd_probe(args: argparse.Namespace, io: Any) -> int:
     return _run(args, io, job)
 
 
-def _load_pages(files: list[str], fine: bool, page_size: str) -> list[bytes]:
-    """Raw T.4 files (``.g3``) are sent as they are; anything else is rendered."""
-    pages: list[bytes] = []
+def _load_pages(files: list[str], fine: bool, page_size: str) -> list[Any]:
+    """Raw T.4 files (``.g3``) are sent as they are (MH); anything else is rendered and
+    coded MH, MR and MMR (the call picks what the remote takes)."""
+    pages: list[Any] = []
     others: list[str] = []
     for name in files:
         if name.lower().endswith((".g3", ".t4")):
@@ -143,10 +143,10 @@ def _load_pages(files: list[str], fine: bool, page_size: str) -> list[bytes]:
             others.append(name)
     if others:  # rendered in a bounded worker process, with the default [limits]
         from appliance.render import Limits
-        from appliance.render.jobs import files_to_t4, run_once
+        from appliance.render.jobs import files_to_coded, run_once
 
         limits = Limits()
-        pages += run_once(limits, files_to_t4, others, fine, page_size, limits.max_pages)
+        pages += run_once(limits, files_to_coded, others, fine, page_size, limits.max_pages)
     return pages
 
 
@@ -182,9 +182,9 @@ def cmd_send(args: argparse.Namespace, io: Any) -> int:
     def job(proto: ModemProtocol, reactor: Any) -> Deferred[int]:
         from twisted.internet.threads import deferToThread
 
-        d: Deferred[list[bytes]] = deferToThread(_load_pages, args.files, fine, args.page_size)
+        d: Deferred[list[Any]] = deferToThread(_load_pages, args.files, fine, args.page_size)
 
-        def send(pages: list[bytes]) -> Deferred[c2.SessionResult]:
+        def send(pages: list[Any]) -> Deferred[c2.SessionResult]:
             return proto.send(args.to, pages, PageFormat(fine=fine))
 
         def report(result: c2.SessionResult) -> int:
@@ -230,7 +230,8 @@ def _store(result: c2.SessionResult, out_dir: Path, raw: bool, io: Any) -> int:
     fine = result.params.fine if result.params else True
     resolution = Resolution.FINE if fine else Resolution.NORMAL
     try:
-        files = received_to_files([p.data for p in result.received], resolution, out_dir, stem)
+        files = received_to_files([p.data for p in result.received], resolution, out_dir, stem,
+                                  codings=[p.coding for p in result.received])
     except ValueError as exc:
         print(f"faxappliance: received pages could not be decoded: {exc}", file=io.stderr)
         return 1

@@ -96,6 +96,7 @@ class InboundRouter:
             try:
                 item = await self.run(self.inbox.add_received, account or UNROUTED_ACCOUNT,
                                       [p.data for p in result.received], fine, received_at=self.clock.seconds(),
+                                      codings=[p.coding for p in result.received],
                                       did=did, caller_id=caller, remote_csid=(result.remote_id or "").strip(),
                                       source=f"line:{line}", session_id=sid)
             except Exception:

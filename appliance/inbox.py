@@ -78,8 +78,9 @@ class Inbox:
         return self.root / (_SAFE.sub("_", account) or "_") / f"{item_id:06d}"
 
     def add_received(self, account: str, t4_pages: Sequence[bytes], fine: bool | Sequence[bool], *,
-                     received_at: float, **meta: Any) -> InboxItem:
-        """Store received T.4 pages (TIFF-F, PDF, previews) and index them."""
+                     received_at: float, codings: int | Sequence[int] = 0, **meta: Any) -> InboxItem:
+        """Store received T.4 pages (TIFF-F, PDF, previews) and index them; ``codings``: each
+        page's df (0 MH, 1 MR, 3 MMR)."""
         from modem.document import Resolution
         from modem.tiff import received_to_files
 
@@ -91,7 +92,7 @@ class Inbox:
             items = self._load()
             item_id = max((int(i["id"]) for i in items), default=0) + 1
             directory = self.directory_for(account, item_id)
-            files = received_to_files(list(t4_pages), resolution, directory, "fax")
+            files = received_to_files(list(t4_pages), resolution, directory, "fax", codings=codings)
             item = InboxItem(item_id, account, received_at, len(files.pages), tiff=str(files.tiff),
                              pdf=str(files.pdf), previews=tuple(str(p) for p in files.previews), **meta)
             items.append(item.to_json())

@@ -53,7 +53,7 @@ def _store(directory: Path, result: c2.SessionResult) -> Path:
         n += 1
     fine = result.params.fine if result.params else True
     files = received_to_files([p.data for p in result.received], Resolution.FINE if fine else Resolution.NORMAL,
-                              directory, f"fax-{n:04d}")
+                              directory, f"fax-{n:04d}", codings=[p.coding for p in result.received])
     (directory / f"fax-{n:04d}.json").write_text(json.dumps({
         "caller_id": result.caller_id or "", "remote_id": (result.remote_id or "").strip(),
         "pages": len(result.received)}), encoding="utf-8")

@@ -93,12 +93,14 @@ def _rendered(name: str, fine: bool) -> list[bytes]:
     return list(pool.call(files_to_t4, [name], fine, "a4", pool.limits.max_pages))
 
 
-def _t4_pages(documents: Sequence[str], fine: bool) -> list[bytes]:
-    from modem.t4 import encode_page
+def _t4_pages(documents: Sequence[str], fine: bool) -> list[Any]:
+    """Each page coded MH, MR and MMR (:class:`modem.coding.CodedPage`): the call sends the
+    most compact coding the remote takes."""
+    from modem.coding import code_page
 
     data = []
     for page in iter_fax_pages(documents, fine):
-        data.append(encode_page(page))
+        data.append(code_page(page))
         page.image.close()
     if not data:
         raise ValueError("the fax has no pages")

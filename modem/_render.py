@@ -2,7 +2,10 @@
 
 Pure functions over bytes; :func:`modem.document.render` wraps them.  Every
 page comes out ``FAX_WIDTH`` x ``rows`` pels, the content scaled to fit at
-204 dpi across and ``lpi`` down, centred across, at the top of the page.
+204 dpi across and ``lpi`` down, centred across; PDF pages are also centred
+down and landscape PDF pages turned to portrait; images start at the top.
+Greyscale is made bilevel by :func:`modem._binarise.binarise` (text
+thresholded, pictures halftoned, grey scanner paper made white).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
 
+from modem._binarise import binarise
+
 FAX_WIDTH = 1728
 X_DPI = 204
 TEXT_COLUMNS = 80  # 10 characters per inch
@@ -26,6 +31,7 @@ TEXT_MARGIN_LINES = 3  # half an inch at the top and at the bottom
 _FONT_NAMES = ("DejaVuSansMono.ttf", "LiberationMono-Regular.ttf", "FreeMono.ttf")
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
 _IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "BMP", "TIFF"}
+LANDSCAPE_ROTATION = 3  # pdfium: quarter turns clockwise; 3 = a quarter counter-clockwise
 
 
 class UnsupportedInput(Exception):
@@ -142,29 +148,34 @@ def _open_pdf(data: bytes) -> pypdfium2.PdfDocument:
 
 
 def _pdf_bilevel(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: int) -> Image.Image:
-    """Page ``index`` drawn by pdfium straight onto a greyscale fax-size bitmap, halftoned.
+    """Page ``index`` drawn by pdfium straight onto a greyscale fax-size bitmap, binarised.
 
     The page is scaled separately across (204 dpi) and down (``lpi``) to fit,
-    so no resampling follows.
+    so no resampling follows; a landscape page is turned a quarter (counter-
+    clockwise, as ghostscript's ``-dPDFFitPage`` does) to use the whole portrait
+    page; a page of another paper size is centred, as ghostscript does.
     """
     page = document[index]
     try:
         width_pt, height_pt = page.get_size()
         if width_pt <= 0 or height_pt <= 0:
             raise UnsupportedInput(f"page {index + 1} has no area")
+        rotate = 0
+        if width_pt > height_pt:
+            width_pt, height_pt, rotate = height_pt, width_pt, LANDSCAPE_ROTATION
         fit = min(FAX_WIDTH / X_DPI / (width_pt / 72), rows / lpi / (height_pt / 72))
         width = min(FAX_WIDTH, round(width_pt / 72 * fit * X_DPI))
         height = min(rows, round(height_pt / 72 * fit * lpi))
         bitmap = pypdfium2.PdfBitmap.new_native(FAX_WIDTH, rows, pdfium_c.FPDFBitmap_Gray)
         bitmap.fill_rect((255, 255, 255, 255), 0, 0, FAX_WIDTH, rows)
-        left = (FAX_WIDTH - width) // 2
-        pdfium_c.FPDF_RenderPageBitmap(bitmap, page, left, 0, width, height, 0, _PDF_FLAGS)
+        left, top = (FAX_WIDTH - width) // 2, (rows - height) // 2
+        pdfium_c.FPDF_RenderPageBitmap(bitmap, page, left, top, width, height, rotate, _PDF_FLAGS)
         if page.formenv:
-            pdfium_c.FPDF_FFLDraw(page.formenv, bitmap, page, left, 0, width, height, 0, _PDF_FLAGS)
-        # The halftone is a new image: pdfium's buffer and its view can go after it.
+            pdfium_c.FPDF_FFLDraw(page.formenv, bitmap, page, left, top, width, height, rotate, _PDF_FLAGS)
+        # The bilevel page is a new image: pdfium's buffer and its view can go after it.
         view = bitmap.to_pil()
         try:
-            bilevel = halftone(view)
+            bilevel = binarise(view)
         finally:
             view.close()
             bitmap.close()
@@ -290,7 +301,7 @@ def _compose(gray: Image.Image, dpi: int | None, rows: int, lpi: int) -> Image.I
         gray = gray.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     page = Image.new("L", (FAX_WIDTH, rows), 255)
     page.paste(gray, ((FAX_WIDTH - size[0]) // 2, 0))
-    return halftone(page)
+    return binarise(page)
 
 
 # A clustered-dot screen (6 x 6 cells, 34 lines per inch at 204 dpi, 37 grey

@@ -15,7 +15,7 @@ from typing import Callable, ClassVar
 from modem import at
 from modem.dialect import Dialect, FaxClass, Kind, ModemEvent, classify
 from modem.hangup import Hangup, parse_hangup
-from modem.params import Caps, SessionParams
+from modem.params import MAX_BR_CLASS20, MAX_BR_CLASS21, Caps, SessionParams
 
 # ---------------------------------------------------------------------------
 # errors
@@ -57,9 +57,15 @@ class WriteAT:
 
 @dataclass(frozen=True, slots=True)
 class WriteData:
-    """Write raw bytes (page data already DLE-stuffed, or a trigger byte)."""
+    """Write raw bytes (page data already DLE-stuffed, or a trigger byte).
+
+    ``pace_bps``: page data for a line of this rate; the adapter writes it no
+    faster than a little above that rate (after a first burst), so the modem's
+    buffer is not flooded and its XOFF reaches us in time.
+    """
 
     data: bytes
+    pace_bps: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +179,9 @@ class Timers:
 class SessionConfig:
     init_strings: tuple[str, ...] = ("ATQ0V1", "ATE0")
     local_id: str = ""
-    max_br: int = 5
+    max_br: int = 13  # BR code: 5 = 14,400 bit/s (the Class 2/2.0 limit), 13 = 33,600 (Class 2.1, V.34 with ECM)
+    ecm: bool = True  # offer error correction (T.30 ECM) when the modem has it; MMR needs it
+    pace_margin: float = 1.25  # page data written at most this much faster than the line (0: unpaced)
     dial_prefix: str = "T"
     flow: FlowControl = FlowControl.XONXOFF
     bit_order: int = 0  # +FBO / +FBOR value
@@ -213,6 +221,7 @@ class ReceivedPage:
     good: bool
     ppm: int | None = None
     note: str = ""
+    coding: int = 0  # df of the DCS the page came with: 0 MH, 1 MR, 3 MMR (modem.coding.Coding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +338,7 @@ class Session:
                 if ev is at.NEED_DATA:
                     break
                 mev = classify(self.dialect, ev)
-                if mev.kind is not Kind.DATA and mev.kind is not Kind.DATA_END:
+                if mev.kind not in (Kind.DATA, Kind.DATA_END, Kind.XON, Kind.XOFF):  # flow control: not logged
                     self.exchange.append(f"< {mev.text}")
                 out += self.handle(mev)
         except (RemoteProtocolError, at.LineTooLong) as exc:
@@ -491,3 +500,8 @@ class Session:
 
     def _pages_total(self) -> int:
         return 0
+
+    def _max_br(self) -> int:
+        """The configured rate limit, clamped to what the class allows (V.34 only in Class 2.1)."""
+        top = MAX_BR_CLASS21 if self.dialect.fax_class is FaxClass.CLASS21 else MAX_BR_CLASS20
+        return min(self.config.max_br, top)

@@ -48,7 +48,9 @@ from modem._session import (
 from modem.dialect import DIALECTS, Dialect, FaxClass, Kind, ModemEvent, classify, dial_string_problem, reverse_bits
 from modem.probe import ProbeSession
 from modem.receive import ReceiveSession
+from modem.pagedata import CodedPage
 from modem.params import (
+    MAX_BR_CLASS20,
     Caps,
     NegotiationError,
     PageFormat,
@@ -95,6 +97,10 @@ PAGE_END_20 = {0: b"\x10,", 1: b"\x10;", 2: b"\x10."}
 PPM_MPS, PPM_EOM, PPM_EOP = 0, 1, 2
 
 
+def _codings(page: bytes | CodedPage) -> frozenset[int]:
+    return frozenset(int(c) for c in page.codings) if isinstance(page, CodedPage) else frozenset({0})
+
+
 # ---------------------------------------------------------------------------
 # send
 # ---------------------------------------------------------------------------
@@ -102,7 +108,13 @@ class SendSession(Session):
     """Dial, negotiate and send T.4 pages (spec §6.1 Class 2, §6.2 Class 2.0).
 
     ``pages`` are T.4 MH page data in MSB-first bit order (as pbm2g3 and
-    g3topbm use); the session reverses them for the direct ``+FBO=0`` order.
+    g3topbm use), or :class:`modem.coding.CodedPage` objects that also hold
+    MR and MMR data.  The session offers the modem (``+FCC``/``+FDCC``) the
+    codings every page has, as far as the modem's ranges allow, and ECM when
+    the modem has it (MMR only with ECM; T.30 §5.3.6.1.1); the modem picks
+    the session parameters with the remote and reports them (``+FCS``/
+    ``+FDCS``); each page goes out in the reported coding, reversed for the
+    direct ``+FBO=0`` order.
     """
 
     TABLE: ClassVar[dict[tuple[State, Kind], str]] = {
@@ -153,7 +165,7 @@ class SendSession(Session):
         dialect: Dialect,
         config: SessionConfig,
         number: str,
-        pages: list[bytes],
+        pages: list[bytes] | list[CodedPage] | list[bytes | CodedPage],
         page_format: PageFormat,
         *,
         caps: Caps | None = None,
@@ -164,7 +176,8 @@ class SendSession(Session):
         if dial_string_problem(number) is not None:
             raise LocalProtocolError(str(dial_string_problem(number)))
         self.number = number
-        self.pages = [reverse_bits(p) for p in pages]
+        self.pages = list(pages)
+        self.codings = frozenset.intersection(*(_codings(p) for p in self.pages))
         self.page_format = page_format
         self.caps = caps
         self.page_index = 0
@@ -173,11 +186,14 @@ class SendSession(Session):
         self.remote_dis: SessionParams | None = None
         self.ppr: int | None = None
         self.pages_sent = 0
+        self.offer: SessionParams | None = None
 
     def start(self) -> list[Output]:
         self._begin()
         d = self.dialect
-        offer = local_params(self.page_format, max_br=self.config.max_br, caps=self.caps)
+        offer = local_params(self.page_format, max_br=self._max_br(), caps=self.caps, codings=self.codings,
+                             ecm=self.config.ecm)
+        self.offer = offer
         script = self._setup_script()
         script.append(Cmd(f"AT{d.caps}={offer.format(hex_values=d.hex_values)}"))
         return self._run_script(script, self._dial)
@@ -207,7 +223,7 @@ class SendSession(Session):
             return out + self._finish_hangup("the call ended while dialing")
         if self.remote_dis is not None:
             try:
-                self.params = negotiate(self.page_format, self.remote_dis, max_br=self.config.max_br)
+                self.params = negotiate(self.page_format, self.remote_dis, max_br=self._max_br(), offer=self.offer)
             except NegotiationError as exc:
                 return out + self._abort(Outcome.INCOMPATIBLE, str(exc))
         return out + self._request_page()
@@ -253,14 +269,22 @@ class SendSession(Session):
         return PPM_EOP if self.page_index == len(self.pages) - 1 else PPM_MPS
 
     def _write_page(self) -> list[Output]:
-        data = self.pages[self.page_index]
+        df = self.params.df if self.params else 0
+        page = self.pages[self.page_index]
+        if df not in _codings(page):
+            return self._abort(Outcome.INCOMPATIBLE, f"the modem chose page coding df={df}, "
+                               f"which was not offered (pages coded as {sorted(self.codings)})")
+        data = reverse_bits(page.data(df) if isinstance(page, CodedPage) else page)
         end = PAGE_END_20[self._ppm()] if self.dialect.inband_page_end else b"\x10\x03"
         self.state = State.SENDING
         self.fdt_repeats = 0
-        self.exchange.append(f"> <page {self.page_index + 1}: {len(data)} bytes>")
-        bps = bps_of(self.params.br if self.params else self.config.max_br)
-        wait = len(data) * 8 / bps * 1.5 + self.config.timers.page_done_margin
-        return [WriteData(at.stuff(data) + end), StartTimer("page", wait)]
+        name = {0: "MH", 1: "MR", 3: "MMR"}.get(df, str(df)) + ("+ECM" if self.params and self.params.ec else "")
+        self.exchange.append(f"> <page {self.page_index + 1}: {len(data)} bytes {name}>")
+        bps = bps_of(self.params.br if self.params else MAX_BR_CLASS20)
+        # ECM may resend frames (and the modem buffers whole blocks): allow twice the time
+        factor = 3.0 if self.params and self.params.ec else 1.5
+        wait = len(data) * 8 / bps * factor + self.config.timers.page_done_margin
+        return [WriteData(at.stuff(data) + end, pace_bps=bps), StartTimer("page", wait)]
 
     def _on_ppr(self, ev: ModemEvent) -> list[Output]:
         try:

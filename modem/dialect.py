@@ -8,7 +8,7 @@ into a class-independent :class:`ModemEvent`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum, auto
 
 from modem import at
@@ -32,6 +32,7 @@ def dial_string_problem(number: str) -> str | None:
 class FaxClass(Enum):
     CLASS2 = "2"
     CLASS20 = "2.0"
+    CLASS21 = "2.1"  # T.32 amendment: Class 2.0 plus V.34 rates (br up to 13, 33,600 bit/s)
 
 
 class Kind(Enum):
@@ -164,6 +165,8 @@ DIALECTS: dict[FaxClass, Dialect] = {
         + _COMMON_REPORTS,
     ),
 }
+
+DIALECTS[FaxClass.CLASS21] = replace(DIALECTS[FaxClass.CLASS20], fax_class=FaxClass.CLASS21)
 
 _FINAL: dict[str, Kind] = {
     "OK": Kind.OK,

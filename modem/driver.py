@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 
 from modem import at
 from modem import class2 as c2
+from modem.pagedata import CodedPage
 from modem.params import PageFormat
 from modem.progress import CallEvent, Snapshot, events_between, observe
 
@@ -39,6 +40,13 @@ __all__ = [
     "SendRefused",
     "open_serial",
 ]
+
+
+# Page data go out at most ``SessionConfig.pace_margin`` times faster than the
+# line carries them, after a first burst of this many bytes: a modem buffer
+# (+FBS, typically 1-2 KiB) then fills slowly, and its XOFF arrives before the
+# buffer overflows.
+PACE_BURST = 1024
 
 
 class ModemError(Exception):
@@ -101,6 +109,10 @@ class ModemProtocol(Protocol):
         self._started = 0.0
         self._timers: dict[str, IDelayedCall] = {}
         self._outq: deque[bytes] = deque()
+        self._pace_bps = 0  # page data paced for a line of this rate (0: not paced)
+        self._tokens = 0.0  # bytes that may be written now (a bucket of PACE_BURST bytes)
+        self._tokens_at = 0.0
+        self._pace_call: IDelayedCall | None = None
         self._xoff = False
         self._producer_paused = False
         self._on_page: Callable[[int], None] | None = None
@@ -194,10 +206,11 @@ class ModemProtocol(Protocol):
 
         return d.addCallback(checked)
 
-    def send(self, number: str, pages: list[bytes], page_format: PageFormat,
+    def send(self, number: str, pages: list[bytes] | list[CodedPage], page_format: PageFormat,
              on_page: Callable[[int], None] | None = None, *,
              on_event: Callable[[CallEvent], None] | None = None) -> Deferred[c2.SessionResult]:
-        """Send T.4 pages (MSB-first) to ``number``; fires with the structured result.
+        """Send pages to ``number``: T.4 MH data (MSB-first) or :class:`modem.coding.CodedPage`
+        (MH, MR and MMR; the coding is chosen with the remote).  Fires with the structured result.
 
         ``on_page(n)`` is called as soon as the receiver confirmed (MCF) the
         n-th page of this call, before the call goes on; ``on_event`` gets the
@@ -227,7 +240,7 @@ class ModemProtocol(Protocol):
         ``on_page(n)`` is called when the n-th page was received good, before
         the modem is told to confirm it (MCF) to the sender."""
         probe = self._require_probe()
-        session = c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings)
+        session = c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings, caps=probe.caps)
         self._watch(on_event, session)
         d = self._run(session)
         self._on_page = on_page
@@ -268,7 +281,7 @@ class ModemProtocol(Protocol):
                 self.log.debug("modem {device} > {command}", device=self.device, command=out.command)
                 self._write(out.command.encode("latin-1") + b"\r")
             elif isinstance(out, c2.WriteData):
-                self._write_data(out.data)
+                self._write_data(out.data, out.pace_bps)
             elif isinstance(out, c2.StartTimer):
                 self._cancel_timer(out.name)
                 self._timers[out.name] = self.clock.callLater(out.seconds, self._timer_fired, out.name)
@@ -285,18 +298,43 @@ class ModemProtocol(Protocol):
         if self.connected_ and self.transport is not None:
             self.transport.write(data)
 
-    def _write_data(self, data: bytes) -> None:
+    def _write_data(self, data: bytes, pace_bps: int = 0) -> None:
         if data == bytes([at.CAN]):
             self._outq.clear()  # abort: drop queued page data, CAN goes first
+            self._stop_pacing()
             self._write(data)
             return
+        if pace_bps and self.config.pace_margin > 0:
+            self._pace_bps = pace_bps
+            self._tokens, self._tokens_at = PACE_BURST, self.clock.seconds()
         for i in range(0, len(data), self.chunk_size):
             self._outq.append(data[i : i + self.chunk_size])
         self._pump()
 
     def _pump(self) -> None:
+        """Write queued page data unless the modem said XOFF, the transport is full,
+        or (paced) the data would run too far ahead of the line."""
+        self._pace_call = None
         while self._outq and not self._xoff and not self._producer_paused and self.connected_:
+            if self._pace_bps:
+                now = self.clock.seconds()
+                rate = self._pace_bps / 8 * self.config.pace_margin
+                self._tokens = min(PACE_BURST, self._tokens + (now - self._tokens_at) * rate)
+                self._tokens_at = now
+                if self._tokens < len(self._outq[0]):
+                    wait = (len(self._outq[0]) - self._tokens) / rate
+                    self._pace_call = self.clock.callLater(wait, self._pump)
+                    return
+                self._tokens -= len(self._outq[0])
             self._write(self._outq.popleft())
+        if not self._outq:
+            self._pace_bps = 0
+
+    def _stop_pacing(self) -> None:
+        self._pace_bps = 0
+        call, self._pace_call = self._pace_call, None
+        if call is not None and call.active():
+            call.cancel()
 
     def _timer_fired(self, name: str) -> None:
         self._timers.pop(name, None)
@@ -315,6 +353,8 @@ class ModemProtocol(Protocol):
     def _finish(self, result: c2.SessionResult) -> None:
         for name in list(self._timers):
             self._cancel_timer(name)
+        self._stop_pacing()
+        self._outq.clear()
         result = replace(result, duration_s=self.clock.seconds() - self._started)
         session, done, self._done, self._session = self._session, self._done, None, None
         if session is not None and self._seen is not None:

@@ -122,6 +122,11 @@ class Caps:
             return True
         return value in self.fields[index]
 
+    def offers(self, name: str, value: int) -> bool:
+        """Whether the range of ``name`` is given and holds ``value`` (no range: False)."""
+        index = FIELDS.index(name)
+        return index < len(self.fields) and value in self.fields[index]
+
     def highest(self, name: str) -> int | None:
         index = FIELDS.index(name)
         if index >= len(self.fields) or not self.fields[index]:
@@ -155,19 +160,69 @@ def parse_caps(text: str) -> Caps:
     return Caps(tuple(fields))
 
 
-def local_params(doc: PageFormat, *, max_br: int = 5, caps: Caps | None = None) -> SessionParams:
-    """What we offer the modem with ``+FCC``: the document's format, our speed limit."""
+MAX_BR_CLASS20 = 5  # 14,400 bit/s: V.17, the fastest rate of Class 2 / 2.0
+MAX_BR_CLASS21 = 13  # 33,600 bit/s: V.34 (Class 2.1 only, and only with ECM)
+DF_MH, DF_MR, DF_MMR = 0, 1, 3  # the df values used here (T.32: 2 is 2-D uncompressed mode)
+
+
+def _best_df(codings: frozenset[int], remote_df: int, ecm: bool) -> int:
+    """The most compact coding we have that the other end takes (MMR only with ECM)."""
+    for df in (DF_MMR, DF_MR):
+        if df in codings and remote_df >= df and (df != DF_MMR or ecm):
+            return df
+    return DF_MH
+
+
+def _best_ec(caps: Caps | None, want: bool) -> int:
+    """ECM frame size code to offer: 2 (256-byte frames) or 1 (64) if the modem allows it."""
+    if not want or caps is None:
+        return 0
+    for ec in (2, 1):
+        if caps.offers("ec", ec):
+            return ec
+    return 0
+
+
+def local_params(
+    doc: PageFormat,
+    *,
+    max_br: int = 5,
+    caps: Caps | None = None,
+    codings: frozenset[int] = frozenset({DF_MH}),
+    ecm: bool = True,
+) -> SessionParams:
+    """What we offer the modem with ``+FCC``: the document's format, our speed
+    limit, and the page codings we have (``codings``, df values) as far as the
+    modem's ``+FCC=?`` ranges allow; ECM (``ec``) when the modem has it and
+    ``ecm`` is on.  Without caps only MH, no ECM and at most 14,400 bit/s are
+    offered.  Rates above 14,400 bit/s (V.34) are offered only with ECM.
+    """
+    ec = _best_ec(caps, ecm)
     br = max_br
-    if caps is not None:
+    if caps is None:
+        br = min(br, MAX_BR_CLASS20)
+    else:
         top = caps.highest("br")
         if top is not None:
             br = min(br, top)
+    if not ec:
+        br = min(br, MAX_BR_CLASS20)
     vr = 1 if doc.fine and (caps is None or caps.allows("vr", 1)) else 0
-    return SessionParams(vr=vr, br=br, wd=doc.wd, ln=2, df=0, ec=0, bf=0, st=0)
+    df = DF_MH
+    if caps is not None and caps.highest("df") is not None:
+        df = _best_df(codings, max(v for v in (0, 1, 3) if caps.offers("df", v) or v == 0), bool(ec))
+    return SessionParams(vr=vr, br=br, wd=doc.wd, ln=2, df=df, ec=ec, bf=0, st=0)
 
 
-def negotiate(doc: PageFormat, remote: SessionParams, *, max_br: int = 5) -> SessionParams:
-    """The parameters a page of ``doc`` is sent with, given the remote's DIS.
+def negotiate(
+    doc: PageFormat,
+    remote: SessionParams,
+    *,
+    max_br: int = 5,
+    offer: SessionParams | None = None,
+) -> SessionParams:
+    """The parameters a page of ``doc`` is sent with, given the remote's DIS
+    and what we offered (``offer``: df and ec; MH without ECM if None).
 
     Raises NegotiationError when the remote cannot take the page as it is
     (it would have to be rendered again at another resolution or width).
@@ -178,13 +233,18 @@ def negotiate(doc: PageFormat, remote: SessionParams, *, max_br: int = 5) -> Ses
         raise NegotiationError(f"the remote accepts width code {remote.wd} only; the pages need {doc.wd}")
     if remote.ln != 2 and doc.ln > remote.ln:
         raise NegotiationError(f"the remote accepts length code {remote.ln} only; the pages need {doc.ln}")
+    ec = min(offer.ec, remote.ec) if offer is not None else 0
+    df = _best_df(frozenset(range(offer.df + 1)) if offer is not None else frozenset({DF_MH}), remote.df, bool(ec))
+    br = min(max_br, remote.br)
+    if not ec:
+        br = min(br, MAX_BR_CLASS20)
     return SessionParams(
         vr=1 if doc.fine else 0,
-        br=min(max_br, remote.br),
+        br=br,
         wd=doc.wd,
         ln=doc.ln,
-        df=0,
-        ec=0,
+        df=df,
+        ec=ec,
         bf=0,
         st=remote.st,
     )

@@ -26,7 +26,7 @@ from modem._session import (
     WriteData,
 )
 from modem.dialect import Dialect, Kind, ModemEvent, reverse_bits
-from modem.params import PageFormat, SessionParams, local_params
+from modem.params import DF_MH, DF_MMR, DF_MR, Caps, PageFormat, SessionParams, local_params
 from modem.rxpages import Final, PageLedger, judge_page
 
 __all__ = ["ReceiveSession"]
@@ -74,8 +74,9 @@ class ReceiveSession(Session):
         (State.PAGE_STATUS, Kind.TIMEOUT): "_on_timeout",
     }
 
-    def __init__(self, dialect: Dialect, config: SessionConfig, *, rings: int = 1) -> None:
+    def __init__(self, dialect: Dialect, config: SessionConfig, *, rings: int = 1, caps: Caps | None = None) -> None:
         super().__init__(dialect, config)
+        self.caps = caps
         if rings < 1:
             raise LocalProtocolError(f"ring count must be at least 1, not {rings}")
         self.rings = rings
@@ -92,7 +93,9 @@ class ReceiveSession(Session):
         self._begin()
         script = self._setup_script()
         d = self.dialect
-        offer = local_params(PageFormat(fine=True), max_br=self.config.max_br)
+        # we take every coding (MH, MR, MMR) and ECM, as far as the modem has them
+        offer = local_params(PageFormat(fine=True), max_br=self._max_br(), caps=self.caps,
+                             codings=frozenset({DF_MH, DF_MR, DF_MMR}), ecm=self.config.ecm)
         script.insert(len(self.config.init_strings) + 1, Cmd(f"AT{d.receive_enable}"))
         script.append(Cmd(f"AT{d.caps}={offer.format(hex_values=d.hex_values)}", optional=True))
         script.append(Cmd("ATS0=0", optional=True))
@@ -216,7 +219,7 @@ class ReceiveSession(Session):
                              hangup_normal=None if self.hangup is None else self.hangup.normal,
                              data=data, check=self.config.page_check)
         page = ReceivedPage(data=data, ppr=self.page_ppr, lines=self.page_lines, good=verdict.keep,
-                            ppm=self.ppm, note=verdict.reason)
+                            ppm=self.ppm, note=verdict.reason, coding=self.params.df if self.params else 0)
         self.pages.add(page)
         if verdict.keep:
             self.pages_confirmed += 1

@@ -21,7 +21,8 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from modem import _tiffio
 from modem.document import FAX_WIDTH, X_DPI, DocumentError, FaxPage, Resolution
-from modem.t4 import BitOrder, decode_page, encode_strip
+from modem.coding import decode
+from modem.t4 import BitOrder, encode_strip
 
 __all__ = [
     "ReceivedFiles",
@@ -120,12 +121,16 @@ def received_to_files(
     out_dir: str | Path,
     stem: str,
     bit_order: BitOrder = BitOrder.MSB_FIRST,
+    codings: int | Sequence[int] = 0,
 ) -> ReceivedFiles:
     """Store received T.4 pages as ``stem.tif`` (TIFF-F), ``stem.pdf`` and PNG previews.
 
     ``t4_pages`` is each page's data as received (RTC and trailing bytes are
     tolerated) in ``bit_order``; ``resolution`` is one for all pages or one per
-    page.  Previews are ``stem-p001.png`` ... and are 432 pels wide.  Raises
+    page; ``codings`` (the DCS ``df``: 0 MH, 1 MR, 3 MMR) likewise.  MR and MMR
+    pages are decoded and stored as MH: a TIFF Class F file holds 1-D pages
+    (RFC 2306 §3), the form every fax viewer reads.  Previews are
+    ``stem-p001.png`` ... and are 432 pels wide.  Raises
     :class:`modem.t4.T4Error` for a page that cannot be decoded.
     """
     if not t4_pages:
@@ -135,9 +140,12 @@ def received_to_files(
     resolutions = [resolution] * len(t4_pages) if isinstance(resolution, Resolution) else list(resolution)
     if len(resolutions) != len(t4_pages):
         raise ValueError(f"{len(t4_pages)} pages but {len(resolutions)} resolutions")
+    page_codings = [codings] * len(t4_pages) if isinstance(codings, int) else list(codings)
+    if len(page_codings) != len(t4_pages):
+        raise ValueError(f"{len(t4_pages)} pages but {len(page_codings)} codings")
     pages = []
-    for data, page_resolution in zip(t4_pages, resolutions, strict=True):
-        image = decode_page(data, FAX_WIDTH, bit_order)
+    for data, page_resolution, df in zip(t4_pages, resolutions, page_codings, strict=True):
+        image = decode(data, df, FAX_WIDTH, bit_order)
         image.info.clear()
         pages.append(FaxPage(image, page_resolution))
     directory = Path(out_dir)

@@ -42,6 +42,20 @@ def files_to_t4(files: Sequence[str], fine: bool, page_size: str, max_pages: int
     return data
 
 
+def files_to_coded(files: Sequence[str], fine: bool, page_size: str, max_pages: int) -> list[Any]:
+    """Like :func:`files_to_t4`, each page coded MH, MR and MMR (:class:`modem.coding.CodedPage`),
+    so a call can send the most compact coding the remote takes."""
+    from modem.coding import code_page
+
+    resolution = Resolution.FINE if fine else Resolution.NORMAL
+    size = PageSize.A4 if page_size == "a4" else PageSize.LETTER
+    data = []
+    for page in iter_render(list(files), resolution, size, max_pages=max_pages):
+        data.append(code_page(page))
+        page.image.close()
+    return data
+
+
 def run_once(limits: Limits, fn: Callable[..., Any], *args: Any, progress: Callable[[int], None] | None = None,
              **kwargs: Any) -> Any:
     """``fn`` in one bounded worker process that ends with it (for short-lived commands)."""

@@ -147,10 +147,16 @@ class Param:
     default: tuple[int, ...] | str
     test: str
     read_only: bool = False
+    decimal: bool = False  # V.25 ter parameters (+IFC, +IPR) are decimal in every class
 
 
-CAPS_TEST = "(0,1),(0-5),(0-2),(0-2),(0,1),(0),(0),(0-7)"
-_CAPS_FIELDS = ((0, 1), (0, 5), (0, 2), (0, 2), (0, 1), (0, 0), (0, 0), (0, 7))
+# vr, br (0-5: up to V.17 14,400; Class 2.1 to 13: V.34 33,600), wd, ln, df (0 MH, 1 MR, 3 MMR),
+# ec (0 off, 1 ECM with 64-byte frames, 2 with 256-byte frames), bf, st
+CAPS_TEST = "(0,1),(0-5),(0-2),(0-2),(0,1,3),(0-2),(0),(0-7)"
+IPR_TEST = "(0,2400,4800,9600,19200,38400,57600,115200)"
+IPR_RATES = frozenset({0, 2400, 4800, 9600, 19200, 38400, 57600, 115200})
+CAPS_TEST_21 = "(0,1),(0-D),(0-2),(0-2),(0,1,3),(0-2),(0),(0-7)"
+_CAPS_FIELDS = ((0, 1), (0, 13), (0, 2), (0, 2), (0, 3), (0, 2), (0, 0), (0, 7))
 DEFAULT_CAPS = (1, 5, 0, 2, 0, 0, 0, 0)
 
 PARAMS: tuple[Param, ...] = (
@@ -169,7 +175,7 @@ PARAMS: tuple[Param, ...] = (
     Param("FPS", "FPTS", ((1, 5),), (1,), "(1-5)"),
     Param("FCQ", "FCQ", ((0, 2), (0, 2)), (1, 0), "(0-2),(0-2)"),
     Param("FRQ", None, ((0, 100), (0, 255)), (0, 0), "(0-64),(0-FF)"),
-    Param("FLO", "FLO", ((0, 2),), (0,), "(0-2)"),
+    Param("FLO", "FLO", ((0, 2),), (1,), "(0-2)"),  # XON/XOFF unless set otherwise
     Param("FMS", "FMINSP", ((0, 5),), (0,), "(0-5)"),
     Param("FSP", "FSPL", ((0, 1),), (0,), "(0,1)"),
     Param("FLP", "FLPL", ((0, 1),), (0,), "(0,1)"),
@@ -182,6 +188,13 @@ PARAMS: tuple[Param, ...] = (
     Param("FIT", None, ((0, 255), (0, 1)), (0, 0), "(0-FF),(0,1)"),
     Param("FDD", None, ((0, 1),), (0,), "(0,1)"),
     Param("FBS", None, ((0, 65535), (0, 65535)), (0x800, 0x400), "", read_only=True),
+    Param("FFC", None, ((0, 0),) * 4, (0, 0, 0, 0), "(0),(0),(0),(0)"),  # no format conversion
+    Param("FSA", None, (), "", "(20),(32-127)"),  # subaddress (SUB)
+    Param("FPA", None, (), "", "(20),(32-127)"),  # selective polling address (SEP)
+    Param("FPW", None, (), "", "(20),(32-127)"),  # password (PWD)
+    Param("FHS", "FHNG", ((0, 255),), (0,), "", read_only=True),  # last hangup status
+    Param("IFC", "IFC", ((0, 2), (0, 2)), (2, 2), "(0-2),(0-2)", decimal=True),  # V.25 ter flow control
+    Param("IPR", "IPR", ((0, 115200),), (0,), IPR_TEST, decimal=True),  # V.25 ter fixed DTE rate (0 = auto)
 )
 
 
@@ -189,7 +202,7 @@ def param_index(fax_class: str) -> dict[str, Param]:
     """Parameters by the names valid in ``fax_class`` ("2", "2.0" or "0")."""
     index: dict[str, Param] = {}
     for p in PARAMS:
-        if fax_class in ("2.0", "0"):
+        if fax_class in ("2.0", "2.1", "0"):
             index[p.key] = p
         if fax_class in ("2", "0") and p.class2:
             index[p.class2] = p
@@ -228,8 +241,8 @@ def parse_value(param: Param, text: str, current: tuple[int, ...] | str, base: i
     return tuple(values)
 
 
-def format_value(value: tuple[int, ...] | str) -> str:
-    """The ``?`` answer for a value."""
+def format_value(value: tuple[int, ...] | str, hex_values: bool = False) -> str:
+    """The ``?`` answer for a value (Class 2.0/2.1 numbers in hex, T.32 §8)."""
     if isinstance(value, str):
         return f'"{value}"'
-    return ",".join(str(v) for v in value)
+    return ",".join(f"{v:X}" if hex_values else str(v) for v in value)

@@ -25,6 +25,8 @@ _IDENT = {
     "FMR": "revision", "FREV": "revision", "GMR": "revision",
 }  # fmt: skip
 _ACTIONS = {"FDT", "FDR", "FKS", "FK", "FET"}
+# ``=?`` of an action command: the allowed values (T.32 §8.3: OK alone when it takes none)
+_ACTION_TESTS = {"FET": "(0-2)"}
 
 
 def execute(modem: SimModem, commands: list[_at.Command]) -> None:
@@ -112,26 +114,43 @@ def _extended(modem: SimModem, command: _at.Extended) -> bool:
             modem._info("(0-2)")
         return False
     fclass = modem._fclass
+    if name == "FAXERR" and op is _at.Op.READ and fclass in ("2", "2.0", "2.1"):
+        modem._info(str(modem._last_hangup))  # the last hangup code, decimal (Class 2 numbering)
+        return False
     if name in _ACTIONS and _action_allowed(fclass, name):
+        if op is _at.Op.TEST:
+            if name in _ACTION_TESTS:
+                modem._info(_ACTION_TESTS[name])
+            return False
         if name == "FET" and op is _at.Op.SET:
             _session.post_page_command(modem, command.value)
             return True
         if op is _at.Op.EXEC:
             _session.fax_action(modem, name)
             return True
-    if name == "FIP" and fclass == "2.0" and op is _at.Op.EXEC:
-        modem._values.update({p.key: p.default for p in _at.PARAMS})
+    if name == "FIP" and fclass in ("2.0", "2.1") and op in (_at.Op.EXEC, _at.Op.TEST):
+        if op is _at.Op.EXEC:
+            modem._values.update({p.key: p.default for p in _at.PARAMS if p.key != "FHS"})
         return False
     param = _at.param_index(fclass).get(name)
     if param is None:
         raise _at.CommandError(f"unknown command +{name} in class {fclass}")
     if op is _at.Op.TEST:
-        modem._info(param.test)
+        modem._info(_at.CAPS_TEST_21 if fclass == "2.1" and param.test == _at.CAPS_TEST else param.test)
+    elif op is _at.Op.READ and param.key == "FHS":
+        modem._info(modem._last_hangup_text or ("0" if fclass == "2" else "00"))
     elif op is _at.Op.READ:
-        modem._info(_at.format_value(modem._values[param.key]))
+        modem._info(_at.format_value(modem._values[param.key], hex_values=fclass != "2" and not param.decimal))
     elif op is _at.Op.SET and not param.read_only:
-        base = 16 if fclass == "2.0" else 10
+        base = 10 if fclass == "2" or param.decimal else 16
         value = _at.parse_value(param, command.value, modem._values[param.key], base)
+        if param.key == "IPR" and isinstance(value, tuple) and value[0] not in _at.IPR_RATES:
+            raise _at.CommandError(f"+IPR={value[0]}: not a supported rate")
+        if param.test == _at.CAPS_TEST and isinstance(value, tuple):
+            if value[1] > 5 and fclass != "2.1":
+                raise _at.CommandError("bit rates above 14400 (V.34) need class 2.1")
+            if value[4] == 2:
+                raise _at.CommandError("2-D uncompressed mode (df=2) is not supported")
         modem._values[param.key] = value
         if param.key == "FCC":
             modem._values["FIS"] = value
@@ -141,7 +160,7 @@ def _extended(modem: SimModem, command: _at.Extended) -> bool:
 
 
 def _action_allowed(fclass: str, name: str) -> bool:
-    if fclass == "2.0":
+    if fclass in ("2.0", "2.1"):
         return name in ("FDT", "FDR", "FKS")
     if fclass == "2":
         return name in ("FDT", "FDR", "FK", "FET")
@@ -149,7 +168,7 @@ def _action_allowed(fclass: str, name: str) -> bool:
 
 
 def _fclass(modem: SimModem, command: _at.Extended) -> bool:
-    offered = ("0", "2", "2.0") if modem.config.fax_class == "2.0" else ("0", "2")
+    offered = {"2.1": ("0", "2", "2.0", "2.1"), "2.0": ("0", "2", "2.0")}.get(modem.config.fax_class, ("0", "2"))
     if command.op is _at.Op.TEST:
         modem._info(",".join(offered))
     elif command.op is _at.Op.READ:

@@ -54,10 +54,10 @@ def rtc_tail(data: bytes, two_d: bool = False) -> bytes:
     return RTC_MR if two_d else RTC_MH
 
 
-def count_lines(data: bytes) -> int:
-    """Scan lines in a page: EOL codes, less the leading EOL and RTC."""
+def count_lines(data: bytes, two_d: bool = False) -> int:
+    """Scan lines in an MH (or, ``two_d``, MR) page: EOL codes, less RTC (or the leading EOL)."""
     eols = len(_EOL.findall(transmission_bits(data)))
-    return max(0, eols - 6) if has_rtc(data) else max(0, eols - 1)
+    return max(0, eols - 6) if has_rtc(data, two_d) else max(0, eols - 1)
 
 
 def dle_stuff(data: bytes) -> bytes:

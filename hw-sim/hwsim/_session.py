@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _page
+from . import _page, _t30, _txpage
 from .line import (
     Answer,
     Answered,
@@ -45,7 +45,7 @@ from .modem import (
 if TYPE_CHECKING:
     from .modem import SimModem
 
-_FAX_CLASSES = ("2", "2.0")
+_FAX_CLASSES = ("2", "2.0", "2.1")
 
 # -- call set-up -----------------------------------------------------------
 
@@ -95,6 +95,7 @@ def _connected(modem: SimModem, event: Answered | Connected) -> None:
     c2 = modem._call_class == "2"
     remote = event.remote
     modem._remote = remote
+    modem._ber = event.bit_error_rate
     modem._info("+FCON" if c2 else "+FCO")
     if isinstance(event, Answered):
         modem._role = "tx"
@@ -136,7 +137,8 @@ def fax_action(modem: SimModem, name: str) -> None:
     if modem._state is not State.CALL:
         modem._result("ERROR")
     elif name == "FDT" and modem._role == "tx":
-        _start_page(modem)
+        first = modem._dcs is None
+        _t30.later(modem, "dcs" if first else "page_gap", lambda: _start_page(modem))
     elif name == "FDR" and modem._role == "rx":
         _receive_next(modem)
     else:
@@ -170,8 +172,8 @@ def _start_page(modem: SimModem) -> None:
         modem._send(bytes([_page.DC1]))  # SP-2388-A: XON, ready for data
     modem._state = State.TX_DATA
     modem._tx_reader = _page.DleReader()
-    modem._tx_buf = bytearray()
     modem._tx_lost = None
+    _txpage.begin(modem)
 
 
 def post_page_command(modem: SimModem, value: str) -> None:
@@ -188,9 +190,9 @@ def post_page_command(modem: SimModem, value: str) -> None:
 
 def _post_page(modem: SimModem, ppm: int) -> None:
     modem._tx_ppm = ppm
-    modem._emit(ToLine(PostPage(ppm)))
     modem._emit(StartTimer("response", modem.config.response_seconds))
     modem._state = State.TX_WAIT_PPR
+    _t30.later(modem, "ppm", lambda: modem._emit(ToLine(PostPage(ppm))))
 
 
 def _page_response(modem: SimModem, ppr: int) -> None:
@@ -206,7 +208,8 @@ def _page_response(modem: SimModem, ppr: int) -> None:
     if c2:
         modem._info(f"+FPTS:{ppr}")
     if ppm == 2 and good:
-        _hang_up_with(modem, 0)
+        modem._state = State.CALL
+        _t30.later(modem, "dcn", lambda: _hang_up_with(modem, 0))
         return
     modem._state = State.CALL
     modem._result("OK" if good or c2 else "ERROR")
@@ -218,7 +221,9 @@ def _receive_next(modem: SimModem) -> None:
         ppr = tuple(modem._values["FPS"])[0]
         modem._emit(ToLine(PageResponse(int(ppr))))
         if ppm == 2 and ppr % 2 == 1:
-            _hang_up_with(modem, 0)
+            # the sender's DCN ends the call (reported as a normal end); wait for it, or a little longer
+            modem._state = State.RX_WAIT_PAGE
+            _t30.later(modem, "rx_dcn", lambda: _hang_up_with(modem, 0))
             return
         if ppm == 1:
             modem._first_page = True
@@ -259,7 +264,8 @@ def _rx_finish(modem: SimModem) -> None:
     if rx is None:
         return
     dcs = modem._dcs or rx.start.dcs
-    tail = _page.rtc_tail(bytes(rx.data), two_d=dcs[4] != 0) + _page.TRAILING_FILL
+    # MMR (df 3) ends with EOFB, which is page data: no RTC
+    tail = (b"" if dcs[4] == 3 else _page.rtc_tail(bytes(rx.data), two_d=dcs[4] != 0)) + _page.TRAILING_FILL
     rx.data += tail
     modem._send(_to_dte(modem, tail) + b"\x10\x03")
     modem._state = State.RX_WAIT_PPM
@@ -272,7 +278,8 @@ def _rx_report(modem: SimModem) -> None:
     if rx is None or rx.ppm is None:
         return
     ppr = 2 if rx.damaged else 1
-    lines = _page.count_lines(bytes(rx.data))
+    dcs = modem._dcs or rx.start.dcs
+    lines = 0 if dcs[4] == 3 else _page.count_lines(bytes(rx.data), dcs[4] == 1)  # MMR has no line marks
     if modem._call_class == "2":
         modem._info(f"+FPTS:{ppr},{lines},0,0")
     elif modem.config.fps_decimal:
@@ -295,7 +302,7 @@ def on_dte_data(modem: SimModem, data: bytes) -> bytes:
     state = modem._state
     if state is State.TX_DATA:
         chunk, end, rest = modem._tx_reader.feed(data)
-        modem._tx_buf += chunk
+        _txpage.from_dte(modem, chunk)
         if end is not None:
             _page_from_dte(modem, PPM_BY_DLE[end])
             return rest
@@ -318,35 +325,19 @@ def on_dte_data(modem: SimModem, data: bytes) -> bytes:
 
 
 def _page_from_dte(modem: SimModem, ppm: int | None) -> None:
-    if ppm is None and modem._call_class == "2.0":
+    if ppm is None and modem._call_class != "2":
         ppm = 0  # bare <DLE><ETX> in 2.0: taken as MPS
     if modem._tx_lost is not None:
         _hang_up_with(modem, modem._tx_lost, line=False)
         return
-    data = bytes(modem._tx_buf)
-    if modem._values["FBO"][0] & 1:  # type: ignore[index]
-        data = _page.reverse_bits(data)
-    seconds = modem.page_duration(len(data))
-    modem._tx_pieces = modem.split_page(data, seconds)
     modem._tx_ppm = ppm
-    modem._tx_seconds = seconds / len(modem._tx_pieces)
     modem._state = State.TX_LINE
-    modem._emit(StartTimer("tx_end", seconds))  # the page's line time, exactly
-    _next_piece(modem)
-
-
-def _next_piece(modem: SimModem) -> None:
-    modem._emit(ToLine(PageData(modem._tx_pieces.pop(0))))
-    if modem._tx_pieces:
-        modem._emit(StartTimer("tx", modem._tx_seconds))
+    _txpage.page_end(modem)
 
 
 def _page_sent(modem: SimModem) -> None:
     """The line time is over: the rest of the page, then the page end."""
-    modem._emit(CancelTimer("tx"))
-    while modem._tx_pieces:
-        modem._emit(ToLine(PageData(modem._tx_pieces.pop(0))))
-    modem._emit(ToLine(PageEnd(modem._page_no)))
+    _txpage.finish(modem)
     if modem._tx_ppm is None:  # Class 2: wait for AT+FET=
         modem._state = State.TX_WAIT_FET
         modem._result("OK")
@@ -367,8 +358,10 @@ def on_timer(modem: SimModem, name: str) -> None:
         modem._emit(Hangup())
         modem._go_idle()
         modem._result("NO ANSWER")
-    elif name == "tx" and state is State.TX_LINE and modem._tx_pieces:
-        _next_piece(modem)
+    elif name == "tx" and state in (State.TX_DATA, State.TX_LINE):
+        _txpage.tick(modem)
+    elif name == "t30":
+        _t30.fire(modem)
     elif name == "tx_end" and state is State.TX_LINE:
         _page_sent(modem)
     elif name == "phcto" and state is State.TX_WAIT_FET:
@@ -408,13 +401,13 @@ def on_line_event(modem: SimModem, event: LineEvent) -> None:
     elif isinstance(event, Answered) and state is State.DIALING:
         modem._emit(CancelTimer("dial"))
         if modem._call_class in _FAX_CLASSES:
-            _connected(modem, event)
+            _t30.later(modem, "connect", lambda: _connected(modem, event))
         else:
             modem._emit(Hangup())
             modem._go_idle()
             modem._result("NO CARRIER")
     elif isinstance(event, Connected) and state is State.ANSWERING:
-        _connected(modem, event)
+        _t30.later(modem, "connect", lambda: _connected(modem, event))
     elif isinstance(event, (RemoteHangup, CarrierLost)):
         _call_lost(modem, dcn=isinstance(event, RemoteHangup))
     elif isinstance(event, FromLine):
@@ -425,7 +418,8 @@ def _signal(modem: SimModem, event: FromLine) -> None:
     signal, state = event.signal, modem._state
     if modem._role == "tx":
         if isinstance(signal, PageResponse) and state is State.TX_WAIT_PPR:
-            _page_response(modem, signal.ppr)
+            modem._emit(CancelTimer("response"))
+            _t30.later(modem, "ppr", lambda: _page_response(modem, signal.ppr))
         return
     if modem._role != "rx":
         return
@@ -483,6 +477,8 @@ def _call_lost(modem: SimModem, dcn: bool) -> None:
     code = _lost_code(modem, dcn)
     if state is State.TX_DATA:
         modem._tx_lost = code  # reported when the DTE ends the page
+        modem._emit(CancelTimer("tx"))
+        _txpage.release(modem)
         return
     if state in (State.CALL, State.TX_WAIT_FET):
         fax_class = modem._call_class

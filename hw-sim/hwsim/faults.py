@@ -12,6 +12,8 @@ A fault file::
     carrier_lost_after_page = 2  # ... right after page 2's post-page message,
                             # before the receiver's answer reaches the sender
     rtn_pages = [1]         # page 1 arrives damaged (receiver answers RTN)
+    bit_error_rate = 1e-5   # bit errors on the line: without ECM they damage the
+                            # page (RTN); with ECM the damaged frames are resent
 
     # faults for one call: matched on caller, callee and attempt number
     [[call]]
@@ -48,6 +50,7 @@ class Faults:
     carrier_lost_page: int | None = None
     carrier_lost_after_page: int | None = None
     rtn_pages: frozenset[int] = frozenset()
+    bit_error_rate: float = 0.0
 
     def merged(self, other: Faults) -> Faults:
         """These faults with ``other``'s non-default values added."""
@@ -59,6 +62,7 @@ class Faults:
             carrier_lost_page=other.carrier_lost_page or self.carrier_lost_page,
             carrier_lost_after_page=other.carrier_lost_after_page or self.carrier_lost_after_page,
             rtn_pages=self.rtn_pages | other.rtn_pages,
+            bit_error_rate=max(self.bit_error_rate, other.bit_error_rate),
         )
 
 
@@ -117,6 +121,10 @@ def _faults(where: str, table: dict[str, Any], extra: frozenset[str] = frozenset
             if not isinstance(value, list) or not all(isinstance(v, int) and v >= 1 for v in value):
                 raise FaultFileError(f"{where}.{key}: expected a list of page numbers >= 1")
             value = frozenset(value)
+        elif key == "bit_error_rate":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 0.01:
+                raise FaultFileError(f"{where}.{key}: expected a rate from 0 to below 0.01, got {value!r}")
+            value = float(value)
         elif isinstance(value, bool) or not isinstance(value, int) or value < (1 if key != "busy_first" else 0):
             raise FaultFileError(f"{where}.{key}: expected a positive whole number, got {value!r}")
         values[key] = value

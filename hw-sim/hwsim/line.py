@@ -126,16 +126,18 @@ class CallGone:
 
 @dataclass(frozen=True)
 class Answered:
-    """The called station answered as a fax (caller side)."""
+    """The called station answered as a fax (caller side); ``bit_error_rate``: the line's quality."""
 
     remote: StationInfo
+    bit_error_rate: float = 0.0
 
 
 @dataclass(frozen=True)
 class Connected:
-    """Our answer connected to a calling fax (callee side)."""
+    """Our answer connected to a calling fax (callee side); ``bit_error_rate``: the line's quality."""
 
     remote: StationInfo
+    bit_error_rate: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ Each call returns a list of outputs, to be carried out in order:
   ``Hangup``, ``ToLine(signal)``.
 
 Behaviour in brief: command echo (``ATE``), ``;``-chained commands, ``ATI``/
-``ATI3``, ``+FCLASS=?`` (``0,2,2.0`` or ``0,2``), both parameter dialects,
+``ATI3``, ``+FCLASS=?`` (``0,2,2.0,2.1``, ``0,2,2.0`` or ``0,2``), both parameter dialects,
 S-registers, ``RING`` with ``NMBR = <caller>`` after the first ring (caller ID,
 ``AT+VCID=0`` turns it off), auto-answer with ``S0``.  Dial results
 ``BUSY``/``NO DIALTONE``/``NO CARRIER``/``NO ANSWER`` (S7 runs out while the
@@ -42,6 +42,14 @@ change it) goes to the sender at the next ``+FDR``.  Bit order: the sender's
 ``+FBO`` bit 0 is honoured; the receiver honours ``+FBO`` in 2.0 and, like
 Rockwell parts, delivers MSB-first data at ``+FBOR=0`` in Class 2.
 
+Page coding and line quality: ``+FCC``/``+FIS`` carry df (0 MH, 1 MR, 3 MMR)
+and ec (ECM, 64- or 256-byte frames); the DCS is the lower of both ends, with
+MMR and V.34 rates (``br`` above 5, Class 2.1 only) only under ECM.  A call's
+``bit_error_rate`` (fault plan) damages a page without ECM (RTN) and costs
+resent frames with ECM (:mod:`hwsim._ecm`).  Page data go through a transmit
+buffer of ``+FBS`` bytes with XOFF/XON towards the DTE (:mod:`hwsim._txpage`);
+with ``t30`` set the T.30 phases take their real time (:mod:`hwsim._t30`).
+
 Hangup codes (``+FHNG:`` decimal / ``+FHS:`` hex, always followed by ``OK``):
 0 normal end, 2 ``+FK``/``+FKS``/CAN, 21 remote cannot receive (``+FCR=0``),
 20/22 call lost/DCN in transmit phase B, 40 carrier lost while a page is
@@ -55,12 +63,12 @@ next fax command (``+FDT``, ``+FDR``, ``+FET``, ``+FK``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import cast
+from typing import Callable, cast
 
 from . import _at, _page
+from ._t30 import T30Timing
 from .line import (
     Answer,
     Answered,
@@ -91,13 +99,16 @@ from .line import (
 class ModemConfig:
     """How one simulated modem behaves."""
 
-    fax_class: str = "2.0"  # highest class offered: "2.0" or "2"
+    fax_class: str = "2.0"  # highest class offered: "2.1" (V.34 rates), "2.0" or "2"
     pacing: bool = True  # pace page data at the line rate
     min_page_seconds: float = 1.05
     chunk_seconds: float = 0.25  # page data travels in pieces this long
     ring_seconds: float = 6.0  # ring cadence
     response_seconds: float = 60.0  # sender's wait for the page response
     page_wait_seconds: float = 60.0  # receiver's wait for the next page
+    ppr_seconds: float = 2.0  # one ECM PPS/PPR exchange (V.21 frames and turnarounds)
+    t30: T30Timing | None = None  # T.30 phase timing (None: phases take no time)
+    time_scale: float = 1.0  # multiplies line time and T.30 phase times (0.1: ten times faster)
     class2_rx_reversed: bool = True  # Rockwell: MSB-first receive at +FBOR=0
     fps_decimal: bool = False  # +FPS: counts in decimal (USR, MT5634ZBA-V92)
     ati: str = "HWSIM FAX MODEM"
@@ -107,8 +118,19 @@ class ModemConfig:
     revision: str = "1.0"
 
     def __post_init__(self) -> None:
-        if self.fax_class not in ("2", "2.0"):
-            raise ValueError(f"fax_class must be '2' or '2.0', not {self.fax_class!r}")
+        if self.fax_class not in ("2", "2.0", "2.1"):
+            raise ValueError(f"fax_class must be '2', '2.0' or '2.1', not {self.fax_class!r}")
+
+
+@dataclass
+class FlowStats:
+    """Transmit flow control over the modem's life: XOFFs sent, the fullest the
+    buffer got (bytes), page-data writes that overran it, ECM frames resent."""
+
+    xoffs: int = 0
+    peak: int = 0
+    overrun: int = 0
+    frames_resent: int = 0
 
 
 @dataclass(frozen=True)
@@ -173,7 +195,7 @@ _DIAL_CHARS = frozenset("0123456789*#+")
 
 def hangup_report(code: int, fax_class: str) -> str:
     """``+FHNG:<dec>`` (Class 2) or ``+FHS:<hex>`` (2.0) for a Class 2 code."""
-    if fax_class != "2.0":
+    if fax_class == "2":
         return f"+FHNG:{code}"
     if code >= 100:
         return f"+FHS:{0xA0 + code - 100:02X}"
@@ -181,8 +203,18 @@ def hangup_report(code: int, fax_class: str) -> str:
 
 
 def negotiate(tx_caps: Caps, rx_caps: Caps) -> Caps:
-    """Session parameters (DCS) from the sender's wishes and the receiver's DIS."""
+    """Session parameters (DCS) from the sender's wishes and the receiver's DIS.
+
+    Each field is the lower of the two; df 2 (uncompressed) counts as MR;
+    MMR (df 3) and V.34 rates (br above 5) only with ECM (T.30 §5.3.6.1.1, V.34
+    Annex): without ECM MMR falls back to MR and the rate to 14,400 bit/s.
+    """
     vr, br, wd, ln, df, ec, bf = (min(a, b) for a, b in zip(tx_caps[:7], rx_caps[:7]))
+    if df == 2:
+        df = 1
+    if not ec:
+        df = min(df, 1)
+        br = min(br, 5)
     return (vr, br, wd, ln, df, ec, bf, rx_caps[7])
 
 
@@ -203,6 +235,9 @@ class SimModem:
         self.number = number
         self._out: list[Output] = []
         self._cmdbuf = bytearray()
+        self.flow_stats = FlowStats()
+        self._last_hangup = 0  # for +FHS? / +FHNG? / +FAXERR?
+        self._last_hangup_text = ""
         self._reset()
 
     # -- public interface ------------------------------------------------
@@ -259,10 +294,18 @@ class SimModem:
         self._caller: str | None = None
         self._first_page = True
         self._tx_reader = _page.DleReader()
-        self._tx_buf = bytearray()
-        self._tx_pieces: list[bytes] = []
+        self._tx_queue = bytearray()  # page data in the transmit buffer (wire order)
+        self._tx_total = 0
+        self._tx_xoff = False
+        self._tx_elapsed = 0.0
+        self._tx_ended = False
+        self._tx_extra = 0.0
+        self._tx_carry = 0.0  # bit errors owed by the line (fraction), without ECM
+        self._t30_action: Callable[[], None] | None = None
         self._tx_ppm: int | None = None
         self._tx_lost: int | None = None
+        self._tx_damaged = False
+        self._ber = 0.0  # the line's bit-error rate for this call
         self._rx: _RxPage | None = None
         self._held_ppm: int | None = None
         self._last_rx_ppm: int | None = None
@@ -299,7 +342,9 @@ class SimModem:
             self._send(f"{RESULT_CODES[text]}\r".encode("ascii"))
 
     def _hangup_result(self, code: int) -> None:
-        self._info(hangup_report(code, self._call_class))
+        report = hangup_report(code, self._call_class)
+        self._last_hangup, self._last_hangup_text = code, report.split(":", 1)[1]
+        self._info(report)
         self._result("OK")
 
     def _local_info(self) -> StationInfo:
@@ -308,17 +353,19 @@ class SimModem:
 
     def _report_enabled(self, index: int) -> bool:
         """Class 2 always reports; 2.0 only what +FNR enables (rpr,tpr,idr,nsr)."""
-        if self._call_class != "2.0":
+        if self._call_class == "2":
             return True
         fnr = self._values["FNR"]
         return isinstance(fnr, tuple) and fnr[index] == 1
 
     def _caps_text(self, caps: Caps) -> str:
-        return _at.format_value(caps)
+        return _at.format_value(caps, hex_values=self._call_class != "2")
 
     def _go_idle(self) -> None:
-        for name in ("ring", "dial", "tx", "tx_end", "phcto", "response", "page_wait"):
+        for name in ("ring", "dial", "tx", "tx_end", "phcto", "response", "page_wait", "t30"):
             self._emit(CancelTimer(name))
+        if self._tx_xoff:
+            self._send(b"\x11")  # back in command mode: a DTE held by XOFF may write again
         self._state = State.IDLE
         self._end_call()
 
@@ -365,19 +412,15 @@ class SimModem:
 
     # -- helpers shared by the session module --------------------------------
 
-    def page_duration(self, size: int) -> float:
-        """Line time of a page of ``size`` bytes at the negotiated rate."""
+    def page_duration(self, size: int, *, bits: int | None = None, extra: float = 0.0) -> float:
+        """Line time of a page of ``size`` bytes (or ``bits`` on the line, ECM framing and
+        resent frames included) at the negotiated rate, plus ``extra`` seconds."""
         if not self.config.pacing:
             return 0.0
         rate = 2400 * ((self._dcs[1] if self._dcs else 5) + 1)
-        return max(self.config.min_page_seconds, size * 8 / rate)
+        line_bits = size * 8 if bits is None else bits
+        return max(self.config.min_page_seconds, line_bits / rate + extra)
 
-    def split_page(self, data: bytes, seconds: float) -> list[bytes]:
-        """The pieces a page travels in: one per ``chunk_seconds``, at least two."""
-        pieces = max(2, math.ceil(seconds / self.config.chunk_seconds)) if seconds else 2
-        pieces = min(pieces, max(1, len(data)))
-        step = math.ceil(len(data) / pieces) if data else 1
-        return [data[i : i + step] for i in range(0, len(data), step)] or [b""]
 
 
 from . import _commands, _session  # noqa: E402  (they use the names above)

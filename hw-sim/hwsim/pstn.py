@@ -21,7 +21,9 @@ S7 timer gives ``NO ANSWER``), ``no_carrier`` (the answer is not a fax),
 both sides get ``CarrierLost``), ``carrier_lost_after_page`` (the call breaks
 right after that page's post-page message reached the receiver, so the
 receiver judges a complete page but the sender never hears the answer) and
-``rtn_pages`` (the page arrives marked damaged, so the receiver answers RTN).
+``rtn_pages`` (the page arrives marked damaged, so the receiver answers RTN);
+``bit_error_rate`` is handed to both modems with the connection: the sending
+modem applies it (:mod:`hwsim._ecm`).
 """
 
 from __future__ import annotations
@@ -148,8 +150,8 @@ class Network:
             return [Delivery(call.caller, NoCarrier()), Delivery(callee, NoCarrier())]
         call.connected = True
         return [
-            Delivery(call.caller, Answered(action.local)),
-            Delivery(callee, Connected(call.caller_info)),
+            Delivery(call.caller, Answered(action.local, call.faults.bit_error_rate)),
+            Delivery(callee, Connected(call.caller_info, call.faults.bit_error_rate)),
         ]
 
     def _hangup(self, number: str) -> list[Delivery]:

@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from .faults import FaultPlan
 from .line import LineEvent, PageData, ToLine
+from ._t30 import DEFAULT_T30
 from .modem import CancelTimer, ModemConfig, Output, SimModem, StartTimer, ToDTE
 from .pstn import Network
 
@@ -203,21 +204,25 @@ def start_lines(
     fax_class: str = "2.0",
     faults: FaultPlan | None = None,
     fast: bool = False,
+    t30: bool = False,
+    time_scale: float = 1.0,
     config: ModemConfig | None = None,
 ) -> Lines:
     """Create ``count`` simulated lines on ptys; line i gets ``numbers[i]``.
 
     ``link_prefix`` makes ``PREFIX<i>`` symlinks to the pty devices (an
     existing symlink there is replaced; any other file is an error).
+    ``t30`` makes the T.30 phases take their real time; ``time_scale``
+    multiplies line and phase times; ``fast`` turns pacing and T.30 timing off.
     """
     if count < 1:
         raise ValueError("count must be at least 1")
     numbers = list(numbers) if numbers else default_numbers(count)
     if len(numbers) != count:
         raise ValueError(f"{count} lines need {count} numbers, got {len(numbers)}")
-    base = config or ModemConfig(fax_class=fax_class)
+    base = config or ModemConfig(fax_class=fax_class, t30=DEFAULT_T30 if t30 else None, time_scale=time_scale)
     if fast:
-        base = ModemConfig(**{**base.__dict__, "pacing": False})
+        base = ModemConfig(**{**base.__dict__, "pacing": False, "t30": None})
     exchange = Exchange(reactor, Network(faults))
     lines = Lines(exchange, [])
     try:

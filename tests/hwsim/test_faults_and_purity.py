@@ -12,7 +12,8 @@ from hwsim.line import Dial, StationInfo
 from hwsim.pstn import Network, UnknownLine
 
 HWSIM = Path(__file__).resolve().parents[2] / "hw-sim" / "hwsim"
-CORE = ["modem.py", "_session.py", "_commands.py", "_at.py", "_page.py", "line.py", "pstn.py"]
+CORE = ["modem.py", "_session.py", "_commands.py", "_at.py", "_page.py", "line.py", "pstn.py", "_ecm.py", "_txpage.py",
+        "_t30.py"]
 FORBIDDEN = {"twisted", "socket", "time", "random", "os", "logging", "serial", "asyncio", "threading"}
 
 GOOD = """
@@ -136,3 +137,29 @@ def test_carrier_lost_after_page_breaks_after_the_post_page_message() -> None:
     assert parse_faults("[line.1]\ncarrier_lost_after_page = 2\n").for_line("1").carrier_lost_after_page == 2
     with pytest.raises(FaultFileError, match="carrier_lost_after_page"):
         parse_faults("[line.1]\ncarrier_lost_after_page = 0\n")
+
+
+def test_bit_error_rate_is_parsed_and_checked() -> None:
+    """bit_error_rate takes a small rate; anything else names the key."""
+    plan = parse_faults("[line.5550002]\nbit_error_rate = 1e-5\n")
+    assert plan.for_call("5550001", "5550002", 1).bit_error_rate == 1e-5
+    for bad in ("0.5", "true", '"high"', "-1e-5"):
+        with pytest.raises(FaultFileError, match="bit_error_rate"):
+            parse_faults(f"[line.5550002]\nbit_error_rate = {bad}\n")
+
+
+def test_ecm_resends_damaged_frames_and_stream_gets_bit_errors() -> None:
+    """With ECM a page on a noisy line arrives intact after resent frames; without, bits flip."""
+    from hwsim import _ecm
+
+    page = bytes(range(256)) * 80  # 20 KiB: 80 frames of 256 bytes
+    clean = _ecm.with_ecm(page, 0.0, 2)
+    assert (clean.damaged, clean.frames_resent, clean.ppr_rounds) == (False, 0, 0)
+    noisy = _ecm.with_ecm(page, 1e-4, 2)
+    assert noisy.data == page and not noisy.damaged
+    assert noisy.frames_resent >= 10 and noisy.ppr_rounds >= 2 and noisy.line_bits > clean.line_bits
+    assert _ecm.with_ecm(page, 5e-3, 2).damaged  # half the frames hit every round: given up
+    stream, carry = _ecm.without_ecm(page, 1e-4)
+    assert stream.damaged and stream.data != page and 0 <= carry < 1
+    flipped = sum(bin(a ^ b).count("1") for a, b in zip(stream.data, page))
+    assert flipped == int(len(page) * 8 * 1e-4)

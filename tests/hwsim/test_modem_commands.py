@@ -141,3 +141,47 @@ def test_parse_line_rejects_garbage(bad: str) -> None:
     """Garbage raises CommandError (answered with ERROR)."""
     with pytest.raises(_at.CommandError):
         _at.parse_line(bad)
+
+
+@pytest.mark.parametrize("fax_class", ["2.0", "2.1"])
+def test_probe_commands_of_class_2_0(fax_class: str) -> None:
+    """What HylaFAX's probemodem asks a Class 2.0 modem gets T.32 answers, not ERROR."""
+    m = SimModem(ModemConfig(fax_class="2.1"), "1")
+    talk(m, b"ATE0\r")
+    talk(m, f"AT+FCLASS={fax_class}\r".encode())
+    assert lines(talk(m, b"AT+FHS?\r")) == ["00", "OK"]
+    assert lines(talk(m, b"AT+FAXERR?\r")) == ["0", "OK"]
+    assert lines(talk(m, b"AT+FFC=?\r")) == ["(0),(0),(0),(0)", "OK"]
+    assert lines(talk(m, b"AT+FFC?;+FFC=0,0,0,0\r")) == ["0,0,0,0", "OK"]
+    assert lines(talk(m, b"AT+FFC=1,0,0,0\r")) == ["ERROR"]  # no format conversion offered
+    assert lines(talk(m, b"AT+FAP=?\r")) == ["(0,1),(0,1),(0,1)", "OK"]
+    for name in ("FSA", "FPA", "FPW"):
+        assert lines(talk(m, f"AT+{name}=?\r".encode())) == ["(20),(32-127)", "OK"]
+        assert lines(talk(m, f'AT+{name}="1234";+{name}?\r'.encode())) == ['"1234"', "OK"]
+    assert lines(talk(m, b"AT+IFC=?;+IFC?\r")) == ["(0-2),(0-2)", "2,2", "OK"]
+    assert lines(talk(m, b"AT+IPR=?\r")) == [_at.IPR_TEST, "OK"]
+    assert lines(talk(m, b"AT+IPR=19200;+IPR?\r")) == ["19200", "OK"]  # decimal in Class 2.0 too
+    assert lines(talk(m, b"AT+IPR=12345\r")) == ["ERROR"]
+    for action in ("FDT", "FDR", "FKS", "FIP"):
+        assert lines(talk(m, f"AT+{action}=?\r".encode())) == ["OK"]
+    assert lines(talk(m, b"AT+FCC=?\r")) == [_at.CAPS_TEST_21 if fax_class == "2.1" else _at.CAPS_TEST, "OK"]
+    assert lines(talk(m, b"AT+FCLASS=?\r")) == ["0,2,2.0,2.1", "OK"]
+
+
+def test_probe_commands_of_class_2() -> None:
+    m = SimModem(ModemConfig(fax_class="2"), "1")
+    talk(m, b"ATE0\r")
+    talk(m, b"AT+FCLASS=2\r")
+    assert lines(talk(m, b"AT+FHNG?;+FAXERR?\r")) == ["0", "0", "OK"]
+    assert lines(talk(m, b"AT+FET=?;+FDT=?;+FK=?\r")) == ["(0-2)", "OK"]
+    assert lines(talk(m, b"AT+IFC?\r")) == ["2,2", "OK"]
+
+
+def test_fcc_reports_in_hex_and_v34_only_in_class_2_1() -> None:
+    m = SimModem(ModemConfig(fax_class="2.1"), "1")
+    talk(m, b"ATE0\r")
+    talk(m, b"AT+FCLASS=2.0\r")
+    assert lines(talk(m, b"AT+FCC=1,D,0,2,3,2,0,0\r")) == ["ERROR"]
+    talk(m, b"AT+FCLASS=2.1\r")
+    assert lines(talk(m, b"AT+FCC=1,D,0,2,3,2,0,0;+FCC?\r")) == ["1,D,0,2,3,2,0,0", "OK"]
+    assert lines(talk(m, b"AT+FCC=1,5,0,2,2,0,0,0\r")) == ["ERROR"]  # uncompressed mode is not offered

@@ -36,7 +36,8 @@ class SimWire(StringTransport):
 class Bench:
     """Lines by number: each a SimModem with our ModemProtocol on its DTE side."""
 
-    def __init__(self, fax_class: str = "2.0", faults: FaultPlan | None = None, numbers: tuple[str, ...] = ("5550001", "5550002")) -> None:
+    def __init__(self, fax_class: str = "2.0", faults: FaultPlan | None = None,
+                 numbers: tuple[str, ...] = ("5550001", "5550002"), **modem_config: object) -> None:
         self.clock = Clock()
         self.network = Network(faults)
         self.modems: dict[str, sim.SimModem] = {}
@@ -44,7 +45,7 @@ class Bench:
         self.timers: dict[tuple[str, str], IDelayedCall] = {}
         for number in numbers:
             self.network.add_line(number)
-            self.modems[number] = sim.SimModem(sim.ModemConfig(fax_class=fax_class), number)
+            self.modems[number] = sim.SimModem(sim.ModemConfig(fax_class=fax_class, **modem_config), number)  # type: ignore[arg-type]
 
     def attach(self, number: str, config: c2.SessionConfig) -> ModemProtocol:
         proto = ModemProtocol(self.clock, f"/dev/sim{number}", config)

@@ -426,3 +426,66 @@ def test_dialect_differences() -> None:
     assert D20.inband_page_end and not D2.inband_page_end
     assert D2.xon_after_connect and not D20.xon_after_connect
     assert (D20.abort, D2.abort) == ("+FKS", "+FK")
+
+
+CAPS_2D_ECM = "(0,1),(0-5),(0-2),(0-2),(0,1,3),(0-2),(0),(0-7)"
+
+
+def test_offer_follows_modem_ranges_and_page_codings() -> None:
+    """+FCC offers the codings every page has, as far as +FCC=? allows; MMR only with ECM; the page
+    goes out in the coding +FCS reports."""
+    from modem.params import parse_caps
+    from modem.pagedata import CodedPage
+
+    pages = [CodedPage(PAGE1, mr=PAGE2, mmr=b"\x12\x34" * 8)]
+    session = c2.SendSession(D20, CFG, "5550002", pages, PageFormat(fine=True), caps=parse_caps(CAPS_2D_ECM))
+    t = Transcript(
+        session,
+        SETUP_20
+        + [
+            ("AT+FCC=1,5,0,2,3,2,0,0", r("OK")),
+            ("ATDT5550002", r("+FCO", "+FIS:1,5,0,2,3,2,0,0", "OK")),
+            ("AT+FDT", r("+FCS:1,5,0,2,3,2,0,0", "CONNECT")),
+            ("<data>", r("+FHS:00", "OK")),
+        ],
+    )
+    res = t.run()
+    assert res.ok and (res.params.df, res.params.ec) == (3, 2)
+    assert t.data[0][:-2] == c2.at.stuff(c2.reverse_bits(b"\x12\x34" * 8))
+
+
+
+def test_local_params_and_negotiation_rules() -> None:
+    """What is offered and chosen: no ranges known = MH, no ECM, 14,400; MMR and V.34 only with ECM."""
+    from modem.params import local_params, negotiate, parse_caps
+
+    every = frozenset({0, 1, 3})
+    doc = PageFormat(fine=True)
+    assert local_params(doc, max_br=13, codings=every) == SessionParams(1, 5, 0, 2, 0, 0, 0, 0)
+    no_ecm = parse_caps("(0,1),(0-D),(0-2),(0-2),(0,1,3),(0),(0),(0-7)")
+    assert local_params(doc, max_br=13, caps=no_ecm, codings=every) == SessionParams(1, 5, 0, 2, 1, 0, 0, 0)
+    v34 = parse_caps("(0,1),(0-D),(0-2),(0-2),(0,1,3),(0-2),(0),(0-7)")
+    offer = local_params(doc, max_br=13, caps=v34, codings=every)
+    assert offer == SessionParams(1, 13, 0, 2, 3, 2, 0, 0)
+    assert local_params(doc, max_br=13, caps=v34, codings=every, ecm=False).br == 5
+    remote_mr = SessionParams(1, 13, 0, 2, 1, 0, 0, 0)  # 2-D, no ECM
+    assert negotiate(doc, remote_mr, max_br=13, offer=offer) == SessionParams(1, 5, 0, 0, 1, 0, 0, 0)
+    remote_all = SessionParams(1, 13, 0, 2, 3, 1, 0, 0)  # ECM with 64-byte frames only
+    assert negotiate(doc, remote_all, max_br=13, offer=offer) == SessionParams(1, 13, 0, 0, 3, 1, 0, 0)
+
+
+def test_modem_choosing_an_unoffered_coding_aborts() -> None:
+    """MH-only pages but the modem reports MMR in +FCS: the call is aborted, nothing wrong is sent."""
+    t = Transcript(
+        send20([PAGE1]),
+        SETUP_20
+        + [
+            ("AT+FCC=1,5,0,2,0,0,0,0", r("OK")),
+            DIAL_20,
+            ("AT+FDT", r("+FCS:1,5,0,2,3,2,0,0", "CONNECT")),
+            ("AT+FKS", r("OK")),
+            ("ATH0", r("OK")),
+        ],
+    )
+    res = t.run()
+    assert res.outcome is c2.Outcome.INCOMPATIBLE and "df=3" in res.detail
