@@ -11,12 +11,13 @@ Twisted code calls it from a thread pool.  The web API reads
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
+
+from appliance.durable import write_atomically
 
 __all__ = ["Inbox", "InboxItem"]
 
@@ -67,12 +68,7 @@ class Inbox:
 
     def _save(self, items: list[dict[str, Any]]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self._index.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(items, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self._index)
+        write_atomically(self._index, json.dumps(items).encode("utf-8"))
 
     def directory_for(self, account: str, item_id: int) -> Path:
         return self.root / (_SAFE.sub("_", account) or "_") / f"{item_id:06d}"

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from radius.model import Value
+
+from appliance.durable import remove_durably, write_atomically
 
 __all__ = ["SpoolError", "SpooledStop", "StopSpool", "spool_key"]
 
@@ -63,21 +64,14 @@ class StopSpool:
                 raise SpoolError(f"attribute {name} has a binary value; the spool keeps text and numbers")
         body = json.dumps({"stopped_at": stopped_at, "attributes": [list(a) for a in attributes]})
         final = self._path(key)
-        tmp = final.with_suffix(".tmp")
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(body)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
-            self._sync_directory()
+            write_atomically(final, body.encode("utf-8"))
         except OSError as exc:
             raise SpoolError(f"cannot write {final}: {exc.strerror}") from None
 
     def remove(self, key: str) -> None:
         try:
-            self._path(key).unlink(missing_ok=True)
-            self._sync_directory()
+            remove_durably(self._path(key))
         except OSError as exc:
             raise SpoolError(f"cannot remove {self._path(key)}: {exc.strerror}") from None
 
@@ -96,10 +90,3 @@ class StopSpool:
 
     def __len__(self) -> int:
         return sum(1 for _ in self.directory.glob(f"*{_SUFFIX}"))
-
-    def _sync_directory(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

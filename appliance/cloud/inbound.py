@@ -20,7 +20,6 @@ Exactly once, across restarts:
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
@@ -42,6 +41,7 @@ from appliance.cloud._inbound import (
 )
 from appliance.cloud.errors import AlreadyExists, FaxageError, NotFound
 from appliance.cloud.records import Document, FaxRecord
+from appliance.durable import write_atomically
 from appliance.config import FaxageConfig
 
 if TYPE_CHECKING:
@@ -90,27 +90,6 @@ class CursorStore(Protocol):
 # ------------------------------------------------------------ file system
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomically(path: Path, data: bytes, mode: int = 0o640) -> None:
-    """Replace ``path`` with ``data``: temp file, fsync, rename, fsync dir."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 class DirectorySink:

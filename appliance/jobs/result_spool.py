@@ -12,10 +12,10 @@ database answers again, and before anything else after a restart.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance.durable import remove_durably, write_atomically
 from appliance.jobs.model import Cause, Result
 
 __all__ = ["ResultSpool", "ResultSpoolError", "SpooledResult"]
@@ -68,21 +68,14 @@ class ResultSpool:
         body = json.dumps({"entry_id": item.entry_id, "node": item.node, "claimed_at": item.claimed_at,
                            "ended_at": item.ended_at, "result": _result_json(item.result)}, default=str)
         final = self._path(item.entry_id)
-        tmp = final.with_suffix(".tmp")
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(body)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
-            self._sync_directory()
+            write_atomically(final, body.encode("utf-8"))
         except OSError as exc:
             raise ResultSpoolError(f"cannot write {final}: {exc.strerror}") from None
 
     def remove(self, entry_id: int) -> None:
         try:
-            self._path(entry_id).unlink(missing_ok=True)
-            self._sync_directory()
+            remove_durably(self._path(entry_id))
         except OSError as exc:
             raise ResultSpoolError(f"cannot remove {self._path(entry_id)}: {exc.strerror}") from None
 
@@ -102,10 +95,3 @@ class ResultSpool:
 
     def __len__(self) -> int:
         return sum(1 for _ in self.directory.glob(f"*{_SUFFIX}"))
-
-    def _sync_directory(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
