@@ -19,6 +19,7 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from appliance.config import Config, ConfigError
+from radius.acct_spool import AccountingSpool
 from radius.codec import Dictionary
 from radius.handlers import HandlerConfig
 from radius.server import RadiusServer, RadiusService
@@ -66,6 +67,7 @@ def make_radius_service(config: Config, reactor: Any, *, store: Any, dictionary:
         cache_seconds=radius.duplicate_cache_seconds,
         decision_cache_seconds=radius.decision_cache_seconds,
         reject_delay=radius.reject_delay,
+        acct_spool=AccountingSpool(Path(config.data_dir) / "radius-acct-spool"),
     )
     return RadiusService(server, reactor, radius.listen, radius.auth_port, radius.acct_port, feed=feed,
                          reuse_port=reuse_port)

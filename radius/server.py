@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Sequence
 
 from twisted.application import service
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.task import LoopingCall
 from twisted.internet.interfaces import IDelayedCall, IReactorTime, IReactorUDP
 from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.threads import deferToThreadPool
@@ -40,10 +41,13 @@ from radius.clients import ClientTable
 from radius.read_model import ReadModel, StoreFirst
 from radius.reuseport import listen_reuseport
 from radius.store.api import Store, StoreError
+from radius.acct_spool import AccountingSpool, AccountingSpoolError
 
 __all__ = ["RadiusServer", "RadiusService", "ClientTable"]
 
 AUTH, ACCT = "auth", "acct"
+#: how often a running service tries to write its accounting spool to the store
+REPLAY_SECONDS = 2.0
 _ANSWERS = {AUTH: {Code.ACCESS_REQUEST, Code.STATUS_SERVER}, ACCT: {Code.ACCOUNTING_REQUEST, Code.STATUS_SERVER}}
 
 
@@ -95,9 +99,13 @@ class RadiusServer:
         max_pending: int = 4096,
         reject_delay: float = 1.0,
         read_model: ReadModel | None = None,
+        acct_spool: AccountingSpool | None = None,
     ) -> None:
         self.reactor = reactor
         self.store = store
+        # Accounting records that arrive while the store is unreachable are kept
+        # here (durably) and acknowledged; replay_accounting() writes them later.
+        self.acct_spool = acct_spool
         # Lookups: from the in-memory read model when there is one (answered on
         # the reactor thread, except password checks), else from the store.
         self.read_model = read_model
@@ -346,6 +354,12 @@ class RadiusServer:
         try:
             prepared = [accounting_record(w.request, w.addr[0], w.now) for w in items]
             stored = self.store.record_accounting_many(prepared)  # committed before any reply exists
+        except StoreError:
+            if not self._spool_accounting(items, prepared):
+                for pos in positions:
+                    results[pos] = (False, Failure())
+                return
+            stored = [True] * len(items)
         except Exception:
             if len(items) == 1:
                 results[positions[0]] = (False, Failure())
@@ -361,6 +375,48 @@ class RadiusServer:
             reply = encode_reply(Code.ACCOUNTING_RESPONSE, item.request, (), item.secret, self.dictionary,
                                  message_authenticator=False)
             results[pos] = (True, _Reply(reply))
+
+    def _spool_accounting(self, items: list[_Work], prepared: list[Any]) -> bool:
+        """(pool thread) The store is unreachable: keep the records in the spool; True when they are
+        durable there (then they are acknowledged), False when there is no spool or it failed."""
+        if self.acct_spool is None:
+            return False
+        try:
+            self.acct_spool.put(prepared, items[0].now)
+        except AccountingSpoolError as exc:
+            self.log.error("accounting not spooled: {error}", error=str(exc))
+            return False
+        self.counters["acct_spooled"] += len(items)
+        n = self._count("acct_spool_batches")
+        if n:
+            self.log.warn("the account store is unreachable: {records} accounting record(s) spooled and "
+                          "acknowledged, written when it is back ({batches_so_far} batches so far)",
+                          records=len(items), batches_so_far=n)
+        return True
+
+    def replay_accounting(self) -> Deferred[int]:
+        """Write spooled accounting records to the store (in the pool); fires with how many
+        were written (0 when there were none or the store is still unreachable)."""
+        spool = self.acct_spool
+        if spool is None or not spool.files():
+            return succeed(0)
+
+        def written(n: int) -> int:
+            if n:
+                self.counters["acct_replayed"] += n
+                self.log.info("{records} spooled accounting record(s) written to the store", records=n)
+            return n
+
+        def failed(failure: Failure) -> int:
+            if not failure.check(StoreError):
+                n = self._count("acct_replay_error")
+                if n:
+                    self.log.failure("writing spooled accounting failed ({errors_so_far} so far)", failure,
+                                     errors_so_far=n)
+            return 0
+
+        d: Deferred[int] = deferToThreadPool(self.reactor, self.threadpool, spool.replay, self.store)
+        return d.addCallbacks(written, failed)
 
     def _encode_decision(self, decision: Decision, request: Request, secret: bytes) -> _Reply:
         """The reply to a decision, its texts cut and its attributes trimmed to fit (radius.fit)."""
@@ -509,6 +565,7 @@ class RadiusService(service.Service):
         self.ports = {AUTH: auth_port, ACCT: acct_port}
         self.bound: dict[str, int] = {}
         self._listening: list[Any] = []
+        self._replay: LoopingCall | None = None  # writes the accounting spool once the store answers
 
     def startService(self) -> None:  # noqa: N802 (Twisted hook)
         if self.feed is not None:
@@ -525,11 +582,17 @@ class RadiusService(service.Service):
             self.bound[kind] = listening.getHost().port
             self.log.info("RADIUS {kind} listening on {address}:{port}", kind=kind, address=self.listen,
                           port=self.bound[kind])
+        if self.server.acct_spool is not None:
+            self._replay = LoopingCall(self.server.replay_accounting)
+            self._replay.clock = self.reactor  # type: ignore[assignment]
+            self._replay.start(REPLAY_SECONDS, now=True)
         super().startService()
 
     def stopService(self) -> Deferred[None] | None:  # noqa: N802 (Twisted hook)
         super().stopService()
         ds = [p.stopListening() for p in self._listening]
+        if self._replay is not None and self._replay.running:
+            self._replay.stop()
         if self.feed is not None and self.feed.running:
             ds.append(self.feed.stopService())
         self._listening.clear()
