@@ -34,6 +34,14 @@ class RemoteProtocolError(FaxSessionError):
         super().__init__(message)
 
 
+def parse_params(ev: ModemEvent) -> SessionParams:
+    """The session parameters a +FDIS/+FDCS (+FIS/+FCS) report carries; RemoteProtocolError if malformed."""
+    try:
+        return SessionParams.parse(ev.value)
+    except ValueError as exc:
+        raise RemoteProtocolError(str(exc), ev.text) from None
+
+
 class LocalProtocolError(FaxSessionError):
     """The session was asked to do something illegal (bad argument, session over)."""
 

@@ -44,6 +44,7 @@ from modem._session import (
     Timers,
     WriteAT,
     WriteData,
+    parse_params,
 )
 from modem.dialect import DIALECTS, Dialect, FaxClass, Kind, ModemEvent, classify, dial_string_problem, reverse_bits
 from modem.probe import ProbeSession
@@ -209,10 +210,7 @@ class SendSession(Session):
 
     # -- dialing --------------------------------------------------------
     def _on_dis(self, ev: ModemEvent) -> list[Output]:
-        try:
-            self.remote_dis = SessionParams.parse(ev.value)
-        except ValueError as exc:
-            raise RemoteProtocolError(str(exc), ev.text) from None
+        self.remote_dis = parse_params(ev)
         return []
 
     def _on_dial_ok(self, ev: ModemEvent) -> list[Output]:
@@ -240,10 +238,7 @@ class SendSession(Session):
         return [WriteAT(self.last_command), StartTimer("page", self.config.timers.page_start)]
 
     def _on_dcs(self, ev: ModemEvent) -> list[Output]:
-        try:
-            self.params = SessionParams.parse(ev.value)
-        except ValueError as exc:
-            raise RemoteProtocolError(str(exc), ev.text) from None
+        self.params = parse_params(ev)
         return []
 
     def _on_fdt_ok(self, ev: ModemEvent) -> list[Output]:

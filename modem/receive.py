@@ -24,9 +24,10 @@ from modem._session import (
     State,
     WriteAT,
     WriteData,
+    parse_params,
 )
 from modem.dialect import Dialect, Kind, ModemEvent, reverse_bits
-from modem.params import DF_MH, DF_MMR, DF_MR, Caps, PageFormat, SessionParams, local_params
+from modem.params import DF_MH, DF_MMR, DF_MR, Caps, PageFormat, local_params
 from modem.rxpages import Final, PageLedger, judge_page
 
 __all__ = ["ReceiveSession"]
@@ -133,10 +134,7 @@ class ReceiveSession(Session):
         return [CancelTimer("call"), WriteAT("ATA"), StartTimer("answer", self.config.timers.answer)]
 
     def _on_dcs(self, ev: ModemEvent) -> list[Output]:
-        try:
-            self.params = SessionParams.parse(ev.value)
-        except ValueError as exc:
-            raise RemoteProtocolError(str(exc), ev.text) from None
+        self.params = parse_params(ev)
         return []
 
     def _on_answer_ok(self, ev: ModemEvent) -> list[Output]:

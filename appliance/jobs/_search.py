@@ -10,10 +10,27 @@ from appliance.jobs import _rows as rows
 from appliance.jobs._schema import ENTRY_COLUMNS
 from appliance.jobs.model import TERMINAL, Entry, EntryState
 
-__all__ = ["SearchTables"]
+__all__ = ["SearchTables", "entry_filters"]
 
 _SELECT = "SELECT " + ", ".join(ENTRY_COLUMNS) + " FROM job_entries"
 _TERMINAL = tuple(s.value for s in TERMINAL)
+
+
+def entry_filters(owner: str | None, states: Iterable[EntryState] | None) -> tuple[list[str], list[Any]] | None:
+    """SQL conditions and parameters on job_entries for the fax's owner and the
+    entry states; None when ``states`` is empty (nothing can match)."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if owner is not None:
+        where.append("fax_id IN (SELECT id FROM job_faxes WHERE owner = ?)")
+        params.append(owner)
+    if states is not None:
+        wanted = [EntryState(s).value for s in states]
+        if not wanted:
+            return None
+        where.append(f"state IN ({', '.join('?' * len(wanted))})")
+        params.extend(wanted)
+    return where, params
 
 
 class SearchTables:
@@ -29,16 +46,10 @@ class SearchTables:
                        offset: int = 0) -> list[Entry]:
         """Entries newest first (by creation), filtered by the fax's owner,
         state and creation time (``since`` <= created < ``until``)."""
-        where, params = ["1 = 1"], []  # type: tuple[list[str], list[Any]]
-        if owner is not None:
-            where.append("fax_id IN (SELECT id FROM job_faxes WHERE owner = ?)")
-            params.append(owner)
-        if states is not None:
-            wanted = [EntryState(s).value for s in states]
-            if not wanted:
-                return []
-            where.append(f"state IN ({', '.join('?' * len(wanted))})")
-            params.extend(wanted)
+        filters = entry_filters(owner, states)
+        if filters is None:
+            return []
+        where, params = filters
         if since is not None:
             where.append("created >= ?")
             params.append(float(since))

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from appliance.jobs import _rows as rows
 from appliance.jobs._claims import ClaimTables, CloudLookup
-from appliance.jobs._search import SearchTables
+from appliance.jobs._search import SearchTables, entry_filters
 from radius.store.tables import AttachedTables
 from appliance.jobs._schema import ATTEMPT_COLUMNS, ENTRY_COLUMNS, FAX_COLUMNS, SCHEMA
 from appliance.jobs.model import (
@@ -145,19 +145,13 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
     def list_entries(self, *, fax_id: int | None = None, owner: str | None = None,
                      states: Iterable[EntryState] | None = None, limit: int | None = None) -> list[Entry]:
         """Entries by fax then recipient; filtered by fax, owner (the fax's) and state."""
-        where, params = ["1 = 1"], []  # type: tuple[list[str], list[Any]]
+        filters = entry_filters(owner, states)
+        if filters is None:
+            return []
+        where, params = filters
         if fax_id is not None:
             where.append("fax_id = ?")
             params.append(fax_id)
-        if owner is not None:
-            where.append("fax_id IN (SELECT id FROM job_faxes WHERE owner = ?)")
-            params.append(owner)
-        if states is not None:
-            wanted = [S(s).value for s in states]
-            if not wanted:
-                return []
-            where.append(f"state IN ({', '.join('?' * len(wanted))})")
-            params.extend(wanted)
         sql = f"{_ENTRY_SELECT} WHERE {' AND '.join(where)} ORDER BY fax_id, idx"
         if limit is not None:
             sql += " LIMIT ?"
