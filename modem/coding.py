@@ -32,7 +32,17 @@ from PIL import Image, ImageChops, TiffImagePlugin
 
 from modem import _tiffio
 from modem.pagedata import CodedPage, Coding
-from modem.t4 import MAX_PAGE_BYTES, RTC, BitOrder, T4Error, _white, decode_page, encode_strip, reverse_bits
+from modem.t4 import (
+    MAX_PAGE_BYTES,
+    RTC,
+    BitOrder,
+    T4Error,
+    _white,
+    decode_page,
+    encode_strip,
+    libtiff_decode,
+    reverse_bits,
+)
 
 if TYPE_CHECKING:
     from modem.document import FaxPage
@@ -149,7 +159,7 @@ def _decode_mr(data: bytes, bits: str, width: int) -> Image.Image:
     page = data[: (end + 7) // 8]
     tags = _tiffio.g3_tags(_tiffio.G3Strip(page, width, rows, 204, 196))
     tags[_tiffio.T4_OPTIONS] = 1  # 2-D; EOLs need not be aligned
-    return _libtiff_decode(page, tags, rows, "MR")
+    return libtiff_decode(page, tags, rows, "MR")
 
 
 def _decode_mmr(bits: str, width: int) -> Image.Image:
@@ -164,7 +174,7 @@ def _decode_mmr(bits: str, width: int) -> Image.Image:
     tags = _tiffio.g3_tags(_tiffio.G3Strip(page, width, MAX_ROWS + 1, 204, 196))
     tags[_tiffio.COMPRESSION] = 4
     del tags[_tiffio.T4_OPTIONS]
-    tall = _libtiff_decode(page, tags, MAX_ROWS + 1, "MMR")
+    tall = libtiff_decode(page, tags, MAX_ROWS + 1, "MMR")
     packed = tall.tobytes()
     row_bytes = (width + 7) // 8
     black = bytes(row_bytes)
@@ -179,15 +189,3 @@ def _decode_mmr(bits: str, width: int) -> Image.Image:
     image = tall.crop((0, 0, width, rows))
     image.info = {"t4_rows": rows}
     return image
-
-
-def _libtiff_decode(page: bytes, tags: dict[int, object], rows: int, name: str) -> Image.Image:
-    tiff = _tiffio.build_tiff([(page, tags)])
-    try:
-        with Image.open(io.BytesIO(tiff)) as image:
-            image.load()
-            decoded = image.convert("1") if image.mode != "1" else image.copy()
-    except (OSError, ValueError) as exc:
-        raise T4Error(f"libtiff could not decode {rows} lines of {name} data: {exc}") from exc
-    decoded.info = {"t4_rows": rows}
-    return decoded

@@ -48,6 +48,7 @@ __all__ = [
     "decode_page",
     "encode_page",
     "encode_strip",
+    "libtiff_decode",
     "reverse_bits",
 ]
 
@@ -182,12 +183,17 @@ def decode_page(
     page_data = data[: (end_bit + 7) // 8]
     tags = _tiffio.g3_tags(_tiffio.G3Strip(page_data, width, rows, 204, 196))
     tags[_tiffio.T4_OPTIONS] = 0  # EOLs need not be aligned
-    tiff = _tiffio.build_tiff([(page_data, tags)])
+    return libtiff_decode(page_data, tags, rows, "T.4")
+
+
+def libtiff_decode(page: bytes, tags: dict[int, object], rows: int, name: str) -> Image.Image:
+    """Decode one coded page (MH, MR or MMR, as ``tags`` say) with libtiff; ``info["t4_rows"]`` = ``rows``."""
+    tiff = _tiffio.build_tiff([(page, tags)])
     try:
         with Image.open(io.BytesIO(tiff)) as image:
             image.load()
             decoded = image.convert("1") if image.mode != "1" else image.copy()
     except (OSError, ValueError) as exc:
-        raise T4Error(f"libtiff could not decode {rows} lines of T.4 data: {exc}") from exc
+        raise T4Error(f"libtiff could not decode {rows} lines of {name} data: {exc}") from exc
     decoded.info = {"t4_rows": rows}
     return decoded
