@@ -121,7 +121,13 @@ def _bool(field: str, on: str, off: str, help_: str) -> FieldOption:
 
 
 ACCOUNT_OPTIONS: tuple[FieldOption, ...] = (
-    FieldOption("account_type", "--type", ACCOUNT_TYPES.parse, "FB-Account-Type: " + ", ".join(ACCOUNT_TYPES.by_name) + " or a number", metavar="TYPE"),
+    FieldOption(
+        "account_type",
+        "--type",
+        ACCOUNT_TYPES.parse,
+        "FB-Account-Type: " + ", ".join(ACCOUNT_TYPES.by_name) + " or a number",
+        metavar="TYPE",
+    ),
     _bool("send_enabled", "--send-enabled", "--send-disabled", "may send (FB-Snd-From-Account)"),
     _bool("receive_enabled", "--receive-enabled", "--receive-disabled", "may receive (FB-Rcv-To-Account)"),
     _bool("send_time_expired", "--send-time-expired", "--send-time-left", "FB-Snd-Time-Expired"),

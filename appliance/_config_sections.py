@@ -59,12 +59,12 @@ def _line(source: str, index: int, table: Any) -> LineConfig:
         raise sec.fail("name", f"{name!r} is not a line name (1-32 letters, digits, _ . -; not 'cloud')")
     device = sec.get("device", str, None)
     if not device:
-        raise sec.fail("device", "is required (a device path such as /dev/ttyS0, or \"sim\")")
+        raise sec.fail("device", 'is required (a device path such as /dev/ttyS0, or "sim")')
     if device != "sim" and not device.startswith("/"):
-        raise sec.fail("device", f"{device!r} is neither an absolute device path nor \"sim\"")
+        raise sec.fail("device", f'{device!r} is neither an absolute device path nor "sim"')
     fax_class = str(sec.get("class", (str, int, float), "auto"))
     if fax_class not in ("2.0", "2", "auto"):
-        raise sec.fail("class", f"must be \"2.0\", \"2\" or \"auto\", got {fax_class!r}")
+        raise sec.fail("class", f'must be "2.0", "2" or "auto", got {fax_class!r}')
     init = sec.get("init", (list, str), ["ATQ0V1", "ATE0"])
     init = [init] if isinstance(init, str) else init
     if not all(isinstance(i, str) and i.upper().startswith("AT") for i in init):
@@ -84,8 +84,9 @@ def _line(source: str, index: int, table: Any) -> LineConfig:
     if rings < 1:
         raise sec.fail("rings", "must be at least 1")
     sec.check_unknown()
-    return LineConfig(name, device, fax_class, tuple(init), numbers["did"], numbers["caller_id"], tsid,
-                      direction, speed, rings)
+    return LineConfig(
+        name, device, fax_class, tuple(init), numbers["did"], numbers["caller_id"], tsid, direction, speed, rings
+    )
 
 
 def parse_lines(source: str, tables: list[Any]) -> tuple[LineConfig, ...]:

@@ -14,7 +14,11 @@ def fmt_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "--:--"
     total = max(0, int(round(seconds)))
-    return f"{total // 60:02d}:{total % 60:02d}" if total < 3600 else f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
+    return (
+        f"{total // 60:02d}:{total % 60:02d}"
+        if total < 3600
+        else f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
+    )
 
 
 def _numbers(call: Mapping[str, Any], now: float) -> tuple[int, int, float, float | None]:
@@ -35,8 +39,10 @@ def bar(key: str, call: Mapping[str, Any], now: float, width: int = 24) -> str:
     rate = f" {call['baud_rate']} bit/s" if call.get("baud_rate") else ""
     phase = call.get("phase", "")
     doing = f" page {call.get('page')}" if phase == "page" and call.get("page") else f" {phase}" if phase else ""
-    return (f"{key} [{'#' * filled}{'.' * (width - filled)}] {done}/{total or '?'} pages{rate}{doing}"
-            f"  {fmt_seconds(elapsed)} elapsed, ~{fmt_seconds(left)} left")
+    return (
+        f"{key} [{'#' * filled}{'.' * (width - filled)}] {done}/{total or '?'} pages{rate}{doing}"
+        f"  {fmt_seconds(elapsed)} elapsed, ~{fmt_seconds(left)} left"
+    )
 
 
 def plain(key: str, call: Mapping[str, Any], now: float, previous: Mapping[str, Any] | None) -> list[str]:
@@ -46,12 +52,15 @@ def plain(key: str, call: Mapping[str, Any], now: float, previous: Mapping[str, 
     if call.get("phase") == "dialing" and before.get("phase") != "dialing":
         out.append(f"{key}: dialing {call.get('number', '')}")
     if call.get("baud_rate") and not before.get("baud_rate"):
-        out.append(f"{key}: connected to {call.get('remote_id') or 'unknown'} at {call.get('baud_rate')} bit/s "
-                   f"{call.get('resolution', '')}".rstrip())
+        out.append(
+            f"{key}: connected to {call.get('remote_id') or 'unknown'} at {call.get('baud_rate')} bit/s "
+            f"{call.get('resolution', '')}".rstrip()
+        )
     first = int(call.get("first_page", 0))
     for n in range(int(before.get("pages_sent", 0)) + 1, int(call.get("pages_sent", 0)) + 1):
-        out.append(f"{key}: page {first + n}/{call.get('pages_total') or '?'} confirmed (MCF) "
-                   f"{call.get('baud_rate', 0)} bit/s")
+        out.append(
+            f"{key}: page {first + n}/{call.get('pages_total') or '?'} confirmed (MCF) {call.get('baud_rate', 0)} bit/s"
+        )
     if call.get("page") != before.get("page") and call.get("page") and call.get("phase") == "page":
         out.append(f"{key}: sending page {call['page']}/{call.get('pages_total') or '?'}")
     return out

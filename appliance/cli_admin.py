@@ -188,7 +188,9 @@ def _register_accounts(sub: Any) -> None:
         p = cmds.add_parser(action, help=help_)
         p.add_argument("name", metavar="NAME")
         pw = p.add_mutually_exclusive_group()
-        pw.add_argument("--password", metavar="PW", help="password (visible to other local users; prefer --password-stdin)")
+        pw.add_argument(
+            "--password", metavar="PW", help="password (visible to other local users; prefer --password-stdin)"
+        )
         pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
         fields.add_account_options(p)
         p.set_defaults(func=func)
@@ -400,8 +402,18 @@ def _register_groups(sub: Any) -> None:
 
 # ---------------------------------------------------------------------- CDRs
 
-CDR_TABLE_COLUMNS = ("id", "time", "status", "user_name", "session_id", "client", "dial_number", "pages",
-                     "duration", "result")
+CDR_TABLE_COLUMNS = (
+    "id",
+    "time",
+    "status",
+    "user_name",
+    "session_id",
+    "client",
+    "dial_number",
+    "pages",
+    "duration",
+    "result",
+)
 CDR_CSV_COLUMNS = (
     "id", "time", "received_at", "status_type", "status", "user_name", "session_id", "client",
     "dial_number", "pages", "duration", "result", "dedupe_key", "attributes", "raw_attributes",
@@ -441,7 +453,9 @@ def parse_time(text: str) -> float:
 def cdr_dict(record: AccountingRecord) -> dict[str, Any]:
     return {
         "id": record.id,
-        "time": datetime.fromtimestamp(record.received_at, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "time": datetime.fromtimestamp(record.received_at, timezone.utc)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z"),
         "received_at": record.received_at,
         "status_type": record.status_type,
         "status": STATUS_NAMES.get(record.status_type, str(record.status_type)),
@@ -466,7 +480,7 @@ def cdrs_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     until = parse_time(args.until) if getattr(args, "until", None) is not None else None
     records = store.list_cdrs(since=since, limit=None if until is not None else args.limit, stops_only=args.stops_only)
     if until is not None:
-        records = [r for r in records if r.received_at < until][:args.limit]
+        records = [r for r in records if r.received_at < until][: args.limit]
     rows = [cdr_dict(r) for r in records]
     print_rows(rows, CDR_CSV_COLUMNS, args.format, io.stdout, table_columns=CDR_TABLE_COLUMNS)
     return 0
@@ -478,7 +492,9 @@ def _register_cdrs(sub: Any) -> None:
     p = cmds.add_parser("list", help="list accounting records, oldest first")
     _format_arg(p)
     p.add_argument("--since", metavar="TIME", help="only records received at or after TIME (ISO-8601 or unix time)")
-    p.add_argument("--until", metavar="TIME", help="only records received before TIME (e.g. to keep them before a purge)")
+    p.add_argument(
+        "--until", metavar="TIME", help="only records received before TIME (e.g. to keep them before a purge)"
+    )
     p.add_argument("--limit", metavar="N", type=int, help="at most N records")
     p.add_argument("--stops-only", action="store_true", help="only Stop records")
     p.set_defaults(func=cdrs_list)

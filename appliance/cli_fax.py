@@ -27,8 +27,9 @@ def register(sub: Any) -> None:
     p.add_argument("--account", default="demo", help="the RADIUS account sending (default demo)")
     p.add_argument("--owner", default="", help="the API user who owns the fax (default: the account)")
     p.add_argument("--normal", action="store_true", help="normal resolution instead of fine")
-    p.add_argument("--page-size", choices=("a4", "letter"), default=None,
-                   help="default: [web] page_size of --config (letter)")
+    p.add_argument(
+        "--page-size", choices=("a4", "letter"), default=None, help="default: [web] page_size of --config (letter)"
+    )
     p.add_argument("--priority", type=int, default=3)
     p.add_argument("--max-tries", type=int)
     p.add_argument("--data-dir", default="var", help="data directory of the embedded default")
@@ -97,8 +98,9 @@ def _convert(files: list[str], fine: bool, page_size: str, target: Path, io: Cli
             print(f"\rconverting: page {n}", end="", file=io.stderr, flush=True)
 
     try:
-        pages = run_once(limits, files_to_tiff, files, fine, page_size, str(target), limits.max_pages,
-                         progress=progress)
+        pages = run_once(
+            limits, files_to_tiff, files, fine, page_size, str(target), limits.max_pages, progress=progress
+        )
     finally:
         if tty:
             print("", file=io.stderr)
@@ -136,9 +138,16 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
         raise UsageError(f"cannot convert: {exc}") from None
     store = open_job_store(url)
     try:
-        spec = FaxSpec(owner=args.owner or args.account, account=args.account, documents=(str(target),),
-                       pages=pages, resolution="normal" if args.normal else "fine", agent="CLI",
-                       priority=args.priority, max_tries=args.max_tries)
+        spec = FaxSpec(
+            owner=args.owner or args.account,
+            account=args.account,
+            documents=(str(target),),
+            pages=pages,
+            resolution="normal" if args.normal else "fine",
+            agent="CLI",
+            priority=args.priority,
+            max_tries=args.max_tries,
+        )
         fax, entries = store.submit(spec, [Recipient(fax_number=n) for n in numbers], time.time())
         if args.format == "text":
             for e in entries:
@@ -146,8 +155,12 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
         if not args.wait:
             alive = _appliance(data_dir)
             if alive is not None and not alive.running:
-                print(f"faxappliance: the appliance is not running ({alive.reason}); the fax stays queued and is "
-                      f"sent when `faxappliance run` starts", file=io.stderr, flush=True)
+                print(
+                    f"faxappliance: the appliance is not running ({alive.reason}); the fax stays queued and is "
+                    f"sent when `faxappliance run` starts",
+                    file=io.stderr,
+                    flush=True,
+                )
             if args.format == "json":
                 print(json.dumps({"fax_id": fax.id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
             return 0
@@ -207,8 +220,12 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
                 print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
             if drawn:
                 print("", file=io.stderr)
-            print(f"faxappliance: not waiting: the appliance is not running ({alive.reason}); the fax stays "
-                  f"queued and is sent when `faxappliance run` starts", file=io.stderr, flush=True)
+            print(
+                f"faxappliance: not waiting: the appliance is not running ({alive.reason}); the fax stays "
+                f"queued and is sent when `faxappliance run` starts",
+                file=io.stderr,
+                flush=True,
+            )
             return NOT_RUNNING
         if args.format == "text":
             calls = _live_calls(data_dir)
@@ -217,13 +234,17 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
             for e in entries:
                 call = calls.get(e.key) if e.state.value == "sending" else None
                 if tty:
-                    texts.append(bar(e.key, call, now) if call else f"{e.key} to {e.recipient.fax_number}: "
-                                                                    f"{e.state.value}")
+                    texts.append(
+                        bar(e.key, call, now) if call else f"{e.key} to {e.recipient.fax_number}: {e.state.value}"
+                    )
                     continue
                 if shown.get((e.key, "state")) != e.state.value:
                     shown[(e.key, "state")] = e.state.value
-                    print(f"{e.key} to {e.recipient.fax_number}: {e.state.value}"
-                          f"{f' (try {e.tries + 1})' if e.state.value == 'sending' else ''}", file=io.stderr)
+                    print(
+                        f"{e.key} to {e.recipient.fax_number}: {e.state.value}"
+                        f"{f' (try {e.tries + 1})' if e.state.value == 'sending' else ''}",
+                        file=io.stderr,
+                    )
                 if call:
                     for text in plain(e.key, call, now, shown.get(e.key)):
                         print(text, file=io.stderr)
@@ -239,8 +260,11 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
         if drawn:
             print("", file=io.stderr)
         for e in entries:
-            print(f"{e.key} to {e.recipient.fax_number}: {e.state.value}, {e.pages_sent} page(s) sent "
-                  f"({e.schedule_message or e.hangup_text})", file=io.stdout)
+            print(
+                f"{e.key} to {e.recipient.fax_number}: {e.state.value}, {e.pages_sent} page(s) sent "
+                f"({e.schedule_message or e.hangup_text})",
+                file=io.stdout,
+            )
     return 0 if all(e.state.value == "sent" for e in entries) else 1
 
 
@@ -252,9 +276,18 @@ def _is_tty(stream: Any) -> bool:
 
 
 def _entry_json(e: Any) -> dict[str, Any]:
-    return {"key": e.key, "id": e.id, "to": e.recipient.fax_number, "state": e.state.value, "tries": e.tries,
-            "route": e.route, "pages_sent": e.pages_sent, "message": e.schedule_message, "hangup": e.hangup_text,
-            "updated_at": e.updated_at}
+    return {
+        "key": e.key,
+        "id": e.id,
+        "to": e.recipient.fax_number,
+        "state": e.state.value,
+        "tries": e.tries,
+        "route": e.route,
+        "pages_sent": e.pages_sent,
+        "message": e.schedule_message,
+        "hangup": e.hangup_text,
+        "updated_at": e.updated_at,
+    }
 
 
 def _heartbeat(data_dir: Path) -> dict[str, Any]:
@@ -291,8 +324,14 @@ def _snapshot(store: Any, data_dir: Path, limit: int, mail_url: str = "") -> dic
     nodes = [{"node": n, "last_seen": seen} for n, _, seen in store.nodes()]
     counts = {s.value: n for s, n in store.count_by_state().items()}
     recent = store.with_live_pages(sorted(store.list_entries(), key=lambda e: e.updated_at, reverse=True)[:limit])
-    snap = {"appliance": appliance, "node": node or run.get("node", ""), "nodes": nodes, "lines": lines,
-            "queue": counts, "recent": [_entry_json(e) for e in recent]}
+    snap = {
+        "appliance": appliance,
+        "node": node or run.get("node", ""),
+        "nodes": nodes,
+        "lines": lines,
+        "queue": counts,
+        "recent": [_entry_json(e) for e in recent],
+    }
     if mail_url:  # e-mail, print and share deliveries
         from appliance.mail.status import mail_snapshot
 
@@ -304,12 +343,26 @@ def _call_fields(call: Any, state: Any) -> dict[str, Any]:
     """The flat per-line progress fields of ``status --format json`` (empty when idle)."""
     busy = isinstance(call, dict) and call.get("ended_at") is None and state not in ("idle", "offline")
     if not busy:
-        return {"job": "", "fax_number": "", "remote_id": "", "page": 0, "pages_sent": 0, "pages_total": 0,
-                "baud_rate": 0, "resolution": ""}
-    return {"job": call.get("job", ""), "fax_number": call.get("number", ""), "remote_id": call.get("remote_id", ""),
-            "page": call.get("page", 0), "pages_sent": int(call.get("first_page", 0)) + int(call.get("pages_sent", 0)),
-            "pages_total": call.get("pages_total", 0), "baud_rate": call.get("baud_rate", 0),
-            "resolution": call.get("resolution", "")}
+        return {
+            "job": "",
+            "fax_number": "",
+            "remote_id": "",
+            "page": 0,
+            "pages_sent": 0,
+            "pages_total": 0,
+            "baud_rate": 0,
+            "resolution": "",
+        }
+    return {
+        "job": call.get("job", ""),
+        "fax_number": call.get("number", ""),
+        "remote_id": call.get("remote_id", ""),
+        "page": call.get("page", 0),
+        "pages_sent": int(call.get("first_page", 0)) + int(call.get("pages_sent", 0)),
+        "pages_total": call.get("pages_total", 0),
+        "baud_rate": call.get("baud_rate", 0),
+        "resolution": call.get("resolution", ""),
+    }
 
 
 def _disk(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
@@ -344,24 +397,32 @@ def _print_status(snap: dict[str, Any], io: CliIO) -> None:
         print(f"NODE       {snap['node']}", file=io.stdout)
     if len(snap.get("nodes", [])) > 1:
         print("NODES      " + "  ".join(n["node"] for n in snap["nodes"]), file=io.stdout)
-    print("LINES" if appliance["running"] else "LINES  (not shown: no running appliance keeps them current)",
-          file=io.stdout)
+    print(
+        "LINES" if appliance["running"] else "LINES  (not shown: no running appliance keeps them current)",
+        file=io.stdout,
+    )
     for line in snap["lines"]:
         name = line.get("name") or line.get("number")
         stats = line.get("stats") or {}
         counts = "  ".join(f"{k}={v}" for k, v in stats.items() if isinstance(v, int) and v)
         busy = busy_suffix(line.get("call")) if line.get("state") not in (None, "idle", "offline") else ""
-        print(f"  {name:<10} {line.get('did', line.get('number', '')):<10} {line.get('state', line.get('role', '')):<10}"
-              f" {line.get('device', '')}  {counts}{busy}".rstrip(), file=io.stdout)
+        print(
+            f"  {name:<10} {line.get('did', line.get('number', '')):<10} {line.get('state', line.get('role', '')):<10}"
+            f" {line.get('device', '')}  {counts}{busy}".rstrip(),
+            file=io.stdout,
+        )
     disk = snap.get("disk") or {}
     if disk.get("warning"):
         print(f"WARNING    {disk['warning']}", file=io.stdout)
     print("QUEUE  " + "  ".join(f"{k}={v}" for k, v in snap["queue"].items() if v), file=io.stdout)
     print("RECENT", file=io.stdout)
     for e in snap["recent"]:
-        print(f"  {e['key']}  {e['to']:<12} {e['state']:<10} tries={e['tries']} pages={e['pages_sent']} "
-              f"route={e['route'] or '-'}"
-              f"  {e['message'] or e['hangup']}", file=io.stdout)
+        print(
+            f"  {e['key']}  {e['to']:<12} {e['state']:<10} tries={e['tries']} pages={e['pages_sent']} "
+            f"route={e['route'] or '-'}"
+            f"  {e['message'] or e['hangup']}",
+            file=io.stdout,
+        )
     if "mail" in snap:
         from appliance.mail.status import mail_lines
 
@@ -429,9 +490,14 @@ def cmd_config_check(args: argparse.Namespace, io: CliIO) -> int:
     for warning in check_tls(config.source, config.web):  # certificate and key exist, load and match
         print(f"{args.file}: warning: {warning}", file=io.stderr)
     if config.web is not None and exposed_without_tls(config.web):
-        print(f"{args.file}: warning: web.listen: {config.web.listen or '(all addresses)'} serves plain HTTP beyond "
-              f"loopback; set web.certificate and web.key for HTTPS", file=io.stderr)
-    print(f"{args.file}: OK ({len(config.lines)} line(s), routing {config.routing.policy}, "
-          f"{len(config.portserver.servers) if config.portserver else 0} RADIUS server(s) for the port-server role)",
-          file=io.stdout)
+        print(
+            f"{args.file}: warning: web.listen: {config.web.listen or '(all addresses)'} serves plain HTTP beyond "
+            f"loopback; set web.certificate and web.key for HTTPS",
+            file=io.stderr,
+        )
+    print(
+        f"{args.file}: OK ({len(config.lines)} line(s), routing {config.routing.policy}, "
+        f"{len(config.portserver.servers) if config.portserver else 0} RADIUS server(s) for the port-server role)",
+        file=io.stdout,
+    )
     return 0

@@ -44,21 +44,33 @@ def register(subparsers: Any) -> None:
     _common(receive)
     receive.add_argument("--out", required=True, metavar="DIR", help="directory for the received fax")
     receive.add_argument("--rings", type=int, default=1, help="answer after this many rings (default 1)")
-    receive.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="give up when no call comes (0 = wait forever)")
+    receive.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS", help="give up when no call comes (0 = wait forever)"
+    )
     receive.add_argument("--raw", action="store_true", help="also store each page's T.4 data as PAGE.g3 (MSB first)")
     receive.set_defaults(func=cmd_receive)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("device", metavar="DEVICE", help="serial device, e.g. /dev/ttyS0 or /dev/ttyFAX0")
-    parser.add_argument("--class", dest="fax_class", choices=("2", "2.0", "2.1"),
-                        help="use this class (default: 2.1, 2.0 or 2, the first offered)")
+    parser.add_argument(
+        "--class",
+        dest="fax_class",
+        choices=("2", "2.0", "2.1"),
+        help="use this class (default: 2.1, 2.0 or 2, the first offered)",
+    )
     parser.add_argument("--init", action="append", metavar="AT…", help="init string (repeatable; default ATQ0V1, ATE0)")
-    parser.add_argument("--flow", choices=("none", "xonxoff", "rtscts"), default="xonxoff", help="flow control while sending")
+    parser.add_argument(
+        "--flow", choices=("none", "xonxoff", "rtscts"), default="xonxoff", help="flow control while sending"
+    )
     parser.add_argument("--id", dest="local_id", default="", help="our fax ID (TSI/CSI, 20 characters)")
     parser.add_argument("--speed", type=int, default=19200, help="DTE speed in bit/s (default 19200)")
-    parser.add_argument("--max-bps", type=int, default=33600,
-                        help="highest fax line rate (default 33600: V.34 in Class 2.1 with ECM, else 14400)")
+    parser.add_argument(
+        "--max-bps",
+        type=int,
+        default=33600,
+        help="highest fax line rate (default 33600: V.34 in Class 2.1 with ECM, else 14400)",
+    )
     parser.add_argument("--command-timeout", type=float, default=10.0, metavar="SECONDS")
 
 
@@ -230,8 +242,9 @@ def _store(result: c2.SessionResult, out_dir: Path, raw: bool, io: Any) -> int:
     fine = result.params.fine if result.params else True
     resolution = Resolution.FINE if fine else Resolution.NORMAL
     try:
-        files = received_to_files([p.data for p in result.received], resolution, out_dir, stem,
-                                  codings=[p.coding for p in result.received])
+        files = received_to_files(
+            [p.data for p in result.received], resolution, out_dir, stem, codings=[p.coding for p in result.received]
+        )
     except ValueError as exc:
         print(f"faxappliance: received pages could not be decoded: {exc}", file=io.stderr)
         return 1

@@ -61,11 +61,15 @@ def register(sub: Any) -> None:
     _common(q)
     _listing(q)
     q.add_argument("--owner", default=None)
-    q.add_argument("--state", default="", help="pending, sending, sent, failed, dead, aborted, active, done "
-                                               "(comma-separated)")
+    q.add_argument(
+        "--state", default="", help="pending, sending, sent, failed, dead, aborted, active, done (comma-separated)"
+    )
     q.set_defaults(func=cmd_jobs, action="list")
-    for name, helptext in (("show", "one job with its attempts"), ("cancel", "abort a job"),
-                           ("retry", "send a failed, dead or aborted job again, now")):
+    for name, helptext in (
+        ("show", "one job with its attempts"),
+        ("cancel", "abort a job"),
+        ("retry", "send a failed, dead or aborted job again, now"),
+    ):
         q = jsub.add_parser(name, help=helptext)
         _common(q)
         q.add_argument("job", metavar="JOB", help="FAXKEY-ENTRYKEY (or FAXKEY: every entry)")
@@ -111,8 +115,10 @@ def _run(args: argparse.Namespace, io: CliIO, body: Any) -> int:
 def _range(args: argparse.Namespace) -> tuple[float | None, float | None]:
     from appliance.operator import parse_date
 
-    return (parse_date(args.since, "--since") if args.since else None,
-            parse_date(args.until, "--until") if args.until else None)
+    return (
+        parse_date(args.since, "--since") if args.since else None,
+        parse_date(args.until, "--until") if args.until else None,
+    )
 
 
 def _write(data: bytes, name: str, output: str, io: CliIO) -> None:
@@ -135,8 +141,9 @@ def cmd_inbox(args: argparse.Namespace, io: CliIO) -> int:
     def body(ops: Any) -> int:
         if args.action == "list":
             since, until = _range(args)
-            items, _ = ops.list_inbox(caller, account=args.account, since=since, until=until, limit=args.limit,
-                                      offset=args.offset)
+            items, _ = ops.list_inbox(
+                caller, account=args.account, since=since, until=until, limit=args.limit, offset=args.offset
+            )
             print_rows(items, INBOX_COLUMNS, args.format, io.stdout)
         elif args.action == "show":
             print_record(ops.show_item(caller, args.id), args.format, io.stdout)
@@ -145,13 +152,16 @@ def cmd_inbox(args: argparse.Namespace, io: CliIO) -> int:
             _write(data, name, args.output, io)
         else:
             item = ops.show_item(caller, args.id)
-            if not args.yes and not _confirm(f"delete received fax {item['id']} of {item['account']} "
-                                             f"({item['pages']} page(s))?", io):
+            if not args.yes and not _confirm(
+                f"delete received fax {item['id']} of {item['account']} ({item['pages']} page(s))?", io
+            ):
                 print("not deleted", file=io.stderr)
                 return 1
             ops.delete_item(caller, args.id)
-            print(json.dumps({"deleted": item["id"]}) if args.format == "json" else f"deleted {item['id']}",
-                  file=io.stdout)
+            print(
+                json.dumps({"deleted": item["id"]}) if args.format == "json" else f"deleted {item['id']}",
+                file=io.stdout,
+            )
         return 0
 
     return _run(args, io, body)
@@ -176,8 +186,15 @@ def cmd_jobs(args: argparse.Namespace, io: CliIO) -> int:
         now = time.time()
         if args.action == "list":
             since, until = _range(args)
-            jobs, _ = ops.list_jobs(caller, owner=args.owner, states=parse_states(args.state), since=since,
-                                    until=until, limit=args.limit, offset=args.offset)
+            jobs, _ = ops.list_jobs(
+                caller,
+                owner=args.owner,
+                states=parse_states(args.state),
+                since=since,
+                until=until,
+                limit=args.limit,
+                offset=args.offset,
+            )
             print_rows(jobs, JOB_COLUMNS, args.format, io.stdout)
             return 0
         if args.action == "export":
@@ -199,8 +216,23 @@ def cmd_jobs(args: argparse.Namespace, io: CliIO) -> int:
             for job in found:
                 attempts = job.pop("attempts", [])
                 print_record(job, "table", io.stdout)
-                print_rows(attempts, ("number", "started_at", "route", "outcome", "cause", "pages", "duration",
-                                      "remote_id", "hangup_code", "hangup_text"), "table", io.stdout)
+                print_rows(
+                    attempts,
+                    (
+                        "number",
+                        "started_at",
+                        "route",
+                        "outcome",
+                        "cause",
+                        "pages",
+                        "duration",
+                        "remote_id",
+                        "hangup_code",
+                        "hangup_text",
+                    ),
+                    "table",
+                    io.stdout,
+                )
         else:
             for job in found:
                 due = f", due {job['due_at']}" if job.get("due_at") else ""

@@ -36,8 +36,16 @@ def cmd_purge(args: argparse.Namespace, io: CliIO) -> int:
     jobs = open_job_store(url)
     cdrs = open_store(url)
     try:
-        plan = purge(retention, time.time(), jobs=jobs, inbox=Inbox(Path(data_dir) / "inbox"), cdrs=cdrs,
-                     data_dir=data_dir, web_spool=getattr(web, "spool_dir", "") or "", dry_run=args.dry_run)
+        plan = purge(
+            retention,
+            time.time(),
+            jobs=jobs,
+            inbox=Inbox(Path(data_dir) / "inbox"),
+            cdrs=cdrs,
+            data_dir=data_dir,
+            web_spool=getattr(web, "spool_dir", "") or "",
+            dry_run=args.dry_run,
+        )
     finally:
         jobs.close()
         cdrs.close()
@@ -46,8 +54,11 @@ def cmd_purge(args: argparse.Namespace, io: CliIO) -> int:
         print(json.dumps({"dry_run": args.dry_run, **summary}), file=io.stdout)
         return 0
     verb = "would remove" if args.dry_run else "removed"
-    print(f"{verb}: {len(plan.faxes)} finished fax(es), {len(plan.inbox)} received fax(es), "
-          f"{len(plan.files)} spool file(s), {plan.cdrs} CDR(s)", file=io.stdout)
+    print(
+        f"{verb}: {len(plan.faxes)} finished fax(es), {len(plan.inbox)} received fax(es), "
+        f"{len(plan.files)} spool file(s), {plan.cdrs} CDR(s)",
+        file=io.stdout,
+    )
     for key in summary["faxes"]:
         print(f"  fax {key}", file=io.stdout)
     for item in summary["inbox"]:

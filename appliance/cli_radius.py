@@ -29,26 +29,53 @@ def register(sub: Any) -> None:
     p.add_argument("--log-json", metavar="FILE", help="write JSON log events to FILE instead of text to stderr")
     p.add_argument("--web-port", type=int, default=8080, help="web service port of the embedded default")
     p.add_argument("--smtp-port", type=int, default=2525, help="e-mail gateway (T.37) port of the embedded default")
-    p.add_argument("--smtp-relay", default="", metavar="HOST:PORT",
-                   help="embedded default: send mail through this relay instead of writing <data-dir>/mail/")
+    p.add_argument(
+        "--smtp-relay",
+        default="",
+        metavar="HOST:PORT",
+        help="embedded default: send mail through this relay instead of writing <data-dir>/mail/",
+    )
     p.add_argument("--faxage-port", type=int, default=0, help="FAXAGE simulator port (default: any free port)")
     p.add_argument("--fast", action="store_true", help="simulated lines do not pace pages at the line rate")
     p.add_argument("--faults", metavar="FILE", help="fault file for the simulated network (see hwsim.faults)")
     p.add_argument("--retry-interval", type=float, metavar="SECONDS", help="retry interval for every cause")
     p.add_argument("--ring-seconds", type=float, default=3.0, help="ring cadence of the simulated lines")
-    p.add_argument("--unattended", action="append", default=[], metavar="NUMBER",
-                   help="leave this remote line without a fax machine (for sendfax, efax …)")
-    p.add_argument("--extra-radius", action="append", default=[], metavar="HOST:AUTH:ACCT",
-                   help="a RADIUS server the port-server role tries before the local one")
-    p.add_argument("--storage-url", metavar="URL",
-                   help="embedded default: keep accounts, CDRs and jobs in this database (e.g. postgresql://…)"
-                        " instead of <data-dir>/faxappliance.db; several nodes may share it")
-    p.add_argument("--node", metavar="TOML", help='embedded default: the [node] table, e.g. \'id = "a"\'')
+    p.add_argument(
+        "--unattended",
+        action="append",
+        default=[],
+        metavar="NUMBER",
+        help="leave this remote line without a fax machine (for sendfax, efax …)",
+    )
+    p.add_argument(
+        "--extra-radius",
+        action="append",
+        default=[],
+        metavar="HOST:AUTH:ACCT",
+        help="a RADIUS server the port-server role tries before the local one",
+    )
+    p.add_argument(
+        "--storage-url",
+        metavar="URL",
+        help="embedded default: keep accounts, CDRs and jobs in this database (e.g. postgresql://…)"
+        " instead of <data-dir>/faxappliance.db; several nodes may share it",
+    )
+    p.add_argument("--node", metavar="TOML", help="embedded default: the [node] table, e.g. 'id = \"a\"'")
     p.add_argument("--max-tries", type=int, metavar="N", help="embedded default: tries per fax (default 3)")
-    p.add_argument("--routing", choices=("local_first", "local_only", "cloud_only"), default="local_first",
-                   help="embedded default: [routing] policy (default local_first: lines, then the FAXAGE simulator)")
-    p.add_argument("--remotes", type=int, default=2, choices=range(2, 21), metavar="N",
-                   help="embedded default: remote fax machines 5550101… (2-20, default 2)")
+    p.add_argument(
+        "--routing",
+        choices=("local_first", "local_only", "cloud_only"),
+        default="local_first",
+        help="embedded default: [routing] policy (default local_first: lines, then the FAXAGE simulator)",
+    )
+    p.add_argument(
+        "--remotes",
+        type=int,
+        default=2,
+        choices=range(2, 21),
+        metavar="N",
+        help="embedded default: remote fax machines 5550101… (2-20, default 2)",
+    )
     p.set_defaults(func=cmd_run)
 
 
@@ -81,8 +108,7 @@ def _start_logging(args: argparse.Namespace, io: CliIO) -> None:
     globalLogBeginner.beginLoggingTo([filtered], redirectStandardIO=False)
 
 
-def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, reactor: Any,
-          notes: list[str]) -> Any:
+def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, reactor: Any, notes: list[str]) -> Any:
     """The embedded default's services; ``notes`` gets the lines to print once they listen."""
     from twisted.internet.error import CannotListenError
     from twisted.internet.threads import deferToThreadPool
@@ -95,12 +121,21 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
     for spec in args.extra_radius:
         host, auth, acct = spec.split(":")
         extra.append((host, int(auth), int(acct)))
-    options = d.DemoOptions(fast=args.fast, faults=args.faults or "", faxage_port=args.faxage_port,
-                            web_port=args.web_port, retry_interval=args.retry_interval, max_tries=args.max_tries,
-                            remotes=args.remotes, routing=args.routing,
-                            ring_seconds=args.ring_seconds, unattended=tuple(args.unattended),
-                            portserver_servers=tuple(extra), smtp_port=args.smtp_port,
-                            smtp_relay=args.smtp_relay)
+    options = d.DemoOptions(
+        fast=args.fast,
+        faults=args.faults or "",
+        faxage_port=args.faxage_port,
+        web_port=args.web_port,
+        retry_interval=args.retry_interval,
+        max_tries=args.max_tries,
+        remotes=args.remotes,
+        routing=args.routing,
+        ring_seconds=args.ring_seconds,
+        unattended=tuple(args.unattended),
+        portserver_servers=tuple(extra),
+        smtp_port=args.smtp_port,
+        smtp_relay=args.smtp_relay,
+    )
     data_dir = Path(config.data_dir)
     d.seed_store(store, data_dir, io.stdout)
     try:
@@ -127,8 +162,10 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
             notes.append("web service: not in this build")
         mail = getattr(top, "mail", None)
         if mail is not None and mail.gateway is not None:
-            notes.append(f"e-mail to fax (T.37) on smtp://127.0.0.1:{args.smtp_port}/ for FAX=<number>@localhost "
-                         f"from {d.DEMO_EMAIL}")
+            notes.append(
+                f"e-mail to fax (T.37) on smtp://127.0.0.1:{args.smtp_port}/ for FAX=<number>@localhost "
+                f"from {d.DEMO_EMAIL}"
+            )
         if mail is not None:
             where = f"through {args.smtp_relay}" if args.smtp_relay else f"into {data_dir / 'mail'}/new/"
             notes.append(f"received faxes are mailed to {d.DEMO_EMAIL} {where}")
@@ -171,12 +208,20 @@ def _refuse_second_instance(config: Config) -> None:
     except OSError:
         return
     if alive.running and alive.pid != os.getpid():
-        raise StartupError(f"another faxappliance ({alive.reason}) is running with the data directory "
-                           f"{config.data_dir}")
+        raise StartupError(
+            f"another faxappliance ({alive.reason}) is running with the data directory {config.data_dir}"
+        )
 
 
-def _after_start(config: Config, top: Any, args: argparse.Namespace, io: CliIO, notes: list[str],
-                 tightened: Any, tls_warnings: list[str]) -> None:
+def _after_start(
+    config: Config,
+    top: Any,
+    args: argparse.Namespace,
+    io: CliIO,
+    notes: list[str],
+    tightened: Any,
+    tls_warnings: list[str],
+) -> None:
     """Everything listens: say so, start logging, and log the start-up findings."""
     from twisted.logger import Logger
 
@@ -185,25 +230,33 @@ def _after_start(config: Config, top: Any, args: argparse.Namespace, io: CliIO, 
 
     for svc in top:
         if isinstance(svc, RadiusService):
-            print(f"RADIUS auth on {svc.listen}:{svc.bound.get(AUTH)}, "
-                  f"accounting on {svc.listen}:{svc.bound.get(ACCT)}", file=io.stdout)
+            print(
+                f"RADIUS auth on {svc.listen}:{svc.bound.get(AUTH)}, accounting on {svc.listen}:{svc.bound.get(ACCT)}",
+                file=io.stdout,
+            )
     for note in notes:
         print(note, file=io.stdout)
     io.stdout.flush()
     _start_logging(args, io)
     log = Logger(namespace="appliance.run")
     if tightened.count:
-        log.info("tightened the permissions of {count} path(s) under {data_dir} to owner-only",
-                 count=tightened.count, data_dir=config.data_dir)
+        log.info(
+            "tightened the permissions of {count} path(s) under {data_dir} to owner-only",
+            count=tightened.count,
+            data_dir=config.data_dir,
+        )
     for problem in tightened.failed[:5]:
         log.warn("cannot make private: {problem}", problem=problem)
     for warning in tls_warnings:
         log.warn("{warning}", warning=warning)
     web = _web_config(config)
     if any(type(s).__module__.startswith("appliance.web") for s in top) and exposed_without_tls(web):
-        log.warn("the web service serves plain HTTP on {address}:{port}, beyond loopback: passwords, tokens and "
-                 "faxes cross the network unencrypted; set [web] certificate and key",
-                 address=web.listen or "*", port=web.port)
+        log.warn(
+            "the web service serves plain HTTP on {address}:{port}, beyond loopback: passwords, tokens and "
+            "faxes cross the network unencrypted; set [web] certificate and key",
+            address=web.listen or "*",
+            port=web.port,
+        )
 
 
 def _serve(config: Config, args: argparse.Namespace, io: CliIO, demo: bool) -> int:

@@ -45,8 +45,10 @@ def _add(args: argparse.Namespace, io: CliIO) -> int:
     directory = _directory(args)
     try:
         if not _known(args, directory, args.user):
-            print(f"faxappliance: no account {args.user!r}: add it first (faxappliance accounts add), "
-                  "no token issued", file=io.stderr)
+            print(
+                f"faxappliance: no account {args.user!r}: add it first (faxappliance accounts add), no token issued",
+                file=io.stderr,
+            )
             return 1
         record, token = directory.add_token(args.user, args.label or "", time.time())
     finally:

@@ -169,9 +169,16 @@ class RetryConfig:
         """The job queue's :class:`appliance.jobs.model.RetryPolicy`."""
         from appliance.jobs.model import Cause, RetryPolicy
 
-        return RetryPolicy(max_tries=self.max_tries, intervals={
-            Cause.BUSY: self.busy, Cause.NO_ANSWER: self.no_answer, Cause.PROTOCOL: self.protocol,
-            Cause.OTHER: self.other, Cause.INTERRUPTED: 0.0})
+        return RetryPolicy(
+            max_tries=self.max_tries,
+            intervals={
+                Cause.BUSY: self.busy,
+                Cause.NO_ANSWER: self.no_answer,
+                Cause.PROTOCOL: self.protocol,
+                Cause.OTHER: self.other,
+                Cause.INTERRUPTED: 0.0,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -297,8 +304,11 @@ def _parse_client(source: str, index: int, table: Any) -> RadiusClientConfig:
     name = sec.get("name", str, str(network))
     allow_short = sec.get("allow_short_secret", bool, False)
     if len(secret.reveal_str()) < MIN_SECRET_CHARS and not allow_short:
-        raise sec.fail("secret", f"is shorter than {MIN_SECRET_CHARS} characters; use a long random secret"
-                                 " (or set allow_short_secret = true for a client that cannot take one)")
+        raise sec.fail(
+            "secret",
+            f"is shorter than {MIN_SECRET_CHARS} characters; use a long random secret"
+            " (or set allow_short_secret = true for a client that cannot take one)",
+        )
     sec.check_unknown()
     return RadiusClientConfig(network, secret, require_ma, name, allow_short)
 
@@ -380,8 +390,20 @@ def _parse_faxage(source: str, table: Any) -> FaxageConfig:
 
 # Top-level tables validated by their own components' parsers (called from
 # parse()); any other unknown top-level key is reported.
-OTHER_SECTIONS: tuple[str, ...] = ("lines", "routing", "retry", "web", "portserver", "dialplan", "limits",
-                                     "smtp", "email_gateway", "inbound_routes", "node", "retention")
+OTHER_SECTIONS: tuple[str, ...] = (
+    "lines",
+    "routing",
+    "retry",
+    "web",
+    "portserver",
+    "dialplan",
+    "limits",
+    "smtp",
+    "email_gateway",
+    "inbound_routes",
+    "node",
+    "retention",
+)
 
 
 def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
@@ -397,6 +419,7 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     faxage = _parse_faxage(source, top.get("faxage", dict, {}))
     from appliance._config_sections import parse_lines, parse_retry, parse_routing
     from appliance.web.config import parse_web  # the web service owns its section
+
     lines = parse_lines(source, top.get("lines", list, []))
     routing = parse_routing(source, top.get("routing", dict, {}))
     retry = parse_retry(source, top.get("retry", dict, {}))
@@ -405,6 +428,7 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
 
     dialplan = parse_dialplan(source, top.get("dialplan", dict, {}))
     from appliance.render.limits import parse_limits  # document conversion owns its section
+
     limits = parse_limits(source, top.get("limits", dict, {}))
     portserver = None
     if "portserver" in data:
@@ -425,9 +449,22 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     if routing.policy == "local_only" and "routing" in data and not lines:
         raise ConfigError(source, "routing.policy", "local_only needs at least one [[lines]] entry")
     top.check_unknown(OTHER_SECTIONS)
-    return Config(source, data_dir, storage, radius, faxage, raw=data, lines=lines, routing=routing,
-                  retry=retry, web=web, portserver=portserver, dialplan=dialplan,
-                  limits=limits, retention=retention)
+    return Config(
+        source,
+        data_dir,
+        storage,
+        radius,
+        faxage,
+        raw=data,
+        lines=lines,
+        routing=routing,
+        retry=retry,
+        web=web,
+        portserver=portserver,
+        dialplan=dialplan,
+        limits=limits,
+        retention=retention,
+    )
 
 
 def load(path: str | Path) -> Config:
@@ -446,9 +483,7 @@ def default_config(data_dir: str = "var", client_secret: Secret | None = None) -
     """The embedded default: SQLite under ``data_dir``, RADIUS on loopback."""
     clients: tuple[RadiusClientConfig, ...] = ()
     if client_secret is not None:
-        clients = (
-            RadiusClientConfig(ipaddress.ip_network("127.0.0.0/8"), client_secret, True, "localhost"),
-        )
+        clients = (RadiusClientConfig(ipaddress.ip_network("127.0.0.0/8"), client_secret, True, "localhost"),)
     return Config(
         source="<embedded default>",
         data_dir=data_dir,

@@ -35,8 +35,12 @@ def _checks(source: str, data: dict[str, Any], base_dir: str) -> list[tuple[str,
         ("dialplan", lambda: parse_dialplan(source, data.get("dialplan", {}))),
         ("limits", lambda: parse_limits(source, data.get("limits", {}))),
         ("node", lambda: parse_node(source, data.get("node"))),
-        ("retention", lambda: parse_retention(data.get("retention", {}) if isinstance(data.get("retention", {}), dict)
-                                              else _not_table("retention"))),
+        (
+            "retention",
+            lambda: parse_retention(
+                data.get("retention", {}) if isinstance(data.get("retention", {}), dict) else _not_table("retention")
+            ),
+        ),
     ]
     if "portserver" in data:
         from appliance.portserver_config import parse_portserver

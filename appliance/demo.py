@@ -65,12 +65,13 @@ class SimNetwork(service.Service):
         faults = load_faults(options.faults) if options.faults else FaultPlan()
         modem = ModemConfig(ring_seconds=options.ring_seconds, pacing=not options.fast)
         numbers = [*APPLIANCE_NUMBERS, *options.remote_numbers]
-        self.lines = start_lines(reactor, len(numbers), numbers=numbers, faults=faults,
-                                 config=modem)
+        self.lines = start_lines(reactor, len(numbers), numbers=numbers, faults=faults, config=modem)
         self.devices = {line.number: line.device for line in self.lines.lines}
         sim = FaxageSim(username=FAXAGE_USER, company=FAXAGE_COMPANY, password=FAXAGE_PASSWORD)
         self.faxage = FaxageSimulator(sim, reactor, tick=0.1)
-        self.faxage_port = reactor.listenTCP(options.faxage_port, self.faxage.site(access_log=False), interface="127.0.0.1")
+        self.faxage_port = reactor.listenTCP(
+            options.faxage_port, self.faxage.site(access_log=False), interface="127.0.0.1"
+        )
         self.faxage_url = f"http://127.0.0.1:{self.faxage_port.getHost().port}"
 
     def startService(self) -> None:
@@ -88,14 +89,24 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
     """The embedded default's controller sections on top of ``base`` (storage, RADIUS)."""
     from appliance.portserver_config import PortServerConfig, PortServerServer
 
-    lines = tuple(LineConfig(name=f"line{i + 1}", device=sim.devices[n], fax_class="auto", did=n, caller_id=n,
-                             tsid=n) for i, n in enumerate(APPLIANCE_NUMBERS))
-    servers = [PortServerServer(a, auth, acct, secret, True, f"{a}:{auth}") for a, auth, acct in options.portserver_servers]
+    lines = tuple(
+        LineConfig(name=f"line{i + 1}", device=sim.devices[n], fax_class="auto", did=n, caller_id=n, tsid=n)
+        for i, n in enumerate(APPLIANCE_NUMBERS)
+    )
+    servers = [
+        PortServerServer(a, auth, acct, secret, True, f"{a}:{auth}") for a, auth, acct in options.portserver_servers
+    ]
     servers.append(PortServerServer("127.0.0.1", base.radius.auth_port, base.radius.acct_port, secret, True, "local"))
-    portserver = PortServerConfig(servers=tuple(servers), timeout=1.0, retries=1, dead_time=30.0,
-                                  nas_identifier="faxappliance-demo")
-    faxage = FaxageConfig(url=sim.faxage_url, username=FAXAGE_USER, company=FAXAGE_COMPANY,
-                          password=Secret(FAXAGE_PASSWORD), poll_interval=2.0)
+    portserver = PortServerConfig(
+        servers=tuple(servers), timeout=1.0, retries=1, dead_time=30.0, nas_identifier="faxappliance-demo"
+    )
+    faxage = FaxageConfig(
+        url=sim.faxage_url,
+        username=FAXAGE_USER,
+        company=FAXAGE_COMPANY,
+        password=Secret(FAXAGE_PASSWORD),
+        poll_interval=2.0,
+    )
     retry = RetryConfig()
     if options.retry_interval is not None:
         r = options.retry_interval
@@ -107,13 +118,22 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
         web = dataclasses.replace(web, listen="127.0.0.1", port=options.web_port)
     except TypeError:
         pass
-    raw = {**base.raw, "web": {**base.raw.get("web", {}), "listen": "127.0.0.1", "port": options.web_port},
-           "email_gateway": {"listen": "127.0.0.1", "port": options.smtp_port, "domains": ["localhost"]},
-           "smtp": {"relay": options.smtp_relay, "sender": "fax@localhost", "retry_initial": 2.0,
-                    "retry_max": 10.0}}
-    return dataclasses.replace(base, raw=raw, lines=lines, portserver=portserver, faxage=faxage, retry=retry,
-                               routing=RoutingConfig(policy=options.routing, overflow_after_failures=3,
-                                                   line_rest_seconds=60.0), web=web)
+    raw = {
+        **base.raw,
+        "web": {**base.raw.get("web", {}), "listen": "127.0.0.1", "port": options.web_port},
+        "email_gateway": {"listen": "127.0.0.1", "port": options.smtp_port, "domains": ["localhost"]},
+        "smtp": {"relay": options.smtp_relay, "sender": "fax@localhost", "retry_initial": 2.0, "retry_max": 10.0},
+    }
+    return dataclasses.replace(
+        base,
+        raw=raw,
+        lines=lines,
+        portserver=portserver,
+        faxage=faxage,
+        retry=retry,
+        routing=RoutingConfig(policy=options.routing, overflow_after_failures=3, line_rest_seconds=60.0),
+        web=web,
+    )
 
 
 def private_file(path: Path, make: Any) -> tuple[str, bool]:
@@ -155,9 +175,15 @@ def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: Dem
     """``<data_dir>/run.json``: where everything is, for scripts and tests."""
     info = {
         "pid": os.getpid(),
-        "lines": [{"number": l.number, "device": l.device,
-                   "role": "appliance" if l.number in APPLIANCE_NUMBERS else "remote",
-                   "attended": l.number not in options.unattended} for l in sim.lines.lines],
+        "lines": [
+            {
+                "number": l.number,
+                "device": l.device,
+                "role": "appliance" if l.number in APPLIANCE_NUMBERS else "remote",
+                "attended": l.number not in options.unattended,
+            }
+            for l in sim.lines.lines
+        ],
         "radius": {"auth_port": config.radius.auth_port, "acct_port": config.radius.acct_port},
         "faxage_url": sim.faxage_url,
         "web": {"port": options.web_port},
@@ -172,9 +198,13 @@ def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: Dem
     return path
 
 
-def remote_machines(reactor: Any, sim: SimNetwork, data_dir: Path, options: DemoOptions,
-                    run_blocking: Any) -> list[service.Service]:
+def remote_machines(
+    reactor: Any, sim: SimNetwork, data_dir: Path, options: DemoOptions, run_blocking: Any
+) -> list[service.Service]:
     from appliance.remote import RemoteMachine
 
-    return [RemoteMachine(reactor, reactor, n, sim.devices[n], data_dir / "remote" / n, run_blocking)
-            for n in options.remote_numbers if n not in options.unattended]
+    return [
+        RemoteMachine(reactor, reactor, n, sim.devices[n], data_dir / "remote" / n, run_blocking)
+        for n in options.remote_numbers
+        if n not in options.unattended
+    ]

@@ -36,8 +36,17 @@ from typing import Any
 from appliance.logsafe import safe_for_log
 
 __all__ = [
-    "DIAL_CHARACTERS", "MAX_DIAL_STRING", "MAX_DIGITS", "MAX_INPUT", "DialPlan", "DialRule", "InvalidNumber",
-    "RejectedNumber", "dial_string", "parse_dialplan", "parse_rule",
+    "DIAL_CHARACTERS",
+    "MAX_DIAL_STRING",
+    "MAX_DIGITS",
+    "MAX_INPUT",
+    "DialPlan",
+    "DialRule",
+    "InvalidNumber",
+    "RejectedNumber",
+    "dial_string",
+    "parse_dialplan",
+    "parse_rule",
 ]
 
 MAX_DIGITS = 15  # E.164
@@ -115,11 +124,13 @@ def parse_rule(pattern: str, action: str = "accept") -> DialRule:
         ch = pattern[i]
         if ch in "<{":
             end = pattern.find(">" if ch == "<" else "}", i)
-            inner = pattern[i + 1:end] if end > 0 else ""
+            inner = pattern[i + 1 : end] if end > 0 else ""
             allowed = _NUMBER_CHARACTERS if ch == "<" else DIAL_CHARACTERS
             if end < 0 or not inner or any(c not in allowed for c in inner):
-                raise ValueError(f"{ch}…{'>' if ch == '<' else '}'} at {i + 1} must close and hold "
-                                 f"{'digits, * or #' if ch == '<' else 'digits, *, # or ,'}")
+                raise ValueError(
+                    f"{ch}…{'>' if ch == '<' else '}'} at {i + 1} must close and hold "
+                    f"{'digits, * or #' if ch == '<' else 'digits, *, # or ,'}"
+                )
             if ch == "<":
                 regex.append(re.escape(inner))
                 matched += len(inner)
@@ -157,8 +168,9 @@ def _number(raw: str) -> tuple[bool, str]:
                 what = "a letter"
             else:
                 what = "a character"
-            raise InvalidNumber(raw, f"{what} {repr(ch)} is not allowed "
-                                     "(digits, * #, a leading + and the separators . - ( ) / space)")
+            raise InvalidNumber(
+                raw, f"{what} {repr(ch)} is not allowed (digits, * #, a leading + and the separators . - ( ) / space)"
+            )
     text = raw.strip(" ")
     international = text.startswith("+")
     if "+" in text[1:]:
@@ -176,12 +188,12 @@ def _number(raw: str) -> tuple[bool, str]:
 def dial_string(raw: Any, plan: DialPlan) -> str:
     """The dial string for the fax number ``raw`` under ``plan``; raises :class:`InvalidNumber`."""
     if not isinstance(raw, str):
-        raise InvalidNumber(str(raw)[:MAX_INPUT + 1], "a fax number must be text")
+        raise InvalidNumber(str(raw)[: MAX_INPUT + 1], "a fax number must be text")
     international, number = _number(raw)
     if international:
         cc = plan.country_code
         if cc and number.startswith(cc) and len(number) > len(cc):
-            number = plan.national_prefix + number[len(cc):]
+            number = plan.national_prefix + number[len(cc) :]
         else:
             number = plan.international_prefix + number
     for index, rule in enumerate(plan.rules, start=1):
@@ -231,12 +243,11 @@ def parse_dialplan(source: str, table: Any) -> DialPlan:
         raise fail("unmatched", f"must be accept or reject, not {unmatched!r}")
     rules_table = table.get("rules", [])
     if not isinstance(rules_table, list) or len(rules_table) > 1000:
-        raise fail("rules", "must be a list of at most 1000 {pattern = \"…\", action = \"accept|reject\"} tables")
+        raise fail("rules", 'must be a list of at most 1000 {pattern = "…", action = "accept|reject"} tables')
     rules = []
     for i, item in enumerate(rules_table):
-        if not isinstance(item, dict) or set(item) - {"pattern", "action"} or not isinstance(
-                item.get("pattern"), str):
-            raise fail(f"rules[{i}]", "must be a table {pattern = \"…\", action = \"accept|reject\"}")
+        if not isinstance(item, dict) or set(item) - {"pattern", "action"} or not isinstance(item.get("pattern"), str):
+            raise fail(f"rules[{i}]", 'must be a table {pattern = "…", action = "accept|reject"}')
         try:
             rules.append(parse_rule(item["pattern"], item.get("action", "accept")))
         except ValueError as exc:

@@ -54,9 +54,14 @@ class Fetcher:
     """Fetches one URL under a :class:`FetchPolicy`; ``resolve`` and
     ``transport`` are seams for tests."""
 
-    def __init__(self, policy: FetchPolicy, *, resolve: Resolver = resolve_host,
-                 transport: httpx.BaseTransport | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        policy: FetchPolicy,
+        *,
+        resolve: Resolver = resolve_host,
+        transport: httpx.BaseTransport | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.policy = policy
         self.resolve = resolve
         self.transport = transport
@@ -66,8 +71,12 @@ class Fetcher:
         """The body and content type at ``url``; FetchError (text: REFUSED) otherwise."""
         deadline = self.monotonic() + self.policy.timeout
         target = parse_target(url)
-        with httpx.Client(transport=self.transport, follow_redirects=False, trust_env=False,
-                          timeout=httpx.Timeout(self.policy.timeout)) as client:
+        with httpx.Client(
+            transport=self.transport,
+            follow_redirects=False,
+            trust_env=False,
+            timeout=httpx.Timeout(self.policy.timeout),
+        ) as client:
             for hops in range(self.policy.max_redirects + 1):
                 try:
                     result = self._hop(client, target, deadline)
@@ -87,14 +96,18 @@ class Fetcher:
     def _hop(self, client: httpx.Client, target: Target, deadline: float) -> Fetched | str | None:
         """The document, or the Location of a redirect (possibly None)."""
         address = choose_address(self.resolve(target.host, target.port), self.policy.allow)
-        pinned = httpx.URL(scheme=target.scheme, host=address, port=target.port,
-                           raw_path=target.path.encode("ascii", "strict"))
+        pinned = httpx.URL(
+            scheme=target.scheme, host=address, port=target.port, raw_path=target.path.encode("ascii", "strict")
+        )
         extensions = {"timeout": httpx.Timeout(self._remaining(deadline)).as_dict()}
         if target.scheme == "https":
             extensions["sni_hostname"] = target.host  # type: ignore[assignment]
-        request = client.build_request("GET", pinned, headers={"Host": target.host_header, "Accept": "*/*",
-                                                                  "Accept-Encoding": "identity"},
-                                       extensions=extensions)
+        request = client.build_request(
+            "GET",
+            pinned,
+            headers={"Host": target.host_header, "Accept": "*/*", "Accept-Encoding": "identity"},
+            extensions=extensions,
+        )
         response = client.send(request, stream=True)
         try:
             if response.status_code in REDIRECTS:

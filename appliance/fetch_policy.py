@@ -25,8 +25,17 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence, Union
 from urllib.parse import quote, urljoin, urlsplit
 
-__all__ = ["REFUSED", "FetchError", "FetchPolicy", "Target", "address_allowed", "choose_address", "parse_allow",
-           "parse_target", "redirect_target"]
+__all__ = [
+    "REFUSED",
+    "FetchError",
+    "FetchPolicy",
+    "Target",
+    "address_allowed",
+    "choose_address",
+    "parse_allow",
+    "parse_target",
+    "redirect_target",
+]
 
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -39,14 +48,18 @@ _PATH_SAFE = "/?&=;:@!$'()*+,~%-._"  # kept as they are; anything else (non-ASCI
 
 #: refused even though Python may call them global: they carry or reach IPv4 space,
 #: are shared address space, or are reserved for protocol assignments
-_ALWAYS_REFUSED: tuple[Network, ...] = tuple(ipaddress.ip_network(n) for n in (
-    "100.64.0.0/10",  # CGNAT shared address space (RFC 6598)
-    "192.0.0.0/24",  # IETF protocol assignments
-    "2002::/16",  # 6to4: embeds an IPv4 address
-    "64:ff9b::/96", "64:ff9b:1::/48",  # NAT64: reaches IPv4 space
-    "2001::/32",  # Teredo
-    "::/96",  # IPv4-compatible (deprecated)
-))
+_ALWAYS_REFUSED: tuple[Network, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "100.64.0.0/10",  # CGNAT shared address space (RFC 6598)
+        "192.0.0.0/24",  # IETF protocol assignments
+        "2002::/16",  # 6to4: embeds an IPv4 address
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",  # NAT64: reaches IPv4 space
+        "2001::/32",  # Teredo
+        "::/96",  # IPv4-compatible (deprecated)
+    )
+)
 
 
 class FetchError(Exception):
@@ -113,8 +126,17 @@ def address_allowed(address: str | Address, allow: Sequence[Network] = ()) -> bo
         return True
     if any(ip.version == net.version and ip in net for net in _ALWAYS_REFUSED):
         return False
-    return bool(ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified or ip.is_loopback
-                                      or ip.is_link_local or ip.is_private))
+    return bool(
+        ip.is_global
+        and not (
+            ip.is_multicast
+            or ip.is_reserved
+            or ip.is_unspecified
+            or ip.is_loopback
+            or ip.is_link_local
+            or ip.is_private
+        )
+    )
 
 
 def choose_address(addresses: Sequence[str], allow: Sequence[Network] = ()) -> str:
@@ -137,8 +159,11 @@ def _host(raw: str) -> str:
     except (UnicodeError, ValueError):
         raise FetchError("bad host name") from None
     labels = name.rstrip(".").split(".")
-    if not name or len(name) > 253 or not all(
-            label and len(label) <= 63 and all(c.isalnum() or c == "-" for c in label) for label in labels):
+    if (
+        not name
+        or len(name) > 253
+        or not all(label and len(label) <= 63 and all(c.isalnum() or c == "-" for c in label) for label in labels)
+    ):
         raise FetchError("bad host name")
     return name
 

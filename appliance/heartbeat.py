@@ -52,8 +52,9 @@ class HeartbeatService(service.Service):
 
     log = Logger()
 
-    def __init__(self, reactor: Any, data_dir: str | Path, *, pid: int, host: str,
-                 interval: float = HEARTBEAT_INTERVAL) -> None:
+    def __init__(
+        self, reactor: Any, data_dir: str | Path, *, pid: int, host: str, interval: float = HEARTBEAT_INTERVAL
+    ) -> None:
         self.reactor = reactor
         self.path = Path(data_dir) / HEARTBEAT_FILE
         self.pid = pid
@@ -76,8 +77,11 @@ class HeartbeatService(service.Service):
             _write_atomic(self.path, record(self.pid, self.host, self.reactor.seconds(), self.interval, self.started))
         except OSError as exc:
             if not self._failed:
-                self.log.error("cannot write the heartbeat {path}: {problem}", path=str(self.path),
-                               problem=exc.strerror or str(exc))
+                self.log.error(
+                    "cannot write the heartbeat {path}: {problem}",
+                    path=str(self.path),
+                    problem=exc.strerror or str(exc),
+                )
             self._failed = True
         else:
             self._failed = False
@@ -91,8 +95,9 @@ class HeartbeatService(service.Service):
         except FileNotFoundError:
             pass
         except OSError as exc:
-            self.log.error("cannot remove the heartbeat {path}: {problem}", path=str(self.path),
-                           problem=exc.strerror or str(exc))
+            self.log.error(
+                "cannot remove the heartbeat {path}: {problem}", path=str(self.path), problem=exc.strerror or str(exc)
+            )
 
 
 def read_record(data_dir: str | Path) -> Any:

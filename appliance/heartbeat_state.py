@@ -62,8 +62,9 @@ def judge(data: Any, now: float, this_host: str, pid_alive: Callable[[int], bool
     age = now - beat
     stale_after = max(STALE_INTERVALS * interval, MIN_STALE_SECONDS)
     if age > stale_after:
-        return Liveness(False, f"the heartbeat of pid {pid_i} is {age:.0f} s old (stale after {stale_after:.0f} s)",
-                        pid_i, age)
+        return Liveness(
+            False, f"the heartbeat of pid {pid_i} is {age:.0f} s old (stale after {stale_after:.0f} s)", pid_i, age
+        )
     if host == this_host and not pid_alive(pid_i):
         return Liveness(False, f"pid {pid_i} is gone (it stopped without removing its heartbeat)", pid_i, age)
     return Liveness(True, f"pid {pid_i} on {host or 'unknown host'}", pid_i, age)

@@ -69,8 +69,17 @@ def _remove(path: Path, roots: list[Path]) -> None:
         return
 
 
-def purge(retention: Retention, now: float, *, jobs: Any, inbox: Any, cdrs: Any | None, data_dir: str | Path,
-          web_spool: str = "", dry_run: bool = False) -> Plan:
+def purge(
+    retention: Retention,
+    now: float,
+    *,
+    jobs: Any,
+    inbox: Any,
+    cdrs: Any | None,
+    data_dir: str | Path,
+    web_spool: str = "",
+    dry_run: bool = False,
+) -> Plan:
     """Decide and (unless ``dry_run``) remove; returns the plan with the CDR count."""
     roots = spool_roots(data_dir, web_spool)
     faxes = [FinishedFax(i, at, sent, docs) for i, at, sent, docs in jobs.finished_faxes()]

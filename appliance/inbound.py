@@ -36,9 +36,18 @@ class InboundRouter:
 
     log = Logger()
 
-    def __init__(self, clock: IReactorTime, pool: LinePool, inbox: Inbox, portserver: Any,
-                 run_blocking: Callable[..., Deferred[Any]], *, node_id: str,
-                 token_hex: Callable[[], str], default_account: str = "") -> None:
+    def __init__(
+        self,
+        clock: IReactorTime,
+        pool: LinePool,
+        inbox: Inbox,
+        portserver: Any,
+        run_blocking: Callable[..., Deferred[Any]],
+        *,
+        node_id: str,
+        token_hex: Callable[[], str],
+        default_account: str = "",
+    ) -> None:
         self.clock = clock
         self.pool = pool
         self.inbox = inbox
@@ -66,13 +75,21 @@ class InboundRouter:
             try:
                 route = await self.portserver.route_receive(did, sid)
             except ClientError as exc:
-                self.log.warn("call on {line} to {did} not answered: no RADIUS server ({error})",
-                              line=line, did=did, error=str(exc))
+                self.log.warn(
+                    "call on {line} to {did} not answered: no RADIUS server ({error})",
+                    line=line,
+                    did=did,
+                    error=str(exc),
+                )
                 self._refuse(line, did, "no RADIUS server")
                 return
             if not route.accepted:
-                self.log.info("call on {line} to {did} not answered: {reason}", line=line, did=did,
-                              reason=safe_for_log(route.reason))
+                self.log.info(
+                    "call on {line} to {did} not answered: {reason}",
+                    line=line,
+                    did=did,
+                    reason=safe_for_log(route.reason),
+                )
                 self._refuse(line, did, route.reason)
                 return
             account = route.receive_account
@@ -88,24 +105,42 @@ class InboundRouter:
             return
         item = None
         if result.discarded:
-            self.log.info("call on {line}: {count} page transmission(s) not kept ({why})", line=line,
-                          count=len(result.discarded), why="; ".join(p.note for p in result.discarded))
+            self.log.info(
+                "call on {line}: {count} page transmission(s) not kept ({why})",
+                line=line,
+                count=len(result.discarded),
+                why="; ".join(p.note for p in result.discarded),
+            )
         if result.received:  # only the pages confirmed to the sender; a resent page once
             fine = result.params.fine if result.params else True
             caller = result.caller_id or ""
             try:
-                item = await self.run(self.inbox.add_received, account or UNROUTED_ACCOUNT,
-                                      [p.data for p in result.received], fine, received_at=self.clock.seconds(),
-                                      codings=[p.coding for p in result.received],
-                                      did=did, caller_id=caller, remote_csid=(result.remote_id or "").strip(),
-                                      source=f"line:{line}", session_id=sid)
+                item = await self.run(
+                    self.inbox.add_received,
+                    account or UNROUTED_ACCOUNT,
+                    [p.data for p in result.received],
+                    fine,
+                    received_at=self.clock.seconds(),
+                    codings=[p.coding for p in result.received],
+                    did=did,
+                    caller_id=caller,
+                    remote_csid=(result.remote_id or "").strip(),
+                    source=f"line:{line}",
+                    session_id=sid,
+                )
             except Exception:
                 self.log.failure("received fax on {line} could not be stored", line=line)
         self.calls.append((line, did, "received" if item is not None else result.outcome.value))
         if item is not None:
-            self.log.info("fax from {caller} to {did} on {line}: {pages} page(s) into {account}'s inbox (#{id})",
-                          caller=safe_for_log(item.caller_id or "-", 64), did=did, line=line, pages=item.pages,
-                          account=safe_for_log(item.account, 64), id=item.id)
+            self.log.info(
+                "fax from {caller} to {did} on {line}: {pages} page(s) into {account}'s inbox (#{id})",
+                caller=safe_for_log(item.caller_id or "-", 64),
+                did=did,
+                line=line,
+                pages=item.pages,
+                account=safe_for_log(item.account, 64),
+                id=item.id,
+            )
             if self.on_stored is not None:
                 self.on_stored(item, line, self.clock.seconds() - started)
         if session is not None:
@@ -113,12 +148,16 @@ class InboundRouter:
 
             hangup = result.hangup
             # page count: the pages stored (confirmed to the sender), not page transmissions
-            cdr = Cdr(page_count=len(result.received), total_seconds=int(self.clock.seconds() - started),
-                      remote_csid=(result.remote_id or "").strip(), local_csid=self.pool.config(line).tsid,
-                      connect_bps=result.params.bps if result.params else 0,
-                      fax_error_code=0 if result.ok else (hangup.code if hangup and hangup.code else 1),
-                      caller_id=result.caller_id or "",
-                      rcv_account_id=session.client_account)
+            cdr = Cdr(
+                page_count=len(result.received),
+                total_seconds=int(self.clock.seconds() - started),
+                remote_csid=(result.remote_id or "").strip(),
+                local_csid=self.pool.config(line).tsid,
+                connect_bps=result.params.bps if result.params else 0,
+                fax_error_code=0 if result.ok else (hangup.code if hangup and hangup.code else 1),
+                caller_id=result.caller_id or "",
+                rcv_account_id=session.client_account,
+            )
             try:
                 self.portserver.stop(session, cdr).addErrback(self._acct_failed, sid)
             except Exception:
@@ -152,9 +191,16 @@ class CloudInboxSink:
             return
         dnis = str(meta.get("dnis") or "")
         account = self.resolve(dnis) or UNROUTED_ACCOUNT
-        item = self.inbox.add_document(account, data, received_at=_epoch(meta), did=dnis,
-                                       caller_id=str(meta.get("cid") or ""), remote_csid=str(meta.get("tsid") or ""),
-                                       source="cloud", extra=dict(meta))
+        item = self.inbox.add_document(
+            account,
+            data,
+            received_at=_epoch(meta),
+            did=dnis,
+            caller_id=str(meta.get("cid") or ""),
+            remote_csid=str(meta.get("tsid") or ""),
+            source="cloud",
+            extra=dict(meta),
+        )
         if self.on_stored is not None:
             self.on_stored(item)
 
@@ -171,8 +217,9 @@ def _epoch(meta: Mapping[str, Any]) -> float:
     return 0.0
 
 
-def portserver_resolver(reactor: Any, portserver: Any, token_hex: Callable[[], str],
-                        default: str = "") -> Callable[[str], str]:
+def portserver_resolver(
+    reactor: Any, portserver: Any, token_hex: Callable[[], str], default: str = ""
+) -> Callable[[str], str]:
     """``resolve(dnis)`` for :class:`CloudInboxSink`, asking RADIUS from a worker thread."""
     from twisted.internet.threads import blockingCallFromThread
 

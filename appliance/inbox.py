@@ -73,8 +73,16 @@ class Inbox:
     def directory_for(self, account: str, item_id: int) -> Path:
         return self.root / (_SAFE.sub("_", account) or "_") / f"{item_id:06d}"
 
-    def add_received(self, account: str, t4_pages: Sequence[bytes], fine: bool | Sequence[bool], *,
-                     received_at: float, codings: int | Sequence[int] = 0, **meta: Any) -> InboxItem:
+    def add_received(
+        self,
+        account: str,
+        t4_pages: Sequence[bytes],
+        fine: bool | Sequence[bool],
+        *,
+        received_at: float,
+        codings: int | Sequence[int] = 0,
+        **meta: Any,
+    ) -> InboxItem:
         """Store received T.4 pages (TIFF-F, PDF, previews) and index them; ``codings``: each
         page's df (0 MH, 1 MR, 3 MMR)."""
         from modem.document import Resolution
@@ -89,8 +97,16 @@ class Inbox:
             item_id = max((int(i["id"]) for i in items), default=0) + 1
             directory = self.directory_for(account, item_id)
             files = received_to_files(list(t4_pages), resolution, directory, "fax", codings=codings)
-            item = InboxItem(item_id, account, received_at, len(files.pages), tiff=str(files.tiff),
-                             pdf=str(files.pdf), previews=tuple(str(p) for p in files.previews), **meta)
+            item = InboxItem(
+                item_id,
+                account,
+                received_at,
+                len(files.pages),
+                tiff=str(files.tiff),
+                pdf=str(files.pdf),
+                previews=tuple(str(p) for p in files.previews),
+                **meta,
+            )
             items.append(item.to_json())
             self._save(items)
         return item
@@ -157,4 +173,9 @@ def _convert_document(data: bytes, directory: Path) -> tuple[int, str, str, tupl
     try:
         return tuple(pool.call(document_to_files, data, str(directory), pool.limits.max_pages))  # type: ignore[return-value]
     except Exception:
-        return 0, str(original) if original.suffix == ".tif" else "", str(original) if original.suffix == ".pdf" else "", ()
+        return (
+            0,
+            str(original) if original.suffix == ".tif" else "",
+            str(original) if original.suffix == ".pdf" else "",
+            (),
+        )

@@ -82,9 +82,17 @@ class LineStatus:
     call: LiveCall | None = None  # the call under way (or the last one, ended)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "device": self.device, "did": self.did, "direction": self.direction,
-                "state": self.state, "since": self.since, "resting_until": self.resting_until,
-                "stats": dict(self.stats.__dict__), "call": self.call.to_json() if self.call else None}
+        return {
+            "name": self.name,
+            "device": self.device,
+            "did": self.did,
+            "direction": self.direction,
+            "state": self.state,
+            "since": self.since,
+            "resting_until": self.resting_until,
+            "stats": dict(self.stats.__dict__),
+            "call": self.call.to_json() if self.call else None,
+        }
 
 
 class _Tap(Protocol):
@@ -154,10 +162,19 @@ class LinePool(service.Service):
 
     log = Logger()
 
-    def __init__(self, clock: IReactorTime, lines: Sequence[LineConfig], open_factory: OpenPortFactory, *,
-                 devices: dict[str, str] | None = None, rest_after: int = 3, rest_seconds: float = 300.0,
-                 on_ring: Callable[[str], None] | None = None, backoff_max: float = 30.0,
-                 timers: c2.Timers | None = None) -> None:
+    def __init__(
+        self,
+        clock: IReactorTime,
+        lines: Sequence[LineConfig],
+        open_factory: OpenPortFactory,
+        *,
+        devices: dict[str, str] | None = None,
+        rest_after: int = 3,
+        rest_seconds: float = 300.0,
+        on_ring: Callable[[str], None] | None = None,
+        backoff_max: float = 30.0,
+        timers: c2.Timers | None = None,
+    ) -> None:
         self.clock = clock
         self.open_factory = open_factory
         self.rest_after = rest_after
@@ -197,8 +214,15 @@ class LinePool(service.Service):
         def wrap(protocol: ModemProtocol) -> Protocol:
             return _Tap(protocol, lambda data: self._tapped(line, protocol, data))
 
-        sup = LineSupervisor(self.clock, line.device, session, self.open_factory(cfg, line.device, wrap),
-                             backoff_initial=1.0, backoff_max=self.backoff_max, force_class=force)
+        sup = LineSupervisor(
+            self.clock,
+            line.device,
+            session,
+            self.open_factory(cfg, line.device, wrap),
+            backoff_initial=1.0,
+            backoff_max=self.backoff_max,
+            force_class=force,
+        )
         sup.watch(lambda state: self._supervisor_state(line, state))
         line.supervisor = sup
         line.since = self.clock.seconds()
@@ -250,9 +274,20 @@ class LinePool(service.Service):
 
     def status(self) -> list[LineStatus]:
         """Every line's state and statistics (a snapshot)."""
-        return [LineStatus(name, line.device, line.config.did, line.config.direction, line.activity.value,
-                           line.since, line.resting_until, replace(line.stats), line.call)
-                for name, line in self._lines.items()]
+        return [
+            LineStatus(
+                name,
+                line.device,
+                line.config.did,
+                line.config.direction,
+                line.activity.value,
+                line.since,
+                line.resting_until,
+                replace(line.stats),
+                line.call,
+            )
+            for name, line in self._lines.items()
+        ]
 
     def call(self, name: str) -> LiveCall | None:
         """The live state of the call on ``name`` (the last call once it ended)."""
@@ -273,9 +308,19 @@ class LinePool(service.Service):
             self.on_call_event()
 
     # --------------------------------------------------------------- calls
-    def send(self, name: str, number: str, pages: list[bytes], page_format: PageFormat,
-             local_id: str = "", on_page: Callable[[int], None] | None = None, *, job: str = "",
-             first_page: int = 0, pages_total: int = 0) -> Deferred[c2.SessionResult]:
+    def send(
+        self,
+        name: str,
+        number: str,
+        pages: list[bytes],
+        page_format: PageFormat,
+        local_id: str = "",
+        on_page: Callable[[int], None] | None = None,
+        *,
+        job: str = "",
+        first_page: int = 0,
+        pages_total: int = 0,
+    ) -> Deferred[c2.SessionResult]:
         """Send ``pages`` to ``number`` on line ``name``; fires with the session result.
         ``on_page(n)``: the receiver confirmed the n-th page of this call.  The
         call's progress is kept in the line's live state (``status()``);
@@ -289,8 +334,14 @@ class LinePool(service.Service):
             proto.config = replace(saved, local_id=local_id[:20])
         line.stats.sends += 1
         self._set(line, LineActivity.DIALING)
-        line.call = LiveCall("send", number, self.clock.seconds(), first_page=first_page,
-                             pages_total=pages_total or first_page + len(pages), job=job)
+        line.call = LiveCall(
+            "send",
+            number,
+            self.clock.seconds(),
+            first_page=first_page,
+            pages_total=pages_total or first_page + len(pages),
+            job=job,
+        )
         try:
             d = proto.send(number, pages, page_format, on_page, on_event=lambda e: self._event(line, e))
         except ModemError as exc:
@@ -320,8 +371,12 @@ class LinePool(service.Service):
         line.stats.last_error = why
         if self.rest_after and line.stats.consecutive_failures >= self.rest_after:
             line.resting_until = self.clock.seconds() + self.rest_seconds
-            self.log.warn("line {line} failed {count} times in a row; resting it for {seconds} s",
-                          line=name, count=line.stats.consecutive_failures, seconds=self.rest_seconds)
+            self.log.warn(
+                "line {line} failed {count} times in a row; resting it for {seconds} s",
+                line=name,
+                count=line.stats.consecutive_failures,
+                seconds=self.rest_seconds,
+            )
 
     def reserve(self, name: str) -> bool:
         """Hold an idle line for an incoming call being routed."""

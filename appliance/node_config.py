@@ -58,6 +58,9 @@ def parse_node(source: str, table: Any) -> NodeConfig:
     lease = values["lease_seconds"]
     beat = values.get("heartbeat_seconds", lease / 3)
     if beat * 2 > lease:
-        raise ConfigError(source, "node.heartbeat_seconds",
-                          f"must be at most half of lease_seconds ({lease:g}), so a live node renews its leases in time")
+        raise ConfigError(
+            source,
+            "node.heartbeat_seconds",
+            f"must be at most half of lease_seconds ({lease:g}), so a live node renews its leases in time",
+        )
     return NodeConfig(node_id, lease, beat)

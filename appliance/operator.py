@@ -116,36 +116,69 @@ class Operations:
     def job_json(self, entry: Entry, fax: Fax, attempts: list[Any] | None = None) -> dict[str, Any]:
         key = _key(entry)
         data: dict[str, Any] = {
-            "id": key, "fax_id": f"{entry.fax_id:08X}", "owner": fax.owner, "account": fax.account,
-            "to": entry.recipient.fax_number, "state": entry.state.value, "pages": fax.pages,
-            "pages_sent": entry.pages_sent, "tries": entry.tries, "max_tries": entry.max_tries,
-            "due_at": iso(entry.due_at) if entry.state is S.PENDING else None, "created": iso(entry.created),
-            "completed_at": iso(entry.completed_at), "message": entry.schedule_message, "route": entry.route,
-            "remote_id": entry.remote_csid, "hangup_code": entry.hangup_code, "hangup_text": entry.hangup_text,
+            "id": key,
+            "fax_id": f"{entry.fax_id:08X}",
+            "owner": fax.owner,
+            "account": fax.account,
+            "to": entry.recipient.fax_number,
+            "state": entry.state.value,
+            "pages": fax.pages,
+            "pages_sent": entry.pages_sent,
+            "tries": entry.tries,
+            "max_tries": entry.max_tries,
+            "due_at": iso(entry.due_at) if entry.state is S.PENDING else None,
+            "created": iso(entry.created),
+            "completed_at": iso(entry.completed_at),
+            "message": entry.schedule_message,
+            "route": entry.route,
+            "remote_id": entry.remote_csid,
+            "hangup_code": entry.hangup_code,
+            "hangup_text": entry.hangup_text,
             "agent": fax.agent,
         }
         if self.base_url:
             data["pdf_url"] = f"{self.base_url}/api/v1/jobs/{key}/fax.pdf"
             data["tiff_url"] = f"{self.base_url}/api/v1/jobs/{key}/fax.tif"
         if attempts is not None:
-            data["attempts"] = [{"number": a.number, "started_at": iso(a.started_at), "ended_at": iso(a.ended_at),
-                                 "route": a.route, "outcome": a.outcome, "cause": a.cause, "pages": a.pages,
-                                 "duration": round(a.duration, 1), "remote_id": a.remote_csid,
-                                 "hangup_code": a.hangup_code or str(a.details.get("hangup_code", "")),
-                                 "hangup_text": a.hangup_text, "details": dict(a.details)} for a in attempts]
+            data["attempts"] = [
+                {
+                    "number": a.number,
+                    "started_at": iso(a.started_at),
+                    "ended_at": iso(a.ended_at),
+                    "route": a.route,
+                    "outcome": a.outcome,
+                    "cause": a.cause,
+                    "pages": a.pages,
+                    "duration": round(a.duration, 1),
+                    "remote_id": a.remote_csid,
+                    "hangup_code": a.hangup_code or str(a.details.get("hangup_code", "")),
+                    "hangup_text": a.hangup_text,
+                    "details": dict(a.details),
+                }
+                for a in attempts
+            ]
         return data
 
-    def list_jobs(self, caller: Caller, *, owner: str | None = None, states: tuple[EntryState, ...] | None = None,
-                  since: float | None = None, until: float | None = None, limit: int = 100,
-                  offset: int = 0) -> tuple[list[dict[str, Any]], int | None]:
+    def list_jobs(
+        self,
+        caller: Caller,
+        *,
+        owner: str | None = None,
+        states: tuple[EntryState, ...] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int | None]:
         """(jobs, next offset or None), newest first."""
         check_limit(limit, offset)
         if not caller.admin:
             if owner is not None and not caller.may(owner):
                 raise OperatorError(403, "only admins may list another user's jobs")
             owner = caller.username
-        found = self.jobs.search_entries(owner=owner, states=states, since=since, until=until, limit=limit + 1,
-                                         offset=offset)
+        found = self.jobs.search_entries(
+            owner=owner, states=states, since=since, until=until, limit=limit + 1, offset=offset
+        )
         more = len(found) > limit
         faxes: dict[int, Fax] = {}
         out = []
@@ -158,8 +191,11 @@ class Operations:
         fax_id, index = parse_job_key(key)
         try:
             fax = self.jobs.get_fax(fax_id)
-            entries = [self.jobs.get_entry_by_key(fax_id, index)] if index is not None else \
-                self.jobs.list_entries(fax_id=fax_id)
+            entries = (
+                [self.jobs.get_entry_by_key(fax_id, index)]
+                if index is not None
+                else self.jobs.list_entries(fax_id=fax_id)
+            )
         except NotFound as exc:
             raise OperatorError(404, str(exc)) from None
         if not caller.may(fax.owner):
@@ -170,7 +206,9 @@ class Operations:
         fax, entries = self._entries(caller, key)
         return [self.job_json(e, fax, self.jobs.attempts(e.id)) for e in self.jobs.with_live_pages(entries)]
 
-    def _change(self, caller: Caller, key: str, action: str, now: float, at: float | None = None) -> list[dict[str, Any]]:
+    def _change(
+        self, caller: Caller, key: str, action: str, now: float, at: float | None = None
+    ) -> list[dict[str, Any]]:
         fax, entries = self._entries(caller, key)
         _, index = parse_job_key(key)
         try:
@@ -178,8 +216,11 @@ class Operations:
                 self.jobs.abort(fax.id, index, now=now)
             elif action == "retry":
                 if index is not None and entries[0].state not in (S.FAILED, S.DEAD, S.ABORTED):
-                    raise OperatorError(409, f"job {key} is {entries[0].state.value}: only a failed, dead or "
-                                             f"aborted job can be retried (reschedule moves a pending one)")
+                    raise OperatorError(
+                        409,
+                        f"job {key} is {entries[0].state.value}: only a failed, dead or "
+                        f"aborted job can be retried (reschedule moves a pending one)",
+                    )
                 self.jobs.reschedule(fax.id, index, None, now=now)
             else:
                 self.jobs.reschedule(fax.id, index, at, now=now)
@@ -216,25 +257,44 @@ class Operations:
 
     # --------------------------------------------------------------- inbox
     def item_json(self, item: Any) -> dict[str, Any]:
-        data = {"id": item.id, "account": item.account, "received_at": iso(item.received_at), "pages": item.pages,
-                "did": item.did, "caller_id": item.caller_id, "remote_id": item.remote_csid, "source": item.source,
-                "has_pdf": bool(item.pdf), "has_tiff": bool(item.tiff)}
+        data = {
+            "id": item.id,
+            "account": item.account,
+            "received_at": iso(item.received_at),
+            "pages": item.pages,
+            "did": item.did,
+            "caller_id": item.caller_id,
+            "remote_id": item.remote_csid,
+            "source": item.source,
+            "has_pdf": bool(item.pdf),
+            "has_tiff": bool(item.tiff),
+        }
         if self.base_url:
             data["pdf_url"] = f"{self.base_url}/api/v1/inbox/{item.id}/fax.pdf"
             data["tiff_url"] = f"{self.base_url}/api/v1/inbox/{item.id}/fax.tif"
         return data
 
-    def list_inbox(self, caller: Caller, *, account: str | None = None, since: float | None = None,
-                   until: float | None = None, limit: int = 100,
-                   offset: int = 0) -> tuple[list[dict[str, Any]], int | None]:
+    def list_inbox(
+        self,
+        caller: Caller,
+        *,
+        account: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int | None]:
         check_limit(limit, offset)
         if not caller.admin:
             if account is not None and not caller.may(account):
                 raise OperatorError(403, "only admins may list another account's faxes")
             account = caller.username
-        items = [i for i in self.inbox.list(account)
-                 if (since is None or i.received_at >= since) and (until is None or i.received_at < until)]
-        page = items[offset:offset + limit]
+        items = [
+            i
+            for i in self.inbox.list(account)
+            if (since is None or i.received_at >= since) and (until is None or i.received_at < until)
+        ]
+        page = items[offset : offset + limit]
         return [self.item_json(i) for i in page], (offset + limit if len(items) > offset + limit else None)
 
     def _item(self, caller: Caller, item_id: str | int) -> Any:

@@ -113,9 +113,17 @@ class SendAuthorization:
     source: str = ""
 
     def session(self, session_id: str, started_at: float) -> Session:
-        return Session(session_id, self.account, True, self.dial_number, save_cdr=self.save_cdr,
-                       started_at=started_at, cdr_info=self.cdr_info, customer=self.customer,
-                       source=self.source)
+        return Session(
+            session_id,
+            self.account,
+            True,
+            self.dial_number,
+            save_cdr=self.save_cdr,
+            started_at=started_at,
+            cdr_info=self.cdr_info,
+            customer=self.customer,
+            source=self.source,
+        )
 
 
 @dataclass(frozen=True)
@@ -135,8 +143,18 @@ class ReceiveRoute:
 
     def session(self, session_id: str, started_at: float) -> Session:
         client = self.receive_account if self.receive_account.casefold() != self.billed_account.casefold() else ""
-        return Session(session_id, self.billed_account, False, self.did, client, self.save_cdr,
-                       started_at, self.cdr_info, self.customer, self.source)
+        return Session(
+            session_id,
+            self.billed_account,
+            False,
+            self.did,
+            client,
+            self.save_cdr,
+            started_at,
+            self.cdr_info,
+            self.customer,
+            self.source,
+        )
 
 
 def _refused(did: str, reason: str) -> ReceiveRoute:
@@ -205,12 +223,21 @@ class PortServer:
         self, account: str, dial_number: str, session_id: str, transfer_type: int | None = None
     ) -> Deferred[SendAuthorization]:
         """Get-Account / Pre-Send-Session for ``account`` sending to ``dial_number``."""
-        return Deferred.fromCoroutine(self._authorize_send(account, dial_number, session_id, transfer_type or self.transfer_type))
+        return Deferred.fromCoroutine(
+            self._authorize_send(account, dial_number, session_id, transfer_type or self.transfer_type)
+        )
 
     async def _authorize_send(self, account: str, number: str, session_id: str, transfer: int) -> SendAuthorization:
-        reply = await self._access(FbCommand.GET_ACCOUNT, FbContext.PRE_SEND_SESSION, account, [
-            (A.ACCT_SESSION_ID.value, session_id), (A.FB_DIAL_NUMBER.value, number),
-            (A.FB_TRANSFER_TYPE.value, transfer)])
+        reply = await self._access(
+            FbCommand.GET_ACCOUNT,
+            FbContext.PRE_SEND_SESSION,
+            account,
+            [
+                (A.ACCT_SESSION_ID.value, session_id),
+                (A.FB_DIAL_NUMBER.value, number),
+                (A.FB_TRANSFER_TYPE.value, transfer),
+            ],
+        )
         if reply.code == Code.ACCESS_REJECT:
             reason = reply.get_str(A.REPLY_MESSAGE.value) or f"account {account} was rejected"
             return SendAuthorization(False, account, number, f"send refused: {reason}")
@@ -240,8 +267,12 @@ class PortServer:
 
     async def _call_ahead(self, number: str, session_id: str) -> bool:
         try:
-            reply = await self._access(FbCommand.GET_CALL_AHEAD_MODE, FbContext.PRE_SEND_SESSION, number,
-                                       [(A.ACCT_SESSION_ID.value, session_id)])
+            reply = await self._access(
+                FbCommand.GET_CALL_AHEAD_MODE,
+                FbContext.PRE_SEND_SESSION,
+                number,
+                [(A.ACCT_SESSION_ID.value, session_id)],
+            )
         except ClientError as exc:
             self.log.info("call-ahead mode unknown ({error}): calling ahead", error=str(exc))
             return True
@@ -270,8 +301,13 @@ class PortServer:
                 why = reply.get_str(A.REPLY_MESSAGE.value) or "rejected"
                 return _refused(did, f"account {current} cannot receive: {why}")
             if billed is None:
-                billed = ReceiveRoute(True, did, billed_account=primary,
-                                      save_cdr=reply.get_int(A.FB_SAVE_CDR.value) != 0, **_billing(reply))
+                billed = ReceiveRoute(
+                    True,
+                    did,
+                    billed_account=primary,
+                    save_cdr=reply.get_int(A.FB_SAVE_CDR.value) != 0,
+                    **_billing(reply),
+                )
             problem = self._receive_problem(current, reply)
             failover = reply.get_str(A.FB_RCV_FAILOVER_ACCOUNT_ID.value) or ""
             always = reply.get_int(A.FB_RCV_FAILOVER_MODE.value) == 1 and bool(failover)
@@ -282,15 +318,18 @@ class PortServer:
                         return replace(billed, receive_account=member[0], csid=member[1])
                     problem = f"no member of load-balance group {current} can receive"
                 else:
-                    return replace(billed, receive_account=current,
-                                   csid=reply.get_str(A.FB_RCV_CSID.value) or "")
+                    return replace(billed, receive_account=current, csid=reply.get_str(A.FB_RCV_CSID.value) or "")
             if not failover:
                 return _refused(did, problem)
             if failover.casefold() in seen:
                 return _refused(did, f"{problem}; failover account {failover} loops back")
-            self.log.info("receive on {did} fails over from {account} to {failover}: {why}",
-                          did=did, account=safe_for_log(current, 64), failover=safe_for_log(failover, 64),
-                          why=safe_for_log(problem or "always failover"))
+            self.log.info(
+                "receive on {did} fails over from {account} to {failover}: {why}",
+                did=did,
+                account=safe_for_log(current, 64),
+                failover=safe_for_log(failover, 64),
+                why=safe_for_log(problem or "always failover"),
+            )
             seen.add(failover.casefold())
             current = failover
         return _refused(did, f"more than {MAX_FAILOVER_HOPS} failover accounts in a chain")
@@ -305,9 +344,16 @@ class PortServer:
         return ""
 
     async def _pre_receive(self, account: str, did: str, session_id: str) -> Reply:
-        return await self._access(FbCommand.GET_ACCOUNT, FbContext.PRE_RECEIVE_SESSION, account, [
-            (A.ACCT_SESSION_ID.value, session_id), (A.FB_DIAL_NUMBER.value, did),
-            (A.FB_TRANSFER_TYPE.value, self.transfer_type)])
+        return await self._access(
+            FbCommand.GET_ACCOUNT,
+            FbContext.PRE_RECEIVE_SESSION,
+            account,
+            [
+                (A.ACCT_SESSION_ID.value, session_id),
+                (A.FB_DIAL_NUMBER.value, did),
+                (A.FB_TRANSFER_TYPE.value, self.transfer_type),
+            ],
+        )
 
     async def _pick_member(self, group: str, reply: Reply, did: str, session_id: str) -> tuple[str, str] | None:
         """The first member, in the group's delivery order, that can receive: (name, CSID)."""
@@ -324,8 +370,12 @@ class PortServer:
         if cached is not None and modified is not None and cached[0] == modified:
             return cached[1]
         self.group_member_requests += 1
-        r = await self._access(FbCommand.GET_LOAD_BALANCE_GROUP_MEMBERS, FbContext.PRE_RECEIVE_SESSION, group,
-                               [(A.ACCT_SESSION_ID.value, session_id)])
+        r = await self._access(
+            FbCommand.GET_LOAD_BALANCE_GROUP_MEMBERS,
+            FbContext.PRE_RECEIVE_SESSION,
+            group,
+            [(A.ACCT_SESSION_ID.value, session_id)],
+        )
         if r.code == Code.ACCESS_REJECT:
             return ()
         members = tuple(str(v) for v in r.get_all(A.USER_NAME.value))
@@ -394,8 +444,9 @@ class PortServer:
         self.spool.put(key, attrs, now)
         return Deferred.fromCoroutine(self._deliver(key, attrs, now))
 
-    async def _deliver_pair(self, start_key: str, start: Sequence[Attr], key: str, attrs: Sequence[Attr],
-                            now: float) -> bool:
+    async def _deliver_pair(
+        self, start_key: str, start: Sequence[Attr], key: str, attrs: Sequence[Attr], now: float
+    ) -> bool:
         if not await self._deliver(start_key, start, now - 0.001):
             return False
         return await self._deliver(key, attrs, now)
@@ -419,8 +470,12 @@ class PortServer:
         try:
             await self.client.accounting(attrs)
         except ClientError as exc:
-            self.log.warn("accounting {status} for session {session_id} given up: {error}",
-                          status=status.name, session_id=session.session_id, error=str(exc))
+            self.log.warn(
+                "accounting {status} for session {session_id} given up: {error}",
+                status=status.name,
+                session_id=session.session_id,
+                error=str(exc),
+            )
             return False
         return True
 
@@ -484,15 +539,23 @@ class PortServer:
 
     def _stop_attributes(self, session: Session, cdr: Cdr) -> list[Attr]:
         attrs = self._common(session, AcctStatus.STOP)
-        attrs += [("FB-CDR-Type", 0), ("FB-Page-Count", cdr.page_count),
-                  ("FB-Total-Seconds", cdr.total_seconds), ("FB-Fax-Error-Code", cdr.fax_error_code)]
+        attrs += [
+            ("FB-CDR-Type", 0),
+            ("FB-Page-Count", cdr.page_count),
+            ("FB-Total-Seconds", cdr.total_seconds),
+            ("FB-Fax-Error-Code", cdr.fax_error_code),
+        ]
         if session.started_at:
             attrs.append(("FB-Start-Time", int(session.started_at)))
         optional: list[tuple[str, Any]] = [
-            ("FB-Connect-BPS", cdr.connect_bps), ("FB-Remote-CSID", cdr.remote_csid),
-            ("FB-Local-CSID", cdr.local_csid), ("FB-Caller-ID", cdr.caller_id if not session.is_send else ""),
-            ("FB-Rcv-Account-Id", cdr.rcv_account_id), (A.FB_CDR_INFO.value, session.cdr_info),
-            (A.FB_CUSTOMER.value, session.customer), (A.FB_SOURCE.value, session.source),
+            ("FB-Connect-BPS", cdr.connect_bps),
+            ("FB-Remote-CSID", cdr.remote_csid),
+            ("FB-Local-CSID", cdr.local_csid),
+            ("FB-Caller-ID", cdr.caller_id if not session.is_send else ""),
+            ("FB-Rcv-Account-Id", cdr.rcv_account_id),
+            (A.FB_CDR_INFO.value, session.cdr_info),
+            (A.FB_CUSTOMER.value, session.customer),
+            (A.FB_SOURCE.value, session.source),
         ]
         attrs += [(k, v) for k, v in optional if v]
         if session.is_send and cdr.called_number_result is not None:
@@ -502,8 +565,12 @@ class PortServer:
 
     # ------------------------------------------------------------ helpers
     async def _access(self, command: FbCommand, context: FbContext, user: str, extra: list[Attr]) -> Reply:
-        attrs: list[Attr] = [(A.FB_COMMAND.value, int(command)), (A.FB_CONTEXT.value, int(context)),
-                             (A.USER_NAME.value, user), *extra]
+        attrs: list[Attr] = [
+            (A.FB_COMMAND.value, int(command)),
+            (A.FB_CONTEXT.value, int(context)),
+            (A.USER_NAME.value, user),
+            *extra,
+        ]
         if self.nas_identifier:
             attrs.append((A.NAS_IDENTIFIER.value, self.nas_identifier))
         return await self.client.access(attrs)
@@ -532,9 +599,25 @@ def make_portserver(
     spool is ``spool_dir`` or ``<data_dir>/acct-spool``."""
     if not config.servers:
         raise ValueError("[portserver] lists no servers: add at least one [[portserver.servers]]")
-    client = RadiusClient(reactor, config.server_specs(), dictionary, token_bytes, timeout=config.timeout,
-                          retries=config.retries, dead_time=config.dead_time)
+    client = RadiusClient(
+        reactor,
+        config.server_specs(),
+        dictionary,
+        token_bytes,
+        timeout=config.timeout,
+        retries=config.retries,
+        dead_time=config.dead_time,
+    )
     client.listen()
     spool = StopSpool(config.spool_dir or f"{data_dir}/acct-spool")
-    return PortServer(client, reactor, spool, rng, dictionary, nas_identifier=config.nas_identifier,
-                      transfer_type=config.transfer_type, interim_interval=config.interim_interval, **callbacks)
+    return PortServer(
+        client,
+        reactor,
+        spool,
+        rng,
+        dictionary,
+        nas_identifier=config.nas_identifier,
+        transfer_type=config.transfer_type,
+        interim_interval=config.interim_interval,
+        **callbacks,
+    )

@@ -52,8 +52,14 @@ class PortServerServer:
     def spec(self) -> ServerSpec:
         from radius.client import ServerSpec
 
-        return ServerSpec(self.address, self.auth_port, self.acct_port, self.secret.reveal(),
-                          self.require_message_authenticator_in_replies, self.name or self.address)
+        return ServerSpec(
+            self.address,
+            self.auth_port,
+            self.acct_port,
+            self.secret.reveal(),
+            self.require_message_authenticator_in_replies,
+            self.name or self.address,
+        )
 
 
 @dataclass(frozen=True)
@@ -149,11 +155,19 @@ def parse_portserver(source: str, table: dict[str, Any]) -> PortServerConfig:
     transfer_raw = table.get("transfer_type", 1)
     key = transfer_raw.lower() if isinstance(transfer_raw, str) else transfer_raw
     if isinstance(key, bool) or key not in _TRANSFER:
-        raise t.fail("transfer_type", f"must be \"real-time\" (1) or \"queue\" (2), got {transfer_raw!r}")
+        raise t.fail("transfer_type", f'must be "real-time" (1) or "queue" (2), got {transfer_raw!r}')
     interim = t.get("interim_interval", float, 0.0)
     if interim < 0:
         raise t.fail("interim_interval", "must not be negative (0 = no Interim-Updates)")
     spool_dir = t.get("spool_dir", str, "")
     t.unknown()
-    return PortServerConfig(servers, float(timeout), int(retries), float(dead_time), nas_identifier,
-                            _TRANSFER[key], float(interim), spool_dir)
+    return PortServerConfig(
+        servers,
+        float(timeout),
+        int(retries),
+        float(dead_time),
+        nas_identifier,
+        _TRANSFER[key],
+        float(interim),
+        spool_dir,
+    )

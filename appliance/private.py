@@ -80,7 +80,7 @@ def sqlite_files(url: str) -> list[Path]:
     prefix = "sqlite:///"
     if not url.startswith(prefix):
         return []
-    name = url[len(prefix):].split("?", 1)[0]
+    name = url[len(prefix) :].split("?", 1)[0]
     if not name or name == ":memory:":
         return []
     db = Path(name)

@@ -56,22 +56,33 @@ def apply(call: LiveCall, event: CallEvent, now: float) -> LiveCall:
     if event.kind == "dialing":
         return replace(call, number=event.number or call.number, phase="dialing")
     if event.kind == "connected":
-        return replace(call, connect_time=call.connect_time if call.connect_time is not None else now,
-                       remote_id=event.remote_id or call.remote_id, baud_rate=event.bps or call.baud_rate,
-                       resolution=event.resolution or call.resolution, width=event.width or call.width,
-                       height=event.height or call.height, compression=event.compression or call.compression,
-                       ecm=event.ecm, phase="connected" if call.phase == "dialing" else call.phase)
+        return replace(
+            call,
+            connect_time=call.connect_time if call.connect_time is not None else now,
+            remote_id=event.remote_id or call.remote_id,
+            baud_rate=event.bps or call.baud_rate,
+            resolution=event.resolution or call.resolution,
+            width=event.width or call.width,
+            height=event.height or call.height,
+            compression=event.compression or call.compression,
+            ecm=event.ecm,
+            phase="connected" if call.phase == "dialing" else call.phase,
+        )
     if event.kind == "page_started":
-        return replace(call, page=call.first_page + event.page, phase="page",
-                       connect_time=call.connect_time if call.connect_time is not None else now)
+        return replace(
+            call,
+            page=call.first_page + event.page,
+            phase="page",
+            connect_time=call.connect_time if call.connect_time is not None else now,
+        )
     if event.kind == "page_done":
         if event.post == "MCF":
-            return replace(call, pages_sent=max(call.pages_sent, event.page),
-                           page=max(call.page, call.first_page + event.page))
+            return replace(
+                call, pages_sent=max(call.pages_sent, event.page), page=max(call.page, call.first_page + event.page)
+            )
         return replace(call, rtn=call.rtn + 1)
     if event.kind == "hangup":
-        return replace(call, hangup_code=event.hangup_code, hangup_text=event.hangup_text, phase="done",
-                       ended_at=now)
+        return replace(call, hangup_code=event.hangup_code, hangup_text=event.hangup_text, phase="done", ended_at=now)
     return call
 
 
@@ -89,5 +100,7 @@ def page_line(line: str, call: LiveCall, event: CallEvent) -> str | None:
     total = f"/{call.pages_total}" if call.pages_total else ""
     who = f" to {call.number}" if call.direction == "send" else f" from {call.remote_id or 'unknown'}"
     verb = "confirmed (MCF)" if event.post == "MCF" else "rejected (RTN)"
-    return (f"line {line}: page {call.first_page + event.page}{total}{who} {verb}, "
-            f"{call.baud_rate} bit/s {call.resolution}".rstrip())
+    return (
+        f"line {line}: page {call.first_page + event.page}{total}{who} {verb}, "
+        f"{call.baud_rate} bit/s {call.resolution}".rstrip()
+    )

@@ -38,6 +38,7 @@ def _stopper(reactor: Any) -> Any:
 
 def _watch_stdin(reactor: Any, stop: Any) -> None:
     """Stop when the supervisor goes away (stdin: end of file)."""
+
     def wait() -> None:
         try:
             while sys.stdin.buffer.read(4096):

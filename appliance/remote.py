@@ -52,11 +52,23 @@ def _store(directory: Path, result: c2.SessionResult) -> Path:
     while f"fax-{n:04d}" in taken:
         n += 1
     fine = result.params.fine if result.params else True
-    files = received_to_files([p.data for p in result.received], Resolution.FINE if fine else Resolution.NORMAL,
-                              directory, f"fax-{n:04d}", codings=[p.coding for p in result.received])
-    (directory / f"fax-{n:04d}.json").write_text(json.dumps({
-        "caller_id": result.caller_id or "", "remote_id": (result.remote_id or "").strip(),
-        "pages": len(result.received)}), encoding="utf-8")
+    files = received_to_files(
+        [p.data for p in result.received],
+        Resolution.FINE if fine else Resolution.NORMAL,
+        directory,
+        f"fax-{n:04d}",
+        codings=[p.coding for p in result.received],
+    )
+    (directory / f"fax-{n:04d}.json").write_text(
+        json.dumps(
+            {
+                "caller_id": result.caller_id or "",
+                "remote_id": (result.remote_id or "").strip(),
+                "pages": len(result.received),
+            }
+        ),
+        encoding="utf-8",
+    )
     return files.tiff
 
 
@@ -72,14 +84,16 @@ class RemoteMachine(service.Service):
 
     log = Logger()
 
-    def __init__(self, clock: IReactorTime, reactor: Any, number: str, device: str, directory: Path,
-                 run_blocking: RunBlocking) -> None:
+    def __init__(
+        self, clock: IReactorTime, reactor: Any, number: str, device: str, directory: Path, run_blocking: RunBlocking
+    ) -> None:
         self.clock = clock
         self.number = number
         self.directory = directory
         self.run = run_blocking
-        self.supervisor = LineSupervisor(clock, device, c2.SessionConfig(local_id=number), open_serial(reactor),
-                                         backoff_initial=0.5, backoff_max=5.0)
+        self.supervisor = LineSupervisor(
+            clock, device, c2.SessionConfig(local_id=number), open_serial(reactor), backoff_initial=0.5, backoff_max=5.0
+        )
         self.received = 0
         self.sent = 0
         self._sending = False
@@ -117,8 +131,11 @@ class RemoteMachine(service.Service):
         ``printed.jsonl`` per good page, written before the sender sees the MCF
         (``last``: the sender said it was the last page)."""
         session = proto.session
-        record = {"remote_id": (getattr(session, "remote_id", None) or "").strip(), "page": count,
-                  "last": getattr(session, "ppm", None) == 2}
+        record = {
+            "remote_id": (getattr(session, "remote_id", None) or "").strip(),
+            "page": count,
+            "last": getattr(session, "ppm", None) == 2,
+        }
         self.directory.mkdir(parents=True, exist_ok=True)
         with open(self.directory / "printed.jsonl", "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
@@ -128,8 +145,9 @@ class RemoteMachine(service.Service):
         if result.ok and result.received:
             self.received += 1
             d = self.run(_store, self.directory, result)
-            d.addCallback(lambda path: self.log.info("remote {number} received {path}", number=self.number,
-                                                     path=str(path)))
+            d.addCallback(
+                lambda path: self.log.info("remote {number} received {path}", number=self.number, path=str(path))
+            )
             d.addErrback(self._failed)
             d.addBoth(lambda _: self._wait_call())
             return d
@@ -175,8 +193,13 @@ class RemoteMachine(service.Service):
         def report(result: c2.SessionResult) -> None:
             if result.ok:
                 self.sent += 1
-            self.log.info("remote {number} sent to {to}: {outcome} ({detail})", number=self.number, to=to,
-                          outcome=result.outcome.value, detail=result.detail)
+            self.log.info(
+                "remote {number} sent to {to}: {outcome} ({detail})",
+                number=self.number,
+                to=to,
+                outcome=result.outcome.value,
+                detail=result.detail,
+            )
 
         return d.addCallback(report)
 

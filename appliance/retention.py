@@ -46,11 +46,16 @@ def parse_retention(table: dict[str, Any]) -> Retention:
     for key, value in table.items():
         if key not in KEYS and key != "min_free_mb":
             raise RetentionError(f"retention.{key}: unknown key (known: {', '.join(KEYS + ('min_free_mb',))})")
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= (
-                MAX_DAYS if key != "min_free_mb" else 10**7):
-            raise RetentionError(f"retention.{key}: expected a whole number of "
-                                 f"{'days 0..' + str(MAX_DAYS) if key != 'min_free_mb' else 'megabytes'}, "
-                                 f"got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 <= value <= (MAX_DAYS if key != "min_free_mb" else 10**7)
+        ):
+            raise RetentionError(
+                f"retention.{key}: expected a whole number of "
+                f"{'days 0..' + str(MAX_DAYS) if key != 'min_free_mb' else 'megabytes'}, "
+                f"got {value!r}"
+            )
         values[key] = value
     return Retention(**values)
 
@@ -80,12 +85,22 @@ class Plan:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def summary(self) -> dict[str, Any]:
-        return {"faxes": [f"{f.fax_id:08X}" for f in self.faxes], "inbox": list(self.inbox),
-                "files": list(self.files), "cdrs": self.cdrs}
+        return {
+            "faxes": [f"{f.fax_id:08X}" for f in self.faxes],
+            "inbox": list(self.inbox),
+            "files": list(self.files),
+            "cdrs": self.cdrs,
+        }
 
 
-def plan(retention: Retention, now: float, *, faxes: Sequence[FinishedFax],
-         inbox: Sequence[tuple[int, float]], spool: Sequence[SpoolFile]) -> Plan:
+def plan(
+    retention: Retention,
+    now: float,
+    *,
+    faxes: Sequence[FinishedFax],
+    inbox: Sequence[tuple[int, float]],
+    spool: Sequence[SpoolFile],
+) -> Plan:
     """What goes: finished faxes past ``sent``/``failed`` days (with their
     documents), inbox items past ``received`` days, spool files past
     ``spool`` days that no remaining fax refers to, CDRs before the ``cdrs`` cutoff."""
@@ -99,8 +114,11 @@ def plan(retention: Retention, now: float, *, faxes: Sequence[FinishedFax],
     items = tuple(i for i, at in inbox if received_cut is not None and at < received_cut)
     spool_cut = retention.cutoff("spool", now)
     leaving = {d for f in gone for d in f.documents}
-    files = tuple(f.path for f in spool if f.path not in leaving and not f.referenced
-                  and spool_cut is not None and f.modified < spool_cut)
+    files = tuple(
+        f.path
+        for f in spool
+        if f.path not in leaving and not f.referenced and spool_cut is not None and f.modified < spool_cut
+    )
     return Plan(tuple(gone), items, files, retention.cutoff("cdrs", now))
 
 
@@ -108,6 +126,8 @@ def disk_warning(free_bytes: int, retention: Retention) -> str | None:
     """A warning when the data directory has less than ``min_free_mb`` free."""
     free_mb = free_bytes // (1024 * 1024)
     if retention.min_free_mb and free_mb < retention.min_free_mb:
-        return (f"only {free_mb} MB free in the data directory (warning below {retention.min_free_mb} MB): "
-                f"run `faxappliance purge` or lower the [retention] days")
+        return (
+            f"only {free_mb} MB free in the data directory (warning below {retention.min_free_mb} MB): "
+            f"run `faxappliance purge` or lower the [retention] days"
+        )
     return None

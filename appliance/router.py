@@ -36,14 +36,27 @@ __all__ = ["CloudRoute", "Router", "load_fax_pages", "outcome_cause", "routing_f
 Outcome = c2.Outcome
 _CAUSES: dict[Any, Cause] = {
     Outcome.BUSY: Cause.BUSY,
-    Outcome.NO_ANSWER: Cause.NO_ANSWER, Outcome.NO_CARRIER: Cause.NO_ANSWER,
-    Outcome.NO_FAX: Cause.NO_ANSWER, Outcome.DATA_MODEM: Cause.NO_ANSWER,
-    Outcome.PAGE_REJECTED: Cause.PROTOCOL, Outcome.INCOMPATIBLE: Cause.PROTOCOL,
-    Outcome.PROTOCOL_ERROR: Cause.PROTOCOL, Outcome.HANGUP: Cause.PROTOCOL, Outcome.TIMEOUT: Cause.PROTOCOL,
+    Outcome.NO_ANSWER: Cause.NO_ANSWER,
+    Outcome.NO_CARRIER: Cause.NO_ANSWER,
+    Outcome.NO_FAX: Cause.NO_ANSWER,
+    Outcome.DATA_MODEM: Cause.NO_ANSWER,
+    Outcome.PAGE_REJECTED: Cause.PROTOCOL,
+    Outcome.INCOMPATIBLE: Cause.PROTOCOL,
+    Outcome.PROTOCOL_ERROR: Cause.PROTOCOL,
+    Outcome.HANGUP: Cause.PROTOCOL,
+    Outcome.TIMEOUT: Cause.PROTOCOL,
 }
 #: outcomes that say something about our line rather than the destination
-_LINE_FAULTS = {Outcome.NO_DIALTONE, Outcome.ERROR, Outcome.NO_RESPONSE, Outcome.DEVICE_GONE, Outcome.NOT_FAX,
-                Outcome.HANGUP, Outcome.PROTOCOL_ERROR, Outcome.TIMEOUT}
+_LINE_FAULTS = {
+    Outcome.NO_DIALTONE,
+    Outcome.ERROR,
+    Outcome.NO_RESPONSE,
+    Outcome.DEVICE_GONE,
+    Outcome.NOT_FAX,
+    Outcome.HANGUP,
+    Outcome.PROTOCOL_ERROR,
+    Outcome.TIMEOUT,
+}
 
 
 def outcome_cause(outcome: Any) -> Cause:
@@ -122,8 +135,14 @@ def _modem_info(call: Any, result: c2.SessionResult) -> dict[str, Any]:
 
         info.update(baud_rate=params.bps, resolution=resolution_name(params.vr))
     if call is not None and call.direction == "send":
-        info.update(init_time=call.started_at, connect_time=call.connect_time, width=call.width,
-                    height=call.height, compression=call.compression, ecm=call.ecm)
+        info.update(
+            init_time=call.started_at,
+            connect_time=call.connect_time,
+            width=call.width,
+            height=call.height,
+            compression=call.compression,
+            ecm=call.ecm,
+        )
         info.setdefault("baud_rate", call.baud_rate)
         info.setdefault("resolution", call.resolution)
     if result.hangup is not None:
@@ -153,9 +172,14 @@ class _Progress:
 
         def write(_: Any) -> Deferred[Any]:
             d = router.run(router.store.record_pages, self.entry_id, router.node_id, self.claimed_at, done, self.total)
-            return d.addErrback(lambda f: router.log.warn(
-                "progress of entry {entry_id} (page {page}) not recorded: {error}", entry_id=self.entry_id,
-                page=done, error=f.getErrorMessage()))
+            return d.addErrback(
+                lambda f: router.log.warn(
+                    "progress of entry {entry_id} (page {page}) not recorded: {error}",
+                    entry_id=self.entry_id,
+                    page=done,
+                    error=f.getErrorMessage(),
+                )
+            )
 
         self.chain.addCallback(write)
 
@@ -214,8 +238,9 @@ class CloudRoute:
         try:
             records = self.faxage.client.status([int(entry.cloud_job_id)])
         except Exception as exc:  # the service cannot tell now: leave it unresolved
-            self.log.warn("cloud lookup of job {jobid} failed: {error}", jobid=entry.cloud_job_id,
-                          error=safe_for_log(exc))
+            self.log.warn(
+                "cloud lookup of job {jobid} failed: {error}", jobid=entry.cloud_job_id, error=safe_for_log(exc)
+            )
             return CloudStatus.UNKNOWN
         for record in records:
             if str(record.jobid) == entry.cloud_job_id:
@@ -229,8 +254,17 @@ class Router:
 
     log = Logger()
 
-    def __init__(self, clock: IReactorTime, store: Any, run_blocking: Callable[..., Deferred[Any]], *,
-                 node_id: str, pool: LinePool | None, portserver: Any, cloud: CloudRoute | None) -> None:
+    def __init__(
+        self,
+        clock: IReactorTime,
+        store: Any,
+        run_blocking: Callable[..., Deferred[Any]],
+        *,
+        node_id: str,
+        pool: LinePool | None,
+        portserver: Any,
+        cloud: CloudRoute | None,
+    ) -> None:
         self.clock = clock
         self.store = store
         self.run = run_blocking
@@ -271,8 +305,9 @@ class Router:
             if session.save_cdr:
                 # recorded before the Start: whoever recovers an interrupted call writes its Stop
                 try:
-                    await self.run(self.store.record_session, entry.id, self.node_id, entry.claimed_at,
-                                   dataclasses.asdict(session))
+                    await self.run(
+                        self.store.record_session, entry.id, self.node_id, entry.claimed_at, dataclasses.asdict(session)
+                    )
                 except Exception as exc:
                     return Result.failure(Cause.OTHER, hangup_text=f"the job store is unreachable: {exc}")
             start = self.portserver.start(session)
@@ -288,7 +323,8 @@ class Router:
             cdr_obj = Cdr(total_seconds=int(self.clock.seconds() - started), **cdr)
             try:
                 self.portserver.stop(session, cdr_obj, resend_start=start_acked != [True]).addErrback(
-                    self._log_acct, sid)
+                    self._log_acct, sid
+                )
             except Exception:  # the spool cannot be written: the CDR is lost, the fax is not
                 self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=sid)
         self.sessions += 1
@@ -306,16 +342,25 @@ class Router:
         try:
             pages = await self.run(_t4_pages, list(fax.documents), fine)
         except Exception as exc:
-            return Result.failure(Cause.REJECTED, hangup_text=f"the documents cannot be converted: {exc}"), \
-                {"fax_error_code": 1}
+            return Result.failure(Cause.REJECTED, hangup_text=f"the documents cannot be converted: {exc}"), {
+                "fax_error_code": 1
+            }
         config = self.pool.config(claim.route)
         local_id = (auth.tsid if auth is not None and auth.tsid else "") or fax.tsid or config.tsid
         total, first = len(pages), min(claim.first_page, max(0, len(pages) - 1))
         progress = _Progress(self, entry.id, entry.claimed_at, first, total)
         try:
-            result: c2.SessionResult = await self.pool.send(claim.route, entry.recipient.fax_number, pages[first:],
-                                                             PageFormat(fine=fine), local_id, progress.page,
-                                                             job=entry.key, first_page=first, pages_total=total)
+            result: c2.SessionResult = await self.pool.send(
+                claim.route,
+                entry.recipient.fax_number,
+                pages[first:],
+                PageFormat(fine=fine),
+                local_id,
+                progress.page,
+                job=entry.key,
+                first_page=first,
+                pages_total=total,
+            )
         except LineUnavailable as exc:
             return Result.failure(Cause.OTHER, hangup_text=str(exc), line=claim.route), {"fax_error_code": 1}
         except SendRefused as exc:  # e.g. a stored number that is not a dial string: final, never retried
@@ -327,26 +372,41 @@ class Router:
         details: dict[str, Any] = {"line": claim.route, "outcome": result.outcome.value, "detail": result.detail}
         details.update(_modem_info(self.pool.call(claim.route), result))
         cdr: dict[str, Any] = {
-            "page_count": result.pages_confirmed, "remote_csid": (result.remote_id or "").strip(),
-            "local_csid": local_id, "connect_bps": result.params.bps if result.params else 0,
+            "page_count": result.pages_confirmed,
+            "remote_csid": (result.remote_id or "").strip(),
+            "local_csid": local_id,
+            "connect_bps": result.params.bps if result.params else 0,
             "fax_error_code": 0 if result.ok else (hangup.code if hangup is not None and hangup.code else 1),
             "called_number_result": self._called_number_result(result),
         }
         if first:
             details["first_page"] = first + 1
         if result.ok:
-            return Result.ok(first + result.pages_confirmed, result.duration_s, (result.remote_id or "").strip(),
-                             **details), cdr
+            return Result.ok(
+                first + result.pages_confirmed, result.duration_s, (result.remote_id or "").strip(), **details
+            ), cdr
         details.pop("hangup_code", None)  # a failure carries them itself
         details.pop("hangup_text", None)
         if not self.pool.running:  # the appliance is stopping: not a try, due again when it starts
-            return dataclasses.replace(Result.failure(Cause.INTERRUPTED, hangup.wire if hangup else "",
-                                                      "the appliance stopped during the call",
-                                                      pages=result.pages_confirmed, duration=result.duration_s,
-                                                      **details), counts=False), cdr
-        return Result.failure(outcome_cause(result.outcome), hangup.wire if hangup else "",
-                              hangup.meaning if hangup else result.detail, pages=result.pages_confirmed,
-                              duration=result.duration_s, **details), cdr
+            return dataclasses.replace(
+                Result.failure(
+                    Cause.INTERRUPTED,
+                    hangup.wire if hangup else "",
+                    "the appliance stopped during the call",
+                    pages=result.pages_confirmed,
+                    duration=result.duration_s,
+                    **details,
+                ),
+                counts=False,
+            ), cdr
+        return Result.failure(
+            outcome_cause(result.outcome),
+            hangup.wire if hangup else "",
+            hangup.meaning if hangup else result.detail,
+            pages=result.pages_confirmed,
+            duration=result.duration_s,
+            **details,
+        ), cdr
 
     @staticmethod
     def _called_number_result(result: c2.SessionResult) -> int | None:
@@ -366,8 +426,9 @@ class Router:
         try:
             data = await self.run(_tiff_bytes, list(fax.documents), fax.resolution != "normal")
         except Exception as exc:
-            return Result.failure(Cause.REJECTED, hangup_text=f"the documents cannot be converted: {exc}"), \
-                {"fax_error_code": 1}
+            return Result.failure(Cause.REJECTED, hangup_text=f"the documents cannot be converted: {exc}"), {
+                "fax_error_code": 1
+            }
         await self.run(self.store.cloud_submitting, entry.id, now=self.clock.seconds())
         try:
             jobid, final = await self.cloud.submit(entry.recipient.fax_number, entry.recipient.name, data)
@@ -375,8 +436,7 @@ class Router:
             from appliance.cloud.errors import FaxageRequestError
 
             cause = Cause.REJECTED if isinstance(exc, FaxageRequestError) else Cause.OTHER
-            return Result.failure(cause, hangup_text=f"cloud submit failed: {exc}", route=CLOUD), \
-                {"fax_error_code": 1}
+            return Result.failure(cause, hangup_text=f"cloud submit failed: {exc}", route=CLOUD), {"fax_error_code": 1}
         await self.run(self.store.cloud_submitted, entry.id, str(jobid), now=self.clock.seconds())
         record = await final
         return self._cloud_result(record, fax.pages)
@@ -384,13 +444,15 @@ class Router:
     @staticmethod
     def _cloud_result(record: Any, pages: int) -> tuple[Result, dict[str, Any]]:
         count = record.xmitpages if record.xmitpages is not None else (record.pagecount or pages)
-        cdr = {"page_count": count if record.shortstatus.value == "success" else 0,
-               "remote_csid": record.csid or "", "fax_error_code": 0 if record.shortstatus.value == "success" else 1,
-               "called_number_result": 0 if record.shortstatus.value == "success" else 1}
+        cdr = {
+            "page_count": count if record.shortstatus.value == "success" else 0,
+            "remote_csid": record.csid or "",
+            "fax_error_code": 0 if record.shortstatus.value == "success" else 1,
+            "called_number_result": 0 if record.shortstatus.value == "success" else 1,
+        }
         if record.shortstatus.value == "success":
             return Result.ok(count, 0.0, record.csid or "", route=CLOUD, cloud_job_id=record.jobid), cdr
-        return Result.failure(Cause.OTHER, hangup_text=record.longstatus, route=CLOUD,
-                              cloud_job_id=record.jobid), cdr
+        return Result.failure(Cause.OTHER, hangup_text=record.longstatus, route=CLOUD, cloud_job_id=record.jobid), cdr
 
     # ---------------------------------------------------------- recovery
     def recovered_stops(self, report: RecoveryReport) -> None:
@@ -407,11 +469,18 @@ class Router:
 
         fields = {f.name for f in dataclasses.fields(Session)}
         session = Session(**{k: v for k, v in item.session.items() if k in fields})  # type: ignore[arg-type]
-        cdr = Cdr(page_count=item.pages, total_seconds=max(0, int(item.ended_at - session.started_at)),
-                  fax_error_code=0 if item.delivered else 1, called_number_result=0 if item.delivered else 1,
-                  extra=(("Acct-Terminate-Cause", TERMINATE_RECOVERED),))
-        self.log.info("accounting Stop for session {session_id} written on recovery ({pages} page(s) confirmed)",
-                      session_id=session.session_id, pages=item.pages)
+        cdr = Cdr(
+            page_count=item.pages,
+            total_seconds=max(0, int(item.ended_at - session.started_at)),
+            fax_error_code=0 if item.delivered else 1,
+            called_number_result=0 if item.delivered else 1,
+            extra=(("Acct-Terminate-Cause", TERMINATE_RECOVERED),),
+        )
+        self.log.info(
+            "accounting Stop for session {session_id} written on recovery ({pages} page(s) confirmed)",
+            session_id=session.session_id,
+            pages=item.pages,
+        )
         try:  # the Start again first: the node may have gone before its Start was stored
             self.portserver.stop(session, cdr, resend_start=True).addErrback(self._log_acct, session.session_id)
         except Exception:

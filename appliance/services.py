@@ -24,8 +24,17 @@ from radius.codec import Dictionary
 from radius.handlers import HandlerConfig
 from radius.server import RadiusServer, RadiusService
 
-__all__ = ["PACKAGED_DICTIONARY", "Appliance", "ApplianceService", "load_dictionary", "make_appliance",
-           "make_radius_service", "make_radius_services", "make_service", "make_web"]
+__all__ = [
+    "PACKAGED_DICTIONARY",
+    "Appliance",
+    "ApplianceService",
+    "load_dictionary",
+    "make_appliance",
+    "make_radius_service",
+    "make_radius_services",
+    "make_service",
+    "make_web",
+]
 
 PACKAGED_DICTIONARY = Path(__file__).resolve().parent.parent / "dictionary"
 
@@ -44,8 +53,15 @@ def load_dictionary(config: Config) -> Dictionary:
         raise ConfigError(config.source, "radius.dictionary", f"cannot load {path}: {exc}") from None
 
 
-def make_radius_service(config: Config, reactor: Any, *, store: Any, dictionary: Dictionary | None = None,
-                        threadpool: ThreadPool | None = None, reuse_port: bool = False) -> RadiusService:
+def make_radius_service(
+    config: Config,
+    reactor: Any,
+    *,
+    store: Any,
+    dictionary: Dictionary | None = None,
+    threadpool: ThreadPool | None = None,
+    reuse_port: bool = False,
+) -> RadiusService:
     """The RADIUS auth + accounting service for ``config``."""
     radius = config.radius
     if not radius.clients:
@@ -69,8 +85,9 @@ def make_radius_service(config: Config, reactor: Any, *, store: Any, dictionary:
         reject_delay=radius.reject_delay,
         acct_spool=AccountingSpool(Path(config.data_dir) / "radius-acct-spool"),
     )
-    return RadiusService(server, reactor, radius.listen, radius.auth_port, radius.acct_port, feed=feed,
-                         reuse_port=reuse_port)
+    return RadiusService(
+        server, reactor, radius.listen, radius.auth_port, radius.acct_port, feed=feed, reuse_port=reuse_port
+    )
 
 
 def make_radius_services(config: Config, reactor: Any, *, store: Any, workers: int) -> service.Service:
@@ -97,8 +114,9 @@ def node_settings(config: Config, node_id: str | None = None) -> Any:
     return dataclasses.replace(node, id=chosen)
 
 
-def make_service(config: Config, reactor: Any, *, store: Any, devices: dict[str, str] | None = None,
-                 node_id: str | None = None) -> service.MultiService:
+def make_service(
+    config: Config, reactor: Any, *, store: Any, devices: dict[str, str] | None = None, node_id: str | None = None
+) -> service.MultiService:
     """Everything ``faxappliance run`` starts for ``config``: RADIUS (when it
     has clients), the controller (lines, queue, cloud) and the web service.
     ``top.appliance`` is the :class:`Appliance` (None without lines, cloud or port-server role)."""
@@ -153,8 +171,11 @@ class Appliance:
             from twisted.internet.defer import succeed
 
             return succeed(False)
-        attrs = [(A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT)), (A.FB_CONTEXT.value, int(FbContext.ACCOUNT_LOGIN)),
-                 (A.USER_NAME.value, username)]
+        attrs = [
+            (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT)),
+            (A.FB_CONTEXT.value, int(FbContext.ACCOUNT_LOGIN)),
+            (A.USER_NAME.value, username),
+        ]
         d = self.portserver.client.access(attrs, password=password)
         return d.addCallback(lambda reply: reply.code == Code.ACCESS_ACCEPT)
 
@@ -193,15 +214,29 @@ class ApplianceService(service.Service):
         a = self.appliance
         retention = a.config.retention or Retention()
         web = a.config.web
-        d = deferToThreadPool(self.reactor, a.threadpool, lambda: purge(
-            retention, self.reactor.seconds(), jobs=a.jobs, inbox=a.inbox, cdrs=a.store,
-            data_dir=a.config.data_dir, web_spool=getattr(web, "spool_dir", "") or ""))
+        d = deferToThreadPool(
+            self.reactor,
+            a.threadpool,
+            lambda: purge(
+                retention,
+                self.reactor.seconds(),
+                jobs=a.jobs,
+                inbox=a.inbox,
+                cdrs=a.store,
+                data_dir=a.config.data_dir,
+                web_spool=getattr(web, "spool_dir", "") or "",
+            ),
+        )
 
         def done(plan: Any) -> None:
             if plan.faxes or plan.inbox or plan.files or plan.cdrs:
-                self.log.info("purge: {faxes} fax(es), {inbox} received fax(es), {files} spool file(s), "
-                              "{cdrs} CDR(s) removed", faxes=len(plan.faxes), inbox=len(plan.inbox),
-                              files=len(plan.files), cdrs=plan.cdrs)
+                self.log.info(
+                    "purge: {faxes} fax(es), {inbox} received fax(es), {files} spool file(s), {cdrs} CDR(s) removed",
+                    faxes=len(plan.faxes),
+                    inbox=len(plan.inbox),
+                    files=len(plan.files),
+                    cdrs=plan.cdrs,
+                )
 
         return d.addCallbacks(done, lambda f: self.log.failure("purge failed", f))
 
@@ -227,7 +262,8 @@ class ApplianceService(service.Service):
             self._publisher = task.LoopingCall(self._publish_lines)
             self._publisher.clock = self.reactor
             self._publisher.start(LINES_FILE_INTERVAL, now=True).addErrback(
-                lambda f: self.log.failure("publishing line states failed", f))
+                lambda f: self.log.failure("publishing line states failed", f)
+            )
         for poller in a.pollers:
             poller.start()
         self._purge_start = self.reactor.callLater(PURGE_FIRST, self._start_purger)
@@ -240,9 +276,14 @@ class ApplianceService(service.Service):
 
     def _recovered(self, report: Any) -> None:
         if report.requeued or report.finished or report.resumed or report.unresolved:
-            self.log.info("recovered jobs: {requeued} requeued, {finished} finished, {resumed} still in the cloud, "
-                          "{unresolved} unresolved", requeued=len(report.requeued), finished=len(report.finished),
-                          resumed=len(report.resumed), unresolved=len(report.unresolved))
+            self.log.info(
+                "recovered jobs: {requeued} requeued, {finished} finished, {resumed} still in the cloud, "
+                "{unresolved} unresolved",
+                requeued=len(report.requeued),
+                finished=len(report.finished),
+                resumed=len(report.resumed),
+                unresolved=len(report.unresolved),
+            )
         self._settle(report)
         self._start_when_lines_ready(self.reactor.seconds() + 15.0)
 
@@ -273,8 +314,11 @@ class ApplianceService(service.Service):
         """Write the pool's live line states to ``<data_dir>/lines.json`` for
         ``faxappliance status`` (in the pool thread: file I/O)."""
         a = self.appliance
-        snapshot = {"updated_at": self.reactor.seconds(), "node": a.node_id,
-                    "lines": [s.to_json() for s in a.pool.status()]}
+        snapshot = {
+            "updated_at": self.reactor.seconds(),
+            "node": a.node_id,
+            "lines": [s.to_json() for s in a.pool.status()],
+        }
         path = Path(a.config.data_dir) / "lines.json"
         d = deferToThreadPool(self.reactor, a.threadpool, write_json_atomic, path, snapshot)
         return d.addErrback(lambda f: self.log.failure("cannot write {path}", f, path=str(path)))
@@ -313,9 +357,17 @@ class ApplianceService(service.Service):
         return stopped.addBoth(untime).addBoth(rest)
 
 
-def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[str, str] | None = None,
-                   node_id: str | None = None, token_bytes: Callable[[int], bytes] = os.urandom,
-                   rng: random.Random | None = None, dictionary: Dictionary | None = None) -> Appliance:
+def make_appliance(
+    config: Config,
+    reactor: Any,
+    *,
+    store: Any,
+    devices: dict[str, str] | None = None,
+    node_id: str | None = None,
+    token_bytes: Callable[[int], bytes] = os.urandom,
+    rng: random.Random | None = None,
+    dictionary: Dictionary | None = None,
+) -> Appliance:
     """Build the controller for ``config`` (nothing starts until its service does)."""
     from appliance.inbound import CloudInboxSink, InboundRouter, portserver_resolver
     from appliance.inbox import Inbox
@@ -341,13 +393,20 @@ def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[st
     if config.portserver is not None:
         from appliance.portserver import make_portserver
 
-        portserver = make_portserver(config.portserver, reactor, dictionary or load_dictionary(config),
-                                     config.data_dir, token_bytes, rng)
+        portserver = make_portserver(
+            config.portserver, reactor, dictionary or load_dictionary(config), config.data_dir, token_bytes, rng
+        )
     pool = None
     if config.lines:
         routing = config.routing
-        pool = LinePool(reactor, config.lines, serial_opener(reactor), devices=devices,
-                        rest_after=routing.overflow_after_failures, rest_seconds=routing.line_rest_seconds)
+        pool = LinePool(
+            reactor,
+            config.lines,
+            serial_opener(reactor),
+            devices=devices,
+            rest_after=routing.overflow_after_failures,
+            rest_seconds=routing.line_rest_seconds,
+        )
     cloud = None
     pollers: list[Any] = []
     sink: Any = None
@@ -360,11 +419,22 @@ def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[st
         faxage = TwistedFaxage(client, reactor, TwistedFaxage.start_threadpool(reactor, 4))
         tracker = NotifyTracker(config.faxage.notify_url or "http://127.0.0.1/notify", token_bytes)
         cloud = CloudRoute(faxage, tracker, notify=bool(config.faxage.notify_url))
-        pollers.append(StatusPoller(tracker, faxage, reactor, interval=min(config.faxage.poll_interval, 5.0),
-                                    on_final=cloud.on_final))
+        pollers.append(
+            StatusPoller(
+                tracker, faxage, reactor, interval=min(config.faxage.poll_interval, 5.0), on_final=cloud.on_final
+            )
+        )
         sink = CloudInboxSink(inbox, portserver_resolver(reactor, portserver, lambda: token_bytes(6).hex()))
-        pollers.append(InboundPoller(faxage, sink, CursorFile(Path(config.data_dir) / "faxage-inbound.json"),
-                                     reactor, interval=config.faxage.poll_interval, run_blocking=faxage.run_in_pool))
+        pollers.append(
+            InboundPoller(
+                faxage,
+                sink,
+                CursorFile(Path(config.data_dir) / "faxage-inbound.json"),
+                reactor,
+                interval=config.faxage.poll_interval,
+                run_blocking=faxage.run_in_pool,
+            )
+        )
     router = Router(reactor, jobs, run_blocking, node_id=node_id, pool=pool, portserver=portserver, cloud=cloud)
     policy = config.routing.policy
     route_filter = routing_filter(policy)
@@ -372,18 +442,43 @@ def make_appliance(config: Config, reactor: Any, *, store: Any, devices: dict[st
         route_filter = "line"
     if pool is None and route_filter == "any":
         route_filter = "cloud"
-    scheduler = JobScheduler(jobs, clock=reactor, run_blocking=run_blocking, node_id=node_id,
-                             dispatch=router.dispatch, lines=pool.free_lines if pool is not None else (lambda: ()),
-                             route_filter=route_filter, cloud_slots=config.routing.cloud_slots, interval=1.0,
-                             spool=ResultSpool(Path(config.data_dir) / "result-spool"),
-                             heartbeat=node.heartbeat_seconds, cloud_lookup=cloud.lookup if cloud is not None else None)
+    scheduler = JobScheduler(
+        jobs,
+        clock=reactor,
+        run_blocking=run_blocking,
+        node_id=node_id,
+        dispatch=router.dispatch,
+        lines=pool.free_lines if pool is not None else (lambda: ()),
+        route_filter=route_filter,
+        cloud_slots=config.routing.cloud_slots,
+        interval=1.0,
+        spool=ResultSpool(Path(config.data_dir) / "result-spool"),
+        heartbeat=node.heartbeat_seconds,
+        cloud_lookup=cloud.lookup if cloud is not None else None,
+    )
     inbound = None
     if pool is not None:
-        inbound = InboundRouter(reactor, pool, inbox, portserver, run_blocking, node_id=node_id,
-                                token_hex=lambda: token_bytes(6).hex())
+        inbound = InboundRouter(
+            reactor, pool, inbox, portserver, run_blocking, node_id=node_id, token_hex=lambda: token_bytes(6).hex()
+        )
         pool.on_ring = inbound.on_ring
-    return Appliance(config, store, jobs, inbox, pool, portserver, router, scheduler, cloud, inbound, threadpool,
-                     run_blocking, node_id, pollers, sink)
+    return Appliance(
+        config,
+        store,
+        jobs,
+        inbox,
+        pool,
+        portserver,
+        router,
+        scheduler,
+        cloud,
+        inbound,
+        threadpool,
+        run_blocking,
+        node_id,
+        pollers,
+        sink,
+    )
 
 
 def make_web(appliance: Appliance, reactor: Any) -> service.Service | None:
@@ -398,25 +493,42 @@ def make_web(appliance: Appliance, reactor: Any) -> service.Service | None:
         log.warn("no [portserver]: the web service cannot check credentials and is not started")
         return None
     web = parse_web(appliance.config.source, appliance.config.raw.get("web"))
-    auth = Authenticator(appliance.portserver.client, reactor, admins=web.admins, admin_groups=web.admin_groups,
-                         ttl=web.auth_cache_seconds, negative_ttl=web.auth_negative_cache_seconds,
-                         token_bytes=os.urandom)
+    auth = Authenticator(
+        appliance.portserver.client,
+        reactor,
+        admins=web.admins,
+        admin_groups=web.admin_groups,
+        ttl=web.auth_cache_seconds,
+        negative_ttl=web.auth_negative_cache_seconds,
+        token_bytes=os.urandom,
+    )
     from appliance.web.accounts import StoreAccountWriter, accounts_are_local
 
     accounts = StoreAccountWriter(appliance.store) if accounts_are_local(appliance.config, web.accounts) else None
     svc: service.Service = make_web_service(
-        appliance.config, reactor, jobs=appliance.jobs, scheduler=appliance.scheduler,
-        lines=_WebLines(appliance.pool), inbox=_WebInbox(appliance.inbox), authenticator=auth,
-        cdrs=appliance.store, accounts=accounts)
+        appliance.config,
+        reactor,
+        jobs=appliance.jobs,
+        scheduler=appliance.scheduler,
+        lines=_WebLines(appliance.pool),
+        inbox=_WebInbox(appliance.inbox),
+        authenticator=auth,
+        cdrs=appliance.store,
+        accounts=accounts,
+    )
     getattr(svc, "site").app.node_id = appliance.node_id
     return svc
 
 
 log = Logger()
 
-_FAXFINDER_STATE = {"idle": ("Waiting for Ring", "idle"), "dialing": ("Dialing", "send"),
-                    "sending": ("Sending Page", "send"), "receiving": ("Receiving Page", "receive"),
-                    "offline": ("Offline", "idle")}
+_FAXFINDER_STATE = {
+    "idle": ("Waiting for Ring", "idle"),
+    "dialing": ("Dialing", "send"),
+    "sending": ("Sending Page", "send"),
+    "receiving": ("Receiving Page", "receive"),
+    "offline": ("Offline", "idle"),
+}
 
 
 class _WebLines:
@@ -433,9 +545,14 @@ class _WebLines:
         out = []
         for n, line in enumerate(self.pool.status(), start=1):
             text, direction = _FAXFINDER_STATE.get(line.state, ("Waiting for Ring", "idle"))
-            info = LineInfo(line_id=line.name, number=n, state=text, direction=direction,
-                            extension=line.did if direction == "receive" else "",
-                            started_at=line.since if direction != "idle" else None)
+            info = LineInfo(
+                line_id=line.name,
+                number=n,
+                state=text,
+                direction=direction,
+                extension=line.did if direction == "receive" else "",
+                started_at=line.since if direction != "idle" else None,
+            )
             call = line.call
             if call is not None and direction != "idle" and call.ended_at is None:
                 page = (call.page or call.confirmed + 1) if call.phase != "dialing" else 0
@@ -463,9 +580,17 @@ class _WebInbox:
     def _record(item: Any) -> Any:
         from appliance.web.deps import ReceivedFax
 
-        return ReceivedFax(id=str(item.id), account=item.account, received_at=item.received_at, pages=item.pages,
-                           remote_id=item.remote_csid, did=item.did, previews=tuple(item.previews),
-                           pdf=item.pdf, tiff=item.tiff)
+        return ReceivedFax(
+            id=str(item.id),
+            account=item.account,
+            received_at=item.received_at,
+            pages=item.pages,
+            remote_id=item.remote_csid,
+            did=item.did,
+            previews=tuple(item.previews),
+            pdf=item.pdf,
+            tiff=item.tiff,
+        )
 
     def list(self, account: str | None = None, limit: int = 50) -> list[Any]:
         return [self._record(i) for i in self.inbox.list(account, limit)]

@@ -61,7 +61,8 @@ def _what(svc: Any, port: int) -> tuple[str, str]:
 def _stop_quietly(svc: Any) -> Any:
     """Stop one service, logging (never raising) what goes wrong."""
     return defer.maybeDeferred(svc.stopService).addErrback(
-        lambda f: log.failure("stopping {service} failed", f, service=type(svc).__name__))
+        lambda f: log.failure("stopping {service} failed", f, service=type(svc).__name__)
+    )
 
 
 def start_all(top: service.MultiService) -> str | None:

@@ -58,16 +58,23 @@ def check_tls(source: str, web: Any, now: datetime | None = None) -> list[str]:
     try:
         chain = x509.load_pem_x509_certificates(cert_pem)
     except ValueError:
-        raise ConfigError(source, "web.certificate",
-                          f"{web.certificate} holds no PEM certificate (BEGIN CERTIFICATE)") from None
+        raise ConfigError(
+            source, "web.certificate", f"{web.certificate} holds no PEM certificate (BEGIN CERTIFICATE)"
+        ) from None
     try:
         key = serialization.load_pem_private_key(key_pem, password=None)
     except TypeError:
-        raise ConfigError(source, "web.key", f"{web.key} is encrypted; the web service needs an unencrypted key "
-                                             "(readable only by the appliance's user)") from None
+        raise ConfigError(
+            source,
+            "web.key",
+            f"{web.key} is encrypted; the web service needs an unencrypted key (readable only by the appliance's user)",
+        ) from None
     except (ValueError, UnsupportedAlgorithm) as exc:
-        kind = "holds no PEM private key (BEGIN PRIVATE KEY)" if b"PRIVATE KEY" not in key_pem else \
-            f"cannot be loaded: {type(exc).__name__}"
+        kind = (
+            "holds no PEM private key (BEGIN PRIVATE KEY)"
+            if b"PRIVATE KEY" not in key_pem
+            else f"cannot be loaded: {type(exc).__name__}"
+        )
         raise ConfigError(source, "web.key", f"{web.key} {kind}") from None
     cert = chain[0]
     if _public(cert.public_key()) != _public(key.public_key()):
@@ -77,8 +84,9 @@ def check_tls(source: str, web: Any, now: datetime | None = None) -> list[str]:
     if cert.not_valid_after_utc < moment:
         warnings.append(f"web.certificate: {web.certificate} expired on {cert.not_valid_after_utc:%Y-%m-%d}")
     elif cert.not_valid_before_utc > moment:
-        warnings.append(f"web.certificate: {web.certificate} is valid only from "
-                        f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+        warnings.append(
+            f"web.certificate: {web.certificate} is valid only from {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+        )
     try:
         if Path(web.key).stat().st_mode & 0o077:
             warnings.append(f"web.key: {web.key} is readable by other users; make it private (chmod 600)")

@@ -56,9 +56,7 @@ class FreeRadiusError(RuntimeError):
 def freeradius_binary() -> str | None:
     """Path of the FreeRADIUS daemon (``freeradius`` on Debian, ``radiusd`` elsewhere)."""
     for name in ("freeradius", "radiusd"):
-        found = shutil.which(name) or next(
-            (p for p in (f"/usr/sbin/{name}",) if os.access(p, os.X_OK)), None
-        )
+        found = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}",) if os.access(p, os.X_OK)), None)
         if found:
             return found
     return None
@@ -347,9 +345,7 @@ server bench {{
         secret = self.secret.encode()
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise FreeRadiusError(
-                    f"freeradius exited with status {self.proc.returncode}:\n{self.log_tail()}"
-                )
+                raise FreeRadiusError(f"freeradius exited with status {self.proc.returncode}:\n{self.log_tail()}")
             if (
                 status_server(self.listen, self.auth_port, secret) == 2
                 and status_server(self.listen, self.acct_port, secret) == 5

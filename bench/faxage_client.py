@@ -64,8 +64,7 @@ class Simulator:
         hwsim = Path(sys.executable).parent / "hwsim"
         command = [str(hwsim), "faxage", "--port", "0", "--tick", str(tick), "--schedule", schedule]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "hw-sim")])}
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                     env=env)
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         assert self.proc.stdout is not None
         deadline = time.monotonic() + 30
         line = ""
@@ -98,8 +97,14 @@ def faxno(i: int) -> str:
 
 
 def client(url: str, connections: int) -> FaxageClient:
-    return FaxageClient(make_http_client(max_connections=connections), url, CREDENTIALS, sleep=time.sleep,
-                        rng=random.Random(1), retry=RetryPolicy(attempts=3, base_delay=0.05))
+    return FaxageClient(
+        make_http_client(max_connections=connections),
+        url,
+        CREDENTIALS,
+        sleep=time.sleep,
+        rng=random.Random(1),
+        retry=RetryPolicy(attempts=3, base_delay=0.05),
+    )
 
 
 def run_serial(url: str, jobs: int, poll_interval: float) -> tuple[float, int]:
@@ -192,22 +197,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="ours: sends in flight / pool size (default 8)")
     parser.add_argument("--batch", type=int, default=100, help="ours: jobids[] per status request (default 100)")
     parser.add_argument("--poll-interval", type=float, default=0.02, help="seconds between polls (default 0.02)")
-    parser.add_argument("--schedule", default="0.005:pending:In Queue,0.01:success:Success",
-                        help="simulator job schedule (hwsim faxage --schedule)")
+    parser.add_argument(
+        "--schedule",
+        default="0.005:pending:In Queue,0.01:success:Success",
+        help="simulator job schedule (hwsim faxage --schedule)",
+    )
     parser.add_argument("--tick", type=float, default=0.01, help="simulator tick")
     parser.add_argument("--only", choices=("ours", "serial"), help="run one mode only")
     args = parser.parse_args(argv)
-    print(f"load average at start: {os.getloadavg()[0]:.2f}; {args.jobs} jobs, schedule {args.schedule!r}, "
-          f"poll every {args.poll_interval} s; ours: {args.threads} threads, jobids[] batches of {args.batch}")
+    print(
+        f"load average at start: {os.getloadavg()[0]:.2f}; {args.jobs} jobs, schedule {args.schedule!r}, "
+        f"poll every {args.poll_interval} s; ours: {args.threads} threads, jobids[] batches of {args.batch}"
+    )
     outcomes = [measure(mode, args) for mode in ("ours", "serial") if args.only in (None, mode)]
     print(f"{'mode':<8} {'jobs':>6} {'seconds':>9} {'jobs/s':>9} {'HTTP requests':>14} {'req/job':>8} {'failed':>7}")
     for o in outcomes:
-        print(f"{o.mode:<8} {o.jobs:>6} {o.seconds:>9.2f} {o.jobs_per_s:>9.1f} {o.requests:>14} "
-              f"{o.requests_per_job:>8.2f} {o.failed:>7}")
+        print(
+            f"{o.mode:<8} {o.jobs:>6} {o.seconds:>9.2f} {o.jobs_per_s:>9.1f} {o.requests:>14} "
+            f"{o.requests_per_job:>8.2f} {o.failed:>7}"
+        )
     if len(outcomes) == 2:
         ours, serial = outcomes
-        print(f"ours/serial: {ours.jobs_per_s / serial.jobs_per_s:.1f}x jobs/s, "
-              f"{ours.requests_per_job / serial.requests_per_job:.2f}x HTTP requests per job")
+        print(
+            f"ours/serial: {ours.jobs_per_s / serial.jobs_per_s:.1f}x jobs/s, "
+            f"{ours.requests_per_job / serial.requests_per_job:.2f}x HTTP requests per job"
+        )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     return 0
 

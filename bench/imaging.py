@@ -58,7 +58,9 @@ def postscript(pages: int, seed: int) -> str:
                 for x in range(width)
             )
             out.append(f"gsave 72 {y - 20 - height * 0.9:.0f} translate {width * 0.9:.0f} {height * 0.9:.0f} scale")
-            out.append(f"{width} {height} 8 [{width} 0 0 -{height} 0 {height}] currentfile /ASCIIHexDecode filter image")
+            out.append(
+                f"{width} {height} 8 [{width} 0 0 -{height} 0 {height}] currentfile /ASCIIHexDecode filter image"
+            )
             out.append(pixels.hex() + ">")
             out.append("grestore")
             out.append("0.5 setgray 400 80 moveto 100 0 rlineto 0 100 rlineto closepath fill 0 setgray")
@@ -82,8 +84,18 @@ def make_pdf(gs: str, directory: Path, pages: int, seed: int) -> Path:
 def gs_convert(gs: str, pdf: Path, out: Path) -> list[int]:
     """ghostscript's fax conversion; returns the bytes of T.4 data per page."""
     subprocess.run(
-        [gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=tiffg3", "-r204x196", "-g1728x2156",
-         f"-sOutputFile={out}", str(pdf)],
+        [
+            gs,
+            "-q",
+            "-dSAFER",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-sDEVICE=tiffg3",
+            "-r204x196",
+            "-g1728x2156",
+            f"-sOutputFile={out}",
+            str(pdf),
+        ],
         check=True,
         timeout=GS_TIMEOUT,
     )
@@ -145,19 +157,33 @@ def main(argv: list[str] | None = None) -> int:
         with ProcessPoolExecutor(args.workers) as pool:
             document_t4(data, Resolution.FINE, PageSize.LETTER, executor=pool)
             cold = time.perf_counter() - start
-            rows.append((f"ours, {args.workers} processes", *best_and_median(
-                lambda: document_t4(data, Resolution.FINE, PageSize.LETTER, executor=pool), args.repeats)))
+            rows.append(
+                (
+                    f"ours, {args.workers} processes",
+                    *best_and_median(
+                        lambda: document_t4(data, Resolution.FINE, PageSize.LETTER, executor=pool), args.repeats
+                    ),
+                )
+            )
         with ThreadPoolExecutor(args.workers) as threads:
-            rows.append((f"ours, {args.workers} threads", *best_and_median(
-                lambda: document_t4(data, Resolution.FINE, PageSize.LETTER, executor=threads), args.repeats)))
+            rows.append(
+                (
+                    f"ours, {args.workers} threads",
+                    *best_and_median(
+                        lambda: document_t4(data, Resolution.FINE, PageSize.LETTER, executor=threads), args.repeats
+                    ),
+                )
+            )
     print(f"{'converter':<24} {'pages/s best':>12} {'median':>8} {'ratio/gs':>9} {'CPU ms/page':>12} {'KiB/page':>9}")
     for name, best, median, cpu, result in rows:
         sizes = [len(page) for page in result] if name.startswith("ours") else result  # type: ignore[union-attr]
         assert len(sizes) == args.pages, (name, len(sizes))
         # Worker processes of a live pool are not counted by getrusage.
         cpu_text = "-" if "processes" in name else f"{cpu / args.pages * 1000:.1f}"
-        print(f"{name:<24} {args.pages / best:>12.1f} {args.pages / median:>8.1f} "
-              f"{gs_best / best:>9.2f} {cpu_text:>12} {sum(sizes) / len(sizes) / 1024:>9.1f}")
+        print(
+            f"{name:<24} {args.pages / best:>12.1f} {args.pages / median:>8.1f} "
+            f"{gs_best / best:>9.2f} {cpu_text:>12} {sum(sizes) / len(sizes) / 1024:>9.1f}"
+        )
     print(f"process pool start-up plus first run: {cold:.2f} s (a service keeps its pool warm)")
     print(f"load average at end: {os.getloadavg()}")
     return 0

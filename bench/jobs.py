@@ -60,9 +60,11 @@ def p95(values: list[float]) -> float:
 
 def explain(store: JobStore, postgres: bool) -> str:
     """The plan of the claim's candidate query."""
-    sql = ("SELECT id, number_key, route_pin FROM job_entries e WHERE e.state = 'pending' AND e.due_at <= ?"
-           " AND NOT EXISTS (SELECT 1 FROM job_calls c WHERE c.number_key = e.number_key)"
-           " AND (e.route_pin IS NULL OR e.route_pin IN (?)) ORDER BY e.priority, e.due_at, e.id LIMIT ?")
+    sql = (
+        "SELECT id, number_key, route_pin FROM job_entries e WHERE e.state = 'pending' AND e.due_at <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM job_calls c WHERE c.number_key = e.number_key)"
+        " AND (e.route_pin IS NULL OR e.route_pin IN (?)) ORDER BY e.priority, e.due_at, e.id LIMIT ?"
+    )
     prefix = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
     with store._db._reader() as conn:
         rows = conn.execute(store._db._sql(prefix + sql + store.lock_skip), (time.time(), "L1", 9)).fetchall()
@@ -77,19 +79,23 @@ def run_backend(name: str, open_url: Callable[[], str], sizes: list[int], ops: i
     try:
         for size in sizes:
             took = queue(store, queued, size - queued)
-            print(f"{name}: queued {size - queued:,} entries in {took:.1f} s "
-                  f"({(size - queued) / max(took, 1e-9):,.0f}/s)", flush=True)
+            print(
+                f"{name}: queued {size - queued:,} entries in {took:.1f} s "
+                f"({(size - queued) / max(took, 1e-9):,.0f}/s)",
+                flush=True,
+            )
             queued = size
             store.claim("warm", time.time(), "line", ["L0"], 1)  # warm caches, prepared statements
             times = measure(store, ops)
             queued_now = store.count_by_state()
-            results.append({"backend": name, "queued": size, **{k: v for k, v in times.items()},
-                            "pending": queued_now})
-            print(f"{name}: {size:>7,} queued  claim {statistics.median(times['claim']):.2f} ms  "
-                  f"complete {statistics.median(times['complete']):.2f} ms  "
-                  f"history {statistics.median(times['history']):.2f} ms  "
-                  f"total median {statistics.median(times['total']):.2f} ms  p95 {p95(times['total']):.2f} ms",
-                  flush=True)
+            results.append({"backend": name, "queued": size, **{k: v for k, v in times.items()}, "pending": queued_now})
+            print(
+                f"{name}: {size:>7,} queued  claim {statistics.median(times['claim']):.2f} ms  "
+                f"complete {statistics.median(times['complete']):.2f} ms  "
+                f"history {statistics.median(times['history']):.2f} ms  "
+                f"total median {statistics.median(times['total']):.2f} ms  p95 {p95(times['total']):.2f} ms",
+                flush=True,
+            )
         print(f"{name}: claim query plan at {queued:,} queued:\n{explain(store, name == 'postgresql')}")
     finally:
         store.close()
@@ -118,15 +124,21 @@ def main(argv: list[str] | None = None) -> int:
                 results += run_backend("postgresql", lambda: cluster.create_database("jobs"), sizes, args.ops)
             finally:
                 cluster.stop()
-    print("\nsummary (median ms per entry; overhead = claim+complete+history / "
-          f"{LINE_SECONDS:.0f} s line time of a 1-page fax at 14,400 bit/s)")
-    print(f"{'backend':<11} {'queued':>8} {'claim':>7} {'complete':>9} {'history':>8} {'total':>7} {'p95':>7} "
-          f"{'overhead':>9}")
+    print(
+        "\nsummary (median ms per entry; overhead = claim+complete+history / "
+        f"{LINE_SECONDS:.0f} s line time of a 1-page fax at 14,400 bit/s)"
+    )
+    print(
+        f"{'backend':<11} {'queued':>8} {'claim':>7} {'complete':>9} {'history':>8} {'total':>7} {'p95':>7} "
+        f"{'overhead':>9}"
+    )
     for r in results:
         total = statistics.median(r["total"])
-        print(f"{r['backend']:<11} {r['queued']:>8,} {statistics.median(r['claim']):>7.2f} "
-              f"{statistics.median(r['complete']):>9.2f} {statistics.median(r['history']):>8.2f} {total:>7.2f} "
-              f"{p95(r['total']):>7.2f} {total / 1000 / LINE_SECONDS * 100:>8.4f}%")
+        print(
+            f"{r['backend']:<11} {r['queued']:>8,} {statistics.median(r['claim']):>7.2f} "
+            f"{statistics.median(r['complete']):>9.2f} {statistics.median(r['history']):>8.2f} {total:>7.2f} "
+            f"{p95(r['total']):>7.2f} {total / 1000 / LINE_SECONDS * 100:>8.4f}%"
+        )
     for backend in sorted({r["backend"] for r in results}):
         rows = [statistics.median(r["total"]) for r in results if r["backend"] == backend]
         print(f"{backend}: largest/smallest queue time per entry = {rows[-1] / rows[0]:.2f}x (flat is ~1)")

@@ -47,12 +47,15 @@ from modem.params import PageFormat  # noqa: E402
 
 GS_TIMEOUT = 300
 A, B = "5550001", "5550002"
-WORDS = ("invoice account balance total amount payment transfer remittance customer order shipment "
-         "quantity delivery reference number date period statement summary details").split()
+WORDS = (
+    "invoice account balance total amount payment transfer remittance customer order shipment "
+    "quantity delivery reference number date period statement summary details"
+).split()
 TEXT_SET = ("text-letter", "text-a4-dense", "spreadsheet")
 
 
 # -- the page set ---------------------------------------------------------------------
+
 
 def _text(rng: random.Random, lines: int, size: int, leading: int, top: int, width_pt: int) -> list[str]:
     out = [f"/Times-Roman findfont {size} scalefont setfont"]
@@ -64,9 +67,12 @@ def _text(rng: random.Random, lines: int, size: int, leading: int, top: int, wid
 
 
 def _image(width: int, height: int, pixels: bytes, x: int, y: int, w: int, h: int) -> list[str]:
-    return [f"gsave {x} {y} translate {w} {h} scale",
-            f"{width} {height} 8 [{width} 0 0 -{height} 0 {height}] currentfile /ASCIIHexDecode filter image",
-            pixels.hex() + ">", "grestore"]
+    return [
+        f"gsave {x} {y} translate {w} {h} scale",
+        f"{width} {height} 8 [{width} 0 0 -{height} 0 {height}] currentfile /ASCIIHexDecode filter image",
+        pixels.hex() + ">",
+        "grestore",
+    ]
 
 
 def documents(seed: int) -> dict[str, tuple[str, str]]:
@@ -89,10 +95,22 @@ def documents(seed: int) -> dict[str, tuple[str, str]]:
         sheet.append(f"{40 + col * 66.5:.1f} 760 moveto {40 + col * 66.5:.1f} 40 lineto stroke")
     docs["spreadsheet"] = ("\n".join(sheet), letter)
     w, h = 300, 400  # a photo: smooth shading, edges, texture
-    pixels = bytes(max(0, min(255, int(128 + 90 * ((x - w / 2) * (y - h / 3)) / (w * h / 4)
-                                        + (60 if (x - 150) ** 2 + (y - 250) ** 2 < 4000 else 0)
-                                        + rng.randrange(-12, 12))))
-                   for y in range(h) for x in range(w))
+    pixels = bytes(
+        max(
+            0,
+            min(
+                255,
+                int(
+                    128
+                    + 90 * ((x - w / 2) * (y - h / 3)) / (w * h / 4)
+                    + (60 if (x - 150) ** 2 + (y - 250) ** 2 < 4000 else 0)
+                    + rng.randrange(-12, 12)
+                ),
+            ),
+        )
+        for y in range(h)
+        for x in range(w)
+    )
     docs["photo"] = ("\n".join(_image(w, h, pixels, 60, 80, 490, 653)), letter)
     w, h = 425, 550  # a scan: grey paper, dark text strokes, noise, at 50 dpi of the page
     scan = bytearray(rng.randrange(175, 205) for _ in range(w * h))
@@ -112,13 +130,19 @@ def text_document(gs: str, directory: Path, seed: int, pages: int = 10) -> Path:
     body = []
     for number in range(pages):
         rng = random.Random(seed + number)
-        body += ["<< /PageSize [612 792] >> setpagedevice",
-                 f"/Helvetica-Bold findfont 18 scalefont setfont 60 740 moveto (Statement page {number + 1}) show",
-                 *_text(rng, 50, 11, 13, 710, 500), "showpage"]
+        body += [
+            "<< /PageSize [612 792] >> setpagedevice",
+            f"/Helvetica-Bold findfont 18 scalefont setfont 60 740 moveto (Statement page {number + 1}) show",
+            *_text(rng, 50, 11, 13, 710, 500),
+            "showpage",
+        ]
     ps, pdf = directory / "text10.ps", directory / "text10.pdf"
     ps.write_text("%!PS-Adobe-3.0\n" + "\n".join(body) + "\n")
-    subprocess.run([gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", f"-sOutputFile={pdf}", str(ps)],
-                   check=True, timeout=GS_TIMEOUT)
+    subprocess.run(
+        [gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", f"-sOutputFile={pdf}", str(ps)],
+        check=True,
+        timeout=GS_TIMEOUT,
+    )
     return pdf
 
 
@@ -127,14 +151,17 @@ def make_pdfs(gs: str, directory: Path, seed: int) -> dict[str, tuple[Path, Page
     for name, (body, size) in documents(seed).items():
         ps, pdf = directory / f"{name}.ps", directory / f"{name}.pdf"
         ps.write_text(f"%!PS-Adobe-3.0\n<< /PageSize {size} >> setpagedevice\n{body}\nshowpage\n")
-        subprocess.run([gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", f"-sOutputFile={pdf}",
-                        str(ps)], check=True, timeout=GS_TIMEOUT)
+        subprocess.run(
+            [gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", f"-sOutputFile={pdf}", str(ps)],
+            check=True,
+            timeout=GS_TIMEOUT,
+        )
         out[name] = (pdf, PageSize.A4 if size == "[595 842]" else PageSize.LETTER)
     return out
 
 
-
 # -- conversion CPU -------------------------------------------------------------------
+
 
 def cpu_seconds() -> float:
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -145,8 +172,22 @@ def gs_cpu_ms(gs: str, pdf: Path, size: PageSize, out: Path, repeats: int, pages
     geometry = "-g1728x2156" if size is PageSize.LETTER else "-g1728x2292"
     start = cpu_seconds()
     for _ in range(repeats):
-        subprocess.run([gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=tiffg3", "-r204x196", geometry,
-                        f"-sOutputFile={out}", str(pdf)], check=True, timeout=GS_TIMEOUT)
+        subprocess.run(
+            [
+                gs,
+                "-q",
+                "-dSAFER",
+                "-dNOPAUSE",
+                "-dBATCH",
+                "-sDEVICE=tiffg3",
+                "-r204x196",
+                geometry,
+                f"-sOutputFile={out}",
+                str(pdf),
+            ],
+            check=True,
+            timeout=GS_TIMEOUT,
+        )
     return (cpu_seconds() - start) / repeats / pages * 1000
 
 
@@ -164,6 +205,7 @@ def ours_cpu_ms(pdf: Path, size: PageSize, codings: tuple[Coding, ...], repeats:
 
 
 # -- sessions through the simulator ------------------------------------------------------
+
 
 class Wire(StringTransport):
     def __init__(self, pump: Pump, number: str) -> None:
@@ -283,29 +325,38 @@ def main(argv: list[str] | None = None) -> int:
             page = ours(pdf, size, tuple(Coding))
             mh_time = None
             for label, codings, fax_class, ecm, bps in MODES:
-                coded = CodedPage(page.mh, page.mr if Coding.MR in codings else None,
-                                  page.mmr if Coding.MMR in codings else None)
+                coded = CodedPage(
+                    page.mh, page.mr if Coding.MR in codings else None, page.mmr if Coding.MMR in codings else None
+                )
                 sent, times = send([coded], fax_class, ecm)
                 assert sent.params is not None and sent.params.bps == bps, (label, sent.params)
                 bits = len(coded.data(sent.params.df)) * 8
                 mh_time = times[0] if label == "MH" else mh_time
                 ratio = times[0] / mh_time if mh_time else 1.0
-                print(f"{name:<15} {label:<13} {times[0]:>7.1f} {bits:>9} {ratio:>6.2f} {times[0] / (bits / bps):>7.2f}")
+                print(
+                    f"{name:<15} {label:<13} {times[0]:>7.1f} {bits:>9} {ratio:>6.2f} {times[0] / (bits / bps):>7.2f}"
+                )
                 if label == "MMR+ECM" and name in TEXT_SET:
                     text_ratios.append(ratio)
-            cpu[name] = (ours_cpu_ms(pdf, size, (Coding.MH,), args.repeats),
-                         ours_cpu_ms(pdf, size, tuple(Coding), args.repeats),
-                         gs_cpu_ms(gs, pdf, size, directory / "gs.tif", args.repeats))
+            cpu[name] = (
+                ours_cpu_ms(pdf, size, (Coding.MH,), args.repeats),
+                ours_cpu_ms(pdf, size, tuple(Coding), args.repeats),
+                gs_cpu_ms(gs, pdf, size, directory / "gs.tif", args.repeats),
+            )
         print()
         print(f"{'page':<15} {'ours MH ms':>11} {'ours MH+MR+MMR ms':>18} {'gs tiffg3 ms':>13} {'ours(MH)/gs':>12}")
         for name, (mh, all3, g) in cpu.items():
             print(f"{name:<15} {mh:>11.1f} {all3:>18.1f} {g:>13.1f} {mh / g:>12.2f}")
         text10 = text_document(gs, directory, args.seed)
-        many = (ours_cpu_ms(text10, PageSize.LETTER, (Coding.MH,), args.repeats, 10),
-                ours_cpu_ms(text10, PageSize.LETTER, tuple(Coding), args.repeats, 10),
-                gs_cpu_ms(gs, text10, PageSize.LETTER, directory / "gs.tif", args.repeats, 10))
-        print(f"{'10-page text':<15} {many[0]:>11.1f} {many[1]:>18.1f} {many[2]:>13.1f} {many[0] / many[2]:>12.2f}"
-              f"   (MH+MR+MMR/gs {many[1] / many[2]:.2f})")
+        many = (
+            ours_cpu_ms(text10, PageSize.LETTER, (Coding.MH,), args.repeats, 10),
+            ours_cpu_ms(text10, PageSize.LETTER, tuple(Coding), args.repeats, 10),
+            gs_cpu_ms(gs, text10, PageSize.LETTER, directory / "gs.tif", args.repeats, 10),
+        )
+        print(
+            f"{'10-page text':<15} {many[0]:>11.1f} {many[1]:>18.1f} {many[2]:>13.1f} {many[0] / many[2]:>12.2f}"
+            f"   (MH+MR+MMR/gs {many[1] / many[2]:.2f})"
+        )
         print()
         print(f"{'session':<22} {'simulated s':>12} {'real s':>8} {'ratio':>6}")
         sessions = session_ratio()
@@ -314,8 +365,10 @@ def main(argv: list[str] | None = None) -> int:
     # per page of a 10-page text document (ghostscript's start-up shared out), MH as gs makes
     text_cpu = many[0] / many[2]
     session = statistics.mean(s / r for _, s, r in sessions)
-    print(f"summary: text MMR+ECM/MH line time {statistics.mean(text_ratios):.2f}; "
-          f"conversion CPU ours/gs {text_cpu:.2f}; simulated/real T.30 session time {session:.2f}")
+    print(
+        f"summary: text MMR+ECM/MH line time {statistics.mean(text_ratios):.2f}; "
+        f"conversion CPU ours/gs {text_cpu:.2f}; simulated/real T.30 session time {session:.2f}"
+    )
     return 0
 
 

@@ -429,7 +429,9 @@ class OurServer(Server):
             if sync in ("FULL", "EXTRA")
             else "WAL written at every commit, fsync'd only at checkpoints"
         )
-        return f"SQLite WAL, synchronous={sync}: each CDR committed before its Accounting-Response ({what}; group commit)"
+        return (
+            f"SQLite WAL, synchronous={sync}: each CDR committed before its Accounting-Response ({what}; group commit)"
+        )
 
     def __init__(self, work: Path, accounts: list[AccountData]) -> None:
         super().__init__(work, accounts)
@@ -540,8 +542,10 @@ class OurPgServer(OurServer):
 
     @property
     def durability(self) -> str:  # type: ignore[override]
-        return ("PostgreSQL, fsync on, synchronous_commit on: each CDR committed (WAL flushed) before its "
-                "Accounting-Response (group commit); the PostgreSQL server's own CPU is not in the CPU figures")
+        return (
+            "PostgreSQL, fsync on, synchronous_commit on: each CDR committed (WAL flushed) before its "
+            "Accounting-Response (group commit); the PostgreSQL server's own CPU is not in the CPU figures"
+        )
 
     @property
     def url(self) -> str:  # type: ignore[override]
@@ -591,7 +595,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--accounts", type=int, default=100_000, help="accounts in each store (default 100000)")
     p.add_argument("--requests", type=int, default=30_000, help="requests per measurement (default 30000)")
     p.add_argument("--parallel", type=int, default=100, help="radclient -p (default 100)")
-    p.add_argument("--rounds", type=int, default=3, help="measurements per server and kind, servers alternating (default 3)")
+    p.add_argument(
+        "--rounds", type=int, default=3, help="measurements per server and kind, servers alternating (default 3)"
+    )
     p.add_argument(
         "--our-synchronous",
         choices=("full", "normal"),
@@ -677,7 +683,20 @@ def profiling(directory: Path | None, server: Server, name: str) -> Iterator[Non
     pids = process_tree(server.pid)
     pid = pids[-1] if len(pids) > 1 else server.pid  # with workers: one of them
     spy = subprocess.Popen(
-        [str(PY_SPY), "record", "--gil", "--nonblocking", "-r", "200", "-p", str(pid), "-f", PROFILE_FORMAT, "-o", str(out)],
+        [
+            str(PY_SPY),
+            "record",
+            "--gil",
+            "--nonblocking",
+            "-r",
+            "200",
+            "-p",
+            str(pid),
+            "-f",
+            PROFILE_FORMAT,
+            "-o",
+            str(out),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -713,7 +732,11 @@ def run(args: argparse.Namespace, tmp: Path, pg_url: str = "") -> int:
         f"{args.accounts} accounts; Access: "
         + (f"{args.requests} Get-Account/Pre-Send-Session, each about a different account" if args.distinct else "")
         + (" and " if args.distinct and args.repetitive else "")
-        + (f"{distinct} distinct x {auth_count} = {auth_total} requests" if args.repetitive or not args.distinct else "")
+        + (
+            f"{distinct} distinct x {auth_count} = {auth_total} requests"
+            if args.repetitive or not args.distinct
+            else ""
+        )
         + f"; accounting: {args.requests} distinct Stops; radclient -p {args.parallel}; "
         f"{args.rounds} round(s), servers alternating; {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.2f}"
@@ -870,8 +893,10 @@ def run(args: argparse.Namespace, tmp: Path, pg_url: str = "") -> int:
             say(f"{name:26}{cell(fr_rates, '.0f')}{cell(us_rates, '.0f')}{ratio_text:>16}")
             if fr_rates and us_rates and len(fr_rates) == len(us_rates) and len(us_rates) > 1:
                 per_round = [u / f for u, f in zip(us_rates, fr_rates)]
-                say(f"{'  min/median/max':26}{spread(fr_rates, '.0f')}{spread(us_rates, '.0f')}"
-                    f"{spread(per_round, '.2f', 16)}")
+                say(
+                    f"{'  min/median/max':26}{spread(fr_rates, '.0f')}{spread(us_rates, '.0f')}"
+                    f"{spread(per_round, '.2f', 16)}"
+                )
             cpu_fr = [x.server_cpu / x.requests * 1e6 for x in fr] if fr else None
             cpu_us = [x.server_cpu / x.requests * 1e6 for x in us] if us else None
             cpu_ratio = f"{min(cpu_fr) / min(cpu_us):.2f}" if cpu_fr and cpu_us else ""

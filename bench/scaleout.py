@@ -24,11 +24,14 @@ from tests.pg import PostgresCluster  # noqa: E402
 from tests.peers import require_postgres_bin  # noqa: E402
 
 
-def run(nodes_wanted: int, cluster: PostgresCluster, base: Path, document: Path, faxes: int, remotes: int,
-        fast: bool) -> float:
+def run(
+    nodes_wanted: int, cluster: PostgresCluster, base: Path, document: Path, faxes: int, remotes: int, fast: bool
+) -> float:
     url = cluster.create_database(f"scale{nodes_wanted}")
-    nodes = [Node(base / f"n{nodes_wanted}-{i}", url, f"node-{i}", remotes=remotes, fast=fast, lease=30.0)
-             for i in range(nodes_wanted)]
+    nodes = [
+        Node(base / f"n{nodes_wanted}-{i}", url, f"node-{i}", remotes=remotes, fast=fast, lease=30.0)
+        for i in range(nodes_wanted)
+    ]
     try:
         for node in nodes:
             node.start()
@@ -42,8 +45,11 @@ def run(nodes_wanted: int, cluster: PostgresCluster, base: Path, document: Path,
         first, last = _query(url, "SELECT MIN(started_at), MAX(ended_at) FROM job_attempts")[0]
         sent = states(url).get("sent", 0)
         per_minute = sent / (float(last) - float(first)) * 60.0
-        print(f"{nodes_wanted} node(s) x 2 lines: {sent}/{faxes} sent in {float(last) - float(first):.1f} s"
-              f" = {per_minute:.1f} faxes/min", flush=True)
+        print(
+            f"{nodes_wanted} node(s) x 2 lines: {sent}/{faxes} sent in {float(last) - float(first):.1f} s"
+            f" = {per_minute:.1f} faxes/min",
+            flush=True,
+        )
         return per_minute
     finally:
         for node in nodes:

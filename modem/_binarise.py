@@ -85,8 +85,11 @@ def binarise(gray: Image.Image) -> Image.Image:
         return text  # no pictures at all: thresholding alone
     mask = blocks.resize((blocks.width * BLOCK, blocks.height * BLOCK), Image.Resampling.NEAREST)
     if mask.size != gray.size:
-        mask = mask.crop((0, 0, *gray.size)) if mask.width >= gray.width and mask.height >= gray.height else \
-            mask.resize(gray.size, Image.Resampling.NEAREST)
+        mask = (
+            mask.crop((0, 0, *gray.size))
+            if mask.width >= gray.width and mask.height >= gray.height
+            else mask.resize(gray.size, Image.Resampling.NEAREST)
+        )
     return Image.composite(halftone(gray), text, mask)
 
 

@@ -88,9 +88,7 @@ def is_pdf(data: bytes) -> bool:
 
 
 def _looks_like_image(data: bytes) -> bool:
-    return data.startswith(
-        (b"II*\x00", b"MM\x00*", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
-    )
+    return data.startswith((b"II*\x00", b"MM\x00*", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM"))
 
 
 # -- PDF ---------------------------------------------------------------------

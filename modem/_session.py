@@ -416,7 +416,9 @@ class Session:
         cmd = self._current
         if self._ending is not None or (cmd is not None and cmd.optional):
             return [CancelTimer("command")] + self._next_command()
-        return [CancelTimer("command")] + self._done(Outcome.ERROR, f"the modem answered {ev.text} to {self.last_command}")
+        return [CancelTimer("command")] + self._done(
+            Outcome.ERROR, f"the modem answered {ev.text} to {self.last_command}"
+        )
 
     def _on_command_info(self, ev: ModemEvent) -> list[Output]:
         cmd = self._current
@@ -427,7 +429,9 @@ class Session:
     def _on_command_timeout(self, ev: ModemEvent) -> list[Output]:
         if self._ending is not None:
             return self._done(*self._ending)
-        return self._done(Outcome.NO_RESPONSE, f"no final result to {self.last_command} within {self.config.timers.command:g} s")
+        return self._done(
+            Outcome.NO_RESPONSE, f"no final result to {self.last_command} within {self.config.timers.command:g} s"
+        )
 
     # -- shared call handlers -------------------------------------------
     def _ignore(self, ev: ModemEvent) -> list[Output]:

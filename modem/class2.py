@@ -192,8 +192,9 @@ class SendSession(Session):
     def start(self) -> list[Output]:
         self._begin()
         d = self.dialect
-        offer = local_params(self.page_format, max_br=self._max_br(), caps=self.caps, codings=self.codings,
-                             ecm=self.config.ecm)
+        offer = local_params(
+            self.page_format, max_br=self._max_br(), caps=self.caps, codings=self.codings, ecm=self.config.ecm
+        )
         self.offer = offer
         script = self._setup_script()
         script.append(Cmd(f"AT{d.caps}={offer.format(hex_values=d.hex_values)}"))
@@ -267,8 +268,10 @@ class SendSession(Session):
         df = self.params.df if self.params else 0
         page = self.pages[self.page_index]
         if df not in _codings(page):
-            return self._abort(Outcome.INCOMPATIBLE, f"the modem chose page coding df={df}, "
-                               f"which was not offered (pages coded as {sorted(self.codings)})")
+            return self._abort(
+                Outcome.INCOMPATIBLE,
+                f"the modem chose page coding df={df}, which was not offered (pages coded as {sorted(self.codings)})",
+            )
         data = reverse_bits(page.data(df) if isinstance(page, CodedPage) else page)
         end = PAGE_END_20[self._ppm()] if self.dialect.inband_page_end else b"\x10\x03"
         self.state = State.SENDING

@@ -89,8 +89,14 @@ def _encode_tiff(image: Image.Image, coding: Coding, y_dpi: int) -> bytes:
     buffer = io.BytesIO()
     if coding is Coding.MR:
         # several strips are fine for MR: each starts with a 1-D line after its EOL
-        inverted.save(buffer, format="TIFF", compression="group3", dpi=(204, y_dpi),
-                      tiffinfo={_tiffio.T4_OPTIONS: 1 | _tiffio.T4_OPTION_FILL_BITS}, strip_size=16384)
+        inverted.save(
+            buffer,
+            format="TIFF",
+            compression="group3",
+            dpi=(204, y_dpi),
+            tiffinfo={_tiffio.T4_OPTIONS: 1 | _tiffio.T4_OPTION_FILL_BITS},
+            strip_size=16384,
+        )
     else:  # MMR: one strip, one EOFB
         inverted.save(buffer, format="TIFF", compression="group4", dpi=(204, y_dpi), strip_size=1 << 26)
     raw = buffer.getvalue()
@@ -184,8 +190,11 @@ def _decode_mmr(bits: str, width: int) -> Image.Image:
             rows = row
             break
     if rows <= 0:
-        raise T4Error("no coded lines in the MMR data" if rows == 0 else
-                      f"the MMR page is longer than {MAX_ROWS} lines or cannot be decoded")
+        raise T4Error(
+            "no coded lines in the MMR data"
+            if rows == 0
+            else f"the MMR page is longer than {MAX_ROWS} lines or cannot be decoded"
+        )
     image = tall.crop((0, 0, width, rows))
     image.info = {"t4_rows": rows}
     return image

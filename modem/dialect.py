@@ -14,8 +14,17 @@ from enum import Enum, auto
 from modem import at
 from modem.hangup import Numbering
 
-__all__ = ["DIALECTS", "MAX_DIAL", "Dialect", "FaxClass", "Kind", "ModemEvent", "classify", "dial_string_problem",
-           "reverse_bits"]
+__all__ = [
+    "DIALECTS",
+    "MAX_DIAL",
+    "Dialect",
+    "FaxClass",
+    "Kind",
+    "ModemEvent",
+    "classify",
+    "dial_string_problem",
+    "reverse_bits",
+]
 
 #: what may follow ``ATD``: digits, * # +, pause (,), wait for dial tone (W), pulse/tone (P T), flash (!), quiet (@)
 DIAL_CHARACTERS = frozenset("0123456789*#+,WwPpTt!@ ")
@@ -198,7 +207,7 @@ def classify(dialect: Dialect, event: at.Event) -> ModemEvent:
         return ModemEvent(Kind.CONNECT, text=text, value=text[7:].strip())
     for prefix, kind in dialect.reports:
         if upper.startswith(prefix):
-            value = text[len(prefix):].lstrip(":= ").strip()
+            value = text[len(prefix) :].lstrip(":= ").strip()
             if kind is Kind.REMOTE_ID:
                 value = value.strip('"').strip()
             return ModemEvent(kind, text=text, value=value)

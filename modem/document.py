@@ -183,8 +183,9 @@ def iter_render(
 COUNT_UP_TO = 10_000  # page counts past this are reported as "more than"
 
 
-def count_pages(data: bytes, resolution: Resolution, page_size: PageSize, name: str = "<bytes>",
-                at_most: int | None = None) -> int:
+def count_pages(
+    data: bytes, resolution: Resolution, page_size: PageSize, name: str = "<bytes>", at_most: int | None = None
+) -> int:
     """The number of fax pages ``data`` renders to, found without drawing any page.
 
     With ``at_most``, counting may stop past it (the result is then larger than

@@ -206,9 +206,15 @@ class ModemProtocol(Protocol):
 
         return d.addCallback(checked)
 
-    def send(self, number: str, pages: list[bytes] | list[CodedPage], page_format: PageFormat,
-             on_page: Callable[[int], None] | None = None, *,
-             on_event: Callable[[CallEvent], None] | None = None) -> Deferred[c2.SessionResult]:
+    def send(
+        self,
+        number: str,
+        pages: list[bytes] | list[CodedPage],
+        page_format: PageFormat,
+        on_page: Callable[[int], None] | None = None,
+        *,
+        on_event: Callable[[CallEvent], None] | None = None,
+    ) -> Deferred[c2.SessionResult]:
         """Send pages to ``number``: T.4 MH data (MSB-first) or :class:`modem.coding.CodedPage`
         (MH, MR and MMR; the coding is chosen with the remote).  Fires with the structured result.
 
@@ -218,8 +224,9 @@ class ModemProtocol(Protocol):
         started/confirmed, hangup."""
         probe = self._require_probe()
         try:
-            session = c2.SendSession(c2.DIALECTS[probe.fax_class], self.config, number, pages, page_format,
-                                     caps=probe.caps)
+            session = c2.SendSession(
+                c2.DIALECTS[probe.fax_class], self.config, number, pages, page_format, caps=probe.caps
+            )
         except c2.LocalProtocolError as exc:
             raise SendRefused(self.device, str(exc)) from None
         self._watch(on_event, session)
@@ -233,8 +240,13 @@ class ModemProtocol(Protocol):
         self._on_event = on_event
         self._seen = observe(session) if on_event is not None else None
 
-    def receive(self, rings: int = 1, on_page: Callable[[int], None] | None = None, *,
-                on_event: Callable[[CallEvent], None] | None = None) -> Deferred[c2.SessionResult]:
+    def receive(
+        self,
+        rings: int = 1,
+        on_page: Callable[[int], None] | None = None,
+        *,
+        on_event: Callable[[CallEvent], None] | None = None,
+    ) -> Deferred[c2.SessionResult]:
         """Wait for a call, answer after ``rings`` rings, receive; fires with the result.
 
         ``on_page(n)`` is called when the n-th page was received good, before
@@ -361,8 +373,13 @@ class ModemProtocol(Protocol):
             self._progress(session)
             if not self._seen.hangup_code:  # ended without a hangup report (cancelled, device gone, …)
                 hangup = result.hangup
-                self._emit(CallEvent("hangup", hangup_code=hangup.wire if hangup else "",
-                                     hangup_text=hangup.meaning if hangup else result.detail))
+                self._emit(
+                    CallEvent(
+                        "hangup",
+                        hangup_code=hangup.wire if hangup else "",
+                        hangup_text=hangup.meaning if hangup else result.detail,
+                    )
+                )
         self._on_page = None
         self._on_event, self._seen = None, None
         self.log.info(

@@ -75,8 +75,9 @@ def tiff_f_from_pages(pages: Iterable[FaxPage], software: str | None = None) -> 
     return _tiff_f(pages, software, None)[0]
 
 
-def _tiff_f(pages: Iterable[FaxPage], software: str | None,
-            each: Callable[[int, FaxPage], None] | None) -> tuple[bytes, int]:
+def _tiff_f(
+    pages: Iterable[FaxPage], software: str | None, each: Callable[[int, FaxPage], None] | None
+) -> tuple[bytes, int]:
     strips: list[tuple[bytes, int, int]] = []  # (T.4 strip, rows, lpi)
     for number, page in enumerate(pages, start=1):
         try:

@@ -43,5 +43,3 @@ class CodedPage:
         if value is None:
             raise KeyError(f"the page was not coded in {Coding(coding).name}")
         return value
-
-

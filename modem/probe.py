@@ -43,7 +43,9 @@ class ProbeSession(Session):
         if self.force_class is not None:
             chosen = self.force_class if self.force_class.value in classes else None
         else:
-            chosen = next((fc for fc in (FaxClass.CLASS21, FaxClass.CLASS20, FaxClass.CLASS2) if fc.value in classes), None)
+            chosen = next(
+                (fc for fc in (FaxClass.CLASS21, FaxClass.CLASS20, FaxClass.CLASS2) if fc.value in classes), None
+            )
         if chosen is None:
             wanted = self.force_class.value if self.force_class else "2.1, 2.0 or 2"
             return self._finish(Outcome.NOT_FAX, f"modem offers classes {text!r}, not {wanted}")

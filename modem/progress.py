@@ -98,17 +98,24 @@ def observe(session: Any) -> Snapshot:
 
 
 def _connected(s: Snapshot) -> CallEvent:
-    return CallEvent("connected", remote_id=s.remote_id, bps=s.bps, resolution=resolution_name(s.vr),
-                     width=_WIDTHS.get(s.wd, 1728) if s.vr >= 0 else 0,
-                     height=(770 if s.vr & 1 else 385) if s.vr >= 0 else 0,
-                     compression=_COMPRESSION.get(s.df, "MH") if s.vr >= 0 else "", ecm=bool(s.ec))
+    return CallEvent(
+        "connected",
+        remote_id=s.remote_id,
+        bps=s.bps,
+        resolution=resolution_name(s.vr),
+        width=_WIDTHS.get(s.wd, 1728) if s.vr >= 0 else 0,
+        height=(770 if s.vr & 1 else 385) if s.vr >= 0 else 0,
+        compression=_COMPRESSION.get(s.df, "MH") if s.vr >= 0 else "",
+        ecm=bool(s.ec),
+    )
 
 
 def events_between(before: Snapshot, after: Snapshot) -> list[CallEvent]:
     """The events that take a call from ``before`` to ``after``, in order."""
     out: list[CallEvent] = []
-    if after.connected and (not before.connected or after.remote_id != before.remote_id
-                            or (after.bps, after.vr) != (before.bps, before.vr)):
+    if after.connected and (
+        not before.connected or after.remote_id != before.remote_id or (after.bps, after.vr) != (before.bps, before.vr)
+    ):
         out.append(_connected(after))
     for page in range(before.confirmed + 1, after.confirmed + 1):
         out.append(CallEvent("page_done", page=page, post="MCF"))

@@ -95,8 +95,13 @@ class ReceiveSession(Session):
         script = self._setup_script()
         d = self.dialect
         # we take every coding (MH, MR, MMR) and ECM, as far as the modem has them
-        offer = local_params(PageFormat(fine=True), max_br=self._max_br(), caps=self.caps,
-                             codings=frozenset({DF_MH, DF_MR, DF_MMR}), ecm=self.config.ecm)
+        offer = local_params(
+            PageFormat(fine=True),
+            max_br=self._max_br(),
+            caps=self.caps,
+            codings=frozenset({DF_MH, DF_MR, DF_MMR}),
+            ecm=self.config.ecm,
+        )
         script.insert(len(self.config.init_strings) + 1, Cmd(f"AT{d.receive_enable}"))
         script.append(Cmd(f"AT{d.caps}={offer.format(hex_values=d.hex_values)}", optional=True))
         script.append(Cmd("ATS0=0", optional=True))
@@ -170,16 +175,22 @@ class ReceiveSession(Session):
         self.ppm = None
         self._parser.start_data()
         self.exchange.append("> <DC2>")
-        return [CancelTimer("page"), WriteData(self.dialect.receive_trigger),
-                StartTimer("page", self.config.timers.data_idle)]
+        return [
+            CancelTimer("page"),
+            WriteData(self.dialect.receive_trigger),
+            StartTimer("page", self.config.timers.data_idle),
+        ]
 
     def _on_data(self, ev: ModemEvent) -> list[Output]:
         self.page_bytes += len(ev.data)
         self.call_bytes += len(ev.data)
         c = self.config
         if self.page_bytes > c.max_page_bytes or self.call_bytes > c.max_call_bytes:
-            which = (f"page {self.pages.transmissions + 1} is longer than {c.max_page_bytes} bytes"
-                     if self.page_bytes > c.max_page_bytes else f"the call's pages exceed {c.max_call_bytes} bytes")
+            which = (
+                f"page {self.pages.transmissions + 1} is longer than {c.max_page_bytes} bytes"
+                if self.page_bytes > c.max_page_bytes
+                else f"the call's pages exceed {c.max_call_bytes} bytes"
+            )
             return [CancelTimer("page")] + self._abort(Outcome.PROTOCOL_ERROR, f"{which}; {self._pages_detail()}")
         self.page_data.append(ev.data)
         return [StartTimer("page", self.config.timers.data_idle)]
@@ -213,11 +224,23 @@ class ReceiveSession(Session):
         data = b"".join(self.page_data)
         if self.dialect.receive_lsb_first(self.config.receive_msb_first):
             data = reverse_bits(data)
-        verdict = judge_page(ppr=self.page_ppr, ppm=self.ppm, final=_FINAL[ev.kind],
-                             hangup_normal=None if self.hangup is None else self.hangup.normal,
-                             data=data, check=self.config.page_check)
-        page = ReceivedPage(data=data, ppr=self.page_ppr, lines=self.page_lines, good=verdict.keep,
-                            ppm=self.ppm, note=verdict.reason, coding=self.params.df if self.params else 0)
+        verdict = judge_page(
+            ppr=self.page_ppr,
+            ppm=self.ppm,
+            final=_FINAL[ev.kind],
+            hangup_normal=None if self.hangup is None else self.hangup.normal,
+            data=data,
+            check=self.config.page_check,
+        )
+        page = ReceivedPage(
+            data=data,
+            ppr=self.page_ppr,
+            lines=self.page_lines,
+            good=verdict.keep,
+            ppm=self.ppm,
+            note=verdict.reason,
+            coding=self.params.df if self.params else 0,
+        )
         self.pages.add(page)
         if verdict.keep:
             self.pages_confirmed += 1

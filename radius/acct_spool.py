@@ -46,7 +46,7 @@ class AccountingSpool:
             try:
                 view = memoryview(body)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -99,17 +99,29 @@ class AccountingSpool:
 
 
 def _record_json(record: AccountingRecord, called: tuple[str, int] | None) -> dict[str, Any]:
-    return {"dedupe_key": record.dedupe_key, "received_at": record.received_at, "client": record.client,
-            "status_type": record.status_type, "session_id": record.session_id, "user_name": record.user_name,
-            "attributes": record.attributes, "raw_attributes": [list(r) for r in record.raw_attributes],
-            "called": list(called) if called is not None else None}
+    return {
+        "dedupe_key": record.dedupe_key,
+        "received_at": record.received_at,
+        "client": record.client,
+        "status_type": record.status_type,
+        "session_id": record.session_id,
+        "user_name": record.user_name,
+        "attributes": record.attributes,
+        "raw_attributes": [list(r) for r in record.raw_attributes],
+        "called": list(called) if called is not None else None,
+    }
 
 
 def _record_from(item: dict[str, Any]) -> Spooled:
     record = AccountingRecord(
-        dedupe_key=str(item["dedupe_key"]), received_at=float(item["received_at"]), client=str(item["client"]),
-        status_type=int(item["status_type"]), session_id=str(item["session_id"]),
-        user_name=str(item["user_name"]), attributes=dict(item["attributes"]),
-        raw_attributes=tuple((int(v), int(t), str(h)) for v, t, h in item["raw_attributes"]))
+        dedupe_key=str(item["dedupe_key"]),
+        received_at=float(item["received_at"]),
+        client=str(item["client"]),
+        status_type=int(item["status_type"]),
+        session_id=str(item["session_id"]),
+        user_name=str(item["user_name"]),
+        attributes=dict(item["attributes"]),
+        raw_attributes=tuple((int(v), int(t), str(h)) for v, t, h in item["raw_attributes"]),
+    )
     called = item["called"]
     return record, (str(called[0]), int(called[1])) if called is not None else None

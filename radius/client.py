@@ -291,8 +291,14 @@ class ClientCore:
             authenticator = self.token_bytes(16)
             p.server, p.dest, p.ident, p.sends = index, dest, ident, 1
             p.packet = encode_request(
-                p.code, ident, p.attributes, server.secret, self.dictionary,
-                authenticator=authenticator, password=p.password, message_authenticator=True,
+                p.code,
+                ident,
+                p.attributes,
+                server.secret,
+                self.dictionary,
+                authenticator=authenticator,
+                password=p.password,
+                message_authenticator=True,
             )
             p.authenticator = p.packet[4:20]
             p.tried.append(server.label)
@@ -381,8 +387,7 @@ class RadiusClient(DatagramProtocol):
         dead_time: float = 30.0,
     ) -> None:
         self.reactor = reactor
-        self.core = ClientCore(servers, dictionary, token_bytes, timeout=timeout, retries=retries,
-                               dead_time=dead_time)
+        self.core = ClientCore(servers, dictionary, token_bytes, timeout=timeout, retries=retries, dead_time=dead_time)
         self._waiting: dict[int, Deferred[Reply]] = {}
         self._timers: dict[int, object] = {}
         self._port: object | None = None

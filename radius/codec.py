@@ -101,8 +101,14 @@ class Dictionary:
         self.by_code: dict[tuple[int, int], AttrDef] = {}
         for name, attr in parsed.attributes.items():
             vendor = vendors.get(attr.vendor, 0) if attr.vendor else 0
-            values = {k: int.from_bytes(v, "big") if isinstance(v, bytes) else int(v)
-                      for k, v in attr.values.forward.items()} if attr.type in ("integer", "date") else {}
+            values = (
+                {
+                    k: int.from_bytes(v, "big") if isinstance(v, bytes) else int(v)
+                    for k, v in attr.values.forward.items()
+                }
+                if attr.type in ("integer", "date")
+                else {}
+            )
             d = AttrDef(name, vendor, int(attr.code), attr.type, int(attr.encrypt or 0), values)
             self.by_name[name] = d
             self.by_code[(vendor, d.code)] = d
@@ -214,9 +220,7 @@ def _walk(data: bytes, start: int, end: int) -> Iterable[tuple[int, int, int]]:
         i += length
 
 
-def decode_request(
-    datagram: bytes, secret: bytes, dictionary: Dictionary
-) -> Request:
+def decode_request(datagram: bytes, secret: bytes, dictionary: Dictionary) -> Request:
     """Decode and verify one request datagram.
 
     Checks the header, every attribute and vendor sub-attribute length, the
@@ -341,8 +345,12 @@ def decode_request(
 
 
 def _add_value(
-    attributes: dict[str, list[Value]], unknown: list[tuple[int, int, bytes]],
-    d: AttrDef, raw: bytes, offset: int, code: Code,
+    attributes: dict[str, list[Value]],
+    unknown: list[tuple[int, int, bytes]],
+    d: AttrDef,
+    raw: bytes,
+    offset: int,
+    code: Code,
 ) -> None:
     """Decode one known attribute into ``attributes``.
 
@@ -417,9 +425,7 @@ def _tlv(dictionary: Dictionary, name: str, value: Value) -> bytes:
     return bytes((d.code, len(raw) + 2)) + raw
 
 
-def _encode_attributes(
-    attributes: Sequence[tuple[str, Value]], dictionary: Dictionary
-) -> bytes:
+def _encode_attributes(attributes: Sequence[tuple[str, Value]], dictionary: Dictionary) -> bytes:
     tlv = dictionary.tlv
     return b"".join([tlv(name, value) for name, value in attributes])
 
@@ -515,6 +521,3 @@ def decode_reply(reply: bytes, dictionary: Dictionary) -> tuple[Code, int, list[
         d = dictionary.by_code.get((0, atype))
         out.append((d.name, _decode_value(d, reply[vs:ve], vs)) if d else (str(atype), reply[vs:ve]))
     return Code(code), ident, out
-
-
-

@@ -189,5 +189,9 @@ class ReadModelFeed(service.Service):
         self.failures += 1
         n = self.failures
         if n <= 10 or n % 1000 == 0:
-            self.log.warn("cannot read the store's change feed ({failures} so far); answering from the read model"
-                          " as it is: {error}", failures=n, error=failure.getErrorMessage())
+            self.log.warn(
+                "cannot read the store's change feed ({failures} so far); answering from the read model"
+                " as it is: {error}",
+                failures=n,
+                error=failure.getErrorMessage(),
+            )

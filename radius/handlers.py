@@ -68,9 +68,7 @@ def handle_access(req: Request, store: Store, cfg: HandlerConfig) -> Decision:
         return Decision.reject(f"unsupported FB-Command/FB-Context pair ({command}, {context})")
     handler = HANDLERS.get(key)
     if handler is None:
-        return Decision.reject(
-            f"unsupported FB-Command/FB-Context pair ({key[0].name}, {key[1].name})"
-        )
+        return Decision.reject(f"unsupported FB-Command/FB-Context pair ({key[0].name}, {key[1].name})")
     return handler(req, store, cfg)
 
 
@@ -143,9 +141,7 @@ def _uuid_attrs(account: Account, store: Store, cfg: HandlerConfig) -> list[Attr
     if account.rcv_failover_account:
         failover = store.get_account(account.rcv_failover_account)
         if failover is not None:
-            attrs.append(
-                (A.FB_RCV_FAILOVER_ACCOUNT_UUID.value, format_uuid(failover.uuid, cfg.uuid_format))
-            )
+            attrs.append((A.FB_RCV_FAILOVER_ACCOUNT_UUID.value, format_uuid(failover.uuid, cfg.uuid_format)))
     return attrs
 
 
@@ -426,9 +422,7 @@ def _jsonable(value: Value) -> object:
     return value.hex() if isinstance(value, bytes) else value
 
 
-def accounting_record(
-    req: Request, client: str, now: float
-) -> tuple[AccountingRecord, tuple[str, int] | None]:
+def accounting_record(req: Request, client: str, now: float) -> tuple[AccountingRecord, tuple[str, int] | None]:
     """The CDR to store for an Accounting-Request, and the Called Numbers update.
 
     ``dedupe_key`` makes a retransmitted Start or Stop (even with a new

@@ -34,7 +34,8 @@ __all__ = ["FeedCursor", "ReadModel", "StoreFirst"]
 _DEVICE_NORMALISERS = {"mac": normalise_mac, "serial": normalise_serial}
 # Account columns whose values repeat across accounts (kept once in memory).
 _SHARED_COLUMNS = frozenset(
-    i for i, c in enumerate(rec.ACCOUNT_COLUMNS)
+    i
+    for i, c in enumerate(rec.ACCOUNT_COLUMNS)
     if c in ("rule_group", "login_group", "source", "queue_profile", "customer")
 )
 

@@ -145,8 +145,11 @@ class RadiusServer:
         except Exception:
             n = self._count("internal_error")
             if n:
-                self.log.failure("dropping a packet from {peer}: internal error ({errors_so_far} so far)",
-                                 peer=addr[0], errors_so_far=n)
+                self.log.failure(
+                    "dropping a packet from {peer}: internal error ({errors_so_far} so far)",
+                    peer=addr[0],
+                    errors_so_far=n,
+                )
 
     def _datagram(
         self, kind: str, data: bytes, addr: tuple[str, int], send: Callable[[bytes, tuple[str, int]], None]
@@ -179,8 +182,9 @@ class RadiusServer:
             self._drop(exc.counter, "packet from {peer} dropped: {reason}", addr, reason=str(exc))
             return
         if request.code not in _ANSWERS[kind]:
-            self._drop("wrong_code", "{code} on the {kind} port from {peer} dropped", addr,
-                       code=request.code.name, kind=kind)
+            self._drop(
+                "wrong_code", "{code} on the {kind} port from {peer} dropped", addr, code=request.code.name, kind=kind
+            )
             return
         if not self._authenticator_policy(request, client, addr):
             return
@@ -219,8 +223,15 @@ class RadiusServer:
             self.reactor.callLater(0, self._flush)
 
     def _answer_here(
-        self, request: Request, secret: bytes, addr: tuple[str, int], now: float, key: tuple[str, int, int, int],
-        entry: _Pending, send: Callable[[bytes, tuple[str, int]], None], cache_key: Hashable | None,
+        self,
+        request: Request,
+        secret: bytes,
+        addr: tuple[str, int],
+        now: float,
+        key: tuple[str, int, int, int],
+        entry: _Pending,
+        send: Callable[[bytes, tuple[str, int]], None],
+        cache_key: Hashable | None,
     ) -> None:
         """An Access-Request without a password, answered from the read model on this thread."""
         try:
@@ -268,8 +279,12 @@ class RadiusServer:
                 del self._cache[item.key]  # let the clients' retransmissions try again
         n = self._count("internal_error")
         if n:
-            self.log.failure("a batch of {size} requests failed; no replies sent ({errors_so_far} so far)",
-                             failure, size=len(batch), errors_so_far=n)
+            self.log.failure(
+                "a batch of {size} requests failed; no replies sent ({errors_so_far} so far)",
+                failure,
+                size=len(batch),
+                errors_so_far=n,
+            )
 
     def _batch_done(self, results: list[tuple[bool, Any]], batch: list["_Work"]) -> None:
         for item, (ok, result) in zip(batch, results):
@@ -285,14 +300,19 @@ class RadiusServer:
             except Exception:
                 n = self._count("internal_error")
                 if n:
-                    self.log.failure("cannot answer {peer}: internal error ({errors_so_far} so far)",
-                                     peer=item.addr[0], errors_so_far=n)
+                    self.log.failure(
+                        "cannot answer {peer}: internal error ({errors_so_far} so far)",
+                        peer=item.addr[0],
+                        errors_so_far=n,
+                    )
 
     # ------------------------------------------------------ policy
 
     def _authenticator_policy(self, request: Request, client: RadiusClientConfig, addr: tuple[str, int]) -> bool:
         if request.code == Code.STATUS_SERVER and not request.has_message_authenticator:
-            self._drop("no_message_authenticator", "Status-Server without Message-Authenticator from {peer} dropped", addr)
+            self._drop(
+                "no_message_authenticator", "Status-Server without Message-Authenticator from {peer} dropped", addr
+            )
             return False
         if request.code != Code.ACCESS_REQUEST or request.has_message_authenticator:
             return True
@@ -306,8 +326,11 @@ class RadiusServer:
             )
             return False
         if request.proxy_states:
-            self._drop("no_message_authenticator",
-                       "Access-Request with Proxy-State but without Message-Authenticator from {peer} dropped", addr)
+            self._drop(
+                "no_message_authenticator",
+                "Access-Request with Proxy-State but without Message-Authenticator from {peer} dropped",
+                addr,
+            )
             return False
         return True
 
@@ -317,11 +340,19 @@ class RadiusServer:
         if names:
             n = self._count("acct_value_kept_raw")
             if n:
-                self.log.warn("Accounting-Request from {peer}: {names} of the wrong size, stored raw"
-                              " ({kept_so_far} so far)", peer=addr[0], names=", ".join(names), kept_so_far=n)
+                self.log.warn(
+                    "Accounting-Request from {peer}: {names} of the wrong size, stored raw ({kept_so_far} so far)",
+                    peer=addr[0],
+                    names=", ".join(names),
+                    kept_so_far=n,
+                )
 
     def _answer_status(
-        self, kind: str, request: Request, secret: bytes, addr: tuple[str, int],
+        self,
+        kind: str,
+        request: Request,
+        secret: bytes,
+        addr: tuple[str, int],
         send: Callable[[bytes, tuple[str, int]], None],
     ) -> None:
         self.counters["status_server"] += 1
@@ -372,8 +403,9 @@ class RadiusServer:
                 self.counters["duplicate_cdr"] += 1
             elif called is not None:
                 item.called = called
-            reply = encode_reply(Code.ACCOUNTING_RESPONSE, item.request, (), item.secret, self.dictionary,
-                                 message_authenticator=False)
+            reply = encode_reply(
+                Code.ACCOUNTING_RESPONSE, item.request, (), item.secret, self.dictionary, message_authenticator=False
+            )
             results[pos] = (True, _Reply(reply))
 
     def _spool_accounting(self, items: list[_Work], prepared: list[Any]) -> bool:
@@ -389,9 +421,12 @@ class RadiusServer:
         self.counters["acct_spooled"] += len(items)
         n = self._count("acct_spool_batches")
         if n:
-            self.log.warn("the account store is unreachable: {records} accounting record(s) spooled and "
-                          "acknowledged, written when it is back ({batches_so_far} batches so far)",
-                          records=len(items), batches_so_far=n)
+            self.log.warn(
+                "the account store is unreachable: {records} accounting record(s) spooled and "
+                "acknowledged, written when it is back ({batches_so_far} batches so far)",
+                records=len(items),
+                batches_so_far=n,
+            )
         return True
 
     def replay_accounting(self) -> Deferred[int]:
@@ -411,8 +446,9 @@ class RadiusServer:
             if not failure.check(StoreError):
                 n = self._count("acct_replay_error")
                 if n:
-                    self.log.failure("writing spooled accounting failed ({errors_so_far} so far)", failure,
-                                     errors_so_far=n)
+                    self.log.failure(
+                        "writing spooled accounting failed ({errors_so_far} so far)", failure, errors_so_far=n
+                    )
             return 0
 
         d: Deferred[int] = deferToThreadPool(self.reactor, self.threadpool, spool.replay, self.store)
@@ -432,14 +468,24 @@ class RadiusServer:
     # ------------------------------------------------ reactor thread
 
     def _finished(
-        self, reply: _Reply, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int],
+        self,
+        reply: _Reply,
+        key: tuple[str, int, int, int],
+        entry: _Pending,
+        addr: tuple[str, int],
         send: Callable[[bytes, tuple[str, int]], None],
     ) -> None:
         self._in_flight -= 1
         self._reply(reply, key, entry, addr, send)
 
-    def _reply(self, reply: _Reply, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int],
-               send: Callable[[bytes, tuple[str, int]], None]) -> None:
+    def _reply(
+        self,
+        reply: _Reply,
+        key: tuple[str, int, int, int],
+        entry: _Pending,
+        addr: tuple[str, int],
+        send: Callable[[bytes, tuple[str, int]], None],
+    ) -> None:
         if reply.fitted is not None and reply.fitted.changed:
             self._trimmed(reply.fitted, addr)
         if reply.reject and self.reject_delay > 0:
@@ -457,8 +503,14 @@ class RadiusServer:
             self.counters["reject_not_delayed"] += 1  # bounded: a flood of rejects is answered at once
         self._send_reply(reply.data, key, entry, addr, send)
 
-    def _send_reply(self, data: bytes, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int],
-                    send: Callable[[bytes, tuple[str, int]], None]) -> None:
+    def _send_reply(
+        self,
+        data: bytes,
+        key: tuple[str, int, int, int],
+        entry: _Pending,
+        addr: tuple[str, int],
+        send: Callable[[bytes, tuple[str, int]], None],
+    ) -> None:
         entry.reply = data
         entry.expires = self.reactor.seconds() + self.cache_seconds  # kept for retransmissions from now on
         self._expiry.append((entry.expires, key))
@@ -475,9 +527,13 @@ class RadiusServer:
             self.counters["reply_attribute_dropped"] += len(fitted.dropped)
         n = self._count("reply_trimmed")
         if n:
-            self.log.warn("reply to {peer} trimmed to fit: cut {truncated}, left out {dropped}"
-                          " ({trimmed_so_far} so far)", peer=addr[0], truncated=", ".join(fitted.truncated) or "-",
-                          dropped=", ".join(fitted.dropped) or "-", trimmed_so_far=n)
+            self.log.warn(
+                "reply to {peer} trimmed to fit: cut {truncated}, left out {dropped} ({trimmed_so_far} so far)",
+                peer=addr[0],
+                truncated=", ".join(fitted.truncated) or "-",
+                dropped=", ".join(fitted.dropped) or "-",
+                trimmed_so_far=n,
+            )
 
     def cancel_delayed(self) -> None:
         """Forget the rejects still waiting for their delay (on shutdown)."""
@@ -486,7 +542,9 @@ class RadiusServer:
                 call.cancel()
         self._delayed.clear()
 
-    def _failed(self, failure: Any, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int], kind: str) -> None:
+    def _failed(
+        self, failure: Any, key: tuple[str, int, int, int], entry: _Pending, addr: tuple[str, int], kind: str
+    ) -> None:
         self._in_flight -= 1
         if self._cache.get(key) is entry:
             del self._cache[key]  # let the client's retransmission try again
@@ -494,13 +552,20 @@ class RadiusServer:
             self.counters["store_unreachable"] += 1
             if self._store_down_since is None:
                 self._store_down_since = self.reactor.seconds()
-                self.log.warn("the account store is unreachable ({error}); requests get no reply until it is back",
-                              error=failure.getErrorMessage())
+                self.log.warn(
+                    "the account store is unreachable ({error}); requests get no reply until it is back",
+                    error=failure.getErrorMessage(),
+                )
             return
         n = self._count("handler_error")
         if n:
-            self.log.failure("{kind} request from {peer} failed; no reply sent ({errors_so_far} so far)", failure,
-                             kind=kind, peer=addr[0], errors_so_far=n)
+            self.log.failure(
+                "{kind} request from {peer} failed; no reply sent ({errors_so_far} so far)",
+                failure,
+                kind=kind,
+                peer=addr[0],
+                errors_so_far=n,
+            )
 
     def _count(self, counter: str) -> int:
         """Count one event; its running total when it should be logged, else 0.
@@ -546,8 +611,12 @@ class _Listener(DatagramProtocol):
         except OSError as exc:
             n = self.server._count("send_error")
             if n:
-                self.server.log.warn("cannot send reply to {peer}: {error} ({errors_so_far} so far)",
-                                     peer=addr[0], error=str(exc), errors_so_far=n)
+                self.server.log.warn(
+                    "cannot send reply to {peer}: {error} ({errors_so_far} so far)",
+                    peer=addr[0],
+                    error=str(exc),
+                    errors_so_far=n,
+                )
 
 
 class RadiusService(service.Service):
@@ -555,8 +624,17 @@ class RadiusService(service.Service):
 
     log = Logger()
 
-    def __init__(self, server: RadiusServer, reactor: IReactorUDP, listen: str, auth_port: int, acct_port: int,
-                 *, feed: Any = None, reuse_port: bool = False) -> None:
+    def __init__(
+        self,
+        server: RadiusServer,
+        reactor: IReactorUDP,
+        listen: str,
+        auth_port: int,
+        acct_port: int,
+        *,
+        feed: Any = None,
+        reuse_port: bool = False,
+    ) -> None:
         self.server = server
         self.feed = feed  # radius.feed.ReadModelFeed of server.read_model, or None
         self.reuse_port = reuse_port  # SO_REUSEPORT: one of several worker processes on the same ports
@@ -580,8 +658,9 @@ class RadiusService(service.Service):
                 listening = self.reactor.listenUDP(port, _Listener(self.server, kind), interface=self.listen)
             self._listening.append(listening)
             self.bound[kind] = listening.getHost().port
-            self.log.info("RADIUS {kind} listening on {address}:{port}", kind=kind, address=self.listen,
-                          port=self.bound[kind])
+            self.log.info(
+                "RADIUS {kind} listening on {address}:{port}", kind=kind, address=self.listen, port=self.bound[kind]
+            )
         if self.server.acct_spool is not None:
             self._replay = LoopingCall(self.server.replay_accounting)
             self._replay.clock = self.reactor  # type: ignore[assignment]
@@ -601,4 +680,3 @@ class RadiusService(service.Service):
         from twisted.internet.defer import gatherResults
 
         return gatherResults([d for d in ds if d is not None]).addCallback(lambda _: None)
-

@@ -116,7 +116,10 @@ class RadiusWorkers(RadiusService):
         self.workers[index] = worker
         env = dict(os.environ)
         self.reactor.spawnProcess(
-            worker, self.python, [self.python, "-m", "appliance.radius_worker"], env=env,
+            worker,
+            self.python,
+            [self.python, "-m", "appliance.radius_worker"],
+            env=env,
             childFDs={0: "w", 1: 1, 2: 2, 3: "r"},
         )
         worker.ready.addCallbacks(self._ready, self._not_ready, callbackArgs=(worker,), errbackArgs=(index,))
@@ -144,8 +147,12 @@ class RadiusWorkers(RadiusService):
         self._backoff = min(MAX_BACKOFF, self._backoff * 2) if lived < YOUNG else MIN_BACKOFF
         delay = MIN_BACKOFF if lived >= YOUNG else self._backoff
         self.restarts += 1
-        self.log.warn("RADIUS worker {index} ended ({reason}); starting it again in {delay:.1f} s",
-                      index=worker.index, reason=reason.getErrorMessage(), delay=delay)
+        self.log.warn(
+            "RADIUS worker {index} ended ({reason}); starting it again in {delay:.1f} s",
+            index=worker.index,
+            reason=reason.getErrorMessage(),
+            delay=delay,
+        )
         self._pending[worker.index] = self.reactor.callLater(delay, self._spawn, worker.index)
 
     # ------------------------------------------------------------- stop

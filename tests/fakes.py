@@ -30,8 +30,13 @@ class InlineThreadPool:
     def stop(self) -> None:
         self.started = False
 
-    def callInThreadWithCallback(self, on_result: Callable[[bool, Any], None], f: Callable[..., Any],  # noqa: N802
-                                 *args: Any, **kwargs: Any) -> None:
+    def callInThreadWithCallback(
+        self,
+        on_result: Callable[[bool, Any], None],
+        f: Callable[..., Any],  # noqa: N802
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         def run() -> None:
             try:
                 result = f(*args, **kwargs)

@@ -80,7 +80,9 @@ class PostgresCluster:
         if self._as_postgres:
             shutil.chown(self.base, user="postgres", group="postgres")
         data = self.base / "data"
-        self._run("initdb", "-D", str(data), "-U", self.user, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
+        self._run(
+            "initdb", "-D", str(data), "-U", self.user, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"
+        )
         options = [
             "-c listen_addresses=''",
             f"-c unix_socket_directories='{self.base}'",
@@ -92,7 +94,19 @@ class PostgresCluster:
         atexit.register(self.stop)
         self._running = True
         self._options = " ".join(options)
-        self._run("pg_ctl", "-D", str(data), "-l", str(self.base / "server.log"), "-w", "-t", "60", "-o", self._options, "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-l",
+            str(self.base / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            self._options,
+            "start",
+        )
 
     def halt(self) -> None:
         """Stop the server at once (``-m immediate``: like a crash), keeping its data; see :meth:`resume`."""
@@ -104,8 +118,19 @@ class PostgresCluster:
         """Start the server again after :meth:`halt` (crash recovery from its WAL)."""
         assert self.base is not None and not self._running, "cluster not halted"
         self._running = True
-        self._run("pg_ctl", "-D", str(self.base / "data"), "-l", str(self.base / "server.log"), "-w", "-t", "60",
-                  "-o", self._options, "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.base / "data"),
+            "-l",
+            str(self.base / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            self._options,
+            "start",
+        )
 
     def stop(self) -> None:
         if self.base is None:

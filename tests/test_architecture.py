@@ -31,8 +31,20 @@ CORES = [
     "appliance/mail/submission.py",
     "appliance/mail/config.py",
 ]
-FORBIDDEN = {"twisted", "serial", "socket", "httpx", "time", "random", "os", "logging", "threading", "asyncio",
-             "subprocess", "smtplib"}
+FORBIDDEN = {
+    "twisted",
+    "serial",
+    "socket",
+    "httpx",
+    "time",
+    "random",
+    "os",
+    "logging",
+    "threading",
+    "asyncio",
+    "subprocess",
+    "smtplib",
+}
 
 
 @pytest.mark.parametrize("path", CORES)
@@ -64,8 +76,11 @@ def test_products_do_not_import_hwsim():
         for path in (ROOT / pkg).rglob("*.py"):
             tree = ast.parse(path.read_text())
             for node in ast.walk(tree):
-                names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                    [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+                )
                 if any(n.split(".")[0] == "hwsim" for n in names):
                     offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []

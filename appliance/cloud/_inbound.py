@@ -44,8 +44,7 @@ class InboundStateError(FaxageError):
 def listfax_params(cursor: int) -> dict[str, int]:
     """``listfax`` variables for one round: unhandled faxes newer than
     ``cursor``, oldest first, with every optional column."""
-    return {"unhandled": 1, "idgt": cursor, "idasc": 1, "starttime": 1, "filename": 1, "pagecount": 1,
-            "showtsid": 1}
+    return {"unhandled": 1, "idgt": cursor, "idasc": 1, "starttime": 1, "filename": 1, "pagecount": 1, "showtsid": 1}
 
 
 def to_fetch(records: Iterable[FaxRecord], cursor: int) -> list[FaxRecord]:
@@ -139,8 +138,10 @@ def encode_state(cursor: Cursor) -> bytes:
     """The cursor state file contents."""
     if cursor.last < 0 or any(r <= cursor.last for r in cursor.done):
         raise ValueError("the inbound cursor must be non-negative, with done ids above it")
-    return json.dumps({"version": STATE_VERSION, "cursor": cursor.last,
-                       "done": sorted(cursor.done)}).encode("utf-8") + b"\n"
+    return (
+        json.dumps({"version": STATE_VERSION, "cursor": cursor.last, "done": sorted(cursor.done)}).encode("utf-8")
+        + b"\n"
+    )
 
 
 def _recvid(value: Any) -> bool:

@@ -103,8 +103,13 @@ def _jobid(op: str, text: str, fields: Fields) -> JobSubmitted:
     return JobSubmitted(jobid=int(match.group(1)))
 
 
-_STATUS_OPTIONAL = (("pagecount", "pagecount"), ("csid", "csid"), ("showlogin", "login"),
-                    ("xmitpages", "xmitpages"), ("showtries", "tries"))
+_STATUS_OPTIONAL = (
+    ("pagecount", "pagecount"),
+    ("csid", "csid"),
+    ("showlogin", "login"),
+    ("xmitpages", "xmitpages"),
+    ("showtries", "tries"),
+)
 _INT_COLUMNS = {"pagecount", "xmitpages", "tries"}
 
 
@@ -113,20 +118,36 @@ def status_record_from_fields(op: str, values: dict[str, str]) -> StatusRecord:
     try:
         short = ShortStatus(values["shortstatus"].strip().lower())
     except ValueError:
-        raise FaxageProtocolError(op, "shortstatus is not pending, success or failure",
-                                  values["shortstatus"]) from None
+        raise FaxageProtocolError(op, "shortstatus is not pending, success or failure", values["shortstatus"]) from None
     extra: dict[str, Any] = {}
     for _, name in _STATUS_OPTIONAL:
         if name in values:
             extra[name] = _int(op, values[name], name) if name in _INT_COLUMNS else values[name]
     return StatusRecord(
-        jobid=_int(op, values["jobid"], "jobid"), commid=values["commid"], destname=values["destname"],
-        destnum=values["destnum"], shortstatus=short, longstatus=values["longstatus"],
-        sendtime=values["sendtime"], completetime=values["completetime"], xmittime=values["xmittime"], **extra)
+        jobid=_int(op, values["jobid"], "jobid"),
+        commid=values["commid"],
+        destname=values["destname"],
+        destnum=values["destnum"],
+        shortstatus=short,
+        longstatus=values["longstatus"],
+        sendtime=values["sendtime"],
+        completetime=values["completetime"],
+        xmittime=values["xmittime"],
+        **extra,
+    )
 
 
-_STATUS_BASE = ("jobid", "commid", "destname", "destnum", "shortstatus", "longstatus",
-                "sendtime", "completetime", "xmittime")
+_STATUS_BASE = (
+    "jobid",
+    "commid",
+    "destname",
+    "destnum",
+    "shortstatus",
+    "longstatus",
+    "sendtime",
+    "completetime",
+    "xmittime",
+)
 
 
 def parse_status_line(op: str, line: str, fields: Fields) -> StatusRecord:
@@ -161,8 +182,9 @@ def _listfax(op: str, text: str, fields: Fields) -> tuple[FaxRecord, ...]:
 
 
 def _listfolder(op: str, text: str, fields: Fields) -> tuple[Folder, ...]:
-    return tuple(Folder(folderid=_int(op, a, "folder-id"), name=b)
-                 for a, b in (_columns(op, line, 2) for line in _lines(text)))
+    return tuple(
+        Folder(folderid=_int(op, a, "folder-id"), name=b) for a, b in (_columns(op, line, 2) for line in _lines(text))
+    )
 
 
 def _bool(op: str, text: str, fields: Fields) -> bool:
@@ -183,8 +205,9 @@ def _numbers(op: str, text: str, fields: Fields) -> tuple[str, ...]:
 
 
 def _listusers(op: str, text: str, fields: Fields) -> tuple[User, ...]:
-    return tuple(User(uid=_int(op, a, "uid"), login=b, email=c)
-                 for a, b, c in (_columns(op, line, 3) for line in _lines(text)))
+    return tuple(
+        User(uid=_int(op, a, "uid"), login=b, email=c) for a, b, c in (_columns(op, line, 3) for line in _lines(text))
+    )
 
 
 # ------------------------------------------------------------ settings
@@ -199,20 +222,27 @@ def _lowspeed(op: str, text: str, fields: Fields) -> str | Ack:
     match = re.fullmatch(r"Calls from (\S+) to (\S+) set to (\S+)", line)
     if not match:
         raise FaxageProtocolError(op, "unexpected success reply", line)
-    return Ack(operation=op, text=line, subject=match.group(1),
-               extra=(("dst", match.group(2)), ("setspeed", match.group(3))))
+    return Ack(
+        operation=op, text=line, subject=match.group(1), extra=(("dst", match.group(2)), ("setspeed", match.group(3)))
+    )
 
 
 def _blacklist(op: str, text: str, fields: Fields) -> tuple[BlacklistEntry, ...] | Ack:
     if fields.get("activity") == ["list"]:
-        return tuple(BlacklistEntry(cidnumber=a.strip(), didnumber=b.strip())
-                     for a, b in (_columns(op, line, 2) for line in _lines(text)))
+        return tuple(
+            BlacklistEntry(cidnumber=a.strip(), didnumber=b.strip())
+            for a, b in (_columns(op, line, 2) for line in _lines(text))
+        )
     line = text.strip()
     match = re.fullmatch(r"Entry for cidnumber (\d+) to didnumber (\d+) (added|deleted)", line)
     if not match:
         raise FaxageProtocolError(op, "unexpected success reply", line)
-    return Ack(operation=op, text=line, subject=match.group(1),
-               extra=(("didnumber", match.group(2)), ("activity", match.group(3))))
+    return Ack(
+        operation=op,
+        text=line,
+        subject=match.group(1),
+        extra=(("didnumber", match.group(2)), ("activity", match.group(3))),
+    )
 
 
 # ------------------------------------------------------------ information
@@ -243,8 +273,15 @@ def _qstatus(op: str, text: str, fields: Fields) -> tuple[QueueEntry, ...]:
     out = []
     for line in _lines(text):
         a, b, c, d, e = _columns(op, line, 5)
-        out.append(QueueEntry(jobid=_int(op, a, "jobid"), callerid=b, destination=c,
-                              lineid=_int(op, d, "lineid"), pagecount=_int(op, e, "pagecount")))
+        out.append(
+            QueueEntry(
+                jobid=_int(op, a, "jobid"),
+                callerid=b,
+                destination=c,
+                lineid=_int(op, d, "lineid"),
+                pagecount=_int(op, e, "pagecount"),
+            )
+        )
     return tuple(out)
 
 
@@ -252,8 +289,9 @@ def _busycalls(op: str, text: str, fields: Fields) -> tuple[BusyCall, ...]:
     lines = _lines(text)
     if [line.strip() for line in lines] == ["No records"]:
         return ()
-    return tuple(BusyCall(number_called=a, number_calling=b, time=c)
-                 for a, b, c in (_columns(op, line, 3) for line in lines))
+    return tuple(
+        BusyCall(number_called=a, number_calling=b, time=c) for a, b, c in (_columns(op, line, 3) for line in lines)
+    )
 
 
 def _portstatus(op: str, text: str, fields: Fields) -> tuple[PortRequest, ...]:
@@ -262,8 +300,9 @@ def _portstatus(op: str, text: str, fields: Fields) -> tuple[PortRequest, ...]:
         a, b, c, d, e, f, g = _columns(op, line, 7)
         if g not in ("Yes", "No"):
             raise FaxageProtocolError(op, "complete must be Yes or No", g)
-        out.append(PortRequest(number=a, request_date=b, due_date=c, complete_date=d,
-                               status=e, comment=f, complete=g == "Yes"))
+        out.append(
+            PortRequest(number=a, request_date=b, due_date=c, complete_date=d, status=e, comment=f, complete=g == "Yes")
+        )
     return tuple(out)
 
 
@@ -271,9 +310,20 @@ def _auditlog(op: str, text: str, fields: Fields) -> tuple[AuditRecord, ...]:
     out = []
     for line in _lines(text):
         p = _columns(op, line, 10, at_least=True)
-        out.append(AuditRecord(audit_id=_int(op, p[0], "audit-id"), timestamp=p[1], login=p[2], ip_address=p[3],
-                               interface=p[4], web_sessid=p[5], auditop=p[6], opstat=p[7],
-                               request_detail=p[8], response_detail=p[9]))
+        out.append(
+            AuditRecord(
+                audit_id=_int(op, p[0], "audit-id"),
+                timestamp=p[1],
+                login=p[2],
+                ip_address=p[3],
+                interface=p[4],
+                web_sessid=p[5],
+                auditop=p[6],
+                opstat=p[7],
+                request_detail=p[8],
+                response_detail=p[9],
+            )
+        )
     return tuple(out)
 
 
@@ -283,15 +333,21 @@ def _getcdr(op: str, text: str, fields: Fields) -> tuple[CdrRecord, ...]:
     for row in csv.reader(_lines(text)):
         if len(row) != (6 if with_nuid else 5):
             raise FaxageProtocolError(op, f"expected {6 if with_nuid else 5} comma-separated fields", ",".join(row))
-        out.append(CdrRecord(calldate=row[0], direction=row[1], src=row[2], dst=row[3],
-                             duration=_int(op, row[4], "duration"),
-                             nuid=_int(op, row[5], "nuid") if with_nuid else None))
+        out.append(
+            CdrRecord(
+                calldate=row[0],
+                direction=row[1],
+                src=row[2],
+                dst=row[3],
+                duration=_int(op, row[4], "duration"),
+                nuid=_int(op, row[5], "nuid") if with_nuid else None,
+            )
+        )
     return tuple(out)
 
 
 def _listnpanxx(op: str, text: str, fields: Fields) -> tuple[NpaNxx, ...]:
-    return tuple(NpaNxx(npanxx=a, rcname=b, rcstate=c)
-                 for a, b, c in (_columns(op, line, 3) for line in _lines(text)))
+    return tuple(NpaNxx(npanxx=a, rcname=b, rcstate=c) for a, b, c in (_columns(op, line, 3) for line in _lines(text)))
 
 
 TEXT_PARSERS: dict[str, Parser] = {

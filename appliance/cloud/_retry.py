@@ -41,10 +41,12 @@ class RetryPolicy:
         return raw * (1.0 + self.jitter * random_value)
 
 
-def reconcile_candidates(records: tuple[StatusRecord, ...], faxno: str, recipname: str,
-                         known: frozenset[int] | set[int]) -> tuple[int, ...]:
+def reconcile_candidates(
+    records: tuple[StatusRecord, ...], faxno: str, recipname: str, known: frozenset[int] | set[int]
+) -> tuple[int, ...]:
     """Job ids in ``records`` that could be the job an ambiguous sendfax to
     (``faxno``, ``recipname``) created: same destination and name, and not a
     job this client already accounts for."""
-    return tuple(sorted(r.jobid for r in records
-                        if r.destnum == faxno and r.destname == recipname and r.jobid not in known))
+    return tuple(
+        sorted(r.jobid for r in records if r.destnum == faxno and r.destname == recipname and r.jobid not in known)
+    )

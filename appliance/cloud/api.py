@@ -51,12 +51,40 @@ ParamValue = str | int | bool | Sequence[str | int]
 # Operations that may be repeated after an ambiguous failure: read-only ones
 # and writes whose repetition leaves the same state (a repeated ``handled``
 # may answer ERR39, which the client reads as success).
-SAFE_TO_REPEAT = frozenset({
-    "status", "dlstatus", "dltrans", "listfax", "getfax", "listfolder", "portable", "listlines",
-    "checkline", "listusers", "handlecount", "pendcount", "qstatus", "incomingcalls", "busycalls",
-    "portstatus", "auditlog", "getcdr", "listac", "listnpanxx", "listdids", "listonhold",
-    "handled", "disabledid", "enabledid", "changepass", "changeemail", "addlineperm", "lowspeed", "mvfax",
-})
+SAFE_TO_REPEAT = frozenset(
+    {
+        "status",
+        "dlstatus",
+        "dltrans",
+        "listfax",
+        "getfax",
+        "listfolder",
+        "portable",
+        "listlines",
+        "checkline",
+        "listusers",
+        "handlecount",
+        "pendcount",
+        "qstatus",
+        "incomingcalls",
+        "busycalls",
+        "portstatus",
+        "auditlog",
+        "getcdr",
+        "listac",
+        "listnpanxx",
+        "listdids",
+        "listonhold",
+        "handled",
+        "disabledid",
+        "enabledid",
+        "changepass",
+        "changeemail",
+        "addlineperm",
+        "lowspeed",
+        "mvfax",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -87,8 +115,11 @@ class Request:
     def form(self, credentials: Credentials) -> list[tuple[str, str]]:
         """The POST fields in the document's order: credentials, operation
         (not for getcdr.php, which has none), then the variables."""
-        head = [("username", credentials.username), ("company", credentials.company),
-                ("password", credentials.password.reveal_str())]
+        head = [
+            ("username", credentials.username),
+            ("company", credentials.company),
+            ("password", credentials.password.reveal_str()),
+        ]
         if self.endpoint is not Endpoint.GETCDR:
             head.append(("operation", self.operation))
         return head + list(self.fields)
@@ -168,8 +199,9 @@ def build(operation: str, params: Mapping[str, ParamValue] | None = None) -> Req
     return Request(operation, spec.endpoint, ordered)
 
 
-def build_sendfax(faxno: str, recipname: str, files: Iterable[tuple[str, bytes]] = (),
-                  **options: ParamValue) -> Request:
+def build_sendfax(
+    faxno: str, recipname: str, files: Iterable[tuple[str, bytes]] = (), **options: ParamValue
+) -> Request:
     """sendfax in standard mode from ``(filename, content)`` pairs (encoded
     here), or in URL mode when ``faxurl``/``faxurls[]`` is given in options."""
     files = list(files)
@@ -219,7 +251,7 @@ def parse_error(operation: str, body: bytes, secrets: Iterable[str] = ()) -> Rem
     if not match:
         return None
     code = int(match.group(1))
-    text = body[match.end():].decode("utf-8", "replace").strip()
+    text = body[match.end() :].decode("utf-8", "replace").strip()
     return error_class(operation, code)(code, operation, redact(text, secrets))
 
 
@@ -236,8 +268,9 @@ def _sniff(data: bytes, declared: str) -> str:
     return declared or "application/octet-stream"
 
 
-def parse(request: Request, status: int, body: bytes, headers: Mapping[str, str] | None = None,
-          *, secrets: Iterable[str] = ()) -> Any:
+def parse(
+    request: Request, status: int, body: bytes, headers: Mapping[str, str] | None = None, *, secrets: Iterable[str] = ()
+) -> Any:
     """The typed result of ``request`` from its HTTP reply, or raise."""
     op = request.operation
     headers = {k.lower(): v for k, v in (headers or {}).items()}
@@ -253,8 +286,11 @@ def parse(request: Request, status: int, body: bytes, headers: Mapping[str, str]
     if OPERATIONS[op].binary:
         if not body:
             raise FaxageProtocolError(op, "empty reply where a file was expected")
-        return Document(data=body, content_type=_sniff(body, headers.get("content-type", "").split(";")[0]),
-                        filename=_filename(headers.get("content-disposition", "")))
+        return Document(
+            data=body,
+            content_type=_sniff(body, headers.get("content-type", "").split(";")[0]),
+            filename=_filename(headers.get("content-disposition", "")),
+        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -27,15 +27,21 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     cloud = subparsers.add_parser("cloud", help="FAXAGE Internet fax operations")
     ops = cloud.add_subparsers(dest="operation", metavar="OPERATION", required=True)
     for spec in OPERATIONS.values():
-        p = ops.add_parser(spec.name, help=spec.summary, description=f"{spec.name}: {spec.summary} "
-                           f"({spec.endpoint.value})")
+        p = ops.add_parser(
+            spec.name, help=spec.summary, description=f"{spec.name}: {spec.summary} ({spec.endpoint.value})"
+        )
         for var in spec.variables:
             if spec.name == "sendfax" and var.name in ("faxfilenames[]", "faxfiledata[]"):
                 continue
             base = var.name[:-2] if var.array else var.name
             names = [f"--{base}"] + ([f"--{var.name}"] if var.array else [])
-            p.add_argument(*names, dest=f"v_{base}", action="append" if var.array else "store",
-                           metavar=base.upper(), help=(var.help or base) + (" (required)" if var.required else ""))
+            p.add_argument(
+                *names,
+                dest=f"v_{base}",
+                action="append" if var.array else "store",
+                metavar=base.upper(),
+                help=(var.help or base) + (" (required)" if var.required else ""),
+            )
         if spec.name == "sendfax":
             p.add_argument("files", nargs="*", metavar="FILE", help="files to fax (supported extensions)")
         if spec.binary:
@@ -91,8 +97,11 @@ def run(args: argparse.Namespace, io: Any) -> int:
 
     config = config_from_args(args)
     if config is None or not config.faxage.configured:
-        print("faxappliance cloud: the FAXAGE credentials are not configured: set [faxage] username, company "
-              "and password in the file given with --config", file=io.stderr)
+        print(
+            "faxappliance cloud: the FAXAGE credentials are not configured: set [faxage] username, company "
+            "and password in the file given with --config",
+            file=io.stderr,
+        )
         return 2
     op = args.operation
     try:

@@ -47,12 +47,18 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0, write=60.0)
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
-def make_http_client(*, transport: httpx.BaseTransport | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                     max_connections: int = 10) -> httpx.Client:
+def make_http_client(
+    *, transport: httpx.BaseTransport | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT, max_connections: int = 10
+) -> httpx.Client:
     """An ``httpx.Client`` with keep-alive connection reuse and timeouts."""
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    return httpx.Client(transport=transport, timeout=timeout, limits=limits, follow_redirects=False,
-                        headers={"User-Agent": "faxappliance-faxage/0.1"})
+    return httpx.Client(
+        transport=transport,
+        timeout=timeout,
+        limits=limits,
+        follow_redirects=False,
+        headers={"User-Agent": "faxappliance-faxage/0.1"},
+    )
 
 
 class _Ambiguous(Exception):
@@ -93,10 +99,19 @@ class FaxageClient:
 
     log = Logger()
 
-    def __init__(self, http: httpx.Client, base_url: str, credentials: Credentials, *,
-                 sleep: Callable[[float], None], rng: random.Random, retry: RetryPolicy = RetryPolicy(),
-                 debug: bool = False, events: EventSink | None = None,
-                 is_known_jobid: Callable[[int], bool] | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        sleep: Callable[[float], None],
+        rng: random.Random,
+        retry: RetryPolicy = RetryPolicy(),
+        debug: bool = False,
+        events: EventSink | None = None,
+        is_known_jobid: Callable[[int], bool] | None = None,
+    ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
         self._credentials = credentials
@@ -135,8 +150,9 @@ class FaxageClient:
             raise _Ambiguous(f"{type(exc).__name__} during the exchange") from None
         if response.status_code >= 500:
             raise _Ambiguous(f"HTTP status {response.status_code}", response.status_code)
-        return parse(request, response.status_code, response.content, response.headers,
-                     secrets=self._credentials.secrets())
+        return parse(
+            request, response.status_code, response.content, response.headers, secrets=self._credentials.secrets()
+        )
 
     def call(self, request: Request) -> Any:
         """Send ``request``; retry transport failures and ERR01 when the
@@ -155,8 +171,8 @@ class FaxageClient:
             except _Ambiguous as exc:
                 if not request.safe_to_repeat:
                     raise FaxageTransportError(
-                        request.operation, f"{exc.problem}; the request may or may not have been applied",
-                        exc.status) from None
+                        request.operation, f"{exc.problem}; the request may or may not have been applied", exc.status
+                    ) from None
                 ambiguous_before = True
                 error = FaxageTransportError(request.operation, exc.problem, exc.status)
             except AlreadyExists as exc:
@@ -166,8 +182,9 @@ class FaxageClient:
             if last:
                 raise error
             delay = self.retry.delay(attempt, self._random())
-            self._events("retry", operation=request.operation, attempt=attempt, delay=delay,
-                         reason=type(error).__name__)
+            self._events(
+                "retry", operation=request.operation, attempt=attempt, delay=delay, reason=type(error).__name__
+            )
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -180,8 +197,9 @@ class FaxageClient:
 
     # ------------------------------------------------------------ sending
 
-    def sendfax(self, faxno: str, recipname: str, files: Iterable[tuple[str, bytes]] = (),
-                **options: ParamValue) -> JobSubmitted:
+    def sendfax(
+        self, faxno: str, recipname: str, files: Iterable[tuple[str, bytes]] = (), **options: ParamValue
+    ) -> JobSubmitted:
         """Send a fax; returns the job id.  Never sends twice (see :meth:`submit`)."""
         return self.submit(build_sendfax(faxno, recipname, files, **options))
 
@@ -207,8 +225,11 @@ class FaxageClient:
                     if found is not None:
                         return self._remember(JobSubmitted(jobid=found, reconciled=True))
                     if attempt == self.retry.attempts:
-                        raise FaxageTransportError("sendfax", f"{exc.problem}; the service has no such job, "
-                                                   "giving up after retries", exc.status) from None
+                        raise FaxageTransportError(
+                            "sendfax",
+                            f"{exc.problem}; the service has no such job, giving up after retries",
+                            exc.status,
+                        ) from None
                 else:
                     return self._remember(result)
                 delay = self.retry.delay(attempt, self._random())
@@ -227,16 +248,19 @@ class FaxageClient:
             try:
                 records: tuple[StatusRecord, ...] = self.call(build("status", {"useronly": 1}))
             except FaxageError as exc:
-                raise SendOutcomeUnknown("sendfax", f"could not check status after an ambiguous failure "
-                                         f"({type(exc).__name__}); the fax was not resent") from None
+                raise SendOutcomeUnknown(
+                    "sendfax",
+                    f"could not check status after an ambiguous failure ({type(exc).__name__}); the fax was not resent",
+                ) from None
             with self._known_lock:
                 known = {r.jobid for r in records if r.jobid in self._known or self._is_known(r.jobid)}
             candidates = reconcile_candidates(records, faxno, recipname, known)
             if len(candidates) == 1:
                 return candidates[0]
             if candidates:
-                raise SendOutcomeUnknown("sendfax", f"{len(candidates)} unclaimed jobs match this fax; "
-                                         "it was not resent", candidates)
+                raise SendOutcomeUnknown(
+                    "sendfax", f"{len(candidates)} unclaimed jobs match this fax; it was not resent", candidates
+                )
         return None
 
     # ------------------------------------------------------------ conveniences
@@ -270,18 +294,25 @@ def _handled_ack(request: Request, exc: AlreadyExists) -> Any:
     from appliance.cloud.records import Ack
 
     recvid = request.values()["recvid"][0]
-    return Ack(operation="handled", text=f"{recvid} marked handled", subject=recvid,
-               extra=(("state", "handled"),))
+    return Ack(operation="handled", text=f"{recvid} marked handled", subject=recvid, extra=(("state", "handled"),))
 
 
-def client_from_config(config: FaxageConfig, *, sleep: Callable[[float], None], rng: random.Random,
-                       transport: httpx.BaseTransport | None = None, retry: RetryPolicy = RetryPolicy(),
-                       events: EventSink | None = None, max_connections: int = 10) -> FaxageClient:
+def client_from_config(
+    config: FaxageConfig,
+    *,
+    sleep: Callable[[float], None],
+    rng: random.Random,
+    transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy = RetryPolicy(),
+    events: EventSink | None = None,
+    max_connections: int = 10,
+) -> FaxageClient:
     """A client for the ``[faxage]`` config section (url, credentials, debug)."""
     credentials = Credentials(config.username, config.company, config.password)
     http = make_http_client(transport=transport, max_connections=max_connections)
-    return FaxageClient(http, config.url, credentials, sleep=sleep, rng=rng, retry=retry,
-                        debug=config.debug, events=events)
+    return FaxageClient(
+        http, config.url, credentials, sleep=sleep, rng=rng, retry=retry, debug=config.debug, events=events
+    )
 
 
 class TwistedFaxage:
@@ -301,7 +332,8 @@ class TwistedFaxage:
         pool = ThreadPool(minthreads=0, maxthreads=size, name="faxage")
         pool.start()
         reactor.addSystemEventTrigger(  # type: ignore[attr-defined]
-            "during", "shutdown", lambda: None if pool.joined else pool.stop())
+            "during", "shutdown", lambda: None if pool.joined else pool.stop()
+        )
         return pool
 
     def _defer(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "Deferred[T]":
@@ -317,8 +349,9 @@ class TwistedFaxage:
     def call(self, request: Request) -> "Deferred[Any]":
         return self._defer(self.client.submit if request.operation == "sendfax" else self.client.call, request)
 
-    def sendfax(self, faxno: str, recipname: str, files: Iterable[tuple[str, bytes]] = (),
-                **options: ParamValue) -> "Deferred[JobSubmitted]":
+    def sendfax(
+        self, faxno: str, recipname: str, files: Iterable[tuple[str, bytes]] = (), **options: ParamValue
+    ) -> "Deferred[JobSubmitted]":
         return self._defer(self.client.sendfax, faxno, recipname, list(files), **options)
 
     def status(self, jobids: Sequence[int] = (), **flags: ParamValue) -> "Deferred[tuple[StatusRecord, ...]]":

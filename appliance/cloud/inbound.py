@@ -90,8 +90,6 @@ class CursorStore(Protocol):
 # ------------------------------------------------------------ file system
 
 
-
-
 class DirectorySink:
     """Faxes as ``fax-<recvid>.<ext>`` plus ``fax-<recvid>.json`` in one
     directory.  The data file is written first and the metadata file last,
@@ -177,9 +175,17 @@ class InboundPoller:
 
     log = Logger()
 
-    def __init__(self, source: InboundSource, sink: FaxSink, cursor_store: CursorStore, clock: IReactorTime,
-                 *, interval: float, run_blocking: RunBlocking,
-                 on_stored: Callable[[int, Mapping[str, Any]], Any] | None = None) -> None:
+    def __init__(
+        self,
+        source: InboundSource,
+        sink: FaxSink,
+        cursor_store: CursorStore,
+        clock: IReactorTime,
+        *,
+        interval: float,
+        run_blocking: RunBlocking,
+        on_stored: Callable[[int, Mapping[str, Any]], Any] | None = None,
+    ) -> None:
         if interval <= 0:
             raise ValueError("InboundPoller needs interval > 0")
         self._source = source
@@ -251,8 +257,7 @@ class InboundPoller:
                 result.error = str(exc)
                 break
             except FaxageError as exc:
-                self.log.warn("inbound fax {recvid} not taken this round: {error}", recvid=fax.recvid,
-                              error=str(exc))
+                self.log.warn("inbound fax {recvid} not taken this round: {error}", recvid=fax.recvid, error=str(exc))
                 progress.failed(fax.recvid)
                 result.failed.append(fax.recvid)
                 continue
@@ -291,8 +296,7 @@ class InboundPoller:
             try:
                 document: Document = yield self._source.request("getfax", {"faxid": recvid})
             except NotFound as exc:
-                self.log.warn("inbound fax {recvid} vanished before download: {error}", recvid=recvid,
-                              error=str(exc))
+                self.log.warn("inbound fax {recvid} vanished before download: {error}", recvid=recvid, error=str(exc))
                 result.gone.append(recvid)
                 return
             meta = fax_metadata(fax, document)
@@ -312,10 +316,17 @@ class InboundPoller:
         result.handled.append(recvid)
 
 
-def make_inbound_poller(faxage: "TwistedFaxage", config: FaxageConfig, clock: IReactorTime, *, inbox: Path,
-                        state_file: Path) -> InboundPoller:
+def make_inbound_poller(
+    faxage: "TwistedFaxage", config: FaxageConfig, clock: IReactorTime, *, inbox: Path, state_file: Path
+) -> InboundPoller:
     """The poller for the ``[faxage]`` section: faxes into ``inbox``, the
     cursor in ``state_file``, every ``poll_interval`` seconds, blocking work
     in the bridge's thread pool."""
-    return InboundPoller(faxage, DirectorySink(inbox), CursorFile(state_file), clock,
-                         interval=config.poll_interval, run_blocking=faxage.run_in_pool)
+    return InboundPoller(
+        faxage,
+        DirectorySink(inbox),
+        CursorFile(state_file),
+        clock,
+        interval=config.poll_interval,
+        run_blocking=faxage.run_in_pool,
+    )

@@ -29,8 +29,17 @@ from appliance.cloud.records import StatusRecord
 
 __all__ = ["NotifyTracker", "Outcome", "NotifyResource", "StatusPoller", "CALLBACK_FIELDS"]
 
-CALLBACK_FIELDS = ("jobid", "commid", "destname", "destnum", "shortstatus", "longstatus",
-                   "sendtime", "completetime", "xmittime")  # pagecount, xmitpages, csid optional
+CALLBACK_FIELDS = (
+    "jobid",
+    "commid",
+    "destname",
+    "destnum",
+    "shortstatus",
+    "longstatus",
+    "sendtime",
+    "completetime",
+    "xmittime",
+)  # pagecount, xmitpages, csid optional
 
 
 class Outcome(enum.Enum):
@@ -82,7 +91,7 @@ class NotifyTracker:
 
     def batches(self, size: int) -> list[list[int]]:
         ids = self.pending()
-        return [ids[i: i + size] for i in range(0, len(ids), size)]
+        return [ids[i : i + size] for i in range(0, len(ids), size)]
 
     def callback(self, token: str, form: dict[str, str]) -> tuple[Outcome, StatusRecord | None]:
         """Judge one callback POST for ``token``."""
@@ -140,8 +149,9 @@ class NotifyResource(Resource):
 
     def render_POST(self, request: Request) -> bytes:
         token = (request.postpath or [b""])[-1].decode("ascii", "replace")
-        form = {k.decode("utf-8", "replace"): v[0].decode("utf-8", "replace")
-                for k, v in (request.args or {}).items() if v}
+        form = {
+            k.decode("utf-8", "replace"): v[0].decode("utf-8", "replace") for k, v in (request.args or {}).items() if v
+        }
         outcome, record = self._tracker.callback(token, form)
         self.log.info("url_notify for job {jobid}: {outcome}", jobid=form.get("jobid", "?"), outcome=outcome.value)
         if outcome is Outcome.UNKNOWN_TOKEN:
@@ -165,8 +175,16 @@ class StatusPoller:
 
     log = Logger()
 
-    def __init__(self, tracker: NotifyTracker, source: StatusSource, clock: IReactorTime, *,
-                 interval: float, batch_size: int = 100, on_final: Callable[[StatusRecord], Any]) -> None:
+    def __init__(
+        self,
+        tracker: NotifyTracker,
+        source: StatusSource,
+        clock: IReactorTime,
+        *,
+        interval: float,
+        batch_size: int = 100,
+        on_final: Callable[[StatusRecord], Any],
+    ) -> None:
         if interval <= 0 or batch_size < 1:
             raise ValueError("StatusPoller needs interval > 0 and batch_size >= 1")
         self._tracker = tracker

@@ -39,13 +39,43 @@ from appliance.jobs.model import (
 from appliance.jobs.store import JobStore
 
 __all__ = [
-    "CAUSES", "CLOUD", "TERMINAL", "TRANSITIONS", "Attempt", "Cause", "Claim", "ClaimLost", "CloudStatus", "Decision", "Entry",
-    "EntryState", "Fax", "FaxSpec", "IllegalTransition", "JobError", "JobStore", "NotFound", "Recipient",
-    "RecoveredSession", "RecoveryReport", "Result", "RetryPolicy", "check_transition", "number_key", "open_job_store",
+    "CAUSES",
+    "CLOUD",
+    "TERMINAL",
+    "TRANSITIONS",
+    "Attempt",
+    "Cause",
+    "Claim",
+    "ClaimLost",
+    "CloudStatus",
+    "Decision",
+    "Entry",
+    "EntryState",
+    "Fax",
+    "FaxSpec",
+    "IllegalTransition",
+    "JobError",
+    "JobStore",
+    "NotFound",
+    "Recipient",
+    "RecoveredSession",
+    "RecoveryReport",
+    "Result",
+    "RetryPolicy",
+    "check_transition",
+    "number_key",
+    "open_job_store",
 ]
 
-def open_job_store(url: str, *, policy: RetryPolicy | None = None, init: bool = True,
-                   lease_seconds: float | None = None, **options: Any) -> JobStore:
+
+def open_job_store(
+    url: str,
+    *,
+    policy: RetryPolicy | None = None,
+    init: bool = True,
+    lease_seconds: float | None = None,
+    **options: Any,
+) -> JobStore:
     """Open the job queue in the database named by ``url`` and (unless
     ``init=False``) create its tables if needed.  SQLite options:
     ``synchronous``, ``busy_timeout`` (also ``?synchronous=`` in the URL)."""
@@ -60,8 +90,9 @@ def open_job_store(url: str, *, policy: RetryPolicy | None = None, init: bool = 
 
         return PostgresJobStore(dsn, policy=policy, **kw)
 
-    store: JobStore = open_by_url(url, sqlite=sqlite, postgresql=postgresql, error=JobError, what="job store",
-                                  init=init, **options)
+    store: JobStore = open_by_url(
+        url, sqlite=sqlite, postgresql=postgresql, error=JobError, what="job store", init=init, **options
+    )
     if lease_seconds is not None:
         store.lease_seconds = float(lease_seconds)
     return store

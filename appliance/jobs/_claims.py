@@ -44,8 +44,16 @@ _RELEASE_CALL = "DELETE FROM job_calls WHERE number_key = ? AND entry_id = ?"
 
 def _claim_from_row(row: Sequence[Any]) -> ClaimRecord:
     entry_id, node, claimed_at, lease_until, first_page, pages_done, pages_total, session = row
-    return ClaimRecord(int(entry_id), node, float(claimed_at), float(lease_until), int(first_page), int(pages_done),
-                       int(pages_total), session)
+    return ClaimRecord(
+        int(entry_id),
+        node,
+        float(claimed_at),
+        float(lease_until),
+        int(first_page),
+        int(pages_done),
+        int(pages_total),
+        session,
+    )
 
 
 class ClaimTables:
@@ -84,8 +92,11 @@ class ClaimTables:
         row = self._run(conn, "SELECT first_page FROM job_resume WHERE entry_id = ?", (entry_id,)).fetchone()
         first_page = min(int(row[0]), max(0, pages - 1)) if row is not None else 0
         self._run(conn, "DELETE FROM job_claims WHERE entry_id = ?", (entry_id,))
-        self._run(conn, f"INSERT INTO job_claims ({', '.join(CLAIM_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                  (entry_id, node, now, lease_until, first_page, first_page, int(pages), ""))
+        self._run(
+            conn,
+            f"INSERT INTO job_claims ({', '.join(CLAIM_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (entry_id, node, now, lease_until, first_page, first_page, int(pages), ""),
+        )
         return first_page
 
     def _end_lease(self, conn: Any, entry_id: int, resume: bool) -> None:
@@ -110,39 +121,51 @@ class ClaimTables:
         wanted = sorted({int(i) for i in entry_ids})
         with self._writer() as conn:
             db_now, _ = self._db_clock(conn)
-            self._run(conn, "INSERT INTO job_nodes (node, started_at, seen_at) VALUES (?, ?, ?)"
-                      " ON CONFLICT (node) DO UPDATE SET seen_at = excluded.seen_at", (node, db_now, db_now))
+            self._run(
+                conn,
+                "INSERT INTO job_nodes (node, started_at, seen_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (node) DO UPDATE SET seen_at = excluded.seen_at",
+                (node, db_now, db_now),
+            )
             renewed: set[int] = set()
             for i in range(0, len(wanted), 200):
-                chunk = wanted[i:i + 200]
+                chunk = wanted[i : i + 200]
                 marks = ", ".join("?" * len(chunk))
-                self._run(conn, f"UPDATE job_claims SET lease_until = ? WHERE node = ? AND entry_id IN ({marks})",
-                          (db_now + self.lease_seconds, node, *chunk))
-                found = self._run(conn, f"SELECT entry_id FROM job_claims WHERE node = ? AND entry_id IN ({marks})",
-                                  (node, *chunk)).fetchall()
+                self._run(
+                    conn,
+                    f"UPDATE job_claims SET lease_until = ? WHERE node = ? AND entry_id IN ({marks})",
+                    (db_now + self.lease_seconds, node, *chunk),
+                )
+                found = self._run(
+                    conn, f"SELECT entry_id FROM job_claims WHERE node = ? AND entry_id IN ({marks})", (node, *chunk)
+                ).fetchall()
                 renewed |= {int(r[0]) for r in found}
         return renewed
 
     def nodes(self) -> list[tuple[str, float, float]]:
         """Every node that ever sent a heartbeat: (node, first seen, last seen), database time."""
         with self._reader() as conn:
-            return [(r[0], float(r[1]), float(r[2]))
-                    for r in self._run(conn, "SELECT node, started_at, seen_at FROM job_nodes ORDER BY node")]
+            return [
+                (r[0], float(r[1]), float(r[2]))
+                for r in self._run(conn, "SELECT node, started_at, seen_at FROM job_nodes ORDER BY node")
+            ]
 
     # ------------------------------------------------------------ progress
 
     def _update_claim(self, entry_id: int, node: str, claimed_at: float, **values: Any) -> bool:
         sets = ", ".join(f"{k} = ?" for k in values)
         with self._writer() as conn:
-            cur = self._run(conn, f"UPDATE job_claims SET {sets} WHERE entry_id = ? AND node = ? AND claimed_at = ?",
-                            (*values.values(), entry_id, node, claimed_at))
+            cur = self._run(
+                conn,
+                f"UPDATE job_claims SET {sets} WHERE entry_id = ? AND node = ? AND claimed_at = ?",
+                (*values.values(), entry_id, node, claimed_at),
+            )
             return bool(cur.rowcount)
 
     def record_pages(self, entry_id: int, node: str, claimed_at: float, pages_done: int, pages_total: int) -> bool:
         """The receiver confirmed pages up to ``pages_done`` (of the whole fax);
         False when the claim is no longer this node's."""
-        return self._update_claim(entry_id, node, claimed_at, pages_done=int(pages_done),
-                                  pages_total=int(pages_total))
+        return self._update_claim(entry_id, node, claimed_at, pages_done=int(pages_done), pages_total=int(pages_total))
 
     def record_session(self, entry_id: int, node: str, claimed_at: float, session: Mapping[str, object]) -> bool:
         """Remember the call's accounting session (before its Start is sent),
@@ -179,16 +202,18 @@ class ClaimTables:
             ids = [int(r[0]) for r in rows if lease_expired(float(r[1]), db_now, started, self.lease_seconds)]
             stuck = []
             for i in range(0, len(ids), 200):
-                chunk = ids[i:i + 200]
+                chunk = ids[i : i + 200]
                 stuck += self._entries(conn, f"state = 'sending' AND id IN ({', '.join('?' * len(chunk))})", chunk)
         return self._recover(stuck, node_id, now, cloud_lookup, expired_only=True)
 
-    def _recover(self, stuck: list[Entry], node_id: str, now: float, cloud_lookup: CloudLookup | None,
-                 expired_only: bool) -> RecoveryReport:
+    def _recover(
+        self, stuck: list[Entry], node_id: str, now: float, cloud_lookup: CloudLookup | None, expired_only: bool
+    ) -> RecoveryReport:
         submitted = [e.id for e in stuck if e.route == CLOUD and e.cloud_state is not None]
         if submitted and cloud_lookup is None:
-            raise JobError(f"entries {', '.join(map(str, submitted))} were submitted to the cloud: "
-                           "recovery needs a cloud lookup")
+            raise JobError(
+                f"entries {', '.join(map(str, submitted))} were submitted to the cloud: recovery needs a cloud lookup"
+            )
         requeued, finished, resumed, unresolved, stops = [], [], [], [], []
         for entry in stuck:
             status = None
@@ -196,7 +221,11 @@ class ClaimTables:
                 status = CloudStatus(cloud_lookup(entry))
             with self._writer() as conn:
                 current = self._entry(conn, entry.id, lock=True)
-                if current.state is not S.SENDING or current.node != entry.node or current.claimed_at != entry.claimed_at:
+                if (
+                    current.state is not S.SENDING
+                    or current.node != entry.node
+                    or current.claimed_at != entry.claimed_at
+                ):
                     continue  # someone else resolved it meanwhile
                 claim = self._claim_row(conn, entry.id)
                 if expired_only:
@@ -209,10 +238,16 @@ class ClaimTables:
                     self._take_over(conn, current.id, node_id)
                     current = self._entry(conn, current.id)
             if claim is not None and claim.session and current.route != CLOUD:
-                stops.append(RecoveredSession(entry.id, entry.node or "", json.loads(claim.session),
-                                              claim.pages_done - claim.first_page,
-                                              interrupted_call(claim.pages_done, claim.pages_total)
-                                              is Interrupted.DELIVERED, now))
+                stops.append(
+                    RecoveredSession(
+                        entry.id,
+                        entry.node or "",
+                        json.loads(claim.session),
+                        claim.pages_done - claim.first_page,
+                        interrupted_call(claim.pages_done, claim.pages_total) is Interrupted.DELIVERED,
+                        now,
+                    )
+                )
             if outcome == "requeued":
                 requeued.append(entry.id)
             elif outcome == "finished":
@@ -226,11 +261,13 @@ class ClaimTables:
     def _take_over(self, conn: Any, entry_id: int, node_id: str) -> None:
         lease_until = self._db_clock(conn)[0] + self.lease_seconds
         self._set(conn, entry_id, node=node_id)
-        self._run(conn, "UPDATE job_claims SET node = ?, lease_until = ? WHERE entry_id = ?",
-                  (node_id, lease_until, entry_id))
+        self._run(
+            conn, "UPDATE job_claims SET node = ?, lease_until = ? WHERE entry_id = ?", (node_id, lease_until, entry_id)
+        )
 
-    def _recover_one(self, conn: Any, entry: Entry, fax: Fax, claim: ClaimRecord | None,
-                     status: CloudStatus | None, now: float) -> str:
+    def _recover_one(
+        self, conn: Any, entry: Entry, fax: Fax, claim: ClaimRecord | None, status: CloudStatus | None, now: float
+    ) -> str:
         if entry.route != CLOUD:
             done, total = (claim.pages_done, claim.pages_total) if claim is not None else (0, 0)
             first = claim.first_page if claim is not None else 0
@@ -238,23 +275,47 @@ class ClaimTables:
             if decision is Interrupted.DELIVERED:
                 result = Result.ok(total, 0.0, recovered=True, note="every page was confirmed before the node stopped")
             else:
-                result = Result.failure(Cause.INTERRUPTED, hangup_text="the node stopped during the call",
-                                        pages=max(0, done - first), recovered=True, resume_page=done + 1)
+                result = Result.failure(
+                    Cause.INTERRUPTED,
+                    hangup_text="the node stopped during the call",
+                    pages=max(0, done - first),
+                    recovered=True,
+                    resume_page=done + 1,
+                )
         elif entry.cloud_state is None or (status is CloudStatus.UNKNOWN and entry.cloud_job_id is None):
             if entry.abort_requested:
-                self._set(conn, entry.id, state=S.ABORTED.value, completed_at=now, cloud_state=None,
-                          schedule_message="Fax aborted by user", updated_at=now)
+                self._set(
+                    conn,
+                    entry.id,
+                    state=S.ABORTED.value,
+                    completed_at=now,
+                    cloud_state=None,
+                    schedule_message="Fax aborted by user",
+                    updated_at=now,
+                )
             else:
-                self._set(conn, entry.id, state=S.PENDING.value, due_at=now, cloud_state=None, cloud_job_id=None,
-                          schedule_message="Requeued after restart", updated_at=now)
+                self._set(
+                    conn,
+                    entry.id,
+                    state=S.PENDING.value,
+                    due_at=now,
+                    cloud_state=None,
+                    cloud_job_id=None,
+                    schedule_message="Requeued after restart",
+                    updated_at=now,
+                )
             self._run(conn, _RELEASE_CALL, (number_key(entry.recipient.fax_number), entry.id))
             self._end_lease(conn, entry.id, resume=False)
             return "requeued" if not entry.abort_requested else "finished"
         elif status is CloudStatus.SENT:
             result = Result.ok(fax.pages, 0.0, recovered=True, cloud_job_id=entry.cloud_job_id)
         elif status is CloudStatus.FAILED:
-            result = Result.failure(Cause.OTHER, hangup_text="the cloud service reports failure", recovered=True,
-                                    cloud_job_id=entry.cloud_job_id)
+            result = Result.failure(
+                Cause.OTHER,
+                hangup_text="the cloud service reports failure",
+                recovered=True,
+                cloud_job_id=entry.cloud_job_id,
+            )
         elif status is CloudStatus.PENDING:
             self._set(conn, entry.id, updated_at=now)
             return "resumed"

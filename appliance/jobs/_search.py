@@ -41,9 +41,16 @@ class SearchTables:
     _writer: Any
     _fax: Any
 
-    def search_entries(self, *, owner: str | None = None, states: Iterable[EntryState] | None = None,
-                       since: float | None = None, until: float | None = None, limit: int = 100,
-                       offset: int = 0) -> list[Entry]:
+    def search_entries(
+        self,
+        *,
+        owner: str | None = None,
+        states: Iterable[EntryState] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Entry]:
         """Entries newest first (by creation), filtered by the fax's owner,
         state and creation time (``since`` <= created < ``until``)."""
         filters = entry_filters(owner, states)
@@ -67,17 +74,22 @@ class SearchTables:
         if not sending:
             return entries
         marks = ", ".join("?" * len(sending))
-        done = {int(i): int(n) for i, n in self._read(
-            f"SELECT entry_id, pages_done FROM job_claims WHERE entry_id IN ({marks})", sending)}
+        done = {
+            int(i): int(n)
+            for i, n in self._read(f"SELECT entry_id, pages_done FROM job_claims WHERE entry_id IN ({marks})", sending)
+        }
         return [replace(e, pages_sent=max(e.pages_sent, done.get(e.id, 0))) for e in entries]
 
     def finished_faxes(self) -> list[tuple[int, float, bool, tuple[str, ...]]]:
         """Faxes whose every entry is finished: (fax id, last completion, all sent, documents)."""
         out = []
-        found = self._read("SELECT fax_id, MAX(COALESCE(completed_at, updated_at)), "
-                           "SUM(CASE WHEN state = 'sent' THEN 0 ELSE 1 END), "
-                           f"SUM(CASE WHEN state IN ({', '.join('?' * len(_TERMINAL))}) THEN 0 ELSE 1 END) "
-                           "FROM job_entries GROUP BY fax_id", _TERMINAL)
+        found = self._read(
+            "SELECT fax_id, MAX(COALESCE(completed_at, updated_at)), "
+            "SUM(CASE WHEN state = 'sent' THEN 0 ELSE 1 END), "
+            f"SUM(CASE WHEN state IN ({', '.join('?' * len(_TERMINAL))}) THEN 0 ELSE 1 END) "
+            "FROM job_entries GROUP BY fax_id",
+            _TERMINAL,
+        )
         for fax_id, last, unsent, active in found:
             if int(active):
                 continue
@@ -102,8 +114,14 @@ class SearchTables:
         """Remove a finished fax and its entries, attempts and resume marks;
         False (nothing removed) when one of its entries is still active."""
         with self._writer() as conn:
-            ids = [int(r[0]) for r in self._run(conn, "SELECT id FROM job_entries WHERE fax_id = ? AND state NOT IN "
-                                                f"({', '.join('?' * len(_TERMINAL))})", (fax_id, *_TERMINAL))]
+            ids = [
+                int(r[0])
+                for r in self._run(
+                    conn,
+                    f"SELECT id FROM job_entries WHERE fax_id = ? AND state NOT IN ({', '.join('?' * len(_TERMINAL))})",
+                    (fax_id, *_TERMINAL),
+                )
+            ]
             if ids:
                 return False
             entries = "SELECT id FROM job_entries WHERE fax_id = ?"

@@ -79,8 +79,10 @@ class ClaimLost(JobError):
     def __init__(self, entry_id: int, node: str, now_state: "EntryState", now_node: str | None) -> None:
         self.entry_id = entry_id
         self.node = node
-        super().__init__(f"entry {entry_id} is no longer claimed by node {node} "
-                         f"(it is {now_state.value}{f' on node {now_node}' if now_node else ''})")
+        super().__init__(
+            f"entry {entry_id} is no longer claimed by node {node} "
+            f"(it is {now_state.value}{f' on node {now_node}' if now_node else ''})"
+        )
 
 
 class NotFound(JobError):
@@ -121,8 +123,9 @@ TRANSITIONS: Mapping[EntryState, frozenset[EntryState]] = {
 }
 
 
-def check_transition(current: EntryState, target: EntryState, *, entry_id: int | None = None,
-                     action: str = "move") -> EntryState:
+def check_transition(
+    current: EntryState, target: EntryState, *, entry_id: int | None = None, action: str = "move"
+) -> EntryState:
     """``target`` when the table allows ``current -> target``; raises IllegalTransition otherwise."""
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(entry_id, current, target, action)
@@ -167,10 +170,15 @@ class RetryPolicy:
     (HylaFAX defaults: busy 180 s, no answer and others 300 s, protocol 60 s, 3 tries)."""
 
     max_tries: int = 3
-    intervals: Mapping[Cause, float] = field(default_factory=lambda: {
-        Cause.BUSY: 180.0, Cause.NO_ANSWER: 300.0, Cause.PROTOCOL: 60.0,
-        Cause.OTHER: 300.0, Cause.INTERRUPTED: 0.0,
-    })
+    intervals: Mapping[Cause, float] = field(
+        default_factory=lambda: {
+            Cause.BUSY: 180.0,
+            Cause.NO_ANSWER: 300.0,
+            Cause.PROTOCOL: 60.0,
+            Cause.OTHER: 300.0,
+            Cause.INTERRUPTED: 0.0,
+        }
+    )
 
     def __post_init__(self) -> None:
         if self.max_tries < 1:
@@ -185,8 +193,16 @@ class RetryPolicy:
             return float(try_interval)
         return float(self.intervals.get(cause, self.intervals.get(Cause.OTHER, 300.0)))
 
-    def decide(self, cause: Cause, tries: int, now: float, *, max_tries: int | None = None,
-               try_interval: float | None = None, abort_requested: bool = False) -> Decision:
+    def decide(
+        self,
+        cause: Cause,
+        tries: int,
+        now: float,
+        *,
+        max_tries: int | None = None,
+        try_interval: float | None = None,
+        abort_requested: bool = False,
+    ) -> Decision:
         """The next state after a failed attempt; ``tries`` counts it already."""
         limit = max_tries if max_tries is not None else self.max_tries
         if abort_requested:
@@ -350,10 +366,25 @@ class Result:
         return cls(sent=True, pages=pages, duration=duration, remote_csid=remote_csid, details=details)
 
     @classmethod
-    def failure(cls, cause: Cause | str, hangup_code: str = "", hangup_text: str = "", *, pages: int = 0,
-                duration: float = 0.0, **details: object) -> "Result":
-        return cls(sent=False, cause=Cause(cause), hangup_code=hangup_code, hangup_text=hangup_text,
-                   pages=pages, duration=duration, details=details)
+    def failure(
+        cls,
+        cause: Cause | str,
+        hangup_code: str = "",
+        hangup_text: str = "",
+        *,
+        pages: int = 0,
+        duration: float = 0.0,
+        **details: object,
+    ) -> "Result":
+        return cls(
+            sent=False,
+            cause=Cause(cause),
+            hangup_code=hangup_code,
+            hangup_text=hangup_text,
+            pages=pages,
+            duration=duration,
+            details=details,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -402,8 +433,9 @@ class RecoveredSession:
     ended_at: float
 
 
-def assign_routes(candidates: list[tuple[int, str, str | None]], lines: list[str], cloud: bool,
-                  limit: int) -> list[tuple[int, str]]:
+def assign_routes(
+    candidates: list[tuple[int, str, str | None]], lines: list[str], cloud: bool, limit: int
+) -> list[tuple[int, str]]:
     """Pick routes for due entries, in queue order.
 
     ``candidates`` are ``(entry_id, number_key, route_pin)``; each free line

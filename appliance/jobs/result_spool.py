@@ -37,17 +37,30 @@ class SpooledResult:
 
 
 def _result_json(result: Result) -> dict[str, object]:
-    return {"sent": result.sent, "cause": result.cause.value if result.cause else None, "pages": result.pages,
-            "duration": result.duration, "remote_csid": result.remote_csid, "hangup_code": result.hangup_code,
-            "hangup_text": result.hangup_text, "details": dict(result.details)}
+    return {
+        "sent": result.sent,
+        "cause": result.cause.value if result.cause else None,
+        "pages": result.pages,
+        "duration": result.duration,
+        "remote_csid": result.remote_csid,
+        "hangup_code": result.hangup_code,
+        "hangup_text": result.hangup_text,
+        "details": dict(result.details),
+    }
 
 
 def _result_from(data: dict[str, object]) -> Result:
     cause = data.get("cause")
-    return Result(sent=bool(data["sent"]), cause=Cause(str(cause)) if cause else None, pages=int(data["pages"]),  # type: ignore[call-overload]
-                  duration=float(data["duration"]), remote_csid=str(data["remote_csid"]),  # type: ignore[arg-type]
-                  hangup_code=str(data["hangup_code"]), hangup_text=str(data["hangup_text"]),
-                  details=dict(data.get("details") or {}))  # type: ignore[call-overload]
+    return Result(
+        sent=bool(data["sent"]),
+        cause=Cause(str(cause)) if cause else None,
+        pages=int(data["pages"]),  # type: ignore[call-overload]
+        duration=float(data["duration"]),
+        remote_csid=str(data["remote_csid"]),  # type: ignore[arg-type]
+        hangup_code=str(data["hangup_code"]),
+        hangup_text=str(data["hangup_text"]),
+        details=dict(data.get("details") or {}),
+    )  # type: ignore[call-overload]
 
 
 class ResultSpool:
@@ -65,8 +78,16 @@ class ResultSpool:
 
     def put(self, item: SpooledResult) -> None:
         """Keep one result durably (a later result of the same entry replaces it)."""
-        body = json.dumps({"entry_id": item.entry_id, "node": item.node, "claimed_at": item.claimed_at,
-                           "ended_at": item.ended_at, "result": _result_json(item.result)}, default=str)
+        body = json.dumps(
+            {
+                "entry_id": item.entry_id,
+                "node": item.node,
+                "claimed_at": item.claimed_at,
+                "ended_at": item.ended_at,
+                "result": _result_json(item.result),
+            },
+            default=str,
+        )
         final = self._path(item.entry_id)
         try:
             write_atomically(final, body.encode("utf-8"))
@@ -86,9 +107,15 @@ class ResultSpool:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 claimed = data["claimed_at"]
-                out.append(SpooledResult(int(data["entry_id"]), str(data["node"]),
-                                         None if claimed is None else float(claimed), float(data["ended_at"]),
-                                         _result_from(data["result"])))
+                out.append(
+                    SpooledResult(
+                        int(data["entry_id"]),
+                        str(data["node"]),
+                        None if claimed is None else float(claimed),
+                        float(data["ended_at"]),
+                        _result_from(data["result"]),
+                    )
+                )
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise ResultSpoolError(f"spooled result {path} is unreadable: {exc}") from None
         return sorted(out, key=lambda item: (item.ended_at, item.entry_id))

@@ -55,13 +55,24 @@ class JobScheduler(service.Service):
 
     log = Logger()
 
-    def __init__(self, store: JobStore, *, clock: IReactorTime, run_blocking: RunBlocking, node_id: str,
-                 dispatch: Dispatch, lines: Callable[[], Sequence[str]] = lambda: (),
-                 route_filter: str = "any", cloud_slots: int = 4, interval: float = 1.0,
-                 spool: ResultSpool | None = None, heartbeat: float | None = None,
-                 cloud_lookup: CloudLookup | None = None,
-                 on_recovered: Callable[[RecoveryReport], None] | None = None,
-                 backoff_max: float = 30.0) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        clock: IReactorTime,
+        run_blocking: RunBlocking,
+        node_id: str,
+        dispatch: Dispatch,
+        lines: Callable[[], Sequence[str]] = lambda: (),
+        route_filter: str = "any",
+        cloud_slots: int = 4,
+        interval: float = 1.0,
+        spool: ResultSpool | None = None,
+        heartbeat: float | None = None,
+        cloud_lookup: CloudLookup | None = None,
+        on_recovered: Callable[[RecoveryReport], None] | None = None,
+        backoff_max: float = 30.0,
+    ) -> None:
         if route_filter not in ROUTE_FILTERS:
             raise ValueError(f"route_filter must be one of {', '.join(ROUTE_FILTERS)}, not {route_filter!r}")
         self._store = store
@@ -171,8 +182,12 @@ class JobScheduler(service.Service):
         else:
             self._busy_lines.add(claim.route)
         self._routes[entry_id] = claim.route
-        self.log.info("job {job_id} to {number} on route {route}", job_id=claim.entry.key,
-                      number=safe_for_log(claim.entry.recipient.fax_number, 64), route=claim.route)
+        self.log.info(
+            "job {job_id} to {number} on route {route}",
+            job_id=claim.entry.key,
+            number=safe_for_log(claim.entry.recipient.fax_number, 64),
+            route=claim.route,
+        )
         d: defer.Deferred[Any] = defer.maybeDeferred(self._dispatch, claim)
         d.addErrback(self._dispatch_failed, claim)
         d.addCallback(self._record, claim)
@@ -182,8 +197,16 @@ class JobScheduler(service.Service):
     def _record(self, result: Result, claim: Claim) -> defer.Deferred[Any]:
         ended = self._clock.seconds()
         item = SpooledResult(claim.entry.id, self.node_id, claim.entry.claimed_at, ended, result)
-        d = self._run(partial(self._store.complete, claim.entry.id, result, ended, node=self.node_id,
-                              claimed_at=claim.entry.claimed_at))
+        d = self._run(
+            partial(
+                self._store.complete,
+                claim.entry.id,
+                result,
+                ended,
+                node=self.node_id,
+                claimed_at=claim.entry.claimed_at,
+            )
+        )
         d.addCallbacks(self._completed, self._complete_failed, errbackArgs=(item,))
         return d
 
@@ -197,8 +220,11 @@ class JobScheduler(service.Service):
 
     def _complete_failed(self, failure: Failure, item: SpooledResult) -> None:
         if failure.check(ClaimLost):
-            self.log.warn("the result of entry {entry_id} came too late: {error}", entry_id=item.entry_id,
-                          error=failure.getErrorMessage())
+            self.log.warn(
+                "the result of entry {entry_id} came too late: {error}",
+                entry_id=item.entry_id,
+                error=failure.getErrorMessage(),
+            )
             return
         if not failure.check(StoreError) or self.spool is None:
             # the entry stays sending; recovery settles it
@@ -211,8 +237,7 @@ class JobScheduler(service.Service):
             self.log.failure("the result of entry {entry_id} cannot be spooled either", entry_id=item.entry_id)
             return
         self._spooled.add(item.entry_id)
-        self.log.info("the result of entry {entry_id} is spooled until the job store answers",
-                      entry_id=item.entry_id)
+        self.log.info("the result of entry {entry_id} is spooled until the job store answers", entry_id=item.entry_id)
 
     # ------------------------------------------------ the store's health
     def _store_failed(self, failure: Failure) -> bool:
@@ -258,8 +283,11 @@ class JobScheduler(service.Service):
 
     def _recovered(self, report: RecoveryReport) -> None:
         if report:
-            self.log.info("recovered expired claims: {requeued} requeued, {finished} finished",
-                          requeued=len(report.requeued), finished=len(report.finished))
+            self.log.info(
+                "recovered expired claims: {requeued} requeued, {finished} finished",
+                requeued=len(report.requeued),
+                finished=len(report.finished),
+            )
         if self.on_recovered is not None:
             self.on_recovered(report)
 
@@ -289,11 +317,20 @@ class JobScheduler(service.Service):
         written = 0
         for item in self.spool.pending():
             try:
-                entry = await self._run(partial(self._store.complete, item.entry_id, item.result, item.ended_at,
-                                                node=item.node, claimed_at=item.claimed_at))
+                entry = await self._run(
+                    partial(
+                        self._store.complete,
+                        item.entry_id,
+                        item.result,
+                        item.ended_at,
+                        node=item.node,
+                        claimed_at=item.claimed_at,
+                    )
+                )
             except JobError as exc:  # taken over, or settled otherwise: nothing left to write
-                self.log.warn("spooled result of entry {entry_id} dropped: {error}", entry_id=item.entry_id,
-                              error=str(exc))
+                self.log.warn(
+                    "spooled result of entry {entry_id} dropped: {error}", entry_id=item.entry_id, error=str(exc)
+                )
             else:
                 written += 1
                 self.log.info("job {job_id} is {state} (spooled result)", job_id=entry.key, state=entry.state.value)

@@ -22,6 +22,13 @@ __all__ = ["SqliteJobStore"]
 class SqliteJobStore(JobStore):
     schema_types = {"ident": "INTEGER PRIMARY KEY", "real": "REAL"}
 
-    def __init__(self, path: str, *, policy: RetryPolicy | None = None, synchronous: str = "FULL",
-                 busy_timeout: float = 30.0, **options: Any) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        policy: RetryPolicy | None = None,
+        synchronous: str = "FULL",
+        busy_timeout: float = 30.0,
+        **options: Any,
+    ) -> None:
         super().__init__(SqliteStore(path, synchronous=synchronous, busy_timeout=busy_timeout, **options), policy)

@@ -49,12 +49,16 @@ ROUTE_FILTERS = ("line", "cloud", "any")
 
 _ENTRY_SELECT = "SELECT " + ", ".join(ENTRY_COLUMNS) + " FROM job_entries"
 _FAX_SELECT = "SELECT " + ", ".join(FAX_COLUMNS) + " FROM job_faxes"
-_INSERT_FAX = (f"INSERT INTO job_faxes ({', '.join(FAX_COLUMNS[1:])}) VALUES ({', '.join('?' * (len(FAX_COLUMNS) - 1))})"
-               " RETURNING id")
-_INSERT_ENTRY = (f"INSERT INTO job_entries ({', '.join(ENTRY_COLUMNS[1:])})"
-                 f" VALUES ({', '.join('?' * (len(ENTRY_COLUMNS) - 1))})")
-_INSERT_ATTEMPT = (f"INSERT INTO job_attempts ({', '.join(ATTEMPT_COLUMNS)})"
-                   f" VALUES ({', '.join('?' * len(ATTEMPT_COLUMNS))})")
+_INSERT_FAX = (
+    f"INSERT INTO job_faxes ({', '.join(FAX_COLUMNS[1:])}) VALUES ({', '.join('?' * (len(FAX_COLUMNS) - 1))})"
+    " RETURNING id"
+)
+_INSERT_ENTRY = (
+    f"INSERT INTO job_entries ({', '.join(ENTRY_COLUMNS[1:])}) VALUES ({', '.join('?' * (len(ENTRY_COLUMNS) - 1))})"
+)
+_INSERT_ATTEMPT = (
+    f"INSERT INTO job_attempts ({', '.join(ATTEMPT_COLUMNS)}) VALUES ({', '.join('?' * len(ATTEMPT_COLUMNS))})"
+)
 _RELEASE_CALL = "DELETE FROM job_calls WHERE number_key = ? AND entry_id = ?"
 
 
@@ -118,8 +122,10 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         with self._writer() as conn:
             fax_row = rows.fax_row(spec, max_tries, now, len(recipients))
             fax_id = int(self._run(conn, _INSERT_FAX, fax_row).fetchone()[0])
-            entry_rows = [rows.new_entry_row(fax_id, i, state, now, due, spec.priority, max_tries, r, k)
-                          for i, (r, k) in enumerate(zip(recipients, keys))]
+            entry_rows = [
+                rows.new_entry_row(fax_id, i, state, now, due, spec.priority, max_tries, r, k)
+                for i, (r, k) in enumerate(zip(recipients, keys))
+            ]
             conn.cursor().executemany(self._db._sql(_INSERT_ENTRY), entry_rows)
             fax = self._fax(conn, fax_id)
             entries = self._entries(conn, "fax_id = ?", (fax_id,))
@@ -142,8 +148,14 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
             raise NotFound("fax entry", f"{fax_id:08X}/{index:04X}")
         return found[0]
 
-    def list_entries(self, *, fax_id: int | None = None, owner: str | None = None,
-                     states: Iterable[EntryState] | None = None, limit: int | None = None) -> list[Entry]:
+    def list_entries(
+        self,
+        *,
+        fax_id: int | None = None,
+        owner: str | None = None,
+        states: Iterable[EntryState] | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
         """Entries by fax then recipient; filtered by fax, owner (the fax's) and state."""
         filters = entry_filters(owner, states)
         if filters is None:
@@ -158,9 +170,16 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
             params.append(max(0, int(limit)))
         return [rows.entry_from_row(r) for r in self._read(sql, params)]
 
-    def page_entries(self, *, owner: str | None = None, active: Iterable[EntryState] = (),
-                     done: Iterable[EntryState] = (), done_limit: int | None = None, limit: int,
-                     offset: int = 0) -> list[Entry]:
+    def page_entries(
+        self,
+        *,
+        owner: str | None = None,
+        active: Iterable[EntryState] = (),
+        done: Iterable[EntryState] = (),
+        done_limit: int | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> list[Entry]:
         """One page, by fax then recipient, of the entries in an ``active`` state and the
         ``done_limit`` most recently completed ones in a ``done`` state (of faxes of ``owner``);
         the database reads only what the page needs (LIMIT/OFFSET)."""
@@ -174,8 +193,10 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
             params.extend(active_states)
         done_states = [S(s).value for s in done]
         if done_states and (done_limit is None or done_limit > 0):
-            recent = (f"SELECT id FROM job_entries WHERE state IN ({', '.join('?' * len(done_states))}){owned}"
-                      " ORDER BY COALESCE(completed_at, updated_at) DESC, id DESC")
+            recent = (
+                f"SELECT id FROM job_entries WHERE state IN ({', '.join('?' * len(done_states))}){owned}"
+                " ORDER BY COALESCE(completed_at, updated_at) DESC, id DESC"
+            )
             params.extend(done_states)
             if owner is not None:
                 params.append(owner)
@@ -204,8 +225,9 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
 
     # -------------------------------------------------------------- claim
 
-    def claim(self, node_id: str, now: float, route_filter: str = "any", owned_lines: Sequence[str] = (),
-              limit: int = 1) -> list[Claim]:
+    def claim(
+        self, node_id: str, now: float, route_filter: str = "any", owned_lines: Sequence[str] = (), limit: int = 1
+    ) -> list[Claim]:
         """Move due ``pending`` entries to ``sending`` for this node, best
         first (priority, scheduled time, id), one per line in
         ``owned_lines`` (the node's free lines) and, when ``route_filter``
@@ -246,8 +268,18 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
             for entry_id, route in chosen:
                 if entry_id not in won:
                     continue
-                self._set(conn, entry_id, state=S.SENDING.value, node=node_id, route=route, claimed_at=now,
-                          schedule_message="", cloud_state=None, cloud_job_id=None, updated_at=now)
+                self._set(
+                    conn,
+                    entry_id,
+                    state=S.SENDING.value,
+                    node=node_id,
+                    route=route,
+                    claimed_at=now,
+                    schedule_message="",
+                    cloud_state=None,
+                    cloud_job_id=None,
+                    updated_at=now,
+                )
                 entry = self._entry(conn, entry_id)
                 if entry.fax_id not in faxes:
                     faxes[entry.fax_id] = self._fax(conn, entry.fax_id)
@@ -257,8 +289,9 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
 
     # ----------------------------------------------------------- complete
 
-    def complete(self, entry_id: int, result: Result, now: float, *, node: str | None = None,
-                 claimed_at: float | None = None) -> Entry:
+    def complete(
+        self, entry_id: int, result: Result, now: float, *, node: str | None = None, claimed_at: float | None = None
+    ) -> Entry:
         """Record one attempt's outcome: ``sent``, a requeue, or a final
         state per the retry policy; the attempt is added to the history.
 
@@ -269,12 +302,19 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         again is still recorded (so the fax is not sent twice)."""
         with self._writer() as conn:
             entry = self._entry(conn, entry_id, lock=True)
-            if node is not None and (entry.node != node or entry.claimed_at != claimed_at
-                                     or entry.state is not S.SENDING):
+            if node is not None and (
+                entry.node != node or entry.claimed_at != claimed_at or entry.state is not S.SENDING
+            ):
                 if not (result.sent and entry.state is S.PENDING):
                     raise ClaimLost(entry_id, node, entry.state, entry.node)
-                self._set(conn, entry_id, state=check_transition(entry.state, S.SENDING).value, node=node,
-                          claimed_at=claimed_at, updated_at=now)
+                self._set(
+                    conn,
+                    entry_id,
+                    state=check_transition(entry.state, S.SENDING).value,
+                    node=node,
+                    claimed_at=claimed_at,
+                    updated_at=now,
+                )
                 entry = self._entry(conn, entry_id)
             if entry.state is not S.SENDING:
                 raise IllegalTransition(entry_id, entry.state, S.SENT if result.sent else S.PENDING, "complete")
@@ -296,27 +336,60 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
             due, message = now, "Fax aborted by user" if entry.abort_requested else "Requeued: the appliance stopped"
         else:
             assert result.cause is not None  # Result checks it
-            decision = self.policy.decide(result.cause, tries, now, max_tries=entry.max_tries,
-                                          try_interval=fax.try_interval, abort_requested=entry.abort_requested)
+            decision = self.policy.decide(
+                result.cause,
+                tries,
+                now,
+                max_tries=entry.max_tries,
+                try_interval=fax.try_interval,
+                abort_requested=entry.abort_requested,
+            )
             state, message = decision.state, decision.message
             due = decision.due_at if decision.due_at is not None else entry.due_at
         check_transition(entry.state, state, entry_id=entry.id, action="complete")
-        self._set(conn, entry.id, state=state.value, tries=tries, due_at=due, schedule_message=message,
-                  completed_at=now if state in TERMINAL else None, pages_sent=done,
-                  duration=result.duration, remote_csid=result.remote_csid,
-                  last_cause=result.cause.value if result.cause else None, hangup_code=result.hangup_code,
-                  hangup_text=result.hangup_text, cloud_state=None,
-                  abort_requested=0 if state is S.PENDING else int(entry.abort_requested), updated_at=now)
+        self._set(
+            conn,
+            entry.id,
+            state=state.value,
+            tries=tries,
+            due_at=due,
+            schedule_message=message,
+            completed_at=now if state in TERMINAL else None,
+            pages_sent=done,
+            duration=result.duration,
+            remote_csid=result.remote_csid,
+            last_cause=result.cause.value if result.cause else None,
+            hangup_code=result.hangup_code,
+            hangup_text=result.hangup_text,
+            cloud_state=None,
+            abort_requested=0 if state is S.PENDING else int(entry.abort_requested),
+            updated_at=now,
+        )
         self._run(conn, _RELEASE_CALL, (number_key(entry.recipient.fax_number), entry.id))
         self._end_lease(conn, entry.id, resume=False)
         if state is S.PENDING and entry.route != CLOUD and 0 < done < fax.pages:
             # the next try sends only the pages the receiver has not confirmed yet
             self._run(conn, "INSERT INTO job_resume (entry_id, first_page) VALUES (?, ?)", (entry.id, done))
-        self._run(conn, _INSERT_ATTEMPT, (
-            entry.id, tries, entry.claimed_at if entry.claimed_at is not None else now, now, entry.node or "",
-            entry.route or "", state.value, result.cause.value if result.cause else None, result.pages,
-            result.duration, result.remote_csid, result.hangup_code, result.hangup_text,
-            json.dumps(dict(result.details), sort_keys=True, default=str)))
+        self._run(
+            conn,
+            _INSERT_ATTEMPT,
+            (
+                entry.id,
+                tries,
+                entry.claimed_at if entry.claimed_at is not None else now,
+                now,
+                entry.node or "",
+                entry.route or "",
+                state.value,
+                result.cause.value if result.cause else None,
+                result.pages,
+                result.duration,
+                result.remote_csid,
+                result.hangup_code,
+                result.hangup_text,
+                json.dumps(dict(result.details), sort_keys=True, default=str),
+            ),
+        )
 
     # --------------------------------------------------- abort, reschedule
 
@@ -326,8 +399,10 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         else:
             found = self._entries(conn, "fax_id = ? AND idx = ?", (fax_id, index), lock=True)
         if not found:
-            raise NotFound("fax" if index is None else "fax entry",
-                           f"{fax_id:08X}" if index is None else f"{fax_id:08X}/{index:04X}")
+            raise NotFound(
+                "fax" if index is None else "fax entry",
+                f"{fax_id:08X}" if index is None else f"{fax_id:08X}/{index:04X}",
+            )
         return found
 
     def abort(self, fax_id: int, index: int | None = None, *, now: float) -> list[Entry]:
@@ -346,13 +421,18 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
                     self._set(conn, entry.id, abort_requested=1, schedule_message="Abort requested", updated_at=now)
                 else:
                     check_transition(entry.state, S.ABORTED, entry_id=entry.id, action="abort")
-                    self._set(conn, entry.id, state=S.ABORTED.value, completed_at=now,
-                              schedule_message="Fax aborted by user", updated_at=now)
+                    self._set(
+                        conn,
+                        entry.id,
+                        state=S.ABORTED.value,
+                        completed_at=now,
+                        schedule_message="Fax aborted by user",
+                        updated_at=now,
+                    )
                 changed.append(self._entry(conn, entry.id))
         return changed
 
-    def reschedule(self, fax_id: int, index: int | None = None, at: float | None = None, *,
-                   now: float) -> list[Entry]:
+    def reschedule(self, fax_id: int, index: int | None = None, at: float | None = None, *, now: float) -> list[Entry]:
         """Schedule a pending or completed entry (or every such entry of a
         fax) for ``at`` (UTC unix time; None = now).  A completed entry goes
         back to ``pending`` with its tries reset.  Entries being sent,
@@ -369,8 +449,17 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
                 if entry.state is S.PENDING:
                     self._set(conn, entry.id, due_at=due, updated_at=now)
                 else:
-                    self._set(conn, entry.id, state=S.PENDING.value, due_at=due, tries=0, completed_at=None,
-                              abort_requested=0, schedule_message="Rescheduled", updated_at=now)
+                    self._set(
+                        conn,
+                        entry.id,
+                        state=S.PENDING.value,
+                        due_at=due,
+                        tries=0,
+                        completed_at=None,
+                        abort_requested=0,
+                        schedule_message="Rescheduled",
+                        updated_at=now,
+                    )
                     self._resume_after(conn, entry)
                 changed.append(self._entry(conn, entry.id))
         return changed
@@ -382,8 +471,7 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         if entry.state is S.SENT:
             self._set(conn, entry.id, pages_sent=0)
         elif entry.route != CLOUD and 0 < entry.pages_sent < self._fax(conn, entry.fax_id).pages:
-            self._run(conn, "INSERT INTO job_resume (entry_id, first_page) VALUES (?, ?)",
-                      (entry.id, entry.pages_sent))
+            self._run(conn, "INSERT INTO job_resume (entry_id, first_page) VALUES (?, ?)", (entry.id, entry.pages_sent))
 
     # ------------------------------------------- preprocessing and approval
 
@@ -393,16 +481,20 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         with self._writer() as conn:
             fax = self._fax(conn, fax_id)
             target = S.APPROVAL_PENDING if fax.needs_approval else S.PENDING
-            self._run(conn, "UPDATE job_faxes SET documents = ?, pages = ? WHERE id = ?",
-                      (json.dumps(list(documents)), int(pages), fax_id))
+            self._run(
+                conn,
+                "UPDATE job_faxes SET documents = ?, pages = ? WHERE id = ?",
+                (json.dumps(list(documents)), int(pages), fax_id),
+            )
             return self._move_all(conn, fax_id, S.PREPROCESSING, target, now, "release")
 
     def approve(self, fax_id: int, approver: str, *, now: float) -> list[Entry]:
         """An approver releases a fax: ``approval_pending`` entries go to ``pending``."""
         with self._writer() as conn:
             self._fax(conn, fax_id)
-            self._run(conn, "UPDATE job_faxes SET approver = ?, approval_time = ? WHERE id = ?",
-                      (approver, now, fax_id))
+            self._run(
+                conn, "UPDATE job_faxes SET approver = ?, approval_time = ? WHERE id = ?", (approver, now, fax_id)
+            )
             return self._move_all(conn, fax_id, S.APPROVAL_PENDING, S.PENDING, now, "approve")
 
     def kill(self, fax_id: int, message: str, *, now: float) -> list[Entry]:
@@ -414,15 +506,22 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
                 changed += self._move_all(conn, fax_id, source, S.DEAD, now, "kill", message)
             return changed
 
-    def _move_all(self, conn: Any, fax_id: int, source: EntryState, target: EntryState, now: float,
-                  action: str, message: str = "") -> list[Entry]:
+    def _move_all(
+        self, conn: Any, fax_id: int, source: EntryState, target: EntryState, now: float, action: str, message: str = ""
+    ) -> list[Entry]:
         changed = []
         for entry in self._targets(conn, fax_id, None):
             if entry.state is not source:
                 continue
             check_transition(entry.state, target, entry_id=entry.id, action=action)
-            self._set(conn, entry.id, state=target.value, schedule_message=message or entry.schedule_message,
-                      completed_at=now if target in TERMINAL else None, updated_at=now)
+            self._set(
+                conn,
+                entry.id,
+                state=target.value,
+                schedule_message=message or entry.schedule_message,
+                completed_at=now if target in TERMINAL else None,
+                updated_at=now,
+            )
             changed.append(self._entry(conn, entry.id))
         return changed
 
@@ -441,7 +540,9 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         with self._writer() as conn:
             entry = self._entry(conn, entry_id, lock=True)
             if entry.state is not S.SENDING or entry.route != CLOUD:
-                raise JobError(f"entry {entry_id} is not being sent through the cloud "
-                               f"(it is {entry.state.value}, route {entry.route})")
+                raise JobError(
+                    f"entry {entry_id} is not being sent through the cloud "
+                    f"(it is {entry.state.value}, route {entry.route})"
+                )
             self._set(conn, entry_id, updated_at=now, **values)
             return self._entry(conn, entry_id)

@@ -116,13 +116,19 @@ def _smtp(source: str, raw: Any) -> SmtpConfig:
     username = s.text("username", "")
     if bool(username) != bool(password):
         raise s.fail("username", "username and password go together")
-    return SmtpConfig(relay=relay, starttls=starttls, username=username, password=Secret(password), sender=sender,
-                      max_message_bytes=int(s.number("max_message_bytes", 10 * MB, 0, 1024 * MB)),
-                      maildir=s.text("maildir", ""),
-                      retry_initial=s.number("retry_initial", 30.0, 0.1, 86400),
-                      retry_max=s.number("retry_max", 1800.0, 0.1, 86400),
-                      give_up_after=s.number("give_up_after", 3 * 86400.0, 1, 30 * 86400),
-                      timeout=s.number("timeout", 60.0, 1, 3600))
+    return SmtpConfig(
+        relay=relay,
+        starttls=starttls,
+        username=username,
+        password=Secret(password),
+        sender=sender,
+        max_message_bytes=int(s.number("max_message_bytes", 10 * MB, 0, 1024 * MB)),
+        maildir=s.text("maildir", ""),
+        retry_initial=s.number("retry_initial", 30.0, 0.1, 86400),
+        retry_max=s.number("retry_max", 1800.0, 0.1, 86400),
+        give_up_after=s.number("give_up_after", 3 * 86400.0, 1, 30 * 86400),
+        timeout=s.number("timeout", 60.0, 1, 3600),
+    )
 
 
 def _gateway(source: str, raw: Any) -> GatewayConfig:
@@ -131,21 +137,26 @@ def _gateway(source: str, raw: Any) -> GatewayConfig:
     domains = s.raw.get("domains", ["localhost"])
     if not isinstance(domains, list) or not domains or not all(isinstance(d, str) and d for d in domains):
         raise s.fail("domains", "must be a non-empty list of domain names")
-    return GatewayConfig(enabled=s.flag("enabled", raw is not None), listen=s.text("listen", "127.0.0.1"),
-                         port=int(s.number("port", 2525, 0, 65535)), domains=tuple(d.lower() for d in domains),
-                         hostname=s.text("hostname", "localhost"),
-                         max_message_bytes=int(s.number("max_message_bytes", 25 * MB, 1024, 1024 * MB)),
-                         max_recipients=int(s.number("max_recipients", 50, 1, 1000)),
-                         max_connections=int(s.number("max_connections", 20, 1, 1000)),
-                         require_auth=s.flag("require_auth", False),
-                         certificate=s.text("certificate", ""), key=s.text("key", ""))
+    return GatewayConfig(
+        enabled=s.flag("enabled", raw is not None),
+        listen=s.text("listen", "127.0.0.1"),
+        port=int(s.number("port", 2525, 0, 65535)),
+        domains=tuple(d.lower() for d in domains),
+        hostname=s.text("hostname", "localhost"),
+        max_message_bytes=int(s.number("max_message_bytes", 25 * MB, 1024, 1024 * MB)),
+        max_recipients=int(s.number("max_recipients", 50, 1, 1000)),
+        max_connections=int(s.number("max_connections", 20, 1, 1000)),
+        require_auth=s.flag("require_auth", False),
+        certificate=s.text("certificate", ""),
+        key=s.text("key", ""),
+    )
 
 
 def _destinations(s: _Section, key: str, value: Any) -> tuple[Destination, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise s.fail(key, "must be a list of destinations like \"email:a@example.com\"")
+        raise s.fail(key, 'must be a list of destinations like "email:a@example.com"')
     try:
         return tuple(parse_destination(v) for v in value)
     except RoutingError as exc:
@@ -164,8 +175,10 @@ def _routes(source: str, raw: Any) -> tuple[Routes, str]:
         if not isinstance(value, dict):
             raise s.fail(table, "must be a table")
         tables[table] = {str(k): _destinations(s, f"{table}.{k}", v) for k, v in value.items()}
-    return (Routes(_destinations(s, "global", s.raw.get("global", [])), tables["lines"], tables["recipients"], fmt),
-            s.text("recipients_csv", ""))
+    return (
+        Routes(_destinations(s, "global", s.raw.get("global", [])), tables["lines"], tables["recipients"], fmt),
+        s.text("recipients_csv", ""),
+    )
 
 
 def parse_mail(source: str, raw: dict[str, Any]) -> MailConfig:

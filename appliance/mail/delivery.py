@@ -56,8 +56,17 @@ def classify(failure: Any) -> Exception:
         if 500 <= code < 600:
             return PermanentFailure(text)
         return TemporaryFailure(text or type(exc).__name__)
-    if isinstance(exc, (net_error.ConnectError, net_error.ConnectionLost, net_error.TimeoutError,
-                        defer.TimeoutError, net_error.ConnectionDone, OSError)):
+    if isinstance(
+        exc,
+        (
+            net_error.ConnectError,
+            net_error.ConnectionLost,
+            net_error.TimeoutError,
+            defer.TimeoutError,
+            net_error.ConnectionDone,
+            OSError,
+        ),
+    ):
         return TemporaryFailure(f"{type(exc).__name__}: {exc}"[:300])
     return TemporaryFailure(f"{type(exc).__name__}: {exc}"[:300])
 
@@ -110,9 +119,20 @@ class DeliveryService(service.Service):
     log = Logger()
     name = "mail delivery"
 
-    def __init__(self, outbox: MailOutbox, smtp_config: SmtpConfig, clock: IReactorTime, reactor: Any,
-                 run_blocking: Callable[..., defer.Deferred[Any]], *, maildir: Path, interval: float = 2.0,
-                 lp: str = "lp", hooks: list[Callable[[], Any]] | None = None, node_id: str = "local") -> None:
+    def __init__(
+        self,
+        outbox: MailOutbox,
+        smtp_config: SmtpConfig,
+        clock: IReactorTime,
+        reactor: Any,
+        run_blocking: Callable[..., defer.Deferred[Any]],
+        *,
+        maildir: Path,
+        interval: float = 2.0,
+        lp: str = "lp",
+        hooks: list[Callable[[], Any]] | None = None,
+        node_id: str = "local",
+    ) -> None:
         self.outbox = outbox
         self.config = smtp_config
         self.clock = clock
@@ -146,7 +166,8 @@ class DeliveryService(service.Service):
             return
         self._busy = True
         defer.Deferred.fromCoroutine(self._tick()).addErrback(
-            lambda f: self.log.failure("mail delivery pass failed", f)).addBoth(self._done)
+            lambda f: self.log.failure("mail delivery pass failed", f)
+        ).addBoth(self._done)
 
     def _done(self, _: Any) -> None:
         self._busy = False
@@ -168,8 +189,9 @@ class DeliveryService(service.Service):
         now = self.clock.seconds()
         due = await self.run(self.outbox.claim_due, now, LEASE, AT_ONCE * 4, self.node_id)
         sem = defer.DeferredSemaphore(AT_ONCE)
-        await defer.gatherResults([sem.run(self._one, d) for d in due if d.id not in self.in_flight],
-                                  consumeErrors=True)
+        await defer.gatherResults(
+            [sem.run(self._one, d) for d in due if d.id not in self.in_flight], consumeErrors=True
+        )
 
     async def _one(self, d: Delivery) -> None:
         self.in_flight.add(d.id)
@@ -180,8 +202,12 @@ class DeliveryService(service.Service):
                 await self._failed(d, classify(exc))
                 return
             await self.run(self.outbox.mark_sent, d.id, self.clock.seconds())
-            self.log.info("delivered {source} to {kind} {target}", source=d.source, kind=d.kind,
-                          target=safe_for_log(d.target, 100))
+            self.log.info(
+                "delivered {source} to {kind} {target}",
+                source=d.source,
+                kind=d.kind,
+                target=safe_for_log(d.target, 100),
+            )
         finally:
             self.in_flight.discard(d.id)
 
@@ -190,14 +216,24 @@ class DeliveryService(service.Service):
         text = str(exc) or type(exc).__name__
         if isinstance(exc, PermanentFailure) or now - d.created >= self.config.give_up_after:
             await self.run(self.outbox.mark_failed, d.id, text, now)
-            self.log.warn("delivery of {source} to {kind} {target} failed: {error}", source=d.source, kind=d.kind,
-                          target=safe_for_log(d.target, 100), error=safe_for_log(text))
+            self.log.warn(
+                "delivery of {source} to {kind} {target} failed: {error}",
+                source=d.source,
+                kind=d.kind,
+                target=safe_for_log(d.target, 100),
+                error=safe_for_log(text),
+            )
             return
         delay = min(self.config.retry_max, self.config.retry_initial * (2 ** max(0, d.tries - 1)))
         await self.run(self.outbox.retry_later, d.id, text, now + delay, now)
-        self.log.info("delivery of {source} to {kind} {target} will be retried in {delay:.0f} s: {error}",
-                      source=d.source, kind=d.kind, target=safe_for_log(d.target, 100), delay=delay,
-                      error=safe_for_log(text))
+        self.log.info(
+            "delivery of {source} to {kind} {target} will be retried in {delay:.0f} s: {error}",
+            source=d.source,
+            kind=d.kind,
+            target=safe_for_log(d.target, 100),
+            delay=delay,
+            error=safe_for_log(text),
+        )
 
     async def _send(self, d: Delivery) -> None:
         if d.kind == "email":
@@ -227,9 +263,17 @@ class DeliveryService(service.Service):
         factory = smtp.ESMTPSenderFactory(
             cfg.username.encode() if cfg.username else None,
             cfg.password.reveal() if cfg.username else None,
-            d.sender, [d.target], BytesIO(d.payload or b""), done, retries=0, timeout=cfg.timeout,
-            contextFactory=context, heloFallback=True, requireAuthentication=bool(cfg.username),
-            requireTransportSecurity=cfg.starttls == "required")
+            d.sender,
+            [d.target],
+            BytesIO(d.payload or b""),
+            done,
+            retries=0,
+            timeout=cfg.timeout,
+            contextFactory=context,
+            heloFallback=True,
+            requireAuthentication=bool(cfg.username),
+            requireTransportSecurity=cfg.starttls == "required",
+        )
         factory.domain = socket.getfqdn().encode("ascii", "replace")
         factory.noisy = False
         self.reactor.connectTCP(host, port, factory, timeout=cfg.timeout)
@@ -241,7 +285,8 @@ class DeliveryService(service.Service):
         if not Path(d.document).exists():
             raise PermanentFailure(f"the fax file {d.document} is gone")
         out, err, code = await getProcessOutputAndValue(
-            self.lp, ["-d", d.target, "-t", d.source[:60], "--", d.document], env=os.environ, reactor=self.reactor)
+            self.lp, ["-d", d.target, "-t", d.source[:60], "--", d.document], env=os.environ, reactor=self.reactor
+        )
         if code != 0:
             text = (err or out).decode("utf-8", "replace").strip().splitlines()
             raise TemporaryFailure(f"lp exited with {code}: {text[-1] if text else ''}"[:300])

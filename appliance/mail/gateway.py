@@ -50,10 +50,17 @@ class Gateway:
 
     log = Logger()
 
-    def __init__(self, config: GatewayConfig, clock: IReactorTime, *, authorize: Callable[[str], Any],
-                 submit: Callable[[str, str, list[tuple[T37Address, str]], Submission], Any],
-                 run_blocking: Callable[..., defer.Deferred[Any]], dialplan: DialPlan,
-                 login: Callable[[str, str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        clock: IReactorTime,
+        *,
+        authorize: Callable[[str], Any],
+        submit: Callable[[str, str, list[tuple[T37Address, str]], Submission], Any],
+        run_blocking: Callable[..., defer.Deferred[Any]],
+        dialplan: DialPlan,
+        login: Callable[[str, str], Any] | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.authorize = authorize  # sender -> Deferred[account] or Refused
@@ -68,9 +75,13 @@ class Gateway:
         except SubmissionError as exc:
             raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {exc}").encode()) from None
         keys = await self.submit(sender, account, recipients, submission)
-        self.log.info("e-mail from {sender} ({account}): fax(es) {keys} queued for {count} recipient(s)",
-                      sender=safe_for_log(sender, 100), account=safe_for_log(account, 64),
-                      keys=", ".join(keys), count=len(recipients))
+        self.log.info(
+            "e-mail from {sender} ({account}): fax(es) {keys} queued for {count} recipient(s)",
+            sender=safe_for_log(sender, 100),
+            account=safe_for_log(account, 64),
+            keys=", ".join(keys),
+            count=len(recipients),
+        )
         return ", ".join(keys)
 
 
@@ -87,15 +98,17 @@ class _Message:
     def lineReceived(self, line: bytes) -> None:
         self.size += len(line) + 2
         if self.size > self.delivery.gateway.config.max_message_bytes:
-            raise smtp.SMTPServerError(552, f"5.3.4 the message is larger than "
-                                            f"{self.delivery.gateway.config.max_message_bytes} bytes".encode())
+            raise smtp.SMTPServerError(
+                552, f"5.3.4 the message is larger than {self.delivery.gateway.config.max_message_bytes} bytes".encode()
+            )
         self.lines.append(line)
 
     def eomReceived(self) -> defer.Deferred[Any]:
         raw = b"\r\n".join(self.lines) + b"\r\n"
         self.lines = []
-        d = defer.Deferred.fromCoroutine(self.delivery.gateway.accept(
-            self.delivery.sender, self.delivery.account, self.recipients, raw))
+        d = defer.Deferred.fromCoroutine(
+            self.delivery.gateway.accept(self.delivery.sender, self.delivery.account, self.recipients, raw)
+        )
 
         def fan_out(result: Any) -> Any:
             for follower in self.followers:
@@ -165,11 +178,13 @@ class T37Delivery:
         try:
             account = await _shared(self._authorized)
         except Refused as exc:
-            raise smtp.SMTPBadRcpt(user, exc.code,
-                                   _ascii(f"{'5.7.1' if exc.code >= 500 else '4.7.1'} {exc.reason}")) from None
+            raise smtp.SMTPBadRcpt(
+                user, exc.code, _ascii(f"{'5.7.1' if exc.code >= 500 else '4.7.1'} {exc.reason}")
+            ) from None
         if self.authenticated and account.casefold() != self.authenticated.casefold():
-            raise smtp.SMTPBadRcpt(user, 550, "5.7.1 the sender address belongs to another account than the one "
-                                              "you authenticated as")
+            raise smtp.SMTPBadRcpt(
+                user, 550, "5.7.1 the sender address belongs to another account than the one you authenticated as"
+            )
         self.account = account
         self.recipients.append((t37, dialled))
         return self._message_for
@@ -325,9 +340,12 @@ def _radius_authorize(client: Any) -> Callable[[str], defer.Deferred[str]]:
     from radius.model import A, Code, FbCommand, FbContext
 
     async def authorize(sender: str) -> str:
-        attrs = [(A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT_FROM_SENDER_EMAIL_ADDRESS)),
-                 (A.FB_CONTEXT.value, int(FbContext.FOR_EXTERNAL_MODULE)), (A.USER_NAME.value, sender[:64]),
-                 (A.FB_SND_EMAIL.value, sender[:128])]
+        attrs = [
+            (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT_FROM_SENDER_EMAIL_ADDRESS)),
+            (A.FB_CONTEXT.value, int(FbContext.FOR_EXTERNAL_MODULE)),
+            (A.USER_NAME.value, sender[:64]),
+            (A.FB_SND_EMAIL.value, sender[:128]),
+        ]
         if not sender:
             raise Refused(550, "a sender address is required")
         try:
@@ -366,15 +384,23 @@ def make_gateway_service(appliance: Any, reactor: Any, mail: Any, *, web_app: An
 
     web = parse_web(config.source, config.raw.get("web"))
     spool = web.spool_dir or f"{config.data_dir}/web"
-    submitter = JobSubmitter(appliance.jobs, reactor, appliance.run_blocking, spool,
-                             poke=appliance.scheduler.poke, page_size=web.page_size)
-    gateway = Gateway(gw_config, reactor, authorize=_radius_authorize(appliance.portserver.client),
-                      submit=submitter.submit, run_blocking=appliance.run_blocking, dialplan=config.dialplan,
-                      login=appliance.authenticate)
+    submitter = JobSubmitter(
+        appliance.jobs, reactor, appliance.run_blocking, spool, poke=appliance.scheduler.poke, page_size=web.page_size
+    )
+    gateway = Gateway(
+        gw_config,
+        reactor,
+        authorize=_radius_authorize(appliance.portserver.client),
+        submit=submitter.submit,
+        run_blocking=appliance.run_blocking,
+        dialplan=config.dialplan,
+        login=appliance.authenticate,
+    )
     cert, key = gw_config.certificate or web.certificate, gw_config.key or web.key
     tls = tls_options(Path(cert), Path(key)) if cert and key else None
-    svc = StreamServerEndpointService(TCP4ServerEndpoint(reactor, gw_config.port, interface=gw_config.listen),
-                                      GatewayFactory(gateway, tls))
+    svc = StreamServerEndpointService(
+        TCP4ServerEndpoint(reactor, gw_config.port, interface=gw_config.listen), GatewayFactory(gateway, tls)
+    )
     svc.name = "e-mail gateway (SMTP)"
     svc.gateway = gateway  # type: ignore[attr-defined]
     return svc

@@ -46,12 +46,21 @@ def _split(item: Any, fmt: str, limit: int) -> list[tuple[bytes, int, int]]:
     return [(make(pages[a:b]), a + 1, b) for a, b in plan_parts(sizes, limit)]
 
 
-def build_deliveries(item: Any, destinations: tuple[Destination, ...], *, sender: str, line: str,
-                     max_bytes: int, duration: float = 0.0) -> list[NewDelivery]:
+def build_deliveries(
+    item: Any, destinations: tuple[Destination, ...], *, sender: str, line: str, max_bytes: int, duration: float = 0.0
+) -> list[NewDelivery]:
     """(blocking: reads the fax files) The deliveries of inbox ``item``."""
-    details = FaxDetails(fax_id=int(item.id), account=item.account, called=item.did, line=line,
-                         remote_id=item.remote_csid, caller_id=item.caller_id, received_at=item.received_at,
-                         pages=item.pages, duration=duration)
+    details = FaxDetails(
+        fax_id=int(item.id),
+        account=item.account,
+        called=item.did,
+        line=line,
+        remote_id=item.remote_csid,
+        caller_id=item.caller_id,
+        received_at=item.received_at,
+        pages=item.pages,
+        duration=duration,
+    )
     domain = sender.rpartition("@")[2]
     out: list[NewDelivery] = []
     source = f"inbox fax {item.id}"
@@ -61,8 +70,18 @@ def build_deliveries(item: Any, destinations: tuple[Destination, ...], *, sender
             parts = _split(item, dest.format, max_bytes)
             for n, (data, first, last) in enumerate(parts, start=1):
                 msgid = message_id("fax", f"{item.id}.{dest.value}.{dest.format}", n, domain)
-                payload = build_fax_mail(details, sender=sender, to=dest.value, document=data, fmt=dest.format,
-                                         msgid=msgid, part=n, parts=len(parts), first_page=first, last_page=last)
+                payload = build_fax_mail(
+                    details,
+                    sender=sender,
+                    to=dest.value,
+                    document=data,
+                    fmt=dest.format,
+                    msgid=msgid,
+                    part=n,
+                    parts=len(parts),
+                    first_page=first,
+                    last_page=last,
+                )
                 out.append(NewDelivery(f"{key}:{n}", "email", dest.value, sender, payload, "", source))
         elif dest.kind in ("printer", "share"):
             fmt = "pdf" if dest.kind == "printer" else dest.format
@@ -75,9 +94,18 @@ class FaxMailer:
 
     log = Logger()
 
-    def __init__(self, clock: IReactorTime, outbox: MailOutbox, routes: Routes, *, sender: str, max_bytes: int,
-                 run_blocking: Callable[..., defer.Deferred[Any]], ask_account: Callable[[str], Any] | None,
-                 poke: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        clock: IReactorTime,
+        outbox: MailOutbox,
+        routes: Routes,
+        *,
+        sender: str,
+        max_bytes: int,
+        run_blocking: Callable[..., defer.Deferred[Any]],
+        ask_account: Callable[[str], Any] | None,
+        poke: Callable[[], None],
+    ) -> None:
         self.clock = clock
         self.outbox = outbox
         self.routes = routes
@@ -90,7 +118,8 @@ class FaxMailer:
 
     def on_stored(self, item: Any, line: str = "", duration: float = 0.0) -> defer.Deferred[None]:
         return defer.Deferred.fromCoroutine(self._route(item, line, duration)).addErrback(
-            lambda f: self.log.failure("delivering inbox fax {id} failed", f, id=item.id))
+            lambda f: self.log.failure("delivering inbox fax {id} failed", f, id=item.id)
+        )
 
     async def _route(self, item: Any, line: str, duration: float) -> None:
         answer: FaxbackAnswer | None = None
@@ -98,17 +127,31 @@ class FaxMailer:
             try:
                 answer = await self.ask_account(item.account)
             except Exception as exc:
-                self.log.warn("no e-mail settings for {account} from RADIUS ({error}): using the routes table",
-                              account=safe_for_log(item.account, 64), error=safe_for_log(str(exc)))
+                self.log.warn(
+                    "no e-mail settings for {account} from RADIUS ({error}): using the routes table",
+                    account=safe_for_log(item.account, 64),
+                    error=safe_for_log(str(exc)),
+                )
         destinations = route(item.did, line, answer, self.routes)
         if not destinations:
             return
-        deliveries = await self.run(build_deliveries, item, destinations, sender=self.sender, line=line,
-                                    max_bytes=self.max_bytes, duration=duration)
+        deliveries = await self.run(
+            build_deliveries,
+            item,
+            destinations,
+            sender=self.sender,
+            line=line,
+            max_bytes=self.max_bytes,
+            duration=duration,
+        )
         new = await self.run(self.outbox.enqueue, deliveries, self.clock.seconds())
         self.queued.append((int(item.id), new))
-        self.log.info("inbox fax {id}: {count} deliveries queued ({where})", id=item.id, count=new,
-                      where=", ".join(safe_for_log(d.describe(), 80) for d in destinations))
+        self.log.info(
+            "inbox fax {id}: {count} deliveries queued ({where})",
+            id=item.id,
+            count=new,
+            where=", ".join(safe_for_log(d.describe(), 80) for d in destinations),
+        )
         self.poke()
 
 
@@ -117,14 +160,18 @@ def radius_account_lookup(client: Any) -> Callable[[str], defer.Deferred[Faxback
     from radius.model import A, Code, FbCommand, FbContext
 
     def ask(account: str) -> defer.Deferred[FaxbackAnswer | None]:
-        attrs = [(A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT)),
-                 (A.FB_CONTEXT.value, int(FbContext.FOR_EXTERNAL_MODULE)), (A.USER_NAME.value, account)]
+        attrs = [
+            (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT)),
+            (A.FB_CONTEXT.value, int(FbContext.FOR_EXTERNAL_MODULE)),
+            (A.USER_NAME.value, account),
+        ]
 
         def answer(reply: Any) -> FaxbackAnswer | None:
             if reply.code != Code.ACCESS_ACCEPT:
                 return None
-            return FaxbackAnswer(account, reply.get_str(A.FB_RCV_EMAIL.value) or "",
-                                 reply.get_int(A.FB_RCV_FORMAT.value) or 0)
+            return FaxbackAnswer(
+                account, reply.get_str(A.FB_RCV_EMAIL.value) or "", reply.get_int(A.FB_RCV_FORMAT.value) or 0
+            )
 
         return client.access(attrs).addCallback(answer)
 

@@ -96,8 +96,19 @@ def _stamp(when: float) -> str:
     return formatdate(when, usegmt=True)
 
 
-def build_fax_mail(d: FaxDetails, *, sender: str, to: str, document: bytes, fmt: str, msgid: str,
-                   part: int = 1, parts: int = 1, first_page: int = 1, last_page: int = 0) -> bytes:
+def build_fax_mail(
+    d: FaxDetails,
+    *,
+    sender: str,
+    to: str,
+    document: bytes,
+    fmt: str,
+    msgid: str,
+    part: int = 1,
+    parts: int = 1,
+    first_page: int = 1,
+    last_page: int = 0,
+) -> bytes:
     """One mail of a received fax: details in the text, the pages attached (PDF or TIFF-F)."""
     maintype, subtype = MIME_TYPES[fmt]
     last_page = last_page or d.pages
@@ -126,8 +137,12 @@ def build_fax_mail(d: FaxDetails, *, sender: str, to: str, document: bytes, fmt:
         lines.append(f"This mail: part {part} of {parts}, pages {first_page}-{last_page}")
     msg.set_content("\n".join(lines) + "\n")
     suffix = "" if parts == 1 else f"-part{part}"
-    msg.add_attachment(document, maintype=maintype, subtype=subtype,
-                       filename=f"fax-{d.fax_id:06d}{suffix}.{'pdf' if fmt == 'pdf' else 'tif'}")
+    msg.add_attachment(
+        document,
+        maintype=maintype,
+        subtype=subtype,
+        filename=f"fax-{d.fax_id:06d}{suffix}.{'pdf' if fmt == 'pdf' else 'tif'}",
+    )
     return msg.as_bytes()
 
 
@@ -147,15 +162,18 @@ class ReceiptDetails:
     subject: str = ""
 
 
-def build_receipt(r: ReceiptDetails, *, sender: str, to: str, msgid: str,
-                  document: bytes | None = None, fmt: str = "pdf") -> bytes:
+def build_receipt(
+    r: ReceiptDetails, *, sender: str, to: str, msgid: str, document: bytes | None = None, fmt: str = "pdf"
+) -> bytes:
     """The receipt mail of one fax entry (with the sent document when given)."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = sender
     msg["To"] = to
     ok = r.state == "sent"
     target = _clean(r.name, 40) or _clean(r.number, 40)
-    msg["Subject"] = f"Fax to {target}: {'sent' if ok else r.state}" + (f" ({_clean(r.subject, 60)})" if r.subject else "")
+    msg["Subject"] = f"Fax to {target}: {'sent' if ok else r.state}" + (
+        f" ({_clean(r.subject, 60)})" if r.subject else ""
+    )
     msg["Date"] = _stamp(r.completed_at)
     msg["Message-ID"] = msgid
     lines = [
@@ -172,6 +190,10 @@ def build_receipt(r: ReceiptDetails, *, sender: str, to: str, msgid: str,
     msg.set_content("\n".join(lines) + "\n")
     if document is not None:
         maintype, subtype = MIME_TYPES[fmt]
-        msg.add_attachment(document, maintype=maintype, subtype=subtype,
-                           filename=f"fax-{r.fax_key.replace('/', '-')}.{'pdf' if fmt == 'pdf' else 'tif'}")
+        msg.add_attachment(
+            document,
+            maintype=maintype,
+            subtype=subtype,
+            filename=f"fax-{r.fax_key.replace('/', '-')}.{'pdf' if fmt == 'pdf' else 'tif'}",
+        )
     return msg.as_bytes()

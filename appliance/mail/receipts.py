@@ -59,16 +59,33 @@ class Receipts:
             return []
         fmt = fax.receipt_attachment if fax.receipt_attachment in ("pdf", "tiff") else ""
         document = _document(fax, fmt) if fmt else None
-        details = ReceiptDetails(fax_key=f"{entry.fax_id:08X}/{entry.index:04X}", state=entry.state.value,
-                                 number=entry.recipient.fax_number, name=entry.recipient.name, pages=fax.pages,
-                                 pages_sent=entry.pages_sent, tries=entry.tries, message=entry.schedule_message,
-                                 completed_at=entry.completed_at or entry.updated_at, subject=fax.cover_subject)
-        msgid = message_id("receipt", f"{entry.fax_id:08X}.{entry.index:04X}", 1,
-                           self.sender.rpartition("@")[2])
-        payload = build_receipt(details, sender=self.sender, to=fax.sender_email_address, msgid=msgid,
-                                document=document, fmt=fmt or "pdf")
-        return [NewDelivery(f"receipt:{entry.id}", "email", fax.sender_email_address, self.sender, payload, "",
-                            f"receipt {details.fax_key}")]
+        details = ReceiptDetails(
+            fax_key=f"{entry.fax_id:08X}/{entry.index:04X}",
+            state=entry.state.value,
+            number=entry.recipient.fax_number,
+            name=entry.recipient.name,
+            pages=fax.pages,
+            pages_sent=entry.pages_sent,
+            tries=entry.tries,
+            message=entry.schedule_message,
+            completed_at=entry.completed_at or entry.updated_at,
+            subject=fax.cover_subject,
+        )
+        msgid = message_id("receipt", f"{entry.fax_id:08X}.{entry.index:04X}", 1, self.sender.rpartition("@")[2])
+        payload = build_receipt(
+            details, sender=self.sender, to=fax.sender_email_address, msgid=msgid, document=document, fmt=fmt or "pdf"
+        )
+        return [
+            NewDelivery(
+                f"receipt:{entry.id}",
+                "email",
+                fax.sender_email_address,
+                self.sender,
+                payload,
+                "",
+                f"receipt {details.fax_key}",
+            )
+        ]
 
     def check(self, now: float) -> int:
         """Queue the receipts of recently finalised entries; the number queued."""

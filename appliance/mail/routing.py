@@ -185,8 +185,10 @@ def parse_recipients_csv(text: str) -> list[RecipientRow]:
         if number == 1 and tuple(f.strip().lower() for f in fields[:4]) == _CSV_HEADER:
             continue
         if len(fields) != 4:
-            raise RoutingError(f"recipients CSV line {number}: expected 4 fields "
-                               f"(Extension,Name,Destination Type,Destination Value), got {len(fields)}")
+            raise RoutingError(
+                f"recipients CSV line {number}: expected 4 fields "
+                f"(Extension,Name,Destination Type,Destination Value), got {len(fields)}"
+            )
         extension, name, kind, value = (f.strip() for f in fields)
         if not _EXTENSION.match(extension):
             raise RoutingError(f"recipients CSV line {number}: extension {extension[:20]!r} must be 1-15 digits")

@@ -41,8 +41,9 @@ def load_mail_config(config: Any) -> MailConfig:
         try:
             rows = parse_recipients_csv(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ConfigError(config.source, "inbound_routes.recipients_csv",
-                              f"cannot read {path}: {exc.strerror or exc}") from None
+            raise ConfigError(
+                config.source, "inbound_routes.recipients_csv", f"cannot read {path}: {exc.strerror or exc}"
+            ) from None
         except (RoutingError, UnicodeDecodeError) as exc:
             raise ConfigError(config.source, "inbound_routes.recipients_csv", f"{path}: {exc}") from None
         from dataclasses import replace
@@ -51,8 +52,9 @@ def load_mail_config(config: Any) -> MailConfig:
     return mail
 
 
-def make_mail(appliance: Any, reactor: Any, parent: service.MultiService, *, mail: MailConfig | None = None,
-              web_app: Any = None) -> MailParts:
+def make_mail(
+    appliance: Any, reactor: Any, parent: service.MultiService, *, mail: MailConfig | None = None, web_app: Any = None
+) -> MailParts:
     """Build the mail parts for ``appliance`` and add their services to ``parent``."""
     config = appliance.config
     mail = mail or load_mail_config(config)
@@ -60,12 +62,27 @@ def make_mail(appliance: Any, reactor: Any, parent: service.MultiService, *, mai
     run = appliance.run_blocking
     maildir = Path(mail.smtp.maildir or Path(config.data_dir) / "mail")
     receipts = Receipts(appliance.jobs, outbox, mail.smtp.sender)
-    delivery = DeliveryService(outbox, mail.smtp, reactor, reactor, run, maildir=maildir,
-                               hooks=[lambda: run(receipts.check, reactor.seconds())], node_id=appliance.node_id)
+    delivery = DeliveryService(
+        outbox,
+        mail.smtp,
+        reactor,
+        reactor,
+        run,
+        maildir=maildir,
+        hooks=[lambda: run(receipts.check, reactor.seconds())],
+        node_id=appliance.node_id,
+    )
     client = appliance.portserver.client if appliance.portserver is not None else None
-    mailer = FaxMailer(reactor, outbox, mail.routes, sender=mail.smtp.sender, max_bytes=mail.smtp.max_message_bytes,
-                       run_blocking=run, ask_account=radius_account_lookup(client) if client is not None else None,
-                       poke=delivery.poke)
+    mailer = FaxMailer(
+        reactor,
+        outbox,
+        mail.routes,
+        sender=mail.smtp.sender,
+        max_bytes=mail.smtp.max_message_bytes,
+        run_blocking=run,
+        ask_account=radius_account_lookup(client) if client is not None else None,
+        poke=delivery.poke,
+    )
     if appliance.inbound is not None:
         appliance.inbound.on_stored = mailer.on_stored
     if getattr(appliance, "cloud_sink", None) is not None:  # cloud faxes are stored in a worker thread

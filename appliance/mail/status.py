@@ -14,9 +14,22 @@ def mail_snapshot(url: str, limit: int = 10) -> dict[str, Any]:
     outbox = open_mail_outbox(url)
     try:
         pending = [d for d in outbox.list(limit=200) if d.state != "sent"][:limit]
-        return {"counts": outbox.counts(),
-                "unsent": [{"id": d.id, "kind": d.kind, "target": d.target, "state": d.state, "tries": d.tries,
-                            "source": d.source, "error": d.last_error, "next_at": d.next_at} for d in pending]}
+        return {
+            "counts": outbox.counts(),
+            "unsent": [
+                {
+                    "id": d.id,
+                    "kind": d.kind,
+                    "target": d.target,
+                    "state": d.state,
+                    "tries": d.tries,
+                    "source": d.source,
+                    "error": d.last_error,
+                    "next_at": d.next_at,
+                }
+                for d in pending
+            ],
+        }
     finally:
         outbox.close()
 
@@ -26,6 +39,8 @@ def mail_lines(snap: dict[str, Any]) -> list[str]:
 
     out = ["MAIL  " + "  ".join(f"{k}={v}" for k, v in snap["counts"].items())]
     for d in snap["unsent"]:
-        out.append(f"  #{d['id']:<5} {d['kind']:<8} {safe_for_log(d['target'], 40):<30} {d['state']:<7} "
-                   f"tries={d['tries']}  {d['source']}  {safe_for_log(d['error'] or '', 120)}".rstrip())
+        out.append(
+            f"  #{d['id']:<5} {d['kind']:<8} {safe_for_log(d['target'], 40):<30} {d['state']:<7} "
+            f"tries={d['tries']}  {d['source']}  {safe_for_log(d['error'] or '', 120)}".rstrip()
+        )
     return out

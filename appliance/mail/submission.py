@@ -19,8 +19,15 @@ __all__ = ["SUPPORTED", "Submission", "SubmissionError", "UnsupportedAttachment"
 SUPPORTED = ("PDF", "TIFF", "PNG", "JPEG", "GIF", "BMP", "plain text")
 MAX_ATTACHMENTS = 20
 MAX_COMMENTS = 4000
-_MAGIC = ((b"%PDF", "pdf"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"\x89PNG", "png"),
-          (b"\xff\xd8", "jpeg"), (b"GIF8", "gif"), (b"BM", "bmp"))
+_MAGIC = (
+    (b"%PDF", "pdf"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8", "jpeg"),
+    (b"GIF8", "gif"),
+    (b"BM", "bmp"),
+)
 _TEXT_NAMES = (".txt", ".text")
 
 
@@ -86,8 +93,9 @@ def parse_submission(raw: bytes) -> Submission:
         elif ctype == "text/plain" or name.lower().endswith(_TEXT_NAMES):
             attachments.append((name, _text(part).encode("utf-8")))
         else:
-            raise UnsupportedAttachment(f"attachment {name!r} ({ctype}) cannot be faxed; "
-                                        f"supported: {', '.join(SUPPORTED)}")
+            raise UnsupportedAttachment(
+                f"attachment {name!r} ({ctype}) cannot be faxed; supported: {', '.join(SUPPORTED)}"
+            )
         if len(attachments) > MAX_ATTACHMENTS:
             raise SubmissionError(f"more than {MAX_ATTACHMENTS} attachments")
     if not attachments and not comments:

@@ -20,23 +20,43 @@ from modem.document import DocumentError, PageSize, Resolution
 __all__ = ["JobSubmitter", "fax_spec"]
 
 
-def fax_spec(sender: str, account: str, t37: T37Address, submission: Submission) -> tuple[FaxSpec, list[tuple[str, bytes]]]:
+def fax_spec(
+    sender: str, account: str, t37: T37Address, submission: Submission
+) -> tuple[FaxSpec, list[tuple[str, bytes]]]:
     """The fax for one recipient and the documents to convert (pure)."""
     inline = t37.inline_comments if t37.inline_comments is not None else True
     cover = bool(t37.cover_enabled)
     documents = list(submission.attachments)
     if not documents and not cover:
         documents = [("message", submission.comments.encode("utf-8"))]  # the text itself is the fax
-    spec = FaxSpec(owner=account, account=account, agent="T.37", cover_enabled=cover,
-                   cover_subject=submission.subject, cover_comments=submission.comments if inline else "",
-                   sender_email_address=sender, priority=t37.priority if t37.priority is not None else 3,
-                   receipt=t37.receipt or "failure", receipt_attachment="none", preprocessing=True)
+    spec = FaxSpec(
+        owner=account,
+        account=account,
+        agent="T.37",
+        cover_enabled=cover,
+        cover_subject=submission.subject,
+        cover_comments=submission.comments if inline else "",
+        sender_email_address=sender,
+        priority=t37.priority if t37.priority is not None else 3,
+        receipt=t37.receipt or "failure",
+        receipt_attachment="none",
+        preprocessing=True,
+    )
     return spec, documents
 
 
 class JobSubmitter:
-    def __init__(self, jobs: Any, clock: Any, run_blocking: Callable[..., defer.Deferred[Any]], spool_dir: str, *,
-                 poke: Callable[[], None], page_size: str = "letter", render: Renderer | None = None) -> None:
+    def __init__(
+        self,
+        jobs: Any,
+        clock: Any,
+        run_blocking: Callable[..., defer.Deferred[Any]],
+        spool_dir: str,
+        *,
+        poke: Callable[[], None],
+        page_size: str = "letter",
+        render: Renderer | None = None,
+    ) -> None:
         self.jobs = jobs
         self.clock = clock
         self.run = run_blocking
@@ -45,12 +65,14 @@ class JobSubmitter:
         self.page_size = PageSize.A4 if page_size == "a4" else PageSize.LETTER
         self.render = render or Renderer(shared_pool(), run_blocking)
 
-    def submit(self, sender: str, account: str, recipients: list[tuple[T37Address, str]],
-               submission: Submission) -> defer.Deferred[list[str]]:
+    def submit(
+        self, sender: str, account: str, recipients: list[tuple[T37Address, str]], submission: Submission
+    ) -> defer.Deferred[list[str]]:
         return defer.Deferred.fromCoroutine(self._submit(sender, account, recipients, submission))
 
-    async def _submit(self, sender: str, account: str, recipients: list[tuple[T37Address, str]],
-                      submission: Submission) -> list[str]:
+    async def _submit(
+        self, sender: str, account: str, recipients: list[tuple[T37Address, str]], submission: Submission
+    ) -> list[str]:
         from appliance.web.convert import convert_fax
 
         keys = []
@@ -62,16 +84,25 @@ class JobSubmitter:
             except JobError as exc:
                 raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {exc}").encode()) from None
             try:
-                converted = await self.render(convert_fax, self.spool_dir, fax, [recipient], documents,
-                                              resolution=Resolution.FINE, page_size=self.page_size,
-                                              max_pages=self.render.limits.max_pages)
+                converted = await self.render(
+                    convert_fax,
+                    self.spool_dir,
+                    fax,
+                    [recipient],
+                    documents,
+                    resolution=Resolution.FINE,
+                    page_size=self.page_size,
+                    max_pages=self.render.limits.max_pages,
+                )
             except (DocumentError, RenderLimitError, WorkerDied) as exc:
                 reason = str(exc)
-                await self.run(lambda: self.jobs.kill(fax.id, f"Cannot convert attachment: {reason}",
-                                                      now=self.clock.seconds()))
+                await self.run(
+                    lambda: self.jobs.kill(fax.id, f"Cannot convert attachment: {reason}", now=self.clock.seconds())
+                )
                 raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {reason}").encode()) from None
-            await self.run(lambda: self.jobs.release(fax.id, converted.documents, converted.pages,
-                                                     now=self.clock.seconds()))
+            await self.run(
+                lambda: self.jobs.release(fax.id, converted.documents, converted.pages, now=self.clock.seconds())
+            )
             keys.append(f"{fax.id:08X}")
         self.poke()
         return keys

@@ -15,8 +15,14 @@ from modem.fax_files import write_fax_files
 __all__ = ["document_to_files", "files_to_t4", "files_to_tiff", "run_once"]
 
 
-def files_to_tiff(files: Sequence[str], fine: bool, page_size: str, target: str, max_pages: int,
-                  progress: Callable[[int], None] | None = None) -> int:
+def files_to_tiff(
+    files: Sequence[str],
+    fine: bool,
+    page_size: str,
+    target: str,
+    max_pages: int,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Render ``files`` into the TIFF-F file ``target``; the number of pages.
 
     Raises ``DocumentError`` (``PageLimitError`` before drawing anything when
@@ -56,8 +62,9 @@ def files_to_coded(files: Sequence[str], fine: bool, page_size: str, max_pages: 
     return data
 
 
-def run_once(limits: Limits, fn: Callable[..., Any], *args: Any, progress: Callable[[int], None] | None = None,
-             **kwargs: Any) -> Any:
+def run_once(
+    limits: Limits, fn: Callable[..., Any], *args: Any, progress: Callable[[int], None] | None = None, **kwargs: Any
+) -> Any:
     """``fn`` in one bounded worker process that ends with it (for short-lived commands)."""
     from appliance.render.pool import RenderPool
 
@@ -70,6 +77,7 @@ def document_to_files(data: bytes, directory: str, max_pages: int) -> tuple[int,
     ``fax-p001.png``… in ``directory``: (pages, tiff, pdf, previews)."""
     folder = Path(directory)
     pages = iter_render(data, Resolution.FINE, PageSize.A4, max_pages=max_pages)
-    files = write_fax_files(pages, folder / "fax.tif", pdf=folder / "fax.pdf",
-                            preview=lambda n: folder / f"fax-p{n:03d}.png")
+    files = write_fax_files(
+        pages, folder / "fax.tif", pdf=folder / "fax.pdf", preview=lambda n: folder / f"fax-p{n:03d}.png"
+    )
     return files.pages, str(files.tiff), str(files.pdf), tuple(str(p) for p in files.previews)

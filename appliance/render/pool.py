@@ -32,8 +32,15 @@ from typing import Any
 
 from appliance.render.limits import Limits
 
-__all__ = ["JOBS_PER_WORKER", "RenderCrash", "RenderError", "RenderLimitError", "RenderPool", "WorkerDied",
-           "worker_rss_bytes"]
+__all__ = [
+    "JOBS_PER_WORKER",
+    "RenderCrash",
+    "RenderError",
+    "RenderLimitError",
+    "RenderPool",
+    "WorkerDied",
+    "worker_rss_bytes",
+]
 
 JOBS_PER_WORKER = 50
 KILL_GRACE_SECONDS = 5.0  # the parent's deadline past the worker's own timer
@@ -78,15 +85,30 @@ class _Worker:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "appliance.render.worker", str(child.fileno()),
-                 str(self.limits.worker_memory_bytes), repr(self.limits.render_seconds)],
-                pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=env, close_fds=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "appliance.render.worker",
+                    str(child.fileno()),
+                    str(self.limits.worker_memory_bytes),
+                    repr(self.limits.render_seconds),
+                ],
+                pass_fds=(child.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=env,
+                close_fds=True,
+            )
         finally:
             child.close()
         self.process, self.conn, self.jobs = process, multiprocessing.connection.Connection(parent.detach()), 0
 
-    def call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-             progress: Callable[[int], None] | None) -> Any:
+    def call(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        progress: Callable[[int], None] | None,
+    ) -> Any:
         if self.process is None or self.process.poll() is not None:
             self.stop()
             self._start()
@@ -144,8 +166,10 @@ class _Worker:
                 how = f"killed by signal {-code}"
         else:
             how = f"exit status {code}"
-        return WorkerDied(f"the conversion process stopped unexpectedly ({how}); the document may need more "
-                          f"memory or time than [limits] allows, or be malformed")
+        return WorkerDied(
+            f"the conversion process stopped unexpectedly ({how}); the document may need more "
+            f"memory or time than [limits] allows, or be malformed"
+        )
 
     def stop(self) -> None:
         """End the process (politely when idle, at once otherwise) and reap it."""
@@ -166,13 +190,17 @@ class _Worker:
 
 
 def _too_slow(limits: Limits) -> str:
-    return (f"the document took longer to convert than the limit of {limits.render_seconds:g} seconds "
-            f"([limits] render_seconds)")
+    return (
+        f"the document took longer to convert than the limit of {limits.render_seconds:g} seconds "
+        f"([limits] render_seconds)"
+    )
 
 
 def _too_big(limits: Limits) -> str:
-    return (f"the document needs more memory to convert than the limit of {limits.worker_memory_mb} MB "
-            f"([limits] worker_memory_mb)")
+    return (
+        f"the document needs more memory to convert than the limit of {limits.worker_memory_mb} MB "
+        f"([limits] worker_memory_mb)"
+    )
 
 
 class RenderPool:
@@ -190,8 +218,9 @@ class RenderPool:
         self._free = threading.Semaphore(self.limits.workers)
         self._closed = False
 
-    def call(self, fn: Callable[..., Any], *args: Any, progress: Callable[[int], None] | None = None,
-             **kwargs: Any) -> Any:
+    def call(
+        self, fn: Callable[..., Any], *args: Any, progress: Callable[[int], None] | None = None, **kwargs: Any
+    ) -> Any:
         """``fn(*args, **kwargs)`` in a worker (blocking); with ``progress``, ``fn`` gets a
         ``progress`` callable whose calls are relayed here.
 
@@ -245,5 +274,3 @@ def worker_rss_bytes(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     return 0
-
-

@@ -32,27 +32,59 @@ from appliance.web.hsts import install_hsts
 from appliance.web.resources import WebRoot, WebSite
 
 __all__ = [
-    "AccountWriter", "Authenticator", "CdrSource", "Identity", "InboxSource", "LineInfo", "LineStatusSource",
-    "ReceivedFax", "WebConfig", "endpoint_description", "make_authenticator", "make_site", "make_web_service",
-    "parse_web", "web_secret",
+    "AccountWriter",
+    "Authenticator",
+    "CdrSource",
+    "Identity",
+    "InboxSource",
+    "LineInfo",
+    "LineStatusSource",
+    "ReceivedFax",
+    "WebConfig",
+    "endpoint_description",
+    "make_authenticator",
+    "make_site",
+    "make_web_service",
+    "parse_web",
+    "web_secret",
 ]
 
 log = Logger(namespace="appliance.web")
 
 
-def make_authenticator(web: WebConfig, reactor: Any, client: Any,
-                       token_bytes: Callable[[int], bytes] = secrets.token_bytes) -> Authenticator:
+def make_authenticator(
+    web: WebConfig, reactor: Any, client: Any, token_bytes: Callable[[int], bytes] = secrets.token_bytes
+) -> Authenticator:
     """An :class:`Authenticator` over a ``radius.client.RadiusClient`` (or anything with ``access``)."""
-    return Authenticator(client, reactor, admins=web.admins, admin_groups=web.admin_groups,
-                         ttl=web.auth_cache_seconds, negative_ttl=web.auth_negative_cache_seconds,
-                         token_bytes=token_bytes)
+    return Authenticator(
+        client,
+        reactor,
+        admins=web.admins,
+        admin_groups=web.admin_groups,
+        ttl=web.auth_cache_seconds,
+        negative_ttl=web.auth_negative_cache_seconds,
+        token_bytes=token_bytes,
+    )
 
 
-def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, lines: LineStatusSource,
-              inbox: InboxSource | None, authenticator: Authenticator, directory: Directory, spool_dir: str,
-              cdrs: CdrSource | None = None, accounts: AccountWriter | None = None,
-              run_blocking: Callable[..., Any] | None = None, dialplan: DialPlan | None = None,
-              csrf_secret: bytes | None = None, render_pool: RenderPool | None = None) -> WebSite:
+def make_site(
+    web: WebConfig,
+    reactor: Any,
+    *,
+    jobs: JobStore,
+    scheduler: Any,
+    lines: LineStatusSource,
+    inbox: InboxSource | None,
+    authenticator: Authenticator,
+    directory: Directory,
+    spool_dir: str,
+    cdrs: CdrSource | None = None,
+    accounts: AccountWriter | None = None,
+    run_blocking: Callable[..., Any] | None = None,
+    dialplan: DialPlan | None = None,
+    csrf_secret: bytes | None = None,
+    render_pool: RenderPool | None = None,
+) -> WebSite:
     """The twisted.web Site serving FFWS, UAPI and the web console.
 
     ``scheduler`` is the ``JobScheduler`` (poked when a fax is ready) or None;
@@ -64,9 +96,23 @@ def make_site(web: WebConfig, reactor: Any, *, jobs: JobStore, scheduler: Any, l
     run = run_blocking or thread_runner(reactor, reactor.getThreadPool())
     render = Renderer(render_pool, run) if render_pool is not None else None
     poke: Callable[[], None] = scheduler.poke if scheduler is not None else (lambda: None)
-    app = WebApp(web, clock=reactor, run_blocking=run, jobs=jobs, directory=directory, lines=lines, inbox=inbox,
-                 cdrs=cdrs, accounts=accounts, poke=poke, spool_dir=spool_dir, tz=ZoneInfo(web.timezone),
-                 started=reactor.seconds(), dialplan=dialplan, render=render)
+    app = WebApp(
+        web,
+        clock=reactor,
+        run_blocking=run,
+        jobs=jobs,
+        directory=directory,
+        lines=lines,
+        inbox=inbox,
+        cdrs=cdrs,
+        accounts=accounts,
+        poke=poke,
+        spool_dir=spool_dir,
+        tz=ZoneInfo(web.timezone),
+        started=reactor.seconds(),
+        dialplan=dialplan,
+        render=render,
+    )
     app.on_password_change = authenticator.forget
     site = WebSite(WebRoot(app, authenticator, csrf_secret or secrets.token_bytes(32)), web.max_request_bytes)
     site.app = app  # type: ignore[attr-defined]
@@ -97,8 +143,10 @@ def _escape(value: str) -> str:
 def endpoint_description(web: WebConfig) -> str:
     """The server endpoint string: ``ssl:…`` when a certificate and key are configured."""
     if web.https:
-        return (f"ssl:port={web.port}:interface={_escape(web.listen)}:privateKey={_escape(web.key)}"
-                f":certKey={_escape(web.certificate)}")
+        return (
+            f"ssl:port={web.port}:interface={_escape(web.listen)}:privateKey={_escape(web.key)}"
+            f":certKey={_escape(web.certificate)}"
+        )
     return f"tcp:port={web.port}:interface={_escape(web.listen)}"
 
 
@@ -122,19 +170,41 @@ class WebService(StreamServerEndpointService):
         super().startService()
 
 
-def make_web_service(config: Any, reactor: Any, *, jobs: JobStore, scheduler: Any, lines: LineStatusSource,
-                     inbox: InboxSource | None, authenticator: Authenticator, directory: Directory | None = None,
-                     cdrs: CdrSource | None = None, accounts: AccountWriter | None = None) -> WebService:
+def make_web_service(
+    config: Any,
+    reactor: Any,
+    *,
+    jobs: JobStore,
+    scheduler: Any,
+    lines: LineStatusSource,
+    inbox: InboxSource | None,
+    authenticator: Authenticator,
+    directory: Directory | None = None,
+    cdrs: CdrSource | None = None,
+    accounts: AccountWriter | None = None,
+) -> WebService:
     """The web service from ``config`` (an ``appliance.config.Config``; its ``[web]`` table)."""
     web = parse_web(config.source, config.raw.get("web"))
     if directory is None:
         directory = open_directory(web.token_store or config.storage.url)
     spool = web.spool_dir or f"{config.data_dir}/web"
     limits = getattr(config, "limits", None) or parse_limits(config.source, config.raw.get("limits"))
-    site = make_site(web, reactor, jobs=jobs, scheduler=scheduler, lines=lines, inbox=inbox,
-                     authenticator=authenticator, directory=directory, spool_dir=spool, cdrs=cdrs,
-                     accounts=accounts, dialplan=getattr(config, "dialplan", None),
-                     csrf_secret=web_secret(config.data_dir), render_pool=shared_pool(limits))
+    site = make_site(
+        web,
+        reactor,
+        jobs=jobs,
+        scheduler=scheduler,
+        lines=lines,
+        inbox=inbox,
+        authenticator=authenticator,
+        directory=directory,
+        spool_dir=spool,
+        cdrs=cdrs,
+        accounts=accounts,
+        dialplan=getattr(config, "dialplan", None),
+        csrf_secret=web_secret(config.data_dir),
+        render_pool=shared_pool(limits),
+    )
     site.app.appliance_config = config  # type: ignore[attr-defined]  # the console's settings and routes
     install_hsts(site, web)
     return WebService(serverFromString(reactor, endpoint_description(web)), site)

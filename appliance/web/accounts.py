@@ -39,8 +39,11 @@ class StoreAccountWriter:
         try:
             self._store.add_account(Account(name=username, password_hash=self._hash(password)))
         except DuplicateError:
-            raise WebError(400, f"account {username!r} already exists: PUT /ffws/v1/users/{username} "
-                                "changes its password, a POST without <password> adds its profile") from None
+            raise WebError(
+                400,
+                f"account {username!r} already exists: PUT /ffws/v1/users/{username} "
+                "changes its password, a POST without <password> adds its profile",
+            ) from None
 
     def _hash(self, password: str) -> str:
         return hash_password(password, self._token_bytes(16))

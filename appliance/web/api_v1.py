@@ -99,9 +99,16 @@ async def _dispatch(app: WebApp, call: Call) -> Reply:
     if kind == "inbox":
         if not rest and method == "GET":
             since, until = _range(q)
-            items, more = await app.run(lambda: ops.list_inbox(
-                caller, account=q.get("account") or None, since=since, until=until, limit=_int(q, "limit", 100),
-                offset=_int(q, "offset", 0)))
+            items, more = await app.run(
+                lambda: ops.list_inbox(
+                    caller,
+                    account=q.get("account") or None,
+                    since=since,
+                    until=until,
+                    limit=_int(q, "limit", 100),
+                    offset=_int(q, "offset", 0),
+                )
+            )
             return _json(200, {"items": items, "next_offset": more})
         if len(rest) == 1 and method == "GET":
             return _json(200, await app.run(ops.show_item, caller, rest[0]))
@@ -116,9 +123,17 @@ async def _dispatch(app: WebApp, call: Call) -> Reply:
         if not rest and method == "GET":
             since, until = _range(q)
             states = parse_states(q.get("state", ""))
-            jobs, more = await app.run(lambda: ops.list_jobs(
-                caller, owner=q.get("owner") or None, states=states, since=since, until=until,
-                limit=_int(q, "limit", 100), offset=_int(q, "offset", 0)))
+            jobs, more = await app.run(
+                lambda: ops.list_jobs(
+                    caller,
+                    owner=q.get("owner") or None,
+                    states=states,
+                    since=since,
+                    until=until,
+                    limit=_int(q, "limit", 100),
+                    offset=_int(q, "offset", 0),
+                )
+            )
             return _json(200, {"jobs": jobs, "next_offset": more})
         if len(rest) == 1 and method == "GET":
             found = await app.run(ops.show_job, caller, rest[0])

@@ -41,8 +41,11 @@ __all__ = ["ACTIVE", "Call", "Reply", "WebApp", "parse_fax_key", "parse_entry_ke
 
 S = EntryState
 ACTIVE = (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING, S.SENDING)
-CLASSES = {"pending": (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING), "sending": (S.SENDING,),
-           "complete": tuple(TERMINAL)}
+CLASSES = {
+    "pending": (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING),
+    "sending": (S.SENDING,),
+    "complete": tuple(TERMINAL),
+}
 XML = "application/xml"
 DEFAULT_PAGE = 100  # GET /ofax entries per page
 MAX_PAGE = 1000
@@ -118,11 +121,25 @@ class WebApp:
 
     log = Logger()
 
-    def __init__(self, config: WebConfig, *, clock: IReactorTime, run_blocking: Callable[..., "defer.Deferred[Any]"],
-                 jobs: JobStore, directory: Directory, lines: LineStatusSource, inbox: InboxSource | None,
-                 cdrs: CdrSource | None, accounts: AccountWriter | None, poke: Callable[[], None],
-                 spool_dir: str, tz: tzinfo, started: float, dialplan: DialPlan | None = None,
-                 render: Renderer | None = None) -> None:
+    def __init__(
+        self,
+        config: WebConfig,
+        *,
+        clock: IReactorTime,
+        run_blocking: Callable[..., "defer.Deferred[Any]"],
+        jobs: JobStore,
+        directory: Directory,
+        lines: LineStatusSource,
+        inbox: InboxSource | None,
+        cdrs: CdrSource | None,
+        accounts: AccountWriter | None,
+        poke: Callable[[], None],
+        spool_dir: str,
+        tz: tzinfo,
+        started: float,
+        dialplan: DialPlan | None = None,
+        render: Renderer | None = None,
+    ) -> None:
         self.config = config
         self.dialplan = dialplan or DialPlan()
         self.clock = clock
@@ -144,8 +161,13 @@ class WebApp:
         self.on_password_change: Callable[[str], None] = lambda username: None  # drops cached logins
         self.deliveries: Any = None  # appliance.mail.outbox.MailOutbox: the console lists its deliveries
         self.appliance_config: Any = None  # appliance.config.Config: the console's routes and settings pages
-        self.fetcher = Fetcher(FetchPolicy(allow=parse_allow(config.fetch_allow), max_bytes=config.max_request_bytes,
-                                           timeout=config.external_fetch_timeout))
+        self.fetcher = Fetcher(
+            FetchPolicy(
+                allow=parse_allow(config.fetch_allow),
+                max_bytes=config.max_request_bytes,
+                timeout=config.external_fetch_timeout,
+            )
+        )
         self.fetches = defer.DeferredSemaphore(FETCHES_AT_ONCE)  # slow fetches never take every pool thread
 
     def now(self) -> float:
@@ -157,8 +179,9 @@ class WebApp:
 
     # ------------------------------------------------------------ submit
 
-    async def submit(self, spec: FaxSpec, recipients: Sequence[Recipient],
-                     attachments: Sequence[ffws.Attachment]) -> tuple[Fax, list[Any]]:
+    async def submit(
+        self, spec: FaxSpec, recipients: Sequence[Recipient], attachments: Sequence[ffws.Attachment]
+    ) -> tuple[Fax, list[Any]]:
         """Store a fax (entries in preprocessing) and start converting it."""
         recipients = dial_recipients(recipients, self.dialplan)
         await self._check_pages(spec, attachments)
@@ -190,8 +213,9 @@ class WebApp:
         except (DocumentError, RenderLimitError, WorkerDied):
             return
         if spec.cover_enabled and total + 1 > max_pages:
-            raise WebError(400, f"with the cover page the fax has {total + 1} pages; "
-                                f"a fax may have at most {max_pages} pages")
+            raise WebError(
+                400, f"with the cover page the fax has {total + 1} pages; a fax may have at most {max_pages} pages"
+            )
 
     def _converted(self, result: Any, fax_id: int) -> None:
         self.conversions.pop(fax_id, None)
@@ -206,21 +230,31 @@ class WebApp:
                     try:
                         fetched = await self.fetches.run(self.run, self.fetcher.fetch, attachment.url)
                     except FetchError as exc:
-                        self.log.info("fax {key}: attachment {name!r} not fetched: {detail}", key=f"{fax.id:08X}",
-                                      name=attachment.name, detail=exc.detail)
+                        self.log.info(
+                            "fax {key}: attachment {name!r} not fetched: {detail}",
+                            key=f"{fax.id:08X}",
+                            name=attachment.name,
+                            detail=exc.detail,
+                        )
                         raise WebError(400, f"attachment {attachment.name!r}: {exc}") from None
                     data = fetched.content
                     ffws.check_content(attachment.name, attachment.content_type or fetched.content_type, data)
                 contents.append((attachment.name, data))
-            converted = await self.render(convert_fax, self.spool_dir, fax, recipients, contents,
-                                          resolution=Resolution.FINE, page_size=self.page_size,
-                                          max_pages=self.render.limits.max_pages)
+            converted = await self.render(
+                convert_fax,
+                self.spool_dir,
+                fax,
+                recipients,
+                contents,
+                resolution=Resolution.FINE,
+                page_size=self.page_size,
+                max_pages=self.render.limits.max_pages,
+            )
             await self.run(lambda: self.jobs.release(fax.id, converted.documents, converted.pages, now=self.now()))
             self.poke()
         except (WebError, DocumentError, RenderLimitError, WorkerDied) as exc:
             reason = exc.message if isinstance(exc, WebError) else str(exc)
-            self.log.info("fax {key} cannot be converted: {reason}", key=f"{fax.id:08X}",
-                          reason=safe_for_log(reason))
+            self.log.info("fax {key} cannot be converted: {reason}", key=f"{fax.id:08X}", reason=safe_for_log(reason))
             await self.run(lambda: self.jobs.kill(fax.id, f"Cannot convert attachment: {reason}", now=self.now()))
         except Exception:
             self.log.failure("converting fax {key} failed", key=f"{fax.id:08X}")
@@ -244,11 +278,15 @@ class WebApp:
 
     async def _schedule(self, call: Call) -> Reply:
         profile = await self.run(self.directory.ensure_user, call.identity.username)
-        request = await self.run(lambda: ffws.parse_schedule_fax(  # in steps, off the reactor (up to 36 MB)
-            call.body, owner=call.identity.username, defaults=profile, max_recipients=self.config.max_recipients))
+        request = await self.run(
+            lambda: ffws.parse_schedule_fax(  # in steps, off the reactor (up to 36 MB)
+                call.body, owner=call.identity.username, defaults=profile, max_recipients=self.config.max_recipients
+            )
+        )
         fax, entries = await self.submit(request.spec, request.recipients, request.attachments)
-        return await self.run(lambda: xml_reply(201, "Success", [ffws.fax_entry_element(e, fax, call.base, self.tz)
-                                                                 for e in entries]))
+        return await self.run(
+            lambda: xml_reply(201, "Success", [ffws.fax_entry_element(e, fax, call.base, self.tz) for e in entries])
+        )
 
     def _owned(self, fax: Fax, identity: Identity) -> bool:
         return identity.admin or fax.owner == identity.username
@@ -282,18 +320,21 @@ class WebApp:
                 entries = entries[:page_size]
                 headers["X-Next-Offset"] = str(offset + page_size)
         rows = await self.run(self._with_faxes, entries, modem)
-        reply = await self.run(lambda: xml_reply(200, "Success", [ffws.fax_entry_element(e, f, call.base, self.tz, a)
-                                                                  for e, f, a in rows]))
+        reply = await self.run(
+            lambda: xml_reply(200, "Success", [ffws.fax_entry_element(e, f, call.base, self.tz, a) for e, f, a in rows])
+        )
         reply.headers.update(headers)
         return reply
 
-    def _listing(self, owner: str | None, wanted: str, complete_limit: int | None, limit: int,
-                 offset: int) -> list[Any]:
+    def _listing(
+        self, owner: str | None, wanted: str, complete_limit: int | None, limit: int, offset: int
+    ) -> list[Any]:
         """(blocking) One page of a general query: active entries and the latest completed."""
         active = (CLASSES[wanted] if wanted else ACTIVE) if wanted in ("", "pending", "sending") else ()
         done = TERMINAL if wanted in ("", "complete") else ()
-        return self.jobs.page_entries(owner=owner, active=active, done=done, done_limit=complete_limit,
-                                      limit=limit, offset=offset)
+        return self.jobs.page_entries(
+            owner=owner, active=active, done=done, done_limit=complete_limit, limit=limit, offset=offset
+        )
 
     def _with_faxes(self, entries: list[Any], modem: bool) -> list[tuple[Any, Fax, Any]]:
         """(blocking) Each entry with its fax (and attempts when ``modem``)."""

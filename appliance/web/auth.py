@@ -78,9 +78,18 @@ def bearer_token(header: bytes | None) -> str | None:
 class Authenticator:
     """Checks credentials through RADIUS Account-Login, with a small cache."""
 
-    def __init__(self, client: _AccessClient, clock: IReactorTime, *, admins: Sequence[str] = ("admin",),
-                 admin_groups: Sequence[str] = (), ttl: float = 30.0, negative_ttl: float = 5.0,
-                 token_bytes: Callable[[int], bytes], max_entries: int = 1024) -> None:
+    def __init__(
+        self,
+        client: _AccessClient,
+        clock: IReactorTime,
+        *,
+        admins: Sequence[str] = ("admin",),
+        admin_groups: Sequence[str] = (),
+        ttl: float = 30.0,
+        negative_ttl: float = 5.0,
+        token_bytes: Callable[[int], bytes],
+        max_entries: int = 1024,
+    ) -> None:
         self._client = client
         self._clock = clock
         self._admins = frozenset(admins)
@@ -107,8 +116,11 @@ class Authenticator:
             d.callback(cached[1])
             return d
         self.radius_requests += 1
-        attrs = [(A.USER_NAME.value, user), (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT)),
-                 (A.FB_CONTEXT.value, int(FbContext.ACCOUNT_LOGIN))]
+        attrs = [
+            (A.USER_NAME.value, user),
+            (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT)),
+            (A.FB_CONTEXT.value, int(FbContext.ACCOUNT_LOGIN)),
+        ]
         result: Deferred[Any] = self._client.access(attrs, password=password)
 
         def answered(reply: Any) -> Identity | None:

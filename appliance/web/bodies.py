@@ -65,7 +65,7 @@ def parse_document(body: bytes, *, max_elements: int = MAX_ELEMENTS, max_depth: 
     view = memoryview(body)
     try:
         for start in range(0, len(body), CHUNK):
-            parser.feed(bytes(view[start:start + CHUNK]))
+            parser.feed(bytes(view[start : start + CHUNK]))
         root: Element = parser.close()
     except _LimitExceeded as exc:
         raise WebError(400, exc.message) from None
@@ -92,7 +92,7 @@ def b64decode(text: str) -> bytes:
         end -= 1
     for start in range(0, end, CHUNK):
         try:
-            piece = carry + text[start:min(end, start + CHUNK)].encode("ascii").translate(None, _WHITESPACE)
+            piece = carry + text[start : min(end, start + CHUNK)].encode("ascii").translate(None, _WHITESPACE)
         except UnicodeEncodeError:
             raise ValueError("not base64: a character outside ASCII") from None
         final = start + CHUNK >= end

@@ -18,10 +18,14 @@ from appliance.web.numbers import check_contact
 
 __all__ = ["contact_groups", "contacts", "users"]
 
-_ORDERS = {"contacts": ("id", "name", "fax_number", "phone_number", "organization"),
-           "contact_groups": ("id", "name", "description")}
-_FILTERS = {"contacts": ("name", "fax_number", "phone_number", "organization"),
-            "contact_groups": ("name", "description")}
+_ORDERS = {
+    "contacts": ("id", "name", "fax_number", "phone_number", "organization"),
+    "contact_groups": ("id", "name", "description"),
+}
+_FILTERS = {
+    "contacts": ("name", "fax_number", "phone_number", "organization"),
+    "contact_groups": ("name", "description"),
+}
 
 
 # ------------------------------------------------------------------ users
@@ -72,8 +76,11 @@ async def users(app: WebApp, call: Call) -> Reply:
 def _writable(app: WebApp) -> Any:
     """The account writer, or 409 when the accounts live on another RADIUS server."""
     if app.accounts is None:
-        raise WebError(409, "user accounts live on an external RADIUS server: set passwords there "
-                            "(this service cannot change them); nothing was changed")
+        raise WebError(
+            409,
+            "user accounts live on an external RADIUS server: set passwords there "
+            "(this service cannot change them); nothing was changed",
+        )
     return app.accounts
 
 

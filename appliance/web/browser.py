@@ -24,8 +24,16 @@ from urllib.parse import urlsplit
 from appliance.web.model import WebError
 
 __all__ = [
-    "FORM", "STATE_CHANGING", "XML_TYPES", "check_body_type", "csrf_token", "csrf_valid", "foreign_origin",
-    "media_type", "origin_of", "security_headers",
+    "FORM",
+    "STATE_CHANGING",
+    "XML_TYPES",
+    "check_body_type",
+    "csrf_token",
+    "csrf_valid",
+    "foreign_origin",
+    "media_type",
+    "origin_of",
+    "security_headers",
 ]
 
 XML_TYPES = ("application/xml", "text/xml")
@@ -33,8 +41,10 @@ FORM = ("multipart/form-data",)
 STATE_CHANGING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 #: the web console: its own style sheet and script only (no inline code), no frames, posts only to itself
-HTML_CSP = ("default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+HTML_CSP = (
+    "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def media_type(header: str | None) -> str:
@@ -114,9 +124,11 @@ def security_headers(content_type: str) -> dict[str, str]:
     nothing inline), no framing and no referrer beyond this origin."""
     headers = {"X-Content-Type-Options": "nosniff"}
     if media_type(content_type) == "text/html":
-        headers.update({
-            "Content-Security-Policy": HTML_CSP,
-            "X-Frame-Options": "DENY",
-            "Referrer-Policy": "same-origin",
-        })
+        headers.update(
+            {
+                "Content-Security-Policy": HTML_CSP,
+                "X-Frame-Options": "DENY",
+                "Referrer-Policy": "same-origin",
+            }
+        )
     return headers

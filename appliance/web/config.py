@@ -87,7 +87,7 @@ def _names(source: str, table: dict[str, Any], key: str, default: tuple[str, ...
 def _networks(source: str, table: dict[str, Any], key: str) -> tuple[str, ...]:
     value = _get(source, table, key, list, [])
     if not all(isinstance(v, str) for v in value):
-        raise _fail(source, key, "must be a list of IP networks (strings such as \"10.1.2.0/24\")")
+        raise _fail(source, key, 'must be a list of IP networks (strings such as "10.1.2.0/24")')
     try:
         parse_allow(value)
     except ValueError as exc:
@@ -134,8 +134,9 @@ def parse_web(source: str, table: Any) -> WebConfig:
     certificate = _get(source, table, "certificate", str, "")
     key = _get(source, table, "key", str, "")
     if bool(certificate) != bool(key):
-        raise _fail(source, "key" if certificate else "certificate",
-                    "HTTPS needs both certificate and key (or neither)")
+        raise _fail(
+            source, "key" if certificate else "certificate", "HTTPS needs both certificate and key (or neither)"
+        )
     hsts = _get(source, table, "hsts", bool, False)
     if hsts and not (certificate and key):
         raise _fail(source, "hsts", "needs HTTPS (certificate and key): the header is only sent over HTTPS")
@@ -189,8 +190,11 @@ def _login(source: str, table: dict[str, Any]) -> dict[str, Any]:
     max_delay = _seconds(source, table, "login_max_delay", 300.0)
     if max_delay < delay:
         raise _fail(source, "login_max_delay", f"must be at least login_delay ({delay})")
-    return {"trusted_origins": tuple(o.rstrip("/").lower() for o in origins), "accounts": accounts,
-            "login_delay": delay, "login_max_delay": max_delay,
-            "login_user_limit": _positive_int(source, table, "login_user_limit", 5),
-            "login_source_limit": _positive_int(source, table, "login_source_limit", 20)}
-
+    return {
+        "trusted_origins": tuple(o.rstrip("/").lower() for o in origins),
+        "accounts": accounts,
+        "login_delay": delay,
+        "login_max_delay": max_delay,
+        "login_user_limit": _positive_int(source, table, "login_user_limit", 5),
+        "login_source_limit": _positive_int(source, table, "login_source_limit", 20),
+    }

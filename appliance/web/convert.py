@@ -44,10 +44,18 @@ def cover_text(fax: Fax | None, recipients: Sequence[Recipient]) -> bytes:
     if len(recipients) > len(shown):
         lines.append(f"         and {len(recipients) - len(shown)} more")
     if fax is not None:
-        lines += ["", f"From:    {fax.sender_name or fax.owner}",
-                  f"         {fax.sender_organization}", f"Phone:   {fax.sender_phone_number}",
-                  f"Fax:     {fax.sender_fax_number}", f"E-mail:  {fax.sender_email_address}",
-                  "", f"Subject: {fax.cover_subject}", "", fax.cover_comments]
+        lines += [
+            "",
+            f"From:    {fax.sender_name or fax.owner}",
+            f"         {fax.sender_organization}",
+            f"Phone:   {fax.sender_phone_number}",
+            f"Fax:     {fax.sender_fax_number}",
+            f"E-mail:  {fax.sender_email_address}",
+            "",
+            f"Subject: {fax.cover_subject}",
+            "",
+            fax.cover_comments,
+        ]
     return "\n".join(lines).encode("utf-8")
 
 
@@ -56,9 +64,16 @@ def cover_pdf(resolution: Resolution = Resolution.FINE, page_size: PageSize = Pa
     return pdf_bytes(render(cover_text(None, [Recipient(fax_number="")]), resolution, page_size))
 
 
-def convert_fax(spool: str | Path, fax: Fax, recipients: Sequence[Recipient],
-                attachments: Sequence[tuple[str, bytes]], *, resolution: Resolution = Resolution.FINE,
-                page_size: PageSize = PageSize.LETTER, max_pages: int | None = None) -> Converted:
+def convert_fax(
+    spool: str | Path,
+    fax: Fax,
+    recipients: Sequence[Recipient],
+    attachments: Sequence[tuple[str, bytes]],
+    *,
+    resolution: Resolution = Resolution.FINE,
+    page_size: PageSize = PageSize.LETTER,
+    max_pages: int | None = None,
+) -> Converted:
     """Render the cover page (when enabled) and ``(name, content)`` attachments;
     raises DocumentError naming the attachment that failed, and
     PageLimitError, before anything is drawn, when the fax (cover page
@@ -74,18 +89,24 @@ def convert_fax(spool: str | Path, fax: Fax, recipients: Sequence[Recipient],
         check_page_limit(documents, resolution, page_size, max_pages)
     directory = fax_dir(spool, fax.id)
     directory.mkdir(parents=True, exist_ok=True)
-    files = write_fax_files(_pages(documents, resolution, page_size, max_pages), directory / "fax.tif",
-                            pdf=directory / "fax.pdf", preview=lambda n: directory / f"p{n:03d}.png")
+    files = write_fax_files(
+        _pages(documents, resolution, page_size, max_pages),
+        directory / "fax.tif",
+        pdf=directory / "fax.pdf",
+        preview=lambda n: directory / f"p{n:03d}.png",
+    )
     return Converted((str(files.tiff),), files.pages, tuple(str(p) for p in files.previews))
 
 
-def _pages(documents: Sequence[tuple[str, bytes]], resolution: Resolution, page_size: PageSize,
-           max_pages: int | None) -> Iterator[FaxPage]:
+def _pages(
+    documents: Sequence[tuple[str, bytes]], resolution: Resolution, page_size: PageSize, max_pages: int | None
+) -> Iterator[FaxPage]:
     done = 0
     for name, data in documents:
         try:
-            for page in iter_render(data, resolution, page_size,
-                                    max_pages=None if max_pages is None else max_pages - done):
+            for page in iter_render(
+                data, resolution, page_size, max_pages=None if max_pages is None else max_pages - done
+            ):
                 done += 1
                 yield page
         except DocumentError as exc:

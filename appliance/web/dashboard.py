@@ -18,8 +18,11 @@ def redirect(parts: list[str]) -> Reply:
     """Where an old dashboard address (``parts`` after ``/dashboard``) lives in the console (303/301)."""
     if not parts:
         return Reply(303, b"", "text/plain; charset=utf-8", {"Location": "/console/"})
-    if (len(parts) == 3 and parts[0] in ("fax", "inbox") and re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", parts[1])
-            and re.fullmatch(r"[0-9]{1,4}\.png", parts[2])):
-        return Reply(301, b"", "text/plain; charset=utf-8",
-                     {"Location": f"/console/{parts[0]}/{parts[1]}/{parts[2]}"})
+    if (
+        len(parts) == 3
+        and parts[0] in ("fax", "inbox")
+        and re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", parts[1])
+        and re.fullmatch(r"[0-9]{1,4}\.png", parts[2])
+    ):
+        return Reply(301, b"", "text/plain; charset=utf-8", {"Location": f"/console/{parts[0]}/{parts[1]}/{parts[2]}"})
     raise WebError(404, "the dashboard moved to /console/")

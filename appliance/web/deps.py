@@ -118,8 +118,9 @@ class InboxSource(Protocol):
 
 
 class CdrSource(Protocol):
-    def list_cdrs(self, since: float | None = None, limit: int | None = None,
-                  stops_only: bool = False) -> Sequence[Any]:
+    def list_cdrs(
+        self, since: float | None = None, limit: int | None = None, stops_only: bool = False
+    ) -> Sequence[Any]:
         """``radius.store`` accounting records, oldest first (blocking)."""
         ...
 

@@ -55,9 +55,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def open_directory(url: str, *, token_bytes: Callable[[int], bytes] = secrets.token_bytes,
-                   init: bool = True) -> "Directory":
+def open_directory(
+    url: str, *, token_bytes: Callable[[int], bytes] = secrets.token_bytes, init: bool = True
+) -> "Directory":
     """Open the directory in the database named by ``url`` (``sqlite:///PATH`` or ``postgresql://…``)."""
+
     def sqlite(path: str, **kw: Any) -> Directory:
         from radius.store.sqlite import SqliteStore
 
@@ -131,18 +133,34 @@ class Directory(AttachedTables):
 
     # ------------------------------------------------------------- contacts
 
-    def list_contacts(self, owner: str, *, filters: dict[str, str] | None = None, order: str = "id",
-                      limit: int | None = None, offset: int = 0) -> list[Contact]:
+    def list_contacts(
+        self,
+        owner: str,
+        *,
+        filters: dict[str, str] | None = None,
+        order: str = "id",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Contact]:
         where, params = ["owner = ?"], [owner]
         for key, value in (filters or {}).items():
             where.append(f"{key} LIKE ? ESCAPE '\\'")
             params.append(_like(value))
-        return [Contact(**dict(zip(("id", "owner") + CONTACT_FIELDS, r)))
-                for r in self._page("web_contacts", ("id", "owner") + CONTACT_FIELDS, where, params, order,
-                                    limit, offset)]
+        return [
+            Contact(**dict(zip(("id", "owner") + CONTACT_FIELDS, r)))
+            for r in self._page("web_contacts", ("id", "owner") + CONTACT_FIELDS, where, params, order, limit, offset)
+        ]
 
-    def _page(self, table: str, columns: Sequence[str], where: list[str], params: list[Any], order: str,
-              limit: int | None, offset: int) -> list[Any]:
+    def _page(
+        self,
+        table: str,
+        columns: Sequence[str],
+        where: list[str],
+        params: list[Any],
+        order: str,
+        limit: int | None,
+        offset: int,
+    ) -> list[Any]:
         sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {' AND '.join(where)} ORDER BY {order}, id"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
@@ -150,22 +168,27 @@ class Directory(AttachedTables):
         return self._read(sql, params)
 
     def get_contact(self, owner: str, contact_id: int) -> Contact | None:
-        found = self._read(f"SELECT id, owner, {', '.join(CONTACT_FIELDS)} FROM web_contacts"
-                           " WHERE owner = ? AND id = ?", (owner, contact_id))
+        found = self._read(
+            f"SELECT id, owner, {', '.join(CONTACT_FIELDS)} FROM web_contacts WHERE owner = ? AND id = ?",
+            (owner, contact_id),
+        )
         return Contact(**dict(zip(("id", "owner") + CONTACT_FIELDS, found[0]))) if found else None
 
     def add_contact(self, contact: Contact) -> Contact:
         with self._writer() as conn:
-            row = self._run(conn, f"INSERT INTO web_contacts (owner, {', '.join(CONTACT_FIELDS)})"
-                            " VALUES (?, ?, ?, ?, ?) RETURNING id",
-                            (contact.owner, *[getattr(contact, f) for f in CONTACT_FIELDS])).fetchone()
+            row = self._run(
+                conn,
+                f"INSERT INTO web_contacts (owner, {', '.join(CONTACT_FIELDS)}) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                (contact.owner, *[getattr(contact, f) for f in CONTACT_FIELDS]),
+            ).fetchone()
         return Contact(**{**contact.__dict__, "id": int(row[0])})
 
     def update_contact(self, owner: str, contact_id: int, changes: dict[str, str]) -> Contact:
         allowed = {k: v for k, v in changes.items() if k in CONTACT_FIELDS}
         with self._writer() as conn:
-            if not self._run(conn, "SELECT 1 FROM web_contacts WHERE owner = ? AND id = ?",
-                             (owner, contact_id)).fetchone():
+            if not self._run(
+                conn, "SELECT 1 FROM web_contacts WHERE owner = ? AND id = ?", (owner, contact_id)
+            ).fetchone():
                 raise WebError(404, f"no contact {contact_id} in {owner!r}")
             if allowed:
                 sets = ", ".join(f"{k} = ?" for k in allowed)
@@ -175,17 +198,26 @@ class Directory(AttachedTables):
     def delete_contact(self, owner: str, contact_id: int) -> None:
         """Delete a contact and take it out of every group."""
         with self._writer() as conn:
-            if not self._run(conn, "SELECT 1 FROM web_contacts WHERE owner = ? AND id = ?",
-                             (owner, contact_id)).fetchone():
+            if not self._run(
+                conn, "SELECT 1 FROM web_contacts WHERE owner = ? AND id = ?", (owner, contact_id)
+            ).fetchone():
                 raise WebError(404, f"no contact {contact_id} in {owner!r}")
-            self._run(conn, "DELETE FROM web_group_members WHERE contact_owner = ? AND contact_id = ?",
-                      (owner, contact_id))
+            self._run(
+                conn, "DELETE FROM web_group_members WHERE contact_owner = ? AND contact_id = ?", (owner, contact_id)
+            )
             self._run(conn, "DELETE FROM web_contacts WHERE id = ?", (contact_id,))
 
     # --------------------------------------------------------------- groups
 
-    def list_groups(self, owner: str, *, filters: dict[str, str] | None = None, order: str = "id",
-                    limit: int | None = None, offset: int = 0) -> list[ContactGroup]:
+    def list_groups(
+        self,
+        owner: str,
+        *,
+        filters: dict[str, str] | None = None,
+        order: str = "id",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ContactGroup]:
         where, params = ["owner = ?"], [owner]
         for key, value in (filters or {}).items():
             where.append(f"{key} LIKE ? ESCAPE '\\'")
@@ -194,14 +226,21 @@ class Directory(AttachedTables):
         return [self._with_members(r) for r in rows]
 
     def _with_members(self, row: Sequence[Any]) -> ContactGroup:
-        members = self._read("SELECT contact_owner, contact_id FROM web_group_members WHERE group_id = ?"
-                             " ORDER BY position", (row[0],))
-        return ContactGroup(id=int(row[0]), owner=row[1], name=row[2], description=row[3],
-                            members=tuple((str(o), int(i)) for o, i in members))
+        members = self._read(
+            "SELECT contact_owner, contact_id FROM web_group_members WHERE group_id = ? ORDER BY position", (row[0],)
+        )
+        return ContactGroup(
+            id=int(row[0]),
+            owner=row[1],
+            name=row[2],
+            description=row[3],
+            members=tuple((str(o), int(i)) for o, i in members),
+        )
 
     def get_group(self, owner: str, group_id: int) -> ContactGroup | None:
-        rows = self._read("SELECT id, owner, name, description FROM web_groups WHERE owner = ? AND id = ?",
-                          (owner, group_id))
+        rows = self._read(
+            "SELECT id, owner, name, description FROM web_groups WHERE owner = ? AND id = ?", (owner, group_id)
+        )
         return self._with_members(rows[0]) if rows else None
 
     def contacts_exist(self, members: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -210,8 +249,11 @@ class Directory(AttachedTables):
 
     def add_group(self, group: ContactGroup) -> ContactGroup:
         with self._writer() as conn:
-            row = self._run(conn, "INSERT INTO web_groups (owner, name, description) VALUES (?, ?, ?) RETURNING id",
-                            (group.owner, group.name, group.description)).fetchone()
+            row = self._run(
+                conn,
+                "INSERT INTO web_groups (owner, name, description) VALUES (?, ?, ?) RETURNING id",
+                (group.owner, group.name, group.description),
+            ).fetchone()
             group_id = int(row[0])
             self._set_members(conn, group_id, group.members)
         return self.get_group(group.owner, group_id)  # type: ignore[return-value]
@@ -219,11 +261,15 @@ class Directory(AttachedTables):
     def _set_members(self, conn: Any, group_id: int, members: Sequence[tuple[str, int]]) -> None:
         self._run(conn, "DELETE FROM web_group_members WHERE group_id = ?", (group_id,))
         for position, (owner, contact_id) in enumerate(members):
-            self._run(conn, "INSERT INTO web_group_members (group_id, position, contact_owner, contact_id)"
-                      " VALUES (?, ?, ?, ?)", (group_id, position, owner, contact_id))
+            self._run(
+                conn,
+                "INSERT INTO web_group_members (group_id, position, contact_owner, contact_id) VALUES (?, ?, ?, ?)",
+                (group_id, position, owner, contact_id),
+            )
 
-    def update_group(self, owner: str, group_id: int, changes: dict[str, str],
-                     members: Sequence[tuple[str, int]] | None) -> ContactGroup:
+    def update_group(
+        self, owner: str, group_id: int, changes: dict[str, str], members: Sequence[tuple[str, int]] | None
+    ) -> ContactGroup:
         """Change name/description; replace the members unless ``members`` is None."""
         allowed = {k: v for k, v in changes.items() if k in GROUP_FIELDS}
         with self._writer() as conn:
@@ -249,13 +295,17 @@ class Directory(AttachedTables):
         """Issue a token for ``username``: (record, the token — shown once, never stored)."""
         token = self._token_bytes(24).hex()
         with self._writer() as conn:
-            row = self._run(conn, "INSERT INTO web_tokens (token_hash, username, label, created)"
-                            " VALUES (?, ?, ?, ?) RETURNING id", (hash_token(token), username, label, now)).fetchone()
+            row = self._run(
+                conn,
+                "INSERT INTO web_tokens (token_hash, username, label, created) VALUES (?, ?, ?, ?) RETURNING id",
+                (hash_token(token), username, label, now),
+            ).fetchone()
         return TokenRecord(id=int(row[0]), username=username, label=label, created=now), token
 
     def verify_token(self, token: str) -> TokenRecord | None:
-        rows = self._read("SELECT id, username, label, created, revoked FROM web_tokens WHERE token_hash = ?",
-                          (hash_token(token),))
+        rows = self._read(
+            "SELECT id, username, label, created, revoked FROM web_tokens WHERE token_hash = ?", (hash_token(token),)
+        )
         if not rows or rows[0][4]:
             return None
         r = rows[0]
@@ -263,8 +313,9 @@ class Directory(AttachedTables):
 
     def list_tokens(self) -> list[TokenRecord]:
         rows = self._read("SELECT id, username, label, created, revoked FROM web_tokens ORDER BY id")
-        return [TokenRecord(id=int(r[0]), username=r[1], label=r[2], created=float(r[3]), revoked=bool(r[4]))
-                for r in rows]
+        return [
+            TokenRecord(id=int(r[0]), username=r[1], label=r[2], created=float(r[3]), revoked=bool(r[4])) for r in rows
+        ]
 
     def revoke_token(self, token_id: int) -> bool:
         """Revoke a token by id; False when there is no such token."""

@@ -24,9 +24,24 @@ from appliance.web.model import Contact, ContactGroup, UserProfile, WebError
 from appliance.web.bodies import b64decode, parse_document
 
 __all__ = [
-    "CONTENT_TYPES", "Attachment", "ScheduleRequest", "check_content", "contact_element", "contact_ref",
-    "fax_entry_element", "format_time", "group_element", "parse_contact", "parse_group", "parse_schedule_fax",
-    "parse_time", "parse_user", "parse_xml", "render", "text_element", "user_element",
+    "CONTENT_TYPES",
+    "Attachment",
+    "ScheduleRequest",
+    "check_content",
+    "contact_element",
+    "contact_ref",
+    "fax_entry_element",
+    "format_time",
+    "group_element",
+    "parse_contact",
+    "parse_group",
+    "parse_schedule_fax",
+    "parse_time",
+    "parse_user",
+    "parse_xml",
+    "render",
+    "text_element",
+    "user_element",
 ]
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -139,12 +154,17 @@ def check_content(name: str, content_type: str, data: bytes) -> None:
     """WebError 400 unless ``content_type`` is convertible and ``data`` is of that type."""
     magic = CONTENT_TYPES.get(content_type)
     if content_type not in CONTENT_TYPES:
-        raise WebError(400, f"attachment {name!r}: content type {content_type!r} cannot be converted to fax pages"
-                            f" (supported: {', '.join(CONTENT_TYPES)})")
+        raise WebError(
+            400,
+            f"attachment {name!r}: content type {content_type!r} cannot be converted to fax pages"
+            f" (supported: {', '.join(CONTENT_TYPES)})",
+        )
     if not data:
         raise WebError(400, f"attachment {name!r} is empty")
-    if magic is not None and not any(data.lstrip(b"\r\n\t ")[:1024].startswith(m) or
-                                     (content_type == "application/pdf" and m in data[:1024]) for m in magic):
+    if magic is not None and not any(
+        data.lstrip(b"\r\n\t ")[:1024].startswith(m) or (content_type == "application/pdf" and m in data[:1024])
+        for m in magic
+    ):
         raise WebError(400, f"attachment {name!r}: the content is not {content_type}")
 
 
@@ -177,12 +197,17 @@ def _attachment(element: Element, number: int) -> Attachment:
 
 def parse_recipient(element: Element, number: int) -> Recipient:
     fax_number = _text(element, "fax_number")  # checked by the dial plan when the fax is submitted
-    return Recipient(fax_number=fax_number, name=_text(element, "name"),
-                     organization=_text(element, "organization"), phone_number=_text(element, "phone_number"))
+    return Recipient(
+        fax_number=fax_number,
+        name=_text(element, "name"),
+        organization=_text(element, "organization"),
+        phone_number=_text(element, "phone_number"),
+    )
 
 
-def parse_schedule_fax(body: bytes, *, owner: str, defaults: UserProfile, max_recipients: int,
-                       agent: str = "FFWS") -> ScheduleRequest:
+def parse_schedule_fax(
+    body: bytes, *, owner: str, defaults: UserProfile, max_recipients: int, agent: str = "FFWS"
+) -> ScheduleRequest:
     """A ``<schedule_fax>`` as a fax spec (entries start in preprocessing), its recipients and attachments."""
     root = parse_xml(body, "schedule_fax")
     recipient_elements = root.findall("recipient")
@@ -197,9 +222,14 @@ def parse_schedule_fax(body: bytes, *, owner: str, defaults: UserProfile, max_re
         raise WebError(400, "the fax has no <attachment> and no cover page: nothing to send")
     schedule = _text(root, "schedule_all_at")
     spec = FaxSpec(
-        owner=owner, account=owner, agent=agent, preprocessing=True,
-        cover_url=_text(root, "cover_page/url"), cover_enabled=cover_enabled,
-        cover_subject=_text(root, "cover_page/subject"), cover_comments=_text(root, "cover_page/comments"),
+        owner=owner,
+        account=owner,
+        agent=agent,
+        preprocessing=True,
+        cover_url=_text(root, "cover_page/url"),
+        cover_enabled=cover_enabled,
+        cover_subject=_text(root, "cover_page/subject"),
+        cover_comments=_text(root, "cover_page/comments"),
         sender_name=_text(root, "sender/name", defaults.name),
         sender_organization=_text(root, "sender/organization", defaults.organization),
         sender_phone_number=_text(root, "sender/phone_number", defaults.phone_number),
@@ -279,16 +309,18 @@ def render(message: str, children: Iterable[Element] = ()) -> bytes:
     text_element(root, "message", message)
     root.extend(children)
     ET.indent(root, "  ")
-    return XML_DECLARATION + ET.tostring(root, encoding="utf-8", short_empty_elements=False,
-                                         xml_declaration=False) + b"\n"
+    return (
+        XML_DECLARATION + ET.tostring(root, encoding="utf-8", short_empty_elements=False, xml_declaration=False) + b"\n"
+    )
 
 
 def _bool_text(value: bool) -> str:
     return "true" if value else "false"
 
 
-def fax_entry_element(entry: Entry, fax: Fax, base: str, tz: tzinfo,
-                      attempts: Sequence[Attempt] | None = None) -> Element:
+def fax_entry_element(
+    entry: Entry, fax: Fax, base: str, tz: tzinfo, attempts: Sequence[Attempt] | None = None
+) -> Element:
     """One ``<fax_entry>`` (§9.2), with modem info when ``attempts`` is given."""
     faxkey, entrykey = f"{fax.id:08X}", f"{entry.index:04X}"
     e = Element("fax_entry")
@@ -348,8 +380,17 @@ def user_element(profile: UserProfile, base: str) -> Element:
     text_element(e, "user_url", f"{base}/ffws/v1/users/{profile.username}")
     text_element(e, "name", profile.name)
     text_element(e, "username", profile.username)
-    for name in ("email_address", "phone_number", "fax_number", "organization", "priority", "max_attempts",
-                 "interval", "receipt", "receipt_attachment"):
+    for name in (
+        "email_address",
+        "phone_number",
+        "fax_number",
+        "organization",
+        "priority",
+        "max_attempts",
+        "interval",
+        "receipt",
+        "receipt_attachment",
+    ):
         text_element(e, name, getattr(profile, name))
     return e
 

@@ -10,12 +10,23 @@ from xml.etree.ElementTree import Element, SubElement
 from appliance.web.deps import LineStatus
 from appliance.web.ffws import format_time, text_element
 
-__all__ = ["STATUS_SECTIONS", "channel_status_element", "duration", "inbound_entry_element",
-           "modem_status_element", "status_element"]
+__all__ = [
+    "STATUS_SECTIONS",
+    "channel_status_element",
+    "duration",
+    "inbound_entry_element",
+    "modem_status_element",
+    "status_element",
+]
 
 #: sub-resource of /ffws/v1/status -> element name
-STATUS_SECTIONS = {"modem": "modem", "channel": "channel", "system": "system", "printer": "printer",
-                   "share": "network_share"}
+STATUS_SECTIONS = {
+    "modem": "modem",
+    "channel": "channel",
+    "system": "system",
+    "printer": "printer",
+    "share": "network_share",
+}
 
 
 def duration(seconds: float) -> str:
@@ -32,8 +43,17 @@ def _counts(lines: Sequence[LineStatus]) -> tuple[int, int, int]:
     return inbound, outbound, len(lines) - inbound - outbound
 
 
-def status_element(lines: Sequence[LineStatus], sections: Sequence[str], *, now: float, started: float,
-                   tz: tzinfo, time_server: str = "", line_element: str = "modem", node: str = "") -> Element:
+def status_element(
+    lines: Sequence[LineStatus],
+    sections: Sequence[str],
+    *,
+    now: float,
+    started: float,
+    tz: tzinfo,
+    time_server: str = "",
+    line_element: str = "modem",
+    node: str = "",
+) -> Element:
     """``<status>`` with the requested sections (all when ``sections`` is every key); ``node``,
     the appliance node answering (``[node] id``), is an extension element of ``<system>``."""
     status = Element("status")

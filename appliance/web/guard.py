@@ -62,10 +62,15 @@ class Guard:
         self._secret = csrf_secret
         self._refused = 0  # refusals not yet logged
         self._refusal_logged_at = float("-inf")
-        self.throttle = LoginThrottle(ThrottlePolicy(
-            base_delay=config.login_delay, max_delay=config.login_max_delay,
-            user_refuse_after=config.login_user_limit, source_refuse_after=config.login_source_limit,
-            forget_after=max(3600.0, 4 * config.login_max_delay)))
+        self.throttle = LoginThrottle(
+            ThrottlePolicy(
+                base_delay=config.login_delay,
+                max_delay=config.login_max_delay,
+                user_refuse_after=config.login_user_limit,
+                source_refuse_after=config.login_source_limit,
+                forget_after=max(3600.0, 4 * config.login_max_delay),
+            )
+        )
 
     # ------------------------------------------------------------ origins
 
@@ -78,10 +83,16 @@ class Guard:
         foreign = browser.foreign_origin(
             origin.decode("latin-1") if origin is not None else None,
             referer.decode("latin-1") if referer is not None else None,
-            (own_origin(request), *self.config.trusted_origins))
+            (own_origin(request), *self.config.trusted_origins),
+        )
         if foreign is not None:
-            self.log.warn("cross-site {method} refused: origin {origin} from {source}", method=method,
-                          origin=printable(foreign), source=client_address(request), audit="cross_site")
+            self.log.warn(
+                "cross-site {method} refused: origin {origin} from {source}",
+                method=method,
+                origin=printable(foreign),
+                source=client_address(request),
+                audit="cross_site",
+            )
             raise WebError(403, f"cross-site request refused: {printable(foreign)} is not this service's origin")
 
     # -------------------------------------------------------------- login
@@ -113,9 +124,13 @@ class Guard:
         if identity is None:
             now = self.clock.seconds()
             self.throttle.failed(user, source, now)
-            self.log.warn("web login failed for user {user} from {source} ({failures} in a row)",
-                          user=printable(user), source=source, audit="login_failed",
-                          failures=self.throttle.failures(user, now=now))
+            self.log.warn(
+                "web login failed for user {user} from {source} ({failures} in a row)",
+                user=printable(user),
+                source=source,
+                audit="login_failed",
+                failures=self.throttle.failures(user, now=now),
+            )
             raise WebError(401, "unknown user or wrong password")
         self.throttle.succeeded(user)
         return identity
@@ -125,9 +140,15 @@ class Guard:
         now = self.clock.seconds()
         if now - self._refusal_logged_at < self.REFUSAL_LOG_INTERVAL:
             return
-        self.log.warn("{refused} web login(s) refused (locked out), the last for user {user} from {source};"
-                      " retry after {retry_after} s", refused=self._refused, user=printable(user), source=source,
-                      retry_after=retry, audit="login_refused")
+        self.log.warn(
+            "{refused} web login(s) refused (locked out), the last for user {user} from {source};"
+            " retry after {retry_after} s",
+            refused=self._refused,
+            user=printable(user),
+            source=source,
+            retry_after=retry,
+            audit="login_refused",
+        )
         self._refused = 0
         self._refusal_logged_at = now
 

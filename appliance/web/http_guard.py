@@ -137,9 +137,14 @@ class GuardedChannel(http.HTTPChannel):
         self.refused = True
         render: Render = getattr(self.site, "render_refusal", None) or _plain_render
         content_type, body, headers = render(self._target(), status, message)
-        lines = [f"HTTP/1.1 {status} {http.RESPONSES.get(status, b'Error').decode('ascii')}",
-                 f"Content-Type: {content_type}", f"Content-Length: {len(body)}", "Connection: close",
-                 "Cache-Control: no-store", *(f"{k}: {v}" for k, v in headers.items())]
+        lines = [
+            f"HTTP/1.1 {status} {http.RESPONSES.get(status, b'Error').decode('ascii')}",
+            f"Content-Type: {content_type}",
+            f"Content-Length: {len(body)}",
+            "Connection: close",
+            "Cache-Control: no-store",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
         self.transport.write("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
         self.log.info("refused a request before its body: {status} {message}", status=status, message=message)
         self.transport.resumeProducing()  # read (and drop) what is still coming, briefly
@@ -169,8 +174,15 @@ class GuardedSite(server.Site):
 
     protocol = GuardedChannel  # type: ignore[assignment]
 
-    def __init__(self, root: resource.Resource, max_request_bytes: int, *, precheck: Precheck | None = None,
-                 render_refusal: Render | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        root: resource.Resource,
+        max_request_bytes: int,
+        *,
+        precheck: Precheck | None = None,
+        render_refusal: Render | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(root, requestFactory=GuardedRequest, **kw)
         self.max_request_bytes = max_request_bytes
         self.precheck = precheck

@@ -37,8 +37,15 @@ class UserProfile:
     receipt_attachment: str = "none"
 
 
-USER_TEXT_FIELDS = ("name", "email_address", "phone_number", "fax_number", "organization", "receipt",
-                    "receipt_attachment")
+USER_TEXT_FIELDS = (
+    "name",
+    "email_address",
+    "phone_number",
+    "fax_number",
+    "organization",
+    "receipt",
+    "receipt_attachment",
+)
 USER_INT_FIELDS = ("priority", "max_attempts", "interval")
 
 

@@ -110,8 +110,11 @@ class WebRoot(resource.Resource):
             if self._store_down_since is None:  # one line per outage
                 self._store_down_since = time.monotonic()
                 self.log.warn("the store is unreachable ({error}); answering 503", error=failure.getErrorMessage())
-            return Reply(503, render_xml("The store is unreachable; try again later"),
-                         headers={"Retry-After": str(STORE_RETRY_AFTER)})
+            return Reply(
+                503,
+                render_xml("The store is unreachable; try again later"),
+                headers={"Retry-After": str(STORE_RETRY_AFTER)},
+            )
         self.log.failure("{method} {path} failed", failure, method=request.method, path=request.path)
         return Reply(500, render_xml("Internal error"))
 
@@ -152,8 +155,9 @@ class WebRoot(resource.Resource):
                     return await self._static(parts[2])
                 identity = await self._basic(request)
                 body = await self._body(request) if method == "POST" else b""
-                return await console.handle(self.app, request, method, parts[1:], body, identity,
-                                            csrf=self.guard.csrf_token(request))
+                return await console.handle(
+                    self.app, request, method, parts[1:], body, identity, csrf=self.guard.csrf_token(request)
+                )
             raise WebError(404, f"no resource at {path}")
         except WebError as exc:
             if parts[:2] == ["api", "v1"]:
@@ -163,8 +167,12 @@ class WebRoot(resource.Resource):
     async def _api(self, request: HttpRequest, method: str, rest: list[str]) -> Reply:
         """``/api/v1/…``: JSON; a POST body, when there is one, must be application/json."""
         if method in ("POST", "PUT", "PATCH"):
-            browser.check_body_type((request.getHeader(b"content-type") or b"").decode("latin-1"),
-                                    _has_body(request), (api_v1.JSON,), "the operator API")
+            browser.check_body_type(
+                (request.getHeader(b"content-type") or b"").decode("latin-1"),
+                _has_body(request),
+                (api_v1.JSON,),
+                "the operator API",
+            )
         identity = await self._basic(request)
         body = await self._body(request) if method in ("POST", "PUT", "PATCH") else b""
         call = Call(method, rest, _query(request), body, identity, _base(request))
@@ -233,14 +241,25 @@ class WebRoot(resource.Resource):
 
     async def _ffws(self, request: HttpRequest, method: str, name: str, rest: list[str]) -> Reply:
         if method in ("POST", "PUT"):
-            browser.check_body_type((request.getHeader(b"content-type") or b"").decode("latin-1"),
-                                    _has_body(request), browser.XML_TYPES, "FFWS")
+            browser.check_body_type(
+                (request.getHeader(b"content-type") or b"").decode("latin-1"),
+                _has_body(request),
+                browser.XML_TYPES,
+                "FFWS",
+            )
         identity = await self._basic(request)
         body = await self._body(request) if method in ("POST", "PUT") else b""
         if name in _SMALL_BODIES and len(body) > SMALL_BODY_BYTES:
             raise WebError(413, f"a {name} request must be at most {SMALL_BODY_BYTES} bytes")
-        call = Call(method, rest, _query(request), body, identity, _base(request),
-                    (request.getHeader(b"content-type") or b"").decode("latin-1"))
+        call = Call(
+            method,
+            rest,
+            _query(request),
+            body,
+            identity,
+            _base(request),
+            (request.getHeader(b"content-type") or b"").decode("latin-1"),
+        )
         if name == "data":
             return await self._data(call)
         return await FFWS[name](self.app, call)
@@ -256,4 +275,3 @@ class WebRoot(resource.Resource):
 
             return Reply(200, await self.app.render(cover_pdf), "application/pdf")
         raise WebError(404, f"no data file {kind}/{name}")
-

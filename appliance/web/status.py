@@ -34,8 +34,9 @@ async def status(app: WebApp, call: Call) -> Reply:
         sections = [section]
     else:
         sections = ["modem", "system", "printer", "share"]
-    element = status_element(list(app.lines.status()), sections, now=app.now(), started=app.started, tz=app.tz,
-                             node=app.node_id)
+    element = status_element(
+        list(app.lines.status()), sections, now=app.now(), started=app.started, tz=app.tz, node=app.node_id
+    )
     return xml_reply(200, "Success", [element])
 
 

@@ -18,13 +18,26 @@ import multipart
 from appliance.logsafe import safe_for_log
 from appliance.web.bodies import b64decode
 
-__all__ = ["ALLOWED_EXTENSIONS", "FormPart", "UapiError", "UapiFile", "UapiRequest", "error_body", "form_parts",
-           "parse_send", "success_body"]
+__all__ = [
+    "ALLOWED_EXTENSIONS",
+    "FormPart",
+    "UapiError",
+    "UapiFile",
+    "UapiRequest",
+    "error_body",
+    "form_parts",
+    "parse_send",
+    "success_body",
+]
 
 #: file name extension -> content type handed to the converter
 ALLOWED_EXTENSIONS = {
-    "jpg": "image/jpeg", "jpeg": "image/jpeg", "tif": "image/tiff", "tiff": "image/tiff",
-    "pdf": "application/pdf", "txt": "text/plain",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "tif": "image/tiff",
+    "tiff": "image/tiff",
+    "pdf": "application/pdf",
+    "txt": "text/plain",
 }
 _MAGIC = {"image/jpeg": (b"\xff\xd8",), "image/tiff": (b"II*\x00", b"MM\x00*"), "application/pdf": (b"%PDF",)}
 
@@ -90,7 +103,7 @@ def _parts(content_type: str, body: bytes) -> list[FormPart]:
     view = memoryview(body)
     try:
         with multipart.PushMultipartParser(boundary, max_header_count=16) as parser:
-            pieces = (bytes(view[start:start + _CHUNK]) for start in range(0, len(body), _CHUNK))
+            pieces = (bytes(view[start : start + _CHUNK]) for start in range(0, len(body), _CHUNK))
             for piece in itertools.chain(pieces, [b""]):  # b"": the end of the body
                 for event in parser.parse(piece):
                     if isinstance(event, multipart.MultipartSegment):
@@ -98,8 +111,14 @@ def _parts(content_type: str, body: bytes) -> list[FormPart]:
                     elif event:
                         chunks.append(bytes(event))
                     elif segment is not None:
-                        parts.append(FormPart(segment.name or "", segment.filename, segment.content_type or
-                                              "text/plain", _payload(segment, b"".join(chunks))))
+                        parts.append(
+                            FormPart(
+                                segment.name or "",
+                                segment.filename,
+                                segment.content_type or "text/plain",
+                                _payload(segment, b"".join(chunks)),
+                            )
+                        )
                         segment = None
     except multipart.MultipartError as exc:
         raise UapiError("fx_file_invalid", f"the multipart body could not be read: {exc}") from None

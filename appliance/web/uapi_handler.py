@@ -38,17 +38,30 @@ async def send(app: WebApp, request: Any, user_id: str, extension: str, body: by
     except WebError as exc:
         return _error(415, "unsupported_media_type", exc.message)
     try:
-        parsed = await app.run(lambda: uapi.parse_send(content_type, body, max_recipients=app.config.max_recipients,
-                                                        max_files=app.config.max_files))
+        parsed = await app.run(
+            lambda: uapi.parse_send(
+                content_type, body, max_recipients=app.config.max_recipients, max_files=app.config.max_files
+            )
+        )
     except uapi.UapiError as exc:
         return Reply(exc.status, uapi.error_body(exc), JSON)
     attachments = [ffws.Attachment(f.filename, f.content_type, data=f.data) for f in parsed.files]
     profile = await app.run(app.directory.ensure_user, owner)
-    spec = FaxSpec(owner=owner, account=owner, agent="UAPI", preprocessing=True, cover_enabled=False,
-                   sender_name=profile.name, sender_organization=profile.organization,
-                   sender_phone_number=profile.phone_number, sender_fax_number=extension,
-                   sender_email_address=profile.email_address, max_tries=profile.max_attempts,
-                   priority=profile.priority, try_interval=profile.interval)
+    spec = FaxSpec(
+        owner=owner,
+        account=owner,
+        agent="UAPI",
+        preprocessing=True,
+        cover_enabled=False,
+        sender_name=profile.name,
+        sender_organization=profile.organization,
+        sender_phone_number=profile.phone_number,
+        sender_fax_number=extension,
+        sender_email_address=profile.email_address,
+        max_tries=profile.max_attempts,
+        priority=profile.priority,
+        try_interval=profile.interval,
+    )
     try:
         fax, _ = await app.submit(spec, [Recipient(fax_number=n) for n in parsed.recipients], attachments)
     except WebError as exc:

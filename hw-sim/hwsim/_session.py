@@ -103,14 +103,14 @@ def _connected(modem: SimModem, event: Answered | Connected) -> None:
         if remote.ident and modem._report_enabled(2):
             modem._info(f'{"+FCSI" if c2 else "+FCI"}:"{remote.ident}"')
         if modem._report_enabled(0):
-            modem._info(f'{"+FDIS" if c2 else "+FIS"}:{modem._caps_text(remote.caps)}')
+            modem._info(f"{'+FDIS' if c2 else '+FIS'}:{modem._caps_text(remote.caps)}")
     else:
         modem._role = "rx"
         modem._dcs = negotiate(remote.caps, modem._local_info().caps)
         if remote.ident and modem._report_enabled(2):
             modem._info(f'{"+FTSI" if c2 else "+FTI"}:"{remote.ident}"')
         if modem._report_enabled(1):
-            modem._info(f'{"+FDCS" if c2 else "+FCS"}:{modem._caps_text(modem._dcs)}')
+            modem._info(f"{'+FDCS' if c2 else '+FCS'}:{modem._caps_text(modem._dcs)}")
     modem._state = State.CALL
     modem._result("OK")
 
@@ -166,7 +166,7 @@ def _start_page(modem: SimModem) -> None:
     modem._emit(ToLine(PageStart(modem._page_no, dcs)))
     c2 = modem._call_class == "2"
     if report and modem._report_enabled(1):
-        modem._info(f'{"+FDCS" if c2 else "+FCS"}:{modem._caps_text(dcs)}')
+        modem._info(f"{'+FDCS' if c2 else '+FCS'}:{modem._caps_text(dcs)}")
     modem._result("CONNECT")
     if c2:
         modem._send(bytes([_page.DC1]))  # SP-2388-A: XON, ready for data
@@ -244,7 +244,7 @@ def _rx_connect(modem: SimModem) -> None:
     if c2 and modem._first_page:
         modem._info("+FCFR")
     if rx.start.dcs != modem._dcs and modem._report_enabled(1):
-        modem._info(f'{"+FDCS" if c2 else "+FCS"}:{modem._caps_text(rx.start.dcs)}')
+        modem._info(f"{'+FDCS' if c2 else '+FCS'}:{modem._caps_text(rx.start.dcs)}")
     modem._dcs = rx.start.dcs
     modem._first_page = False
     modem._result("CONNECT")

@@ -26,11 +26,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--link-prefix", help="make symlinks PREFIX0, PREFIX1, ... to the pty devices")
     p.add_argument("--class", dest="fax_class", choices=("2.1", "2.0", "2"), default="2.0", help="highest fax class")
     p.add_argument("--faults", help="fault file (TOML), see hwsim.faults")
-    p.add_argument("--fast", action="store_true",
-                   help="no line time: pages are not paced and the T.30 phases take no time")
+    p.add_argument(
+        "--fast", action="store_true", help="no line time: pages are not paced and the T.30 phases take no time"
+    )
     p.add_argument("--no-t30", action="store_true", help="pace pages, but let the T.30 phases take no time")
-    p.add_argument("--time-scale", type=float, default=1.0, metavar="S",
-                   help="multiply line and T.30 phase times by S (0.1: ten times faster; default 1)")
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="multiply line and T.30 phase times by S (0.1: ten times faster; default 1)",
+    )
     p.set_defaults(func=run_lines)
 
 
@@ -70,6 +76,7 @@ def run_lines(args: argparse.Namespace) -> int:
     except (ValueError, FaultFileError, OSError) as exc:
         print(f"hwsim lines: {exc}", file=sys.stderr)
         return 2
+
     def announce() -> None:
         # Printed once the reactor runs, so SIGTERM after "ready" is handled cleanly.
         for i, line in enumerate(lines.lines):
@@ -77,11 +84,14 @@ def run_lines(args: argparse.Namespace) -> int:
         print("ready", flush=True)
 
     reactor.callWhenRunning(announce)  # type: ignore[attr-defined]
+
     def stop() -> None:
         for number, modem in lines.exchange.modems.items():  # flow control seen, for people and tests
             s = modem.flow_stats
-            print(f"flow {number} xoffs={s.xoffs} peak={s.peak} overrun={s.overrun} ecm_resent={s.frames_resent}",
-                  flush=True)
+            print(
+                f"flow {number} xoffs={s.xoffs} peak={s.peak} overrun={s.overrun} ecm_resent={s.frames_resent}",
+                flush=True,
+            )
         lines.stop()
 
     reactor.addSystemEventTrigger("before", "shutdown", stop)  # type: ignore[attr-defined]

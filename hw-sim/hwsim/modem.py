@@ -422,5 +422,4 @@ class SimModem:
         return max(self.config.min_page_seconds, line_bits / rate + extra)
 
 
-
 from . import _commands, _session  # noqa: E402  (they use the names above)

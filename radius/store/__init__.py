@@ -48,6 +48,7 @@ __all__ = [
     "open_store",
 ]
 
+
 def open_store(url: str, *, init: bool = True, **options: Any) -> Store:
     """Open the store named by ``url`` and (unless ``init=False``) create its
     schema if needed.  ``options`` go to the implementation's constructor

@@ -162,10 +162,12 @@ class SqlStore:
         raise NotImplementedError
 
     def _constraint(self, exc: BaseException) -> str | None:
-        """"unique", "foreign" or "other" for an integrity error, None for anything else."""
+        """ "unique", "foreign" or "other" for an integrity error, None for anything else."""
         raise NotImplementedError
 
-    def _bulk_insert(self, conn: Any, sql: str, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    def _bulk_insert(
+        self, conn: Any, sql: str, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
         conn.cursor().executemany(self._sql(sql), rows)
 
     def _translate(self, sql: str) -> str:
@@ -219,7 +221,9 @@ class SqlStore:
                     conn.execute(statement)
             row = self._run(conn, "SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
             if row is None:
-                self._run(conn, "INSERT INTO store_meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                self._run(
+                    conn, "INSERT INTO store_meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
             elif int(row[0]) > SCHEMA_VERSION:
                 raise StoreError(
                     f"the database has schema version {row[0]}, newer than this program's {SCHEMA_VERSION}"
@@ -241,7 +245,9 @@ class SqlStore:
         return rec.did_from_row(row) if row else None
 
     def get_device(self, kind: str, identifier: str) -> Device | None:
-        row = self._one(_DEVICE_SELECT + " WHERE v.kind = ? AND v.identifier = ?", (kind, _normalise_device(kind, identifier)))
+        row = self._one(
+            _DEVICE_SELECT + " WHERE v.kind = ? AND v.identifier = ?", (kind, _normalise_device(kind, identifier))
+        )
         return rec.device_from_row(row) if row else None
 
     def get_account_by_email(self, address: str) -> Account | None:
@@ -278,7 +284,9 @@ class SqlStore:
         for row in rows:
             if row[0] in seen:
                 raise DuplicateError(
-                    f"account {row[1]!r} is given twice (as {seen[row[0]]!r} and {row[1]!r})", kind="account", key=row[1]
+                    f"account {row[1]!r} is given twice (as {seen[row[0]]!r} and {row[1]!r})",
+                    kind="account",
+                    key=row[1],
                 )
             seen[row[0]] = row[1]
         if not rows:
@@ -468,7 +476,9 @@ class SqlStore:
         keys = [_account_key(m) for m in members]
         for i, (member, key) in enumerate(zip(members, keys)):
             if key in keys[:i]:
-                raise DuplicateError(f"group {group!r}: member {member!r} is listed twice", kind="group member", key=member)
+                raise DuplicateError(
+                    f"group {group!r}: member {member!r} is listed twice", kind="group member", key=member
+                )
             if key == gkey:
                 raise StoreError(f"group {group!r} cannot be a member of itself", kind="group member", key=member)
         with self._writer() as conn:
@@ -483,7 +493,12 @@ class SqlStore:
                 )
             for member in members:
                 self._require_account(conn, member)
-            old = [r[0] for r in self._run(conn, "SELECT member_key FROM group_members WHERE group_key = ? ORDER BY position", (gkey,))]
+            old = [
+                r[0]
+                for r in self._run(
+                    conn, "SELECT member_key FROM group_members WHERE group_key = ? ORDER BY position", (gkey,)
+                )
+            ]
             if old == keys:
                 return
             self._run(conn, "DELETE FROM group_members WHERE group_key = ?", (gkey,))
@@ -500,9 +515,7 @@ class SqlStore:
             called = (normalise_did(number), int(result), int(int(result) == 2), float(record.received_at))
         return self._accounting.submit((rec.cdr_row(record), called))
 
-    def record_accounting_many(
-        self, items: Sequence[tuple[AccountingRecord, tuple[str, int] | None]]
-    ) -> list[bool]:
+    def record_accounting_many(self, items: Sequence[tuple[AccountingRecord, tuple[str, int] | None]]) -> list[bool]:
         """Commit several records in one transaction (one disk flush); per
         record, False when its dedupe_key was stored already.  If the
         transaction fails nothing of it is stored."""

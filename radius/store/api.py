@@ -103,9 +103,7 @@ class Account:
 
 
 # Fields an admin may change with ``update_account`` (everything but the name).
-ACCOUNT_FIELDS: tuple[str, ...] = tuple(
-    f for f in Account.__dataclass_fields__ if f not in ("name",)
-)
+ACCOUNT_FIELDS: tuple[str, ...] = tuple(f for f in Account.__dataclass_fields__ if f not in ("name",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +217,7 @@ class Store(Protocol):
     def add_dids(self, dids: Iterable[Did]) -> int:
         """Insert all of ``dids`` in one transaction (all or nothing)."""
         ...
+
     def update_did(self, did: str, **changes: Any) -> Did: ...
     def delete_did(self, did: str) -> None: ...
     def list_dids(self, account: str | None = None) -> list[Did]: ...
@@ -234,17 +233,13 @@ class Store(Protocol):
     def set_group_members(self, group: str, members: Sequence[str]) -> None: ...
 
     # -- accounting
-    def record_accounting(
-        self, record: AccountingRecord, called_number: tuple[str, int] | None = None
-    ) -> bool:
+    def record_accounting(self, record: AccountingRecord, called_number: tuple[str, int] | None = None) -> bool:
         """Commit ``record`` (and the Called Numbers update, in the same
         transaction).  Returns False, changing nothing, when a record with the
         same ``dedupe_key`` exists already."""
         ...
 
-    def record_accounting_many(
-        self, items: Sequence[tuple[AccountingRecord, tuple[str, int] | None]]
-    ) -> list[bool]:
+    def record_accounting_many(self, items: Sequence[tuple[AccountingRecord, tuple[str, int] | None]]) -> list[bool]:
         """Like ``record_accounting`` for several records, in one transaction."""
         ...
 

@@ -143,7 +143,12 @@ def prune(store: Any, before: float) -> int:
             return 0
         top = int(row[0])
         n = store._run(conn, "DELETE FROM store_changes WHERE id <= ?", (top,)).rowcount
-        if store._run(conn, "UPDATE store_meta SET value = ? WHERE key = 'changes_pruned_through'", (str(top),)).rowcount == 0:
+        if (
+            store._run(
+                conn, "UPDATE store_meta SET value = ? WHERE key = 'changes_pruned_through'", (str(top),)
+            ).rowcount
+            == 0
+        ):
             store._run(conn, "INSERT INTO store_meta (key, value) VALUES ('changes_pruned_through', ?)", (str(top),))
         return int(n)
 

@@ -113,7 +113,9 @@ class PostgresStore(SqlStore):
             return "other"
         return None
 
-    def _bulk_insert(self, conn: Any, sql: str, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    def _bulk_insert(
+        self, conn: Any, sql: str, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
         with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

@@ -67,7 +67,11 @@ class SqliteStore(SqlStore):
     def _open(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
-                self._path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False, cached_statements=256
+                self._path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
             )
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA synchronous={self._synchronous}")

@@ -16,11 +16,12 @@ T = TypeVar("T")
 _SQLITE = "sqlite:///"
 
 
-def split_store_url(url: str, options: dict[str, Any], error: Callable[[str], Exception],
-                    what: str = "store") -> tuple[str, str]:
+def split_store_url(
+    url: str, options: dict[str, Any], error: Callable[[str], Exception], what: str = "store"
+) -> tuple[str, str]:
     """``("sqlite", path)`` or ``("postgresql", url)``; SQLite URL options go into ``options``."""
     if url.startswith(_SQLITE):
-        path, _, query = url[len(_SQLITE):].partition("?")
+        path, _, query = url[len(_SQLITE) :].partition("?")
         if not path:
             raise error(f"{url!r}: the SQLite URL names no file (sqlite:///PATH)")
         for key, values in parse_qs(query, keep_blank_values=True).items():
@@ -33,9 +34,16 @@ def split_store_url(url: str, options: dict[str, Any], error: Callable[[str], Ex
     raise error(f"unsupported {what} URL {url.split(':', 1)[0]!r}: use sqlite:///PATH or postgresql://…")
 
 
-def open_by_url(url: str, *, sqlite: Callable[..., T], postgresql: Callable[..., T],
-                error: Callable[[str], Exception], what: str = "store", init: bool = True,
-                **options: Any) -> T:
+def open_by_url(
+    url: str,
+    *,
+    sqlite: Callable[..., T],
+    postgresql: Callable[..., T],
+    error: Callable[[str], Exception],
+    what: str = "store",
+    init: bool = True,
+    **options: Any,
+) -> T:
     """Build the store for ``url`` with ``sqlite(path, **options)`` or
     ``postgresql(url, **options)``; create its schema unless ``init=False``
     (closing it again if that fails)."""

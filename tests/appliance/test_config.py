@@ -49,28 +49,40 @@ def test_defaults():
     assert (c.radius.listen, c.radius.auth_port, c.radius.acct_port) == ("127.0.0.1", 1812, 1813)
 
 
-@pytest.mark.parametrize("text,key,problem", [
-    ("[radius]\nauth_port = 70000", "radius.auth_port", "out of range"),
-    ("[radius]\nauth_port = '1812'", "radius.auth_port", "must be an int"),
-    ("[radius]\nlisten = 'localhost'", "radius.listen", "not an IP address"),
-    ("[radius]\nauth_port = 5\nacct_port = 5", "radius.acct_port", "must differ"),
-    ("[[radius.clients]]\nsecret = 'x'", "radius.clients[0].address", "is required"),
-    ("[[radius.clients]]\naddress = '10.0.0.300'\nsecret = 'x'", "radius.clients[0].address", "not an IP"),
-    ("[[radius.clients]]\naddress = '10.0.0.1'", "radius.clients[0].secret", "is required"),
-    ("[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'xxxxxxxxxxxxxxxx'\nsceret = 'y'", "radius.clients[0].sceret",
-     "unknown key"),
-    ("[storage]\nurl = 'mysql://x'", "storage.url", "sqlite:///"),
-    ("[radius]\nuuid_format = 'base64'", "radius.uuid_format", "one of binary, hex, dash"),
-    ("[faxage]\npoll_interval = 0", "faxage.poll_interval", "greater than 0"),
-    ("[radius]\ndecision_cache_seconds = -1", "radius.decision_cache_seconds", "between 0 (off) and 60"),
-    ("colour = 'blue'", "colour", "unknown key"),
-    ("[radius]\nreject_delay = 5.5", "radius.reject_delay", "between 0 (off) and 5 seconds"),
-    ("[radius]\nreject_delay = -1", "radius.reject_delay", "between 0 (off) and 5 seconds"),
-    ("[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'abcdefghijklmno'", "radius.clients[0].secret",
-     "shorter than 16 characters"),
-    ("[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'abcde'\nallow_short_secret = 'yes'",
-     "radius.clients[0].allow_short_secret", "must be a bool"),
-])
+@pytest.mark.parametrize(
+    "text,key,problem",
+    [
+        ("[radius]\nauth_port = 70000", "radius.auth_port", "out of range"),
+        ("[radius]\nauth_port = '1812'", "radius.auth_port", "must be an int"),
+        ("[radius]\nlisten = 'localhost'", "radius.listen", "not an IP address"),
+        ("[radius]\nauth_port = 5\nacct_port = 5", "radius.acct_port", "must differ"),
+        ("[[radius.clients]]\nsecret = 'x'", "radius.clients[0].address", "is required"),
+        ("[[radius.clients]]\naddress = '10.0.0.300'\nsecret = 'x'", "radius.clients[0].address", "not an IP"),
+        ("[[radius.clients]]\naddress = '10.0.0.1'", "radius.clients[0].secret", "is required"),
+        (
+            "[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'xxxxxxxxxxxxxxxx'\nsceret = 'y'",
+            "radius.clients[0].sceret",
+            "unknown key",
+        ),
+        ("[storage]\nurl = 'mysql://x'", "storage.url", "sqlite:///"),
+        ("[radius]\nuuid_format = 'base64'", "radius.uuid_format", "one of binary, hex, dash"),
+        ("[faxage]\npoll_interval = 0", "faxage.poll_interval", "greater than 0"),
+        ("[radius]\ndecision_cache_seconds = -1", "radius.decision_cache_seconds", "between 0 (off) and 60"),
+        ("colour = 'blue'", "colour", "unknown key"),
+        ("[radius]\nreject_delay = 5.5", "radius.reject_delay", "between 0 (off) and 5 seconds"),
+        ("[radius]\nreject_delay = -1", "radius.reject_delay", "between 0 (off) and 5 seconds"),
+        (
+            "[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'abcdefghijklmno'",
+            "radius.clients[0].secret",
+            "shorter than 16 characters",
+        ),
+        (
+            "[[radius.clients]]\naddress = '10.0.0.1'\nsecret = 'abcde'\nallow_short_secret = 'yes'",
+            "radius.clients[0].allow_short_secret",
+            "must be a bool",
+        ),
+    ],
+)
 def test_errors_name_file_key_problem(text, key, problem):
     """Each bad value is reported with the file name, the dotted key and the problem."""
     with pytest.raises(ConfigError) as info:

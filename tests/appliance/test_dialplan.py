@@ -103,18 +103,27 @@ def test_outside_prefix_comes_first_and_counts_apart() -> None:
     assert dial_string("1" * 15, plan) == "9," + "1" * 15
 
 
-RULES = [("1900XXXXXXX", "reject"), ("<1503>XXXXXXX", "accept"), ("{1503}XXXXXXX", "accept"),
-         ("<011>.", "accept"), ("{9,}1XXXXXXXXXX", "accept"), ("911", "reject")]
+RULES = [
+    ("1900XXXXXXX", "reject"),
+    ("<1503>XXXXXXX", "accept"),
+    ("{1503}XXXXXXX", "accept"),
+    ("<011>.", "accept"),
+    ("{9,}1XXXXXXXXXX", "accept"),
+    ("911", "reject"),
+]
 
 
-@pytest.mark.parametrize(("raw", "dialled"), [
-    ("1 503 555 0123", "5550123"),  # <1503> strips our own area code
-    ("555-0123", "15035550123"),  # {1503} prepends it to a 7-digit number
-    ("1 212 555 0000", "9,12125550000"),  # long distance through the PBX
-    ("011 44 20 7946 0000", "442079460000"),  # <011>. strips and keeps the rest, any length
-    ("5035550123", "5035550123"),  # no rule matches: unmatched = accept
-    ("55501234", "55501234"),  # a pattern matches its own length only
-])
+@pytest.mark.parametrize(
+    ("raw", "dialled"),
+    [
+        ("1 503 555 0123", "5550123"),  # <1503> strips our own area code
+        ("555-0123", "15035550123"),  # {1503} prepends it to a 7-digit number
+        ("1 212 555 0000", "9,12125550000"),  # long distance through the PBX
+        ("011 44 20 7946 0000", "442079460000"),  # <011>. strips and keeps the rest, any length
+        ("5035550123", "5035550123"),  # no rule matches: unmatched = accept
+        ("55501234", "55501234"),  # a pattern matches its own length only
+    ],
+)
 def test_dialing_rules_rewrite(raw: str, dialled: str) -> None:
     """The first matching accept rule rewrites the number by its <strip> and {prepend} parts."""
     plan = DialPlan(rules=tuple(parse_rule(p, a) for p, a in RULES))
@@ -140,8 +149,9 @@ def test_whitelist_with_unmatched_reject() -> None:
 
 def test_rules_see_the_number_after_international_handling() -> None:
     """Rules match the national/international form, so +1 numbers and 1 numbers are treated alike."""
-    plan = DialPlan(international_prefix="011", country_code="1", national_prefix="1",
-                    rules=(parse_rule("1900XXXXXXX", "reject"),))
+    plan = DialPlan(
+        international_prefix="011", country_code="1", national_prefix="1", rules=(parse_rule("1900XXXXXXX", "reject"),)
+    )
     with pytest.raises(RejectedNumber):
         dial_string("+1 900 555 1234", plan)
 
@@ -153,18 +163,21 @@ def test_dial_string_limit() -> None:
         dial_string("5" * 15, plan)
 
 
-@pytest.mark.parametrize(("pattern", "problem"), [
-    ("", "1..40"),
-    ("X" * 41, "1..40"),
-    ("55A", "'A' at 3"),
-    ("<55", "must close"),
-    ("{9", "must close"),
-    ("<>XXX", "must close and hold"),
-    ("{9;}XXX", "must close and hold"),
-    ("X.X", "'.' at 2"),
-    ("{9}", "matches no digits"),
-    (".", "'.' at 1"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("", "1..40"),
+        ("X" * 41, "1..40"),
+        ("55A", "'A' at 3"),
+        ("<55", "must close"),
+        ("{9", "must close"),
+        ("<>XXX", "must close and hold"),
+        ("{9;}XXX", "must close and hold"),
+        ("X.X", "'.' at 2"),
+        ("{9}", "matches no digits"),
+        (".", "'.' at 1"),
+    ],
+)
 def test_bad_patterns(pattern: str, problem: str) -> None:
     """A pattern that cannot be used is refused with the reason."""
     with pytest.raises(ValueError, match=problem.replace("(", r"\(").replace(".", r"\.")):
@@ -186,27 +199,35 @@ rules = [
 ]
 """)
     plan = config.dialplan
-    assert (plan.international_prefix, plan.country_code, plan.national_prefix, plan.outside_prefix,
-            plan.unmatched) == ("011", "1", "1", "9,", "reject")
+    assert (
+        plan.international_prefix,
+        plan.country_code,
+        plan.national_prefix,
+        plan.outside_prefix,
+        plan.unmatched,
+    ) == ("011", "1", "1", "9,", "reject")
     assert [(r.pattern, r.action) for r in plan.rules] == [("1900XXXXXXX", "reject"), ("{1503}XXXXXXX", "accept")]
     assert dial_string("555-0123", plan) == "9,15035550123"
     assert parse("").dialplan == DialPlan()
 
 
-@pytest.mark.parametrize(("text", "key", "problem"), [
-    ('[dialplan]\nprefix = "9"', "dialplan.prefix", "unknown key"),
-    ('[dialplan]\noutside_prefix = "9w"', "dialplan.outside_prefix", "at most 8 characters"),
-    ('[dialplan]\noutside_prefix = "123456789"', "dialplan.outside_prefix", "at most 8 characters"),
-    ('[dialplan]\ncountry_code = "+1"', "dialplan.country_code", "at most 8 characters"),
-    ("[dialplan]\ninternational_prefix = 11", "dialplan.international_prefix", "must be text"),
-    ('[dialplan]\nunmatched = "maybe"', "dialplan.unmatched", "accept or reject"),
-    ('[dialplan]\nrules = "X"', "dialplan.rules", "must be a list"),
-    ("[dialplan]\nrules = [1]", "dialplan.rules[0]", "must be a table"),
-    ('[dialplan]\nrules = [{pattern = "X", why = "?"}]', "dialplan.rules[0]", "must be a table"),
-    ('[dialplan]\nrules = [{pattern = "X", action = "drop"}]', "dialplan.rules[0]", "accept or reject"),
-    ('[dialplan]\nrules = [{pattern = "9<1"}]', "dialplan.rules[0]", "must close"),
-    ('dialplan = "x"', "dialplan", "must be a"),
-])
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ('[dialplan]\nprefix = "9"', "dialplan.prefix", "unknown key"),
+        ('[dialplan]\noutside_prefix = "9w"', "dialplan.outside_prefix", "at most 8 characters"),
+        ('[dialplan]\noutside_prefix = "123456789"', "dialplan.outside_prefix", "at most 8 characters"),
+        ('[dialplan]\ncountry_code = "+1"', "dialplan.country_code", "at most 8 characters"),
+        ("[dialplan]\ninternational_prefix = 11", "dialplan.international_prefix", "must be text"),
+        ('[dialplan]\nunmatched = "maybe"', "dialplan.unmatched", "accept or reject"),
+        ('[dialplan]\nrules = "X"', "dialplan.rules", "must be a list"),
+        ("[dialplan]\nrules = [1]", "dialplan.rules[0]", "must be a table"),
+        ('[dialplan]\nrules = [{pattern = "X", why = "?"}]', "dialplan.rules[0]", "must be a table"),
+        ('[dialplan]\nrules = [{pattern = "X", action = "drop"}]', "dialplan.rules[0]", "accept or reject"),
+        ('[dialplan]\nrules = [{pattern = "9<1"}]', "dialplan.rules[0]", "must close"),
+        ('dialplan = "x"', "dialplan", "must be a"),
+    ],
+)
 def test_config_errors_name_the_key(text: str, key: str, problem: str) -> None:
     """Every bad [dialplan] key is a ConfigError naming it."""
     with pytest.raises(ConfigError) as caught:
@@ -222,14 +243,17 @@ def test_config_rule_count_limit() -> None:
     assert len(parse_dialplan("<test>", {"rules": rules[:1000]}).rules) == 1000
 
 
-@pytest.mark.parametrize(("raw", "logged"), [
-    ("5550101\r\nATZ", "5550101\\r\\nATZ"),
-    ("name\x00\x1b[31m", "name\\x00\\x1b[31m"),
-    ("a\u2028b\x85c", "a\\u2028b\\x85c"),
-    ("back\\slash", "back\\\\slash"),
-    ("Zoë 555 0101", "Zoë 555 0101"),
-    (12, "12"),
-])
+@pytest.mark.parametrize(
+    ("raw", "logged"),
+    [
+        ("5550101\r\nATZ", "5550101\\r\\nATZ"),
+        ("name\x00\x1b[31m", "name\\x00\\x1b[31m"),
+        ("a\u2028b\x85c", "a\\u2028b\\x85c"),
+        ("back\\slash", "back\\\\slash"),
+        ("Zoë 555 0101", "Zoë 555 0101"),
+        (12, "12"),
+    ],
+)
 def test_safe_for_log(raw: object, logged: str) -> None:
     """Control and unprintable characters become repr-style escapes; printable text is kept."""
     assert safe_for_log(raw) == logged
@@ -241,12 +265,19 @@ def test_safe_for_log_cuts() -> None:
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(st.text(alphabet=st.sampled_from("0123456789+*#,;()-./ \r\n\x00\x1bATDZ５\u2028"), max_size=30)
-       | st.text(max_size=80))
+@given(
+    st.text(alphabet=st.sampled_from("0123456789+*#,;()-./ \r\n\x00\x1bATDZ５\u2028"), max_size=30)
+    | st.text(max_size=80)
+)
 def test_any_text_is_refused_or_a_dial_string_the_modem_takes(raw: str) -> None:
     """Whatever comes in, the plan either refuses it or gives a dial string the modem driver accepts."""
-    plan = DialPlan(international_prefix="011", country_code="1", national_prefix="1", outside_prefix="9,",
-                    rules=(parse_rule("{1503}XXXXXXX"), parse_rule("<011>.")))
+    plan = DialPlan(
+        international_prefix="011",
+        country_code="1",
+        national_prefix="1",
+        outside_prefix="9,",
+        rules=(parse_rule("{1503}XXXXXXX"), parse_rule("<011>.")),
+    )
     try:
         dialled = dial_string(raw, plan)
     except InvalidNumber as exc:

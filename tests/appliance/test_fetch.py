@@ -158,9 +158,18 @@ def test_uniform_error_text(allowed: Server, canary: Server) -> None:
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there now
     f = fetcher(max_bytes=1000)
-    errors = [refused(f, url) for url in (
-        f"{canary.base}/doc", f"http://{ALLOWED_HOST}:{port}/doc", f"{allowed.base}/secret",
-        f"{allowed.base}/big", "file:///etc/passwd", "ftp://example.com/x", f"{allowed.base}/nothing")]
+    errors = [
+        refused(f, url)
+        for url in (
+            f"{canary.base}/doc",
+            f"http://{ALLOWED_HOST}:{port}/doc",
+            f"{allowed.base}/secret",
+            f"{allowed.base}/big",
+            "file:///etc/passwd",
+            "ftp://example.com/x",
+            f"{allowed.base}/nothing",
+        )
+    ]
     assert {str(e) for e in errors} == {REFUSED}
     assert len({e.detail for e in errors}) == len(errors)  # the log still tells them apart
 
@@ -199,13 +208,42 @@ def test_redirect_limit(allowed: Server) -> None:
 # ---------------------------------------------------------------- policy
 
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-    "100.127.255.254", "0.0.0.0", "255.255.255.255", "224.0.0.1", "233.1.1.1", "240.0.0.1", "192.0.0.8",
-    "198.18.0.1", "192.0.2.1", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "ff0e::1",
-    "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2002:7f00:1::1", "64:ff9b::7f00:1", "2001:db8::1", "2001::1",
-    "::127.0.0.1", "not an address",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "100.127.255.254",
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.1",
+        "233.1.1.1",
+        "240.0.0.1",
+        "192.0.0.8",
+        "198.18.0.1",
+        "192.0.2.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "fd12:3456::1",
+        "ff02::1",
+        "ff0e::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::1",
+        "64:ff9b::7f00:1",
+        "2001:db8::1",
+        "2001::1",
+        "::127.0.0.1",
+        "not an address",
+    ],
+)
 def test_refused_addresses(address: str) -> None:
     """Loopback, private, link-local, CGNAT, multicast, reserved, unspecified and embedded IPv4 are refused."""
     assert not address_allowed(address)
@@ -226,9 +264,20 @@ def test_allow_list_networks() -> None:
         parse_allow(["intranet"])
 
 
-@pytest.mark.parametrize("url", ["gopher://x/", "http://user:pw@example.com/", "http:///x", "http://exa mple/",
-                                 "http://example.com:99999/", "http://ex\\ample.com/", "http://a..b/",
-                                 "http://example.com/\x01", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "gopher://x/",
+        "http://user:pw@example.com/",
+        "http:///x",
+        "http://exa mple/",
+        "http://example.com:99999/",
+        "http://ex\\ample.com/",
+        "http://a..b/",
+        "http://example.com/\x01",
+        "javascript:alert(1)",
+    ],
+)
 def test_bad_urls(url: str) -> None:
     """Other schemes, credentials, bad hosts and ports are refused before any lookup."""
     with pytest.raises(FetchError) as info:
@@ -239,8 +288,13 @@ def test_bad_urls(url: str) -> None:
 def test_target_parts() -> None:
     """Host, port and path (with query) are taken from the URL; IPv6 literals are bracketed in Host."""
     t = parse_target("https://Docs.Example.com/a/b?c=d#frag")
-    assert (t.scheme, t.host, t.port, t.path, t.host_header) == ("https", "docs.example.com", 443, "/a/b?c=d",
-                                                                 "docs.example.com")
+    assert (t.scheme, t.host, t.port, t.path, t.host_header) == (
+        "https",
+        "docs.example.com",
+        443,
+        "/a/b?c=d",
+        "docs.example.com",
+    )
     assert parse_target("http://[2606:4700::1111]:8080").host_header == "[2606:4700::1111]:8080"
     assert parse_target("http://example.com/fax/\u00fcber.pdf?a=b%20c").path == "/fax/%C3%BCber.pdf?a=b%20c"
 
@@ -264,9 +318,29 @@ def test_https_keeps_the_name_for_tls(tmp_path: Path) -> None:
 
     openssl = require_program("openssl", "openssl")
     cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "2", "-subj", "/CN=docs.example", "-addext", "subjectAltName=DNS:docs.example"],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=docs.example",
+            "-addext",
+            "subjectAltName=DNS:docs.example",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     try:
         server = Server(ALLOWED_HOST)
     except OSError:
@@ -278,8 +352,11 @@ def test_https_keeps_the_name_for_tls(tmp_path: Path) -> None:
     server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
     try:
         trust = ssl.create_default_context(cafile=str(cert))
-        f = Fetcher(FetchPolicy(allow=parse_allow([f"{ALLOWED_HOST}/32"])), resolve=lambda host, port: [ALLOWED_HOST],
-                    transport=httpx.HTTPTransport(verify=trust))
+        f = Fetcher(
+            FetchPolicy(allow=parse_allow([f"{ALLOWED_HOST}/32"])),
+            resolve=lambda host, port: [ALLOWED_HOST],
+            transport=httpx.HTTPTransport(verify=trust),
+        )
         assert f.fetch(f"https://docs.example:{server.port}/doc").content.startswith(b"hello")
         assert names == ["docs.example"]
         refused(f, f"https://other.example:{server.port}/doc")  # the certificate does not name it

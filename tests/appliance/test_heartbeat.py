@@ -56,9 +56,17 @@ def test_pid_of_another_host_is_judged_by_age_only():
     assert judge(record(42, "other", 100.0, 2.0, 50.0), 101.0, HOST, alive()).running
 
 
-@pytest.mark.parametrize("data", ["not JSON", [], {"pid": "42", "time": 1.0, "interval": 2.0},
-                                  {"pid": 42, "time": 1.0, "interval": 0}, {"pid": True, "time": 1.0, "interval": 2},
-                                  {"pid": 4.5, "time": 1.0, "interval": 2.0}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "not JSON",
+        [],
+        {"pid": "42", "time": 1.0, "interval": 2.0},
+        {"pid": 42, "time": 1.0, "interval": 0},
+        {"pid": True, "time": 1.0, "interval": 2},
+        {"pid": 4.5, "time": 1.0, "interval": 2.0},
+    ],
+)
 def test_malformed_record_is_not_running(data):
     """Anything but a well-formed record means not running, with a reason."""
     verdict = judge(data, 1.0, HOST, alive(42))

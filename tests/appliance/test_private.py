@@ -66,12 +66,20 @@ def test_program_under_umask_022_keeps_data_private(tmp_path: Path):
     old_install(data)
     (data / "faxappliance.db").unlink()
     config = tmp_path / "f.toml"
-    config.write_text(f'data_dir = "{data}"\n[radius]\nlisten = "127.0.0.1"\nauth_port = {free_port()}\n'
-                      f'acct_port = {free_port()}\n[[radius.clients]]\naddress = "127.0.0.1"\nsecret = "s3cret-1-long-enough-x"\n')
+    config.write_text(
+        f'data_dir = "{data}"\n[radius]\nlisten = "127.0.0.1"\nauth_port = {free_port()}\n'
+        f'acct_port = {free_port()}\n[[radius.clients]]\naddress = "127.0.0.1"\nsecret = "s3cret-1-long-enough-x"\n'
+    )
     umask_022 = lambda: os.umask(0o022)  # noqa: E731
-    proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "--config", str(config), "radius"], cwd=tmp_path,
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=umask_022)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "--config", str(config), "radius"],
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=umask_022,
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().startswith("RADIUS auth on")
         assert mode(data) == 0o700 and mode(data / "inbox" / "demo" / "000001" / "fax.pdf") == 0o600
@@ -84,9 +92,15 @@ def test_program_under_umask_022_keeps_data_private(tmp_path: Path):
     assert len(tightened) == 1 and "tightened the permissions of 5 path(s)" in tightened[0], err
     document = tmp_path / "note.txt"
     document.write_text("hello\n")
-    sent = subprocess.run([sys.executable, "-m", "appliance.cli", "--config", str(config), "send", "--to", "5551234",
-                           str(document)], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=60,
-                          preexec_fn=umask_022)
+    sent = subprocess.run(
+        [sys.executable, "-m", "appliance.cli", "--config", str(config), "send", "--to", "5551234", str(document)],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=umask_022,
+    )
     assert sent.returncode == 0, sent.stderr
     (outbox_file,) = (data / "outbox").iterdir()
     assert mode(data / "outbox") == 0o700 and mode(outbox_file) == 0o600

@@ -18,9 +18,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start(tmp: Path, auth: int, acct: int) -> tuple[subprocess.Popen[str], list[str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "appliance.cli", "run", "--data-dir", str(tmp / "var"),
-         "--auth-port", str(auth), "--acct-port", str(acct), "--smtp-port", "0"],
-        cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "appliance.cli",
+            "run",
+            "--data-dir",
+            str(tmp / "var"),
+            "--auth-port",
+            str(auth),
+            "--acct-port",
+            str(acct),
+            "--smtp-port",
+            "0",
+        ],
+        cwd=tmp,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     lines = []
@@ -55,10 +70,17 @@ def test_embedded_default_first_and_second_start(tmp_path):
         deadline = time.monotonic() + 10
         while not status_ok("127.0.0.1", auth, secret.encode()) and time.monotonic() < deadline:
             time.sleep(0.1)
-        login = f'FB-Command = Get-Account\nFB-Context = Account-Login\nUser-Name = "Demo"\n' \
-                f'User-Password = "{password}"\nMessage-Authenticator = 0x00\n'
-        done = subprocess.run([radclient, "-d", str(ROOT / "dictionary"), f"127.0.0.1:{auth}", "auth", secret],
-                              input=login, capture_output=True, text=True, timeout=30)
+        login = (
+            f'FB-Command = Get-Account\nFB-Context = Account-Login\nUser-Name = "Demo"\n'
+            f'User-Password = "{password}"\nMessage-Authenticator = 0x00\n'
+        )
+        done = subprocess.run(
+            [radclient, "-d", str(ROOT / "dictionary"), f"127.0.0.1:{auth}", "auth", secret],
+            input=login,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert "Received Access-Accept" in done.stdout
     finally:
         stop(proc)

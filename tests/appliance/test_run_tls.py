@@ -17,16 +17,25 @@ from tests.tls_certs import make_cert
 def config(tmp: Path, web: str) -> Path:
     auth, acct = free_port(), free_port()
     path = tmp / "f.toml"
-    path.write_text(f'data_dir = "{tmp / "var"}"\n[radius]\nlisten = "127.0.0.1"\nauth_port = {auth}\n'
-                    f'acct_port = {acct}\n[[radius.clients]]\naddress = "127.0.0.1"\nsecret = "s3cret-1-long-enough-x"\n'
-                    f'[portserver]\n[[portserver.servers]]\naddress = "127.0.0.1"\nauth_port = {auth}\n'
-                    f'acct_port = {acct}\nsecret = "s3cret-1-long-enough-x"\n[web]\n{web}\n', encoding="utf-8")
+    path.write_text(
+        f'data_dir = "{tmp / "var"}"\n[radius]\nlisten = "127.0.0.1"\nauth_port = {auth}\n'
+        f'acct_port = {acct}\n[[radius.clients]]\naddress = "127.0.0.1"\nsecret = "s3cret-1-long-enough-x"\n'
+        f'[portserver]\n[[portserver.servers]]\naddress = "127.0.0.1"\nauth_port = {auth}\n'
+        f'acct_port = {acct}\nsecret = "s3cret-1-long-enough-x"\n[web]\n{web}\n',
+        encoding="utf-8",
+    )
     return path
 
 
 def running(tmp: Path, cfg: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "--config", str(cfg), "run"], cwd=tmp, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "--config", str(cfg), "run"],
+        cwd=tmp,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("RADIUS auth on"):
@@ -45,8 +54,14 @@ def test_https_with_a_self_signed_certificate_and_hsts(tmp_path: Path):
     cert, key = make_cert(tmp_path / "tls")
     key.chmod(0o600)
     port = free_port()
-    proc = running(tmp_path, config(tmp_path, f'listen = "127.0.0.1"\nport = {port}\ncertificate = "{cert}"\n'
-                                              f'key = "{key}"\nhsts = true\nhsts_max_age = 86400'))
+    proc = running(
+        tmp_path,
+        config(
+            tmp_path,
+            f'listen = "127.0.0.1"\nport = {port}\ncertificate = "{cert}"\n'
+            f'key = "{key}"\nhsts = true\nhsts_max_age = 86400',
+        ),
+    )
     try:
         trust = ssl.create_default_context(cafile=str(cert))
         response = httpx.get(f"https://127.0.0.1:{port}/ffws/v1/status", verify=trust, timeout=20)

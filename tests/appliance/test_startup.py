@@ -31,8 +31,10 @@ DEADLINE = 10.0  # seconds; the process itself gives up well within 5 s
 def test_describe_listen_error_names_address_port_transport_and_purpose():
     """One line: address:port/transport (purpose): the operating system's reason."""
     exc = CannotListenError("127.0.0.1", 1812, OSError(errno.EADDRINUSE, "Address already in use"))
-    assert describe_listen_error(exc, "udp", "RADIUS auth") == \
-        "cannot listen on 127.0.0.1:1812/udp (RADIUS auth): Address already in use"
+    assert (
+        describe_listen_error(exc, "udp", "RADIUS auth")
+        == "cannot listen on 127.0.0.1:1812/udp (RADIUS auth): Address already in use"
+    )
     exc = CannotListenError("::1", 443, OSError(errno.EACCES, "Permission denied"))
     assert describe_listen_error(exc, "tcp", "web") == "cannot listen on [::1]:443/tcp (web): Permission denied"
     exc = CannotListenError("", 80, OSError(errno.EACCES, "Permission denied"))
@@ -93,8 +95,15 @@ def test_stop_started_stops_running_children_in_reverse():
 
 
 def faxappliance(tmp: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "appliance.cli", *args], cwd=tmp, env=ENV, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", *args],
+        cwd=tmp,
+        env=ENV,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str, float]:
@@ -110,8 +119,10 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str, float]:
 
 def radius_config(tmp: Path, auth: int, acct: int, web: str = "") -> Path:
     path = tmp / "f.toml"
-    path.write_text(f'data_dir = "{tmp / "var"}"\n[radius]\nlisten = "127.0.0.1"\nauth_port = {auth}\n'
-                    f'acct_port = {acct}\n[[radius.clients]]\naddress = "127.0.0.1"\nsecret = "s3cret-1-long-enough-x"\n{web}')
+    path.write_text(
+        f'data_dir = "{tmp / "var"}"\n[radius]\nlisten = "127.0.0.1"\nauth_port = {auth}\n'
+        f'acct_port = {acct}\n[[radius.clients]]\naddress = "127.0.0.1"\nsecret = "s3cret-1-long-enough-x"\n{web}'
+    )
     return path
 
 
@@ -133,10 +144,13 @@ def test_run_exits_with_one_line_when_the_web_port_is_taken(tmp_path: Path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         web_port = taken.getsockname()[1]
-        web = (f'[portserver]\n[[portserver.servers]]\naddress = "127.0.0.1"\nauth_port = {auth}\n'
-               f'acct_port = {acct}\nsecret = "s3cret-1-long-enough-x"\n[web]\nlisten = "127.0.0.1"\nport = {web_port}\n')
-        code, out, err, _ = finish(faxappliance(tmp_path, "--config", str(radius_config(tmp_path, auth, acct, web)),
-                                                "run"))
+        web = (
+            f'[portserver]\n[[portserver.servers]]\naddress = "127.0.0.1"\nauth_port = {auth}\n'
+            f'acct_port = {acct}\nsecret = "s3cret-1-long-enough-x"\n[web]\nlisten = "127.0.0.1"\nport = {web_port}\n'
+        )
+        code, out, err, _ = finish(
+            faxappliance(tmp_path, "--config", str(radius_config(tmp_path, auth, acct, web)), "run")
+        )
     assert code == 1
     assert err == f"faxappliance: cannot listen on 127.0.0.1:{web_port}/tcp (web): Address already in use\n"
     assert out == ""
@@ -148,9 +162,20 @@ def test_embedded_default_exits_when_the_simulator_port_is_taken(tmp_path: Path)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code, _, err, _ = finish(faxappliance(tmp_path, "run", "--data-dir", str(tmp_path / "var"), "--auth-port",
-                                              str(free_port()), "--acct-port", str(free_port()),
-                                              "--faxage-port", str(port)))
+        code, _, err, _ = finish(
+            faxappliance(
+                tmp_path,
+                "run",
+                "--data-dir",
+                str(tmp_path / "var"),
+                "--auth-port",
+                str(free_port()),
+                "--acct-port",
+                str(free_port()),
+                "--faxage-port",
+                str(port),
+            )
+        )
     assert code == 1
     assert err == f"faxappliance: cannot listen on 127.0.0.1:{port}/tcp (FAXAGE simulator): Address already in use\n"
 
@@ -172,8 +197,11 @@ def test_heartbeat_follows_the_process(tmp_path: Path):
             assert proc.stdout is not None and proc.stdout.readline().startswith("RADIUS auth on")
             assert json.loads(beat.read_text())["pid"] == proc.pid
             code, snap = status(tmp_path, config)
-            assert code == 0 and snap["appliance"] == {"running": True, "reason": snap["appliance"]["reason"],
-                                                       "pid": proc.pid}
+            assert code == 0 and snap["appliance"] == {
+                "running": True,
+                "reason": snap["appliance"]["reason"],
+                "pid": proc.pid,
+            }
             if how == signal.SIGTERM:
                 code, _, err, _ = finish(faxappliance(tmp_path, "--config", str(config), "radius"))
                 assert code == 1 and err.startswith("faxappliance: another faxappliance (pid ")

@@ -83,7 +83,9 @@ def test_bad_option_values_are_usage_errors(run: Run) -> None:
     result = run("accounts", "add", "a", "--call-ahead-mode", "sometimes")
     assert result.code == 2
     assert result.err.startswith("faxappliance: --call-ahead-mode: 'sometimes' is not a number or one of never")
-    assert run("accounts", "set", "a").err == "faxappliance: accounts set: nothing to change (give at least one option)\n"
+    assert (
+        run("accounts", "set", "a").err == "faxappliance: accounts set: nothing to change (give at least one option)\n"
+    )
 
 
 def test_accounts_list_formats(run: Run) -> None:
@@ -95,7 +97,10 @@ def test_accounts_list_formats(run: Run) -> None:
     assert table[1].split() == ["Alice", "group-random", "yes", "yes", "dynamic"]
     assert table[2].split() == ["bob", "private", "yes", "no", "dynamic"]
     data = json.loads(run("accounts", "list", "--format", "json").out)
-    assert [(a["name"], a["account_type"], a["receive_enabled"]) for a in data] == [("Alice", 10, True), ("bob", 0, False)]
+    assert [(a["name"], a["account_type"], a["receive_enabled"]) for a in data] == [
+        ("Alice", 10, True),
+        ("bob", 0, False),
+    ]
     rows = list(csv.DictReader(io.StringIO(run("accounts", "list", "--format", "csv").out)))
     assert [(r["name"], r["receive_enabled"]) for r in rows] == [("Alice", "yes"), ("bob", "no")]
 
@@ -130,7 +135,15 @@ def test_dids_commands(run: Run, store: Store) -> None:
     run("dids", "set", "5550002", "--account", "ALICE", "--enabled")
     listed = json.loads(run("dids", "list", "--account", "alice", "--format", "json").out)
     assert listed == [
-        {"did": "5550002", "account": "Alice", "enabled": True, "line_id": "", "line_num": 0, "snd_ani": "", "queue_profile": ""}
+        {
+            "did": "5550002",
+            "account": "Alice",
+            "enabled": True,
+            "line_id": "",
+            "line_num": 0,
+            "snd_ani": "",
+            "queue_profile": "",
+        }
     ]
     assert run("dids", "list", "--account", "nobody").err == "faxappliance: no account named 'nobody'\n"
     assert run("dids", "add", "1", "--account", "ghost").err == "faxappliance: no account named 'ghost'\n"
@@ -192,7 +205,9 @@ def test_cdrs_list(run: Run, store: Store) -> None:
     data = json.loads(run("cdrs", "list", "--format", "json", "--since", "2023-11-14T22:15:00Z").out)
     assert [c["dedupe_key"] for c in data] == ["b", "c"]
     assert data[0]["attributes"] == {"FB-Dial-Number": "555", "Class": "01"}
-    rows = list(csv.DictReader(io.StringIO(run("cdrs", "list", "--format", "csv", "--since", "1700000100", "--limit", "1").out)))
+    rows = list(
+        csv.DictReader(io.StringIO(run("cdrs", "list", "--format", "csv", "--since", "1700000100", "--limit", "1").out))
+    )
     assert [(r["dedupe_key"], r["status"]) for r in rows] == [("b", "Stop")]
     assert json.loads(rows[0]["attributes"]) == {"FB-Dial-Number": "555", "Class": "01"}
     bad = run("cdrs", "list", "--since", "yesterday")

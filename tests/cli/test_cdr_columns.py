@@ -13,8 +13,11 @@ from tests.cli.conftest import Run
 def test_pages_duration_result_and_until(run: Run, store: Store) -> None:
     attrs = {"FB-Dial-Number": "555", "FB-Page-Count": 7, "FB-Total-Seconds": 95, "FB-Fax-Error-Code": 0}
     store.record_accounting(AccountingRecord("ok", 1_700_000_000.0, "192.0.2.9", 2, "S1", "alice", attrs))
-    store.record_accounting(AccountingRecord("bad", 1_800_000_000.0, "192.0.2.9", 2, "S2", "alice",
-                                             {**attrs, "FB-Page-Count": 2, "FB-Fax-Error-Code": 3}))
+    store.record_accounting(
+        AccountingRecord(
+            "bad", 1_800_000_000.0, "192.0.2.9", 2, "S2", "alice", {**attrs, "FB-Page-Count": 2, "FB-Fax-Error-Code": 3}
+        )
+    )
     table = run("cdrs", "list").out.splitlines()
     assert table[0].split()[-3:] == ["PAGES", "DURATION", "RESULT"]
     assert table[1].split()[-3:] == ["7", "95", "ok"] and table[2].split()[-4:] == ["2", "95", "error", "3"]

@@ -40,8 +40,9 @@ def data(tmp_path: Path, db_path: Path, run: Run) -> dict[str, Any]:
     write_tiff_f(_pages(3), tif)
     jobs = open_job_store(f"sqlite:///{db_path}")
     try:
-        fax, (entry,) = jobs.submit(FaxSpec(owner="demo", documents=(str(tif),), pages=3),
-                                    [Recipient(fax_number="5550101")], time.time())
+        fax, (entry,) = jobs.submit(
+            FaxSpec(owner="demo", documents=(str(tif),), pages=3), [Recipient(fax_number="5550101")], time.time()
+        )
     finally:
         jobs.close()
     return {"old": old, "new": new, "job": f"{fax.id:08X}-{entry.index:04X}", "inbox": inbox}
@@ -93,9 +94,13 @@ def test_jobs_list_show_cancel_reschedule_retry_export(run: Run, data: dict[str,
 
 
 def test_usage_errors_are_one_line_with_status_2(run: Run, data: dict[str, Any]) -> None:
-    for argv, words in ((("jobs", "show", "xyz!"), "FAXKEY-ENTRYKEY"), (("jobs", "list", "--state", "lost"), "unknown state"),
-                        (("inbox", "list", "--since", "last week"), "--since"), (("jobs", "list", "--limit", "0"), "limit"),
-                        (("inbox", "show", "abc"), "a number")):
+    for argv, words in (
+        (("jobs", "show", "xyz!"), "FAXKEY-ENTRYKEY"),
+        (("jobs", "list", "--state", "lost"), "unknown state"),
+        (("inbox", "list", "--since", "last week"), "--since"),
+        (("jobs", "list", "--limit", "0"), "limit"),
+        (("inbox", "show", "abc"), "a number"),
+    ):
         result = run(*argv)
         assert result.code == 2 and words in result.err and result.err.count("\n") == 1, (argv, result)
     result = run("jobs", "show", "0000FFFF-0000")

@@ -15,8 +15,12 @@ def test_watch_into_a_pipe_closed_early(tmp_path: Path) -> None:
     data = tmp_path / "var"
     data.mkdir()
     open_job_store(f"sqlite:///{data}/faxappliance.db").close()
-    proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "status", "--data-dir", str(data), "--watch",
-                             "--interval", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "status", "--data-dir", str(data), "--watch", "--interval", "0.05"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     head = b"".join(proc.stdout.readline() for _ in range(12))
     proc.stdout.close()  # like `| head -12`

@@ -69,9 +69,11 @@ def test_config_dial_plan_applies(tmp_path: Path) -> None:
     """With --config, its [dialplan] rules rewrite and reject."""
     data = tmp_path / "var"
     config = tmp_path / "faxappliance.toml"
-    config.write_text(f'data_dir = "{data}"\n[storage]\nurl = "sqlite:///{data}/faxappliance.db"\n'
-                      '[dialplan]\noutside_prefix = "9"\n'
-                      'rules = [{pattern = "1900XXXXXXX", action = "reject"}]\n')
+    config.write_text(
+        f'data_dir = "{data}"\n[storage]\nurl = "sqlite:///{data}/faxappliance.db"\n'
+        '[dialplan]\noutside_prefix = "9"\n'
+        'rules = [{pattern = "1900XXXXXXX", action = "reject"}]\n'
+    )
     data.mkdir()
     open_job_store(f"sqlite:///{data}/faxappliance.db").close()
     doc = tmp_path / "doc.txt"

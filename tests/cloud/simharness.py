@@ -46,9 +46,13 @@ class Harness:
         self.tracker._base_url = f"http://127.0.0.1:{self.notify_port.getHost().port}/notify"
         self.pool = TwistedFaxage.start_threadpool(reactor, 4)
         self.client = FaxageClient(
-            make_http_client(), f"http://127.0.0.1:{self.port.getHost().port}",
-            Credentials("sim", "12345", Secret("simpass")), sleep=time.sleep,
-            rng=random.Random(5), retry=POLICY)
+            make_http_client(),
+            f"http://127.0.0.1:{self.port.getHost().port}",
+            Credentials("sim", "12345", Secret("simpass")),
+            sleep=time.sleep,
+            rng=random.Random(5),
+            retry=POLICY,
+        )
         self.faxage = TwistedFaxage(self.client, reactor, self.pool)
 
     @pytest_twisted.inlineCallbacks
@@ -71,5 +75,3 @@ def until(predicate: Any, limit: float = 10.0) -> Iterator[Deferred[Any]]:
         assert waited < limit, "condition not reached in time"
         yield wait(0.05)
         waited += 0.05
-
-

@@ -106,8 +106,9 @@ def test_unsafe_op_after_5xx_not_repeated(h: Harness) -> Iterator[Deferred[Any]]
 @pytest_twisted.inlineCallbacks
 def test_inbound_listfax_getfax_handled(h: Harness) -> Iterator[Deferred[Any]]:
     """Injected faxes are listed unhandled, downloaded, marked handled and then no longer listed."""
-    recvid = h.sim.inject_fax(now=reactor.seconds(), dnis="3035550100", cid="2125550123", data=b"%PDF-1.4 x",
-                              pagecount=2, tsid="REMOTE")
+    recvid = h.sim.inject_fax(
+        now=reactor.seconds(), dnis="3035550100", cid="2125550123", data=b"%PDF-1.4 x", pagecount=2, tsid="REMOTE"
+    )
     (rec,) = yield h.faxage.request("listfax", {"unhandled": 1, "idgt": 0, "pagecount": 1, "showtsid": 1})
     assert (rec.recvid, rec.pagecount, rec.tsid, rec.dnis) == (recvid, 2, "REMOTE", "(303)555-0100")
     doc = yield h.faxage.request("getfax", {"faxid": recvid})

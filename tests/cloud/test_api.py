@@ -26,8 +26,21 @@ from appliance.cloud.errors import (
     ServiceUnavailable,
 )
 from appliance.cloud.records import (
-    Ack, BlacklistEntry, BusyCall, CallCounts, CdrRecord, Document, FaxRecord, Folder, HandleCount,
-    JobSubmitted, NpaNxx, PortRequest, QueueEntry, ShortStatus, User,
+    Ack,
+    BlacklistEntry,
+    BusyCall,
+    CallCounts,
+    CdrRecord,
+    Document,
+    FaxRecord,
+    Folder,
+    HandleCount,
+    JobSubmitted,
+    NpaNxx,
+    PortRequest,
+    QueueEntry,
+    ShortStatus,
+    User,
 )
 from appliance.config import Secret
 
@@ -36,36 +49,129 @@ HEAD = [("username", "acme"), ("company", "12345"), ("password", "hunter2")]
 
 # operation, params, the variables after username/company/password/operation
 CONTRACT: list[tuple[str, dict[str, object], list[tuple[str, str]]]] = [
-    ("sendfax", {"recipname": "Bob", "faxno": "3035550123", "faxurl": "https://example.com/a.html",
-                 "tagname": "ACME", "tagnumber": "1.303.555.0100", "callerid": "3035550100", "em_notify": 1,
-                 "url_notify": "https://me/n/abc", "resolution": 1, "contrastalgo": 2, "priority": "low",
-                 "jobtz": 4, "retryplan": 30, "ditheralgo": 2, "async": 1},
-     [("recipname", "Bob"), ("faxno", "3035550123"), ("faxurl", "https://example.com/a.html"),
-      ("tagname", "ACME"), ("tagnumber", "1.303.555.0100"), ("callerid", "3035550100"), ("em_notify", "1"),
-      ("url_notify", "https://me/n/abc"), ("jobtz", "4"), ("retryplan", "30"), ("ditheralgo", "2"),
-      ("resolution", "1"), ("contrastalgo", "2"), ("priority", "low"), ("async", "1")]),
-    ("sendfax", {"recipname": "Bob", "faxno": "3035550123", "faxurls[]": ["http://a/x.asp", "http://a/y"],
-                 "faxurltypes[]": ["DOC", "html"]},
-     [("recipname", "Bob"), ("faxno", "3035550123"), ("faxurls[]", "http://a/x.asp"), ("faxurls[]", "http://a/y"),
-      ("faxurltypes[]", "doc"), ("faxurltypes[]", "html")]),
-    ("status", {"jobids[]": [1, 2], "pagecount": 1, "useronly": 1, "extqueue": 1, "csid": 1, "showlogin": 1,
-                "xmitpages": 1, "showtries": 1, "begin": "2017-01-01 00:00:00", "end": "2017-01-02 00:00:00"},
-     [("jobids[]", "1"), ("jobids[]", "2"), ("pagecount", "1"), ("useronly", "1"), ("extqueue", "1"),
-      ("csid", "1"), ("showlogin", "1"), ("xmitpages", "1"), ("showtries", "1"),
-      ("begin", "2017-01-01 00:00:00"), ("end", "2017-01-02 00:00:00")]),
+    (
+        "sendfax",
+        {
+            "recipname": "Bob",
+            "faxno": "3035550123",
+            "faxurl": "https://example.com/a.html",
+            "tagname": "ACME",
+            "tagnumber": "1.303.555.0100",
+            "callerid": "3035550100",
+            "em_notify": 1,
+            "url_notify": "https://me/n/abc",
+            "resolution": 1,
+            "contrastalgo": 2,
+            "priority": "low",
+            "jobtz": 4,
+            "retryplan": 30,
+            "ditheralgo": 2,
+            "async": 1,
+        },
+        [
+            ("recipname", "Bob"),
+            ("faxno", "3035550123"),
+            ("faxurl", "https://example.com/a.html"),
+            ("tagname", "ACME"),
+            ("tagnumber", "1.303.555.0100"),
+            ("callerid", "3035550100"),
+            ("em_notify", "1"),
+            ("url_notify", "https://me/n/abc"),
+            ("jobtz", "4"),
+            ("retryplan", "30"),
+            ("ditheralgo", "2"),
+            ("resolution", "1"),
+            ("contrastalgo", "2"),
+            ("priority", "low"),
+            ("async", "1"),
+        ],
+    ),
+    (
+        "sendfax",
+        {
+            "recipname": "Bob",
+            "faxno": "3035550123",
+            "faxurls[]": ["http://a/x.asp", "http://a/y"],
+            "faxurltypes[]": ["DOC", "html"],
+        },
+        [
+            ("recipname", "Bob"),
+            ("faxno", "3035550123"),
+            ("faxurls[]", "http://a/x.asp"),
+            ("faxurls[]", "http://a/y"),
+            ("faxurltypes[]", "doc"),
+            ("faxurltypes[]", "html"),
+        ],
+    ),
+    (
+        "status",
+        {
+            "jobids[]": [1, 2],
+            "pagecount": 1,
+            "useronly": 1,
+            "extqueue": 1,
+            "csid": 1,
+            "showlogin": 1,
+            "xmitpages": 1,
+            "showtries": 1,
+            "begin": "2017-01-01 00:00:00",
+            "end": "2017-01-02 00:00:00",
+        },
+        [
+            ("jobids[]", "1"),
+            ("jobids[]", "2"),
+            ("pagecount", "1"),
+            ("useronly", "1"),
+            ("extqueue", "1"),
+            ("csid", "1"),
+            ("showlogin", "1"),
+            ("xmitpages", "1"),
+            ("showtries", "1"),
+            ("begin", "2017-01-01 00:00:00"),
+            ("end", "2017-01-02 00:00:00"),
+        ],
+    ),
     ("dlstatus", {"jobid": 7, "viewtype": "pdf"}, [("jobid", "7"), ("viewtype", "pdf")]),
     ("dltrans", {"jobid": 7, "jobtz": 8}, [("jobid", "7"), ("jobtz", "8")]),
     ("clear", {"jobid": 7}, [("jobid", "7")]),
     ("stopfax", {"jobid": 7}, [("jobid", "7")]),
-    ("resend", {"jobid": 7, "url_notify": "http://me/x", "retryplan": 5}, [
-        ("jobid", "7"), ("url_notify", "http://me/x"), ("retryplan", "5")]),
-    ("listfax", {"useronly": 1, "idasc": 1, "filename": 1, "starttime": 1, "unhandled": 1, "pagecount": 1,
-                 "showtsid": 1, "begin": "2017-01-01 00:00:00", "idgt": 0, "didnumber": "3035550100"},
-     [("useronly", "1"), ("idasc", "1"), ("filename", "1"), ("starttime", "1"), ("unhandled", "1"),
-      ("pagecount", "1"), ("showtsid", "1"), ("begin", "2017-01-01 00:00:00"), ("idgt", "0"),
-      ("didnumber", "3035550100")]),
-    ("getfax", {"faxid": 9, "resolution": 1, "informat": "tiff"}, [("faxid", "9"), ("resolution", "1"),
-                                                                   ("informat", "tiff")]),
+    (
+        "resend",
+        {"jobid": 7, "url_notify": "http://me/x", "retryplan": 5},
+        [("jobid", "7"), ("url_notify", "http://me/x"), ("retryplan", "5")],
+    ),
+    (
+        "listfax",
+        {
+            "useronly": 1,
+            "idasc": 1,
+            "filename": 1,
+            "starttime": 1,
+            "unhandled": 1,
+            "pagecount": 1,
+            "showtsid": 1,
+            "begin": "2017-01-01 00:00:00",
+            "idgt": 0,
+            "didnumber": "3035550100",
+        },
+        [
+            ("useronly", "1"),
+            ("idasc", "1"),
+            ("filename", "1"),
+            ("starttime", "1"),
+            ("unhandled", "1"),
+            ("pagecount", "1"),
+            ("showtsid", "1"),
+            ("begin", "2017-01-01 00:00:00"),
+            ("idgt", "0"),
+            ("didnumber", "3035550100"),
+        ],
+    ),
+    (
+        "getfax",
+        {"faxid": 9, "resolution": 1, "informat": "tiff"},
+        [("faxid", "9"), ("resolution", "1"), ("informat", "tiff")],
+    ),
     ("delfax", {"faxid": 9}, [("faxid", "9")]),
     ("handled", {"recvid": 9, "handled": False}, [("recvid", "9"), ("handled", "0")]),
     ("listfolder", {}, []),
@@ -75,31 +181,56 @@ CONTRACT: list[tuple[str, dict[str, object], list[tuple[str, str]]]] = [
     ("portable", {"didnumber": "3035550100"}, [("didnumber", "3035550100")]),
     ("listlines", {}, []),
     ("checkline", {"checknum": "3035550100"}, [("checknum", "3035550100")]),
-    ("adduser", {"ulogin": "amy", "upasswd": "pw", "ufullname": "Amy A", "uemail": "a@x"},
-     [("ulogin", "amy"), ("upasswd", "pw"), ("ufullname", "Amy A"), ("uemail", "a@x")]),
+    (
+        "adduser",
+        {"ulogin": "amy", "upasswd": "pw", "ufullname": "Amy A", "uemail": "a@x"},
+        [("ulogin", "amy"), ("upasswd", "pw"), ("ufullname", "Amy A"), ("uemail", "a@x")],
+    ),
     ("remuser", {"uid": 3}, [("uid", "3")]),
     ("changepass", {"uid": 3, "upasswd": "pw2"}, [("uid", "3"), ("upasswd", "pw2")]),
     ("changeemail", {"uid": 3, "uemail": "b@x"}, [("uid", "3"), ("uemail", "b@x")]),
     ("listusers", {}, []),
     ("addlineemail", {"uid": 3, "linenumber": "3035550100"}, [("uid", "3"), ("linenumber", "3035550100")]),
     ("remlineemail", {"uid": 3, "linenumber": "3035550100"}, [("uid", "3"), ("linenumber", "3035550100")]),
-    ("addlineperm", {"uid": 3, "linenumber": "3035550100", "permlevel": 2},
-     [("uid", "3"), ("linenumber", "3035550100"), ("permlevel", "2")]),
+    (
+        "addlineperm",
+        {"uid": 3, "linenumber": "3035550100", "permlevel": 2},
+        [("uid", "3"), ("linenumber", "3035550100"), ("permlevel", "2")],
+    ),
     ("remlineperm", {"uid": 3, "linenumber": "3035550100"}, [("uid", "3"), ("linenumber", "3035550100")]),
-    ("lowspeed", {"src": "2125550123", "dst": "3035550100", "qtype": "set", "setspeed": "lowlow"},
-     [("src", "2125550123"), ("dst", "3035550100"), ("qtype", "set"), ("setspeed", "lowlow")]),
-    ("blacklist", {"didnumber": "0000000000", "activity": "list"},
-     [("didnumber", "0000000000"), ("activity", "list")]),
-    ("donotfax", {"number": "2125550123", "activity": "add", "name": "Spam", "comment": "no"},
-     [("number", "2125550123"), ("activity", "add"), ("name", "Spam"), ("comment", "no")]),
-    ("handlecount", {}, []), ("pendcount", {}, []), ("qstatus", {}, []), ("incomingcalls", {}, []),
-    ("busycalls", {}, []), ("portstatus", {}, []),
-    ("auditlog", {"begin": "2017-01-01 00:00:00", "audtidgt": 5, "auditop": "sendfax", "audituser": "amy",
-                  "opstat": 2},
-     [("begin", "2017-01-01 00:00:00"), ("audtidgt", "5"), ("auditop", "sendfax"), ("audituser", "amy"),
-      ("opstat", "2")]),
-    ("getcdr", {"nuidgt": 10, "nuidshow": 1, "didnumber": "3035550100"},
-     [("nuidshow", "1"), ("nuidgt", "10"), ("didnumber", "3035550100")]),
+    (
+        "lowspeed",
+        {"src": "2125550123", "dst": "3035550100", "qtype": "set", "setspeed": "lowlow"},
+        [("src", "2125550123"), ("dst", "3035550100"), ("qtype", "set"), ("setspeed", "lowlow")],
+    ),
+    ("blacklist", {"didnumber": "0000000000", "activity": "list"}, [("didnumber", "0000000000"), ("activity", "list")]),
+    (
+        "donotfax",
+        {"number": "2125550123", "activity": "add", "name": "Spam", "comment": "no"},
+        [("number", "2125550123"), ("activity", "add"), ("name", "Spam"), ("comment", "no")],
+    ),
+    ("handlecount", {}, []),
+    ("pendcount", {}, []),
+    ("qstatus", {}, []),
+    ("incomingcalls", {}, []),
+    ("busycalls", {}, []),
+    ("portstatus", {}, []),
+    (
+        "auditlog",
+        {"begin": "2017-01-01 00:00:00", "audtidgt": 5, "auditop": "sendfax", "audituser": "amy", "opstat": 2},
+        [
+            ("begin", "2017-01-01 00:00:00"),
+            ("audtidgt", "5"),
+            ("auditop", "sendfax"),
+            ("audituser", "amy"),
+            ("opstat", "2"),
+        ],
+    ),
+    (
+        "getcdr",
+        {"nuidgt": 10, "nuidshow": 1, "didnumber": "3035550100"},
+        [("nuidshow", "1"), ("nuidgt", "10"), ("didnumber", "3035550100")],
+    ),
     ("listac", {}, []),
     ("listnpanxx", {"ac": "303"}, [("ac", "303")]),
     ("listdids", {"ac": "303", "npanxx": "303991"}, [("ac", "303"), ("npanxx", "303991")]),
@@ -139,18 +270,23 @@ def test_sendfax_files_are_base64_encoded() -> None:
     assert request.values()["faxfiledata[]"] == ["JVBERi0xLjQ=", "aGk="]
 
 
-@pytest.mark.parametrize(("kwargs", "variable"), [
-    ({"faxno": "303555012", "recipname": "Bob"}, "faxno"),
-    ({"faxno": "303-555-0123", "recipname": "Bob"}, "faxno"),
-    ({"faxno": "3035550123", "recipname": "B" * 33}, "recipname"),
-    ({"faxno": "3035550123", "recipname": "Bob", "files": [("virus.exe", b"x")]}, "faxfilenames[]"),
-    ({"faxno": "3035550123", "recipname": "Bob", "files": [("empty.pdf", b"")]}, "faxfiledata[]"),
-    ({"faxno": "3035550123", "recipname": "Bob", "files": [("a.pdf", b"x")], "priority": "urgent"}, "priority"),
-    ({"faxno": "3035550123", "recipname": "Bob", "files": [("a.pdf", b"x")], "retryplan": 7}, "retryplan"),
-    ({"faxno": "3035550123", "recipname": "Bob", "files": [("a.pdf", b"x")], "url_notify": "ftp://x"},
-     "url_notify"),
-    ({"faxno": "3035550123", "recipname": "Bob", "files": [("a.pdf", b"x")], "tagnumber": "1" * 15}, "tagnumber"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "variable"),
+    [
+        ({"faxno": "303555012", "recipname": "Bob"}, "faxno"),
+        ({"faxno": "303-555-0123", "recipname": "Bob"}, "faxno"),
+        ({"faxno": "3035550123", "recipname": "B" * 33}, "recipname"),
+        ({"faxno": "3035550123", "recipname": "Bob", "files": [("virus.exe", b"x")]}, "faxfilenames[]"),
+        ({"faxno": "3035550123", "recipname": "Bob", "files": [("empty.pdf", b"")]}, "faxfiledata[]"),
+        ({"faxno": "3035550123", "recipname": "Bob", "files": [("a.pdf", b"x")], "priority": "urgent"}, "priority"),
+        ({"faxno": "3035550123", "recipname": "Bob", "files": [("a.pdf", b"x")], "retryplan": 7}, "retryplan"),
+        (
+            {"faxno": "3035550123", "recipname": "Bob", "files": [("a.pdf", b"x")], "url_notify": "ftp://x"},
+            "url_notify",
+        ),
+        ({"faxno": "3035550123", "recipname": "Bob", "files": [("a.pdf", b"x")], "tagnumber": "1" * 15}, "tagnumber"),
+    ],
+)
 def test_sendfax_validation(kwargs: dict[str, object], variable: str) -> None:
     """Invalid sendfax input is refused before sending, naming the variable."""
     kwargs = dict(kwargs)
@@ -160,21 +296,27 @@ def test_sendfax_validation(kwargs: dict[str, object], variable: str) -> None:
     assert info.value.variable == variable
 
 
-@pytest.mark.parametrize(("operation", "params", "problem"), [
-    ("sendfax", {"recipname": "Bob", "faxno": "3035550123"}, "exactly one of"),
-    ("sendfax", {"recipname": "Bob", "faxno": "3035550123", "faxurl": "http://a", "faxurls[]": ["http://b"]},
-     "exactly one of"),
-    ("status", {"jobid": 1, "jobids[]": [2]}, "not both"),
-    ("status", {"jobid": 0}, "positive integer"),
-    ("status", {"begin": "2017-01-01"}, "YYYY-MM-DD HH:MM:SS"),
-    ("getcdr", {"begin": "2017-01-01 00:00:00"}, "begin and end"),
-    ("lowspeed", {"src": "1", "dst": "3035550100", "qtype": "set"}, "setspeed"),
-    ("blacklist", {"didnumber": "3035550100", "activity": "add"}, "cidnumber"),
-    ("handled", {"recvid": 1}, "required"),
-    ("listlines", {"password": "x"}, "supplied by the client"),
-    ("listlines", {"bogus": "1"}, "not a variable"),
-    ("nosuchop", {}, "unknown operation"),
-])
+@pytest.mark.parametrize(
+    ("operation", "params", "problem"),
+    [
+        ("sendfax", {"recipname": "Bob", "faxno": "3035550123"}, "exactly one of"),
+        (
+            "sendfax",
+            {"recipname": "Bob", "faxno": "3035550123", "faxurl": "http://a", "faxurls[]": ["http://b"]},
+            "exactly one of",
+        ),
+        ("status", {"jobid": 1, "jobids[]": [2]}, "not both"),
+        ("status", {"jobid": 0}, "positive integer"),
+        ("status", {"begin": "2017-01-01"}, "YYYY-MM-DD HH:MM:SS"),
+        ("getcdr", {"begin": "2017-01-01 00:00:00"}, "begin and end"),
+        ("lowspeed", {"src": "1", "dst": "3035550100", "qtype": "set"}, "setspeed"),
+        ("blacklist", {"didnumber": "3035550100", "activity": "add"}, "cidnumber"),
+        ("handled", {"recvid": 1}, "required"),
+        ("listlines", {"password": "x"}, "supplied by the client"),
+        ("listlines", {"bogus": "1"}, "not a variable"),
+        ("nosuchop", {}, "unknown operation"),
+    ],
+)
 def test_build_validation(operation: str, params: dict[str, object], problem: str) -> None:
     """Missing, extra, conflicting or malformed variables raise a specific FaxageRequestError."""
     with pytest.raises(FaxageRequestError, match=problem):
@@ -190,10 +332,16 @@ def test_request_repr_hides_secrets_and_file_data() -> None:
     assert "hunter2" not in repr(CREDS)
 
 
-def _parse(operation: str, body: bytes, params: dict[str, object] | None = None,
-           headers: dict[str, str] | None = None) -> object:
-    return api.parse(api.build(operation, _minimal(operation) if params is None else params), 200, body, headers,  # type: ignore[arg-type]
-                     secrets=CREDS.secrets())
+def _parse(
+    operation: str, body: bytes, params: dict[str, object] | None = None, headers: dict[str, str] | None = None
+) -> object:
+    return api.parse(
+        api.build(operation, _minimal(operation) if params is None else params),
+        200,
+        body,
+        headers,  # type: ignore[arg-type]
+        secrets=CREDS.secrets(),
+    )
 
 
 def _minimal(operation: str) -> dict[str, object]:
@@ -203,8 +351,7 @@ def _minimal(operation: str) -> dict[str, object]:
     raise KeyError(operation)
 
 
-STATUS_LINE = (b"1234\t5678\tBob\t3035550123\tsuccess\tSuccess\t2017-11-03 10:00:00\t"
-               b"2017-11-03 10:01:00\t00:00:42")
+STATUS_LINE = b"1234\t5678\tBob\t3035550123\tsuccess\tSuccess\t2017-11-03 10:00:00\t2017-11-03 10:01:00\t00:00:42"
 
 
 def test_parse_sendfax_and_resend() -> None:
@@ -240,20 +387,30 @@ def test_parse_empty_listings() -> None:
 
 def test_parse_listfax_columns() -> None:
     """listfax optional columns (starttime, filename, pagecount, tsid) come from the flags sent."""
-    line = (b"77\t2017-11-03 10:00:00\t2017-11-03 09:59:00\t(303)555-0100\t(303)555-0101\tfax77.pdf\t2\t"
-            b"REMOTE TSID\n")
+    line = b"77\t2017-11-03 10:00:00\t2017-11-03 09:59:00\t(303)555-0100\t(303)555-0101\tfax77.pdf\t2\tREMOTE TSID\n"
     (rec,) = _parse("listfax", line, _minimal("listfax"))  # type: ignore[misc]
-    assert rec == FaxRecord(recvid=77, recvdate="2017-11-03 10:00:00", starttime="2017-11-03 09:59:00",
-                            cid="(303)555-0100", dnis="(303)555-0101", filename="fax77.pdf", pagecount=2,
-                            tsid="REMOTE TSID")
+    assert rec == FaxRecord(
+        recvid=77,
+        recvdate="2017-11-03 10:00:00",
+        starttime="2017-11-03 09:59:00",
+        cid="(303)555-0100",
+        dnis="(303)555-0101",
+        filename="fax77.pdf",
+        pagecount=2,
+        tsid="REMOTE TSID",
+    )
     (short,) = _parse("listfax", b"78\t2017-11-03 10:00:00\tUnavailable\t(303)555-0101\n", {})  # type: ignore[misc]
     assert short.cid == "Unavailable" and short.starttime is None
 
 
 def test_parse_binary_replies() -> None:
     """getfax/dlstatus/dltrans return Documents; an ERRnn body is still an error, not a file."""
-    doc = _parse("getfax", b"%PDF-1.4 data", {"faxid": 1},
-                 {"Content-Type": "application/octet-stream", "Content-Disposition": 'attachment; filename="f1.pdf"'})
+    doc = _parse(
+        "getfax",
+        b"%PDF-1.4 data",
+        {"faxid": 1},
+        {"Content-Type": "application/octet-stream", "Content-Disposition": 'attachment; filename="f1.pdf"'},
+    )
     assert doc == Document(data=b"%PDF-1.4 data", content_type="application/pdf", filename="f1.pdf")
     tiff = _parse("dlstatus", b"II*\x00rest", {"jobid": 1})
     assert tiff.content_type == "image/tiff"  # type: ignore[attr-defined]
@@ -264,16 +421,23 @@ def test_parse_binary_replies() -> None:
 
 
 ACKS = [
-    ("clear", b"1234 cleared", "1234"), ("stopfax", b"1234 stopped", "1234"), ("delfax", b"9 Deleted", "9"),
-    ("handled", b"9 marked unhandled", "9"), ("mvfax", b"Recv ID: 9 moved to Folder ID: 2", "9"),
-    ("disabledid", b"Disabled 3035550100", "3035550100"), ("enabledid", b"Enabled 3035550100", "3035550100"),
-    ("adduser", b"UID: 42", "42"), ("remuser", b"3 removed", "3"), ("changepass", b"3 password changed", "3"),
+    ("clear", b"1234 cleared", "1234"),
+    ("stopfax", b"1234 stopped", "1234"),
+    ("delfax", b"9 Deleted", "9"),
+    ("handled", b"9 marked unhandled", "9"),
+    ("mvfax", b"Recv ID: 9 moved to Folder ID: 2", "9"),
+    ("disabledid", b"Disabled 3035550100", "3035550100"),
+    ("enabledid", b"Enabled 3035550100", "3035550100"),
+    ("adduser", b"UID: 42", "42"),
+    ("remuser", b"3 removed", "3"),
+    ("changepass", b"3 password changed", "3"),
     ("changeemail", b"3 email changed to b@x", "3"),
     ("addlineemail", b"3 email routing added to 3035550100", "3"),
     ("remlineemail", b"3 email routing removed from 3035550100", "3"),
     ("addlineperm", b"3 permission added to 3035550100 level 2", "3"),
     ("remlineperm", b"3 permission removed from 3035550100", "3"),
-    ("donotfax", b"2125550123 added", "2125550123"), ("provdid", b"3035551212 provisioned", "3035551212"),
+    ("donotfax", b"2125550123 added", "2125550123"),
+    ("provdid", b"3035551212 provisioned", "3035551212"),
     ("deprovidid", b"3035551212 deprovisioned", "3035551212"),
     ("provonhold", b"3035551212 provisioned", "3035551212"),
     ("lowspeed", b"Calls from 2125550123 to 3035550100 set to lowlow", "2125550123"),
@@ -291,29 +455,45 @@ def test_parse_acks(operation: str, body: bytes, subject: str) -> None:
 
 def test_parse_lists_and_counts() -> None:
     """Tab- and tilde-separated information replies parse into typed records by position."""
-    assert _parse("listfolder", b"1\tInbox\n2\tBilling\n") == (Folder(folderid=1, name="Inbox"),
-                                                               Folder(folderid=2, name="Billing"))
+    assert _parse("listfolder", b"1\tInbox\n2\tBilling\n") == (
+        Folder(folderid=1, name="Inbox"),
+        Folder(folderid=2, name="Billing"),
+    )
     assert _parse("listlines", b"3035550100\n3035550101\n") == ("3035550100", "3035550101")
     assert _parse("listlines", b"") == ()
     assert _parse("portable", b"1") is True and _parse("checkline", b"0") is False
     assert _parse("listusers", b"3\tamy\ta@x\n") == (User(uid=3, login="amy", email="a@x"),)
     assert _parse("lowspeed", b"low", {"src": "1", "dst": "3035550100", "qtype": "check"}) == "low"
     assert _parse("blacklist", b"2125550123\t0000000000\n") == (
-        BlacklistEntry(cidnumber="2125550123", didnumber="0000000000"),)
-    added = _parse("blacklist", b"Entry for cidnumber 2125550123 to didnumber 3035550100 added",
-                   {"cidnumber": "2125550123", "didnumber": "3035550100", "activity": "add"})
+        BlacklistEntry(cidnumber="2125550123", didnumber="0000000000"),
+    )
+    added = _parse(
+        "blacklist",
+        b"Entry for cidnumber 2125550123 to didnumber 3035550100 added",
+        {"cidnumber": "2125550123", "didnumber": "3035550100", "activity": "add"},
+    )
     assert isinstance(added, Ack)
     assert _parse("handlecount", b"10~4") == HandleCount(total=10, handled=4)
     assert _parse("incomingcalls", b"1~4") == CallCounts(incoming=1, allocated=4)
     assert _parse("pendcount", b"7") == 7
     assert _parse("qstatus", b"5\t3035550100\t2125550123\t70\t2\n") == (
-        QueueEntry(jobid=5, callerid="3035550100", destination="2125550123", lineid=70, pagecount=2),)
+        QueueEntry(jobid=5, callerid="3035550100", destination="2125550123", lineid=70, pagecount=2),
+    )
     assert _parse("busycalls", b"No records") == ()
     assert _parse("busycalls", b"3035550100\t2125550123\t2017-11-03 10:00:00\n") == (
-        BusyCall(number_called="3035550100", number_calling="2125550123", time="2017-11-03 10:00:00"),)
+        BusyCall(number_called="3035550100", number_calling="2125550123", time="2017-11-03 10:00:00"),
+    )
     assert _parse("portstatus", b"3035550177\t2017-10-01\t2017-10-15\t0000-00-00\tSOA PEND\tok\tNo\n") == (
-        PortRequest(number="3035550177", request_date="2017-10-01", due_date="2017-10-15",
-                    complete_date="0000-00-00", status="SOA PEND", comment="ok", complete=False),)
+        PortRequest(
+            number="3035550177",
+            request_date="2017-10-01",
+            due_date="2017-10-15",
+            complete_date="0000-00-00",
+            status="SOA PEND",
+            comment="ok",
+            complete=False,
+        ),
+    )
     (audit,) = _parse("auditlog", b"9\t2017-11-03 10:00:00\tamy\t10.0.0.1\tAPI\t\tsendfax\t1\treq\tJOBID: 5\n")  # type: ignore[misc]
     assert audit.audit_id == 9 and audit.response_detail == "JOBID: 5"
 
@@ -324,25 +504,34 @@ def test_parse_provision_and_cdr() -> None:
     assert _parse("listnpanxx", b"303991\tDenver\tCO\n") == (NpaNxx(npanxx="303991", rcname="Denver", rcstate="CO"),)
     assert _parse("listdids", b"3035551212\n3035551234\n") == ("3035551212", "3035551234")
     cdrs = _parse("getcdr", b"2017-11-03 10:00:00,OUT,3035550100,2125550123,42,17\n")
-    assert cdrs == (CdrRecord(calldate="2017-11-03 10:00:00", direction="OUT", src="3035550100",
-                              dst="2125550123", duration=42, nuid=17),)
-    plain = _parse("getcdr", b"2017-11-03 10:00:00,IN,2125550123,3035550100,30\n",
-                   {"begin": "2017-11-01 00:00:00", "end": "2017-11-04 00:00:00"})
+    assert cdrs == (
+        CdrRecord(
+            calldate="2017-11-03 10:00:00", direction="OUT", src="3035550100", dst="2125550123", duration=42, nuid=17
+        ),
+    )
+    plain = _parse(
+        "getcdr",
+        b"2017-11-03 10:00:00,IN,2125550123,3035550100,30\n",
+        {"begin": "2017-11-01 00:00:00", "end": "2017-11-04 00:00:00"},
+    )
     assert plain[0].nuid is None  # type: ignore[index]
 
 
-@pytest.mark.parametrize(("operation", "body", "kind", "code"), [
-    ("sendfax", b"ERR01: Database connection failed", ServiceUnavailable, 1),
-    ("listlines", b"ERR02: Login incorrect", LoginIncorrect, 2),
-    ("sendfax", b"ERR04: Fax number 123 appears to be invalid", InvalidArgument, 4),
-    ("sendfax", b"ERR05: outside the service area", BlockedDestination, 5),
-    ("provdid", b"ERR05: 3035551212 does not appear to be available", NotFound, 5),
-    ("listac", b"ERR03: unknown operation", BadPost, 3),
-    ("mvfax", b"ERR24: Folder ID does not appear to be valid", InvalidArgument, 24),
-    ("handled", b"ERR39: Attempt to double handle 9", AlreadyExists, 39),
-    ("adduser", b"ERR50: No permission", PermissionDenied, 50),
-    ("getcdr", b"ERR02: login incorrect", LoginIncorrect, 2),
-])
+@pytest.mark.parametrize(
+    ("operation", "body", "kind", "code"),
+    [
+        ("sendfax", b"ERR01: Database connection failed", ServiceUnavailable, 1),
+        ("listlines", b"ERR02: Login incorrect", LoginIncorrect, 2),
+        ("sendfax", b"ERR04: Fax number 123 appears to be invalid", InvalidArgument, 4),
+        ("sendfax", b"ERR05: outside the service area", BlockedDestination, 5),
+        ("provdid", b"ERR05: 3035551212 does not appear to be available", NotFound, 5),
+        ("listac", b"ERR03: unknown operation", BadPost, 3),
+        ("mvfax", b"ERR24: Folder ID does not appear to be valid", InvalidArgument, 24),
+        ("handled", b"ERR39: Attempt to double handle 9", AlreadyExists, 39),
+        ("adduser", b"ERR50: No permission", PermissionDenied, 50),
+        ("getcdr", b"ERR02: login incorrect", LoginIncorrect, 2),
+    ],
+)
 def test_errors_are_typed(operation: str, body: bytes, kind: type, code: int) -> None:
     """Every ERRnn reply raises the class for (operation, code), carrying code, operation and text."""
     with pytest.raises(kind) as info:
@@ -360,8 +549,10 @@ def test_err08_echo_is_redacted() -> None:
 
 def test_debug_echo_is_stripped() -> None:
     """A httpsfax-debug.php reply's print_r echo is removed before parsing, password and all."""
-    body = (b"Array\n(\n    [username] => acme\n    [password] => hunter2\n    [jobids] => Array\n"
-            b"        (\n            [0] => 1\n        )\n\n)\n\nJOBID: 5")
+    body = (
+        b"Array\n(\n    [username] => acme\n    [password] => hunter2\n    [jobids] => Array\n"
+        b"        (\n            [0] => 1\n        )\n\n)\n\nJOBID: 5"
+    )
     echo, rest = api.strip_debug_echo(body)
     assert rest == b"JOBID: 5" and b"hunter2" in echo
     assert _parse("sendfax", body) == JobSubmitted(jobid=5)

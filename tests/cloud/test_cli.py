@@ -19,9 +19,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def sim_url() -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from hwsim.cli import main; sys.exit(main())",
-                             "faxage", "--port", "0", "--tick", "0.05"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from hwsim.cli import main; sys.exit(main())",
+            "faxage",
+            "--port",
+            "0",
+            "--tick",
+            "0.05",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -53,13 +66,15 @@ def test_sendfax_then_status_json(config: Path, tmp_path: Path) -> None:
     """cloud sendfax FILE prints the job id; cloud status --jobid … --pagecount 1 --format json shows it."""
     memo = tmp_path / "memo.txt"
     memo.write_text("hello")
-    code, out, err = run("--config", str(config), "cloud", "sendfax", "--faxno", "3035550123",
-                         "--recipname", "Bob", str(memo))
+    code, out, err = run(
+        "--config", str(config), "cloud", "sendfax", "--faxno", "3035550123", "--recipname", "Bob", str(memo)
+    )
     assert code == 0, err
     assert out.splitlines()[0].split()[0] == "jobid"
     jobid = int(out.splitlines()[0].split()[1])
-    code, out, err = run("--config", str(config), "cloud", "status", "--jobid", str(jobid), "--pagecount", "1",
-                         "--format", "json")
+    code, out, err = run(
+        "--config", str(config), "cloud", "status", "--jobid", str(jobid), "--pagecount", "1", "--format", "json"
+    )
     assert code == 0, err
     (record,) = json.loads(out)
     assert record["jobid"] == jobid and record["destname"] == "Bob" and record["pagecount"] == 1
@@ -81,8 +96,18 @@ def test_remote_error_exit_status(config: Path) -> None:
 
 def test_validation_error(config: Path) -> None:
     """Bad input is refused before anything is sent, naming the variable."""
-    code, _, err = run("--config", str(config), "cloud", "sendfax", "--faxno", "123", "--recipname", "Bob",
-                       "--faxurl", "http://example.com/")
+    code, _, err = run(
+        "--config",
+        str(config),
+        "cloud",
+        "sendfax",
+        "--faxno",
+        "123",
+        "--recipname",
+        "Bob",
+        "--faxurl",
+        "http://example.com/",
+    )
     assert code == 2 and "faxno" in err
 
 

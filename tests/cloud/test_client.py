@@ -24,8 +24,7 @@ from appliance.cloud.records import Ack, JobSubmitted
 from appliance.config import Secret
 
 PASSWORD = "s3cr3t-Pa55"
-POLICY = RetryPolicy(attempts=3, base_delay=1.0, multiplier=2.0, jitter=0.0, reconcile_checks=2,
-                     reconcile_delay=5.0)
+POLICY = RetryPolicy(attempts=3, base_delay=1.0, multiplier=2.0, jitter=0.0, reconcile_checks=2, reconcile_delay=5.0)
 STATUS = "{jobid}\t1\t{name}\t{faxno}\tpending\tIn Queue\t2017-11-03 10:00:00\t0000-00-00 00:00:00\t00:00:00"
 
 Reply = Callable[[str, dict[str, list[str]]], httpx.Response | Exception]
@@ -56,10 +55,16 @@ class Server:
 def make(server: Server, *, debug: bool = False) -> tuple[FaxageClient, list[float], list[dict[str, Any]]]:
     sleeps: list[float] = []
     events: list[dict[str, Any]] = []
-    client = FaxageClient(make_http_client(transport=httpx.MockTransport(server)), "https://api.faxage.com",
-                          Credentials("acme", "12345", Secret(PASSWORD)), sleep=sleeps.append,
-                          rng=random.Random(7), retry=POLICY, debug=debug,
-                          events=lambda event, **f: events.append({"event": event, **f}))
+    client = FaxageClient(
+        make_http_client(transport=httpx.MockTransport(server)),
+        "https://api.faxage.com",
+        Credentials("acme", "12345", Secret(PASSWORD)),
+        sleep=sleeps.append,
+        rng=random.Random(7),
+        retry=POLICY,
+        debug=debug,
+        events=lambda event, **f: events.append({"event": event, **f}),
+    )
     return client, sleeps, events
 
 
@@ -69,8 +74,9 @@ def timeout(request_text: str = "read") -> httpx.ReadTimeout:
 
 def test_err01_retried_with_backoff() -> None:
     """ERR01 is retried with exponential backoff until the service answers."""
-    server = Server(listlines=["ERR01: Database connection failed", "ERR01: Database connection failed",
-                               "3035550100\n"])
+    server = Server(
+        listlines=["ERR01: Database connection failed", "ERR01: Database connection failed", "3035550100\n"]
+    )
     client, sleeps, events = make(server)
     assert client.request("listlines") == ("3035550100",)
     assert sleeps == [1.0, 2.0]
@@ -135,8 +141,7 @@ def test_repeated_handled_counts_as_success() -> None:
 
 def test_sendfax_timeout_after_acceptance_is_reconciled() -> None:
     """A sendfax that timed out after the service created the job is found via status, not resent."""
-    server = Server(sendfax=[timeout(), "JOBID: 99"],
-                    status=[STATUS.format(jobid=41, name="Bob", faxno="3035550123")])
+    server = Server(sendfax=[timeout(), "JOBID: 99"], status=[STATUS.format(jobid=41, name="Bob", faxno="3035550123")])
     client, sleeps, events = make(server)
     result = client.sendfax("3035550123", "Bob", [("a.pdf", b"%PDF")])
     assert result == JobSubmitted(jobid=41, reconciled=True)
@@ -148,8 +153,10 @@ def test_sendfax_timeout_after_acceptance_is_reconciled() -> None:
 def test_sendfax_not_accepted_is_resent_once() -> None:
     """When status shows no such job after the checks, the fax is sent again."""
     other = STATUS.format(jobid=7, name="Alice", faxno="3035550123")
-    server = Server(sendfax=[httpx.RemoteProtocolError("dropped"), "JOBID: 100"],
-                    status=["ERR06: No jobs to display or job id specified not found", other])
+    server = Server(
+        sendfax=[httpx.RemoteProtocolError("dropped"), "JOBID: 100"],
+        status=["ERR06: No jobs to display or job id specified not found", other],
+    )
     client, sleeps, _ = make(server)
     assert client.sendfax("3035550123", "Bob", [("a.pdf", b"%PDF")]) == JobSubmitted(jobid=100)
     assert server.ops() == ["sendfax", "status", "status", "sendfax"]
@@ -158,8 +165,9 @@ def test_sendfax_not_accepted_is_resent_once() -> None:
 
 def test_sendfax_reconcile_skips_known_jobs() -> None:
     """A job this client already returned is never adopted by a later reconciliation."""
-    server = Server(sendfax=["JOBID: 41", timeout(), "JOBID: 42"],
-                    status=[STATUS.format(jobid=41, name="Bob", faxno="3035550123")])
+    server = Server(
+        sendfax=["JOBID: 41", timeout(), "JOBID: 42"], status=[STATUS.format(jobid=41, name="Bob", faxno="3035550123")]
+    )
     client, _, _ = make(server)
     assert client.sendfax("3035550123", "Bob", [("a.pdf", b"%PDF")]).jobid == 41
     assert client.sendfax("3035550123", "Bob", [("a.pdf", b"%PDF")]) == JobSubmitted(jobid=42)
@@ -213,12 +221,20 @@ def test_credentials_sent_in_body_only() -> None:
 def test_no_secret_in_exceptions_or_logs() -> None:
     """Errors that echo the POST, transport failures and log events never contain the password."""
     echoed = f"ERR08: Unknown operation specified or bad POST username=acme&password={PASSWORD}"
-    server = Server(listlines=[echoed], status=[httpx.ReadTimeout(f"timeout password={PASSWORD}")],
-                    listusers=["ERR02: Login incorrect"])
+    server = Server(
+        listlines=[echoed],
+        status=[httpx.ReadTimeout(f"timeout password={PASSWORD}")],
+        listusers=["ERR02: Login incorrect"],
+    )
     sleeps: list[float] = []
-    client = FaxageClient(make_http_client(transport=httpx.MockTransport(server)), "https://api.faxage.com",
-                          Credentials("acme", "12345", Secret(PASSWORD)), sleep=sleeps.append,
-                          rng=random.Random(1), retry=POLICY)
+    client = FaxageClient(
+        make_http_client(transport=httpx.MockTransport(server)),
+        "https://api.faxage.com",
+        Credentials("acme", "12345", Secret(PASSWORD)),
+        sleep=sleeps.append,
+        rng=random.Random(1),
+        retry=POLICY,
+    )
     texts = [repr(client)]
     with capturedLogs() as events:
         for op in ("listlines", "status", "listusers"):

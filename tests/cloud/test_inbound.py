@@ -94,18 +94,24 @@ class CrashingSink(DirectorySink):
             raise RuntimeError("process died after store")
 
 
-def make(tmp_path: Path, sim: FaxageSim, clock: Clock, sink: DirectorySink | None = None,
-         interval: float = 60.0) -> tuple[InboundPoller, MemorySource, DirectorySink]:
+def make(
+    tmp_path: Path, sim: FaxageSim, clock: Clock, sink: DirectorySink | None = None, interval: float = 60.0
+) -> tuple[InboundPoller, MemorySource, DirectorySink]:
     source = MemorySource(sim, clock)
     sink = sink or DirectorySink(tmp_path / "inbox")
-    poller = InboundPoller(source, sink, CursorFile(tmp_path / "cursor.json"), clock, interval=interval,
-                           run_blocking=run_now)
+    poller = InboundPoller(
+        source, sink, CursorFile(tmp_path / "cursor.json"), clock, interval=interval, run_blocking=run_now
+    )
     return poller, source, sink
 
 
 def inject(sim: FaxageSim, clock: Clock, count: int) -> list[int]:
-    return [sim.inject_fax(now=clock.seconds(), dnis="3035550100", cid="2125550123",
-                           data=b"%PDF-1.4 fax " + str(i).encode()) for i in range(count)]
+    return [
+        sim.inject_fax(
+            now=clock.seconds(), dnis="3035550100", cid="2125550123", data=b"%PDF-1.4 fax " + str(i).encode()
+        )
+        for i in range(count)
+    ]
 
 
 def poll(poller: InboundPoller) -> RoundResult:
@@ -159,8 +165,15 @@ def test_round_progress_keeps_done_bounded() -> None:
 def test_state_round_trip_and_errors() -> None:
     """The state file carries a version, a non-negative cursor and done ids above it; anything else is refused."""
     assert decode_state(encode_state(Cursor(523, frozenset({530})))) == Cursor(523, frozenset({530}))
-    for bad in (b"", b"[]", b'{"version": 1, "cursor": -1}', b'{"version": 2, "cursor": 1}',
-                b'{"version": 1, "cursor": true}', b"\xff", b'{"version": 1, "cursor": 5, "done": [5]}'):
+    for bad in (
+        b"",
+        b"[]",
+        b'{"version": 1, "cursor": -1}',
+        b'{"version": 2, "cursor": 1}',
+        b'{"version": 1, "cursor": true}',
+        b"\xff",
+        b'{"version": 1, "cursor": 5, "done": [5]}',
+    ):
         with pytest.raises(InboundStateError):
             decode_state(bad, "x.json")
 
@@ -313,8 +326,9 @@ def test_rounds_do_not_overlap(tmp_path: Path) -> None:
             calls.append(operation)
             return pending if len(calls) == 1 else succeed(())
 
-    poller = InboundPoller(Slow(), DirectorySink(tmp_path), CursorFile(tmp_path / "c.json"), clock,
-                           interval=5.0, run_blocking=run_now)
+    poller = InboundPoller(
+        Slow(), DirectorySink(tmp_path), CursorFile(tmp_path / "c.json"), clock, interval=5.0, run_blocking=run_now
+    )
     poller.poll_once()
     second = poll(poller)
     assert second.error == "a round is already running" and calls == ["listfax"]

@@ -19,13 +19,27 @@ from tests.cloud.test_inbound import CrashingSink
 
 
 def poller(h: Harness, tmp_path: Path, sink: DirectorySink | None = None) -> InboundPoller:
-    return InboundPoller(h.faxage, sink or DirectorySink(tmp_path / "inbox"), CursorFile(tmp_path / "cursor.json"),
-                         reactor, interval=0.2, run_blocking=h.faxage.run_in_pool)
+    return InboundPoller(
+        h.faxage,
+        sink or DirectorySink(tmp_path / "inbox"),
+        CursorFile(tmp_path / "cursor.json"),
+        reactor,
+        interval=0.2,
+        run_blocking=h.faxage.run_in_pool,
+    )
 
 
 def inject(h: Harness, count: int) -> list[int]:
-    return [h.sim.inject_fax(now=reactor.seconds(), dnis="3035550100", cid="2125550123", tsid="REMOTE",
-                             data=b"%PDF-1.4 inbound " + str(i).encode()) for i in range(count)]
+    return [
+        h.sim.inject_fax(
+            now=reactor.seconds(),
+            dnis="3035550100",
+            cid="2125550123",
+            tsid="REMOTE",
+            data=b"%PDF-1.4 inbound " + str(i).encode(),
+        )
+        for i in range(count)
+    ]
 
 
 def operations(h: Harness) -> list[str]:
@@ -95,8 +109,13 @@ def test_handled_reply_dropped_is_not_a_failure(h: Harness, tmp_path: Path) -> I
 @pytest_twisted.inlineCallbacks
 def test_loop_on_the_reactor_picks_up_new_faxes(h: Harness, tmp_path: Path) -> Iterator[Deferred[Any]]:
     """Made from the [faxage] config and started on the reactor clock, the poller stores faxes arriving later."""
-    p = make_inbound_poller(h.faxage, FaxageConfig(poll_interval=0.1), reactor, inbox=tmp_path / "inbox",
-                            state_file=tmp_path / "cursor.json")
+    p = make_inbound_poller(
+        h.faxage,
+        FaxageConfig(poll_interval=0.1),
+        reactor,
+        inbox=tmp_path / "inbox",
+        state_file=tmp_path / "cursor.json",
+    )
     sink = DirectorySink(tmp_path / "inbox")
     p.start()
     try:

@@ -8,9 +8,20 @@ import random
 from appliance.cloud.api import status_record_from_fields
 from appliance.cloud.notify import NotifyTracker, Outcome
 
-FIELDS = {"jobid": "7", "commid": "1", "destname": "Bob", "destnum": "3035550123", "shortstatus": "success",
-          "longstatus": "Success", "sendtime": "2017-11-03 10:00:00", "completetime": "2017-11-03 10:01:00",
-          "xmittime": "00:00:42", "pagecount": "1", "xmitpages": "1", "csid": "X"}
+FIELDS = {
+    "jobid": "7",
+    "commid": "1",
+    "destname": "Bob",
+    "destnum": "3035550123",
+    "shortstatus": "success",
+    "longstatus": "Success",
+    "sendtime": "2017-11-03 10:00:00",
+    "completetime": "2017-11-03 10:01:00",
+    "xmittime": "00:00:42",
+    "pagecount": "1",
+    "xmitpages": "1",
+    "csid": "X",
+}
 
 
 def tracker() -> NotifyTracker:

@@ -25,12 +25,33 @@ TERMINAL = {"sent", "failed", "dead", "aborted"}
 class Node(RunningAppliance):
     """One appliance node: its own simulated lines and remote machines, the shared database."""
 
-    def __init__(self, base: Path, url: str, node_id: str, *, remotes: int = 4, lease: float = 3.0,
-                 fast: bool = True, max_tries: int = 20) -> None:
+    def __init__(
+        self,
+        base: Path,
+        url: str,
+        node_id: str,
+        *,
+        remotes: int = 4,
+        lease: float = 3.0,
+        fast: bool = True,
+        max_tries: int = 20,
+    ) -> None:
         base.mkdir(parents=True, exist_ok=True)
         node = f'id = "{node_id}"\nlease_seconds = {lease}\nheartbeat_seconds = {lease / 3:.2f}'
-        super().__init__(base, "--storage-url", url, "--node", node, "--max-tries", str(max_tries),
-                         "--remotes", str(remotes), "--routing", "local_only", fast=fast)
+        super().__init__(
+            base,
+            "--storage-url",
+            url,
+            "--node",
+            node,
+            "--max-tries",
+            str(max_tries),
+            "--remotes",
+            str(remotes),
+            "--routing",
+            "local_only",
+            fast=fast,
+        )
         self.node_id = node_id
         self.db_url = url
         self.remotes = remotes
@@ -68,8 +89,9 @@ class Node(RunningAppliance):
 
     def spooled(self) -> int:
         """Accounting Stops and job results this node still holds."""
-        return sum(1 for _ in (self.data_dir / "acct-spool").glob("*.json")) + \
-            sum(1 for _ in (self.data_dir / "result-spool").glob("*.json"))
+        return sum(1 for _ in (self.data_dir / "acct-spool").glob("*.json")) + sum(
+            1 for _ in (self.data_dir / "result-spool").glob("*.json")
+        )
 
 
 def one_page_tiff(directory: Path) -> Path:
@@ -91,9 +113,11 @@ def submit(url: str, document: Path, count: int, numbers: list[str], first: int 
         out = {}
         for i in range(first, first + count):
             tsid = f"C{i:05d}"
-            _, entries = store.submit(FaxSpec(owner="demo", account="demo", documents=(str(document),), pages=1,
-                                              tsid=tsid), [Recipient(fax_number=numbers[i % len(numbers)])],
-                                      time.time())
+            _, entries = store.submit(
+                FaxSpec(owner="demo", account="demo", documents=(str(document),), pages=1, tsid=tsid),
+                [Recipient(fax_number=numbers[i % len(numbers)])],
+                time.time(),
+            )
             out[entries[0].id] = tsid
         return out
     finally:
@@ -108,7 +132,9 @@ def _query(url: str, sql: str) -> list[Any]:
 
 
 def states(url: str) -> Counter[str]:
-    return Counter({state: int(n) for state, n in _query(url, "SELECT state, COUNT(*) FROM job_entries GROUP BY state")})
+    return Counter(
+        {state: int(n) for state, n in _query(url, "SELECT state, COUNT(*) FROM job_entries GROUP BY state")}
+    )
 
 
 def sessions(url: str) -> tuple[Counter[str], Counter[str]]:
@@ -122,9 +148,16 @@ def sessions(url: str) -> tuple[Counter[str], Counter[str]]:
 
 def interrupted_entries(url: str) -> Counter[int]:
     """Entry id -> its calls that recovery settled (the node making them died)."""
-    return Counter({int(r[0]): int(r[1]) for r in _query(
-        url, "SELECT entry_id, COUNT(*) FROM job_attempts WHERE cause = 'interrupted'"
-             " OR details LIKE '%\"recovered\": true%' GROUP BY entry_id")})
+    return Counter(
+        {
+            int(r[0]): int(r[1])
+            for r in _query(
+                url,
+                "SELECT entry_id, COUNT(*) FROM job_attempts WHERE cause = 'interrupted'"
+                " OR details LIKE '%\"recovered\": true%' GROUP BY entry_id",
+            )
+        }
+    )
 
 
 @dataclass
@@ -149,8 +182,10 @@ class Outcome:
     states: dict[str, int] = field(default_factory=dict)
 
     def row(self) -> str:
-        return (f"| {self.name} | {self.faults} | {self.sent} | {self.lost} | {self.duplicates} | {self.stuck} | "
-                f"{self.starts}/{self.stops} | {self.recovered} | {self.spooled} | {self.seconds:.0f} s |")
+        return (
+            f"| {self.name} | {self.faults} | {self.sent} | {self.lost} | {self.duplicates} | {self.stuck} | "
+            f"{self.starts}/{self.stops} | {self.recovered} | {self.spooled} | {self.seconds:.0f} s |"
+        )
 
 
 def settled(url: str, nodes: Iterable[Node]) -> bool:
@@ -168,8 +203,7 @@ def settled(url: str, nodes: Iterable[Node]) -> bool:
     return set(starts) == set(stops)
 
 
-def outcome(name: str, url: str, entries: dict[int, str], nodes: list[Node], started: float,
-            faults: int) -> Outcome:
+def outcome(name: str, url: str, entries: dict[int, str], nodes: list[Node], started: float, faults: int) -> Outcome:
     counts = states(url)
     delivered: Counter[str] = Counter()
     for node in nodes:
@@ -177,8 +211,14 @@ def outcome(name: str, url: str, entries: dict[int, str], nodes: list[Node], sta
     starts, stops = sessions(url)
     sent_ids = {int(r[0]) for r in _query(url, "SELECT id FROM job_entries WHERE state = 'sent'")}
     interrupted = interrupted_entries(url)
-    out = Outcome(name, len(entries), sent=len(sent_ids & set(entries)), faults=faults,
-                  states=dict(counts), seconds=time.monotonic() - started)
+    out = Outcome(
+        name,
+        len(entries),
+        sent=len(sent_ids & set(entries)),
+        faults=faults,
+        states=dict(counts),
+        seconds=time.monotonic() - started,
+    )
     for entry_id, tsid in entries.items():
         n = delivered.get(tsid, 0)
         if n == 0:
@@ -190,8 +230,11 @@ def outcome(name: str, url: str, entries: dict[int, str], nodes: list[Node], sta
             if n > 1 + interrupted.get(entry_id, 0):
                 out.unexplained.append(entry_id)
     out.recovered = sum(n for entry_id, n in interrupted.items() if entry_id in entries)
-    out.spooled = sum(log.read_text(errors="replace").count("(spooled result)")
-                      for node in nodes for log in node.base.glob("run*.log"))
+    out.spooled = sum(
+        log.read_text(errors="replace").count("(spooled result)")
+        for node in nodes
+        for log in node.base.glob("run*.log")
+    )
     out.stuck = sum(n for state, n in counts.items() if state not in TERMINAL)
     out.starts, out.stops = len(starts), len(stops)
     out.unpaired = sorted(set(starts) ^ set(stops))
@@ -203,12 +246,17 @@ def diagnose(url: str, nodes: list[Node]) -> str:
     try:
         starts, stops = sessions(url)
         claims = _query(url, "SELECT entry_id, node, lease_until, pages_done, session <> '' FROM job_claims")
-        sending = _query(url, "SELECT id, state, node, tries FROM job_entries WHERE state NOT IN"
-                              " ('sent', 'failed', 'dead', 'aborted') LIMIT 10")
-        return (f"states {dict(states(url))}; claims {claims[:10]}; non-final {sending}; "
-                f"spooled {[(n.node_id, n.alive, n.spooled()) for n in nodes]}; "
-                f"Starts without Stop {sorted(set(starts) - set(stops))[:10]}; "
-                f"Stops without Start {sorted(set(stops) - set(starts))[:10]}")
+        sending = _query(
+            url,
+            "SELECT id, state, node, tries FROM job_entries WHERE state NOT IN"
+            " ('sent', 'failed', 'dead', 'aborted') LIMIT 10",
+        )
+        return (
+            f"states {dict(states(url))}; claims {claims[:10]}; non-final {sending}; "
+            f"spooled {[(n.node_id, n.alive, n.spooled()) for n in nodes]}; "
+            f"Starts without Stop {sorted(set(starts) - set(stops))[:10]}; "
+            f"Stops without Start {sorted(set(stops) - set(starts))[:10]}"
+        )
     except Exception as exc:
         return f"cannot diagnose: {exc}"
 

@@ -24,8 +24,10 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
             s.bind(("127.0.0.1", 0))
             port = int(s.getsockname()[1])
         try:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t, \
-                    socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            with (
+                socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t,
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u,
+            ):
                 t.bind(("127.0.0.1", port))
                 u.bind(("127.0.0.1", port))
         except OSError:
@@ -46,8 +48,14 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: 
 
 def faxappliance(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a faxappliance command with a hard timeout."""
-    return subprocess.run([sys.executable, "-m", "appliance.cli", *args], cwd=cwd, env=ENV, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "appliance.cli", *args],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 class RunningAppliance:
@@ -76,10 +84,33 @@ class RunningAppliance:
         if run_file.exists():
             run_file.unlink()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "appliance.cli", "run", "--data-dir", str(self.data_dir),
-             "--auth-port", str(self.auth_port), "--acct-port", str(self.acct_port),
-             "--web-port", str(self.web_port), "--smtp-port", str(self.smtp_port), "--retry-interval", "1", "--ring-seconds", "1", *self.extra],
-            cwd=self.base, env=ENV, stdout=out, stderr=err, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "appliance.cli",
+                "run",
+                "--data-dir",
+                str(self.data_dir),
+                "--auth-port",
+                str(self.auth_port),
+                "--acct-port",
+                str(self.acct_port),
+                "--web-port",
+                str(self.web_port),
+                "--smtp-port",
+                str(self.smtp_port),
+                "--retry-interval",
+                "1",
+                "--ring-seconds",
+                "1",
+                *self.extra,
+            ],
+            cwd=self.base,
+            env=ENV,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
         try:
             wait_for(lambda: self.log().count(" is online") >= self.online_lines(), 30, "lines online")
             wait_for(lambda: "RADIUS acct listening" in self.log(), 10, "RADIUS listening")
@@ -130,8 +161,17 @@ class RunningAppliance:
     # -------------------------------------------------------------- queue
     def send(self, number: str, *files: Path) -> int:
         """``faxappliance send``; the fax id."""
-        res = faxappliance("send", "--data-dir", str(self.data_dir), "--to", number, "--format", "json",
-                           *(str(f) for f in files), cwd=self.base)
+        res = faxappliance(
+            "send",
+            "--data-dir",
+            str(self.data_dir),
+            "--to",
+            number,
+            "--format",
+            "json",
+            *(str(f) for f in files),
+            cwd=self.base,
+        )
         assert res.returncode == 0, res.stdout + res.stderr
         return int(json.loads(res.stdout.strip().splitlines()[-1])["fax_id"])
 
@@ -154,8 +194,9 @@ class RunningAppliance:
             store.close()
 
     def wait_done(self, fax_id: int, timeout: float = 40) -> Any:
-        entry = wait_for(lambda: next((e for e in self.entries(fax_id) if e.terminal), None), timeout,
-                         f"fax {fax_id} done")
+        entry = wait_for(
+            lambda: next((e for e in self.entries(fax_id) if e.terminal), None), timeout, f"fax {fax_id} done"
+        )
         return entry
 
     def cdrs(self) -> list[Any]:

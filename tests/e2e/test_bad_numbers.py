@@ -28,8 +28,7 @@ def test_stored_bad_numbers_end_dead_without_traceback(tmp_path: Path) -> None:
     with RunningAppliance(tmp_path) as app:
         store = open_job_store(app.url, init=False)
         try:
-            spec = FaxSpec(owner="demo", account="demo", documents=(str(tif),), pages=1, resolution="fine",
-                           agent="CLI")
+            spec = FaxSpec(owner="demo", account="demo", documents=(str(tif),), pages=1, resolution="fine", agent="CLI")
             fax, _ = store.submit(spec, [Recipient(fax_number=n) for n in BAD], time.time())
         finally:
             store.close()

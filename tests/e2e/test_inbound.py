@@ -33,8 +33,13 @@ def test_sendfax_to_the_appliance_lands_in_the_demo_inbox(tmp_path: Path) -> Non
     g3.write_bytes(encode_page(render([str(make_pdf(tmp_path / "one.pdf", 1))], Resolution.FINE, PageSize.A4)[0]))
     with RunningAppliance(tmp_path, "--unattended", "5550102") as app:
         device = app.device("5550102")
-        res = subprocess.run([sendfax, "-v", "-C", "c2.0", "-l", device, "5550001", str(g3)], env=ENV,
-                             capture_output=True, text=True, timeout=50)
+        res = subprocess.run(
+            [sendfax, "-v", "-C", "c2.0", "-l", device, "5550001", str(g3)],
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=50,
+        )
         assert res.returncode == 0, res.stdout + res.stderr
         items = wait_for(lambda: _inbox(app), 10, "inbox item")
         item = items[0]
@@ -79,8 +84,13 @@ def test_sendfax_resends_after_rtn_inbox_and_cdr_count_each_page_once(tmp_path: 
         g3s[-1].write_bytes(encode_page(page))
     with RunningAppliance(tmp_path, "--unattended", "5550102", "--faults", str(faults)) as app:
         device = app.device("5550102")
-        res = subprocess.run([sendfax, "-v", "-C", "c2.0", "-l", device, "5550001", *map(str, g3s)], env=ENV,
-                             capture_output=True, text=True, timeout=50)
+        res = subprocess.run(
+            [sendfax, "-v", "-C", "c2.0", "-l", device, "5550001", *map(str, g3s)],
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=50,
+        )
         assert res.returncode == 0, res.stdout + res.stderr
         (item,) = wait_for(lambda: _inbox(app), 10, "inbox item")
         stops = wait_for(lambda: [c for c in app.cdrs() if "-in-" in c.session_id], 10, "receive CDR")
@@ -110,8 +120,13 @@ def test_carrier_lost_mid_page_the_fragment_is_not_a_page(tmp_path: Path) -> Non
         g3s.append(tmp_path / f"page{n}.g3")
         g3s[-1].write_bytes(encode_page(page))
     with RunningAppliance(tmp_path, "--unattended", "5550102", "--faults", str(faults)) as app:
-        res = subprocess.run([sendfax, "-v", "-C", "c2.0", "-l", app.device("5550102"), "5550001", *map(str, g3s)],
-                             env=ENV, capture_output=True, text=True, timeout=50)
+        res = subprocess.run(
+            [sendfax, "-v", "-C", "c2.0", "-l", app.device("5550102"), "5550001", *map(str, g3s)],
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=50,
+        )
         assert res.returncode != 0  # sendfax saw the call break
         (item,) = wait_for(lambda: _inbox(app), 10, "inbox item")
         (stop,) = wait_for(lambda: [c for c in app.cdrs() if "-in-" in c.session_id], 10, "receive CDR")

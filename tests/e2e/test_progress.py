@@ -49,9 +49,26 @@ def test_pages_show_while_on_the_line_and_the_entry_keeps_modem_info(tmp_path: P
     with RunningAppliance(tmp_path, fast=False) as app:
         auth = ("admin", (app.data_dir / "admin-password").read_text().strip())
         base = f"http://127.0.0.1:{app.web_port}/ffws/v1"
-        waiting = subprocess.Popen([sys.executable, "-m", "appliance.cli", "send", "--data-dir", str(app.data_dir),
-                                    "--to", "5550101", "--normal", "--wait", str(pdf)], cwd=app.base, env=ENV,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        waiting = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "appliance.cli",
+                "send",
+                "--data-dir",
+                str(app.data_dir),
+                "--to",
+                "5550101",
+                "--normal",
+                "--wait",
+                str(pdf),
+            ],
+            cwd=app.base,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         fax_id = 1  # the first fax of a fresh data directory
         wait_for(lambda: app.entries(fax_id), 30, "fax queued")
         seen_cli: set[int] = set()
@@ -126,8 +143,13 @@ def test_a_retry_sends_only_the_pages_not_confirmed(tmp_path: Path) -> None:
         assert second.details.get("first_page") == 3
         # the remote printed each page once: 1-2 in the broken call, 3-5 in the retry (stored as one fax)
         printed = app.data_dir / "remote" / "5550101" / "printed.jsonl"
-        pages = wait_for(lambda: (lambda p: p if len(p) == 5 else None)(
-            [json.loads(x) for x in printed.read_text().splitlines()] if printed.exists() else []), 15, "pages printed")
+        pages = wait_for(
+            lambda: (lambda p: p if len(p) == 5 else None)(
+                [json.loads(x) for x in printed.read_text().splitlines()] if printed.exists() else []
+            ),
+            15,
+            "pages printed",
+        )
         assert [p["page"] for p in pages] == [1, 2, 1, 2, 3] and pages[-1]["last"]
         (fax,) = wait_for(lambda: app.remote_faxes("5550101"), 15, "the retry stored at the remote")
         from modem.document import PageSize, Resolution, render
@@ -142,8 +164,20 @@ def test_a_shutdown_during_a_call_is_not_a_try(tmp_path: Path) -> None:
     pdf = _light_pdf(tmp_path / "four.pdf", 4)
     app = RunningAppliance(tmp_path, fast=False)
     with app:
-        res = faxappliance("send", "--data-dir", str(app.data_dir), "--to", "5550101", "--normal", "--max-tries", "1",
-                           "--format", "json", str(pdf), cwd=app.base)
+        res = faxappliance(
+            "send",
+            "--data-dir",
+            str(app.data_dir),
+            "--to",
+            "5550101",
+            "--normal",
+            "--max-tries",
+            "1",
+            "--format",
+            "json",
+            str(pdf),
+            cwd=app.base,
+        )
         assert res.returncode == 0, res.stderr
         fax_id = int(json.loads(res.stdout.strip().splitlines()[-1])["fax_id"])
         wait_for(lambda: "page 1/4 to 5550101 confirmed" in app.log(), 30, "page 1 confirmed")

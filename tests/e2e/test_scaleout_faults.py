@@ -43,8 +43,10 @@ def cluster() -> Iterator[PostgresCluster]:
     finally:
         c.stop()
         if RESULTS:
-            print("\n| scenario | faults | sent | lost | sent twice | stuck | Starts/Stops | calls recovered |"
-                  " results spooled | time |")
+            print(
+                "\n| scenario | faults | sent | lost | sent twice | stuck | Starts/Stops | calls recovered |"
+                " results spooled | time |"
+            )
             print("|---|---|---|---|---|---|---|---|---|---|")
             for result in RESULTS:
                 print(result.row())
@@ -62,12 +64,19 @@ def _sent(url: str) -> int:
         return 0
 
 
-def _run(name: str, cluster: PostgresCluster, base: Path, document: Path,
-         chaos: Callable[[list[Node], str, Callable[[int], None]], int]) -> Outcome:
+def _run(
+    name: str,
+    cluster: PostgresCluster,
+    base: Path,
+    document: Path,
+    chaos: Callable[[list[Node], str, Callable[[int], None]], int],
+) -> Outcome:
     """Start two nodes; ``chaos(nodes, url, submit)`` submits the faxes (``submit(n)``) and injects faults."""
     url = cluster.create_database(f"chaos_{name}")
-    nodes = [Node(base / "a", url, "node-a", remotes=REMOTES, lease=LEASE),
-             Node(base / "b", url, "node-b", remotes=REMOTES, lease=LEASE)]
+    nodes = [
+        Node(base / "a", url, "node-a", remotes=REMOTES, lease=LEASE),
+        Node(base / "b", url, "node-b", remotes=REMOTES, lease=LEASE),
+    ]
     numbers = [f"5550{101 + i}" for i in range(REMOTES)]
     entries: dict[int, str] = {}
 
@@ -127,6 +136,7 @@ def _when_sent(url: str, count: int, timeout: float = 120) -> None:
 
 def test_no_faults(cluster: PostgresCluster, tmp_path: Path, document: Path) -> None:
     """Two nodes, no faults: every fax once."""
+
     def chaos(nodes: list[Node], url: str, feed: Callable[[int], None]) -> int:
         feed(FAXES)
         return 0

@@ -40,13 +40,18 @@ def test_three_page_pdf_arrives_with_the_same_bitmaps(tmp_path: Path) -> None:
         assert stop.user_name == "demo"
         assert stop.attributes.get("FB-Page-Count") == [3]
         assert stop.attributes.get("FB-Fax-Error-Code") == [0]
+
         # `faxappliance status` shows the live line states and the sent page counts.
         def line_states() -> dict[str, Any]:
             done = faxappliance("status", "--format", "json", cwd=app.base)
             lines = json.loads(done.stdout.splitlines()[0])["lines"] if done.returncode == 0 else []
             return {ln["name"]: ln for ln in lines if "state" in ln and "stats" in ln}
-        states = wait_for(lambda: (lambda s: s if sum(ln["stats"]["pages_sent"] for ln in s.values()) == 3
-                                   else None)(line_states()), 15, "live line states")
+
+        states = wait_for(
+            lambda: (lambda s: s if sum(ln["stats"]["pages_sent"] for ln in s.values()) == 3 else None)(line_states()),
+            15,
+            "live line states",
+        )
         assert set(states) == {"line1", "line2"} and {ln["state"] for ln in states.values()} == {"idle"}
         status = json.loads(faxappliance("status", "--format", "json", cwd=app.base).stdout.splitlines()[0])
         assert status["node"] == app.run_info()["node"] and [n["node"] for n in status["nodes"]] == [status["node"]]
@@ -58,12 +63,15 @@ def test_three_page_pdf_arrives_with_the_same_bitmaps(tmp_path: Path) -> None:
 def test_overflow_to_the_cloud_when_both_lines_are_busy(tmp_path: Path) -> None:
     """Both lines ringing numbers that never answer: the next fax goes out through FAXAGE and completes."""
     faults = tmp_path / "faults.toml"
-    faults.write_text('[line.5550101]\nnever_answer = true\n[line.5550102]\nnever_answer = true\n')
+    faults.write_text("[line.5550101]\nnever_answer = true\n[line.5550102]\nnever_answer = true\n")
     pdf = make_pdf(tmp_path / "one.pdf", pages=1)
     with RunningAppliance(tmp_path, "--faults", str(faults)) as app:
         held = [app.send("5550101", pdf), app.send("5550102", pdf)]
-        wait_for(lambda: all(e.state.value == "sending" and e.route != "cloud"
-                             for f in held for e in app.entries(f)), 15, "both lines dialing")
+        wait_for(
+            lambda: all(e.state.value == "sending" and e.route != "cloud" for f in held for e in app.entries(f)),
+            15,
+            "both lines dialing",
+        )
         fax_id = app.send("5035550123", pdf)
         entry = app.wait_done(fax_id, timeout=30)
         assert entry.state.value == "sent", entry

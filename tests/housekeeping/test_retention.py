@@ -13,7 +13,16 @@ from appliance.housekeeping import purge
 from appliance.inbox import Inbox
 from appliance.jobs import FaxSpec, Recipient, Result, open_job_store
 from appliance.jobs.model import Cause
-from appliance.retention import DAY, FinishedFax, Retention, RetentionError, SpoolFile, disk_warning, parse_retention, plan
+from appliance.retention import (
+    DAY,
+    FinishedFax,
+    Retention,
+    RetentionError,
+    SpoolFile,
+    disk_warning,
+    parse_retention,
+    plan,
+)
 from radius.store import open_store
 
 T0 = 1_750_000_000.0
@@ -22,10 +31,18 @@ T0 = 1_750_000_000.0
 def test_plan_keeps_young_items_and_referenced_files() -> None:
     r = Retention(sent=30, failed=90, received=10, spool=7, cdrs=0)
     now = T0 + 100 * DAY
-    faxes = [FinishedFax(1, now - 31 * DAY, True, ("/s/a.tif",)), FinishedFax(2, now - 29 * DAY, True),
-             FinishedFax(3, now - 31 * DAY, False), FinishedFax(4, now - 91 * DAY, False)]
-    spool = [SpoolFile("/s/a.tif", now - 40 * DAY, True), SpoolFile("/s/b.tif", now - 8 * DAY, False),
-             SpoolFile("/s/c.tif", now - 6 * DAY, False), SpoolFile("/s/d.tif", now - 8 * DAY, True)]
+    faxes = [
+        FinishedFax(1, now - 31 * DAY, True, ("/s/a.tif",)),
+        FinishedFax(2, now - 29 * DAY, True),
+        FinishedFax(3, now - 31 * DAY, False),
+        FinishedFax(4, now - 91 * DAY, False),
+    ]
+    spool = [
+        SpoolFile("/s/a.tif", now - 40 * DAY, True),
+        SpoolFile("/s/b.tif", now - 8 * DAY, False),
+        SpoolFile("/s/c.tif", now - 6 * DAY, False),
+        SpoolFile("/s/d.tif", now - 8 * DAY, True),
+    ]
     decided = plan(r, now, faxes=faxes, inbox=[(1, now - 11 * DAY), (2, now - 9 * DAY)], spool=spool)
     assert [f.fax_id for f in decided.faxes] == [1, 4]
     assert decided.inbox == (1,)
@@ -78,8 +95,9 @@ def test_purge_removes_old_keeps_young_and_dry_run_changes_nothing(tmp_path: Pat
     jobs.complete(claim.entry.id, Result.failure(Cause.BUSY), T0 - 60 * DAY)  # failed, 60 days: kept (90)
     ids = []
     for doc, age in zip(docs, (60, 5, 60)):
-        fax, (entry,) = jobs.submit(FaxSpec(owner="u", documents=(str(doc),), pages=1), [Recipient(fax_number="1")],
-                                    T0 - age * DAY)
+        fax, (entry,) = jobs.submit(
+            FaxSpec(owner="u", documents=(str(doc),), pages=1), [Recipient(fax_number="1")], T0 - age * DAY
+        )
         ids.append(fax.id)
         if doc.stem != "pending":
             (claim,) = jobs.claim("n", T0 - age * DAY, "line", ["L1"], 1)

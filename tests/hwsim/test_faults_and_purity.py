@@ -12,8 +12,18 @@ from hwsim.line import Dial, StationInfo
 from hwsim.pstn import Network, UnknownLine
 
 HWSIM = Path(__file__).resolve().parents[2] / "hw-sim" / "hwsim"
-CORE = ["modem.py", "_session.py", "_commands.py", "_at.py", "_page.py", "line.py", "pstn.py", "_ecm.py", "_txpage.py",
-        "_t30.py"]
+CORE = [
+    "modem.py",
+    "_session.py",
+    "_commands.py",
+    "_at.py",
+    "_page.py",
+    "line.py",
+    "pstn.py",
+    "_ecm.py",
+    "_txpage.py",
+    "_t30.py",
+]
 FORBIDDEN = {"twisted", "socket", "time", "random", "os", "logging", "serial", "asyncio", "threading"}
 
 GOOD = """
@@ -105,7 +115,12 @@ def _send_page(net: Network, page_no: int, ppm: int) -> list[object]:
     from hwsim.line import FromLine, PageData, PageEnd, PageStart, PostPage, ToLine
 
     out: list[object] = []
-    for signal in (PageStart(page_no, (1, 5, 0, 2, 0, 0, 0, 0)), PageData(b"\x00\x01"), PageEnd(page_no), PostPage(ppm)):
+    for signal in (
+        PageStart(page_no, (1, 5, 0, 2, 0, 0, 0, 0)),
+        PageData(b"\x00\x01"),
+        PageEnd(page_no),
+        PostPage(ppm),
+    ):
         for delivery in net.handle("5550001", ToLine(signal)):  # type: ignore[arg-type]
             event = delivery.event
             out.append((delivery.number, event.signal if isinstance(event, FromLine) else event))
@@ -131,8 +146,12 @@ def test_carrier_lost_after_page_breaks_after_the_post_page_message() -> None:
     net = _call_up(Faults(carrier_lost_after_page=2))
     assert not any(isinstance(e, CarrierLost) for _, e in _send_page(net, 1, 0))
     events = _send_page(net, 2, 0)
-    assert events[-4:] == [("5550002", PageEnd(2)), ("5550002", PostPage(0)),
-                           ("5550001", CarrierLost()), ("5550002", CarrierLost())]
+    assert events[-4:] == [
+        ("5550002", PageEnd(2)),
+        ("5550002", PostPage(0)),
+        ("5550001", CarrierLost()),
+        ("5550002", CarrierLost()),
+    ]
     assert not net.in_call("5550001") and not net.in_call("5550002")
     assert parse_faults("[line.1]\ncarrier_lost_after_page = 2\n").for_line("1").carrier_lost_after_page == 2
     with pytest.raises(FaultFileError, match="carrier_lost_after_page"):

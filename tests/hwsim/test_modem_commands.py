@@ -124,7 +124,7 @@ def test_unterminated_quote_is_an_error(modem: SimModem) -> None:
 
 def test_parse_line_shapes() -> None:
     """The parser splits basic, S-register, dial and extended commands."""
-    cmds = _at.parse_line("E0V1S0=2&C1+FCLASS=?;+FLI=\"a;b\";D T555-1234")
+    cmds = _at.parse_line('E0V1S0=2&C1+FCLASS=?;+FLI="a;b";D T555-1234')
     assert cmds == [
         _at.Basic("E", 0),
         _at.Basic("V", 1),
@@ -136,7 +136,7 @@ def test_parse_line_shapes() -> None:
     ]
 
 
-@pytest.mark.parametrize("bad", ["E0!", "S=1", "&", "+FLI=\"x"])
+@pytest.mark.parametrize("bad", ["E0!", "S=1", "&", '+FLI="x'])
 def test_parse_line_rejects_garbage(bad: str) -> None:
     """Garbage raises CommandError (answered with ERROR)."""
     with pytest.raises(_at.CommandError):

@@ -158,7 +158,9 @@ def test_receiver_can_turn_a_good_page_into_rtn() -> None:
     assert lines(tx.take()) == ["ERROR"]
 
 
-@pytest.mark.parametrize(("fax_class", "tx_code", "rx_code"), [("2.0", "+FHS:40", "+FHS:90"), ("2", "+FHNG:40", "+FHNG:90")])
+@pytest.mark.parametrize(
+    ("fax_class", "tx_code", "rx_code"), [("2.0", "+FHS:40", "+FHS:90"), ("2", "+FHNG:40", "+FHNG:90")]
+)
 def test_carrier_lost_mid_page(fax_class: str, tx_code: str, rx_code: str) -> None:
     """Carrier lost during page 2: sender reports 40, receiver 90, page 1 was confirmed."""
     faults = FaultPlan(lines={B: Faults(carrier_lost_page=2)})

@@ -13,7 +13,9 @@ from hwsim.faxage.state import Step
 def test_schedule_parsed() -> None:
     """Comma-separated DELAY:SHORT:LONG steps become schedule steps."""
     assert parse_schedule("0.01:pending:In Queue,0.02:success:Success") == (
-        Step(0.01, "pending", "In Queue"), Step(0.02, "success", "Success"))
+        Step(0.01, "pending", "In Queue"),
+        Step(0.02, "success", "Success"),
+    )
 
 
 @pytest.mark.parametrize("text", ["", "1:pending:x", "a:success:Success", "1:done:x", "-1:success:x", "1:success"])

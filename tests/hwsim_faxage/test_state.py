@@ -19,8 +19,15 @@ def call(sim: FaxageSim, op: str, now: float = 100.0, path: str = "httpsfax.php"
 
 
 def send(sim: FaxageSim, now: float = 100.0, faxno: str = "3035550123", **extra: Any) -> int:
-    reply = call(sim, "sendfax", now, faxno=faxno, recipname="Bob", **{"faxfilenames[]": ["a.txt"],
-                                                                        "faxfiledata[]": ["aGk="]}, **extra)
+    reply = call(
+        sim,
+        "sendfax",
+        now,
+        faxno=faxno,
+        recipname="Bob",
+        **{"faxfilenames[]": ["a.txt"], "faxfiledata[]": ["aGk="]},
+        **extra,
+    )
     assert reply.startswith("JOBID: "), reply
     return int(reply.split()[1])
 
@@ -28,8 +35,10 @@ def send(sim: FaxageSim, now: float = 100.0, faxno: str = "3035550123", **extra:
 def test_login_and_unknown_operation() -> None:
     """Wrong credentials answer ERR02; an unknown operation ERR08 with the POST echoed; provision ERR03."""
     sim = FaxageSim()
-    assert sim.handle("httpsfax.php", {**CREDS, "password": ["x"], "operation": ["listlines"]}, 0).body == \
-        b"ERR02: Login incorrect"
+    assert (
+        sim.handle("httpsfax.php", {**CREDS, "password": ["x"], "operation": ["listlines"]}, 0).body
+        == b"ERR02: Login incorrect"
+    )
     assert call(sim, "bogus").startswith("ERR08: Unknown operation specified or bad POST username=sim")
     assert call(sim, "bogus", path="provision.php") == "ERR03: unknown operation"
 
@@ -45,8 +54,20 @@ def test_job_schedule_and_callback() -> None:
     (callback,) = sim.take_callbacks()
     fields = dict(callback.fields)
     assert callback.url == "http://me/n/t"
-    assert list(fields) == ["jobid", "commid", "destname", "destnum", "shortstatus", "longstatus", "sendtime",
-                            "completetime", "xmittime", "pagecount", "xmitpages", "csid"]
+    assert list(fields) == [
+        "jobid",
+        "commid",
+        "destname",
+        "destnum",
+        "shortstatus",
+        "longstatus",
+        "sendtime",
+        "completetime",
+        "xmittime",
+        "pagecount",
+        "xmitpages",
+        "csid",
+    ]
     assert fields["shortstatus"] == "success" and fields["jobid"] == str(jobid)
     assert sim.take_callbacks() == []
 
@@ -107,8 +128,10 @@ def test_users_and_permissions() -> None:
     assert call(sim, "adduser", ulogin="amy", upasswd="p", ufullname="Amy", uemail="a@x") == "UID: 10"
     assert call(sim, "adduser", ulogin="amy", upasswd="p", ufullname="Amy", uemail="a@x") == "ERR52: Duplicate user"
     assert call(sim, "addlineemail", uid=10, linenumber="3035550100") == "10 email routing added to 3035550100"
-    assert call(sim, "addlineperm", uid=10, linenumber="3035550100", permlevel=3) == \
-        "10 permission added to 3035550100 level 3"
+    assert (
+        call(sim, "addlineperm", uid=10, linenumber="3035550100", permlevel=3)
+        == "10 permission added to 3035550100 level 3"
+    )
     assert call(sim, "addlineperm", uid=10, linenumber="9999999999", permlevel=3).startswith("ERR55")
     assert call(sim, "listusers") == "10\tamy\ta@x\n"
     assert call(sim, "remuser", uid=10) == "10 removed"
@@ -120,8 +143,10 @@ def test_users_and_permissions() -> None:
 def test_settings_lists() -> None:
     """Lowspeed, blacklist and do-not-fax entries are set, checked, listed and removed."""
     sim = FaxageSim()
-    assert call(sim, "lowspeed", src="2125550123", dst="3035550100", qtype="set", setspeed="low") == \
-        "Calls from 2125550123 to 3035550100 set to low"
+    assert (
+        call(sim, "lowspeed", src="2125550123", dst="3035550100", qtype="set", setspeed="low")
+        == "Calls from 2125550123 to 3035550100 set to low"
+    )
     assert call(sim, "lowspeed", src="2125550123", dst="3035550100", qtype="check") == "low"
     assert call(sim, "blacklist", cidnumber="2125550123", didnumber="0000000000", activity="add").endswith("added")
     assert call(sim, "blacklist", cidnumber="2125550123", didnumber="0000000000", activity="add").startswith("ERR62")

@@ -24,8 +24,11 @@ def text_sheet(paper: int, ink: int, noise: int = 0, seed: int = 1) -> Image.Ima
     small = Image.new("L", (FAX_WIDTH // 3, ROWS // 3), paper)
     draw = ImageDraw.Draw(small)
     for y in range(30, small.height - 40, 16):
-        draw.text((30, y), " ".join(rng.choice(("invoice", "total", "fax", "page", "amount", "due")) for _ in range(9)),
-                  fill=ink)
+        draw.text(
+            (30, y),
+            " ".join(rng.choice(("invoice", "total", "fax", "page", "amount", "due")) for _ in range(9)),
+            fill=ink,
+        )
     page = small.resize((FAX_WIDTH, ROWS), Image.Resampling.BILINEAR)  # soft edges, like a scanner's
     if noise:
         grain = Image.effect_noise(page.size, noise)  # mean 128
@@ -75,16 +78,34 @@ def _ps_pdf(tmp_path: Path, name: str, size: tuple[int, int], body: str) -> Path
     gs = require_program("gs", "ghostscript")
     ps, pdf = tmp_path / f"{name}.ps", tmp_path / f"{name}.pdf"
     ps.write_text(f"%!PS\n<< /PageSize [{size[0]} {size[1]}] >> setpagedevice\n{body}\nshowpage\n")
-    subprocess.run([gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", f"-sOutputFile={pdf}", str(ps)],
-                   check=True, timeout=60)
+    subprocess.run(
+        [gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", f"-sOutputFile={pdf}", str(ps)],
+        check=True,
+        timeout=60,
+    )
     return pdf
 
 
 def _gs_page(pdf: Path, rows: int, tmp_path: Path) -> Image.Image:
     gs = require_program("gs", "ghostscript")
     out = tmp_path / "gs.tif"
-    subprocess.run([gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=tiffg3", "-r204x196",
-                    f"-g{FAX_WIDTH}x{rows}", "-dPDFFitPage", f"-sOutputFile={out}", str(pdf)], check=True, timeout=60)
+    subprocess.run(
+        [
+            gs,
+            "-q",
+            "-dSAFER",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-sDEVICE=tiffg3",
+            "-r204x196",
+            f"-g{FAX_WIDTH}x{rows}",
+            "-dPDFFitPage",
+            f"-sOutputFile={out}",
+            str(pdf),
+        ],
+        check=True,
+        timeout=60,
+    )
     with Image.open(io.BytesIO(out.read_bytes())) as image:
         return image.convert("1")
 
@@ -140,16 +161,25 @@ def test_full_page_photo_is_halftoned_not_flattened() -> None:
 def test_text_and_grey_box_match_ghostscript_side_by_side(tmp_path: Path) -> None:
     """A text page with a grey box: our strokes are ghostscript's (differences only on stroke
     edges), the box is screened to about the same ink share, the page sits in the same place."""
-    body = "/Times-Roman findfont 12 scalefont setfont\n" + "\n".join(
-        f"60 {y} moveto (Line {y}: The quick brown fox jumps over the lazy dog 0123456789) show"
-        for y in range(720, 80, -16)) + "\n0.5 setgray 100 100 200 150 rectfill"
+    body = (
+        "/Times-Roman findfont 12 scalefont setfont\n"
+        + "\n".join(
+            f"60 {y} moveto (Line {y}: The quick brown fox jumps over the lazy dog 0123456789) show"
+            for y in range(720, 80, -16)
+        )
+        + "\n0.5 setgray 100 100 200 150 rectfill"
+    )
     pdf = _ps_pdf(tmp_path, "text", (612, 792), body)
     ours = render(pdf.read_bytes(), Resolution.FINE, PageSize.LETTER)[0].image
     theirs = _gs_page(pdf, ROWS, tmp_path)
     ink = theirs.convert("L").histogram()[0]
     assert differing_off_edges(ours, theirs) <= 0.01 * ink, (differing_off_edges(ours, theirs), ink)
     assert all(abs(a - b) <= 2 for a, b in zip(_ink_box(ours), _ink_box(theirs)))
-    box = (int(100 / 612 * FAX_WIDTH) + 10, ROWS - int(250 / 792 * ROWS) + 10,
-           int(300 / 612 * FAX_WIDTH) - 10, ROWS - int(100 / 792 * ROWS) - 10)
+    box = (
+        int(100 / 612 * FAX_WIDTH) + 10,
+        ROWS - int(250 / 792 * ROWS) + 10,
+        int(300 / 612 * FAX_WIDTH) - 10,
+        ROWS - int(100 / 792 * ROWS) - 10,
+    )
     assert abs(black_fraction(ours.crop(box)) - black_fraction(theirs.crop(box))) < 0.1
     assert 0.35 < black_fraction(ours.crop(box)) < 0.65

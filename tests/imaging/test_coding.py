@@ -132,8 +132,9 @@ def test_libtiff_tools_decode_mr_and_mmr_to_the_mh_bitmap(image: Image.Image, tm
         assert ("CCITT Group 4" if kind is Coding.MMR else "CCITT Group 3") in info.stdout
         if kind is Coding.MR:
             assert "2-d encoding" in info.stdout
-        done = subprocess.run([tiffcp, "-c", "none", str(source), str(plain)], capture_output=True, text=True,
-                              timeout=30)
+        done = subprocess.run(
+            [tiffcp, "-c", "none", str(source), str(plain)], capture_output=True, text=True, timeout=30
+        )
         assert done.returncode == 0 and not done.stderr.strip(), done.stderr
         with Image.open(io.BytesIO(plain.read_bytes())) as decoded:
             assert decoded.info.get("compression") == "raw"

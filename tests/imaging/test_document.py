@@ -183,7 +183,7 @@ def test_long_text_wraps_and_paginates() -> None:
     text = "\n".join(f"line {n}" for n in range(130)) + "\n" + "y" * 200
     pages = render(text.encode(), Resolution.NORMAL, PageSize.LETTER)
     assert len(pages) == 3  # 60 lines a Letter page
-    lines, = _render._text_lines("z" * 200, 60)
+    (lines,) = _render._text_lines("z" * 200, 60)
     assert [len(line) for line in lines] == [80, 80, 40]
 
 

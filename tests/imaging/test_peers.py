@@ -137,8 +137,20 @@ def test_ghostscript_tiffg3_pages_render(tmp_path: Path) -> None:
     postscript = tmp_path / "in.ps"
     postscript.write_text("%!PS\n0 0 moveto 612 0 rlineto 0 396 rlineto -612 0 rlineto fill showpage\n")
     out = tmp_path / "out.tif"
-    run([gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=tiffg3", "-r204x196",
-         "-g1728x2156", f"-sOutputFile={out}", str(postscript)])
+    run(
+        [
+            gs,
+            "-q",
+            "-dSAFER",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-sDEVICE=tiffg3",
+            "-r204x196",
+            "-g1728x2156",
+            f"-sOutputFile={out}",
+            str(postscript),
+        ]
+    )
     pages = render(out, Resolution.FINE, PageSize.LETTER)
     assert len(pages) == 1
     image = pages[0].image

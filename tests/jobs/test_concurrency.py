@@ -72,8 +72,13 @@ def test_two_nodes_never_share_an_entry_or_a_number(make_jobs: Callable[..., Job
 def _crashed_child(url: str) -> dict[str, int]:
     """Run the child until it has claimed its work, then ``kill -9`` it; returns route -> entry id."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_crash_child.py")), url, str(T0)],
-                             stdout=subprocess.PIPE, text=True, env=env, cwd=str(ROOT))
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("_crash_child.py")), url, str(T0)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+    )
     try:
         assert child.stdout is not None
         line = child.stdout.readline()  # the child prints once it has committed its claims

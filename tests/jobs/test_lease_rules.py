@@ -20,10 +20,17 @@ def test_lease_expired_needs_the_database_up_long_enough() -> None:
     assert lease_expired(100.0, 131.0, 125.0, 3.0)
 
 
-@pytest.mark.parametrize("done,total,decision", [
-    (0, 1, Interrupted.RETRY), (1, 1, Interrupted.DELIVERED), (2, 3, Interrupted.RESUME),
-    (3, 3, Interrupted.DELIVERED), (0, 0, Interrupted.RETRY), (5, 3, Interrupted.DELIVERED),
-])
+@pytest.mark.parametrize(
+    "done,total,decision",
+    [
+        (0, 1, Interrupted.RETRY),
+        (1, 1, Interrupted.DELIVERED),
+        (2, 3, Interrupted.RESUME),
+        (3, 3, Interrupted.DELIVERED),
+        (0, 0, Interrupted.RETRY),
+        (5, 3, Interrupted.DELIVERED),
+    ],
+)
 def test_interrupted_call_decision(done: int, total: int, decision: Interrupted) -> None:
     assert interrupted_call(done, total) is decision
 
@@ -46,14 +53,17 @@ def test_node_section() -> None:
     assert default_node_id("host", "/a").startswith("host-")
 
 
-@pytest.mark.parametrize("table,key,problem", [
-    ({"id": "has space"}, "node.id", "letters, digits"),
-    ({"id": "x" * 41}, "node.id", "1-40"),
-    ({"lease_seconds": 0}, "node.lease_seconds", "greater than 0"),
-    ({"lease_seconds": "5"}, "node.lease_seconds", "number of seconds"),
-    ({"lease_seconds": 6, "heartbeat_seconds": 4}, "node.heartbeat_seconds", "at most half"),
-    ({"colour": "red"}, "node.colour", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "table,key,problem",
+    [
+        ({"id": "has space"}, "node.id", "letters, digits"),
+        ({"id": "x" * 41}, "node.id", "1-40"),
+        ({"lease_seconds": 0}, "node.lease_seconds", "greater than 0"),
+        ({"lease_seconds": "5"}, "node.lease_seconds", "number of seconds"),
+        ({"lease_seconds": 6, "heartbeat_seconds": 4}, "node.heartbeat_seconds", "at most half"),
+        ({"colour": "red"}, "node.colour", "unknown key"),
+    ],
+)
 def test_node_section_errors(table: dict[str, object], key: str, problem: str) -> None:
     with pytest.raises(ConfigError, match=problem) as err:
         parse_node("f.toml", table)
@@ -62,12 +72,14 @@ def test_node_section_errors(table: dict[str, object], key: str, problem: str) -
 
 def test_config_check_validates_the_node_section() -> None:
     with pytest.raises(ConfigError, match="node.lease_seconds"):
-        parse('[node]\nlease_seconds = -1\n', "f.toml")
+        parse("[node]\nlease_seconds = -1\n", "f.toml")
     parse('[node]\nid = "a"\n', "f.toml")
 
 
-@pytest.mark.parametrize("path", ["appliance/jobs/lease.py", "appliance/jobs/outage.py", "appliance/node_config.py",
-                                  "appliance/jobs/model.py"])
+@pytest.mark.parametrize(
+    "path",
+    ["appliance/jobs/lease.py", "appliance/jobs/outage.py", "appliance/node_config.py", "appliance/jobs/model.py"],
+)
 def test_rules_are_pure(path: str) -> None:
     """The lease, recovery and outage rules import nothing that does I/O or reads clocks."""
     import ast

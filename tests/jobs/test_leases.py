@@ -30,7 +30,9 @@ def _two_nodes(make_jobs: Callable[..., JobStore]) -> tuple[Clock, JobStore, Job
 def test_a_renewed_lease_is_never_taken_an_expired_one_is(make_jobs: Callable[..., JobStore]) -> None:
     """Node b takes over a's call only once a stopped renewing it; the number is free again with it."""
     clock, a, b = _two_nodes(make_jobs)
-    _, (entry, twin) = a.submit(FaxSpec(owner="u", pages=1), [Recipient(fax_number="555"), Recipient(fax_number="555")], T0)
+    _, (entry, twin) = a.submit(
+        FaxSpec(owner="u", pages=1), [Recipient(fax_number="555"), Recipient(fax_number="555")], T0
+    )
     (claim,) = a.claim("a", T0, "line", ["L1", "L2"], 2)  # one call per number
     assert a.get_claim(claim.entry.id).lease_until == T0 + 10
     clock.advance(8)

@@ -17,8 +17,13 @@ from appliance.jobs.scheduler import JobScheduler
 from appliance.router import Router
 
 T0 = 1_700_000_000.0
-FORGED = ["5550101\r\n2026-01-01T00:00:00+0000 [appliance] job 00000001/0000 is sent",
-          "5550101\rATZ", "555\x1b[2J0101", "555\u20280101", "555\x850101"]
+FORGED = [
+    "5550101\r\n2026-01-01T00:00:00+0000 [appliance] job 00000001/0000 is sent",
+    "5550101\rATZ",
+    "555\x1b[2J0101",
+    "555\u20280101",
+    "555\x850101",
+]
 
 
 @pytest.fixture
@@ -48,8 +53,15 @@ def test_forged_numbers_stay_on_one_log_line(jobs: JobStore, lines: list[str]) -
     _, entries = jobs.submit(FaxSpec(owner="u", pages=1), [Recipient(fax_number=n) for n in FORGED], T0)
     run = lambda fn, *a, **kw: defer.maybeDeferred(fn, *a, **kw)  # noqa: E731 - the store is a local file
     router = Router(clock, jobs, run, node_id="n1", pool=None, portserver=None, cloud=None)
-    sched = JobScheduler(jobs, clock=clock, run_blocking=run, node_id="n1", dispatch=router.dispatch,
-                         lines=lambda: ["L1", "L2", "L3", "L4", "L5"], cloud_slots=0)
+    sched = JobScheduler(
+        jobs,
+        clock=clock,
+        run_blocking=run,
+        node_id="n1",
+        dispatch=router.dispatch,
+        lines=lambda: ["L1", "L2", "L3", "L4", "L5"],
+        cloud_slots=0,
+    )
     sched.startService()
     clock.advance(1)
     sched.stopService()

@@ -24,8 +24,16 @@ ALLOWED = {(a, b) for a, targets in TRANSITIONS.items() for b in targets}
 
 def test_states_are_the_faxfinder_states() -> None:
     """The entry states are exactly the eight FaxFinder fax entry states."""
-    assert [s.value for s in S] == ["preprocessing", "approval_pending", "pending", "sending", "sent", "aborted",
-                                    "failed", "dead"]
+    assert [s.value for s in S] == [
+        "preprocessing",
+        "approval_pending",
+        "pending",
+        "sending",
+        "sent",
+        "aborted",
+        "failed",
+        "dead",
+    ]
     assert TERMINAL == {S.SENT, S.ABORTED, S.FAILED, S.DEAD}
 
 
@@ -44,17 +52,28 @@ def test_transition_table(current: EntryState, target: EntryState) -> None:
 
 def test_spec_paths_are_allowed() -> None:
     """The §8 paths: conversion, approval, claim, requeue, success, exhaustion, abort, reschedule."""
-    for pair in [(S.PREPROCESSING, S.APPROVAL_PENDING), (S.PREPROCESSING, S.PENDING), (S.APPROVAL_PENDING, S.PENDING),
-                 (S.PENDING, S.SENDING), (S.SENDING, S.PENDING), (S.SENDING, S.SENT), (S.SENDING, S.FAILED),
-                 (S.PREPROCESSING, S.DEAD), (S.PENDING, S.ABORTED), (S.SENDING, S.ABORTED)]:
+    for pair in [
+        (S.PREPROCESSING, S.APPROVAL_PENDING),
+        (S.PREPROCESSING, S.PENDING),
+        (S.APPROVAL_PENDING, S.PENDING),
+        (S.PENDING, S.SENDING),
+        (S.SENDING, S.PENDING),
+        (S.SENDING, S.SENT),
+        (S.SENDING, S.FAILED),
+        (S.PREPROCESSING, S.DEAD),
+        (S.PENDING, S.ABORTED),
+        (S.SENDING, S.ABORTED),
+    ]:
         assert pair in ALLOWED
     for terminal in TERMINAL:
         assert TRANSITIONS[terminal] == {S.PENDING}
     assert (S.PENDING, S.SENT) not in ALLOWED and (S.SENT, S.SENDING) not in ALLOWED
 
 
-@pytest.mark.parametrize("cause,interval", [(Cause.BUSY, 180), (Cause.NO_ANSWER, 300), (Cause.PROTOCOL, 60),
-                                            (Cause.OTHER, 300), (Cause.INTERRUPTED, 0)])
+@pytest.mark.parametrize(
+    "cause,interval",
+    [(Cause.BUSY, 180), (Cause.NO_ANSWER, 300), (Cause.PROTOCOL, 60), (Cause.OTHER, 300), (Cause.INTERRUPTED, 0)],
+)
 def test_default_intervals(cause: Cause, interval: float) -> None:
     """HylaFAX defaults: busy 180 s, no answer and other 300 s, protocol 60 s; a crash retries at once."""
     decision = RetryPolicy().decide(cause, 1, 1000.0)

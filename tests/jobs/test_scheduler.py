@@ -63,7 +63,6 @@ def make(jobs: JobStore, clock: Clock, dispatch: Any, **kw: Any) -> JobScheduler
     return JobScheduler(jobs, clock=clock, run_blocking=sync_runner, node_id="n1", dispatch=dispatch, **kw)
 
 
-
 def _submit(jobs: JobStore, *numbers: str, **kw: Any) -> list[int]:
     _, entries = jobs.submit(FaxSpec(owner="u", pages=1, **kw), [Recipient(fax_number=n) for n in numbers], T0)
     return [e.id for e in entries]

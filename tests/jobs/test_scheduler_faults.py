@@ -64,9 +64,17 @@ def _start(jobs: JobStore, tmp_path: Path, db: Database, fake: Any) -> tuple[Clo
     clock.advance(T0)
     jobs.db_clock_override = clock.seconds
     _, entries = jobs.submit(FaxSpec(owner="u", pages=1), [Recipient(fax_number=n) for n in ("1", "2")], T0)
-    sched = JobScheduler(jobs, clock=clock, run_blocking=db, node_id="n1", dispatch=fake,
-                         lines=lambda: ["L1", "L2"], route_filter="line", spool=ResultSpool(tmp_path / "spool"),
-                         heartbeat=1.0)
+    sched = JobScheduler(
+        jobs,
+        clock=clock,
+        run_blocking=db,
+        node_id="n1",
+        dispatch=fake,
+        lines=lambda: ["L1", "L2"],
+        route_filter="line",
+        spool=ResultSpool(tmp_path / "spool"),
+        heartbeat=1.0,
+    )
     sched.startService()
     return clock, sched, [e.id for e in entries]
 
@@ -119,8 +127,14 @@ def test_a_spooled_result_survives_a_restart(jobs: JobStore, tmp_path: Path) -> 
     # the process dies here: a new scheduler on the same spool, the store still down
     clock2 = Clock()
     clock2.advance(T0 + 60)
-    again = JobScheduler(jobs, clock=clock2, run_blocking=db, node_id="n1", dispatch=FakeDispatcher(),
-                         spool=ResultSpool(tmp_path / "spool"))
+    again = JobScheduler(
+        jobs,
+        clock=clock2,
+        run_blocking=db,
+        node_id="n1",
+        dispatch=FakeDispatcher(),
+        spool=ResultSpool(tmp_path / "spool"),
+    )
     settled = again.settle(retry=1.0)
     clock2.pump([1.0, 2.0, 4.0])
     assert not settled.called

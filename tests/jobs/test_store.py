@@ -26,12 +26,25 @@ T0 = 1_700_000_000.0
 
 
 def spec(**kw: object) -> FaxSpec:
-    base: dict[str, object] = dict(owner="alice", account="acme", documents=("p1.tif", "p2.tif"), pages=2,
-                                   resolution="fine", tsid="+1 555 0100", cover_enabled=True,
-                                   cover_url="default.pdf", cover_subject="Hi", cover_comments="c",
-                                   sender_name="Alice", sender_organization="Acme", sender_phone_number="1",
-                                   sender_fax_number="2", sender_email_address="a@example.com",
-                                   receipt="always", receipt_attachment="pdf")
+    base: dict[str, object] = dict(
+        owner="alice",
+        account="acme",
+        documents=("p1.tif", "p2.tif"),
+        pages=2,
+        resolution="fine",
+        tsid="+1 555 0100",
+        cover_enabled=True,
+        cover_url="default.pdf",
+        cover_subject="Hi",
+        cover_comments="c",
+        sender_name="Alice",
+        sender_organization="Acme",
+        sender_phone_number="1",
+        sender_fax_number="2",
+        sender_email_address="a@example.com",
+        receipt="always",
+        receipt_attachment="pdf",
+    )
     base.update(kw)
     return FaxSpec(**base)  # type: ignore[arg-type]
 
@@ -85,12 +98,15 @@ def test_claim_order_priority_then_time_then_id(jobs: JobStore) -> None:
 def test_claim_lines_and_route_filter(jobs: JobStore) -> None:
     """A line claim gives each owned line one entry, pinned entries only to their route, and nothing else."""
     _, entries = jobs.submit(spec(), to("1", "2", "3"), T0)
-    _, pinned = jobs.submit(spec(), [Recipient(fax_number="4", route_pin="L9"),
-                                     Recipient(fax_number="5", route_pin=CLOUD)], T0)
+    _, pinned = jobs.submit(
+        spec(), [Recipient(fax_number="4", route_pin="L9"), Recipient(fax_number="5", route_pin=CLOUD)], T0
+    )
     got = jobs.claim("n1", T0, "line", ["L1", "L2"], limit=10)
     assert [(c.entry.id, c.route) for c in got] == [(entries[0].id, "L1"), (entries[1].id, "L2")]
     assert [(c.entry.id, c.route) for c in jobs.claim("n2", T0, "line", ["L9", "L3"], 10)] == [
-        (entries[2].id, "L3"), (pinned[0].id, "L9")]
+        (entries[2].id, "L3"),
+        (pinned[0].id, "L9"),
+    ]
     assert [(c.entry.id, c.route) for c in jobs.claim("n1", T0, "any", [], 10)] == [(pinned[1].id, CLOUD)]
     with pytest.raises(JobError, match="route_filter"):
         jobs.claim("n1", T0, "modem")
@@ -117,7 +133,13 @@ def test_complete_sent_records_attempt(jobs: JobStore) -> None:
     assert done.completed_at == T0 + 62 and done.stime == T0 + 62 and done.try_number == 1
     (attempt,) = jobs.attempts(entry.id)
     assert (attempt.number, attempt.started_at, attempt.ended_at, attempt.node, attempt.route, attempt.outcome) == (
-        1, T0, T0 + 62, "n1", "L1", "sent")
+        1,
+        T0,
+        T0 + 62,
+        "n1",
+        "L1",
+        "sent",
+    )
     assert attempt.details == {"speed": 14400}
     with pytest.raises(IllegalTransition, match="cannot complete"):
         jobs.complete(entry.id, Result.ok(2, 1.0), T0 + 63)
@@ -159,7 +181,10 @@ def test_abort(jobs: JobStore) -> None:
     jobs.claim("n1", T0, "line", ["L1", "L2"], 2)
     changed = jobs.abort(fax.id, now=T0 + 1)
     assert [(e.id, e.state, e.abort_requested) for e in changed] == [
-        (a.id, S.SENDING, True), (b.id, S.SENDING, True), (c.id, S.ABORTED, False)]
+        (a.id, S.SENDING, True),
+        (b.id, S.SENDING, True),
+        (c.id, S.ABORTED, False),
+    ]
     assert jobs.get_entry(c.id).schedule_message == "Fax aborted by user"
     assert jobs.complete(a.id, Result.failure("busy"), T0 + 2).state is S.ABORTED
     assert jobs.complete(b.id, Result.ok(2, 9.0), T0 + 2).state is S.SENT

@@ -41,16 +41,19 @@ def test_sections_parse() -> None:
     assert c.portserver.servers[0].address == "127.0.0.1"
 
 
-@pytest.mark.parametrize("text, key", [
-    ('[[lines]]\nname = "a"\n', "lines[0].device"),
-    ('[[lines]]\ndevice = "sim"\ndirection = "sideways"\n', "lines[0].direction"),
-    ('[[lines]]\ndevice = "sim"\ndid = "55x"\n', "lines[0].did"),
-    ('[[lines]]\ndevice = "sim"\nname = "a"\n[[lines]]\ndevice = "sim"\nname = "a"\n', "lines[1].name"),
-    ('[routing]\npolicy = "sometimes"\n', "routing.policy"),
-    ('[routing]\npolicy = "cloud_only"\n', "routing.policy"),
-    ('[retry]\nbusy = -1\n', "retry.busy"),
-    ('[portserver]\n[[portserver.servers]]\naddress = "127.0.0.1"\n', "portserver.servers[0].secret"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[[lines]]\nname = "a"\n', "lines[0].device"),
+        ('[[lines]]\ndevice = "sim"\ndirection = "sideways"\n', "lines[0].direction"),
+        ('[[lines]]\ndevice = "sim"\ndid = "55x"\n', "lines[0].did"),
+        ('[[lines]]\ndevice = "sim"\nname = "a"\n[[lines]]\ndevice = "sim"\nname = "a"\n', "lines[1].name"),
+        ('[routing]\npolicy = "sometimes"\n', "routing.policy"),
+        ('[routing]\npolicy = "cloud_only"\n', "routing.policy"),
+        ("[retry]\nbusy = -1\n", "retry.busy"),
+        ('[portserver]\n[[portserver.servers]]\naddress = "127.0.0.1"\n', "portserver.servers[0].secret"),
+    ],
+)
 def test_errors_name_the_key(text: str, key: str) -> None:
     """Each bad value is reported with the file name and its dotted key."""
     with pytest.raises(ConfigError) as info:

@@ -70,9 +70,15 @@ class Appliance:
 
         line = LineConfig("line1", f"/dev/sim{DID}", fax_class=fax_class, did=DID, tsid=DID)
         self.pool = LinePool(self.bench.clock, [line], factory)
-        self.router = InboundRouter(self.bench.clock, self.pool, self.inbox, self.portserver,
-                                    lambda f, *a, **kw: maybeDeferred(f, *a, **kw), node_id="t",
-                                    token_hex=lambda: "0001")
+        self.router = InboundRouter(
+            self.bench.clock,
+            self.pool,
+            self.inbox,
+            self.portserver,
+            lambda f, *a, **kw: maybeDeferred(f, *a, **kw),
+            node_id="t",
+            token_hex=lambda: "0001",
+        )
         self.pool.on_ring = self.router.on_ring
         self.pool.startService()
         self.remote = self.bench.attach(REMOTE, c2.SessionConfig(local_id=REMOTE))

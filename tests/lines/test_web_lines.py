@@ -20,15 +20,51 @@ class _Pool:
 
 
 def test_send_and_receive_fields() -> None:
-    sending = LiveCall("send", "5550101", 1000.0, connect_time=1005.0, remote_id="REMOTE", baud_rate=14400,
-                       resolution="fine", width=1728, height=770, compression="MH", page=3, pages_sent=2,
-                       pages_total=5, phase="page", job="0000002A/0000")
-    receiving = LiveCall("receive", "5550002", 1010.0, connect_time=1012.0, remote_id="CALLER", baud_rate=9600,
-                         resolution="normal", pages_sent=1, phase="page", recipient="demo")
-    pool = _Pool([LineStatus("line1", "/dev/x", "5550001", "both", "sending", 1000.0, None, call=sending),
-                  LineStatus("line2", "/dev/y", "5550002", "both", "receiving", 1010.0, None, call=receiving),
-                  LineStatus("line3", "/dev/z", "5550003", "both", "idle", 1.0, None,
-                             call=LiveCall("send", "1", 1.0, ended_at=2.0, remote_id="OLD"))])
+    sending = LiveCall(
+        "send",
+        "5550101",
+        1000.0,
+        connect_time=1005.0,
+        remote_id="REMOTE",
+        baud_rate=14400,
+        resolution="fine",
+        width=1728,
+        height=770,
+        compression="MH",
+        page=3,
+        pages_sent=2,
+        pages_total=5,
+        phase="page",
+        job="0000002A/0000",
+    )
+    receiving = LiveCall(
+        "receive",
+        "5550002",
+        1010.0,
+        connect_time=1012.0,
+        remote_id="CALLER",
+        baud_rate=9600,
+        resolution="normal",
+        pages_sent=1,
+        phase="page",
+        recipient="demo",
+    )
+    pool = _Pool(
+        [
+            LineStatus("line1", "/dev/x", "5550001", "both", "sending", 1000.0, None, call=sending),
+            LineStatus("line2", "/dev/y", "5550002", "both", "receiving", 1010.0, None, call=receiving),
+            LineStatus(
+                "line3",
+                "/dev/z",
+                "5550003",
+                "both",
+                "idle",
+                1.0,
+                None,
+                call=LiveCall("send", "1", 1.0, ended_at=2.0, remote_id="OLD"),
+            ),
+        ]
+    )
     send, receive, idle = _WebLines(pool).status()
     modem = modem_status_element(send, 1065.0, timezone.utc)
     assert modem.findtext("page") == "3" and modem.findtext("remote_id") == "REMOTE"

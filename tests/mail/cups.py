@@ -40,14 +40,19 @@ class Cups:
             f"ServerRoot {b}\nRequestRoot {b}/spool\nCacheDir {b}/cache\nStateDir {b}/state\n"
             f"ErrorLog {b}/log/error_log\nAccessLog {b}/log/access_log\nPageLog {b}/log/page_log\n"
             f"TempDir {b}/spool\nServerBin /usr/lib/cups\nDataDir /usr/share/cups\nUser lp\nGroup lp\n"
-            "SystemGroup root lpadmin\nFileDevice No\n")
+            "SystemGroup root lpadmin\nFileDevice No\n"
+        )
         (b / "cupsd.conf").write_text(
             f"Listen 127.0.0.1:{port}\nLogLevel info\nWebInterface No\nBrowsing No\nDefaultAuthType None\n"
             "<Location />\n  Order allow,deny\n  Allow all\n</Location>\n"
             "<Location /admin>\n  Order allow,deny\n  Allow all\n</Location>\n"
-            "<Policy default>\n  <Limit All>\n    Order deny,allow\n  </Limit>\n</Policy>\n")
-        self.proc = subprocess.Popen([self.cupsd, "-f", "-c", str(b / "cupsd.conf"), "-s", str(b / "cups-files.conf")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            "<Policy default>\n  <Limit All>\n    Order deny,allow\n  </Limit>\n</Policy>\n"
+        )
+        self.proc = subprocess.Popen(
+            [self.cupsd, "-f", "-c", str(b / "cupsd.conf"), "-s", str(b / "cups-files.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
@@ -55,8 +60,12 @@ class Cups:
                 break
             except OSError:
                 time.sleep(0.1)
-        subprocess.run([self.lpadmin, "-h", f"127.0.0.1:{port}", "-p", "faxpdf", "-v", "cups-pdf:/", "-P", str(PPD),
-                        "-E"], check=True, capture_output=True, timeout=30)
+        subprocess.run(
+            [self.lpadmin, "-h", f"127.0.0.1:{port}", "-p", "faxpdf", "-v", "cups-pdf:/", "-P", str(PPD), "-E"],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
 
     @property
     def server(self) -> str:

@@ -59,8 +59,12 @@ biff = no
 """)
 
     def _cmd(self, action: str) -> None:
-        subprocess.run(["script", "-qc", f"{self.postfix} -c {self.conf} {action}", "/dev/null"],
-                       capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        subprocess.run(
+            ["script", "-qc", f"{self.postfix} -c {self.conf} {action}", "/dev/null"],
+            capture_output=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
 
     def start(self) -> "Postfix":
         self._cmd("start")

@@ -44,14 +44,21 @@ recipients = { "101" = "email:sales@example.com" }
     assert m.routes.recipients["101"] == (Destination("email", "sales@example.com"),)
 
 
-@pytest.mark.parametrize("text,key", [
-    ('[smtp]\nrelay = "nohost"', "smtp.relay"), ('[smtp]\nstarttls = "maybe"', "smtp.starttls"),
-    ('[smtp]\nsender = "nobody"', "smtp.sender"), ('[smtp]\nusername = "u"', "smtp.username"),
-    ('[smtp]\nmax_message_bytes = -1', "smtp.max_message_bytes"), ('[smtp]\ncolour = 1', "smtp.colour"),
-    ('[email_gateway]\ndomains = []', "email_gateway.domains"), ('[email_gateway]\nport = 70000', "email_gateway.port"),
-    ('[inbound_routes]\nglobal = ["fax:1"]', "inbound_routes.global"),
-    ('[inbound_routes]\nformat = "gif"', "inbound_routes.format"),
-])
+@pytest.mark.parametrize(
+    "text,key",
+    [
+        ('[smtp]\nrelay = "nohost"', "smtp.relay"),
+        ('[smtp]\nstarttls = "maybe"', "smtp.starttls"),
+        ('[smtp]\nsender = "nobody"', "smtp.sender"),
+        ('[smtp]\nusername = "u"', "smtp.username"),
+        ("[smtp]\nmax_message_bytes = -1", "smtp.max_message_bytes"),
+        ("[smtp]\ncolour = 1", "smtp.colour"),
+        ("[email_gateway]\ndomains = []", "email_gateway.domains"),
+        ("[email_gateway]\nport = 70000", "email_gateway.port"),
+        ('[inbound_routes]\nglobal = ["fax:1"]', "inbound_routes.global"),
+        ('[inbound_routes]\nformat = "gif"', "inbound_routes.format"),
+    ],
+)
 def test_errors_name_the_key(text, key):
     """A bad value is refused naming the file and the key."""
     with pytest.raises(ConfigError) as info:

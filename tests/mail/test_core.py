@@ -8,21 +8,39 @@ from email.parser import BytesParser
 
 import pytest
 
-from appliance.mail.message import (FaxDetails, ReceiptDetails, build_fax_mail, build_receipt, encoded_size,
-                                    message_id, plan_parts)
-from appliance.mail.routing import (Destination, FaxbackAnswer, Routes, RoutingError, parse_destination,
-                                    parse_recipients_csv, route)
+from appliance.mail.message import (
+    FaxDetails,
+    ReceiptDetails,
+    build_fax_mail,
+    build_receipt,
+    encoded_size,
+    message_id,
+    plan_parts,
+)
+from appliance.mail.routing import (
+    Destination,
+    FaxbackAnswer,
+    Routes,
+    RoutingError,
+    parse_destination,
+    parse_recipients_csv,
+    route,
+)
 from appliance.mail.submission import SubmissionError, UnsupportedAttachment, parse_submission
 from appliance.mail.t37 import T37Address, T37Error, parse_t37
 
 E = Destination
 
-ROUTES = Routes(global_route=(E("email", "all@example.com"),),
-                lines={"line2": (E("printer", "office"), E("share", "/srv/fax"))},
-                recipients={"5550001": (E("email", "a@example.com"), E("user"))}, default_format="pdf")
+ROUTES = Routes(
+    global_route=(E("email", "all@example.com"),),
+    lines={"line2": (E("printer", "office"), E("share", "/srv/fax"))},
+    recipients={"5550001": (E("email", "a@example.com"), E("user"))},
+    default_format="pdf",
+)
 
 
 # ------------------------------------------------------------------ routing
+
 
 def test_faxback_address_wins():
     """An account with FB-Rcv-Email gets the fax there, in its FB-Rcv-Format."""
@@ -46,20 +64,33 @@ def test_user_destination_uses_account_address_and_trash_delivers_nothing():
     assert route("1", "l", FaxbackAnswer("acc", "", 0), both) == (E("email", "x@y.z", "tiff"),)
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("email:a@b.example", E("email", "a@b.example")),
-    ("user", E("user")),
-    ("printer:office-2", E("printer", "office-2")),
-    ("share:/srv/fax;format=tiff", E("share", "/srv/fax", "tiff")),
-    ("TRASH", E("trash")),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("email:a@b.example", E("email", "a@b.example")),
+        ("user", E("user")),
+        ("printer:office-2", E("printer", "office-2")),
+        ("share:/srv/fax;format=tiff", E("share", "/srv/fax", "tiff")),
+        ("TRASH", E("trash")),
+    ],
+)
 def test_parse_destination(text, expected):
     """Destinations are written type:value with an optional format."""
     assert parse_destination(text) == expected
 
 
-@pytest.mark.parametrize("text", ["fax:1", "email:", "email:not-an-address", "printer:a b", "share:relative",
-                                  "email:a@b.c;colour=red", "email:" + "a" * 260 + "@b.c"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fax:1",
+        "email:",
+        "email:not-an-address",
+        "printer:a b",
+        "share:relative",
+        "email:a@b.c;colour=red",
+        "email:" + "a" * 260 + "@b.c",
+    ],
+)
 def test_bad_destinations(text):
     """Bad destinations are refused with a reason."""
     with pytest.raises(RoutingError):
@@ -68,18 +99,25 @@ def test_bad_destinations(text):
 
 def test_recipients_csv():
     """FaxFinder's CSV: a header, several rows per extension, every destination type."""
-    rows = parse_recipients_csv("Extension,Name,Destination Type,Destination Value\n"
-                                "101,Sales,Email,sales@example.com\n101,Sales,Printer,sales-printer\n"
-                                "102,Ann,User,\n103,Void,Trash,\n")
+    rows = parse_recipients_csv(
+        "Extension,Name,Destination Type,Destination Value\n"
+        "101,Sales,Email,sales@example.com\n101,Sales,Printer,sales-printer\n"
+        "102,Ann,User,\n103,Void,Trash,\n"
+    )
     table = Routes().with_recipients(rows).recipients
     assert table["101"] == (E("email", "sales@example.com"), E("printer", "sales-printer"))
     assert table["102"] == (E("user"),) and table["103"] == (E("trash"),)
 
 
-@pytest.mark.parametrize("text,problem", [
-    ("101,Sales,Email\n", "4 fields"), ("abc,Sales,Email,a@b.c\n", "1-15 digits"),
-    ("101,Sales,Pigeon,x\n", "pigeon"), ("1234567890123456,x,Trash,\n", "1-15 digits"),
-])
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("101,Sales,Email\n", "4 fields"),
+        ("abc,Sales,Email,a@b.c\n", "1-15 digits"),
+        ("101,Sales,Pigeon,x\n", "pigeon"),
+        ("1234567890123456,x,Trash,\n", "1-15 digits"),
+    ],
+)
 def test_recipients_csv_errors_name_the_line(text, problem):
     """A bad CSV row is refused, naming its line."""
     with pytest.raises(RoutingError, match="line 1") as info:
@@ -100,10 +138,22 @@ D = ["localhost", "fax.example.com"]
 
 def test_t37_every_option():
     """Every FaxFinder option is read; names are case-insensitive."""
-    got = parse_t37("FAX=+1-555.0101/COVER-PAGE-ENABLED=true/COVER-PAGE-NAME=std/ATTN=Bob/ORG=Acme/"
-                    "fax-priority=0/INLINE-COMMENTS=false/RECEIPT=Always/T33S=42@Fax.Example.com", D)
-    assert got == T37Address("+1-555.0101", cover_enabled=True, cover_name="std", attn="Bob", org="Acme",
-                             priority=0, inline_comments=False, receipt="always", t33s="42")
+    got = parse_t37(
+        "FAX=+1-555.0101/COVER-PAGE-ENABLED=true/COVER-PAGE-NAME=std/ATTN=Bob/ORG=Acme/"
+        "fax-priority=0/INLINE-COMMENTS=false/RECEIPT=Always/T33S=42@Fax.Example.com",
+        D,
+    )
+    assert got == T37Address(
+        "+1-555.0101",
+        cover_enabled=True,
+        cover_name="std",
+        attn="Bob",
+        org="Acme",
+        priority=0,
+        inline_comments=False,
+        receipt="always",
+        t33s="42",
+    )
 
 
 def test_t37_plain_and_quoted():
@@ -112,13 +162,23 @@ def test_t37_plain_and_quoted():
     assert parse_t37('"FAX=5550101/ATTN=Bob Smith"@localhost', D).attn == "Bob Smith"
 
 
-@pytest.mark.parametrize("address,problem", [
-    ("FAX=1@elsewhere.org", "domain"), ("bob@localhost", "FAX="), ("ATTN=x@localhost", "FAX="),
-    ("FAX=1/FAX-PRIORITY=9@localhost", "0..5"), ("FAX=1/RECEIPT=sometimes@localhost", "RECEIPT"),
-    ("FAX=1/COVER-PAGE-ENABLED=perhaps@localhost", "true or false"), ("FAX=1/COLOR=red@localhost", "unknown"),
-    ("FAX=1/ATTN=a/ATTN=b@localhost", "twice"), ("FAX=1/T33S=abc@localhost", "T33S"), ("FAX=1/ATTN@localhost", "OPTION"),
-    ("localhost", "local part"), ("FAX=" + "1" * 300 + "@localhost", "longer"),
-])
+@pytest.mark.parametrize(
+    "address,problem",
+    [
+        ("FAX=1@elsewhere.org", "domain"),
+        ("bob@localhost", "FAX="),
+        ("ATTN=x@localhost", "FAX="),
+        ("FAX=1/FAX-PRIORITY=9@localhost", "0..5"),
+        ("FAX=1/RECEIPT=sometimes@localhost", "RECEIPT"),
+        ("FAX=1/COVER-PAGE-ENABLED=perhaps@localhost", "true or false"),
+        ("FAX=1/COLOR=red@localhost", "unknown"),
+        ("FAX=1/ATTN=a/ATTN=b@localhost", "twice"),
+        ("FAX=1/T33S=abc@localhost", "T33S"),
+        ("FAX=1/ATTN@localhost", "OPTION"),
+        ("localhost", "local part"),
+        ("FAX=" + "1" * 300 + "@localhost", "longer"),
+    ],
+)
 def test_t37_bad_forms(address, problem):
     """Malformed addresses are refused with the reason."""
     with pytest.raises(T37Error, match=problem):
@@ -127,14 +187,29 @@ def test_t37_bad_forms(address, problem):
 
 # ---------------------------------------------------------------- MIME building
 
-DETAILS = FaxDetails(fax_id=7, account="demo", called="5550001", line="line1", remote_id="ACME FAX",
-                     caller_id="5550101", received_at=1_700_000_000.0, pages=3, duration=42.0)
+DETAILS = FaxDetails(
+    fax_id=7,
+    account="demo",
+    called="5550001",
+    line="line1",
+    remote_id="ACME FAX",
+    caller_id="5550101",
+    received_at=1_700_000_000.0,
+    pages=3,
+    duration=42.0,
+)
 
 
 def test_fax_mail_headers_body_and_attachment():
     """The fax mail: sender, recipient, subject with CSID and called number, details, the PDF attached."""
-    raw = build_fax_mail(DETAILS, sender="fax@example.com", to="ann@example.com", document=b"%PDF-1.4 test",
-                         fmt="pdf", msgid=message_id("fax", "7.ann@example.com.pdf", 1, "example.com"))
+    raw = build_fax_mail(
+        DETAILS,
+        sender="fax@example.com",
+        to="ann@example.com",
+        document=b"%PDF-1.4 test",
+        fmt="pdf",
+        msgid=message_id("fax", "7.ann@example.com.pdf", 1, "example.com"),
+    )
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert msg["From"] == "fax@example.com" and msg["To"] == "ann@example.com"
     assert "ACME FAX" in msg["Subject"] and "5550001" in msg["Subject"]
@@ -157,7 +232,11 @@ def test_header_injection_is_neutralised():
 
 def test_message_id_is_stable():
     """The same fax, destination and part always get the same Message-ID."""
-    assert message_id("fax", "7.a", 2, "e.com") == message_id("fax", "7.a", 2, "e.com") != message_id("fax", "7.a", 1, "e.com")
+    assert (
+        message_id("fax", "7.a", 2, "e.com")
+        == message_id("fax", "7.a", 2, "e.com")
+        != message_id("fax", "7.a", 1, "e.com")
+    )
 
 
 def test_plan_parts_keeps_each_mail_under_the_limit():
@@ -174,8 +253,18 @@ def test_plan_parts_keeps_each_mail_under_the_limit():
 
 def test_split_mails_say_which_part():
     """A split fax says part n of m in the subject and the body."""
-    raw = build_fax_mail(DETAILS, sender="f@e.com", to="a@e.com", document=b"%PDF", fmt="pdf", msgid="<1@e>",
-                         part=2, parts=3, first_page=2, last_page=2)
+    raw = build_fax_mail(
+        DETAILS,
+        sender="f@e.com",
+        to="a@e.com",
+        document=b"%PDF",
+        fmt="pdf",
+        msgid="<1@e>",
+        part=2,
+        parts=3,
+        first_page=2,
+        last_page=2,
+    )
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert msg["Subject"].endswith("[part 2 of 3]")
     assert "pages 2-2" in msg.get_body(("plain",)).get_content()
@@ -184,11 +273,21 @@ def test_split_mails_say_which_part():
 
 def test_receipt():
     """A receipt tells the state, pages, tries and last error, optionally with the document."""
-    r = ReceiptDetails(fax_key="0000002A/0000", state="failed", number="5550101", name="Bob", pages=2,
-                       pages_sent=1, tries=3, message="Failed after 3 tries (busy)", completed_at=1.7e9,
-                       subject="Report")
+    r = ReceiptDetails(
+        fax_key="0000002A/0000",
+        state="failed",
+        number="5550101",
+        name="Bob",
+        pages=2,
+        pages_sent=1,
+        tries=3,
+        message="Failed after 3 tries (busy)",
+        completed_at=1.7e9,
+        subject="Report",
+    )
     msg = BytesParser(policy=policy.default).parsebytes(
-        build_receipt(r, sender="f@e.com", to="s@e.com", msgid="<r@e>", document=b"%PDF-x"))
+        build_receipt(r, sender="f@e.com", to="s@e.com", msgid="<r@e>", document=b"%PDF-x")
+    )
     assert msg["Subject"] == "Fax to Bob: failed (Report)"
     body = msg.get_body(("plain",)).get_content()
     assert "Tries:      3" in body and "busy" in body and "1 of 2" in body
@@ -196,6 +295,7 @@ def test_receipt():
 
 
 # ------------------------------------------------------------------ submissions
+
 
 def _mail(*attachments, text="Please call me.", subject="Quarterly"):
     msg = EmailMessage()
@@ -210,8 +310,13 @@ def _mail(*attachments, text="Please call me.", subject="Quarterly"):
 
 def test_submission_pages_in_order_comments_and_subject():
     """Attachments keep their order; the inline text is the comments; octet-stream is sniffed."""
-    got = parse_submission(_mail(("a.pdf", "application/octet-stream", b"%PDF-1.4 x"),
-                                 ("b.png", "image/png", b"\x89PNG\r\n"), ("c.txt", "text/plain", b"hello")))
+    got = parse_submission(
+        _mail(
+            ("a.pdf", "application/octet-stream", b"%PDF-1.4 x"),
+            ("b.png", "image/png", b"\x89PNG\r\n"),
+            ("c.txt", "text/plain", b"hello"),
+        )
+    )
     assert [n for n, _ in got.attachments] == ["a.pdf", "b.png", "c.txt"]
     assert got.comments == "Please call me." and got.subject == "Quarterly"
     assert got.attachments[2][1] == b"hello"

@@ -33,14 +33,17 @@ async def test_fax_printed_by_cups_pdf(tmp_path: Path, monkeypatch: Any) -> None
     fax = make_pdf(tmp_path / "fax.pdf", 2)
     outbox = open_mail_outbox(f"sqlite:///{tmp_path}/store.db")
     outbox.enqueue([NewDelivery("p", "printer", "faxpdf", "", None, str(fax), title)], time.time())
-    svc = DeliveryService(outbox, SmtpConfig(), reactor, reactor, threads.deferToThread, maildir=tmp_path / "mail",
-                          interval=0.2)
+    svc = DeliveryService(
+        outbox, SmtpConfig(), reactor, reactor, threads.deferToThread, maildir=tmp_path / "mail", interval=0.2
+    )
     svc.startService()
     printed: list[Path] = []
     pages = 0
     try:
         for _ in range(150):
-            printed = [p for p in out_dir.glob("*.pdf") if title.replace(" ", "_") in p.name] if out_dir.exists() else []
+            printed = (
+                [p for p in out_dir.glob("*.pdf") if title.replace(" ", "_") in p.name] if out_dir.exists() else []
+            )
             if printed and outbox.counts()["sent"] == 1:
                 try:  # cups-pdf may still be writing it
                     pages = len(pypdfium2.PdfDocument(printed[0].read_bytes()))

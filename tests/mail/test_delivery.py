@@ -120,14 +120,28 @@ async def test_smtp_outcomes(outbox: Any, tmp_path: Path) -> None:
     factory.buildProtocol = lambda addr: _proto(server)  # type: ignore[method-assign]
     port = reactor.listenTCP(0, factory, interface="127.0.0.1")
     try:
-        config = SmtpConfig(relay=f"127.0.0.1:{port.getHost().port}", starttls="off", retry_initial=0.2,
-                            retry_max=0.5, timeout=5)
+        config = SmtpConfig(
+            relay=f"127.0.0.1:{port.getHost().port}", starttls="off", retry_initial=0.2, retry_max=0.5, timeout=5
+        )
         svc = DeliveryService(outbox, config, reactor, reactor, run, maildir=tmp_path / "md", interval=0.1)
         for name in ("ok", "busy", "gone"):
-            outbox.enqueue([NewDelivery(name, "email", f"{name}@example.com", "fax@example.com",
-                                        b"Subject: hi\r\n\r\nbody\r\n", "", f"test {name}")], time.time())
+            outbox.enqueue(
+                [
+                    NewDelivery(
+                        name,
+                        "email",
+                        f"{name}@example.com",
+                        "fax@example.com",
+                        b"Subject: hi\r\n\r\nbody\r\n",
+                        "",
+                        f"test {name}",
+                    )
+                ],
+                time.time(),
+            )
         svc.startService()
         try:
+
             async def until(pred: Any) -> None:
                 for _ in range(100):
                     if pred():
@@ -162,19 +176,27 @@ async def test_maildir_printer_and_share(outbox: Any, tmp_path: Path) -> None:
     shares get a copy."""
     lp_log = tmp_path / "lp.log"
     lp = tmp_path / "lp"
-    lp.write_text(f"#!/bin/sh\necho \"$@\" >> {lp_log}\n[ \"$2\" = broken ] && {{ echo 'lp: no such queue' >&2; exit 1; }}\n"
-                  "exit 0\n")
+    lp.write_text(
+        f'#!/bin/sh\necho "$@" >> {lp_log}\n[ "$2" = broken ] && {{ echo \'lp: no such queue\' >&2; exit 1; }}\n'
+        "exit 0\n"
+    )
     lp.chmod(0o755)
     fax = tmp_path / "fax.pdf"
     fax.write_bytes(b"%PDF-1.4 fax")
     share = tmp_path / "share"
     share.mkdir()
-    outbox.enqueue([NewDelivery("m", "email", "a@localhost", "fax@localhost", b"Subject: s\r\n\r\nb\r\n", "", "m"),
-                    NewDelivery("p", "printer", "office", "", None, str(fax), "inbox fax 3"),
-                    NewDelivery("b", "printer", "broken", "", None, str(fax), "inbox fax 3"),
-                    NewDelivery("s", "share", str(share), "", None, str(fax), "inbox fax 3")], time.time())
-    svc = DeliveryService(outbox, SmtpConfig(retry_initial=60), reactor, reactor, run, maildir=tmp_path / "mail",
-                          interval=0.1, lp=str(lp))
+    outbox.enqueue(
+        [
+            NewDelivery("m", "email", "a@localhost", "fax@localhost", b"Subject: s\r\n\r\nb\r\n", "", "m"),
+            NewDelivery("p", "printer", "office", "", None, str(fax), "inbox fax 3"),
+            NewDelivery("b", "printer", "broken", "", None, str(fax), "inbox fax 3"),
+            NewDelivery("s", "share", str(share), "", None, str(fax), "inbox fax 3"),
+        ],
+        time.time(),
+    )
+    svc = DeliveryService(
+        outbox, SmtpConfig(retry_initial=60), reactor, reactor, run, maildir=tmp_path / "mail", interval=0.1, lp=str(lp)
+    )
     svc.startService()
     try:
         for _ in range(100):
@@ -198,10 +220,18 @@ async def test_maildir_printer_and_share(outbox: Any, tmp_path: Path) -> None:
     assert len(list((tmp_path / "mail" / "new").iterdir())) == 1
 
 
-@pytest.mark.parametrize("receipt,state,wanted", [
-    ("always", EntryState.SENT, True), ("always", EntryState.FAILED, True), ("failure", EntryState.SENT, False),
-    ("failure", EntryState.DEAD, True), ("success", EntryState.SENT, True), ("success", EntryState.FAILED, False),
-    ("never", EntryState.FAILED, False)])
+@pytest.mark.parametrize(
+    "receipt,state,wanted",
+    [
+        ("always", EntryState.SENT, True),
+        ("always", EntryState.FAILED, True),
+        ("failure", EntryState.SENT, False),
+        ("failure", EntryState.DEAD, True),
+        ("success", EntryState.SENT, True),
+        ("success", EntryState.FAILED, False),
+        ("never", EntryState.FAILED, False),
+    ],
+)
 def test_wants_receipt(receipt: str, state: EntryState, wanted: bool) -> None:
     """always / failure / success / never decide by the final state."""
     assert wants_receipt(receipt, state) is wanted
@@ -214,8 +244,14 @@ def test_receipt_is_queued_once(tmp_path: Path) -> None:
     box = open_mail_outbox(url)
     try:
         now = time.time()
-        spec = FaxSpec(owner="demo", account="demo", receipt="always", sender_email_address="demo@localhost",
-                       pages=1, documents=("/nonexistent/fax.tif",))
+        spec = FaxSpec(
+            owner="demo",
+            account="demo",
+            receipt="always",
+            sender_email_address="demo@localhost",
+            pages=1,
+            documents=("/nonexistent/fax.tif",),
+        )
         fax, _ = jobs.submit(spec, [Recipient(fax_number="5550101", name="Bob")], now)
         spec2 = FaxSpec(owner="demo", account="demo", receipt="always", pages=1, documents=("/x",))
         jobs.submit(spec2, [Recipient(fax_number="5550102")], now)  # no sender address: no receipt
@@ -242,11 +278,19 @@ async def test_starttls_required_refuses_a_plain_relay(outbox: Any, tmp_path: Pa
     port = reactor.listenTCP(0, factory, interface="127.0.0.1")
     try:
         for mode, name in (("required", "ok"), ("opportunistic", "ok2")):
-            config = SmtpConfig(relay=f"127.0.0.1:{port.getHost().port}", starttls=mode, retry_initial=60, timeout=5,
-                                username="fax", password=__import__("appliance.config").config.Secret("pw-123456"))
+            config = SmtpConfig(
+                relay=f"127.0.0.1:{port.getHost().port}",
+                starttls=mode,
+                retry_initial=60,
+                timeout=5,
+                username="fax",
+                password=__import__("appliance.config").config.Secret("pw-123456"),
+            )
             box = open_mail_outbox(f"sqlite:///{tmp_path}/{mode}.db")
-            box.enqueue([NewDelivery(name, "email", "ok@example.com", "fax@example.com", b"Subject: t\r\n\r\nb\r\n",
-                                     "", "t")], time.time())
+            box.enqueue(
+                [NewDelivery(name, "email", "ok@example.com", "fax@example.com", b"Subject: t\r\n\r\nb\r\n", "", "t")],
+                time.time(),
+            )
             svc = DeliveryService(box, config, reactor, reactor, run, maildir=tmp_path / "md", interval=0.1)
             svc.startService()
             try:

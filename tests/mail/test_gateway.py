@@ -36,8 +36,15 @@ class Seams:
 
 async def _start(config: GatewayConfig, tls: Any = None) -> tuple[Any, Seams]:
     seams = Seams()
-    gw = Gateway(config, reactor, authorize=seams.authorize, submit=seams.submit,
-                 run_blocking=threads.deferToThread, dialplan=DialPlan(), login=seams.login)
+    gw = Gateway(
+        config,
+        reactor,
+        authorize=seams.authorize,
+        submit=seams.submit,
+        run_blocking=threads.deferToThread,
+        dialplan=DialPlan(),
+        login=seams.login,
+    )
     port = reactor.listenTCP(0, GatewayFactory(gw, tls), interface="127.0.0.1")
     return port, seams
 
@@ -45,7 +52,8 @@ async def _start(config: GatewayConfig, tls: Any = None) -> tuple[Any, Seams]:
 async def _swaks(port: Any, *args: str) -> str:
     swaks = require_program("swaks", "swaks")
     out, err, _ = await getProcessOutputAndValue(
-        swaks, ["--server", f"127.0.0.1:{port.getHost().port}", "--timeout", "10", *args], env={"PATH": "/usr/bin:/bin"})
+        swaks, ["--server", f"127.0.0.1:{port.getHost().port}", "--timeout", "10", *args], env={"PATH": "/usr/bin:/bin"}
+    )
     return (out + err).decode()
 
 
@@ -59,13 +67,22 @@ async def test_size_limit_and_several_recipients(tmp_path: Path) -> None:
         out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--attach", f"@{big}")
         assert "<** 552 5.3.4 the message is larger than 4000 bytes" in out, out
         assert "SIZE 4000" in out and seams.submitted == []
-        out = await _swaks(port, "--from", "demo@localhost", "--to",
-                           "FAX=5550101/ATTN=Bob@localhost,5550102@localhost", "--body", "Hello")
+        out = await _swaks(
+            port,
+            "--from",
+            "demo@localhost",
+            "--to",
+            "FAX=5550101/ATTN=Bob@localhost,5550102@localhost",
+            "--body",
+            "Hello",
+        )
         assert "250 2.0.0 queued: fax 00000001" in out, out
         ((sender, account, recipients, submission),) = seams.submitted
         assert (sender, account) == ("demo@localhost", "demo")
         assert [(t.number, t.attn, dialled) for t, dialled in recipients] == [
-            ("5550101", "Bob", "5550101"), ("5550102", "", "5550102")]
+            ("5550101", "Bob", "5550101"),
+            ("5550102", "", "5550102"),
+        ]
         assert submission.comments == "Hello"
         out = await _swaks(port, "--from", "x@localhost", "--to", "FAX=1@localhost", "--quit-after", "RCPT")
         assert "<** 550 5.7.1 sender x@localhost is not allowed" in out, out
@@ -78,8 +95,9 @@ async def test_recipient_limit() -> None:
     """Recipients beyond max_recipients get 452; the mail goes to the ones accepted."""
     port, seams = await _start(GatewayConfig(enabled=True, max_recipients=1, port=0))
     try:
-        out = await _swaks(port, "--from", "demo@localhost", "--to", "5550101@localhost,5550102@localhost",
-                           "--body", "x")
+        out = await _swaks(
+            port, "--from", "demo@localhost", "--to", "5550101@localhost,5550102@localhost", "--body", "x"
+        )
         assert "<** 452 4.5.3 at most 1 recipients" in out and "250 2.0.0 queued" in out, out
         assert [t.number for t, _ in seams.submitted[0][2]] == ["5550101"]
     finally:
@@ -93,11 +111,37 @@ async def test_auth_required_and_checked() -> None:
     try:
         out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--quit-after", "RCPT")
         assert "<** 530 " in out and "5.7.0 authentication required" in out, out
-        out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--auth", "LOGIN",
-                           "--auth-user", "demo", "--auth-password", "wrong-pw", "--quit-after", "RCPT")
+        out = await _swaks(
+            port,
+            "--from",
+            "demo@localhost",
+            "--to",
+            "FAX=5550101@localhost",
+            "--auth",
+            "LOGIN",
+            "--auth-user",
+            "demo",
+            "--auth-password",
+            "wrong-pw",
+            "--quit-after",
+            "RCPT",
+        )
         assert "535 Authentication failed" in out, out
-        out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--auth", "PLAIN",
-                           "--auth-user", "demo", "--auth-password", "secret-pw", "--body", "hi")
+        out = await _swaks(
+            port,
+            "--from",
+            "demo@localhost",
+            "--to",
+            "FAX=5550101@localhost",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "demo",
+            "--auth-password",
+            "secret-pw",
+            "--body",
+            "hi",
+        )
         assert "250 2.0.0 queued" in out, out
     finally:
         await port.stopListening()
@@ -141,12 +185,38 @@ async def test_starttls_then_auth(tmp_path: Path) -> None:
     cert, key = make_cert(tmp_path)
     port, seams = await _start(GatewayConfig(enabled=True, require_auth=True, port=0), tls_options(cert, key))
     try:
-        out = await _swaks(port, "--tls", "--from", "demo@localhost", "--to", "FAX=5550101@localhost",
-                           "--auth", "LOGIN", "--auth-user", "demo", "--auth-password", "secret-pw", "--body", "hi")
+        out = await _swaks(
+            port,
+            "--tls",
+            "--from",
+            "demo@localhost",
+            "--to",
+            "FAX=5550101@localhost",
+            "--auth",
+            "LOGIN",
+            "--auth-user",
+            "demo",
+            "--auth-password",
+            "secret-pw",
+            "--body",
+            "hi",
+        )
         assert "250-STARTTLS" in out and "TLS started" in out, out
         assert "250 2.0.0 queued" in out and len(seams.submitted) == 1, out
-        out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--auth", "LOGIN",
-                           "--auth-user", "demo", "--auth-password", "secret-pw", "--auth-optional-strict")
+        out = await _swaks(
+            port,
+            "--from",
+            "demo@localhost",
+            "--to",
+            "FAX=5550101@localhost",
+            "--auth",
+            "LOGIN",
+            "--auth-user",
+            "demo",
+            "--auth-password",
+            "secret-pw",
+            "--auth-optional-strict",
+        )
         assert "250-AUTH" not in out and "secret-pw" not in out.split("<-  250 SIZE")[0], out
     finally:
         await port.stopListening()

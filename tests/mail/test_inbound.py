@@ -32,8 +32,9 @@ def _item(tmp_path: Path, pages: int = 4) -> Any:
         for y in range(0, 2200, 9):  # busy pages: a few kB each
             draw.line([(n * 37 % 200, y), (1700 - y % 300, y)], fill=0)
         encoded.append(encode_page(FaxPage(image, Resolution.FINE)))
-    return Inbox(tmp_path / "inbox").add_received("demo", encoded, True, received_at=1.7e9, did="5550001",
-                                                 caller_id="5550101", remote_csid="REMOTE")
+    return Inbox(tmp_path / "inbox").add_received(
+        "demo", encoded, True, received_at=1.7e9, did="5550001", caller_id="5550101", remote_csid="REMOTE"
+    )
 
 
 def test_split_mails_carry_every_page_in_order(tmp_path: Path) -> None:
@@ -43,8 +44,9 @@ def test_split_mails_carry_every_page_in_order(tmp_path: Path) -> None:
     item = _item(tmp_path)
     whole = Path(item.pdf).stat().st_size
     limit = int(whole * 0.75)
-    deliveries = build_deliveries(item, (Destination("email", "a@example.com", "pdf"),), sender="fax@example.com",
-                                  line="line1", max_bytes=limit)
+    deliveries = build_deliveries(
+        item, (Destination("email", "a@example.com", "pdf"),), sender="fax@example.com", line="line1", max_bytes=limit
+    )
     assert len(deliveries) >= 2
     pages = 0
     for n, d in enumerate(deliveries, start=1):
@@ -54,8 +56,9 @@ def test_split_mails_carry_every_page_in_order(tmp_path: Path) -> None:
         (att,) = list(msg.iter_attachments())
         pages += len(pypdfium2.PdfDocument(att.get_content()))
     assert pages == item.pages == 4
-    one = build_deliveries(item, (Destination("email", "a@example.com", "tiff"),), sender="fax@example.com",
-                           line="line1", max_bytes=0)
+    one = build_deliveries(
+        item, (Destination("email", "a@example.com", "tiff"),), sender="fax@example.com", line="line1", max_bytes=0
+    )
     (att,) = list(BytesParser(policy=policy.default).parsebytes(one[0].payload).iter_attachments())
     from PIL import Image
 
@@ -65,10 +68,17 @@ def test_split_mails_carry_every_page_in_order(tmp_path: Path) -> None:
 def test_printer_and_share_point_at_the_stored_files(tmp_path: Path) -> None:
     """Printers get the PDF; shares the format asked for."""
     item = _item(tmp_path, 1)
-    got = build_deliveries(item, (Destination("printer", "office", "tiff"), Destination("share", "/srv", "tiff")),
-                           sender="f@e.com", line="l", max_bytes=0)
-    assert [(d.kind, d.target, d.document) for d in got] == [("printer", "office", item.pdf),
-                                                            ("share", "/srv", item.tiff)]
+    got = build_deliveries(
+        item,
+        (Destination("printer", "office", "tiff"), Destination("share", "/srv", "tiff")),
+        sender="f@e.com",
+        line="l",
+        max_bytes=0,
+    )
+    assert [(d.kind, d.target, d.document) for d in got] == [
+        ("printer", "office", item.pdf),
+        ("share", "/srv", item.tiff),
+    ]
 
 
 @pytest_twisted.ensureDeferred
@@ -76,12 +86,21 @@ async def test_mailer_asks_radius_and_falls_back_to_routes(tmp_path: Path) -> No
     """The account's FB-Rcv-Email wins; when RADIUS cannot be asked the routes table decides."""
     item = _item(tmp_path, 1)
     outbox = open_mail_outbox(f"sqlite:///{tmp_path}/store.db")
-    answers: list[Any] = [defer.succeed(FaxbackAnswer("demo", "demo@example.com", 0)),
-                          defer.fail(RuntimeError("no RADIUS server"))]
+    answers: list[Any] = [
+        defer.succeed(FaxbackAnswer("demo", "demo@example.com", 0)),
+        defer.fail(RuntimeError("no RADIUS server")),
+    ]
     pokes: list[int] = []
-    mailer = FaxMailer(reactor, outbox, Routes(global_route=(Destination("email", "ops@example.com"),)),
-                       sender="fax@example.com", max_bytes=0, run_blocking=threads.deferToThread,
-                       ask_account=lambda account: answers.pop(0), poke=lambda: pokes.append(1))
+    mailer = FaxMailer(
+        reactor,
+        outbox,
+        Routes(global_route=(Destination("email", "ops@example.com"),)),
+        sender="fax@example.com",
+        max_bytes=0,
+        run_blocking=threads.deferToThread,
+        ask_account=lambda account: answers.pop(0),
+        poke=lambda: pokes.append(1),
+    )
     try:
         await mailer.on_stored(item, "line1", 12.0)
         await mailer.on_stored(item, "line1", 12.0)
@@ -101,10 +120,14 @@ def test_cloud_faxes_are_handed_on_too(tmp_path: Path) -> None:
     sink = CloudInboxSink(Inbox(tmp_path / "inbox"), lambda dnis: "demo")
     seen: list[Any] = []
     sink.on_stored = seen.append
-    sink.store(42, {"dnis": "5550001", "cid": "5035550123", "tsid": "CLOUD", "recvdate": "2026-01-02 03:04:05"},
-               make_pdf(tmp_path / "c.pdf", 1).read_bytes())
+    sink.store(
+        42,
+        {"dnis": "5550001", "cid": "5035550123", "tsid": "CLOUD", "recvdate": "2026-01-02 03:04:05"},
+        make_pdf(tmp_path / "c.pdf", 1).read_bytes(),
+    )
     (item,) = seen
     assert (item.account, item.did, item.remote_csid, item.pages) == ("demo", "5550001", "CLOUD", 1)
-    got = build_deliveries(item, (Destination("email", "a@example.com", "pdf"),), sender="f@e.com", line="cloud",
-                           max_bytes=0)
+    got = build_deliveries(
+        item, (Destination("email", "a@example.com", "pdf"),), sender="f@e.com", line="cloud", max_bytes=0
+    )
     assert len(got) == 1 and b"application/pdf" in got[0].payload

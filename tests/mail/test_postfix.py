@@ -71,19 +71,29 @@ def test_received_fax_and_receipt_through_postfix(tmp_path: Path) -> None:
             assert att.get_content_type() == "application/pdf"
             assert len(pypdfium2.PdfDocument(att.get_content())) == 2
             pdf = make_pdf(tmp_path / "one.pdf", 1)
-            body = ("<?xml version='1.0' encoding='UTF-8'?><schedule_fax><cover_page><enabled>false</enabled>"
-                    "</cover_page><sender><email_address>demo@localhost</email_address></sender>"
-                    "<recipient><name>Bob</name><fax_number>5550101</fax_number></recipient>"
-                    "<attachment><location>inline</location><name>one.pdf</name><content_type>application/pdf"
-                    "</content_type><content_transfer_encoding>base64</content_transfer_encoding><content>"
-                    f"{base64.b64encode(pdf.read_bytes()).decode()}</content></attachment>"
-                    "<receipt>always</receipt><receipt_attachment>pdf</receipt_attachment></schedule_fax>")
+            body = (
+                "<?xml version='1.0' encoding='UTF-8'?><schedule_fax><cover_page><enabled>false</enabled>"
+                "</cover_page><sender><email_address>demo@localhost</email_address></sender>"
+                "<recipient><name>Bob</name><fax_number>5550101</fax_number></recipient>"
+                "<attachment><location>inline</location><name>one.pdf</name><content_type>application/pdf"
+                "</content_type><content_transfer_encoding>base64</content_transfer_encoding><content>"
+                f"{base64.b64encode(pdf.read_bytes()).decode()}</content></attachment>"
+                "<receipt>always</receipt><receipt_attachment>pdf</receipt_attachment></schedule_fax>"
+            )
             password = (app.data_dir / "demo-password").read_text().strip()
-            r = httpx.post(f"http://127.0.0.1:{app.web_port}/ffws/v1/ofax", content=body.encode(),
-                           auth=("demo", password), headers={"Content-Type": "application/xml"}, timeout=30)
+            r = httpx.post(
+                f"http://127.0.0.1:{app.web_port}/ffws/v1/ofax",
+                content=body.encode(),
+                auth=("demo", password),
+                headers={"Content-Type": "application/xml"},
+                timeout=30,
+            )
             assert r.status_code == 201, r.text
-            receipt = wait_for(lambda: [m for m in (_parse(p) for p in pf.mails())
-                                        if str(m["Subject"]).startswith("Fax to")], 40, "receipt")[0]
+            receipt = wait_for(
+                lambda: [m for m in (_parse(p) for p in pf.mails()) if str(m["Subject"]).startswith("Fax to")],
+                40,
+                "receipt",
+            )[0]
             assert receipt["To"] == "demo@localhost" and receipt["Subject"] == "Fax to Bob: sent"
             assert "State:      sent" in receipt.get_body(("plain",)).get_content()
             (doc,) = list(receipt.iter_attachments())

@@ -17,10 +17,29 @@ def test_taken_smtp_port_stops_the_start(tmp_path: Path) -> None:
         taken.listen(1)
         port = taken.getsockname()[1]
         res = subprocess.run(
-            [sys.executable, "-m", "appliance.cli", "run", "--data-dir", str(tmp_path / "var"), "--fast",
-             "--auth-port", str(free_port()), "--acct-port", str(free_port()),
-             "--web-port", str(free_port(socket.SOCK_STREAM)), "--smtp-port", str(port)],
-            cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "appliance.cli",
+                "run",
+                "--data-dir",
+                str(tmp_path / "var"),
+                "--fast",
+                "--auth-port",
+                str(free_port()),
+                "--acct-port",
+                str(free_port()),
+                "--web-port",
+                str(free_port(socket.SOCK_STREAM)),
+                "--smtp-port",
+                str(port),
+            ],
+            cwd=tmp_path,
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert res.returncode == 1, res.stderr[-2000:]
     assert f"cannot listen on 127.0.0.1:{port}/tcp (e-mail gateway (SMTP)): Address already in use" in res.stderr
     assert "Traceback" not in res.stderr

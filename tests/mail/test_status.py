@@ -15,8 +15,13 @@ from appliance.web.console.pages import render
 def _box(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path}/store.db"
     box = open_mail_outbox(url)
-    box.enqueue([NewDelivery("a", "email", "<b>evil</b>@example.com", "f@e.com", b"x", "", "inbox fax 1"),
-                 NewDelivery("b", "printer", "office", "", None, "/f.pdf", "inbox fax 1")], time.time())
+    box.enqueue(
+        [
+            NewDelivery("a", "email", "<b>evil</b>@example.com", "f@e.com", b"x", "", "inbox fax 1"),
+            NewDelivery("b", "printer", "office", "", None, "/f.pdf", "inbox fax 1"),
+        ],
+        time.time(),
+    )
     (a, b) = box.claim_due(time.time() + 1, 300)
     box.mark_sent(b.id, time.time())
     box.retry_later(a.id, "Connection was refused\r\nby other side", time.time() + 60, time.time())
@@ -39,8 +44,20 @@ def test_console_shows_deliveries_escaped(tmp_path: Path) -> None:
     finally:
         box.close()
     user = type("User", (), {"username": "admin", "admin": True})()
-    page = render("overview.html", timezone.utc, title="Overview", nav=views.NAV, user=user, current="/console/",
-                  now=time.time(), csrf="", notice="", lines=[], queue=[], deliveries=deliveries,
-                  counts={"sent": 0, "failed": 0, "received": 0}).decode()
+    page = render(
+        "overview.html",
+        timezone.utc,
+        title="Overview",
+        nav=views.NAV,
+        user=user,
+        current="/console/",
+        now=time.time(),
+        csrf="",
+        notice="",
+        lines=[],
+        queue=[],
+        deliveries=deliveries,
+        counts={"sent": 0, "failed": 0, "received": 0},
+    ).decode()
     assert '<table id="deliveries">' in page and "&lt;b&gt;evil&lt;/b&gt;@example.com" in page
     assert "<b>evil" not in page and "office" in page

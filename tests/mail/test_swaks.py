@@ -15,8 +15,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.interop]
 
 
 def _swaks(swaks: str, app: RunningAppliance, sender: str, to: str, *args: str) -> str:
-    res = subprocess.run([swaks, "--server", f"127.0.0.1:{app.smtp_port}", "--from", sender, "--to", to,
-                          "--timeout", "20", *args], capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [swaks, "--server", f"127.0.0.1:{app.smtp_port}", "--from", sender, "--to", to, "--timeout", "20", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return res.stdout + res.stderr
 
 
@@ -25,8 +29,10 @@ def _faxes(app: RunningAppliance) -> list[dict[str, object]]:
 
     store = open_job_store(app.url, init=False)
     try:
-        return [{"agent": store.get_fax(e.fax_id).agent, "owner": store.get_fax(e.fax_id).owner, "state": e.state.value}
-                for e in store.list_entries()]
+        return [
+            {"agent": store.get_fax(e.fax_id).agent, "owner": store.get_fax(e.fax_id).owner, "state": e.state.value}
+            for e in store.list_entries()
+        ]
     finally:
         store.close()
 
@@ -55,8 +61,16 @@ def test_swaks_pdf_and_png_become_pages_and_refusals_store_nothing(tmp_path: Pat
         assert "<** 553 5.1.3 fax number '55ab' is not valid" in out, out
         out = _swaks(swaks, app, "demo@localhost", "FAX=5550101/COLOR=red@localhost")
         assert "<** 553 5.1.3 unknown option 'COLOR'" in out, out
-        out = _swaks(swaks, app, "demo@localhost", "FAX=5550101@localhost", "--attach-type", "application/msword",
-                     "--attach", f"@{tmp_path / 'doc.bin'}")
+        out = _swaks(
+            swaks,
+            app,
+            "demo@localhost",
+            "FAX=5550101@localhost",
+            "--attach-type",
+            "application/msword",
+            "--attach",
+            f"@{tmp_path / 'doc.bin'}",
+        )
         assert "<** 554 5.6.0 attachment 'doc.bin' (application/msword) cannot be faxed; supported: PDF" in out, out
         from radius.store import open_store
 
@@ -65,9 +79,13 @@ def test_swaks_pdf_and_png_become_pages_and_refusals_store_nothing(tmp_path: Pat
             store.update_account("demo", send_enabled=False)
         finally:
             store.close()
-        out = wait_for(lambda: (lambda o: o if "<** 550" in o else None)(
-            _swaks(swaks, app, "demo@localhost", "FAX=5550101@localhost", "--quit-after", "RCPT")), 10,
-            "disabled sender refused")
+        out = wait_for(
+            lambda: (lambda o: o if "<** 550" in o else None)(
+                _swaks(swaks, app, "demo@localhost", "FAX=5550101@localhost", "--quit-after", "RCPT")
+            ),
+            10,
+            "disabled sender refused",
+        )
         assert "sending is disabled" in out, out
         assert _faxes(app) == []
         store = open_store(app.url)
@@ -75,9 +93,22 @@ def test_swaks_pdf_and_png_become_pages_and_refusals_store_nothing(tmp_path: Pat
             store.update_account("demo", send_enabled=True)
         finally:
             store.close()
-        out = wait_for(lambda: (lambda o: o if "<-  250 2.0.0 queued: fax" in o else None)(
-            _swaks(swaks, app, "demo@localhost", "FAX=5550101/ATTN=Bob/RECEIPT=always@localhost", "--attach",
-                   f"@{tmp_path / 'report.pdf'}", "--attach", f"@{tmp_path / 'page.png'}")), 15, "accepted")
+        out = wait_for(
+            lambda: (lambda o: o if "<-  250 2.0.0 queued: fax" in o else None)(
+                _swaks(
+                    swaks,
+                    app,
+                    "demo@localhost",
+                    "FAX=5550101/ATTN=Bob/RECEIPT=always@localhost",
+                    "--attach",
+                    f"@{tmp_path / 'report.pdf'}",
+                    "--attach",
+                    f"@{tmp_path / 'page.png'}",
+                )
+            ),
+            15,
+            "accepted",
+        )
         assert _faxes(app) and _faxes(app)[0]["agent"] == "T.37" and _faxes(app)[0]["owner"] == "demo"
         received = wait_for(lambda: _remote(app), 30, "fax at the remote machine")
         assert received[0]["pages"] == 3, received

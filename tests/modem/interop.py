@@ -28,8 +28,15 @@ class SimLines:
 
     def start(self) -> SimLines:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.modem.run_lines", self.prefix, self.fax_class, str(self.count),
-             *([str(self.faults)] if self.faults else [])],
+            [
+                sys.executable,
+                "-m",
+                "tests.modem.run_lines",
+                self.prefix,
+                self.fax_class,
+                str(self.count),
+                *([str(self.faults)] if self.faults else []),
+            ],
             cwd=ROOT,
             env=ENV,
             stdout=subprocess.PIPE,

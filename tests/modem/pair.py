@@ -36,8 +36,13 @@ class SimWire(StringTransport):
 class Bench:
     """Lines by number: each a SimModem with our ModemProtocol on its DTE side."""
 
-    def __init__(self, fax_class: str = "2.0", faults: FaultPlan | None = None,
-                 numbers: tuple[str, ...] = ("5550001", "5550002"), **modem_config: object) -> None:
+    def __init__(
+        self,
+        fax_class: str = "2.0",
+        faults: FaultPlan | None = None,
+        numbers: tuple[str, ...] = ("5550001", "5550002"),
+        **modem_config: object,
+    ) -> None:
         self.clock = Clock()
         self.network = Network(faults)
         self.modems: dict[str, sim.SimModem] = {}
@@ -96,9 +101,11 @@ class Bench:
         results: list[Any] = [None] * len(deferreds)
         fired = [False] * len(deferreds)
         for i, d in enumerate(deferreds):
+
             def got(value: Any, i: int = i) -> None:
                 results[i] = value
                 fired[i] = True
+
             d.addBoth(got)
         elapsed = 0.0
         while not all(fired) and elapsed < limit:

@@ -20,13 +20,21 @@ def test_a_send_reports_dialing_connect_pages_and_hangup(fax_class: str) -> None
     tx, rx = probe_both(bench)
     events: list[CallEvent] = []
     received: list[CallEvent] = []
-    sent, got = bench.run(tx.send(B, [PAGE1, PAGE2, PAGE1], PageFormat(), on_event=events.append),
-                          rx.receive(on_event=received.append))
+    sent, got = bench.run(
+        tx.send(B, [PAGE1, PAGE2, PAGE1], PageFormat(), on_event=events.append), rx.receive(on_event=received.append)
+    )
     assert sent.ok and got.ok
     kinds = [(e.kind, e.page, e.post) for e in events if e.kind != "connected"]
-    assert kinds == [("dialing", 0, ""), ("page_started", 1, ""), ("page_done", 1, "MCF"),
-                     ("page_started", 2, ""), ("page_done", 2, "MCF"), ("page_started", 3, ""),
-                     ("page_done", 3, "MCF"), ("hangup", 0, "")]
+    assert kinds == [
+        ("dialing", 0, ""),
+        ("page_started", 1, ""),
+        ("page_done", 1, "MCF"),
+        ("page_started", 2, ""),
+        ("page_done", 2, "MCF"),
+        ("page_started", 3, ""),
+        ("page_done", 3, "MCF"),
+        ("hangup", 0, ""),
+    ]
     connected = [e for e in events if e.kind == "connected"]
     assert connected and connected[-1].bps == sent.params.bps and connected[-1].resolution == "fine"
     assert connected[-1].remote_id == (sent.remote_id or "").strip()

@@ -454,7 +454,6 @@ def test_offer_follows_modem_ranges_and_page_codings() -> None:
     assert t.data[0][:-2] == c2.at.stuff(c2.reverse_bits(b"\x12\x34" * 8))
 
 
-
 def test_local_params_and_negotiation_rules() -> None:
     """What is offered and chosen: no ranges known = MH, no ECM, 14,400; MMR and V.34 only with ECM."""
     from modem.params import local_params, negotiate, parse_caps

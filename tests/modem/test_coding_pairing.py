@@ -41,8 +41,15 @@ def pages(codings: tuple[Coding, ...]) -> list[CodedPage]:
     return [coding.code_page(FaxPage(image, Resolution.FINE), codings) for image in IMAGES]
 
 
-def run(fax_class: str, sent_pages: list[CodedPage], *, ecm: bool = True, rx_ecm: bool = True,
-        faults: FaultPlan | None = None, policy: c2.RtnPolicy | None = None) -> tuple:
+def run(
+    fax_class: str,
+    sent_pages: list[CodedPage],
+    *,
+    ecm: bool = True,
+    rx_ecm: bool = True,
+    faults: FaultPlan | None = None,
+    policy: c2.RtnPolicy | None = None,
+) -> tuple:
     bench = Bench(fax_class, faults)
     tx = bench.attach(A, cfg(A, ecm=ecm, rtn_policy=policy or c2.RtnPolicy()))
     rx = bench.attach(B, cfg(B, ecm=rx_ecm))
@@ -68,8 +75,9 @@ def assert_received_exactly(got: c2.SessionResult, df: int) -> None:
         ((Coding.MH, Coding.MR, Coding.MMR), True, 3, 2),  # MMR with 256-byte ECM frames
     ],
 )
-def test_coding_negotiated_and_pages_arrive_identical(fax_class: str, codings: tuple, ecm: bool, df: int,
-                                                      ec: int) -> None:
+def test_coding_negotiated_and_pages_arrive_identical(
+    fax_class: str, codings: tuple, ecm: bool, df: int, ec: int
+) -> None:
     sent, got = run(fax_class, pages(codings), ecm=ecm)
     assert sent.outcome is c2.Outcome.OK, sent
     assert (sent.params.df, sent.params.ec) == (df, ec)

@@ -12,8 +12,19 @@ from modem.params import PageFormat
 from .test_driver import PROBE_20, connect, settle
 from .transcript import r
 
-REFUSED = ["5550101\rATZ", "5550101\nATZ", "ATDT5550101", "555;0101", "", "5" * 41, "0" * 10_000,
-           "５５５", "555\x000101", "555ATH", "5550101\x1b"]
+REFUSED = [
+    "5550101\rATZ",
+    "5550101\nATZ",
+    "ATDT5550101",
+    "555;0101",
+    "",
+    "5" * 41,
+    "0" * 10_000,
+    "５５５",
+    "555\x000101",
+    "555ATH",
+    "5550101\x1b",
+]
 
 
 @pytest.mark.parametrize("number", REFUSED)

@@ -85,7 +85,9 @@ class Wire(StringTransport):
             self.listener(data)
 
 
-def connect(table: dict[str, bytes], config: c2.SessionConfig | None = None) -> tuple[Clock, ModemProtocol, FakeModem, Wire]:
+def connect(
+    table: dict[str, bytes], config: c2.SessionConfig | None = None
+) -> tuple[Clock, ModemProtocol, FakeModem, Wire]:
     clock = Clock()
     proto = ModemProtocol(clock, "/dev/ttyTEST0", config or c2.SessionConfig())
     wire = Wire()

@@ -32,8 +32,10 @@ pytestmark = [pytest.mark.interop, pytest.mark.slow]
 def hylafax_root() -> Path:
     root = Path(os.environ.get("HYLAFAX_ROOT") or ROOT / ".ci" / "hylafax" / "root")
     if not (root / "usr" / "sbin" / "faxgetty").exists():
-        message = (f"HylaFAX not unpacked in {root}: apt-get download hylafax-server hylafax-client, "
-                   "then dpkg-deb -x each .deb into that directory (.ci/run does)")
+        message = (
+            f"HylaFAX not unpacked in {root}: apt-get download hylafax-server hylafax-client, "
+            "then dpkg-deb -x each .deb into that directory (.ci/run does)"
+        )
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
@@ -88,15 +90,26 @@ def test_hylafax_receives_our_mmr_ecm_page(tmp_path: Path) -> None:
     (spool / "etc" / "config").write_text("LogFacility: daemon\n")
     (spool / "etc" / f"config.{device}").write_text(CONFIG)
     source, pdf = tmp_path / "page.ps", tmp_path / "page.pdf"
-    source.write_text("%!PS\n<< /PageSize [612 792] >> setpagedevice /Times-Roman findfont 14 scalefont setfont\n"
-                      + "\n".join(f"60 {y} moveto (Line {y}: a page for HylaFAX, coded MMR with ECM) show"
-                                  for y in range(720, 80, -20)) + "\nshowpage\n")
-    subprocess.run([gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", f"-sOutputFile={pdf}",
-                    str(source)], check=True, timeout=60)
+    source.write_text(
+        "%!PS\n<< /PageSize [612 792] >> setpagedevice /Times-Roman findfont 14 scalefont setfont\n"
+        + "\n".join(
+            f"60 {y} moveto (Line {y}: a page for HylaFAX, coded MMR with ECM) show" for y in range(720, 80, -20)
+        )
+        + "\nshowpage\n"
+    )
+    subprocess.run(
+        [gs, "-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", f"-sOutputFile={pdf}", str(source)],
+        check=True,
+        timeout=60,
+    )
     lines = LinesProcess("2.0", prefix, "--fast")  # no line time: the coding is what is tested
     env = dict(os.environ, LD_LIBRARY_PATH=str(root / "usr" / "lib" / "hylafax"))
-    getty = subprocess.Popen([str(root / "usr" / "sbin" / "faxgetty"), "-q", str(spool), device], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    getty = subprocess.Popen(
+        [str(root / "usr" / "sbin" / "faxgetty"), "-q", str(spool), device],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         status = spool / "status" / device
         wait_for(lambda: status.exists() and "idle" in status.read_text(), "faxgetty to be idle")

@@ -105,13 +105,26 @@ def test_our_sender_to_efax(tmp_path: Path, fax_class: str) -> None:
             text=True,
         )
         wait_output(rx, "waiting for activity")  # efax has set up the modem
-        res = run(cli("modem", "send", lines.devices[0], "--class", fax_class, "--to", lines.numbers[1], *(str(g) for g, _ in sent)))
+        res = run(
+            cli(
+                "modem",
+                "send",
+                lines.devices[0],
+                "--class",
+                fax_class,
+                "--to",
+                lines.numbers[1],
+                *(str(g) for g, _ in sent),
+            )
+        )
         code, log = finish(rx)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "pages: 2 of 2" in res.stdout and "hangup:" in res.stdout
     assert code == 0, log
     for n, (_, raster) in enumerate(sent, start=1):
-        pnm = subprocess.run([tifftopnm, str(tmp_path / f"rx.{n:03d}")], capture_output=True, check=True, timeout=30).stdout
+        pnm = subprocess.run(
+            [tifftopnm, str(tmp_path / f"rx.{n:03d}")], capture_output=True, check=True, timeout=30
+        ).stdout
         width, height, pixels = pbm_pixels(pnm)
         assert (width, height) == (1728, len(raster) // 216)
         assert pixels == raster
@@ -126,7 +139,17 @@ def test_efax_to_our_receiver(tmp_path: Path, fax_class: str) -> None:
     option = "-o0" if fax_class == "2.0" else "-o2"
     with SimLines(prefix(tmp_path, "F"), fax_class) as lines:
         rx = start_receiver(lines.devices[1], tmp_path / "in", fax_class)
-        res = run([efax, "-d", lines.devices[0], option, "-t", lines.numbers[1], *(str(tmp_path / f"page{n}.pbm") for n in (1, 2))])
+        res = run(
+            [
+                efax,
+                "-d",
+                lines.devices[0],
+                option,
+                "-t",
+                lines.numbers[1],
+                *(str(tmp_path / f"page{n}.pbm") for n in (1, 2)),
+            ]
+        )
         code, log = finish(rx)
     assert res.returncode == 0, res.stdout + res.stderr
     assert code == 0, log
@@ -151,8 +174,17 @@ def test_efax_resends_after_rtn_our_receiver_stores_each_page_once(tmp_path: Pat
     option = "-o0" if fax_class == "2.0" else "-o2"
     with SimLines(prefix(tmp_path, "R"), fax_class, faults=faults) as lines:
         rx = start_receiver(lines.devices[1], tmp_path / "in", fax_class)
-        res = run([efax, "-d", lines.devices[0], option, "-t", lines.numbers[1],
-                   *(str(tmp_path / f"page{n}.pbm") for n in (1, 2, 3))])
+        res = run(
+            [
+                efax,
+                "-d",
+                lines.devices[0],
+                option,
+                "-t",
+                lines.numbers[1],
+                *(str(tmp_path / f"page{n}.pbm") for n in (1, 2, 3)),
+            ]
+        )
         code, log = finish(rx)
     assert res.returncode == 0, res.stdout + res.stderr
     assert code == 0, log
@@ -162,4 +194,4 @@ def test_efax_resends_after_rtn_our_receiver_stores_each_page_once(tmp_path: Pat
     assert len(got) == 3
     for path, raster in zip(got, rasters):
         width, height, pixels = pbm_pixels(decode_g3(g3topbm, path))
-        assert width == 1728 and pixels.endswith(raster[8 * 216:])  # below efax's header lines
+        assert width == 1728 and pixels.endswith(raster[8 * 216 :])  # below efax's header lines

@@ -32,8 +32,12 @@ def test_page_events_on_both_sides(fax_class: str) -> None:
     d_tx = tx.send(B, [PAGE1, PAGE2], PageFormat(), on_page=lambda n: events.append(("confirmed", n)))
     sent, got = bench.run(d_tx, d_rx)
     assert sent.outcome is c2.Outcome.OK and got.outcome is c2.Outcome.OK
-    assert events == [("printed", (1, "5550001", False)), ("confirmed", 1),
-                      ("printed", (2, "5550001", True)), ("confirmed", 2)]
+    assert events == [
+        ("printed", (1, "5550001", False)),
+        ("confirmed", 1),
+        ("printed", (2, "5550001", True)),
+        ("confirmed", 2),
+    ]
     assert tx.session is None  # the callbacks end with the call
 
 

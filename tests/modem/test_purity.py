@@ -8,8 +8,18 @@ from pathlib import Path
 import pytest
 
 MODEM = Path(__file__).resolve().parents[2] / "modem"
-CORES = ["at.py", "class2.py", "_session.py", "dialect.py", "probe.py", "params.py", "hangup.py", "rxpages.py", "receive.py",
-         "pagedata.py"]
+CORES = [
+    "at.py",
+    "class2.py",
+    "_session.py",
+    "dialect.py",
+    "probe.py",
+    "params.py",
+    "hangup.py",
+    "rxpages.py",
+    "receive.py",
+    "pagedata.py",
+]
 FORBIDDEN = {"twisted", "serial", "socket", "time", "random", "os", "logging", "httpx", "threading", "asyncio"}
 
 

@@ -65,8 +65,9 @@ def page2(data: bytes, *status: str) -> tuple[str, bytes]:
         (1, 2, Final.OK, False, True, False),  # complete and good, then an abnormal hangup
     ],
 )
-def test_judge_page(ppr: int | None, ppm: int | None, final: Final, hangup: bool | None, keep: bool,
-                    ask_rtn: bool) -> None:
+def test_judge_page(
+    ppr: int | None, ppm: int | None, final: Final, hangup: bool | None, keep: bool, ask_rtn: bool
+) -> None:
     """A page is kept only when the modem's status is good and the remote ended it with a post-page message."""
     verdict = judge_page(ppr=ppr, ppm=ppm, final=final, hangup_normal=hangup)
     assert (verdict.keep, verdict.ask_rtn) == (keep, ask_rtn), verdict
@@ -221,18 +222,35 @@ def test_line_dropped_after_a_good_complete_page_keeps_it() -> None:
 @pytest.mark.parametrize("dialect", [D20, D2], ids=["2.0", "2"])
 def test_page_not_kept_but_modem_positive_asks_rtn(dialect: c2.Dialect) -> None:
     """The modem says ERROR with a good status (2.0) / the host check fails: +FPS=2 / +FPTS=2 before +FDR."""
-    config = c2.SessionConfig(init_strings=CFG.init_strings, local_id=CFG.local_id,
-                              page_check=lambda data: data != P1_BAD)
+    config = c2.SessionConfig(
+        init_strings=CFG.init_strings, local_id=CFG.local_id, page_check=lambda data: data != P1_BAD
+    )
     if dialect is D20:
         steps = ANSWER_20 + [("AT+FDR", r("CONNECT")), page20(P1_BAD, "+FPS:1,0008,0,0,0", "+FET:2", "ERROR")]
     else:
         setup = [s for s in ANSWER_2 if not s[0].startswith("ATA")]
         setup.insert(4, ('AT+FLID="             5550001"', r("OK")))
-        steps = setup + [ANSWER_2[-1], ("AT+FDR", r("+FCFR", "CONNECT")), page2(P1_BAD, "+FPTS:1,8,0,0", "+FET:2", "OK")]
+        steps = setup + [
+            ANSWER_2[-1],
+            ("AT+FDR", r("+FCFR", "CONNECT")),
+            page2(P1_BAD, "+FPTS:1,8,0,0", "+FET:2", "OK"),
+        ]
     command = f"AT{dialect.ppr_command}=2"
-    resend = page20(P1, "+FPS:1,0008,0,0,0", "+FET:2", "OK") if dialect is D20 else page2(P1, "+FPTS:1,8,0,0", "+FET:2", "OK")
-    t = Transcript(c2.ReceiveSession(dialect, config),
-                   steps + [(command, r("OK")), ("AT+FDR", r("CONNECT")), resend, ("AT+FDR", r("+FHS:00" if dialect is D20 else "+FHNG:0", "OK"))])
+    resend = (
+        page20(P1, "+FPS:1,0008,0,0,0", "+FET:2", "OK")
+        if dialect is D20
+        else page2(P1, "+FPTS:1,8,0,0", "+FET:2", "OK")
+    )
+    t = Transcript(
+        c2.ReceiveSession(dialect, config),
+        steps
+        + [
+            (command, r("OK")),
+            ("AT+FDR", r("CONNECT")),
+            resend,
+            ("AT+FDR", r("+FHS:00" if dialect is D20 else "+FHNG:0", "OK")),
+        ],
+    )
     res = t.run()
     assert res.outcome is c2.Outcome.OK, res
     assert [p.data for p in res.received] == [P1] and [p.data for p in res.discarded] == [P1_BAD]
@@ -269,8 +287,8 @@ def test_page_at_the_limit_is_accepted() -> None:
     config = c2.SessionConfig(init_strings=CFG.init_strings, local_id=CFG.local_id, max_page_bytes=len(P1))
     t = Transcript(
         c2.ReceiveSession(D20, config),
-        ANSWER_20 + [("AT+FDR", r("CONNECT")), page20(P1, "+FPS:1,0008,0,0,0", "+FET:2", "OK"),
-                     ("AT+FDR", r("+FHS:00", "OK"))],
+        ANSWER_20
+        + [("AT+FDR", r("CONNECT")), page20(P1, "+FPS:1,0008,0,0,0", "+FET:2", "OK"), ("AT+FDR", r("+FHS:00", "OK"))],
     )
     res = t.run()
     assert res.ok and [p.data for p in res.received] == [P1]
@@ -303,8 +321,9 @@ def test_call_bytes_limit_counts_every_transmission() -> None:
 def test_modem_refusing_the_rtn_override_cancels_the_call() -> None:
     """Our check rejects a page the modem found good, and the modem answers ERROR to AT+FPS=2: rather than
     let it confirm a page we drop, the call is cancelled (+FKS, ATH0)."""
-    config = c2.SessionConfig(init_strings=CFG.init_strings, local_id=CFG.local_id,
-                              page_check=lambda data: data != P1_BAD)
+    config = c2.SessionConfig(
+        init_strings=CFG.init_strings, local_id=CFG.local_id, page_check=lambda data: data != P1_BAD
+    )
     t = Transcript(
         c2.ReceiveSession(D20, config),
         ANSWER_20

@@ -28,8 +28,9 @@ def session_seconds(resolution: str, pages: int, *, time_scale: float = 1.0) -> 
     rx = bench.attach(B, c2.SessionConfig(local_id=B))
     bench.run(tx.probe(), rx.probe())
     line_time = REFERENCE[(resolution, 1)] - FIXED
-    sent, got = bench.run(tx.send(B, [page_of(line_time)] * pages, PageFormat(fine=resolution == "fine")),
-                          rx.receive(), step=0.125)  # a binary fraction: timer ticks land exactly
+    sent, got = bench.run(
+        tx.send(B, [page_of(line_time)] * pages, PageFormat(fine=resolution == "fine")), rx.receive(), step=0.125
+    )  # a binary fraction: timer ticks land exactly
     assert sent.ok and got.ok and len(got.received) == pages, (sent, got)
     return sent.duration_s
 

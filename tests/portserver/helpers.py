@@ -18,8 +18,9 @@ from tests.radius.helpers import dictionary
 DICT = dictionary()
 
 
-def reply_to(datagram: bytes, secret: bytes, code: Code, attrs: Sequence[tuple[str, Value]] = (),
-             ma: bool = True) -> bytes:
+def reply_to(
+    datagram: bytes, secret: bytes, code: Code, attrs: Sequence[tuple[str, Value]] = (), ma: bool = True
+) -> bytes:
     """A correct reply to ``datagram`` as a RADIUS server with ``secret`` would send it."""
     request = decode_request(datagram, secret, DICT)
     return encode_reply(code, request, list(attrs), secret, DICT, message_authenticator=ma)
@@ -34,12 +35,15 @@ def with_bad_ma(reply: bytes, request_auth: bytes, secret: bytes) -> bytes:
     return bytes(body)
 
 
-def make_role(reactor, servers: list[ServerSpec], spool_dir: Path, *, timeout: float = 1.0,
-              retries: int = 1, seed: int = 7, **kw) -> tuple[PortServer, RadiusClient]:
+def make_role(
+    reactor, servers: list[ServerSpec], spool_dir: Path, *, timeout: float = 1.0, retries: int = 1, seed: int = 7, **kw
+) -> tuple[PortServer, RadiusClient]:
     """A PortServer over a listening RadiusClient on the given reactor."""
-    client = RadiusClient(reactor, servers, DICT, random.Random(seed).randbytes, timeout=timeout,
-                          retries=retries, dead_time=30.0)
+    client = RadiusClient(
+        reactor, servers, DICT, random.Random(seed).randbytes, timeout=timeout, retries=retries, dead_time=30.0
+    )
     client.listen("127.0.0.1")
-    role = PortServer(client, reactor, StopSpool(spool_dir), random.Random(seed), DICT,
-                      nas_identifier="test-appliance", **kw)
+    role = PortServer(
+        client, reactor, StopSpool(spool_dir), random.Random(seed), DICT, nas_identifier="test-appliance", **kw
+    )
     return role, client

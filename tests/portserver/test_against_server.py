@@ -20,8 +20,14 @@ from tests.radius.server_process import free_udp_ports, running
 
 DATASET = {
     "accounts": [
-        {"name": "alice", "snd_tsid": "ALICE TSID", "snd_ani": "5035550100", "rule_group": "intl",
-         "call_ahead_mode": 2, "customer": "Alice Ltd"},
+        {
+            "name": "alice",
+            "snd_tsid": "ALICE TSID",
+            "snd_ani": "5035550100",
+            "rule_group": "intl",
+            "call_ahead_mode": 2,
+            "customer": "Alice Ltd",
+        },
         {"name": "quiet", "save_cdr": False},
         {"name": "blocked", "send_enabled": False},
         {"name": "spent", "send_time_expired": True},
@@ -48,8 +54,9 @@ def server(tmp_path_factory):
 
 
 def spec(server, name="ours", port=None) -> ServerSpec:
-    return ServerSpec(server.host, port or server.auth_port, port or server.acct_port,
-                      server.secret.encode(), name=name)
+    return ServerSpec(
+        server.host, port or server.auth_port, port or server.acct_port, server.secret.encode(), name=name
+    )
 
 
 @pytest.fixture
@@ -129,8 +136,15 @@ def test_accounting_start_stop_stored(role, server):
     auth = yield role.authorize_send("alice", "5559999", "acct-1")
     session = auth.session("acct-1", started_at=1_700_000_000.0)
     assert (yield role.start(session)) is True
-    cdr = Cdr(page_count=3, total_seconds=95, remote_csid="REMOTE", local_csid="ALICE TSID",
-              connect_bps=14400, fax_error_code=0, called_number_result=0)
+    cdr = Cdr(
+        page_count=3,
+        total_seconds=95,
+        remote_csid="REMOTE",
+        local_csid="ALICE TSID",
+        connect_bps=14400,
+        fax_error_code=0,
+        called_number_result=0,
+    )
     assert (yield role.stop(session, cdr)) is True
     (record,) = stops(server, "acct-1")
     a = record.attributes
@@ -154,8 +168,9 @@ def test_save_cdr_zero_sends_nothing(role, server):
 def test_first_server_silent_second_answers(server, tmp_path):
     """With a closed port first in the list, the second server answers, and the first is then skipped."""
     (closed,) = free_udp_ports(1)
-    role, client = make_role(reactor, [spec(server, "silent", closed), spec(server, "ours")],
-                             tmp_path / "spool", timeout=0.2, retries=1)
+    role, client = make_role(
+        reactor, [spec(server, "silent", closed), spec(server, "ours")], tmp_path / "spool", timeout=0.2, retries=1
+    )
     try:
         auth = yield role.authorize_send("alice", "5559999", "fo-1")
         assert auth.allowed and auth.tsid == "ALICE TSID"
@@ -202,8 +217,7 @@ def test_stop_spooled_then_delivered_once_after_restart(server, tmp_path):
 def test_access_without_any_server_raises(server, tmp_path):
     """authorize_send reports that no server answered instead of deciding on its own."""
     (closed,) = free_udp_ports(1)
-    role, client = make_role(reactor, [spec(server, "down", closed)], tmp_path / "spool", timeout=0.1,
-                             retries=0)
+    role, client = make_role(reactor, [spec(server, "down", closed)], tmp_path / "spool", timeout=0.1, retries=0)
     try:
         with pytest.raises(NoServerAnswered):
             yield role.authorize_send("alice", "5559999", "none-1")

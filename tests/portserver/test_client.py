@@ -31,8 +31,9 @@ ATTRS = [("FB-Command", 1), ("FB-Context", 3), ("User-Name", "alice")]
 
 
 def core(*servers, timeout=3.0, retries=2, dead_time=30.0):
-    return ClientCore(servers or (S1, S2), DICT, random.Random(1).randbytes, timeout=timeout,
-                      retries=retries, dead_time=dead_time)
+    return ClientCore(
+        servers or (S1, S2), DICT, random.Random(1).randbytes, timeout=timeout, retries=retries, dead_time=dead_time
+    )
 
 
 def sends(actions):
@@ -189,8 +190,7 @@ class FakeUDP:
 
 
 def adapter(clock, *servers, retries=1):
-    client = RadiusClient(clock, servers or (S1, S2), DICT, random.Random(3).randbytes, timeout=2.0,
-                          retries=retries)
+    client = RadiusClient(clock, servers or (S1, S2), DICT, random.Random(3).randbytes, timeout=2.0, retries=retries)
     transport = FakeUDP()
     client.makeConnection(transport)
     return client, transport
@@ -201,7 +201,7 @@ def test_adapter_fires_with_the_reply():
     clock = Clock()
     client, udp = adapter(clock)
     d = client.access(ATTRS)
-    (data, addr), = udp.written
+    ((data, addr),) = udp.written
     client.datagramReceived(reply_to(data, S1.secret, Code.ACCESS_REJECT, [("Reply-Message", "no")]), addr)
     reply = d.result
     assert reply.code == Code.ACCESS_REJECT and reply.get_str("Reply-Message") == "no"

@@ -46,32 +46,47 @@ def test_every_key():
     cfg = parse_portserver("f.toml", tomllib.loads(FULL)["portserver"])
     assert (cfg.timeout, cfg.retries, cfg.dead_time) == (1.5, 2, 10.0)
     assert (cfg.nas_identifier, cfg.transfer_type, cfg.interim_interval, cfg.spool_dir) == (
-        "node-1", 2, 60.0, "/var/spool/acct")
+        "node-1",
+        2,
+        60.0,
+        "/var/spool/acct",
+    )
     first, second = cfg.server_specs()
-    assert (first.host, first.auth_port, first.acct_port, first.secret) == ("192.0.2.10", 1812, 1813,
-                                                                          b"first-secret")
+    assert (first.host, first.auth_port, first.acct_port, first.secret) == ("192.0.2.10", 1812, 1813, b"first-secret")
     assert first.require_message_authenticator_in_replies and first.label == "192.0.2.10"
     assert (second.auth_port, second.acct_port, second.label) == (11812, 11813, "backup")
     assert not second.require_message_authenticator_in_replies
     assert "first-secret" not in repr(cfg) and "second-secret" not in repr(cfg.server_specs())
 
 
-@pytest.mark.parametrize("table, key, problem", [
-    ({"timeout": 0}, "portserver.timeout", "greater than 0"),
-    ({"retries": "3"}, "portserver.retries", "must be an int"),
-    ({"retries": -1}, "portserver.retries", "between 0 and 20"),
-    ({"transfer_type": "fax"}, "portserver.transfer_type", "real-time"),
-    ({"colour": 1}, "portserver.colour", "unknown key"),
-    ({"servers": [{"secret": "x"}]}, "portserver.servers[0].address", "is required"),
-    ({"servers": [{"address": "radius.example", "secret": "x"}]}, "portserver.servers[0].address",
-     "not an IP address"),
-    ({"servers": [{"address": "10.0.0.1"}]}, "portserver.servers[0].secret", "is required"),
-    ({"servers": [{"address": "10.0.0.1", "secret": "x", "auth_port": 70000}]},
-     "portserver.servers[0].auth_port", "out of range"),
-    ({"servers": [{"address": "10.0.0.1", "secret": "hush", "require_message_authenticator_in_replies": 1}]},
-     "portserver.servers[0].require_message_authenticator_in_replies", "must be a bool"),
-    ({"servers": "10.0.0.1"}, "portserver.servers", "must be a list"),
-])
+@pytest.mark.parametrize(
+    "table, key, problem",
+    [
+        ({"timeout": 0}, "portserver.timeout", "greater than 0"),
+        ({"retries": "3"}, "portserver.retries", "must be an int"),
+        ({"retries": -1}, "portserver.retries", "between 0 and 20"),
+        ({"transfer_type": "fax"}, "portserver.transfer_type", "real-time"),
+        ({"colour": 1}, "portserver.colour", "unknown key"),
+        ({"servers": [{"secret": "x"}]}, "portserver.servers[0].address", "is required"),
+        (
+            {"servers": [{"address": "radius.example", "secret": "x"}]},
+            "portserver.servers[0].address",
+            "not an IP address",
+        ),
+        ({"servers": [{"address": "10.0.0.1"}]}, "portserver.servers[0].secret", "is required"),
+        (
+            {"servers": [{"address": "10.0.0.1", "secret": "x", "auth_port": 70000}]},
+            "portserver.servers[0].auth_port",
+            "out of range",
+        ),
+        (
+            {"servers": [{"address": "10.0.0.1", "secret": "hush", "require_message_authenticator_in_replies": 1}]},
+            "portserver.servers[0].require_message_authenticator_in_replies",
+            "must be a bool",
+        ),
+        ({"servers": "10.0.0.1"}, "portserver.servers", "must be a list"),
+    ],
+)
 def test_errors_name_file_and_key(table, key, problem):
     """A bad value is reported with the file, the dotted key and the problem."""
     with pytest.raises(ConfigError) as info:

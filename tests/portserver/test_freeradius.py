@@ -27,9 +27,15 @@ from _freeradius import FreeRadius, free_udp_ports, users_entry  # noqa: E402
 
 SECRET = "fr-interop-secret"
 USERS = users_entry(
-    "alice", {"Auth-Type": "Accept"},
-    {"FB-Snd-TSID": "ALICE FR", "FB-Snd-ANI": "5035550199", "FB-Rule-Group": "fr-group",
-     "FB-Save-CDR": 1, "FB-Call-Ahead-Mode": 0},
+    "alice",
+    {"Auth-Type": "Accept"},
+    {
+        "FB-Snd-TSID": "ALICE FR",
+        "FB-Snd-ANI": "5035550199",
+        "FB-Rule-Group": "fr-group",
+        "FB-Save-CDR": 1,
+        "FB-Call-Ahead-Mode": 0,
+    },
 ) + users_entry("mallory", {"Auth-Type": "Reject"}, {"Reply-Message": "account suspended"})
 
 pytestmark = pytest.mark.interop
@@ -39,8 +45,9 @@ pytestmark = pytest.mark.interop
 def freeradius(tmp_path_factory):
     require_program("freeradius", "freeradius")
     auth_port, acct_port = free_udp_ports(2)
-    fr = FreeRadius(tmp_path_factory.mktemp("freeradius"), auth_port, acct_port, SECRET, users=USERS,
-                    accounting="detail")
+    fr = FreeRadius(
+        tmp_path_factory.mktemp("freeradius"), auth_port, acct_port, SECRET, users=USERS, accounting="detail"
+    )
     fr.start(timeout=60)
     try:
         yield fr
@@ -50,8 +57,14 @@ def freeradius(tmp_path_factory):
 
 @pytest.fixture
 def role(freeradius, tmp_path):
-    server = ServerSpec("127.0.0.1", freeradius.auth_port, freeradius.acct_port, SECRET.encode(),
-                        require_message_authenticator_in_replies=False, name="freeradius")
+    server = ServerSpec(
+        "127.0.0.1",
+        freeradius.auth_port,
+        freeradius.acct_port,
+        SECRET.encode(),
+        require_message_authenticator_in_replies=False,
+        name="freeradius",
+    )
     role, client = make_role(reactor, [server], tmp_path / "spool", timeout=2.0, retries=2)
     yield role
     role.stop_service()
@@ -84,7 +97,13 @@ def test_stop_acknowledged_and_in_detail_file(role, freeradius):
     text = "".join(p.read_text(errors="replace") for p in freeradius.radacct.rglob("detail-*"))
     records = [r for r in text.split("\n\n") if 'Acct-Session-Id = "fr-acct-1"' in r]
     (stop,) = [r for r in records if "Acct-Status-Type = Stop" in r]
-    for expected in ('User-Name = "alice"', "FB-Is-Send = Send", 'FB-Dial-Number = "5551112345"',
-                     "FB-Page-Count = 4", "FB-Total-Seconds = 77", 'FB-Remote-CSID = "FAR END"',
-                     "Message-Authenticator = 0x"):
+    for expected in (
+        'User-Name = "alice"',
+        "FB-Is-Send = Send",
+        'FB-Dial-Number = "5551112345"',
+        "FB-Page-Count = 4",
+        "FB-Total-Seconds = 77",
+        'FB-Remote-CSID = "FAR END"',
+        "Message-Authenticator = 0x",
+    ):
         assert expected in stop, expected

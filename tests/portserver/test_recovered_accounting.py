@@ -23,17 +23,34 @@ def test_unacknowledged_start_is_resent_before_the_stop(tmp_path):
     radius.accounting_up = True
     clock.advance(5)
     assert [(a["Acct-Status-Type"], a["Acct-Session-Id"]) for a in radius.acct] == [
-        (1, session.session_id), (2, session.session_id)]
+        (1, session.session_id),
+        (2, session.session_id),
+    ]
     assert len(ps.spool) == 0 and radius.acct[1]["FB-Page-Count"] == 1
 
 
 def test_recovered_session_gets_start_and_stop(tmp_path):
     ps, radius, clock = role(tmp_path)
     clock.advance(1000)
-    router = Router(clock, None, lambda fn, *a, **k: defer.maybeDeferred(fn, *a, **k), node_id="n2", pool=None,
-                    portserver=ps, cloud=None)
-    session = {"session_id": "n1-0000000B0000-2", "account": "alice", "is_send": True, "dial_number": "5550101",
-               "started_at": 940.0, "save_cdr": True, "cdr_info": "dept 7", "unknown_later_field": 1}
+    router = Router(
+        clock,
+        None,
+        lambda fn, *a, **k: defer.maybeDeferred(fn, *a, **k),
+        node_id="n2",
+        pool=None,
+        portserver=ps,
+        cloud=None,
+    )
+    session = {
+        "session_id": "n1-0000000B0000-2",
+        "account": "alice",
+        "is_send": True,
+        "dial_number": "5550101",
+        "started_at": 940.0,
+        "save_cdr": True,
+        "cdr_info": "dept 7",
+        "unknown_later_field": 1,
+    }
     report = RecoveryReport(finished=(11,), stops=(RecoveredSession(11, "n1", session, 1, True, 1000.0),))
     router.recovered_stops(report)
     start, stop = radius.acct

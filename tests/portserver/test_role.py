@@ -58,8 +58,16 @@ def result(d: Deferred):
 
 GROUP = {
     (2, 4, "5550004"): (ACCEPT, [("User-Name", "grp")]),
-    (4, 4, "grp"): (ACCEPT, [("FB-Account-Type", 8), ("FB-Last-Modified-Time", 100),
-                             ("User-Name", "m1"), ("User-Name", "m2"), ("User-Name", "m3")]),
+    (4, 4, "grp"): (
+        ACCEPT,
+        [
+            ("FB-Account-Type", 8),
+            ("FB-Last-Modified-Time", 100),
+            ("User-Name", "m1"),
+            ("User-Name", "m2"),
+            ("User-Name", "m3"),
+        ],
+    ),
     (1, 4, "m1"): (ACCEPT, []),
     (1, 4, "m2"): (ACCEPT, [("FB-Rcv-To-Account", 0)]),
     (1, 4, "m3"): (ACCEPT, [("FB-Rcv-CSID", "M3")]),
@@ -82,8 +90,10 @@ def test_send_sequence_and_attributes(tmp_path):
 
 def test_receive_sequence(tmp_path):
     """route_receive asks Get-Account-From-DID then Get-Account, both Pre-Receive-Session."""
-    ps, radius, _ = role(tmp_path, {(2, 4, "5550001"): (ACCEPT, [("User-Name", "alice")]),
-                                    (1, 4, "alice"): (ACCEPT, [("FB-Rcv-CSID", "ALICE")])})
+    ps, radius, _ = role(
+        tmp_path,
+        {(2, 4, "5550001"): (ACCEPT, [("User-Name", "alice")]), (1, 4, "alice"): (ACCEPT, [("FB-Rcv-CSID", "ALICE")])},
+    )
     route = result(ps.route_receive("5550001", "r1"))
     assert radius.calls == [(2, 4, "5550001"), (1, 4, "alice")]
     assert route.accepted and route.receive_account == "alice" and route.csid == "ALICE"
@@ -91,11 +101,13 @@ def test_receive_sequence(tmp_path):
 
 def test_always_failover_and_busy_account(tmp_path):
     """Failover mode 1 always routes to the failover account; a busy account fails over too."""
-    table = {(2, 4, "1"): (ACCEPT, [("User-Name", "mailer")]),
-             (1, 4, "mailer"): (ACCEPT, [("FB-Rcv-Failover-Account-Id", "gateway"), ("FB-Rcv-Failover-Mode", 1)]),
-             (1, 4, "gateway"): (ACCEPT, []),
-             (2, 4, "2"): (ACCEPT, [("User-Name", "busy")]),
-             (1, 4, "busy"): (ACCEPT, [("FB-Rcv-Failover-Account-Id", "gateway")])}
+    table = {
+        (2, 4, "1"): (ACCEPT, [("User-Name", "mailer")]),
+        (1, 4, "mailer"): (ACCEPT, [("FB-Rcv-Failover-Account-Id", "gateway"), ("FB-Rcv-Failover-Mode", 1)]),
+        (1, 4, "gateway"): (ACCEPT, []),
+        (2, 4, "2"): (ACCEPT, [("User-Name", "busy")]),
+        (1, 4, "busy"): (ACCEPT, [("FB-Rcv-Failover-Account-Id", "gateway")]),
+    }
     ps, _, _ = role(tmp_path, table, is_available=lambda account: account != "busy")
     always = result(ps.route_receive("1", "r1"))
     assert always.billed_account == "mailer" and always.receive_account == "gateway"
@@ -105,11 +117,13 @@ def test_always_failover_and_busy_account(tmp_path):
 
 def test_failover_loop_and_missing_failover_refused(tmp_path):
     """A failover chain that loops, or a disabled account without failover, refuses the call."""
-    table = {(2, 4, "1"): (ACCEPT, [("User-Name", "a")]),
-             (1, 4, "a"): (ACCEPT, [("FB-Rcv-To-Account", 0), ("FB-Rcv-Failover-Account-Id", "b")]),
-             (1, 4, "b"): (ACCEPT, [("FB-Rcv-Time-Expired", 1), ("FB-Rcv-Failover-Account-Id", "a")]),
-             (2, 4, "2"): (ACCEPT, [("User-Name", "c")]),
-             (1, 4, "c"): (ACCEPT, [("FB-Rcv-To-Account", 0)])}
+    table = {
+        (2, 4, "1"): (ACCEPT, [("User-Name", "a")]),
+        (1, 4, "a"): (ACCEPT, [("FB-Rcv-To-Account", 0), ("FB-Rcv-Failover-Account-Id", "b")]),
+        (1, 4, "b"): (ACCEPT, [("FB-Rcv-Time-Expired", 1), ("FB-Rcv-Failover-Account-Id", "a")]),
+        (2, 4, "2"): (ACCEPT, [("User-Name", "c")]),
+        (1, 4, "c"): (ACCEPT, [("FB-Rcv-To-Account", 0)]),
+    }
     ps, _, _ = role(tmp_path, table)
     loop = result(ps.route_receive("1", "r1"))
     assert not loop.accepted and "loops back" in loop.reason and "receive time has expired" in loop.reason
@@ -229,8 +243,13 @@ def test_make_portserver_from_config(tmp_path):
     from appliance.portserver import make_portserver
     from appliance.portserver_config import parse_portserver
 
-    cfg = parse_portserver("f.toml", {"servers": [{"address": "127.0.0.1", "secret": "s", "auth_port": 9,
-                                                   "acct_port": 10}], "transfer_type": "queue"})
+    cfg = parse_portserver(
+        "f.toml",
+        {
+            "servers": [{"address": "127.0.0.1", "secret": "s", "auth_port": 9, "acct_port": 10}],
+            "transfer_type": "queue",
+        },
+    )
     ps = make_portserver(cfg, reactor, DICT, str(tmp_path), random.Random(1).randbytes, random.Random(2))
     try:
         assert ps.transfer_type == 2 and ps.spool.directory == tmp_path / "acct-spool"

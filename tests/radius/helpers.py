@@ -37,8 +37,12 @@ def populate(store: Store, spec: dict[str, Any]) -> None:
         store.set_group_members(group, members)
     for i, (number, result) in enumerate(spec.get("called_numbers", [])):
         record = AccountingRecord(
-            dedupe_key=f"seed-{i}", received_at=1.0, client="127.0.0.1", status_type=2,
-            session_id=f"seed-{i}", user_name="seed",
+            dedupe_key=f"seed-{i}",
+            received_at=1.0,
+            client="127.0.0.1",
+            status_type=2,
+            session_id=f"seed-{i}",
+            user_name="seed",
         )
         store.record_accounting(record, (number, result))
 

@@ -59,8 +59,14 @@ def status_ok(host: str, port: int, secret: bytes, timeout: float = 0.3) -> bool
     return decode_reply(reply, d)[0] in (Code.ACCESS_ACCEPT, Code.ACCOUNTING_RESPONSE)
 
 
-def start_server(tmp: Path, dataset: dict[str, Any] | None = None, secret: str = DEFAULT_SECRET,
-                 extra_config: str = "", reject_delay: float | None = 0.0, workers: int = 1) -> RunningServer:
+def start_server(
+    tmp: Path,
+    dataset: dict[str, Any] | None = None,
+    secret: str = DEFAULT_SECRET,
+    extra_config: str = "",
+    reject_delay: float | None = 0.0,
+    workers: int = 1,
+) -> RunningServer:
     """A running server; ``reject_delay`` None keeps the configured default (1 s), else sets it
     (0 by default: tests answer rejects at once); ``workers`` RADIUS worker processes (1: in the
     main process)."""
@@ -85,7 +91,9 @@ def start_server(tmp: Path, dataset: dict[str, Any] | None = None, secret: str =
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "appliance.cli", "--config", str(config), "radius"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     server = RunningServer("127.0.0.1", auth_port, acct_port, secret, db, proc, log_path)
     deadline = time.monotonic() + 20

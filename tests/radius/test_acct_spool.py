@@ -35,10 +35,16 @@ class Outage:
 
 
 def stop(session: str, ident: int, delay: int = 0) -> bytes:
-    attrs = [("Acct-Status-Type", 2), ("Acct-Session-Id", session), ("User-Name", "alice"),
-             ("FB-Page-Count", 3), ("Acct-Delay-Time", delay)]
-    return encode_request(Code.ACCOUNTING_REQUEST, ident, attrs, SECRET, DICT, authenticator=bytes(16),
-                          message_authenticator=False)
+    attrs = [
+        ("Acct-Status-Type", 2),
+        ("Acct-Session-Id", session),
+        ("User-Name", "alice"),
+        ("FB-Page-Count", 3),
+        ("Acct-Delay-Time", delay),
+    ]
+    return encode_request(
+        Code.ACCOUNTING_REQUEST, ident, attrs, SECRET, DICT, authenticator=bytes(16), message_authenticator=False
+    )
 
 
 def stops_stored(store: Any) -> list[str]:

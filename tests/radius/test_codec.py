@@ -21,23 +21,26 @@ def packet(body: bytes, code: int = 1, length: int | None = None) -> bytes:
 VALID_VSA = bytes.fromhex("1A12000077E6010600000001020600000003")
 
 
-@pytest.mark.parametrize("data,reason", [
-    (b"\x01\x01\x00", "shorter than a RADIUS header"),
-    (packet(b"", length=19), "outside 20-4096"),
-    (packet(b"", length=5000), "outside 20-4096"),
-    (packet(b"", length=40), "exceeds the datagram"),
-    (packet(b"", code=2), "code 2 is not a request"),
-    (packet(b"\x01"), "attribute header truncated"),
-    (packet(b"\x01\x01x"), "below 2"),
-    (packet(b"\x01\x00"), "below 2"),
-    (packet(b"\x01\x09abc"), "runs past the packet end"),
-    (packet(b"\x1a\x05\x00\x00\x77"), "shorter than a vendor id"),
-    (packet(bytes.fromhex("1A08000077E60100")), "below 2"),  # sub-attribute length 0: would loop
-    (packet(bytes.fromhex("1A0A000077E6010900000001")), "runs past the packet end"),
-    (packet(bytes.fromhex("1A0B000077E60105000000")), "integer value of 3 bytes"),
-    (packet(b"\x50\x06abcd"), "Message-Authenticator of 4 bytes"),
-    (packet(b"\x02\x05abc"), "User-Password of 3 bytes"),
-])
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (b"\x01\x01\x00", "shorter than a RADIUS header"),
+        (packet(b"", length=19), "outside 20-4096"),
+        (packet(b"", length=5000), "outside 20-4096"),
+        (packet(b"", length=40), "exceeds the datagram"),
+        (packet(b"", code=2), "code 2 is not a request"),
+        (packet(b"\x01"), "attribute header truncated"),
+        (packet(b"\x01\x01x"), "below 2"),
+        (packet(b"\x01\x00"), "below 2"),
+        (packet(b"\x01\x09abc"), "runs past the packet end"),
+        (packet(b"\x1a\x05\x00\x00\x77"), "shorter than a vendor id"),
+        (packet(bytes.fromhex("1A08000077E60100")), "below 2"),  # sub-attribute length 0: would loop
+        (packet(bytes.fromhex("1A0A000077E6010900000001")), "runs past the packet end"),
+        (packet(bytes.fromhex("1A0B000077E60105000000")), "integer value of 3 bytes"),
+        (packet(b"\x50\x06abcd"), "Message-Authenticator of 4 bytes"),
+        (packet(b"\x02\x05abc"), "User-Password of 3 bytes"),
+    ],
+)
 def test_malformed_packets_raise_with_reason(data, reason):
     """Each kind of malformed packet raises MalformedPacket naming the problem."""
     with pytest.raises(MalformedPacket, match=reason):
@@ -68,8 +71,15 @@ def test_unknown_attributes_kept_raw():
 
 def test_password_round_trip_and_message_authenticator():
     """User-Password survives hiding; a valid Message-Authenticator verifies; a flipped bit fails."""
-    raw = encode_request(Code.ACCESS_REQUEST, 9, [("User-Name", "bob")], SECRET, DICT,
-                         authenticator=AUTH, password="a password longer than sixteen")
+    raw = encode_request(
+        Code.ACCESS_REQUEST,
+        9,
+        [("User-Name", "bob")],
+        SECRET,
+        DICT,
+        authenticator=AUTH,
+        password="a password longer than sixteen",
+    )
     req = decode_request(raw, SECRET, DICT)
     assert req.password == "a password longer than sixteen" and req.has_message_authenticator
     tampered = bytearray(raw)
@@ -82,8 +92,15 @@ def test_password_round_trip_and_message_authenticator():
 
 def test_accounting_authenticator_verified():
     """Accounting-Request authenticators are verified; a wrong secret is rejected."""
-    raw = encode_request(Code.ACCOUNTING_REQUEST, 3, [("Acct-Status-Type", 1), ("Acct-Session-Id", "x")],
-                         SECRET, DICT, authenticator=bytes(16), message_authenticator=False)
+    raw = encode_request(
+        Code.ACCOUNTING_REQUEST,
+        3,
+        [("Acct-Status-Type", 1), ("Acct-Session-Id", "x")],
+        SECRET,
+        DICT,
+        authenticator=bytes(16),
+        message_authenticator=False,
+    )
     assert decode_request(raw, SECRET, DICT).get("Acct-Status-Type") == 1
     with pytest.raises(BadAuthenticator):
         decode_request(raw, b"wrong", DICT)
@@ -95,6 +112,7 @@ def test_reply_echoes_proxy_state_last_and_ma_first():
     raw = raw[:2] + (len(raw) + 8).to_bytes(2, "big") + raw[4:] + b"\x21\x03A" + b"\x21\x05BCD"
     # re-sign: the MA covers the whole packet
     import hashlib, hmac
+
     body = bytearray(raw)
     body[22:38] = bytes(16)
     body[22:38] = hmac.new(SECRET, bytes(body), hashlib.md5).digest()
@@ -119,8 +137,9 @@ def test_site_dictionary_replaces_numbers(tmp_path):
     site = load_dictionary(cfg)
     assert site.by_name["FB-Snd-ANI"].code == 99
     req = decode_request(packet(VALID_VSA), SECRET, site)
-    reply = encode_reply(Code.ACCESS_ACCEPT, req, [("FB-Snd-ANI", "5551119999")], SECRET, site,
-                         message_authenticator=False)
+    reply = encode_reply(
+        Code.ACCESS_ACCEPT, req, [("FB-Snd-ANI", "5551119999")], SECRET, site, message_authenticator=False
+    )
     assert reply[20:] == bytes.fromhex("1A12000077E6630C") + b"5551119999"
 
 

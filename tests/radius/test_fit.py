@@ -17,20 +17,23 @@ DICT = dictionary()
 REQ = Request(Code.ACCESS_REQUEST, 1, b"A" * 16, {})
 
 
-@pytest.mark.parametrize("text,limit,expected_bytes", [
-    ("a" * 300, 253, 253),                  # ASCII: cut at the limit
-    ("a" * 253, 253, 253),                  # exactly full: unchanged
-    ("ß" * 128, 253, 252),                  # 2-byte: 127th character would straddle the limit
-    ("a" + "ß" * 126, 253, 253),            # 2-byte ending exactly on the limit
-    ("a" * 252 + "ß", 253, 252),            # 2-byte character straddling the limit is left out whole
-    ("€" * 85, 253, 252),                   # 3-byte: 84 characters
-    ("a" * 251 + "€", 253, 251),            # 3-byte straddling (2 of 3 bytes would fit)
-    ("a" * 250 + "€", 253, 253),            # 3-byte ending exactly on the limit
-    ("😀" * 64, 253, 252),                  # 4-byte: 63 characters
-    ("a" * 250 + "😀", 253, 250),           # 4-byte straddling (3 of 4 bytes would fit)
-    ("a" * 249 + "😀", 253, 253),           # 4-byte ending exactly on the limit
-    ("ß" * 124, 247, 246),                  # the vendor limit
-])
+@pytest.mark.parametrize(
+    "text,limit,expected_bytes",
+    [
+        ("a" * 300, 253, 253),  # ASCII: cut at the limit
+        ("a" * 253, 253, 253),  # exactly full: unchanged
+        ("ß" * 128, 253, 252),  # 2-byte: 127th character would straddle the limit
+        ("a" + "ß" * 126, 253, 253),  # 2-byte ending exactly on the limit
+        ("a" * 252 + "ß", 253, 252),  # 2-byte character straddling the limit is left out whole
+        ("€" * 85, 253, 252),  # 3-byte: 84 characters
+        ("a" * 251 + "€", 253, 251),  # 3-byte straddling (2 of 3 bytes would fit)
+        ("a" * 250 + "€", 253, 253),  # 3-byte ending exactly on the limit
+        ("😀" * 64, 253, 252),  # 4-byte: 63 characters
+        ("a" * 250 + "😀", 253, 250),  # 4-byte straddling (3 of 4 bytes would fit)
+        ("a" * 249 + "😀", 253, 253),  # 4-byte ending exactly on the limit
+        ("ß" * 124, 247, 246),  # the vendor limit
+    ],
+)
 def test_truncate_utf8_table(text, limit, expected_bytes):
     """The cut never splits a character, and keeps as much as fits."""
     cut = truncate_utf8(text, limit)
@@ -52,7 +55,7 @@ def test_long_non_ascii_reply_message_is_cut_and_encodes():
 def test_vendor_text_cut_to_247():
     """A FaxBack text (inside a Vendor-Specific) is cut to 247 bytes."""
     fitted = fit_reply(REQ, [("FB-Rcv-Email", "€" * 100)], DICT)
-    (name, value), = fitted.attributes
+    ((name, value),) = fitted.attributes
     assert len(value.encode()) == 246 and fitted.truncated == ("FB-Rcv-Email",)
     encode_reply(Code.ACCESS_ACCEPT, REQ, fitted.attributes, SECRET, DICT)
 
@@ -91,9 +94,15 @@ def bad_page_count_stop(code=Code.ACCOUNTING_REQUEST, ident=7):
     import hashlib
     import struct
 
-    good = encode_request(code, ident, [("Acct-Status-Type", 2), ("Acct-Session-Id", "s-bad"),
-                                        ("User-Name", "alice")], SECRET, DICT, authenticator=bytes(16),
-                          message_authenticator=False)
+    good = encode_request(
+        code,
+        ident,
+        [("Acct-Status-Type", 2), ("Acct-Session-Id", "s-bad"), ("User-Name", "alice")],
+        SECRET,
+        DICT,
+        authenticator=bytes(16),
+        message_authenticator=False,
+    )
     body = good[20:] + bytes((26, 13)) + (30694).to_bytes(4, "big") + bytes((240, 7)) + b"\x00\x00\x00\x00\x05"
     header = struct.pack("!BBH", code, ident, 20 + len(body))
     auth = hashlib.md5(header + bytes(16) + body + SECRET).digest() if code == Code.ACCOUNTING_REQUEST else b"A" * 16
@@ -139,8 +148,13 @@ def counted_scrypt(monkeypatch):
 
 
 def login(name, password="guess", ident=1):
-    return Request(Code.ACCESS_REQUEST, ident, b"A" * 16,
-                   {"FB-Command": (1,), "FB-Context": (1,), "User-Name": (name,)}, password=password)
+    return Request(
+        Code.ACCESS_REQUEST,
+        ident,
+        b"A" * 16,
+        {"FB-Command": (1,), "FB-Context": (1,), "User-Name": (name,)},
+        password=password,
+    )
 
 
 def test_unknown_account_costs_one_scrypt_like_a_known_one(counted_scrypt):

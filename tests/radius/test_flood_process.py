@@ -20,8 +20,9 @@ REQUESTS = 600
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    yield from running(tmp_path_factory.mktemp("flood"), {"accounts": [{"name": "alice"}]},
-                       extra_config="decision_cache_seconds = 0\n")
+    yield from running(
+        tmp_path_factory.mktemp("flood"), {"accounts": [{"name": "alice"}]}, extra_config="decision_cache_seconds = 0\n"
+    )
 
 
 def test_flood_of_long_non_ascii_rejects(server):
@@ -40,9 +41,16 @@ def test_flood_of_long_non_ascii_rejects(server):
                 ident = i % 256
                 auth = os.urandom(16)
                 sent[ident] = auth
-                s.send(encode_request(Code.ACCESS_REQUEST, ident, [
-                    ("FB-Command", 3), ("FB-Context", 5), ("FB-Snd-Email", f"{i:03d}" + "ß" * 120)],
-                    secret, DICT, authenticator=auth))
+                s.send(
+                    encode_request(
+                        Code.ACCESS_REQUEST,
+                        ident,
+                        [("FB-Command", 3), ("FB-Context", 5), ("FB-Snd-Email", f"{i:03d}" + "ß" * 120)],
+                        secret,
+                        DICT,
+                        authenticator=auth,
+                    )
+                )
             for _ in range(50):
                 data = s.recv(4096)
                 assert verify_reply(data, sent[data[1]], secret)

@@ -22,8 +22,10 @@ SECRET = "fuzz-secret-0123456"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    dataset = {"accounts": [{"name": "alice", "snd_ani": "5035550100"}],
-               "dids": [{"did": "5035551000", "account": "alice"}]}
+    dataset = {
+        "accounts": [{"name": "alice", "snd_ani": "5035550100"}],
+        "dids": [{"did": "5035551000", "account": "alice"}],
+    }
     yield from running(tmp_path_factory.mktemp("fuzz"), dataset, secret=SECRET)
 
 
@@ -38,19 +40,27 @@ def sockets():
 
 
 def valid_request(ident: int) -> bytes:
-    return encode_request(Code.ACCESS_REQUEST, ident,
-                          [("FB-Command", 2), ("FB-Context", 4), ("User-Name", "5035551000")],
-                          SECRET.encode(), DICT, authenticator=os.urandom(16))
+    return encode_request(
+        Code.ACCESS_REQUEST,
+        ident,
+        [("FB-Command", 2), ("FB-Context", 4), ("User-Name", "5035551000")],
+        SECRET.encode(),
+        DICT,
+        authenticator=os.urandom(16),
+    )
 
 
 BASE = valid_request(1)
 
 attribute = st.tuples(st.integers(0, 255), st.binary(max_size=40)).map(
-    lambda t: bytes((t[0], min(len(t[1]) + 2, 255))) + t[1])
+    lambda t: bytes((t[0], min(len(t[1]) + 2, 255))) + t[1]
+)
 bad_length_attr = st.tuples(st.integers(0, 255), st.integers(0, 255), st.binary(max_size=20)).map(
-    lambda t: bytes((t[0], t[1])) + t[2])
+    lambda t: bytes((t[0], t[1])) + t[2]
+)
 vsa = st.tuples(st.integers(0, 255), st.integers(0, 255), st.binary(max_size=30)).map(
-    lambda t: bytes((26, min(len(t[2]) + 8, 255))) + b"\x00\x00\x77\xe6" + bytes((t[0], t[1])) + t[2])
+    lambda t: bytes((26, min(len(t[2]) + 8, 255))) + b"\x00\x00\x77\xe6" + bytes((t[0], t[1])) + t[2]
+)
 looping_vsa = st.integers(0, 255).map(lambda t: b"\x1a\x08\x00\x00\x77\xe6" + bytes((t, 0)))
 
 

@@ -51,9 +51,7 @@ def test_request_decodes(v):
 def test_reply_attributes(v):
     """Our reply carries Message-Authenticator first, then exactly the manual's attributes."""
     req, decision, group = _answer(v)
-    expected = [
-        (name, group.last_modified if value == "GROUP" else value) for name, value in v.reply_attrs
-    ]
+    expected = [(name, group.last_modified if value == "GROUP" else value) for name, value in v.reply_attrs]
     assert decision.verdict is (Verdict.ACCEPT if v.reply_code == 2 else Verdict.REJECT)
     reply = encode_reply(Code(v.reply_code), req, decision.attributes, SECRET, DICT)
     code, ident, attrs = decode_reply(reply, DICT)

@@ -27,24 +27,32 @@ def cmd(command, context, *attrs, password=None):
 
 @pytest.fixture
 def store():
-    s = memory_store({
-        "accounts": [
-            {"name": "Alice", "password": "pw-alice", "account_type": 0, "snd_ani": "5035550100",
-             "snd_tsid": "ALICE FAX", "call_ahead_mode": 1},
-            {"name": "nosend", "send_enabled": False},
-            {"name": "norecv", "receive_enabled": False},
-            {"name": "failing", "receive_enabled": False, "rcv_failover_account": "Alice", "rcv_failover_mode": 0},
-            {"name": "always", "call_ahead_mode": 2},
-            {"name": "never", "call_ahead_mode": 0},
-            {"name": "catchall"},
-        ],
-        "dids": [
-            {"did": "5035551000", "account": "Alice"},
-            {"did": "5035552000", "account": "Alice", "enabled": False},
-            {"did": "*", "account": "catchall"},
-        ],
-        "called_numbers": [("5035557000", 0), ("5035558000", 2), ("5035558000", 0)],
-    })
+    s = memory_store(
+        {
+            "accounts": [
+                {
+                    "name": "Alice",
+                    "password": "pw-alice",
+                    "account_type": 0,
+                    "snd_ani": "5035550100",
+                    "snd_tsid": "ALICE FAX",
+                    "call_ahead_mode": 1,
+                },
+                {"name": "nosend", "send_enabled": False},
+                {"name": "norecv", "receive_enabled": False},
+                {"name": "failing", "receive_enabled": False, "rcv_failover_account": "Alice", "rcv_failover_mode": 0},
+                {"name": "always", "call_ahead_mode": 2},
+                {"name": "never", "call_ahead_mode": 0},
+                {"name": "catchall"},
+            ],
+            "dids": [
+                {"did": "5035551000", "account": "Alice"},
+                {"did": "5035552000", "account": "Alice", "enabled": False},
+                {"did": "*", "account": "catchall"},
+            ],
+            "called_numbers": [("5035557000", 0), ("5035558000", 2), ("5035558000", 0)],
+        }
+    )
     yield s
     s.close()
 
@@ -125,13 +133,16 @@ def test_unrouted_did_without_catch_all_rejected():
     assert d.verdict is Verdict.REJECT and "5035559999" in d.reason
 
 
-@pytest.mark.parametrize("account,number,expected", [
-    ("alice", "5035557000", 0),   # known good number, dynamic account
-    ("alice", "5035558000", 1),   # a voice error once: always call ahead after
-    ("alice", "5035559999", 1),   # unknown number: call ahead
-    ("always", "5035557000", 1),
-    ("never", "5035559999", 0),
-])
+@pytest.mark.parametrize(
+    "account,number,expected",
+    [
+        ("alice", "5035557000", 0),  # known good number, dynamic account
+        ("alice", "5035558000", 1),  # a voice error once: always call ahead after
+        ("alice", "5035559999", 1),  # unknown number: call ahead
+        ("always", "5035557000", 1),
+        ("never", "5035559999", 0),
+    ],
+)
 def test_call_ahead_in_pre_send(store, account, number, expected):
     """Queue transfers get the call-ahead flag from the account mode and the Called Numbers database."""
     d = answer(store, cmd(1, 3, ("User-Name", account), ("FB-Dial-Number", number), ("FB-Transfer-Type", 2)))
@@ -178,13 +189,23 @@ def test_email_lookup_prefers_fb_snd_email(store):
 
 def test_accounting_record_and_called_number():
     """A Stop with FB-Called-Number-Result yields a CDR keyed on session and a Called Numbers update."""
-    req = request([("Acct-Status-Type", 2), ("Acct-Session-Id", "s1"), ("User-Name", "Alice"),
-                   ("FB-Dial-Number", "503-555-7000"), ("FB-Called-Number-Result", 2), ("FB-Page-Count", 3)],
-                  code=Code.ACCOUNTING_REQUEST)
+    req = request(
+        [
+            ("Acct-Status-Type", 2),
+            ("Acct-Session-Id", "s1"),
+            ("User-Name", "Alice"),
+            ("FB-Dial-Number", "503-555-7000"),
+            ("FB-Called-Number-Result", 2),
+            ("FB-Page-Count", 3),
+        ],
+        code=Code.ACCOUNTING_REQUEST,
+    )
     record, update = accounting_record(req, "10.0.0.1", 100.0)
     assert record.dedupe_key == "2|s1|alice"
     assert record.attributes["FB-Page-Count"] == [3]
     assert update == ("5035557000", 2)
-    again = request([("Acct-Status-Type", 2), ("Acct-Session-Id", "s1"), ("User-Name", "Alice"),
-                     ("Acct-Delay-Time", 5)], code=Code.ACCOUNTING_REQUEST)
+    again = request(
+        [("Acct-Status-Type", 2), ("Acct-Session-Id", "s1"), ("User-Name", "Alice"), ("Acct-Delay-Time", 5)],
+        code=Code.ACCOUNTING_REQUEST,
+    )
     assert accounting_record(again, "10.0.0.1", 105.0)[0].dedupe_key == record.dedupe_key

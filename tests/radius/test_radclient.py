@@ -21,16 +21,29 @@ FILES = Path(__file__).parent / "radclient"
 
 DATASET = {
     "accounts": [
-        {"name": "account", "password": "secret-pw", "account_type": 4, "rcv_email": "email@domain.com",
-         "queue_profile": QPXML, "snd_ani": "5035550100", "snd_tsid": "ACCOUNT FAX"},
-        {"name": "testata"}, {"name": "test"}, {"name": "norecv", "receive_enabled": False},
-        {"name": "catchall"}, {"name": "grp", "account_type": 8}, {"name": "alice"}, {"name": "bob"},
+        {
+            "name": "account",
+            "password": "secret-pw",
+            "account_type": 4,
+            "rcv_email": "email@domain.com",
+            "queue_profile": QPXML,
+            "snd_ani": "5035550100",
+            "snd_tsid": "ACCOUNT FAX",
+        },
+        {"name": "testata"},
+        {"name": "test"},
+        {"name": "norecv", "receive_enabled": False},
+        {"name": "catchall"},
+        {"name": "grp", "account_type": 8},
+        {"name": "alice"},
+        {"name": "bob"},
     ],
     "dids": [
         {"did": "5551231234", "account": "account"},
         {"did": "5559990000", "account": "account", "enabled": False},
         {"did": "2222", "account": "testata", "snd_ani": "5551119999", "line_num": 2, "line_id": "ATA line 2"},
-        {"did": "1111", "account": "test"}, {"did": "4444", "account": "test"},
+        {"did": "1111", "account": "test"},
+        {"did": "4444", "account": "test"},
         {"did": "*", "account": "catchall"},
     ],
     "devices": [
@@ -59,9 +72,22 @@ def send(radclient, server, text_or_file, kind="auth"):
     data = text_or_file.read_text() if isinstance(text_or_file, Path) else text_or_file
     port = server.acct_port if kind == "acct" else server.auth_port
     done = subprocess.run(
-        [radclient, "-x", "-r", "2", "-t", "3", "-d", str(DICTIONARY_DIR),
-         f"{server.host}:{port}", kind, server.secret],
-        input=data.encode(), capture_output=True, timeout=30,
+        [
+            radclient,
+            "-x",
+            "-r",
+            "2",
+            "-t",
+            "3",
+            "-d",
+            str(DICTIONARY_DIR),
+            f"{server.host}:{port}",
+            kind,
+            server.secret,
+        ],
+        input=data.encode(),
+        capture_output=True,
+        timeout=30,
     )
     out = done.stdout.decode(errors="replace")
     m = re.search(r"^Received (\S+) Id \d+.*$\n((?:\t.*\n?)*)", out, re.M)
@@ -106,8 +132,10 @@ def test_accounting_start_stop_and_called_numbers(radclient, server):
     stop = next(c for c in cdrs if c.status_type == 2)
     assert stop.attributes["FB-Page-Count"] == [3] and stop.attributes["FB-Remote-CSID"] == ["REMOTE FAX"]
     json.dumps(stop.attributes)  # stored attributes are plain JSON
-    probe = 'FB-Command = Get-Call-Ahead-Mode\nFB-Context = Pre-Send-Session\nUser-Name = "5557654321"\n' \
-            "Message-Authenticator = 0x00\n"
+    probe = (
+        'FB-Command = Get-Call-Ahead-Mode\nFB-Context = Pre-Send-Session\nUser-Name = "5557654321"\n'
+        "Message-Authenticator = 0x00\n"
+    )
     assert send(radclient, server, probe) == ("Access-Accept", ["FB-Call-Ahead-Mode = Dynamic"])
 
 
@@ -115,17 +143,33 @@ def test_status_server(radclient, server):
     """Status-Server is answered on the auth and the accounting port."""
     ma = "Message-Authenticator = 0x00\n"
     assert send(radclient, server, ma, "status")[0] == "Access-Accept"
-    done = subprocess.run([radclient, "-r", "1", "-t", "3", "-d", str(DICTIONARY_DIR),
-                           f"{server.host}:{server.acct_port}", "status", server.secret],
-                          input=ma.encode(), capture_output=True, timeout=30)
+    done = subprocess.run(
+        [
+            radclient,
+            "-r",
+            "1",
+            "-t",
+            "3",
+            "-d",
+            str(DICTIONARY_DIR),
+            f"{server.host}:{server.acct_port}",
+            "status",
+            server.secret,
+        ],
+        input=ma.encode(),
+        capture_output=True,
+        timeout=30,
+    )
     assert b"Received Accounting-Response" in done.stdout
 
 
 def test_stop_with_wrongly_sized_attribute_acknowledged(radclient, server):
     """A Stop whose FB-Page-Count is 5 raw bytes (radclient's Attr-26.30694.240 syntax) is
     acknowledged, and stored with that value kept raw."""
-    stop = 'Acct-Status-Type = Stop\nAcct-Session-Id = "raw-page-count"\nUser-Name = "alice"\n' \
-           "Attr-26.30694.240 = 0x0000000005\n"
+    stop = (
+        'Acct-Status-Type = Stop\nAcct-Session-Id = "raw-page-count"\nUser-Name = "alice"\n'
+        "Attr-26.30694.240 = 0x0000000005\n"
+    )
     assert send(radclient, server, stop, "acct") == ("Accounting-Response", [])
     store = open_store(f"sqlite:///{server.db_path}", init=False)
     try:
@@ -143,12 +187,16 @@ def delaying_server(tmp_path_factory):
 def test_default_reject_delay(radclient, delaying_server):
     """With the default configuration (reject_delay 1 s) a wrong password and an unknown account are
     rejected after about a second, without radclient having to retransmit; an accept is not delayed."""
-    for request in (FILES / "E01b-login-badpw.req",
-                    'FB-Command = Get-Account\nFB-Context = Account-Login\nUser-Name = "nobody"\n'
-                    'User-Password = "wrong"\nMessage-Authenticator = 0x00\n'):
+    for request in (
+        FILES / "E01b-login-badpw.req",
+        'FB-Command = Get-Account\nFB-Context = Account-Login\nUser-Name = "nobody"\n'
+        'User-Password = "wrong"\nMessage-Authenticator = 0x00\n',
+    ):
         started = time.monotonic()
-        assert send(radclient, delaying_server, request) == \
-            ("Access-Reject", ['Reply-Message = "invalid account name or password"'])
+        assert send(radclient, delaying_server, request) == (
+            "Access-Reject",
+            ['Reply-Message = "invalid account name or password"'],
+        )
         assert time.monotonic() - started >= 0.95
     code, _ = send(radclient, delaying_server, FILES / "E01-login.req")
     assert code == "Access-Accept"

@@ -36,15 +36,24 @@ def env(tmp_path):
     feed = ReadModelFeed(reactor, store, pool, interval=0.5)
     feed.load()
     clients = [RadiusClientConfig(ipaddress.ip_network("10.0.0.0/24"), Secret(SECRET), True, "lan")]
-    server = RadiusServer(reactor=reactor, store=store, dictionary=DICT, clients=clients, threadpool=pool,
-                          reject_delay=0, decision_cache_seconds=0, read_model=feed.model)
+    server = RadiusServer(
+        reactor=reactor,
+        store=store,
+        dictionary=DICT,
+        clients=clients,
+        threadpool=pool,
+        reject_delay=0,
+        decision_cache_seconds=0,
+        read_model=feed.model,
+    )
     yield server, reactor, pool, store, feed
     store.close()
 
 
 def access(ident, attrs, password=None):
-    return encode_request(Code.ACCESS_REQUEST, ident, attrs, SECRET, DICT, authenticator=bytes([ident]) * 16,
-                          password=password)
+    return encode_request(
+        Code.ACCESS_REQUEST, ident, attrs, SECRET, DICT, authenticator=bytes([ident]) * 16, password=password
+    )
 
 
 def attrs_of(reply):
@@ -55,7 +64,9 @@ def test_lookup_answered_on_the_reactor_thread_without_the_pool(env):
     server, reactor, pool, store, feed = env
     pool.hold = True  # nothing handed to the pool would be answered
     wire = Wire()
-    server.datagram_received(AUTH, access(1, [("FB-Command", 1), ("FB-Context", 3), ("User-Name", "ALICE")]), PEER, wire)
+    server.datagram_received(
+        AUTH, access(1, [("FB-Command", 1), ("FB-Context", 3), ("User-Name", "ALICE")]), PEER, wire
+    )
     assert len(wire) == 1 and ("FB-Snd-ANI", "5035550100") in attrs_of(wire[0][0])
     server.datagram_received(AUTH, access(2, [("FB-Command", 1), ("FB-Context", 3), ("User-Name", "bob")]), PEER, wire)
     assert decode_reply(wire[1][0], DICT)[0] == Code.ACCESS_REJECT
@@ -104,10 +115,21 @@ def test_stored_stop_updates_call_ahead_at_once(env):
     ask = [("FB-Command", 5), ("FB-Context", 3), ("User-Name", "15035550199")]
     server.datagram_received(AUTH, access(1, ask), PEER, wire)
     assert ("FB-Call-Ahead-Mode", 1) in attrs_of(wire[0][0])  # unknown number: call ahead
-    stop = encode_request(Code.ACCOUNTING_REQUEST, 9, [
-        ("Acct-Status-Type", 2), ("Acct-Session-Id", "s1"), ("User-Name", "alice"),
-        ("FB-Dial-Number", "1 503 555 0199"), ("FB-Called-Number-Result", 0)],
-        SECRET, DICT, authenticator=bytes(16), message_authenticator=False)
+    stop = encode_request(
+        Code.ACCOUNTING_REQUEST,
+        9,
+        [
+            ("Acct-Status-Type", 2),
+            ("Acct-Session-Id", "s1"),
+            ("User-Name", "alice"),
+            ("FB-Dial-Number", "1 503 555 0199"),
+            ("FB-Called-Number-Result", 0),
+        ],
+        SECRET,
+        DICT,
+        authenticator=bytes(16),
+        message_authenticator=False,
+    )
     server.datagram_received(ACCT, stop, PEER, wire)
     reactor.advance(0)
     assert decode_reply(wire[1][0], DICT)[0] == Code.ACCOUNTING_RESPONSE

@@ -36,8 +36,9 @@ def env(tmp_path):
     ]
     reactor = ClockReactor()
     pool = InlineThreadPool()
-    server = RadiusServer(reactor=reactor, store=store, dictionary=DICT, clients=clients, threadpool=pool,
-                          reject_delay=0)  # tests/radius/test_server_edges.py covers the delay
+    server = RadiusServer(
+        reactor=reactor, store=store, dictionary=DICT, clients=clients, threadpool=pool, reject_delay=0
+    )  # tests/radius/test_server_edges.py covers the delay
     receive = server.datagram_received
 
     def received_and_flushed(*args):
@@ -50,17 +51,24 @@ def env(tmp_path):
 
 
 def pre_send(ident=1, auth=b"A" * 16, secret=SECRET, ma=True, extra=()):
-    return encode_request(Code.ACCESS_REQUEST, ident,
-                          [("FB-Command", 1), ("FB-Context", 3), ("User-Name", "alice"), *extra],
-                          secret, DICT, authenticator=auth, message_authenticator=ma)
+    return encode_request(
+        Code.ACCESS_REQUEST,
+        ident,
+        [("FB-Command", 1), ("FB-Context", 3), ("User-Name", "alice"), *extra],
+        secret,
+        DICT,
+        authenticator=auth,
+        message_authenticator=ma,
+    )
 
 
 def stop(session="s1", delay=0, ident=5):
     attrs = [("Acct-Status-Type", 2), ("Acct-Session-Id", session), ("User-Name", "alice"), ("FB-Page-Count", 2)]
     if delay:
         attrs.append(("Acct-Delay-Time", delay))
-    return encode_request(Code.ACCOUNTING_REQUEST, ident, attrs, SECRET, DICT, authenticator=bytes(16),
-                          message_authenticator=False)
+    return encode_request(
+        Code.ACCOUNTING_REQUEST, ident, attrs, SECRET, DICT, authenticator=bytes(16), message_authenticator=False
+    )
 
 
 def test_access_request_answered(env):
@@ -68,7 +76,7 @@ def test_access_request_answered(env):
     server, *_ = env
     wire = Wire()
     server.datagram_received(AUTH, pre_send(), PEER, wire)
-    (reply, addr), = wire.sent
+    ((reply, addr),) = wire.sent
     code, ident, attrs = decode_reply(reply, DICT)
     assert addr == PEER and code == Code.ACCESS_ACCEPT and ident == 1
     assert attrs[0][0] == "Message-Authenticator" and ("FB-Snd-ANI", "5035550100") in attrs
@@ -181,8 +189,13 @@ def test_malformed_dropped_others_unaffected(env):
     """Malformed and badly signed packets are dropped and counted; the next valid request is answered."""
     server, *_ = env
     wire = Wire()
-    for junk in (b"", b"\x01", b"\x01\x02\x00\x10" + bytes(16), b"\x04\x02\x00\x14" + bytes(16),
-                 pre_send(secret=b"wrong secret")):
+    for junk in (
+        b"",
+        b"\x01",
+        b"\x01\x02\x00\x10" + bytes(16),
+        b"\x04\x02\x00\x14" + bytes(16),
+        pre_send(secret=b"wrong secret"),
+    ):
         server.datagram_received(AUTH, junk, PEER, wire)
     assert wire.sent == [] and server.counters["dropped"] == 5
     server.datagram_received(AUTH, pre_send(ident=77), PEER, wire)
@@ -211,9 +224,15 @@ def test_password_checks_never_cached(env):
     server, reactor, pool, store = env
     wire = Wire()
     for ident in (1, 2):
-        login = encode_request(Code.ACCESS_REQUEST, ident, [("FB-Command", 1), ("FB-Context", 1),
-                               ("User-Name", "alice")], SECRET, DICT, authenticator=bytes([ident]) * 16,
-                               password="guess")
+        login = encode_request(
+            Code.ACCESS_REQUEST,
+            ident,
+            [("FB-Command", 1), ("FB-Context", 1), ("User-Name", "alice")],
+            SECRET,
+            DICT,
+            authenticator=bytes([ident]) * 16,
+            password="guess",
+        )
         server.datagram_received(AUTH, login, PEER, wire)
     assert server.counters["decision_cache_hit"] == 0 and len(wire.sent) == 2
 

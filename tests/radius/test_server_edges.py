@@ -32,8 +32,12 @@ class Wire:
 
 
 def make_server(store=None, **kw):
-    store = store or memory_store({"accounts": [{"name": "alice", "snd_ani": "5035550100"}],
-                                   "dids": [{"did": f"{5550000000 + i}", "account": "alice"} for i in range(300)]})
+    store = store or memory_store(
+        {
+            "accounts": [{"name": "alice", "snd_ani": "5035550100"}],
+            "dids": [{"did": f"{5550000000 + i}", "account": "alice"} for i in range(300)],
+        }
+    )
     clients = [RadiusClientConfig(ipaddress.ip_network("10.0.0.0/24"), Secret(SECRET), True, "lan")]
     reactor, pool = ClockReactor(), InlineThreadPool()
     server = RadiusServer(reactor=reactor, store=store, dictionary=DICT, clients=clients, threadpool=pool, **kw)
@@ -70,7 +74,7 @@ def test_reject_delayed_on_the_reactor_not_in_a_thread():
     reactor.advance(0.999)
     assert wire.sent == []
     reactor.advance(0.001)
-    (reply, addr), = wire.sent
+    ((reply, addr),) = wire.sent
     assert addr == PEER and decode_reply(reply, DICT)[0] == Code.ACCESS_REJECT
     receive(server, reactor, request(name="nobody"), wire)  # retransmission after: the cached reject, at once
     assert len(wire.sent) == 2 and wire.sent[1][0] == reply and pool.held == []
@@ -121,8 +125,9 @@ def test_pending_rejects_are_bounded():
 
 
 def email_lookup(ident, port_auth):
-    return request(ident=ident % 256, auth=port_auth, command=3, context=5, name="",
-                   extra=[("FB-Snd-Email", LONG_EMAIL)])
+    return request(
+        ident=ident % 256, auth=port_auth, command=3, context=5, name="", extra=[("FB-Snd-Email", LONG_EMAIL)]
+    )
 
 
 def test_flood_of_long_non_ascii_rejects_all_answered_log_small():
@@ -147,7 +152,7 @@ def test_reply_over_4096_trimmed_and_answered():
     server, reactor, pool, store = make_server(reject_delay=0)
     wire = Wire()
     receive(server, reactor, request(command=9, context=5), wire)
-    (reply, _), = wire.sent
+    ((reply, _),) = wire.sent
     code, _, attrs = decode_reply(reply, DICT)
     assert code == Code.ACCESS_ACCEPT and len(reply) <= 4096 and 200 < len(attrs) < 300
     assert server.counters["reply_attribute_dropped"] == 301 - len(attrs)  # 300 DIDs + MA - kept
@@ -160,14 +165,16 @@ def test_failure_flood_logs_few_tracebacks():
         def __getattr__(self, name):
             def fail(*a, **kw):
                 raise RuntimeError("store unavailable")
+
             return fail
 
     server, reactor, pool, _ = make_server(store=Broken(), reject_delay=0, decision_cache_seconds=0)
     wire = Wire()
     with capturedLogs() as events:
         for i in range(3000):
-            receive(server, reactor, request(ident=i % 256, auth=i.to_bytes(16, "big")), wire,
-                    addr=("10.0.0.5", 20000 + i))
+            receive(
+                server, reactor, request(ident=i % 256, auth=i.to_bytes(16, "big")), wire, addr=("10.0.0.5", 20000 + i)
+            )
     assert wire.sent == [] and server.counters["handler_error"] == 3000
     tracebacks = [e for e in events if e.get("log_failure")]
     assert 1 <= len(tracebacks) <= 13 and len(events) <= 13
@@ -183,7 +190,7 @@ def test_stop_with_wrongly_sized_attribute_stored_and_acknowledged():
     wire = Wire()
     data = bad_page_count_stop()
     receive(server, reactor, data, wire, kind=ACCT)
-    (reply, _), = wire.sent
+    ((reply, _),) = wire.sent
     assert decode_reply(reply, DICT)[0] == Code.ACCOUNTING_RESPONSE and verify_reply(reply, data[4:20], SECRET)
     (cdr,) = store.list_cdrs()
     assert cdr.session_id == "s-bad" and cdr.status_type == 2
@@ -205,8 +212,12 @@ def test_truncated_text_never_splits_characters(kind):
     server, reactor, pool, store = make_server(reject_delay=0)
     for i, ch in enumerate(("é", "€", "😀")):
         wire = Wire()
-        receive(server, reactor, request(ident=i, auth=bytes([i]) * 16, command=3, context=5, name="",
-                                         extra=[("FB-Snd-Email", ch * 60)]), wire)
+        receive(
+            server,
+            reactor,
+            request(ident=i, auth=bytes([i]) * 16, command=3, context=5, name="", extra=[("FB-Snd-Email", ch * 60)]),
+            wire,
+        )
         (_, _, attrs) = decode_reply(wire.sent[0][0], DICT)
         (message,) = [v for n, v in attrs if n == "Reply-Message"]
         assert message.endswith(ch) and "\ufffd" not in message
@@ -221,8 +232,9 @@ def test_failed_batch_logged_rate_limited_and_retried(monkeypatch):
     wire = Wire()
     with capturedLogs() as events:
         for i in range(1500):
-            receive(server, reactor, request(ident=i % 256, auth=i.to_bytes(16, "big")), wire,
-                    addr=("10.0.0.5", 20000 + i))
+            receive(
+                server, reactor, request(ident=i % 256, auth=i.to_bytes(16, "big")), wire, addr=("10.0.0.5", 20000 + i)
+            )
     assert wire.sent == [] and server.counters["internal_error"] == 1500 and len(events) <= 11
     assert server._in_flight == 0 and server._cache == {}
     monkeypatch.setattr(server, "_run_batch", real)

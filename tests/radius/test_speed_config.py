@@ -21,14 +21,17 @@ def test_values_are_taken():
     assert (r.workers, r.read_model, r.change_feed_seconds) == (MAX_RADIUS_WORKERS, False, 0.05)
 
 
-@pytest.mark.parametrize("line, problem", [
-    ("workers = -1", "radius.workers: must be between 0 (one per core) and 64"),
-    (f"workers = {MAX_RADIUS_WORKERS + 1}", "radius.workers: must be between 0 (one per core) and 64"),
-    ("workers = 1.5", "radius.workers: must be an int"),
-    ("change_feed_seconds = 0.01", "radius.change_feed_seconds: must be between 0.05 and 60"),
-    ("change_feed_seconds = 61", "radius.change_feed_seconds: must be between 0.05 and 60"),
-    ("read_model = 1", "radius.read_model: must be a bool"),
-])
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("workers = -1", "radius.workers: must be between 0 (one per core) and 64"),
+        (f"workers = {MAX_RADIUS_WORKERS + 1}", "radius.workers: must be between 0 (one per core) and 64"),
+        ("workers = 1.5", "radius.workers: must be an int"),
+        ("change_feed_seconds = 0.01", "radius.change_feed_seconds: must be between 0.05 and 60"),
+        ("change_feed_seconds = 61", "radius.change_feed_seconds: must be between 0.05 and 60"),
+        ("read_model = 1", "radius.read_model: must be a bool"),
+    ],
+)
 def test_limits(line, problem):
     with pytest.raises(ConfigError) as info:
         radius(line)

@@ -108,8 +108,9 @@ def test_retransmissions_from_many_source_ports_hit_the_duplicate_cache(server) 
 
 def stop_request(session: str, secret: bytes) -> bytes:
     attrs = [("Acct-Status-Type", 2), ("Acct-Session-Id", session), ("User-Name", "alice"), ("FB-Page-Count", 1)]
-    return encode_request(Code.ACCOUNTING_REQUEST, 7, attrs, secret, DICT, authenticator=bytes(16),
-                          message_authenticator=False)
+    return encode_request(
+        Code.ACCOUNTING_REQUEST, 7, attrs, secret, DICT, authenticator=bytes(16), message_authenticator=False
+    )
 
 
 def test_killed_worker_is_restarted_and_no_acknowledged_cdr_is_lost(server) -> None:
@@ -139,8 +140,12 @@ def test_killed_worker_is_restarted_and_no_acknowledged_cdr_is_lost(server) -> N
                     sock.sendto(outstanding[i][1], ("127.0.0.1", server.acct_port))
             deadline = time.monotonic() + 0.5
             while outstanding and time.monotonic() < deadline:
-                ready, _, _ = select.select([s for i, s in enumerate(sockets) if i in outstanding], [], [],
-                                            max(0.0, deadline - time.monotonic()))
+                ready, _, _ = select.select(
+                    [s for i, s in enumerate(sockets) if i in outstanding],
+                    [],
+                    [],
+                    max(0.0, deadline - time.monotonic()),
+                )
                 for sock in ready:
                     i = sockets.index(sock)
                     reply = sock.recv(4096)
@@ -174,8 +179,13 @@ def test_port_in_use_fails_start_up_with_one_line(tmp_path: Path) -> None:
         '[[radius.clients]]\naddress = "127.0.0.1"\nsecret = "a-secret-of-sixteen-plus"\n'
     )
     try:
-        done = subprocess.run([sys.executable, "-m", "appliance.cli", "--config", str(config), "radius"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [sys.executable, "-m", "appliance.cli", "--config", str(config), "radius"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     finally:
         holder.close()
     assert done.returncode == 1
@@ -194,13 +204,22 @@ def test_run_with_workers_serves_radius_from_worker_processes(tmp_path: Path) ->
         f'[radius]\nlisten = "127.0.0.1"\nauth_port = {auth_port}\nacct_port = {acct_port}\nworkers = 2\n\n'
         f'[[radius.clients]]\naddress = "127.0.0.1"\nsecret = "{secret}"\n'
     )
-    proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "--config", str(config), "run"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appliance.cli", "--config", str(config), "run"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         from tests.radius.server_process import status_ok  # noqa: PLC0415
 
-        assert wait_for(lambda: status_ok("127.0.0.1", auth_port, secret.encode())
-                        and status_ok("127.0.0.1", acct_port, secret.encode()), timeout=20)
+        assert wait_for(
+            lambda: (
+                status_ok("127.0.0.1", auth_port, secret.encode())
+                and status_ok("127.0.0.1", acct_port, secret.encode())
+            ),
+            timeout=20,
+        )
         workers = workers_of(proc.pid)
         assert len(workers) == 2
     finally:

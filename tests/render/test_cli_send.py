@@ -37,8 +37,9 @@ def test_send_over_the_cap_is_a_clear_error(tmp_path: Path) -> None:
     doc = write(tmp_path, "ten.txt", text_pages(10))
     code, out, err = call("--config", config, "send", "--to", "5551234", doc)
     assert code == 2 and out == ""
-    assert err.strip().endswith(f"faxappliance: cannot convert: {doc}: the document has 10 pages; "
-                                "a fax may have at most 5 pages")
+    assert err.strip().endswith(
+        f"faxappliance: cannot convert: {doc}: the document has 10 pages; a fax may have at most 5 pages"
+    )
     assert "Traceback" not in err
     assert not list(tmp_path.glob("outbox/*.tif"))
 
@@ -48,8 +49,10 @@ def test_send_over_the_time_limit_is_a_clear_error(tmp_path: Path) -> None:
     doc = write(tmp_path, "long.txt", text_pages(150))
     code, _, err = call("--config", config, "send", "--to", "5551234", doc)
     assert code == 2
-    assert ("faxappliance: cannot convert: the document took longer to convert than the limit of 0.3 seconds "
-            "([limits] render_seconds)") in err
+    assert (
+        "faxappliance: cannot convert: the document took longer to convert than the limit of 0.3 seconds "
+        "([limits] render_seconds)"
+    ) in err
 
 
 def test_bad_limit_in_config_names_file_and_key(tmp_path: Path) -> None:

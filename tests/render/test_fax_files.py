@@ -21,8 +21,13 @@ DOC = [b"first\fsecond\n" * 2, blank_pdf(2)]
 def test_files_match_the_in_memory_functions(tmp_path: Path, resolution: Resolution) -> None:
     pages = render(DOC, resolution, PageSize.A4)
     seen: list[int] = []
-    files = write_fax_files(iter_render(DOC, resolution, PageSize.A4), tmp_path / "f.tif", pdf=tmp_path / "f.pdf",
-                            preview=lambda n: tmp_path / f"p{n}.png", progress=seen.append)
+    files = write_fax_files(
+        iter_render(DOC, resolution, PageSize.A4),
+        tmp_path / "f.tif",
+        pdf=tmp_path / "f.pdf",
+        preview=lambda n: tmp_path / f"p{n}.png",
+        progress=seen.append,
+    )
     assert files.pages == len(pages) == 5 and seen == [1, 2, 3, 4, 5]
     assert (tmp_path / "f.tif").read_bytes() == tiff_f_bytes(pages)
     assert [p.read_bytes() for p in files.previews] == [preview_png(p) for p in pages]

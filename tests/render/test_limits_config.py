@@ -22,17 +22,20 @@ def test_values_are_read() -> None:
     assert config.limits.worker_memory_bytes == 256 * 1024 * 1024
 
 
-@pytest.mark.parametrize(("text", "key", "problem"), [
-    ("max_pages = 0", "limits.max_pages", "between 1 and 10000"),
-    ("max_pages = 100000", "limits.max_pages", "between 1 and 10000"),
-    ('max_pages = "many"', "limits.max_pages", "must be an int"),
-    ("max_pages = 2.5", "limits.max_pages", "must be an int"),
-    ("workers = 0", "limits.workers", "between 1 and 32"),
-    ("worker_memory_mb = 10", "limits.worker_memory_mb", "between 64 and"),
-    ("render_seconds = 0", "limits.render_seconds", "between 0.01 and 86400 seconds"),
-    ("render_seconds = true", "limits.render_seconds", "must be a float"),
-    ("max_page = 3", "limits.max_page", "unknown key"),
-])
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ("max_pages = 0", "limits.max_pages", "between 1 and 10000"),
+        ("max_pages = 100000", "limits.max_pages", "between 1 and 10000"),
+        ('max_pages = "many"', "limits.max_pages", "must be an int"),
+        ("max_pages = 2.5", "limits.max_pages", "must be an int"),
+        ("workers = 0", "limits.workers", "between 1 and 32"),
+        ("worker_memory_mb = 10", "limits.worker_memory_mb", "between 64 and"),
+        ("render_seconds = 0", "limits.render_seconds", "between 0.01 and 86400 seconds"),
+        ("render_seconds = true", "limits.render_seconds", "must be a float"),
+        ("max_page = 3", "limits.max_page", "unknown key"),
+    ],
+)
 def test_bad_values_name_file_and_key(text: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse(f"[limits]\n{text}\n", "/etc/fax.toml")

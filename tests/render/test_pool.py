@@ -42,8 +42,9 @@ def _fax(cover: bool = False) -> Fax:
 def test_converts_in_a_worker_like_in_process(pool: RenderPool, tmp_path: Path) -> None:
     """A fax converted by a worker has the pages rendering in this process gives."""
     pdf = blank_pdf(2)
-    converted = pool.call(convert_fax, str(tmp_path), _fax(cover=True), [Recipient(fax_number="5551234")],
-                          [("a.pdf", pdf)], max_pages=10)
+    converted = pool.call(
+        convert_fax, str(tmp_path), _fax(cover=True), [Recipient(fax_number="5551234")], [("a.pdf", pdf)], max_pages=10
+    )
     assert converted.pages == 3 and len(converted.previews) == 3
     assert pool.worker_pids() and os.getpid() not in pool.worker_pids()
     tiff = Path(converted.documents[0])
@@ -87,6 +88,7 @@ def test_repeated_conversions_keep_memory_flat(tmp_path: Path) -> None:
     """
     pdf = blank_pdf(40)
     with RenderPool(Limits(workers=1, render_seconds=60)) as pool:
+
         def convert() -> int:
             return int(pool.call(convert_fax, str(tmp_path), _fax(), [], [("doc.pdf", pdf)], max_pages=200).pages)
 
@@ -112,8 +114,15 @@ def test_worker_killed_mid_render_fails_only_its_document(tmp_path: Path) -> Non
 
     def run(name: str) -> None:
         try:
-            results[name] = pool.call(files_to_tiff, [docs[name]], True, "a4", str(tmp_path / f"{name}.tif"), 200,
-                                      progress=lambda n: started[name].set())
+            results[name] = pool.call(
+                files_to_tiff,
+                [docs[name]],
+                True,
+                "a4",
+                str(tmp_path / f"{name}.tif"),
+                200,
+                progress=lambda n: started[name].set(),
+            )
         except Exception as exc:  # noqa: BLE001 - the test inspects it
             results[name] = exc
 
@@ -139,10 +148,12 @@ def test_memory_limit_fails_the_document_clearly(tmp_path: Path) -> None:
     """A 9000 x 9000 PNG (100 KB) needs 81 MB and more to decode: over a 160 MB address space."""
     with RenderPool(Limits(workers=1, worker_memory_mb=160, render_seconds=30)) as pool:
         with pytest.raises(RenderLimitError) as info:
-            pool.call(files_to_tiff, [write(tmp_path, "huge.png", huge_png())], True, "a4",
-                      str(tmp_path / "out.tif"), 200)
-        assert str(info.value) == ("the document needs more memory to convert than the limit of 160 MB "
-                                   "([limits] worker_memory_mb)")
+            pool.call(
+                files_to_tiff, [write(tmp_path, "huge.png", huge_png())], True, "a4", str(tmp_path / "out.tif"), 200
+            )
+        assert str(info.value) == (
+            "the document needs more memory to convert than the limit of 160 MB ([limits] worker_memory_mb)"
+        )
         small = write(tmp_path, "small.txt", b"still working\n")
         assert pool.call(files_to_tiff, [small], True, "a4", str(tmp_path / "ok.tif"), 200) == 1
 
@@ -151,10 +162,17 @@ def test_time_limit_fails_the_document_clearly(tmp_path: Path) -> None:
     """200 text pages take seconds; the limit is half a second."""
     with RenderPool(Limits(workers=1, render_seconds=0.5)) as pool:
         with pytest.raises(RenderLimitError) as info:
-            pool.call(files_to_tiff, [write(tmp_path, "long.txt", text_pages(200))], True, "a4",
-                      str(tmp_path / "out.tif"), 200)
-        assert str(info.value) == ("the document took longer to convert than the limit of 0.5 seconds "
-                                   "([limits] render_seconds)")
+            pool.call(
+                files_to_tiff,
+                [write(tmp_path, "long.txt", text_pages(200))],
+                True,
+                "a4",
+                str(tmp_path / "out.tif"),
+                200,
+            )
+        assert str(info.value) == (
+            "the document took longer to convert than the limit of 0.5 seconds ([limits] render_seconds)"
+        )
         small = write(tmp_path, "small.txt", b"next one\n")
         assert pool.call(files_to_tiff, [small], True, "a4", str(tmp_path / "ok.tif"), 200) == 1
 
@@ -184,6 +202,13 @@ def test_failing_progress_callback_retires_the_worker(pool: RenderPool, tmp_path
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        pool.call(files_to_tiff, [write(tmp_path, "t.txt", text_pages(5))], True, "a4", str(tmp_path / "t.tif"), 9,
-                  progress=give_up)
+        pool.call(
+            files_to_tiff,
+            [write(tmp_path, "t.txt", text_pages(5))],
+            True,
+            "a4",
+            str(tmp_path / "t.tif"),
+            9,
+            progress=give_up,
+        )
     assert pool.call(jobs.pid) != first

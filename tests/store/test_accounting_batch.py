@@ -14,13 +14,15 @@ def stop(key: str, at: float) -> AccountingRecord:
 
 def test_batch_reports_duplicates_and_updates_called_numbers_once(store: Store) -> None:
     assert store.record_accounting(stop("a", 1.0), ("15550001", 0)) is True
-    results = store.record_accounting_many([
-        (stop("a", 2.0), ("15550001", 2)),  # stored before: no change at all
-        (stop("b", 3.0), ("1 555 0001", 1)),
-        (stop("c", 4.0), None),
-        (stop("b", 5.0), ("15550001", 2)),  # twice in the batch: the second is a duplicate
-        (stop("d", 6.0), ("15550002", 2)),
-    ])
+    results = store.record_accounting_many(
+        [
+            (stop("a", 2.0), ("15550001", 2)),  # stored before: no change at all
+            (stop("b", 3.0), ("1 555 0001", 1)),
+            (stop("c", 4.0), None),
+            (stop("b", 5.0), ("15550001", 2)),  # twice in the batch: the second is a duplicate
+            (stop("d", 6.0), ("15550002", 2)),
+        ]
+    )
     assert results == [False, True, True, False, True]
     assert sorted(c.dedupe_key for c in store.list_cdrs()) == ["a", "b", "c", "d"]
     first = store.get_called_number("15550001")

@@ -49,13 +49,25 @@ def _mutate(rng: random.Random, admin: Store, uuids: list[bytes], step: int) -> 
         if op == 0:
             uuid = rng.randbytes(16)
             uuids.append(uuid)
-            admin.add_account(Account(spelled, uuid=uuid, account_type=rng.choice([0, 0, 8, 9]),
-                                      rcv_email=f"{name}@r.example", snd_ani=str(rng.randrange(10**6))))
+            admin.add_account(
+                Account(
+                    spelled,
+                    uuid=uuid,
+                    account_type=rng.choice([0, 0, 8, 9]),
+                    rcv_email=f"{name}@r.example",
+                    snd_ani=str(rng.randrange(10**6)),
+                )
+            )
         elif op == 1:
-            changes_: dict[str, Any] = rng.choice([
-                {"send_enabled": rng.random() < 0.5}, {"call_ahead_mode": rng.randrange(3)},
-                {"rcv_csid": f"csid{step}"}, {"uuid": rng.randbytes(16)}, {"password_hash": f"h{step}"},
-            ])
+            changes_: dict[str, Any] = rng.choice(
+                [
+                    {"send_enabled": rng.random() < 0.5},
+                    {"call_ahead_mode": rng.randrange(3)},
+                    {"rcv_csid": f"csid{step}"},
+                    {"uuid": rng.randbytes(16)},
+                    {"password_hash": f"h{step}"},
+                ]
+            )
             if "uuid" in changes_:
                 uuids.append(changes_["uuid"])
             admin.update_account(name, **changes_)
@@ -85,7 +97,9 @@ def _mutate(rng: random.Random, admin: Store, uuids: list[bytes], step: int) -> 
             admin.set_group_members(group, rng.sample([n for n in NAMES if not n.startswith("grp")], rng.randrange(4)))
         else:
             number = rng.choice(NUMBERS)
-            record = AccountingRecord(f"k{step}-{rng.random()}", 1_700_000_000.0 + step, "192.0.2.1", 2, f"s{step}", name)
+            record = AccountingRecord(
+                f"k{step}-{rng.random()}", 1_700_000_000.0 + step, "192.0.2.1", 2, f"s{step}", name
+            )
             admin.record_accounting(record, (number, rng.randrange(4)))
     except StoreError:
         pass  # a random change may name a missing record or a duplicate: nothing changed

@@ -437,7 +437,9 @@ def _together(workers: list[Callable[[], Any]]) -> list[Any]:
 
 def test_two_threads_record_at_once(store: Store) -> None:
     """Two threads recording different records at once both succeed."""
-    results = _together([lambda: store.record_accounting(cdr("t1"), ("9", 0)), lambda: store.record_accounting(cdr("t2"), ("9", 2))])
+    results = _together(
+        [lambda: store.record_accounting(cdr("t1"), ("9", 0)), lambda: store.record_accounting(cdr("t2"), ("9", 2))]
+    )
     assert results == [True, True]
     assert count_cdrs(store) == 2
     called = store.get_called_number("9")

@@ -30,12 +30,14 @@ ADMIN = ("admin", "admin")
 ALICE = ("alice", "alice-pw")
 BOB = ("bob", "bob-pw")
 CAROL = ("carol", "carol-pw")  # admin through FB-Account-Login-Group
-DATASET: dict[str, Any] = {"accounts": [
-    {"name": "admin", "password": "admin"},
-    {"name": "alice", "password": "alice-pw"},
-    {"name": "bob", "password": "bob-pw"},
-    {"name": "carol", "password": "carol-pw", "login_group": "fax-admins"},
-]}
+DATASET: dict[str, Any] = {
+    "accounts": [
+        {"name": "admin", "password": "admin"},
+        {"name": "alice", "password": "alice-pw"},
+        {"name": "bob", "password": "bob-pw"},
+        {"name": "carol", "password": "carol-pw", "login_group": "fax-admins"},
+    ]
+}
 TEXT_B64 = base64.b64encode(b"test").decode()
 
 
@@ -75,45 +77,79 @@ class Poker:
 
 def schedule_xml(recipients: int = 1, attachment: str | None = None, extra: str = "") -> bytes:
     """A <schedule_fax> with ``recipients`` recipients and one text attachment."""
-    rcpts = "".join(f"<recipient><name>R{i}</name><fax_number>218-555-{3000 + i}</fax_number></recipient>"
-                    for i in range(recipients))
+    rcpts = "".join(
+        f"<recipient><name>R{i}</name><fax_number>218-555-{3000 + i}</fax_number></recipient>"
+        for i in range(recipients)
+    )
     if attachment is None:
-        attachment = (f"<attachment><location>inline</location><name>a.txt</name><content_type>text/plain"
-                      f"</content_type><content_transfer_encoding>base64</content_transfer_encoding>"
-                      f"<content>{TEXT_B64}</content></attachment>")
-    return (f'<?xml version="1.0" encoding="UTF-8"?><schedule_fax><cover_page><enabled>false</enabled>'
-            f"</cover_page>{rcpts}{attachment}{extra}</schedule_fax>").encode()
+        attachment = (
+            f"<attachment><location>inline</location><name>a.txt</name><content_type>text/plain"
+            f"</content_type><content_transfer_encoding>base64</content_transfer_encoding>"
+            f"<content>{TEXT_B64}</content></attachment>"
+        )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><schedule_fax><cover_page><enabled>false</enabled>'
+        f"</cover_page>{rcpts}{attachment}{extra}</schedule_fax>"
+    ).encode()
 
 
 class WebHarness:
     """make_site on 127.0.0.1 port 0, authenticated through the RADIUS server ``radius``."""
 
-    def __init__(self, tmp: Path, radius: Any, *, web: WebConfig | None = None, scheduler: Any = None,
-                 jobs: Any = None, local_accounts: bool = True) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        radius: Any,
+        *,
+        web: WebConfig | None = None,
+        scheduler: Any = None,
+        jobs: Any = None,
+        local_accounts: bool = True,
+    ) -> None:
         self.jobs = jobs or open_job_store(f"sqlite:///{tmp}/jobs.db")
         self.directory = open_directory(f"sqlite:///{tmp}/web.db")
         self.lines = FakeLines()
         self.inbox = FakeInbox()
         self.cdrs = open_store(f"sqlite:///{radius.db_path}", init=False)
         self.poker = Poker()
-        self.client = RadiusClient(reactor, [ServerSpec("127.0.0.1", radius.auth_port, radius.acct_port,
-                                                        secret=SECRET.encode())],
-                                   dictionary(), secrets.token_bytes, timeout=1.0, retries=2)
+        self.client = RadiusClient(
+            reactor,
+            [ServerSpec("127.0.0.1", radius.auth_port, radius.acct_port, secret=SECRET.encode())],
+            dictionary(),
+            secrets.token_bytes,
+            timeout=1.0,
+            retries=2,
+        )
         self.client.listen("127.0.0.1")
         self.web = web or WebConfig(admin_groups=("fax-admins",))
-        self.authenticator = Authenticator(self.client, reactor, admins=self.web.admins,
-                                           admin_groups=self.web.admin_groups, token_bytes=secrets.token_bytes)
-        self.site = make_site(self.web, reactor, jobs=self.jobs, scheduler=scheduler or self.poker,
-                              lines=self.lines, inbox=self.inbox, authenticator=self.authenticator,
-                              directory=self.directory, spool_dir=str(tmp / "spool"), cdrs=self.cdrs,
-                              accounts=StoreAccountWriter(self.cdrs) if local_accounts else None)
+        self.authenticator = Authenticator(
+            self.client,
+            reactor,
+            admins=self.web.admins,
+            admin_groups=self.web.admin_groups,
+            token_bytes=secrets.token_bytes,
+        )
+        self.site = make_site(
+            self.web,
+            reactor,
+            jobs=self.jobs,
+            scheduler=scheduler or self.poker,
+            lines=self.lines,
+            inbox=self.inbox,
+            authenticator=self.authenticator,
+            directory=self.directory,
+            spool_dir=str(tmp / "spool"),
+            cdrs=self.cdrs,
+            accounts=StoreAccountWriter(self.cdrs) if local_accounts else None,
+        )
         self.app = self.site.app  # type: ignore[attr-defined]
         self.port = reactor.listenTCP(0, self.site, interface="127.0.0.1")
         self.base = f"http://127.0.0.1:{self.port.getHost().port}"
         self.http = httpx.Client(base_url=self.base, timeout=30.0)
 
-    def request(self, method: str, path: str, *, auth: tuple[str, str] | None = ADMIN,
-                **kw: Any) -> "Deferred[httpx.Response]":
+    def request(
+        self, method: str, path: str, *, auth: tuple[str, str] | None = ADMIN, **kw: Any
+    ) -> "Deferred[httpx.Response]":
         """The response to one request, made from a thread."""
         if auth is not None:
             kw["auth"] = auth

@@ -34,17 +34,25 @@ def _setup(h: WebHarness, tmp: Path) -> dict[str, Any]:
     inbox = Inbox(tmp / "inbox")
     h.app.store_inbox = inbox
     now = time.time()
-    mine = inbox.add_received("alice", [encode_page(p) for p in _pages(2)], False, received_at=now - 60,
-                              remote_csid="REMOTE 1")
+    mine = inbox.add_received(
+        "alice", [encode_page(p) for p in _pages(2)], False, received_at=now - 60, remote_csid="REMOTE 1"
+    )
     theirs = inbox.add_received("bob", [encode_page(p) for p in _pages(1)], False, received_at=now)
     tif = tmp / "doc.tif"
     write_tiff_f(_pages(3), tif)
-    fax, (entry,) = h.jobs.submit(FaxSpec(owner="alice", documents=(str(tif),), pages=3),
-                                  [Recipient(fax_number="5550101")], now)
-    bob_fax, (bob_entry,) = h.jobs.submit(FaxSpec(owner="bob", documents=(str(tif),), pages=3),
-                                          [Recipient(fax_number="5550102")], now)
-    return {"inbox": inbox, "mine": mine, "theirs": theirs, "job": f"{fax.id:08X}-{entry.index:04X}",
-            "bob_job": f"{bob_fax.id:08X}-{bob_entry.index:04X}"}
+    fax, (entry,) = h.jobs.submit(
+        FaxSpec(owner="alice", documents=(str(tif),), pages=3), [Recipient(fax_number="5550101")], now
+    )
+    bob_fax, (bob_entry,) = h.jobs.submit(
+        FaxSpec(owner="bob", documents=(str(tif),), pages=3), [Recipient(fax_number="5550102")], now
+    )
+    return {
+        "inbox": inbox,
+        "mine": mine,
+        "theirs": theirs,
+        "job": f"{fax.id:08X}-{entry.index:04X}",
+        "bob_job": f"{bob_fax.id:08X}-{bob_entry.index:04X}",
+    }
 
 
 def _pdf_pages(data: bytes) -> int:
@@ -103,21 +111,41 @@ async def test_jobs_list_export_cancel_reschedule(h: WebHarness, tmp_path: Path)
     assert r.status_code == 403
     r = await h.request("POST", f"/api/v1/jobs/{s['bob_job']}/cancel", auth=ALICE)
     assert r.status_code == 403 and h.jobs.list_entries(owner="bob")[0].state.value == "pending"
-    r = await h.request("POST", f"/api/v1/jobs/{s['job']}/reschedule", auth=ALICE,
-                        content=json.dumps({"at": "2031-01-02T03:04:05Z"}), headers={"content-type": "application/json"})
+    r = await h.request(
+        "POST",
+        f"/api/v1/jobs/{s['job']}/reschedule",
+        auth=ALICE,
+        content=json.dumps({"at": "2031-01-02T03:04:05Z"}),
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 200 and r.json()["due_at"] == "2031-01-02T03:04:05Z"
-    r = await h.request("POST", f"/api/v1/jobs/{s['job']}/reschedule", auth=ALICE,
-                        content='{"at": "2031-01-02T03:04:05Z"}', headers={"content-type": "text/plain"})
+    r = await h.request(
+        "POST",
+        f"/api/v1/jobs/{s['job']}/reschedule",
+        auth=ALICE,
+        content='{"at": "2031-01-02T03:04:05Z"}',
+        headers={"content-type": "text/plain"},
+    )
     assert r.status_code == 415
-    r = await h.request("POST", f"/api/v1/jobs/{s['job']}/reschedule", auth=ALICE,
-                        content=json.dumps({"at": "now", "pad": "x" * 5000}),
-                        headers={"content-type": "application/json"})
+    r = await h.request(
+        "POST",
+        f"/api/v1/jobs/{s['job']}/reschedule",
+        auth=ALICE,
+        content=json.dumps({"at": "now", "pad": "x" * 5000}),
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 413
-    r = await h.request("POST", f"/api/v1/jobs/{s['job']}/reschedule", auth=ALICE, content="{not json",
-                        headers={"content-type": "application/json"})
+    r = await h.request(
+        "POST",
+        f"/api/v1/jobs/{s['job']}/reschedule",
+        auth=ALICE,
+        content="{not json",
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 400 and "JSON" in r.json()["error"]["message"]
-    r = await h.request("POST", f"/api/v1/jobs/{s['job']}/cancel", auth=ALICE,
-                        headers={"origin": "https://evil.example"})
+    r = await h.request(
+        "POST", f"/api/v1/jobs/{s['job']}/cancel", auth=ALICE, headers={"origin": "https://evil.example"}
+    )
     assert r.status_code == 403 and h.jobs.list_entries(owner="alice")[0].state.value == "pending"
     r = await h.request("POST", f"/api/v1/jobs/{s['job']}/cancel", auth=ALICE)
     assert r.status_code == 200 and r.json()["state"] == "aborted"

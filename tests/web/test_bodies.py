@@ -52,8 +52,11 @@ def test_base64_matches_the_standard_decoder(monkeypatch: pytest.MonkeyPatch, ch
     rng = random.Random(7)
     for n in list(range(20)) + [1000, 5001]:
         raw = rng.randbytes(n)
-        for text in (base64.b64encode(raw).decode(), base64.encodebytes(raw).decode(),
-                     "\n  " + base64.encodebytes(raw).decode() + "\n\n   \t"):
+        for text in (
+            base64.b64encode(raw).decode(),
+            base64.encodebytes(raw).decode(),
+            "\n  " + base64.encodebytes(raw).decode() + "\n\n   \t",
+        ):
             assert b64decode(text) == raw
 
 
@@ -67,8 +70,7 @@ def test_base64_refused(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
 
 def test_fetch_allow_setting() -> None:
     """[web] fetch_allow takes a list of networks; anything else names the key."""
-    assert parse_web("f.toml", {"fetch_allow": ["10.1.0.0/16", "fd00::/8"]}).fetch_allow == ("10.1.0.0/16",
-                                                                                           "fd00::/8")
+    assert parse_web("f.toml", {"fetch_allow": ["10.1.0.0/16", "fd00::/8"]}).fetch_allow == ("10.1.0.0/16", "fd00::/8")
     for bad in ("10.0.0.0/8", ["intranet"], [10]):
         with pytest.raises(ConfigError) as info:
             parse_web("f.toml", {"fetch_allow": bad})
@@ -84,18 +86,26 @@ def test_multipart_parts_read_in_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     from appliance.web import uapi
 
     monkeypatch.setattr(uapi, "_CHUNK", 5)
-    body = multipart_body(('Content-Disposition: form-data; name="request"', '{"recipients": ["5550100"]}'),
-                          ('Content-Disposition: form-data; name="files"; filename="a.txt"\r\n'
-                           "Content-Transfer-Encoding: base64", base64.b64encode(b"hello\r\n--B world").decode()))
+    body = multipart_body(
+        ('Content-Disposition: form-data; name="request"', '{"recipients": ["5550100"]}'),
+        (
+            'Content-Disposition: form-data; name="files"; filename="a.txt"\r\nContent-Transfer-Encoding: base64',
+            base64.b64encode(b"hello\r\n--B world").decode(),
+        ),
+    )
     parsed = uapi.parse_send("multipart/form-data; boundary=B", body, max_recipients=10, max_files=2)
     assert parsed.recipients == ("5550100",) and parsed.files[0].data == b"hello\r\n--B world"
     assert uapi.form_parts("multipart/form-data; boundary=B", body)[1][:3] == ("files", "a.txt", "text/plain")
 
 
-@pytest.mark.parametrize("content_type, body", [
-    ("multipart/form-data", b"--B--\r\n"), ("text/plain; boundary=B", b"--B--\r\n"),
-    ("multipart/form-data; boundary=B", b'--B\r\nContent-Disposition: form-data; name="files"\r\n\r\ncut'),
-])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("multipart/form-data", b"--B--\r\n"),
+        ("text/plain; boundary=B", b"--B--\r\n"),
+        ("multipart/form-data; boundary=B", b'--B\r\nContent-Disposition: form-data; name="files"\r\n\r\ncut'),
+    ],
+)
 def test_multipart_refused(content_type: str, body: bytes) -> None:
     """No boundary, another type, or a body cut short: fx_file_invalid."""
     from appliance.web import uapi

@@ -32,8 +32,10 @@ def parse(response: object) -> ET.Element:
 
 
 def contact_xml(name: str, fax: str = "218-555-0000", org: str = "") -> str:
-    return (f"<contact><name>{name}</name><fax_number>{fax}</fax_number><phone_number></phone_number>"
-            f"<organization>{org}</organization></contact>")
+    return (
+        f"<contact><name>{name}</name><fax_number>{fax}</fax_number><phone_number></phone_number>"
+        f"<organization>{org}</organization></contact>"
+    )
 
 
 @pytest_twisted.ensureDeferred
@@ -81,8 +83,12 @@ async def test_user_defaults_apply_to_faxes(h: WebHarness) -> None:
     response = await h.xml("POST", "/ffws/v1/ofax", schedule_xml(), auth=ALICE)
     entry = parse(response).find("fax_entry")
     assert entry is not None
-    assert (entry.findtext("priority"), entry.findtext("max_tries"), entry.findtext("try_interval"),
-            entry.findtext("receipt")) == ("1", "2", "600", "never")
+    assert (
+        entry.findtext("priority"),
+        entry.findtext("max_tries"),
+        entry.findtext("try_interval"),
+        entry.findtext("receipt"),
+    ) == ("1", "2", "600", "never")
 
 
 @pytest_twisted.ensureDeferred
@@ -92,7 +98,7 @@ async def test_contacts_crud(h: WebHarness) -> None:
     assert response.status_code == 200 and parse(response).findtext("message") == "Created"
     url = parse(response).findtext("contact/contact_url") or ""
     assert url.startswith(f"{h.base}/ffws/v1/contacts/alice/")
-    path = url[len(h.base):]
+    path = url[len(h.base) :]
     response = await h.xml("PUT", path, contact_xml("Ann B"), auth=ALICE)
     assert response.status_code == 200 and parse(response).findtext("message") == "Modified"
     assert (await h.xml("POST", path, contact_xml("Ann C"), auth=ALICE)).status_code == 200
@@ -147,25 +153,30 @@ async def test_global_contact_list(h: WebHarness) -> None:
     assert "/contacts/global_contact_list/" in url
     listing = parse(await h.request("GET", path, auth=ALICE))
     assert [c.findtext("name") for c in listing.findall("contact")] == ["Shared"]
-    assert (await h.request("GET", url[len(h.base):], auth=BOB)).status_code == 200
+    assert (await h.request("GET", url[len(h.base) :], auth=BOB)).status_code == 200
 
 
 @pytest_twisted.ensureDeferred
 async def test_contact_groups(h: WebHarness) -> None:
     """Create a group with personal and global members, view, edit (members kept or replaced), delete."""
     a = parse(await h.xml("POST", "/ffws/v1/contacts/alice", contact_xml("A"), auth=ALICE)).findtext(
-        "contact/contact_url")
+        "contact/contact_url"
+    )
     b = parse(await h.xml("POST", "/ffws/v1/contacts/alice", contact_xml("B"), auth=ALICE)).findtext(
-        "contact/contact_url")
+        "contact/contact_url"
+    )
     g = parse(await h.xml("POST", "/ffws/v1/contacts/global_contact_list", contact_xml("G"), auth=ADMIN)).findtext(
-        "contact/contact_url")
-    body = (f"<contact_group><name>g one</name><description>g one</description><contact>{a}</contact>"
-            f"<contact>{b}</contact><contact>{g}</contact></contact_group>")
+        "contact/contact_url"
+    )
+    body = (
+        f"<contact_group><name>g one</name><description>g one</description><contact>{a}</contact>"
+        f"<contact>{b}</contact><contact>{g}</contact></contact_group>"
+    )
     response = await h.xml("POST", "/ffws/v1/contact_groups/alice", body, auth=ALICE)
     assert response.status_code == 200 and parse(response).findtext("message") == "Created"
     group = parse(response).find("contact_group")
     assert group is not None and [c.text for c in group.findall("contact")] == [a, b, g]
-    path = (group.findtext("contact_group_url") or "")[len(h.base):]
+    path = (group.findtext("contact_group_url") or "")[len(h.base) :]
     assert path.startswith("/ffws/v1/contact_groups/alice/")
     edit = "<contact_group><name>renamed</name><description>d</description></contact_group>"
     response = await h.xml("PUT", path, edit, auth=ALICE)

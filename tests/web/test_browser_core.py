@@ -43,8 +43,13 @@ def test_body_types() -> None:
     for ok in ("application/xml", "text/xml", "Application/XML; charset=UTF-8", "text/xml;charset=iso-8859-1"):
         browser.check_body_type(ok, True, browser.XML_TYPES, "FFWS")
     browser.check_body_type("", False, browser.XML_TYPES, "FFWS")  # no body, no type: a bare PUT
-    for bad, has_body in (("text/plain", True), ("application/x-www-form-urlencoded", True),
-                          ("multipart/form-data; boundary=x", True), ("", True), ("text/plain", False)):
+    for bad, has_body in (
+        ("text/plain", True),
+        ("application/x-www-form-urlencoded", True),
+        ("multipart/form-data; boundary=x", True),
+        ("", True),
+        ("text/plain", False),
+    ):
         with pytest.raises(WebError) as caught:
             browser.check_body_type(bad, has_body, browser.XML_TYPES, "FFWS")
         assert caught.value.status == 415 and "application/xml or text/xml" in caught.value.message
@@ -53,17 +58,20 @@ def test_body_types() -> None:
 # ---------------------------------------------------------------------- origins
 
 
-@pytest.mark.parametrize("origin,referer,foreign", [
-    (None, None, None),  # not a browser page: allowed
-    ("http://127.0.0.1:8080", None, None),
-    ("HTTP://127.0.0.1:8080", "https://evil.example/x", None),  # Origin wins over Referer
-    ("https://evil.example", None, "https://evil.example"),
-    ("http://127.0.0.1:8081", None, "http://127.0.0.1:8081"),  # another port is another origin
-    ("null", None, "null"),
-    (None, "http://127.0.0.1:8080/?sent=1", None),
-    (None, "https://evil.example/page", "https://evil.example"),
-    ("https://fax.example.com:443", None, None),  # a trusted origin, default port written out
-])
+@pytest.mark.parametrize(
+    "origin,referer,foreign",
+    [
+        (None, None, None),  # not a browser page: allowed
+        ("http://127.0.0.1:8080", None, None),
+        ("HTTP://127.0.0.1:8080", "https://evil.example/x", None),  # Origin wins over Referer
+        ("https://evil.example", None, "https://evil.example"),
+        ("http://127.0.0.1:8081", None, "http://127.0.0.1:8081"),  # another port is another origin
+        ("null", None, "null"),
+        (None, "http://127.0.0.1:8080/?sent=1", None),
+        (None, "https://evil.example/page", "https://evil.example"),
+        ("https://fax.example.com:443", None, None),  # a trusted origin, default port written out
+    ],
+)
 def test_foreign_origin(origin: str | None, referer: str | None, foreign: str | None) -> None:
     """Origin (else Referer) must be the service's own or a trusted origin; none at all is allowed."""
     own = ["http://127.0.0.1:8080", "https://fax.example.com"]
@@ -95,8 +103,12 @@ def test_config_keys() -> None:
     web = parse_web("f.toml", {"trusted_origins": ["https://Fax.Example.com/"], "login_delay": 2})
     assert web.trusted_origins == ("https://fax.example.com",) and web.login_delay == 2.0
     assert web.accounts == "auto" and web.login_user_limit == 5 and web.login_source_limit == 20
-    for bad in ({"trusted_origins": ["fax.example.com"]}, {"accounts": "maybe"},
-                {"login_delay": 10, "login_max_delay": 1}, {"login_user_limit": 0}):
+    for bad in (
+        {"trusted_origins": ["fax.example.com"]},
+        {"accounts": "maybe"},
+        {"login_delay": 10, "login_max_delay": 1},
+        {"login_user_limit": 0},
+    ):
         with pytest.raises(ConfigError) as caught:
             parse_web("f.toml", bad)
         assert str(caught.value).count("web.") >= 1
@@ -108,8 +120,9 @@ def test_config_keys() -> None:
 def test_delay_doubles_then_refuses() -> None:
     """Each failure doubles the wait before the next attempt; from the limit on, early attempts are refused."""
     clock = task.Clock()
-    throttle = LoginThrottle(ThrottlePolicy(base_delay=1.0, max_delay=8.0, user_refuse_after=3,
-                                            source_refuse_after=100))
+    throttle = LoginThrottle(
+        ThrottlePolicy(base_delay=1.0, max_delay=8.0, user_refuse_after=3, source_refuse_after=100)
+    )
     assert throttle.verdict("admin", "192.0.2.1", clock.seconds()).go
     waits = []
     for _ in range(5):
@@ -203,14 +216,16 @@ class Checker:
 def basic_request(user: str, password: str, peer: str = "192.0.2.7") -> DummyRequest:
     request = DummyRequest([b""])
     request.client = type("Address", (), {"host": peer, "port": 40000})()
-    request.requestHeaders.setRawHeaders(b"authorization",
-                                         [b"Basic " + base64.b64encode(f"{user}:{password}".encode())])
+    request.requestHeaders.setRawHeaders(
+        b"authorization", [b"Basic " + base64.b64encode(f"{user}:{password}".encode())]
+    )
     return request
 
 
 def make_guard(clock: task.Clock, events: list[dict[str, Any]], **web: Any) -> Guard:
-    guard = Guard(WebConfig(**{"login_delay": 1.0, "login_max_delay": 60.0, "login_user_limit": 3, **web}),
-                  clock, b"s" * 32)
+    guard = Guard(
+        WebConfig(**{"login_delay": 1.0, "login_max_delay": 60.0, "login_user_limit": 3, **web}), clock, b"s" * 32
+    )
     guard.log = Logger(namespace="test", observer=events.append)
     return guard
 

@@ -28,31 +28,45 @@ def stored(h: WebHarness) -> int:
 @pytest_twisted.ensureDeferred
 async def test_cross_site_plain_text_is_415(h: WebHarness) -> None:
     """A text/plain body shaped as XML (what a cross-site form can send) is 415 with a message; nothing stored."""
-    response = await h.request("POST", "/ffws/v1/ofax", content=schedule_xml(1),
-                               headers={"content-type": "text/plain"})
+    response = await h.request("POST", "/ffws/v1/ofax", content=schedule_xml(1), headers={"content-type": "text/plain"})
     assert response.status_code == 415
     assert "application/xml" in (ET.fromstring(response.content).findtext("message") or "")
     assert stored(h) == 0
-    response = await h.request("POST", "/ffws/v1/ofax", content=schedule_xml(1),
-                               headers={"content-type": "application/xml; charset=utf-8"})
+    response = await h.request(
+        "POST", "/ffws/v1/ofax", content=schedule_xml(1), headers={"content-type": "application/xml; charset=utf-8"}
+    )
     assert response.status_code == 201
 
 
 @pytest_twisted.ensureDeferred
 async def test_foreign_origin_is_403(h: WebHarness) -> None:
     """POST/PUT/DELETE with a foreign Origin or Referer are 403 before anything runs; our own origin passes."""
-    for headers in ({"origin": "https://evil.example"}, {"referer": "https://evil.example/form.html"},
-                    {"origin": "null"}):
-        response = await h.request("POST", "/ffws/v1/ofax", content=schedule_xml(1), auth=ALICE,
-                                   headers={"content-type": "application/xml", **headers})
+    for headers in (
+        {"origin": "https://evil.example"},
+        {"referer": "https://evil.example/form.html"},
+        {"origin": "null"},
+    ):
+        response = await h.request(
+            "POST",
+            "/ffws/v1/ofax",
+            content=schedule_xml(1),
+            auth=ALICE,
+            headers={"content-type": "application/xml", **headers},
+        )
         assert response.status_code == 403, headers
         assert "cross-site" in (ET.fromstring(response.content).findtext("message") or "")
-    response = await h.request("DELETE", "/ffws/v1/contacts/alice/1", auth=ALICE,
-                               headers={"origin": "https://evil.example"})
+    response = await h.request(
+        "DELETE", "/ffws/v1/contacts/alice/1", auth=ALICE, headers={"origin": "https://evil.example"}
+    )
     assert response.status_code == 403
     assert stored(h) == 0
-    response = await h.request("POST", "/ffws/v1/ofax", content=schedule_xml(1), auth=ALICE,
-                               headers={"content-type": "application/xml", "origin": h.base})
+    response = await h.request(
+        "POST",
+        "/ffws/v1/ofax",
+        content=schedule_xml(1),
+        auth=ALICE,
+        headers={"content-type": "application/xml", "origin": h.base},
+    )
     assert response.status_code == 201
     response = await h.request("GET", "/ffws/v1/ofax", auth=ALICE, headers={"origin": "https://evil.example"})
     assert response.status_code == 200  # reads are not state changes
@@ -63,8 +77,13 @@ async def test_uapi_only_multipart(h: WebHarness) -> None:
     """The send endpoint takes multipart/form-data only: JSON or text bodies are 415 with a JSON error."""
     token = (await h.app.run(h.directory.add_token, "alice", "t", 0.0))[1]
     for content_type in ("application/json", "text/plain"):
-        response = await h.request("POST", "/uapi/faxes/@me/100", auth=None, content=b'{"recipients":["1"]}',
-                                   headers={"authorization": f"Bearer {token}", "content-type": content_type})
+        response = await h.request(
+            "POST",
+            "/uapi/faxes/@me/100",
+            auth=None,
+            content=b'{"recipients":["1"]}',
+            headers={"authorization": f"Bearer {token}", "content-type": content_type},
+        )
         assert response.status_code == 415
         assert response.json()["error"]["code"] == "unsupported_media_type"
     assert stored(h) == 0
@@ -84,12 +103,21 @@ async def test_console_csrf_token_and_headers(h: WebHarness) -> None:
     for fields in ({"numbers": "5551234"}, {"numbers": "5551234", "csrf_token": "0" * 64}):
         response = await h.request("POST", "/console/send", data=fields, files=FORM_FILE)
         assert response.status_code == 403 and "anti-CSRF" in response.text
-    response = await h.request("POST", "/console/send", content=b"numbers=5551234",
-                               headers={"content-type": "application/x-www-form-urlencoded"})
+    response = await h.request(
+        "POST",
+        "/console/send",
+        content=b"numbers=5551234",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 415
     assert stored(h) == 0
-    response = await h.request("POST", "/console/send", data={"numbers": "5551234", "csrf_token": token},
-                               files=FORM_FILE, follow_redirects=False)
+    response = await h.request(
+        "POST",
+        "/console/send",
+        data={"numbers": "5551234", "csrf_token": token},
+        files=FORM_FILE,
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and stored(h) == 1
     xml = await h.request("GET", "/ffws/v1/status")
     assert xml.headers["x-content-type-options"] == "nosniff" and "x-frame-options" not in xml.headers

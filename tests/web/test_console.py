@@ -39,9 +39,18 @@ def csrf_of(page: str) -> str:
 
 def test_templates_escape() -> None:
     """Text from users reaches the page escaped."""
-    page = render("error.html", timezone.utc, title="<script>x</script>", nav=views.NAV,
-                  user=type("U", (), {"username": "<b>u</b>", "admin": False})(), current="", now=0.0,
-                  csrf="", notice="<i>n</i>", message='"><img src=x onerror=alert(1)>').decode()
+    page = render(
+        "error.html",
+        timezone.utc,
+        title="<script>x</script>",
+        nav=views.NAV,
+        user=type("U", (), {"username": "<b>u</b>", "admin": False})(),
+        current="",
+        now=0.0,
+        csrf="",
+        notice="<i>n</i>",
+        message='"><img src=x onerror=alert(1)>',
+    ).decode()
     assert "<script>x" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert "<img src=x" not in page and "&lt;b&gt;u&lt;/b&gt;" in page and "<i>n" not in page
     assert "/console/settings" not in page  # admin pages are not offered to users
@@ -49,10 +58,16 @@ def test_templates_escape() -> None:
 
 def test_hidden_settings() -> None:
     """Secret-named keys and passwords inside URLs/DSNs are hidden; other values are shown."""
-    rows = dict(views.hidden_settings({"radius": {"clients": [{"network": "10.0.0.0/8", "secret": "s3cr3t-long"}]},
-                                       "faxage": {"password": "pw1", "username": "u"},
-                                       "storage": {"url": "postgresql://fax:dbpw@db:5432/fax"},
-                                       "smtp": {"relay": "host=x password='p w'"}}))
+    rows = dict(
+        views.hidden_settings(
+            {
+                "radius": {"clients": [{"network": "10.0.0.0/8", "secret": "s3cr3t-long"}]},
+                "faxage": {"password": "pw1", "username": "u"},
+                "storage": {"url": "postgresql://fax:dbpw@db:5432/fax"},
+                "smtp": {"relay": "host=x password='p w'"},
+            }
+        )
+    )
     assert rows["radius.clients[0].secret"] == "(hidden)" and rows["faxage.password"] == "(hidden)"
     assert rows["faxage.username"] == "u" and rows["radius.clients[0].network"] == "10.0.0.0/8"
     assert "dbpw" not in rows["storage.url"] and "db:5432/fax" in rows["storage.url"]
@@ -62,7 +77,10 @@ def test_hidden_settings() -> None:
 def test_form_values() -> None:
     """Recipient numbers, schedule times, priorities, accounts and DIDs are checked with clear messages."""
     assert views.parse_numbers("218-555-1000\n218 555 1001, +1 (218) 555-1002", 5) == [
-        "218-555-1000", "218 555 1001", "+1 (218) 555-1002"]
+        "218-555-1000",
+        "218 555 1001",
+        "+1 (218) 555-1002",
+    ]
     for bad, limit in (("abc", 5), ("1;2;3", 2), ("1" * 5000, 5)):
         try:
             views.parse_numbers(bad, limit)
@@ -73,9 +91,13 @@ def test_form_values() -> None:
     assert views.parse_when("", timezone.utc) is None
     assert views.parse_when("2030-01-02T03:04", timezone.utc) == 1893553440.0
     assert views.parse_priority("") is None and views.parse_priority("0") == 0
-    for call in (lambda: views.parse_when("tomorrow", timezone.utc), lambda: views.parse_priority("9"),
-                 lambda: views.check_account("bad name", "secret1"), lambda: views.check_account("ok", "123"),
-                 lambda: views.check_did("12ab", "")):
+    for call in (
+        lambda: views.parse_when("tomorrow", timezone.utc),
+        lambda: views.parse_priority("9"),
+        lambda: views.check_account("bad name", "secret1"),
+        lambda: views.check_account("ok", "123"),
+        lambda: views.check_did("12ab", ""),
+    ):
         try:
             call()
         except views.WebError as exc:
@@ -90,8 +112,11 @@ async def test_ownership_and_admin_pages(h: WebHarness) -> None:
     """A user's outbox lists only their faxes; another's fax, its PDF and thumbnails are 403; admin pages 403."""
     alice_key = await sent_fax(h, ALICE)
     response = await h.xml("POST", "/ffws/v1/ofax", schedule_xml(1), auth=BOB)
-    bob_key = f"{int(response.text.split('<fax_entry_url>')[1].split('/ofax/')[1][:8], 16):08X}" \
-        if "<fax_entry_url>" in response.text else None
+    bob_key = (
+        f"{int(response.text.split('<fax_entry_url>')[1].split('/ofax/')[1][:8], 16):08X}"
+        if "<fax_entry_url>" in response.text
+        else None
+    )
     await h.app.idle()
     bob_faxes = [f for f in {e.fax_id for e in h.jobs.list_entries(owner="bob")}]
     bob_key = bob_key or f"{bob_faxes[0]:08X}"
@@ -126,11 +151,22 @@ async def test_login_csrf_headers_and_old_addresses(h: WebHarness) -> None:
     bad = await h.request("POST", "/console/send", auth=ALICE, data={"numbers": "5551234"}, files=files)
     assert bad.status_code == 403 and "anti-CSRF" in bad.text
     assert sum(h.jobs.count_by_state().values()) == 0
-    foreign = await h.request("POST", "/console/send", auth=ALICE, headers={"origin": "https://evil.example"},
-                              data={"numbers": "5551234", "csrf_token": csrf_of(page.text)}, files=files)
+    foreign = await h.request(
+        "POST",
+        "/console/send",
+        auth=ALICE,
+        headers={"origin": "https://evil.example"},
+        data={"numbers": "5551234", "csrf_token": csrf_of(page.text)},
+        files=files,
+    )
     assert foreign.status_code == 403
-    empty = await h.request("POST", "/console/send", auth=ALICE, data={"numbers": "", "csrf_token": csrf_of(
-        page.text), "action": "send"}, files=files)
+    empty = await h.request(
+        "POST",
+        "/console/send",
+        auth=ALICE,
+        data={"numbers": "", "csrf_token": csrf_of(page.text), "action": "send"},
+        files=files,
+    )
     assert empty.status_code == 400 and "enter a fax number" in empty.text
     for old in ("/", "/dashboard"):
         response = await h.request("GET", old, follow_redirects=False)
@@ -142,17 +178,29 @@ async def test_login_csrf_headers_and_old_addresses(h: WebHarness) -> None:
     assert (await h.request("GET", "/console/static/nope.css", auth=None)).status_code == 404
 
 
-CDR_ATTRIBUTES = {"Acct-Status-Type": [2], "Acct-Session-Time": 37, "FB-Page-Count": [1], "FB-Fax-Error-Code": 0,
-                  "FB-Connect-BPS": [14400], "FB-Remote-CSID": "FAR <END>", "FB-Local-CSID": "OURS",
-                  "Called-Station-Id": "2185553000", "FB-Extended-Error-Code": 0, "FB-Line-Num": 1}
+CDR_ATTRIBUTES = {
+    "Acct-Status-Type": [2],
+    "Acct-Session-Time": 37,
+    "FB-Page-Count": [1],
+    "FB-Fax-Error-Code": 0,
+    "FB-Connect-BPS": [14400],
+    "FB-Remote-CSID": "FAR <END>",
+    "FB-Local-CSID": "OURS",
+    "Called-Station-Id": "2185553000",
+    "FB-Extended-Error-Code": 0,
+    "FB-Line-Num": 1,
+}
 
 
 def record_stop(h: WebHarness, session_id: str) -> None:
     """(blocking) An accounting Stop with ten attributes for ``session_id``."""
     from radius.store.api import AccountingRecord
 
-    h.cdrs.record_accounting(AccountingRecord(f"k-{session_id}-{time.time()}", time.time(), "127.0.0.1", 2,
-                                              session_id, "alice", dict(CDR_ATTRIBUTES)))
+    h.cdrs.record_accounting(
+        AccountingRecord(
+            f"k-{session_id}-{time.time()}", time.time(), "127.0.0.1", 2, session_id, "alice", dict(CDR_ATTRIBUTES)
+        )
+    )
 
 
 @pytest_twisted.ensureDeferred
@@ -175,8 +223,9 @@ async def test_cli_fax_pages_from_its_tiff(h: WebHarness, tmp_path: Path) -> Non
 
     tiff = tmp_path / "cli.tif"
     write_tiff_f(draw(b"page one\fpage two", Resolution.FINE, PageSize.LETTER), tiff)
-    fax, _ = h.jobs.submit(FaxSpec(owner="admin", documents=(str(tiff),), pages=2),
-                           [Recipient(fax_number="5551000")], time.time())
+    fax, _ = h.jobs.submit(
+        FaxSpec(owner="admin", documents=(str(tiff),), pages=2), [Recipient(fax_number="5551000")], time.time()
+    )
     png = await h.request("GET", f"/console/fax/{fax.id:08X}/2.png")
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     assert (await h.request("GET", f"/console/fax/{fax.id:08X}/3.png")).status_code == 404
@@ -219,15 +268,22 @@ async def test_send_errors_keep_nothing(h: WebHarness) -> None:
     """A document of the wrong kind, too many recipients or a bad time: 400 with a message; nothing queued."""
     page = await h.request("GET", "/console/send", auth=ALICE)
     token = csrf_of(page.text)
-    cases = [({"numbers": "5551234"}, {"file": ("x.exe", b"MZ..", "application/octet-stream")}, "x.exe"),
-             ({"numbers": ",".join(["5551234"] * (h.web.max_recipients + 1))}, None, "at most"),
-             ({"numbers": "5551234", "schedule_at": "soon"}, None, "schedule time"),
-             ({"numbers": "5551234", "priority": "7"}, None, "priority"),
-             ({"numbers": "5551234", "subject": "S" * 201}, None, "subject field takes at most 200"),
-             ({"numbers": "5551234", "comments": "C" * 2001}, None, "comments field takes at most 2000")]
+    cases = [
+        ({"numbers": "5551234"}, {"file": ("x.exe", b"MZ..", "application/octet-stream")}, "x.exe"),
+        ({"numbers": ",".join(["5551234"] * (h.web.max_recipients + 1))}, None, "at most"),
+        ({"numbers": "5551234", "schedule_at": "soon"}, None, "schedule time"),
+        ({"numbers": "5551234", "priority": "7"}, None, "priority"),
+        ({"numbers": "5551234", "subject": "S" * 201}, None, "subject field takes at most 200"),
+        ({"numbers": "5551234", "comments": "C" * 2001}, None, "comments field takes at most 2000"),
+    ]
     for fields, files, expected in cases:
-        response = await h.request("POST", "/console/send", auth=ALICE, data={**fields, "csrf_token": token},
-                                   files=files or {"file": ("a.txt", b"hello", "text/plain")})
+        response = await h.request(
+            "POST",
+            "/console/send",
+            auth=ALICE,
+            data={**fields, "csrf_token": token},
+            files=files or {"file": ("a.txt", b"hello", "text/plain")},
+        )
         assert response.status_code == 400 and expected in response.text, (fields, response.text[-300:])
     assert sum(h.jobs.count_by_state().values()) == 0
 
@@ -242,8 +298,13 @@ async def test_abort_retry_and_delete(h: WebHarness) -> None:
     key = f"{entry.fax_id:08X}"
     token = csrf_of((await h.request("GET", f"/console/fax/{key}", auth=ALICE)).text)
     bob_token = csrf_of((await h.request("GET", "/console/send", auth=BOB)).text)
-    refused = await h.request("POST", f"/console/fax/{key}/0000/abort", auth=BOB, data={"csrf_token": bob_token},
-                              files={"x": ("", b"", "text/plain")})
+    refused = await h.request(
+        "POST",
+        f"/console/fax/{key}/0000/abort",
+        auth=BOB,
+        data={"csrf_token": bob_token},
+        files={"x": ("", b"", "text/plain")},
+    )
     assert refused.status_code == 403
     form = {"data": {"csrf_token": token}, "files": {"x": ("", b"", "text/plain")}}
     aborted = await h.request("POST", f"/console/fax/{key}/0000/abort", auth=ALICE, follow_redirects=False, **form)
@@ -259,7 +320,7 @@ async def test_abort_retry_and_delete(h: WebHarness) -> None:
     assert gone.status_code == 303 and (await h.request("GET", f"/console/fax/{key}", auth=ALICE)).status_code == 404
 
 
-SITE_CONFIG = '''
+SITE_CONFIG = """
 [faxage]
 username = "u"
 company = "c"
@@ -275,7 +336,7 @@ global = ["user"]
 line2 = ["printer:front-desk"]
 [inbound_routes.recipients]
 "5550001" = ["email:sales@example.com", "share:/srv/a<b>"]
-'''
+"""
 
 
 @pytest_twisted.ensureDeferred
@@ -300,24 +361,56 @@ async def test_send_to_contacts_and_groups_with_schedule_and_priority(h: WebHarn
     token = csrf_of(page.text)
     blank = {"x": ("", b"", "text/plain")}
     for name, number in (("Ann", "218-555-0001"), ("Ben", "218-555-0002")):
-        added = await h.request("POST", "/console/contacts/add", auth=ALICE, files=blank, follow_redirects=True,
-                                data={"csrf_token": token, "name": name, "fax_number": number})
+        added = await h.request(
+            "POST",
+            "/console/contacts/add",
+            auth=ALICE,
+            files=blank,
+            follow_redirects=True,
+            data={"csrf_token": token, "name": name, "fax_number": number},
+        )
         assert added.status_code == 200 and f"Contact {name} added." in added.text
-    too_long = await h.request("POST", "/console/contacts/add", auth=ALICE, files=blank,
-                               data={"csrf_token": token, "name": "N" * 101, "fax_number": "5551234"})
+    too_long = await h.request(
+        "POST",
+        "/console/contacts/add",
+        auth=ALICE,
+        files=blank,
+        data={"csrf_token": token, "name": "N" * 101, "fax_number": "5551234"},
+    )
     assert too_long.status_code == 400 and "name field takes at most 100" in too_long.text
     ann, ben = h.directory.list_contacts("alice")
-    grouped = await h.request("POST", "/console/contacts/group", auth=ALICE, files=blank, follow_redirects=True,
-                              data={"csrf_token": token, "name": "Both", "member": [str(ann.id), str(ben.id)]})
+    grouped = await h.request(
+        "POST",
+        "/console/contacts/group",
+        auth=ALICE,
+        files=blank,
+        follow_redirects=True,
+        data={"csrf_token": token, "name": "Both", "member": [str(ann.id), str(ben.id)]},
+    )
     assert grouped.status_code == 200 and "Both" in grouped.text
     (group,) = h.directory.list_groups("alice")
     send = await h.request("GET", "/console/send", auth=ALICE)
     assert "Ann (218-555-0001)" in send.text and "Both (2)" in send.text
-    fields = {"csrf_token": token, "numbers": "218-555-0003", "contact": str(ann.id), "group": str(group.id),
-              "schedule_at": "2030-01-02T03:04", "priority": "1", "action": "send", "cover": "1",
-              "subject": "S" * 200, "comments": "C" * 2000}
-    sent = await h.request("POST", "/console/send", auth=ALICE, data=fields,
-                           files={"file": ("a.txt", b"hello", "text/plain")}, follow_redirects=False)
+    fields = {
+        "csrf_token": token,
+        "numbers": "218-555-0003",
+        "contact": str(ann.id),
+        "group": str(group.id),
+        "schedule_at": "2030-01-02T03:04",
+        "priority": "1",
+        "action": "send",
+        "cover": "1",
+        "subject": "S" * 200,
+        "comments": "C" * 2000,
+    }
+    sent = await h.request(
+        "POST",
+        "/console/send",
+        auth=ALICE,
+        data=fields,
+        files={"file": ("a.txt", b"hello", "text/plain")},
+        follow_redirects=False,
+    )
     assert sent.status_code == 303, sent.text
     await h.app.idle()
     entries = h.jobs.list_entries(owner="alice")
@@ -326,6 +419,11 @@ async def test_send_to_contacts_and_groups_with_schedule_and_priority(h: WebHarn
     assert fax.priority == 1 and fax.schedule_at == 1893553440.0  # the harness's time zone is UTC
     assert fax.cover_subject == "S" * 200 and fax.cover_comments == "C" * 2000  # the longest allowed
     bob_token = csrf_of((await h.request("GET", "/console/send", auth=BOB)).text)
-    foreign = await h.request("POST", "/console/send", auth=BOB, files={"file": ("a.txt", b"hello", "text/plain")},
-                              data={"csrf_token": bob_token, "contact": str(ann.id), "action": "send"})
+    foreign = await h.request(
+        "POST",
+        "/console/send",
+        auth=BOB,
+        files={"file": ("a.txt", b"hello", "text/plain")},
+        data={"csrf_token": bob_token, "contact": str(ann.id), "action": "send"},
+    )
     assert foreign.status_code == 400 and f"no contact {ann.id}" in foreign.text

@@ -23,8 +23,7 @@ from tests.peers import require_program
 from tests.web.harness import WebHarness
 from tests.web.webdriver import Browser
 
-IMAGES_LOADED = ("return Array.from(document.images).map(i => [i.getAttribute('src'), "
-                 "i.complete ? i.naturalWidth : -1])")
+IMAGES_LOADED = "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete ? i.naturalWidth : -1])"
 FETCH_PDF = """const done = arguments[arguments.length - 1];
 fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => {
   let s = ''; new Uint8Array(b).forEach(x => s += String.fromCharCode(x)); done(btoa(s)); });"""
@@ -41,8 +40,7 @@ def wait(browser: Browser, condition: str, seconds: float = 15.0) -> Any:
 
 def check_page(browser: Browser, name: str, shots: Path, report: dict[str, Any]) -> None:
     """Wait until the page's images have finished loading, record any that failed, save a screenshot."""
-    wait(browser, "return document.readyState === 'complete' && "
-                  "Array.from(document.images).every(i => i.complete)")
+    wait(browser, "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete)")
     images = browser.script(IMAGES_LOADED)
     report.setdefault("broken", []).extend(f"{name}: {src}" for src, width in images if width <= 0)
     report.setdefault("images", 0)
@@ -53,8 +51,9 @@ def check_page(browser: Browser, name: str, shots: Path, report: dict[str, Any])
 
 def drive(base: str, profile: Path, shots: Path, document: Path, send_all: Callable[[int], int]) -> dict[str, Any]:
     """(in a thread) The whole walk through the console."""
-    browser = Browser(require_program("chromedriver", "chromium-driver"), require_program("chromium", "chromium"),
-                      profile)
+    browser = Browser(
+        require_program("chromedriver", "chromium-driver"), require_program("chromium", "chromium"), profile
+    )
     report: dict[str, Any] = {}
     try:
         browser.cmd("POST", "/window/rect", {"width": 1280, "height": 900})
@@ -83,14 +82,20 @@ def drive(base: str, profile: Path, shots: Path, document: Path, send_all: Calla
 
         browser.get(base + "/console/outbox?q=" + key)
         report["outbox_before"] = browser.script(
-            "return Array.from(document.querySelectorAll('#outbox .entry-state')).map(e => e.innerText)")
+            "return Array.from(document.querySelectorAll('#outbox .entry-state')).map(e => e.innerText)"
+        )
         report["sent_count"] = send_all(int(key, 16))
-        report["outbox_live"] = wait(browser, "var s = Array.from(document.querySelectorAll('#outbox .entry-state'))"
-                                              ".map(e => e.innerText); return s.length == 2 && "
-                                              "s.every(x => x == 'sent') ? s : null", 10)
+        report["outbox_live"] = wait(
+            browser,
+            "var s = Array.from(document.querySelectorAll('#outbox .entry-state'))"
+            ".map(e => e.innerText); return s.length == 2 && "
+            "s.every(x => x == 'sent') ? s : null",
+            10,
+        )
         browser.get(base + "/console/outbox?q=" + key)  # and after a reload
         report["outbox_after"] = browser.script(
-            "return Array.from(document.querySelectorAll('#outbox .entry-state')).map(e => e.innerText)")
+            "return Array.from(document.querySelectorAll('#outbox .entry-state')).map(e => e.innerText)"
+        )
         check_page(browser, "outbox", shots, report)
 
         browser.click(f"#outbox a[href='/console/fax/{key}']")
@@ -125,7 +130,8 @@ def drive(base: str, profile: Path, shots: Path, document: Path, send_all: Calla
         browser.cmd("POST", "/window/rect", {"width": 420, "height": 900})  # a phone-sized window
         browser.get(base + "/console/")
         report["narrow_overflow"] = browser.script(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         check_page(browser, "overview-narrow", shots, report)
         return report
     finally:
@@ -143,11 +149,24 @@ async def test_console_in_chromium(h: WebHarness, tmp_path: Path) -> None:
 
     received = tmp_path / "received"
     received.mkdir()
-    files = write_fax_files(render(b"A received fax", Resolution.FINE, PageSize.LETTER), received / "in.tif",
-                            pdf=received / "in.pdf", preview=lambda n: received / f"p{n}.png")
-    h.inbox.records.append(ReceivedFax(id="r1", account="admin", received_at=time.time(), pages=1,
-                                       remote_id="SENDER <TSI>", did="2185550100",
-                                       previews=tuple(str(p) for p in files.previews), pdf=str(received / "in.pdf")))
+    files = write_fax_files(
+        render(b"A received fax", Resolution.FINE, PageSize.LETTER),
+        received / "in.tif",
+        pdf=received / "in.pdf",
+        preview=lambda n: received / f"p{n}.png",
+    )
+    h.inbox.records.append(
+        ReceivedFax(
+            id="r1",
+            account="admin",
+            received_at=time.time(),
+            pages=1,
+            remote_id="SENDER <TSI>",
+            did="2185550100",
+            previews=tuple(str(p) for p in files.previews),
+            pdf=str(received / "in.pdf"),
+        )
+    )
     document = tmp_path / "two-pages.txt"
     document.write_text("Page one of the report.\fPage two of the report.\n")
     shots = tmp_path / "screenshots"
@@ -162,10 +181,23 @@ async def test_console_in_chromium(h: WebHarness, tmp_path: Path) -> None:
             for claim in claims:
                 h.jobs.complete(claim.entry.id, Result.ok(3, 12.0, "FAR END", line=claim.route), time.time())
                 session = views.attempt_session("browser-node", fax_id, claim.entry.index, 1)
-                h.cdrs.record_accounting(AccountingRecord(f"k-{session}-{time.time()}", time.time(), "127.0.0.1", 2,
-                                                          session, "admin", {"Acct-Status-Type": 2, "FB-Page-Count": 3,
-                                                                    "Acct-Session-Time": 12, "FB-Connect-BPS": 14400,
-                                                                    "FB-Fax-Error-Code": 0}))
+                h.cdrs.record_accounting(
+                    AccountingRecord(
+                        f"k-{session}-{time.time()}",
+                        time.time(),
+                        "127.0.0.1",
+                        2,
+                        session,
+                        "admin",
+                        {
+                            "Acct-Status-Type": 2,
+                            "FB-Page-Count": 3,
+                            "Acct-Session-Time": 12,
+                            "FB-Connect-BPS": 14400,
+                            "FB-Fax-Error-Code": 0,
+                        },
+                    )
+                )
                 sent += 1
             if not claims:
                 time.sleep(0.1)
@@ -177,8 +209,7 @@ async def test_console_in_chromium(h: WebHarness, tmp_path: Path) -> None:
     assert report["previews"] == 2  # the document's pages, before sending
     key = report["key"]
     assert f"Fax {key} queued for 2 recipient(s)." in report["notice"]
-    assert all(s in ("preprocessing", "pending") for s in report["outbox_before"]) and len(
-        report["outbox_before"]) == 2
+    assert all(s in ("preprocessing", "pending") for s in report["outbox_before"]) and len(report["outbox_before"]) == 2
     assert report["sent_count"] == 2
     assert report["outbox_live"] == ["sent", "sent"]  # the live panel refreshed by itself
     assert report["outbox_after"] == ["sent", "sent"]

@@ -48,9 +48,16 @@ def e2e(tmp_path: Path, radius_server: RunningServer) -> Iterator[tuple[WebHarne
     jobs = open_job_store(f"sqlite:///{tmp_path}/jobs.db")
     ref: list[WebHarness] = []
     double = LineDouble(ref)
-    scheduler = JobScheduler(jobs, clock=reactor, run_blocking=thread_runner(reactor, reactor.getThreadPool()),
-                             node_id="node1", dispatch=double.dispatch, lines=lambda: ["line1"],
-                             route_filter="line", interval=0.2)
+    scheduler = JobScheduler(
+        jobs,
+        clock=reactor,
+        run_blocking=thread_runner(reactor, reactor.getThreadPool()),
+        node_id="node1",
+        dispatch=double.dispatch,
+        lines=lambda: ["line1"],
+        route_filter="line",
+        interval=0.2,
+    )
     harness = WebHarness(tmp_path, radius_server, scheduler=scheduler, jobs=jobs)
     ref.append(harness)
     scheduler.startService()
@@ -74,7 +81,7 @@ async def test_schedule_watch_and_poll_until_sent(e2e: tuple[WebHarness, JobSche
     response = await h.xml("POST", "/ffws/v1/ofax", schedule_xml(1), auth=ALICE)
     assert response.status_code == 201
     url = ET.fromstring(response.content).findtext("fax_entry/fax_entry_url") or ""
-    path = url[len(h.base):]
+    path = url[len(h.base) :]
     seen_sending, state, deadline = False, "", time.monotonic() + 20
     while time.monotonic() < deadline:
         outbound = await h.request("GET", "/ffws/v1/outbound_status", auth=ALICE)
@@ -104,10 +111,14 @@ async def test_receive_shows_in_inbound_status(e2e: tuple[WebHarness, JobSchedul
     response = await h.request("GET", "/ffws/v1/inbound_status", auth=ALICE)
     (entry,) = ET.fromstring(response.content).findall("inbound_entry")
     assert (entry.findtext("state"), entry.findtext("remote_id"), entry.findtext("extension")) == (
-        "Receiving", "SENDER TSI", "5551000")
+        "Receiving",
+        "SENDER TSI",
+        "5551000",
+    )
     line.direction, line.state, line.remote_id, line.page = "idle", "Waiting for Ring", "", 0
-    h.inbox.records.append(ReceivedFax(id="r1", account="alice", received_at=time.time(), pages=1,
-                                       remote_id="SENDER TSI", did="5551000"))
+    h.inbox.records.append(
+        ReceivedFax(id="r1", account="alice", received_at=time.time(), pages=1, remote_id="SENDER TSI", did="5551000")
+    )
     response = await h.request("GET", "/ffws/v1/inbound_status", auth=ALICE)
     assert ET.fromstring(response.content).findall("inbound_entry") == []
     assert [r.id for r in h.inbox.list(account="alice")] == ["r1"]

@@ -78,8 +78,10 @@ async def test_too_many_recipients(h: WebHarness) -> None:
 @pytest_twisted.ensureDeferred
 async def test_bad_base64(h: WebHarness) -> None:
     """An attachment whose content is not base64 is refused, naming the attachment."""
-    attachment = ("<attachment><name>bad.txt</name><content_type>text/plain</content_type>"
-                  "<content>@@not*base64@@</content></attachment>")
+    attachment = (
+        "<attachment><name>bad.txt</name><content_type>text/plain</content_type>"
+        "<content>@@not*base64@@</content></attachment>"
+    )
     assert "bad.txt" in await refused(h, schedule_xml(1, attachment))
 
 
@@ -89,11 +91,15 @@ async def test_content_type_honoured(h: WebHarness) -> None:
     import base64
 
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n....").decode()
-    mismatch = (f"<attachment><name>x.pdf</name><content_type>application/pdf</content_type>"
-                f"<content>{png}</content></attachment>")
+    mismatch = (
+        f"<attachment><name>x.pdf</name><content_type>application/pdf</content_type>"
+        f"<content>{png}</content></attachment>"
+    )
     assert "not application/pdf" in await refused(h, schedule_xml(1, mismatch))
-    word = (f"<attachment><name>x.doc</name><content_type>application/msword</content_type>"
-            f"<content>{png}</content></attachment>")
+    word = (
+        f"<attachment><name>x.doc</name><content_type>application/msword</content_type>"
+        f"<content>{png}</content></attachment>"
+    )
     assert "cannot be converted" in await refused(h, schedule_xml(1, word))
 
 

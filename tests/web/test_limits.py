@@ -29,10 +29,16 @@ LIMIT = 64 * 1024
 @pytest.fixture
 def small(tmp_path: Path, radius_server: RunningServer) -> Iterator[WebHarness]:
     """The web service with a 64 KiB body limit and 127.0.0.2 allowed for fetches."""
-    harness = WebHarness(tmp_path, radius_server, web=WebConfig(admin_groups=("fax-admins",),
-                                                                max_request_bytes=LIMIT,
-                                                                fetch_allow=("127.0.0.2/32",),
-                                                                external_fetch_timeout=5.0))
+    harness = WebHarness(
+        tmp_path,
+        radius_server,
+        web=WebConfig(
+            admin_groups=("fax-admins",),
+            max_request_bytes=LIMIT,
+            fetch_allow=("127.0.0.2/32",),
+            external_fetch_timeout=5.0,
+        ),
+    )
     yield harness
     pytest_twisted.blockon(Deferred.fromCoroutine(harness.close()).addTimeout(30, reactor))
 
@@ -41,8 +47,7 @@ def _basic(user: tuple[str, str]) -> str:
     return "Basic " + base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()
 
 
-def exchange(port: int, head: str, body: bytes = b"", *, wait_continue: bool = False,
-             timeout: float = 5.0) -> bytes:
+def exchange(port: int, head: str, body: bytes = b"", *, wait_continue: bool = False, timeout: float = 5.0) -> bytes:
     """Everything the server sent for one raw request, read until the server closed the
     connection (a server that keeps it open fails the test with a timeout).
 
@@ -74,10 +79,14 @@ def _rest(s: socket.socket) -> bytes:
         out += chunk
 
 
-def head(length: str, *, auth: str | None = _basic(ALICE), expect: bool = False,
-         path: str = "/ffws/v1/ofax") -> str:
-    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/xml",
-             f"Content-Length: {length}", "Connection: close"]
+def head(length: str, *, auth: str | None = _basic(ALICE), expect: bool = False, path: str = "/ffws/v1/ofax") -> str:
+    lines = [
+        f"POST {path} HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Content-Type: application/xml",
+        f"Content-Length: {length}",
+        "Connection: close",
+    ]
     if auth is not None:
         lines.append(f"Authorization: {auth}")
     if expect:
@@ -105,8 +114,9 @@ async def test_absurd_content_length_413(small: WebHarness, length: str) -> None
 async def test_chunked_body_over_limit_413(small: WebHarness) -> None:
     """A chunked body is refused with 413 as soon as it grows past the limit."""
     port = small.port.getHost().port
-    request = "\n".join(["POST /ffws/v1/ofax HTTP/1.1", "Host: x", f"Authorization: {_basic(ALICE)}",
-                         "Transfer-Encoding: chunked", ""])
+    request = "\n".join(
+        ["POST /ffws/v1/ofax HTTP/1.1", "Host: x", f"Authorization: {_basic(ALICE)}", "Transfer-Encoding: chunked", ""]
+    )
     chunk = b"%x\r\n%s\r\n" % (LIMIT // 2, b"A" * (LIMIT // 2))
     answer = await threads.deferToThread(exchange, port, request, chunk * 3)
     assert answer.startswith(b"HTTP/1.1 413 ")
@@ -127,8 +137,9 @@ async def test_body_within_limit_accepted(small: WebHarness) -> None:
 @pytest_twisted.ensureDeferred
 async def test_expect_continue_bad_credentials_401(small: WebHarness, auth: str | None) -> None:
     """Missing or wrong credentials with Expect: 100-continue get 401, never 100 Continue."""
-    answer = await threads.deferToThread(exchange, small.port.getHost().port,
-                                         head("50000", auth=auth, expect=True), b"A" * 50000, wait_continue=True)
+    answer = await threads.deferToThread(
+        exchange, small.port.getHost().port, head("50000", auth=auth, expect=True), b"A" * 50000, wait_continue=True
+    )
     assert answer.startswith(b"HTTP/1.1 401 "), answer[:200]
     assert b"100 Continue" not in answer and b"WWW-Authenticate: Basic" in answer
     assert small.jobs.list_entries() == []
@@ -138,8 +149,9 @@ async def test_expect_continue_bad_credentials_401(small: WebHarness, auth: str 
 async def test_expect_continue_good_credentials(small: WebHarness) -> None:
     """Good credentials get 100 Continue, then the fax is scheduled."""
     body = schedule_xml(1)
-    answer = await threads.deferToThread(exchange, small.port.getHost().port,
-                                         head(str(len(body)), expect=True), body, wait_continue=True)
+    answer = await threads.deferToThread(
+        exchange, small.port.getHost().port, head(str(len(body)), expect=True), body, wait_continue=True
+    )
     assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 "), answer[:300]
 
 
@@ -147,8 +159,7 @@ async def test_expect_continue_good_credentials(small: WebHarness) -> None:
 async def test_expect_continue_uapi_bad_token(small: WebHarness) -> None:
     """A UAPI upload with a bad bearer token gets a JSON 401 before the body."""
     request = head("50000", auth="Bearer not-a-token", expect=True, path="/uapi/faxes/@me/100")
-    answer = await threads.deferToThread(exchange, small.port.getHost().port, request, b"A" * 50000,
-                                         wait_continue=True)
+    answer = await threads.deferToThread(exchange, small.port.getHost().port, request, b"A" * 50000, wait_continue=True)
     assert answer.startswith(b"HTTP/1.1 401 ") and b'"unauthorized"' in answer
 
 
@@ -200,8 +211,10 @@ class Canary:
 
 
 def external(url: str) -> str:
-    return (f"<attachment><location>external</location><name>doc.txt</name>"
-            f"<content_type>text/plain</content_type><url>{url}</url></attachment>")
+    return (
+        f"<attachment><location>external</location><name>doc.txt</name>"
+        f"<content_type>text/plain</content_type><url>{url}</url></attachment>"
+    )
 
 
 async def converted(h: WebHarness, url: str) -> Any:
@@ -291,8 +304,10 @@ async def test_ofax_listing_is_paged(h: WebHarness) -> None:
     assert len(fax_keys(admin.content)) == 9
 
 
-@pytest.mark.parametrize("params, problem", [({"limit": "0"}, "limit"), ({"limit": "1001"}, "limit"),
-                                             ({"limit": "x"}, "limit"), ({"offset": "-1"}, "offset")])
+@pytest.mark.parametrize(
+    "params, problem",
+    [({"limit": "0"}, "limit"), ({"limit": "1001"}, "limit"), ({"limit": "x"}, "limit"), ({"offset": "-1"}, "offset")],
+)
 @pytest_twisted.ensureDeferred
 async def test_ofax_paging_bounds(h: WebHarness, params: dict[str, str], problem: str) -> None:
     """limit must be 1..1000 and offset a whole number: 400 naming the parameter."""

@@ -14,9 +14,11 @@ from appliance.logsafe import safe_for_log
 from tests.appliance.test_dialplan import BAD_NUMBERS, GOOD_NUMBERS
 from tests.web.harness import ALICE, TEXT_B64, WebHarness
 
-ATTACHMENT = (f"<attachment><location>inline</location><name>a.txt</name><content_type>text/plain</content_type>"
-              f"<content_transfer_encoding>base64</content_transfer_encoding><content>{TEXT_B64}</content>"
-              f"</attachment>")
+ATTACHMENT = (
+    f"<attachment><location>inline</location><name>a.txt</name><content_type>text/plain</content_type>"
+    f"<content_transfer_encoding>base64</content_transfer_encoding><content>{TEXT_B64}</content>"
+    f"</attachment>"
+)
 
 
 def xml_text(raw: str) -> str:
@@ -31,10 +33,13 @@ def xml_can_carry(raw: str) -> bool:
 
 
 def schedule(*numbers: str) -> bytes:
-    recipients = "".join(f"<recipient><name>R</name><fax_number>{xml_text(n)}</fax_number></recipient>"
-                         for n in numbers)
-    return (f'<?xml version="1.0" encoding="UTF-8"?><schedule_fax><cover_page><enabled>false</enabled>'
-            f"</cover_page>{recipients}{ATTACHMENT}</schedule_fax>").encode()
+    recipients = "".join(
+        f"<recipient><name>R</name><fax_number>{xml_text(n)}</fax_number></recipient>" for n in numbers
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><schedule_fax><cover_page><enabled>false</enabled>'
+        f"</cover_page>{recipients}{ATTACHMENT}</schedule_fax>"
+    ).encode()
 
 
 def message(response: object) -> str:
@@ -43,9 +48,14 @@ def message(response: object) -> str:
 
 
 def uapi_post(h: WebHarness, token: str, recipients: object) -> object:
-    return h.request("POST", "/uapi/faxes/@me/100", auth=None, files=[("files", ("a.txt", b"hi", "text/plain"))],
-                     data={"request": json.dumps({"recipients": recipients})},
-                     headers={"Authorization": f"Bearer {token}"})
+    return h.request(
+        "POST",
+        "/uapi/faxes/@me/100",
+        auth=None,
+        files=[("files", ("a.txt", b"hi", "text/plain"))],
+        data={"request": json.dumps({"recipients": recipients})},
+        headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 @pytest_twisted.ensureDeferred
@@ -76,9 +86,13 @@ async def test_ffws_stores_numbers_as_dialled(h: WebHarness) -> None:
 @pytest_twisted.ensureDeferred
 async def test_ffws_applies_the_configured_rules(h: WebHarness) -> None:
     """The app's dial plan rules rewrite and reject; a rejected number stores nothing."""
-    h.app.dialplan = DialPlan(international_prefix="011", country_code="1", national_prefix="1",
-                              outside_prefix="9,", rules=(parse_rule("1900XXXXXXX", "reject"),
-                                                          parse_rule("{1503}XXXXXXX")))
+    h.app.dialplan = DialPlan(
+        international_prefix="011",
+        country_code="1",
+        national_prefix="1",
+        outside_prefix="9,",
+        rules=(parse_rule("1900XXXXXXX", "reject"), parse_rule("{1503}XXXXXXX")),
+    )
     refused = await h.xml("POST", "/ffws/v1/ofax", schedule("+1 900 555 1234"), auth=ALICE)
     assert refused.status_code == 400 and "refused by dialing rule 1 (1900XXXXXXX)" in message(refused)
     assert h.jobs.list_entries() == []
@@ -118,6 +132,7 @@ async def test_uapi_stores_numbers_as_dialled(h: WebHarness) -> None:
 @pytest_twisted.ensureDeferred
 async def test_contacts_refuse_bad_numbers(h: WebHarness) -> None:
     """A contact with a bad fax number is 400 naming it, on create and on edit; good ones are kept as written."""
+
     def contact(number: str) -> str:
         return f"<contact><name>C</name><fax_number>{xml_text(number)}</fax_number></contact>"
 

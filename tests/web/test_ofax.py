@@ -46,9 +46,28 @@ SPEC_EXAMPLE = f"""<?xml version="1.0" encoding="UTF-8"?>
   <schedule_all_at>2008-08-07T20:30:00</schedule_all_at>
 </schedule_fax>"""
 
-ENTRY_CHILDREN = ["fax_entry_url", "fax_url", "state", "schedule_message", "created", "stime", "try_number",
-                  "agent", "preview", "cover_page", "sender", "recipient", "max_tries", "priority", "try_interval",
-                  "receipt", "receipt_attachment", "pages", "approver", "approval_time"]
+ENTRY_CHILDREN = [
+    "fax_entry_url",
+    "fax_url",
+    "state",
+    "schedule_message",
+    "created",
+    "stime",
+    "try_number",
+    "agent",
+    "preview",
+    "cover_page",
+    "sender",
+    "recipient",
+    "max_tries",
+    "priority",
+    "try_interval",
+    "receipt",
+    "receipt_attachment",
+    "pages",
+    "approver",
+    "approval_time",
+]
 
 
 def entries(body: bytes) -> list[ET.Element]:
@@ -204,8 +223,10 @@ async def test_unconvertible_attachment_goes_dead(h: WebHarness) -> None:
     import base64
 
     bad_pdf = base64.b64encode(b"%PDF-1.4 this is not really a pdf").decode()
-    attachment = (f"<attachment><name>broken.pdf</name><content_type>application/pdf</content_type>"
-                  f"<content>{bad_pdf}</content></attachment>")
+    attachment = (
+        f"<attachment><name>broken.pdf</name><content_type>application/pdf</content_type>"
+        f"<content>{bad_pdf}</content></attachment>"
+    )
     response = await h.xml("POST", "/ffws/v1/ofax", schedule_xml(1, attachment), auth=ALICE)
     assert response.status_code == 201
     await h.app.idle()

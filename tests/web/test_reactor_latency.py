@@ -37,9 +37,13 @@ BODY_BYTES = 32 * 1024 * 1024
 def radius_here(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """Our RADIUS server in this process and reactor: (host, auth port)."""
     store = open_store(f"sqlite:///{tmp_path}/here.db")
-    server = RadiusServer(reactor=reactor, store=store, dictionary=dictionary(),
-                          clients=[RadiusClientConfig(ipaddress.ip_network("127.0.0.1/32"), Secret(SECRET))],
-                          threadpool=ThreadPool(minthreads=1, maxthreads=2, name="radius-latency"))
+    server = RadiusServer(
+        reactor=reactor,
+        store=store,
+        dictionary=dictionary(),
+        clients=[RadiusClientConfig(ipaddress.ip_network("127.0.0.1/32"), Secret(SECRET))],
+        threadpool=ThreadPool(minthreads=1, maxthreads=2, name="radius-latency"),
+    )
     service = RadiusService(server, reactor, "127.0.0.1", 0, 0)
     service.startService()
     yield "127.0.0.1", service.bound["auth"]
@@ -64,8 +68,9 @@ class Prober(threading.Thread):
             ident = 0
             while not self.stop.is_set():
                 ident = (ident + 1) % 256
-                packet = encode_request(Code.STATUS_SERVER, ident, [], SECRET, self.dictionary,
-                                        authenticator=os.urandom(16))
+                packet = encode_request(
+                    Code.STATUS_SERVER, ident, [], SECRET, self.dictionary, authenticator=os.urandom(16)
+                )
                 sent = time.monotonic()
                 s.sendto(packet, self.address)
                 try:
@@ -85,9 +90,11 @@ def big_body() -> bytes:
     """A 32 MB <schedule_fax> whose one attachment (22 MB, base64) is not the PNG it claims to be."""
     raw = (b"\x00not a png" + bytes(range(256)) * 4096) * 22
     content = base64.encodebytes(raw).decode()  # 76-character lines, as mail-style encoders write
-    attachment = ("<attachment><location>inline</location><name>big.png</name><content_type>image/png"
-                  "</content_type><content_transfer_encoding>base64</content_transfer_encoding>"
-                  f"<content>{content}</content></attachment>")
+    attachment = (
+        "<attachment><location>inline</location><name>big.png</name><content_type>image/png"
+        "</content_type><content_transfer_encoding>base64</content_transfer_encoding>"
+        f"<content>{content}</content></attachment>"
+    )
     body = schedule_xml(1, attachment)
     pad = BODY_BYTES - len(body)
     assert pad > 0
@@ -97,9 +104,11 @@ def big_body() -> bytes:
 def uapi_body() -> tuple[bytes, str]:
     """A 32 MB multipart UAPI send whose file claims to be a PDF but is not."""
     boundary = "latency-boundary-7f3a"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"request\"\r\n\r\n"
-            f'{{"recipients": ["5550100"]}}\r\n--{boundary}\r\nContent-Disposition: form-data; name="files"; '
-            f'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n').encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="request"\r\n\r\n'
+        f'{{"recipients": ["5550100"]}}\r\n--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+        f'filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+    ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
     line = bytes(range(32, 127)) + b"\r\n"
     filler = line * ((BODY_BYTES - len(head) - len(tail)) // len(line))
@@ -131,9 +140,11 @@ async def test_status_server_answers_during_a_32mb_post(h: WebHarness, radius_he
     body = big_body()
     assert len(body) == BODY_BYTES
     response, elapsed, worst, replies = await probed(
-        radius_here, lambda: h.xml("POST", "/ffws/v1/ofax", body, auth=ALICE))
-    print(f"\nFFWS 32 MB POST took {elapsed:.2f} s; Status-Server worst reply {worst * 1000:.1f} ms "
-          f"({replies} replies)")
+        radius_here, lambda: h.xml("POST", "/ffws/v1/ofax", body, auth=ALICE)
+    )
+    print(
+        f"\nFFWS 32 MB POST took {elapsed:.2f} s; Status-Server worst reply {worst * 1000:.1f} ms ({replies} replies)"
+    )
     assert response.status_code == 400 and b"not image/png" in response.content, response.text[:300]
     assert worst < 1.0
 
@@ -145,8 +156,10 @@ async def test_status_server_answers_during_a_32mb_uapi_send(h: WebHarness, radi
     token = h.directory.add_token("alice", "latency", 0.0)[1]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
     response, elapsed, worst, replies = await probed(
-        radius_here, lambda: h.request("POST", "/uapi/faxes/@me/100", auth=None, content=body, headers=headers))
-    print(f"\nUAPI 32 MB POST took {elapsed:.2f} s; Status-Server worst reply {worst * 1000:.1f} ms "
-          f"({replies} replies)")
+        radius_here, lambda: h.request("POST", "/uapi/faxes/@me/100", auth=None, content=body, headers=headers)
+    )
+    print(
+        f"\nUAPI 32 MB POST took {elapsed:.2f} s; Status-Server worst reply {worst * 1000:.1f} ms ({replies} replies)"
+    )
     assert response.status_code == 400 and b"fx_file_invalid" in response.content, response.text[:300]
     assert worst < 1.0

@@ -28,9 +28,11 @@ def limited(h: WebHarness) -> Iterator[WebHarness]:
 
 
 def _attachment(name: str, content_type: str, data: bytes) -> str:
-    return (f"<attachment><name>{name}</name><content_type>{content_type}</content_type>"
-            f"<content_transfer_encoding>base64</content_transfer_encoding>"
-            f"<content>{base64.b64encode(data).decode()}</content></attachment>")
+    return (
+        f"<attachment><name>{name}</name><content_type>{content_type}</content_type>"
+        f"<content_transfer_encoding>base64</content_transfer_encoding>"
+        f"<content>{base64.b64encode(data).decode()}</content></attachment>"
+    )
 
 
 async def _outcome(h: WebHarness, attachment: str) -> tuple[EntryState, str]:
@@ -64,7 +66,8 @@ async def test_thousand_page_pdf_is_refused_before_rendering(limited: WebHarness
 async def test_cover_page_counts_towards_the_cap(limited: WebHarness) -> None:
     """200 text pages fit alone; with a cover page the fax would have 201: refused."""
     body = schedule_xml(1, _attachment("long.txt", "text/plain", text_pages(200))).replace(
-        b"<enabled>false</enabled>", b"<enabled>true</enabled>")
+        b"<enabled>false</enabled>", b"<enabled>true</enabled>"
+    )
     response = await limited.xml("POST", "/ffws/v1/ofax", body, auth=ALICE)
     assert response.status_code == 400, response.text
     assert "with the cover page the fax has 201 pages; a fax may have at most 200 pages" in response.text
@@ -75,8 +78,10 @@ async def test_cover_page_counts_towards_the_cap(limited: WebHarness) -> None:
 async def test_slow_document_ends_dead_with_the_time_limit(limited: WebHarness) -> None:
     state, message = await _outcome(limited, _attachment("long.txt", "text/plain", text_pages(190)))
     assert state is EntryState.DEAD
-    assert message == ("Cannot convert attachment: the document took longer to convert than the limit of "
-                       "2 seconds ([limits] render_seconds)")
+    assert message == (
+        "Cannot convert attachment: the document took longer to convert than the limit of "
+        "2 seconds ([limits] render_seconds)"
+    )
 
 
 @pytest_twisted.ensureDeferred
@@ -85,8 +90,9 @@ async def test_service_answers_while_converting(h: WebHarness) -> None:
     pool = RenderPool(Limits(workers=1, render_seconds=60))
     h.app.render = Renderer(pool, h.app.run)
     try:
-        response = await h.xml("POST", "/ffws/v1/ofax",
-                               schedule_xml(1, _attachment("long.txt", "text/plain", text_pages(40))), auth=ALICE)
+        response = await h.xml(
+            "POST", "/ffws/v1/ofax", schedule_xml(1, _attachment("long.txt", "text/plain", text_pages(40))), auth=ALICE
+        )
         assert response.status_code == 201
         listing = await h.request("GET", "/ffws/v1/ofax", auth=ALICE)
         assert listing.status_code == 200 and b"<state>preprocessing</state>" in listing.content
@@ -108,8 +114,9 @@ async def test_killed_worker_fails_its_fax_and_the_next_one_converts(h: WebHarne
     pool = RenderPool(Limits(workers=1, render_seconds=60))
     h.app.render = Renderer(pool, h.app.run)
     try:
-        response = await h.xml("POST", "/ffws/v1/ofax",
-                               schedule_xml(1, _attachment("long.txt", "text/plain", text_pages(150))), auth=ALICE)
+        response = await h.xml(
+            "POST", "/ffws/v1/ofax", schedule_xml(1, _attachment("long.txt", "text/plain", text_pages(150))), auth=ALICE
+        )
         assert response.status_code == 201
         for _ in range(300):
             busy = pool.worker_pids(busy_only=True)

@@ -19,10 +19,14 @@ from tests.web.harness import ADMIN, WebHarness
 async def test_make_web_service_serves_and_settles(h: WebHarness, tmp_path: Path) -> None:
     """The service listens where [web] says, answers FFWS, and marks half-converted faxes dead on start."""
     h.jobs.submit(FaxSpec(owner="alice", preprocessing=True), [Recipient(fax_number="5551234")], 1.0)
-    config = parse(f'data_dir = "{tmp_path}"\n[storage]\nurl = "sqlite:///{tmp_path}/store.db"\n'
-                   f'[web]\nlisten = "127.0.0.1"\nport = 0\n', str(tmp_path / "f.toml"))
-    service = make_web_service(config, reactor, jobs=h.jobs, scheduler=None, lines=h.lines, inbox=h.inbox,
-                               authenticator=h.authenticator)
+    config = parse(
+        f'data_dir = "{tmp_path}"\n[storage]\nurl = "sqlite:///{tmp_path}/store.db"\n'
+        f'[web]\nlisten = "127.0.0.1"\nport = 0\n',
+        str(tmp_path / "f.toml"),
+    )
+    service = make_web_service(
+        config, reactor, jobs=h.jobs, scheduler=None, lines=h.lines, inbox=h.inbox, authenticator=h.authenticator
+    )
     service.startService()
     try:
         port = await service._waitingForPort  # type: ignore[attr-defined]

@@ -46,9 +46,19 @@ async def test_modem_and_channel_status(h: WebHarness) -> None:
     root = parse(await h.request("GET", "/ffws/v1/modem_status", auth=ALICE))
     modems = root.findall("modem_status")
     assert [m.findtext("modem_number") for m in modems] == ["1", "2"]
-    assert [c.tag for c in modems[0]] == ["modem_number", "state", "page", "vertical_resolution", "baud_rate",
-                                          "width", "height", "connect_time", "elasped_time", "fax_number",
-                                          "remote_id"]
+    assert [c.tag for c in modems[0]] == [
+        "modem_number",
+        "state",
+        "page",
+        "vertical_resolution",
+        "baud_rate",
+        "width",
+        "height",
+        "connect_time",
+        "elasped_time",
+        "fax_number",
+        "remote_id",
+    ]
     assert modems[0].findtext("state") == "Waiting for Ring"
     one = parse(await h.request("GET", "/ffws/v1/modem_status/2", auth=ALICE)).findall("modem_status")
     assert [m.findtext("modem_number") for m in one] == ["2"]
@@ -62,13 +72,29 @@ async def test_inbound_status(h: WebHarness) -> None:
     """A reception in progress shows as an inbound_entry; none gives an empty 200 list."""
     assert parse(await h.request("GET", "/ffws/v1/inbound_status", auth=ALICE)).findall("inbound_entry") == []
     line = h.lines.lines[1]
-    line.direction, line.state, line.remote_id, line.page, line.extension = "receive", "Receiving Page", "CSID", 2, "101"
+    line.direction, line.state, line.remote_id, line.page, line.extension = (
+        "receive",
+        "Receiving Page",
+        "CSID",
+        2,
+        "101",
+    )
     line.started_at = 1_700_000_000.0
     (entry,) = parse(await h.request("GET", "/ffws/v1/inbound_status", auth=ALICE)).findall("inbound_entry")
-    assert [c.tag for c in entry] == ["state", "start_time", "line_number", "extension", "recipient", "remote_id",
-                                      "current_page"]
+    assert [c.tag for c in entry] == [
+        "state",
+        "start_time",
+        "line_number",
+        "extension",
+        "recipient",
+        "remote_id",
+        "current_page",
+    ]
     assert (entry.findtext("line_number"), entry.findtext("remote_id"), entry.findtext("current_page")) == (
-        "2", "CSID", "2")
+        "2",
+        "CSID",
+        "2",
+    )
 
 
 @pytest_twisted.ensureDeferred

@@ -15,10 +15,12 @@ from appliance.web import uapi
 from appliance.web.directory import hash_token, open_directory
 from tests.web.harness import WebHarness
 
-SEED_BODY = (b'------------325343636\r\nContent-Disposition: form-data; name="files"; filename="/path/to/file/fax.txt"'
-             b'\r\nContent-Type: application/octet-stream\r\n\r\nThis is my fax\r\n------------325343636\r\n'
-             b'Content-Disposition: form-data; name="request"\r\n\r\n{\n  "recipients":["7778888"]\n}\r\n'
-             b'------------325343636--\r\n')
+SEED_BODY = (
+    b'------------325343636\r\nContent-Disposition: form-data; name="files"; filename="/path/to/file/fax.txt"'
+    b"\r\nContent-Type: application/octet-stream\r\n\r\nThis is my fax\r\n------------325343636\r\n"
+    b'Content-Disposition: form-data; name="request"\r\n\r\n{\n  "recipients":["7778888"]\n}\r\n'
+    b"------------325343636--\r\n"
+)
 SEED_TYPE = "multipart/form-data; boundary=----------325343636"
 
 
@@ -26,8 +28,13 @@ def token_for(h: WebHarness, user: str) -> str:
     return h.directory.add_token(user, "test", 0.0)[1]
 
 
-def post(h: WebHarness, token: str | None, files: list[tuple[str, bytes]], recipients: object,
-         path: str = "/uapi/faxes/@me/0003*210") -> object:
+def post(
+    h: WebHarness,
+    token: str | None,
+    files: list[tuple[str, bytes]],
+    recipients: object,
+    path: str = "/uapi/faxes/@me/0003*210",
+) -> object:
     parts = [("files", (name, data, "application/octet-stream")) for name, data in files]
     data = {"request": json.dumps({"recipients": recipients})}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -38,8 +45,13 @@ def post(h: WebHarness, token: str | None, files: list[tuple[str, bytes]], recip
 async def test_seed_example(h: WebHarness) -> None:
     """The documented request gives 200 {"id", "uid"} and one pending fax to 7778888."""
     token = token_for(h, "alice")
-    response = await h.request("POST", "/uapi/faxes/@me/0003*210", auth=None, content=SEED_BODY,
-                               headers={"Authorization": f"Bearer {token}", "Content-Type": SEED_TYPE})
+    response = await h.request(
+        "POST",
+        "/uapi/faxes/@me/0003*210",
+        auth=None,
+        content=SEED_BODY,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": SEED_TYPE},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"id", "uid"} and re.fullmatch(r"[0-9a-f]{32}", body["uid"])
@@ -47,7 +59,11 @@ async def test_seed_example(h: WebHarness) -> None:
     fax = h.jobs.get_fax(int(body["id"]))
     (entry,) = h.jobs.list_entries(fax_id=fax.id)
     assert (fax.owner, fax.agent, entry.recipient.fax_number, entry.state.value) == (
-        "alice", "UAPI", "7778888", "pending")
+        "alice",
+        "UAPI",
+        "7778888",
+        "pending",
+    )
 
 
 @pytest_twisted.ensureDeferred
@@ -93,11 +109,21 @@ def test_tokens_cli(tmp_path: Path) -> None:
     """tokens add prints a token once (only its hash is stored), list hides it, revoke disables it."""
     config = tmp_path / "faxappliance.toml"
     config.write_text(f'[storage]\nurl = "sqlite:///{tmp_path}/store.db"\n')
-    assert main(["--config", str(config), "accounts", "add", "alice", "--password-stdin"],
-                CliIO(stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO("pw\n"))) == 0
+    assert (
+        main(
+            ["--config", str(config), "accounts", "add", "alice", "--password-stdin"],
+            CliIO(stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO("pw\n")),
+        )
+        == 0
+    )
     out = io.StringIO()
-    assert main(["--config", str(config), "tokens", "add", "alice", "--label", "pbx"],
-                CliIO(stdout=out, stderr=io.StringIO())) == 0
+    assert (
+        main(
+            ["--config", str(config), "tokens", "add", "alice", "--label", "pbx"],
+            CliIO(stdout=out, stderr=io.StringIO()),
+        )
+        == 0
+    )
     token = out.getvalue().strip().rsplit(" ", 1)[-1]
     assert re.fullmatch(r"[0-9a-f]{48}", token)
     db = (tmp_path / "store.db").read_bytes()
@@ -105,15 +131,14 @@ def test_tokens_cli(tmp_path: Path) -> None:
     listing = io.StringIO()
     assert main(["--config", str(config), "tokens", "list"], CliIO(stdout=listing, stderr=io.StringIO())) == 0
     assert "alice" in listing.getvalue() and token not in listing.getvalue() and "active" in listing.getvalue()
-    assert main(["--config", str(config), "tokens", "revoke", "1"], CliIO(stdout=io.StringIO(),
-                                                                           stderr=io.StringIO())) == 0
+    assert (
+        main(["--config", str(config), "tokens", "revoke", "1"], CliIO(stdout=io.StringIO(), stderr=io.StringIO())) == 0
+    )
     listing = io.StringIO()
     main(["--config", str(config), "tokens", "list"], CliIO(stdout=listing, stderr=io.StringIO()))
     assert "revoked" in listing.getvalue()
     err = io.StringIO()
     assert main(["--config", str(config), "tokens", "revoke", "9"], CliIO(stdout=io.StringIO(), stderr=err)) == 1
-
-
 
 
 def test_tokens_add_refuses_unknown_account(tmp_path: Path) -> None:
@@ -133,5 +158,7 @@ def test_tokens_add_refuses_unknown_account(tmp_path: Path) -> None:
         directory.ensure_user("webonly")  # a web user whose account lives on another RADIUS server
     finally:
         directory.close()
-    assert main(["--config", str(config), "tokens", "add", "webonly"],
-                CliIO(stdout=io.StringIO(), stderr=io.StringIO())) == 0
+    assert (
+        main(["--config", str(config), "tokens", "add", "webonly"], CliIO(stdout=io.StringIO(), stderr=io.StringIO()))
+        == 0
+    )

@@ -105,10 +105,12 @@ def test_accounts_are_local_from_config() -> None:
     assert not accounts_are_local(dataclasses.replace(base, portserver=PortServerConfig(servers=(other, ours))))
     moved = dataclasses.replace(ours, auth_port=11812)
     assert not accounts_are_local(dataclasses.replace(base, portserver=PortServerConfig(servers=(moved,))))
-    no_radius = dataclasses.replace(base, radius=dataclasses.replace(base.radius, clients=()),
-                                    portserver=PortServerConfig(servers=(ours,)))
+    no_radius = dataclasses.replace(
+        base, radius=dataclasses.replace(base.radius, clients=()), portserver=PortServerConfig(servers=(ours,))
+    )
     assert not accounts_are_local(no_radius)
     assert accounts_are_local(no_radius, "local") and not accounts_are_local(base, "external")
-    wildcard = dataclasses.replace(base, radius=dataclasses.replace(base.radius, listen="0.0.0.0"),
-                                   portserver=PortServerConfig(servers=(ours,)))
+    wildcard = dataclasses.replace(
+        base, radius=dataclasses.replace(base.radius, listen="0.0.0.0"), portserver=PortServerConfig(servers=(ours,))
+    )
     assert accounts_are_local(wildcard)

@@ -39,11 +39,23 @@ class Browser:
                 self.close()
                 raise RuntimeError("chromedriver did not become ready")
             time.sleep(0.1)
-        args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", f"--user-data-dir={profile}"]
-        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-            "binary": chromium, "args": args}}}}
+        args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={profile}",
+        ]
+        caps = {
+            "capabilities": {
+                "alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"binary": chromium, "args": args}}
+            }
+        }
         try:
             self.session = self._call("POST", "/session", caps)["sessionId"]
         except Exception:
@@ -83,8 +95,14 @@ class Browser:
         import base64
 
         size = self.script("return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
-        shot = self.cdp("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": {
-            "x": 0, "y": 0, "width": size[0], "height": min(size[1], 4000), "scale": 1}})
+        shot = self.cdp(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": size[0], "height": min(size[1], 4000), "scale": 1},
+            },
+        )
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
 

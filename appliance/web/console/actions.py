@@ -22,8 +22,17 @@ CSRF_FIELD = "csrf_token"
 _EXTENSION_TYPES = {**uapi.ALLOWED_EXTENSIONS, "png": "image/png", "gif": "image/gif", "bmp": "image/bmp"}
 #: the longest text each send-form field takes (a longer one is refused, 400)
 TEXT_LIMITS = {"name": 100, "sender_name": 100, "sender_organization": 100, "subject": 200, "comments": 2000}
-_FORM_FIELDS = ("numbers", "name", "sender_name", "sender_organization", "subject", "comments", "schedule_at",
-                "priority", "cover")
+_FORM_FIELDS = (
+    "numbers",
+    "name",
+    "sender_name",
+    "sender_organization",
+    "subject",
+    "comments",
+    "schedule_at",
+    "priority",
+    "cover",
+)
 
 
 def _back(location: str, notice: str) -> Reply:
@@ -79,15 +88,25 @@ async def post(page: Any, parts: list[str], body: bytes) -> Reply:
     raise WebError(404, "no such console form")
 
 
-async def send_form(page: Any, form: dict[str, Any], upload: uploads.Upload | None, status: int = 200,
-                    error: str = "") -> Reply:
+async def send_form(
+    page: Any, form: dict[str, Any], upload: uploads.Upload | None, status: int = 200, error: str = ""
+) -> Reply:
     app, user = page.app, page.identity.username
     contacts, groups = await app.run(lambda: (app.directory.list_contacts(user), app.directory.list_groups(user)))
     shown = {name: form.get(name, "") for name in _FORM_FIELDS}
     shown["contact"], shown["group"] = form.get("contact", []), form.get("group", [])
     tzname = getattr(app.tz, "key", str(app.tz))
-    return page.html("send.html", "Send a fax", status, form=shown, contacts=contacts, groups=groups,
-                     upload=upload, tzname=tzname, error=error)
+    return page.html(
+        "send.html",
+        "Send a fax",
+        status,
+        form=shown,
+        contacts=contacts,
+        groups=groups,
+        upload=upload,
+        tzname=tzname,
+        error=error,
+    )
 
 
 async def _recipients(page: Any, fields: dict[str, list[str]]) -> list[Recipient]:
@@ -114,8 +133,14 @@ async def _recipients(page: Any, fields: dict[str, list[str]]) -> list[Recipient
         return found
 
     for contact in await app.run(load):
-        out.append(Recipient(fax_number=contact.fax_number, name=contact.name, organization=contact.organization,
-                             phone_number=contact.phone_number))
+        out.append(
+            Recipient(
+                fax_number=contact.fax_number,
+                name=contact.name,
+                organization=contact.organization,
+                phone_number=contact.phone_number,
+            )
+        )
     if not out:
         raise WebError(400, "enter a fax number or choose a contact or group")
     if len(out) > limit:
@@ -155,14 +180,24 @@ async def _send(page: Any, fields: dict[str, list[str]], uploaded: list[tuple[st
     schedule_at = views.parse_when(form["schedule_at"], app.tz)
     priority = views.parse_priority(form["priority"])
     profile = await app.run(app.directory.ensure_user, identity.username)
-    spec = FaxSpec(owner=identity.username, account=identity.username, agent="WebClient", preprocessing=True,
-                   cover_enabled=bool(form["cover"]), cover_subject=form["subject"], cover_comments=form["comments"],
-                   sender_name=form["sender_name"] or profile.name,
-                   sender_organization=form["sender_organization"] or profile.organization,
-                   sender_fax_number=profile.fax_number, sender_phone_number=profile.phone_number,
-                   sender_email_address=profile.email_address, max_tries=profile.max_attempts,
-                   priority=profile.priority if priority is None else priority, try_interval=profile.interval,
-                   schedule_at=schedule_at)
+    spec = FaxSpec(
+        owner=identity.username,
+        account=identity.username,
+        agent="WebClient",
+        preprocessing=True,
+        cover_enabled=bool(form["cover"]),
+        cover_subject=form["subject"],
+        cover_comments=form["comments"],
+        sender_name=form["sender_name"] or profile.name,
+        sender_organization=form["sender_organization"] or profile.organization,
+        sender_fax_number=profile.fax_number,
+        sender_phone_number=profile.phone_number,
+        sender_email_address=profile.email_address,
+        max_tries=profile.max_attempts,
+        priority=profile.priority if priority is None else priority,
+        try_interval=profile.interval,
+        schedule_at=schedule_at,
+    )
     fax, entries = await app.submit(spec, recipients, attachments)
     if token:
         await app.run(uploads.discard, app.spool_dir, token)
@@ -176,13 +211,24 @@ async def _preview(page: Any, form: dict[str, Any], attachments: list[ffws.Attac
     from modem.document import DocumentError, Resolution
 
     try:
-        pages = await app.render(uploads.draw_previews, app.spool_dir, token, documents, Resolution.FINE,
-                                 app.page_size, app.render.limits.max_pages)
+        pages = await app.render(
+            uploads.draw_previews,
+            app.spool_dir,
+            token,
+            documents,
+            Resolution.FINE,
+            app.page_size,
+            app.render.limits.max_pages,
+        )
     except DocumentError as exc:
         await app.run(uploads.discard, app.spool_dir, token)
         raise WebError(400, str(exc)) from None
-    upload = uploads.Upload(token, tuple(n for n, _ in documents), pages,
-                            tuple(f"/console/upload/{token}/{n}.png" for n in range(1, pages + 1)))
+    upload = uploads.Upload(
+        token,
+        tuple(n for n, _ in documents),
+        pages,
+        tuple(f"/console/upload/{token}/{n}.png" for n in range(1, pages + 1)),
+    )
     return await send_form(page, form, upload)
 
 
@@ -285,8 +331,9 @@ async def _add_group(page: Any, fields: dict[str, list[str]]) -> Reply:
         missing = app.directory.contacts_exist(members) if members else []
         if missing:
             raise WebError(400, f"no contact {missing[0][1]}")
-        app.directory.add_group(ContactGroup(owner=user, name=name, description=_one(fields, "description", 200),
-                                             members=members))
+        app.directory.add_group(
+            ContactGroup(owner=user, name=name, description=_one(fields, "description", 200), members=members)
+        )
 
     await app.run(add)
     return _back("/console/contacts", f"Group {name} added.")

@@ -35,8 +35,18 @@ class Page:
 
     def html(self, template: str, title: str, status: int = 200, **context: Any) -> Reply:
         notice = self.query("notice")[:200]
-        body = render(template, self.app.tz, title=title, nav=views.NAV, user=self.identity,
-                      current=self.path, now=self.app.now(), csrf=self.csrf, notice=notice, **context)
+        body = render(
+            template,
+            self.app.tz,
+            title=title,
+            nav=views.NAV,
+            user=self.identity,
+            current=self.path,
+            now=self.app.now(),
+            csrf=self.csrf,
+            notice=notice,
+            **context,
+        )
         return Reply(status, body, HTML)
 
     def query(self, name: str) -> str:
@@ -44,8 +54,9 @@ class Page:
         return values[-1].decode("utf-8", "replace")
 
 
-async def handle(app: WebApp, request: Any, method: str, parts: list[str], body: bytes,
-                 identity: Identity, csrf: str = "") -> Reply:
+async def handle(
+    app: WebApp, request: Any, method: str, parts: list[str], body: bytes, identity: Identity, csrf: str = ""
+) -> Reply:
     """One console request (``parts``: the path after ``/console``)."""
     page = Page(app, request, identity, csrf, "/console/" + "/".join(parts[:1]))
     try:
@@ -90,8 +101,13 @@ async def _get(page: Page, parts: list[str]) -> Reply:
         return await _accounts(page)
     if name == "users" and len(parts) == 1:
         users = await app.run(app.directory.list_users)
-        return page.html("users.html", "Users", users=users, admins=", ".join(app.config.admins),
-                         admin_groups=", ".join(app.config.admin_groups))
+        return page.html(
+            "users.html",
+            "Users",
+            users=users,
+            admins=", ".join(app.config.admins),
+            admin_groups=", ".join(app.config.admin_groups),
+        )
     if name == "contacts" and len(parts) == 1:
         return await _contacts(page)
     if name == "routes" and len(parts) == 1:
@@ -142,8 +158,9 @@ async def _overview(page: Page) -> Reply:
     done, received, deliveries = await app.run(load)
     queue = await _queue(app, owner)
     counts = views.today_counts(done, received, since)
-    return page.html("overview.html", "Overview", lines=list(app.lines.status()), queue=queue, counts=counts,
-                     deliveries=deliveries)
+    return page.html(
+        "overview.html", "Overview", lines=list(app.lines.status()), queue=queue, counts=counts, deliveries=deliveries
+    )
 
 
 async def _live(page: Page, panel: str) -> Reply:
@@ -168,8 +185,9 @@ async def _outbox(page: Page) -> tuple[list[tuple[Any, Any]], dict[str, Any]]:
     owner = identity.username if mine else _owner(identity)
 
     def load() -> list[tuple[Any, Any]]:
-        entries = app.jobs.page_entries(owner=owner, active=ACTIVE, done=TERMINAL, done_limit=OUTBOX_LIMIT,
-                                        limit=OUTBOX_LIMIT + len(ACTIVE) * 100)
+        entries = app.jobs.page_entries(
+            owner=owner, active=ACTIVE, done=TERMINAL, done_limit=OUTBOX_LIMIT, limit=OUTBOX_LIMIT + len(ACTIVE) * 100
+        )
         entries.sort(key=lambda e: (e.fax_id, -e.index), reverse=True)
         return _with_faxes(app, entries)
 
@@ -268,7 +286,7 @@ async def _routes(page: Page) -> Reply:
 def _settings(page: Page) -> Reply:
     config = page.app.appliance_config
     rows = views.hidden_settings(config.raw) if config is not None else []
-    web = views.hidden_settings({f.name: getattr(page.app.config, f.name)
-                                 for f in dataclasses.fields(page.app.config)})
-    return page.html("settings.html", "Settings", rows=rows, web=web,
-                     source=config.source if config is not None else "")
+    web = views.hidden_settings({f.name: getattr(page.app.config, f.name) for f in dataclasses.fields(page.app.config)})
+    return page.html(
+        "settings.html", "Settings", rows=rows, web=web, source=config.source if config is not None else ""
+    )

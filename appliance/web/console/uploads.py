@@ -93,8 +93,15 @@ def discard(spool: str, token: str) -> None:
     shutil.rmtree(_directory(spool, token), ignore_errors=True)
 
 
-def draw_previews(spool: str, token: str, files: Sequence[tuple[str, bytes]], resolution: object,
-                  page_size: object, max_pages: int, limit: int = MAX_PREVIEW_PAGES) -> int:
+def draw_previews(
+    spool: str,
+    token: str,
+    files: Sequence[tuple[str, bytes]],
+    resolution: object,
+    page_size: object,
+    max_pages: int,
+    limit: int = MAX_PREVIEW_PAGES,
+) -> int:
     """(render worker) Draw the previews of the first ``limit`` pages; the number drawn."""
     from modem.document import DocumentError, iter_render
     from modem.tiff import preview_png

@@ -14,9 +14,22 @@ from urllib.parse import urlsplit, urlunsplit
 from appliance.web.model import WebError
 
 __all__ = [
-    "ADMIN_PAGES", "MAX_RECIPIENTS_FIELD", "NAV", "STATE_FILTERS", "attempt_session", "cdrs_for_attempt",
-    "check_account", "check_did", "filter_entries", "hidden_settings", "owns", "parse_numbers", "parse_priority",
-    "parse_when", "start_of_day", "today_counts",
+    "ADMIN_PAGES",
+    "MAX_RECIPIENTS_FIELD",
+    "NAV",
+    "STATE_FILTERS",
+    "attempt_session",
+    "cdrs_for_attempt",
+    "check_account",
+    "check_did",
+    "filter_entries",
+    "hidden_settings",
+    "owns",
+    "parse_numbers",
+    "parse_priority",
+    "parse_when",
+    "start_of_day",
+    "today_counts",
 ]
 
 #: (path, title, admin only) of the console's pages, in menu order
@@ -32,8 +45,18 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("/console/settings", "Settings", True),
 )
 ADMIN_PAGES = frozenset(path.rsplit("/", 1)[-1] for path, _, admin in NAV if admin)
-STATE_FILTERS = ("", "active", "preprocessing", "approval_pending", "pending", "sending", "sent", "failed",
-                 "dead", "aborted")
+STATE_FILTERS = (
+    "",
+    "active",
+    "preprocessing",
+    "approval_pending",
+    "pending",
+    "sending",
+    "sent",
+    "failed",
+    "dead",
+    "aborted",
+)
 MAX_RECIPIENTS_FIELD = 4000  # characters of the recipients box
 SECRET_WORDS = ("secret", "password", "passwd", "token", "credential", "api_key", "apikey")
 HIDDEN = "(hidden)"
@@ -109,8 +132,10 @@ def filter_entries(rows: Sequence[Any], state: str, query: str) -> list[Any]:
             continue
         if state not in ("", "active") and value != state:
             continue
-        if wanted and not any(wanted in str(v).casefold() for v in (
-                entry.recipient.fax_number, entry.recipient.name, f"{fax.id:08X}", fax.owner)):
+        if wanted and not any(
+            wanted in str(v).casefold()
+            for v in (entry.recipient.fax_number, entry.recipient.name, f"{fax.id:08X}", fax.owner)
+        ):
             continue
         out.append((entry, fax))
     return out

@@ -245,9 +245,11 @@ def auditlog(sim: "FaxageSim", form: Form, now: float) -> Reply:
             continue
         if _one(form, "audtidgt").isdigit() and aid <= int(_one(form, "audtidgt")):
             continue
-        if (_one(form, "auditop") and op != _one(form, "auditop")) or (
-                _one(form, "audituser") and login != _one(form, "audituser")) or (
-                _one(form, "opstat") and str(opstat) != _one(form, "opstat")):
+        if (
+            (_one(form, "auditop") and op != _one(form, "auditop"))
+            or (_one(form, "audituser") and login != _one(form, "audituser"))
+            or (_one(form, "opstat") and str(opstat) != _one(form, "opstat"))
+        ):
             continue
         request = re.sub(r"password=[^&]*", "password=***", request)
         rows.append("\t".join([str(aid), ts, login, "127.0.0.1", "API", "", op, str(opstat), request, response]))
@@ -341,16 +343,35 @@ def provonhold(sim: "FaxageSim", form: Form, now: float) -> Reply:
 
 
 HANDLERS: dict[str, Handler] = {
-    "disabledid": _did_toggle(False), "enabledid": _did_toggle(True), "portable": portable,
-    "listlines": listlines, "checkline": checkline, "adduser": adduser, "remuser": _user_op(_remuser),
-    "changepass": _user_op(_changepass), "changeemail": _user_op(_changeemail), "listusers": listusers,
-    "addlineemail": _line_op(_addlineemail), "remlineemail": _line_op(_remlineemail),
-    "addlineperm": _line_op(_addlineperm), "remlineperm": _line_op(_remlineperm),
-    "lowspeed": lowspeed, "blacklist": blacklist, "donotfax": donotfax,
-    "incomingcalls": incomingcalls, "busycalls": busycalls, "portstatus": portstatus, "auditlog": auditlog,
+    "disabledid": _did_toggle(False),
+    "enabledid": _did_toggle(True),
+    "portable": portable,
+    "listlines": listlines,
+    "checkline": checkline,
+    "adduser": adduser,
+    "remuser": _user_op(_remuser),
+    "changepass": _user_op(_changepass),
+    "changeemail": _user_op(_changeemail),
+    "listusers": listusers,
+    "addlineemail": _line_op(_addlineemail),
+    "remlineemail": _line_op(_remlineemail),
+    "addlineperm": _line_op(_addlineperm),
+    "remlineperm": _line_op(_remlineperm),
+    "lowspeed": lowspeed,
+    "blacklist": blacklist,
+    "donotfax": donotfax,
+    "incomingcalls": incomingcalls,
+    "busycalls": busycalls,
+    "portstatus": portstatus,
+    "auditlog": auditlog,
 }
 
 PROVISION: dict[str, Handler] = {
-    "listac": listac, "listnpanxx": listnpanxx, "listdids": listdids, "provdid": provdid,
-    "deprovidid": deprovidid, "listonhold": listonhold, "provonhold": provonhold,
+    "listac": listac,
+    "listnpanxx": listnpanxx,
+    "listdids": listdids,
+    "provdid": provdid,
+    "deprovidid": deprovidid,
+    "listonhold": listonhold,
+    "provonhold": provonhold,
 }

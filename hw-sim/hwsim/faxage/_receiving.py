@@ -102,6 +102,11 @@ def handlecount(sim: "FaxageSim", form: Form, now: float) -> Reply:
 
 
 HANDLERS: dict[str, Callable[["FaxageSim", Form, float], Reply]] = {
-    "listfax": listfax, "getfax": getfax, "delfax": delfax, "handled": handled,
-    "listfolder": listfolder, "mvfax": mvfax, "handlecount": handlecount,
+    "listfax": listfax,
+    "getfax": getfax,
+    "delfax": delfax,
+    "handled": handled,
+    "listfolder": listfolder,
+    "mvfax": mvfax,
+    "handlecount": handlecount,
 }

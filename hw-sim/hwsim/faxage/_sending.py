@@ -60,10 +60,14 @@ def sendfax(sim: "FaxageSim", form: Form, now: float) -> Reply:
     return Reply.text(f"JOBID: {job.jobid}")
 
 
-_STATUS_OPTIONAL = (("pagecount", "pagecount"), ("csid", "csid"), ("showlogin", "login"),
-                    ("xmitpages", "xmitpages"), ("showtries", "tries"))
-_BASE = ("jobid", "commid", "destname", "destnum", "shortstatus", "longstatus", "sendtime",
-         "completetime", "xmittime")
+_STATUS_OPTIONAL = (
+    ("pagecount", "pagecount"),
+    ("csid", "csid"),
+    ("showlogin", "login"),
+    ("xmitpages", "xmitpages"),
+    ("showtries", "tries"),
+)
+_BASE = ("jobid", "commid", "destname", "destnum", "shortstatus", "longstatus", "sendtime", "completetime", "xmittime")
 
 
 def status(sim: "FaxageSim", form: Form, now: float) -> Reply:
@@ -112,8 +116,9 @@ def clear(sim: "FaxageSim", form: Form, now: float) -> Reply:
     jobid = _one(form, "jobid")
     job = sim.jobs.get(int(jobid) if jobid.isdigit() else 0)
     if job is None or job.completetime is None:
-        return Reply.text(f"ERR07: Job ID: {jobid} not found, does not belong to you or is pending "
-                          "and cannot be cleared yet")
+        return Reply.text(
+            f"ERR07: Job ID: {jobid} not found, does not belong to you or is pending and cannot be cleared yet"
+        )
     del sim.jobs[job.jobid]
     return Reply.text(f"{job.jobid} cleared")
 
@@ -153,12 +158,22 @@ def pendcount(sim: "FaxageSim", form: Form, now: float) -> Reply:
 
 
 def qstatus(sim: "FaxageSim", form: Form, now: float) -> Reply:
-    lines = [f"{j.jobid}\t{j.callerid}\t{j.destnum}\t{7000 + j.jobid % 2}\t{j.pagecount}"
-             for j in sim.jobs.values() if j.completetime is None]
+    lines = [
+        f"{j.jobid}\t{j.callerid}\t{j.destnum}\t{7000 + j.jobid % 2}\t{j.pagecount}"
+        for j in sim.jobs.values()
+        if j.completetime is None
+    ]
     return Reply.text("\n".join(lines) + ("\n" if lines else ""))
 
 
 HANDLERS: dict[str, Callable[["FaxageSim", Form, float], Reply]] = {
-    "sendfax": sendfax, "status": status, "dlstatus": dlstatus, "dltrans": dltrans, "clear": clear,
-    "stopfax": stopfax, "resend": resend, "pendcount": pendcount, "qstatus": qstatus,
+    "sendfax": sendfax,
+    "status": status,
+    "dlstatus": dlstatus,
+    "dltrans": dltrans,
+    "clear": clear,
+    "stopfax": stopfax,
+    "resend": resend,
+    "pendcount": pendcount,
+    "qstatus": qstatus,
 }

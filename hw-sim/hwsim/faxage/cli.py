@@ -25,9 +25,14 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     p.add_argument("--password", default="simpass")
     p.add_argument("--state-file", type=Path, default=None, help="JSON file holding the account state")
     p.add_argument("--tick", type=float, default=0.1, help="seconds between schedule steps checks")
-    p.add_argument("--schedule", type=parse_schedule, default=None, metavar="STEPS",
-                   help="job schedule as DELAY:SHORTSTATUS:LONGSTATUS steps separated by commas, "
-                        "e.g. '0.01:pending:In Queue,0.02:success:Success' (default 0.5 s, then 1.5 s)")
+    p.add_argument(
+        "--schedule",
+        type=parse_schedule,
+        default=None,
+        metavar="STEPS",
+        help="job schedule as DELAY:SHORTSTATUS:LONGSTATUS steps separated by commas, "
+        "e.g. '0.01:pending:In Queue,0.02:success:Success' (default 0.5 s, then 1.5 s)",
+    )
     p.set_defaults(func=run)
 
 
@@ -45,7 +50,8 @@ def parse_schedule(text: str) -> tuple[Step, ...]:
             raise argparse.ArgumentTypeError(f"step {part!r}: delay {delay!r} is not a number") from None
         if seconds < 0 or short not in ("pending", "success", "failure") or not long:
             raise argparse.ArgumentTypeError(
-                f"step {part!r}: needs a delay >= 0, pending/success/failure and a long status")
+                f"step {part!r}: needs a delay >= 0, pending/success/failure and a long status"
+            )
         steps.append(Step(seconds, short, long))
     if not steps or steps[-1].shortstatus == "pending":
         raise argparse.ArgumentTypeError("the schedule must end in success or failure")
@@ -80,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if args.state_file is not None:
         path: Path = args.state_file
         reactor.addSystemEventTrigger(  # type: ignore[attr-defined]
-            "before", "shutdown", lambda: path.write_text(save_state(sim), encoding="utf-8"))
+            "before", "shutdown", lambda: path.write_text(save_state(sim), encoding="utf-8")
+        )
     print(f"listening on port {port.getHost().port}", flush=True)
     reactor.run()  # type: ignore[attr-defined]
     return 0

@@ -20,13 +20,23 @@ _SCALARS = ("next_jobid", "next_recvid", "next_uid", "incoming_now", "incoming_a
 def save_state(sim: FaxageSim) -> str:
     data: dict[str, Any] = {name: getattr(sim, name) for name in _SCALARS}
     data.update(
-        dids=sim.dids, inventory=sim.inventory, on_hold=sim.on_hold, folders=sim.folders,
+        dids=sim.dids,
+        inventory=sim.inventory,
+        on_hold=sim.on_hold,
+        folders=sim.folders,
         users={str(k): v for k, v in sim.users.items()},
-        line_emails=sorted(sim.line_emails), line_perms=[[u, l, p] for (u, l), p in sim.line_perms.items()],
-        lowspeed=[[s, d, v] for (s, d), v in sim.lowspeed.items()], blacklist=sorted(sim.blacklist),
-        donotfax=sim.donotfax_list, cdrs=sim.cdrs, busy_calls=sim.busy_calls, ports=sim.ports,
-        faxes=[{**{k: v for k, v in vars(f).items() if k != "data"}, "data": base64.b64encode(f.data).decode()}
-               for f in sim.faxes.values()],
+        line_emails=sorted(sim.line_emails),
+        line_perms=[[u, l, p] for (u, l), p in sim.line_perms.items()],
+        lowspeed=[[s, d, v] for (s, d), v in sim.lowspeed.items()],
+        blacklist=sorted(sim.blacklist),
+        donotfax=sim.donotfax_list,
+        cdrs=sim.cdrs,
+        busy_calls=sim.busy_calls,
+        ports=sim.ports,
+        faxes=[
+            {**{k: v for k, v in vars(f).items() if k != "data"}, "data": base64.b64encode(f.data).decode()}
+            for f in sim.faxes.values()
+        ],
         jobs=[{k: v for k, v in vars(j).items() if k not in ("steps", "files")} for j in sim.jobs.values()],
     )
     return json.dumps(data, indent=1, sort_keys=True)

@@ -136,8 +136,14 @@ class FaxageSimulator:
 
     log = Logger()
 
-    def __init__(self, sim: FaxageSim, reactor: Any, *, tick: float = 0.1,
-                 post: Callable[[Callback], "Deferred[Any]"] | None = None) -> None:
+    def __init__(
+        self,
+        sim: FaxageSim,
+        reactor: Any,
+        *,
+        tick: float = 0.1,
+        post: Callable[[Callback], "Deferred[Any]"] | None = None,
+    ) -> None:
         self.sim = sim
         self.clock: IReactorTime = reactor
         self.reactor = reactor
@@ -182,14 +188,20 @@ class FaxageSimulator:
                 continue
             self.callbacks_sent.append(callback)
             d = self._post(callback)
-            d.addErrback(lambda f, j=jobid: self.log.warn("callback for job {jobid} failed: {why}",
-                                                          jobid=j, why=f.getErrorMessage()))
+            d.addErrback(
+                lambda f, j=jobid: self.log.warn(
+                    "callback for job {jobid} failed: {why}", jobid=j, why=f.getErrorMessage()
+                )
+            )
 
     def _agent_post(self, callback: Callback) -> "Deferred[Any]":
         body = urlencode(callback.fields).encode("ascii")
-        d = self._agent.request(b"POST", callback.url.encode("ascii"),
-                                Headers({b"content-type": [b"application/x-www-form-urlencoded"]}),
-                                FileBodyProducer(BytesIO(body), cooperator=self._cooperator))
+        d = self._agent.request(
+            b"POST",
+            callback.url.encode("ascii"),
+            Headers({b"content-type": [b"application/x-www-form-urlencoded"]}),
+            FileBodyProducer(BytesIO(body), cooperator=self._cooperator),
+        )
         d.addCallback(_drain)
         return d
 
@@ -201,19 +213,35 @@ class FaxageSimulator:
         request.setHeader(b"content-type", b"application/json")
         try:
             if action == "fault":
-                self.faults.add(Fault(one["kind"], one.get("operation") or None, int(one.get("count", 1)),
-                                      float(one.get("seconds", 0)), one.get("apply", "1") == "1"))
+                self.faults.add(
+                    Fault(
+                        one["kind"],
+                        one.get("operation") or None,
+                        int(one.get("count", 1)),
+                        float(one.get("seconds", 0)),
+                        one.get("apply", "1") == "1",
+                    )
+                )
                 return b'{"ok": true}'
             if action == "inject":
-                recvid = self.sim.inject_fax(now=self.clock.seconds(), dnis=one["dnis"], cid=one.get("cid", ""),
-                                             pagecount=int(one.get("pagecount", 1)), tsid=one.get("tsid", ""))
+                recvid = self.sim.inject_fax(
+                    now=self.clock.seconds(),
+                    dnis=one["dnis"],
+                    cid=one.get("cid", ""),
+                    pagecount=int(one.get("pagecount", 1)),
+                    tsid=one.get("tsid", ""),
+                )
                 return json.dumps({"recvid": recvid}).encode()
             if action == "state":
-                return json.dumps({
-                    "jobs": {j.jobid: [j.destnum, j.shortstatus] for j in self.sim.jobs.values()},
-                    "faxes": sorted(self.sim.faxes), "requests": self.requests,
-                    "callbacks_sent": len(self.callbacks_sent), "callbacks_lost": len(self.callbacks_lost),
-                }).encode()
+                return json.dumps(
+                    {
+                        "jobs": {j.jobid: [j.destnum, j.shortstatus] for j in self.sim.jobs.values()},
+                        "faxes": sorted(self.sim.faxes),
+                        "requests": self.requests,
+                        "callbacks_sent": len(self.callbacks_sent),
+                        "callbacks_lost": len(self.callbacks_lost),
+                    }
+                ).encode()
         except (KeyError, ValueError) as exc:
             request.setResponseCode(400)
             return json.dumps({"error": str(exc)}).encode()

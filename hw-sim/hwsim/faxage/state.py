@@ -83,13 +83,20 @@ class Job:
     def status_fields(self) -> dict[str, str]:
         xmit = int(self.completetime - self.sendtime) if self.completetime is not None else 0
         return {
-            "jobid": str(self.jobid), "commid": str(self.commid), "destname": self.destname,
-            "destnum": self.destnum, "shortstatus": self.shortstatus, "longstatus": self.longstatus,
+            "jobid": str(self.jobid),
+            "commid": str(self.commid),
+            "destname": self.destname,
+            "destnum": self.destnum,
+            "shortstatus": self.shortstatus,
+            "longstatus": self.longstatus,
             "sendtime": stamp(self.sendtime),
             "completetime": stamp(self.completetime) if self.completetime is not None else ZERO_TIME,
             "xmittime": f"{xmit // 3600:02d}:{xmit // 60 % 60:02d}:{xmit % 60:02d}",
-            "pagecount": str(self.pagecount), "csid": self.csid, "login": self.login,
-            "xmitpages": str(self.xmitpages), "tries": str(self.tries),
+            "pagecount": str(self.pagecount),
+            "csid": self.csid,
+            "login": self.login,
+            "xmitpages": str(self.xmitpages),
+            "tries": str(self.tries),
         }
 
 
@@ -121,9 +128,17 @@ def paren(number: str) -> str:
 class FaxageSim:
     """One FAXAGE account with its state; see the module docstring."""
 
-    def __init__(self, *, username: str = "sim", company: str = "12345", password: str = "simpass",
-                 manager: bool = True, dids: tuple[str, ...] = ("3035550100", "3035550101"),
-                 inventory: dict[str, tuple[str, str]] | None = None, epoch: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        username: str = "sim",
+        company: str = "12345",
+        password: str = "simpass",
+        manager: bool = True,
+        dids: tuple[str, ...] = ("3035550100", "3035550101"),
+        inventory: dict[str, tuple[str, str]] | None = None,
+        epoch: float = 0.0,
+    ) -> None:
         self.username = username
         self.company = company
         self.password = password
@@ -135,10 +150,17 @@ class FaxageSim:
         self.faxes: dict[int, ReceivedFax] = {}
         self.next_recvid = 500
         self.dids: dict[str, bool] = {d: True for d in dids}  # did -> enabled
-        self.inventory: dict[str, tuple[str, str]] = dict(inventory if inventory is not None else {
-            "3035551212": ("Denver", "CO"), "3035551234": ("Denver", "CO"), "3039915555": ("Denver", "CO"),
-            "4155550199": ("San Francisco", "CA"), "8005550111": ("Toll-Free", "Toll-Free"),
-        })
+        self.inventory: dict[str, tuple[str, str]] = dict(
+            inventory
+            if inventory is not None
+            else {
+                "3035551212": ("Denver", "CO"),
+                "3035551234": ("Denver", "CO"),
+                "3039915555": ("Denver", "CO"),
+                "4155550199": ("San Francisco", "CA"),
+                "8005550111": ("Toll-Free", "Toll-Free"),
+            }
+        )
         self.on_hold: dict[str, float] = {}  # did -> time it returns to the inventory
         self.portable_ratecenters = {"303", "415", "720", "202"}
         self.users: dict[int, dict[str, str]] = {}
@@ -164,8 +186,17 @@ class FaxageSim:
         """Jobs to ``faxno`` follow ``steps`` instead of the default schedule."""
         self.scripts[faxno] = steps
 
-    def inject_fax(self, *, now: float, dnis: str, cid: str = "", data: bytes = b"%PDF-1.4\n%sim\n",
-                   pagecount: int = 1, tsid: str = "", duration: float = 30.0) -> int:
+    def inject_fax(
+        self,
+        *,
+        now: float,
+        dnis: str,
+        cid: str = "",
+        data: bytes = b"%PDF-1.4\n%sim\n",
+        pagecount: int = 1,
+        tsid: str = "",
+        duration: float = 30.0,
+    ) -> int:
         """A fax arrives on ``dnis``; returns its recvid."""
         recvid = self.next_recvid
         self.next_recvid += 1
@@ -201,8 +232,20 @@ class FaxageSim:
             self.cdrs.append((job.sendtime, "OUT", job.callerid, job.destnum, max(1, int(when - job.sendtime))))
         if job.url_notify:
             values = job.status_fields()
-            names = ("jobid", "commid", "destname", "destnum", "shortstatus", "longstatus", "sendtime",
-                     "completetime", "xmittime", "pagecount", "xmitpages", "csid")
+            names = (
+                "jobid",
+                "commid",
+                "destname",
+                "destnum",
+                "shortstatus",
+                "longstatus",
+                "sendtime",
+                "completetime",
+                "xmittime",
+                "pagecount",
+                "xmitpages",
+                "csid",
+            )
             self.pending_callbacks.append(Callback(job.url_notify, tuple((n, values[n]) for n in names)))
 
     def new_job(self, now: float, form: Form, pages: int, files: list[tuple[str, bytes]]) -> Job:
@@ -210,9 +253,19 @@ class FaxageSim:
         self.next_jobid += 1
         faxno = form["faxno"][0]
         steps = list(self.scripts.get(faxno, self.schedule))
-        job = Job(jobid, 90000 + jobid, form["recipname"][0][:32], faxno,
-                  form.get("callerid", [self.default_callerid()])[0], form["username"][0], now, pages,
-                  form.get("url_notify", [""])[0], steps, files)
+        job = Job(
+            jobid,
+            90000 + jobid,
+            form["recipname"][0][:32],
+            faxno,
+            form.get("callerid", [self.default_callerid()])[0],
+            form["username"][0],
+            now,
+            pages,
+            form.get("url_notify", [""])[0],
+            steps,
+            files,
+        )
         job.next_at = now + (steps[0].delay if steps else 0.0)
         self.jobs[jobid] = job
         return job
@@ -223,8 +276,11 @@ class FaxageSim:
     # ------------------------------------------------------------ dispatch
 
     def authorized(self, form: Form) -> bool:
-        return (form.get("username", [""])[0] == self.username and form.get("company", [""])[0] == self.company
-                and form.get("password", [""])[0] == self.password)
+        return (
+            form.get("username", [""])[0] == self.username
+            and form.get("company", [""])[0] == self.company
+            and form.get("password", [""])[0] == self.password
+        )
 
     def handle(self, path: str, form: Form, now: float) -> Reply:
         """Answer one POST to ``path`` (``httpsfax.php``, ``httpsfax-debug.php``,
@@ -249,8 +305,9 @@ class FaxageSim:
             return Reply(print_r(form) + b"\n" + reply.body, reply.content_type, reply.filename)
         return reply
 
-    def _httpsfax(self, form: Form, now: float,
-                  handlers: dict[str, Callable[["FaxageSim", Form, float], Reply]]) -> Reply:
+    def _httpsfax(
+        self, form: Form, now: float, handlers: dict[str, Callable[["FaxageSim", Form, float], Reply]]
+    ) -> Reply:
         op = form.get("operation", [""])[0]
         if not self.authorized(form):
             reply = Reply.text("ERR02: Login incorrect")
@@ -260,8 +317,17 @@ class FaxageSim:
             reply = handlers[op](self, form, now)
         ok = not reply.body.startswith(b"ERR")
         detail = reply.body[:60].decode("latin-1").split("\n")[0] if reply.content_type.startswith("text") else "<file>"
-        self.audit.append((len(self.audit) + 1, now, form.get("username", [""])[0], op, 1 if ok else 2,
-                           echo(form, files=False), detail))
+        self.audit.append(
+            (
+                len(self.audit) + 1,
+                now,
+                form.get("username", [""])[0],
+                op,
+                1 if ok else 2,
+                echo(form, files=False),
+                detail,
+            )
+        )
         return reply
 
 
@@ -280,8 +346,13 @@ def print_r(form: Form) -> bytes:
     lines = ["Array", "("]
     for name, values in form.items():
         if name.endswith("[]"):
-            lines += [f"    [{name[:-2]}] => Array", "        (",
-                      *(f"            [{i}] => {v}" for i, v in enumerate(values)), "        )", ""]
+            lines += [
+                f"    [{name[:-2]}] => Array",
+                "        (",
+                *(f"            [{i}] => {v}" for i, v in enumerate(values)),
+                "        )",
+                "",
+            ]
         else:
             lines.append(f"    [{name}] => {values[0]}")
     lines += [")", ""]
