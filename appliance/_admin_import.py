@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from appliance._admin_fields import ACCOUNT_OPTIONS, DID_OPTIONS, FieldOption
 from appliance.cli import CliIO

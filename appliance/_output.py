@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Any, Mapping, Sequence, TextIO
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
 
-__all__ = ["FORMATS", "cell", "print_rows", "print_record"]
+__all__ = ["FORMATS", "cell", "print_record", "print_rows"]
 
 FORMATS = ("table", "csv", "json")
 

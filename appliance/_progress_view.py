@@ -3,17 +3,18 @@ for a terminal, plain lines otherwise."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from appliance.progress import eta
 
-__all__ = ["bar", "busy_suffix", "plain", "fmt_seconds"]
+__all__ = ["bar", "busy_suffix", "fmt_seconds", "plain"]
 
 
 def fmt_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "--:--"
-    total = max(0, int(round(seconds)))
+    total = max(0, round(seconds))
     return (
         f"{total // 60:02d}:{total % 60:02d}"
         if total < 3600

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from appliance.config import Config, ConfigError, load
 
-__all__ = ["CliIO", "main", "entry", "build_parser", "config_from_args", "UsageError"]
+__all__ = ["CliIO", "UsageError", "build_parser", "config_from_args", "entry", "main"]
 
 # Modules that contribute subcommands.  Each defines register(subparsers).
 REGISTRARS: tuple[str, ...] = (

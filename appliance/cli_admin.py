@@ -12,8 +12,9 @@ import argparse
 import functools
 import os
 import uuid as uuidlib
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from appliance import _admin_fields as fields
 from appliance._admin_import import import_accounts, import_dids
@@ -34,7 +35,7 @@ from radius.store import (
     open_store,
 )
 
-__all__ = ["register", "open_configured_store"]
+__all__ = ["open_configured_store", "register"]
 
 Command = Callable[[argparse.Namespace, CliIO, Store], int]
 
@@ -446,16 +447,14 @@ def parse_time(text: str) -> float:
     except ValueError:
         raise UsageError(f"--since {text!r} is neither an ISO-8601 time nor a unix time") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.timestamp()
 
 
 def cdr_dict(record: AccountingRecord) -> dict[str, Any]:
     return {
         "id": record.id,
-        "time": datetime.fromtimestamp(record.received_at, timezone.utc)
-        .isoformat(timespec="seconds")
-        .replace("+00:00", "Z"),
+        "time": datetime.fromtimestamp(record.received_at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "received_at": record.received_at,
         "status_type": record.status_type,
         "status": STATUS_NAMES.get(record.status_type, str(record.status_type)),

@@ -15,7 +15,7 @@ from appliance.config import Config, Secret, default_config
 from appliance.demo import private_file
 from appliance.services import make_radius_services
 
-__all__ = ["register", "ensure_embedded_default"]
+__all__ = ["ensure_embedded_default", "register"]
 
 
 def register(sub: Any) -> None:

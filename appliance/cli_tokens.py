@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from appliance.cli import CliIO, config_from_args
 from appliance.config import default_config
@@ -66,7 +66,7 @@ def _list(args: argparse.Namespace, io: CliIO) -> int:
         directory.close()
     print(f"{'id':>4}  {'user':<16} {'created (UTC)':<20} {'state':<8} label", file=io.stdout)
     for r in records:
-        created = datetime.fromtimestamp(r.created, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        created = datetime.fromtimestamp(r.created, UTC).strftime("%Y-%m-%d %H:%M:%S")
         state = "revoked" if r.revoked else "active"
         print(f"{r.id:>4}  {r.username:<16} {created:<20} {state:<8} {r.label}", file=io.stdout)
     return 0

@@ -6,8 +6,9 @@ the sections themselves are fine."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from appliance.config import ConfigError, parse
 

@@ -23,7 +23,7 @@ from twisted.application import service
 
 from appliance.config import Config, FaxageConfig, LineConfig, RetryConfig, RoutingConfig, Secret
 
-__all__ = ["APPLIANCE_NUMBERS", "DemoOptions", "REMOTE_NUMBERS", "SimNetwork", "demo_config", "seed_store"]
+__all__ = ["APPLIANCE_NUMBERS", "REMOTE_NUMBERS", "DemoOptions", "SimNetwork", "demo_config", "seed_store"]
 
 APPLIANCE_NUMBERS = ("5550001", "5550002")
 REMOTE_NUMBERS = ("5550101", "5550102")

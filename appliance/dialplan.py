@@ -169,7 +169,7 @@ def _number(raw: str) -> tuple[bool, str]:
             else:
                 what = "a character"
             raise InvalidNumber(
-                raw, f"{what} {repr(ch)} is not allowed (digits, * #, a leading + and the separators . - ( ) / space)"
+                raw, f"{what} {ch!r} is not allowed (digits, * #, a leading + and the separators . - ( ) / space)"
             )
     text = raw.strip(" ")
     international = text.startswith("+")

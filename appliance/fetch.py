@@ -17,13 +17,20 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import httpx
 
-from appliance.fetch_policy import REDIRECTS, FetchError, FetchPolicy, Target, choose_address, parse_target
-from appliance.fetch_policy import redirect_target
+from appliance.fetch_policy import (
+    REDIRECTS,
+    FetchError,
+    FetchPolicy,
+    Target,
+    choose_address,
+    parse_target,
+    redirect_target,
+)
 
 __all__ = ["FetchError", "FetchPolicy", "Fetched", "Fetcher", "resolve_host"]
 

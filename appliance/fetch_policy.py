@@ -21,8 +21,9 @@ what is (or is not) listening behind the appliance.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence, Union
+from typing import Union
 from urllib.parse import quote, urljoin, urlsplit
 
 __all__ = [

@@ -64,7 +64,7 @@ class HeartbeatService(service.Service):
         self._loop: task.LoopingCall | None = None
         self._failed = False
 
-    def startService(self) -> None:  # noqa: N802 - Twisted hook
+    def startService(self) -> None:
         super().startService()
         self.started = self.reactor.seconds()
         self._loop = task.LoopingCall(self.beat)
@@ -86,7 +86,7 @@ class HeartbeatService(service.Service):
         else:
             self._failed = False
 
-    def stopService(self) -> None:  # noqa: N802 - Twisted hook
+    def stopService(self) -> None:
         super().stopService()
         if self._loop is not None and self._loop.running:
             self._loop.stop()

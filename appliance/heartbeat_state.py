@@ -13,10 +13,11 @@ is *stale* when it is older than ``STALE_INTERVALS`` intervals (at least
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["HEARTBEAT_FILE", "HEARTBEAT_INTERVAL", "Liveness", "STALE_INTERVALS", "judge", "record"]
+__all__ = ["HEARTBEAT_FILE", "HEARTBEAT_INTERVAL", "STALE_INTERVALS", "Liveness", "judge", "record"]
 
 HEARTBEAT_FILE = "heartbeat.json"
 HEARTBEAT_INTERVAL = 2.0

@@ -15,7 +15,8 @@ routes each by its DNIS the same way and stores it in that account's inbox.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
@@ -25,7 +26,7 @@ from appliance.inbox import Inbox
 from appliance.lines import LinePool, LineUnavailable
 from appliance.logsafe import safe_for_log
 
-__all__ = ["CloudInboxSink", "InboundRouter", "UNROUTED_ACCOUNT"]
+__all__ = ["UNROUTED_ACCOUNT", "CloudInboxSink", "InboundRouter"]
 
 #: the inbox of faxes no account could be found for
 UNROUTED_ACCOUNT = "_unrouted"
@@ -211,7 +212,7 @@ def _epoch(meta: Mapping[str, Any]) -> float:
     text = str(meta.get("recvdate") or "")
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
         try:
-            return datetime.datetime.strptime(text, fmt).replace(tzinfo=datetime.timezone.utc).timestamp()
+            return datetime.datetime.strptime(text, fmt).replace(tzinfo=datetime.UTC).timestamp()
         except ValueError:
             continue
     return 0.0

@@ -19,8 +19,9 @@ The web API reads :meth:`LinePool.status`.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from twisted.application import service
 from twisted.internet.defer import Deferred, fail

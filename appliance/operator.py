@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from appliance.jobs.model import TERMINAL, Entry, EntryState, Fax, IllegalTransition, NotFound
 
-__all__ = ["Caller", "OperatorError", "Operations", "iso", "parse_date", "parse_job_key", "parse_states"]
+__all__ = ["Caller", "Operations", "OperatorError", "iso", "parse_date", "parse_job_key", "parse_states"]
 
 S = EntryState
 ACTIVE = (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING, S.SENDING)
@@ -51,7 +51,7 @@ def iso(value: float | None) -> str | None:
     """Unix time as ISO 8601 UTC (``2026-01-31T12:00:00Z``)."""
     if value is None:
         return None
-    return datetime.fromtimestamp(float(value), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(float(value), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_date(text: str, name: str) -> float:
@@ -64,7 +64,7 @@ def parse_date(text: str, name: str) -> float:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise OperatorError(400, f"{name}: {text!r} is not a valid date") from None
-    return parsed.replace(tzinfo=timezone.utc).timestamp()
+    return parsed.replace(tzinfo=UTC).timestamp()
 
 
 def parse_job_key(text: str) -> tuple[int, int | None]:
@@ -241,7 +241,7 @@ class Operations:
 
     def job_file(self, caller: Caller, key: str, kind: str) -> tuple[bytes, str]:
         """(content, file name) of a job's document as converted for sending: ``pdf`` or ``tiff``."""
-        fax, entries = self._entries(caller, key)
+        fax, _entries = self._entries(caller, key)
         tiffs = [Path(d) for d in fax.documents if Path(d).suffix.lower() in (".tif", ".tiff")]
         if not tiffs or not tiffs[0].is_file():
             raise OperatorError(404, f"job {key} has no converted document (yet)")

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
-
-from radius.model import Value
 
 from appliance.durable import remove_durably, write_atomically
+from radius.model import Value
 
 __all__ = ["SpoolError", "SpooledStop", "StopSpool", "spool_key"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 __all__ = ["PRIVATE_UMASK", "Tightened", "set_private_umask", "sqlite_files", "tighten"]
 

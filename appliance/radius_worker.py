@@ -56,8 +56,13 @@ def main() -> int:
 
     from twisted.application import service
     from twisted.internet import reactor
-    from twisted.logger import FilteringLogObserver, LogLevel, LogLevelFilterPredicate, globalLogBeginner
-    from twisted.logger import textFileLogObserver
+    from twisted.logger import (
+        FilteringLogObserver,
+        LogLevel,
+        LogLevelFilterPredicate,
+        globalLogBeginner,
+        textFileLogObserver,
+    )
 
     from appliance.services import make_radius_service
     from appliance.startup import StartupError, start_all, stop_started

@@ -9,8 +9,9 @@ Nothing here touches files or reads a clock: :func:`plan` takes what exists
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["DAY", "Plan", "Retention", "RetentionError", "disk_warning", "parse_retention", "plan"]
 

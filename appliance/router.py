@@ -16,8 +16,9 @@ comes from url_notify callbacks or the status poller (:class:`CloudRoute`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
@@ -157,7 +158,7 @@ TERMINATE_RECOVERED = 11
 class _Progress:
     """Records each page the receiver confirms, in order, one write per page."""
 
-    def __init__(self, router: "Router", entry_id: int, claimed_at: float | None, first: int, total: int) -> None:
+    def __init__(self, router: Router, entry_id: int, claimed_at: float | None, first: int, total: int) -> None:
         self.router = router
         self.entry_id = entry_id
         self.claimed_at = claimed_at

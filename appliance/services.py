@@ -7,9 +7,10 @@ import json
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from twisted.application import service
 from twisted.internet import task
@@ -69,7 +70,7 @@ def make_radius_service(
     pool = threadpool or ThreadPool(minthreads=2, maxthreads=8, name="radius-store")
     feed = None
     if radius.read_model:
-        from radius.feed import ReadModelFeed  # noqa: PLC0415
+        from radius.feed import ReadModelFeed
 
         feed = ReadModelFeed(reactor, store, pool, interval=radius.change_feed_seconds / 2)
     server = RadiusServer(
@@ -97,7 +98,7 @@ def make_radius_services(config: Config, reactor: Any, *, store: Any, workers: i
         return make_radius_service(config, reactor, store=store)
     if not config.radius.clients:
         raise ConfigError(config.source, "radius.clients", "at least one client (address, secret) is required")
-    from radius.workers import RadiusWorkers  # noqa: PLC0415
+    from radius.workers import RadiusWorkers
 
     load_dictionary(config)  # a bad dictionary fails here, once, not in every worker
     return RadiusWorkers(config, reactor, workers)
@@ -374,9 +375,8 @@ def make_appliance(
     from appliance.jobs import open_job_store
     from appliance.jobs.scheduler import JobScheduler, thread_runner
     from appliance.lines import LinePool, serial_opener
-    from appliance.router import CloudRoute, Router, routing_filter
-
     from appliance.render.runner import shared_pool
+    from appliance.router import CloudRoute, Router, routing_filter
 
     shared_pool(config.limits)  # document conversion for web, inbox and sends, under [limits]
 
@@ -516,7 +516,7 @@ def make_web(appliance: Appliance, reactor: Any) -> service.Service | None:
         cdrs=appliance.store,
         accounts=accounts,
     )
-    getattr(svc, "site").app.node_id = appliance.node_id
+    svc.site.app.node_id = appliance.node_id
     return svc
 
 
@@ -595,7 +595,7 @@ class _WebInbox:
     def list(self, account: str | None = None, limit: int = 50) -> list[Any]:
         return [self._record(i) for i in self.inbox.list(account, limit)]
 
-    def get(self, id: str) -> Any:  # noqa: A002 - the web service's name
+    def get(self, id: str) -> Any:
         try:
             item = self.inbox.get(int(id))
         except ValueError:

@@ -73,7 +73,7 @@ def start_all(top: service.MultiService) -> str | None:
     for child in list(top):
         if isinstance(child, StreamServerEndpointService):
             # bind errors raise here instead of being logged later by the endpoint service
-            child._raiseSynchronously = True  # noqa: SLF001 - Twisted's documented switch for this
+            child._raiseSynchronously = True
         try:
             child.startService()
         except CannotListenError as exc:

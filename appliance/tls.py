@@ -9,7 +9,7 @@ private key matching that certificate.
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ def check_tls(source: str, web: Any, now: datetime | None = None) -> list[str]:
     cert = chain[0]
     if _public(cert.public_key()) != _public(key.public_key()):
         raise ConfigError(source, "web.key", f"{web.key} does not match the certificate in {web.certificate}")
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     warnings = []
     if cert.not_valid_after_utc < moment:
         warnings.append(f"web.certificate: {web.certificate} expired on {cert.not_valid_after_utc:%Y-%m-%d}")

@@ -40,9 +40,9 @@ __all__ = [
     "FreeRadius",
     "FreeRadiusError",
     "free_udp_ports",
+    "freeradius_binary",
     "status_server",
     "users_entry",
-    "freeradius_binary",
 ]
 
 DEBIAN_RADDB = Path("/etc/freeradius/3.0")
@@ -101,7 +101,7 @@ def status_server(host: str, port: int, secret: bytes, timeout: float = 0.5) -> 
         try:
             sock.sendto(packet, (host, port))
             data, _ = sock.recvfrom(4096)
-        except (socket.timeout, ConnectionRefusedError, OSError):
+        except (TimeoutError, ConnectionRefusedError, OSError):
             return None
     if len(data) < 20 or data[1] != ident:
         return None
@@ -377,7 +377,7 @@ server bench {{
             proc.kill()
             proc.wait()
 
-    def __enter__(self) -> "FreeRadius":
+    def __enter__(self) -> FreeRadius:
         self.start()
         return self
 

@@ -27,13 +27,33 @@ from PIL import Image, ImageSequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from modem.convert import document_t4  # noqa: E402
-from modem.document import PageSize, Resolution  # noqa: E402
+from modem.convert import document_t4
+from modem.document import PageSize, Resolution
 
-WORDS = (
-    "fax modem page line pels resolution facsimile transmission document appliance network "
-    "telephone receiver sender header group three coding huffman run length scan"
-).split()
+WORDS = [
+    "fax",
+    "modem",
+    "page",
+    "line",
+    "pels",
+    "resolution",
+    "facsimile",
+    "transmission",
+    "document",
+    "appliance",
+    "network",
+    "telephone",
+    "receiver",
+    "sender",
+    "header",
+    "group",
+    "three",
+    "coding",
+    "huffman",
+    "run",
+    "length",
+    "scan",
+]
 GS_TIMEOUT = 300
 
 

@@ -13,8 +13,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -115,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "sqlite"):
             results += run_backend("sqlite", lambda: f"sqlite:///{tmp}/jobs.db", sizes, args.ops)
         if args.only in (None, "postgresql"):
-            from tests.pg import PostgresCluster
             from tests.peers import require_postgres_bin
+            from tests.pg import PostgresCluster
 
             cluster = PostgresCluster(require_postgres_bin(), durable=True)
             cluster.start()

@@ -47,10 +47,28 @@ from modem.params import PageFormat  # noqa: E402
 
 GS_TIMEOUT = 300
 A, B = "5550001", "5550002"
-WORDS = (
-    "invoice account balance total amount payment transfer remittance customer order shipment "
-    "quantity delivery reference number date period statement summary details"
-).split()
+WORDS = [
+    "invoice",
+    "account",
+    "balance",
+    "total",
+    "amount",
+    "payment",
+    "transfer",
+    "remittance",
+    "customer",
+    "order",
+    "shipment",
+    "quantity",
+    "delivery",
+    "reference",
+    "number",
+    "date",
+    "period",
+    "statement",
+    "summary",
+    "details",
+]
 TEXT_SET = ("text-letter", "text-a4-dense", "spreadsheet")
 
 

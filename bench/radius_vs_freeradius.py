@@ -34,14 +34,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _freeradius import (  # noqa: E402
+from _freeradius import (
     FreeRadius,
     FreeRadiusError,
     free_udp_ports,
@@ -133,8 +133,8 @@ def write_users_file(path: Path, accounts: list[AccountData]) -> None:
 
 
 def load_our_store(url: str, accounts: list[AccountData]) -> None:
-    from radius.store import open_store  # noqa: PLC0415
-    from radius.store.api import Account  # noqa: PLC0415
+    from radius.store import open_store
+    from radius.store.api import Account
 
     store = open_store(url)
     try:
@@ -552,7 +552,7 @@ class OurPgServer(OurServer):
         return self.pg_url
 
     def cdr_count(self, tag: str) -> int:
-        import psycopg  # noqa: PLC0415
+        import psycopg
 
         with psycopg.connect(self.pg_url) as conn:
             row = conn.execute(
@@ -568,8 +568,8 @@ def postgres_cluster(enabled: bool) -> Iterator[str]:
         yield ""
         return
     sys.path.insert(0, str(ROOT))
-    from tests.pg import PostgresCluster  # noqa: PLC0415
-    from tests.peers import require_postgres_bin  # noqa: PLC0415
+    from tests.peers import require_postgres_bin
+    from tests.pg import PostgresCluster
 
     try:
         bindir = require_postgres_bin()

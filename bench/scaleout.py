@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "hw-sim"))
 
 from tests.e2e.chaos import Node, _query, one_page_tiff, states, submit  # noqa: E402
-from tests.pg import PostgresCluster  # noqa: E402
 from tests.peers import require_postgres_bin  # noqa: E402
+from tests.pg import PostgresCluster  # noqa: E402
 
 
 def run(

@@ -8,9 +8,10 @@ and the ways a call ends (normal finish, hangup report, abort).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum, auto
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from modem import at
 from modem.dialect import Dialect, FaxClass, Kind, ModemEvent, classify
@@ -100,7 +101,7 @@ class Flow:
 class SessionDone:
     """The session is over; the adapter cancels every timer still running."""
 
-    result: "SessionResult"
+    result: SessionResult
 
 
 Output = WriteAT | WriteData | StartTimer | CancelTimer | Flow | SessionDone

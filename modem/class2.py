@@ -47,8 +47,6 @@ from modem._session import (
     parse_params,
 )
 from modem.dialect import DIALECTS, Dialect, FaxClass, Kind, ModemEvent, classify, dial_string_problem, reverse_bits
-from modem.probe import ProbeSession
-from modem.receive import ReceiveSession
 from modem.pagedata import CodedPage
 from modem.params import (
     MAX_BR_CLASS20,
@@ -60,6 +58,8 @@ from modem.params import (
     local_params,
     negotiate,
 )
+from modem.probe import ProbeSession
+from modem.receive import ReceiveSession
 
 __all__ = [
     "DIALECTS",

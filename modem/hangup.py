@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Numbering", "Hangup", "CLASS2", "CLASS20", "describe", "parse_hangup"]
+__all__ = ["CLASS2", "CLASS20", "Hangup", "Numbering", "describe", "parse_hangup"]
 
 
 class Numbering(Enum):

@@ -27,9 +27,9 @@ confirmed pages and the transmissions not kept (for diagnostics).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable
 
 from modem._session import ReceivedPage
 

@@ -20,8 +20,8 @@ from typing import BinaryIO
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from modem import _tiffio
-from modem.document import FAX_WIDTH, X_DPI, DocumentError, FaxPage, Resolution
 from modem.coding import decode
+from modem.document import FAX_WIDTH, X_DPI, DocumentError, FaxPage, Resolution
 from modem.t4 import BitOrder, encode_strip
 
 __all__ = [

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime, IReactorUDP
@@ -432,7 +432,7 @@ class RadiusClient(DatagramProtocol):
         return d
 
     # ----------------------------------------------------------- plumbing
-    def datagramReceived(self, datagram: bytes, addr: Address) -> None:  # noqa: N802
+    def datagramReceived(self, datagram: bytes, addr: Address) -> None:
         try:
             actions = self.core.datagram(datagram, (addr[0], addr[1]), self.reactor.seconds())
         except Exception:

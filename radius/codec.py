@@ -15,9 +15,10 @@ import hashlib
 import hmac
 import ipaddress
 import struct
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterable, Sequence
+from typing import IO
 
 from pyrad.dictionary import Dictionary as _PyradDictionary
 

@@ -9,7 +9,7 @@ is visible after at most ``ttl`` seconds; ``ttl = 0`` disables the cache.
 
 from __future__ import annotations
 
-from typing import Hashable
+from collections.abc import Hashable
 
 from radius.model import A, Decision, FbContext, Request
 

@@ -91,7 +91,7 @@ class ReadModelFeed(service.Service):
 
     # ------------------------------------------------------------ polling
 
-    def startService(self) -> None:  # noqa: N802 (Twisted hook)
+    def startService(self) -> None:
         super().startService()
         self._loop = task.LoopingCall(self.poll)
         self._loop.clock = self.reactor
@@ -100,7 +100,7 @@ class ReadModelFeed(service.Service):
             self._listener = threading.Thread(target=self._listen, name="store-changes-listen", daemon=True)
             self._listener.start()
 
-    def stopService(self) -> Any:  # noqa: N802 (Twisted hook)
+    def stopService(self) -> Any:
         super().stopService()
         self._stopping.set()
         if self._loop is not None and self._loop.running:
@@ -119,13 +119,13 @@ class ReadModelFeed(service.Service):
                 while not self._stopping.is_set():
                     if any(True for _ in conn.notifies(timeout=1.0, stop_after=1)):
                         self.reactor.callFromThread(self._notified)
-            except Exception:  # noqa: BLE001 - the database went away: try again shortly
+            except Exception:
                 self._stopping.wait(self.interval)
             finally:
                 if conn is not None:
                     try:
                         conn.close()
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         pass
 
     def _notified(self) -> None:

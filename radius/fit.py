@@ -7,8 +7,8 @@ counts and logs what was cut, so every valid request still gets an answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from radius.codec import HEADER, MAX_PACKET, MAX_VALUE, MAX_VENDOR_VALUE, Dictionary, EncodeError, _encode_value
 from radius.model import Request, Value

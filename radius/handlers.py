@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid as _uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from radius.model import A, AcctStatus, Decision, FbCommand, FbContext, Request, Value
 from radius.passwords import verify_password
@@ -29,7 +29,7 @@ from radius.store.api import (
     normalise_serial,
 )
 
-__all__ = ["HandlerConfig", "HANDLERS", "handle_access", "accounting_record"]
+__all__ = ["HANDLERS", "HandlerConfig", "accounting_record", "handle_access"]
 
 Attr = tuple[str, Value]
 
@@ -177,7 +177,7 @@ def called_number_flag(store: Store, number: str) -> int:
 
 @_handles(FbCommand.GET_ACCOUNT, FbContext.ACCOUNT_LOGIN, FbContext.ACCOUNT_VALIDATE)
 def get_account_login(req: Request, store: Store, cfg: HandlerConfig) -> Decision:
-    account, problem = _find_account(req, store, cfg)
+    account, _problem = _find_account(req, store, cfg)
     # One message and one scrypt run for unknown names and wrong passwords
     # alike (an unknown name is checked against a dummy hash): neither the
     # reply nor its timing tells whether an account exists.

@@ -7,8 +7,9 @@ here attributes are known by name.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence, Union
+from typing import Union
 
 __all__ = [
     "A",
@@ -170,9 +171,9 @@ class Decision:
     details: Mapping[str, object] = field(default_factory=dict)
 
     @classmethod
-    def accept(cls, *attributes: tuple[str, Value], reason: str = "") -> "Decision":
+    def accept(cls, *attributes: tuple[str, Value], reason: str = "") -> Decision:
         return cls(Verdict.ACCEPT, tuple(attributes), reason)
 
     @classmethod
-    def reject(cls, reason: str) -> "Decision":
+    def reject(cls, reason: str) -> Decision:
         return cls(Verdict.REJECT, (), reason)

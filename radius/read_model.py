@@ -15,7 +15,8 @@ of a key (every update is one dictionary assignment).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from radius.store import _records as rec
 from radius.store.api import (

@@ -18,32 +18,33 @@ retransmission is ignored, and gets the cached reject once it has been sent.
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Sequence
+from typing import Any
 
 from twisted.application import service
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.task import LoopingCall
 from twisted.internet.interfaces import IDelayedCall, IReactorTime, IReactorUDP
 from twisted.internet.protocol import DatagramProtocol
+from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from appliance.config import RadiusClientConfig
-from radius.decision_cache import DecisionCache, decision_key
+from radius.acct_spool import AccountingSpool, AccountingSpoolError
+from radius.clients import ClientTable
 from radius.codec import CodecError, Dictionary, decode_request, encode_reply, peek_header
+from radius.decision_cache import DecisionCache, decision_key
 from radius.fit import Fitted, fit_reply
 from radius.handlers import HandlerConfig, accounting_record, handle_access
 from radius.model import A, Code, Decision, Request, Verdict
-from radius.clients import ClientTable
 from radius.read_model import ReadModel, StoreFirst
 from radius.reuseport import listen_reuseport
 from radius.store.api import Store, StoreError
-from radius.acct_spool import AccountingSpool, AccountingSpoolError
 
-__all__ = ["RadiusServer", "RadiusService", "ClientTable"]
+__all__ = ["ClientTable", "RadiusServer", "RadiusService"]
 
 AUTH, ACCT = "auth", "acct"
 #: how often a running service tries to write its accounting spool to the store
@@ -272,7 +273,7 @@ class RadiusServer:
         if self._acct_batch:
             self._flush_acct()
 
-    def _batch_failed(self, failure: Failure, batch: list["_Work"]) -> None:
+    def _batch_failed(self, failure: Failure, batch: list[_Work]) -> None:
         for item in batch:
             self._in_flight -= 1
             if self._cache.get(item.key) is item.entry:
@@ -286,7 +287,7 @@ class RadiusServer:
                 errors_so_far=n,
             )
 
-    def _batch_done(self, results: list[tuple[bool, Any]], batch: list["_Work"]) -> None:
+    def _batch_done(self, results: list[tuple[bool, Any]], batch: list[_Work]) -> None:
         for item, (ok, result) in zip(batch, results):
             try:
                 if ok:
@@ -596,7 +597,7 @@ class _Listener(DatagramProtocol):
         self.server = server
         self.kind = kind
 
-    def datagramReceived(self, datagram: bytes, addr: Any) -> None:  # noqa: N802 (Twisted hook)
+    def datagramReceived(self, datagram: bytes, addr: Any) -> None:
         self.server.datagram_received(self.kind, datagram, addr, self._send)
 
     def _send(self, data: bytes, addr: tuple[str, int]) -> None:
@@ -645,7 +646,7 @@ class RadiusService(service.Service):
         self._listening: list[Any] = []
         self._replay: LoopingCall | None = None  # writes the accounting spool once the store answers
 
-    def startService(self) -> None:  # noqa: N802 (Twisted hook)
+    def startService(self) -> None:
         if self.feed is not None:
             self.feed.load()  # before answering: every lookup is answered from it
         self.server.threadpool.start()
@@ -667,7 +668,7 @@ class RadiusService(service.Service):
             self._replay.start(REPLAY_SECONDS, now=True)
         super().startService()
 
-    def stopService(self) -> Deferred[None] | None:  # noqa: N802 (Twisted hook)
+    def stopService(self) -> Deferred[None] | None:
         super().stopService()
         ds = [p.stopListening() for p in self._listening]
         if self._replay is not None and self._replay.running:

@@ -42,18 +42,18 @@ class WorkerSettings(dict):  # type: ignore[type-arg]
 
 
 class _Worker(protocol.ProcessProtocol):
-    def __init__(self, supervisor: "RadiusWorkers", index: int) -> None:
+    def __init__(self, supervisor: RadiusWorkers, index: int) -> None:
         self.supervisor = supervisor
         self.index = index
         self.ready: defer.Deferred[None] = defer.Deferred()
         self.started_at = supervisor.reactor.seconds()
         self._status = b""
 
-    def connectionMade(self) -> None:  # noqa: N802 (Twisted hook)
+    def connectionMade(self) -> None:
         settings = WorkerSettings(config=self.supervisor.config, index=self.index)
         self.transport.write(pickle.dumps(settings))  # stdin stays open: its EOF stops the worker
 
-    def childDataReceived(self, fd: int, data: bytes) -> None:  # noqa: N802 (Twisted hook)
+    def childDataReceived(self, fd: int, data: bytes) -> None:
         if fd != 3:
             return
         self._status += data
@@ -64,7 +64,7 @@ class _Worker(protocol.ProcessProtocol):
             else:
                 self.ready.errback(RuntimeError(line.decode("utf-8", "replace")))
 
-    def processEnded(self, reason: Any) -> None:  # noqa: N802 (Twisted hook)
+    def processEnded(self, reason: Any) -> None:
         if not self.ready.called:
             self.ready.errback(RuntimeError(f"RADIUS worker {self.index} exited before listening"))
         self.supervisor._ended(self, reason)
@@ -89,8 +89,8 @@ class RadiusWorkers(RadiusService):
 
     # ------------------------------------------------------------ start
 
-    def startService(self) -> None:  # noqa: N802 (Twisted hook)
-        import dataclasses  # noqa: PLC0415
+    def startService(self) -> None:
+        import dataclasses
 
         radius = self.config.radius
         auth = probe_port(radius.listen, radius.auth_port)
@@ -157,7 +157,7 @@ class RadiusWorkers(RadiusService):
 
     # ------------------------------------------------------------- stop
 
-    def stopService(self) -> Any:  # noqa: N802 (Twisted hook)
+    def stopService(self) -> Any:
         super(RadiusService, self).stopService()
         for call in self._pending.values():
             if call.active():
@@ -176,7 +176,7 @@ class RadiusWorkers(RadiusService):
             try:
                 worker.transport.closeStdin()  # the worker stops on EOF
                 worker.transport.signalProcess("TERM")
-            except Exception:  # noqa: BLE001 - already gone
+            except Exception:
                 pass
             ended.append(d)
         return defer.gatherResults(ended, consumeErrors=True).addCallback(lambda _: None)

@@ -3,7 +3,8 @@ inline (or holds it), so adapters are tested without threads or sleeping."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
@@ -12,7 +13,7 @@ from twisted.python.failure import Failure
 class ClockReactor(Clock):
     """A task.Clock that also offers callFromThread (run at once)."""
 
-    def callFromThread(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> None:  # noqa: N802
+    def callFromThread(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         f(*args, **kwargs)
 
 
@@ -33,7 +34,7 @@ class InlineThreadPool:
     def callInThreadWithCallback(
         self,
         on_result: Callable[[bool, Any], None],
-        f: Callable[..., Any],  # noqa: N802
+        f: Callable[..., Any],
         *args: Any,
         **kwargs: Any,
     ) -> None:

@@ -19,7 +19,7 @@ def make_cert(
     ``offset_days`` from now for ``days``."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=offset_days)
+    start = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=offset_days)
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from appliance.cloud.errors import FaxageRequestError
 
-__all__ = ["Endpoint", "Var", "OpSpec", "OPERATIONS", "SUPPORTED_EXTENSIONS", "CREDENTIAL_VARS"]
+__all__ = ["CREDENTIAL_VARS", "OPERATIONS", "SUPPORTED_EXTENSIONS", "Endpoint", "OpSpec", "Var"]
 
 CREDENTIAL_VARS = ("username", "company", "password")
 
@@ -34,8 +34,34 @@ class Endpoint(enum.Enum):
 
 # The 2017 "Supported File Types" table.
 SUPPORTED_EXTENSIONS = frozenset(
-    "pdf ps doc docx dot wps wpd odt rtf xls xlsx ppt pptx ods csv htm html "
-    "bmp gif jpg jpeg tif tiff png pcl txt".split()
+    [
+        "pdf",
+        "ps",
+        "doc",
+        "docx",
+        "dot",
+        "wps",
+        "wpd",
+        "odt",
+        "rtf",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "ods",
+        "csv",
+        "htm",
+        "html",
+        "bmp",
+        "gif",
+        "jpg",
+        "jpeg",
+        "tif",
+        "tiff",
+        "png",
+        "pcl",
+        "txt",
+    ]
 )
 
 Check = Callable[[str, str, str], str]  # (operation, variable, value) -> value

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import csv
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from appliance.cloud.errors import FaxageProtocolError
 from appliance.cloud.records import (

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from appliance.cloud._ops import CREDENTIAL_VARS, OPERATIONS, SUPPORTED_EXTENSIONS, Endpoint, OpSpec
 from appliance.cloud._parsers import TEXT_PARSERS, parse_status_line, status_record_from_fields
@@ -28,13 +29,13 @@ from appliance.cloud.records import Document
 from appliance.config import Secret
 
 __all__ = [
-    "Credentials",
-    "Endpoint",
     "OPERATIONS",
-    "OpSpec",
-    "Request",
     "SAFE_TO_REPEAT",
     "SUPPORTED_EXTENSIONS",
+    "Credentials",
+    "Endpoint",
+    "OpSpec",
+    "Request",
     "build",
     "build_sendfax",
     "endpoint_url",

@@ -23,7 +23,7 @@ from appliance.cloud.errors import FaxageError, FaxageRequestError
 __all__ = ["register", "run"]
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cloud = subparsers.add_parser("cloud", help="FAXAGE Internet fax operations")
     ops = cloud.add_subparsers(dest="operation", metavar="OPERATION", required=True)
     for spec in OPERATIONS.values():

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from twisted.internet.defer import Deferred
@@ -37,7 +38,7 @@ from appliance.cloud.errors import (
 from appliance.cloud.records import JobSubmitted, StatusRecord
 from appliance.config import FaxageConfig
 
-__all__ = ["FaxageClient", "TwistedFaxage", "RetryPolicy", "make_http_client", "client_from_config"]
+__all__ = ["FaxageClient", "RetryPolicy", "TwistedFaxage", "client_from_config", "make_http_client"]
 
 T = TypeVar("T")
 EventSink = Callable[..., None]
@@ -336,23 +337,23 @@ class TwistedFaxage:
         )
         return pool
 
-    def _defer(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "Deferred[T]":
+    def _defer(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         return deferToThreadPool(self._reactor, self._pool, fn, *args, **kwargs)  # type: ignore[arg-type]
 
-    def run_in_pool(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "Deferred[T]":
+    def run_in_pool(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         """Run any other blocking call (e.g. file writes) in the same pool."""
         return self._defer(fn, *args, **kwargs)
 
-    def request(self, operation: str, params: Mapping[str, ParamValue] | None = None) -> "Deferred[Any]":
+    def request(self, operation: str, params: Mapping[str, ParamValue] | None = None) -> Deferred[Any]:
         return self._defer(self.client.request, operation, params)
 
-    def call(self, request: Request) -> "Deferred[Any]":
+    def call(self, request: Request) -> Deferred[Any]:
         return self._defer(self.client.submit if request.operation == "sendfax" else self.client.call, request)
 
     def sendfax(
         self, faxno: str, recipname: str, files: Iterable[tuple[str, bytes]] = (), **options: ParamValue
-    ) -> "Deferred[JobSubmitted]":
+    ) -> Deferred[JobSubmitted]:
         return self._defer(self.client.sendfax, faxno, recipname, list(files), **options)
 
-    def status(self, jobids: Sequence[int] = (), **flags: ParamValue) -> "Deferred[tuple[StatusRecord, ...]]":
+    def status(self, jobids: Sequence[int] = (), **flags: ParamValue) -> Deferred[tuple[StatusRecord, ...]]:
         return self._defer(self.client.status, list(jobids), **flags)

@@ -20,9 +20,10 @@ Exactly once, across restarts:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from twisted.internet import task
 from twisted.internet.defer import Deferred, inlineCallbacks
@@ -41,8 +42,8 @@ from appliance.cloud._inbound import (
 )
 from appliance.cloud.errors import AlreadyExists, FaxageError, NotFound
 from appliance.cloud.records import Document, FaxRecord
-from appliance.durable import write_atomically
 from appliance.config import FaxageConfig
+from appliance.durable import write_atomically
 
 if TYPE_CHECKING:
     from appliance.cloud.client import TwistedFaxage
@@ -66,7 +67,7 @@ RunBlocking = Callable[..., "Deferred[Any]"]
 class InboundSource(Protocol):
     """What the poller needs of :class:`~appliance.cloud.client.TwistedFaxage`."""
 
-    def request(self, operation: str, params: Mapping[str, Any] | None = None) -> "Deferred[Any]": ...
+    def request(self, operation: str, params: Mapping[str, Any] | None = None) -> Deferred[Any]: ...
 
 
 class FaxSink(Protocol):
@@ -208,7 +209,7 @@ class InboundPoller:
         if self._loop.running:
             self._loop.stop()
 
-    def _tick(self) -> "Deferred[Any]":
+    def _tick(self) -> Deferred[Any]:
         d: Deferred[Any] = self.poll_once()
         return d.addCallback(lambda _: None)
 
@@ -317,7 +318,7 @@ class InboundPoller:
 
 
 def make_inbound_poller(
-    faxage: "TwistedFaxage", config: FaxageConfig, clock: IReactorTime, *, inbox: Path, state_file: Path
+    faxage: TwistedFaxage, config: FaxageConfig, clock: IReactorTime, *, inbox: Path, state_file: Path
 ) -> InboundPoller:
     """The poller for the ``[faxage]`` section: faxes into ``inbox``, the
     cursor in ``state_file``, every ``poll_interval`` seconds, blocking work

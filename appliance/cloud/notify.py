@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from twisted.internet import task
 from twisted.internet.defer import Deferred, inlineCallbacks
@@ -27,7 +28,7 @@ from appliance.cloud._parsers import status_record_from_fields
 from appliance.cloud.errors import FaxageError
 from appliance.cloud.records import StatusRecord
 
-__all__ = ["NotifyTracker", "Outcome", "NotifyResource", "StatusPoller", "CALLBACK_FIELDS"]
+__all__ = ["CALLBACK_FIELDS", "NotifyResource", "NotifyTracker", "Outcome", "StatusPoller"]
 
 CALLBACK_FIELDS = (
     "jobid",
@@ -166,7 +167,7 @@ class NotifyResource(Resource):
 
 
 class StatusSource(Protocol):
-    def status(self, jobids: list[int], **flags: Any) -> "Deferred[tuple[StatusRecord, ...]]": ...
+    def status(self, jobids: list[int], **flags: Any) -> Deferred[tuple[StatusRecord, ...]]: ...
 
 
 class StatusPoller:

@@ -11,23 +11,23 @@ import enum
 from dataclasses import dataclass
 
 __all__ = [
-    "ShortStatus",
-    "JobSubmitted",
-    "StatusRecord",
-    "Document",
     "Ack",
+    "AuditRecord",
+    "BlacklistEntry",
+    "BusyCall",
+    "CallCounts",
+    "CdrRecord",
+    "Document",
     "FaxRecord",
     "Folder",
-    "User",
-    "BlacklistEntry",
-    "QueueEntry",
-    "BusyCall",
-    "PortRequest",
-    "AuditRecord",
-    "CallCounts",
     "HandleCount",
-    "CdrRecord",
+    "JobSubmitted",
     "NpaNxx",
+    "PortRequest",
+    "QueueEntry",
+    "ShortStatus",
+    "StatusRecord",
+    "User",
 ]
 
 

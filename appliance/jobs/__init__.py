@@ -8,7 +8,6 @@ database.  The Twisted side is ``appliance.jobs.scheduler.JobScheduler``.
 from __future__ import annotations
 
 from typing import Any
-from radius.store.urls import open_by_url
 
 from appliance.jobs.model import (
     CAUSES,
@@ -37,6 +36,7 @@ from appliance.jobs.model import (
     number_key,
 )
 from appliance.jobs.store import JobStore
+from radius.store.urls import open_by_url
 
 __all__ = [
     "CAUSES",

@@ -14,7 +14,8 @@ the database clock, so nodes whose clocks disagree still agree on leases.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from appliance.jobs._schema import CLAIM_COLUMNS
 from appliance.jobs.lease import ClaimRecord, Interrupted, interrupted_call, lease_expired

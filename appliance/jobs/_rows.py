@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from appliance.jobs.model import Attempt, Entry, EntryState, Fax, FaxSpec, Recipient
 

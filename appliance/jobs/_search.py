@@ -3,8 +3,9 @@ the retention purge of finished faxes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any
 
 from appliance.jobs import _rows as rows
 from appliance.jobs._schema import ENTRY_COLUMNS

@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 __all__ = [
     "CAUSES",
     "CLOUD",
     "TERMINAL",
     "TRANSITIONS",
-    "assign_routes",
     "Attempt",
     "Cause",
     "Claim",
@@ -48,6 +47,7 @@ __all__ = [
     "RecoveryReport",
     "Result",
     "RetryPolicy",
+    "assign_routes",
     "check_transition",
     "number_key",
 ]
@@ -63,7 +63,7 @@ class JobError(Exception):
 class IllegalTransition(JobError):
     """A state change the transition table does not allow; nothing was changed."""
 
-    def __init__(self, entry_id: int | None, current: "EntryState", target: "EntryState", action: str) -> None:
+    def __init__(self, entry_id: int | None, current: EntryState, target: EntryState, action: str) -> None:
         self.entry_id = entry_id
         self.current = current
         self.target = target
@@ -76,7 +76,7 @@ class ClaimLost(JobError):
     """The node's claim on an entry is gone: its lease expired and another
     node recovered the entry (the result arrived too late to be recorded)."""
 
-    def __init__(self, entry_id: int, node: str, now_state: "EntryState", now_node: str | None) -> None:
+    def __init__(self, entry_id: int, node: str, now_state: EntryState, now_node: str | None) -> None:
         self.entry_id = entry_id
         self.node = node
         super().__init__(
@@ -362,7 +362,7 @@ class Result:
             raise ValueError("a sent attempt has no failure cause")
 
     @classmethod
-    def ok(cls, pages: int, duration: float, remote_csid: str = "", **details: object) -> "Result":
+    def ok(cls, pages: int, duration: float, remote_csid: str = "", **details: object) -> Result:
         return cls(sent=True, pages=pages, duration=duration, remote_csid=remote_csid, details=details)
 
     @classmethod
@@ -375,7 +375,7 @@ class Result:
         pages: int = 0,
         duration: float = 0.0,
         **details: object,
-    ) -> "Result":
+    ) -> Result:
         return cls(
             sent=False,
             cause=Cause(cause),
@@ -415,7 +415,7 @@ class RecoveryReport:
     finished: tuple[int, ...] = ()  # entry ids now sent/failed/dead/aborted
     resumed: tuple[Claim, ...] = ()  # cloud jobs still running: the caller keeps watching them
     unresolved: tuple[int, ...] = ()  # cloud lookups that said "unknown" for a submitted job
-    stops: tuple["RecoveredSession", ...] = ()  # interrupted sessions whose accounting Stop is still owed
+    stops: tuple[RecoveredSession, ...] = ()  # interrupted sessions whose accounting Stop is still owed
 
     def __bool__(self) -> bool:
         return bool(self.requeued or self.finished or self.resumed or self.unresolved)

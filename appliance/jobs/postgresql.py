@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from radius.store.postgresql import PostgresStore
-
 from appliance.jobs.model import RetryPolicy
 from appliance.jobs.store import JobStore
+from radius.store.postgresql import PostgresStore
 
 __all__ = ["PostgresJobStore"]
 

@@ -18,8 +18,9 @@ when the store becomes unreachable and one when it is back.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from twisted.application import service
 from twisted.internet import defer

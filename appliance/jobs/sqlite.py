@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from radius.store.sqlite import SqliteStore
-
 from appliance.jobs.model import RetryPolicy
 from appliance.jobs.store import JobStore
+from radius.store.sqlite import SqliteStore
 
 __all__ = ["SqliteJobStore"]
 

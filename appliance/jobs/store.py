@@ -14,13 +14,13 @@ Every method is blocking: Twisted code calls it from a thread pool
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from appliance.jobs import _rows as rows
 from appliance.jobs._claims import ClaimTables, CloudLookup
-from appliance.jobs._search import SearchTables, entry_filters
-from radius.store.tables import AttachedTables
 from appliance.jobs._schema import ATTEMPT_COLUMNS, ENTRY_COLUMNS, FAX_COLUMNS, SCHEMA
+from appliance.jobs._search import SearchTables, entry_filters
 from appliance.jobs.model import (
     CLOUD,
     TERMINAL,
@@ -41,8 +41,9 @@ from appliance.jobs.model import (
     check_transition,
     number_key,
 )
+from radius.store.tables import AttachedTables
 
-__all__ = ["JobStore", "ROUTE_FILTERS", "CloudLookup"]
+__all__ = ["ROUTE_FILTERS", "CloudLookup", "JobStore"]
 
 S = EntryState
 ROUTE_FILTERS = ("line", "cloud", "any")

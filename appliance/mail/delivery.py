@@ -12,12 +12,14 @@ import hashlib
 import os
 import shutil
 import socket
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from twisted.application import service
-from twisted.internet import defer, error as net_error, task
+from twisted.internet import defer, task
+from twisted.internet import error as net_error
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.mail import smtp

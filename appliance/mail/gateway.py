@@ -17,9 +17,11 @@ Replies (the text always says why):
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from twisted.cred import checkers, credentials, error as cred_error, portal
+from twisted.cred import checkers, credentials, portal
+from twisted.cred import error as cred_error
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
@@ -88,7 +90,7 @@ class Gateway:
 class _Message:
     """Collects one mail for all its recipients (twisted asks one message per recipient)."""
 
-    def __init__(self, delivery: "T37Delivery", recipients: list[tuple[T37Address, str]]) -> None:
+    def __init__(self, delivery: T37Delivery, recipients: list[tuple[T37Address, str]]) -> None:
         self.delivery = delivery
         self.recipients = recipients
         self.lines: list[bytes] = []

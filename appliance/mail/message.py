@@ -11,15 +11,15 @@ reads a clock or a file.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
-from typing import Sequence
 
 __all__ = [
-    "FaxDetails",
     "MIME_TYPES",
+    "FaxDetails",
     "ReceiptDetails",
     "build_fax_mail",
     "build_receipt",

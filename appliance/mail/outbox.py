@@ -14,8 +14,9 @@ method blocks: Twisted code calls it from a thread pool.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from radius.store.tables import AttachedTables
 
@@ -139,7 +140,7 @@ def _delivery(row: Sequence[Any]) -> Delivery:
     )
 
 
-def open_mail_outbox(url: str, *, init: bool = True) -> "MailOutbox":
+def open_mail_outbox(url: str, *, init: bool = True) -> MailOutbox:
     """The outbox in the database named by ``url`` (``sqlite:///PATH`` or ``postgresql://…``)."""
     from radius.store.urls import open_by_url
 

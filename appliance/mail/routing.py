@@ -22,8 +22,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 __all__ = [
     "DESTINATION_TYPES",
@@ -120,7 +120,7 @@ class Routes:
     recipients: Mapping[str, tuple[Destination, ...]] = field(default_factory=dict)
     default_format: str = "pdf"
 
-    def with_recipients(self, rows: Iterable[RecipientRow]) -> "Routes":
+    def with_recipients(self, rows: Iterable[RecipientRow]) -> Routes:
         table = {k: list(v) for k, v in self.recipients.items()}
         for row in rows:
             table.setdefault(row.extension, []).append(row.destination)

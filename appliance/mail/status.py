@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["mail_snapshot", "mail_lines"]
+__all__ = ["mail_lines", "mail_snapshot"]
 
 
 def mail_snapshot(url: str, limit: int = 10) -> dict[str, Any]:

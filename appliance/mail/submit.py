@@ -4,7 +4,8 @@ then released to the scheduler.  Errors are SMTP replies."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from twisted.internet import defer
 from twisted.mail import smtp

@@ -12,8 +12,8 @@ The number itself is checked later by the dial plan, like every other front door
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 __all__ = ["RECEIPTS", "T37Address", "T37Error", "parse_t37"]
 

@@ -4,9 +4,10 @@ bounded worker from a short-lived command."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from appliance.render.limits import Limits
 from modem.document import PageSize, Resolution, iter_render

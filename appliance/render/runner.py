@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import atexit
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from twisted.internet.defer import Deferred, DeferredSemaphore
 
@@ -22,7 +23,7 @@ __all__ = ["Renderer", "shared_pool"]
 class Renderer:
     """``renderer(fn, *args, **kwargs)`` runs ``fn`` in the pool and fires with its result."""
 
-    def __init__(self, pool: RenderPool, run_blocking: Callable[..., "Deferred[Any]"]) -> None:
+    def __init__(self, pool: RenderPool, run_blocking: Callable[..., Deferred[Any]]) -> None:
         self.pool = pool
         self._run = run_blocking
         self._slots = DeferredSemaphore(pool.limits.workers)
@@ -31,7 +32,7 @@ class Renderer:
     def limits(self) -> Limits:
         return self.pool.limits
 
-    def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> "Deferred[Any]":
+    def __call__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Deferred[Any]:
         return self._slots.run(self._run, self.pool.call, fn, *args, **kwargs)
 
 

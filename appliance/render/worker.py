@@ -13,7 +13,8 @@ from __future__ import annotations
 import multiprocessing.connection
 import signal
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _PRELOAD = ("modem.document", "modem._render", "modem.fax_files", "appliance.web.convert", "appliance.render.jobs")
 
@@ -90,7 +91,7 @@ def _error_reply(exc: Exception, details: str) -> tuple[Any, ...]:
         try:
             pickle.dumps(exc)
             return ("error", exc)
-        except Exception:  # noqa: BLE001 - fall through to a plain report
+        except Exception:
             pass
     return ("crash", f"{type(exc).__name__}: {exc}", details)
 

@@ -9,8 +9,9 @@ alone (tests listen on it themselves).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from twisted.application.internet import StreamServerEndpointService
@@ -157,7 +158,7 @@ class WebService(StreamServerEndpointService):
         super().__init__(endpoint, site)
         self.site = site
 
-    def startService(self) -> None:  # noqa: N802 - Twisted hook
+    def startService(self) -> None:
         app: WebApp = self.site.app  # type: ignore[attr-defined]
 
         def settle() -> int:

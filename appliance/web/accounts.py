@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from radius.passwords import hash_password
 from appliance.web.model import WebError
+from radius.passwords import hash_password
 from radius.store.api import Account, DuplicateError
 
 __all__ = ["StoreAccountWriter", "accounts_are_local"]

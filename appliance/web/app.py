@@ -10,16 +10,19 @@ the HTTP status and the message for the client.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from appliance.dialplan import DialPlan
+from appliance.fetch import Fetcher, FetchError, FetchPolicy
+from appliance.fetch_policy import parse_allow
 from appliance.jobs.model import TERMINAL, EntryState, Fax, FaxSpec, IllegalTransition, JobError, NotFound, Recipient
 from appliance.jobs.store import JobStore
 from appliance.logsafe import safe_for_log
@@ -28,8 +31,6 @@ from appliance.render.runner import Renderer, shared_pool
 from appliance.web import ffws
 from appliance.web.auth import Identity
 from appliance.web.config import WebConfig
-from appliance.fetch import FetchError, FetchPolicy, Fetcher
-from appliance.fetch_policy import parse_allow
 from appliance.web.convert import convert_fax
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineStatusSource
 from appliance.web.directory import Directory
@@ -37,7 +38,7 @@ from appliance.web.model import WebError
 from appliance.web.numbers import dial_recipients
 from modem.document import DocumentError, PageLimitError, PageSize, Resolution, check_page_limit
 
-__all__ = ["ACTIVE", "Call", "Reply", "WebApp", "parse_fax_key", "parse_entry_key"]
+__all__ = ["ACTIVE", "Call", "Reply", "WebApp", "parse_entry_key", "parse_fax_key"]
 
 S = EntryState
 ACTIVE = (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING, S.SENDING)
@@ -126,7 +127,7 @@ class WebApp:
         config: WebConfig,
         *,
         clock: IReactorTime,
-        run_blocking: Callable[..., "defer.Deferred[Any]"],
+        run_blocking: Callable[..., defer.Deferred[Any]],
         jobs: JobStore,
         directory: Directory,
         lines: LineStatusSource,
@@ -173,7 +174,7 @@ class WebApp:
     def now(self) -> float:
         return self.clock.seconds()
 
-    def idle(self) -> "defer.Deferred[Any]":
+    def idle(self) -> defer.Deferred[Any]:
         """Fires when every conversion under way has finished (for tests and shutdown)."""
         return defer.DeferredList(list(self.conversions.values()), consumeErrors=True)
 

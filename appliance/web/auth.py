@@ -18,8 +18,9 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
@@ -42,7 +43,7 @@ class Identity:
 
 
 class _AccessClient(Protocol):
-    def access(self, attributes: Sequence[tuple[str, Any]], password: str | None = None) -> "Deferred[Any]": ...
+    def access(self, attributes: Sequence[tuple[str, Any]], password: str | None = None) -> Deferred[Any]: ...
 
 
 def basic_credentials(header: bytes | None) -> tuple[str, str] | None:
@@ -105,7 +106,7 @@ class Authenticator:
         message = user.encode("utf-8") + b"\x00" + password.encode("utf-8")
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
-    def authenticate(self, user: str, password: str) -> "Deferred[Identity | None]":
+    def authenticate(self, user: str, password: str) -> Deferred[Identity | None]:
         """The caller's identity, or None for unknown user or wrong password;
         fails with :class:`AuthUnavailable` when no RADIUS server answered."""
         key = self._cache_key(user, password)

@@ -110,9 +110,8 @@ async def _owner(app: WebApp, call: Call, write: bool) -> str:
     allowed = _may_write(app, call, owner) if write else _may_read(call, owner)
     if not allowed:
         raise WebError(403, f"you may not {'change' if write else 'view'} the data of {owner!r}")
-    if owner != GLOBAL and owner != call.identity.username:
-        if await app.run(app.directory.get_user, owner) is None:
-            raise WebError(404, f"no user {owner!r}")
+    if owner != GLOBAL and owner != call.identity.username and await app.run(app.directory.get_user, owner) is None:
+        raise WebError(404, f"no user {owner!r}")
     return owner
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from appliance.web.model import WebError

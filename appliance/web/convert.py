@@ -12,9 +12,9 @@ only the generated template is used).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from appliance.jobs.model import Fax, Recipient
 from modem.document import DocumentError, FaxPage, PageSize, Resolution, check_page_limit, iter_render, render

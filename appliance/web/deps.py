@@ -16,8 +16,9 @@ with these fields fits (dataclasses, named tuples, ORM rows).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "AccountWriter",
@@ -112,7 +113,7 @@ class InboxSource(Protocol):
         """Newest first; every account's when ``account`` is None (blocking)."""
         ...
 
-    def get(self, id: str) -> InboxRecord | None:  # noqa: A002 - the inbox's own name
+    def get(self, id: str) -> InboxRecord | None:
         """One received fax, or None (blocking)."""
         ...
 

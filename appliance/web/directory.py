@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from appliance.web.model import (
+    CONTACT_FIELDS,
+    GROUP_FIELDS,
+    USER_INT_FIELDS,
+    USER_TEXT_FIELDS,
+    Contact,
+    ContactGroup,
+    TokenRecord,
+    UserProfile,
+    WebError,
+)
 from radius.store.tables import AttachedTables
 from radius.store.urls import open_by_url
-from appliance.web.model import CONTACT_FIELDS, GROUP_FIELDS, USER_INT_FIELDS, USER_TEXT_FIELDS
-from appliance.web.model import Contact, ContactGroup, TokenRecord, UserProfile, WebError
 
 __all__ = ["Directory", "hash_token", "open_directory"]
 
@@ -57,7 +67,7 @@ def hash_token(token: str) -> str:
 
 def open_directory(
     url: str, *, token_bytes: Callable[[int], bytes] = secrets.token_bytes, init: bool = True
-) -> "Directory":
+) -> Directory:
     """Open the directory in the database named by ``url`` (``sqlite:///PATH`` or ``postgresql://…``)."""
 
     def sqlite(path: str, **kw: Any) -> Directory:

@@ -13,15 +13,24 @@ from __future__ import annotations
 import calendar
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
-from typing import Any, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
 from appliance.jobs.model import Attempt, Entry, Fax, FaxSpec, Recipient
-from appliance.web.model import CONTACT_FIELDS, GROUP_FIELDS, USER_INT_FIELDS, USER_TEXT_FIELDS
-from appliance.web.model import Contact, ContactGroup, UserProfile, WebError
 from appliance.web.bodies import b64decode, parse_document
+from appliance.web.model import (
+    CONTACT_FIELDS,
+    GROUP_FIELDS,
+    USER_INT_FIELDS,
+    USER_TEXT_FIELDS,
+    Contact,
+    ContactGroup,
+    UserProfile,
+    WebError,
+)
 
 __all__ = [
     "CONTENT_TYPES",
@@ -130,7 +139,7 @@ def format_time(when: float | None, tz: tzinfo) -> str:
     """A unix time as FaxFinder shows it (local ``%FT%T``); "" for None."""
     if when is None:
         return ""
-    return datetime.fromtimestamp(when, timezone.utc).astimezone(tz).strftime(TIME_FORMAT)
+    return datetime.fromtimestamp(when, UTC).astimezone(tz).strftime(TIME_FORMAT)
 
 
 @dataclass(frozen=True)
@@ -365,7 +374,7 @@ def _modem_info(e: Element, attempt: Attempt, tz: tzinfo) -> None:
     connect = details.get("connect_time")
     text_element(e, "connect_time", format_time(float(connect), tz) if isinstance(connect, (int, float)) else "")
     text_element(e, "hangup_time", format_time(attempt.ended_at, tz))
-    text_element(e, "elapsed_time", int(round(attempt.duration)))
+    text_element(e, "elapsed_time", round(attempt.duration))
     text_element(e, "modem", attempt.route)
     text_element(e, "remote_id", attempt.remote_csid)
     text_element(e, "pages_sent", attempt.pages)

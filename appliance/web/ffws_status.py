@@ -3,8 +3,8 @@ Pure; value formats are [INFERRED] (see README "Web API")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
-from typing import Sequence
 from xml.etree.ElementTree import Element, SubElement
 
 from appliance.web.deps import LineStatus

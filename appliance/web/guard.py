@@ -11,7 +11,8 @@ summarised at most once a second, so an attack cannot flood the log.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from twisted.internet import task
 from twisted.internet.defer import Deferred
@@ -97,7 +98,7 @@ class Guard:
 
     # -------------------------------------------------------------- login
 
-    async def login(self, request: Any, check: Callable[[str, str], "Deferred[Identity | None]"]) -> Identity:
+    async def login(self, request: Any, check: Callable[[str, str], Deferred[Identity | None]]) -> Identity:
         """The identity of the request's HTTP Basic credentials, throttled.
 
         401 without or with wrong credentials, 429 (``Retry-After``) while

@@ -18,7 +18,8 @@ seconds (so the answer is not lost to a TCP reset), never stored.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -32,7 +33,7 @@ FORM_ARGS_BYTES = 1024 * 1024
 #: (status, message) of a refusal
 Refusal = tuple[int, str]
 #: (request with headers only, path) -> Deferred[Refusal | None]: may the body come?
-Precheck = Callable[[server.Request, bytes], "defer.Deferred[Optional[Refusal]]"]
+Precheck = Callable[[server.Request, bytes], "defer.Deferred[Refusal | None]"]
 #: (path, status, message) -> (content type, body, extra headers) of a refusal
 Render = Callable[[bytes, int, str], tuple[str, bytes, dict[str, str]]]
 
@@ -58,12 +59,12 @@ class GuardedRequest(server.Request):
 
     _received = 0
 
-    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:  # noqa: N802 - Twisted hook
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         if self.content is not None and self.content.tell() > FORM_ARGS_BYTES:
             self._parsePOSTFormSubmission = False
         super().requestReceived(command, path, version)
 
-    def handleContentChunk(self, data: bytes) -> None:  # noqa: N802 - Twisted hook
+    def handleContentChunk(self, data: bytes) -> None:
         self._received += len(data)
         channel = self.channel
         limit = channel.site.max_request_bytes
@@ -80,7 +81,7 @@ class GuardedChannel(http.HTTPChannel):
     refused = False
     _linger: Any = None
 
-    def headerReceived(self, line: bytes) -> bool:  # noqa: N802 - Twisted hook
+    def headerReceived(self, line: bytes) -> bool:
         name, colon, value = line.partition(b":")
         if colon and name.strip().lower() == b"content-length" and self.requests:
             problem = length_problem(value, self.site.max_request_bytes)
@@ -89,7 +90,7 @@ class GuardedChannel(http.HTTPChannel):
                 return False
         return bool(super().headerReceived(line))
 
-    def allHeadersReceived(self) -> None:  # noqa: N802 - Twisted hook
+    def allHeadersReceived(self) -> None:
         request = self.requests[-1]
         expect = request.requestHeaders.getRawHeaders(b"expect")
         wants_continue = bool(expect) and expect[0].strip().lower() == b"100-continue"  # type: ignore[index]
@@ -155,15 +156,15 @@ class GuardedChannel(http.HTTPChannel):
         else:
             self.transport.loseConnection()
 
-    def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted hook
+    def dataReceived(self, data: bytes) -> None:
         if not self.refused:
             super().dataReceived(data)
 
-    def rawDataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted hook
+    def rawDataReceived(self, data: bytes) -> None:
         if not self.refused:
             super().rawDataReceived(data)
 
-    def connectionLost(self, reason: Any) -> None:  # noqa: N802 - Twisted hook
+    def connectionLost(self, reason: Any) -> None:
         if self._linger is not None and self._linger.active():
             self._linger.cancel()
         super().connectionLost(reason)

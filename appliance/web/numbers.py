@@ -4,8 +4,8 @@ is stored."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from appliance.dialplan import DialPlan, InvalidNumber, dial_string
 from appliance.jobs.model import Recipient

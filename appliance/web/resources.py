@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import unquote
 
 from twisted.internet import defer
@@ -25,13 +26,13 @@ from twisted.web import resource, server
 from twisted.web.http import Request as HttpRequest
 
 from appliance.web import api_v1, book, browser, console, dashboard, status, uapi, uapi_handler
-from appliance.web.console.pages import STATIC, static_file
-from appliance.web.console.views import ADMIN_PAGES
 from appliance.web.app import Call, Reply, WebApp
 from appliance.web.auth import Authenticator, Identity, bearer_token
+from appliance.web.console.pages import STATIC, static_file
+from appliance.web.console.views import ADMIN_PAGES
+from appliance.web.ffws import render as render_xml
 from appliance.web.guard import Guard
 from appliance.web.http_guard import GuardedSite, Refusal
-from appliance.web.ffws import render as render_xml
 from appliance.web.model import WebError
 
 __all__ = ["WebRoot", "WebSite"]
@@ -56,7 +57,7 @@ SMALL_BODY_BYTES = 1024 * 1024
 class WebSite(GuardedSite):
     """The Site: body limit, credentials checked before ``100 Continue``, refusals rendered like replies."""
 
-    def __init__(self, root: "WebRoot", max_request_bytes: int, **kw: Any) -> None:
+    def __init__(self, root: WebRoot, max_request_bytes: int, **kw: Any) -> None:
         super().__init__(root, max_request_bytes, precheck=root.precheck, render_refusal=root.render_refusal, **kw)
 
 
@@ -178,7 +179,7 @@ class WebRoot(resource.Resource):
         call = Call(method, rest, _query(request), body, identity, _base(request))
         return await api_v1.handle(self.app, call)
 
-    def precheck(self, request: HttpRequest, path: bytes) -> "defer.Deferred[Refusal | None]":
+    def precheck(self, request: HttpRequest, path: bytes) -> defer.Deferred[Refusal | None]:
         """Before the body of an ``Expect: 100-continue`` request to ``path`` (headers only):
         None when its credentials may send the body, else (status, message)."""
         return defer.Deferred.fromCoroutine(self._precheck(request, path))

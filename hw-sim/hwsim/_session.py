@@ -218,7 +218,7 @@ def _page_response(modem: SimModem, ppr: int) -> None:
 def _receive_next(modem: SimModem) -> None:
     if modem._held_ppm is not None:
         ppm, modem._held_ppm = modem._held_ppm, None
-        ppr = tuple(modem._values["FPS"])[0]
+        ppr = next(iter(modem._values["FPS"]))
         modem._emit(ToLine(PageResponse(int(ppr))))
         if ppm == 2 and ppr % 2 == 1:
             # the sender's DCN ends the call (reported as a normal end); wait for it, or a little longer
@@ -341,7 +341,7 @@ def _page_sent(modem: SimModem) -> None:
     if modem._tx_ppm is None:  # Class 2: wait for AT+FET=
         modem._state = State.TX_WAIT_FET
         modem._result("OK")
-        modem._emit(StartTimer("phcto", tuple(modem._values["FCT"])[0] / 10))
+        modem._emit(StartTimer("phcto", next(iter(modem._values["FCT"])) / 10))
     else:
         _post_page(modem, modem._tx_ppm)
 

@@ -63,33 +63,20 @@ next fax command (``+FDT``, ``+FDR``, ``+FET``, ``+FK``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, cast
+from typing import cast
 
 from . import _at, _page
 from ._t30 import T30Timing
 from .line import (
     Answer,
-    Answered,
-    Busy,
-    CallGone,
     Caps,
-    CarrierLost,
-    Connected,
     Dial,
-    FromLine,
     Hangup,
-    IncomingCall,
     LineEvent,
-    NoCarrier,
-    NoDialTone,
-    PageData,
-    PageEnd,
-    PageResponse,
     PageStart,
-    PostPage,
-    RemoteHangup,
     StationInfo,
     ToLine,
 )

@@ -25,9 +25,9 @@ from twisted.internet.interfaces import IDelayedCall, IReactorFDSet, IReactorTim
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from ._t30 import DEFAULT_T30
 from .faults import FaultPlan
 from .line import LineEvent, PageData, ToLine
-from ._t30 import DEFAULT_T30
 from .modem import CancelTimer, ModemConfig, Output, SimModem, StartTimer, ToDTE
 from .pstn import Network
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from radius.store.urls import open_by_url
 from radius.store.api import (
     ACCOUNT_FIELDS,
     DID_FIELDS,
@@ -28,6 +27,7 @@ from radius.store.api import (
     normalise_mac,
     normalise_serial,
 )
+from radius.store.urls import open_by_url
 
 __all__ = [
     "ACCOUNT_FIELDS",

@@ -11,9 +11,10 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from importlib import resources
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from radius.store import _records as rec
 from radius.store import changes

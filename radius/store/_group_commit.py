@@ -9,7 +9,8 @@ that fails is retried alone so that it cannot fail its neighbours.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 __all__ = ["GroupCommit", "Pending"]
 
@@ -19,7 +20,7 @@ R = TypeVar("R")
 class Pending(Generic[R]):
     """One submitted item and, once ``done``, its result or error."""
 
-    __slots__ = ("payload", "result", "error", "done")
+    __slots__ = ("done", "error", "payload", "result")
 
     def __init__(self, payload: Any) -> None:
         self.payload = payload

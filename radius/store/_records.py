@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
+from collections.abc import Callable, Sequence
 from dataclasses import fields
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from radius.store.api import (
     ACCOUNT_FIELDS,

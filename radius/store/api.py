@@ -17,8 +17,9 @@ Conventions shared by every implementation:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Protocol
 
 __all__ = [
     "Account",

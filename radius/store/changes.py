@@ -16,7 +16,8 @@ everything here is blocking and runs off the reactor thread.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from radius.store import _records as rec
 

@@ -12,8 +12,9 @@ default): COMMIT returns only once the WAL record is flushed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors

@@ -8,8 +8,9 @@ rewritten per dialect).  This base class is the one place they reach into it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["AttachedTables"]
 

@@ -7,7 +7,8 @@ or ``postgres://…`` (any libpq URI).
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 __all__ = ["open_by_url", "split_store_url"]

@@ -8,9 +8,10 @@ import ast
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ class Server:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server hook
+            def do_GET(self) -> None:
                 server.paths.append(self.path)
                 server.headers = dict(self.headers)
                 route, _, arg = self.path.partition("?")

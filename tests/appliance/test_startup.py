@@ -46,11 +46,11 @@ class Recorder(service.Service):
         self.setName(name)
         self.events = events
 
-    def startService(self) -> None:  # noqa: N802
+    def startService(self) -> None:
         super().startService()
         self.events.append(f"{self.name}.start")
 
-    def stopService(self) -> None:  # noqa: N802
+    def stopService(self) -> None:
         super().stopService()
         self.events.append(f"{self.name}.stop")
 

@@ -59,7 +59,7 @@ def test_good_numbers_are_queued_as_dialled(data_dir: Path, tmp_path: Path) -> N
     argv = ["send", "--data-dir", str(data_dir), "--format", "json"]
     for raw, _ in GOOD_NUMBERS:
         argv += ["--to", raw]
-    code, out, err = send(*argv, str(doc))
+    code, _out, err = send(*argv, str(doc))
     assert code == 0, err
     stored = sorted(entries(data_dir), key=lambda e: e.index)  # type: ignore[attr-defined]
     assert [e.recipient.fax_number for e in stored] == [d for _, d in GOOD_NUMBERS]  # type: ignore[attr-defined]

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest_twisted
 from twisted.internet import reactor as _reactor

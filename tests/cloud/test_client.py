@@ -5,7 +5,8 @@ credentials kept out of exceptions and logs."""
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -101,7 +102,7 @@ def test_backoff_jitter_uses_injected_rng() -> None:
 def test_safe_operation_retried_after_timeout_and_5xx() -> None:
     """Read timeouts and 5xx replies are retried for operations safe to repeat."""
     server = Server(status=[timeout(), 503, STATUS.format(jobid=5, name="Bob", faxno="3035550123")])
-    client, sleeps, _ = make(server)
+    client, _sleeps, _ = make(server)
     (record,) = client.status([5])
     assert record.jobid == 5 and server.ops() == ["status"] * 3
 
@@ -142,7 +143,7 @@ def test_repeated_handled_counts_as_success() -> None:
 def test_sendfax_timeout_after_acceptance_is_reconciled() -> None:
     """A sendfax that timed out after the service created the job is found via status, not resent."""
     server = Server(sendfax=[timeout(), "JOBID: 99"], status=[STATUS.format(jobid=41, name="Bob", faxno="3035550123")])
-    client, sleeps, events = make(server)
+    client, sleeps, _events = make(server)
     result = client.sendfax("3035550123", "Bob", [("a.pdf", b"%PDF")])
     assert result == JobSubmitted(jobid=41, reconciled=True)
     assert server.ops() == ["sendfax", "status"]

@@ -7,8 +7,9 @@ for operations that are safe to repeat."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -37,7 +38,7 @@ from appliance.cloud.records import (
     StatusRecord,
     User,
 )
-from hwsim.faxage import FaxageSim, Fault, Step
+from hwsim.faxage import Fault, FaxageSim, Step
 from tests.cloud.simharness import Harness, reactor
 
 Ctx = dict[str, Any]

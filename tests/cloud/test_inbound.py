@@ -6,8 +6,9 @@ code), including crashes between store and handled."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pytest
 from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
@@ -47,7 +48,7 @@ class MemorySource:
         self.fail: dict[str, list[Exception]] = {}
         self.calls: list[tuple[str, Any]] = []
 
-    def request(self, operation: str, params: Mapping[str, Any] | None = None) -> "Deferred[Any]":
+    def request(self, operation: str, params: Mapping[str, Any] | None = None) -> Deferred[Any]:
         self.calls.append((operation, dict(params or {}).get("faxid") or dict(params or {}).get("recvid")))
         if self.fail.get(operation):
             return fail(self.fail[operation].pop(0))
@@ -65,7 +66,7 @@ class MemorySource:
         return [op for op, _ in self.calls]
 
 
-def run_now(fn: Callable[..., Any], *args: Any) -> "Deferred[Any]":
+def run_now(fn: Callable[..., Any], *args: Any) -> Deferred[Any]:
     return maybeDeferred(fn, *args)
 
 
@@ -288,7 +289,7 @@ def test_listfax_failure_and_double_handle(tmp_path: Path) -> None:
     assert poll(poller).error is not None and sink.stored() == [] and poller.cursor == Cursor()
     original = source.request
 
-    def handled_twice(operation: str, params: Mapping[str, Any] | None = None) -> "Deferred[Any]":
+    def handled_twice(operation: str, params: Mapping[str, Any] | None = None) -> Deferred[Any]:
         if operation == "handled":
             sim.faxes[recvid].handled = True  # an earlier attempt got through; its reply was lost
         return original(operation, params)
@@ -302,10 +303,10 @@ def test_vanished_fax_is_skipped(tmp_path: Path) -> None:
     """A fax deleted between listing and download (ERR12) is skipped and the cursor passes it."""
     clock, sim = Clock(), FaxageSim()
     ids = inject(sim, clock, 2)
-    poller, source, sink = make(tmp_path, sim, clock)
+    poller, source, _sink = make(tmp_path, sim, clock)
     original = source.request
 
-    def deleting(operation: str, params: Mapping[str, Any] | None = None) -> "Deferred[Any]":
+    def deleting(operation: str, params: Mapping[str, Any] | None = None) -> Deferred[Any]:
         if operation == "getfax" and dict(params or {})["faxid"] == ids[0]:
             sim.faxes.pop(ids[0], None)
         return original(operation, params)
@@ -322,7 +323,7 @@ def test_rounds_do_not_overlap(tmp_path: Path) -> None:
     calls: list[str] = []
 
     class Slow:
-        def request(self, operation: str, params: Mapping[str, Any] | None = None) -> "Deferred[Any]":
+        def request(self, operation: str, params: Mapping[str, Any] | None = None) -> Deferred[Any]:
             calls.append(operation)
             return pending if len(calls) == 1 else succeed(())
 

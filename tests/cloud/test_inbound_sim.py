@@ -5,8 +5,9 @@ handled resumed by a new poller, and download faults retried next round."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest_twisted
 from twisted.internet.defer import Deferred

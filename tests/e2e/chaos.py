@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .harness import RunningAppliance, make_pdf, wait_for
 
@@ -60,7 +61,7 @@ class Node(RunningAppliance):
     def online_lines(self) -> int:
         return 2 + self.remotes
 
-    def start(self) -> "Node":
+    def start(self) -> Node:
         super().start()
         self.alive = True
         return self

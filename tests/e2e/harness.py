@@ -10,8 +10,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'hw-sim'}", "PYTHONUNBUFFERED": "1"}
@@ -76,7 +77,7 @@ class RunningAppliance:
     def url(self) -> str:
         return f"sqlite:///{self.data_dir}/faxappliance.db"
 
-    def start(self) -> "RunningAppliance":
+    def start(self) -> RunningAppliance:
         self.starts += 1
         out = open(self.base / f"run{self.starts}.out", "wb")
         err = open(self.base / f"run{self.starts}.log", "wb")
@@ -150,7 +151,7 @@ class RunningAppliance:
                 self.proc.wait(timeout=10)
         return self.proc.returncode
 
-    def __enter__(self) -> "RunningAppliance":
+    def __enter__(self) -> RunningAppliance:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

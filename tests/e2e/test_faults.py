@@ -57,7 +57,7 @@ def test_kill_9_during_a_send_then_restart_delivers_exactly_once(tmp_path: Path)
         app.start()
         entry = app.wait_done(fax_id, timeout=50)
         assert entry.state.value == "sent", entry
-        assert [a.cause for a in app.attempts(entry.id)][0] == "interrupted"
+        assert next(a.cause for a in app.attempts(entry.id)) == "interrupted"
         assert len(wait_for(lambda: app.remote_faxes("5550101"), 10, "remote fax")) == 1
     finally:
         app.stop()

@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
-from tests.pg import PostgresCluster
 from tests.peers import require_postgres_bin
+from tests.pg import PostgresCluster
 
 from .chaos import Node, Outcome, _query, one_page_tiff, outcome, states, submit, wait_settled
 

@@ -66,10 +66,11 @@ def _old(path: Path, when: float) -> None:
 
 
 def test_purge_removes_old_keeps_young_and_dry_run_changes_nothing(tmp_path: Path) -> None:
+    from PIL import Image
+
     from modem.document import FAX_WIDTH, FaxPage, Resolution
     from modem.t4 import encode_page
     from modem.tiff import write_tiff_f
-    from PIL import Image
 
     clock = Clock()
     clock.advance(T0)
@@ -95,7 +96,7 @@ def test_purge_removes_old_keeps_young_and_dry_run_changes_nothing(tmp_path: Pat
     jobs.complete(claim.entry.id, Result.failure(Cause.BUSY), T0 - 60 * DAY)  # failed, 60 days: kept (90)
     ids = []
     for doc, age in zip(docs, (60, 5, 60)):
-        fax, (entry,) = jobs.submit(
+        fax, (_entry,) = jobs.submit(
             FaxSpec(owner="u", documents=(str(doc),), pages=1), [Recipient(fax_number="1")], T0 - age * DAY
         )
         ids.append(fax.id)

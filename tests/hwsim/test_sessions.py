@@ -3,7 +3,7 @@ fault of the network and every hangup path of the modem."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from twisted.internet.task import Clock
@@ -200,7 +200,7 @@ def test_dial_results_busy_no_dialtone_no_carrier() -> None:
 def test_busy_when_line_in_use_and_busy_first() -> None:
     """A line in a call is busy; busy_first gives BUSY to the first attempts only."""
     faults = FaultPlan(calls=(CallFault(Faults(busy_first=1), callee=B),))
-    clock, _, (a, b, c) = make_net(3, faults=faults)
+    _clock, _, (a, b, c) = make_net(3, faults=faults)
     for dte in (a, b, c):
         setup(dte, "2.0")
     b.at("S0=1")
@@ -233,7 +233,7 @@ def test_no_carrier_when_the_answer_is_not_a_fax() -> None:
 
 def test_any_character_aborts_dialing() -> None:
     """A key pressed while dialing hangs up with NO CARRIER; the callee stops ringing."""
-    clock, exchange, (a, b) = make_net()
+    _clock, exchange, (a, b) = make_net()
     setup(a, "2.0")
     setup(b, "2.0")
     a.at(f"D{B}")
@@ -244,7 +244,7 @@ def test_any_character_aborts_dialing() -> None:
 
 def test_ata_answers_and_ath_hangs_up() -> None:
     """Manual answer with ATA; ATH from the receiver ends the call (sender: +FHS:22 on +FDT)."""
-    clock, _, (a, b) = make_net()
+    _clock, _, (a, b) = make_net()
     setup(a, "2.0")
     setup(b, "2.0")
     a.at(f"D{B}")

@@ -8,6 +8,7 @@ from PIL import Image
 from modem import t4
 from modem.document import FAX_WIDTH, FaxPage, Resolution
 from tests.imaging._samples import assert_same_bitmap, bitmap
+import itertools
 
 EOL_BITS = "000000000001"
 
@@ -49,7 +50,7 @@ def test_every_line_eol_ends_on_a_byte_boundary(page: FaxPage) -> None:
     assert all((p + len(EOL_BITS)) % 8 == 0 for p in positions[: page.rows])
     rtc = positions[page.rows :]
     assert rtc[0] % 8 == 0
-    assert [b - a for a, b in zip(rtc, rtc[1:])] == [len(EOL_BITS)] * 5
+    assert [b - a for a, b in itertools.pairwise(rtc)] == [len(EOL_BITS)] * 5
 
 
 def test_round_trip_is_pixel_exact(page: FaxPage) -> None:

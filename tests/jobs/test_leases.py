@@ -4,7 +4,7 @@ results, and recovery from recorded page progress."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from twisted.internet.task import Clock
@@ -30,7 +30,7 @@ def _two_nodes(make_jobs: Callable[..., JobStore]) -> tuple[Clock, JobStore, Job
 def test_a_renewed_lease_is_never_taken_an_expired_one_is(make_jobs: Callable[..., JobStore]) -> None:
     """Node b takes over a's call only once a stopped renewing it; the number is free again with it."""
     clock, a, b = _two_nodes(make_jobs)
-    _, (entry, twin) = a.submit(
+    _, (_entry, _twin) = a.submit(
         FaxSpec(owner="u", pages=1), [Recipient(fax_number="555"), Recipient(fax_number="555")], T0
     )
     (claim,) = a.claim("a", T0, "line", ["L1", "L2"], 2)  # one call per number
@@ -71,7 +71,7 @@ def test_late_results_after_a_takeover(make_jobs: Callable[..., JobStore]) -> No
 
 def test_recovery_from_recorded_pages(make_jobs: Callable[..., JobStore]) -> None:
     """Last page confirmed: sent, no resend; some pages confirmed: the next try starts at the first unconfirmed one."""
-    clock, a, _ = _two_nodes(make_jobs)
+    _clock, a, _ = _two_nodes(make_jobs)
     a.submit(FaxSpec(owner="u", pages=3), [Recipient(fax_number="1"), Recipient(fax_number="2")], T0)
     whole, part = a.claim("a", T0, "line", ["L1", "L2"], 2)
     assert a.record_session(whole.entry.id, "a", T0, {"session_id": "a-1", "account": "acct"})

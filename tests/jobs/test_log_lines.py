@@ -4,8 +4,9 @@ an entry after one try without dialling it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from twisted.internet import defer

@@ -34,7 +34,7 @@ def test_states_are_the_faxfinder_states() -> None:
         "failed",
         "dead",
     ]
-    assert TERMINAL == {S.SENT, S.ABORTED, S.FAILED, S.DEAD}
+    assert {S.SENT, S.ABORTED, S.FAILED, S.DEAD} == TERMINAL
 
 
 @pytest.mark.parametrize("current", list(S))

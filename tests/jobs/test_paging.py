@@ -26,7 +26,7 @@ def test_pages_cover_the_listing_in_order(jobs: JobStore) -> None:
 
 def test_only_the_latest_completed(jobs: JobStore) -> None:
     """done_limit keeps the most recently completed entries; active ones are all listed."""
-    fax, entries = jobs.submit(spec(), to("5550001", "5550002", "5550003"), T0)
+    fax, _entries = jobs.submit(spec(), to("5550001", "5550002", "5550003"), T0)
     other, _ = jobs.submit(spec(), to("5550004"), T0)
     jobs.abort(fax.id, 0, now=T0 + 10)
     jobs.abort(fax.id, 2, now=T0 + 20)

@@ -3,12 +3,11 @@ of the appliance during a call is not a try (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from typing import Callable
+import dataclasses
+from collections.abc import Callable
 
 from appliance.jobs import EntryState, FaxSpec, JobStore, Recipient, Result
 from appliance.jobs.model import Cause
-
-import dataclasses
 
 S = EntryState
 T0 = 1_700_000_000.0

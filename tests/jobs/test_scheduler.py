@@ -3,8 +3,9 @@ route, completes it with the dispatcher's result, bounds concurrency."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from twisted.internet import defer

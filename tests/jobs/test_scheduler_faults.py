@@ -5,8 +5,9 @@ retried until the store answers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from twisted.internet import defer
@@ -121,7 +122,7 @@ def test_spooled_leases_stay_renewed(jobs: JobStore, tmp_path: Path) -> None:
 def test_a_spooled_result_survives_a_restart(jobs: JobStore, tmp_path: Path) -> None:
     """After a crash the spool is written before the node recovers its own claims (settle)."""
     db, fake = Database(), FakeDispatcher()
-    clock, sched, ids = _start(jobs, tmp_path, db, fake)
+    _clock, sched, ids = _start(jobs, tmp_path, db, fake)
     db.down = True
     fake.calls[ids[0]][1].callback(Result.ok(1, 20.0))
     # the process dies here: a new scheduler on the same spool, the store still down

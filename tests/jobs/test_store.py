@@ -3,7 +3,7 @@ same-number exclusion, results and history, abort, reschedule, approval."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -152,7 +152,7 @@ def test_failures_requeue_then_fail(jobs: JobStore, cause: str, interval: int) -
     _, (entry,) = jobs.submit(spec(), to("1"), T0)
     now = T0
     for attempt in (1, 2, 3):
-        (claim,) = jobs.claim("n1", now, "line", ["L1"], 1)
+        (_claim,) = jobs.claim("n1", now, "line", ["L1"], 1)
         done = jobs.complete(entry.id, Result.failure(cause, "17", "busy signal"), now + 5)
         if attempt < 3:
             assert done.state is S.PENDING and done.due_at == now + 5 + interval and done.try_number == attempt + 1

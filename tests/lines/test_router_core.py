@@ -26,9 +26,10 @@ def test_routing_filters() -> None:
 
 def test_inbox_stores_and_lists(tmp_path: Path) -> None:
     """Received pages are stored as TIFF, PDF and previews, listed newest first, per account."""
+    from PIL import Image
+
     from modem.document import FaxPage, Resolution
     from modem.t4 import encode_page
-    from PIL import Image
 
     page = encode_page(FaxPage(Image.new("1", (1728, 200), 1), Resolution.FINE))
     inbox = Inbox(tmp_path / "inbox")

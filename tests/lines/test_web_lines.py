@@ -3,7 +3,7 @@ channel_status, inbound_status fields), for a send and a reception."""
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from appliance.lines import LineStatus
 from appliance.progress import LiveCall
@@ -66,13 +66,13 @@ def test_send_and_receive_fields() -> None:
         ]
     )
     send, receive, idle = _WebLines(pool).status()
-    modem = modem_status_element(send, 1065.0, timezone.utc)
+    modem = modem_status_element(send, 1065.0, UTC)
     assert modem.findtext("page") == "3" and modem.findtext("remote_id") == "REMOTE"
     assert modem.findtext("baud_rate") == "14400" and modem.findtext("fax_number") == "5550101"
     assert modem.findtext("vertical_resolution") == "fine" and modem.findtext("elasped_time") == "00:01:00"
-    channel = channel_status_element(send, 1065.0, timezone.utc)
+    channel = channel_status_element(send, 1065.0, UTC)
     assert channel.findtext("ecm") == "off" and channel.findtext("line_encoding") == "MH"
-    inbound = inbound_entry_element(receive, timezone.utc)
+    inbound = inbound_entry_element(receive, UTC)
     assert inbound.findtext("remote_id") == "CALLER" and inbound.findtext("current_page") == "2"
     assert inbound.findtext("recipient") == "demo" and inbound.findtext("extension") == "5550002"
     assert (idle.remote_id, idle.page, idle.state) == ("", 0, "Waiting for Ring")

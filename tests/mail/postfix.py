@@ -66,7 +66,7 @@ biff = no
             stdin=subprocess.DEVNULL,
         )
 
-    def start(self) -> "Postfix":
+    def start(self) -> Postfix:
         self._cmd("start")
         import socket
 

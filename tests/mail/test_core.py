@@ -227,7 +227,7 @@ def test_header_injection_is_neutralised():
     evil = FaxDetails(**{**DETAILS.__dict__, "remote_id": "X\r\nBcc: victim@example.com"})
     raw = build_fax_mail(evil, sender="f@e.com", to="a@e.com", document=b"II*\x00", fmt="tiff", msgid="<1@e>")
     msg = BytesParser(policy=policy.default).parsebytes(raw)
-    assert msg["Bcc"] is None and list(msg.iter_attachments())[0].get_content_type() == "image/tiff"
+    assert msg["Bcc"] is None and next(iter(msg.iter_attachments())).get_content_type() == "image/tiff"
 
 
 def test_message_id_is_stable():
@@ -268,7 +268,7 @@ def test_split_mails_say_which_part():
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert msg["Subject"].endswith("[part 2 of 3]")
     assert "pages 2-2" in msg.get_body(("plain",)).get_content()
-    assert list(msg.iter_attachments())[0].get_filename() == "fax-000007-part2.pdf"
+    assert next(iter(msg.iter_attachments())).get_filename() == "fax-000007-part2.pdf"
 
 
 def test_receipt():
@@ -291,7 +291,7 @@ def test_receipt():
     assert msg["Subject"] == "Fax to Bob: failed (Report)"
     body = msg.get_body(("plain",)).get_content()
     assert "Tries:      3" in body and "busy" in body and "1 of 2" in body
-    assert list(msg.iter_attachments())[0].get_content() == b"%PDF-x"
+    assert next(iter(msg.iter_attachments())).get_content() == b"%PDF-x"
 
 
 # ------------------------------------------------------------------ submissions

@@ -4,7 +4,6 @@ the outbox and receipts on a real SQLite store."""
 
 from __future__ import annotations
 
-import os
 import time
 from email import policy
 from email.parser import BytesParser
@@ -18,12 +17,11 @@ from twisted.mail import smtp
 from zope.interface import implementer
 
 from appliance.jobs import FaxSpec, Recipient, open_job_store
-from appliance.jobs.model import Result
+from appliance.jobs.model import EntryState, Result
 from appliance.mail.config import SmtpConfig
 from appliance.mail.delivery import DeliveryService
 from appliance.mail.outbox import NewDelivery, open_mail_outbox
 from appliance.mail.receipts import Receipts, wants_receipt
-from appliance.jobs.model import EntryState
 
 
 def run(fn: Any, *a: Any, **kw: Any) -> Any:
@@ -252,7 +250,7 @@ def test_receipt_is_queued_once(tmp_path: Path) -> None:
             pages=1,
             documents=("/nonexistent/fax.tif",),
         )
-        fax, _ = jobs.submit(spec, [Recipient(fax_number="5550101", name="Bob")], now)
+        _fax, _ = jobs.submit(spec, [Recipient(fax_number="5550101", name="Bob")], now)
         spec2 = FaxSpec(owner="demo", account="demo", receipt="always", pages=1, documents=("/x",))
         jobs.submit(spec2, [Recipient(fax_number="5550102")], now)  # no sender address: no receipt
         for _ in range(2):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor, threads
 from twisted.internet.utils import getProcessOutputAndValue
@@ -107,7 +106,7 @@ async def test_recipient_limit() -> None:
 @pytest_twisted.ensureDeferred
 async def test_auth_required_and_checked() -> None:
     """With require_auth: no AUTH -> 530; a wrong password -> 535; the right one is accepted."""
-    port, seams = await _start(GatewayConfig(enabled=True, require_auth=True, port=0))
+    port, _seams = await _start(GatewayConfig(enabled=True, require_auth=True, port=0))
     try:
         out = await _swaks(port, "--from", "demo@localhost", "--to", "FAX=5550101@localhost", "--quit-after", "RCPT")
         assert "<** 530 " in out and "5.7.0 authentication required" in out, out

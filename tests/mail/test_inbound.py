@@ -9,7 +9,6 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor, threads
 

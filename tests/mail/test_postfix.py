@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import subprocess
 import time
 from email import policy
 from email.parser import BytesParser
@@ -16,7 +15,6 @@ import pytest
 
 from tests.e2e.harness import RunningAppliance, faxappliance, free_port, make_pdf, wait_for
 from tests.mail.postfix import Postfix
-from tests.peers import require_program
 
 pytestmark = [pytest.mark.slow, pytest.mark.interop]
 

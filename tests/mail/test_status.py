@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 from appliance.mail.outbox import NewDelivery, open_mail_outbox
@@ -46,7 +46,7 @@ def test_console_shows_deliveries_escaped(tmp_path: Path) -> None:
     user = type("User", (), {"username": "admin", "admin": True})()
     page = render(
         "overview.html",
-        timezone.utc,
+        UTC,
         title="Overview",
         nav=views.NAV,
         user=user,

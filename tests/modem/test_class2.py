@@ -434,8 +434,8 @@ CAPS_2D_ECM = "(0,1),(0-5),(0-2),(0-2),(0,1,3),(0-2),(0),(0-7)"
 def test_offer_follows_modem_ranges_and_page_codings() -> None:
     """+FCC offers the codings every page has, as far as +FCC=? allows; MMR only with ECM; the page
     goes out in the coding +FCS reports."""
-    from modem.params import parse_caps
     from modem.pagedata import CodedPage
+    from modem.params import parse_caps
 
     pages = [CodedPage(PAGE1, mr=PAGE2, mmr=b"\x12\x34" * 8)]
     session = c2.SendSession(D20, CFG, "5550002", pages, PageFormat(fine=True), caps=parse_caps(CAPS_2D_ECM))

@@ -3,7 +3,7 @@ line supervision (offline, backoff, re-probe)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from twisted.internet.task import Clock
@@ -140,7 +140,7 @@ def test_silent_modem_is_unusable_with_exchange() -> None:
 
 def test_garbage_answer_names_last_exchange() -> None:
     """Garbage in reply to +FCLASS=? ends the probe with the garbage quoted."""
-    clock, proto, modem, _ = connect({"AT+FCLASS=?": b"\r\n\x01\x02zz\r\nCONNECT 2400\r\n"})
+    clock, proto, _modem, _ = connect({"AT+FCLASS=?": b"\r\n\x01\x02zz\r\nCONNECT 2400\r\n"})
     failures: list[Failure] = []
     proto.probe().addErrback(failures.append)
     settle(clock, 30)
@@ -151,7 +151,7 @@ def test_garbage_answer_names_last_exchange() -> None:
 
 def test_one_operation_at_a_time() -> None:
     """A second operation while one runs is refused with ModemBusyError."""
-    clock, proto, modem, _ = connect(PROBE_20)
+    _clock, proto, _modem, _ = connect(PROBE_20)
     proto.probe()
     with pytest.raises(ModemBusyError):
         proto.probe()
@@ -159,7 +159,7 @@ def test_one_operation_at_a_time() -> None:
 
 def test_device_lost_during_receive() -> None:
     """connectionLost while waiting for a call ends the session with DEVICE_GONE."""
-    clock, proto, modem, wire = connect(PROBE_20)
+    clock, proto, _modem, _wire = connect(PROBE_20)
     proto.probe()
     settle(clock, 5)
     results: list[c2.SessionResult] = []
@@ -175,7 +175,7 @@ def test_device_lost_during_receive() -> None:
 def test_xoff_pauses_page_data() -> None:
     """XOFF from the modem stops the page data; XON lets the rest go."""
     table = {**PROBE_20, "ATDT5550002": r("+FCO", "OK"), "AT+FDT": r("CONNECT")}
-    clock, proto, modem, wire = connect(table)
+    clock, proto, modem, _wire = connect(table)
     proto.chunk_size = 4
     proto.probe()
     settle(clock, 5)
@@ -228,7 +228,7 @@ def test_supervisor_backoff_and_reprobe() -> None:
     clock.advance(4)
     settle(clock, 5)
     assert sup.state is LineState.ONLINE and sup.attempts == 4
-    proto, wire = ports.opened[-1]
+    proto, _wire = ports.opened[-1]
     proto.connectionLost(Failure(OSError(5, "Input/output error")))
     assert sup.state is LineState.OFFLINE and "Input/output error" in sup.last_error
     clock.advance(1)  # backoff was reset by the successful probe

@@ -193,5 +193,5 @@ def test_efax_resends_after_rtn_our_receiver_stores_each_page_once(tmp_path: Pat
     got = sorted((tmp_path / "in").glob("*-p00?.g3"))
     assert len(got) == 3
     for path, raster in zip(got, rasters):
-        width, height, pixels = pbm_pixels(decode_g3(g3topbm, path))
+        width, _height, pixels = pbm_pixels(decode_g3(g3topbm, path))
         assert width == 1728 and pixels.endswith(raster[8 * 216 :])  # below efax's header lines

@@ -128,7 +128,7 @@ def test_busy_first_then_through(fax_class: str) -> None:
 def test_unknown_number_no_carrier() -> None:
     """Dialing a number nobody has gives NO CARRIER."""
     bench = Bench("2.0")
-    tx, rx = probe_both(bench)
+    tx, _rx = probe_both(bench)
     (sent,) = bench.run(tx.send("5559999", [PAGE1], PageFormat()))
     assert sent.outcome is c2.Outcome.NO_CARRIER
 
@@ -157,7 +157,7 @@ def test_receiver_vanishes_mid_call(fax_class: str) -> None:
 def test_receive_times_out_without_call(fax_class: str) -> None:
     """receive with a wait limit and no call ends as TIMEOUT after that many seconds."""
     bench = Bench(fax_class)
-    tx, rx = probe_both(bench, rx_cfg=c2.SessionConfig(timers=c2.Timers(wait_call=30)))
+    _tx, rx = probe_both(bench, rx_cfg=c2.SessionConfig(timers=c2.Timers(wait_call=30)))
     start = bench.clock.seconds()
     (got,) = bench.run(rx.receive())
     assert got.outcome is c2.Outcome.TIMEOUT
@@ -169,7 +169,7 @@ def test_remote_cannot_receive(fax_class: str) -> None:
     """A remote that answers with +FCR=0 (cannot receive) ends the send with hangup 21."""
     bench = Bench(fax_class)
     tx = bench.attach(A, cfg())
-    (probe,) = bench.run(tx.probe())
+    (_probe,) = bench.run(tx.probe())
     select = "2.0" if fax_class == "2.0" else "2"
     bench.to_modem(B, f"ATE0;+FCLASS={select};+FCR=0;S0=1\r".encode())  # a bare auto-answering modem
     (sent,) = bench.run(tx.send(B, [PAGE1], PageFormat()))
@@ -222,7 +222,7 @@ def test_rtn_step_down_speed(fax_class: str) -> None:
     """With step_down, the resend after RTN goes one speed step lower (+FIS=/+FDIS=)."""
     bench = Bench(fax_class, FaultPlan(lines={B: Faults(rtn_pages=frozenset({1}))}))
     tx, rx = probe_both(bench, tx_cfg=cfg(rtn_policy=c2.RtnPolicy(step_down=True)))
-    sent, got = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat()), rx.receive())
+    sent, _got = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat()), rx.receive())
     assert sent.ok and sent.rtn_resends == 1, sent
     assert sent.params.br == 4  # the modem reported the lower rate in its DCS
 

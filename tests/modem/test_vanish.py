@@ -3,8 +3,9 @@ online (re-probed through twisted's SerialPort) once the device is there again."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import pytest_twisted

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from appliance.portserver import PortServer
 from appliance.portserver_spool import StopSpool

@@ -80,7 +80,7 @@ def test_all_servers_silent_fails_with_the_list_tried():
 def test_down_server_skipped_then_retried_after_dead_time():
     """A server marked down is skipped by new requests until its dead time has passed."""
     c = core(retries=0, dead_time=30.0)
-    h, actions = c.request(Code.ACCESS_REQUEST, ATTRS, now=0.0)
+    h, _actions = c.request(Code.ACCESS_REQUEST, ATTRS, now=0.0)
     (to_two,) = sends(c.timer(h, 3.0))
     assert c.datagram(reply_to(to_two.data, S2.secret, Code.ACCESS_ACCEPT), to_two.addr, 3.1)[0].__class__ is Answered
     (direct,) = sends(c.request(Code.ACCESS_REQUEST, ATTRS, now=10.0)[1])
@@ -116,7 +116,7 @@ def test_valid_reply_answers_and_frees_the_id():
 def test_unverifiable_replies_are_dropped(tamper):
     """Bad authenticator, wrong or missing MA, wrong source, wrong code, runt: dropped, request kept."""
     c = core()
-    h, actions = c.request(Code.ACCESS_REQUEST, ATTRS, now=0.0)
+    _h, actions = c.request(Code.ACCESS_REQUEST, ATTRS, now=0.0)
     (send,) = sends(actions)
     good = reply_to(send.data, S1.secret, Code.ACCESS_ACCEPT)
     data, addr = {

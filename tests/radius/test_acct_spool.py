@@ -52,7 +52,7 @@ def stops_stored(store: Any) -> list[str]:
 
 
 def test_stops_during_an_outage_are_spooled_acknowledged_and_written_once_later(tmp_path: Path) -> None:
-    server, reactor, pool, real = make_server()
+    server, reactor, _pool, real = make_server()
     store = Outage(real)
     server.store = store
     server.acct_spool = AccountingSpool(tmp_path / "spool")
@@ -80,7 +80,7 @@ def test_stops_during_an_outage_are_spooled_acknowledged_and_written_once_later(
 
 def test_without_a_spool_an_outage_gets_no_reply(tmp_path: Path) -> None:
     """No spool (or one that cannot be written): the request is not acknowledged, so the NAS keeps it."""
-    server, reactor, pool, real = make_server()
+    server, reactor, _pool, real = make_server()
     store = Outage(real)
     store.down = True
     server.store = store
@@ -111,10 +111,10 @@ class _Port:
     def __init__(self, port: int) -> None:
         self.port = port
 
-    def getHost(self) -> Any:  # noqa: N802 - Twisted's name
+    def getHost(self) -> Any:
         return self
 
-    def stopListening(self) -> None:  # noqa: N802 - Twisted's name
+    def stopListening(self) -> None:
         return None
 
 
@@ -122,7 +122,7 @@ def test_running_service_writes_the_spool_every_few_seconds(tmp_path: Path) -> N
     """The service retries the spool on its clock: written within REPLAY_SECONDS of the store's return."""
     from radius.server import REPLAY_SECONDS, RadiusService
 
-    server, reactor, pool, real = make_server()
+    server, reactor, _pool, real = make_server()
     store = Outage(real)
     server.store = store
     server.acct_spool = AccountingSpool(tmp_path / "spool")

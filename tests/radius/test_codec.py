@@ -111,7 +111,8 @@ def test_reply_echoes_proxy_state_last_and_ma_first():
     raw = encode_request(Code.ACCESS_REQUEST, 4, [("User-Name", "bob")], SECRET, DICT, authenticator=AUTH)
     raw = raw[:2] + (len(raw) + 8).to_bytes(2, "big") + raw[4:] + b"\x21\x03A" + b"\x21\x05BCD"
     # re-sign: the MA covers the whole packet
-    import hashlib, hmac
+    import hashlib
+    import hmac
 
     body = bytearray(raw)
     body[22:38] = bytes(16)

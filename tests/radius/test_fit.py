@@ -55,7 +55,7 @@ def test_long_non_ascii_reply_message_is_cut_and_encodes():
 def test_vendor_text_cut_to_247():
     """A FaxBack text (inside a Vendor-Specific) is cut to 247 bytes."""
     fitted = fit_reply(REQ, [("FB-Rcv-Email", "€" * 100)], DICT)
-    ((name, value),) = fitted.attributes
+    ((_name, value),) = fitted.attributes
     assert len(value.encode()) == 246 and fitted.truncated == ("FB-Rcv-Email",)
     encode_reply(Code.ACCESS_ACCEPT, REQ, fitted.attributes, SECRET, DICT)
 

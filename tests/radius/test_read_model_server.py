@@ -61,7 +61,7 @@ def attrs_of(reply):
 
 
 def test_lookup_answered_on_the_reactor_thread_without_the_pool(env):
-    server, reactor, pool, store, feed = env
+    server, _reactor, pool, _store, _feed = env
     pool.hold = True  # nothing handed to the pool would be answered
     wire = Wire()
     server.datagram_received(
@@ -74,10 +74,10 @@ def test_lookup_answered_on_the_reactor_thread_without_the_pool(env):
 
 
 def test_password_check_runs_in_the_pool_and_a_new_password_counts_at_once(env, tmp_path):
-    server, reactor, pool, store, feed = env
+    server, reactor, pool, _store, _feed = env
     admin = open_store(f"sqlite:///{tmp_path}/radius.db")
     try:
-        from radius.passwords import hash_password  # noqa: PLC0415
+        from radius.passwords import hash_password
 
         admin.update_account("alice", password_hash=hash_password("new-pw-1234", b"0123456789abcdef"))
     finally:
@@ -96,7 +96,7 @@ def test_password_check_runs_in_the_pool_and_a_new_password_counts_at_once(env, 
 
 
 def test_password_check_falls_back_to_the_model_when_the_store_fails(env, monkeypatch):
-    server, reactor, pool, store, feed = env
+    server, reactor, _pool, store, _feed = env
 
     def down(name):
         raise StoreError("database unreachable")
@@ -110,7 +110,7 @@ def test_password_check_falls_back_to_the_model_when_the_store_fails(env, monkey
 
 
 def test_stored_stop_updates_call_ahead_at_once(env):
-    server, reactor, pool, store, feed = env
+    server, reactor, _pool, store, feed = env
     wire = Wire()
     ask = [("FB-Command", 5), ("FB-Context", 3), ("User-Name", "15035550199")]
     server.datagram_received(AUTH, access(1, ask), PEER, wire)
@@ -139,7 +139,7 @@ def test_stored_stop_updates_call_ahead_at_once(env):
 
 
 def test_admin_change_arrives_through_the_feed(env, tmp_path):
-    server, reactor, pool, store, feed = env
+    server, reactor, _pool, _store, feed = env
     admin = open_store(f"sqlite:///{tmp_path}/radius.db")
     try:
         admin.update_account("alice", snd_ani="1111111111")

@@ -92,7 +92,7 @@ def test_unknown_client_dropped(env):
 
 def test_duplicate_gets_cached_reply(env):
     """A retransmission (same peer, id, authenticator) gets the cached reply without reprocessing."""
-    server, reactor, pool, store = env
+    server, reactor, _pool, store = env
     wire = Wire()
     server.datagram_received(AUTH, pre_send(), PEER, wire)
     store.update_account("alice", snd_ani="0000000000")  # reprocessing would show this
@@ -106,7 +106,7 @@ def test_duplicate_gets_cached_reply(env):
 
 def test_duplicate_while_processing_ignored(env):
     """A retransmission that arrives while the first is processed is ignored; one reply goes out."""
-    server, reactor, pool, store = env
+    server, _reactor, pool, _store = env
     pool.hold = True
     wire = Wire()
     server.datagram_received(AUTH, pre_send(), PEER, wire)
@@ -159,7 +159,7 @@ def test_wrong_port_dropped(env):
 
 def test_accounting_stored_before_reply_and_deduplicated(env):
     """A Stop is committed before its Accounting-Response; a retransmitted Stop creates no second CDR."""
-    server, reactor, pool, store = env
+    server, _reactor, pool, store = env
     wire = Wire()
     pool.hold = True
     server.datagram_received(ACCT, stop(), PEER, wire)
@@ -174,7 +174,7 @@ def test_accounting_stored_before_reply_and_deduplicated(env):
 
 def test_store_failure_sends_no_reply_and_retry_works(env, monkeypatch):
     """When the store fails, no Accounting-Response is sent, and the retransmission is processed."""
-    server, reactor, pool, store = env
+    server, _reactor, _pool, store = env
     wire = Wire()
     real = store.record_accounting_many
     monkeypatch.setattr(store, "record_accounting_many", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
@@ -221,7 +221,7 @@ def test_decision_cache_answers_repeats_without_the_store(env, monkeypatch):
 
 def test_password_checks_never_cached(env):
     """Account-Login decisions are never served from the cache."""
-    server, reactor, pool, store = env
+    server, _reactor, _pool, _store = env
     wire = Wire()
     for ident in (1, 2):
         login = encode_request(
@@ -239,7 +239,7 @@ def test_password_checks_never_cached(env):
 
 def test_accounting_batch_one_commit_and_failures_isolated(env, monkeypatch):
     """Stops read in one reactor turn are committed together; a record that fails does not fail the others."""
-    server, reactor, pool, store = env
+    server, reactor, _pool, store = env
     calls = []
     real = store.record_accounting_many
 

@@ -88,7 +88,7 @@ def test_reject_delayed_on_the_reactor_not_in_a_thread():
 
 def test_accepts_not_delayed_and_cached_rejects_delayed():
     """Accepts go out at once; a reject answered from the decision cache is delayed too."""
-    server, reactor, pool, store = make_server(reject_delay=0.5)
+    server, reactor, _pool, _store = make_server(reject_delay=0.5)
     wire = Wire()
     receive(server, reactor, request(ident=1), wire)
     assert len(wire.sent) == 1
@@ -104,7 +104,7 @@ def test_reject_delay_zero_is_off_and_shutdown_cancels_pending():
     wire = Wire()
     receive(server, reactor, request(name="nobody"), wire)
     assert len(wire.sent) == 1 and reactor.getDelayedCalls() == []
-    server, reactor, pool, store = make_server(reject_delay=2)
+    server, reactor, _pool, _store = make_server(reject_delay=2)
     receive(server, reactor, request(name="nobody"), wire)
     server.cancel_delayed()
     assert reactor.getDelayedCalls() == []
@@ -112,7 +112,7 @@ def test_reject_delay_zero_is_off_and_shutdown_cancels_pending():
 
 def test_pending_rejects_are_bounded():
     """More delayed rejects than max_pending: the excess is answered at once, never held."""
-    server, reactor, pool, store = make_server(max_pending=3)
+    server, reactor, _pool, _store = make_server(max_pending=3)
     wire = Wire()
     for i in range(5):
         receive(server, reactor, request(ident=i, auth=bytes([i]) * 16, name=f"nobody{i}"), wire)
@@ -133,7 +133,7 @@ def email_lookup(ident, port_auth):
 def test_flood_of_long_non_ascii_rejects_all_answered_log_small():
     """3,000 rejects whose Reply-Message would be 278 bytes: every one is answered (the text cut on a
     character boundary) and the log holds a handful of short events, no tracebacks."""
-    server, reactor, pool, store = make_server(reject_delay=0, decision_cache_seconds=0)
+    server, reactor, _pool, _store = make_server(reject_delay=0, decision_cache_seconds=0)
     wire = Wire()
     with capturedLogs() as events:
         for i in range(3000):
@@ -149,7 +149,7 @@ def test_flood_of_long_non_ascii_rejects_all_answered_log_small():
 
 def test_reply_over_4096_trimmed_and_answered():
     """An account with 300 DIDs (5,400 bytes of FB-DID) gets a reply of at most 4096 bytes."""
-    server, reactor, pool, store = make_server(reject_delay=0)
+    server, reactor, _pool, _store = make_server(reject_delay=0)
     wire = Wire()
     receive(server, reactor, request(command=9, context=5), wire)
     ((reply, _),) = wire.sent
@@ -168,7 +168,7 @@ def test_failure_flood_logs_few_tracebacks():
 
             return fail
 
-    server, reactor, pool, _ = make_server(store=Broken(), reject_delay=0, decision_cache_seconds=0)
+    server, reactor, _pool, _ = make_server(store=Broken(), reject_delay=0, decision_cache_seconds=0)
     wire = Wire()
     with capturedLogs() as events:
         for i in range(3000):
@@ -186,7 +186,7 @@ def test_failure_flood_logs_few_tracebacks():
 
 def test_stop_with_wrongly_sized_attribute_stored_and_acknowledged():
     """A signed Stop with a 5-byte FB-Page-Count is stored with the raw attribute and acknowledged."""
-    server, reactor, pool, store = make_server()
+    server, reactor, _pool, store = make_server()
     wire = Wire()
     data = bad_page_count_stop()
     receive(server, reactor, data, wire, kind=ACCT)
@@ -200,7 +200,7 @@ def test_stop_with_wrongly_sized_attribute_stored_and_acknowledged():
 
 def test_access_request_with_wrongly_sized_attribute_dropped():
     """An Access-Request with a wrongly sized attribute is still dropped as malformed (and counted)."""
-    server, reactor, pool, store = make_server()
+    server, reactor, _pool, _store = make_server()
     wire = Wire()
     receive(server, reactor, bad_page_count_stop(Code.ACCESS_REQUEST), wire)
     assert wire.sent == [] and server.counters["malformed"] == 1
@@ -209,7 +209,7 @@ def test_access_request_with_wrongly_sized_attribute_dropped():
 @pytest.mark.parametrize("kind", [AUTH])
 def test_truncated_text_never_splits_characters(kind):
     """Rejects for 2-, 3- and 4-byte texts keep whole characters."""
-    server, reactor, pool, store = make_server(reject_delay=0)
+    server, reactor, _pool, _store = make_server(reject_delay=0)
     for i, ch in enumerate(("é", "€", "😀")):
         wire = Wire()
         receive(
@@ -226,7 +226,7 @@ def test_truncated_text_never_splits_characters(kind):
 def test_failed_batch_logged_rate_limited_and_retried(monkeypatch):
     """When a whole batch fails, its requests are forgotten (a retransmission is processed) and
     the failure is logged with few tracebacks however often it happens."""
-    server, reactor, pool, store = make_server(decision_cache_seconds=0)
+    server, reactor, _pool, _store = make_server(decision_cache_seconds=0)
     real = server._run_batch
     monkeypatch.setattr(server, "_run_batch", lambda batch: (_ for _ in ()).throw(RuntimeError("pool broke")))
     wire = Wire()
@@ -250,7 +250,7 @@ def test_send_errors_logged_rate_limited():
         def write(self, data, addr):
             raise OSError(105, "No buffer space available")
 
-    server, reactor, pool, store = make_server()
+    server, reactor, _pool, _store = make_server()
     listener = _Listener(server, AUTH)
     listener.transport = Refusing()
     with capturedLogs() as events:

@@ -211,7 +211,7 @@ def test_run_with_workers_serves_radius_from_worker_processes(tmp_path: Path) ->
         stderr=subprocess.DEVNULL,
     )
     try:
-        from tests.radius.server_process import status_ok  # noqa: PLC0415
+        from tests.radius.server_process import status_ok
 
         assert wait_for(
             lambda: (

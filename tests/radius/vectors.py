@@ -235,7 +235,7 @@ VECTORS = [
             header(0x31, 63, "E6 64 28 E2 03 8D 36 41 8A 2B 8F E1 79 51 08 79")
             + VSA_CMD.format(c=3, x=5)
             + " 01 19 "
-            + "sender@example-corp.com".encode().hex()
+            + b"sender@example-corp.com".hex()
         ),
         3,
         5,
@@ -303,7 +303,7 @@ VECTORS = [
             header(0x21, 43, "11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF 00")
             + VSA_CMD.format(c=4, x=4)
             + " 01 05 "
-            + "grp".encode().hex()
+            + b"grp".hex()
         ),
         4,
         4,
@@ -325,10 +325,7 @@ PRINTED_REPLIES = {
     "E1 Get-Account/Account-Login": h("02 09 00 20" + "00" * 16 + "1A 0C 00 00 77 E6 0A 06 00 00 00 04"),
     "E6 Get-Account-From-DID/Pre-Receive-Session": h("02 02 00 1D" + "00" * 16 + "01 09 61 63 63 6F 75 6E 74"),
     "E7 Get-Account-From-DID/For-External-Module": h(
-        "02 4D 00 35"
-        + "00" * 16
-        + "01 09 61 63 63 6F 75 6E 74 1A 18 00 00 77 E6 0E 12"
-        + "email@domain.com".encode().hex()
+        "02 4D 00 35" + "00" * 16 + "01 09 61 63 63 6F 75 6E 74 1A 18 00 00 77 E6 0E 12" + b"email@domain.com".hex()
     ),
     "E10 Get-Call-Ahead-Mode/Pre-Send-Session": h("02 0F 00 20" + "00" * 16 + "1A 0C 00 00 77 E6 3D 06 00 00 00 00"),
     "E14 Get-DIDs-For-Account/For-External-Module": h(

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -123,7 +124,7 @@ def test_worker_killed_mid_render_fails_only_its_document(tmp_path: Path) -> Non
                 200,
                 progress=lambda n: started[name].set(),
             )
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
+        except Exception as exc:
             results[name] = exc
 
     with RenderPool(Limits(workers=2, render_seconds=60)) as pool:

@@ -8,8 +8,8 @@ PostgreSQL half with a message naming the Debian package; in CI it fails.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 

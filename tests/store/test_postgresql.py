@@ -10,7 +10,6 @@ import psycopg
 import pytest
 
 from appliance.cli import CliIO, main
-
 from radius.store import Account, StoreError, open_store
 from radius.store.postgresql import redact_dsn
 from tests.pg import PostgresCluster

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import pytest_twisted
@@ -20,8 +21,7 @@ from twisted.python.threadpool import ThreadPool
 
 from radius.feed import ReadModelFeed
 from radius.read_model import FeedCursor, ReadModel
-from radius.store import Account, AccountingRecord, Device, Did, SenderEmail, Store, StoreError
-from radius.store import changes
+from radius.store import Account, AccountingRecord, Device, Did, SenderEmail, Store, StoreError, changes
 
 NAMES = ["alice", "Bob", "carol", "DAVE", "erin", "frank", "grp1", "grp2", "Heidi", "ivan"]
 DIDS = ["*", "15550001", "15550002", "15550003", "15550004", "15550005"]
@@ -155,7 +155,7 @@ def test_local_called_number_update_matches_the_store(store: Store) -> None:
 def test_a_change_is_visible_within_the_bound(make_store: Callable[[], Store]) -> Any:
     """Real reactor, real thread pool, real database: a change made through
     another connection shows in the model within the 1 s bound (polls every 0.5 s)."""
-    from twisted.internet import reactor  # noqa: PLC0415
+    from twisted.internet import reactor
 
     sql, admin = make_store(), make_store()
     pool = ThreadPool(1, 2, name="feed-test")
@@ -205,7 +205,7 @@ def test_cursor_waits_for_a_late_commit_then_gives_up_on_a_hole() -> None:
 @pytest_twisted.inlineCallbacks
 def test_postgresql_notify_brings_a_change_before_the_timer(make_store: Callable[[], Store]) -> Any:
     """PostgreSQL: the feed LISTENs; a change shows long before the (here 30 s) poll timer."""
-    from twisted.internet import reactor  # noqa: PLC0415
+    from twisted.internet import reactor
 
     sql, admin = make_store(), make_store()
     pool = ThreadPool(1, 2, name="feed-notify-test")

@@ -3,8 +3,8 @@ fresh web service per test (``h``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import pytest_twisted

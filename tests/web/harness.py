@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import httpx
 from twisted.internet import reactor, threads
@@ -61,7 +62,7 @@ class FakeInbox:
         found = [r for r in self.records if account is None or r.account == account]
         return sorted(found, key=lambda r: r.received_at, reverse=True)[:limit]
 
-    def get(self, id: str) -> InboxRecord | None:  # noqa: A002
+    def get(self, id: str) -> InboxRecord | None:
         return next((r for r in self.records if r.id == id), None)
 
 
@@ -149,13 +150,13 @@ class WebHarness:
 
     def request(
         self, method: str, path: str, *, auth: tuple[str, str] | None = ADMIN, **kw: Any
-    ) -> "Deferred[httpx.Response]":
+    ) -> Deferred[httpx.Response]:
         """The response to one request, made from a thread."""
         if auth is not None:
             kw["auth"] = auth
         return threads.deferToThread(self.http.request, method, path, **kw)
 
-    def xml(self, method: str, path: str, body: bytes | str = b"", **kw: Any) -> "Deferred[httpx.Response]":
+    def xml(self, method: str, path: str, body: bytes | str = b"", **kw: Any) -> Deferred[httpx.Response]:
         content = body.encode() if isinstance(body, str) else body
         return self.request(method, path, content=content, headers={"content-type": "application/xml"}, **kw)
 

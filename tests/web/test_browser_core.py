@@ -15,10 +15,10 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 from twisted.web.test.requesthelper import DummyRequest
 
+from appliance.config import ConfigError
 from appliance.web import browser
 from appliance.web.auth import AuthUnavailable, Identity
 from appliance.web.config import WebConfig, parse_web
-from appliance.config import ConfigError
 from appliance.web.guard import Guard, TooManyAttempts
 from appliance.web.model import WebError
 from appliance.web.throttle import LoginThrottle, ThrottlePolicy, printable, source_key
@@ -204,7 +204,7 @@ class Checker:
         self.calls: list[str] = []
         self.down = False
 
-    def __call__(self, user: str, password: str) -> "Deferred[Identity | None]":
+    def __call__(self, user: str, password: str) -> Deferred[Identity | None]:
         self.calls.append(user)
         if self.down:
             from twisted.internet.defer import fail

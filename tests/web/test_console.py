@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import pytest_twisted
@@ -41,7 +41,7 @@ def test_templates_escape() -> None:
     """Text from users reaches the page escaped."""
     page = render(
         "error.html",
-        timezone.utc,
+        UTC,
         title="<script>x</script>",
         nav=views.NAV,
         user=type("U", (), {"username": "<b>u</b>", "admin": False})(),
@@ -88,11 +88,11 @@ def test_form_values() -> None:
             assert exc.status == 400
         else:
             raise AssertionError(bad)
-    assert views.parse_when("", timezone.utc) is None
-    assert views.parse_when("2030-01-02T03:04", timezone.utc) == 1893553440.0
+    assert views.parse_when("", UTC) is None
+    assert views.parse_when("2030-01-02T03:04", UTC) == 1893553440.0
     assert views.parse_priority("") is None and views.parse_priority("0") == 0
     for call in (
-        lambda: views.parse_when("tomorrow", timezone.utc),
+        lambda: views.parse_when("tomorrow", UTC),
         lambda: views.parse_priority("9"),
         lambda: views.check_account("bad name", "secret1"),
         lambda: views.check_account("ok", "123"),
@@ -218,7 +218,8 @@ async def test_fax_detail_has_every_cdr_attribute(h: WebHarness) -> None:
 async def test_cli_fax_pages_from_its_tiff(h: WebHarness, tmp_path: Path) -> None:
     """A fax queued with only a TIFF document (as ``faxappliance send`` does) has thumbnails and a PDF."""
     from appliance.jobs.model import FaxSpec, Recipient
-    from modem.document import PageSize, Resolution, render as draw
+    from modem.document import PageSize, Resolution
+    from modem.document import render as draw
     from modem.tiff import write_tiff_f
 
     tiff = tmp_path / "cli.tif"
@@ -235,8 +236,8 @@ async def test_cli_fax_pages_from_its_tiff(h: WebHarness, tmp_path: Path) -> Non
 
 def test_upload_previews_are_limited_and_private(tmp_path: Path) -> None:
     """A preview draws at most ``limit`` pages; an upload is only its owner's; a bad token is 404."""
-    from modem.document import PageSize, Resolution
     from appliance.web.console import uploads
+    from modem.document import PageSize, Resolution
 
     files = [("a.txt", b"one\ftwo\fthree")]
     token = uploads.save_upload(str(tmp_path), "alice", files)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest_twisted
 from twisted.internet import threads
@@ -144,6 +145,7 @@ async def test_console_in_chromium(h: WebHarness, tmp_path: Path) -> None:
     require_program("chromium", "chromium")
     require_program("chromedriver", "chromium-driver")
     import pypdfium2
+
     from modem.document import PageSize, Resolution, render
     from modem.fax_files import write_fax_files
 

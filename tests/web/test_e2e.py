@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import pytest_twisted
@@ -30,7 +30,7 @@ class LineDouble:
         self.ref = harness_ref
         self.claims: list[Claim] = []
 
-    def dispatch(self, claim: Claim) -> "Deferred[Result]":
+    def dispatch(self, claim: Claim) -> Deferred[Result]:
         self.claims.append(claim)
         line = self.ref[0].lines.lines[0]
         line.direction, line.state, line.fax_number = "send", "Sending Page", claim.entry.recipient.fax_number
@@ -70,7 +70,7 @@ async def _stop(harness: WebHarness, scheduler: JobScheduler) -> None:
     await harness.close()
 
 
-def sleep(seconds: float) -> "Deferred[None]":
+def sleep(seconds: float) -> Deferred[None]:
     return task.deferLater(reactor, seconds, lambda: None)
 
 

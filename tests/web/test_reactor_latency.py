@@ -13,8 +13,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import pytest_twisted
@@ -78,7 +79,7 @@ class Prober(threading.Thread):
                         reply, _ = s.recvfrom(4096)
                         if reply[1] == ident:
                             break
-                except socket.timeout:
+                except TimeoutError:
                     self.lost += 1
                     continue
                 self.rtts.append(time.monotonic() - sent)

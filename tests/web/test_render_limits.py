@@ -6,7 +6,7 @@ in worker processes while the web service keeps answering."""
 from __future__ import annotations
 
 import base64
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import pytest_twisted

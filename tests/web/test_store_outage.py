@@ -12,8 +12,8 @@ from twisted.internet import threads
 
 from appliance.jobs import open_job_store
 from appliance.web.resources import STORE_RETRY_AFTER
-from tests.pg import PostgresCluster
 from tests.peers import require_postgres_bin
+from tests.pg import PostgresCluster
 from tests.web.harness import ALICE, WebHarness
 
 pytestmark = [pytest.mark.interop]

@@ -11,8 +11,9 @@ its TIFF.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from appliance.jobs.model import NotFound
 from appliance.web.app import Reply, WebApp, parse_fax_key

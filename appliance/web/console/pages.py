@@ -7,7 +7,7 @@ escaped; nothing is built as HTML in Python.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import jinja2
@@ -28,7 +28,7 @@ STATIC = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascri
 def _time(when: float | None, tz: tzinfo) -> str:
     if when is None or when == 0:
         return ""
-    return datetime.fromtimestamp(when, timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(when, UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _key(fax_id: int) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from appliance.web.model import WebError
 

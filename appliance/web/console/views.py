@@ -6,9 +6,10 @@ secrets hidden.  No I/O: the handlers gather the data and call these.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
-from typing import Any, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from appliance.web.model import WebError
@@ -106,7 +107,7 @@ def parse_priority(text: str) -> int | None:
 
 def start_of_day(now: float, tz: tzinfo) -> float:
     """Unix time of today's local midnight."""
-    local = datetime.fromtimestamp(now, timezone.utc).astimezone(tz)
+    local = datetime.fromtimestamp(now, UTC).astimezone(tz)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 

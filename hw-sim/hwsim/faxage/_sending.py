@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hwsim.faxage.state import Form, Reply
 
@@ -13,8 +14,34 @@ if TYPE_CHECKING:
     from hwsim.faxage.state import FaxageSim
 
 EXTENSIONS = frozenset(
-    "pdf ps doc docx dot wps wpd odt rtf xls xlsx ppt pptx ods csv htm html "
-    "bmp gif jpg jpeg tif tiff png pcl txt".split()
+    [
+        "pdf",
+        "ps",
+        "doc",
+        "docx",
+        "dot",
+        "wps",
+        "wpd",
+        "odt",
+        "rtf",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "ods",
+        "csv",
+        "htm",
+        "html",
+        "bmp",
+        "gif",
+        "jpg",
+        "jpeg",
+        "tif",
+        "tiff",
+        "png",
+        "pcl",
+        "txt",
+    ]
 )
 BLOCKED = re.compile(r"\d{3}555\d{4}|911\d{7}|\d{3}911\d{4}|0\d{9}|1\d{9}")
 # 555-01XX numbers are the fictional-use range; the simulator lets them through.
@@ -34,7 +61,7 @@ def _count_pages(files: list[tuple[str, bytes]]) -> int:
     return max(1, pages)
 
 
-def sendfax(sim: "FaxageSim", form: Form, now: float) -> Reply:
+def sendfax(sim: FaxageSim, form: Form, now: float) -> Reply:
     faxno = _one(form, "faxno")
     if not re.fullmatch(r"\d{10}", faxno):
         return Reply.text(f"ERR04: Fax number {faxno} appears to be invalid")
@@ -70,7 +97,7 @@ _STATUS_OPTIONAL = (
 _BASE = ("jobid", "commid", "destname", "destnum", "shortstatus", "longstatus", "sendtime", "completetime", "xmittime")
 
 
-def status(sim: "FaxageSim", form: Form, now: float) -> Reply:
+def status(sim: FaxageSim, form: Form, now: float) -> Reply:
     wanted = [int(j) for j in form.get("jobids[]", []) + form.get("jobid", []) if j.isdigit()]
     jobs = [sim.jobs[j] for j in wanted if j in sim.jobs] if wanted or "jobid" in form else list(sim.jobs.values())
     if _one(form, "useronly") == "1":
@@ -91,7 +118,7 @@ def status(sim: "FaxageSim", form: Form, now: float) -> Reply:
     return Reply.text("\n".join(lines) + "\n")
 
 
-def dlstatus(sim: "FaxageSim", form: Form, now: float) -> Reply:
+def dlstatus(sim: FaxageSim, form: Form, now: float) -> Reply:
     job = sim.jobs.get(int(_one(form, "jobid") or 0))
     if job is None:
         return Reply.text("ERR06: No jobs to display or job id specified not found")
@@ -104,7 +131,7 @@ def dlstatus(sim: "FaxageSim", form: Form, now: float) -> Reply:
     return Reply(TIFF, "image/tiff", f"job{job.jobid}.tif")
 
 
-def dltrans(sim: "FaxageSim", form: Form, now: float) -> Reply:
+def dltrans(sim: FaxageSim, form: Form, now: float) -> Reply:
     jobid = _one(form, "jobid")
     job = sim.jobs.get(int(jobid) if jobid.isdigit() else 0)
     if job is None or job.completetime is None:
@@ -112,7 +139,7 @@ def dltrans(sim: "FaxageSim", form: Form, now: float) -> Reply:
     return Reply(PDF, "application/pdf", f"trans{job.jobid}.pdf")
 
 
-def clear(sim: "FaxageSim", form: Form, now: float) -> Reply:
+def clear(sim: FaxageSim, form: Form, now: float) -> Reply:
     jobid = _one(form, "jobid")
     job = sim.jobs.get(int(jobid) if jobid.isdigit() else 0)
     if job is None or job.completetime is None:
@@ -123,7 +150,7 @@ def clear(sim: "FaxageSim", form: Form, now: float) -> Reply:
     return Reply.text(f"{job.jobid} cleared")
 
 
-def stopfax(sim: "FaxageSim", form: Form, now: float) -> Reply:
+def stopfax(sim: FaxageSim, form: Form, now: float) -> Reply:
     jobid = _one(form, "jobid")
     if not jobid.isdigit():
         return Reply.text("ERR18: No jobid specified")
@@ -140,7 +167,7 @@ def stopfax(sim: "FaxageSim", form: Form, now: float) -> Reply:
     return Reply.text(f"{jobid} stopped")
 
 
-def resend(sim: "FaxageSim", form: Form, now: float) -> Reply:
+def resend(sim: FaxageSim, form: Form, now: float) -> Reply:
     jobid = _one(form, "jobid")
     old = sim.jobs.get(int(jobid) if jobid.isdigit() else 0)
     if old is None:
@@ -153,11 +180,11 @@ def resend(sim: "FaxageSim", form: Form, now: float) -> Reply:
     return Reply.text(f"JOBID: {job.jobid}")
 
 
-def pendcount(sim: "FaxageSim", form: Form, now: float) -> Reply:
+def pendcount(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(str(sum(1 for j in sim.jobs.values() if j.completetime is None)))
 
 
-def qstatus(sim: "FaxageSim", form: Form, now: float) -> Reply:
+def qstatus(sim: FaxageSim, form: Form, now: float) -> Reply:
     lines = [
         f"{j.jobid}\t{j.callerid}\t{j.destnum}\t{7000 + j.jobid % 2}\t{j.pagecount}"
         for j in sim.jobs.values()
@@ -166,7 +193,7 @@ def qstatus(sim: "FaxageSim", form: Form, now: float) -> Reply:
     return Reply.text("\n".join(lines) + ("\n" if lines else ""))
 
 
-HANDLERS: dict[str, Callable[["FaxageSim", Form, float], Reply]] = {
+HANDLERS: dict[str, Callable[[FaxageSim, Form, float], Reply]] = {
     "sendfax": sendfax,
     "status": status,
     "dlstatus": dlstatus,

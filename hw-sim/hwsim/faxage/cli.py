@@ -16,7 +16,7 @@ from hwsim.faxage.state import Step
 __all__ = ["register", "run"]
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("faxage", help="simulated FAXAGE Internet fax service (HTTP)")
     p.add_argument("--port", type=int, default=8088, help="TCP port (0: any free port)")
     p.add_argument("--interface", default="127.0.0.1", help="address to listen on")

@@ -12,7 +12,7 @@ from typing import Any
 
 from hwsim.faxage.state import FaxageSim, Job, ReceivedFax, Step
 
-__all__ = ["save_state", "load_state"]
+__all__ = ["load_state", "save_state"]
 
 _SCALARS = ("next_jobid", "next_recvid", "next_uid", "incoming_now", "incoming_allocated")
 

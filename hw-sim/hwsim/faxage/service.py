@@ -10,9 +10,10 @@ A small control API under ``/_sim/`` lets another process script it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from twisted.internet import task
@@ -27,7 +28,7 @@ from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from hwsim.faxage.state import Callback, FaxageSim, Reply
 
-__all__ = ["Fault", "Faults", "FaxageResource", "FaxageSimulator", "FAULT_KINDS"]
+__all__ = ["FAULT_KINDS", "Fault", "Faults", "FaxageResource", "FaxageSimulator"]
 
 FAULT_KINDS = ("err01", "http5xx", "slow", "drop", "lose_callback")
 API_PATHS = {b"httpsfax.php", b"httpsfax-debug.php", b"getcdr.php", b"provision.php"}
@@ -77,7 +78,7 @@ class FaxageResource(Resource):
     isLeaf = True
     log = Logger()
 
-    def __init__(self, simulator: "FaxageSimulator") -> None:
+    def __init__(self, simulator: FaxageSimulator) -> None:
         super().__init__()
         self.simulator = simulator
 
@@ -142,7 +143,7 @@ class FaxageSimulator:
         reactor: Any,
         *,
         tick: float = 0.1,
-        post: Callable[[Callback], "Deferred[Any]"] | None = None,
+        post: Callable[[Callback], Deferred[Any]] | None = None,
     ) -> None:
         self.sim = sim
         self.clock: IReactorTime = reactor
@@ -194,7 +195,7 @@ class FaxageSimulator:
                 )
             )
 
-    def _agent_post(self, callback: Callback) -> "Deferred[Any]":
+    def _agent_post(self, callback: Callback) -> Deferred[Any]:
         body = urlencode(callback.fields).encode("ascii")
         d = self._agent.request(
             b"POST",
@@ -257,7 +258,7 @@ class _Discard(Protocol):
         self.done.callback(None)
 
 
-def _drain(response: Any) -> "Deferred[None]":
+def _drain(response: Any) -> Deferred[None]:
     sink = _Discard()
     response.deliverBody(sink)
     return sink.done

@@ -9,10 +9,11 @@ callbacks that became due.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["FaxageSim", "Reply", "Callback", "Job", "ReceivedFax", "Step", "DEFAULT_SCHEDULE", "stamp"]
+__all__ = ["DEFAULT_SCHEDULE", "Callback", "FaxageSim", "Job", "ReceivedFax", "Reply", "Step", "stamp"]
 
 Form = dict[str, list[str]]
 
@@ -22,7 +23,7 @@ ZERO_TIME = "0000-00-00 00:00:00"
 
 def stamp(now: float) -> str:
     """``YYYY-MM-DD HH:MM:SS`` for ``now`` (seconds since the epoch, UTC)."""
-    return _dt.datetime.fromtimestamp(now, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return _dt.datetime.fromtimestamp(now, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Reply:
     filename: str | None = None
 
     @staticmethod
-    def text(text: str) -> "Reply":
+    def text(text: str) -> Reply:
         return Reply(text.encode("utf-8"))
 
 
@@ -306,7 +307,7 @@ class FaxageSim:
         return reply
 
     def _httpsfax(
-        self, form: Form, now: float, handlers: dict[str, Callable[["FaxageSim", Form, float], Reply]]
+        self, form: Form, now: float, handlers: dict[str, Callable[[FaxageSim, Form, float], Reply]]
     ) -> Reply:
         op = form.get("operation", [""])[0]
         if not self.authorized(form):
