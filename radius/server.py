@@ -32,9 +32,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from appliance.config import RadiusClientConfig
 from radius.acct_spool import AccountingSpool, AccountingSpoolError
-from radius.clients import ClientTable
+from radius.clients import ClientTable, RadiusClientConfig
 from radius.codec import CodecError, Dictionary, decode_request, encode_reply, peek_header
 from radius.decision_cache import DecisionCache, decision_key
 from radius.fit import Fitted, fit_reply
