@@ -151,18 +151,18 @@ class Appliance:
     config: Config
     store: Any  # radius.store: accounts, DIDs, CDRs
     jobs: Any  # appliance.jobs.JobStore
-    inbox: Any  # appliance.inbox.Inbox
+    inbox: Any  # appliance.inbound.inbox.Inbox
     pool: Any  # appliance.lines.LinePool | None
     portserver: Any  # appliance.portserver.PortServer | None
-    router: Any  # appliance.router.Router
+    router: Any  # appliance.outbound.Router
     scheduler: Any  # appliance.jobs.scheduler.JobScheduler
-    cloud: Any  # appliance.router.CloudRoute | None
-    inbound: Any  # appliance.inbound.InboundRouter | None
+    cloud: Any  # appliance.outbound.CloudRoute | None
+    inbound: Any  # appliance.inbound.router.InboundRouter | None
     threadpool: ThreadPool
     run_blocking: Any
     node_id: str
     pollers: list[Any] = field(default_factory=list)
-    cloud_sink: Any = None  # appliance.inbound.CloudInboxSink of the FAXAGE inbound poller
+    cloud_sink: Any = None  # appliance.inbound.router.CloudInboxSink of the FAXAGE inbound poller
 
     def authenticate(self, username: str, password: str) -> Any:
         """RADIUS Account-Login (Get-Account) for an API user: Deferred[bool]."""
@@ -370,13 +370,13 @@ def make_appliance(
     dictionary: Dictionary | None = None,
 ) -> Appliance:
     """Build the controller for ``config`` (nothing starts until its service does)."""
-    from appliance.inbound import CloudInboxSink, InboundRouter, portserver_resolver
-    from appliance.inbox import Inbox
+    from appliance.inbound.router import CloudInboxSink, InboundRouter, portserver_resolver
+    from appliance.inbound.inbox import Inbox
     from appliance.jobs import open_job_store
     from appliance.jobs.scheduler import JobScheduler, thread_runner
     from appliance.lines import LinePool, serial_opener
     from appliance.render.runner import shared_pool
-    from appliance.router import CloudRoute, Router, routing_filter
+    from appliance.outbound import CloudRoute, Router, routing_filter
 
     shared_pool(config.limits)  # document conversion for web, inbox and sends, under [limits]
 
@@ -412,7 +412,7 @@ def make_appliance(
     sink: Any = None
     if config.faxage.configured and config.routing.policy != "local_only":
         from appliance.cloud.client import TwistedFaxage, client_from_config
-        from appliance.cloud.inbound import CursorFile, InboundPoller
+        from appliance.cloud.receive_poller import CursorFile, InboundPoller
         from appliance.cloud.notify import NotifyTracker, StatusPoller
 
         client = client_from_config(config.faxage, sleep=time.sleep, rng=rng)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appliance.inbox import Inbox
+from appliance.inbound.inbox import Inbox
 from appliance.jobs.model import Cause
-from appliance.router import outcome_cause, routing_filter
+from appliance.outbound import outcome_cause, routing_filter
 from modem import class2 as c2
 
 

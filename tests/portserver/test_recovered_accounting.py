@@ -8,7 +8,7 @@ from twisted.internet import defer
 
 from appliance.jobs.model import RecoveredSession, RecoveryReport
 from appliance.portserver import Cdr, Session
-from appliance.router import TERMINATE_RECOVERED, Router
+from appliance.outbound import TERMINATE_RECOVERED, Router
 from tests.portserver.test_role import result, role
 
 

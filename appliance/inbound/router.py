@@ -22,7 +22,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from appliance.inbox import Inbox
+from appliance.inbound.inbox import Inbox
 from appliance.lines import LinePool, LineUnavailable
 from appliance.logsafe import safe_for_log
 
@@ -173,7 +173,7 @@ class InboundRouter:
 
 
 class CloudInboxSink:
-    """A :class:`appliance.cloud.inbound.FaxSink` that files cloud faxes by DNIS.
+    """A :class:`appliance.cloud.receive_poller.FaxSink` that files cloud faxes by DNIS.
 
     ``resolve(dnis) -> account`` blocks (it runs in the poller's thread pool;
     production: the port-server role through ``blockingCallFromThread``)."""

@@ -2,7 +2,7 @@
 → store → ``handled``, every ``interval`` seconds on an injected clock.
 
 The rules (what to list, when the cursor moves, the file formats) are the
-pure :mod:`appliance.cloud._inbound`; this module is the Twisted adapter plus
+pure :mod:`appliance.cloud._receive_rules`; this module is the Twisted adapter plus
 the file-system pieces.  Every blocking step (HTTP through the
 :class:`~appliance.cloud.client.TwistedFaxage` bridge, file writes) runs in a
 thread pool, never on the reactor thread.
@@ -30,7 +30,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from appliance.cloud._inbound import (
+from appliance.cloud._receive_rules import (
     Cursor,
     InboundStateError,
     RoundProgress,

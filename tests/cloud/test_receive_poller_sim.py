@@ -12,7 +12,7 @@ from typing import Any
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from appliance.cloud.inbound import Cursor, CursorFile, DirectorySink, InboundPoller, make_inbound_poller
+from appliance.cloud.receive_poller import Cursor, CursorFile, DirectorySink, InboundPoller, make_inbound_poller
 from appliance.config import FaxageConfig
 from hwsim.faxage import Fault
 from tests.cloud.simharness import Harness, reactor, until
