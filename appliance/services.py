@@ -370,13 +370,14 @@ def make_appliance(
     dictionary: Dictionary | None = None,
 ) -> Appliance:
     """Build the controller for ``config`` (nothing starts until its service does)."""
-    from appliance.inbound.router import CloudInboxSink, InboundRouter, portserver_resolver
     from appliance.inbound.inbox import Inbox
+    from appliance.inbound.router import CloudInboxSink, InboundRouter, portserver_resolver
     from appliance.jobs import open_job_store
     from appliance.jobs.scheduler import JobScheduler, thread_runner
     from appliance.lines import LinePool, serial_opener
+    from appliance.outbound import CloudRoute, Router
+    from appliance.outcomes import routing_filter
     from appliance.render.runner import shared_pool
-    from appliance.outbound import CloudRoute, Router, routing_filter
 
     shared_pool(config.limits)  # document conversion for web, inbox and sends, under [limits]
 
@@ -412,8 +413,8 @@ def make_appliance(
     sink: Any = None
     if config.faxage.configured and config.routing.policy != "local_only":
         from appliance.cloud.client import TwistedFaxage, client_from_config
-        from appliance.cloud.receive_poller import CursorFile, InboundPoller
         from appliance.cloud.notify import NotifyTracker, StatusPoller
+        from appliance.cloud.receive_poller import CursorFile, InboundPoller
 
         client = client_from_config(config.faxage, sleep=time.sleep, rng=rng)
         faxage = TwistedFaxage(client, reactor, TwistedFaxage.start_threadpool(reactor, 4))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from appliance.inbound.inbox import Inbox
 from appliance.jobs.model import Cause
-from appliance.outbound import outcome_cause, routing_filter
+from appliance.outcomes import outcome_cause, routing_filter
 from modem import class2 as c2
 
 
