@@ -162,7 +162,7 @@ class Appliance:
     run_blocking: Any
     node_id: str
     pollers: list[Any] = field(default_factory=list)
-    cloud_sink: Any = None  # appliance.inbound.router.CloudInboxSink of the FAXAGE inbound poller
+    cloud_sink: Any = None  # appliance.inbound.sinks.CloudInboxSink of the FAXAGE inbound poller
 
     def authenticate(self, username: str, password: str) -> Any:
         """RADIUS Account-Login (Get-Account) for an API user: Deferred[bool]."""
@@ -371,12 +371,13 @@ def make_appliance(
 ) -> Appliance:
     """Build the controller for ``config`` (nothing starts until its service does)."""
     from appliance.inbound.inbox import Inbox
-    from appliance.inbound.router import CloudInboxSink, InboundRouter, portserver_resolver
+    from appliance.inbound.router import InboundRouter
+    from appliance.inbound.sinks import CloudInboxSink, portserver_resolver
     from appliance.jobs import open_job_store
     from appliance.jobs.scheduler import JobScheduler, thread_runner
     from appliance.lines import LinePool, serial_opener
     from appliance.outbound import CloudRoute, Router
-    from appliance.outcomes import routing_filter
+    from appliance.outcomes import effective_route_filter
     from appliance.render.runner import shared_pool
 
     shared_pool(config.limits)  # document conversion for web, inbox and sends, under [limits]
@@ -437,12 +438,9 @@ def make_appliance(
             )
         )
     router = Router(reactor, jobs, run_blocking, node_id=node_id, pool=pool, portserver=portserver, cloud=cloud)
-    policy = config.routing.policy
-    route_filter = routing_filter(policy)
-    if cloud is None and route_filter == "any":
-        route_filter = "line"
-    if pool is None and route_filter == "any":
-        route_filter = "cloud"
+    route_filter = effective_route_filter(
+        config.routing.policy, has_lines=pool is not None, has_cloud=cloud is not None
+    )
     scheduler = JobScheduler(
         jobs,
         clock=reactor,
