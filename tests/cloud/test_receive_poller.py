@@ -186,7 +186,7 @@ def test_cursor_file_missing_corrupt_and_atomic(tmp_path: Path) -> None:
     cursor.save(Cursor(17))
     assert cursor.load() == Cursor(17) and [p.name for p in cursor.path.parent.iterdir()] == ["cursor.json"]
     cursor.path.write_text("garbage")
-    with pytest.raises(InboundStateError, match="cursor.json"):
+    with pytest.raises(InboundStateError, match=r"cursor\.json"):
         cursor.load()
 
 

@@ -16,7 +16,7 @@ from appliance.cloud.receive_poller import Cursor, CursorFile, DirectorySink, In
 from appliance.config import FaxageConfig
 from hwsim.faxage import Fault
 from tests.cloud.simharness import Harness, reactor, until
-from tests.cloud.test_inbound import CrashingSink
+from tests.cloud.test_receive_poller import CrashingSink
 
 
 def poller(h: Harness, tmp_path: Path, sink: DirectorySink | None = None) -> InboundPoller:
