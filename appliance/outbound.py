@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from appliance.background import Background
+from appliance.config import LineConfig
 from appliance.fax_pages import coded_pages, tiff_bytes
 from appliance.jobs.model import CLOUD, Cause, Claim, CloudStatus, Entry, RecoveredSession, RecoveryReport, Result
-from appliance.lines import LinePool, LineUnavailable
+from appliance.lines import LineUnavailable
 from appliance.logsafe import safe_for_log
 from appliance.outcomes import (
     CdrFields,
@@ -38,15 +39,42 @@ from appliance.outcomes import (
     recovered_cdr,
     send_cdr,
 )
+from appliance.progress import LiveCall
 from modem import class2 as c2
 from modem.dialect import dial_string_problem
 from modem.driver import SendRefused
 from modem.params import PageFormat
 
-__all__ = ["CloudRoute", "Router"]
+__all__ = ["CloudRoute", "Router", "SendLines"]
 
 #: seconds ``stop`` waits for accounting still on its way
 STOP_WAIT = 10.0
+
+
+class SendLines(Protocol):
+    """What the router needs of the line pool (:class:`appliance.lines.LinePool`)."""
+
+    running: int  # false while the appliance is stopping
+
+    def config(self, name: str) -> LineConfig: ...
+
+    def send(
+        self,
+        name: str,
+        number: str,
+        pages: list[Any],
+        page_format: PageFormat,
+        local_id: str = "",
+        on_page: Callable[[int], None] | None = None,
+        *,
+        job: str = "",
+        first_page: int = 0,
+        pages_total: int = 0,
+    ) -> Deferred[c2.SessionResult]: ...
+
+    def record_failure(self, name: str, line_fault: bool, why: str = "") -> None: ...
+
+    def call(self, name: str) -> LiveCall | None: ...
 
 
 class _Progress:
@@ -161,7 +189,7 @@ class Router:
         run_blocking: Callable[..., Deferred[Any]],
         *,
         node_id: str,
-        pool: LinePool | None,
+        pool: SendLines | None,
         portserver: Any,
         cloud: CloudRoute | None,
     ) -> None:

@@ -14,22 +14,34 @@ the CDR).  Faxes received through FAXAGE are filed by
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from appliance.background import Background
+from appliance.config import LineConfig
 from appliance.inbound.inbox import UNROUTED_ACCOUNT, Inbox, InboxItem
-from appliance.lines import LinePool, LineUnavailable
+from appliance.lines import LineUnavailable
 from appliance.logsafe import safe_for_log
 from appliance.outcomes import receive_cdr
+from modem import class2 as c2
 
-__all__ = ["InboundRouter"]
+__all__ = ["InboundRouter", "ReceiveLines"]
 
 #: seconds ``stop`` waits for calls and accounting still under way
 STOP_WAIT = 10.0
+
+
+class ReceiveLines(Protocol):
+    """What the router needs of the line pool (:class:`appliance.lines.LinePool`)."""
+
+    def config(self, name: str) -> LineConfig: ...
+
+    def receive(self, name: str, recipient: str = "") -> Deferred[c2.SessionResult]: ...
+
+    def ignore_call(self, name: str) -> None: ...
 
 
 class InboundRouter:
@@ -40,7 +52,7 @@ class InboundRouter:
     def __init__(
         self,
         clock: IReactorTime,
-        pool: LinePool,
+        pool: ReceiveLines,
         inbox: Inbox,
         portserver: Any,
         run_blocking: Callable[..., Deferred[Any]],
