@@ -39,13 +39,15 @@ from appliance.outcomes import (
     recovered_cdr,
     send_cdr,
 )
+from appliance.portserver import Cdr, SendAuthorization, Session
 from appliance.progress import LiveCall
 from modem import class2 as c2
 from modem.dialect import dial_string_problem
 from modem.driver import SendRefused
 from modem.params import PageFormat
+from radius.client import ClientError
 
-__all__ = ["CloudRoute", "Router", "SendLines"]
+__all__ = ["CloudRoute", "Router", "SendLines", "SendRole"]
 
 #: seconds ``stop`` waits for accounting still on its way
 STOP_WAIT = 10.0
@@ -75,6 +77,16 @@ class SendLines(Protocol):
     def record_failure(self, name: str, line_fault: bool, why: str = "") -> None: ...
 
     def call(self, name: str) -> LiveCall | None: ...
+
+
+class SendRole(Protocol):
+    """What the router needs of the port-server role (:class:`appliance.portserver.PortServer`)."""
+
+    def authorize_send(self, account: str, dial_number: str, session_id: str) -> Deferred[SendAuthorization]: ...
+
+    def start(self, session: Session) -> Deferred[bool]: ...
+
+    def stop(self, session: Session, cdr: Cdr, *, resend_start: bool = False) -> Deferred[bool]: ...
 
 
 class _Progress:
@@ -190,7 +202,7 @@ class Router:
         *,
         node_id: str,
         pool: SendLines | None,
-        portserver: Any,
+        portserver: SendRole | None,
         cloud: CloudRoute | None,
     ) -> None:
         self.clock = clock
@@ -216,8 +228,6 @@ class Router:
         return f"{self.node_id}-{e.fax_id:08X}{e.index:04X}-{e.tries + 1}"
 
     async def _dispatch(self, claim: Claim) -> Result:
-        from radius.client import ClientError
-
         entry = claim.entry
         account = claim.fax.account or claim.fax.owner
         sid = self.session_id(claim)
@@ -256,10 +266,9 @@ class Router:
         self.sessions += 1
         return result
 
-    def _stop(self, session: Any, fields: CdrFields, seconds: int, *, resend_start: bool) -> None:
+    def _stop(self, session: Session, fields: CdrFields, seconds: int, *, resend_start: bool) -> None:
         """The accounting Stop with the CDR, tracked; a spool that cannot be written loses the CDR, not the fax."""
-        from appliance.portserver import Cdr
-
+        assert self.portserver is not None  # only sessions of a role are accounted
         cdr = Cdr(total_seconds=seconds, **fields.as_kwargs())
         try:
             d = self.portserver.stop(session, cdr, resend_start=resend_start)
@@ -269,7 +278,7 @@ class Router:
         self.background.track(d, "accounting for session {session_id} failed", session_id=session.session_id)
 
     # -------------------------------------------------------------- line
-    async def _line(self, claim: Claim, auth: Any) -> tuple[Result, CdrFields]:
+    async def _line(self, claim: Claim, auth: SendAuthorization | None) -> tuple[Result, CdrFields]:
         entry, fax = claim.entry, claim.fax
         if self.pool is None:
             return Result.failure(Cause.OTHER, hangup_text="this node has no lines"), failed_cdr()
@@ -341,8 +350,6 @@ class Router:
             self._recovered_stop(item)
 
     def _recovered_stop(self, item: RecoveredSession) -> None:
-        from appliance.portserver import Session
-
         fields = {f.name for f in dataclasses.fields(Session)}
         session = Session(**{k: v for k, v in item.session.items() if k in fields})  # type: ignore[arg-type]
         self.log.info(

@@ -26,9 +26,11 @@ from appliance.inbound.inbox import UNROUTED_ACCOUNT, Inbox, InboxItem
 from appliance.lines import LineUnavailable
 from appliance.logsafe import safe_for_log
 from appliance.outcomes import receive_cdr
+from appliance.portserver import Cdr, ReceiveRoute, Session
 from modem import class2 as c2
+from radius.client import ClientError
 
-__all__ = ["InboundRouter", "ReceiveLines"]
+__all__ = ["InboundRouter", "ReceiveLines", "ReceiveRole"]
 
 #: seconds ``stop`` waits for calls and accounting still under way
 STOP_WAIT = 10.0
@@ -44,6 +46,16 @@ class ReceiveLines(Protocol):
     def ignore_call(self, name: str) -> None: ...
 
 
+class ReceiveRole(Protocol):
+    """What the router needs of the port-server role (:class:`appliance.portserver.PortServer`)."""
+
+    def route_receive(self, did: str, session_id: str) -> Deferred[ReceiveRoute]: ...
+
+    def start(self, session: Session) -> Deferred[bool]: ...
+
+    def stop(self, session: Session, cdr: Cdr) -> Deferred[bool]: ...
+
+
 class InboundRouter:
     """``on_ring`` for the line pool; see the module docstring."""
 
@@ -54,7 +66,7 @@ class InboundRouter:
         clock: IReactorTime,
         pool: ReceiveLines,
         inbox: Inbox,
-        portserver: Any,
+        portserver: ReceiveRole | None,
         run_blocking: Callable[..., Deferred[Any]],
         *,
         node_id: str,
@@ -85,8 +97,6 @@ class InboundRouter:
         await self.background.wait_idle(timeout)
 
     async def _call(self, line: str) -> None:
-        from radius.client import ClientError
-
         did = self.pool.config(line).did
         sid = f"{self.node_id}-in-{self.token_hex()}"
         route = None
@@ -114,7 +124,7 @@ class InboundRouter:
                 return
             account = route.receive_account
         session = route.session(sid, self.clock.seconds()) if route is not None else None
-        if session is not None:
+        if session is not None and self.portserver is not None:
             self.background.track(
                 self.portserver.start(session), "accounting for session {session_id} failed", session_id=sid
             )
@@ -165,9 +175,7 @@ class InboundRouter:
             )
             if self.on_stored is not None:
                 self.on_stored(item, line, self.clock.seconds() - started)
-        if session is not None:
-            from appliance.portserver import Cdr
-
+        if session is not None and self.portserver is not None:
             fields = receive_cdr(result, self.pool.config(line).tsid, session.client_account)
             cdr = Cdr(total_seconds=int(self.clock.seconds() - started), **fields.as_kwargs())
             try:
