@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from appliance.background import Background
+from appliance.cloud.notify import NotifyTracker
+from appliance.cloud.records import JobSubmitted, StatusRecord
 from appliance.config import LineConfig
 from appliance.fax_pages import coded_pages, tiff_bytes
 from appliance.jobs.model import CLOUD, Cause, Claim, CloudStatus, Entry, RecoveredSession, RecoveryReport, Result
@@ -46,6 +48,9 @@ from modem.dialect import dial_string_problem
 from modem.driver import SendRefused
 from modem.params import PageFormat
 from radius.client import ClientError
+
+if TYPE_CHECKING:
+    from appliance.cloud.client import TwistedFaxage
 
 __all__ = ["CloudRoute", "Router", "SendLines", "SendRole"]
 
@@ -135,22 +140,22 @@ class CloudRoute:
 
     log = Logger()
 
-    def __init__(self, faxage: Any, tracker: Any, *, notify: bool) -> None:
-        self.faxage = faxage  # appliance.cloud.client.TwistedFaxage
-        self.tracker = tracker  # appliance.cloud.notify.NotifyTracker
+    def __init__(self, faxage: TwistedFaxage, tracker: NotifyTracker, *, notify: bool) -> None:
+        self.faxage = faxage
+        self.tracker = tracker
         self.notify = notify  # url_notify callbacks reach us
-        self._waiting: dict[int, Deferred[Any]] = {}
+        self._waiting: dict[int, Deferred[StatusRecord]] = {}
 
-    def submit(self, number: str, name: str, data: bytes) -> Deferred[tuple[int, Any]]:
+    def submit(self, number: str, name: str, data: bytes) -> Deferred[tuple[int, Deferred[StatusRecord]]]:
         """sendfax; fires with (jobid, a Deferred of the final StatusRecord)."""
-        options: dict[str, Any] = {}
+        options: dict[str, str] = {}
         token = ""
         if self.notify:
             token, url = self.tracker.new_token()
             options["url_notify"] = url
         d = self.faxage.sendfax(number, name or number, [("fax.tif", data)], **options)
 
-        def sent(submitted: Any) -> tuple[int, Any]:
+        def sent(submitted: JobSubmitted) -> tuple[int, Deferred[StatusRecord]]:
             jobid = int(submitted.jobid)
             if token:
                 self.tracker.bind(token, jobid)
@@ -160,12 +165,11 @@ class CloudRoute:
 
         return d.addCallback(sent)
 
-    def wait(self, jobid: int) -> Deferred[Any]:
+    def wait(self, jobid: int) -> Deferred[StatusRecord]:
         self.tracker.watch(jobid)
-        d: Deferred[Any] = self._waiting.setdefault(jobid, Deferred())
-        return d
+        return self._waiting.setdefault(jobid, Deferred())
 
-    def on_final(self, record: Any) -> None:
+    def on_final(self, record: StatusRecord) -> None:
         """A job's final status arrived (callback resource or poller)."""
         d = self._waiting.pop(record.jobid, None)
         self.tracker.forget(record.jobid)
