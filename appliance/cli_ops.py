@@ -89,7 +89,7 @@ def register(sub: Any) -> None:
 
 def _operations(args: argparse.Namespace) -> Any:
     from appliance.cli_fax import _storage
-    from appliance.inbox import Inbox
+    from appliance.inbound.inbox import Inbox
     from appliance.jobs import open_job_store
     from appliance.operator import Operations
 

@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
 def cmd_purge(args: argparse.Namespace, io: CliIO) -> int:
     from appliance.cli_fax import _storage
     from appliance.housekeeping import purge
-    from appliance.inbox import Inbox
+    from appliance.inbound.inbox import Inbox
     from appliance.jobs import open_job_store
     from appliance.retention import Retention
     from radius.store import open_store

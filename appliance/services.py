@@ -151,18 +151,18 @@ class Appliance:
     config: Config
     store: Any  # radius.store: accounts, DIDs, CDRs
     jobs: Any  # appliance.jobs.JobStore
-    inbox: Any  # appliance.inbox.Inbox
+    inbox: Any  # appliance.inbound.inbox.Inbox
     pool: Any  # appliance.lines.LinePool | None
     portserver: Any  # appliance.portserver.PortServer | None
-    router: Any  # appliance.router.Router
+    router: Any  # appliance.outbound.Router
     scheduler: Any  # appliance.jobs.scheduler.JobScheduler
-    cloud: Any  # appliance.router.CloudRoute | None
-    inbound: Any  # appliance.inbound.InboundRouter | None
+    cloud: Any  # appliance.outbound.CloudRoute | None
+    inbound: Any  # appliance.inbound.router.InboundRouter | None
     threadpool: ThreadPool
     run_blocking: Any
     node_id: str
     pollers: list[Any] = field(default_factory=list)
-    cloud_sink: Any = None  # appliance.inbound.CloudInboxSink of the FAXAGE inbound poller
+    cloud_sink: Any = None  # appliance.inbound.sinks.CloudInboxSink of the FAXAGE inbound poller
 
     def authenticate(self, username: str, password: str) -> Any:
         """RADIUS Account-Login (Get-Account) for an API user: Deferred[bool]."""
@@ -370,13 +370,15 @@ def make_appliance(
     dictionary: Dictionary | None = None,
 ) -> Appliance:
     """Build the controller for ``config`` (nothing starts until its service does)."""
-    from appliance.inbound import CloudInboxSink, InboundRouter, portserver_resolver
-    from appliance.inbox import Inbox
+    from appliance.inbound.inbox import Inbox
+    from appliance.inbound.router import InboundRouter
+    from appliance.inbound.sinks import CloudInboxSink, portserver_resolver
     from appliance.jobs import open_job_store
     from appliance.jobs.scheduler import JobScheduler, thread_runner
     from appliance.lines import LinePool, serial_opener
+    from appliance.outbound import CloudRoute, Router
+    from appliance.outcomes import effective_route_filter
     from appliance.render.runner import shared_pool
-    from appliance.router import CloudRoute, Router, routing_filter
 
     shared_pool(config.limits)  # document conversion for web, inbox and sends, under [limits]
 
@@ -412,8 +414,8 @@ def make_appliance(
     sink: Any = None
     if config.faxage.configured and config.routing.policy != "local_only":
         from appliance.cloud.client import TwistedFaxage, client_from_config
-        from appliance.cloud.inbound import CursorFile, InboundPoller
         from appliance.cloud.notify import NotifyTracker, StatusPoller
+        from appliance.cloud.receive_poller import CursorFile, InboundPoller
 
         client = client_from_config(config.faxage, sleep=time.sleep, rng=rng)
         faxage = TwistedFaxage(client, reactor, TwistedFaxage.start_threadpool(reactor, 4))
@@ -436,12 +438,9 @@ def make_appliance(
             )
         )
     router = Router(reactor, jobs, run_blocking, node_id=node_id, pool=pool, portserver=portserver, cloud=cloud)
-    policy = config.routing.policy
-    route_filter = routing_filter(policy)
-    if cloud is None and route_filter == "any":
-        route_filter = "line"
-    if pool is None and route_filter == "any":
-        route_filter = "cloud"
+    route_filter = effective_route_filter(
+        config.routing.policy, has_lines=pool is not None, has_cloud=cloud is not None
+    )
     scheduler = JobScheduler(
         jobs,
         clock=reactor,

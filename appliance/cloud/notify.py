@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from twisted.internet import task
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.web.resource import Resource
@@ -203,12 +203,14 @@ class StatusPoller:
         if self._loop.running:
             self._loop.stop()
 
-    @inlineCallbacks
-    def poll_once(self) -> Any:
+    def poll_once(self) -> Deferred[None]:
         """One pass over every pending batch; errors are logged, not raised."""
+        return Deferred.fromCoroutine(self._poll())
+
+    async def _poll(self) -> None:
         for batch in self._tracker.batches(self._batch_size):
             try:
-                records = yield self._source.status(batch, pagecount=1)
+                records = await self._source.status(batch, pagecount=1)
             except FaxageError as exc:
                 self.log.warn("status poll of {count} jobs failed: {error}", count=len(batch), error=str(exc))
                 continue

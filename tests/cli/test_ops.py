@@ -13,7 +13,7 @@ import pypdfium2
 import pytest
 from PIL import Image, ImageDraw
 
-from appliance.inbox import Inbox
+from appliance.inbound.inbox import Inbox
 from appliance.jobs import FaxSpec, Recipient, open_job_store
 from modem.document import FAX_WIDTH, FaxPage, Resolution
 from modem.t4 import encode_page

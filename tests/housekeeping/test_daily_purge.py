@@ -12,7 +12,7 @@ from twisted.internet import reactor
 from twisted.python.threadpool import ThreadPool
 
 from appliance.config import parse
-from appliance.inbox import Inbox
+from appliance.inbound.inbox import Inbox
 from appliance.jobs import open_job_store
 from appliance.services import ApplianceService
 from modem.document import FAX_WIDTH, FaxPage, Resolution

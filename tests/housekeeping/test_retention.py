@@ -10,7 +10,7 @@ import pytest
 from twisted.internet.task import Clock
 
 from appliance.housekeeping import purge
-from appliance.inbox import Inbox
+from appliance.inbound.inbox import Inbox
 from appliance.jobs import FaxSpec, Recipient, Result, open_job_store
 from appliance.jobs.model import Cause
 from appliance.retention import (

@@ -15,7 +15,7 @@ from twisted.logger import formatEventAsClassicLogText, globalLogPublisher
 
 from appliance.jobs import EntryState, FaxSpec, JobStore, Recipient, open_job_store
 from appliance.jobs.scheduler import JobScheduler
-from appliance.router import Router
+from appliance.outbound import Router
 
 T0 = 1_700_000_000.0
 FORGED = [

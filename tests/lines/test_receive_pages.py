@@ -13,8 +13,8 @@ from PIL import Image, ImageChops, ImageDraw
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
 
 from appliance.config import LineConfig
-from appliance.inbound import InboundRouter
-from appliance.inbox import Inbox
+from appliance.inbound.inbox import Inbox
+from appliance.inbound.router import InboundRouter
 from appliance.lines import LinePool
 from appliance.portserver import Cdr, ReceiveRoute, Session
 from hwsim.faults import FaultPlan, Faults

@@ -12,7 +12,7 @@ from typing import Any
 import pytest_twisted
 from twisted.internet import defer, reactor, threads
 
-from appliance.inbox import Inbox
+from appliance.inbound.inbox import Inbox
 from appliance.mail.inbound import FaxMailer, build_deliveries
 from appliance.mail.outbox import open_mail_outbox
 from appliance.mail.routing import Destination, FaxbackAnswer, Routes
@@ -113,7 +113,7 @@ async def test_mailer_asks_radius_and_falls_back_to_routes(tmp_path: Path) -> No
 
 def test_cloud_faxes_are_handed_on_too(tmp_path: Path) -> None:
     """A fax polled from the cloud is stored and handed to the mailer hook with its inbox item."""
-    from appliance.inbound import CloudInboxSink
+    from appliance.inbound.sinks import CloudInboxSink
     from tests.e2e.harness import make_pdf
 
     sink = CloudInboxSink(Inbox(tmp_path / "inbox"), lambda dnis: "demo")

@@ -7,8 +7,9 @@ from __future__ import annotations
 from twisted.internet import defer
 
 from appliance.jobs.model import RecoveredSession, RecoveryReport
+from appliance.outbound import Router
+from appliance.outcomes import TERMINATE_RECOVERED
 from appliance.portserver import Cdr, Session
-from appliance.router import TERMINATE_RECOVERED, Router
 from tests.portserver.test_role import result, role
 
 

@@ -68,7 +68,7 @@ def test_shared_pool_takes_the_configured_limits() -> None:
 
 def test_cloud_fax_converts_in_a_worker_within_the_cap(tmp_path: Path) -> None:
     """A received cloud document becomes TIFF-F, PDF and previews; one over the page cap keeps only the original."""
-    from appliance.inbox import Inbox
+    from appliance.inbound.inbox import Inbox
 
     inbox = Inbox(tmp_path)
     item = inbox.add_document("acme", blank_pdf(2), received_at=0.0)

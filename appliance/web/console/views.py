@@ -143,7 +143,7 @@ def filter_entries(rows: Sequence[Any], state: str, query: str) -> list[Any]:
 
 
 def attempt_session(node: str, fax_id: int, index: int, number: int) -> str:
-    """The Acct-Session-Id a try was accounted under (see ``appliance.router``)."""
+    """The Acct-Session-Id a try was accounted under (see ``appliance.outbound``)."""
     return f"{node}-{fax_id:08X}{index:04X}-{number}"
 
 

@@ -14,7 +14,7 @@ import pytest
 from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
 from twisted.internet.task import Clock
 
-from appliance.cloud._inbound import (
+from appliance.cloud._receive_rules import (
     MAX_DONE,
     Cursor,
     InboundStateError,
@@ -26,7 +26,7 @@ from appliance.cloud._inbound import (
 )
 from appliance.cloud.api import Credentials, build, parse
 from appliance.cloud.errors import ServiceUnavailable
-from appliance.cloud.inbound import CursorFile, DirectorySink, InboundPoller, RoundResult
+from appliance.cloud.receive_poller import CursorFile, DirectorySink, InboundPoller, RoundResult
 from appliance.cloud.records import FaxRecord
 from appliance.config import Secret
 from hwsim.faxage import FaxageSim
@@ -186,7 +186,7 @@ def test_cursor_file_missing_corrupt_and_atomic(tmp_path: Path) -> None:
     cursor.save(Cursor(17))
     assert cursor.load() == Cursor(17) and [p.name for p in cursor.path.parent.iterdir()] == ["cursor.json"]
     cursor.path.write_text("garbage")
-    with pytest.raises(InboundStateError, match="cursor.json"):
+    with pytest.raises(InboundStateError, match=r"cursor\.json"):
         cursor.load()
 
 

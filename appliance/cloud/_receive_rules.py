@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from appliance.cloud.errors import FaxageError
 from appliance.cloud.records import Document, FaxRecord
@@ -145,7 +145,7 @@ def encode_state(cursor: Cursor) -> bytes:
     )
 
 
-def _recvid(value: Any) -> bool:
+def _recvid(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 

@@ -1,27 +1,10 @@
-"""Pure pieces of routing and the inbox: outcome → cause, policy → route
-filter, and the inbox store's files and index."""
+"""The inbox store: files and index."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from appliance.inbox import Inbox
-from appliance.jobs.model import Cause
-from appliance.router import outcome_cause, routing_filter
-from modem import class2 as c2
-
-
-def test_outcome_causes() -> None:
-    """Busy, no answer and protocol failures map to their retry causes; the rest is other."""
-    assert outcome_cause(c2.Outcome.BUSY) is Cause.BUSY
-    assert outcome_cause(c2.Outcome.NO_ANSWER) is Cause.NO_ANSWER
-    assert outcome_cause(c2.Outcome.PAGE_REJECTED) is Cause.PROTOCOL
-    assert outcome_cause(c2.Outcome.NO_DIALTONE) is Cause.OTHER
-
-
-def test_routing_filters() -> None:
-    """Each policy maps to the scheduler's route filter."""
-    assert [routing_filter(p) for p in ("local_first", "local_only", "cloud_only")] == ["any", "line", "cloud"]
+from appliance.inbound.inbox import Inbox
 
 
 def test_inbox_stores_and_lists(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 → store → ``handled``, every ``interval`` seconds on an injected clock.
 
 The rules (what to list, when the cursor moves, the file formats) are the
-pure :mod:`appliance.cloud._inbound`; this module is the Twisted adapter plus
+pure :mod:`appliance.cloud._receive_rules`; this module is the Twisted adapter plus
 the file-system pieces.  Every blocking step (HTTP through the
 :class:`~appliance.cloud.client.TwistedFaxage` bridge, file writes) runs in a
 thread pool, never on the reactor thread.
@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from twisted.internet import task
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from appliance.cloud._inbound import (
+from appliance.cloud._receive_rules import (
     Cursor,
     InboundStateError,
     RoundProgress,
@@ -213,26 +213,27 @@ class InboundPoller:
         d: Deferred[Any] = self.poll_once()
         return d.addCallback(lambda _: None)
 
-    @inlineCallbacks
-    def poll_once(self) -> Any:
+    def poll_once(self) -> Deferred[RoundResult]:
         """One round; never fails (problems are logged and in the result).
         A call while a round is running returns an empty result."""
+        return Deferred.fromCoroutine(self._poll_once())
+
+    async def _poll_once(self) -> RoundResult:
         if self._busy:
             return RoundResult(error="a round is already running")
         self._busy = True
         try:
-            result = yield self._round()
+            result = await self._round()
         finally:
             self._busy = False
         self.last = result
         return result
 
-    @inlineCallbacks
-    def _round(self) -> Any:
+    async def _round(self) -> RoundResult:
         result = RoundResult()
         if self.cursor is None:
             try:
-                self.cursor = yield self._run(self._cursors.load)
+                self.cursor = await self._run(self._cursors.load)
             except Exception as exc:
                 self.log.failure("inbound cursor could not be loaded")
                 result.error = f"cursor: {exc}"
@@ -241,7 +242,7 @@ class InboundPoller:
         assert start is not None  # loaded above
         result.cursor = start.last
         try:
-            records = yield self._source.request("listfax", listfax_params(start.last))
+            records = await self._source.request("listfax", listfax_params(start.last))
         except FaxageError as exc:
             self.log.warn("inbound listfax failed: {error}", error=str(exc))
             result.error = str(exc)
@@ -251,7 +252,7 @@ class InboundPoller:
         progress = RoundProgress(start, result.listed)
         for fax in faxes:
             try:
-                yield self._take(fax, result)
+                await self._take(fax, result)
             except _SinkFailed as exc:
                 progress.failed(fax.recvid)
                 result.failed.append(fax.recvid)
@@ -263,51 +264,48 @@ class InboundPoller:
                 result.failed.append(fax.recvid)
                 continue
             progress.done(fax.recvid)
-        yield self._save(progress.cursor, start, result)
+        await self._save(progress.cursor, start, result)
         return result
 
-    @inlineCallbacks
-    def _save(self, cursor: Cursor, start: Cursor, result: RoundResult) -> Any:
+    async def _save(self, cursor: Cursor, start: Cursor, result: RoundResult) -> None:
         result.cursor = cursor.last
         if cursor == start:
             return
         try:
-            yield self._run(self._cursors.save, cursor)
+            await self._run(self._cursors.save, cursor)
         except Exception:
             # a stale cursor only widens the next listing; handled faxes are not listed again
             self.log.failure("inbound cursor {cursor} not saved", cursor=cursor.last)
         self.cursor = cursor
 
-    @inlineCallbacks
-    def _blocking(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _blocking(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
-            value = yield self._run(fn, *args)
+            value = await self._run(fn, *args)
         except Exception as exc:
             self.log.failure("inbound sink {what} failed for fax {recvid}", what=what, recvid=args[0])
             raise _SinkFailed(f"sink {what} failed for fax {args[0]}: {type(exc).__name__}: {exc}") from None
         return value
 
-    @inlineCallbacks
-    def _take(self, fax: FaxRecord, result: RoundResult) -> Any:
+    async def _take(self, fax: FaxRecord, result: RoundResult) -> None:
         recvid = fax.recvid
-        present = yield self._blocking("contains", self._sink.contains, recvid)
+        present = await self._blocking("contains", self._sink.contains, recvid)
         if present:
             result.already_stored.append(recvid)
         else:
             try:
-                document: Document = yield self._source.request("getfax", {"faxid": recvid})
+                document: Document = await self._source.request("getfax", {"faxid": recvid})
             except NotFound as exc:
                 self.log.warn("inbound fax {recvid} vanished before download: {error}", recvid=recvid, error=str(exc))
                 result.gone.append(recvid)
                 return
             meta = fax_metadata(fax, document)
-            yield self._blocking("store", self._sink.store, recvid, meta, document.data)
+            await self._blocking("store", self._sink.store, recvid, meta, document.data)
             result.stored.append(recvid)
             self.log.info("inbound fax {recvid} stored ({size} bytes)", recvid=recvid, size=meta["size"])
             if self._on_stored is not None:
                 self._on_stored(recvid, meta)
         try:
-            yield self._source.request("handled", {"recvid": recvid, "handled": 1})
+            await self._source.request("handled", {"recvid": recvid, "handled": 1})
         except AlreadyExists:
             pass  # ERR39: handled already (by an earlier attempt whose reply was lost)
         except NotFound as exc:

@@ -20,7 +20,10 @@ from typing import Any
 
 from appliance.durable import write_atomically
 
-__all__ = ["Inbox", "InboxItem"]
+__all__ = ["UNROUTED_ACCOUNT", "Inbox", "InboxItem"]
+
+#: the inbox of faxes no account could be found for
+UNROUTED_ACCOUNT = "_unrouted"
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.@+-]")
 
@@ -172,7 +175,7 @@ def _convert_document(data: bytes, directory: Path) -> tuple[int, str, str, tupl
     original.write_bytes(data)
     pool = shared_pool()
     try:
-        return tuple(pool.call(document_to_files, data, str(directory), pool.limits.max_pages))  # type: ignore[return-value]
+        return tuple(pool.call(document_to_files, data, str(directory), pool.limits.max_pages))
     except Exception:
         return (
             0,

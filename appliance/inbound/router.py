@@ -1,4 +1,4 @@
-"""Incoming faxes: calls on the appliance's lines and faxes polled from FAXAGE.
+"""Incoming calls on the appliance's lines.
 
 A ``RING`` on an idle line (:class:`~appliance.lines.LinePool`) asks the
 port-server role which account the line's DID belongs to
@@ -7,29 +7,53 @@ failover included).  A refused route (DID disabled, unknown, account cannot
 receive, no RADIUS server) leaves the call unanswered.  Otherwise the line
 answers, receives, the pages go into the receiving account's inbox as
 TIFF-F + PDF + PNG previews, and the session is accounted (Start, Stop with
-the CDR).
-
-Cloud faxes arrive through the FAXAGE inbound poller; :class:`CloudInboxSink`
-routes each by its DNIS the same way and stores it in that account's inbox.
+the CDR).  Faxes received through FAXAGE are filed by
+:mod:`appliance.inbound.sinks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from appliance.inbox import Inbox
-from appliance.lines import LinePool, LineUnavailable
+from appliance.background import Background
+from appliance.config import LineConfig
+from appliance.inbound.inbox import UNROUTED_ACCOUNT, Inbox, InboxItem
+from appliance.lines import LineUnavailable
 from appliance.logsafe import safe_for_log
+from appliance.outcomes import receive_cdr
+from appliance.portserver import Cdr, ReceiveRoute, Session
+from modem import class2 as c2
+from radius.client import ClientError
 
-__all__ = ["UNROUTED_ACCOUNT", "CloudInboxSink", "InboundRouter"]
+__all__ = ["InboundRouter", "ReceiveLines", "ReceiveRole"]
 
-#: the inbox of faxes no account could be found for
-UNROUTED_ACCOUNT = "_unrouted"
+#: seconds ``stop`` waits for calls and accounting still under way
+STOP_WAIT = 10.0
+
+
+class ReceiveLines(Protocol):
+    """What the router needs of the line pool (:class:`appliance.lines.LinePool`)."""
+
+    def config(self, name: str) -> LineConfig: ...
+
+    def receive(self, name: str, recipient: str = "") -> Deferred[c2.SessionResult]: ...
+
+    def ignore_call(self, name: str) -> None: ...
+
+
+class ReceiveRole(Protocol):
+    """What the router needs of the port-server role (:class:`appliance.portserver.PortServer`)."""
+
+    def route_receive(self, did: str, session_id: str) -> Deferred[ReceiveRoute]: ...
+
+    def start(self, session: Session) -> Deferred[bool]: ...
+
+    def stop(self, session: Session, cdr: Cdr) -> Deferred[bool]: ...
 
 
 class InboundRouter:
@@ -40,9 +64,9 @@ class InboundRouter:
     def __init__(
         self,
         clock: IReactorTime,
-        pool: LinePool,
+        pool: ReceiveLines,
         inbox: Inbox,
-        portserver: Any,
+        portserver: ReceiveRole | None,
         run_blocking: Callable[..., Deferred[Any]],
         *,
         node_id: str,
@@ -59,15 +83,20 @@ class InboundRouter:
         self.default_account = default_account
         self.calls: list[tuple[str, str, str]] = []  # (line, did, outcome) for status and tests
         #: (inbox item, line, seconds) for each fax stored: the e-mail gateway's delivery
-        self.on_stored: Callable[[Any, str, float], Any] | None = None
+        self.on_stored: Callable[[InboxItem, str, float], Any] | None = None
+        #: calls being handled, and accounting on its way
+        self.background = Background(clock, "inbound calls")
 
     def on_ring(self, line: str) -> None:
         d = Deferred.fromCoroutine(self._call(line))
-        d.addErrback(lambda f: self.log.failure("incoming call on {line} failed", f, line=line))
+        self.background.track(d, "incoming call on {line} failed", line=line)
+
+    async def stop(self, timeout: float = STOP_WAIT) -> None:
+        """Wait (up to ``timeout`` seconds) for the calls and the accounting still under
+        way; for ``stopService``, after the line pool stopped (which ends the calls)."""
+        await self.background.wait_idle(timeout)
 
     async def _call(self, line: str) -> None:
-        from radius.client import ClientError
-
         did = self.pool.config(line).did
         sid = f"{self.node_id}-in-{self.token_hex()}"
         route = None
@@ -95,8 +124,10 @@ class InboundRouter:
                 return
             account = route.receive_account
         session = route.session(sid, self.clock.seconds()) if route is not None else None
-        if session is not None:
-            self.portserver.start(session).addErrback(self._acct_failed, sid)
+        if session is not None and self.portserver is not None:
+            self.background.track(
+                self.portserver.start(session), "accounting for session {session_id} failed", session_id=sid
+            )
         started = self.clock.seconds()
         try:
             result = await self.pool.receive(line, recipient=account or "")
@@ -144,93 +175,16 @@ class InboundRouter:
             )
             if self.on_stored is not None:
                 self.on_stored(item, line, self.clock.seconds() - started)
-        if session is not None:
-            from appliance.portserver import Cdr
-
-            hangup = result.hangup
-            # page count: the pages stored (confirmed to the sender), not page transmissions
-            cdr = Cdr(
-                page_count=len(result.received),
-                total_seconds=int(self.clock.seconds() - started),
-                remote_csid=(result.remote_id or "").strip(),
-                local_csid=self.pool.config(line).tsid,
-                connect_bps=result.params.bps if result.params else 0,
-                fax_error_code=0 if result.ok else (hangup.code if hangup and hangup.code else 1),
-                caller_id=result.caller_id or "",
-                rcv_account_id=session.client_account,
-            )
+        if session is not None and self.portserver is not None:
+            fields = receive_cdr(result, self.pool.config(line).tsid, session.client_account)
+            cdr = Cdr(total_seconds=int(self.clock.seconds() - started), **fields.as_kwargs())
             try:
-                self.portserver.stop(session, cdr).addErrback(self._acct_failed, sid)
+                d = self.portserver.stop(session, cdr)
             except Exception:
                 self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=sid)
+                return
+            self.background.track(d, "accounting for session {session_id} failed", session_id=sid)
 
     def _refuse(self, line: str, did: str, why: str) -> None:
         self.pool.ignore_call(line)
         self.calls.append((line, did, f"refused: {why}"))
-
-    def _acct_failed(self, failure: Any, sid: str) -> None:
-        self.log.failure("accounting for session {session_id} failed", failure, session_id=sid)
-
-
-class CloudInboxSink:
-    """A :class:`appliance.cloud.inbound.FaxSink` that files cloud faxes by DNIS.
-
-    ``resolve(dnis) -> account`` blocks (it runs in the poller's thread pool;
-    production: the port-server role through ``blockingCallFromThread``)."""
-
-    def __init__(self, inbox: Inbox, resolve: Callable[[str], str]) -> None:
-        self.inbox = inbox
-        self.resolve = resolve
-        #: (inbox item) for each fax stored, called in the storing thread: the e-mail gateway's delivery
-        self.on_stored: Callable[[Any], Any] | None = None
-
-    def contains(self, recvid: int) -> bool:
-        return self.inbox.contains("recvid", recvid)
-
-    def store(self, recvid: int, meta: Mapping[str, Any], data: bytes) -> None:
-        if self.contains(recvid):
-            return
-        dnis = str(meta.get("dnis") or "")
-        account = self.resolve(dnis) or UNROUTED_ACCOUNT
-        item = self.inbox.add_document(
-            account,
-            data,
-            received_at=_epoch(meta),
-            did=dnis,
-            caller_id=str(meta.get("cid") or ""),
-            remote_csid=str(meta.get("tsid") or ""),
-            source="cloud",
-            extra=dict(meta),
-        )
-        if self.on_stored is not None:
-            self.on_stored(item)
-
-
-def _epoch(meta: Mapping[str, Any]) -> float:
-    import datetime
-
-    text = str(meta.get("recvdate") or "")
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
-        try:
-            return datetime.datetime.strptime(text, fmt).replace(tzinfo=datetime.UTC).timestamp()
-        except ValueError:
-            continue
-    return 0.0
-
-
-def portserver_resolver(
-    reactor: Any, portserver: Any, token_hex: Callable[[], str], default: str = ""
-) -> Callable[[str], str]:
-    """``resolve(dnis)`` for :class:`CloudInboxSink`, asking RADIUS from a worker thread."""
-    from twisted.internet.threads import blockingCallFromThread
-
-    def resolve(dnis: str) -> str:
-        if portserver is None or not dnis:
-            return default
-        try:
-            route = blockingCallFromThread(reactor, portserver.route_receive, dnis, f"cloud-{token_hex()}")
-        except Exception:
-            return default
-        return str(route.receive_account) if route.accepted else default
-
-    return resolve

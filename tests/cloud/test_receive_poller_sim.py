@@ -12,11 +12,11 @@ from typing import Any
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from appliance.cloud.inbound import Cursor, CursorFile, DirectorySink, InboundPoller, make_inbound_poller
+from appliance.cloud.receive_poller import Cursor, CursorFile, DirectorySink, InboundPoller, make_inbound_poller
 from appliance.config import FaxageConfig
 from hwsim.faxage import Fault
 from tests.cloud.simharness import Harness, reactor, until
-from tests.cloud.test_inbound import CrashingSink
+from tests.cloud.test_receive_poller import CrashingSink
 
 
 def poller(h: Harness, tmp_path: Path, sink: DirectorySink | None = None) -> InboundPoller:
