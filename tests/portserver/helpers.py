@@ -8,8 +8,8 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from appliance.portserver import PortServer
-from appliance.portserver_spool import StopSpool
+from appliance.portserver.role import PortServer
+from appliance.portserver.spool import StopSpool
 from radius.client import RadiusClient, ServerSpec
 from radius.codec import decode_request, encode_reply
 from radius.model import Code, Value

@@ -10,8 +10,9 @@ import pytest
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.task import Clock
 
-from appliance.portserver import Cdr, PortServer, Session
-from appliance.portserver_spool import StopSpool
+from appliance.portserver import Cdr, Session
+from appliance.portserver.role import PortServer
+from appliance.portserver.spool import StopSpool
 from radius.client import NoServerAnswered, Reply
 from radius.model import Code
 from tests.portserver.helpers import DICT
@@ -230,7 +231,7 @@ def test_restart_resends_spooled_stops(tmp_path):
 
 def test_spool_rejects_binary_values(tmp_path):
     """The spool keeps only text and numbers, and says so."""
-    from appliance.portserver_spool import SpoolError
+    from appliance.portserver.spool import SpoolError
 
     with pytest.raises(SpoolError, match="binary"):
         StopSpool(tmp_path).put("k", [("FB-Account-UUID", b"\x00")], 1.0)
@@ -240,8 +241,8 @@ def test_make_portserver_from_config(tmp_path):
     """The [portserver] section wires a listening client and a role with its spool under data_dir."""
     from twisted.internet import reactor
 
-    from appliance.portserver import make_portserver
-    from appliance.portserver_config import parse_portserver
+    from appliance.portserver.config import parse_portserver
+    from appliance.portserver.role import make_portserver
 
     cfg = parse_portserver(
         "f.toml",

@@ -31,8 +31,8 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from appliance.logsafe import safe_for_log
-from appliance.portserver_config import PortServerConfig
-from appliance.portserver_spool import SpoolError, StopSpool, spool_key
+from appliance.portserver.config import PortServerConfig
+from appliance.portserver.spool import SpoolError, StopSpool, spool_key
 from radius.client import ClientError, RadiusClient, Reply
 from radius.codec import Dictionary
 from radius.model import A, AcctStatus, Code, FbCommand, FbContext, Value
