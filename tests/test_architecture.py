@@ -30,6 +30,8 @@ CORES = [
     "appliance/mail/message.py",
     "appliance/mail/submission.py",
     "appliance/mail/config.py",
+    "appliance/portserver/model.py",
+    "appliance/portserver/planner.py",
 ]
 FORBIDDEN = {
     "twisted",

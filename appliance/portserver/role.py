@@ -17,13 +17,17 @@ Request sequences follow the FaxBack port server (spec faxback-radius.md §4,
 When no RADIUS server answers an Access-Request, the :class:`ClientError`
 reaches the caller, who decides (retry the send later, leave the call
 unanswered).
+
+The rules (what a reply means, failover accounts, group order, CDR
+attributes, resend backoff) are in the pure :mod:`appliance.portserver.planner`;
+this adapter sends the planner's requests, applies its decisions, runs the
+timers (Interim-Updates, Stop resends) and keeps the spool.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred, succeed
@@ -32,25 +36,23 @@ from twisted.logger import Logger
 
 from appliance.logsafe import safe_for_log
 from appliance.portserver.config import PortServerConfig
+from appliance.portserver.model import Attr, Cdr, ReceiveRoute, SendAuthorization, Session
+from appliance.portserver.planner import (
+    Planner,
+    Query,
+    ReceivePlan,
+    ResendBackoff,
+    call_ahead_query,
+    interpret_call_ahead,
+    interpret_send,
+    with_delay,
+)
 from appliance.portserver.spool import SpoolError, StopSpool, spool_key
 from radius.client import ClientError, RadiusClient, Reply
 from radius.codec import Dictionary
-from radius.model import A, AcctStatus, Code, FbCommand, FbContext, Value
+from radius.model import AcctStatus
 
-__all__ = [
-    "Cdr",
-    "PortServer",
-    "RadiusRequester",
-    "ReceiveRoute",
-    "SendAuthorization",
-    "Session",
-    "make_portserver",
-]
-
-Attr = tuple[str, Value]
-_GROUP_TYPES = (8, 9, 10)
-_ALTERNATING, _MOST_FREE, _RANDOM = 8, 9, 10
-MAX_FAILOVER_HOPS = 4
+__all__ = ["PortServer", "RadiusRequester", "make_portserver"]
 
 
 class RadiusRequester(Protocol):
@@ -58,111 +60,6 @@ class RadiusRequester(Protocol):
 
     def access(self, attributes: Sequence[Attr], password: str | None = None) -> Deferred[Reply]: ...
     def accounting(self, attributes: Sequence[Attr]) -> Deferred[Reply]: ...
-
-
-# ------------------------------------------------------------------ results
-
-
-@dataclass(frozen=True)
-class Session:
-    """One fax session as accounting sees it."""
-
-    session_id: str
-    account: str  # the billed account (User-Name of every accounting packet)
-    is_send: bool
-    dial_number: str = ""  # send: the destination; receive: the DID
-    client_account: str = ""  # the account that physically sent/received, when different
-    save_cdr: bool = True  # FB-Save-CDR of the billed account
-    started_at: float = 0.0
-    cdr_info: str = ""
-    customer: str = ""
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class Cdr:
-    """The outcome of a session, sent in the Stop (spec §8.3)."""
-
-    page_count: int = 0
-    total_seconds: int = 0
-    remote_csid: str = ""
-    local_csid: str = ""
-    connect_bps: int = 0
-    fax_error_code: int = 0  # 0 = success
-    called_number_result: int | None = None  # sends only: 0 success, 1 fax error, 2 voice
-    caller_id: str = ""  # receives only
-    rcv_account_id: str = ""  # the failover account that received
-    extra: tuple[Attr, ...] = ()
-
-
-@dataclass(frozen=True)
-class SendAuthorization:
-    """The answer to Get-Account / Pre-Send-Session."""
-
-    allowed: bool
-    account: str
-    dial_number: str
-    reason: str = ""  # why a send is refused
-    tsid: str = ""  # FB-Snd-TSID ("" = use the line's)
-    ani: str = ""  # FB-Snd-ANI ("" = use the line's)
-    save_cdr: bool = True
-    rule_group: str = ""
-    call_ahead: bool = False  # only meaningful for queue transfers
-    on_behalf_of: bool = False
-    cdr_info: str = ""
-    customer: str = ""
-    source: str = ""
-
-    def session(self, session_id: str, started_at: float) -> Session:
-        return Session(
-            session_id,
-            self.account,
-            True,
-            self.dial_number,
-            save_cdr=self.save_cdr,
-            started_at=started_at,
-            cdr_info=self.cdr_info,
-            customer=self.customer,
-            source=self.source,
-        )
-
-
-@dataclass(frozen=True)
-class ReceiveRoute:
-    """Where an incoming call goes, or why it is not answered."""
-
-    accepted: bool
-    did: str
-    reason: str = ""
-    billed_account: str = ""  # the DID's (primary) account
-    receive_account: str = ""  # the account that receives (failover or group member)
-    csid: str = ""  # FB-Rcv-CSID of the receiving account
-    save_cdr: bool = True
-    cdr_info: str = ""
-    customer: str = ""
-    source: str = ""
-
-    def session(self, session_id: str, started_at: float) -> Session:
-        client = self.receive_account if self.receive_account.casefold() != self.billed_account.casefold() else ""
-        return Session(
-            session_id,
-            self.billed_account,
-            False,
-            self.did,
-            client,
-            self.save_cdr,
-            started_at,
-            self.cdr_info,
-            self.customer,
-            self.source,
-        )
-
-
-def _refused(did: str, reason: str) -> ReceiveRoute:
-    return ReceiveRoute(False, did, reason)
-
-
-# --------------------------------------------------------------------- role
 
 
 class PortServer:
@@ -189,22 +86,28 @@ class PortServer:
         self.client = client
         self.clock = clock
         self.spool = spool
-        self.rng = rng
-        self.dictionary = dictionary  # attributes it does not define are left out of accounting
-        self.nas_identifier = nas_identifier
-        self.transfer_type = transfer_type
+        self.planner = Planner(
+            dictionary,  # attributes it does not define are left out of accounting
+            nas_identifier=nas_identifier,
+            transfer_type=transfer_type,
+            is_available=is_available,
+            free_receive_sessions=free_receive_sessions,
+            shuffle=rng.shuffle,
+        )
         self.interim_interval = interim_interval
-        self.free_receive_sessions = free_receive_sessions
-        self.is_available = is_available or (lambda account: True)
-        self.resend_initial = resend_initial
-        self.resend_max = resend_max
-        self._backoff = resend_initial
+        self._backoff = ResendBackoff(resend_initial, resend_max)
         self._resend_call: IDelayedCall | None = None
         self._sending: set[str] = set()
         self._interims: dict[str, IDelayedCall] = {}
-        self._groups: dict[str, tuple[int, tuple[str, ...]]] = {}  # group -> (last modified, members)
-        self._turns: dict[str, int] = {}  # alternating groups: next member index
-        self.group_member_requests = 0
+
+    @property
+    def transfer_type(self) -> int:
+        return self.planner.transfer_type
+
+    @property
+    def group_member_requests(self) -> int:
+        """Get-Load-Balance-Group-Members requests sent (the member cache missed)."""
+        return self.planner.group_member_requests
 
     # ---------------------------------------------------------- lifetime
     def start_service(self) -> None:
@@ -224,43 +127,12 @@ class PortServer:
         self, account: str, dial_number: str, session_id: str, transfer_type: int | None = None
     ) -> Deferred[SendAuthorization]:
         """Get-Account / Pre-Send-Session for ``account`` sending to ``dial_number``."""
-        return Deferred.fromCoroutine(
-            self._authorize_send(account, dial_number, session_id, transfer_type or self.transfer_type)
-        )
+        transfer = transfer_type or self.planner.transfer_type
+        query = self.planner.send_query(account, dial_number, session_id, transfer)
+        return Deferred.fromCoroutine(self._authorize_send(query, account, dial_number, transfer))
 
-    async def _authorize_send(self, account: str, number: str, session_id: str, transfer: int) -> SendAuthorization:
-        reply = await self._access(
-            FbCommand.GET_ACCOUNT,
-            FbContext.PRE_SEND_SESSION,
-            account,
-            [
-                (A.ACCT_SESSION_ID.value, session_id),
-                (A.FB_DIAL_NUMBER.value, number),
-                (A.FB_TRANSFER_TYPE.value, transfer),
-            ],
-        )
-        if reply.code == Code.ACCESS_REJECT:
-            reason = reply.get_str(A.REPLY_MESSAGE.value) or f"account {account} was rejected"
-            return SendAuthorization(False, account, number, f"send refused: {reason}")
-        refused = ""
-        if reply.get_int(A.FB_SND_FROM_ACCOUNT.value) == 0:
-            refused = f"sending is disabled for account {account}"
-        elif reply.get_int(A.FB_SND_TIME_EXPIRED.value) == 1:
-            refused = f"send time has expired for account {account}"
-        call_ahead = reply.get_int(A.FB_CALL_AHEAD_MODE.value)
-        return SendAuthorization(
-            allowed=not refused,
-            account=account,
-            dial_number=number,
-            reason=refused,
-            tsid=reply.get_str(A.FB_SND_TSID.value) or "",
-            ani=reply.get_str(A.FB_SND_ANI.value) or "",
-            save_cdr=reply.get_int(A.FB_SAVE_CDR.value) != 0,
-            rule_group=reply.get_str(A.FB_RULE_GROUP.value) or "",
-            call_ahead=transfer == 2 and call_ahead != 0,
-            on_behalf_of=reply.get_int(A.FB_SND_ON_BEHALF_OF.value) == 1,
-            **_billing(reply),
-        )
+    async def _authorize_send(self, query: Query, account: str, number: str, transfer: int) -> SendAuthorization:
+        return interpret_send(await self._ask(query), account, number, transfer)
 
     def call_ahead_mode(self, number: str, session_id: str) -> Deferred[bool]:
         """Get-Call-Ahead-Mode / Pre-Send-Session: True = call ahead (also when no server answers)."""
@@ -268,16 +140,11 @@ class PortServer:
 
     async def _call_ahead(self, number: str, session_id: str) -> bool:
         try:
-            reply = await self._access(
-                FbCommand.GET_CALL_AHEAD_MODE,
-                FbContext.PRE_SEND_SESSION,
-                number,
-                [(A.ACCT_SESSION_ID.value, session_id)],
-            )
+            reply = await self._ask(call_ahead_query(number, session_id))
         except ClientError as exc:
             self.log.info("call-ahead mode unknown ({error}): calling ahead", error=str(exc))
             return True
-        return reply.code == Code.ACCESS_REJECT or reply.get_int(A.FB_CALL_AHEAD_MODE.value) != 0
+        return interpret_call_ahead(reply)
 
     # ----------------------------------------------------------- receive
     def route_receive(self, did: str, session_id: str) -> Deferred[ReceiveRoute]:
@@ -285,122 +152,27 @@ class PortServer:
         return Deferred.fromCoroutine(self._route_receive(did, session_id))
 
     async def _route_receive(self, did: str, session_id: str) -> ReceiveRoute:
-        sid = (A.ACCT_SESSION_ID.value, session_id)
-        reply = await self._access(FbCommand.GET_ACCOUNT_FROM_DID, FbContext.PRE_RECEIVE_SESSION, did, [sid])
-        if reply.code == Code.ACCESS_REJECT:
-            return _refused(did, reply.get_str(A.REPLY_MESSAGE.value) or f"DID {did} is not routed")
-        if reply.get_int(A.FB_DID_ENABLED.value) == 0:
-            return _refused(did, f"DID {did} is disabled")
-        primary = reply.get_str(A.USER_NAME.value)
-        if not primary:
-            return _refused(did, f"the route of DID {did} names no account")
-        billed: ReceiveRoute | None = None
-        current, seen = primary, {primary.casefold()}
-        for _ in range(MAX_FAILOVER_HOPS):
-            reply = await self._pre_receive(current, did, session_id)
-            if reply.code == Code.ACCESS_REJECT:
-                why = reply.get_str(A.REPLY_MESSAGE.value) or "rejected"
-                return _refused(did, f"account {current} cannot receive: {why}")
-            if billed is None:
-                billed = ReceiveRoute(
-                    True,
-                    did,
-                    billed_account=primary,
-                    save_cdr=reply.get_int(A.FB_SAVE_CDR.value) != 0,
-                    **_billing(reply),
-                )
-            problem = self._receive_problem(current, reply)
-            failover = reply.get_str(A.FB_RCV_FAILOVER_ACCOUNT_ID.value) or ""
-            always = reply.get_int(A.FB_RCV_FAILOVER_MODE.value) == 1 and bool(failover)
-            if not problem and not always:
-                if reply.get_int(A.FB_ACCOUNT_TYPE.value) in _GROUP_TYPES:
-                    member = await self._pick_member(current, reply, did, session_id)
-                    if member is not None:
-                        return replace(billed, receive_account=member[0], csid=member[1])
-                    problem = f"no member of load-balance group {current} can receive"
-                else:
-                    return replace(billed, receive_account=current, csid=reply.get_str(A.FB_RCV_CSID.value) or "")
-            if not failover:
-                return _refused(did, problem)
-            if failover.casefold() in seen:
-                return _refused(did, f"{problem}; failover account {failover} loops back")
+        route = await self._follow(self.planner.route_receive(did, session_id))
+        for hop in route.failovers:
             self.log.info(
                 "receive on {did} fails over from {account} to {failover}: {why}",
                 did=did,
-                account=safe_for_log(current, 64),
-                failover=safe_for_log(failover, 64),
-                why=safe_for_log(problem or "always failover"),
+                account=safe_for_log(hop.account, 64),
+                failover=safe_for_log(hop.failover, 64),
+                why=safe_for_log(hop.why),
             )
-            seen.add(failover.casefold())
-            current = failover
-        return _refused(did, f"more than {MAX_FAILOVER_HOPS} failover accounts in a chain")
+        return route
 
-    def _receive_problem(self, account: str, reply: Reply) -> str:
-        if reply.get_int(A.FB_RCV_TO_ACCOUNT.value) == 0:
-            return f"receiving is disabled for account {account}"
-        if reply.get_int(A.FB_RCV_TIME_EXPIRED.value) == 1:
-            return f"receive time has expired for account {account}"
-        if reply.get_int(A.FB_ACCOUNT_TYPE.value) not in _GROUP_TYPES and not self.is_available(account):
-            return f"account {account} is busy or unavailable"
-        return ""
-
-    async def _pre_receive(self, account: str, did: str, session_id: str) -> Reply:
-        return await self._access(
-            FbCommand.GET_ACCOUNT,
-            FbContext.PRE_RECEIVE_SESSION,
-            account,
-            [
-                (A.ACCT_SESSION_ID.value, session_id),
-                (A.FB_DIAL_NUMBER.value, did),
-                (A.FB_TRANSFER_TYPE.value, self.transfer_type),
-            ],
-        )
-
-    async def _pick_member(self, group: str, reply: Reply, did: str, session_id: str) -> tuple[str, str] | None:
-        """The first member, in the group's delivery order, that can receive: (name, CSID)."""
-        members = await self._members(group, reply, session_id)
-        for member in self._order(group, reply.get_int(A.FB_ACCOUNT_TYPE.value) or 0, members):
-            r = await self._pre_receive(member, did, session_id)
-            if r.code == Code.ACCESS_ACCEPT and not self._receive_problem(member, r):
-                return member, r.get_str(A.FB_RCV_CSID.value) or ""
-        return None
-
-    async def _members(self, group: str, reply: Reply, session_id: str) -> tuple[str, ...]:
-        modified = reply.get_int(A.FB_LAST_MODIFIED_TIME.value)
-        cached = self._groups.get(group.casefold())
-        if cached is not None and modified is not None and cached[0] == modified:
-            return cached[1]
-        self.group_member_requests += 1
-        r = await self._access(
-            FbCommand.GET_LOAD_BALANCE_GROUP_MEMBERS,
-            FbContext.PRE_RECEIVE_SESSION,
-            group,
-            [(A.ACCT_SESSION_ID.value, session_id)],
-        )
-        if r.code == Code.ACCESS_REJECT:
-            return ()
-        members = tuple(str(v) for v in r.get_all(A.USER_NAME.value))
-        stamp = r.get_int(A.FB_LAST_MODIFIED_TIME.value)
-        stamp = modified if stamp is None else stamp
-        if stamp is not None:
-            self._groups[group.casefold()] = (stamp, members)
-        return members
-
-    def _order(self, group: str, mode: int, members: tuple[str, ...]) -> list[str]:
-        if not members:
-            return []
-        if mode == _ALTERNATING:
-            turn = self._turns.get(group.casefold(), 0) % len(members)
-            self._turns[group.casefold()] = turn + 1
-            return list(members[turn:] + members[:turn])
-        if mode == _MOST_FREE and self.free_receive_sessions is not None:
-            free = self.free_receive_sessions
-            return sorted(members, key=lambda m: -free(m))
-        if mode == _RANDOM:
-            shuffled = list(members)
-            self.rng.shuffle(shuffled)
-            return shuffled
-        return list(members)
+    async def _follow(self, plan: ReceivePlan) -> ReceiveRoute:
+        """Ask each query of ``plan`` and send it the reply, until it returns."""
+        query = next(plan)
+        while True:
+            reply = await self._ask(query)
+            try:
+                query = plan.send(reply)
+            except StopIteration as done:
+                route: ReceiveRoute = done.value
+                return route
 
     # -------------------------------------------------------- accounting
     def start(self, session: Session) -> Deferred[bool]:
@@ -411,13 +183,15 @@ class PortServer:
             return succeed(False)
         if self.interim_interval > 0:
             self._arm_interim(session)
-        return Deferred.fromCoroutine(self._informational(session, AcctStatus.START))
+        attrs = self.planner.start_attributes(session)
+        return Deferred.fromCoroutine(self._informational(session, AcctStatus.START, attrs))
 
     def interim(self, session: Session) -> Deferred[bool]:
         """Accounting Interim-Update (the manual's Alive)."""
         if not session.save_cdr:
             return succeed(False)
-        return Deferred.fromCoroutine(self._informational(session, AcctStatus.INTERIM_UPDATE))
+        attrs = self.planner.interim_attributes(session, self.clock.seconds())
+        return Deferred.fromCoroutine(self._informational(session, AcctStatus.INTERIM_UPDATE, attrs))
 
     def stop(self, session: Session, cdr: Cdr, *, resend_start: bool = False) -> Deferred[bool]:
         """Accounting Stop with the CDR: spooled first, then sent.
@@ -433,11 +207,11 @@ class PortServer:
             call.cancel()
         if not session.save_cdr:
             return succeed(False)
-        attrs = self._stop_attributes(session, cdr)
+        attrs = self.planner.stop_attributes(session, cdr)
         key = spool_key(session.session_id, session.account)
         now = self.clock.seconds()
         if resend_start:
-            start = [a for a in self._common(session, AcctStatus.START) if a[0] in self.dictionary]
+            start = self.planner.start_attributes(session)
             start_key = spool_key(f"{session.session_id}\x00start", session.account)
             self.spool.put(start_key, start, now - 0.001)  # resent in order: the Start first
             self.spool.put(key, attrs, now)
@@ -463,11 +237,7 @@ class PortServer:
 
         self._interims[session.session_id] = self.clock.callLater(self.interim_interval, tick)
 
-    async def _informational(self, session: Session, status: AcctStatus) -> bool:
-        attrs = self._common(session, status)
-        if status == AcctStatus.INTERIM_UPDATE and session.started_at:
-            attrs.append(("Acct-Session-Time", int(self.clock.seconds() - session.started_at)))
-        attrs = [a for a in attrs if a[0] in self.dictionary]
+    async def _informational(self, session: Session, status: AcctStatus, attrs: list[Attr]) -> bool:
         try:
             await self.client.accounting(attrs)
         except ClientError as exc:
@@ -485,17 +255,15 @@ class PortServer:
             return False
         self._sending.add(key)
         try:
-            delay = int(self.clock.seconds() - stopped_at)
-            await self.client.accounting(list(attrs) + ([(A.ACCT_DELAY_TIME.value, delay)] if delay > 0 else []))
+            await self.client.accounting(with_delay(tuple(attrs), stopped_at, self.clock.seconds()))
         except ClientError as exc:
             self.log.warn("accounting Stop {key} stays spooled: {error}", key=key, error=str(exc))
-            self._schedule_resend(self._backoff)
-            self._backoff = min(self._backoff * 2, self.resend_max)
+            self._schedule_resend(self._backoff.failed())
             return False
         finally:
             self._sending.discard(key)
         self.spool.remove(key)
-        self._backoff = self.resend_initial
+        self._backoff.succeeded()
         return True
 
     async def _resend_pass(self) -> int:
@@ -523,66 +291,9 @@ class PortServer:
 
         self._resend_call = self.clock.callLater(delay, fire)
 
-    def _common(self, session: Session, status: AcctStatus) -> list[Attr]:
-        attrs: list[Attr] = [
-            (A.ACCT_STATUS_TYPE.value, int(status)),
-            (A.ACCT_SESSION_ID.value, session.session_id),
-            (A.USER_NAME.value, session.account),
-        ]
-        if self.nas_identifier:
-            attrs.append((A.NAS_IDENTIFIER.value, self.nas_identifier))
-        attrs.append(("FB-Is-Send", int(session.is_send)))
-        if session.dial_number:
-            attrs.append((A.FB_DIAL_NUMBER.value, session.dial_number))
-        if session.client_account:
-            attrs.append(("FB-Client-Account-ID", session.client_account))
-        return attrs
-
-    def _stop_attributes(self, session: Session, cdr: Cdr) -> list[Attr]:
-        attrs = self._common(session, AcctStatus.STOP)
-        attrs += [
-            ("FB-CDR-Type", 0),
-            ("FB-Page-Count", cdr.page_count),
-            ("FB-Total-Seconds", cdr.total_seconds),
-            ("FB-Fax-Error-Code", cdr.fax_error_code),
-        ]
-        if session.started_at:
-            attrs.append(("FB-Start-Time", int(session.started_at)))
-        optional: list[tuple[str, Any]] = [
-            ("FB-Connect-BPS", cdr.connect_bps),
-            ("FB-Remote-CSID", cdr.remote_csid),
-            ("FB-Local-CSID", cdr.local_csid),
-            ("FB-Caller-ID", cdr.caller_id if not session.is_send else ""),
-            ("FB-Rcv-Account-Id", cdr.rcv_account_id),
-            (A.FB_CDR_INFO.value, session.cdr_info),
-            (A.FB_CUSTOMER.value, session.customer),
-            (A.FB_SOURCE.value, session.source),
-        ]
-        attrs += [(k, v) for k, v in optional if v]
-        if session.is_send and cdr.called_number_result is not None:
-            attrs.append((A.FB_CALLED_NUMBER_RESULT.value, cdr.called_number_result))
-        attrs += cdr.extra
-        return [a for a in attrs if a[0] in self.dictionary]
-
     # ------------------------------------------------------------ helpers
-    async def _access(self, command: FbCommand, context: FbContext, user: str, extra: list[Attr]) -> Reply:
-        attrs: list[Attr] = [
-            (A.FB_COMMAND.value, int(command)),
-            (A.FB_CONTEXT.value, int(context)),
-            (A.USER_NAME.value, user),
-            *extra,
-        ]
-        if self.nas_identifier:
-            attrs.append((A.NAS_IDENTIFIER.value, self.nas_identifier))
-        return await self.client.access(attrs)
-
-
-def _billing(reply: Reply) -> dict[str, str]:
-    return {
-        "cdr_info": reply.get_str(A.FB_CDR_INFO.value) or "",
-        "customer": reply.get_str(A.FB_CUSTOMER.value) or "",
-        "source": reply.get_str(A.FB_SOURCE.value) or "",
-    }
+    async def _ask(self, query: Query) -> Reply:
+        return await self.client.access(query.attributes(self.planner.nas_identifier))
 
 
 def make_portserver(
