@@ -13,7 +13,7 @@ from twisted.internet.task import Clock
 from appliance.portserver import Cdr, Session
 from appliance.portserver.role import PortServer
 from appliance.portserver.spool import StopSpool
-from radius.client import NoServerAnswered, Reply
+from radius.client import NoServerAnswered, RadiusClient, Reply
 from radius.model import Code
 from tests.portserver.helpers import DICT
 
@@ -51,7 +51,7 @@ def role(tmp_path, table=None, clock=None, **kw):
 
 
 def result(d: Deferred):
-    out = []
+    out: list = []
     d.addBoth(out.append)
     assert out, "the Deferred has not fired"
     return out[0]
@@ -252,9 +252,11 @@ def test_make_portserver_from_config(tmp_path):
         },
     )
     ps = make_portserver(cfg, reactor, DICT, str(tmp_path), random.Random(1).randbytes, random.Random(2))
+    client = ps.client
+    assert isinstance(client, RadiusClient)
     try:
         assert ps.transfer_type == 2 and ps.spool.directory == tmp_path / "acct-spool"
     finally:
-        ps.client.close()
+        client.close()
     with pytest.raises(ValueError, match="no servers"):
         make_portserver(parse_portserver("f.toml", {}), reactor, DICT, str(tmp_path), bytes, random.Random())
