@@ -30,9 +30,10 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from appliance.logsafe import safe_for_log
 from appliance.portserver.config import PortServerConfig
@@ -99,6 +100,8 @@ class PortServer:
         self._resend_call: IDelayedCall | None = None
         self._sending: set[str] = set()
         self._interims: dict[str, IDelayedCall] = {}
+        self._work: set[Deferred[Any]] = set()  # Interim-Updates and resend passes the timers started
+        self._stopped = False
 
     @property
     def transfer_type(self) -> int:
@@ -112,15 +115,20 @@ class PortServer:
     # ---------------------------------------------------------- lifetime
     def start_service(self) -> None:
         """Resend Stops left in the spool by an earlier run (soon, not inline)."""
+        self._stopped = False
         if len(self.spool):
             self._schedule_resend(0.0)
 
-    def stop_service(self) -> None:
+    def stop_service(self) -> Deferred[None]:
+        """Cancel the timers (no resend is armed after this); fires when the
+        accounting they started has ended (closing the client ends it now)."""
+        self._stopped = True
         for call in [self._resend_call, *self._interims.values()]:
             if call is not None and call.active():
                 call.cancel()
         self._resend_call = None
         self._interims.clear()
+        return DeferredList(list(self._work), consumeErrors=True).addCallback(lambda _: None)
 
     # -------------------------------------------------------------- send
     def authorize_send(
@@ -233,7 +241,7 @@ class PortServer:
     def _arm_interim(self, session: Session) -> None:
         def tick() -> None:
             self._interims[session.session_id] = self.clock.callLater(self.interim_interval, tick)
-            self.interim(session)
+            self._track(self.interim(session), "Interim-Update")
 
         self._interims[session.session_id] = self.clock.callLater(self.interim_interval, tick)
 
@@ -282,33 +290,45 @@ class PortServer:
         return delivered
 
     def _schedule_resend(self, delay: float) -> None:
-        if self._resend_call is not None and self._resend_call.active():
+        if self._stopped or (self._resend_call is not None and self._resend_call.active()):
             return
 
         def fire() -> None:
             self._resend_call = None
-            self.resend_spooled()
+            self._track(self.resend_spooled(), "resend of spooled Stops")
 
         self._resend_call = self.clock.callLater(delay, fire)
 
     # ------------------------------------------------------------ helpers
+    def _track(self, work: Deferred[Any], what: str) -> None:
+        """Keep ``work`` (started by a timer) until it ends, for stop_service; log it if it fails."""
+        self._work.add(work)
+
+        def ended(result: object) -> None:
+            self._work.discard(work)
+            if isinstance(result, Failure):
+                self.log.failure("{what} failed", result, what=what)
+
+        work.addBoth(ended)
+
     async def _ask(self, query: Query) -> Reply:
         return await self.client.access(query.attributes(self.planner.nas_identifier))
 
 
 def make_portserver(
     config: PortServerConfig,
-    reactor: Any,
+    reactor: IReactorTime,
     dictionary: Dictionary,
     data_dir: str,
     token_bytes: Callable[[int], bytes],
     rng: random.Random,
-    **callbacks: Any,
+    *,
+    free_receive_sessions: Callable[[str], int] | None = None,
+    is_available: Callable[[str], bool] | None = None,
 ) -> PortServer:
     """Wire a listening :class:`RadiusClient` and a :class:`PortServer` from ``[portserver]``.
 
-    ``callbacks`` are ``free_receive_sessions`` and ``is_available``; the
-    spool is ``spool_dir`` or ``<data_dir>/acct-spool``."""
+    The spool is ``spool_dir`` or ``<data_dir>/acct-spool``."""
     if not config.servers:
         raise ValueError("[portserver] lists no servers: add at least one [[portserver.servers]]")
     client = RadiusClient(
@@ -331,5 +351,6 @@ def make_portserver(
         nas_identifier=config.nas_identifier,
         transfer_type=config.transfer_type,
         interim_interval=config.interim_interval,
-        **callbacks,
+        free_receive_sessions=free_receive_sessions,
+        is_available=is_available,
     )

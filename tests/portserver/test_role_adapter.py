@@ -13,7 +13,7 @@ from twisted.logger import capturedLogs
 
 from appliance.portserver.model import Cdr, Session
 from appliance.portserver.role import PortServer
-from appliance.portserver.spool import StopSpool
+from appliance.portserver.spool import SpoolError, StopSpool
 from radius.client import NoServerAnswered, RadiusClient, Reply, ServerSpec
 from radius.model import A, Code, FbCommand, FbContext
 from tests.portserver.helpers import DICT, FakeUDP, reply_to
@@ -216,6 +216,52 @@ def test_stop_waits_in_the_spool_while_no_server_answers(tmp_path):
     assert len(ps.spool) == 0
     resent = dict(radius.acct_sent[-1])
     assert resent["Acct-Delay-Time"] == 13 and resent["FB-Caller-ID"] == "5035550111"
+
+
+def test_stop_service_waits_for_an_interim_update_in_flight(tmp_path):
+    """stop_service cancels the Interim-Update timer and fires once the update already sent has ended."""
+    ps, radius, clock = role(tmp_path, {}, interim_interval=60.0)
+    fired(ps.start(Session("s1", "alice", True, "1", started_at=1.0)))
+    clock.pump([0.5, 59.5])  # Start acknowledged; the first Interim-Update leaves at 60 s
+    assert [dict(a)["Acct-Status-Type"] for a in radius.acct_sent] == [1, 3]
+    stopped = fired(ps.stop_service())
+    assert stopped == []
+    clock.advance(0.5)
+    assert stopped == [None] and not clock.getDelayedCalls()
+
+
+def test_no_resend_armed_after_stop_service(tmp_path):
+    """A Stop that fails after stop_service stays spooled for the next start; no timer is left behind."""
+    ps, radius, clock = role(tmp_path, {})
+    radius.accounting_up = False
+    stop = fired(ps.stop(Session("s1", "alice", True, "1"), Cdr()))
+    assert fired(ps.stop_service()) == [None]
+    clock.advance(8.0)
+    assert stop == [False] and len(ps.spool) == 1 and not clock.getDelayedCalls()
+    radius.accounting_up = True
+    ps.start_service()
+    clock.pump([0.0, 0.5])
+    assert len(ps.spool) == 0
+
+
+def test_failed_resend_pass_is_logged(tmp_path):
+    """A resend pass that fails (the spool cannot be written) is logged, not left unhandled."""
+
+    class ReadOnlySpool(StopSpool):
+        def remove(self, key: str) -> None:
+            raise SpoolError("cannot remove: read-only file system")
+
+    clock = Clock()
+    radius = ClockedRadius(clock, {})
+    ps = PortServer(radius, clock, ReadOnlySpool(tmp_path / "spool"), random.Random(1), DICT)
+    radius.accounting_up = False
+    fired(ps.stop(Session("s1", "alice", True, "1"), Cdr()))
+    clock.advance(8.0)  # unanswered: a resend is armed for 5 s later
+    radius.accounting_up = True
+    with capturedLogs() as events:
+        clock.pump([5.0, 0.5])
+    (event,) = [e for e in events if e.get("log_failure") is not None]
+    assert event["what"] == "resend of spooled Stops" and event["log_failure"].check(SpoolError)
 
 
 # ------------------------------------------- real client, fake UDP transport
