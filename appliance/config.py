@@ -157,7 +157,7 @@ class Config:
     routing: RoutingConfig = field(default_factory=lambda: RoutingConfig())
     retry: RetryConfig = field(default_factory=lambda: RetryConfig())
     web: Any = None  # appliance.web.config.WebConfig
-    portserver: Any = None  # appliance.portserver_config.PortServerConfig; None: no [portserver]
+    portserver: Any = None  # appliance.portserver.config.PortServerConfig; None: no [portserver]
     dialplan: Any = field(default_factory=lambda: _default_dialplan())  # appliance.dialplan.DialPlan
     limits: Any = None  # appliance.render.limits.Limits; None: the defaults
     retention: Any = None  # appliance.retention.Retention; None: the defaults
@@ -396,7 +396,7 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     limits = parse_limits(source, top.get("limits", dict, {}))
     portserver = None
     if "portserver" in data:
-        from appliance.portserver_config import parse_portserver
+        from appliance.portserver.config import parse_portserver
 
         portserver = parse_portserver(source, top.get("portserver", dict, {}))
     from appliance.node_config import parse_node  # used by the services; checked here

@@ -44,7 +44,7 @@ def _checks(source: str, data: dict[str, Any], base_dir: str) -> list[tuple[str,
         ),
     ]
     if "portserver" in data:
-        from appliance.portserver_config import parse_portserver
+        from appliance.portserver.config import parse_portserver
 
         checks.append(("portserver", lambda: parse_portserver(source, data["portserver"])))
     if any(k in data for k in ("smtp", "email_gateway", "inbound_routes")):

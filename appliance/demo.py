@@ -87,7 +87,7 @@ class SimNetwork(service.Service):
 
 def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOptions) -> Config:
     """The embedded default's controller sections on top of ``base`` (storage, RADIUS)."""
-    from appliance.portserver_config import PortServerConfig, PortServerServer
+    from appliance.portserver.config import PortServerConfig, PortServerServer
 
     lines = tuple(
         LineConfig(name=f"line{i + 1}", device=sim.devices[n], fax_class="auto", did=n, caller_id=n, tsid=n)

@@ -393,7 +393,7 @@ def make_appliance(
     inbox = Inbox(Path(config.data_dir).resolve() / "inbox")
     portserver = None
     if config.portserver is not None:
-        from appliance.portserver import make_portserver
+        from appliance.portserver.role import make_portserver
 
         portserver = make_portserver(
             config.portserver, reactor, dictionary or load_dictionary(config), config.data_dir, token_bytes, rng

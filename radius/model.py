@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 __all__ = [
     "A",
@@ -23,7 +22,7 @@ __all__ = [
     "Verdict",
 ]
 
-Value = Union[str, int, bytes]
+Value = str | int | bytes
 
 
 class Code(enum.IntEnum):
@@ -63,7 +62,7 @@ class FbContext(enum.IntEnum):
     FOR_EXTERNAL_MODULE = 5
 
 
-class A(str, enum.Enum):
+class A(enum.StrEnum):
     """Attribute names (as spelled in the dictionary files)."""
 
     USER_NAME = "User-Name"
@@ -73,6 +72,7 @@ class A(str, enum.Enum):
     ACCT_STATUS_TYPE = "Acct-Status-Type"
     ACCT_DELAY_TIME = "Acct-Delay-Time"
     ACCT_SESSION_ID = "Acct-Session-Id"
+    ACCT_SESSION_TIME = "Acct-Session-Time"
     MESSAGE_AUTHENTICATOR = "Message-Authenticator"
     EAP_MESSAGE = "EAP-Message"
     NAS_IP_ADDRESS = "NAS-IP-Address"
@@ -116,6 +116,19 @@ class A(str, enum.Enum):
     FB_TRANSFER_TYPE = "FB-Transfer-Type"
     FB_UPLOAD_LOGS = "FB-Upload-Logs"
     FB_CALLED_NUMBER_RESULT = "FB-Called-Number-Result"
+    # CDR attributes of an Accounting Stop (spec §8.3)
+    FB_CALLER_ID = "FB-Caller-ID"
+    FB_CDR_TYPE = "FB-CDR-Type"
+    FB_CLIENT_ACCOUNT_ID = "FB-Client-Account-ID"
+    FB_CONNECT_BPS = "FB-Connect-BPS"
+    FB_FAX_ERROR_CODE = "FB-Fax-Error-Code"
+    FB_IS_SEND = "FB-Is-Send"
+    FB_LOCAL_CSID = "FB-Local-CSID"
+    FB_PAGE_COUNT = "FB-Page-Count"
+    FB_RCV_ACCOUNT_ID = "FB-Rcv-Account-Id"
+    FB_REMOTE_CSID = "FB-Remote-CSID"
+    FB_START_TIME = "FB-Start-Time"
+    FB_TOTAL_SECONDS = "FB-Total-Seconds"
 
 
 @dataclass(frozen=True)

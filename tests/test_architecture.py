@@ -32,6 +32,8 @@ CORES = [
     "appliance/mail/config.py",
     "appliance/outcomes.py",
     "appliance/cloud/_receive_rules.py",
+    "appliance/portserver/model.py",
+    "appliance/portserver/planner.py",
 ]
 FORBIDDEN = {
     "twisted",

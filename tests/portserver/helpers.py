@@ -8,14 +8,45 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from appliance.portserver import PortServer
-from appliance.portserver_spool import StopSpool
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.interfaces import IUDPTransport
+from zope.interface import implementer
+
+from appliance.portserver.role import PortServer
+from appliance.portserver.spool import StopSpool
 from radius.client import RadiusClient, ServerSpec
 from radius.codec import decode_request, encode_reply
 from radius.model import Code, Value
 from tests.radius.helpers import dictionary
 
 DICT = dictionary()
+
+
+@implementer(IUDPTransport)
+class FakeUDP:
+    """A UDP transport that records what is written: ``written`` is a list of (datagram, address)."""
+
+    def __init__(self) -> None:
+        self.written: list[tuple[bytes, tuple[str, int]]] = []
+
+    def write(self, packet: bytes, addr: tuple[str, int] | None = None) -> None:
+        assert addr is not None, "the RADIUS client always names the server"
+        self.written.append((packet, addr))
+
+    def connect(self, host: str, port: int) -> None:
+        raise NotImplementedError
+
+    def getHost(self) -> IPv4Address | IPv6Address:
+        raise NotImplementedError
+
+    def stopListening(self) -> None:
+        pass
+
+    def setBroadcastAllowed(self, enabled: bool) -> None:
+        raise NotImplementedError
+
+    def getBroadcastAllowed(self) -> bool:
+        return False
 
 
 def reply_to(

@@ -200,7 +200,7 @@ def test_stop_spooled_then_delivered_once_after_restart(server, tmp_path):
     shutil.copy(path, kept)
     assert json.loads(kept.read_text())["stopped_at"] > 0
 
-    for attempt in range(2):  # the second restart replays an already delivered Stop
+    for _ in range(2):  # the second restart replays an already delivered Stop
         second, client = make_role(reactor, [spec(server)], spool)
         try:
             assert (yield second.resend_spooled()) == 1

@@ -22,7 +22,7 @@ from radius.client import (
     TooManyInFlight,
 )
 from radius.model import Code
-from tests.portserver.helpers import DICT, reply_to, with_bad_ma
+from tests.portserver.helpers import DICT, FakeUDP, reply_to, with_bad_ma
 
 S1 = ServerSpec("10.0.0.1", 1812, 1813, b"secret-one", name="one")
 S2 = ServerSpec("10.0.0.2", 1812, 1813, b"secret-two", name="two")
@@ -181,14 +181,6 @@ def test_secret_not_in_repr():
 # --------------------------------------------------------------- adapter
 
 
-class FakeUDP:
-    def __init__(self):
-        self.written = []
-
-    def write(self, data, addr):
-        self.written.append((data, addr))
-
-
 def adapter(clock, *servers, retries=1):
     client = RadiusClient(clock, servers or (S1, S2), DICT, random.Random(3).randbytes, timeout=2.0, retries=retries)
     transport = FakeUDP()
@@ -213,7 +205,7 @@ def test_adapter_timing_and_failure():
     clock = Clock()
     client, udp = adapter(clock)
     d = client.access(ATTRS)
-    failures = []
+    failures: list = []
     d.addErrback(failures.append)
     times = []
     for _ in range(8):

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from appliance.config import ConfigError
-from appliance.portserver_config import PortServerConfig, parse_portserver
+from appliance.portserver.config import PortServerConfig, parse_portserver
 
 FULL = """
 [portserver]

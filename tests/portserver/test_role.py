@@ -10,9 +10,10 @@ import pytest
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.task import Clock
 
-from appliance.portserver import Cdr, PortServer, Session
-from appliance.portserver_spool import StopSpool
-from radius.client import NoServerAnswered, Reply
+from appliance.portserver import Cdr, Session
+from appliance.portserver.role import PortServer
+from appliance.portserver.spool import StopSpool
+from radius.client import NoServerAnswered, RadiusClient, Reply
 from radius.model import Code
 from tests.portserver.helpers import DICT
 
@@ -50,7 +51,7 @@ def role(tmp_path, table=None, clock=None, **kw):
 
 
 def result(d: Deferred):
-    out = []
+    out: list = []
     d.addBoth(out.append)
     assert out, "the Deferred has not fired"
     return out[0]
@@ -230,7 +231,7 @@ def test_restart_resends_spooled_stops(tmp_path):
 
 def test_spool_rejects_binary_values(tmp_path):
     """The spool keeps only text and numbers, and says so."""
-    from appliance.portserver_spool import SpoolError
+    from appliance.portserver.spool import SpoolError
 
     with pytest.raises(SpoolError, match="binary"):
         StopSpool(tmp_path).put("k", [("FB-Account-UUID", b"\x00")], 1.0)
@@ -240,8 +241,8 @@ def test_make_portserver_from_config(tmp_path):
     """The [portserver] section wires a listening client and a role with its spool under data_dir."""
     from twisted.internet import reactor
 
-    from appliance.portserver import make_portserver
-    from appliance.portserver_config import parse_portserver
+    from appliance.portserver.config import parse_portserver
+    from appliance.portserver.role import make_portserver
 
     cfg = parse_portserver(
         "f.toml",
@@ -251,9 +252,11 @@ def test_make_portserver_from_config(tmp_path):
         },
     )
     ps = make_portserver(cfg, reactor, DICT, str(tmp_path), random.Random(1).randbytes, random.Random(2))
+    client = ps.client
+    assert isinstance(client, RadiusClient)
     try:
         assert ps.transfer_type == 2 and ps.spool.directory == tmp_path / "acct-spool"
     finally:
-        ps.client.close()
+        client.close()
     with pytest.raises(ValueError, match="no servers"):
         make_portserver(parse_portserver("f.toml", {}), reactor, DICT, str(tmp_path), bytes, random.Random())

@@ -17,7 +17,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 
 from appliance.config import Secret, default_config
-from appliance.portserver_config import PortServerConfig, PortServerServer
+from appliance.portserver.config import PortServerConfig, PortServerServer
 from appliance.web.accounts import accounts_are_local
 from tests.web.harness import ADMIN, WebHarness
 

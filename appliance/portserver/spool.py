@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.durable import remove_durably, write_atomically
-from radius.model import Value
+from appliance.portserver.model import Attr
 
 __all__ = ["SpoolError", "SpooledStop", "StopSpool", "spool_key"]
 
-Attr = tuple[str, Value]
 _SUFFIX = ".stop.json"
 
 

@@ -27,7 +27,7 @@ require_message_authenticator_in_replies = true
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from appliance.config import ConfigError, Secret
@@ -45,7 +45,7 @@ class PortServerServer:
     address: str
     auth_port: int = 1812
     acct_port: int = 1813
-    secret: Secret = Secret("")
+    secret: Secret = field(default_factory=lambda: Secret(""))
     require_message_authenticator_in_replies: bool = True
     name: str = ""
 
