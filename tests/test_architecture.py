@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CORES = [
     "radius/model.py",
-    "radius/codec.py",
+    "radius/codec/__init__.py",
     "radius/fit.py",
     "radius/handlers.py",
     "radius/read_model.py",
