@@ -23,6 +23,7 @@ from radius.passwords import verify_password
 from radius.store.api import (
     Account,
     AccountingRecord,
+    DeviceKind,
     Store,
     normalise_did,
     normalise_mac,
@@ -291,9 +292,9 @@ def get_account_from_did(req: Request, store: Store, cfg: HandlerConfig) -> Deci
 # --------------------------------------------- E8, E9: provisioning devices
 
 
-def _device_lookup(req: Request, store: Store, kind: str, identifier: str) -> Decision:
+def _device_lookup(req: Request, store: Store, kind: DeviceKind, identifier: str) -> Decision:
     device = store.get_device(kind, identifier)
-    label = "MAC address" if kind == "mac" else "serial number"
+    label = "MAC address" if kind is DeviceKind.MAC else "serial number"
     if device is None:
         return Decision.reject(f"no fax ATA with {label} {identifier}")
     ata_type = req.get_int(A.FB_FAX_ATA_TYPE)
@@ -313,7 +314,7 @@ def get_account_from_mac(req: Request, store: Store, cfg: HandlerConfig) -> Deci
     mac = normalise_mac(req.get_str(A.USER_NAME) or "")
     if len(mac) != 12:
         return Decision.reject("User-Name is not a MAC address")
-    return _device_lookup(req, store, "mac", mac)
+    return _device_lookup(req, store, DeviceKind.MAC, mac)
 
 
 @_handles(FbCommand.GET_ACCOUNT_FROM_SERIAL_NUMBER, FbContext.FOR_EXTERNAL_MODULE)
@@ -321,7 +322,7 @@ def get_account_from_serial(req: Request, store: Store, cfg: HandlerConfig) -> D
     serial = normalise_serial(req.get_str(A.USER_NAME) or "")
     if not serial:
         return Decision.reject("User-Name (the serial number) is missing")
-    return _device_lookup(req, store, "serial", serial)
+    return _device_lookup(req, store, DeviceKind.SERIAL, serial)
 
 
 # ---------------------------------------------- E10: call-ahead per number

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from radius.store._base import Constraint, Dialect
 from radius.store._common import SqlStore
 from radius.store.api import StoreError
 
@@ -29,8 +30,8 @@ SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA", "OFF")
 
 
 class SqliteStore(SqlStore):
-    schema_types = {"ident": "INTEGER PRIMARY KEY", "bytes": "BLOB"}
-    dialect = "sqlite"
+    schema_types: ClassVar[Mapping[str, str]] = {"ident": "INTEGER PRIMARY KEY", "bytes": "BLOB"}
+    dialect = Dialect.SQLITE
 
     def __init__(self, path: str, *, synchronous: str = "FULL", busy_timeout: float = 30.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -63,7 +64,7 @@ class SqliteStore(SqlStore):
         if self._memory and self._connections:
             conn: sqlite3.Connection = self._connections[0]
             return conn
-        return self._thread_connection()  # type: ignore[no-any-return]
+        return self._thread_connection()
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -108,12 +109,12 @@ class SqliteStore(SqlStore):
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.label}: {exc}") from exc
 
-    def _constraint(self, exc: BaseException) -> str | None:
+    def _constraint(self, exc: BaseException) -> Constraint | None:
         if not isinstance(exc, sqlite3.IntegrityError):
             return None
         name = getattr(exc, "sqlite_errorname", "")
         if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
-            return "unique"
+            return Constraint.UNIQUE
         if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
-            return "foreign"
-        return "other"
+            return Constraint.FOREIGN
+        return Constraint.OTHER

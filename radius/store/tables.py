@@ -23,11 +23,11 @@ class AttachedTables:
         self._db = db
 
     def _reader(self) -> AbstractContextManager[Any]:
-        return self._db._reader()  # type: ignore[no-any-return]
+        return self._db._reader()
 
     def _writer(self) -> AbstractContextManager[Any]:
         """A connection inside one write transaction (committed on exit)."""
-        return self._db._writer()  # type: ignore[no-any-return]
+        return self._db._writer()
 
     def _run(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
         return conn.execute(self._db._sql(sql), params)

@@ -56,4 +56,4 @@ def open_by_url(
         except BaseException:
             store.close()
             raise
-    return store  # type: ignore[no-any-return]
+    return store
