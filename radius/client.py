@@ -395,7 +395,8 @@ class RadiusClient(DatagramProtocol):
     def listen(self, interface: str = "") -> None:
         """Bind the client's UDP socket on an ephemeral port."""
         udp: IReactorUDP = self.reactor  # type: ignore[assignment]
-        self._port = udp.listenUDP(0, self, interface=interface)
+        # IReactorUDP declares maxPacketSize without the default every reactor has
+        self._port = udp.listenUDP(0, self, interface=interface)  # type: ignore[call-arg]
 
     def close(self) -> Deferred[None]:
         """Stop listening; requests in flight fail with :class:`ClientError`."""
