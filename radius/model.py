@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 __all__ = [
     "A",
@@ -23,7 +22,7 @@ __all__ = [
     "Verdict",
 ]
 
-Value = Union[str, int, bytes]
+Value = str | int | bytes
 
 
 class Code(enum.IntEnum):
@@ -63,7 +62,7 @@ class FbContext(enum.IntEnum):
     FOR_EXTERNAL_MODULE = 5
 
 
-class A(str, enum.Enum):
+class A(enum.StrEnum):
     """Attribute names (as spelled in the dictionary files)."""
 
     USER_NAME = "User-Name"
