@@ -1,9 +1,12 @@
-"""FaxBack request handlers: (request, store, now) -> Decision.
+"""FaxBack request handlers: (request, store view, config) -> Decision, and
+(Accounting-Request, client, now) -> the CDR to store.
 
 One small function per request kind of spec §7 (E1-E15), registered in a
-table keyed by (FbCommand, FbContext).  Handlers only read the store through
-its blocking API (the adapter runs them in a thread pool) and return a
-:class:`Decision`; they never touch sockets, clocks or randomness.
+table keyed by (FbCommand, FbContext).  Handlers only read through the
+:class:`~radius.store.api.Store` lookups they are given (the store itself,
+called in a thread pool, or the in-memory read model, called on the reactor
+thread) and return a :class:`Decision`; they never write, and never touch
+sockets, clocks or randomness (``now`` comes in).
 
 Reply attributes are emitted when they differ from the default the port
 server assumes when the attribute is omitted (spec §14), plus the ones the
