@@ -15,6 +15,7 @@ spec requires; extra attributes are harmless to the port server.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import uuid as _uuid
@@ -33,16 +34,31 @@ from radius.store.api import (
     normalise_serial,
 )
 
-__all__ = ["HANDLERS", "HandlerConfig", "accounting_record", "handle_access"]
+__all__ = ["HANDLERS", "HandlerConfig", "UuidFormat", "accounting_record", "handle_access"]
 
 Attr = tuple[str, Value]
+
+
+class UuidFormat(enum.StrEnum):
+    """How FB-Account-UUID values are sent (the value is also the config word)."""
+
+    BINARY = "binary"  # 16 raw bytes
+    HEX = "hex"  # 0x + 32 upper-case hex digits
+    DASH = "dash"  # 8-4-4-4-12, upper case
 
 
 @dataclass(frozen=True)
 class HandlerConfig:
     uuid_mode: bool = False
-    uuid_format: str = "dash"  # binary | hex | dash
+    uuid_format: UuidFormat | str = UuidFormat.DASH  # the config word is accepted too
     max_name_bytes: int = 16
+
+    def __post_init__(self) -> None:
+        # Always a UuidFormat from here on (an unknown word raises ValueError).
+        object.__setattr__(self, "uuid_format", UuidFormat(self.uuid_format))
+
+    def format_uuid(self, raw: bytes) -> bytes:
+        return format_uuid(raw, UuidFormat(self.uuid_format))
 
 
 Handler = Callable[[Request, Store, HandlerConfig], Decision]
@@ -79,10 +95,10 @@ def handle_access(req: Request, store: Store, cfg: HandlerConfig) -> Decision:
 # ----------------------------------------------------------------- helpers
 
 
-def format_uuid(raw: bytes, fmt: str) -> bytes:
-    if fmt == "binary":
+def format_uuid(raw: bytes, fmt: UuidFormat) -> bytes:
+    if fmt is UuidFormat.BINARY:
         return raw
-    if fmt == "hex":
+    if fmt is UuidFormat.HEX:
         return ("0x" + raw.hex().upper()).encode("ascii")
     return str(_uuid.UUID(bytes=raw)).upper().encode("ascii")
 
@@ -141,11 +157,11 @@ def _text(attrs: list[Attr], name: A, value: str) -> None:
 def _uuid_attrs(account: Account, store: Store, cfg: HandlerConfig) -> list[Attr]:
     if not cfg.uuid_mode:
         return []
-    attrs: list[Attr] = [(A.FB_ACCOUNT_UUID.value, format_uuid(account.uuid, cfg.uuid_format))]
+    attrs: list[Attr] = [(A.FB_ACCOUNT_UUID.value, cfg.format_uuid(account.uuid))]
     if account.rcv_failover_account:
         failover = store.get_account(account.rcv_failover_account)
         if failover is not None:
-            attrs.append((A.FB_RCV_FAILOVER_ACCOUNT_UUID.value, format_uuid(failover.uuid, cfg.uuid_format)))
+            attrs.append((A.FB_RCV_FAILOVER_ACCOUNT_UUID.value, cfg.format_uuid(failover.uuid)))
     return attrs
 
 
@@ -415,7 +431,7 @@ def get_group_members(req: Request, store: Store, cfg: HandlerConfig) -> Decisio
         if cfg.uuid_mode:
             m = store.get_account(member)
             if m is not None:
-                attrs.append((A.FB_ACCOUNT_UUID.value, format_uuid(m.uuid, cfg.uuid_format)))
+                attrs.append((A.FB_ACCOUNT_UUID.value, cfg.format_uuid(m.uuid)))
     return Decision.accept(*attrs)
 
 

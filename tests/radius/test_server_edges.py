@@ -100,7 +100,7 @@ def test_accepts_not_delayed_and_cached_rejects_delayed():
 
 
 def test_reject_delay_zero_is_off_and_shutdown_cancels_pending():
-    server, reactor, pool, store = make_server(reject_delay=0)
+    server, reactor, _pool, _store = make_server(reject_delay=0)
     wire = Wire()
     receive(server, reactor, request(name="nobody"), wire)
     assert len(wire.sent) == 1 and reactor.getDelayedCalls() == []
