@@ -20,16 +20,9 @@ from typing import Any, ClassVar
 
 from radius.store import changes
 from radius.store._sql import BUMP_GROUP, SCHEMA_VERSION
-from radius.store.api import NotFoundError, StoreError
+from radius.store.api import Dialect, NotFoundError, StoreError
 
-__all__ = ["Constraint", "Dialect", "SqlBase", "account_key", "no_account"]
-
-
-class Dialect(enum.StrEnum):
-    """The SQL dialects a store speaks (the change feed's triggers differ)."""
-
-    SQLITE = "sqlite"
-    POSTGRESQL = "postgresql"
+__all__ = ["Constraint", "SqlBase", "account_key", "no_account"]
 
 
 class Constraint(enum.Enum):

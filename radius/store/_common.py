@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from radius.store import _records as rec
-from radius.store._base import Constraint, Dialect, SqlBase, account_key, no_account
+from radius.store._base import Constraint, SqlBase, account_key, no_account
 from radius.store._group_commit import GroupCommit
 from radius.store._sql import (
     ACCOUNT_SELECT,
@@ -31,6 +31,7 @@ from radius.store.api import (
     CalledNumber,
     Device,
     DeviceKind,
+    Dialect,
     Did,
     DuplicateError,
     NotFoundError,

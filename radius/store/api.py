@@ -28,6 +28,7 @@ __all__ = [
     "CalledNumber",
     "Device",
     "DeviceKind",
+    "Dialect",
     "Did",
     "DuplicateError",
     "NotFoundError",
@@ -123,6 +124,13 @@ class Did:
 
 
 DID_FIELDS: tuple[str, ...] = tuple(f for f in Did.__dataclass_fields__ if f != "did")
+
+
+class Dialect(enum.StrEnum):
+    """The SQL dialects a store speaks (the value is also the URL scheme's name)."""
+
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
 
 
 class DeviceKind(enum.StrEnum):

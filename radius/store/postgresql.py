@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import errors as pg_errors
 
-from radius.store._base import Constraint, Dialect
+from radius.store._base import Constraint
 from radius.store._common import SqlStore
-from radius.store.api import StoreError
+from radius.store.api import Dialect, StoreError
 
 __all__ = ["PostgresStore", "redact_dsn"]
 

@@ -20,9 +20,9 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, ClassVar
 
-from radius.store._base import Constraint, Dialect
+from radius.store._base import Constraint
 from radius.store._common import SqlStore
-from radius.store.api import StoreError
+from radius.store.api import Dialect, StoreError
 
 __all__ = ["SqliteStore"]
 
