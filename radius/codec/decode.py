@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-from radius.codec.dictionary import AttrDef, Dictionary, decode_value
+from radius.codec.dictionary import AttrDef, AttrType, Dictionary, decode_value
 from radius.codec.wire import (
     HEADER,
     MA_TYPE,
@@ -113,9 +113,9 @@ def decode_request(datagram: bytes, secret: bytes, dictionary: Dictionary) -> Re
                     unknown.append((vendor, stype, data[ss:se]))
                     continue
                 t = sd.type
-                if t == "string":  # the common cases, without a call
+                if t is AttrType.STRING:  # the common cases, without a call
                     value: Value = data[ss:se].decode("utf-8", "replace")
-                elif se - ss == 4 and (t == "integer" or t == "date"):
+                elif se - ss == 4 and (t is AttrType.INTEGER or t is AttrType.DATE):
                     value = int.from_bytes(data[ss:se], "big")
                 else:
                     _add_value(attributes, unknown, sd, data[ss:se], ss, code)
@@ -142,7 +142,7 @@ def decode_request(datagram: bytes, secret: bytes, dictionary: Dictionary) -> Re
         d = by_code.get((0, atype))
         if d is None:
             unknown.append((0, atype, data[vs:ve]))
-        elif d.type == "string":  # the common case, without a call
+        elif d.type is AttrType.STRING:  # the common case, without a call
             values = attributes.get(d.name)
             if values is None:
                 attributes[d.name] = [data[vs:ve].decode("utf-8", "replace")]

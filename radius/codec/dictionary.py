@@ -6,6 +6,7 @@ numbers, types and VALUE names are data.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,29 @@ from pyrad.dictionary import Dictionary as _PyradDictionary
 from radius.codec.wire import MAX_VALUE, MAX_VENDOR_VALUE, VSA_HEADER, VSA_TYPE, EncodeError, MalformedPacket
 from radius.model import Value
 
-__all__ = ["AttrDef", "Dictionary", "decode_value", "encode_tlv", "encode_value"]
+__all__ = ["AttrDef", "AttrType", "Dictionary", "decode_value", "encode_tlv", "encode_value"]
 
 TLV_CACHE = 4096  # encoded non-text attributes kept per dictionary
+
+
+class AttrType(enum.StrEnum):
+    """How the codec reads and writes a value (the dictionary files' type names)."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    DATE = "date"
+    IPADDR = "ipaddr"
+    OCTETS = "octets"  # also every other dictionary type: raw bytes
+
+    @classmethod
+    def of(cls, name: str) -> AttrType:
+        try:
+            return cls(name)
+        except ValueError:
+            return cls.OCTETS
+
+
+_NUMBERS = (AttrType.INTEGER, AttrType.DATE)
 
 
 @dataclass(frozen=True)
@@ -26,7 +47,7 @@ class AttrDef:
     name: str
     vendor: int
     code: int
-    type: str
+    type: AttrType
     encrypt: int
     values: dict[str, int]  # VALUE name -> number
 
@@ -46,20 +67,21 @@ class Dictionary:
         self.by_code: dict[tuple[int, int], AttrDef] = {}
         for name, attr in parsed.attributes.items():
             vendor = vendors.get(attr.vendor, 0) if attr.vendor else 0
+            atype = AttrType.of(attr.type)
             values = (
                 {
                     k: int.from_bytes(v, "big") if isinstance(v, bytes) else int(v)
                     for k, v in attr.values.forward.items()
                 }
-                if attr.type in ("integer", "date")
+                if atype in _NUMBERS
                 else {}
             )
-            d = AttrDef(name, vendor, int(attr.code), attr.type, int(attr.encrypt or 0), values)
+            d = AttrDef(name, vendor, int(attr.code), atype, int(attr.encrypt or 0), values)
             self.by_name[name] = d
             self.by_code[(vendor, d.code)] = d
         self.vendors = frozenset(v for v in vendors.values() if v)
         self._tlv: dict[tuple[str, Value], bytes] = {}
-        self._text_headers = {n: (d.vendor, d.code) for n, d in self.by_name.items() if d.type == "string"}
+        self._text_headers = {n: (d.vendor, d.code) for n, d in self.by_name.items() if d.type is AttrType.STRING}
 
     def tlv(self, name: str, value: Value) -> bytes:
         """The wire bytes of one attribute (inside its Vendor-Specific for a
@@ -106,13 +128,13 @@ class Dictionary:
 
 def decode_value(d: AttrDef, raw: bytes, offset: int) -> Value:
     t = d.type
-    if t == "string":
+    if t is AttrType.STRING:
         return raw.decode("utf-8", "replace")
-    if t in ("integer", "date"):
+    if t in _NUMBERS:
         if len(raw) != 4:
             raise MalformedPacket(f"{d.name}: {t} value of {len(raw)} bytes, expected 4", offset)
         return int.from_bytes(raw, "big")
-    if t == "ipaddr":
+    if t is AttrType.IPADDR:
         if len(raw) != 4:
             raise MalformedPacket(f"{d.name}: ipaddr value of {len(raw)} bytes, expected 4", offset)
         return str(ipaddress.IPv4Address(raw))
@@ -121,7 +143,7 @@ def decode_value(d: AttrDef, raw: bytes, offset: int) -> Value:
 
 def encode_value(d: AttrDef, value: Value) -> bytes:
     t = d.type
-    if t in ("integer", "date"):
+    if t in _NUMBERS:
         if isinstance(value, str):
             if value not in d.values:
                 raise EncodeError(f"{d.name}: unknown value name {value!r}")
@@ -129,7 +151,7 @@ def encode_value(d: AttrDef, value: Value) -> bytes:
         if not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
             raise EncodeError(f"{d.name}: {value!r} is not a 32-bit unsigned integer")
         return value.to_bytes(4, "big")
-    if t == "ipaddr":
+    if t is AttrType.IPADDR:
         return ipaddress.IPv4Address(value).packed
     if isinstance(value, str):
         return value.encode("utf-8")
