@@ -32,7 +32,7 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from radius.acct_spool import AccountingSpool
-from radius.clients import ClientTable, RadiusClientConfig
+from radius.clients import RadiusClientConfig
 from radius.codec import Dictionary
 from radius.fit import Fitted
 from radius.handlers import HandlerConfig, handle_access
@@ -57,7 +57,7 @@ from radius.server_core import (
 from radius.server_pool import Job, PoolWork, Result
 from radius.store.api import Store, StoreError
 
-__all__ = ["ACCT", "AUTH", "ClientTable", "Port", "RadiusServer", "RadiusService"]
+__all__ = ["ACCT", "AUTH", "REPLAY_SECONDS", "Port", "RadiusServer", "RadiusService"]
 
 #: how often a running service tries to write its accounting spool to the store
 REPLAY_SECONDS = 2.0

@@ -10,7 +10,7 @@ request is still being worked on), applies the Message-Authenticator rules
 ``max_pending`` requests in the pool, and answers repeated lookups from the
 decision cache.  Everything it decides is counted in :attr:`ServerCore.counters`.
 
-Its decisions (:data:`Decision`):
+Its decisions (:data:`ServerDecision`):
 
 * :class:`Drop`: nothing is sent; ``reason`` is the counter, ``fields`` the
   details for the log (never a secret);
@@ -53,6 +53,7 @@ __all__ = [
     "Reply",
     "SendNow",
     "ServerCore",
+    "ServerDecision",
     "Ticket",
     "Where",
     "encode_decision",

@@ -51,11 +51,12 @@ def open_by_url(
     ``postgresql(url, **options)``; create its schema unless ``init=False``
     (closing it again if that fails)."""
     kind, target = split_store_url(url, options, error, what)
-    store: Any = (sqlite if kind is Dialect.SQLITE else postgresql)(target, **options)
+    made = (sqlite if kind is Dialect.SQLITE else postgresql)(target, **options)
     if init:
+        store: Any = made  # any store: it has init_schema() and close()
         try:
             store.init_schema()
         except BaseException:
             store.close()
             raise
-    return store
+    return made
