@@ -144,7 +144,7 @@ class DeviceKind(enum.StrEnum):
 class Device:
     """A fax ATA known by MAC address or serial number (provisioning)."""
 
-    kind: DeviceKind
+    kind: str  # a DeviceKind (as read back from a store); add_device refuses other words
     identifier: str  # normalised
     account: str
     fax_ata_type: int | None = None  # None = any type
