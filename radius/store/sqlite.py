@@ -13,6 +13,7 @@ arriving together share one commit (see _group_commit.py).
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -24,9 +25,16 @@ from radius.store._base import Constraint
 from radius.store._common import SqlStore
 from radius.store.api import Dialect, StoreError
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "Synchronous"]
 
-SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA", "OFF")
+
+class Synchronous(enum.StrEnum):
+    """SQLite's ``PRAGMA synchronous`` levels this store accepts."""
+
+    FULL = "FULL"
+    NORMAL = "NORMAL"
+    EXTRA = "EXTRA"
+    OFF = "OFF"
 
 
 class SqliteStore(SqlStore):
@@ -35,9 +43,11 @@ class SqliteStore(SqlStore):
 
     def __init__(self, path: str, *, synchronous: str = "FULL", busy_timeout: float = 30.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        sync = synchronous.upper()
-        if sync not in SYNCHRONOUS:
-            raise StoreError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
+        try:
+            sync = Synchronous(synchronous.upper())
+        except ValueError:
+            known = ", ".join(Synchronous)
+            raise StoreError(f"synchronous must be one of {known}, not {synchronous!r}") from None
         self._path = path
         self._synchronous = sync
         self._busy_timeout = busy_timeout
@@ -57,7 +67,7 @@ class SqliteStore(SqlStore):
         return self._path
 
     @property
-    def synchronous(self) -> str:
+    def synchronous(self) -> Synchronous:
         return self._synchronous
 
     def _connection(self) -> sqlite3.Connection:
