@@ -41,7 +41,7 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
 from radius.codec import Dictionary, MalformedPacket, decode_reply, encode_request, verify_reply
-from radius.model import Code, Value
+from radius.model import A, Code, Value
 
 __all__ = [
     "Answered",
@@ -111,24 +111,31 @@ class Reply:
     attributes: tuple[Attr, ...]
     server: str
 
-    def get(self, name: str, default: Value | None = None) -> Value | None:
-        for key, value in self.attributes:
-            if key == name:
+    def get(self, name: A | str, default: Value | None = None) -> Value | None:
+        """The first value of attribute ``name`` (an :class:`~radius.model.A` member or its wire name)."""
+        key = _name(name)
+        for attr, value in self.attributes:
+            if attr == key:
                 return value
         return default
 
-    def get_all(self, name: str) -> list[Value]:
-        return [value for key, value in self.attributes if key == name]
+    def get_all(self, name: A | str) -> list[Value]:
+        key = _name(name)
+        return [value for attr, value in self.attributes if attr == key]
 
-    def get_int(self, name: str) -> int | None:
+    def get_int(self, name: A | str) -> int | None:
         value = self.get(name)
         return value if isinstance(value, int) else None
 
-    def get_str(self, name: str) -> str | None:
+    def get_str(self, name: A | str) -> str | None:
         value = self.get(name)
         if value is None:
             return None
         return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _name(name: A | str) -> str:
+    return name.value if isinstance(name, A) else name
 
 
 # ------------------------------------------------------------------ actions
@@ -395,7 +402,8 @@ class RadiusClient(DatagramProtocol):
     def listen(self, interface: str = "") -> None:
         """Bind the client's UDP socket on an ephemeral port."""
         udp: IReactorUDP = self.reactor  # type: ignore[assignment]
-        self._port = udp.listenUDP(0, self, interface=interface)
+        # IReactorUDP declares maxPacketSize without the default every reactor has
+        self._port = udp.listenUDP(0, self, interface=interface)  # type: ignore[call-arg]
 
     def close(self) -> Deferred[None]:
         """Stop listening; requests in flight fail with :class:`ClientError`."""

@@ -16,6 +16,7 @@ rate-limited) and the model keeps answering with what it has.
 
 from __future__ import annotations
 
+import enum
 import threading
 from typing import Any
 
@@ -29,11 +30,19 @@ from twisted.python.threadpool import ThreadPool
 
 from radius.read_model import FeedCursor, ReadModel
 from radius.store import changes
+from radius.store.api import Dialect
 
 __all__ = ["ReadModelFeed"]
 
 BATCH = 20_000  # changes read per query
 WINDOW = 1_000  # ids below the newest at a snapshot that may still commit late
+
+
+class _Fetched(enum.Enum):
+    """What one poll brought: the whole store (the feed was pruned past the cursor) or the changes."""
+
+    ALL = "all"
+    CHANGES = "changes"
 
 
 class ReadModelFeed(service.Service):
@@ -96,7 +105,7 @@ class ReadModelFeed(service.Service):
         self._loop = task.LoopingCall(self.poll)
         self._loop.clock = self.reactor
         self._loop.start(self.interval, now=False)
-        if getattr(self.store, "dialect", "") == "postgresql" and self.listen:
+        if getattr(self.store, "dialect", None) == Dialect.POSTGRESQL and self.listen:
             self._listener = threading.Thread(target=self._listen, name="store-changes-listen", daemon=True)
             self._listener.start()
 
@@ -148,13 +157,13 @@ class ReadModelFeed(service.Service):
         self._polling = None
         self.polls += 1
 
-    def _fetch(self, now: float) -> tuple[str, Any]:
+    def _fetch(self, now: float) -> tuple[_Fetched, Any]:
         """In a pool thread: what changed since the cursor."""
         if now - self._last_prune >= self.prune_every:
             self._last_prune = now
             changes.prune(self.store, now - self.retention)
         if self.cursor.low < changes.pruned_through(self.store):
-            return "all", self._fetch_all()
+            return _Fetched.ALL, self._fetch_all()
         updates: list[tuple[str, list[str], list[tuple[Any, ...]]]] = []
         called: list[tuple[str, str | None]] = []
         while True:
@@ -171,11 +180,11 @@ class ReadModelFeed(service.Service):
             for table, wanted in keys.items():
                 updates.append((table, list(wanted), changes.fetch_rows(self.store, table, list(wanted))))
             if len(batch) < BATCH or not new:
-                return "changes", (updates, called)
+                return _Fetched.CHANGES, (updates, called)
 
-    def _apply(self, result: tuple[str, Any]) -> None:
+    def _apply(self, result: tuple[_Fetched, Any]) -> None:
         kind, payload = result
-        if kind == "all":
+        if kind is _Fetched.ALL:
             self._install(payload)
             self.log.info("read model reloaded: {accounts} accounts", accounts=len(self.model.accounts))
             return

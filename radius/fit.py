@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from radius.codec import HEADER, MAX_PACKET, MAX_VALUE, MAX_VENDOR_VALUE, Dictionary, EncodeError, _encode_value
+from radius.codec import HEADER, MAX_PACKET, MAX_VALUE, MAX_VENDOR_VALUE, Dictionary, EncodeError
+from radius.codec.dictionary import AttrType, encode_value
 from radius.model import Request, Value
 
 __all__ = ["Fitted", "fit_reply", "truncate_utf8"]
@@ -76,9 +77,9 @@ def fit_reply(
         try:
             chunk = tlv(name, value)
         except EncodeError:
-            if len(_encode_value(d, value)) <= limit:  # (a wrong type raises here: our bug)
+            if len(encode_value(d, value)) <= limit:  # (a wrong type raises here: our bug)
                 raise
-            if d.type != "string" or not isinstance(value, str):
+            if d.type is not AttrType.STRING or not isinstance(value, str):
                 dropped.append(name)
                 continue
             value = truncate_utf8(value, limit)

@@ -1,9 +1,12 @@
-"""FaxBack request handlers: (request, store, now) -> Decision.
+"""FaxBack request handlers: (request, store view, config) -> Decision, and
+(Accounting-Request, client, now) -> the CDR to store.
 
 One small function per request kind of spec §7 (E1-E15), registered in a
-table keyed by (FbCommand, FbContext).  Handlers only read the store through
-its blocking API (the adapter runs them in a thread pool) and return a
-:class:`Decision`; they never touch sockets, clocks or randomness.
+table keyed by (FbCommand, FbContext).  Handlers only read through the
+:class:`~radius.store.api.Store` lookups they are given (the store itself,
+called in a thread pool, or the in-memory read model, called on the reactor
+thread) and return a :class:`Decision`; they never write, and never touch
+sockets, clocks or randomness (``now`` comes in).
 
 Reply attributes are emitted when they differ from the default the port
 server assumes when the attribute is omitted (spec §14), plus the ones the
@@ -12,6 +15,7 @@ spec requires; extra attributes are harmless to the port server.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import uuid as _uuid
@@ -23,22 +27,38 @@ from radius.passwords import verify_password
 from radius.store.api import (
     Account,
     AccountingRecord,
+    DeviceKind,
     Store,
     normalise_did,
     normalise_mac,
     normalise_serial,
 )
 
-__all__ = ["HANDLERS", "HandlerConfig", "accounting_record", "handle_access"]
+__all__ = ["HANDLERS", "HandlerConfig", "UuidFormat", "accounting_record", "handle_access"]
 
 Attr = tuple[str, Value]
+
+
+class UuidFormat(enum.StrEnum):
+    """How FB-Account-UUID values are sent (the value is also the config word)."""
+
+    BINARY = "binary"  # 16 raw bytes
+    HEX = "hex"  # 0x + 32 upper-case hex digits
+    DASH = "dash"  # 8-4-4-4-12, upper case
 
 
 @dataclass(frozen=True)
 class HandlerConfig:
     uuid_mode: bool = False
-    uuid_format: str = "dash"  # binary | hex | dash
+    uuid_format: UuidFormat | str = UuidFormat.DASH  # the config word is accepted too
     max_name_bytes: int = 16
+
+    def __post_init__(self) -> None:
+        # Always a UuidFormat from here on (an unknown word raises ValueError).
+        object.__setattr__(self, "uuid_format", UuidFormat(self.uuid_format))
+
+    def format_uuid(self, raw: bytes) -> bytes:
+        return format_uuid(raw, UuidFormat(self.uuid_format))
 
 
 Handler = Callable[[Request, Store, HandlerConfig], Decision]
@@ -75,10 +95,10 @@ def handle_access(req: Request, store: Store, cfg: HandlerConfig) -> Decision:
 # ----------------------------------------------------------------- helpers
 
 
-def format_uuid(raw: bytes, fmt: str) -> bytes:
-    if fmt == "binary":
+def format_uuid(raw: bytes, fmt: UuidFormat) -> bytes:
+    if fmt is UuidFormat.BINARY:
         return raw
-    if fmt == "hex":
+    if fmt is UuidFormat.HEX:
         return ("0x" + raw.hex().upper()).encode("ascii")
     return str(_uuid.UUID(bytes=raw)).upper().encode("ascii")
 
@@ -137,11 +157,11 @@ def _text(attrs: list[Attr], name: A, value: str) -> None:
 def _uuid_attrs(account: Account, store: Store, cfg: HandlerConfig) -> list[Attr]:
     if not cfg.uuid_mode:
         return []
-    attrs: list[Attr] = [(A.FB_ACCOUNT_UUID.value, format_uuid(account.uuid, cfg.uuid_format))]
+    attrs: list[Attr] = [(A.FB_ACCOUNT_UUID.value, cfg.format_uuid(account.uuid))]
     if account.rcv_failover_account:
         failover = store.get_account(account.rcv_failover_account)
         if failover is not None:
-            attrs.append((A.FB_RCV_FAILOVER_ACCOUNT_UUID.value, format_uuid(failover.uuid, cfg.uuid_format)))
+            attrs.append((A.FB_RCV_FAILOVER_ACCOUNT_UUID.value, cfg.format_uuid(failover.uuid)))
     return attrs
 
 
@@ -291,9 +311,9 @@ def get_account_from_did(req: Request, store: Store, cfg: HandlerConfig) -> Deci
 # --------------------------------------------- E8, E9: provisioning devices
 
 
-def _device_lookup(req: Request, store: Store, kind: str, identifier: str) -> Decision:
+def _device_lookup(req: Request, store: Store, kind: DeviceKind, identifier: str) -> Decision:
     device = store.get_device(kind, identifier)
-    label = "MAC address" if kind == "mac" else "serial number"
+    label = "MAC address" if kind is DeviceKind.MAC else "serial number"
     if device is None:
         return Decision.reject(f"no fax ATA with {label} {identifier}")
     ata_type = req.get_int(A.FB_FAX_ATA_TYPE)
@@ -313,7 +333,7 @@ def get_account_from_mac(req: Request, store: Store, cfg: HandlerConfig) -> Deci
     mac = normalise_mac(req.get_str(A.USER_NAME) or "")
     if len(mac) != 12:
         return Decision.reject("User-Name is not a MAC address")
-    return _device_lookup(req, store, "mac", mac)
+    return _device_lookup(req, store, DeviceKind.MAC, mac)
 
 
 @_handles(FbCommand.GET_ACCOUNT_FROM_SERIAL_NUMBER, FbContext.FOR_EXTERNAL_MODULE)
@@ -321,7 +341,7 @@ def get_account_from_serial(req: Request, store: Store, cfg: HandlerConfig) -> D
     serial = normalise_serial(req.get_str(A.USER_NAME) or "")
     if not serial:
         return Decision.reject("User-Name (the serial number) is missing")
-    return _device_lookup(req, store, "serial", serial)
+    return _device_lookup(req, store, DeviceKind.SERIAL, serial)
 
 
 # ---------------------------------------------- E10: call-ahead per number
@@ -411,7 +431,7 @@ def get_group_members(req: Request, store: Store, cfg: HandlerConfig) -> Decisio
         if cfg.uuid_mode:
             m = store.get_account(member)
             if m is not None:
-                attrs.append((A.FB_ACCOUNT_UUID.value, format_uuid(m.uuid, cfg.uuid_format)))
+                attrs.append((A.FB_ACCOUNT_UUID.value, cfg.format_uuid(m.uuid)))
     return Decision.accept(*attrs)
 
 

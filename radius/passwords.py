@@ -36,12 +36,12 @@ def verify_password(password: str, stored: str | None) -> bool:
         scheme, n, r, p, salt_hex, digest_hex = (stored or "").split("$")
         if scheme != "scrypt":
             raise ValueError(scheme)
-        params = dict(salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=len(digest_hex) // 2)
+        salt, cost, block, parallel = bytes.fromhex(salt_hex), int(n), int(r), int(p)
     except (ValueError, TypeError):
         _dummy_check(password)
         return False
     try:
-        digest = _scrypt(password.encode("utf-8"), **params)
+        digest = _scrypt(password.encode("utf-8"), salt=salt, n=cost, r=block, p=parallel, dklen=len(digest_hex) // 2)
     except (ValueError, TypeError, MemoryError):  # parameters scrypt refuses
         return False
     return hmac.compare_digest(digest.hex(), digest_hex)

@@ -15,7 +15,7 @@ of a key (every update is one dictionary assignment).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from radius.store import _records as rec
@@ -23,6 +23,7 @@ from radius.store.api import (
     Account,
     CalledNumber,
     Device,
+    DeviceKind,
     Did,
     StoreError,
     normalise_did,
@@ -32,7 +33,10 @@ from radius.store.api import (
 
 __all__ = ["FeedCursor", "ReadModel", "StoreFirst"]
 
-_DEVICE_NORMALISERS = {"mac": normalise_mac, "serial": normalise_serial}
+_DEVICE_NORMALISERS: dict[str, Callable[[str], str]] = {
+    DeviceKind.MAC: normalise_mac,
+    DeviceKind.SERIAL: normalise_serial,
+}
 # Account columns whose values repeat across accounts (kept once in memory).
 _SHARED_COLUMNS = frozenset(
     i
@@ -165,7 +169,7 @@ class ReadModel:
         account = self.accounts.get(row[2])
         if account is None:
             return None
-        return Device(row[0], row[1], account.name, row[3], row[4], row[5])
+        return Device(DeviceKind(row[0]), row[1], account.name, row[3], row[4], row[5])
 
     def get_account_by_email(self, address: str) -> Account | None:
         key = self.emails.get(address.strip().casefold())

@@ -23,7 +23,9 @@ import pickle
 import sys
 from typing import Any
 
+from twisted.application import service
 from twisted.internet import defer, protocol
+from twisted.internet.interfaces import IReactorProcess, IReactorTime
 from twisted.logger import Logger
 
 from radius.reuseport import probe_port
@@ -36,7 +38,7 @@ MIN_BACKOFF, MAX_BACKOFF = 0.5, 10.0
 YOUNG = 5.0  # a worker that dies younger than this doubles the restart delay
 
 
-class WorkerSettings(dict):  # type: ignore[type-arg]
+class WorkerSettings(dict[str, Any]):
     """What a worker needs: ``config`` (appliance.config.Config, ports
     resolved), ``index``.  Pickled to the worker's stdin."""
 
@@ -46,12 +48,13 @@ class _Worker(protocol.ProcessProtocol):
         self.supervisor = supervisor
         self.index = index
         self.ready: defer.Deferred[None] = defer.Deferred()
-        self.started_at = supervisor.reactor.seconds()
+        self.started_at = supervisor.clock.seconds()
         self._status = b""
 
     def connectionMade(self) -> None:
         settings = WorkerSettings(config=self.supervisor.config, index=self.index)
-        self.transport.write(pickle.dumps(settings))  # stdin stays open: its EOF stops the worker
+        if self.transport is not None:
+            self.transport.write(pickle.dumps(settings))  # stdin stays open: its EOF stops the worker
 
     def childDataReceived(self, fd: int, data: bytes) -> None:
         if fd != 3:
@@ -79,6 +82,8 @@ class RadiusWorkers(RadiusService):
     def __init__(self, config: Any, reactor: Any, count: int, *, python: str = sys.executable) -> None:
         radius = config.radius
         super().__init__(None, reactor, radius.listen, radius.auth_port, radius.acct_port)  # type: ignore[arg-type]
+        self.clock: IReactorTime = reactor
+        self.spawner: IReactorProcess = reactor
         self.config = config
         self.count = count
         self.python = python
@@ -101,8 +106,7 @@ class RadiusWorkers(RadiusService):
         self.config = dataclasses.replace(
             self.config, radius=dataclasses.replace(radius, auth_port=auth, acct_port=acct, workers=1)
         )
-        service_start = super(RadiusService, self)
-        service_start.startService()
+        service.Service.startService(self)
         for index in range(self.count):
             self._spawn(index)
 
@@ -115,7 +119,7 @@ class RadiusWorkers(RadiusService):
         worker = _Worker(self, index)
         self.workers[index] = worker
         env = dict(os.environ)
-        self.reactor.spawnProcess(
+        self.spawner.spawnProcess(
             worker,
             self.python,
             [self.python, "-m", "appliance.radius_worker"],
@@ -143,7 +147,7 @@ class RadiusWorkers(RadiusService):
         del self.workers[worker.index]
         if not self.running:
             return
-        lived = self.reactor.seconds() - worker.started_at
+        lived = self.clock.seconds() - worker.started_at
         self._backoff = min(MAX_BACKOFF, self._backoff * 2) if lived < YOUNG else MIN_BACKOFF
         delay = MIN_BACKOFF if lived >= YOUNG else self._backoff
         self.restarts += 1
@@ -153,12 +157,12 @@ class RadiusWorkers(RadiusService):
             reason=reason.getErrorMessage(),
             delay=delay,
         )
-        self._pending[worker.index] = self.reactor.callLater(delay, self._spawn, worker.index)
+        self._pending[worker.index] = self.clock.callLater(delay, self._spawn, worker.index)
 
     # ------------------------------------------------------------- stop
 
     def stopService(self) -> Any:
-        super(RadiusService, self).stopService()
+        service.Service.stopService(self)
         for call in self._pending.values():
             if call.active():
                 call.cancel()
@@ -173,9 +177,11 @@ class RadiusWorkers(RadiusService):
                 d.callback(None)
 
             worker.processEnded = on_end  # type: ignore[method-assign]
+            transport = worker.transport
             try:
-                worker.transport.closeStdin()  # the worker stops on EOF
-                worker.transport.signalProcess("TERM")
+                if transport is not None:
+                    transport.closeStdin()  # the worker stops on EOF
+                    transport.signalProcess("TERM")
             except Exception:
                 pass
             ended.append(d)

@@ -1,30 +1,37 @@
-"""The SQL both store implementations share: every query and every rule.
+"""The queries and rules both store implementations share: every lookup and
+every change of accounts, DIDs, devices, sender e-mails, groups and CDRs.
 
-A dialect subclass supplies connections and transactions (``_reader``,
-``_writer``), the schema placeholders, how to recognise constraint errors and
-how to bulk-insert.  SQL here is written with ``?`` parameters; a dialect with
-another parameter style translates it once (``_sql``).
+Connections, transactions and the dialect hooks are in :mod:`radius.store._base`,
+the longer SQL text in :mod:`radius.store._sql`.
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
-from importlib import resources
 from typing import Any
 
 from radius.store import _records as rec
-from radius.store import changes
+from radius.store._base import Constraint, SqlBase, account_key, no_account
 from radius.store._group_commit import GroupCommit
+from radius.store._sql import (
+    ACCOUNT_SELECT,
+    CDR_SELECT,
+    DEVICE_SELECT,
+    DID_SELECT,
+    INSERT_ACCOUNT,
+    INSERT_CDR,
+    INSERT_CDR_AND_CALLED,
+    INSERT_DID,
+    UPSERT_CALLED,
+)
 from radius.store.api import (
     DID_FIELDS,
     Account,
     AccountingRecord,
     CalledNumber,
     Device,
+    DeviceKind,
+    Dialect,
     Did,
     DuplicateError,
     NotFoundError,
@@ -35,224 +42,38 @@ from radius.store.api import (
     normalise_serial,
 )
 
-SCHEMA_VERSION = 1
-_NORMALISERS = {"mac": normalise_mac, "serial": normalise_serial}
-
-_ACCOUNT_SELECT = "SELECT " + ", ".join(f"a.{c}" for c in rec.ACCOUNT_COLUMNS) + " FROM accounts a"
-_DID_SELECT = (
-    "SELECT d.did, a.name, d.enabled, d.line_id, d.line_num, d.snd_ani, d.queue_profile"
-    " FROM dids d LEFT JOIN accounts a ON a.name_key = d.account_key"
-)
-_DEVICE_SELECT = (
-    "SELECT v.kind, v.identifier, a.name, v.fax_ata_type, v.provisioning_arg, v.queue_profile"
-    " FROM devices v JOIN accounts a ON a.name_key = v.account_key"
-)
-_CDR_SELECT = "SELECT id, " + ", ".join(rec.CDR_COLUMNS) + " FROM accounting"
-_INSERT_ACCOUNT = (
-    f"INSERT INTO accounts ({', '.join(rec.ACCOUNT_COLUMNS)}) VALUES ({', '.join('?' * len(rec.ACCOUNT_COLUMNS))})"
-)
-_INSERT_DID = f"INSERT INTO dids ({', '.join(rec.DID_COLUMNS)}) VALUES ({', '.join('?' * len(rec.DID_COLUMNS))})"
-_INSERT_CDR = (
-    f"INSERT INTO accounting ({', '.join(rec.CDR_COLUMNS)}) VALUES ({', '.join('?' * len(rec.CDR_COLUMNS))})"
-    " ON CONFLICT (dedupe_key) DO NOTHING"
-)
-_UPSERT_CALLED = (
-    "INSERT INTO called_numbers (number, last_result, voice_error_seen, results, updated_at)"
-    " VALUES (?, ?, ?, 1, ?) ON CONFLICT (number) DO UPDATE SET"
-    " last_result = excluded.last_result,"
-    " voice_error_seen = CASE WHEN excluded.voice_error_seen = 1 THEN 1"
-    " ELSE called_numbers.voice_error_seen END,"
-    " results = called_numbers.results + 1,"
-    " updated_at = excluded.updated_at"
-)
-# One statement per record (PostgreSQL): the CDR, and the Called Numbers
-# update only when the CDR is new; answers 1 (new) or 0 (duplicate).
-_INSERT_CDR_AND_CALLED = (
-    "WITH ins AS (" + _INSERT_CDR + " RETURNING 1),"
-    " called AS (INSERT INTO called_numbers (number, last_result, voice_error_seen, results, updated_at)"
-    " SELECT CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS SMALLINT), 1, CAST(? AS DOUBLE PRECISION)"
-    " WHERE EXISTS (SELECT 1 FROM ins) AND CAST(? AS TEXT) IS NOT NULL"
-    " ON CONFLICT (number) DO UPDATE SET"
-    " last_result = excluded.last_result,"
-    " voice_error_seen = CASE WHEN excluded.voice_error_seen = 1 THEN 1"
-    " ELSE called_numbers.voice_error_seen END,"
-    " results = called_numbers.results + 1,"
-    " updated_at = excluded.updated_at)"
-    " SELECT COUNT(*) FROM ins"
-)
-# Strictly increasing, and the unix time when the clock is ahead.
-_BUMP_GROUP = (
-    "UPDATE accounts SET last_modified = CASE WHEN last_modified + 1 > ? THEN last_modified + 1 ELSE ? END"
-    " WHERE name_key = ?"
-)
+_NORMALISERS: dict[str, Callable[[str], str]] = {DeviceKind.MAC: normalise_mac, DeviceKind.SERIAL: normalise_serial}
 
 
-def _account_key(name: str) -> str:
-    return name.casefold()
-
-
-def _no_account(name: str) -> NotFoundError:
-    return NotFoundError(f"no account named {name!r}", kind="account", key=name)
-
-
-class SqlStore:
+class SqlStore(SqlBase):
     """The Store protocol over a DB-API connection; subclassed per dialect."""
 
-    #: schema placeholders, filled by the dialect
-    schema_types: dict[str, str] = {}
-    #: "sqlite" or "postgresql" (the change feed's triggers differ)
-    dialect = ""
-
-    def __init__(
-        self,
-        *,
-        token_bytes: Callable[[int], bytes] = secrets.token_bytes,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._token_bytes = token_bytes
-        self._clock = clock
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._accounting: GroupCommit[bool] = GroupCommit(self._commit_accounting)
-        self._sql_cache: dict[str, str] = {}
-        self._local = threading.local()
-        self._connections: list[Any] = []  # every thread's, to close them all
-        self._connections_lock = threading.Lock()
-        self._closed = False
-
-    # ------------------------------------------------------- connections
-
-    #: how the store names itself in messages (no secrets)
-    label = "store"
-
-    def _open(self) -> Any:
-        """A new connection (dialect); raises StoreError when that fails."""
-        raise NotImplementedError
-
-    def _usable(self, conn: Any) -> bool:
-        return True
-
-    def _thread_connection(self) -> Any:
-        """This thread's connection, opened on first use (or after it broke)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._usable(conn):
-            return conn
-        if self._closed:
-            raise StoreError(f"{self.label} is closed")
-        conn = self._open()
-        with self._connections_lock:
-            self._connections.append(conn)
-        self._local.conn = conn
-        return conn
-
-    def close(self) -> None:
-        """Close every thread's connection; later calls raise StoreError."""
-        with self._connections_lock:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        self._local = threading.local()
-        for conn in connections:
-            conn.close()
-
-    # ------------------------------------------------------- dialect hooks
-
-    def _reader(self) -> AbstractContextManager[Any]:
-        """A connection for one or more reads (autocommit)."""
-        raise NotImplementedError
-
-    def _writer(self) -> AbstractContextManager[Any]:
-        """A connection inside a write transaction: commit on success, roll back on error."""
-        raise NotImplementedError
-
-    def _constraint(self, exc: BaseException) -> str | None:
-        """ "unique", "foreign" or "other" for an integrity error, None for anything else."""
-        raise NotImplementedError
-
-    def _bulk_insert(
-        self, conn: Any, sql: str, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
-    ) -> None:
-        conn.cursor().executemany(self._sql(sql), rows)
-
-    def _translate(self, sql: str) -> str:
-        return sql
-
-    def _schema_prologue(self, conn: Any) -> None:
-        """Run first inside the schema transaction (e.g. take a lock)."""
-
-    # ------------------------------------------------------------ helpers
-
-    def _sql(self, sql: str) -> str:
-        text = self._sql_cache.get(sql)
-        if text is None:
-            text = self._sql_cache[sql] = self._translate(sql)
-        return text
-
-    def _run(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
-        return conn.execute(self._sql(sql), params)
-
-    def _one(self, sql: str, params: Sequence[Any]) -> Any:
-        with self._reader() as conn:
-            return self._run(conn, sql, params).fetchone()
-
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._reader() as conn:
-            return list(self._run(conn, sql, params).fetchall())
-
-    def _exists(self, conn: Any, sql: str, params: Sequence[Any]) -> bool:
-        return self._run(conn, sql, params).fetchone() is not None
-
-    def _require_account(self, conn: Any, name: str) -> str:
-        key = _account_key(name)
-        if not self._exists(conn, "SELECT 1 FROM accounts WHERE name_key = ?", (key,)):
-            raise _no_account(name)
-        return key
-
-    def _bump_groups(self, conn: Any, keys: Iterable[str]) -> None:
-        now = int(self._clock())
-        for key in keys:
-            self._run(conn, _BUMP_GROUP, (now, now, key))
-
-    # ------------------------------------------------------------ lifetime
-
-    def init_schema(self) -> None:
-        text = resources.files("radius.store").joinpath("schema.sql").read_text(encoding="utf-8")
-        statements = [s.strip() for s in text.format(**self.schema_types).split("\n;\n")]
-        with self._writer() as conn:
-            self._schema_prologue(conn)
-            for statement in statements:
-                if statement:
-                    conn.execute(statement)
-            row = self._run(conn, "SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
-                self._run(
-                    conn, "INSERT INTO store_meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
-            elif int(row[0]) > SCHEMA_VERSION:
-                raise StoreError(
-                    f"the database has schema version {row[0]}, newer than this program's {SCHEMA_VERSION}"
-                )
-            changes.install(self, conn)
 
     # ------------------------------------------------------------ lookups
 
     def get_account(self, name: str) -> Account | None:
-        row = self._one(_ACCOUNT_SELECT + " WHERE a.name_key = ?", (_account_key(name),))
+        row = self._one(ACCOUNT_SELECT + " WHERE a.name_key = ?", (account_key(name),))
         return rec.account_from_row(row) if row else None
 
     def get_account_by_uuid(self, uuid: bytes) -> Account | None:
-        row = self._one(_ACCOUNT_SELECT + " WHERE a.uuid = ?", (bytes(uuid),))
+        row = self._one(ACCOUNT_SELECT + " WHERE a.uuid = ?", (bytes(uuid),))
         return rec.account_from_row(row) if row else None
 
     def get_did(self, did: str) -> Did | None:
-        row = self._one(_DID_SELECT + " WHERE d.did = ?", (normalise_did(did),))
+        row = self._one(DID_SELECT + " WHERE d.did = ?", (normalise_did(did),))
         return rec.did_from_row(row) if row else None
 
     def get_device(self, kind: str, identifier: str) -> Device | None:
         row = self._one(
-            _DEVICE_SELECT + " WHERE v.kind = ? AND v.identifier = ?", (kind, _normalise_device(kind, identifier))
+            DEVICE_SELECT + " WHERE v.kind = ? AND v.identifier = ?", (kind, _normalise_device(kind, identifier))
         )
         return rec.device_from_row(row) if row else None
 
     def get_account_by_email(self, address: str) -> Account | None:
-        sql = _ACCOUNT_SELECT + " JOIN sender_emails e ON e.account_key = a.name_key WHERE e.address_key = ?"
+        sql = ACCOUNT_SELECT + " JOIN sender_emails e ON e.account_key = a.name_key WHERE e.address_key = ?"
         row = self._one(sql, (address.strip().casefold(),))
         return rec.account_from_row(row) if row else None
 
@@ -264,7 +85,7 @@ class SqlStore:
             "SELECT a.name FROM group_members g JOIN accounts a ON a.name_key = g.member_key"
             " WHERE g.group_key = ? ORDER BY g.position"
         )
-        return [row[0] for row in self._all(sql, (_account_key(group),))]
+        return [row[0] for row in self._all(sql, (account_key(group),))]
 
     def get_called_number(self, number: str) -> CalledNumber | None:
         sql = "SELECT number, last_result, voice_error_seen, updated_at, results FROM called_numbers WHERE number = ?"
@@ -294,9 +115,9 @@ class SqlStore:
             return 0
         try:
             with self._writer() as conn:
-                self._bulk_insert(conn, _INSERT_ACCOUNT, "accounts", rec.ACCOUNT_COLUMNS, rows)
+                self._bulk_insert(conn, INSERT_ACCOUNT, "accounts", rec.ACCOUNT_COLUMNS, rows)
         except Exception as exc:
-            if self._constraint(exc) != "unique":
+            if self._constraint(exc) is not Constraint.UNIQUE:
                 raise
             raise self._account_duplicate(rows) from None
         return len(rows)
@@ -316,37 +137,37 @@ class SqlStore:
         return DuplicateError("an account exists already (it was added concurrently)", kind="account")
 
     def update_account(self, name: str, **changes: Any) -> Account:
-        key = _account_key(name)
+        key = account_key(name)
         params = [rec.account_change(f, v, self._token_bytes) for f, v in changes.items()]
         if params:
             sql = "UPDATE accounts SET " + ", ".join(f"{f} = ?" for f in changes) + " WHERE name_key = ?"
             try:
                 with self._writer() as conn:
                     if self._run(conn, sql, (*params, key)).rowcount == 0:
-                        raise _no_account(name)
+                        raise no_account(name)
             except StoreError:
                 raise
             except Exception as exc:
-                if self._constraint(exc) != "unique":
+                if self._constraint(exc) is not Constraint.UNIQUE:
                     raise
                 raise DuplicateError(
                     f"account {name!r}: that UUID belongs to another account", kind="account", key=name
                 ) from None
         account = self.get_account(name)
         if account is None:
-            raise _no_account(name)
+            raise no_account(name)
         return account
 
     def delete_account(self, name: str) -> None:
-        key = _account_key(name)
+        key = account_key(name)
         with self._writer() as conn:
             groups = [r[0] for r in self._run(conn, "SELECT group_key FROM group_members WHERE member_key = ?", (key,))]
             self._bump_groups(conn, groups)
             if self._run(conn, "DELETE FROM accounts WHERE name_key = ?", (key,)).rowcount == 0:
-                raise _no_account(name)
+                raise no_account(name)
 
     def list_accounts(self) -> list[Account]:
-        return [rec.account_from_row(r) for r in self._all(_ACCOUNT_SELECT + " ORDER BY a.name_key")]
+        return [rec.account_from_row(r) for r in self._all(ACCOUNT_SELECT + " ORDER BY a.name_key")]
 
     # ---------------------------------------------------------------- DIDs
 
@@ -374,7 +195,7 @@ class SqlStore:
                 if row[0] in seen or self._exists(conn, "SELECT 1 FROM dids WHERE did = ?", (row[0],)):
                     raise DuplicateError(f"DID {row[0]!r} exists already", kind="DID", key=row[0])
                 seen.add(row[0])
-            self._bulk_insert(conn, _INSERT_DID, "dids", rec.DID_COLUMNS, rows)
+            self._bulk_insert(conn, INSERT_DID, "dids", rec.DID_COLUMNS, rows)
         return len(rows)
 
     def update_did(self, did: str, **changes: Any) -> Did:
@@ -405,9 +226,9 @@ class SqlStore:
 
     def list_dids(self, account: str | None = None) -> list[Did]:
         if account is None:
-            rows = self._all(_DID_SELECT + " ORDER BY d.did")
+            rows = self._all(DID_SELECT + " ORDER BY d.did")
         else:
-            rows = self._all(_DID_SELECT + " WHERE d.account_key = ? ORDER BY d.did", (_account_key(account),))
+            rows = self._all(DID_SELECT + " WHERE d.account_key = ? ORDER BY d.did", (account_key(account),))
         return [rec.did_from_row(r) for r in rows]
 
     # ------------------------------------------------------------- devices
@@ -437,7 +258,7 @@ class SqlStore:
                 raise NotFoundError(f"no device with {kind} {ident}", kind="device", key=ident)
 
     def list_devices(self) -> list[Device]:
-        return [rec.device_from_row(r) for r in self._all(_DEVICE_SELECT + " ORDER BY v.kind, v.identifier")]
+        return [rec.device_from_row(r) for r in self._all(DEVICE_SELECT + " ORDER BY v.kind, v.identifier")]
 
     # ------------------------------------------------------ sender e-mails
 
@@ -473,8 +294,8 @@ class SqlStore:
     # -------------------------------------------------------------- groups
 
     def set_group_members(self, group: str, members: Sequence[str]) -> None:
-        gkey = _account_key(group)
-        keys = [_account_key(m) for m in members]
+        gkey = account_key(group)
+        keys = [account_key(m) for m in members]
         for i, (member, key) in enumerate(zip(members, keys)):
             if key in keys[:i]:
                 raise DuplicateError(
@@ -485,7 +306,7 @@ class SqlStore:
         with self._writer() as conn:
             row = self._run(conn, "SELECT account_type FROM accounts WHERE name_key = ?", (gkey,)).fetchone()
             if row is None:
-                raise _no_account(group)
+                raise no_account(group)
             if not Account(group, account_type=int(row[0])).is_group:
                 raise StoreError(
                     f"account {group!r} is not a load-balance group (its type is {row[0]}; groups are 8, 9, 10)",
@@ -531,14 +352,14 @@ class SqlStore:
 
     def _commit_accounting(self, batch: list[tuple[tuple[Any, ...], tuple[Any, ...] | None]]) -> list[bool]:
         """One transaction for ``batch``; per record, False when its dedupe_key was stored already."""
-        if self.dialect == "postgresql" and len(batch) > 1:
+        if self.dialect is Dialect.POSTGRESQL and len(batch) > 1:
             return self._commit_accounting_pipelined(batch)
         results = []
         with self._writer() as conn:
             for row, called in batch:
-                inserted = self._run(conn, _INSERT_CDR, row).rowcount != 0
+                inserted = self._run(conn, INSERT_CDR, row).rowcount != 0
                 if inserted and called is not None and called[0]:
-                    self._run(conn, _UPSERT_CALLED, called)
+                    self._run(conn, UPSERT_CALLED, called)
                 results.append(inserted)
         return results
 
@@ -552,7 +373,7 @@ class SqlStore:
         ]
         with self._writer() as conn:
             cursor = conn.cursor()
-            cursor.executemany(self._sql(_INSERT_CDR_AND_CALLED), params, returning=True)
+            cursor.executemany(self._sql(INSERT_CDR_AND_CALLED), params, returning=True)
             results = []
             while True:
                 results.append(bool(cursor.fetchone()[0]))
@@ -562,7 +383,10 @@ class SqlStore:
 
     def purge_cdrs(self, before: float, dry_run: bool = False) -> int:
         """Remove the CDRs received before ``before`` (unix time); how many (would) go."""
-        return _purge_cdrs(self, before, dry_run)
+        if dry_run:
+            return int(self._all("SELECT COUNT(*) FROM accounting WHERE received_at < ?", [float(before)])[0][0])
+        with self._writer() as conn:
+            return int(self._run(conn, "DELETE FROM accounting WHERE received_at < ?", (float(before),)).rowcount)
 
     def list_cdrs(
         self, since: float | None = None, limit: int | None = None, stops_only: bool = False
@@ -575,19 +399,11 @@ class SqlStore:
             params.append(float(since))
         if stops_only:
             where.append("status_type = 2")
-        sql = _CDR_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY received_at, id"
+        sql = CDR_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY received_at, id"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(max(0, int(limit)))
         return [rec.cdr_from_row(r) for r in self._all(sql, params)]
-
-
-def _purge_cdrs(store: Any, before: float, dry_run: bool = False) -> int:
-    """Remove the CDRs received before ``before``; the number removed (or, dry, that would be)."""
-    if dry_run:
-        return int(store._all("SELECT COUNT(*) FROM accounting WHERE received_at < ?", [float(before)])[0][0])
-    with store._writer() as conn:
-        return int(store._run(conn, "DELETE FROM accounting WHERE received_at < ?", (float(before),)).rowcount)
 
 
 def _normalise_device(kind: str, identifier: str) -> str:

@@ -15,6 +15,7 @@ from radius.store.api import (
     AccountingRecord,
     CalledNumber,
     Device,
+    DeviceKind,
     Did,
     StoreError,
 )
@@ -122,7 +123,7 @@ def did_from_row(row: Sequence[Any]) -> Did:
 
 def device_from_row(row: Sequence[Any]) -> Device:
     kind, identifier, account, fax_ata_type, provisioning_arg, queue_profile = row
-    return Device(kind, identifier, account, fax_ata_type, provisioning_arg, queue_profile)
+    return Device(DeviceKind(kind), identifier, account, fax_ata_type, provisioning_arg, queue_profile)
 
 
 def called_from_row(row: Sequence[Any]) -> CalledNumber:

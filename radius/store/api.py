@@ -16,6 +16,7 @@ Conventions shared by every implementation:
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ __all__ = [
     "AccountingRecord",
     "CalledNumber",
     "Device",
+    "DeviceKind",
+    "Dialect",
     "Did",
     "DuplicateError",
     "NotFoundError",
@@ -123,11 +126,25 @@ class Did:
 DID_FIELDS: tuple[str, ...] = tuple(f for f in Did.__dataclass_fields__ if f != "did")
 
 
+class Dialect(enum.StrEnum):
+    """The SQL dialects a store speaks (the value is also the URL scheme's name)."""
+
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+class DeviceKind(enum.StrEnum):
+    """How a fax ATA is known (the value is also the stored and command-line word)."""
+
+    MAC = "mac"
+    SERIAL = "serial"
+
+
 @dataclass(frozen=True, slots=True)
 class Device:
     """A fax ATA known by MAC address or serial number (provisioning)."""
 
-    kind: str  # "mac" or "serial"
+    kind: str  # a DeviceKind (as read back from a store); add_device refuses other words
     identifier: str  # normalised
     account: str
     fax_ata_type: int | None = None  # None = any type

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from radius.store import _records as rec
+from radius.store.api import Dialect
 
 __all__ = [
     "CHANNEL",
@@ -111,7 +112,7 @@ def _pg_ddl(conn: Any) -> list[str]:
 def install(store: Any, conn: Any) -> None:
     """Create the change table and triggers (idempotent), inside the schema
     transaction on ``conn``."""
-    ddl = _pg_ddl(conn) if store.dialect == "postgresql" else _sqlite_ddl()
+    ddl = _pg_ddl(conn) if store.dialect == Dialect.POSTGRESQL else _sqlite_ddl()
     for statement in ddl:
         conn.execute(statement)
 

@@ -13,30 +13,41 @@ arriving together share one commit (see _group_commit.py).
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from radius.store._base import Constraint
 from radius.store._common import SqlStore
-from radius.store.api import StoreError
+from radius.store.api import Dialect, StoreError
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "Synchronous"]
 
-SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA", "OFF")
+
+class Synchronous(enum.StrEnum):
+    """SQLite's ``PRAGMA synchronous`` levels this store accepts."""
+
+    FULL = "FULL"
+    NORMAL = "NORMAL"
+    EXTRA = "EXTRA"
+    OFF = "OFF"
 
 
 class SqliteStore(SqlStore):
-    schema_types = {"ident": "INTEGER PRIMARY KEY", "bytes": "BLOB"}
-    dialect = "sqlite"
+    schema_types: ClassVar[Mapping[str, str]] = {"ident": "INTEGER PRIMARY KEY", "bytes": "BLOB"}
+    dialect = Dialect.SQLITE
 
     def __init__(self, path: str, *, synchronous: str = "FULL", busy_timeout: float = 30.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        sync = synchronous.upper()
-        if sync not in SYNCHRONOUS:
-            raise StoreError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
+        try:
+            sync = Synchronous(synchronous.upper())
+        except ValueError:
+            known = ", ".join(Synchronous)
+            raise StoreError(f"synchronous must be one of {known}, not {synchronous!r}") from None
         self._path = path
         self._synchronous = sync
         self._busy_timeout = busy_timeout
@@ -56,14 +67,14 @@ class SqliteStore(SqlStore):
         return self._path
 
     @property
-    def synchronous(self) -> str:
+    def synchronous(self) -> Synchronous:
         return self._synchronous
 
     def _connection(self) -> sqlite3.Connection:
         if self._memory and self._connections:
             conn: sqlite3.Connection = self._connections[0]
             return conn
-        return self._thread_connection()  # type: ignore[no-any-return]
+        return self._thread_connection()
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -108,12 +119,12 @@ class SqliteStore(SqlStore):
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.label}: {exc}") from exc
 
-    def _constraint(self, exc: BaseException) -> str | None:
+    def _constraint(self, exc: BaseException) -> Constraint | None:
         if not isinstance(exc, sqlite3.IntegrityError):
             return None
         name = getattr(exc, "sqlite_errorname", "")
         if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
-            return "unique"
+            return Constraint.UNIQUE
         if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
-            return "foreign"
-        return "other"
+            return Constraint.FOREIGN
+        return Constraint.OTHER

@@ -3,7 +3,9 @@
 The job queue and the web directory keep their own tables beside the account
 store's and reuse its connection handling (per-thread SQLite connections with
 one writer lock, PostgreSQL connections per thread, ``?`` placeholders
-rewritten per dialect).  This base class is the one place they reach into it.
+rewritten per dialect).  This base class gives them that handling: readers,
+writers, placeholder translation (:meth:`AttachedTables._sql`), statements and
+schema set-up, so a subclass need not reach into the store itself.
 """
 
 from __future__ import annotations
@@ -23,14 +25,18 @@ class AttachedTables:
         self._db = db
 
     def _reader(self) -> AbstractContextManager[Any]:
-        return self._db._reader()  # type: ignore[no-any-return]
+        return self._db._reader()
 
     def _writer(self) -> AbstractContextManager[Any]:
         """A connection inside one write transaction (committed on exit)."""
-        return self._db._writer()  # type: ignore[no-any-return]
+        return self._db._writer()
+
+    def _sql(self, sql: str) -> str:
+        """``sql`` (with ``?`` placeholders) in the store's dialect, e.g. for ``executemany``."""
+        return str(self._db._sql(sql))
 
     def _run(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
-        return conn.execute(self._db._sql(sql), params)
+        return conn.execute(self._sql(sql), params)
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._reader() as conn:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
+from radius.store.api import Dialect
+
 __all__ = ["open_by_url", "split_store_url"]
 
 T = TypeVar("T")
@@ -19,8 +21,8 @@ _SQLITE = "sqlite:///"
 
 def split_store_url(
     url: str, options: dict[str, Any], error: Callable[[str], Exception], what: str = "store"
-) -> tuple[str, str]:
-    """``("sqlite", path)`` or ``("postgresql", url)``; SQLite URL options go into ``options``."""
+) -> tuple[Dialect, str]:
+    """``(Dialect.SQLITE, path)`` or ``(Dialect.POSTGRESQL, url)``; SQLite URL options go into ``options``."""
     if url.startswith(_SQLITE):
         path, _, query = url[len(_SQLITE) :].partition("?")
         if not path:
@@ -29,9 +31,9 @@ def split_store_url(
             if key != "synchronous":
                 raise error(f"{url!r}: unknown SQLite URL option {key!r} (known: synchronous)")
             options.setdefault("synchronous", values[-1])
-        return "sqlite", path
+        return Dialect.SQLITE, path
     if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql", url
+        return Dialect.POSTGRESQL, url
     raise error(f"unsupported {what} URL {url.split(':', 1)[0]!r}: use sqlite:///PATH or postgresql://…")
 
 
@@ -49,11 +51,12 @@ def open_by_url(
     ``postgresql(url, **options)``; create its schema unless ``init=False``
     (closing it again if that fails)."""
     kind, target = split_store_url(url, options, error, what)
-    store: Any = (sqlite if kind == "sqlite" else postgresql)(target, **options)
+    made = (sqlite if kind is Dialect.SQLITE else postgresql)(target, **options)
     if init:
+        store: Any = made  # any store: it has init_schema() and close()
         try:
             store.init_schema()
         except BaseException:
             store.close()
             raise
-    return store  # type: ignore[no-any-return]
+    return made

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from radius.codec import Dictionary, _encrypt_password
+from radius.codec import Dictionary
+from radius.codec.encode import encrypt_password
 from radius.passwords import hash_password
 from radius.store import open_store
 from radius.store.api import Account, AccountingRecord, Device, Did, SenderEmail, Store
@@ -61,7 +62,7 @@ def with_password(datagram: bytes, secret: bytes, password: str) -> bytes:
     while i < len(datagram):
         t, length = datagram[i], datagram[i + 1]
         if t == 2:
-            enc = _encrypt_password(password, secret, datagram[4:20])
+            enc = encrypt_password(password, secret, datagram[4:20])
             out += bytes((2, len(enc) + 2)) + enc
         else:
             out += datagram[i : i + length]

@@ -89,13 +89,13 @@ def start_server(
         f"require_message_authenticator = true\n"
     )
     log_path = tmp / "server.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "appliance.cli", "--config", str(config), "radius"],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "appliance.cli", "--config", str(config), "radius"],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     server = RunningServer("127.0.0.1", auth_port, acct_port, secret, db, proc, log_path)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -126,7 +126,8 @@ def test_reply_echoes_proxy_state_last_and_ma_first():
 
 
 def test_site_dictionary_replaces_numbers(tmp_path):
-    """A site's own dictionary (named in [radius] dictionary) changes the numbers on the wire; no number is hard-coded."""
+    """A site's own dictionary (named in [radius] dictionary) changes the numbers on the wire;
+    no number is hard-coded."""
     from appliance.config import parse
     from appliance.services import PACKAGED_DICTIONARY, load_dictionary
 
@@ -150,5 +151,5 @@ def test_missing_site_dictionary_is_a_config_error(tmp_path):
     from appliance.services import load_dictionary
 
     cfg = parse('[radius]\ndictionary = "nope"\n', str(tmp_path / "site.toml"))
-    with pytest.raises(ConfigError, match="radius.dictionary"):
+    with pytest.raises(ConfigError, match=r"radius\.dictionary"):
         load_dictionary(cfg)

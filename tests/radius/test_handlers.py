@@ -57,8 +57,8 @@ def store():
     s.close()
 
 
-def answer(store, req, cfg=HandlerConfig()):
-    return handle_access(req, store, cfg)
+def answer(store, req, cfg=None):
+    return handle_access(req, store, cfg or HandlerConfig())
 
 
 def test_account_names_are_case_insensitive(store):
@@ -209,3 +209,14 @@ def test_accounting_record_and_called_number():
         code=Code.ACCOUNTING_REQUEST,
     )
     assert accounting_record(again, "10.0.0.1", 105.0)[0].dedupe_key == record.dedupe_key
+
+
+def test_uuid_format_config_word_becomes_the_enum():
+    """HandlerConfig takes the config word or the member, keeps the member, and refuses other words."""
+    from radius.handlers import UuidFormat
+
+    assert HandlerConfig(uuid_format="hex").uuid_format is UuidFormat.HEX
+    assert HandlerConfig(uuid_format=UuidFormat.BINARY).format_uuid(bytes(range(16))) == bytes(range(16))
+    assert HandlerConfig(uuid_format="hex").format_uuid(bytes(16)) == b"0x" + b"0" * 32
+    with pytest.raises(ValueError, match="base64"):
+        HandlerConfig(uuid_format="base64")

@@ -100,7 +100,7 @@ def test_accepts_not_delayed_and_cached_rejects_delayed():
 
 
 def test_reject_delay_zero_is_off_and_shutdown_cancels_pending():
-    server, reactor, pool, store = make_server(reject_delay=0)
+    server, reactor, _pool, _store = make_server(reject_delay=0)
     wire = Wire()
     receive(server, reactor, request(name="nobody"), wire)
     assert len(wire.sent) == 1 and reactor.getDelayedCalls() == []
@@ -236,7 +236,7 @@ def test_failed_batch_logged_rate_limited_and_retried(monkeypatch):
                 server, reactor, request(ident=i % 256, auth=i.to_bytes(16, "big")), wire, addr=("10.0.0.5", 20000 + i)
             )
     assert wire.sent == [] and server.counters["internal_error"] == 1500 and len(events) <= 11
-    assert server._in_flight == 0 and server._cache == {}
+    assert server.core.in_flight == 0 and server.core.remembered() == 0
     monkeypatch.setattr(server, "_run_batch", real)
     receive(server, reactor, request(ident=0, auth=(0).to_bytes(16, "big")), wire, addr=("10.0.0.5", 20000))
     assert len(wire.sent) == 1
