@@ -40,6 +40,9 @@ from appliance.config import FaxageConfig
 
 __all__ = ["FaxageClient", "RetryPolicy", "TwistedFaxage", "client_from_config", "make_http_client"]
 
+#: the retry policy of a client built without one (RetryPolicy is frozen, so one shared default is safe)
+DEFAULT_RETRY = RetryPolicy()
+
 T = TypeVar("T")
 EventSink = Callable[..., None]
 
@@ -108,7 +111,7 @@ class FaxageClient:
         *,
         sleep: Callable[[float], None],
         rng: random.Random,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         debug: bool = False,
         events: EventSink | None = None,
         is_known_jobid: Callable[[int], bool] | None = None,
@@ -244,7 +247,7 @@ class FaxageClient:
         return result
 
     def _reconcile(self, faxno: str, recipname: str) -> int | None:
-        for check in range(self.retry.reconcile_checks):
+        for _check in range(self.retry.reconcile_checks):
             self._sleep(self.retry.reconcile_delay)
             try:
                 records: tuple[StatusRecord, ...] = self.call(build("status", {"useronly": 1}))
@@ -304,7 +307,7 @@ def client_from_config(
     sleep: Callable[[float], None],
     rng: random.Random,
     transport: httpx.BaseTransport | None = None,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: RetryPolicy = DEFAULT_RETRY,
     events: EventSink | None = None,
     max_connections: int = 10,
 ) -> FaxageClient:
@@ -338,7 +341,7 @@ class TwistedFaxage:
         return pool
 
     def _defer(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
-        return deferToThreadPool(self._reactor, self._pool, fn, *args, **kwargs)  # type: ignore[arg-type]
+        return deferToThreadPool(self._reactor, self._pool, fn, *args, **kwargs)
 
     def run_in_pool(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         """Run any other blocking call (e.g. file writes) in the same pool."""

@@ -94,7 +94,7 @@ class NotFound(JobError):
         super().__init__(f"no {kind} {key}")
 
 
-class EntryState(str, enum.Enum):
+class EntryState(enum.StrEnum):
     PREPROCESSING = "preprocessing"
     APPROVAL_PENDING = "approval_pending"
     PENDING = "pending"
@@ -132,7 +132,7 @@ def check_transition(
     return target
 
 
-class Cause(str, enum.Enum):
+class Cause(enum.StrEnum):
     """Why an attempt failed."""
 
     BUSY = "busy"
@@ -146,7 +146,7 @@ class Cause(str, enum.Enum):
 CAUSES = tuple(Cause)
 
 
-class CloudStatus(str, enum.Enum):
+class CloudStatus(enum.StrEnum):
     """What the cloud service says of a job (answer of a recovery lookup)."""
 
     SENT = "sent"

@@ -146,7 +146,7 @@ class JobScheduler(service.Service):
         """Claim as much due work as there are free routes, and start it."""
         if self._polling or not self.running:
             return defer.succeed([])
-        lines = [] if self.route_filter == "cloud" else [l for l in self._lines() if l not in self._busy_lines]
+        lines = [] if self.route_filter == "cloud" else [line for line in self._lines() if line not in self._busy_lines]
         cloud = 0 if self.route_filter == "line" else max(0, self.cloud_slots - self._cloud_calls)
         if not lines and not cloud:
             return defer.succeed([])

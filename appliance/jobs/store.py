@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from appliance.jobs import _rows as rows
 from appliance.jobs._claims import ClaimTables, CloudLookup
@@ -71,7 +71,7 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
     lock_rows = ""
     #: appended to the claim SELECT (PostgreSQL: FOR UPDATE SKIP LOCKED)
     lock_skip = ""
-    schema_types: dict[str, str] = {}
+    schema_types: ClassVar[dict[str, str]] = {}
 
     def __init__(self, db: Any, policy: RetryPolicy | None = None, lease_seconds: float = 30.0) -> None:
         super().__init__(db)

@@ -24,9 +24,11 @@ from twisted.cred import checkers, credentials, portal
 from twisted.cred import error as cred_error
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.mail import smtp
 from twisted.mail.imap4 import LOGINCredentials, PLAINCredentials
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from appliance.dialplan import DialPlan, InvalidNumber, dial_string
@@ -231,13 +233,14 @@ class _T37ESMTP(smtp.ESMTP):
         factory = self.factory
         if factory.active >= factory.gateway.config.max_connections:
             self.sendCode(421, b"4.3.2 too many connections; try again later")
-            self.transport.loseConnection()
+            if self.transport is not None:
+                self.transport.loseConnection()
             return
         factory.active += 1
         self._counted = True
         super().connectionMade()
 
-    def connectionLost(self, reason: Any) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self._counted:
             self.factory.active -= 1
             self._counted = False

@@ -5,6 +5,7 @@ then released to the scheduler.  Errors are SMTP replies."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from twisted.internet import defer
@@ -98,11 +99,11 @@ class JobSubmitter:
             except (DocumentError, RenderLimitError, WorkerDied) as exc:
                 reason = str(exc)
                 await self.run(
-                    lambda: self.jobs.kill(fax.id, f"Cannot convert attachment: {reason}", now=self.clock.seconds())
+                    partial(self.jobs.kill, fax.id, f"Cannot convert attachment: {reason}", now=self.clock.seconds())
                 )
                 raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {reason}").encode()) from None
             await self.run(
-                lambda: self.jobs.release(fax.id, converted.documents, converted.pages, now=self.clock.seconds())
+                partial(self.jobs.release, fax.id, converted.documents, converted.pages, now=self.clock.seconds())
             )
             keys.append(f"{fax.id:08X}")
         self.poke()

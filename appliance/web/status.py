@@ -40,7 +40,7 @@ async def status(app: WebApp, call: Call) -> Reply:
     return xml_reply(200, "Success", [element])
 
 
-def _pick(app: WebApp, call: Call) -> list:  # type: ignore[type-arg]
+def _pick(app: WebApp, call: Call) -> list:
     lines = list(app.lines.status())
     if call.segments:
         try:
@@ -84,7 +84,7 @@ async def outbound_status(app: WebApp, call: Call) -> Reply:
             raise WebError(400, f"{name} must be a whole number") from None
     owner = None if call.identity.admin else call.identity.username
 
-    def load() -> list:  # type: ignore[type-arg]
+    def load() -> list:
         entries = []
         for cls in ("sending", "pending"):
             if wanted and cls != wanted:

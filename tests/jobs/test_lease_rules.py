@@ -71,7 +71,7 @@ def test_node_section_errors(table: dict[str, object], key: str, problem: str) -
 
 
 def test_config_check_validates_the_node_section() -> None:
-    with pytest.raises(ConfigError, match="node.lease_seconds"):
+    with pytest.raises(ConfigError, match=r"node\.lease_seconds"):
         parse("[node]\nlease_seconds = -1\n", "f.toml")
     parse('[node]\nid = "a"\n', "f.toml")
 

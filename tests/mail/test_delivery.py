@@ -94,10 +94,11 @@ class _Server:
         server = self
 
         class Message:
-            lines: list[bytes] = []
+            def __init__(self) -> None:
+                self.lines: list[bytes] = []
 
             def lineReceived(self, line: bytes) -> None:
-                self.lines = self.lines + [line]
+                self.lines.append(line)
 
             def eomReceived(self) -> Any:
                 server.received.append(b"\n".join(self.lines))
