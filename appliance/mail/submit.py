@@ -12,8 +12,7 @@ from twisted.internet import defer
 from twisted.mail import smtp
 
 from appliance.jobs.model import FaxSpec, JobError, Recipient
-from appliance.mail.gateway import _ascii
-from appliance.mail.submission import Submission
+from appliance.mail.submission import Submission, reply_text
 from appliance.mail.t37 import T37Address
 from appliance.render import RenderLimitError, WorkerDied
 from appliance.render.runner import Renderer, shared_pool
@@ -84,7 +83,7 @@ class JobSubmitter:
             try:
                 fax, _ = await self.run(self.jobs.submit, spec, [recipient], self.clock.seconds())
             except JobError as exc:
-                raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {exc}").encode()) from None
+                raise smtp.SMTPServerError(554, reply_text(f"5.6.0 {exc}").encode()) from None
             try:
                 converted = await self.render(
                     convert_fax,
@@ -101,7 +100,7 @@ class JobSubmitter:
                 await self.run(
                     partial(self.jobs.kill, fax.id, f"Cannot convert attachment: {reason}", now=self.clock.seconds())
                 )
-                raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {reason}").encode()) from None
+                raise smtp.SMTPServerError(554, reply_text(f"5.6.0 {reason}").encode()) from None
             await self.run(
                 partial(self.jobs.release, fax.id, converted.documents, converted.pages, now=self.clock.seconds())
             )
