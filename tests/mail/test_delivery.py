@@ -35,7 +35,7 @@ def outbox(tmp_path: Path) -> Any:
     box.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.interop)])
 def any_outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """The outbox on each kind of store."""
     if request.param == "sqlite":
