@@ -40,11 +40,11 @@ def fax_row(spec: FaxSpec, max_tries: int, now: float, entry_count: int) -> tupl
         spec.receipt,
         spec.receipt_attachment,
         spec.schedule_at,
-        int(spec.needs_approval),
+        0,  # needs_approval: unused (no approval step)
         int(spec.preprocessing),
         float(now),
-        "",
-        None,
+        "",  # approver: unused
+        None,  # approval_time: unused
         int(entry_count),
     )
 
@@ -74,11 +74,11 @@ def fax_from_row(row: Sequence[Any]) -> Fax:
         receipt,
         receipt_attachment,
         schedule_at,
-        needs_approval,
+        _needs_approval,
         preprocessing,
         created,
-        approver,
-        approval_time,
+        _approver,
+        _approval_time,
         entry_count,
     ) = row
     return Fax(
@@ -105,11 +105,8 @@ def fax_from_row(row: Sequence[Any]) -> Fax:
         receipt=receipt,
         receipt_attachment=receipt_attachment,
         schedule_at=_opt_float(schedule_at),
-        needs_approval=bool(needs_approval),
         preprocessing=bool(preprocessing),
         created=float(created),
-        approver=approver,
-        approval_time=_opt_float(approval_time),
         entry_count=int(entry_count),
     )
 

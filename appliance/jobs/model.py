@@ -260,7 +260,6 @@ class FaxSpec:
     receipt: str = "failure"
     receipt_attachment: str = "none"
     schedule_at: float | None = None  # None: as soon as possible
-    needs_approval: bool = False
     preprocessing: bool = False  # entries start in preprocessing (documents not converted yet)
 
 
@@ -270,8 +269,6 @@ class Fax(FaxSpec):
 
     id: int
     created: float
-    approver: str = ""
-    approval_time: float | None = None
     entry_count: int = 0
 
 

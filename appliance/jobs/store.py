@@ -118,7 +118,7 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         max_tries = spec.max_tries if spec.max_tries is not None else self.policy.max_tries
         if max_tries < 1:
             raise JobError(f"max_tries must be at least 1, not {max_tries}")
-        state = S.PREPROCESSING if spec.preprocessing else S.APPROVAL_PENDING if spec.needs_approval else S.PENDING
+        state = S.PREPROCESSING if spec.preprocessing else S.PENDING
         due = spec.schedule_at if spec.schedule_at is not None else now
         with self._writer() as conn:
             fax_row = rows.fax_row(spec, max_tries, now, len(recipients))
@@ -474,36 +474,24 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         elif entry.route != CLOUD and 0 < entry.pages_sent < self._fax(conn, entry.fax_id).pages:
             self._run(conn, "INSERT INTO job_resume (entry_id, first_page) VALUES (?, ?)", (entry.id, entry.pages_sent))
 
-    # ------------------------------------------- preprocessing and approval
+    # ------------------------------------------- preprocessing
 
     def release(self, fax_id: int, documents: Sequence[str], pages: int, *, now: float) -> list[Entry]:
-        """Documents converted: ``preprocessing`` entries go to ``pending``
-        (or ``approval_pending`` when the fax needs approval)."""
+        """Documents converted: ``preprocessing`` entries go to ``pending``."""
         with self._writer() as conn:
-            fax = self._fax(conn, fax_id)
-            target = S.APPROVAL_PENDING if fax.needs_approval else S.PENDING
+            self._fax(conn, fax_id)
             self._run(
                 conn,
                 "UPDATE job_faxes SET documents = ?, pages = ? WHERE id = ?",
                 (json.dumps(list(documents)), int(pages), fax_id),
             )
-            return self._move_all(conn, fax_id, S.PREPROCESSING, target, now, "release")
-
-    def approve(self, fax_id: int, approver: str, *, now: float) -> list[Entry]:
-        """An approver releases a fax: ``approval_pending`` entries go to ``pending``."""
-        with self._writer() as conn:
-            self._fax(conn, fax_id)
-            self._run(
-                conn, "UPDATE job_faxes SET approver = ?, approval_time = ? WHERE id = ?", (approver, now, fax_id)
-            )
-            return self._move_all(conn, fax_id, S.APPROVAL_PENDING, S.PENDING, now, "approve")
+            return self._move_all(conn, fax_id, S.PREPROCESSING, S.PENDING, now, "release")
 
     def kill(self, fax_id: int, message: str, *, now: float) -> list[Entry]:
-        """The fax can never be sent (unrenderable, refused by the approver):
-        its entries still converting, awaiting approval or pending go ``dead``."""
+        """The fax can never be sent (unrenderable): its entries still converting or pending go ``dead``."""
         with self._writer() as conn:
             changed = []
-            for source in (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING):
+            for source in (S.PREPROCESSING, S.PENDING):
                 changed += self._move_all(conn, fax_id, source, S.DEAD, now, "kill", message)
             return changed
 

@@ -360,8 +360,8 @@ def fax_entry_element(
     text_element(e, "receipt", fax.receipt)
     text_element(e, "receipt_attachment", fax.receipt_attachment)
     text_element(e, "pages", fax.pages)
-    text_element(e, "approver", fax.approver)
-    text_element(e, "approval_time", format_time(fax.approval_time, tz))
+    text_element(e, "approver", "")  # FaxFinder's approval step: this appliance has none
+    text_element(e, "approval_time", "")
     if attempts:
         _modem_info(e, attempts[-1], tz)
     return e
