@@ -383,11 +383,3 @@ class JobScheduler(service.Service):
         """Settle what this node left in ``sending`` (call before starting);
         ``cloud_lookup`` runs in the thread pool too."""
         return self._run(self._store.recover, self.node_id, self._clock.seconds(), cloud_lookup)
-
-    def cloud_submitting(self, entry_id: int) -> defer.Deferred[Entry]:
-        """Write-ahead: record that a cloud submit is about to be sent."""
-        return self._run(partial(self._store.cloud_submitting, entry_id, now=self._clock.seconds()))
-
-    def cloud_submitted(self, entry_id: int, job_id: str) -> defer.Deferred[Entry]:
-        """Record the cloud job id before the submit is acknowledged."""
-        return self._run(partial(self._store.cloud_submitted, entry_id, job_id, now=self._clock.seconds()))
