@@ -129,7 +129,6 @@ class FaxageClient:
         self._known: set[int] = set()
         self._known_lock = threading.Lock()
         self._send_locks = _KeyedLocks()
-        self.requests_sent = 0
 
     def __repr__(self) -> str:
         return f"FaxageClient({self._base_url!r}, user={self._credentials.username!r})"
@@ -145,7 +144,6 @@ class FaxageClient:
 
     def _post_once(self, request: Request) -> Any:
         url = endpoint_url(self._base_url, request.endpoint, debug=self.debug)
-        self.requests_sent += 1
         try:
             response = self._http.post(url, data=_form_dict(request.form(self._credentials)))
         except _NOT_SENT as exc:
