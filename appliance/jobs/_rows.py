@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from appliance.jobs.model import Attempt, Entry, EntryState, Fax, FaxSpec, Recipient
+from appliance.jobs.model import Attempt, CloudState, Entry, EntryState, Fax, FaxSpec, Recipient
 
 __all__ = ["attempt_from_row", "entry_from_row", "fax_from_row", "fax_row", "new_entry_row"]
 
@@ -208,7 +208,7 @@ def entry_from_row(row: Sequence[Any]) -> Entry:
         claimed_at=_opt_float(claimed_at),
         completed_at=_opt_float(completed_at),
         cloud_job_id=cloud_job_id,
-        cloud_state=cloud_state,
+        cloud_state=CloudState(cloud_state) if cloud_state else None,
         abort_requested=bool(abort_requested),
         pages_sent=int(pages_sent),
         duration=float(duration),

@@ -33,6 +33,7 @@ __all__ = [
     "Cause",
     "Claim",
     "ClaimLost",
+    "CloudState",
     "CloudStatus",
     "Decision",
     "Entry",
@@ -47,13 +48,39 @@ __all__ = [
     "RecoveryReport",
     "Result",
     "RetryPolicy",
+    "RouteFilter",
     "assign_routes",
     "check_transition",
     "number_key",
+    "parse_route_filter",
 ]
 
 #: the route name of the FAXAGE cloud; any other route name is a line id
 CLOUD = "cloud"
+
+
+class RouteFilter(enum.StrEnum):
+    """Which routes a node claims work for: its own lines, the cloud, or both."""
+
+    LINE = "line"
+    CLOUD = "cloud"
+    ANY = "any"
+
+
+class CloudState(enum.StrEnum):
+    """The write-ahead record of a cloud send (None before the submit)."""
+
+    SUBMITTING = "submitting"  # the submit is about to leave
+    SUBMITTED = "submitted"  # the cloud accepted it (cloud_job_id is set)
+
+
+def parse_route_filter(value: RouteFilter | str, error: type[Exception]) -> RouteFilter:
+    """``value`` as a RouteFilter; ``error`` naming the choices when it is none of them."""
+    try:
+        return RouteFilter(value)
+    except ValueError:
+        choices = ", ".join(RouteFilter)
+        raise error(f"route_filter must be one of {choices}, not {value!r}") from None
 
 
 class JobError(Exception):
@@ -292,7 +319,7 @@ class Entry:
     claimed_at: float | None = None
     completed_at: float | None = None
     cloud_job_id: str | None = None
-    cloud_state: str | None = None  # None | "submitting" | "submitted"
+    cloud_state: CloudState | None = None
     abort_requested: bool = False
     pages_sent: int = 0
     duration: float = 0.0

@@ -27,6 +27,7 @@ from appliance.jobs.model import (
     Attempt,
     Claim,
     ClaimLost,
+    CloudState,
     Entry,
     EntryState,
     Fax,
@@ -37,16 +38,17 @@ from appliance.jobs.model import (
     Recipient,
     Result,
     RetryPolicy,
+    RouteFilter,
     assign_routes,
     check_transition,
     number_key,
+    parse_route_filter,
 )
 from radius.store.tables import AttachedTables
 
-__all__ = ["ROUTE_FILTERS", "CloudLookup", "JobStore"]
+__all__ = ["CloudLookup", "JobStore"]
 
 S = EntryState
-ROUTE_FILTERS = ("line", "cloud", "any")
 
 _ENTRY_SELECT = "SELECT " + ", ".join(ENTRY_COLUMNS) + " FROM job_entries"
 _FAX_SELECT = "SELECT " + ", ".join(FAX_COLUMNS) + " FROM job_faxes"
@@ -227,7 +229,12 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
     # -------------------------------------------------------------- claim
 
     def claim(
-        self, node_id: str, now: float, route_filter: str = "any", owned_lines: Sequence[str] = (), limit: int = 1
+        self,
+        node_id: str,
+        now: float,
+        route_filter: RouteFilter | str = RouteFilter.ANY,
+        owned_lines: Sequence[str] = (),
+        limit: int = 1,
     ) -> list[Claim]:
         """Move due ``pending`` entries to ``sending`` for this node, best
         first (priority, scheduled time, id), one per line in
@@ -235,10 +242,9 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         allows, the rest to the cloud, at most ``limit`` in all.  An entry
         whose number is being called already is skipped; so is one pinned to
         a route not offered."""
-        if route_filter not in ROUTE_FILTERS:
-            raise JobError(f"route_filter must be one of {', '.join(ROUTE_FILTERS)}, not {route_filter!r}")
-        lines = list(dict.fromkeys(owned_lines)) if route_filter != "cloud" else []
-        cloud = route_filter != "line"
+        wanted = parse_route_filter(route_filter, JobError)
+        lines = list(dict.fromkeys(owned_lines)) if wanted is not RouteFilter.CLOUD else []
+        cloud = wanted is not RouteFilter.LINE
         if CLOUD in lines:
             raise JobError(f"{CLOUD!r} is the cloud route, not a line id")
         if not cloud:
@@ -519,11 +525,11 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
     def cloud_submitting(self, entry_id: int, *, now: float) -> Entry:
         """Record the intent to submit a claimed cloud entry, before the
         request leaves (recovery then looks the job up instead of resending)."""
-        return self._cloud_step(entry_id, now, cloud_state="submitting")
+        return self._cloud_step(entry_id, now, cloud_state=CloudState.SUBMITTING.value)
 
     def cloud_submitted(self, entry_id: int, job_id: str, *, now: float) -> Entry:
         """Record the cloud job id, before the submit is acknowledged to anyone."""
-        return self._cloud_step(entry_id, now, cloud_state="submitted", cloud_job_id=str(job_id))
+        return self._cloud_step(entry_id, now, cloud_state=CloudState.SUBMITTED.value, cloud_job_id=str(job_id))
 
     def _cloud_step(self, entry_id: int, now: float, **values: Any) -> Entry:
         with self._writer() as conn:
