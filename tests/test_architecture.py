@@ -41,6 +41,22 @@ CORES = [
     "appliance/mail/message.py",
     "appliance/mail/submission.py",
     "appliance/mail/config.py",
+    "appliance/jobs/outage.py",
+    "appliance/jobs/lease.py",
+    "appliance/web/model.py",
+    "appliance/web/ffws_status.py",
+    "appliance/web/browser.py",
+    "appliance/web/ffws.py",
+    "appliance/web/throttle.py",
+    "appliance/web/uapi.py",
+    "appliance/web/bodies.py",
+    "appliance/web/console/views.py",
+    "appliance/render/limits.py",
+    "appliance/fetch_policy.py",
+    "appliance/cloud/_parsers.py",
+    "appliance/cloud/_retry.py",
+    "appliance/cloud/api.py",
+    "appliance/cloud/_ops.py",
 ]
 #: typed strictly although they are adapters, not cores (radius/client.py holds ClientCore and its
 #: Twisted protocol in one module)

@@ -318,9 +318,8 @@ def render(message: str, children: Iterable[Element] = ()) -> bytes:
     text_element(root, "message", message)
     root.extend(children)
     ET.indent(root, "  ")
-    return (
-        XML_DECLARATION + ET.tostring(root, encoding="utf-8", short_empty_elements=False, xml_declaration=False) + b"\n"
-    )
+    body: bytes = ET.tostring(root, encoding="utf-8", short_empty_elements=False, xml_declaration=False)
+    return XML_DECLARATION + body + b"\n"
 
 
 def _bool_text(value: bool) -> str:
