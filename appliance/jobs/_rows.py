@@ -37,8 +37,8 @@ def fax_row(spec: FaxSpec, max_tries: int, now: float, entry_count: int) -> tupl
         int(max_tries),
         int(spec.priority),
         spec.try_interval,
-        spec.receipt,
-        spec.receipt_attachment,
+        spec.receipt.value,
+        spec.receipt_attachment.value,
         spec.schedule_at,
         0,  # needs_approval: unused (no approval step)
         int(spec.preprocessing),

@@ -44,6 +44,8 @@ __all__ = [
     "JobError",
     "NotFound",
     "Recipient",
+    "Receipt",
+    "ReceiptAttachment",
     "RecoveredSession",
     "RecoveryReport",
     "Result",
@@ -65,6 +67,23 @@ class RouteFilter(enum.StrEnum):
     LINE = "line"
     CLOUD = "cloud"
     ANY = "any"
+
+
+class Receipt(enum.StrEnum):
+    """When the sender gets a receipt mail (FFWS ``<receipt>``)."""
+
+    ALWAYS = "always"
+    FAILURE = "failure"
+    SUCCESS = "success"
+    NEVER = "never"
+
+
+class ReceiptAttachment(enum.StrEnum):
+    """What a receipt mail carries (FFWS ``<receipt_attachment>``)."""
+
+    NONE = "none"
+    PDF = "pdf"
+    TIFF = "tiff"
 
 
 class CloudState(enum.StrEnum):
@@ -284,10 +303,15 @@ class FaxSpec:
     max_tries: int | None = None  # None: the store's policy default
     priority: int = 3  # 0 highest .. 5 lowest
     try_interval: int | None = None  # None: per-cause intervals
-    receipt: str = "failure"
-    receipt_attachment: str = "none"
+    receipt: Receipt = Receipt.FAILURE
+    receipt_attachment: ReceiptAttachment = ReceiptAttachment.NONE
     schedule_at: float | None = None  # None: as soon as possible
     preprocessing: bool = False  # entries start in preprocessing (documents not converted yet)
+
+    def __post_init__(self) -> None:
+        # the wire and the database give the choices as text: keep them as enums (ValueError if not one)
+        object.__setattr__(self, "receipt", Receipt(self.receipt))
+        object.__setattr__(self, "receipt_attachment", ReceiptAttachment(self.receipt_attachment))
 
 
 @dataclass(frozen=True, kw_only=True)

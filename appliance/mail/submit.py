@@ -11,7 +11,7 @@ from typing import Any
 from twisted.internet import defer
 from twisted.mail import smtp
 
-from appliance.jobs.model import FaxSpec, JobError, Recipient
+from appliance.jobs.model import FaxSpec, JobError, Receipt, ReceiptAttachment, Recipient
 from appliance.mail.submission import Submission, reply_text
 from appliance.mail.t37 import T37Address
 from appliance.render import RenderLimitError, WorkerDied
@@ -39,8 +39,8 @@ def fax_spec(
         cover_comments=submission.comments if inline else "",
         sender_email_address=sender,
         priority=t37.priority if t37.priority is not None else 3,
-        receipt=t37.receipt or "failure",
-        receipt_attachment="none",
+        receipt=Receipt(t37.receipt or Receipt.FAILURE),
+        receipt_attachment=ReceiptAttachment.NONE,
         preprocessing=True,
     )
     return spec, documents
