@@ -41,6 +41,7 @@ CORES = [
     "appliance/mail/message.py",
     "appliance/mail/submission.py",
     "appliance/mail/config.py",
+    "appliance/jobs/choices.py",
     "appliance/jobs/outage.py",
     "appliance/jobs/lease.py",
     "appliance/web/model.py",

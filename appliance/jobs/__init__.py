@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from appliance.jobs.choices import CloudState, RouteFilter
 from appliance.jobs.model import (
     CAUSES,
     CLOUD,
@@ -18,7 +19,6 @@ from appliance.jobs.model import (
     Cause,
     Claim,
     ClaimLost,
-    CloudState,
     CloudStatus,
     Decision,
     Entry,
@@ -33,7 +33,6 @@ from appliance.jobs.model import (
     RecoveryReport,
     Result,
     RetryPolicy,
-    RouteFilter,
     check_transition,
     number_key,
 )

@@ -6,7 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from appliance.jobs.model import Attempt, CloudState, Entry, EntryState, Fax, FaxSpec, Recipient
+from appliance.jobs.choices import CloudState
+from appliance.jobs.model import Attempt, Entry, EntryState, Fax, FaxSpec, Recipient
 
 __all__ = ["attempt_from_row", "entry_from_row", "fax_from_row", "fax_row", "new_entry_row"]
 

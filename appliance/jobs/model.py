@@ -24,6 +24,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from appliance.jobs.choices import CloudState, Receipt, ReceiptAttachment
+
 __all__ = [
     "CAUSES",
     "CLOUD",
@@ -33,7 +35,6 @@ __all__ = [
     "Cause",
     "Claim",
     "ClaimLost",
-    "CloudState",
     "CloudStatus",
     "Decision",
     "Entry",
@@ -43,63 +44,18 @@ __all__ = [
     "IllegalTransition",
     "JobError",
     "NotFound",
-    "Receipt",
-    "ReceiptAttachment",
     "Recipient",
     "RecoveredSession",
     "RecoveryReport",
     "Result",
     "RetryPolicy",
-    "RouteFilter",
     "assign_routes",
     "check_transition",
     "number_key",
-    "parse_route_filter",
 ]
 
 #: the route name of the FAXAGE cloud; any other route name is a line id
 CLOUD = "cloud"
-
-
-class RouteFilter(enum.StrEnum):
-    """Which routes a node claims work for: its own lines, the cloud, or both."""
-
-    LINE = "line"
-    CLOUD = "cloud"
-    ANY = "any"
-
-
-class Receipt(enum.StrEnum):
-    """When the sender gets a receipt mail (FFWS ``<receipt>``)."""
-
-    ALWAYS = "always"
-    FAILURE = "failure"
-    SUCCESS = "success"
-    NEVER = "never"
-
-
-class ReceiptAttachment(enum.StrEnum):
-    """What a receipt mail carries (FFWS ``<receipt_attachment>``)."""
-
-    NONE = "none"
-    PDF = "pdf"
-    TIFF = "tiff"
-
-
-class CloudState(enum.StrEnum):
-    """The write-ahead record of a cloud send (None before the submit)."""
-
-    SUBMITTING = "submitting"  # the submit is about to leave
-    SUBMITTED = "submitted"  # the cloud accepted it (cloud_job_id is set)
-
-
-def parse_route_filter(value: RouteFilter | str, error: type[Exception]) -> RouteFilter:
-    """``value`` as a RouteFilter; ``error`` naming the choices when it is none of them."""
-    try:
-        return RouteFilter(value)
-    except ValueError:
-        choices = ", ".join(RouteFilter)
-        raise error(f"route_filter must be one of {choices}, not {value!r}") from None
 
 
 class JobError(Exception):

@@ -31,6 +31,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
+from appliance.jobs.choices import RouteFilter, parse_route_filter
 from appliance.jobs.model import (
     CLOUD,
     Cause,
@@ -40,8 +41,6 @@ from appliance.jobs.model import (
     JobError,
     RecoveryReport,
     Result,
-    RouteFilter,
-    parse_route_filter,
 )
 from appliance.jobs.outage import Outage
 from appliance.jobs.result_spool import ResultSpool, SpooledResult

@@ -22,13 +22,13 @@ from appliance.jobs._changes import ChangeTables
 from appliance.jobs._claims import ClaimTables, CloudLookup
 from appliance.jobs._schema import ATTEMPT_COLUMNS, ENTRY_COLUMNS, FAX_COLUMNS, SCHEMA
 from appliance.jobs._search import SearchTables, entry_filters
+from appliance.jobs.choices import CloudState, RouteFilter, parse_route_filter
 from appliance.jobs.model import (
     CLOUD,
     TERMINAL,
     Attempt,
     Claim,
     ClaimLost,
-    CloudState,
     Entry,
     EntryState,
     Fax,
@@ -39,11 +39,9 @@ from appliance.jobs.model import (
     Recipient,
     Result,
     RetryPolicy,
-    RouteFilter,
     assign_routes,
     check_transition,
     number_key,
-    parse_route_filter,
 )
 from radius.store.tables import AttachedTables
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from appliance.jobs.model import TERMINAL, Entry, EntryState, Fax, Receipt, ReceiptAttachment
+from appliance.jobs.choices import Receipt, ReceiptAttachment
+from appliance.jobs.model import TERMINAL, Entry, EntryState, Fax
 from appliance.mail.message import ReceiptDetails, build_receipt, message_id
 from appliance.mail.outbox import MailOutbox, NewDelivery
 

@@ -11,7 +11,8 @@ from typing import Any
 from twisted.internet import defer
 from twisted.mail import smtp
 
-from appliance.jobs.model import FaxSpec, JobError, Receipt, ReceiptAttachment, Recipient
+from appliance.jobs.choices import Receipt, ReceiptAttachment
+from appliance.jobs.model import FaxSpec, JobError, Recipient
 from appliance.mail.submission import Submission, reply_text
 from appliance.mail.t37 import T37Address
 from appliance.render import RenderLimitError, WorkerDied

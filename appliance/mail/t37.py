@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from appliance.jobs.model import Receipt
+from appliance.jobs.choices import Receipt
 
 __all__ = ["RECEIPTS", "T37Address", "T37Error", "parse_t37"]
 

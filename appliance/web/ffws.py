@@ -19,7 +19,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
-from appliance.jobs.model import Attempt, Entry, Fax, FaxSpec, Receipt, ReceiptAttachment, Recipient
+from appliance.jobs.choices import Receipt, ReceiptAttachment
+from appliance.jobs.model import Attempt, Entry, Fax, FaxSpec, Recipient
 from appliance.web.bodies import b64decode, parse_document
 from appliance.web.model import (
     CONTACT_FIELDS,
