@@ -98,7 +98,7 @@ class NotFound(JobError):
 
 class EntryState(enum.StrEnum):
     PREPROCESSING = "preprocessing"
-    APPROVAL_PENDING = "approval_pending"
+    APPROVAL_PENDING = "approval_pending"  # FaxFinder's approval step: no entry here reaches it
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"

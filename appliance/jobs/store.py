@@ -107,8 +107,8 @@ class JobStore(ClaimTables, ChangeTables, SearchTables, AttachedTables):
     # ------------------------------------------------------------- submit
 
     def submit(self, spec: FaxSpec, recipients: Sequence[Recipient], now: float) -> tuple[Fax, list[Entry]]:
-        """Store a fax and one entry per recipient, in ``preprocessing``,
-        ``approval_pending`` or ``pending`` (per ``spec``); committed on return."""
+        """Store a fax and one entry per recipient, in ``preprocessing`` or ``pending``
+        (per ``spec``); committed on return."""
         if not recipients:
             raise JobError("a fax needs at least one recipient")
         keys = [number_key(r.fax_number) for r in recipients]
