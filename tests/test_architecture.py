@@ -124,15 +124,24 @@ def _imported_names(tree: ast.AST) -> Iterator[tuple[str, int]]:
 
 
 def _python_files(*, exclude: tuple[str, ...] = ()) -> Iterator[Path]:
-    for path in sorted(ROOT.rglob("*.py")):
-        rel = path.relative_to(ROOT).as_posix()
-        if rel.startswith((".", "build/")) or "/." in rel or rel.startswith(exclude):
+    """The project's Python files (not .venv, .ci or build output), minus the ``exclude`` prefixes."""
+    for top in sorted(ROOT.iterdir()):
+        if not top.is_dir() or top.name.startswith(".") or top.name in ("build", "dist"):
             continue
-        yield path
+        for path in sorted(top.rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if "/." not in rel and not rel.startswith(exclude):
+                yield path
 
 
 def _top_level_imports(path: Path) -> set[str]:
     return {name.split(".")[0] for name, level in _imported_names(ast.parse(path.read_text())) if level == 0}
+
+
+def test_imports_inside_functions_are_seen(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("import os\n\ndef f():\n    from hwsim.pstn import Pstn\n    import appliance.config\n")
+    assert _top_level_imports(source) == {"os", "hwsim", "appliance"}
 
 
 def test_only_the_embedded_default_imports_hwsim():
