@@ -23,7 +23,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Union
 from urllib.parse import quote, urljoin, urlsplit
 
 __all__ = [
@@ -38,8 +37,8 @@ __all__ = [
     "redirect_target",
 ]
 
-Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 #: the one text a user sees for any failed or refused fetch
 REFUSED = "the document could not be fetched from its URL"

@@ -332,15 +332,14 @@ server bench {{
         if binary is None:
             raise FreeRadiusError("freeradius not found: install the Debian package freeradius")
         self.write_config()
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [binary, "-f", "-d", str(self.raddb), "-n", "radiusd", "-l", "stdout"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
+        with open(self.log_path, "wb") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [binary, "-f", "-d", str(self.raddb), "-n", "radiusd", "-l", "stdout"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         secret = self.secret.encode()
         while time.monotonic() < deadline:

@@ -481,15 +481,14 @@ class OurServer(Server):
         if exe is None:
             raise BenchError("faxappliance not found: install the project (./dev test creates .venv)")
         t0 = time.perf_counter()
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [exe, "--config", str(self.config), "radius"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
+        with open(self.log_path, "wb") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [exe, "--config", str(self.config), "radius"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 120
         secret = SECRET.encode()
         while time.monotonic() < deadline:

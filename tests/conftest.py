@@ -16,5 +16,20 @@ if str(ROOT / "hw-sim") not in sys.path:
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
 
+import pytest  # noqa: E402
+
+from tests import peers  # noqa: E402
+
 # One throwaway PostgreSQL cluster per test session, shared by every package.
 from tests.pg import pg_cluster  # noqa: E402,F401
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Remember the test whose fixtures and body run next: a peer lookup checks its interop mark."""
+    peers.current_test = item
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    peers.current_test = None

@@ -1,9 +1,19 @@
-"""Sans-I/O cores import no I/O, clock or randomness modules (style guide A1),
-checked by parsing the imports, so the rule cannot quietly drift."""
+"""Layering rules, checked by parsing the source with ``ast`` so they cannot quietly drift:
+
+* sans-I/O cores import no I/O, clock or randomness modules (style guide A1), and the list of
+  cores is the list of modules mypy checks strictly (pyproject.toml);
+* only ``radius/codec.py`` imports pyrad;
+* nothing outside ``tests/``, ``bench/`` and the embedded default imports the simulator ``hwsim``;
+* ``radius/`` and ``modem/`` never import ``appliance/`` (module-level or inside functions);
+* no import circle among the modules of radius, modem, appliance and hwsim;
+* no module over 500 lines outside ``bench/``.
+"""
 
 from __future__ import annotations
 
 import ast
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +46,7 @@ CORES = [
     "appliance/progress.py",
     "appliance/_progress_view.py",
     "appliance/retention.py",
+    "appliance/jobs/model.py",
     "modem/progress.py",
     "appliance/mail/routing.py",
     "appliance/mail/t37.py",
@@ -46,7 +57,38 @@ CORES = [
     "appliance/cloud/_receive_rules.py",
     "appliance/portserver/model.py",
     "appliance/portserver/planner.py",
+    "appliance/jobs/choices.py",
+    "appliance/jobs/outage.py",
+    "appliance/jobs/lease.py",
+    "appliance/web/model.py",
+    "appliance/web/ffws_status.py",
+    "appliance/web/browser.py",
+    "appliance/web/ffws.py",
+    "appliance/web/throttle.py",
+    "appliance/web/uapi.py",
+    "appliance/web/bodies.py",
+    "appliance/web/console/views.py",
+    "appliance/render/limits.py",
+    "appliance/fetch_policy.py",
+    "appliance/cloud/_parsers.py",
+    "appliance/cloud/_retry.py",
+    "appliance/cloud/api.py",
+    "appliance/cloud/_ops.py",
 ]
+#: typed strictly although they are adapters, not cores (radius/client.py holds ClientCore and its
+#: Twisted protocol in one module)
+STRICT_ADAPTERS = {"radius.client"}
+#: the Python packages of the product and where their source lives
+PACKAGES = {
+    "radius": ROOT / "radius",
+    "modem": ROOT / "modem",
+    "appliance": ROOT / "appliance",
+    "hwsim": ROOT / "hw-sim" / "hwsim",
+}
+#: the embedded default (demo and remote simulated lines) may import the simulator; the modules are
+#: moving into the appliance/demo/ package, so both places are allowed
+HWSIM_ALLOWED = ("appliance/demo.py", "appliance/remote.py", "appliance/demo/")
+MAX_LINES = 500
 FORBIDDEN = {
     "twisted",
     "serial",
@@ -85,18 +127,183 @@ def test_only_codec_imports_pyrad():
     assert offenders == []
 
 
-def test_products_do_not_import_hwsim():
-    """radius/, modem/ and appliance/ never import the simulator (only wiring and tests do)."""
-    offenders = []
-    for pkg in ("radius", "modem"):
-        for path in (ROOT / pkg).rglob("*.py"):
-            tree = ast.parse(path.read_text())
-            for node in ast.walk(tree):
-                names = (
-                    [a.name for a in node.names]
-                    if isinstance(node, ast.Import)
-                    else ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
-                )
-                if any(n.split(".")[0] == "hwsim" for n in names):
-                    offenders.append(str(path.relative_to(ROOT)))
+def _imported_names(tree: ast.AST) -> Iterator[tuple[str, int]]:
+    """(dotted absolute name, level) of every import in ``tree``, also those inside functions."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, 0
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            for alias in node.names:
+                yield (f"{module}.{alias.name}" if module else alias.name), node.level
+
+
+def _python_files(*, exclude: tuple[str, ...] = ()) -> Iterator[Path]:
+    """The project's Python files (not .venv, .ci or build output), minus the ``exclude`` prefixes."""
+    for top in sorted(ROOT.iterdir()):
+        if not top.is_dir() or top.name.startswith(".") or top.name in ("build", "dist"):
+            continue
+        for path in sorted(top.rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if "/." not in rel and not rel.startswith(exclude):
+                yield path
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    return {name.split(".")[0] for name, level in _imported_names(ast.parse(path.read_text())) if level == 0}
+
+
+def test_imports_inside_functions_are_seen(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("import os\n\ndef f():\n    from hwsim.pstn import Pstn\n    import appliance.config\n")
+    assert _top_level_imports(source) == {"os", "hwsim", "appliance"}
+
+
+def test_only_the_embedded_default_imports_hwsim():
+    """Outside tests/, bench/ and the simulator itself, only the embedded default imports hwsim."""
+    offenders = [
+        path.relative_to(ROOT).as_posix()
+        for path in _python_files(exclude=("tests/", "bench/", "hw-sim/", *HWSIM_ALLOWED))
+        if "hwsim" in _top_level_imports(path)
+    ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("package", ["radius", "modem"])
+def test_protocol_packages_do_not_import_appliance(package):
+    """radius/ and modem/ are below appliance/: they never import it, not even inside a function."""
+    offenders = [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted(PACKAGES[package].rglob("*.py"))
+        if "appliance" in _top_level_imports(path)
+    ]
+    assert offenders == []
+
+
+def _modules() -> dict[str, Path]:
+    """Every module of the product packages by dotted name (a package by its own name)."""
+    found = {}
+    for package, base in PACKAGES.items():
+        for path in base.rglob("*.py"):
+            parts = path.relative_to(base).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join((package, *parts))] = path
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the product modules it imports (anywhere in its body, relative imports resolved;
+    ``from package import name`` counts as importing ``package.name`` when that is a module)."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for imported, level in _imported_names(ast.parse(path.read_text())):
+            if level:
+                base = here.split(".")[: len(here.split(".")) - (level - 1)]
+                imported = ".".join([*base, imported])
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name:
+                targets.add(imported)
+        graph[name] = targets
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        cycles.append(sorted(component))
+    return cycles
+
+
+def test_cycle_finder_finds_a_circle_and_nothing_else():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert import_cycles(graph) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="circles remain in areas being restructured: appliance.config and its section modules, "
+    "hwsim.modem with its session modules, hwsim.faxage.state with its handlers, modem._render/_binarise",
+)
+def test_no_import_circles():
+    """No import circle among the modules of radius, modem, appliance and hwsim (function-level imports count)."""
+    graph = import_graph()
+    report = [
+        " <-> ".join(cycle)
+        + "  ["
+        + "; ".join(f"{m} -> {', '.join(sorted(graph[m] & set(cycle)))}" for m in cycle)
+        + "]"
+        for cycle in import_cycles(graph)
+    ]
+    assert report == [], "import circles:\n" + "\n".join(report)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="modules over 500 lines remain in areas being restructured (radius/, modem/, appliance/portserver.py, "
+    "services.py, cli_*.py)",
+)
+def test_no_module_over_500_lines():
+    """No module over 500 lines outside bench/."""
+    too_long = {}
+    for path in _python_files(exclude=("bench/",)):
+        lines = len(path.read_text().splitlines())
+        if lines > MAX_LINES:
+            too_long[path.relative_to(ROOT).as_posix()] = lines
+    assert too_long == {}
+
+
+def test_cores_are_the_strictly_typed_modules():
+    """Every core is in pyproject's strict mypy override list, and every module there is a core
+    (or one of the few strictly typed adapters named above)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    strict = set()
+    for override in config["tool"]["mypy"].get("overrides", []):
+        if override.get("disallow_untyped_defs"):
+            modules = override["module"]
+            strict |= {modules} if isinstance(modules, str) else set(modules)
+    cores = {path.removesuffix(".py").removesuffix("/__init__").replace("/", ".") for path in CORES}
+    assert sorted(cores - strict) == [], "cores missing from the strict mypy list"
+    assert sorted(strict - cores - STRICT_ADAPTERS) == [], "strictly typed modules missing from CORES"
+    assert all((ROOT / path).is_file() for path in CORES)

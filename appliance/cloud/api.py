@@ -182,12 +182,15 @@ def build(operation: str, params: Mapping[str, ParamValue] | None = None) -> Req
         if var is None:
             known = ", ".join(v.name for v in spec.variables) or "none"
             raise FaxageRequestError(operation, name, f"is not a variable of this operation (known: {known})")
-        if var.array:
-            items = [raw] if isinstance(raw, (str, int)) else list(raw)  # type: ignore[arg-type]
-        elif isinstance(raw, (list, tuple)):
-            raise FaxageRequestError(operation, name, "takes one value")
-        else:
+        items: list[str | int | bool]
+        if isinstance(raw, (str, int)):
             items = [raw]
+        elif isinstance(raw, (list, tuple)) and not var.array:
+            raise FaxageRequestError(operation, name, "takes one value")
+        elif var.array:
+            items = list(raw)
+        else:
+            raise FaxageRequestError(operation, name, f"unsupported value type {type(raw).__name__}")
         checked = [var.check(operation, name, _text_value(operation, name, item)) for item in items]
         if checked:
             values[name] = checked

@@ -40,6 +40,9 @@ from appliance.config import FaxageConfig
 
 __all__ = ["FaxageClient", "RetryPolicy", "TwistedFaxage", "client_from_config", "make_http_client"]
 
+#: the retry policy of a client built without one (RetryPolicy is frozen, so one shared default is safe)
+DEFAULT_RETRY = RetryPolicy()
+
 T = TypeVar("T")
 EventSink = Callable[..., None]
 
@@ -108,7 +111,7 @@ class FaxageClient:
         *,
         sleep: Callable[[float], None],
         rng: random.Random,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         debug: bool = False,
         events: EventSink | None = None,
         is_known_jobid: Callable[[int], bool] | None = None,
@@ -126,7 +129,6 @@ class FaxageClient:
         self._known: set[int] = set()
         self._known_lock = threading.Lock()
         self._send_locks = _KeyedLocks()
-        self.requests_sent = 0
 
     def __repr__(self) -> str:
         return f"FaxageClient({self._base_url!r}, user={self._credentials.username!r})"
@@ -142,7 +144,6 @@ class FaxageClient:
 
     def _post_once(self, request: Request) -> Any:
         url = endpoint_url(self._base_url, request.endpoint, debug=self.debug)
-        self.requests_sent += 1
         try:
             response = self._http.post(url, data=_form_dict(request.form(self._credentials)))
         except _NOT_SENT as exc:
@@ -244,7 +245,7 @@ class FaxageClient:
         return result
 
     def _reconcile(self, faxno: str, recipname: str) -> int | None:
-        for check in range(self.retry.reconcile_checks):
+        for _check in range(self.retry.reconcile_checks):
             self._sleep(self.retry.reconcile_delay)
             try:
                 records: tuple[StatusRecord, ...] = self.call(build("status", {"useronly": 1}))
@@ -304,7 +305,7 @@ def client_from_config(
     sleep: Callable[[float], None],
     rng: random.Random,
     transport: httpx.BaseTransport | None = None,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: RetryPolicy = DEFAULT_RETRY,
     events: EventSink | None = None,
     max_connections: int = 10,
 ) -> FaxageClient:
@@ -338,7 +339,7 @@ class TwistedFaxage:
         return pool
 
     def _defer(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
-        return deferToThreadPool(self._reactor, self._pool, fn, *args, **kwargs)  # type: ignore[arg-type]
+        return deferToThreadPool(self._reactor, self._pool, fn, *args, **kwargs)
 
     def run_in_pool(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
         """Run any other blocking call (e.g. file writes) in the same pool."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from appliance.jobs.choices import CloudState, RouteFilter
 from appliance.jobs.model import (
     CAUSES,
     CLOUD,
@@ -47,6 +48,7 @@ __all__ = [
     "Cause",
     "Claim",
     "ClaimLost",
+    "CloudState",
     "CloudStatus",
     "Decision",
     "Entry",
@@ -62,6 +64,7 @@ __all__ = [
     "RecoveryReport",
     "Result",
     "RetryPolicy",
+    "RouteFilter",
     "check_transition",
     "number_key",
     "open_job_store",

@@ -13,6 +13,7 @@ the database clock, so nodes whose clocks disagree still agree on leases.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -41,6 +42,15 @@ S = EntryState
 CloudLookup = Callable[[Entry], "CloudStatus | str"]
 _CLAIM_SELECT = "SELECT " + ", ".join(CLAIM_COLUMNS) + " FROM job_claims"
 _RELEASE_CALL = "DELETE FROM job_calls WHERE number_key = ? AND entry_id = ?"
+
+
+class _Recovered(enum.Enum):
+    """What recovery did with one interrupted entry (the lists of RecoveryReport)."""
+
+    REQUEUED = "requeued"
+    FINISHED = "finished"
+    RESUMED = "resumed"
+    UNRESOLVED = "unresolved"
 
 
 def _claim_from_row(row: Sequence[Any]) -> ClaimRecord:
@@ -235,7 +245,7 @@ class ClaimTables:
                         continue  # renewed meanwhile: the owner is alive
                 fax = self._fax(conn, entry.fax_id)
                 outcome = self._recover_one(conn, current, fax, claim, status, now)
-                if outcome == "resumed" and current.node != node_id:
+                if outcome is _Recovered.RESUMED and current.node != node_id:
                     self._take_over(conn, current.id, node_id)
                     current = self._entry(conn, current.id)
             if claim is not None and claim.session and current.route != CLOUD:
@@ -249,11 +259,11 @@ class ClaimTables:
                         now,
                     )
                 )
-            if outcome == "requeued":
+            if outcome is _Recovered.REQUEUED:
                 requeued.append(entry.id)
-            elif outcome == "finished":
+            elif outcome is _Recovered.FINISHED:
                 finished.append(entry.id)
-            elif outcome == "resumed":
+            elif outcome is _Recovered.RESUMED:
                 resumed.append(Claim(entry=current, fax=fax, route=CLOUD))
             else:
                 unresolved.append(entry.id)
@@ -268,7 +278,7 @@ class ClaimTables:
 
     def _recover_one(
         self, conn: Any, entry: Entry, fax: Fax, claim: ClaimRecord | None, status: CloudStatus | None, now: float
-    ) -> str:
+    ) -> _Recovered:
         if entry.route != CLOUD:
             done, total = (claim.pages_done, claim.pages_total) if claim is not None else (0, 0)
             first = claim.first_page if claim is not None else 0
@@ -307,7 +317,7 @@ class ClaimTables:
                 )
             self._run(conn, _RELEASE_CALL, (number_key(entry.recipient.fax_number), entry.id))
             self._end_lease(conn, entry.id, resume=False)
-            return "requeued" if not entry.abort_requested else "finished"
+            return _Recovered.FINISHED if entry.abort_requested else _Recovered.REQUEUED
         elif status is CloudStatus.SENT:
             result = Result.ok(fax.pages, 0.0, recovered=True, cloud_job_id=entry.cloud_job_id)
         elif status is CloudStatus.FAILED:
@@ -319,9 +329,9 @@ class ClaimTables:
             )
         elif status is CloudStatus.PENDING:
             self._set(conn, entry.id, updated_at=now)
-            return "resumed"
+            return _Recovered.RESUMED
         else:
-            return "unresolved"
+            return _Recovered.UNRESOLVED
         self._finish_attempt(conn, entry, fax, result, now)  # a requeued line call resumes after its confirmed pages
         state = self._entry(conn, entry.id).state
-        return "requeued" if state is S.PENDING else "finished"
+        return _Recovered.REQUEUED if state is S.PENDING else _Recovered.FINISHED

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from appliance.jobs.choices import CloudState
 from appliance.jobs.model import Attempt, Entry, EntryState, Fax, FaxSpec, Recipient
 
 __all__ = ["attempt_from_row", "entry_from_row", "fax_from_row", "fax_row", "new_entry_row"]
@@ -37,14 +38,14 @@ def fax_row(spec: FaxSpec, max_tries: int, now: float, entry_count: int) -> tupl
         int(max_tries),
         int(spec.priority),
         spec.try_interval,
-        spec.receipt,
-        spec.receipt_attachment,
+        spec.receipt.value,
+        spec.receipt_attachment.value,
         spec.schedule_at,
-        int(spec.needs_approval),
+        0,  # needs_approval: unused (no approval step)
         int(spec.preprocessing),
         float(now),
-        "",
-        None,
+        "",  # approver: unused
+        None,  # approval_time: unused
         int(entry_count),
     )
 
@@ -74,11 +75,11 @@ def fax_from_row(row: Sequence[Any]) -> Fax:
         receipt,
         receipt_attachment,
         schedule_at,
-        needs_approval,
+        _needs_approval,
         preprocessing,
         created,
-        approver,
-        approval_time,
+        _approver,
+        _approval_time,
         entry_count,
     ) = row
     return Fax(
@@ -105,11 +106,8 @@ def fax_from_row(row: Sequence[Any]) -> Fax:
         receipt=receipt,
         receipt_attachment=receipt_attachment,
         schedule_at=_opt_float(schedule_at),
-        needs_approval=bool(needs_approval),
         preprocessing=bool(preprocessing),
         created=float(created),
-        approver=approver,
-        approval_time=_opt_float(approval_time),
         entry_count=int(entry_count),
     )
 
@@ -211,7 +209,7 @@ def entry_from_row(row: Sequence[Any]) -> Entry:
         claimed_at=_opt_float(claimed_at),
         completed_at=_opt_float(completed_at),
         cloud_job_id=cloud_job_id,
-        cloud_state=cloud_state,
+        cloud_state=CloudState(cloud_state) if cloud_state else None,
         abort_requested=bool(abort_requested),
         pages_sent=int(pages_sent),
         duration=float(duration),

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 __all__ = ["ATTEMPT_COLUMNS", "CLAIM_COLUMNS", "ENTRY_COLUMNS", "FAX_COLUMNS", "SCHEMA"]
 
+# needs_approval, approver and approval_time belong to an approval step this appliance does not
+# have: they stay so that databases of earlier versions still open, are written as 0, "" and NULL,
+# and are never read.
 FAX_COLUMNS = (
     "id",
     "owner",
@@ -29,7 +32,7 @@ FAX_COLUMNS = (
     "receipt",
     "receipt_attachment",
     "schedule_at",
-    "needs_approval",
+    "needs_approval",  # unused, as are approver and approval_time (see above)
     "preprocessing",
     "created",
     "approver",

@@ -47,7 +47,7 @@ def lease_expired(lease_until: float, db_now: float, db_started: float, lease_se
     return lease_until < db_now and db_now - db_started >= recovery_grace(lease_seconds)
 
 
-class Interrupted(str, enum.Enum):
+class Interrupted(enum.StrEnum):
     """What to do with a line call whose node went away."""
 
     DELIVERED = "delivered"  # the last page was confirmed: the fax is sent

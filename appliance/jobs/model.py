@@ -24,6 +24,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from appliance.jobs.choices import CloudState, Receipt, ReceiptAttachment
+
 __all__ = [
     "CAUSES",
     "CLOUD",
@@ -94,9 +96,9 @@ class NotFound(JobError):
         super().__init__(f"no {kind} {key}")
 
 
-class EntryState(str, enum.Enum):
+class EntryState(enum.StrEnum):
     PREPROCESSING = "preprocessing"
-    APPROVAL_PENDING = "approval_pending"
+    APPROVAL_PENDING = "approval_pending"  # FaxFinder's approval step: no entry here reaches it
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
@@ -132,7 +134,7 @@ def check_transition(
     return target
 
 
-class Cause(str, enum.Enum):
+class Cause(enum.StrEnum):
     """Why an attempt failed."""
 
     BUSY = "busy"
@@ -146,7 +148,7 @@ class Cause(str, enum.Enum):
 CAUSES = tuple(Cause)
 
 
-class CloudStatus(str, enum.Enum):
+class CloudStatus(enum.StrEnum):
     """What the cloud service says of a job (answer of a recovery lookup)."""
 
     SENT = "sent"
@@ -257,11 +259,15 @@ class FaxSpec:
     max_tries: int | None = None  # None: the store's policy default
     priority: int = 3  # 0 highest .. 5 lowest
     try_interval: int | None = None  # None: per-cause intervals
-    receipt: str = "failure"
-    receipt_attachment: str = "none"
+    receipt: Receipt = Receipt.FAILURE
+    receipt_attachment: ReceiptAttachment = ReceiptAttachment.NONE
     schedule_at: float | None = None  # None: as soon as possible
-    needs_approval: bool = False
     preprocessing: bool = False  # entries start in preprocessing (documents not converted yet)
+
+    def __post_init__(self) -> None:
+        # the wire and the database give the choices as text: keep them as enums (ValueError if not one)
+        object.__setattr__(self, "receipt", Receipt(self.receipt))
+        object.__setattr__(self, "receipt_attachment", ReceiptAttachment(self.receipt_attachment))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,8 +276,6 @@ class Fax(FaxSpec):
 
     id: int
     created: float
-    approver: str = ""
-    approval_time: float | None = None
     entry_count: int = 0
 
 
@@ -295,7 +299,7 @@ class Entry:
     claimed_at: float | None = None
     completed_at: float | None = None
     cloud_job_id: str | None = None
-    cloud_state: str | None = None  # None | "submitting" | "submitted"
+    cloud_state: CloudState | None = None
     abort_requested: bool = False
     pages_sent: int = 0
     duration: float = 0.0

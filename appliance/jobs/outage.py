@@ -13,7 +13,6 @@ class Outage:
     def __init__(self, what: str) -> None:
         self.what = what
         self.since: float | None = None
-        self.outages = 0
 
     @property
     def down(self) -> bool:
@@ -23,7 +22,6 @@ class Outage:
         if self.since is not None:
             return None
         self.since = now
-        self.outages += 1
         return f"{self.what} unreachable: {error}"
 
     def succeeded(self, now: float) -> str | None:

@@ -12,8 +12,10 @@ database answers again, and before anything else after a restart.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from appliance.durable import remove_durably, write_atomically
 from appliance.jobs.model import Cause, Result
@@ -49,18 +51,19 @@ def _result_json(result: Result) -> dict[str, object]:
     }
 
 
-def _result_from(data: dict[str, object]) -> Result:
+def _result_from(data: Mapping[str, Any]) -> Result:
+    """The Result of a spooled JSON object (as :func:`_result_data` wrote it)."""
     cause = data.get("cause")
     return Result(
         sent=bool(data["sent"]),
         cause=Cause(str(cause)) if cause else None,
-        pages=int(data["pages"]),  # type: ignore[call-overload]
+        pages=int(data["pages"]),
         duration=float(data["duration"]),
-        remote_csid=str(data["remote_csid"]),  # type: ignore[arg-type]
+        remote_csid=str(data["remote_csid"]),
         hangup_code=str(data["hangup_code"]),
         hangup_text=str(data["hangup_text"]),
         details=dict(data.get("details") or {}),
-    )  # type: ignore[call-overload]
+    )
 
 
 class ResultSpool:

@@ -31,10 +31,20 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from appliance.jobs.model import CLOUD, Cause, Claim, ClaimLost, Entry, JobError, RecoveryReport, Result
+from appliance.jobs.choices import RouteFilter, parse_route_filter
+from appliance.jobs.model import (
+    CLOUD,
+    Cause,
+    Claim,
+    ClaimLost,
+    Entry,
+    JobError,
+    RecoveryReport,
+    Result,
+)
 from appliance.jobs.outage import Outage
 from appliance.jobs.result_spool import ResultSpool, SpooledResult
-from appliance.jobs.store import ROUTE_FILTERS, CloudLookup, JobStore
+from appliance.jobs.store import CloudLookup, JobStore
 from appliance.logsafe import safe_for_log
 from radius.store.api import StoreError
 
@@ -65,7 +75,7 @@ class JobScheduler(service.Service):
         node_id: str,
         dispatch: Dispatch,
         lines: Callable[[], Sequence[str]] = lambda: (),
-        route_filter: str = "any",
+        route_filter: RouteFilter | str = RouteFilter.ANY,
         cloud_slots: int = 4,
         interval: float = 1.0,
         spool: ResultSpool | None = None,
@@ -74,15 +84,13 @@ class JobScheduler(service.Service):
         on_recovered: Callable[[RecoveryReport], None] | None = None,
         backoff_max: float = 30.0,
     ) -> None:
-        if route_filter not in ROUTE_FILTERS:
-            raise ValueError(f"route_filter must be one of {', '.join(ROUTE_FILTERS)}, not {route_filter!r}")
+        self.route_filter = parse_route_filter(route_filter, ValueError)
         self._store = store
         self._clock = clock
         self._run = run_blocking
         self.node_id = node_id
         self._dispatch = dispatch
         self._lines = lines
-        self.route_filter = route_filter
         self.cloud_slots = cloud_slots
         self.interval = interval
         self._loop: LoopingCall | None = None
@@ -146,11 +154,15 @@ class JobScheduler(service.Service):
         """Claim as much due work as there are free routes, and start it."""
         if self._polling or not self.running:
             return defer.succeed([])
-        lines = [] if self.route_filter == "cloud" else [l for l in self._lines() if l not in self._busy_lines]
-        cloud = 0 if self.route_filter == "line" else max(0, self.cloud_slots - self._cloud_calls)
+        lines = (
+            []
+            if self.route_filter is RouteFilter.CLOUD
+            else [line for line in self._lines() if line not in self._busy_lines]
+        )
+        cloud = 0 if self.route_filter is RouteFilter.LINE else max(0, self.cloud_slots - self._cloud_calls)
         if not lines and not cloud:
             return defer.succeed([])
-        filter_ = self.route_filter if cloud else "line"
+        filter_ = self.route_filter if cloud else RouteFilter.LINE
         self._polling = True
         d = self._run(self._store.claim, self.node_id, self._clock.seconds(), filter_, lines, len(lines) + cloud)
         d.addCallback(self._start_all)
@@ -383,11 +395,3 @@ class JobScheduler(service.Service):
         """Settle what this node left in ``sending`` (call before starting);
         ``cloud_lookup`` runs in the thread pool too."""
         return self._run(self._store.recover, self.node_id, self._clock.seconds(), cloud_lookup)
-
-    def cloud_submitting(self, entry_id: int) -> defer.Deferred[Entry]:
-        """Write-ahead: record that a cloud submit is about to be sent."""
-        return self._run(partial(self._store.cloud_submitting, entry_id, now=self._clock.seconds()))
-
-    def cloud_submitted(self, entry_id: int, job_id: str) -> defer.Deferred[Entry]:
-        """Record the cloud job id before the submit is acknowledged."""
-        return self._run(partial(self._store.cloud_submitted, entry_id, job_id, now=self._clock.seconds()))

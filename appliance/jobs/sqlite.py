@@ -9,7 +9,7 @@ transaction, so a claim is atomic across processes too), and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from appliance.jobs.model import RetryPolicy
 from appliance.jobs.store import JobStore
@@ -19,7 +19,7 @@ __all__ = ["SqliteJobStore"]
 
 
 class SqliteJobStore(JobStore):
-    schema_types = {"ident": "INTEGER PRIMARY KEY", "real": "REAL"}
+    schema_types: ClassVar[dict[str, str]] = {"ident": "INTEGER PRIMARY KEY", "real": "REAL"}
 
     def __init__(
         self,

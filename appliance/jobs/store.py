@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from appliance.jobs import _rows as rows
+from appliance.jobs._changes import ChangeTables
 from appliance.jobs._claims import ClaimTables, CloudLookup
 from appliance.jobs._schema import ATTEMPT_COLUMNS, ENTRY_COLUMNS, FAX_COLUMNS, SCHEMA
 from appliance.jobs._search import SearchTables, entry_filters
+from appliance.jobs.choices import CloudState, RouteFilter, parse_route_filter
 from appliance.jobs.model import (
     CLOUD,
     TERMINAL,
@@ -43,10 +45,9 @@ from appliance.jobs.model import (
 )
 from radius.store.tables import AttachedTables
 
-__all__ = ["ROUTE_FILTERS", "CloudLookup", "JobStore"]
+__all__ = ["CloudLookup", "JobStore"]
 
 S = EntryState
-ROUTE_FILTERS = ("line", "cloud", "any")
 
 _ENTRY_SELECT = "SELECT " + ", ".join(ENTRY_COLUMNS) + " FROM job_entries"
 _FAX_SELECT = "SELECT " + ", ".join(FAX_COLUMNS) + " FROM job_faxes"
@@ -63,15 +64,16 @@ _INSERT_ATTEMPT = (
 _RELEASE_CALL = "DELETE FROM job_calls WHERE number_key = ? AND entry_id = ?"
 
 
-class JobStore(ClaimTables, SearchTables, AttachedTables):
+class JobStore(ClaimTables, ChangeTables, SearchTables, AttachedTables):
     """The job queue over one database; subclassed per dialect.  Claims,
-    leases, progress and recovery are in :class:`ClaimTables`."""
+    leases, progress and recovery are in :class:`ClaimTables`; abort,
+    reschedule, release and kill in :class:`ChangeTables`."""
 
     #: appended to a SELECT that locks the rows it reads (PostgreSQL)
     lock_rows = ""
     #: appended to the claim SELECT (PostgreSQL: FOR UPDATE SKIP LOCKED)
     lock_skip = ""
-    schema_types: dict[str, str] = {}
+    schema_types: ClassVar[dict[str, str]] = {}
 
     def __init__(self, db: Any, policy: RetryPolicy | None = None, lease_seconds: float = 30.0) -> None:
         super().__init__(db)
@@ -105,8 +107,8 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
     # ------------------------------------------------------------- submit
 
     def submit(self, spec: FaxSpec, recipients: Sequence[Recipient], now: float) -> tuple[Fax, list[Entry]]:
-        """Store a fax and one entry per recipient, in ``preprocessing``,
-        ``approval_pending`` or ``pending`` (per ``spec``); committed on return."""
+        """Store a fax and one entry per recipient, in ``preprocessing`` or ``pending``
+        (per ``spec``); committed on return."""
         if not recipients:
             raise JobError("a fax needs at least one recipient")
         keys = [number_key(r.fax_number) for r in recipients]
@@ -118,7 +120,7 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         max_tries = spec.max_tries if spec.max_tries is not None else self.policy.max_tries
         if max_tries < 1:
             raise JobError(f"max_tries must be at least 1, not {max_tries}")
-        state = S.PREPROCESSING if spec.preprocessing else S.APPROVAL_PENDING if spec.needs_approval else S.PENDING
+        state = S.PREPROCESSING if spec.preprocessing else S.PENDING
         due = spec.schedule_at if spec.schedule_at is not None else now
         with self._writer() as conn:
             fax_row = rows.fax_row(spec, max_tries, now, len(recipients))
@@ -227,7 +229,12 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
     # -------------------------------------------------------------- claim
 
     def claim(
-        self, node_id: str, now: float, route_filter: str = "any", owned_lines: Sequence[str] = (), limit: int = 1
+        self,
+        node_id: str,
+        now: float,
+        route_filter: RouteFilter | str = RouteFilter.ANY,
+        owned_lines: Sequence[str] = (),
+        limit: int = 1,
     ) -> list[Claim]:
         """Move due ``pending`` entries to ``sending`` for this node, best
         first (priority, scheduled time, id), one per line in
@@ -235,10 +242,9 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
         allows, the rest to the cloud, at most ``limit`` in all.  An entry
         whose number is being called already is skipped; so is one pinned to
         a route not offered."""
-        if route_filter not in ROUTE_FILTERS:
-            raise JobError(f"route_filter must be one of {', '.join(ROUTE_FILTERS)}, not {route_filter!r}")
-        lines = list(dict.fromkeys(owned_lines)) if route_filter != "cloud" else []
-        cloud = route_filter != "line"
+        wanted = parse_route_filter(route_filter, JobError)
+        lines = list(dict.fromkeys(owned_lines)) if wanted is not RouteFilter.CLOUD else []
+        cloud = wanted is not RouteFilter.LINE
         if CLOUD in lines:
             raise JobError(f"{CLOUD!r} is the cloud route, not a line id")
         if not cloud:
@@ -392,150 +398,16 @@ class JobStore(ClaimTables, SearchTables, AttachedTables):
             ),
         )
 
-    # --------------------------------------------------- abort, reschedule
-
-    def _targets(self, conn: Any, fax_id: int, index: int | None) -> list[Entry]:
-        if index is None:
-            found = self._entries(conn, "fax_id = ?", (fax_id,), lock=True)
-        else:
-            found = self._entries(conn, "fax_id = ? AND idx = ?", (fax_id, index), lock=True)
-        if not found:
-            raise NotFound(
-                "fax" if index is None else "fax entry",
-                f"{fax_id:08X}" if index is None else f"{fax_id:08X}/{index:04X}",
-            )
-        return found
-
-    def abort(self, fax_id: int, index: int | None = None, *, now: float) -> list[Entry]:
-        """Abort one entry or every entry of a fax.  A ``sending`` entry is
-        marked and ends ``aborted`` when its call fails (a fax that went out
-        stays ``sent``).  Returns the entries changed; for one entry that
-        cannot be aborted any more (terminal) raises IllegalTransition."""
-        changed = []
-        with self._writer() as conn:
-            for entry in self._targets(conn, fax_id, index):
-                if entry.state in TERMINAL:
-                    if index is not None:
-                        raise IllegalTransition(entry.id, entry.state, S.ABORTED, "abort")
-                    continue
-                if entry.state is S.SENDING:
-                    self._set(conn, entry.id, abort_requested=1, schedule_message="Abort requested", updated_at=now)
-                else:
-                    check_transition(entry.state, S.ABORTED, entry_id=entry.id, action="abort")
-                    self._set(
-                        conn,
-                        entry.id,
-                        state=S.ABORTED.value,
-                        completed_at=now,
-                        schedule_message="Fax aborted by user",
-                        updated_at=now,
-                    )
-                changed.append(self._entry(conn, entry.id))
-        return changed
-
-    def reschedule(self, fax_id: int, index: int | None = None, at: float | None = None, *, now: float) -> list[Entry]:
-        """Schedule a pending or completed entry (or every such entry of a
-        fax) for ``at`` (UTC unix time; None = now).  A completed entry goes
-        back to ``pending`` with its tries reset.  Entries being sent,
-        converted or approved are skipped; for one such entry raises IllegalTransition."""
-        due = now if at is None else at
-        changed = []
-        with self._writer() as conn:
-            for entry in self._targets(conn, fax_id, index):
-                if entry.state is not S.PENDING and entry.state not in TERMINAL:
-                    if index is not None:
-                        raise IllegalTransition(entry.id, entry.state, S.PENDING, "reschedule")
-                    continue
-                check_transition(entry.state, S.PENDING, entry_id=entry.id, action="reschedule")
-                if entry.state is S.PENDING:
-                    self._set(conn, entry.id, due_at=due, updated_at=now)
-                else:
-                    self._set(
-                        conn,
-                        entry.id,
-                        state=S.PENDING.value,
-                        due_at=due,
-                        tries=0,
-                        completed_at=None,
-                        abort_requested=0,
-                        schedule_message="Rescheduled",
-                        updated_at=now,
-                    )
-                    self._resume_after(conn, entry)
-                changed.append(self._entry(conn, entry.id))
-        return changed
-
-    def _resume_after(self, conn: Any, entry: Entry) -> None:
-        """A finished entry sent again: a failed one goes on after the pages
-        its receiver confirmed; a sent one starts from the first page."""
-        self._run(conn, "DELETE FROM job_resume WHERE entry_id = ?", (entry.id,))
-        if entry.state is S.SENT:
-            self._set(conn, entry.id, pages_sent=0)
-        elif entry.route != CLOUD and 0 < entry.pages_sent < self._fax(conn, entry.fax_id).pages:
-            self._run(conn, "INSERT INTO job_resume (entry_id, first_page) VALUES (?, ?)", (entry.id, entry.pages_sent))
-
-    # ------------------------------------------- preprocessing and approval
-
-    def release(self, fax_id: int, documents: Sequence[str], pages: int, *, now: float) -> list[Entry]:
-        """Documents converted: ``preprocessing`` entries go to ``pending``
-        (or ``approval_pending`` when the fax needs approval)."""
-        with self._writer() as conn:
-            fax = self._fax(conn, fax_id)
-            target = S.APPROVAL_PENDING if fax.needs_approval else S.PENDING
-            self._run(
-                conn,
-                "UPDATE job_faxes SET documents = ?, pages = ? WHERE id = ?",
-                (json.dumps(list(documents)), int(pages), fax_id),
-            )
-            return self._move_all(conn, fax_id, S.PREPROCESSING, target, now, "release")
-
-    def approve(self, fax_id: int, approver: str, *, now: float) -> list[Entry]:
-        """An approver releases a fax: ``approval_pending`` entries go to ``pending``."""
-        with self._writer() as conn:
-            self._fax(conn, fax_id)
-            self._run(
-                conn, "UPDATE job_faxes SET approver = ?, approval_time = ? WHERE id = ?", (approver, now, fax_id)
-            )
-            return self._move_all(conn, fax_id, S.APPROVAL_PENDING, S.PENDING, now, "approve")
-
-    def kill(self, fax_id: int, message: str, *, now: float) -> list[Entry]:
-        """The fax can never be sent (unrenderable, refused by the approver):
-        its entries still converting, awaiting approval or pending go ``dead``."""
-        with self._writer() as conn:
-            changed = []
-            for source in (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING):
-                changed += self._move_all(conn, fax_id, source, S.DEAD, now, "kill", message)
-            return changed
-
-    def _move_all(
-        self, conn: Any, fax_id: int, source: EntryState, target: EntryState, now: float, action: str, message: str = ""
-    ) -> list[Entry]:
-        changed = []
-        for entry in self._targets(conn, fax_id, None):
-            if entry.state is not source:
-                continue
-            check_transition(entry.state, target, entry_id=entry.id, action=action)
-            self._set(
-                conn,
-                entry.id,
-                state=target.value,
-                schedule_message=message or entry.schedule_message,
-                completed_at=now if target in TERMINAL else None,
-                updated_at=now,
-            )
-            changed.append(self._entry(conn, entry.id))
-        return changed
-
     # ------------------------------------------------- cloud write-ahead
 
     def cloud_submitting(self, entry_id: int, *, now: float) -> Entry:
         """Record the intent to submit a claimed cloud entry, before the
         request leaves (recovery then looks the job up instead of resending)."""
-        return self._cloud_step(entry_id, now, cloud_state="submitting")
+        return self._cloud_step(entry_id, now, cloud_state=CloudState.SUBMITTING.value)
 
     def cloud_submitted(self, entry_id: int, job_id: str, *, now: float) -> Entry:
         """Record the cloud job id, before the submit is acknowledged to anyone."""
-        return self._cloud_step(entry_id, now, cloud_state="submitted", cloud_job_id=str(job_id))
+        return self._cloud_step(entry_id, now, cloud_state=CloudState.SUBMITTED.value, cloud_job_id=str(job_id))
 
     def _cloud_step(self, entry_id: int, now: float, **values: Any) -> Entry:
         with self._writer() as conn:

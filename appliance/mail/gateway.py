@@ -24,15 +24,17 @@ from twisted.cred import checkers, credentials, portal
 from twisted.cred import error as cred_error
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.mail import smtp
 from twisted.mail.imap4 import LOGINCredentials, PLAINCredentials
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from appliance.dialplan import DialPlan, InvalidNumber, dial_string
 from appliance.logsafe import safe_for_log
 from appliance.mail.config import GatewayConfig
-from appliance.mail.submission import Submission, SubmissionError, parse_submission
+from appliance.mail.submission import Submission, SubmissionError, parse_submission, reply_text
 from appliance.mail.t37 import T37Address, T37Error, parse_t37
 
 __all__ = ["Gateway", "GatewayFactory", "make_gateway_service"]
@@ -75,7 +77,7 @@ class Gateway:
         try:
             submission = await self.run(parse_submission, raw)
         except SubmissionError as exc:
-            raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {exc}").encode()) from None
+            raise smtp.SMTPServerError(554, reply_text(f"5.6.0 {exc}").encode()) from None
         keys = await self.submit(sender, account, recipients, submission)
         self.log.info(
             "e-mail from {sender} ({account}): fax(es) {keys} queued for {count} recipient(s)",
@@ -172,7 +174,7 @@ class T37Delivery:
             t37 = parse_t37(address, self.gateway.config.domains)
             dialled = dial_string(t37.number, self.gateway.dialplan)
         except (T37Error, InvalidNumber) as exc:
-            raise smtp.SMTPBadRcpt(user, 553, _ascii(f"5.1.3 {exc}")) from None
+            raise smtp.SMTPBadRcpt(user, 553, reply_text(f"5.1.3 {exc}")) from None
         if len(self.recipients) >= self.gateway.config.max_recipients:
             raise smtp.SMTPBadRcpt(user, 452, f"4.5.3 at most {self.gateway.config.max_recipients} recipients")
         if self._authorized is None:
@@ -181,7 +183,7 @@ class T37Delivery:
             account = await _shared(self._authorized)
         except Refused as exc:
             raise smtp.SMTPBadRcpt(
-                user, exc.code, _ascii(f"{'5.7.1' if exc.code >= 500 else '4.7.1'} {exc.reason}")
+                user, exc.code, reply_text(f"{'5.7.1' if exc.code >= 500 else '4.7.1'} {exc.reason}")
             ) from None
         if self.authenticated and account.casefold() != self.authenticated.casefold():
             raise smtp.SMTPBadRcpt(
@@ -199,11 +201,6 @@ class T37Delivery:
             self._message = _Message(self, list(self.recipients))
             return self._message
         return _Follower(self._message)
-
-
-def _ascii(text: str, limit: int = 400) -> str:
-    """Reply text: printable ASCII only (a peer's bytes cannot break the reply line)."""
-    return "".join(ch if " " <= ch <= "~" else "?" for ch in text)[:limit]
 
 
 def _shared(d: defer.Deferred[Any]) -> defer.Deferred[Any]:
@@ -231,13 +228,14 @@ class _T37ESMTP(smtp.ESMTP):
         factory = self.factory
         if factory.active >= factory.gateway.config.max_connections:
             self.sendCode(421, b"4.3.2 too many connections; try again later")
-            self.transport.loseConnection()
+            if self.transport is not None:
+                self.transport.loseConnection()
             return
         factory.active += 1
         self._counted = True
         super().connectionMade()
 
-    def connectionLost(self, reason: Any) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self._counted:
             self.factory.active -= 1
             self._counted = False

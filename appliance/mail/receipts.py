@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from appliance.jobs.choices import Receipt, ReceiptAttachment
 from appliance.jobs.model import TERMINAL, Entry, EntryState, Fax
 from appliance.mail.message import ReceiptDetails, build_receipt, message_id
 from appliance.mail.outbox import MailOutbox, NewDelivery
@@ -24,13 +25,13 @@ WINDOW = 86400.0  # entries finalised longer ago than this get no receipt (first
 BATCH = 200
 
 
-def wants_receipt(receipt: str, state: EntryState) -> bool:
+def wants_receipt(receipt: Receipt, state: EntryState) -> bool:
     """Whether a fax with ``receipt`` gets a receipt for an entry ending in ``state``."""
-    if receipt == "always":
+    if receipt == Receipt.ALWAYS:
         return True
-    if receipt == "success":
+    if receipt == Receipt.SUCCESS:
         return state is EntryState.SENT
-    if receipt == "failure":
+    if receipt == Receipt.FAILURE:
         return state is not EntryState.SENT
     return False
 
@@ -57,7 +58,7 @@ class Receipts:
     def receipt_for(self, entry: Entry, fax: Fax) -> list[NewDelivery]:
         if not fax.sender_email_address or not wants_receipt(fax.receipt, entry.state):
             return []
-        fmt = fax.receipt_attachment if fax.receipt_attachment in ("pdf", "tiff") else ""
+        fmt = "" if fax.receipt_attachment is ReceiptAttachment.NONE else fax.receipt_attachment.value
         document = _document(fax, fmt) if fmt else None
         details = ReceiptDetails(
             fax_key=f"{entry.fax_id:08X}/{entry.index:04X}",

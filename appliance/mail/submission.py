@@ -14,7 +14,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
-__all__ = ["SUPPORTED", "Submission", "SubmissionError", "UnsupportedAttachment", "parse_submission"]
+__all__ = ["SUPPORTED", "Submission", "SubmissionError", "UnsupportedAttachment", "parse_submission", "reply_text"]
 
 SUPPORTED = ("PDF", "TIFF", "PNG", "JPEG", "GIF", "BMP", "plain text")
 MAX_ATTACHMENTS = 20
@@ -101,3 +101,8 @@ def parse_submission(raw: bytes) -> Submission:
     if not attachments and not comments:
         raise SubmissionError("the mail has nothing to fax (no attachment and no text)")
     return Submission(subject, comments, attachments)
+
+
+def reply_text(text: str, limit: int = 400) -> str:
+    """SMTP reply text: printable ASCII only (a peer's bytes cannot break the reply line)."""
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in text)[:limit]

@@ -5,14 +5,15 @@ then released to the scheduler.  Errors are SMTP replies."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from twisted.internet import defer
 from twisted.mail import smtp
 
+from appliance.jobs.choices import Receipt, ReceiptAttachment
 from appliance.jobs.model import FaxSpec, JobError, Recipient
-from appliance.mail.gateway import _ascii
-from appliance.mail.submission import Submission
+from appliance.mail.submission import Submission, reply_text
 from appliance.mail.t37 import T37Address
 from appliance.render import RenderLimitError, WorkerDied
 from appliance.render.runner import Renderer, shared_pool
@@ -39,8 +40,8 @@ def fax_spec(
         cover_comments=submission.comments if inline else "",
         sender_email_address=sender,
         priority=t37.priority if t37.priority is not None else 3,
-        receipt=t37.receipt or "failure",
-        receipt_attachment="none",
+        receipt=Receipt(t37.receipt or Receipt.FAILURE),
+        receipt_attachment=ReceiptAttachment.NONE,
         preprocessing=True,
     )
     return spec, documents
@@ -83,7 +84,7 @@ class JobSubmitter:
             try:
                 fax, _ = await self.run(self.jobs.submit, spec, [recipient], self.clock.seconds())
             except JobError as exc:
-                raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {exc}").encode()) from None
+                raise smtp.SMTPServerError(554, reply_text(f"5.6.0 {exc}").encode()) from None
             try:
                 converted = await self.render(
                     convert_fax,
@@ -98,11 +99,11 @@ class JobSubmitter:
             except (DocumentError, RenderLimitError, WorkerDied) as exc:
                 reason = str(exc)
                 await self.run(
-                    lambda: self.jobs.kill(fax.id, f"Cannot convert attachment: {reason}", now=self.clock.seconds())
+                    partial(self.jobs.kill, fax.id, f"Cannot convert attachment: {reason}", now=self.clock.seconds())
                 )
-                raise smtp.SMTPServerError(554, _ascii(f"5.6.0 {reason}").encode()) from None
+                raise smtp.SMTPServerError(554, reply_text(f"5.6.0 {reason}").encode()) from None
             await self.run(
-                lambda: self.jobs.release(fax.id, converted.documents, converted.pages, now=self.clock.seconds())
+                partial(self.jobs.release, fax.id, converted.documents, converted.pages, now=self.clock.seconds())
             )
             keys.append(f"{fax.id:08X}")
         self.poke()

@@ -15,9 +15,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from appliance.jobs.choices import Receipt
+
 __all__ = ["RECEIPTS", "T37Address", "T37Error", "parse_t37"]
 
-RECEIPTS = ("always", "failure", "success", "never")
+RECEIPTS = tuple(r.value for r in Receipt)
 MAX_LOCAL = 256
 MAX_VALUE = 64
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")

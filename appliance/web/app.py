@@ -9,8 +9,9 @@ the HTTP status and the message for the client.
 
 from __future__ import annotations
 
+import enum
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
@@ -38,14 +39,24 @@ from appliance.web.model import WebError
 from appliance.web.numbers import dial_recipients
 from modem.document import DocumentError, PageLimitError, PageSize, Resolution, check_page_limit
 
-__all__ = ["ACTIVE", "Call", "Reply", "WebApp", "parse_entry_key", "parse_fax_key"]
+__all__ = ["ACTIVE", "CLASSES", "Call", "EntryClass", "Reply", "WebApp", "parse_entry_key", "parse_fax_key"]
 
 S = EntryState
 ACTIVE = (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING, S.SENDING)
+
+
+class EntryClass(enum.StrEnum):
+    """The ``class`` of an FFWS fax entry query."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    COMPLETE = "complete"
+
+
 CLASSES = {
-    "pending": (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING),
-    "sending": (S.SENDING,),
-    "complete": tuple(TERMINAL),
+    EntryClass.PENDING: (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING),
+    EntryClass.SENDING: (S.SENDING,),
+    EntryClass.COMPLETE: tuple(TERMINAL),
 }
 XML = "application/xml"
 DEFAULT_PAGE = 100  # GET /ofax entries per page
@@ -311,9 +322,10 @@ class WebApp:
         else:
             all_users = _flag(call.query, "all_users") and call.identity.admin
             owner = None if all_users else call.identity.username
-            wanted = call.query.get("class", "")
-            if wanted and wanted not in CLASSES:
-                raise WebError(400, f"class must be pending, sending or complete, not {wanted!r}")
+            wanted_text = call.query.get("class", "")
+            if wanted_text and wanted_text not in CLASSES:
+                raise WebError(400, f"class must be pending, sending or complete, not {wanted_text!r}")
+            wanted = EntryClass(wanted_text) if wanted_text else None
             complete_limit = _count(call.query, "complete_limit", 10)
             page_size, offset = _page(call.query)
             entries = await self.run(self._listing, owner, wanted, complete_limit, page_size + 1, offset)
@@ -328,11 +340,18 @@ class WebApp:
         return reply
 
     def _listing(
-        self, owner: str | None, wanted: str, complete_limit: int | None, limit: int, offset: int
+        self, owner: str | None, wanted: EntryClass | None, complete_limit: int | None, limit: int, offset: int
     ) -> list[Any]:
-        """(blocking) One page of a general query: active entries and the latest completed."""
-        active = (CLASSES[wanted] if wanted else ACTIVE) if wanted in ("", "pending", "sending") else ()
-        done = TERMINAL if wanted in ("", "complete") else ()
+        """(blocking) One page of a general query (``wanted`` None: every class): active
+        entries and the latest completed."""
+        active: Iterable[EntryState]
+        done: Iterable[EntryState]
+        if wanted is None:
+            active, done = ACTIVE, TERMINAL
+        elif wanted is EntryClass.COMPLETE:
+            active, done = (), TERMINAL
+        else:
+            active, done = CLASSES[wanted], frozenset()
         return self.jobs.page_entries(
             owner=owner, active=active, done=done, done_limit=complete_limit, limit=limit, offset=offset
         )

@@ -44,7 +44,7 @@ class _LimitedBuilder(ET.TreeBuilder):
         self.elements = 0
         self.depth = 0
 
-    def start(self, tag: str, attrs: dict[str, str]) -> Element:  # type: ignore[override]
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
         self.elements += 1
         self.depth += 1
         if self.elements > self.max_elements:

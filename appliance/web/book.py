@@ -164,7 +164,16 @@ async def contacts(app: WebApp, call: Call) -> Reply:
     if method == "POST" and item is None:
         fields = ffws.parse_contact(call.body)
         check_contact(fields, app.dialplan)
-        contact = await app.run(app.directory.add_contact, Contact(owner=owner, **fields))
+        contact = await app.run(
+            app.directory.add_contact,
+            Contact(
+                owner=owner,
+                name=fields.get("name", ""),
+                fax_number=fields.get("fax_number", ""),
+                phone_number=fields.get("phone_number", ""),
+                organization=fields.get("organization", ""),
+            ),
+        )
         return xml_reply(200, "Created", [ffws.contact_element(contact, call.base)])
     if method in ("PUT", "POST") and item is not None:
         fields = ffws.parse_contact(call.body)
@@ -211,7 +220,15 @@ async def contact_groups(app: WebApp, call: Call) -> Reply:
     if method == "POST" and item is None:
         fields, members = ffws.parse_group(call.body)
         await _check_members(app, call, members)
-        group = await app.run(app.directory.add_group, ContactGroup(owner=owner, members=members or (), **fields))
+        group = await app.run(
+            app.directory.add_group,
+            ContactGroup(
+                owner=owner,
+                name=fields.get("name", ""),
+                description=fields.get("description", ""),
+                members=members or (),
+            ),
+        )
         return xml_reply(200, "Created", [ffws.group_element(group, call.base)])
     if method in ("PUT", "POST") and item is not None:
         fields, members = ffws.parse_group(call.body)

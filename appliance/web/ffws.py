@@ -19,6 +19,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
+from appliance.jobs.choices import Receipt, ReceiptAttachment
 from appliance.jobs.model import Attempt, Entry, Fax, FaxSpec, Recipient
 from appliance.web.bodies import b64decode, parse_document
 from appliance.web.model import (
@@ -67,8 +68,8 @@ CONTENT_TYPES: Mapping[str, tuple[bytes, ...] | None] = {
     "image/x-ms-bmp": (b"BM",),
     "text/plain": None,
 }
-RECEIPTS = ("always", "failure", "success", "never")
-RECEIPT_ATTACHMENTS = ("none", "pdf", "tiff")
+RECEIPTS = tuple(r.value for r in Receipt)
+RECEIPT_ATTACHMENTS = tuple(a.value for a in ReceiptAttachment)
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -247,8 +248,10 @@ def parse_schedule_fax(
         max_tries=_int(root, "max_tries", defaults.max_attempts, 1, 99),
         priority=_int(root, "priority", defaults.priority, 0, 5) or 0,
         try_interval=_int(root, "try_interval", defaults.interval, 0, 86400),
-        receipt=_choice(root, "receipt", defaults.receipt, RECEIPTS),
-        receipt_attachment=_choice(root, "receipt_attachment", defaults.receipt_attachment, RECEIPT_ATTACHMENTS),
+        receipt=Receipt(_choice(root, "receipt", defaults.receipt, RECEIPTS)),
+        receipt_attachment=ReceiptAttachment(
+            _choice(root, "receipt_attachment", defaults.receipt_attachment, RECEIPT_ATTACHMENTS)
+        ),
         schedule_at=parse_time(schedule, "<schedule_all_at>") if schedule else None,
     )
     return ScheduleRequest(spec, recipients, attachments)
@@ -318,9 +321,8 @@ def render(message: str, children: Iterable[Element] = ()) -> bytes:
     text_element(root, "message", message)
     root.extend(children)
     ET.indent(root, "  ")
-    return (
-        XML_DECLARATION + ET.tostring(root, encoding="utf-8", short_empty_elements=False, xml_declaration=False) + b"\n"
-    )
+    body: bytes = ET.tostring(root, encoding="utf-8", short_empty_elements=False, xml_declaration=False)
+    return XML_DECLARATION + body + b"\n"
 
 
 def _bool_text(value: bool) -> str:
@@ -357,11 +359,11 @@ def fax_entry_element(
     text_element(e, "max_tries", entry.max_tries)
     text_element(e, "priority", entry.priority)
     text_element(e, "try_interval", fax.try_interval if fax.try_interval is not None else "")
-    text_element(e, "receipt", fax.receipt)
-    text_element(e, "receipt_attachment", fax.receipt_attachment)
+    text_element(e, "receipt", fax.receipt.value)
+    text_element(e, "receipt_attachment", fax.receipt_attachment.value)
     text_element(e, "pages", fax.pages)
-    text_element(e, "approver", fax.approver)
-    text_element(e, "approval_time", format_time(fax.approval_time, tz))
+    text_element(e, "approver", "")  # FaxFinder's approval step: this appliance has none
+    text_element(e, "approval_time", "")
     if attempts:
         _modem_info(e, attempts[-1], tz)
     return e

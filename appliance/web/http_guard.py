@@ -19,10 +19,13 @@ seconds (so the answer is not lost to a TCP reset), never stored.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from twisted.internet import defer
+from twisted.internet.base import DelayedCall
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web import http, resource, server
 
 __all__ = ["GuardedChannel", "GuardedRequest", "GuardedSite", "Refusal", "length_problem"]
@@ -48,6 +51,17 @@ def length_problem(value: bytes, limit: int) -> str | None:
     return None
 
 
+class _Transport(Protocol):
+    """What the channel uses of its (TCP or TLS) transport."""
+
+    disconnecting: bool
+
+    def write(self, data: bytes) -> None: ...
+    def pauseProducing(self) -> None: ...
+    def resumeProducing(self) -> None: ...
+    def loseConnection(self) -> None: ...
+
+
 def _plain_render(path: bytes, status: int, message: str) -> tuple[str, bytes, dict[str, str]]:
     return "text/plain; charset=utf-8", message.encode("utf-8") + b"\n", {}
 
@@ -66,7 +80,7 @@ class GuardedRequest(server.Request):
 
     def handleContentChunk(self, data: bytes) -> None:
         self._received += len(data)
-        channel = self.channel
+        channel = cast(GuardedChannel, self.channel)
         limit = channel.site.max_request_bytes
         if self._received > limit:
             channel.refuse(self, 413, f"the request is larger than {limit} bytes")
@@ -79,7 +93,12 @@ class GuardedChannel(http.HTTPChannel):
 
     log = Logger()
     refused = False
-    _linger: Any = None
+    site: GuardedSite
+    _linger: DelayedCall | None = None
+
+    @property
+    def _tx(self) -> _Transport:
+        return cast(_Transport, self.transport)
 
     def headerReceived(self, line: bytes) -> bool:
         name, colon, value = line.partition(b":")
@@ -93,7 +112,7 @@ class GuardedChannel(http.HTTPChannel):
     def allHeadersReceived(self) -> None:
         request = self.requests[-1]
         expect = request.requestHeaders.getRawHeaders(b"expect")
-        wants_continue = bool(expect) and expect[0].strip().lower() == b"100-continue"  # type: ignore[index]
+        wants_continue = bool(expect) and expect[0].strip().lower() == b"100-continue"
         if wants_continue:
             request.requestHeaders.removeHeader(b"expect")  # the 100 waits for the check below
         super().allHeadersReceived()
@@ -105,22 +124,22 @@ class GuardedChannel(http.HTTPChannel):
     def _check_then_continue(self, request: server.Request) -> None:
         precheck: Precheck | None = getattr(self.site, "precheck", None)
         if precheck is None:
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self._tx.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             return
-        self.transport.pauseProducing()
+        self._tx.pauseProducing()
         d = defer.maybeDeferred(precheck, request, self._target())
 
         def decided(refusal: Refusal | None) -> None:
-            transport = self.transport
+            transport = cast("_Transport | None", self.transport)
             if self.refused or transport is None or transport.disconnecting or not getattr(transport, "connected", 1):
                 return
             if refusal is None:
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                self.transport.resumeProducing()
+                transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                transport.resumeProducing()
             else:
                 self.refuse(request, *refusal)
 
-        def failed(failure: Any) -> None:
+        def failed(failure: Failure) -> None:
             self.log.failure("checking credentials before the body failed", failure)
             decided((500, "internal error"))
 
@@ -146,15 +165,15 @@ class GuardedChannel(http.HTTPChannel):
             "Cache-Control: no-store",
             *(f"{k}: {v}" for k, v in headers.items()),
         ]
-        self.transport.write("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
+        self._tx.write("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + body)
         self.log.info("refused a request before its body: {status} {message}", status=status, message=message)
-        self.transport.resumeProducing()  # read (and drop) what is still coming, briefly
+        self._tx.resumeProducing()  # read (and drop) what is still coming, briefly
         half_close = None if self.isSecure() else getattr(self.transport, "loseWriteConnection", None)
         if half_close is not None:  # TCP: FIN now, then read and drop until the client closes or LINGER
             half_close()
-            self._linger = self.callLater(LINGER, self.transport.loseConnection)
+            self._linger = self.callLater(LINGER, self._tx.loseConnection)
         else:
-            self.transport.loseConnection()
+            self._tx.loseConnection()
 
     def dataReceived(self, data: bytes) -> None:
         if not self.refused:
@@ -164,7 +183,7 @@ class GuardedChannel(http.HTTPChannel):
         if not self.refused:
             super().rawDataReceived(data)
 
-    def connectionLost(self, reason: Any) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self._linger is not None and self._linger.active():
             self._linger.cancel()
         super().connectionLost(reason)

@@ -96,7 +96,7 @@ class WebRoot(resource.Resource):
         self.guard = Guard(app.config, app.clock, csrf_secret or secrets.token_bytes(32))
         self._store_down_since: float | None = None
 
-    def render(self, request: HttpRequest) -> Any:  # type: ignore[override]
+    def render(self, request: HttpRequest) -> Any:
         d = defer.Deferred.fromCoroutine(self._serve(request))
         finished = [False]
         request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))

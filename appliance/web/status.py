@@ -5,7 +5,7 @@ outbound_status shows a regular user only their own entries ([INFERRED])."""
 from __future__ import annotations
 
 from appliance.web import ffws
-from appliance.web.app import CLASSES, Call, Reply, WebApp, xml_reply
+from appliance.web.app import CLASSES, Call, EntryClass, Reply, WebApp, xml_reply
 from appliance.web.ffws_status import (
     STATUS_SECTIONS,
     channel_status_element,
@@ -40,7 +40,7 @@ async def status(app: WebApp, call: Call) -> Reply:
     return xml_reply(200, "Success", [element])
 
 
-def _pick(app: WebApp, call: Call) -> list:  # type: ignore[type-arg]
+def _pick(app: WebApp, call: Call) -> list:
     lines = list(app.lines.status())
     if call.segments:
         try:
@@ -73,9 +73,10 @@ async def inbound_status(app: WebApp, call: Call) -> Reply:
 
 async def outbound_status(app: WebApp, call: Call) -> Reply:
     _get_only(call, 0)
-    wanted = call.query.get("class", "")
-    if wanted and wanted not in ("pending", "sending"):
-        raise WebError(400, f"class must be pending or sending, not {wanted!r}")
+    wanted_text = call.query.get("class", "")
+    if wanted_text and wanted_text not in (EntryClass.PENDING, EntryClass.SENDING):
+        raise WebError(400, f"class must be pending or sending, not {wanted_text!r}")
+    wanted = EntryClass(wanted_text) if wanted_text else None
     limits = {}
     for name in ("pending_limit", "sending_limit"):
         try:
@@ -84,13 +85,13 @@ async def outbound_status(app: WebApp, call: Call) -> Reply:
             raise WebError(400, f"{name} must be a whole number") from None
     owner = None if call.identity.admin else call.identity.username
 
-    def load() -> list:  # type: ignore[type-arg]
+    def load() -> list:
         entries = []
-        for cls in ("sending", "pending"):
-            if wanted and cls != wanted:
+        for cls in (EntryClass.SENDING, EntryClass.PENDING):
+            if wanted is not None and cls is not wanted:
                 continue
             found = app.jobs.list_entries(owner=owner, states=CLASSES[cls])
-            entries += found[: limits[f"{cls}_limit"]] if wanted else found
+            entries += found[: limits[f"{cls.value}_limit"]] if wanted else found
         return app._with_faxes(sorted(entries, key=lambda e: (e.fax_id, e.index)), False)
 
     rows = await app.run(load)

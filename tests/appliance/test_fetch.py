@@ -308,6 +308,7 @@ def test_policy_is_pure() -> None:
     assert not imported & {"twisted", "socket", "httpx", "time", "os", "logging", "threading"}
 
 
+@pytest.mark.interop
 def test_https_keeps_the_name_for_tls(tmp_path: Path) -> None:
     """Over HTTPS the pinned address is used, while SNI and certificate checks use the URL's name."""
     import ssl

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.peers import require_program
 from tests.radius.server_process import free_udp_ports, status_ok
 
@@ -57,6 +59,7 @@ def stop(proc: subprocess.Popen[str]) -> None:
     proc.wait(10)
 
 
+@pytest.mark.interop
 def test_embedded_default_first_and_second_start(tmp_path):
     """First start prints the new secret and demo login; the secret file is 0600; restart keeps both."""
     radclient = require_program("radclient", "freeradius-utils")

@@ -79,39 +79,39 @@ class RunningAppliance:
 
     def start(self) -> RunningAppliance:
         self.starts += 1
-        out = open(self.base / f"run{self.starts}.out", "wb")
-        err = open(self.base / f"run{self.starts}.log", "wb")
         run_file = self.data_dir / "run.json"
         if run_file.exists():
             run_file.unlink()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "appliance.cli",
-                "run",
-                "--data-dir",
-                str(self.data_dir),
-                "--auth-port",
-                str(self.auth_port),
-                "--acct-port",
-                str(self.acct_port),
-                "--web-port",
-                str(self.web_port),
-                "--smtp-port",
-                str(self.smtp_port),
-                "--retry-interval",
-                "1",
-                "--ring-seconds",
-                "1",
-                *self.extra,
-            ],
-            cwd=self.base,
-            env=ENV,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-        )
+        out_path, err_path = self.base / f"run{self.starts}.out", self.base / f"run{self.starts}.log"
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:  # the child keeps its own descriptors
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "appliance.cli",
+                    "run",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--auth-port",
+                    str(self.auth_port),
+                    "--acct-port",
+                    str(self.acct_port),
+                    "--web-port",
+                    str(self.web_port),
+                    "--smtp-port",
+                    str(self.smtp_port),
+                    "--retry-interval",
+                    "1",
+                    "--ring-seconds",
+                    "1",
+                    *self.extra,
+                ],
+                cwd=self.base,
+                env=ENV,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
         try:
             wait_for(lambda: self.log().count(" is online") >= self.online_lines(), 30, "lines online")
             wait_for(lambda: "RADIUS acct listening" in self.log(), 10, "RADIUS listening")
@@ -131,7 +131,7 @@ class RunningAppliance:
         return dict(json.loads((self.data_dir / "run.json").read_text()))
 
     def device(self, number: str) -> str:
-        return next(str(l["device"]) for l in self.run_info()["lines"] if l["number"] == number)
+        return next(str(line["device"]) for line in self.run_info()["lines"] if line["number"] == number)
 
     def kill9(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -54,7 +54,7 @@ def test_plan_keeps_young_items_and_referenced_files() -> None:
 def test_parse_and_disk_warning() -> None:
     assert parse_retention({"sent": 1, "min_free_mb": 10}) == Retention(sent=1, min_free_mb=10)
     for bad in ({"sent": -1}, {"sent": "30"}, {"sent": True}, {"forever": 1}, {"cdrs": 36501}):
-        with pytest.raises(RetentionError, match="retention."):
+        with pytest.raises(RetentionError, match=r"retention\."):
             parse_retention(bad)
     assert disk_warning(100 * 2**20, Retention(min_free_mb=500)) is not None
     assert disk_warning(600 * 2**20, Retention(min_free_mb=500)) is None

@@ -8,6 +8,7 @@ import random
 import subprocess
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from modem import _binarise, _render
@@ -119,6 +120,7 @@ def _ink_box(image: Image.Image) -> tuple[int, int, int, int]:
 MARK = "0 setgray 20 532 60 60 rectfill /Helvetica findfont 40 scalefont setfont 200 300 moveto (LANDSCAPE) show"
 
 
+@pytest.mark.interop
 def test_landscape_page_is_turned_like_ghostscript(tmp_path: Path) -> None:
     """A landscape Letter page fills the portrait fax page, turned as gs -dPDFFitPage turns it."""
     pdf = _ps_pdf(tmp_path, "landscape", (792, 612), MARK)
@@ -130,6 +132,7 @@ def test_landscape_page_is_turned_like_ghostscript(tmp_path: Path) -> None:
     assert differing(ours, theirs) < 0.1 * (1 - black_fraction(theirs)) * FAX_WIDTH * ROWS
 
 
+@pytest.mark.interop
 def test_letter_document_on_a4_is_centred_like_ghostscript(tmp_path: Path) -> None:
     """A Letter page on A4 paper: centred down the page, as ghostscript places it."""
     pdf = _ps_pdf(tmp_path, "letter", (612, 792), "0 setgray 0 0 612 20 rectfill 0 772 612 20 rectfill")
@@ -158,6 +161,7 @@ def test_full_page_photo_is_halftoned_not_flattened() -> None:
     assert black_fraction(out.crop((0, 0, FAX_WIDTH, ROWS // 10))) > 0.85  # the dark end stays dark
 
 
+@pytest.mark.interop
 def test_text_and_grey_box_match_ghostscript_side_by_side(tmp_path: Path) -> None:
     """A text page with a grey box: our strokes are ghostscript's (differences only on stroke
     edges), the box is screened to about the same ink share, the page sits in the same place."""

@@ -118,6 +118,7 @@ def _tiff(image: Image.Image, kind: Coding) -> bytes:
     return _tiffio.build_tiff([(strip, tags)])
 
 
+@pytest.mark.interop
 def test_libtiff_tools_decode_mr_and_mmr_to_the_mh_bitmap(image: Image.Image, tmp_path: Path) -> None:
     """tiffinfo -D reads our MR and MMR strips without a complaint and tiffcp
     decompresses them to the very bitmap of the MH strip."""

@@ -73,6 +73,7 @@ def test_pdf_pages_render_in_place() -> None:
     assert 0.05 < black_fraction(pages[0].image) < 0.08
 
 
+@pytest.mark.interop
 def test_pdf_from_ghostscript_postscript(tmp_path: Path) -> None:
     """A PDF written by ghostscript (text and vector graphics) renders with ink on it."""
     from tests.peers import require_program

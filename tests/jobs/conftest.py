@@ -19,7 +19,7 @@ from tests.pg import PostgresCluster  # the pg_cluster session fixture is in tes
 _db_numbers = itertools.count(1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.interop)])
 def job_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL for an empty database of each kind."""
     if request.param == "sqlite":

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_two_nodes_never_share_an_entry_or_a_number(make_jobs: Callable[..., JobStore]) -> None:
     """Four threads on two stores claim 120 entries to 10 numbers: each entry once, one call per number at a time."""
     first = make_jobs()
-    for batch in range(4):
+    for _batch in range(4):
         first.submit(FaxSpec(owner="u"), [Recipient(fax_number=str(100 + n % 10)) for n in range(30)], T0)
     stores = [first, make_jobs()]
     claimed: list[int] = []

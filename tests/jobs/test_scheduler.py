@@ -164,7 +164,7 @@ def test_stop_waits_for_calls_in_flight(jobs: JobStore) -> None:
 
 
 def test_recover_and_cloud_write_ahead(jobs: JobStore) -> None:
-    """The scheduler records cloud intents and settles its node's leftovers through the store."""
+    """The scheduler settles its node's cloud leftovers (written ahead in the store) through the store."""
     clock = Clock()
     clock.advance(T0)
     (entry_id,) = _submit(jobs, "1")
@@ -172,7 +172,7 @@ def test_recover_and_cloud_write_ahead(jobs: JobStore) -> None:
     sched = make(jobs, clock, fake, route_filter="cloud")
     sched.startService()
     sched.stopService()
-    assert sched.cloud_submitting(entry_id).result.cloud_state == "submitting"
-    assert sched.cloud_submitted(entry_id, "J9").result.cloud_job_id == "J9"
+    assert jobs.cloud_submitting(entry_id, now=clock.seconds()).cloud_state == "submitting"
+    assert jobs.cloud_submitted(entry_id, "J9", now=clock.seconds()).cloud_job_id == "J9"
     report = sched.recover(lambda e: "sent").result
     assert report.finished == (entry_id,) and jobs.get_entry(entry_id).state is S.SENT

@@ -1,5 +1,5 @@
 """The job store API, run against SQLite and PostgreSQL: submit, claim order,
-same-number exclusion, results and history, abort, reschedule, approval."""
+same-number exclusion, results and history, abort, reschedule, preprocessing."""
 
 from __future__ import annotations
 
@@ -209,15 +209,13 @@ def test_reschedule(jobs: JobStore) -> None:
     assert len(jobs.attempts(b.id)) == 1
 
 
-def test_preprocessing_approval_and_kill(jobs: JobStore) -> None:
-    """Converted faxes wait for approval when asked; approval releases them; kill makes a fax dead."""
-    fax, entries = jobs.submit(spec(preprocessing=True, needs_approval=True, pages=0), to("1", "2"), T0)
+def test_preprocessing_release_and_kill(jobs: JobStore) -> None:
+    """Converting faxes are not claimed; release makes them pending; kill makes a fax dead."""
+    fax, entries = jobs.submit(spec(preprocessing=True, pages=0), to("1", "2"), T0)
     assert {e.state for e in entries} == {S.PREPROCESSING}
     assert jobs.claim("n1", T0, "any", ["L1"], 5) == []
-    assert {e.state for e in jobs.release(fax.id, ["x.tif"], 4, now=T0)} == {S.APPROVAL_PENDING}
+    assert {e.state for e in jobs.release(fax.id, ["x.tif"], 4, now=T0)} == {S.PENDING}
     assert jobs.get_fax(fax.id).pages == 4 and jobs.get_fax(fax.id).documents == ("x.tif",)
-    assert {e.state for e in jobs.approve(fax.id, "boss", now=T0 + 1)} == {S.PENDING}
-    assert (jobs.get_fax(fax.id).approver, jobs.get_fax(fax.id).approval_time) == ("boss", T0 + 1)
     other, _ = jobs.submit(spec(preprocessing=True), to("3"), T0)
     (dead,) = jobs.kill(other.id, "cannot render attachment1.txt", now=T0)
     assert dead.state is S.DEAD and dead.schedule_message == "cannot render attachment1.txt"

@@ -35,7 +35,7 @@ def outbox(tmp_path: Path) -> Any:
     box.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.interop)])
 def any_outbox(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """The outbox on each kind of store."""
     if request.param == "sqlite":
@@ -94,10 +94,11 @@ class _Server:
         server = self
 
         class Message:
-            lines: list[bytes] = []
+            def __init__(self) -> None:
+                self.lines: list[bytes] = []
 
             def lineReceived(self, line: bytes) -> None:
-                self.lines = self.lines + [line]
+                self.lines.append(line)
 
             def eomReceived(self) -> Any:
                 server.received.append(b"\n".join(self.lines))

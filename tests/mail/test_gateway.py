@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor, threads
 from twisted.internet.utils import getProcessOutputAndValue
@@ -56,6 +57,7 @@ async def _swaks(port: Any, *args: str) -> str:
     return (out + err).decode()
 
 
+@pytest.mark.interop
 @pytest_twisted.ensureDeferred
 async def test_size_limit_and_several_recipients(tmp_path: Path) -> None:
     """A mail over max_message_bytes gets 552 and queues nothing; two recipients share one submission."""
@@ -89,6 +91,7 @@ async def test_size_limit_and_several_recipients(tmp_path: Path) -> None:
         await port.stopListening()
 
 
+@pytest.mark.interop
 @pytest_twisted.ensureDeferred
 async def test_recipient_limit() -> None:
     """Recipients beyond max_recipients get 452; the mail goes to the ones accepted."""
@@ -103,6 +106,7 @@ async def test_recipient_limit() -> None:
         await port.stopListening()
 
 
+@pytest.mark.interop
 @pytest_twisted.ensureDeferred
 async def test_auth_required_and_checked() -> None:
     """With require_auth: no AUTH -> 530; a wrong password -> 535; the right one is accepted."""
@@ -175,6 +179,7 @@ async def test_connections_beyond_the_limit_get_421() -> None:
         await port.stopListening()
 
 
+@pytest.mark.interop
 @pytest_twisted.ensureDeferred
 async def test_starttls_then_auth(tmp_path: Path) -> None:
     """With a certificate STARTTLS is offered and AUTH only after it (538 before); the mail goes over TLS."""

@@ -17,6 +17,8 @@ from tests.peers import require_program
 from tests.radius.server_process import running
 from tests.radius.vectors import QPXML
 
+pytestmark = pytest.mark.interop
+
 FILES = Path(__file__).parent / "radclient"
 
 DATASET = {

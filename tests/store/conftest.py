@@ -41,7 +41,7 @@ class CountingTokens:
 _db_numbers = itertools.count(1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.interop)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL for an empty store of each kind."""
     if request.param == "sqlite":

@@ -15,6 +15,7 @@ from radius.store.postgresql import redact_dsn
 from tests.pg import PostgresCluster
 
 
+@pytest.mark.interop
 def test_reconnects_after_connection_loss(pg_cluster: PostgresCluster) -> None:
     """When the server ends the store's connection, one call fails with StoreError and the next reconnects."""
     url = pg_cluster.create_database("reconnect")
@@ -34,6 +35,7 @@ def test_reconnects_after_connection_loss(pg_cluster: PostgresCluster) -> None:
         store.close()
 
 
+@pytest.mark.interop
 def test_unreachable_server_is_a_store_error(pg_cluster: PostgresCluster) -> None:
     """A DSN naming a missing database fails with a StoreError that hides the password."""
     url = pg_cluster.url("nosuchdb").replace("postgresql://postgres@", "postgresql://postgres:hunter2@")
@@ -50,6 +52,7 @@ def test_redact_dsn() -> None:
     assert redact_dsn("postgresql://u@h/db") == "postgresql://u@h/db"
 
 
+@pytest.mark.interop
 def test_admin_cli_on_postgresql(pg_cluster: PostgresCluster, tmp_path: Path) -> None:
     """The admin commands work the same on a PostgreSQL store."""
     config = tmp_path / "c.toml"

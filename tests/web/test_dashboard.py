@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_twisted
 from twisted.internet import threads
 
@@ -139,6 +140,7 @@ def drive(base: str, profile: Path, shots: Path, document: Path, send_all: Calla
         browser.close()
 
 
+@pytest.mark.interop
 @pytest_twisted.ensureDeferred
 async def test_console_in_chromium(h: WebHarness, tmp_path: Path) -> None:
     """The console end to end in Chromium (see the module docstring)."""

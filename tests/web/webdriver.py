@@ -25,8 +25,8 @@ class Browser:
 
     def __init__(self, chromedriver: str, chromium: str, profile: Path) -> None:
         port = _free_port()
-        self.log = open(profile.parent / "chromedriver.log", "wb")
-        self.process = subprocess.Popen([chromedriver, f"--port={port}"], stdout=self.log, stderr=subprocess.STDOUT)
+        with open(profile.parent / "chromedriver.log", "wb") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen([chromedriver, f"--port={port}"], stdout=log, stderr=subprocess.STDOUT)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0)
         deadline = time.monotonic() + 20
         while True:
@@ -119,4 +119,3 @@ class Browser:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)
-        self.log.close()

@@ -160,7 +160,7 @@ def _attachments(uploaded: list[tuple[str, str, bytes]]) -> list[ffws.Attachment
 
 async def _send(page: Any, fields: dict[str, list[str]], uploaded: list[tuple[str, str, bytes]]) -> Reply:
     app, identity = page.app, page.identity
-    form = {name: _one(fields, name) for name in _FORM_FIELDS}
+    form: dict[str, Any] = {name: _one(fields, name) for name in _FORM_FIELDS}
     form["contact"], form["group"] = fields.get("contact", []), fields.get("group", [])
     token = _one(fields, "upload")
     if uploaded:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from appliance.jobs.model import TERMINAL, EntryState
 from appliance.web.model import WebError
 
 __all__ = [
@@ -116,7 +117,7 @@ def today_counts(done: Iterable[Any], received: Iterable[Any], since: float) -> 
     counts = {"sent": 0, "failed": 0, "received": 0}
     for entry in done:
         if (entry.completed_at or 0) >= since:
-            counts["sent" if entry.state.value == "sent" else "failed"] += 1
+            counts["sent" if entry.state is EntryState.SENT else "failed"] += 1
     counts["received"] = sum(1 for r in received if r.received_at >= since)
     return counts
 
@@ -128,10 +129,9 @@ def filter_entries(rows: Sequence[Any], state: str, query: str) -> list[Any]:
     wanted = query.strip().casefold()
     out = []
     for entry, fax in rows:
-        value = entry.state.value
-        if state == "active" and value in ("sent", "failed", "dead", "aborted"):
+        if state == "active" and entry.state in TERMINAL:
             continue
-        if state not in ("", "active") and value != state:
+        if state not in ("", "active") and entry.state.value != state:
             continue
         if wanted and not any(
             wanted in str(v).casefold()
