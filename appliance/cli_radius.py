@@ -173,7 +173,7 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
 
 
 def _web_config(config: Config) -> Any:
-    from appliance.web.config import parse_web
+    from appliance.config.web import parse_web
 
     return config.web if config.web is not None else parse_web(config.source, config.raw.get("web"))
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from appliance.cli import CliIO, config_from_args
 from appliance.config import default_config
-from appliance.web.config import parse_web
+from appliance.config.web import parse_web
 from appliance.web.directory import Directory, open_directory
 from radius.store import open_store
 

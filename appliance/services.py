@@ -487,7 +487,7 @@ def make_web(appliance: Appliance, reactor: Any) -> service.Service | None:
         from appliance.web import Authenticator, make_web_service
     except ImportError:
         return None
-    from appliance.web.config import parse_web
+    from appliance.config.web import parse_web
 
     if appliance.portserver is None:
         log.warn("no [portserver]: the web service cannot check credentials and is not started")

@@ -382,7 +382,7 @@ def make_gateway_service(appliance: Any, reactor: Any, mail: Any, *, web_app: An
         from appliance.config import ConfigError
 
         raise ConfigError(config.source, "email_gateway", "needs [portserver] (senders are authorized by RADIUS)")
-    from appliance.web.config import parse_web
+    from appliance.config.web import parse_web
 
     web = parse_web(config.source, config.raw.get("web"))
     spool = web.spool_dir or f"{config.data_dir}/web"

@@ -26,7 +26,7 @@ from appliance.render import RenderPool, parse_limits
 from appliance.render.runner import Renderer, shared_pool
 from appliance.web.app import WebApp
 from appliance.web.auth import Authenticator, Identity
-from appliance.web.config import WebConfig, parse_web
+from appliance.config.web import WebConfig, parse_web
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineInfo, LineStatusSource, ReceivedFax
 from appliance.web.directory import Directory, open_directory
 from appliance.web.hsts import install_hsts

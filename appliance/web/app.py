@@ -30,7 +30,7 @@ from appliance.render import RenderLimitError, WorkerDied
 from appliance.render.runner import Renderer, shared_pool
 from appliance.web import ffws
 from appliance.web.auth import Identity
-from appliance.web.config import WebConfig
+from appliance.config.web import WebConfig
 from appliance.web.convert import convert_fax
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineStatusSource
 from appliance.web.directory import Directory

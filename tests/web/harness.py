@@ -19,7 +19,7 @@ from appliance.jobs import open_job_store
 from appliance.web import make_site
 from appliance.web.accounts import StoreAccountWriter
 from appliance.web.auth import Authenticator
-from appliance.web.config import WebConfig
+from appliance.config.web import WebConfig
 from appliance.web.deps import InboxRecord, LineInfo, ReceivedFax
 from appliance.web.directory import open_directory
 from radius.client import RadiusClient, ServerSpec

@@ -11,7 +11,7 @@ import pytest
 from appliance.config import ConfigError
 from appliance.web import bodies
 from appliance.web.bodies import b64decode, parse_document
-from appliance.web.config import parse_web
+from appliance.config.web import parse_web
 from appliance.web.model import WebError
 
 

@@ -13,7 +13,7 @@ from appliance.config import ConfigError
 from appliance.jobs.model import Entry, EntryState, Fax, Recipient
 from appliance.web import endpoint_description, ffws
 from appliance.web.auth import basic_credentials, bearer_token
-from appliance.web.config import WebConfig, parse_web
+from appliance.config.web import WebConfig, parse_web
 from appliance.web.model import UserProfile, WebError
 from tests.web.test_ofax import SPEC_EXAMPLE
 

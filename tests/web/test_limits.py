@@ -20,7 +20,7 @@ from twisted.internet import reactor, threads
 from twisted.internet.defer import Deferred
 
 from appliance.fetch_policy import REFUSED
-from appliance.web.config import WebConfig
+from appliance.config.web import WebConfig
 from tests.radius.server_process import RunningServer
 from tests.web.harness import ALICE, BOB, WebHarness, schedule_xml
 

@@ -17,12 +17,12 @@ __all__ = ["all_errors"]
 
 def _checks(source: str, data: dict[str, Any], base_dir: str) -> list[tuple[str, Callable[[], Any]]]:
     from appliance import config as c
-    from appliance._config_sections import parse_lines, parse_retry, parse_routing
+    from appliance.config.lines import parse_lines, parse_retry, parse_routing
     from appliance.dialplan import parse_dialplan
     from appliance.node_config import parse_node
     from appliance.render.limits import parse_limits
     from appliance.retention import parse_retention
-    from appliance.web.config import parse_web
+    from appliance.config.web import parse_web
 
     data_dir = data.get("data_dir") if isinstance(data.get("data_dir"), str) else str(Path(base_dir) / "var")
     checks: list[tuple[str, Callable[[], Any]]] = [

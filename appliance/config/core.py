@@ -156,7 +156,7 @@ class Config:
     lines: tuple[LineConfig, ...] = ()
     routing: RoutingConfig = field(default_factory=lambda: RoutingConfig())
     retry: RetryConfig = field(default_factory=lambda: RetryConfig())
-    web: Any = None  # appliance.web.config.WebConfig
+    web: Any = None  # appliance.config.web.WebConfig
     portserver: Any = None  # appliance.portserver_config.PortServerConfig; None: no [portserver]
     dialplan: Any = field(default_factory=lambda: _default_dialplan())  # appliance.dialplan.DialPlan
     limits: Any = None  # appliance.render.limits.Limits; None: the defaults
@@ -381,8 +381,8 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     storage = _parse_storage(source, top.get("storage", dict, {}), data_dir)
     radius = _parse_radius(source, top.get("radius", dict, {}))
     faxage = _parse_faxage(source, top.get("faxage", dict, {}))
-    from appliance._config_sections import parse_lines, parse_retry, parse_routing
-    from appliance.web.config import parse_web  # the web service owns its section
+    from appliance.config.lines import parse_lines, parse_retry, parse_routing
+    from appliance.config.web import parse_web  # the web service owns its section
 
     lines = parse_lines(source, top.get("lines", list, []))
     routing = parse_routing(source, top.get("routing", dict, {}))
