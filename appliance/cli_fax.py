@@ -474,8 +474,7 @@ def cmd_remote_send(args: argparse.Namespace, io: CliIO) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace, io: CliIO) -> int:
-    from appliance.config import load
-    from appliance.config.check import all_errors
+    from appliance.config import all_errors, load
     from appliance.tls import check_tls, exposed_without_tls
 
     errors = all_errors(args.file)

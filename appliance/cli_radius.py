@@ -12,6 +12,7 @@ from twisted.application import service
 
 from appliance.cli import CliIO, config_from_args
 from appliance.config import Config, Secret, default_config
+from appliance.config.web import WebConfig
 from appliance.demo import private_file
 from appliance.services import make_radius_services
 
@@ -172,10 +173,8 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
     return top
 
 
-def _web_config(config: Config) -> Any:
-    from appliance.config.web import parse_web
-
-    return config.web if config.web is not None else parse_web(config.source, config.raw.get("web"))
+def _web_config(config: Config) -> WebConfig:
+    return config.web
 
 
 def _prepare_data(config: Config) -> Any:
@@ -342,8 +341,7 @@ def _embedded_overrides(config: Config, args: argparse.Namespace) -> Config:
             table = tomllib.loads(args.node)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("--node", "node", f"not valid TOML: {exc}") from None
-        parse_node("--node", table)
-        config = dataclasses.replace(config, raw={**config.raw, "node": table})
+        config = dataclasses.replace(config, node=parse_node("--node", table))
     return config
 
 

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 from appliance.cli import CliIO, config_from_args
 from appliance.config import default_config
-from appliance.config.web import parse_web
 from appliance.web.directory import Directory, open_directory
 from radius.store import open_store
 
@@ -25,7 +24,7 @@ __all__ = ["register"]
 
 def _directory(args: argparse.Namespace) -> Directory:
     config = config_from_args(args) or default_config()
-    web = parse_web(config.source, config.raw.get("web"))
+    web = config.web
     return open_directory(web.token_store or config.storage.url)
 
 

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from twisted.application import service
 
 from appliance.config import Config, FaxageConfig, LineConfig, RetryConfig, RoutingConfig, Secret
+from appliance.mail.config import parse_mail
 
 __all__ = ["APPLIANCE_NUMBERS", "REMOTE_NUMBERS", "DemoOptions", "SimNetwork", "demo_config", "seed_store"]
 
@@ -133,6 +134,7 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
         retry=retry,
         routing=RoutingConfig(policy=options.routing, overflow_after_failures=3, line_rest_seconds=60.0),
         web=web,
+        mail=parse_mail(base.source, raw),
     )
 
 

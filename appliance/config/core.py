@@ -1,34 +1,37 @@
-"""Configuration: TOML text -> a frozen :class:`Config`.
+"""The core sections: ``[storage]``, ``[radius]``, ``[faxage]`` (parsers),
+and the dataclasses of ``[[lines]]``, ``[routing]`` and ``[retry]``
+(parsed in :mod:`appliance.config.lines`).
 
-Pure: no file or socket side effects.  ``load(path)`` is the one helper that
-reads a file; everything else takes text.  Every error names the file, the
-key and the problem, and never echoes a secret's value.
+Pure: every table is read through :class:`appliance.config_reader.Section`.
 """
 
 from __future__ import annotations
 
+import enum
 import ipaddress
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from appliance.config_reader import Section
 from radius.clients import RadiusClientConfig, Secret
 
+if TYPE_CHECKING:
+    from appliance.jobs.model import RetryPolicy
+
 __all__ = [
-    "Config",
-    "ConfigError",
     "FaxageConfig",
+    "LineClass",
     "LineConfig",
-    "RadiusClientConfig",
+    "LineDirection",
     "RadiusConfig",
     "RetryConfig",
     "RoutingConfig",
-    "Secret",
+    "RoutingPolicy",
     "StorageConfig",
-    "default_config",
-    "load",
-    "parse",
+    "UuidFormat",
+    "parse_faxage",
+    "parse_radius",
+    "parse_storage",
 ]
 
 FAXAGE_DEFAULT_URL = "https://api.faxage.com"
@@ -36,15 +39,32 @@ MIN_SECRET_CHARS = 16  # RADIUS shared secrets (RFC 2865 §3: 16 octets or more 
 MAX_REJECT_DELAY = 5.0
 
 
-class ConfigError(Exception):
-    """A configuration file is unusable; names the file, the key and the problem."""
+class UuidFormat(enum.StrEnum):
+    """How a UUID account name is written in RADIUS (``[radius] uuid_format``)."""
 
-    def __init__(self, source: str, key: str, problem: str) -> None:
-        self.source = source
-        self.key = key
-        self.problem = problem
-        where = f"{source}: {key}" if key else source
-        super().__init__(f"{where}: {problem}")
+    BINARY = "binary"
+    HEX = "hex"
+    DASH = "dash"
+
+
+class LineClass(enum.StrEnum):
+    """The fax class a line uses (``[[lines]] class``); AUTO takes 2.0 when the modem offers it."""
+
+    CLASS20 = "2.0"
+    CLASS2 = "2"
+    AUTO = "auto"
+
+
+class LineDirection(enum.StrEnum):
+    IN = "in"
+    OUT = "out"
+    BOTH = "both"
+
+
+class RoutingPolicy(enum.StrEnum):
+    LOCAL_FIRST = "local_first"
+    LOCAL_ONLY = "local_only"
+    CLOUD_ONLY = "cloud_only"
 
 
 @dataclass(frozen=True)
@@ -63,7 +83,7 @@ class RadiusConfig:
     decision_cache_seconds: float = 1.0
     reject_delay: float = 1.0  # seconds an Access-Reject is held back; 0 = off
     uuid_mode: bool = False
-    uuid_format: str = "dash"  # binary | hex | dash
+    uuid_format: UuidFormat = UuidFormat.DASH
     max_name_bytes: int = 16
     read_model: bool = True  # answer lookups from memory, kept current by the change feed
     change_feed_seconds: float = 1.0  # bound on when a store change is visible to the read model
@@ -85,37 +105,33 @@ class FaxageConfig:
         return bool(self.username and self.company and self.password)
 
 
-LINE_DIRECTIONS = ("in", "out", "both")
-ROUTING_POLICIES = ("local_first", "local_only", "cloud_only")
-
-
 @dataclass(frozen=True)
 class LineConfig:
     """One ``[[lines]]`` entry: a modem on a serial device, or ``sim`` (simulated)."""
 
     name: str
     device: str  # a device path, or "sim"
-    fax_class: str = "auto"  # "2.0" | "2" | "auto" (2.0 if offered)
+    fax_class: LineClass = LineClass.AUTO
     init: tuple[str, ...] = ("ATQ0V1", "ATE0")
     did: str = ""  # the number this line answers (inbound routing)
     caller_id: str = ""  # ANI presented when sending
     tsid: str = ""  # our fax ID (TSI/CSI), 20 characters
-    direction: str = "both"  # in | out | both
+    direction: LineDirection = LineDirection.BOTH
     speed: int = 19200
     rings: int = 1
 
     @property
     def sends(self) -> bool:
-        return self.direction in ("out", "both")
+        return self.direction in (LineDirection.OUT, LineDirection.BOTH)
 
     @property
     def receives(self) -> bool:
-        return self.direction in ("in", "both")
+        return self.direction in (LineDirection.IN, LineDirection.BOTH)
 
 
 @dataclass(frozen=True)
 class RoutingConfig:
-    policy: str = "local_first"  # local_first | local_only | cloud_only
+    policy: RoutingPolicy = RoutingPolicy.LOCAL_FIRST
     overflow_after_failures: int = 3  # a line failing this often in a row is skipped (0: never)
     line_rest_seconds: float = 300.0  # how long such a line is skipped
     cloud_slots: int = 4
@@ -129,9 +145,9 @@ class RetryConfig:
     protocol: float = 60.0
     other: float = 300.0
 
-    def policy(self) -> Any:
+    def policy(self) -> RetryPolicy:
         """The job queue's :class:`appliance.jobs.model.RetryPolicy`."""
-        from appliance.jobs.model import Cause, RetryPolicy
+        from appliance.jobs.model import Cause, RetryPolicy  # the job model imports the jobs package (a store)
 
         return RetryPolicy(
             max_tries=self.max_tries,
@@ -145,108 +161,11 @@ class RetryConfig:
         )
 
 
-@dataclass(frozen=True)
-class Config:
-    source: str
-    data_dir: str
-    storage: StorageConfig
-    radius: RadiusConfig
-    faxage: FaxageConfig
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    lines: tuple[LineConfig, ...] = ()
-    routing: RoutingConfig = field(default_factory=lambda: RoutingConfig())
-    retry: RetryConfig = field(default_factory=lambda: RetryConfig())
-    web: Any = None  # appliance.config.web.WebConfig
-    portserver: Any = None  # appliance.portserver_config.PortServerConfig; None: no [portserver]
-    dialplan: Any = field(default_factory=lambda: _default_dialplan())  # appliance.dialplan.DialPlan
-    limits: Any = None  # appliance.render.limits.Limits; None: the defaults
-    retention: Any = None  # appliance.retention.Retention; None: the defaults
-
-
-def _default_dialplan() -> Any:
-    from appliance.dialplan import DialPlan
-
-    return DialPlan()
-
-
-# ---------------------------------------------------------------- helpers
-
-
-class _Section:
-    """Typed access to one TOML table, reporting bad keys by their dotted name."""
-
-    def __init__(self, source: str, prefix: str, table: Any) -> None:
-        if not isinstance(table, dict):
-            raise ConfigError(source, prefix, "must be a table")
-        self.source = source
-        self.prefix = prefix
-        self.table: dict[str, Any] = table
-        self.seen: set[str] = set()
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}.{name}" if self.prefix else name
-
-    def fail(self, name: str, problem: str) -> ConfigError:
-        return ConfigError(self.source, self.key(name), problem)
-
-    def get(self, name: str, kind: type | tuple[type, ...], default: Any) -> Any:
-        self.seen.add(name)
-        if name not in self.table:
-            return default
-        value = self.table[name]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise self.fail(name, f"must be {_article(names)}, got {type(value).__name__}")
-        return value
-
-    def port(self, name: str, default: int) -> int:
-        value = self.get(name, int, default)
-        if not 0 <= value <= 65535:
-            raise self.fail(name, f"port {value} is out of range 0-65535")
-        return int(value)
-
-    def positive(self, name: str, default: float) -> float:
-        value = self.get(name, float, default)
-        if value <= 0:
-            raise self.fail(name, "must be greater than 0")
-        return float(value)
-
-    def secret(self, name: str, required: bool) -> Secret:
-        self.seen.add(name)
-        value = self.table.get(name)
-        if value is None:
-            if required:
-                raise self.fail(name, "is required")
-            return Secret("")
-        if not isinstance(value, str):
-            raise self.fail(name, f"must be a string, got {type(value).__name__}")
-        if required and not value:
-            raise self.fail(name, "must not be empty")
-        return Secret(value)
-
-    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.get(name, str, default)
-        if value not in choices:
-            raise self.fail(name, f"must be one of {', '.join(choices)}, got {value!r}")
-        return str(value)
-
-    def check_unknown(self, allowed_extra: tuple[str, ...] = ()) -> None:
-        for name in self.table:
-            if name not in self.seen and name not in allowed_extra:
-                raise self.fail(name, "unknown key")
-
-
-def _article(noun: str) -> str:
-    return ("an " if noun[:1] in "aeiou" else "a ") + noun
-
-
 # ---------------------------------------------------------------- sections
 
 
-def _parse_storage(source: str, table: Any, data_dir: str) -> StorageConfig:
-    sec = _Section(source, "storage", table)
+def parse_storage(source: str, table: Any, data_dir: str) -> StorageConfig:
+    sec = Section(source, "storage", table)
     url = sec.get("url", str, f"sqlite:///{data_dir}/faxappliance.db")
     if not (url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgres://"))):
         raise sec.fail("url", "must start with sqlite:/// or postgresql://")
@@ -255,7 +174,7 @@ def _parse_storage(source: str, table: Any, data_dir: str) -> StorageConfig:
 
 
 def _parse_client(source: str, index: int, table: Any) -> RadiusClientConfig:
-    sec = _Section(source, f"radius.clients[{index}]", table)
+    sec = Section(source, f"radius.clients[{index}]", table)
     address = sec.get("address", str, None)
     if address is None:
         raise sec.fail("address", "is required (an IP address or CIDR network)")
@@ -280,8 +199,8 @@ def _parse_client(source: str, index: int, table: Any) -> RadiusClientConfig:
 MAX_RADIUS_WORKERS = 64
 
 
-def _parse_radius(source: str, table: Any) -> RadiusConfig:
-    sec = _Section(source, "radius", table)
+def parse_radius(source: str, table: Any) -> RadiusConfig:
+    sec = Section(source, "radius", table)
     listen = sec.get("listen", str, "127.0.0.1")
     try:
         ipaddress.ip_address(listen)
@@ -304,7 +223,7 @@ def _parse_radius(source: str, table: Any) -> RadiusConfig:
     if not 0 <= reject_delay <= MAX_REJECT_DELAY:
         raise sec.fail("reject_delay", f"must be between 0 (off) and {MAX_REJECT_DELAY:g} seconds")
     uuid_mode = sec.get("uuid_mode", bool, False)
-    uuid_format = sec.choice("uuid_format", ("binary", "hex", "dash"), "dash")
+    uuid_format = sec.choice("uuid_format", UuidFormat, UuidFormat.DASH)
     read_model = sec.get("read_model", bool, True)
     feed = sec.get("change_feed_seconds", float, 1.0)
     if not 0.05 <= feed <= 60:
@@ -331,8 +250,8 @@ def _parse_radius(source: str, table: Any) -> RadiusConfig:
     )
 
 
-def _parse_faxage(source: str, table: Any) -> FaxageConfig:
-    sec = _Section(source, "faxage", table)
+def parse_faxage(source: str, table: Any) -> FaxageConfig:
+    sec = Section(source, "faxage", table)
     url = sec.get("url", str, FAXAGE_DEFAULT_URL)
     if not url.startswith(("http://", "https://")):
         raise sec.fail("url", "must be an http:// or https:// URL")
@@ -350,108 +269,3 @@ def _parse_faxage(source: str, table: Any) -> FaxageConfig:
     )
     sec.check_unknown()
     return cfg
-
-
-# Top-level tables validated by their own components' parsers (called from
-# parse()); any other unknown top-level key is reported.
-OTHER_SECTIONS: tuple[str, ...] = (
-    "lines",
-    "routing",
-    "retry",
-    "web",
-    "portserver",
-    "dialplan",
-    "limits",
-    "smtp",
-    "email_gateway",
-    "inbound_routes",
-    "node",
-    "retention",
-)
-
-
-def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
-    """Parse TOML ``text`` (from ``source``) into a :class:`Config`."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, "", f"not valid TOML: {exc}") from None
-    top = _Section(source, "", data)
-    data_dir = top.get("data_dir", str, str(Path(base_dir) / "var"))
-    storage = _parse_storage(source, top.get("storage", dict, {}), data_dir)
-    radius = _parse_radius(source, top.get("radius", dict, {}))
-    faxage = _parse_faxage(source, top.get("faxage", dict, {}))
-    from appliance.config.lines import parse_lines, parse_retry, parse_routing
-    from appliance.config.web import parse_web  # the web service owns its section
-
-    lines = parse_lines(source, top.get("lines", list, []))
-    routing = parse_routing(source, top.get("routing", dict, {}))
-    retry = parse_retry(source, top.get("retry", dict, {}))
-    web = parse_web(source, top.get("web", dict, {}))
-    from appliance.dialplan import parse_dialplan
-
-    dialplan = parse_dialplan(source, top.get("dialplan", dict, {}))
-    from appliance.render.limits import parse_limits  # document conversion owns its section
-
-    limits = parse_limits(source, top.get("limits", dict, {}))
-    portserver = None
-    if "portserver" in data:
-        from appliance.portserver_config import parse_portserver
-
-        portserver = parse_portserver(source, top.get("portserver", dict, {}))
-    from appliance.node_config import parse_node  # used by the services; checked here
-
-    parse_node(source, data.get("node"))
-    from appliance.retention import RetentionError, parse_retention  # housekeeping owns its section
-
-    try:
-        retention = parse_retention(top.get("retention", dict, {}))
-    except RetentionError as exc:
-        raise ConfigError(source, "", str(exc)) from None
-    if routing.policy == "cloud_only" and not faxage.configured:
-        raise ConfigError(source, "routing.policy", "cloud_only needs [faxage] username, company and password")
-    if routing.policy == "local_only" and "routing" in data and not lines:
-        raise ConfigError(source, "routing.policy", "local_only needs at least one [[lines]] entry")
-    top.check_unknown(OTHER_SECTIONS)
-    return Config(
-        source,
-        data_dir,
-        storage,
-        radius,
-        faxage,
-        raw=data,
-        lines=lines,
-        routing=routing,
-        retry=retry,
-        web=web,
-        portserver=portserver,
-        dialplan=dialplan,
-        limits=limits,
-        retention=retention,
-    )
-
-
-def load(path: str | Path) -> Config:
-    """Read and parse the config file at ``path``."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(p), "", f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(str(p), "", "not UTF-8 text") from None
-    return parse(text, str(p), base_dir=str(p.parent))
-
-
-def default_config(data_dir: str = "var", client_secret: Secret | None = None) -> Config:
-    """The embedded default: SQLite under ``data_dir``, RADIUS on loopback."""
-    clients: tuple[RadiusClientConfig, ...] = ()
-    if client_secret is not None:
-        clients = (RadiusClientConfig(ipaddress.ip_network("127.0.0.0/8"), client_secret, True, "localhost"),)
-    return Config(
-        source="<embedded default>",
-        data_dir=data_dir,
-        storage=StorageConfig(url=f"sqlite:///{data_dir}/faxappliance.db"),
-        radius=RadiusConfig(clients=clients),
-        faxage=FaxageConfig(),
-    )

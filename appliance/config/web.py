@@ -1,20 +1,38 @@
 """The ``[web]`` section: TOML table -> a frozen :class:`WebConfig`.
 
-Pure: no file or socket side effects.  Errors are
-:class:`appliance.config.ConfigError` naming the file, the key and the problem.
+Pure: no file or socket side effects; read through
+:class:`appliance.config_reader.Section` (errors name the file, the key and
+the problem).
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from appliance.config import ConfigError
+from appliance.config_reader import Section
 from appliance.fetch_policy import parse_allow
 
-__all__ = ["WebConfig", "parse_web"]
+__all__ = ["Accounts", "WebConfig", "origin_of", "parse_web"]
 
 MB = 1024 * 1024
+HSTS_MAX_AGE_LIMIT = 10 * 366 * 86400  # ten years
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class Accounts(enum.StrEnum):
+    """May the users API write passwords (``[web] accounts``; README)?"""
+
+    AUTO = "auto"
+    LOCAL = "local"
+    EXTERNAL = "external"
+
+
+class PageSize(enum.StrEnum):
+    LETTER = "letter"
+    A4 = "a4"
 
 
 @dataclass(frozen=True)
@@ -38,11 +56,11 @@ class WebConfig:
     external_fetch_timeout: float = 30.0
     fetch_allow: tuple[str, ...] = ()  # networks external attachments may come from although not public
     users_add_global_contacts: bool = False
-    page_size: str = "letter"  # letter | a4
+    page_size: PageSize = PageSize.LETTER
     hsts: bool = False  # with HTTPS: send Strict-Transport-Security
     hsts_max_age: int = 31536000  # seconds browsers remember to use HTTPS only
     trusted_origins: tuple[str, ...] = ()  # more origins browsers may post from (a reverse proxy's name)
-    accounts: str = "auto"  # auto | local | external: may the users API write passwords? (README)
+    accounts: Accounts = Accounts.AUTO
     login_delay: float = 1.0  # seconds after a failed login; doubles with each further failure
     login_max_delay: float = 300.0
     login_user_limit: int = 5  # failures of a user name after which early attempts get 429
@@ -53,148 +71,83 @@ class WebConfig:
         return bool(self.certificate and self.key)
 
 
-_KEYS = {f for f in WebConfig.__dataclass_fields__}
-
-
-def _fail(source: str, key: str, problem: str) -> ConfigError:
-    return ConfigError(source, f"web.{key}", problem)
-
-
-def _get(source: str, table: dict[str, Any], key: str, kinds: type | tuple[type, ...], default: Any) -> Any:
-    if key not in table:
-        return default
-    value = table[key]
-    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
-        raise _fail(source, key, f"must be {_kind_name(kinds)}, not a boolean")
-    if not isinstance(value, kinds):
-        raise _fail(source, key, f"must be {_kind_name(kinds)}, not {type(value).__name__}")
-    return value
-
-
-def _kind_name(kinds: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
-    seq = kinds if isinstance(kinds, tuple) else (kinds,)
-    return " or ".join(names.get(k, k.__name__) for k in seq)
-
-
-def _names(source: str, table: dict[str, Any], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    value = _get(source, table, key, list, list(default))
-    if not all(isinstance(v, str) and v for v in value):
-        raise _fail(source, key, "must be a list of non-empty strings")
-    return tuple(value)
-
-
-def _networks(source: str, table: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = _get(source, table, key, list, [])
-    if not all(isinstance(v, str) for v in value):
-        raise _fail(source, key, 'must be a list of IP networks (strings such as "10.1.2.0/24")')
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of a URL (default port dropped, lower case), or None when it has none."""
     try:
-        parse_allow(value)
-    except ValueError as exc:
-        raise _fail(source, key, str(exc)) from None
-    return tuple(value)
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
-def _positive_int(source: str, table: dict[str, Any], key: str, default: int) -> int:
-    value = _get(source, table, key, int, default)
-    if value < 1:
-        raise _fail(source, key, f"must be at least 1, not {value}")
-    return int(value)
-
-
-def _seconds(source: str, table: dict[str, Any], key: str, default: float) -> float:
-    value = float(_get(source, table, key, (int, float), default))
-    if value < 0:
-        raise _fail(source, key, f"must not be negative, not {value}")
-    return value
-
-
-HSTS_MAX_AGE_LIMIT = 10 * 366 * 86400  # ten years
-
-
-def _hsts_max_age(source: str, table: dict[str, Any]) -> int:
-    value = _positive_int(source, table, "hsts_max_age", 31536000)
-    if value > HSTS_MAX_AGE_LIMIT:
-        raise _fail(source, "hsts_max_age", f"must be at most {HSTS_MAX_AGE_LIMIT} seconds (ten years), not {value}")
-    return value
-
-
-def parse_web(source: str, table: Any) -> WebConfig:
-    """Parse the ``[web]`` table (``Config.raw.get("web", {})``) from ``source``."""
-    if table is None:
-        table = {}
-    if not isinstance(table, dict):
-        raise ConfigError(source, "web", "must be a table")
-    unknown = sorted(set(table) - _KEYS)
-    if unknown:
-        raise _fail(source, unknown[0], f"unknown key (known: {', '.join(sorted(_KEYS))})")
-    port = _get(source, table, "port", int, 8080)
-    if not 0 <= port <= 65535:
-        raise _fail(source, "port", f"must be 0..65535, not {port}")
-    certificate = _get(source, table, "certificate", str, "")
-    key = _get(source, table, "key", str, "")
+def parse_web(source: str, table: object) -> WebConfig:
+    """Parse the ``[web]`` table of ``source`` (None: the defaults)."""
+    sec = Section(source, "web", table)
+    port = sec.port("port", 8080)
+    certificate = sec.text("certificate", "")
+    key = sec.text("key", "")
     if bool(certificate) != bool(key):
-        raise _fail(
-            source, "key" if certificate else "certificate", "HTTPS needs both certificate and key (or neither)"
-        )
-    hsts = _get(source, table, "hsts", bool, False)
+        raise sec.fail("key" if certificate else "certificate", "HTTPS needs both certificate and key (or neither)")
+    hsts = sec.flag("hsts", False)
     if hsts and not (certificate and key):
-        raise _fail(source, "hsts", "needs HTTPS (certificate and key): the header is only sent over HTTPS")
-    page_size = _get(source, table, "page_size", str, "letter")
-    if page_size not in ("letter", "a4"):
-        raise _fail(source, "page_size", f"must be letter or a4, not {page_size!r}")
-    timezone = _get(source, table, "timezone", str, "UTC")
+        raise sec.fail("hsts", "needs HTTPS (certificate and key): the header is only sent over HTTPS")
+    hsts_max_age = sec.integer("hsts_max_age", 31536000, low=1)
+    if hsts_max_age > HSTS_MAX_AGE_LIMIT:
+        raise sec.fail("hsts_max_age", f"must be at most {HSTS_MAX_AGE_LIMIT} seconds (ten years), got {hsts_max_age}")
+    timezone = sec.text("timezone", "UTC")
     try:
-        from zoneinfo import ZoneInfo
-
         ZoneInfo(timezone)
-    except Exception:
-        raise _fail(source, "timezone", f"unknown time zone {timezone!r}") from None
-    return WebConfig(
-        listen=_get(source, table, "listen", str, "127.0.0.1"),
+    except (ZoneInfoNotFoundError, ValueError):
+        raise sec.fail("timezone", f"unknown time zone {timezone!r}") from None
+    fetch_allow = sec.strings("fetch_allow", (), 'IP networks (strings such as "10.1.2.0/24")')
+    try:
+        parse_allow(fetch_allow)
+    except ValueError as exc:
+        raise sec.fail("fetch_allow", str(exc)) from None
+    origins = sec.strings("trusted_origins", ())
+    for value in origins:
+        if origin_of(value) != value.rstrip("/").lower():
+            raise sec.fail("trusted_origins", f"{value!r} is not an origin such as https://fax.example.com")
+    delay = sec.number("login_delay", 1.0, low=0)
+    max_delay = sec.number("login_max_delay", 300.0, low=0)
+    if max_delay < delay:
+        raise sec.fail("login_max_delay", f"must be at least login_delay ({delay})")
+    web = WebConfig(
+        listen=sec.text("listen", "127.0.0.1"),
         port=port,
         certificate=certificate,
         key=key,
-        admins=_names(source, table, "admins", ("admin",)),
-        admin_groups=_names(source, table, "admin_groups", ()),
-        max_request_bytes=_positive_int(source, table, "max_request_bytes", 36 * MB),
-        max_recipients=_positive_int(source, table, "max_recipients", 400),
-        max_files=_positive_int(source, table, "max_files", 10),
-        token_store=_get(source, table, "token_store", str, ""),
-        spool_dir=_get(source, table, "spool_dir", str, ""),
+        admins=sec.strings("admins", ("admin",)),
+        admin_groups=sec.strings("admin_groups", ()),
+        max_request_bytes=sec.integer("max_request_bytes", 36 * MB, low=1),
+        max_recipients=sec.integer("max_recipients", 400, low=1),
+        max_files=sec.integer("max_files", 10, low=1),
+        token_store=sec.text("token_store", ""),
+        spool_dir=sec.text("spool_dir", ""),
         timezone=timezone,
-        auth_cache_seconds=_seconds(source, table, "auth_cache_seconds", 30.0),
-        auth_negative_cache_seconds=_seconds(source, table, "auth_negative_cache_seconds", 5.0),
-        external_fetch_timeout=_seconds(source, table, "external_fetch_timeout", 30.0),
-        fetch_allow=_networks(source, table, "fetch_allow"),
-        users_add_global_contacts=_get(source, table, "users_add_global_contacts", bool, False),
-        page_size=page_size,
+        auth_cache_seconds=sec.number("auth_cache_seconds", 30.0, low=0),
+        auth_negative_cache_seconds=sec.number("auth_negative_cache_seconds", 5.0, low=0),
+        external_fetch_timeout=sec.number("external_fetch_timeout", 30.0, low=0),
+        fetch_allow=fetch_allow,
+        users_add_global_contacts=sec.flag("users_add_global_contacts", False),
+        page_size=sec.choice("page_size", PageSize, PageSize.LETTER),
         hsts=hsts,
-        hsts_max_age=_hsts_max_age(source, table),
-        **_login(source, table),
+        hsts_max_age=hsts_max_age,
+        trusted_origins=tuple(o.rstrip("/").lower() for o in origins),
+        accounts=sec.choice("accounts", Accounts, Accounts.AUTO),
+        login_delay=delay,
+        login_max_delay=max_delay,
+        login_user_limit=sec.integer("login_user_limit", 5, low=1),
+        login_source_limit=sec.integer("login_source_limit", 20, low=1),
     )
-
-
-def _login(source: str, table: dict[str, Any]) -> dict[str, Any]:
-    """The browser-safety and login-throttling keys."""
-    from appliance.web.browser import origin_of
-
-    origins = _names(source, table, "trusted_origins", ())
-    for value in origins:
-        if origin_of(value) != value.rstrip("/").lower():
-            raise _fail(source, "trusted_origins", f"{value!r} is not an origin such as https://fax.example.com")
-    accounts = _get(source, table, "accounts", str, "auto")
-    if accounts not in ("auto", "local", "external"):
-        raise _fail(source, "accounts", f"must be auto, local or external, not {accounts!r}")
-    delay = _seconds(source, table, "login_delay", 1.0)
-    max_delay = _seconds(source, table, "login_max_delay", 300.0)
-    if max_delay < delay:
-        raise _fail(source, "login_max_delay", f"must be at least login_delay ({delay})")
-    return {
-        "trusted_origins": tuple(o.rstrip("/").lower() for o in origins),
-        "accounts": accounts,
-        "login_delay": delay,
-        "login_max_delay": max_delay,
-        "login_user_limit": _positive_int(source, table, "login_user_limit", 5),
-        "login_source_limit": _positive_int(source, table, "login_source_limit", 20),
-    }
+    sec.check_unknown()
+    return web
