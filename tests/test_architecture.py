@@ -30,7 +30,7 @@ CORES = [
     "appliance/logsafe.py",
     "appliance/heartbeat_state.py",
     "appliance/progress.py",
-    "appliance/_progress_view.py",
+    "appliance/cli/_progress_view.py",
     "appliance/retention.py",
     "modem/progress.py",
     "appliance/mail/routing.py",

@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_purge(args: argparse.Namespace, io: CliIO) -> int:
-    from appliance.cli_fax import _storage
+    from appliance.cli.fax import _storage
     from appliance.housekeeping import purge
     from appliance.inbox import Inbox
     from appliance.jobs import open_job_store

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance._output import print_record, print_rows
 from appliance.cli import CliIO, UsageError
+from appliance.cli._output import print_record, print_rows
 
 __all__ = ["register"]
 
@@ -88,7 +88,7 @@ def register(sub: Any) -> None:
 
 
 def _operations(args: argparse.Namespace) -> Any:
-    from appliance.cli_fax import _storage
+    from appliance.cli.fax import _storage
     from appliance.inbox import Inbox
     from appliance.jobs import open_job_store
     from appliance.operator import Operations

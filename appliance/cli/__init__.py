@@ -20,14 +20,14 @@ __all__ = ["CliIO", "UsageError", "build_parser", "config_from_args", "entry", "
 
 # Modules that contribute subcommands.  Each defines register(subparsers).
 REGISTRARS: tuple[str, ...] = (
-    "appliance.cli_radius",  # radius, run
-    "appliance.cli_admin",  # accounts, dids, devices, emails, groups, cdrs, import
+    "appliance.cli.run",  # radius, run
+    "appliance.cli.admin",  # accounts, dids, devices, emails, groups, cdrs, import
     "appliance.cloud.cli",  # cloud OPERATION …
-    "appliance.cli_modem",  # modem probe|send|receive
-    "appliance.cli_tokens",  # tokens add|list|revoke
-    "appliance.cli_fax",  # send, status, remote-send, config check
-    "appliance.cli_ops",  # inbox, jobs
-    "appliance.cli_purge",  # purge
+    "appliance.cli.modem",  # modem probe|send|receive
+    "appliance.cli.tokens",  # tokens add|list|revoke
+    "appliance.cli.fax",  # send, status, remote-send, config check
+    "appliance.cli.ops",  # inbox, jobs
+    "appliance.cli.purge",  # purge
 )
 
 
@@ -126,9 +126,3 @@ def entry() -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from appliance.cli import entry as _entry  # the module's own classes (UsageError …), not __main__'s copies
-
-    sys.exit(_entry())

@@ -204,7 +204,7 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
     the appliance is found not running (exit status 3).  On a terminal a
     progress bar (pages, rate, elapsed, estimate); otherwise one line per
     change (state, connection, page)."""
-    from appliance._progress_view import bar, plain
+    from appliance.cli._progress_view import bar, plain
 
     deadline = time.monotonic() + args.timeout
     tty = _is_tty(io.stderr)
@@ -385,7 +385,7 @@ def _exit_status(snap: dict[str, Any]) -> int:
 
 
 def _print_status(snap: dict[str, Any], io: CliIO) -> None:
-    from appliance._progress_view import busy_suffix
+    from appliance.cli._progress_view import busy_suffix
 
     appliance = snap["appliance"]
     if appliance["running"]:

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from appliance import _admin_fields as fields
-from appliance._admin_import import import_accounts, import_dids
-from appliance._output import FORMATS, print_record, print_rows
 from appliance.cli import CliIO, UsageError, config_from_args
+from appliance.cli import _admin_fields as fields
+from appliance.cli._admin_import import import_accounts, import_dids
+from appliance.cli._output import FORMATS, print_record, print_rows
 from appliance.config import default_config
 from radius.passwords import hash_password
 from radius.store import (
