@@ -1,8 +1,12 @@
-"""``faxappliance`` command line: the only module that touches the global reactor.
+"""``faxappliance`` command line: the parser, the exit-status rules and the entry point.
 
-Subcommands are contributed by registrar modules (``register(subparsers)``),
-each owning its own commands, so components stay independent.  A command's
-``func(args, io)`` returns the process exit status.
+Every command lives in a module of this package (``run`` and ``radius`` in
+:mod:`appliance.cli.run`, ``send``/``status`` in :mod:`appliance.cli.fax`,
+``config check`` in :mod:`appliance.cli.config`, …) and contributes its
+subcommands through ``register(subparsers)``; the cloud client adds its own
+(:mod:`appliance.cloud.cli`).  A command's ``func(args, io)`` returns the
+process exit status; the commands that run the services (``run``, ``radius``,
+``modem``) are the ones that drive the global reactor.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ __all__ = ["CliIO", "UsageError", "build_parser", "config_from_args", "entry", "
 # Modules that contribute subcommands.  Each defines register(subparsers).
 REGISTRARS: tuple[str, ...] = (
     "appliance.cli.run",  # radius, run
-    "appliance.cli.admin",  # accounts, dids, devices, emails, groups, cdrs, import
+    "appliance.cli.admin",  # accounts, dids, devices, emails, groups, import
+    "appliance.cli.cdrs",  # cdrs list
     "appliance.cloud.cli",  # cloud OPERATION …
     "appliance.cli.modem",  # modem probe|send|receive
     "appliance.cli.tokens",  # tokens add|list|revoke
-    "appliance.cli.fax",  # send, status, remote-send, config check
+    "appliance.cli.fax",  # send, status, remote-send
+    "appliance.cli.config",  # config check
     "appliance.cli.ops",  # inbox, jobs
     "appliance.cli.purge",  # purge
 )

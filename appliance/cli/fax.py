@@ -1,4 +1,4 @@
-"""``faxappliance send|status|remote-send`` and ``faxappliance config check``.
+"""``faxappliance send|status|remote-send``.
 
 ``send`` converts the files to fax pages (TIFF-F, with a progress display),
 and queues the fax in the job store the running appliance claims from;
@@ -53,12 +53,6 @@ def register(sub: Any) -> None:
     p.add_argument("--data-dir", default="var")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_remote_send)
-
-    p = sub.add_parser("config", help="configuration file tools")
-    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    check = csub.add_parser("check", help="validate a configuration file")
-    check.add_argument("file", metavar="FILE")
-    check.set_defaults(func=cmd_config_check)
 
 
 def _storage(args: argparse.Namespace) -> tuple[str, Path]:
@@ -470,31 +464,4 @@ def cmd_remote_send(args: argparse.Namespace, io: CliIO) -> int:
             raise UsageError(f"no such file: {name}")
     path = request_send(Path(args.data_dir) / "remote" / args.sender, args.to, list(args.files))
     print(f"remote {args.sender} will send to {args.to} ({path.name})", file=io.stdout)
-    return 0
-
-
-def cmd_config_check(args: argparse.Namespace, io: CliIO) -> int:
-    from appliance.config import all_errors, load
-    from appliance.tls import check_tls, exposed_without_tls
-
-    errors = all_errors(args.file)
-    if errors:
-        for error in errors:
-            print(f"faxappliance: configuration error: {error}", file=io.stderr)
-        print(f"{args.file}: {len(errors)} error(s)", file=io.stderr)
-        return 2
-    config = load(args.file)
-    for warning in check_tls(config.source, config.web):  # certificate and key exist, load and match
-        print(f"{args.file}: warning: {warning}", file=io.stderr)
-    if config.web is not None and exposed_without_tls(config.web):
-        print(
-            f"{args.file}: warning: web.listen: {config.web.listen or '(all addresses)'} serves plain HTTP beyond "
-            f"loopback; set web.certificate and web.key for HTTPS",
-            file=io.stderr,
-        )
-    print(
-        f"{args.file}: OK ({len(config.lines)} line(s), routing {config.routing.policy}, "
-        f"{len(config.portserver.servers) if config.portserver else 0} RADIUS server(s) for the port-server role)",
-        file=io.stdout,
-    )
     return 0

@@ -1,4 +1,5 @@
-"""``faxappliance radius`` (RADIUS service only) and ``faxappliance run``."""
+"""``faxappliance run`` (every configured service, or the embedded default with its simulated
+network) and ``faxappliance radius`` (the RADIUS service only): both start services on the reactor."""
 
 from __future__ import annotations
 
