@@ -19,7 +19,7 @@ from typing import Any
 from appliance.cli import CliIO, UsageError, config_from_args
 from appliance.cli import _admin_fields as fields
 from appliance.cli._admin_import import import_accounts, import_dids
-from appliance.cli._output import FORMATS, print_record, print_rows
+from appliance.cli._output import OutputFormat, ReportFormat, choice, print_record, print_rows
 from appliance.config import default_config
 from radius.passwords import hash_password
 from radius.store import (
@@ -64,8 +64,11 @@ def with_store(func: Command) -> Callable[[argparse.Namespace, CliIO], int]:
     return run
 
 
-def format_arg(parser: argparse.ArgumentParser, choices: tuple[str, ...] = FORMATS) -> None:
-    parser.add_argument("--format", choices=choices, default=choices[0], help=f"output format (default {choices[0]})")
+def format_arg(parser: argparse.ArgumentParser, kind: type[OutputFormat | ReportFormat] = OutputFormat) -> None:
+    choices = tuple(kind)
+    parser.add_argument(
+        "--format", type=choice(kind), choices=choices, default=choices[0], help=f"output format (default {choices[0]})"
+    )
 
 
 # ------------------------------------------------------------------ accounts
@@ -146,7 +149,7 @@ def accounts_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     if account is None:
         raise NotFoundError(f"no account named {args.name!r}")
     record = account_dict(account)
-    if args.format != "json":
+    if args.format is not ReportFormat.JSON:
         record["account_type"] = fields.ACCOUNT_TYPES.describe(account.account_type)
         record["call_ahead_mode"] = fields.CALL_AHEAD.describe(account.call_ahead_mode)
         record["upload_logs"] = fields.UPLOAD_LOGS.describe(account.upload_logs)
@@ -154,7 +157,7 @@ def accounts_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     record["dids"] = [d.did for d in store.list_dids_for_account(account.name)]
     if account.is_group:
         record["members"] = store.list_group_members(account.name)
-    if args.format != "json":
+    if args.format is not ReportFormat.JSON:
         record["dids"] = ", ".join(record["dids"])
         if "members" in record:
             record["members"] = ", ".join(record["members"])
@@ -165,7 +168,7 @@ def accounts_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
 @with_store
 def accounts_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     accounts = store.list_accounts()
-    if args.format == "table":
+    if args.format is OutputFormat.TABLE:
         print_rows([_account_table_row(a) for a in accounts], ACCOUNT_TABLE_COLUMNS, "table", io.stdout)
     else:
         print_rows([account_dict(a) for a in accounts], ACCOUNT_CSV_COLUMNS, args.format, io.stdout)
@@ -194,7 +197,7 @@ def _register_accounts(sub: Any) -> None:
         p.set_defaults(func=func)
     p = cmds.add_parser("show", help="show one account (never its password)")
     p.add_argument("name", metavar="NAME")
-    format_arg(p, ("text", "json"))
+    format_arg(p, ReportFormat)
     p.set_defaults(func=accounts_show)
     p = cmds.add_parser("list", help="list accounts")
     format_arg(p)
@@ -374,7 +377,7 @@ def groups_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     if group is None:
         raise NotFoundError(f"no account named {args.group!r}")
     members = store.list_group_members(group.name)
-    if args.format == "json":
+    if args.format is OutputFormat.JSON:
         record = {"group": group.name, "account_type": group.account_type, "last_modified": group.last_modified}
         print_record({**record, "members": members}, "json", io.stdout)
     else:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance.cli import CliIO, UsageError, config_from_args
+from appliance.cli._output import ReportFormat, choice
+from appliance.config.web import PageSize
 
 __all__ = ["register"]
 
@@ -28,14 +30,18 @@ def register(sub: Any) -> None:
     p.add_argument("--owner", default="", help="the API user who owns the fax (default: the account)")
     p.add_argument("--normal", action="store_true", help="normal resolution instead of fine")
     p.add_argument(
-        "--page-size", choices=("a4", "letter"), default=None, help="default: [web] page_size of --config (letter)"
+        "--page-size",
+        type=choice(PageSize),
+        choices=tuple(PageSize),
+        default=None,
+        help="default: [web] page_size of --config (letter)",
     )
     p.add_argument("--priority", type=int, default=3)
     p.add_argument("--max-tries", type=int)
     p.add_argument("--data-dir", default="var", help="data directory of the embedded default")
     p.add_argument("--wait", action="store_true", help="wait until every recipient is done")
     p.add_argument("--timeout", type=float, default=600.0, help="with --wait: give up after SECONDS")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", type=choice(ReportFormat), choices=tuple(ReportFormat), default=ReportFormat.TEXT)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_send)
 
@@ -44,7 +50,7 @@ def register(sub: Any) -> None:
     p.add_argument("--watch", action="store_true", help="refresh every --interval seconds")
     p.add_argument("--interval", type=float, default=2.0)
     p.add_argument("--limit", type=int, default=10, help="recent entries shown")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", type=choice(ReportFormat), choices=tuple(ReportFormat), default=ReportFormat.TEXT)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("remote-send", help="embedded default: a remote fax machine sends a fax")
@@ -72,13 +78,12 @@ def _limits(args: argparse.Namespace) -> Any:
     return config.limits if config is not None and config.limits is not None else Limits()
 
 
-def _page_size(args: argparse.Namespace) -> str:
+def _page_size(args: argparse.Namespace) -> PageSize:
     """``--page-size``, else the one page size of every conversion: ``[web] page_size`` (default letter)."""
     if args.page_size:
-        return str(args.page_size)
+        return PageSize(args.page_size)
     config = config_from_args(args)
-    web = config.web if config is not None else None
-    return str(web.page_size) if web is not None else "letter"
+    return config.web.page_size if config is not None else PageSize.LETTER
 
 
 def _convert(files: list[str], fine: bool, page_size: str, target: Path, io: CliIO, limits: Any) -> int:
@@ -143,7 +148,7 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
             max_tries=args.max_tries,
         )
         fax, entries = store.submit(spec, [Recipient(fax_number=n) for n in numbers], time.time())
-        if args.format == "text":
+        if args.format is ReportFormat.TEXT:
             for e in entries:
                 print(f"queued {e.key}: {pages} page(s) to {e.recipient.fax_number}", file=io.stdout, flush=True)
         if not args.wait:
@@ -155,7 +160,7 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
                     file=io.stderr,
                     flush=True,
                 )
-            if args.format == "json":
+            if args.format is ReportFormat.JSON:
                 print(json.dumps({"fax_id": fax.id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
             return 0
         return _wait(store, fax.id, data_dir, args, io)
@@ -210,7 +215,7 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
             break
         alive = _appliance(data_dir)
         if alive is not None and not alive.running:
-            if args.format == "json":
+            if args.format is ReportFormat.JSON:
                 print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
             if drawn:
                 print("", file=io.stderr)
@@ -221,7 +226,7 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
                 flush=True,
             )
             return NOT_RUNNING
-        if args.format == "text":
+        if args.format is ReportFormat.TEXT:
             calls = _live_calls(data_dir)
             now = time.time()
             texts = []
@@ -248,7 +253,7 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
                 drawn = True
             io.stderr.flush()
         time.sleep(0.5)
-    if args.format == "json":
+    if args.format is ReportFormat.JSON:
         print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
     else:
         if drawn:
@@ -435,7 +440,7 @@ def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
             snap = _snapshot(store, data_dir, args.limit, url)
             snap["disk"] = _disk(args, data_dir)
             code = _exit_status(snap)
-            if args.format == "json":
+            if args.format is ReportFormat.JSON:
                 print(json.dumps(snap), file=io.stdout, flush=True)
             else:
                 if args.watch and _is_tty(io.stdout):

@@ -12,7 +12,8 @@ from typing import Any
 from twisted.application import service
 
 from appliance.cli import CliIO, config_from_args
-from appliance.config import Config, Secret, default_config
+from appliance.cli._output import choice
+from appliance.config import Config, RoutingPolicy, Secret, default_config
 from appliance.config.web import WebConfig
 from appliance.demo import private_file
 from appliance.services import make_radius_services
@@ -66,8 +67,9 @@ def register(sub: Any) -> None:
     p.add_argument("--max-tries", type=int, metavar="N", help="embedded default: tries per fax (default 3)")
     p.add_argument(
         "--routing",
-        choices=("local_first", "local_only", "cloud_only"),
-        default="local_first",
+        type=choice(RoutingPolicy),
+        choices=tuple(RoutingPolicy),
+        default=RoutingPolicy.LOCAL_FIRST,
         help="embedded default: [routing] policy (default local_first: lines, then the FAXAGE simulator)",
     )
     p.add_argument(
