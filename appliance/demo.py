@@ -21,7 +21,16 @@ from typing import Any, TextIO
 
 from twisted.application import service
 
-from appliance.config import Config, FaxageConfig, LineConfig, RetryConfig, RoutingConfig, Secret
+from appliance.config import (
+    Config,
+    FaxageConfig,
+    LineClass,
+    LineConfig,
+    RetryConfig,
+    RoutingConfig,
+    RoutingPolicy,
+    Secret,
+)
 from appliance.mail.config import parse_mail
 
 __all__ = ["APPLIANCE_NUMBERS", "REMOTE_NUMBERS", "DemoOptions", "SimNetwork", "demo_config", "seed_store"]
@@ -91,7 +100,7 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
     from appliance.portserver_config import PortServerConfig, PortServerServer
 
     lines = tuple(
-        LineConfig(name=f"line{i + 1}", device=sim.devices[n], fax_class="auto", did=n, caller_id=n, tsid=n)
+        LineConfig(name=f"line{i + 1}", device=sim.devices[n], fax_class=LineClass.AUTO, did=n, caller_id=n, tsid=n)
         for i, n in enumerate(APPLIANCE_NUMBERS)
     )
     servers = [
@@ -132,7 +141,7 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
         portserver=portserver,
         faxage=faxage,
         retry=retry,
-        routing=RoutingConfig(policy=options.routing, overflow_after_failures=3, line_rest_seconds=60.0),
+        routing=RoutingConfig(policy=RoutingPolicy(options.routing), overflow_after_failures=3, line_rest_seconds=60.0),
         web=web,
         mail=parse_mail(base.source, raw),
     )

@@ -16,7 +16,7 @@ import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import NoReturn, TextIO
 
 from appliance.config import Config, ConfigError, load
 
@@ -57,7 +57,7 @@ def config_from_args(args: argparse.Namespace) -> Config | None:
 class _Parser(argparse.ArgumentParser):
     """Usage errors in one line (exit status 2)."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO, TypeVar
 
-__all__ = ["FORMATS", "OutputFormat", "ReportFormat", "cell", "choice", "print_record", "print_rows"]
+__all__ = ["FORMATS", "OutputFormat", "ReportFormat", "cell", "choice", "names", "print_record", "print_rows"]
 
 E = TypeVar("E", bound=enum.StrEnum)
 
@@ -42,6 +42,11 @@ def choice(kind: type[E]) -> Callable[[str], E | str]:
             return text
 
     return convert
+
+
+def names(*members: enum.StrEnum) -> tuple[str, ...]:
+    """The values of ``members`` for argparse's ``choices`` (so its errors quote plain text)."""
+    return tuple(m.value for m in members)
 
 
 def cell(value: Any) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from appliance.cli import CliIO, UsageError, config_from_args
 from appliance.cli import _admin_fields as fields
 from appliance.cli._admin_import import import_accounts, import_dids
-from appliance.cli._output import OutputFormat, ReportFormat, choice, print_record, print_rows
+from appliance.cli._output import OutputFormat, ReportFormat, choice, names, print_record, print_rows
 from appliance.config import default_config
 from radius.passwords import hash_password
 from radius.store import (
@@ -65,9 +65,9 @@ def with_store(func: Command) -> Callable[[argparse.Namespace, CliIO], int]:
 
 
 def format_arg(parser: argparse.ArgumentParser, kind: type[OutputFormat | ReportFormat] = OutputFormat) -> None:
-    choices = tuple(kind)
+    default = next(iter(kind))
     parser.add_argument(
-        "--format", type=choice(kind), choices=choices, default=choices[0], help=f"output format (default {choices[0]})"
+        "--format", type=choice(kind), choices=names(*kind), default=default, help=f"output format (default {default})"
     )
 
 
@@ -169,7 +169,7 @@ def accounts_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
 def accounts_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     accounts = store.list_accounts()
     if args.format is OutputFormat.TABLE:
-        print_rows([_account_table_row(a) for a in accounts], ACCOUNT_TABLE_COLUMNS, "table", io.stdout)
+        print_rows([_account_table_row(a) for a in accounts], ACCOUNT_TABLE_COLUMNS, OutputFormat.TABLE, io.stdout)
     else:
         print_rows([account_dict(a) for a in accounts], ACCOUNT_CSV_COLUMNS, args.format, io.stdout)
     return 0
@@ -379,7 +379,7 @@ def groups_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     members = store.list_group_members(group.name)
     if args.format is OutputFormat.JSON:
         record = {"group": group.name, "account_type": group.account_type, "last_modified": group.last_modified}
-        print_record({**record, "members": members}, "json", io.stdout)
+        print_record({**record, "members": members}, OutputFormat.JSON, io.stdout)
     else:
         rows = [{"position": i + 1, "member": m} for i, m in enumerate(members)]
         kind = fields.ACCOUNT_TYPES.describe(group.account_type)

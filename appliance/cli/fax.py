@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.cli import CliIO, UsageError, config_from_args
-from appliance.cli._output import ReportFormat, choice
+from appliance.cli._output import ReportFormat, choice, names
 from appliance.config.web import PageSize
 
 __all__ = ["register"]
@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--page-size",
         type=choice(PageSize),
-        choices=tuple(PageSize),
+        choices=names(*PageSize),
         default=None,
         help="default: [web] page_size of --config (letter)",
     )
@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
     p.add_argument("--data-dir", default="var", help="data directory of the embedded default")
     p.add_argument("--wait", action="store_true", help="wait until every recipient is done")
     p.add_argument("--timeout", type=float, default=600.0, help="with --wait: give up after SECONDS")
-    p.add_argument("--format", type=choice(ReportFormat), choices=tuple(ReportFormat), default=ReportFormat.TEXT)
+    p.add_argument("--format", type=choice(ReportFormat), choices=names(*ReportFormat), default=ReportFormat.TEXT)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_send)
 
@@ -50,7 +50,7 @@ def register(sub: Any) -> None:
     p.add_argument("--watch", action="store_true", help="refresh every --interval seconds")
     p.add_argument("--interval", type=float, default=2.0)
     p.add_argument("--limit", type=int, default=10, help="recent entries shown")
-    p.add_argument("--format", type=choice(ReportFormat), choices=tuple(ReportFormat), default=ReportFormat.TEXT)
+    p.add_argument("--format", type=choice(ReportFormat), choices=names(*ReportFormat), default=ReportFormat.TEXT)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("remote-send", help="embedded default: a remote fax machine sends a fax")
@@ -207,7 +207,7 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
 
     deadline = time.monotonic() + args.timeout
     tty = _is_tty(io.stderr)
-    shown: dict[str, Any] = {}
+    shown: dict[str | tuple[str, str], Any] = {}
     drawn = False
     while True:
         entries = store.with_live_pages(store.list_entries(fax_id=fax_id))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.cli import CliIO, UsageError
-from appliance.cli._output import OutputFormat, choice, print_record, print_rows
+from appliance.cli._output import OutputFormat, choice, names, print_record, print_rows
 
 __all__ = ["register"]
 
@@ -26,7 +26,7 @@ def _common(p: Any) -> None:
     p.add_argument(
         "--format",
         type=choice(OutputFormat),
-        choices=(OutputFormat.TABLE, OutputFormat.JSON),
+        choices=names(OutputFormat.TABLE, OutputFormat.JSON),
         default=OutputFormat.TABLE,
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 from twisted.application import service
 
 from appliance.cli import CliIO, config_from_args
-from appliance.cli._output import choice
+from appliance.cli._output import choice, names
 from appliance.config import Config, RoutingPolicy, Secret, default_config
 from appliance.config.web import WebConfig
 from appliance.demo import private_file
@@ -68,7 +68,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--routing",
         type=choice(RoutingPolicy),
-        choices=tuple(RoutingPolicy),
+        choices=names(*RoutingPolicy),
         default=RoutingPolicy.LOCAL_FIRST,
         help="embedded default: [routing] policy (default local_first: lines, then the FAXAGE simulator)",
     )
@@ -105,7 +105,8 @@ def _start_logging(args: argparse.Namespace, io: CliIO) -> None:
     )
 
     if getattr(args, "log_json", None):
-        observer = jsonFileLogObserver(open(args.log_json, "a", encoding="utf-8"))
+        # the log file stays open for the life of the process
+        observer = jsonFileLogObserver(open(args.log_json, "a", encoding="utf-8"))  # noqa: SIM115
     else:
         observer = textFileLogObserver(io.stderr)
     filtered = FilteringLogObserver(observer, [LogLevelFilterPredicate(LogLevel.info)])
@@ -153,12 +154,13 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
     run = lambda fn, *a: deferToThreadPool(reactor, reactor.getThreadPool(), fn, *a)  # noqa: E731
     for machine in d.remote_machines(reactor, sim, data_dir, options, run):
         machine.setServiceParent(top)
-    d.write_run_file(data_dir, sim, config, options, top.appliance.node_id if top.appliance is not None else "")
+    appliance = getattr(top, "appliance", None)  # set by make_service
+    d.write_run_file(data_dir, sim, config, options, appliance.node_id if appliance is not None else "")
     for line in sim.lines.lines:
         role = "appliance line" if line.number in d.APPLIANCE_NUMBERS else "remote fax machine"
         print(f"{role} {line.number} on {line.device}", file=io.stdout)
     print(f"FAXAGE simulator (cloud route) on {sim.faxage_url}", file=io.stdout)
-    if top.appliance is not None:
+    if appliance is not None:
         web = [s for s in top if type(s).__module__.startswith("appliance.web")]
         if web:
             notes.append(f"web service on http://127.0.0.1:{args.web_port}/")
@@ -318,7 +320,8 @@ def _serve_or_fail(config: Config, args: argparse.Namespace, io: CliIO, demo: bo
     reactor.callWhenRunning(start)
     reactor.addSystemEventTrigger("before", "shutdown", stop_started, top)
     reactor.addSystemEventTrigger("after", "shutdown", store.close)
-    signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(reactor.stop))
+    # twisted.internet.reactor is typed as the common reactor interface only
+    signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(reactor.stop))  # type: ignore[attr-defined]
     reactor.run()
     return status["code"]
 

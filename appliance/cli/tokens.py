@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from appliance.cli import CliIO, config_from_args
 from appliance.config import default_config
@@ -84,7 +85,7 @@ def _revoke(args: argparse.Namespace, io: CliIO) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Any) -> None:
     tokens = subparsers.add_parser("tokens", help="bearer tokens for the /uapi/faxes send endpoint")
     sub = tokens.add_subparsers(dest="tokens_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="issue a token for a user (printed once)")
