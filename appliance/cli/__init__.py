@@ -16,11 +16,12 @@ import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NoReturn, TextIO
 
 from appliance.config import Config, ConfigError, load
 
-__all__ = ["CliIO", "UsageError", "build_parser", "config_from_args", "entry", "main"]
+__all__ = ["CliIO", "UsageError", "build_parser", "config_from_args", "entry", "main", "storage_of"]
 
 # Modules that contribute subcommands.  Each defines register(subparsers).
 REGISTRARS: tuple[str, ...] = (
@@ -52,6 +53,18 @@ def config_from_args(args: argparse.Namespace) -> Config | None:
     """The config named by ``--config``, or None when none was given."""
     path = getattr(args, "config", None)
     return load(path) if path else None
+
+
+def storage_of(args: argparse.Namespace) -> tuple[str, Path]:
+    """The store URL and data directory of the appliance the command works on:
+    ``--config``'s, else the embedded default's under ``--data-dir``."""
+    config = config_from_args(args)
+    if config is not None:
+        return config.storage.url, Path(config.data_dir)
+    data_dir = Path(args.data_dir)
+    if not (data_dir / "faxappliance.db").exists():
+        raise UsageError(f"no appliance data in {data_dir}: start `faxappliance run` first, or pass --config")
+    return f"sqlite:///{data_dir}/faxappliance.db", data_dir
 
 
 class _Parser(argparse.ArgumentParser):

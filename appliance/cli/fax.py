@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance.cli import CliIO, UsageError, config_from_args
+from appliance.cli import CliIO, UsageError, config_from_args, storage_of
 from appliance.cli._output import ReportFormat, choice, names
 from appliance.config.web import PageSize
 
@@ -59,16 +59,6 @@ def register(sub: Any) -> None:
     p.add_argument("--data-dir", default="var")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_remote_send)
-
-
-def _storage(args: argparse.Namespace) -> tuple[str, Path]:
-    config = config_from_args(args)
-    if config is not None:
-        return config.storage.url, Path(config.data_dir)
-    data_dir = Path(args.data_dir)
-    if not (data_dir / "faxappliance.db").exists():
-        raise UsageError(f"no appliance data in {data_dir}: start `faxappliance run` first, or pass --config")
-    return f"sqlite:///{data_dir}/faxappliance.db", data_dir
 
 
 def _limits(args: argparse.Namespace) -> Any:
@@ -126,7 +116,7 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
     for name in args.files:
         if not Path(name).is_file():
             raise UsageError(f"no such file: {name}")
-    url, data_dir = _storage(args)
+    url, data_dir = storage_of(args)
     limits = _limits(args)
     target = (data_dir / "outbox" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(4).hex()}.tif").resolve()
     from appliance.render import RenderLimitError, WorkerDied
@@ -432,7 +422,7 @@ def _print_status(snap: dict[str, Any], io: CliIO) -> None:
 def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
     from appliance.jobs import open_job_store
 
-    url, data_dir = _storage(args)
+    url, data_dir = storage_of(args)
     store = open_job_store(url)
     code = 0
     try:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance.cli import CliIO, UsageError
+from appliance.cli import CliIO, UsageError, storage_of
 from appliance.cli._output import OutputFormat, choice, names, print_record, print_rows
 
 __all__ = ["register"]
@@ -93,12 +93,11 @@ def register(sub: Any) -> None:
 
 
 def _operations(args: argparse.Namespace) -> Any:
-    from appliance.cli.fax import _storage
     from appliance.inbox import Inbox
     from appliance.jobs import open_job_store
     from appliance.operator import Operations
 
-    url, data_dir = _storage(args)
+    url, data_dir = storage_of(args)
     return Operations(open_job_store(url), Inbox(Path(data_dir) / "inbox"))
 
 
