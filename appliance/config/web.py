@@ -106,7 +106,7 @@ def parse_web(source: str, table: object) -> WebConfig:
     timezone = sec.text("timezone", "UTC")
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise sec.fail("timezone", f"unknown time zone {timezone!r}") from None
     fetch_allow = sec.strings("fetch_allow", (), 'IP networks (strings such as "10.1.2.0/24")')
     try:
