@@ -21,7 +21,17 @@ from typing import Any, TextIO
 
 from twisted.application import service
 
-from appliance.config import Config, FaxageConfig, LineConfig, RetryConfig, RoutingConfig, Secret
+from appliance.config import (
+    Config,
+    FaxageConfig,
+    LineClass,
+    LineConfig,
+    RetryConfig,
+    RoutingConfig,
+    RoutingPolicy,
+    Secret,
+)
+from appliance.mail.config import MailConfig, parse_mail
 
 __all__ = ["APPLIANCE_NUMBERS", "REMOTE_NUMBERS", "DemoOptions", "SimNetwork", "demo_config", "seed_store"]
 
@@ -90,7 +100,7 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
     from appliance.portserver.config import PortServerConfig, PortServerServer
 
     lines = tuple(
-        LineConfig(name=f"line{i + 1}", device=sim.devices[n], fax_class="auto", did=n, caller_id=n, tsid=n)
+        LineConfig(name=f"line{i + 1}", device=sim.devices[n], fax_class=LineClass.AUTO, did=n, caller_id=n, tsid=n)
         for i, n in enumerate(APPLIANCE_NUMBERS)
     )
     servers = [
@@ -121,7 +131,7 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
     raw = {
         **base.raw,
         "web": {**base.raw.get("web", {}), "listen": "127.0.0.1", "port": options.web_port},
-        "email_gateway": {"listen": "127.0.0.1", "port": options.smtp_port, "domains": ["localhost"]},
+        "email_gateway": {"listen": "127.0.0.1", "domains": ["localhost"]},
         "smtp": {"relay": options.smtp_relay, "sender": "fax@localhost", "retry_initial": 2.0, "retry_max": 10.0},
     }
     return dataclasses.replace(
@@ -131,9 +141,16 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
         portserver=portserver,
         faxage=faxage,
         retry=retry,
-        routing=RoutingConfig(policy=options.routing, overflow_after_failures=3, line_rest_seconds=60.0),
+        routing=RoutingConfig(policy=RoutingPolicy(options.routing), overflow_after_failures=3, line_rest_seconds=60.0),
         web=web,
+        mail=_demo_mail(base.source, raw, options.smtp_port),
     )
+
+
+def _demo_mail(source: str, raw: dict[str, Any], smtp_port: int) -> MailConfig:
+    """The mail sections of the demo; ``--smtp-port 0`` (any free port) is an option, not a file's value."""
+    mail = parse_mail(source, raw)
+    return dataclasses.replace(mail, gateway=dataclasses.replace(mail.gateway, port=smtp_port))
 
 
 def private_file(path: Path, make: Any) -> tuple[str, bool]:

@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from appliance.config_reader import Section
 from appliance.logsafe import safe_for_log
 
 __all__ = [
@@ -216,40 +217,32 @@ def dial_string(raw: Any, plan: DialPlan) -> str:
 # ------------------------------------------------------------------ config
 
 
-def parse_dialplan(source: str, table: Any) -> DialPlan:
-    """Parse the ``[dialplan]`` table; errors are ConfigError naming the key."""
-    from appliance.config import ConfigError
-
-    def fail(key: str, problem: str) -> ConfigError:
-        return ConfigError(source, f"dialplan.{key}", problem)
-
-    if table is None:
-        table = {}
-    if not isinstance(table, dict):
-        raise ConfigError(source, "dialplan", "must be a table")
-    known = ("international_prefix", "country_code", "national_prefix", "outside_prefix", "rules", "unmatched")
-    unknown = sorted(set(table) - set(known))
-    if unknown:
-        raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
+def parse_dialplan(source: str, table: object) -> DialPlan:
+    """Parse the ``[dialplan]`` table (None: the defaults); errors are ConfigError naming the key."""
+    sec = Section(source, "dialplan", table)
     prefixes = {}
-    for key in known[:4]:
-        value = table.get(key, "")
+    for key in ("international_prefix", "country_code", "national_prefix", "outside_prefix"):
+        sec.seen.add(key)
+        value = sec.table.get(key, "")
         allowed = "0123456789" if key == "country_code" else "0123456789*#,"
         if not isinstance(value, str) or len(value) > MAX_PREFIX or any(c not in allowed for c in value):
-            raise fail(key, f"must be text of at most {MAX_PREFIX} characters from {' '.join(allowed)}")
+            raise sec.fail(key, f"must be text of at most {MAX_PREFIX} characters from {' '.join(allowed)}")
         prefixes[key] = value
-    unmatched = table.get("unmatched", "accept")
+    sec.seen.add("unmatched")
+    unmatched = sec.table.get("unmatched", "accept")
     if unmatched not in ACTIONS:
-        raise fail("unmatched", f"must be accept or reject, not {unmatched!r}")
-    rules_table = table.get("rules", [])
+        raise sec.fail("unmatched", f"must be accept or reject, not {unmatched!r}")
+    sec.seen.add("rules")
+    rules_table = sec.table.get("rules", [])
     if not isinstance(rules_table, list) or len(rules_table) > 1000:
-        raise fail("rules", 'must be a list of at most 1000 {pattern = "…", action = "accept|reject"} tables')
+        raise sec.fail("rules", 'must be a list of at most 1000 {pattern = "…", action = "accept|reject"} tables')
+    sec.check_unknown()
     rules = []
     for i, item in enumerate(rules_table):
         if not isinstance(item, dict) or set(item) - {"pattern", "action"} or not isinstance(item.get("pattern"), str):
-            raise fail(f"rules[{i}]", 'must be a table {pattern = "…", action = "accept|reject"}')
+            raise sec.fail(f"rules[{i}]", 'must be a table {pattern = "…", action = "accept|reject"}')
         try:
             rules.append(parse_rule(item["pattern"], item.get("action", "accept")))
         except ValueError as exc:
-            raise fail(f"rules[{i}]", str(exc)) from None
+            raise sec.fail(f"rules[{i}]", str(exc)) from None
     return DialPlan(rules=tuple(rules), unmatched=unmatched, **prefixes)

@@ -13,15 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DAY", "Plan", "Retention", "RetentionError", "disk_warning", "parse_retention", "plan"]
+from appliance.config_reader import Section
+
+__all__ = ["DAY", "Plan", "Retention", "disk_warning", "parse_retention", "plan"]
 
 DAY = 86400.0
 KEYS = ("sent", "failed", "received", "spool", "cdrs")
 MAX_DAYS = 36500
-
-
-class RetentionError(ValueError):
-    """A bad ``[retention]`` value; names the key."""
+MAX_FREE_MB = 10**7
 
 
 @dataclass(frozen=True)
@@ -41,24 +40,13 @@ class Retention:
         return now - days * DAY if days > 0 else None
 
 
-def parse_retention(table: dict[str, Any]) -> Retention:
-    """``[retention]`` -> :class:`Retention`; RetentionError naming the first bad key."""
-    values: dict[str, int] = {}
-    for key, value in table.items():
-        if key not in KEYS and key != "min_free_mb":
-            raise RetentionError(f"retention.{key}: unknown key (known: {', '.join(KEYS + ('min_free_mb',))})")
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or not 0 <= value <= (MAX_DAYS if key != "min_free_mb" else 10**7)
-        ):
-            raise RetentionError(
-                f"retention.{key}: expected a whole number of "
-                f"{'days 0..' + str(MAX_DAYS) if key != 'min_free_mb' else 'megabytes'}, "
-                f"got {value!r}"
-            )
-        values[key] = value
-    return Retention(**values)
+def parse_retention(source: str, table: object) -> Retention:
+    """``[retention]`` of ``source`` (None: the defaults) -> :class:`Retention`."""
+    sec = Section(source, "retention", table)
+    values = {key: sec.integer(key, getattr(Retention, key), 0, MAX_DAYS) for key in KEYS}
+    retention = Retention(**values, min_free_mb=sec.integer("min_free_mb", Retention.min_free_mb, 0, MAX_FREE_MB))
+    sec.check_unknown()
+    return retention
 
 
 @dataclass(frozen=True)

@@ -108,9 +108,9 @@ def node_settings(config: Config, node_id: str | None = None) -> Any:
     """``[node]`` of ``config``, its id defaulted (host name + data directory hash) or overridden."""
     import socket
 
-    from appliance.node_config import default_node_id, parse_node
+    from appliance.node_config import default_node_id
 
-    node = parse_node(config.source, config.raw.get("node"))
+    node = config.node
     chosen = node_id or node.id or default_node_id(socket.gethostname(), str(Path(config.data_dir).resolve()))
     return dataclasses.replace(node, id=chosen)
 
@@ -486,12 +486,10 @@ def make_web(appliance: Appliance, reactor: Any) -> service.Service | None:
         from appliance.web import Authenticator, make_web_service
     except ImportError:
         return None
-    from appliance.web.config import parse_web
-
     if appliance.portserver is None:
         log.warn("no [portserver]: the web service cannot check credentials and is not started")
         return None
-    web = parse_web(appliance.config.source, appliance.config.raw.get("web"))
+    web = appliance.config.web
     auth = Authenticator(
         appliance.portserver.client,
         reactor,

@@ -1,27 +1,35 @@
 """The ``[smtp]``, ``[email_gateway]`` and ``[inbound_routes]`` sections (pure).
 
-Errors are :class:`appliance.config.ConfigError` naming the file, the key and
-the problem; the SMTP password never appears in one.
+Read through :class:`appliance.config_reader.Section`: errors name the file,
+the key and the problem; the SMTP password never appears in one.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from appliance.config import ConfigError, Secret
+from appliance.config_reader import Section
 from appliance.mail.routing import FORMATS, Destination, Routes, RoutingError, parse_destination
+from radius.clients import Secret
 
-__all__ = ["GatewayConfig", "MailConfig", "SmtpConfig", "parse_mail"]
+__all__ = ["GatewayConfig", "MailConfig", "SmtpConfig", "StartTls", "parse_mail"]
 
 MB = 1024 * 1024
-STARTTLS = ("required", "opportunistic", "off")
+
+
+class StartTls(enum.StrEnum):
+    REQUIRED = "required"
+    OPPORTUNISTIC = "opportunistic"
+    OFF = "off"
 
 
 @dataclass(frozen=True)
 class SmtpConfig:
     relay: str = ""  # host:port; "" = write mails into the Maildir
-    starttls: str = "opportunistic"
+    starttls: StartTls = StartTls.OPPORTUNISTIC
     username: str = ""
     password: Secret = field(default_factory=lambda: Secret(""))
     sender: str = "fax@localhost"
@@ -61,98 +69,60 @@ class MailConfig:
     recipients_csv: str = ""  # path of a FaxFinder recipients CSV, added to [inbound_routes.recipients]
 
 
-class _Section:
-    def __init__(self, source: str, name: str, raw: Any) -> None:
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, dict):
-            raise ConfigError(source, name, "must be a table")
-        self.source, self.name, self.raw = source, name, raw
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(self.source, f"{self.name}.{key}", problem)
-
-    def check(self, allowed: set[str]) -> None:
-        for key in self.raw:
-            if key not in allowed:
-                raise self.fail(key, "unknown key")
-
-    def text(self, key: str, default: str) -> str:
-        value = self.raw.get(key, default)
-        if not isinstance(value, str):
-            raise self.fail(key, "must be a string")
-        return value
-
-    def number(self, key: str, default: float, low: float, high: float) -> float:
-        value = self.raw.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise self.fail(key, f"must be a number from {low:g} to {high:g}")
-        return float(value)
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.raw.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(key, "must be true or false")
-        return value
-
-
-def _smtp(source: str, raw: Any) -> SmtpConfig:
-    s = _Section(source, "smtp", raw)
-    s.check(set(SmtpConfig.__dataclass_fields__))
+def _smtp(source: str, raw: object) -> SmtpConfig:
+    s = Section(source, "smtp", raw)
     relay = s.text("relay", "")
     if relay:
         host, colon, port = relay.rpartition(":")
         if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise s.fail("relay", f"must be host:port, not {relay!r}")
-    starttls = s.text("starttls", "opportunistic")
-    if starttls not in STARTTLS:
-        raise s.fail("starttls", f"must be one of {', '.join(STARTTLS)}")
     sender = s.text("sender", "fax@localhost")
     if "@" not in sender or any(ch in sender for ch in "\r\n<> "):
         raise s.fail("sender", "must be an e-mail address")
-    password = s.raw.get("password", "")
-    if not isinstance(password, str):
-        raise s.fail("password", "must be a string")
+    password = s.secret("password", required=False)
     username = s.text("username", "")
-    if bool(username) != bool(password):
+    if bool(username) != bool(password.reveal_str()):
         raise s.fail("username", "username and password go together")
-    return SmtpConfig(
+    smtp = SmtpConfig(
         relay=relay,
-        starttls=starttls,
+        starttls=s.choice("starttls", StartTls, StartTls.OPPORTUNISTIC),
         username=username,
-        password=Secret(password),
+        password=password,
         sender=sender,
-        max_message_bytes=int(s.number("max_message_bytes", 10 * MB, 0, 1024 * MB)),
+        max_message_bytes=s.integer("max_message_bytes", 10 * MB, 0, 1024 * MB),
         maildir=s.text("maildir", ""),
         retry_initial=s.number("retry_initial", 30.0, 0.1, 86400),
         retry_max=s.number("retry_max", 1800.0, 0.1, 86400),
         give_up_after=s.number("give_up_after", 3 * 86400.0, 1, 30 * 86400),
         timeout=s.number("timeout", 60.0, 1, 3600),
     )
+    s.check_unknown()
+    return smtp
 
 
-def _gateway(source: str, raw: Any) -> GatewayConfig:
-    s = _Section(source, "email_gateway", raw)
-    s.check(set(GatewayConfig.__dataclass_fields__))
-    domains = s.raw.get("domains", ["localhost"])
-    if not isinstance(domains, list) or not domains or not all(isinstance(d, str) and d for d in domains):
+def _gateway(source: str, raw: object) -> GatewayConfig:
+    s = Section(source, "email_gateway", raw)
+    domains = s.strings("domains", ("localhost",), "domain names")
+    if not domains:
         raise s.fail("domains", "must be a non-empty list of domain names")
-    return GatewayConfig(
+    gateway = GatewayConfig(
         enabled=s.flag("enabled", raw is not None),
         listen=s.text("listen", "127.0.0.1"),
-        port=int(s.number("port", 2525, 0, 65535)),
+        port=s.port("port", 2525),
         domains=tuple(d.lower() for d in domains),
         hostname=s.text("hostname", "localhost"),
-        max_message_bytes=int(s.number("max_message_bytes", 25 * MB, 1024, 1024 * MB)),
-        max_recipients=int(s.number("max_recipients", 50, 1, 1000)),
-        max_connections=int(s.number("max_connections", 20, 1, 1000)),
+        max_message_bytes=s.integer("max_message_bytes", 25 * MB, 1024, 1024 * MB),
+        max_recipients=s.integer("max_recipients", 50, 1, 1000),
+        max_connections=s.integer("max_connections", 20, 1, 1000),
         require_auth=s.flag("require_auth", False),
         certificate=s.text("certificate", ""),
         key=s.text("key", ""),
     )
+    s.check_unknown()
+    return gateway
 
 
-def _destinations(s: _Section, key: str, value: Any) -> tuple[Destination, ...]:
+def _destinations(s: Section, key: str, value: Any) -> tuple[Destination, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -163,25 +133,25 @@ def _destinations(s: _Section, key: str, value: Any) -> tuple[Destination, ...]:
         raise s.fail(key, str(exc)) from None
 
 
-def _routes(source: str, raw: Any) -> tuple[Routes, str]:
-    s = _Section(source, "inbound_routes", raw)
-    s.check({"global", "lines", "recipients", "format", "recipients_csv"})
+def _routes(source: str, raw: object) -> tuple[Routes, str]:
+    s = Section(source, "inbound_routes", raw)
     fmt = s.text("format", "pdf")
     if fmt not in FORMATS:
         raise s.fail("format", "must be pdf or tiff")
     tables: dict[str, dict[str, tuple[Destination, ...]]] = {}
-    for table in ("lines", "recipients"):
-        value = s.raw.get(table, {})
-        if not isinstance(value, dict):
-            raise s.fail(table, "must be a table")
-        tables[table] = {str(k): _destinations(s, f"{table}.{k}", v) for k, v in value.items()}
-    return (
-        Routes(_destinations(s, "global", s.raw.get("global", [])), tables["lines"], tables["recipients"], fmt),
-        s.text("recipients_csv", ""),
+    for name in ("lines", "recipients"):
+        table = s.sub(name)
+        tables[name] = {str(k): _destinations(s, f"{name}.{k}", v) for k, v in table.table.items()}
+    s.seen.add("global")
+    routes = Routes(_destinations(s, "global", s.table.get("global", [])), tables["lines"], tables["recipients"], fmt)
+    csv_path = s.text("recipients_csv", "")
+    s.check_unknown()
+    return routes, csv_path
+
+
+def parse_mail(source: str, document: Mapping[str, object]) -> MailConfig:
+    """The mail sections (``[smtp]``, ``[email_gateway]``, ``[inbound_routes]``) of a parsed config file."""
+    routes, csv_path = _routes(source, document.get("inbound_routes"))
+    return MailConfig(
+        _smtp(source, document.get("smtp")), _gateway(source, document.get("email_gateway")), routes, csv_path
     )
-
-
-def parse_mail(source: str, raw: dict[str, Any]) -> MailConfig:
-    """The mail sections of a parsed config file (``Config.raw``)."""
-    routes, csv_path = _routes(source, raw.get("inbound_routes"))
-    return MailConfig(_smtp(source, raw.get("smtp")), _gateway(source, raw.get("email_gateway")), routes, csv_path)

@@ -380,9 +380,7 @@ def make_gateway_service(appliance: Any, reactor: Any, mail: Any, *, web_app: An
         from appliance.config import ConfigError
 
         raise ConfigError(config.source, "email_gateway", "needs [portserver] (senders are authorized by RADIUS)")
-    from appliance.web.config import parse_web
-
-    web = parse_web(config.source, config.raw.get("web"))
+    web = config.web
     spool = web.spool_dir or f"{config.data_dir}/web"
     submitter = JobSubmitter(
         appliance.jobs, reactor, appliance.run_blocking, spool, poke=appliance.scheduler.poke, page_size=web.page_size

@@ -11,7 +11,7 @@ from twisted.application import service
 from twisted.internet.threads import deferToThreadPool
 
 from appliance.config import ConfigError
-from appliance.mail.config import MailConfig, parse_mail
+from appliance.mail.config import MailConfig
 from appliance.mail.delivery import DeliveryService
 from appliance.mail.inbound import FaxMailer, radius_account_lookup
 from appliance.mail.outbox import MailOutbox, open_mail_outbox
@@ -33,7 +33,7 @@ class MailParts:
 
 def load_mail_config(config: Any) -> MailConfig:
     """The mail sections of ``config``, with the recipients CSV read in."""
-    mail = parse_mail(config.source, config.raw)
+    mail = config.mail
     if mail.recipients_csv:
         path = Path(mail.recipients_csv)
         if not path.is_absolute():

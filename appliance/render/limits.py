@@ -12,9 +12,8 @@ render_seconds = 120       # time limit of one conversion
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from appliance.config import ConfigError, _Section
+from appliance.config_reader import Section
 
 __all__ = ["Limits", "parse_limits"]
 
@@ -33,29 +32,14 @@ class Limits:
         return self.worker_memory_mb * 1024 * 1024
 
 
-_RANGES: dict[str, tuple[float, float]] = {
-    "max_pages": (1, 10_000),
-    "workers": (1, 32),
-    "worker_memory_mb": (64, 1_048_576),
-    "render_seconds": (0.01, 86_400),
-}
-
-
-def parse_limits(source: str, table: Any) -> Limits:
-    """Parse the ``[limits]`` table; errors name the file and the key."""
-    if table is None:
-        table = {}
-    if not isinstance(table, dict):
-        raise ConfigError(source, "limits", "must be a table")
-    sec = _Section(source, "limits", table)
-    defaults = Limits()
-    values: dict[str, Any] = {}
-    for name, (low, high) in _RANGES.items():
-        kind = float if name == "render_seconds" else int
-        value = sec.get(name, kind, getattr(defaults, name))
-        if not low <= value <= high:
-            unit = " seconds" if kind is float else ""
-            raise sec.fail(name, f"must be between {low:g} and {high:g}{unit}, got {value:g}")
-        values[name] = value
+def parse_limits(source: str, table: object) -> Limits:
+    """Parse the ``[limits]`` table (None: the defaults); errors name the file and the key."""
+    sec = Section(source, "limits", table)
+    limits = Limits(
+        max_pages=sec.integer("max_pages", 200, 1, 10_000),
+        workers=sec.integer("workers", 2, 1, 32),
+        worker_memory_mb=sec.integer("worker_memory_mb", 1024, 64, 1_048_576),
+        render_seconds=sec.number("render_seconds", 120.0, 0.01, 86_400, "seconds"),
+    )
     sec.check_unknown()
-    return Limits(**values)
+    return limits

@@ -18,15 +18,15 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
+from appliance.config.web import WebConfig, parse_web
 from appliance.dialplan import DialPlan
 from appliance.jobs.model import EntryState
 from appliance.jobs.scheduler import thread_runner
 from appliance.jobs.store import JobStore
-from appliance.render import RenderPool, parse_limits
+from appliance.render import RenderPool
 from appliance.render.runner import Renderer, shared_pool
 from appliance.web.app import WebApp
 from appliance.web.auth import Authenticator, Identity
-from appliance.web.config import WebConfig, parse_web
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineInfo, LineStatusSource, ReceivedFax
 from appliance.web.directory import Directory, open_directory
 from appliance.web.hsts import install_hsts
@@ -185,11 +185,11 @@ def make_web_service(
     accounts: AccountWriter | None = None,
 ) -> WebService:
     """The web service from ``config`` (an ``appliance.config.Config``; its ``[web]`` table)."""
-    web = parse_web(config.source, config.raw.get("web"))
+    web = config.web
     if directory is None:
         directory = open_directory(web.token_store or config.storage.url)
     spool = web.spool_dir or f"{config.data_dir}/web"
-    limits = getattr(config, "limits", None) or parse_limits(config.source, config.raw.get("limits"))
+    limits = config.limits
     site = make_site(
         web,
         reactor,

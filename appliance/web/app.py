@@ -21,6 +21,7 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from appliance.config.web import WebConfig
 from appliance.dialplan import DialPlan
 from appliance.fetch import Fetcher, FetchError, FetchPolicy
 from appliance.fetch_policy import parse_allow
@@ -31,7 +32,6 @@ from appliance.render import RenderLimitError, WorkerDied
 from appliance.render.runner import Renderer, shared_pool
 from appliance.web import ffws
 from appliance.web.auth import Identity
-from appliance.web.config import WebConfig
 from appliance.web.convert import convert_fax
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineStatusSource
 from appliance.web.directory import Directory

@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
+from appliance.config.web import origin_of
 from appliance.web.model import WebError
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
 XML_TYPES = ("application/xml", "text/xml")
 FORM = ("multipart/form-data",)
 STATE_CHANGING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 #: the web console: its own style sheet and script only (no inline code), no frames, posts only to itself
 HTML_CSP = (
     "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
@@ -65,24 +64,6 @@ def check_body_type(header: str | None, has_body: bool, allowed: Iterable[str], 
         return
     shown = f"Content-Type {found!r}" if found else "no Content-Type"
     raise WebError(415, f"{what} takes {' or '.join(kinds)}, not {shown}")
-
-
-def origin_of(url: str) -> str | None:
-    """``scheme://host[:port]`` of a URL (default port dropped, lower case), or None when it has none."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in _DEFAULT_PORTS or not host:
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or port == _DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 def foreign_origin(origin: str | None, referer: str | None, own: Iterable[str]) -> str | None:

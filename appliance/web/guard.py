@@ -19,9 +19,9 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from appliance.config.web import WebConfig
 from appliance.web import browser
 from appliance.web.auth import AuthUnavailable, Identity, basic_credentials
-from appliance.web.config import WebConfig
 from appliance.web.model import WebError
 from appliance.web.throttle import LoginThrottle, ThrottlePolicy, printable
 

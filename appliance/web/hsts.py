@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.web.config import WebConfig
+from appliance.config.web import WebConfig
 
 __all__ = ["hsts_value", "install_hsts"]
 

@@ -103,9 +103,9 @@ def test_secret_never_in_errors_or_repr():
 
 def test_invalid_toml_and_missing_file(tmp_path):
     """Syntax errors and unreadable files name the file."""
-    with pytest.raises(ConfigError, match="site.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"site\.toml: not valid TOML"):
         parse("[radius", "site.toml")
-    with pytest.raises(ConfigError, match="missing.toml: cannot read"):
+    with pytest.raises(ConfigError, match=r"missing\.toml: cannot read"):
         load(tmp_path / "missing.toml")
 
 

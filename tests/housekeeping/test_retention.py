@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from twisted.internet.task import Clock
 
+from appliance.config import ConfigError
 from appliance.housekeeping import purge
 from appliance.inbound.inbox import Inbox
 from appliance.jobs import FaxSpec, Recipient, Result, open_job_store
@@ -17,7 +18,6 @@ from appliance.retention import (
     DAY,
     FinishedFax,
     Retention,
-    RetentionError,
     SpoolFile,
     disk_warning,
     parse_retention,
@@ -52,10 +52,10 @@ def test_plan_keeps_young_items_and_referenced_files() -> None:
 
 
 def test_parse_and_disk_warning() -> None:
-    assert parse_retention({"sent": 1, "min_free_mb": 10}) == Retention(sent=1, min_free_mb=10)
+    assert parse_retention("f.toml", {"sent": 1, "min_free_mb": 10}) == Retention(sent=1, min_free_mb=10)
     for bad in ({"sent": -1}, {"sent": "30"}, {"sent": True}, {"forever": 1}, {"cdrs": 36501}):
-        with pytest.raises(RetentionError, match=r"retention\."):
-            parse_retention(bad)
+        with pytest.raises(ConfigError, match=r"^f\.toml: retention\."):
+            parse_retention("f.toml", bad)
     assert disk_warning(100 * 2**20, Retention(min_free_mb=500)) is not None
     assert disk_warning(600 * 2**20, Retention(min_free_mb=500)) is None
     assert disk_warning(0, Retention(min_free_mb=0)) is None

@@ -59,7 +59,7 @@ def test_node_section() -> None:
         ({"id": "has space"}, "node.id", "letters, digits"),
         ({"id": "x" * 41}, "node.id", "1-40"),
         ({"lease_seconds": 0}, "node.lease_seconds", "greater than 0"),
-        ({"lease_seconds": "5"}, "node.lease_seconds", "number of seconds"),
+        ({"lease_seconds": "5"}, "node.lease_seconds", "must be a float"),
         ({"lease_seconds": 6, "heartbeat_seconds": 4}, "node.heartbeat_seconds", "at most half"),
         ({"colour": "red"}, "node.colour", "unknown key"),
     ],
@@ -109,5 +109,5 @@ def test_node_settings_default_and_override(tmp_path: object) -> None:
     first, again = node_settings(config), node_settings(default_config(data_dir=str(tmp_path)))
     assert first.id == again.id and first.id.startswith(socket.gethostname().split(".")[0][:24].strip("-.")[:3])
     assert node_settings(config, "override").id == "override"
-    named = dataclasses.replace(config, raw={"node": {"id": "fax-b", "lease_seconds": 9}})
+    named = dataclasses.replace(config, node=parse_node("f.toml", {"id": "fax-b", "lease_seconds": 9}))
     assert (node_settings(named).id, node_settings(named).lease_seconds) == ("fax-b", 9.0)

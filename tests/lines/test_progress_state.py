@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from twisted.internet.task import Clock
 
-from appliance._progress_view import bar, busy_suffix, plain
+from appliance.cli._progress_view import bar, busy_suffix, plain
 from appliance.progress import LiveCall, apply, eta, page_line
 from modem.progress import CallEvent
 

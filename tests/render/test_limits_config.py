@@ -13,7 +13,7 @@ def test_defaults() -> None:
     config = parse("", "a.toml")
     assert config.limits == Limits(max_pages=200, workers=2, worker_memory_mb=1024, render_seconds=120.0)
     assert parse_limits("x", None) == Limits()
-    assert default_config().limits is None  # readers fall back to Limits()
+    assert default_config().limits == Limits()
 
 
 def test_values_are_read() -> None:
@@ -45,7 +45,7 @@ def test_bad_values_name_file_and_key(text: str, key: str, problem: str) -> None
 
 
 def test_limits_must_be_a_table() -> None:
-    with pytest.raises(ConfigError, match=r"a\.toml: limits: must be a dict"):
+    with pytest.raises(ConfigError, match=r"a\.toml: limits: must be a table"):
         parse("limits = 3\n", "a.toml")
 
 

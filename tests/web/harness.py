@@ -15,11 +15,11 @@ import httpx
 from twisted.internet import reactor, threads
 from twisted.internet.defer import Deferred
 
+from appliance.config.web import WebConfig
 from appliance.jobs import open_job_store
 from appliance.web import make_site
 from appliance.web.accounts import StoreAccountWriter
 from appliance.web.auth import Authenticator
-from appliance.web.config import WebConfig
 from appliance.web.deps import InboxRecord, LineInfo, ReceivedFax
 from appliance.web.directory import open_directory
 from radius.client import RadiusClient, ServerSpec

@@ -9,9 +9,9 @@ import random
 import pytest
 
 from appliance.config import ConfigError
+from appliance.config.web import parse_web
 from appliance.web import bodies
 from appliance.web.bodies import b64decode, parse_document
-from appliance.web.config import parse_web
 from appliance.web.model import WebError
 
 

@@ -16,9 +16,9 @@ from twisted.logger import Logger
 from twisted.web.test.requesthelper import DummyRequest
 
 from appliance.config import ConfigError
+from appliance.config.web import WebConfig, parse_web
 from appliance.web import browser
 from appliance.web.auth import AuthUnavailable, Identity
-from appliance.web.config import WebConfig, parse_web
 from appliance.web.guard import Guard, TooManyAttempts
 from appliance.web.model import WebError
 from appliance.web.throttle import LoginThrottle, ThrottlePolicy, printable, source_key

@@ -15,7 +15,7 @@ import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 
-from appliance.web.config import WebConfig
+from appliance.config.web import WebConfig
 from appliance.web.guard import Guard
 from tests.web.harness import ADMIN, ALICE, WebHarness, schedule_xml
 

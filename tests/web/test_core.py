@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from appliance.config import ConfigError
+from appliance.config.web import WebConfig, parse_web
 from appliance.jobs.model import Entry, EntryState, Fax, Recipient
 from appliance.web import endpoint_description, ffws
 from appliance.web.auth import basic_credentials, bearer_token
-from appliance.web.config import WebConfig, parse_web
 from appliance.web.model import UserProfile, WebError
 from tests.web.test_ofax import SPEC_EXAMPLE
 
@@ -130,7 +130,7 @@ def test_credentials_helpers() -> None:
     assert bearer_token(b"Basic abc") is None
 
 
-PURE = ("ffws.py", "ffws_status.py", "uapi.py", "model.py", "config.py")
+PURE = ("ffws.py", "ffws_status.py", "uapi.py", "model.py")
 FORBIDDEN = {"twisted", "httpx", "socket", "time", "random", "os", "logging", "sqlite3", "psycopg"}
 
 

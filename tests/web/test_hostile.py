@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest_twisted
 
-from appliance.web.config import WebConfig
+from appliance.config.web import WebConfig
 from tests.web.harness import ALICE, WebHarness, schedule_xml
 
 BOMB = b"""<?xml version="1.0"?>

@@ -19,8 +19,8 @@ import pytest_twisted
 from twisted.internet import reactor, threads
 from twisted.internet.defer import Deferred
 
+from appliance.config.web import WebConfig
 from appliance.fetch_policy import REFUSED
-from appliance.web.config import WebConfig
 from tests.radius.server_process import RunningServer
 from tests.web.harness import ALICE, BOB, WebHarness, schedule_xml
 

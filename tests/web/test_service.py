@@ -3,6 +3,7 @@ serves, and settles faxes a restart left in preprocessing."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from twisted.internet import reactor, task, threads
 from appliance.config import parse
 from appliance.jobs.model import EntryState, FaxSpec, Recipient
 from appliance.web import make_web_service
+from tests.e2e.harness import free_port
 from tests.web.harness import ADMIN, WebHarness
 
 
@@ -21,7 +23,7 @@ async def test_make_web_service_serves_and_settles(h: WebHarness, tmp_path: Path
     h.jobs.submit(FaxSpec(owner="alice", preprocessing=True), [Recipient(fax_number="5551234")], 1.0)
     config = parse(
         f'data_dir = "{tmp_path}"\n[storage]\nurl = "sqlite:///{tmp_path}/store.db"\n'
-        f'[web]\nlisten = "127.0.0.1"\nport = 0\n',
+        f'[web]\nlisten = "127.0.0.1"\nport = {free_port(socket.SOCK_STREAM)}\n',
         str(tmp_path / "f.toml"),
     )
     service = make_web_service(

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from appliance._admin_fields import ACCOUNT_OPTIONS, DID_OPTIONS, FieldOption
 from appliance.cli import CliIO
+from appliance.cli._admin_fields import ACCOUNT_OPTIONS, DID_OPTIONS, FieldOption
 from radius.passwords import hash_password
 from radius.store import Account, Did, DuplicateError, NotFoundError, Store, normalise_did
 

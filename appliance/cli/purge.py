@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance.cli import CliIO, config_from_args
+from appliance.cli import CliIO, config_from_args, storage_of
 
 __all__ = ["register"]
 
@@ -22,7 +22,6 @@ def register(sub: Any) -> None:
 
 
 def cmd_purge(args: argparse.Namespace, io: CliIO) -> int:
-    from appliance.cli_fax import _storage
     from appliance.housekeeping import purge
     from appliance.inbound.inbox import Inbox
     from appliance.jobs import open_job_store
@@ -32,7 +31,7 @@ def cmd_purge(args: argparse.Namespace, io: CliIO) -> int:
     config = config_from_args(args)
     retention = (config.retention if config is not None else None) or Retention()
     web = config.web if config is not None else None
-    url, data_dir = _storage(args)
+    url, data_dir = storage_of(args)
     jobs = open_job_store(url)
     cdrs = open_store(url)
     try:

@@ -1,5 +1,6 @@
 """Admin commands on the account store: accounts, dids, devices, emails,
-groups, cdrs and import (names fixed by the product: scripts rely on them).
+groups and import (names fixed by the product: scripts rely on them;
+``cdrs`` is in :mod:`appliance.cli.cdrs`).
 
 Each command opens the store named by ``--config`` (or the embedded
 default), does its work and prints a table (people) or ``--format csv|json``
@@ -13,19 +14,17 @@ import functools
 import os
 import uuid as uuidlib
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from appliance import _admin_fields as fields
-from appliance._admin_import import import_accounts, import_dids
-from appliance._output import FORMATS, print_record, print_rows
 from appliance.cli import CliIO, UsageError, config_from_args
+from appliance.cli import _admin_fields as fields
+from appliance.cli._admin_import import import_accounts, import_dids
+from appliance.cli._output import OutputFormat, ReportFormat, choice, names, print_record, print_rows
 from appliance.config import default_config
 from radius.passwords import hash_password
 from radius.store import (
     ACCOUNT_FIELDS,
     Account,
-    AccountingRecord,
     Device,
     Did,
     NotFoundError,
@@ -35,11 +34,9 @@ from radius.store import (
     open_store,
 )
 
-__all__ = ["open_configured_store", "register"]
+__all__ = ["format_arg", "open_configured_store", "register", "with_store"]
 
 Command = Callable[[argparse.Namespace, CliIO, Store], int]
-
-STATUS_NAMES = {1: "Start", 2: "Stop", 3: "Interim-Update", 7: "Accounting-On", 8: "Accounting-Off"}
 
 
 def open_configured_store(args: argparse.Namespace) -> Store:
@@ -48,7 +45,7 @@ def open_configured_store(args: argparse.Namespace) -> Store:
     return open_store(config.storage.url)
 
 
-def _with_store(func: Command) -> Callable[[argparse.Namespace, CliIO], int]:
+def with_store(func: Command) -> Callable[[argparse.Namespace, CliIO], int]:
     @functools.wraps(func)
     def run(args: argparse.Namespace, io: CliIO) -> int:
         try:
@@ -67,8 +64,11 @@ def _with_store(func: Command) -> Callable[[argparse.Namespace, CliIO], int]:
     return run
 
 
-def _format_arg(parser: argparse.ArgumentParser, choices: tuple[str, ...] = FORMATS) -> None:
-    parser.add_argument("--format", choices=choices, default=choices[0], help=f"output format (default {choices[0]})")
+def format_arg(parser: argparse.ArgumentParser, kind: type[OutputFormat | ReportFormat] = OutputFormat) -> None:
+    default = next(iter(kind))
+    parser.add_argument(
+        "--format", type=choice(kind), choices=names(*kind), default=default, help=f"output format (default {default})"
+    )
 
 
 # ------------------------------------------------------------------ accounts
@@ -115,7 +115,7 @@ def _account_table_row(account: Account) -> dict[str, Any]:
     }
 
 
-@_with_store
+@with_store
 def accounts_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     values = fields.account_options(args)
     password_hash = _password(args, io)
@@ -130,7 +130,7 @@ def accounts_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     return 0
 
 
-@_with_store
+@with_store
 def accounts_set(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     values = fields.account_options(args)
     password_hash = _password(args, io)
@@ -143,13 +143,13 @@ def accounts_set(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     return 0
 
 
-@_with_store
+@with_store
 def accounts_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     account = store.get_account(args.name)
     if account is None:
         raise NotFoundError(f"no account named {args.name!r}")
     record = account_dict(account)
-    if args.format != "json":
+    if args.format is not ReportFormat.JSON:
         record["account_type"] = fields.ACCOUNT_TYPES.describe(account.account_type)
         record["call_ahead_mode"] = fields.CALL_AHEAD.describe(account.call_ahead_mode)
         record["upload_logs"] = fields.UPLOAD_LOGS.describe(account.upload_logs)
@@ -157,7 +157,7 @@ def accounts_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     record["dids"] = [d.did for d in store.list_dids_for_account(account.name)]
     if account.is_group:
         record["members"] = store.list_group_members(account.name)
-    if args.format != "json":
+    if args.format is not ReportFormat.JSON:
         record["dids"] = ", ".join(record["dids"])
         if "members" in record:
             record["members"] = ", ".join(record["members"])
@@ -165,17 +165,17 @@ def accounts_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     return 0
 
 
-@_with_store
+@with_store
 def accounts_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     accounts = store.list_accounts()
-    if args.format == "table":
-        print_rows([_account_table_row(a) for a in accounts], ACCOUNT_TABLE_COLUMNS, "table", io.stdout)
+    if args.format is OutputFormat.TABLE:
+        print_rows([_account_table_row(a) for a in accounts], ACCOUNT_TABLE_COLUMNS, OutputFormat.TABLE, io.stdout)
     else:
         print_rows([account_dict(a) for a in accounts], ACCOUNT_CSV_COLUMNS, args.format, io.stdout)
     return 0
 
 
-@_with_store
+@with_store
 def accounts_delete(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     store.delete_account(args.name)
     print(f"deleted account {args.name}", file=io.stdout)
@@ -197,10 +197,10 @@ def _register_accounts(sub: Any) -> None:
         p.set_defaults(func=func)
     p = cmds.add_parser("show", help="show one account (never its password)")
     p.add_argument("name", metavar="NAME")
-    _format_arg(p, ("text", "json"))
+    format_arg(p, ReportFormat)
     p.set_defaults(func=accounts_show)
     p = cmds.add_parser("list", help="list accounts")
-    _format_arg(p)
+    format_arg(p)
     p.set_defaults(func=accounts_list)
     p = cmds.add_parser("delete", help="delete an account (its DIDs become unassigned)")
     p.add_argument("name", metavar="NAME")
@@ -212,7 +212,7 @@ def _register_accounts(sub: Any) -> None:
 DID_COLUMNS = ("did", "account", "enabled", "line_id", "line_num", "snd_ani", "queue_profile")
 
 
-@_with_store
+@with_store
 def dids_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     values = fields.did_options(args)
     did = store.add_did(Did(args.did, **values))
@@ -220,7 +220,7 @@ def dids_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     return 0
 
 
-@_with_store
+@with_store
 def dids_set(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     values = fields.did_options(args)
     if not values:
@@ -230,7 +230,7 @@ def dids_set(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     return 0
 
 
-@_with_store
+@with_store
 def dids_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     if args.account is not None and store.get_account(args.account) is None:
         raise NotFoundError(f"no account named {args.account!r}")
@@ -239,7 +239,7 @@ def dids_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     return 0
 
 
-@_with_store
+@with_store
 def dids_delete(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     store.delete_did(args.did)
     print(f"deleted DID {args.did}", file=io.stdout)
@@ -256,7 +256,7 @@ def _register_dids(sub: Any) -> None:
         p.set_defaults(func=func)
     p = cmds.add_parser("list", help="list DIDs")
     p.add_argument("--account", metavar="NAME", help="only this account's DIDs")
-    _format_arg(p)
+    format_arg(p)
     p.set_defaults(func=dids_list)
     p = cmds.add_parser("delete", help="delete a DID")
     p.add_argument("did", metavar="DID")
@@ -272,7 +272,7 @@ def _device_key(args: argparse.Namespace) -> tuple[str, str]:
     return ("mac", args.mac) if args.mac is not None else ("serial", args.serial)
 
 
-@_with_store
+@with_store
 def devices_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     kind, identifier = _device_key(args)
     ata_type = fields.parse_int("--fax-ata-type", args.fax_ata_type) if args.fax_ata_type is not None else None
@@ -283,14 +283,14 @@ def devices_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     return 0
 
 
-@_with_store
+@with_store
 def devices_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     rows = [{c: getattr(d, c) for c in DEVICE_COLUMNS} for d in store.list_devices()]
     print_rows(rows, DEVICE_COLUMNS, args.format, io.stdout)
     return 0
 
 
-@_with_store
+@with_store
 def devices_delete(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     kind, identifier = _device_key(args)
     store.delete_device(kind, identifier)
@@ -315,7 +315,7 @@ def _register_devices(sub: Any) -> None:
     p.add_argument("--queue-profile", metavar="XML", help="FB-Queue-Profile")
     p.set_defaults(func=devices_add)
     p = cmds.add_parser("list", help="list devices")
-    _format_arg(p)
+    format_arg(p)
     p.set_defaults(func=devices_list)
     p = cmds.add_parser("delete", help="delete a device")
     _device_id_args(p)
@@ -325,21 +325,21 @@ def _register_devices(sub: Any) -> None:
 # -------------------------------------------------------------------- emails
 
 
-@_with_store
+@with_store
 def emails_add(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     entry = store.add_sender_email(SenderEmail(args.address, args.account))
     print(f"added sender e-mail {entry.address} for account {entry.account}", file=io.stdout)
     return 0
 
 
-@_with_store
+@with_store
 def emails_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     rows = [{"address": e.address, "account": e.account} for e in store.list_sender_emails()]
     print_rows(rows, ("address", "account"), args.format, io.stdout)
     return 0
 
 
-@_with_store
+@with_store
 def emails_delete(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     store.delete_sender_email(args.address)
     print(f"deleted sender e-mail {args.address}", file=io.stdout)
@@ -354,7 +354,7 @@ def _register_emails(sub: Any) -> None:
     p.add_argument("--account", metavar="NAME", required=True)
     p.set_defaults(func=emails_add)
     p = cmds.add_parser("list", help="list sender e-mail addresses")
-    _format_arg(p)
+    format_arg(p)
     p.set_defaults(func=emails_list)
     p = cmds.add_parser("delete", help="delete a sender e-mail address")
     p.add_argument("address", metavar="ADDRESS")
@@ -364,22 +364,22 @@ def _register_emails(sub: Any) -> None:
 # -------------------------------------------------------------------- groups
 
 
-@_with_store
+@with_store
 def groups_set(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     store.set_group_members(args.group, args.members)
     print(f"group {args.group} has {len(args.members)} member(s)", file=io.stdout)
     return 0
 
 
-@_with_store
+@with_store
 def groups_show(args: argparse.Namespace, io: CliIO, store: Store) -> int:
     group = store.get_account(args.group)
     if group is None:
         raise NotFoundError(f"no account named {args.group!r}")
     members = store.list_group_members(group.name)
-    if args.format == "json":
+    if args.format is OutputFormat.JSON:
         record = {"group": group.name, "account_type": group.account_type, "last_modified": group.last_modified}
-        print_record({**record, "members": members}, "json", io.stdout)
+        print_record({**record, "members": members}, OutputFormat.JSON, io.stdout)
     else:
         rows = [{"position": i + 1, "member": m} for i, m in enumerate(members)]
         kind = fields.ACCOUNT_TYPES.describe(group.account_type)
@@ -397,106 +397,8 @@ def _register_groups(sub: Any) -> None:
     p.set_defaults(func=groups_set)
     p = cmds.add_parser("show", help="show a group's members")
     p.add_argument("group", metavar="GROUP")
-    _format_arg(p)
+    format_arg(p)
     p.set_defaults(func=groups_show)
-
-
-# ---------------------------------------------------------------------- CDRs
-
-CDR_TABLE_COLUMNS = (
-    "id",
-    "time",
-    "status",
-    "user_name",
-    "session_id",
-    "client",
-    "dial_number",
-    "pages",
-    "duration",
-    "result",
-)
-CDR_CSV_COLUMNS = (
-    "id", "time", "received_at", "status_type", "status", "user_name", "session_id", "client",
-    "dial_number", "pages", "duration", "result", "dedupe_key", "attributes", "raw_attributes",
-)  # fmt: skip
-
-
-def _first(attributes: Any, name: str) -> Any:
-    value = attributes.get(name)
-    if isinstance(value, (list, tuple)):
-        return value[0] if value else None
-    return value
-
-
-def _result(attributes: Any) -> str:
-    """A Stop's outcome from FB-Fax-Error-Code: ok, error N, or empty (Start, no code)."""
-    code = _first(attributes, "FB-Fax-Error-Code")
-    if code is None or code == "":
-        return ""
-    return "ok" if str(code) == "0" else f"error {code}"
-
-
-def parse_time(text: str) -> float:
-    """A unix time or an ISO-8601 time (UTC unless it names a zone)."""
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--since {text!r} is neither an ISO-8601 time nor a unix time") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
-
-
-def cdr_dict(record: AccountingRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "time": datetime.fromtimestamp(record.received_at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "received_at": record.received_at,
-        "status_type": record.status_type,
-        "status": STATUS_NAMES.get(record.status_type, str(record.status_type)),
-        "user_name": record.user_name,
-        "session_id": record.session_id,
-        "client": record.client,
-        "dial_number": record.attributes.get("FB-Dial-Number", ""),
-        "pages": _first(record.attributes, "FB-Page-Count"),
-        "duration": _first(record.attributes, "FB-Total-Seconds") or _first(record.attributes, "Acct-Session-Time"),
-        "result": _result(record.attributes),
-        "dedupe_key": record.dedupe_key,
-        "attributes": record.attributes,
-        "raw_attributes": [list(r) for r in record.raw_attributes],
-    }
-
-
-@_with_store
-def cdrs_list(args: argparse.Namespace, io: CliIO, store: Store) -> int:
-    since = parse_time(args.since) if args.since is not None else None
-    if args.limit is not None and args.limit < 0:
-        raise UsageError("--limit must not be negative")
-    until = parse_time(args.until) if getattr(args, "until", None) is not None else None
-    records = store.list_cdrs(since=since, limit=None if until is not None else args.limit, stops_only=args.stops_only)
-    if until is not None:
-        records = [r for r in records if r.received_at < until][: args.limit]
-    rows = [cdr_dict(r) for r in records]
-    print_rows(rows, CDR_CSV_COLUMNS, args.format, io.stdout, table_columns=CDR_TABLE_COLUMNS)
-    return 0
-
-
-def _register_cdrs(sub: Any) -> None:
-    parser = sub.add_parser("cdrs", help="accounting records (CDRs)")
-    cmds = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = cmds.add_parser("list", help="list accounting records, oldest first")
-    _format_arg(p)
-    p.add_argument("--since", metavar="TIME", help="only records received at or after TIME (ISO-8601 or unix time)")
-    p.add_argument(
-        "--until", metavar="TIME", help="only records received before TIME (e.g. to keep them before a purge)"
-    )
-    p.add_argument("--limit", metavar="N", type=int, help="at most N records")
-    p.add_argument("--stops-only", action="store_true", help="only Stop records")
-    p.set_defaults(func=cdrs_list)
 
 
 # -------------------------------------------------------------------- import
@@ -507,15 +409,14 @@ def _register_import(sub: Any) -> None:
     cmds = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
     p = cmds.add_parser("accounts", help="import accounts: header row of Account fields (name, password, type, …)")
     p.add_argument("file", metavar="FILE.csv")
-    p.set_defaults(func=_with_store(import_accounts))
+    p.set_defaults(func=with_store(import_accounts))
     p = cmds.add_parser("dids", help="import DIDs: header row of Did fields (did, account, enabled, …)")
     p.add_argument("file", metavar="FILE.csv")
-    p.set_defaults(func=_with_store(import_dids))
+    p.set_defaults(func=with_store(import_dids))
 
 
 def register(subparsers: Any) -> None:
     """Add the admin commands to the ``faxappliance`` parser."""
     for add in (_register_accounts, _register_dids, _register_devices, _register_emails, _register_groups):
         add(subparsers)
-    _register_cdrs(subparsers)
     _register_import(subparsers)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from appliance.cli import CliIO, config_from_args
 from appliance.config import default_config
-from appliance.web.config import parse_web
 from appliance.web.directory import Directory, open_directory
 from radius.store import open_store
 
@@ -25,7 +25,7 @@ __all__ = ["register"]
 
 def _directory(args: argparse.Namespace) -> Directory:
     config = config_from_args(args) or default_config()
-    web = parse_web(config.source, config.raw.get("web"))
+    web = config.web
     return open_directory(web.token_store or config.storage.url)
 
 
@@ -85,7 +85,7 @@ def _revoke(args: argparse.Namespace, io: CliIO) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: Any) -> None:
     tokens = subparsers.add_parser("tokens", help="bearer tokens for the /uapi/faxes send endpoint")
     sub = tokens.add_subparsers(dest="tokens_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="issue a token for a user (printed once)")

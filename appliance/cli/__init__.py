@@ -1,8 +1,12 @@
-"""``faxappliance`` command line: the only module that touches the global reactor.
+"""``faxappliance`` command line: the parser, the exit-status rules and the entry point.
 
-Subcommands are contributed by registrar modules (``register(subparsers)``),
-each owning its own commands, so components stay independent.  A command's
-``func(args, io)`` returns the process exit status.
+Every command lives in a module of this package (``run`` and ``radius`` in
+:mod:`appliance.cli.run`, ``send``/``status`` in :mod:`appliance.cli.fax`,
+``config check`` in :mod:`appliance.cli.config`, …) and contributes its
+subcommands through ``register(subparsers)``; the cloud client adds its own
+(:mod:`appliance.cloud.cli`).  A command's ``func(args, io)`` returns the
+process exit status; the commands that run the services (``run``, ``radius``,
+``modem``) are the ones that drive the global reactor.
 """
 
 from __future__ import annotations
@@ -12,22 +16,25 @@ import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from pathlib import Path
+from typing import NoReturn, TextIO
 
 from appliance.config import Config, ConfigError, load
 
-__all__ = ["CliIO", "UsageError", "build_parser", "config_from_args", "entry", "main"]
+__all__ = ["CliIO", "UsageError", "build_parser", "config_from_args", "entry", "main", "storage_of"]
 
 # Modules that contribute subcommands.  Each defines register(subparsers).
 REGISTRARS: tuple[str, ...] = (
-    "appliance.cli_radius",  # radius, run
-    "appliance.cli_admin",  # accounts, dids, devices, emails, groups, cdrs, import
+    "appliance.cli.run",  # radius, run
+    "appliance.cli.admin",  # accounts, dids, devices, emails, groups, import
+    "appliance.cli.cdrs",  # cdrs list
     "appliance.cloud.cli",  # cloud OPERATION …
-    "appliance.cli_modem",  # modem probe|send|receive
-    "appliance.cli_tokens",  # tokens add|list|revoke
-    "appliance.cli_fax",  # send, status, remote-send, config check
-    "appliance.cli_ops",  # inbox, jobs
-    "appliance.cli_purge",  # purge
+    "appliance.cli.modem",  # modem probe|send|receive
+    "appliance.cli.tokens",  # tokens add|list|revoke
+    "appliance.cli.fax",  # send, status, remote-send
+    "appliance.cli.config",  # config check
+    "appliance.cli.ops",  # inbox, jobs
+    "appliance.cli.purge",  # purge
 )
 
 
@@ -48,10 +55,22 @@ def config_from_args(args: argparse.Namespace) -> Config | None:
     return load(path) if path else None
 
 
+def storage_of(args: argparse.Namespace) -> tuple[str, Path]:
+    """The store URL and data directory of the appliance the command works on:
+    ``--config``'s, else the embedded default's under ``--data-dir``."""
+    config = config_from_args(args)
+    if config is not None:
+        return config.storage.url, Path(config.data_dir)
+    data_dir = Path(args.data_dir)
+    if not (data_dir / "faxappliance.db").exists():
+        raise UsageError(f"no appliance data in {data_dir}: start `faxappliance run` first, or pass --config")
+    return f"sqlite:///{data_dir}/faxappliance.db", data_dir
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors in one line (exit status 2)."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
@@ -126,9 +145,3 @@ def entry() -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from appliance.cli import entry as _entry  # the module's own classes (UsageError …), not __main__'s copies
-
-    sys.exit(_entry())

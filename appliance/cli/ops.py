@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance._output import print_record, print_rows
-from appliance.cli import CliIO, UsageError
+from appliance.cli import CliIO, UsageError, storage_of
+from appliance.cli._output import OutputFormat, choice, names, print_record, print_rows
 
 __all__ = ["register"]
 
@@ -23,7 +23,12 @@ INBOX_COLUMNS = ("id", "account", "received_at", "pages", "did", "caller_id", "r
 
 def _common(p: Any) -> None:
     p.add_argument("--data-dir", default="var", help="data directory of the embedded default")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--format",
+        type=choice(OutputFormat),
+        choices=names(OutputFormat.TABLE, OutputFormat.JSON),
+        default=OutputFormat.TABLE,
+    )
 
 
 def _listing(p: Any) -> None:
@@ -88,12 +93,11 @@ def register(sub: Any) -> None:
 
 
 def _operations(args: argparse.Namespace) -> Any:
-    from appliance.cli_fax import _storage
     from appliance.inbound.inbox import Inbox
     from appliance.jobs import open_job_store
     from appliance.operator import Operations
 
-    url, data_dir = _storage(args)
+    url, data_dir = storage_of(args)
     return Operations(open_job_store(url), Inbox(Path(data_dir) / "inbox"))
 
 
@@ -159,7 +163,7 @@ def cmd_inbox(args: argparse.Namespace, io: CliIO) -> int:
                 return 1
             ops.delete_item(caller, args.id)
             print(
-                json.dumps({"deleted": item["id"]}) if args.format == "json" else f"deleted {item['id']}",
+                json.dumps({"deleted": item["id"]}) if args.format is OutputFormat.JSON else f"deleted {item['id']}",
                 file=io.stdout,
             )
         return 0
@@ -210,12 +214,12 @@ def cmd_jobs(args: argparse.Namespace, io: CliIO) -> int:
         else:
             at = None if args.at in ("", "now") else parse_date(args.at, "--at")
             found = ops.reschedule(caller, args.job, at, now)
-        if args.format == "json":
+        if args.format is OutputFormat.JSON:
             print(json.dumps(found if len(found) != 1 else found[0], indent=2), file=io.stdout)
         elif args.action == "show":
             for job in found:
                 attempts = job.pop("attempts", [])
-                print_record(job, "table", io.stdout)
+                print_record(job, OutputFormat.TABLE, io.stdout)
                 print_rows(
                     attempts,
                     (
@@ -230,7 +234,7 @@ def cmd_jobs(args: argparse.Namespace, io: CliIO) -> int:
                         "hangup_code",
                         "hangup_text",
                     ),
-                    "table",
+                    OutputFormat.TABLE,
                     io.stdout,
                 )
         else:

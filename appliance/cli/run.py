@@ -1,4 +1,5 @@
-"""``faxappliance radius`` (RADIUS service only) and ``faxappliance run``."""
+"""``faxappliance run`` (every configured service, or the embedded default with its simulated
+network) and ``faxappliance radius`` (the RADIUS service only): both start services on the reactor."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any
 from twisted.application import service
 
 from appliance.cli import CliIO, config_from_args
-from appliance.config import Config, Secret, default_config
+from appliance.cli._output import choice, names
+from appliance.config import Config, RoutingPolicy, Secret, default_config
+from appliance.config.web import WebConfig
 from appliance.demo import private_file
 from appliance.services import make_radius_services
 
@@ -64,8 +67,9 @@ def register(sub: Any) -> None:
     p.add_argument("--max-tries", type=int, metavar="N", help="embedded default: tries per fax (default 3)")
     p.add_argument(
         "--routing",
-        choices=("local_first", "local_only", "cloud_only"),
-        default="local_first",
+        type=choice(RoutingPolicy),
+        choices=names(*RoutingPolicy),
+        default=RoutingPolicy.LOCAL_FIRST,
         help="embedded default: [routing] policy (default local_first: lines, then the FAXAGE simulator)",
     )
     p.add_argument(
@@ -101,7 +105,8 @@ def _start_logging(args: argparse.Namespace, io: CliIO) -> None:
     )
 
     if getattr(args, "log_json", None):
-        observer = jsonFileLogObserver(open(args.log_json, "a", encoding="utf-8"))
+        # the log file stays open for the life of the process
+        observer = jsonFileLogObserver(open(args.log_json, "a", encoding="utf-8"))  # noqa: SIM115
     else:
         observer = textFileLogObserver(io.stderr)
     filtered = FilteringLogObserver(observer, [LogLevelFilterPredicate(LogLevel.info)])
@@ -149,12 +154,13 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
     run = lambda fn, *a: deferToThreadPool(reactor, reactor.getThreadPool(), fn, *a)  # noqa: E731
     for machine in d.remote_machines(reactor, sim, data_dir, options, run):
         machine.setServiceParent(top)
-    d.write_run_file(data_dir, sim, config, options, top.appliance.node_id if top.appliance is not None else "")
+    appliance = getattr(top, "appliance", None)  # set by make_service
+    d.write_run_file(data_dir, sim, config, options, appliance.node_id if appliance is not None else "")
     for line in sim.lines.lines:
         role = "appliance line" if line.number in d.APPLIANCE_NUMBERS else "remote fax machine"
         print(f"{role} {line.number} on {line.device}", file=io.stdout)
     print(f"FAXAGE simulator (cloud route) on {sim.faxage_url}", file=io.stdout)
-    if top.appliance is not None:
+    if appliance is not None:
         web = [s for s in top if type(s).__module__.startswith("appliance.web")]
         if web:
             notes.append(f"web service on http://127.0.0.1:{args.web_port}/")
@@ -172,10 +178,8 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
     return top
 
 
-def _web_config(config: Config) -> Any:
-    from appliance.web.config import parse_web
-
-    return config.web if config.web is not None else parse_web(config.source, config.raw.get("web"))
+def _web_config(config: Config) -> WebConfig:
+    return config.web
 
 
 def _prepare_data(config: Config) -> Any:
@@ -316,7 +320,8 @@ def _serve_or_fail(config: Config, args: argparse.Namespace, io: CliIO, demo: bo
     reactor.callWhenRunning(start)
     reactor.addSystemEventTrigger("before", "shutdown", stop_started, top)
     reactor.addSystemEventTrigger("after", "shutdown", store.close)
-    signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(reactor.stop))
+    # twisted.internet.reactor is typed as the common reactor interface only
+    signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(reactor.stop))  # type: ignore[attr-defined]
     reactor.run()
     return status["code"]
 
@@ -342,8 +347,7 @@ def _embedded_overrides(config: Config, args: argparse.Namespace) -> Config:
             table = tomllib.loads(args.node)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("--node", "node", f"not valid TOML: {exc}") from None
-        parse_node("--node", table)
-        config = dataclasses.replace(config, raw={**config.raw, "node": table})
+        config = dataclasses.replace(config, node=parse_node("--node", table))
     return config
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from twisted.internet.defer import Deferred, succeed
 from twisted.python.failure import Failure
 
+from appliance.cli._output import choice, names
+from appliance.config.web import PageSize
 from modem import class2 as c2
 from modem.driver import ModemProtocol, open_serial
 from modem.params import PageFormat
@@ -37,7 +39,7 @@ def register(subparsers: Any) -> None:
     _common(send)
     send.add_argument("--to", required=True, metavar="NUMBER", help="number to dial")
     send.add_argument("--normal", action="store_true", help="normal resolution (98 lpi) instead of fine")
-    send.add_argument("--page-size", choices=("a4", "letter"), default="letter")
+    send.add_argument("--page-size", type=choice(PageSize), choices=names(*PageSize), default=PageSize.LETTER)
     send.add_argument("files", nargs="+", metavar="FILE", help="PDF, TIFF, image or text files, or raw T.4 (.g3)")
     send.set_defaults(func=cmd_send)
 

@@ -1,4 +1,4 @@
-"""``faxappliance send|status|remote-send`` and ``faxappliance config check``.
+"""``faxappliance send|status|remote-send``.
 
 ``send`` converts the files to fax pages (TIFF-F, with a progress display),
 and queues the fax in the job store the running appliance claims from;
@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance.cli import CliIO, UsageError, config_from_args
+from appliance.cli import CliIO, UsageError, config_from_args, storage_of
+from appliance.cli._output import ReportFormat, choice, names
+from appliance.config.web import PageSize
 
 __all__ = ["register"]
 
@@ -28,14 +30,18 @@ def register(sub: Any) -> None:
     p.add_argument("--owner", default="", help="the API user who owns the fax (default: the account)")
     p.add_argument("--normal", action="store_true", help="normal resolution instead of fine")
     p.add_argument(
-        "--page-size", choices=("a4", "letter"), default=None, help="default: [web] page_size of --config (letter)"
+        "--page-size",
+        type=choice(PageSize),
+        choices=names(*PageSize),
+        default=None,
+        help="default: [web] page_size of --config (letter)",
     )
     p.add_argument("--priority", type=int, default=3)
     p.add_argument("--max-tries", type=int)
     p.add_argument("--data-dir", default="var", help="data directory of the embedded default")
     p.add_argument("--wait", action="store_true", help="wait until every recipient is done")
     p.add_argument("--timeout", type=float, default=600.0, help="with --wait: give up after SECONDS")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", type=choice(ReportFormat), choices=names(*ReportFormat), default=ReportFormat.TEXT)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_send)
 
@@ -44,7 +50,7 @@ def register(sub: Any) -> None:
     p.add_argument("--watch", action="store_true", help="refresh every --interval seconds")
     p.add_argument("--interval", type=float, default=2.0)
     p.add_argument("--limit", type=int, default=10, help="recent entries shown")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", type=choice(ReportFormat), choices=names(*ReportFormat), default=ReportFormat.TEXT)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("remote-send", help="embedded default: a remote fax machine sends a fax")
@@ -54,22 +60,6 @@ def register(sub: Any) -> None:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_remote_send)
 
-    p = sub.add_parser("config", help="configuration file tools")
-    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    check = csub.add_parser("check", help="validate a configuration file")
-    check.add_argument("file", metavar="FILE")
-    check.set_defaults(func=cmd_config_check)
-
-
-def _storage(args: argparse.Namespace) -> tuple[str, Path]:
-    config = config_from_args(args)
-    if config is not None:
-        return config.storage.url, Path(config.data_dir)
-    data_dir = Path(args.data_dir)
-    if not (data_dir / "faxappliance.db").exists():
-        raise UsageError(f"no appliance data in {data_dir}: start `faxappliance run` first, or pass --config")
-    return f"sqlite:///{data_dir}/faxappliance.db", data_dir
-
 
 def _limits(args: argparse.Namespace) -> Any:
     from appliance.render import Limits
@@ -78,13 +68,12 @@ def _limits(args: argparse.Namespace) -> Any:
     return config.limits if config is not None and config.limits is not None else Limits()
 
 
-def _page_size(args: argparse.Namespace) -> str:
+def _page_size(args: argparse.Namespace) -> PageSize:
     """``--page-size``, else the one page size of every conversion: ``[web] page_size`` (default letter)."""
     if args.page_size:
-        return str(args.page_size)
+        return PageSize(args.page_size)
     config = config_from_args(args)
-    web = config.web if config is not None else None
-    return str(web.page_size) if web is not None else "letter"
+    return config.web.page_size if config is not None else PageSize.LETTER
 
 
 def _convert(files: list[str], fine: bool, page_size: str, target: Path, io: CliIO, limits: Any) -> int:
@@ -127,7 +116,7 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
     for name in args.files:
         if not Path(name).is_file():
             raise UsageError(f"no such file: {name}")
-    url, data_dir = _storage(args)
+    url, data_dir = storage_of(args)
     limits = _limits(args)
     target = (data_dir / "outbox" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.urandom(4).hex()}.tif").resolve()
     from appliance.render import RenderLimitError, WorkerDied
@@ -149,7 +138,7 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
             max_tries=args.max_tries,
         )
         fax, entries = store.submit(spec, [Recipient(fax_number=n) for n in numbers], time.time())
-        if args.format == "text":
+        if args.format is ReportFormat.TEXT:
             for e in entries:
                 print(f"queued {e.key}: {pages} page(s) to {e.recipient.fax_number}", file=io.stdout, flush=True)
         if not args.wait:
@@ -161,7 +150,7 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
                     file=io.stderr,
                     flush=True,
                 )
-            if args.format == "json":
+            if args.format is ReportFormat.JSON:
                 print(json.dumps({"fax_id": fax.id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
             return 0
         return _wait(store, fax.id, data_dir, args, io)
@@ -204,11 +193,11 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
     the appliance is found not running (exit status 3).  On a terminal a
     progress bar (pages, rate, elapsed, estimate); otherwise one line per
     change (state, connection, page)."""
-    from appliance._progress_view import bar, plain
+    from appliance.cli._progress_view import bar, plain
 
     deadline = time.monotonic() + args.timeout
     tty = _is_tty(io.stderr)
-    shown: dict[str, Any] = {}
+    shown: dict[str | tuple[str, str], Any] = {}
     drawn = False
     while True:
         entries = store.with_live_pages(store.list_entries(fax_id=fax_id))
@@ -216,7 +205,7 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
             break
         alive = _appliance(data_dir)
         if alive is not None and not alive.running:
-            if args.format == "json":
+            if args.format is ReportFormat.JSON:
                 print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
             if drawn:
                 print("", file=io.stderr)
@@ -227,7 +216,7 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
                 flush=True,
             )
             return NOT_RUNNING
-        if args.format == "text":
+        if args.format is ReportFormat.TEXT:
             calls = _live_calls(data_dir)
             now = time.time()
             texts = []
@@ -254,7 +243,7 @@ def _wait(store: Any, fax_id: int, data_dir: Path, args: argparse.Namespace, io:
                 drawn = True
             io.stderr.flush()
         time.sleep(0.5)
-    if args.format == "json":
+    if args.format is ReportFormat.JSON:
         print(json.dumps({"fax_id": fax_id, "entries": [_entry_json(e) for e in entries]}), file=io.stdout)
     else:
         if drawn:
@@ -385,7 +374,7 @@ def _exit_status(snap: dict[str, Any]) -> int:
 
 
 def _print_status(snap: dict[str, Any], io: CliIO) -> None:
-    from appliance._progress_view import busy_suffix
+    from appliance.cli._progress_view import busy_suffix
 
     appliance = snap["appliance"]
     if appliance["running"]:
@@ -433,7 +422,7 @@ def _print_status(snap: dict[str, Any], io: CliIO) -> None:
 def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
     from appliance.jobs import open_job_store
 
-    url, data_dir = _storage(args)
+    url, data_dir = storage_of(args)
     store = open_job_store(url)
     code = 0
     try:
@@ -441,7 +430,7 @@ def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
             snap = _snapshot(store, data_dir, args.limit, url)
             snap["disk"] = _disk(args, data_dir)
             code = _exit_status(snap)
-            if args.format == "json":
+            if args.format is ReportFormat.JSON:
                 print(json.dumps(snap), file=io.stdout, flush=True)
             else:
                 if args.watch and _is_tty(io.stdout):
@@ -470,32 +459,4 @@ def cmd_remote_send(args: argparse.Namespace, io: CliIO) -> int:
             raise UsageError(f"no such file: {name}")
     path = request_send(Path(args.data_dir) / "remote" / args.sender, args.to, list(args.files))
     print(f"remote {args.sender} will send to {args.to} ({path.name})", file=io.stdout)
-    return 0
-
-
-def cmd_config_check(args: argparse.Namespace, io: CliIO) -> int:
-    from appliance.config import load
-    from appliance.config_check import all_errors
-    from appliance.tls import check_tls, exposed_without_tls
-
-    errors = all_errors(args.file)
-    if errors:
-        for error in errors:
-            print(f"faxappliance: configuration error: {error}", file=io.stderr)
-        print(f"{args.file}: {len(errors)} error(s)", file=io.stderr)
-        return 2
-    config = load(args.file)
-    for warning in check_tls(config.source, config.web):  # certificate and key exist, load and match
-        print(f"{args.file}: warning: {warning}", file=io.stderr)
-    if config.web is not None and exposed_without_tls(config.web):
-        print(
-            f"{args.file}: warning: web.listen: {config.web.listen or '(all addresses)'} serves plain HTTP beyond "
-            f"loopback; set web.certificate and web.key for HTTPS",
-            file=io.stderr,
-        )
-    print(
-        f"{args.file}: OK ({len(config.lines)} line(s), routing {config.routing.policy}, "
-        f"{len(config.portserver.servers) if config.portserver else 0} RADIUS server(s) for the port-server role)",
-        file=io.stdout,
-    )
     return 0

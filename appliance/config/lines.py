@@ -22,12 +22,6 @@ busy = 180                   # seconds before the next try, per cause
 no_answer = 300
 protocol = 60
 other = 300
-
-[web]
-listen = "127.0.0.1"
-port = 8080
-certificate = ""             # PEM certificate and key: both set = HTTPS
-key = ""
 ```
 """
 
@@ -36,15 +30,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from appliance.config import (
-    LINE_DIRECTIONS,
-    ROUTING_POLICIES,
-    ConfigError,
-    LineConfig,
-    RetryConfig,
-    RoutingConfig,
-    _Section,
-)
+from appliance.config.core import LineClass, LineConfig, LineDirection, RetryConfig, RoutingConfig, RoutingPolicy
+from appliance.config_reader import ConfigError, Section
 
 __all__ = ["parse_lines", "parse_retry", "parse_routing"]
 
@@ -53,7 +40,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
 
 def _line(source: str, index: int, table: Any) -> LineConfig:
-    sec = _Section(source, f"lines[{index}]", table)
+    sec = Section(source, f"lines[{index}]", table)
     name = sec.get("name", str, f"line{index + 1}")
     if not _NAME.match(name) or name == "cloud":
         raise sec.fail("name", f"{name!r} is not a line name (1-32 letters, digits, _ . -; not 'cloud')")
@@ -62,11 +49,12 @@ def _line(source: str, index: int, table: Any) -> LineConfig:
         raise sec.fail("device", 'is required (a device path such as /dev/ttyS0, or "sim")')
     if device != "sim" and not device.startswith("/"):
         raise sec.fail("device", f'{device!r} is neither an absolute device path nor "sim"')
-    fax_class = str(sec.get("class", (str, int, float), "auto"))
-    if fax_class not in ("2.0", "2", "auto"):
-        raise sec.fail("class", f'must be "2.0", "2" or "auto", got {fax_class!r}')
-    init = sec.get("init", (list, str), ["ATQ0V1", "ATE0"])
-    init = [init] if isinstance(init, str) else init
+    raw_class = str(sec.get("class", (str, int, float), "auto"))
+    if raw_class not in set(LineClass):
+        raise sec.fail("class", f'must be "2.0", "2" or "auto", got {raw_class!r}')
+    fax_class = LineClass(raw_class)
+    raw_init = sec.get("init", (list, str), ["ATQ0V1", "ATE0"])
+    init: list[Any] = [raw_init] if isinstance(raw_init, str) else raw_init
     if not all(isinstance(i, str) and i.upper().startswith("AT") for i in init):
         raise sec.fail("init", "must be a list of AT command strings")
     numbers = {}
@@ -78,7 +66,7 @@ def _line(source: str, index: int, table: Any) -> LineConfig:
     tsid = sec.get("tsid", str, "")
     if len(tsid) > 20:
         raise sec.fail("tsid", "must be at most 20 characters")
-    direction = sec.choice("direction", LINE_DIRECTIONS, "both")
+    direction = sec.choice("direction", LineDirection, LineDirection.BOTH)
     speed = sec.get("speed", int, 19200)
     rings = sec.get("rings", int, 1)
     if rings < 1:
@@ -100,8 +88,8 @@ def parse_lines(source: str, tables: list[Any]) -> tuple[LineConfig, ...]:
 
 
 def parse_routing(source: str, table: Any) -> RoutingConfig:
-    sec = _Section(source, "routing", table)
-    policy = sec.choice("policy", ROUTING_POLICIES, "local_first")
+    sec = Section(source, "routing", table)
+    policy = sec.choice("policy", RoutingPolicy, RoutingPolicy.LOCAL_FIRST)
     failures = sec.get("overflow_after_failures", int, 3)
     if failures < 0:
         raise sec.fail("overflow_after_failures", "must not be negative (0 = never)")
@@ -114,7 +102,7 @@ def parse_routing(source: str, table: Any) -> RoutingConfig:
 
 
 def parse_retry(source: str, table: Any) -> RetryConfig:
-    sec = _Section(source, "retry", table)
+    sec = Section(source, "retry", table)
     max_tries = sec.get("max_tries", int, 3)
     if max_tries < 1:
         raise sec.fail("max_tries", "must be at least 1")
