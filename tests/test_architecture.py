@@ -85,7 +85,7 @@ CORES = [
 ]
 #: typed strictly although they are adapters, not cores (radius/client.py holds ClientCore and its
 #: Twisted protocol in one module)
-STRICT_ADAPTERS = {"radius.client"}
+STRICT_ADAPTERS = {"radius.client", "appliance.config.load"}
 #: the Python packages of the product and where their source lives
 PACKAGES = {
     "radius": ROOT / "radius",
