@@ -13,7 +13,7 @@ from twisted.application import service
 from appliance.cli import CliIO, config_from_args
 from appliance.config import Config, Secret, default_config
 from appliance.demo import private_file
-from appliance.services import make_radius_services
+from appliance.wiring.assemble import make_radius_services
 
 __all__ = ["ensure_embedded_default", "register"]
 
@@ -114,8 +114,8 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
     from twisted.internet.threads import deferToThreadPool
 
     from appliance import demo as d
-    from appliance.services import make_service
     from appliance.startup import StartupError, describe_listen_error
+    from appliance.wiring.assemble import make_service
 
     extra = []
     for spec in args.extra_radius:
@@ -277,9 +277,9 @@ def _serve_or_fail(config: Config, args: argparse.Namespace, io: CliIO, demo: bo
     from twisted.internet import reactor
 
     from appliance.heartbeat import HeartbeatService
-    from appliance.services import make_service
     from appliance.startup import start_all, stop_started
     from appliance.tls import check_tls
+    from appliance.wiring.assemble import make_service
     from radius.store import open_store
 
     tls_warnings = check_tls(config.source, _web_config(config)) if args.command == "run" else []

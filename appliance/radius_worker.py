@@ -64,8 +64,8 @@ def main() -> int:
         textFileLogObserver,
     )
 
-    from appliance.services import make_radius_service
     from appliance.startup import StartupError, start_all, stop_started
+    from appliance.wiring.assemble import make_radius_service
     from radius.store import StoreError, open_store
 
     observer = FilteringLogObserver(textFileLogObserver(sys.stderr), [LogLevelFilterPredicate(LogLevel.warn)])

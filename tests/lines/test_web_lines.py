@@ -7,8 +7,8 @@ from datetime import UTC
 
 from appliance.lines import LineStatus
 from appliance.progress import LiveCall
-from appliance.services import _WebLines
 from appliance.web.ffws_status import channel_status_element, inbound_entry_element, modem_status_element
+from appliance.wiring.assemble import _WebLines
 
 
 class _Pool:
