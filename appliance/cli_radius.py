@@ -12,7 +12,7 @@ from twisted.application import service
 
 from appliance.cli import CliIO, config_from_args
 from appliance.config import Config, Secret, default_config
-from appliance.demo import private_file
+from appliance.demo.embedded import private_file
 from appliance.wiring.assemble import make_radius_services
 
 __all__ = ["ensure_embedded_default", "register"]
@@ -113,7 +113,7 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
     from twisted.internet.error import CannotListenError
     from twisted.internet.threads import deferToThreadPool
 
-    from appliance import demo as d
+    from appliance.demo import embedded as d
     from appliance.startup import StartupError, describe_listen_error
     from appliance.wiring.assemble import make_service
 

@@ -201,7 +201,7 @@ def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: Dem
 def remote_machines(
     reactor: Any, sim: SimNetwork, data_dir: Path, options: DemoOptions, run_blocking: Any
 ) -> list[service.Service]:
-    from appliance.remote import RemoteMachine
+    from appliance.demo.remote import RemoteMachine
 
     return [
         RemoteMachine(reactor, reactor, n, sim.devices[n], data_dir / "remote" / n, run_blocking)
