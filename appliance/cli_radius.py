@@ -13,7 +13,7 @@ from twisted.application import service
 from appliance.cli import CliIO, config_from_args
 from appliance.config import Config, Secret, default_config
 from appliance.demo.embedded import private_file
-from appliance.wiring.assemble import make_radius_services
+from appliance.wiring.radius_services import make_radius_services
 
 __all__ = ["ensure_embedded_default", "register"]
 
@@ -274,12 +274,11 @@ def _serve_or_fail(config: Config, args: argparse.Namespace, io: CliIO, demo: bo
     import signal
     import socket
 
-    from twisted.internet import reactor
-
     from appliance.heartbeat import HeartbeatService
     from appliance.startup import start_all, stop_started
     from appliance.tls import check_tls
     from appliance.wiring.assemble import make_service
+    from appliance.wiring.reactor import reactor
     from radius.store import open_store
 
     tls_warnings = check_tls(config.source, _web_config(config)) if args.command == "run" else []

@@ -55,7 +55,6 @@ def main() -> int:
     config, index = settings["config"], settings["index"]
 
     from twisted.application import service
-    from twisted.internet import reactor
     from twisted.logger import (
         FilteringLogObserver,
         LogLevel,
@@ -65,7 +64,8 @@ def main() -> int:
     )
 
     from appliance.startup import StartupError, start_all, stop_started
-    from appliance.wiring.assemble import make_radius_service
+    from appliance.wiring.radius_services import make_radius_service
+    from appliance.wiring.reactor import reactor
     from radius.store import StoreError, open_store
 
     observer = FilteringLogObserver(textFileLogObserver(sys.stderr), [LogLevelFilterPredicate(LogLevel.warn)])
