@@ -13,8 +13,9 @@ closes what that work still uses (thread pool, job store)::
     await pending.drain(timeout=20.0)   # in stopService
 
 ``drain`` first cancels the work tracked with ``cancel_on_stop`` (waits that
-a restart takes up again: their cancellation is not a failure), then waits
-for the rest; what still runs after ``timeout`` is cancelled and logged.
+a restart takes up again: their cancellation is not a failure; such work
+tracked while draining is cancelled at once), then waits for the rest; what
+still runs after ``timeout`` is cancelled and logged.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class PendingWork:
         self._pending: dict[Deferred[Any], str] = {}
         self._cancel_on_stop: set[Deferred[Any]] = set()
         self._stopping: set[Deferred[Any]] = set()  # cancelled by drain: CancelledError expected
+        self._draining = False
         self.failures = 0  # how many tracked pieces of work failed (each one logged)
 
     def __len__(self) -> int:
@@ -59,6 +61,9 @@ class PendingWork:
         if cancel_on_stop:
             self._cancel_on_stop.add(d)
         d.addBoth(self._done, d, what)
+        if cancel_on_stop and self._draining and d in self._pending:
+            self._stopping.add(d)
+            d.cancel()
 
     def run(self, work: Coroutine[Any, Any, T], what: str, *, cancel_on_stop: bool = False) -> None:
         """Start a coroutine (``async def``) and track it."""
@@ -79,10 +84,12 @@ class PendingWork:
         """Fires when no tracked work is left, including work tracked while
         draining.  After ``timeout`` seconds what still runs is cancelled
         (its cancellation logged like any failure); the result never fails."""
+        self._draining = True
         for d in list(self._cancel_on_stop):
             self._stopping.add(d)
             d.cancel()
         if not self._pending:
+            self._draining = False
             return succeed(None)
         done: Deferred[None] = Deferred()
         timer: IDelayedCall | None = None
@@ -107,6 +114,7 @@ class PendingWork:
                 return
             if timer is not None and timer.active():
                 timer.cancel()
+            self._draining = False
             done.callback(None)
 
         again(None)
