@@ -12,7 +12,7 @@ from twisted.application import service
 
 from appliance.cli import CliIO, config_from_args
 from appliance.config import Config, Secret, default_config
-from appliance.demo.embedded import private_file
+from appliance.private import private_file
 from appliance.wiring.radius_services import make_radius_services
 
 __all__ = ["ensure_embedded_default", "register"]
