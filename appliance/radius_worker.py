@@ -13,7 +13,9 @@ import pickle
 import signal
 import sys
 import threading
-from typing import Any
+from collections.abc import Callable
+
+from twisted.internet.interfaces import IReactorCore, IReactorFromThreads
 
 
 def _report(line: str) -> None:
@@ -23,7 +25,7 @@ def _report(line: str) -> None:
         pass
 
 
-def _stopper(reactor: Any) -> Any:
+def _stopper(reactor: IReactorCore) -> Callable[[], None]:
     """A function that stops the reactor once, however often it is called."""
     stopping: list[bool] = []
 
@@ -36,7 +38,7 @@ def _stopper(reactor: Any) -> Any:
     return stop
 
 
-def _watch_stdin(reactor: Any, stop: Any) -> None:
+def _watch_stdin(reactor: IReactorFromThreads, stop: Callable[[], None]) -> None:
     """Stop when the supervisor goes away (stdin: end of file)."""
 
     def wait() -> None:
@@ -52,7 +54,7 @@ def _watch_stdin(reactor: Any, stop: Any) -> None:
 
 def main() -> int:
     settings = pickle.load(sys.stdin.buffer)  # from the supervisor, our parent: trusted
-    config, index = settings["config"], settings["index"]
+    config = settings["config"]  # (and "index": this worker's number)
 
     from twisted.application import service
     from twisted.logger import (
