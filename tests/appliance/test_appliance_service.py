@@ -1,7 +1,8 @@
 """ApplianceService on a ``task.Clock`` with fake parts: recovery at start,
 resumed cloud jobs watched, and a stop that waits for the scheduler, the
 parts' stop hooks and background work (at most STOP_TIMEOUT seconds) before
-it closes the thread pool and the job store."""
+it closes the thread pool and the job store; Appliance.authenticate (the
+e-mail gateway's SMTP AUTH) as an Account-Login."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from twisted.logger import Logger
 
 from appliance.jobs.model import RecoveryReport
 from appliance.wiring.controller import STOP_TIMEOUT, Appliance, ApplianceService
+from radius.client import Reply
+from radius.model import A, Code, FbContext
 
 
 class Parts:
@@ -197,3 +200,35 @@ def test_a_recovery_still_running_at_stop_is_waited_for_and_its_watches_end_at_o
     assert "scheduler started" not in parts.log  # stopped meanwhile
     assert "unhold 9" in parts.log and stopped == [None] and parts.log[-1] == "jobs closed"
     assert failures(events) == []
+
+
+class _Client:
+    """A port-server RADIUS client answering Account-Login with ``code``."""
+
+    def __init__(self, code: Code) -> None:
+        self.code = code
+        self.sent: list[tuple[list[Any], str | None]] = []
+
+    def access(self, attributes: list[Any], password: str | None = None) -> Deferred[Reply]:
+        self.sent.append((list(attributes), password))
+        return succeed(Reply(self.code, (), "local"))
+
+
+class _PortServer:
+    def __init__(self, client: _Client) -> None:
+        self.client = client
+
+
+def test_authenticate_is_an_account_login_through_the_port_server_role() -> None:
+    parts = Parts()
+    svc, _, _ = service(parts)
+    appliance = svc.appliance
+    assert fired(appliance.authenticate("demo", "pw")) == [False]  # no port-server role: nobody gets in
+    accept, reject = _Client(Code.ACCESS_ACCEPT), _Client(Code.ACCESS_REJECT)
+    appliance.portserver = _PortServer(accept)  # type: ignore[assignment]
+    assert fired(appliance.authenticate("demo", "pw")) == [True]
+    [(attributes, password)] = accept.sent
+    assert password == "pw" and (A.USER_NAME.value, "demo") in attributes
+    assert (A.FB_CONTEXT.value, int(FbContext.ACCOUNT_LOGIN)) in attributes
+    appliance.portserver = _PortServer(reject)  # type: ignore[assignment]
+    assert fired(appliance.authenticate("demo", "wrong")) == [False]
