@@ -15,7 +15,19 @@ import sys
 import threading
 from collections.abc import Callable
 
+from twisted.application import service
 from twisted.internet.interfaces import IReactorCore, IReactorFromThreads
+from twisted.logger import (
+    FilteringLogObserver,
+    LogLevel,
+    LogLevelFilterPredicate,
+    globalLogBeginner,
+    textFileLogObserver,
+)
+
+from appliance.startup import StartupError, start_all, stop_started
+from appliance.wiring.radius_services import make_radius_service
+from radius.store import StoreError, open_store
 
 
 def _report(line: str) -> None:
@@ -56,19 +68,7 @@ def main() -> int:
     settings = pickle.load(sys.stdin.buffer)  # from the supervisor, our parent: trusted
     config = settings["config"]  # (and "index": this worker's number)
 
-    from twisted.application import service
-    from twisted.logger import (
-        FilteringLogObserver,
-        LogLevel,
-        LogLevelFilterPredicate,
-        globalLogBeginner,
-        textFileLogObserver,
-    )
-
-    from appliance.startup import StartupError, start_all, stop_started
-    from appliance.wiring.radius_services import make_radius_service
-    from appliance.wiring.reactor import reactor
-    from radius.store import StoreError, open_store
+    from appliance.wiring.reactor import reactor  # installs the default reactor: not at import time
 
     observer = FilteringLogObserver(textFileLogObserver(sys.stderr), [LogLevelFilterPredicate(LogLevel.warn)])
     globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)

@@ -21,6 +21,7 @@ from twisted.application import service
 from twisted.internet import task
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
 from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
@@ -131,8 +132,6 @@ class ApplianceService(service.Service):
     # ------------------------------------------------------------ housekeeping
     def _purge(self) -> Deferred[None]:
         """The daily housekeeping (see :mod:`appliance.housekeeping`), in the pool thread."""
-        from twisted.internet.threads import deferToThreadPool
-
         a = self.appliance
         retention = a.config.retention or Retention()
         web_spool = getattr(a.config.web, "spool_dir", "") or ""
@@ -183,8 +182,6 @@ class ApplianceService(service.Service):
     def _publish_lines(self) -> Deferred[None]:
         """Write the pool's live line states to ``<data_dir>/lines.json`` for
         ``faxappliance status`` (in the pool thread: file I/O)."""
-        from twisted.internet.threads import deferToThreadPool
-
         a = self.appliance
         snapshot = {
             "updated_at": self.reactor.seconds(),
