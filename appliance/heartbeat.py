@@ -13,10 +13,10 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
 
 from twisted.application import service
 from twisted.internet import task
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from appliance.heartbeat_state import HEARTBEAT_FILE, HEARTBEAT_INTERVAL, MAX_RECORD_BYTES, Liveness, judge, record
@@ -37,7 +37,7 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def _write_atomic(path: Path, data: dict[str, Any]) -> None:
+def _write_atomic(path: Path, data: dict[str, object]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -53,7 +53,7 @@ class HeartbeatService(service.Service):
     log = Logger()
 
     def __init__(
-        self, reactor: Any, data_dir: str | Path, *, pid: int, host: str, interval: float = HEARTBEAT_INTERVAL
+        self, reactor: IReactorTime, data_dir: str | Path, *, pid: int, host: str, interval: float = HEARTBEAT_INTERVAL
     ) -> None:
         self.reactor = reactor
         self.path = Path(data_dir) / HEARTBEAT_FILE
@@ -100,8 +100,9 @@ class HeartbeatService(service.Service):
             )
 
 
-def read_record(data_dir: str | Path) -> Any:
-    """The parsed heartbeat record of ``data_dir``; None when there is none.
+def read_record(data_dir: str | Path) -> object:
+    """The parsed heartbeat record of ``data_dir`` (any JSON value; the text
+    ``"too large"`` or ``"not JSON"`` when it is not a record); None when there is none.
     Raises OSError when the file exists but cannot be read."""
     path = Path(data_dir) / HEARTBEAT_FILE
     try:

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
+from appliance.inbox import Inbox
+from appliance.jobs import JobStore
 from appliance.retention import FinishedFax, Plan, Retention, SpoolFile, plan
+from radius.store import Store
 
 __all__ = ["free_bytes", "purge", "spool_roots"]
 
 
 def spool_roots(data_dir: str | Path, web_spool: str = "") -> list[Path]:
+    """Where spool files may be removed: ``<data_dir>/outbox`` and the web spool."""
     data = Path(data_dir)
     return [data / "outbox", Path(web_spool) if web_spool else data / "web"]
 
@@ -73,9 +76,9 @@ def purge(
     retention: Retention,
     now: float,
     *,
-    jobs: Any,
-    inbox: Any,
-    cdrs: Any | None,
+    jobs: JobStore,
+    inbox: Inbox,
+    cdrs: Store | None,
     data_dir: str | Path,
     web_spool: str = "",
     dry_run: bool = False,

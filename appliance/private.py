@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PRIVATE_UMASK", "Tightened", "set_private_umask", "sqlite_files", "tighten"]
+__all__ = ["PRIVATE_UMASK", "Tightened", "private_file", "set_private_umask", "sqlite_files", "tighten"]
 
 PRIVATE_UMASK = 0o077
 
@@ -85,3 +85,16 @@ def sqlite_files(url: str) -> list[Path]:
         return []
     db = Path(name)
     return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), db.with_name(db.name + "-journal")]
+
+
+def private_file(path: Path, make: Callable[[], str]) -> tuple[str, bool]:
+    """Read a generated secret from ``path``, creating it (mode 0600) if absent;
+    returns (value, created)."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip(), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(value + "\n")
+    return value, True

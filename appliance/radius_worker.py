@@ -13,7 +13,21 @@ import pickle
 import signal
 import sys
 import threading
-from typing import Any
+from collections.abc import Callable
+
+from twisted.application import service
+from twisted.internet.interfaces import IReactorCore, IReactorFromThreads
+from twisted.logger import (
+    FilteringLogObserver,
+    LogLevel,
+    LogLevelFilterPredicate,
+    globalLogBeginner,
+    textFileLogObserver,
+)
+
+from appliance.startup import StartupError, start_all, stop_started
+from appliance.wiring.radius_services import make_radius_service
+from radius.store import StoreError, open_store
 
 
 def _report(line: str) -> None:
@@ -23,7 +37,7 @@ def _report(line: str) -> None:
         pass
 
 
-def _stopper(reactor: Any) -> Any:
+def _stopper(reactor: IReactorCore) -> Callable[[], None]:
     """A function that stops the reactor once, however often it is called."""
     stopping: list[bool] = []
 
@@ -36,7 +50,7 @@ def _stopper(reactor: Any) -> Any:
     return stop
 
 
-def _watch_stdin(reactor: Any, stop: Any) -> None:
+def _watch_stdin(reactor: IReactorFromThreads, stop: Callable[[], None]) -> None:
     """Stop when the supervisor goes away (stdin: end of file)."""
 
     def wait() -> None:
@@ -52,21 +66,9 @@ def _watch_stdin(reactor: Any, stop: Any) -> None:
 
 def main() -> int:
     settings = pickle.load(sys.stdin.buffer)  # from the supervisor, our parent: trusted
-    config, index = settings["config"], settings["index"]
+    config = settings["config"]  # (and "index": this worker's number)
 
-    from twisted.application import service
-    from twisted.internet import reactor
-    from twisted.logger import (
-        FilteringLogObserver,
-        LogLevel,
-        LogLevelFilterPredicate,
-        globalLogBeginner,
-        textFileLogObserver,
-    )
-
-    from appliance.services import make_radius_service
-    from appliance.startup import StartupError, start_all, stop_started
-    from radius.store import StoreError, open_store
+    from appliance.wiring.reactor import reactor  # installs the default reactor: not at import time
 
     observer = FilteringLogObserver(textFileLogObserver(sys.stderr), [LogLevelFilterPredicate(LogLevel.warn)])
     globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)

@@ -11,11 +11,10 @@ that never started is what raised ``AttributeError`` before).
 
 from __future__ import annotations
 
-from typing import Any
-
 from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import defer
+from twisted.internet.defer import Deferred
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
@@ -45,7 +44,7 @@ def describe_listen_error(exc: CannotListenError, transport: str, purpose: str) 
     return f"cannot listen on {where} ({purpose}): {_reason(exc)}"
 
 
-def _what(svc: Any, port: int) -> tuple[str, str]:
+def _what(svc: service.IService, port: int) -> tuple[str, str]:
     """(transport, purpose) of the listener of ``svc`` on ``port``."""
     if isinstance(svc, RadiusService):
         for kind, number in svc.ports.items():
@@ -58,7 +57,7 @@ def _what(svc: Any, port: int) -> tuple[str, str]:
     return getattr(svc, "listen_transport", ""), getattr(svc, "name", None) or type(svc).__name__
 
 
-def _stop_quietly(svc: Any) -> Any:
+def _stop_quietly(svc: service.IService) -> Deferred[None]:
     """Stop one service, logging (never raising) what goes wrong."""
     return defer.maybeDeferred(svc.stopService).addErrback(
         lambda f: log.failure("stopping {service} failed", f, service=type(svc).__name__)
@@ -84,7 +83,7 @@ def start_all(top: service.MultiService) -> str | None:
     return None
 
 
-def stop_started(top: service.MultiService) -> Any:
+def stop_started(top: service.MultiService) -> Deferred[None]:
     """Stop, in reverse order, the children of ``top`` that are running;
     a Deferred that fires when all have stopped."""
     top.running = 0

@@ -449,8 +449,8 @@ def cmd_status(args: argparse.Namespace, io: CliIO) -> int:
 
 
 def cmd_remote_send(args: argparse.Namespace, io: CliIO) -> int:
-    from appliance.demo import REMOTE_NUMBERS
-    from appliance.remote import request_send
+    from appliance.demo.embedded import REMOTE_NUMBERS
+    from appliance.demo.remote import request_send
 
     if args.sender not in REMOTE_NUMBERS:
         raise UsageError(f"--from must be one of the remote machines: {', '.join(REMOTE_NUMBERS)}")

@@ -15,8 +15,8 @@ from appliance.cli import CliIO, config_from_args
 from appliance.cli._output import choice, names
 from appliance.config import Config, RoutingPolicy, Secret, default_config
 from appliance.config.web import WebConfig
-from appliance.demo import private_file
-from appliance.services import make_radius_services
+from appliance.private import private_file
+from appliance.wiring.radius_services import make_radius_services
 
 __all__ = ["ensure_embedded_default", "register"]
 
@@ -118,9 +118,9 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
     from twisted.internet.error import CannotListenError
     from twisted.internet.threads import deferToThreadPool
 
-    from appliance import demo as d
-    from appliance.services import make_service
+    from appliance.demo import embedded as d
     from appliance.startup import StartupError, describe_listen_error
+    from appliance.wiring.assemble import make_service
 
     extra = []
     for spec in args.extra_radius:
@@ -278,12 +278,11 @@ def _serve_or_fail(config: Config, args: argparse.Namespace, io: CliIO, demo: bo
     import signal
     import socket
 
-    from twisted.internet import reactor
-
     from appliance.heartbeat import HeartbeatService
-    from appliance.services import make_service
     from appliance.startup import start_all, stop_started
     from appliance.tls import check_tls
+    from appliance.wiring.assemble import make_service
+    from appliance.wiring.reactor import reactor
     from radius.store import open_store
 
     tls_warnings = check_tls(config.source, _web_config(config)) if args.command == "run" else []

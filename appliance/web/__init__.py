@@ -122,7 +122,7 @@ def make_site(
 
 def web_secret(data_dir: str) -> bytes:
     """The console's anti-CSRF key: ``<data_dir>/web-secret`` (mode 0600), created on first use."""
-    from appliance.demo import private_file
+    from appliance.private import private_file
 
     path = Path(data_dir) / "web-secret"
     text, _ = private_file(path, lambda: secrets.token_hex(32))

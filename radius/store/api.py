@@ -267,3 +267,7 @@ class Store(Protocol):
         """Oldest first (by received_at, then insertion order); ``since`` is
         inclusive (received_at >= since); ``stops_only`` keeps status_type 2."""
         ...
+
+    def purge_cdrs(self, before: float, dry_run: bool = False) -> int:
+        """Remove the CDRs received before ``before`` (unix time); how many (would) go."""
+        ...

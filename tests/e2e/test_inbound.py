@@ -59,7 +59,7 @@ def test_a_disabled_did_is_not_answered(tmp_path: Path) -> None:
             store.update_did("5550002", enabled=False)
         finally:
             store.close()
-        from appliance.remote import request_send
+        from appliance.demo.remote import request_send
 
         request_send(app.data_dir / "remote" / "5550101", "5550002", [str(pdf)])
         wait_for(lambda: "not answered: DID 5550002 is disabled" in app.log(), 20, "call refused")

@@ -14,7 +14,7 @@ from twisted.python.threadpool import ThreadPool
 from appliance.config import parse
 from appliance.inbound.inbox import Inbox
 from appliance.jobs import open_job_store
-from appliance.services import ApplianceService
+from appliance.wiring.controller import ApplianceService
 from modem.document import FAX_WIDTH, FaxPage, Resolution
 from modem.t4 import encode_page
 from radius.store import open_store

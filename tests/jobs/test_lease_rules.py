@@ -103,7 +103,7 @@ def test_node_settings_default_and_override(tmp_path: object) -> None:
     import socket
 
     from appliance.config import default_config
-    from appliance.services import node_settings
+    from appliance.wiring.assemble import node_settings
 
     config = default_config(data_dir=str(tmp_path))
     first, again = node_settings(config), node_settings(default_config(data_dir=str(tmp_path)))

@@ -7,8 +7,8 @@ from datetime import UTC
 
 from appliance.lines import LineStatus
 from appliance.progress import LiveCall
-from appliance.services import _WebLines
 from appliance.web.ffws_status import channel_status_element, inbound_entry_element, modem_status_element
+from appliance.wiring.web_adapters import WebLines
 
 
 class _Pool:
@@ -65,7 +65,7 @@ def test_send_and_receive_fields() -> None:
             ),
         ]
     )
-    send, receive, idle = _WebLines(pool).status()
+    send, receive, idle = WebLines(pool).status()
     modem = modem_status_element(send, 1065.0, UTC)
     assert modem.findtext("page") == "3" and modem.findtext("remote_id") == "REMOTE"
     assert modem.findtext("baud_rate") == "14400" and modem.findtext("fax_number") == "5550101"

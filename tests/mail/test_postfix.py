@@ -38,7 +38,7 @@ def _fax_mails(pf: Postfix) -> list:
 
 
 def _send_to_appliance(app: RunningAppliance, pdf: Path) -> None:
-    from appliance.remote import request_send
+    from appliance.demo.remote import request_send
 
     request_send(app.data_dir / "remote" / "5550101", "5550001", [str(pdf)])
 

@@ -129,7 +129,7 @@ def test_site_dictionary_replaces_numbers(tmp_path):
     """A site's own dictionary (named in [radius] dictionary) changes the numbers on the wire;
     no number is hard-coded."""
     from appliance.config import parse
-    from appliance.services import PACKAGED_DICTIONARY, load_dictionary
+    from appliance.wiring.radius_services import PACKAGED_DICTIONARY, load_dictionary
 
     vendor = (PACKAGED_DICTIONARY / "dictionary.faxback").read_text()
     vendor = vendor.replace("FB-Snd-ANI\t\t\t\t19\t", "FB-Snd-ANI\t\t\t\t99\t")
@@ -148,7 +148,7 @@ def test_site_dictionary_replaces_numbers(tmp_path):
 def test_missing_site_dictionary_is_a_config_error(tmp_path):
     """A dictionary path that does not exist is reported with the key."""
     from appliance.config import ConfigError, parse
-    from appliance.services import load_dictionary
+    from appliance.wiring.radius_services import load_dictionary
 
     cfg = parse('[radius]\ndictionary = "nope"\n', str(tmp_path / "site.toml"))
     with pytest.raises(ConfigError, match=r"radius\.dictionary"):

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from twisted.application import service
+from twisted.internet.address import IPv4Address
+from twisted.internet.defer import Deferred
 
 from appliance.config import (
     Config,
@@ -31,9 +33,30 @@ from appliance.config import (
     RoutingPolicy,
     Secret,
 )
+from appliance.demo.remote import RemoteMachine, RunBlocking
 from appliance.mail.config import MailConfig, parse_mail
+from appliance.portserver.config import PortServerConfig, PortServerServer
+from appliance.private import private_file
+from appliance.wiring.reactor import Reactor
+from hwsim.faults import FaultPlan, load_faults
+from hwsim.faxage.service import FaxageSimulator
+from hwsim.faxage.state import FaxageSim
+from hwsim.modem import ModemConfig
+from hwsim.pty import start_lines
+from radius.passwords import hash_password
+from radius.store import Store
+from radius.store.api import Account, Did, SenderEmail
 
-__all__ = ["APPLIANCE_NUMBERS", "REMOTE_NUMBERS", "DemoOptions", "SimNetwork", "demo_config", "seed_store"]
+__all__ = [
+    "APPLIANCE_NUMBERS",
+    "REMOTE_NUMBERS",
+    "DemoOptions",
+    "SimNetwork",
+    "demo_config",
+    "remote_machines",
+    "seed_store",
+    "write_run_file",
+]
 
 APPLIANCE_NUMBERS = ("5550001", "5550002")
 REMOTE_NUMBERS = ("5550101", "5550102")
@@ -65,13 +88,7 @@ class DemoOptions:
 class SimNetwork(service.Service):
     """The simulated lines and the FAXAGE simulator; created listening, stopped with the service."""
 
-    def __init__(self, reactor: Any, data_dir: Path, options: DemoOptions) -> None:
-        from hwsim.faults import FaultPlan, load_faults
-        from hwsim.faxage.service import FaxageSimulator
-        from hwsim.faxage.state import FaxageSim
-        from hwsim.modem import ModemConfig
-        from hwsim.pty import start_lines
-
+    def __init__(self, reactor: Reactor, data_dir: Path, options: DemoOptions) -> None:
         faults = load_faults(options.faults) if options.faults else FaultPlan()
         modem = ModemConfig(ring_seconds=options.ring_seconds, pacing=not options.fast)
         numbers = [*APPLIANCE_NUMBERS, *options.remote_numbers]
@@ -79,16 +96,18 @@ class SimNetwork(service.Service):
         self.devices = {line.number: line.device for line in self.lines.lines}
         sim = FaxageSim(username=FAXAGE_USER, company=FAXAGE_COMPANY, password=FAXAGE_PASSWORD)
         self.faxage = FaxageSimulator(sim, reactor, tick=0.1)
-        self.faxage_port = reactor.listenTCP(
-            options.faxage_port, self.faxage.site(access_log=False), interface="127.0.0.1"
-        )
-        self.faxage_url = f"http://127.0.0.1:{self.faxage_port.getHost().port}"
+        site = self.faxage.site(access_log=False)
+        # twisted.web's Site is a ServerFactory, but not of the protocol type listenTCP's stubs name
+        self.faxage_port = reactor.listenTCP(options.faxage_port, site, interface="127.0.0.1")  # type: ignore[arg-type]
+        address = self.faxage_port.getHost()
+        assert isinstance(address, IPv4Address)
+        self.faxage_url = f"http://127.0.0.1:{address.port}"
 
     def startService(self) -> None:
         super().startService()
         self.faxage.start()
 
-    def stopService(self) -> Any:
+    def stopService(self) -> Deferred[None] | None:
         super().stopService()
         self.faxage.stop()
         self.lines.stop()
@@ -97,8 +116,6 @@ class SimNetwork(service.Service):
 
 def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOptions) -> Config:
     """The embedded default's controller sections on top of ``base`` (storage, RADIUS)."""
-    from appliance.portserver.config import PortServerConfig, PortServerServer
-
     lines = tuple(
         LineConfig(name=f"line{i + 1}", device=sim.devices[n], fax_class=LineClass.AUTO, did=n, caller_id=n, tsid=n)
         for i, n in enumerate(APPLIANCE_NUMBERS)
@@ -153,24 +170,8 @@ def _demo_mail(source: str, raw: dict[str, Any], smtp_port: int) -> MailConfig:
     return dataclasses.replace(mail, gateway=dataclasses.replace(mail.gateway, port=smtp_port))
 
 
-def private_file(path: Path, make: Any) -> tuple[str, bool]:
-    """Read a generated secret from ``path``, creating it (mode 0600) if absent;
-    returns (value, created)."""
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip(), False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(value + "\n")
-    return value, True
-
-
-def seed_store(store: Any, data_dir: Path, out: TextIO) -> None:
+def seed_store(store: Store, data_dir: Path, out: TextIO) -> None:
     """The demo account, the ``admin`` API user and the two DIDs (first start only)."""
-    from radius.passwords import hash_password
-    from radius.store.api import Account, Did, SenderEmail
-
     for name, file in (("demo", "demo-password"), ("admin", "admin-password")):
         password, created = private_file(data_dir / file, lambda: secrets.token_urlsafe(9))
         if store.get_account(name) is None:
@@ -194,12 +195,12 @@ def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: Dem
         "pid": os.getpid(),
         "lines": [
             {
-                "number": l.number,
-                "device": l.device,
-                "role": "appliance" if l.number in APPLIANCE_NUMBERS else "remote",
-                "attended": l.number not in options.unattended,
+                "number": line.number,
+                "device": line.device,
+                "role": "appliance" if line.number in APPLIANCE_NUMBERS else "remote",
+                "attended": line.number not in options.unattended,
             }
-            for l in sim.lines.lines
+            for line in sim.lines.lines
         ],
         "radius": {"auth_port": config.radius.auth_port, "acct_port": config.radius.acct_port},
         "faxage_url": sim.faxage_url,
@@ -216,10 +217,9 @@ def write_run_file(data_dir: Path, sim: SimNetwork, config: Config, options: Dem
 
 
 def remote_machines(
-    reactor: Any, sim: SimNetwork, data_dir: Path, options: DemoOptions, run_blocking: Any
-) -> list[service.Service]:
-    from appliance.remote import RemoteMachine
-
+    reactor: Reactor, sim: SimNetwork, data_dir: Path, options: DemoOptions, run_blocking: RunBlocking
+) -> list[RemoteMachine]:
+    """The remote fax machines of the attended remote numbers."""
     return [
         RemoteMachine(reactor, reactor, n, sim.devices[n], data_dir / "remote" / n, run_blocking)
         for n in options.remote_numbers

@@ -13,23 +13,25 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from twisted.application import service
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
+from appliance.jobs.scheduler import RunBlocking
+from appliance.pending import PendingWork
 from modem import class2 as c2
+from modem import t4
+from modem.document import PageSize, Resolution, render
 from modem.driver import LineState, LineSupervisor, ModemProtocol, open_serial
 from modem.params import PageFormat
+from modem.tiff import received_to_files
 
-__all__ = ["RemoteMachine", "request_send"]
-
-RunBlocking = Callable[..., "Deferred[Any]"]
+__all__ = ["RemoteMachine", "RunBlocking", "request_send"]
 
 
 def request_send(directory: Path, to: str, files: list[str]) -> Path:
@@ -44,9 +46,6 @@ def request_send(directory: Path, to: str, files: list[str]) -> Path:
 
 
 def _store(directory: Path, result: c2.SessionResult) -> Path:
-    from modem.document import Resolution
-    from modem.tiff import received_to_files
-
     directory.mkdir(parents=True, exist_ok=True)
     taken = {p.stem for p in directory.glob("fax-*.tif")}
     n = len(taken) + 1
@@ -74,9 +73,6 @@ def _store(directory: Path, result: c2.SessionResult) -> Path:
 
 
 def _pages(files: list[str]) -> list[bytes]:
-    from modem import t4
-    from modem.document import PageSize, Resolution, render
-
     return [t4.encode_page(page) for page in render(files, Resolution.FINE, PageSize.A4)]
 
 
@@ -86,7 +82,13 @@ class RemoteMachine(service.Service):
     log = Logger()
 
     def __init__(
-        self, clock: IReactorTime, reactor: Any, number: str, device: str, directory: Path, run_blocking: RunBlocking
+        self,
+        clock: IReactorTime,
+        reactor: IReactorTime,
+        number: str,
+        device: str,
+        directory: Path,
+        run_blocking: RunBlocking,
     ) -> None:
         self.clock = clock
         self.number = number
@@ -100,6 +102,7 @@ class RemoteMachine(service.Service):
         self._sending = False
         self._outbox = LoopingCall(self._check_outbox)
         self._outbox.clock = clock
+        self.pending = PendingWork(clock, f"remote {number}")
 
     def startService(self) -> None:
         super().startService()
@@ -108,7 +111,9 @@ class RemoteMachine(service.Service):
         self.supervisor.start()
         self._outbox.start(0.5, now=False)
 
-    def stopService(self) -> None:
+    def stopService(self) -> Deferred[None]:
+        """Stop waiting for calls (a call under way is cancelled); fires once
+        what it received is stored."""
         super().stopService()
         if self._outbox.running:
             self._outbox.stop()
@@ -116,6 +121,7 @@ class RemoteMachine(service.Service):
         if proto is not None and proto.busy:
             proto.cancel("stopping")
         self.supervisor.stop()
+        return self.pending.drain(timeout=10.0)
 
     def _state(self, state: LineState) -> None:
         if state is LineState.ONLINE:
@@ -125,7 +131,22 @@ class RemoteMachine(service.Service):
         proto = self.supervisor.protocol
         if not self.running or self._sending or proto is None or proto.busy:
             return
-        proto.receive(1, lambda n: self._page_printed(proto, n)).addCallback(self._received).addErrback(self._failed)
+        self.pending.run(self._answer(proto), "receiving")
+
+    async def _answer(self, proto: ModemProtocol) -> None:
+        try:
+            result = await proto.receive(1, lambda n: self._page_printed(proto, n))
+        except Exception:  # the modem went away: the supervisor's next ONLINE waits again
+            self._failed(Failure())
+            return
+        if result.ok and result.received:
+            self.received += 1
+            try:
+                path = await self.run(_store, self.directory, result)
+                self.log.info("remote {number} received {path}", number=self.number, path=str(path))
+            except Exception:
+                self._failed(Failure())
+        self._wait_call()
 
     def _page_printed(self, proto: ModemProtocol, count: int) -> None:
         """Like a fax machine printing each page as it is confirmed: one line in
@@ -142,20 +163,7 @@ class RemoteMachine(service.Service):
             f.write(json.dumps(record) + "\n")
             f.flush()
 
-    def _received(self, result: c2.SessionResult) -> Any:
-        if result.ok and result.received:
-            self.received += 1
-            d = self.run(_store, self.directory, result)
-            d.addCallback(
-                lambda path: self.log.info("remote {number} received {path}", number=self.number, path=str(path))
-            )
-            d.addErrback(self._failed)
-            d.addBoth(lambda _: self._wait_call())
-            return d
-        self._wait_call()
-        return None
-
-    def _failed(self, failure: Any) -> None:
+    def _failed(self, failure: Failure) -> None:
         self.log.warn("remote {number}: {error}", number=self.number, error=failure.getErrorMessage())
 
     def _check_outbox(self) -> None:
@@ -174,35 +182,32 @@ class RemoteMachine(service.Service):
         proto = self.supervisor.protocol
         if proto is not None and proto.busy:
             proto.cancel("sending a fax")
-        d = self.run(_pages, list(request["files"]))
-        d.addCallback(lambda pages: self._send(str(request["to"]), pages))
-        d.addErrback(self._failed)
+        self.pending.run(self._send_request(str(request["to"]), list(request["files"])), "sending")
 
-        def done(_: Any) -> None:
-            self._sending = False
-            self._wait_call()
+    async def _send_request(self, to: str, files: list[str]) -> None:
+        try:
+            pages: list[bytes] = await self.run(_pages, files)
+            await self._send(to, pages)
+        except Exception:
+            self._failed(Failure())
+        self._sending = False
+        self._wait_call()
 
-        d.addBoth(done)
-
-    def _send(self, to: str, pages: list[bytes]) -> Deferred[Any]:
-        proto: ModemProtocol = self.supervisor.protocol  # type: ignore[assignment]
+    async def _send(self, to: str, pages: list[bytes]) -> None:
+        proto = self.supervisor.protocol
         if proto is None:
             raise RuntimeError(f"remote {self.number} is offline")
-        d = self._when_idle(proto)
-        d.addCallback(lambda _: proto.send(to, pages, PageFormat(fine=True)))
-
-        def report(result: c2.SessionResult) -> None:
-            if result.ok:
-                self.sent += 1
-            self.log.info(
-                "remote {number} sent to {to}: {outcome} ({detail})",
-                number=self.number,
-                to=to,
-                outcome=result.outcome.value,
-                detail=result.detail,
-            )
-
-        return d.addCallback(report)
+        await self._when_idle(proto)
+        result = await proto.send(to, pages, PageFormat(fine=True))
+        if result.ok:
+            self.sent += 1
+        self.log.info(
+            "remote {number} sent to {to}: {outcome} ({detail})",
+            number=self.number,
+            to=to,
+            outcome=result.outcome.value,
+            detail=result.detail,
+        )
 
     def _when_idle(self, proto: ModemProtocol) -> Deferred[None]:
         d: Deferred[None] = Deferred()
