@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from appliance.inbox import Inbox
+from appliance.inbound.inbox import Inbox
 from appliance.jobs import JobStore
 from appliance.retention import FinishedFax, Plan, Retention, SpoolFile, plan
 from radius.store import Store
