@@ -216,7 +216,7 @@ class Account:
                 job.shortstatus, job.longstatus = step.shortstatus, step.longstatus
                 job.tries += 1 if step.shortstatus != "pending" or "Try" in step.longstatus else 0
                 if step.shortstatus != "pending":
-                    self._complete(job, job.next_at)
+                    self.complete(job, job.next_at)
                 elif job.steps:
                     job.next_at += job.steps[0].delay
 
@@ -225,7 +225,7 @@ class Account:
         due, self.pending_callbacks = self.pending_callbacks, []
         return due
 
-    def _complete(self, job: Job, when: float) -> None:
+    def complete(self, job: Job, when: float) -> None:
         job.completetime = when
         job.steps = []
         if job.shortstatus == "success":

@@ -157,7 +157,7 @@ def stopfax(sim: Account, form: Form, now: float) -> Reply:
     if job.longstatus.startswith("Transmitting"):
         return Reply.text(f"ERR22: Job ID - {jobid} - is in transmission")
     job.shortstatus, job.longstatus = "failure", "Stopped by user"
-    sim._complete(job, now)
+    sim.complete(job, now)
     job.stopped = True
     return Reply.text(f"{jobid} stopped")
 
