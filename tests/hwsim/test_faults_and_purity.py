@@ -23,6 +23,9 @@ CORE = [
     "_ecm.py",
     "_txpage.py",
     "_t30.py",
+    "_context.py",
+    "_table.py",
+    "_rxpage.py",
 ]
 FORBIDDEN = {"twisted", "socket", "time", "random", "os", "logging", "serial", "asyncio", "threading"}
 
