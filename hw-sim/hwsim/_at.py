@@ -117,8 +117,8 @@ def parse_line(body: str) -> list[Command]:
             m = _SREG.match(body, i)
             if m is None:
                 raise CommandError(f"bad S-register command at {body[i:]!r}")
-            value = None if m.group(2) == "?" else int(m.group(3) or 0)
-            commands.append(SReg(int(m.group(1)), value))
+            reg_value = None if m.group(2) == "?" else int(m.group(3) or 0)
+            commands.append(SReg(int(m.group(1)), reg_value))
             i = m.end()
             continue
         prefix = ""

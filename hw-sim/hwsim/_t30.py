@@ -12,12 +12,7 @@ step happens at once (tests, ``--fast``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .modem import SimModem
 
 
 @dataclass(frozen=True)
@@ -38,23 +33,3 @@ DEFAULT_T30 = T30Timing()
 # Real sessions measured between two iaxmodems (V.17, efax at both ends): seconds.
 REFERENCE = {("fine", 1): 63.4, ("normal", 1): 39.4, ("normal", 3): 92.3, ("fine", 3): 163.9}
 REFERENCE_PAGE_BPS = 14193  # page data rate seen on the line at V.17 14,400
-
-
-def later(modem: SimModem, step: str, action: Callable[[], None]) -> None:
-    """Run ``action`` once ``step`` of T.30 is over (at once without T.30 timing)."""
-    from .modem import StartTimer
-
-    timing = modem.config.t30
-    seconds = getattr(timing, step) * modem.config.time_scale if timing is not None else 0.0
-    if seconds <= 0:
-        action()
-        return
-    modem._t30_action = action
-    modem._emit(StartTimer("t30", seconds))
-
-
-def fire(modem: SimModem) -> None:
-    """The ``t30`` timer ran out."""
-    action, modem._t30_action = modem._t30_action, None
-    if action is not None:
-        action()

@@ -10,140 +10,261 @@ the rest of the buffer drains; a page takes at least ``min_page_seconds``,
 and with ECM the resent frames and PPS/PPR exchanges add their time
 (:mod:`hwsim._ecm`).  Without pacing (``--fast``) data go to the line as
 they come and nothing is held back.
+
+The handlers of the sending side's transitions (``+FDT``, page data,
+``+FET=``, the page response) live here too; each returns the state it ends in
+(:mod:`hwsim._table` declares which it may).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from . import _ecm, _page
-from .line import PageData, PageEnd, ToLine
-
-if TYPE_CHECKING:
-    from .modem import SimModem
+from ._context import NO_RESPONSE_CODE, HangupCode, ModemContext, State, Step, Timer, negotiate
+from .line import Hangup, PageData, PageEnd, PageResponse, PageStart, PostPage, ToLine
 
 XON, XOFF = bytes([_page.DC1]), b"\x13"
+PPM_BY_DLE = {_page.ETX: None, ord(","): 0, ord(";"): 1, ord("."): 2}
 
 
-def buffer_size(modem: SimModem) -> int:
+def buffer_size(ctx: ModemContext) -> int:
     """The transmit buffer size the modem advertises in ``+FBS``."""
-    fbs = modem._values["FBS"]
-    return int(fbs[0]) if isinstance(fbs, tuple) else 2048
+    return ctx.number_value("FBS")
 
 
-def flow_control(modem: SimModem) -> bool:
+def flow_control(ctx: ModemContext) -> bool:
     """Flow control towards the DTE: Class 2 always, Class 2.0 unless ``+FLO=0``.
 
     ``+FLO=2`` asks for RTS/CTS, which a pty cannot carry: the simulator
     signals it with XOFF/XON too (DTEs that ask for hardware flow control,
     like mgetty's sendfax, also honour XOFF).
     """
-    flo = modem._values["FLO"]
-    return modem._call_class == "2" or (isinstance(flo, tuple) and flo[0] != 0)
+    return ctx.call.fax_class == "2" or ctx.number_value("FLO") != 0
 
 
-def rate(modem: SimModem) -> float:
+def rate(ctx: ModemContext) -> float:
     """Page bytes the line carries a second, times 8 (the DCS rate; with T.30 timing the
     rate seen on a real line, ~98.6 % of it; divided by the time scale)."""
-    nominal = 2400 * ((modem._dcs[1] if modem._dcs else 5) + 1)
-    if modem.config.t30 is not None:
+    dcs = ctx.call.dcs
+    nominal = 2400.0 * ((dcs[1] if dcs else 5) + 1)
+    if ctx.config.t30 is not None:
         nominal *= 14193 / 14400
-    return nominal / modem.config.time_scale
+    return nominal / ctx.config.time_scale
 
 
-def begin(modem: SimModem) -> None:
-    """CONNECT has been sent: the page starts."""
-    modem._tx_queue = bytearray()
-    modem._tx_total = 0
-    modem._tx_xoff = False
-    modem._tx_elapsed = 0.0
-    modem._tx_damaged = False
-    modem._tx_ended = False
-    modem._tx_carry = 0.0
-    if modem.config.pacing:
-        modem._emit(_start("tx", modem.config.chunk_seconds))
+def page_duration(ctx: ModemContext, size: int, *, bits: int | None = None, extra: float = 0.0) -> float:
+    """Line time of a page of ``size`` bytes (or ``bits`` on the line, ECM framing and
+    resent frames included) at the negotiated rate, plus ``extra`` seconds."""
+    if not ctx.config.pacing:
+        return 0.0
+    dcs = ctx.call.dcs
+    line_rate = 2400 * ((dcs[1] if dcs else 5) + 1)
+    line_bits = size * 8 if bits is None else bits
+    return max(ctx.config.min_page_seconds, line_bits / line_rate + extra)
 
 
-def _start(name: str, seconds: float) -> object:
-    from .modem import StartTimer
-
-    return StartTimer(name, seconds)
+# -- transitions -----------------------------------------------------------------
 
 
-def from_dte(modem: SimModem, chunk: bytes) -> None:
+def start_page(ctx: ModemContext, _arg: object) -> State:
+    """Phase B is over (or the short train): ``CONNECT``, the DTE sends the page."""
+    call = ctx.call
+    remote = call.remote
+    if remote is None or not remote.can_receive:
+        ctx.hang_up(HangupCode.TX_REMOTE_CANNOT_RECEIVE)
+        return State.IDLE
+    dcs = negotiate(ctx.local_info().caps, remote.caps)
+    report = dcs != call.dcs
+    call.dcs = dcs
+    ctx.emit(ToLine(PageStart(call.page_no, dcs)))
+    c2 = call.fax_class == "2"
+    if report and ctx.report_enabled(1):
+        ctx.info(f"{'+FDCS' if c2 else '+FCS'}:{ctx.caps_text(dcs)}")
+    ctx.result("CONNECT")
+    if c2:
+        ctx.send(XON)  # SP-2388-A: XON, ready for data
+    call.tx = type(call.tx)()
+    if ctx.config.pacing:
+        ctx.start_timer(Timer.TX, ctx.config.chunk_seconds)
+    return State.TX_DATA
+
+
+def page_data(ctx: ModemContext, data: bytes) -> State:
+    """Page data from the DTE, up to ``<DLE><ETX>``/``<DLE>,;.``."""
+    chunk, end, rest = ctx.call.tx.reader.feed(data)
+    _from_dte(ctx, chunk)
+    if end is None:
+        return State.TX_DATA
+    ctx.unread = rest
+    ppm = PPM_BY_DLE[end]
+    if ppm is None and ctx.call.fax_class != "2":
+        ppm = 0  # bare <DLE><ETX> in 2.0: taken as MPS
+    lost = ctx.call.tx.lost
+    if lost is not None:
+        ctx.hang_up(lost, line=False)
+        return State.IDLE
+    ctx.call.tx_ppm = ppm
+    _page_end(ctx)
+    return State.TX_LINE
+
+
+def tick(ctx: ModemContext, _arg: object) -> None:
+    """The ``tx`` timer: a piece of the buffer goes out on the line."""
+    tx = ctx.call.tx
+    step = ctx.config.chunk_seconds
+    _to_line(ctx, int(rate(ctx) * step / 8))
+    tx.elapsed += step
+    if tx.xoff and len(tx.queue) <= buffer_size(ctx) // 4:
+        release(ctx)
+    if tx.ended and not tx.queue:
+        remaining = max(0.0, ctx.config.min_page_seconds - tx.elapsed) + tx.extra
+        ctx.start_timer(Timer.TX_END, remaining)
+    else:
+        ctx.start_timer(Timer.TX, step)
+
+
+def page_sent(ctx: ModemContext, _arg: object) -> State:
+    """``tx_end``: the rest of the page, the page end, then the post-page message
+    (Class 2: after ``+FET=``)."""
+    tx = ctx.call.tx
+    ctx.cancel_timer(Timer.TX)
+    _to_line(ctx, len(tx.queue))
+    release(ctx)
+    ctx.emit(ToLine(PageEnd(ctx.call.page_no, damaged=tx.damaged)))
+    if ctx.call.tx_ppm is None:  # Class 2: wait for AT+FET=
+        ctx.result("OK")
+        ctx.start_timer(Timer.PHCTO, ctx.number_value("FCT") / 10)
+        return State.TX_WAIT_FET
+    return _post_page(ctx, ctx.call.tx_ppm)
+
+
+def post_page_command(ctx: ModemContext, value: str) -> State:
+    """Class 2 ``AT+FET=<ppm>`` after ``<DLE><ETX>``."""
+    if value.strip() not in ("0", "1", "2"):
+        ctx.result("ERROR")
+        return State.TX_WAIT_FET
+    ctx.cancel_timer(Timer.PHCTO)
+    return _post_page(ctx, int(value))
+
+
+def _post_page(ctx: ModemContext, ppm: int) -> State:
+    ctx.call.tx_ppm = ppm
+    ctx.start_timer(Timer.RESPONSE, ctx.config.response_seconds)
+    ctx.later(Step.POST_PAGE, ppm)
+    return State.TX_WAIT_PPR
+
+
+def send_post_page(ctx: ModemContext, ppm: object) -> None:
+    """The post-page message goes to the line."""
+    assert isinstance(ppm, int)
+    ctx.emit(ToLine(PostPage(ppm)))
+
+
+def no_fet(ctx: ModemContext, _arg: object) -> State:
+    """``+FPHCTO`` ran out: the modem ends the document itself; reported at the next command."""
+    ctx.emit(ToLine(PostPage(2)))
+    ctx.emit(Hangup())
+    ctx.end_call(keep_class=True)
+    ctx.pending_hangup = HangupCode.TX_D_NO_FET
+    return State.IDLE
+
+
+def no_response(ctx: ModemContext, _arg: object) -> State:
+    """The remote did not answer the post-page message."""
+    ctx.hang_up(NO_RESPONSE_CODE.get(ctx.call.tx_ppm or 0, HangupCode.TX_D_NO_MPS_RESPONSE))
+    return State.IDLE
+
+
+def response_arrives(ctx: ModemContext, signal: PageResponse) -> None:
+    """The remote's page response is on its way (its frame takes a T.30 step)."""
+    ctx.cancel_timer(Timer.RESPONSE)
+    ctx.later(Step.PAGE_RESPONSE, signal.ppr)
+
+
+def page_response(ctx: ModemContext, ppr: object) -> None:
+    """MCF/RTN/...: the next page, a retrain, or (EOP answered) the end of the call."""
+    assert isinstance(ppr, int)
+    call = ctx.call
+    ctx.cancel_timer(Timer.RESPONSE)
+    ppm = call.tx_ppm
+    good = ppr % 2 == 1
+    ctx.values["FPS"] = (ppr,)
+    if good:
+        call.page_no += 1
+    if ppm == 1 or ppr in (2, 3):
+        call.dcs = None  # retrain or new document: phase B again, DCS reported
+    c2 = call.fax_class == "2"
+    if c2:
+        ctx.info(f"+FPTS:{ppr}")
+    if ppm == 2 and good:
+        ctx.later(Step.DCN)
+        return
+    ctx.result("OK" if good or c2 else "ERROR")
+
+
+def call_done(ctx: ModemContext, _arg: object) -> State:
+    """DCN: the call ended normally."""
+    ctx.hang_up(HangupCode.NORMAL_END)
+    return State.IDLE
+
+
+# -- the transmit buffer ------------------------------------------------------------
+
+
+def _from_dte(ctx: ModemContext, chunk: bytes) -> None:
     """Unstuffed page data from the DTE (DTE bit order)."""
     if not chunk:
         return
-    if modem._values["FBO"][0] & 1:  # type: ignore[index]
+    tx = ctx.call.tx
+    if ctx.number_value("FBO") & 1:
         chunk = _page.reverse_bits(chunk)
-    modem._tx_queue += chunk
-    modem._tx_total += len(chunk)
-    size = buffer_size(modem)
-    modem.flow_stats.peak = max(modem.flow_stats.peak, len(modem._tx_queue))
-    if len(modem._tx_queue) > size:
-        modem.flow_stats.overrun += 1
-    if not modem.config.pacing:
-        _to_line(modem, len(modem._tx_queue))
-    elif flow_control(modem) and not modem._tx_xoff and len(modem._tx_queue) >= size * 3 // 4:
-        modem._tx_xoff = True
-        modem.flow_stats.xoffs += 1
-        modem._send(XOFF)
+    tx.queue += chunk
+    tx.total += len(chunk)
+    size = buffer_size(ctx)
+    ctx.flow_stats.peak = max(ctx.flow_stats.peak, len(tx.queue))
+    if len(tx.queue) > size:
+        ctx.flow_stats.overrun += 1
+    if not ctx.config.pacing:
+        _to_line(ctx, len(tx.queue))
+    elif flow_control(ctx) and not tx.xoff and len(tx.queue) >= size * 3 // 4:
+        tx.xoff = True
+        ctx.flow_stats.xoffs += 1
+        ctx.send(XOFF)
 
 
-def _to_line(modem: SimModem, count: int) -> None:
-    piece = bytes(modem._tx_queue[:count])
-    del modem._tx_queue[:count]
+def _to_line(ctx: ModemContext, count: int) -> None:
+    tx = ctx.call.tx
+    piece = bytes(tx.queue[:count])
+    del tx.queue[:count]
     if not piece:
         return
-    ecm = bool(modem._dcs and modem._dcs[5])
-    if not ecm and modem._ber > 0:
-        line, modem._tx_carry = _ecm.without_ecm(piece, modem._ber, modem._tx_carry)
-        piece, modem._tx_damaged = line.data, modem._tx_damaged or line.damaged
-    modem._emit(ToLine(PageData(piece)))
+    dcs = ctx.call.dcs
+    ecm = bool(dcs and dcs[5])
+    if not ecm and ctx.call.ber > 0:
+        line, tx.carry = _ecm.without_ecm(piece, ctx.call.ber, tx.carry)
+        piece, tx.damaged = line.data, tx.damaged or line.damaged
+    ctx.emit(ToLine(PageData(piece)))
 
 
-def release(modem: SimModem) -> None:
+def release(ctx: ModemContext) -> None:
     """Let a DTE held by XOFF go on (the call broke off: it must finish the page)."""
-    if modem._tx_xoff:
-        modem._tx_xoff = False
-        modem._send(XON)
+    if ctx.call.tx.xoff:
+        ctx.call.tx.xoff = False
+        ctx.send(XON)
 
 
-def tick(modem: SimModem) -> None:
-    """The ``tx`` timer: a piece of the buffer goes out on the line."""
-    step = modem.config.chunk_seconds
-    _to_line(modem, int(rate(modem) * step / 8))
-    modem._tx_elapsed += step
-    if modem._tx_xoff and len(modem._tx_queue) <= buffer_size(modem) // 4:
-        release(modem)
-    if modem._tx_ended and not modem._tx_queue:
-        remaining = max(0.0, modem.config.min_page_seconds - modem._tx_elapsed) + modem._tx_extra
-        modem._emit(_start("tx_end", remaining))
-    else:
-        modem._emit(_start("tx", step))
-
-
-def page_end(modem: SimModem) -> None:
+def _page_end(ctx: ModemContext) -> None:
     """The DTE ended the page: drain the buffer, then ``tx_end``."""
-    modem._tx_ended = True
-    ec = modem._dcs[5] if modem._dcs else 0
-    modem._tx_extra = 0.0
+    tx = ctx.call.tx
+    tx.ended = True
+    dcs = ctx.call.dcs
+    ec = dcs[5] if dcs else 0
+    tx.extra = 0.0
     if ec:
-        data_bits = modem._tx_total * 8
-        line = _ecm.ecm_cost(modem._tx_total, modem._ber, ec)
-        modem._tx_damaged = line.damaged
-        modem._tx_extra = (line.line_bits - data_bits) / rate(modem) + line.ppr_rounds * modem.config.ppr_seconds
-        modem.flow_stats.frames_resent += line.frames_resent
-    if not modem.config.pacing:
-        modem._emit(_start("tx_end", 0.0))
+        data_bits = tx.total * 8
+        line = _ecm.ecm_cost(tx.total, ctx.call.ber, ec)
+        tx.damaged = line.damaged
+        tx.extra = (line.line_bits - data_bits) / rate(ctx) + line.ppr_rounds * ctx.config.ppr_seconds
+        ctx.flow_stats.frames_resent += line.frames_resent
+    if not ctx.config.pacing:
+        ctx.start_timer(Timer.TX_END, 0.0)
     # paced: the running ``tx`` timer drains the rest and starts ``tx_end``
-
-
-def finish(modem: SimModem) -> None:
-    """``tx_end``: whatever is left goes out, then the page end."""
-    from .modem import CancelTimer
-
-    modem._emit(CancelTimer("tx"))
-    _to_line(modem, len(modem._tx_queue))
-    release(modem)
-    modem._emit(ToLine(PageEnd(modem._page_no, damaged=modem._tx_damaged)))

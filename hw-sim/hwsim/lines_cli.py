@@ -63,7 +63,7 @@ def run_lines(args: argparse.Namespace) -> int:
         numbers = _numbers(args.numbers, args.count)
         faults = load_faults(args.faults) if args.faults else FaultPlan()
         lines = start_lines(
-            reactor,  # type: ignore[arg-type]
+            reactor,
             args.count,
             numbers=numbers,
             link_prefix=args.link_prefix,
@@ -83,7 +83,7 @@ def run_lines(args: argparse.Namespace) -> int:
             print(f"line {i} {line.number} {line.device}" + (f" {line.link}" if line.link else ""))
         print("ready", flush=True)
 
-    reactor.callWhenRunning(announce)  # type: ignore[attr-defined]
+    reactor.callWhenRunning(announce)
 
     def stop() -> None:
         for number, modem in lines.exchange.modems.items():  # flow control seen, for people and tests
@@ -94,6 +94,6 @@ def run_lines(args: argparse.Namespace) -> int:
             )
         lines.stop()
 
-    reactor.addSystemEventTrigger("before", "shutdown", stop)  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.addSystemEventTrigger("before", "shutdown", stop)
+    reactor.run()
     return 0

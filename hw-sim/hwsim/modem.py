@@ -50,7 +50,12 @@ resent frames with ECM (:mod:`hwsim._ecm`).  Page data go through a transmit
 buffer of ``+FBS`` bytes with XOFF/XON towards the DTE (:mod:`hwsim._txpage`);
 with ``t30`` set the T.30 phases take their real time (:mod:`hwsim._t30`).
 
-Hangup codes (``+FHNG:`` decimal / ``+FHS:`` hex, always followed by ``OK``):
+Structure: :mod:`hwsim._table` maps (state, event) to a handler and the
+state it leads to; the handlers (:mod:`hwsim._commands`, :mod:`hwsim._session`,
+:mod:`hwsim._txpage`, :mod:`hwsim._rxpage`) share one
+:class:`~hwsim._context.ModemContext`.
+
+Hangup codes (:class:`HangupCode`; ``+FHNG:`` decimal / ``+FHS:`` hex, always followed by ``OK``):
 0 normal end, 2 ``+FK``/``+FKS``/CAN, 21 remote cannot receive (``+FCR=0``),
 20/22 call lost/DCN in transmit phase B, 40 carrier lost while a page is
 sent, 50 no ``+FET=`` within ``+FPHCTO`` (the modem sends EOP itself),
@@ -63,155 +68,41 @@ next fax command (``+FDT``, ``+FDR``, ``+FET``, ``+FK``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import Enum
-from typing import cast
-
-from . import _at, _page
-from ._t30 import T30Timing
-from .line import (
-    Answer,
-    Caps,
-    Dial,
-    Hangup,
-    LineEvent,
-    PageStart,
-    StationInfo,
-    ToLine,
+from . import _at, _table, _txpage
+from ._commands import execute
+from ._context import (
+    COMMAND_STATES,
+    CancelTimer,
+    FlowStats,
+    HangupCode,
+    ModemConfig,
+    ModemContext,
+    Output,
+    StartTimer,
+    State,
+    Timer,
+    ToDTE,
+    hangup_report,
+    negotiate,
 )
+from ._table import DTE_DATA
+from .line import FromLine, LineEvent
 
+__all__ = [
+    "CancelTimer",
+    "FlowStats",
+    "HangupCode",
+    "ModemConfig",
+    "Output",
+    "SimModem",
+    "StartTimer",
+    "State",
+    "ToDTE",
+    "hangup_report",
+    "negotiate",
+]
 
-@dataclass(frozen=True)
-class ModemConfig:
-    """How one simulated modem behaves."""
-
-    fax_class: str = "2.0"  # highest class offered: "2.1" (V.34 rates), "2.0" or "2"
-    pacing: bool = True  # pace page data at the line rate
-    min_page_seconds: float = 1.05
-    chunk_seconds: float = 0.25  # page data travels in pieces this long
-    ring_seconds: float = 6.0  # ring cadence
-    response_seconds: float = 60.0  # sender's wait for the page response
-    page_wait_seconds: float = 60.0  # receiver's wait for the next page
-    ppr_seconds: float = 2.0  # one ECM PPS/PPR exchange (V.21 frames and turnarounds)
-    t30: T30Timing | None = None  # T.30 phase timing (None: phases take no time)
-    time_scale: float = 1.0  # multiplies line time and T.30 phase times (0.1: ten times faster)
-    class2_rx_reversed: bool = True  # Rockwell: MSB-first receive at +FBOR=0
-    fps_decimal: bool = False  # +FPS: counts in decimal (USR, MT5634ZBA-V92)
-    ati: str = "HWSIM FAX MODEM"
-    ati3: str = "hwsim Class 2.0/2 simulated fax modem 1.0"
-    manufacturer: str = "HWSIM"
-    model: str = "SIMFAX"
-    revision: str = "1.0"
-
-    def __post_init__(self) -> None:
-        if self.fax_class not in ("2", "2.0", "2.1"):
-            raise ValueError(f"fax_class must be '2', '2.0' or '2.1', not {self.fax_class!r}")
-
-
-@dataclass
-class FlowStats:
-    """Transmit flow control over the modem's life: XOFFs sent, the fullest the
-    buffer got (bytes), page-data writes that overran it, ECM frames resent."""
-
-    xoffs: int = 0
-    peak: int = 0
-    overrun: int = 0
-    frames_resent: int = 0
-
-
-@dataclass(frozen=True)
-class ToDTE:
-    """Bytes for the DTE."""
-
-    data: bytes
-
-
-@dataclass(frozen=True)
-class StartTimer:
-    """Start (or restart) the named timer."""
-
-    name: str
-    seconds: float
-
-
-@dataclass(frozen=True)
-class CancelTimer:
-    """Cancel the named timer if it runs."""
-
-    name: str
-
-
-Output = ToDTE | StartTimer | CancelTimer | Dial | Answer | Hangup | ToLine
-
-
-class State(Enum):
-    """Where the modem is."""
-
-    IDLE = "idle"  # on-hook, command mode
-    DIALING = "dialing"
-    RINGING = "ringing"  # incoming call, command mode
-    ANSWERING = "answering"
-    CALL = "call"  # fax call up, command mode between pages
-    TX_DATA = "tx_data"  # DTE sends page data
-    TX_LINE = "tx_line"  # page travels over the line
-    TX_WAIT_FET = "tx_wait_fet"  # Class 2: page sent, waiting for +FET=
-    TX_WAIT_PPR = "tx_wait_ppr"  # waiting for the remote's page response
-    RX_WAIT_PAGE = "rx_wait_page"  # +FDR issued, no page yet
-    RX_WAIT_TRIGGER = "rx_wait_trigger"  # CONNECT sent, waiting for DC2
-    RX_DATA = "rx_data"  # page data flows to the DTE
-    RX_WAIT_PPM = "rx_wait_ppm"  # page over, waiting for the post-page message
-
-
-COMMAND_STATES = frozenset({State.IDLE, State.RINGING, State.CALL, State.TX_WAIT_FET})
-RESULT_CODES = {
-    "OK": 0,
-    "CONNECT": 1,
-    "RING": 2,
-    "NO CARRIER": 3,
-    "ERROR": 4,
-    "NO DIALTONE": 6,
-    "BUSY": 7,
-    "NO ANSWER": 8,
-}
-DEFAULT_SREGS = {0: 0, 1: 0, 2: 43, 3: 13, 4: 10, 5: 8, 6: 2, 7: 60, 8: 2, 10: 14}
-PPM_BY_DLE = {_page.ETX: None, ord(","): 0, ord(";"): 1, ord("."): 2}
-NO_RESPONSE_CODE = {0: 52, 1: 56, 2: 54}
-_DIAL_CHARS = frozenset("0123456789*#+")
-
-
-def hangup_report(code: int, fax_class: str) -> str:
-    """``+FHNG:<dec>`` (Class 2) or ``+FHS:<hex>`` (2.0) for a Class 2 code."""
-    if fax_class == "2":
-        return f"+FHNG:{code}"
-    if code >= 100:
-        return f"+FHS:{0xA0 + code - 100:02X}"
-    return f"+FHS:{92 if code == 94 else code:02d}"
-
-
-def negotiate(tx_caps: Caps, rx_caps: Caps) -> Caps:
-    """Session parameters (DCS) from the sender's wishes and the receiver's DIS.
-
-    Each field is the lower of the two; df 2 (uncompressed) counts as MR;
-    MMR (df 3) and V.34 rates (br above 5) only with ECM (T.30 §5.3.6.1.1, V.34
-    Annex): without ECM MMR falls back to MR and the rate to 14,400 bit/s.
-    """
-    vr, br, wd, ln, df, ec, bf = (min(a, b) for a, b in zip(tx_caps[:7], rx_caps[:7]))
-    if df == 2:
-        df = 1
-    if not ec:
-        df = min(df, 1)
-        br = min(br, 5)
-    return (vr, br, wd, ln, df, ec, bf, rx_caps[7])
-
-
-@dataclass
-class _RxPage:
-    start: PageStart
-    data: bytearray = field(default_factory=bytearray)
-    ended: bool = False
-    damaged: bool = False
-    ppm: int | None = None
+MAX_COMMAND_LINE = 1024
 
 
 class SimModem:
@@ -220,169 +111,89 @@ class SimModem:
     def __init__(self, config: ModemConfig, number: str) -> None:
         self.config = config
         self.number = number
-        self._out: list[Output] = []
+        self._ctx = ModemContext(config, number)
         self._cmdbuf = bytearray()
-        self.flow_stats = FlowStats()
-        self._last_hangup = 0  # for +FHS? / +FHNG? / +FAXERR?
-        self._last_hangup_text = ""
-        self._reset()
-
-    # -- public interface ------------------------------------------------
 
     @property
     def state(self) -> State:
         """The current state (for tests and logs)."""
-        return self._state
+        return self._ctx.state
 
     @property
     def fax_class(self) -> str:
-        """The selected service class: "0", "2" or "2.0"."""
-        return self._fclass
+        """The selected service class: "0", "2", "2.0" or "2.1"."""
+        return self._ctx.fclass
+
+    @property
+    def flow_stats(self) -> FlowStats:
+        """Transmit flow control over the modem's life."""
+        return self._ctx.flow_stats
 
     def feed_dte(self, data: bytes) -> list[Output]:
         """Bytes from the DTE."""
         rest = data
         while rest:
-            rest = self._feed_once(rest)
+            if self._ctx.state in COMMAND_STATES:
+                rest = self._command_bytes(rest)
+            else:
+                self._ctx.unread = b""
+                _table.dispatch(self._ctx, DTE_DATA, rest)
+                rest, self._ctx.unread = self._ctx.unread, b""
         return self._flush()
 
     def line_event(self, event: LineEvent) -> list[Output]:
         """An event from the network."""
-        _session.on_line_event(self, event)
+        if isinstance(event, FromLine):
+            _table.dispatch(self._ctx, type(event.signal), event.signal)
+        else:
+            _table.dispatch(self._ctx, type(event), event)
         return self._flush()
 
     def timer_expired(self, name: str) -> list[Output]:
         """The named timer ran out."""
-        _session.on_timer(self, name)
+        try:
+            timer = Timer(name)
+        except ValueError:
+            return []
+        if timer is Timer.T30:
+            step, self._ctx.call.t30_step = self._ctx.call.t30_step, None
+            if step is not None:
+                _table.dispatch(self._ctx, *step)
+        else:
+            _table.dispatch(self._ctx, timer)
         return self._flush()
 
-    # -- state -------------------------------------------------------------
-
-    def _reset(self) -> None:
-        """ATZ / power-on: defaults, on-hook."""
-        self._state = State.IDLE
-        self._pending_hangup: int | None = None
-        self._fclass = "0"
-        self._echo = True
-        self._verbose = True
-        self._quiet = False
-        self._caller_id_on = True
-        self._sregs = dict(DEFAULT_SREGS)
-        self._values: dict[str, tuple[int, ...] | str] = {p.key: p.default for p in _at.PARAMS}
-        self._end_call()
-
-    def _end_call(self) -> None:
-        self._role: str | None = None
-        self._call_class = self._fclass
-        self._remote: StationInfo | None = None
-        self._dcs: Caps | None = None
-        self._page_no = 0
-        self._rings = 0
-        self._caller: str | None = None
-        self._first_page = True
-        self._tx_reader = _page.DleReader()
-        self._tx_queue = bytearray()  # page data in the transmit buffer (wire order)
-        self._tx_total = 0
-        self._tx_xoff = False
-        self._tx_elapsed = 0.0
-        self._tx_ended = False
-        self._tx_extra = 0.0
-        self._tx_carry = 0.0  # bit errors owed by the line (fraction), without ECM
-        self._t30_action: Callable[[], None] | None = None
-        self._tx_ppm: int | None = None
-        self._tx_lost: int | None = None
-        self._tx_damaged = False
-        self._ber = 0.0  # the line's bit-error rate for this call
-        self._rx: _RxPage | None = None
-        self._held_ppm: int | None = None
-        self._last_rx_ppm: int | None = None
+    def page_duration(self, size: int, *, bits: int | None = None, extra: float = 0.0) -> float:
+        """Line time of a page of ``size`` bytes (or ``bits`` on the line, ECM framing and
+        resent frames included) at the negotiated rate, plus ``extra`` seconds."""
+        return _txpage.page_duration(self._ctx, size, bits=bits, extra=extra)
 
     def _flush(self) -> list[Output]:
         """The outputs so far, with neighbouring ToDTE joined."""
         out: list[Output] = []
-        for item in self._out:
+        for item in self._ctx.outputs:
             if isinstance(item, ToDTE) and out and isinstance(out[-1], ToDTE):
                 out[-1] = ToDTE(out[-1].data + item.data)
             else:
                 out.append(item)
-        self._out = []
+        self._ctx.outputs = []
         return out
 
-    def _emit(self, output: Output) -> None:
-        self._out.append(output)
-
-    def _send(self, data: bytes) -> None:
-        if data:
-            self._out.append(ToDTE(data))
-
-    def _info(self, text: str) -> None:
-        """An information text or report line."""
-        self._send((f"\r\n{text}\r\n" if self._verbose else f"{text}\r\n").encode("latin-1"))
-
-    def _result(self, text: str) -> None:
-        """A final or unsolicited result code."""
-        if self._quiet:
-            return
-        if self._verbose:
-            self._send(f"\r\n{text}\r\n".encode("ascii"))
-        else:
-            self._send(f"{RESULT_CODES[text]}\r".encode("ascii"))
-
-    def _hangup_result(self, code: int) -> None:
-        report = hangup_report(code, self._call_class)
-        self._last_hangup, self._last_hangup_text = code, report.split(":", 1)[1]
-        self._info(report)
-        self._result("OK")
-
-    def _local_info(self) -> StationInfo:
-        caps = cast(Caps, tuple(self._values["FIS"])[:8])
-        return StationInfo(str(self._values["FLI"]), caps, self._values["FCR"] == (1,))
-
-    def _report_enabled(self, index: int) -> bool:
-        """Class 2 always reports; 2.0 only what +FNR enables (rpr,tpr,idr,nsr)."""
-        if self._call_class == "2":
-            return True
-        fnr = self._values["FNR"]
-        return isinstance(fnr, tuple) and fnr[index] == 1
-
-    def _caps_text(self, caps: Caps) -> str:
-        return _at.format_value(caps, hex_values=self._call_class != "2")
-
-    def _go_idle(self) -> None:
-        for name in ("ring", "dial", "tx", "tx_end", "phcto", "response", "page_wait", "t30"):
-            self._emit(CancelTimer(name))
-        if self._tx_xoff:
-            self._send(b"\x11")  # back in command mode: a DTE held by XOFF may write again
-        self._state = State.IDLE
-        self._end_call()
-
-    # -- DTE input -----------------------------------------------------------
-
-    def _feed_once(self, data: bytes) -> bytes:
-        """Consume some of ``data``; return what is left for the next state."""
-        state = self._state
-        if state in COMMAND_STATES:
-            return self._command_bytes(data)
-        if state is State.DIALING:
-            self._emit(Hangup())
-            self._go_idle()
-            self._result("NO CARRIER")
-            return b""
-        return _session.on_dte_data(self, data)
-
     def _command_bytes(self, data: bytes) -> bytes:
+        """Command-mode input: echo, line editing, one command line per S3."""
+        ctx = self._ctx
         for i, byte in enumerate(data):
-            if self._echo:
-                self._send(bytes([byte]))
-            if byte == self._sregs[3]:
+            if ctx.echo:
+                ctx.send(bytes([byte]))
+            if byte == ctx.sregs[3]:
                 line = self._cmdbuf.decode("latin-1")
                 self._cmdbuf.clear()
                 self._command_line(line)
-                if self._state not in COMMAND_STATES:
+                if ctx.state not in COMMAND_STATES:
                     return data[i + 1 :]
-            elif byte == self._sregs[5]:
+            elif byte == ctx.sregs[5]:
                 del self._cmdbuf[-1:]
-            elif byte != self._sregs[4] and len(self._cmdbuf) < 1024:
+            elif byte != ctx.sregs[4] and len(self._cmdbuf) < MAX_COMMAND_LINE:
                 self._cmdbuf.append(byte)
         return b""
 
@@ -393,20 +204,6 @@ class SimModem:
         try:
             commands = _at.parse_line(line[start + 2 :])
         except _at.CommandError:
-            self._result("ERROR")
+            self._ctx.result("ERROR")
             return
-        _commands.execute(self, commands)
-
-    # -- helpers shared by the session module --------------------------------
-
-    def page_duration(self, size: int, *, bits: int | None = None, extra: float = 0.0) -> float:
-        """Line time of a page of ``size`` bytes (or ``bits`` on the line, ECM framing and
-        resent frames included) at the negotiated rate, plus ``extra`` seconds."""
-        if not self.config.pacing:
-            return 0.0
-        rate = 2400 * ((self._dcs[1] if self._dcs else 5) + 1)
-        line_bits = size * 8 if bits is None else bits
-        return max(self.config.min_page_seconds, line_bits / rate + extra)
-
-
-from . import _commands, _session  # noqa: E402  (they use the names above)
+        execute(self._ctx, commands, lambda cmd, command: _table.dispatch(self._ctx, cmd, command))

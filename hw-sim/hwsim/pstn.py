@@ -104,10 +104,6 @@ class Network:
         """Numbers of all lines."""
         return frozenset(self._lines)
 
-    def in_call(self, number: str) -> bool:
-        """Whether the line takes part in a call (ringing or connected)."""
-        return number in self._calls
-
     def handle(self, number: str, action: LineAction) -> list[Delivery]:
         """Carry out ``action`` from line ``number``; the events it causes."""
         if number not in self._lines:

@@ -110,7 +110,7 @@ class PtyPort(abstract.FileDescriptor):
     log = Logger()
 
     def __init__(self, reactor: IReactorFDSet, number: str, deliver: Callable[[str, bytes], None]) -> None:
-        super().__init__(reactor)  # type: ignore[arg-type]
+        super().__init__(reactor)
         self.number = number
         self._deliver = deliver
         self.master_fd, self.slave_fd = os.openpty()

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from hwsim.faxage.state import ON_HOLD_SECONDS, Form, Reply, stamp
+from hwsim.faxage._records import ON_HOLD_SECONDS, Account, Form, Reply, stamp
 
-if TYPE_CHECKING:
-    from hwsim.faxage.state import FaxageSim
-
-Handler = Callable[["FaxageSim", Form, float], Reply]
+Handler = Callable[["Account", Form, float], Reply]
 
 
 def _one(form: Form, name: str) -> str:
@@ -36,7 +32,7 @@ def _lines(rows: list[str]) -> Reply:
 
 
 def _did_toggle(enable: bool) -> Handler:
-    def handler(sim: FaxageSim, form: Form, now: float) -> Reply:
+    def handler(sim: Account, form: Form, now: float) -> Reply:
         did = _one(form, "didnumber")
         if not _ten(did):
             return Reply.text(f"ERR16: invalid DID number - {did}")
@@ -48,16 +44,16 @@ def _did_toggle(enable: bool) -> Handler:
     return handler
 
 
-def portable(sim: FaxageSim, form: Form, now: float) -> Reply:
+def portable(sim: Account, form: Form, now: float) -> Reply:
     did = _one(form, "didnumber")
     return Reply.text("1" if _ten(did) and did[:3] in sim.portable_ratecenters else "0")
 
 
-def listlines(sim: FaxageSim, form: Form, now: float) -> Reply:
+def listlines(sim: Account, form: Form, now: float) -> Reply:
     return _lines(sorted(sim.dids))
 
 
-def checkline(sim: FaxageSim, form: Form, now: float) -> Reply:
+def checkline(sim: Account, form: Form, now: float) -> Reply:
     return Reply.text("1" if _one(form, "checknum") in sim.dids else "0")
 
 
@@ -65,7 +61,7 @@ def checkline(sim: FaxageSim, form: Form, now: float) -> Reply:
 
 
 def _manager(handler: Handler) -> Handler:
-    def wrapped(sim: FaxageSim, form: Form, now: float) -> Reply:
+    def wrapped(sim: Account, form: Form, now: float) -> Reply:
         if not sim.manager:
             return Reply.text("ERR50: No permission")
         return handler(sim, form, now)
@@ -74,7 +70,7 @@ def _manager(handler: Handler) -> Handler:
 
 
 @_manager
-def adduser(sim: FaxageSim, form: Form, now: float) -> Reply:
+def adduser(sim: Account, form: Form, now: float) -> Reply:
     values = [_one(form, n) for n in ("ulogin", "upasswd", "ufullname", "uemail")]
     if not all(values):
         return Reply.text("ERR51: Missing data")
@@ -86,9 +82,9 @@ def adduser(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(f"UID: {uid}")
 
 
-def _user_op(action: Callable[[FaxageSim, int, Form], Reply]) -> Handler:
+def _user_op(action: Callable[[Account, int, Form], Reply]) -> Handler:
     @_manager
-    def handler(sim: FaxageSim, form: Form, now: float) -> Reply:
+    def handler(sim: Account, form: Form, now: float) -> Reply:
         uid = _uid(form)
         if uid not in sim.users:
             return Reply.text("ERR53: User not found or does not belong to you")
@@ -97,21 +93,21 @@ def _user_op(action: Callable[[FaxageSim, int, Form], Reply]) -> Handler:
     return handler
 
 
-def _remuser(sim: FaxageSim, uid: int, form: Form) -> Reply:
+def _remuser(sim: Account, uid: int, form: Form) -> Reply:
     del sim.users[uid]
     sim.line_emails = {e for e in sim.line_emails if e[0] != uid}
     sim.line_perms = {k: v for k, v in sim.line_perms.items() if k[0] != uid}
     return Reply.text(f"{uid} removed")
 
 
-def _changepass(sim: FaxageSim, uid: int, form: Form) -> Reply:
+def _changepass(sim: Account, uid: int, form: Form) -> Reply:
     if not _one(form, "upasswd"):
         return Reply.text("ERR51: Missing data")
     sim.users[uid]["passwd"] = _one(form, "upasswd")
     return Reply.text(f"{uid} password changed")
 
 
-def _changeemail(sim: FaxageSim, uid: int, form: Form) -> Reply:
+def _changeemail(sim: Account, uid: int, form: Form) -> Reply:
     if not _one(form, "uemail"):
         return Reply.text("ERR51: Missing data")
     sim.users[uid]["email"] = _one(form, "uemail")
@@ -119,12 +115,12 @@ def _changeemail(sim: FaxageSim, uid: int, form: Form) -> Reply:
 
 
 @_manager
-def listusers(sim: FaxageSim, form: Form, now: float) -> Reply:
+def listusers(sim: Account, form: Form, now: float) -> Reply:
     return _lines([f"{uid}\t{u['login']}\t{u['email']}" for uid, u in sorted(sim.users.items())])
 
 
-def _line_op(action: Callable[[FaxageSim, int, str, Form], Reply]) -> Handler:
-    def line_action(sim: FaxageSim, uid: int, form: Form) -> Reply:
+def _line_op(action: Callable[[Account, int, str, Form], Reply]) -> Handler:
+    def line_action(sim: Account, uid: int, form: Form) -> Reply:
         line = _one(form, "linenumber")
         if line not in sim.dids:
             return Reply.text("ERR55: Line not found or does not belong to you")
@@ -133,21 +129,21 @@ def _line_op(action: Callable[[FaxageSim, int, str, Form], Reply]) -> Handler:
     return _user_op(line_action)
 
 
-def _addlineemail(sim: FaxageSim, uid: int, line: str, form: Form) -> Reply:
+def _addlineemail(sim: Account, uid: int, line: str, form: Form) -> Reply:
     if (uid, line) in sim.line_emails:
         return Reply.text("ERR56: Unspecified error")
     sim.line_emails.add((uid, line))
     return Reply.text(f"{uid} email routing added to {line}")
 
 
-def _remlineemail(sim: FaxageSim, uid: int, line: str, form: Form) -> Reply:
+def _remlineemail(sim: Account, uid: int, line: str, form: Form) -> Reply:
     if (uid, line) not in sim.line_emails:
         return Reply.text("ERR56: Unspecified error")
     sim.line_emails.discard((uid, line))
     return Reply.text(f"{uid} email routing removed from {line}")
 
 
-def _addlineperm(sim: FaxageSim, uid: int, line: str, form: Form) -> Reply:
+def _addlineperm(sim: Account, uid: int, line: str, form: Form) -> Reply:
     level = _one(form, "permlevel")
     if level not in ("1", "2", "3"):
         return Reply.text("ERR51: Missing data")
@@ -155,7 +151,7 @@ def _addlineperm(sim: FaxageSim, uid: int, line: str, form: Form) -> Reply:
     return Reply.text(f"{uid} permission added to {line} level {level}")
 
 
-def _remlineperm(sim: FaxageSim, uid: int, line: str, form: Form) -> Reply:
+def _remlineperm(sim: Account, uid: int, line: str, form: Form) -> Reply:
     if sim.line_perms.pop((uid, line), None) is None:
         return Reply.text("ERR56: Unspecified error")
     return Reply.text(f"{uid} permission removed from {line}")
@@ -164,7 +160,7 @@ def _remlineperm(sim: FaxageSim, uid: int, line: str, form: Form) -> Reply:
 # ------------------------------------------------------------ settings
 
 
-def lowspeed(sim: FaxageSim, form: Form, now: float) -> Reply:
+def lowspeed(sim: Account, form: Form, now: float) -> Reply:
     qtype, src, dst = _one(form, "qtype"), _one(form, "src"), _one(form, "dst")
     if qtype not in ("check", "set"):
         return Reply.text("ERR35: unknown qtype or qtype not set")
@@ -182,7 +178,7 @@ def lowspeed(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(f"Calls from {src} to {dst} set to {speed}")
 
 
-def blacklist(sim: FaxageSim, form: Form, now: float) -> Reply:
+def blacklist(sim: Account, form: Form, now: float) -> Reply:
     activity, cid, did = _one(form, "activity"), _one(form, "cidnumber"), _one(form, "didnumber")
     if activity not in ("add", "del", "list"):
         return Reply.text(f"ERR60: unknown activity {activity}")
@@ -205,7 +201,7 @@ def blacklist(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(f"{entry} deleted")
 
 
-def donotfax(sim: FaxageSim, form: Form, now: float) -> Reply:
+def donotfax(sim: Account, form: Form, now: float) -> Reply:
     if sim.donotfax_list is None:
         return Reply.text("ERR29: do not fax list not found on account")
     number, activity = _one(form, "number"), _one(form, "activity")
@@ -224,21 +220,21 @@ def donotfax(sim: FaxageSim, form: Form, now: float) -> Reply:
 # ------------------------------------------------------------ information
 
 
-def incomingcalls(sim: FaxageSim, form: Form, now: float) -> Reply:
+def incomingcalls(sim: Account, form: Form, now: float) -> Reply:
     return Reply.text(f"{sim.incoming_now}~{sim.incoming_allocated}")
 
 
-def busycalls(sim: FaxageSim, form: Form, now: float) -> Reply:
+def busycalls(sim: Account, form: Form, now: float) -> Reply:
     if not sim.busy_calls:
         return Reply.text("No records")
     return _lines([f"{a}\t{b}\t{stamp(t)}" for a, b, t in sim.busy_calls])
 
 
-def portstatus(sim: FaxageSim, form: Form, now: float) -> Reply:
+def portstatus(sim: Account, form: Form, now: float) -> Reply:
     return _lines(["\t".join(p) for p in sim.ports])
 
 
-def auditlog(sim: FaxageSim, form: Form, now: float) -> Reply:
+def auditlog(sim: Account, form: Form, now: float) -> Reply:
     rows = []
     for aid, when, login, op, opstat, request, response in sim.audit:
         ts = stamp(when)
@@ -257,7 +253,7 @@ def auditlog(sim: FaxageSim, form: Form, now: float) -> Reply:
     return _lines(rows)
 
 
-def getcdr(sim: FaxageSim, form: Form, now: float) -> Reply:
+def getcdr(sim: Account, form: Form, now: float) -> Reply:
     begin, end, nuidgt = _one(form, "begin"), _one(form, "end"), _one(form, "nuidgt")
     if not ((begin and end) or nuidgt):
         return Reply.text("")
@@ -278,32 +274,32 @@ def getcdr(sim: FaxageSim, form: Form, now: float) -> Reply:
 # ------------------------------------------------------------ provision.php
 
 
-def _release_holds(sim: FaxageSim, now: float) -> None:
+def _release_holds(sim: Account, now: float) -> None:
     for did, until in list(sim.on_hold.items()):
         if until <= now:
             del sim.on_hold[did]
             sim.inventory[did] = sim.inventory.get(did, ("Unknown", "XX"))
 
 
-def listac(sim: FaxageSim, form: Form, now: float) -> Reply:
+def listac(sim: Account, form: Form, now: float) -> Reply:
     _release_holds(sim, now)
     return _lines(sorted({d[:3] for d in sim.inventory}))
 
 
-def listnpanxx(sim: FaxageSim, form: Form, now: float) -> Reply:
+def listnpanxx(sim: Account, form: Form, now: float) -> Reply:
     _release_holds(sim, now)
     ac = _one(form, "ac")
     rows = sorted({(d[:6], rc, st) for d, (rc, st) in sim.inventory.items() if not ac or d.startswith(ac)})
     return _lines(["\t".join(r) for r in rows])
 
 
-def listdids(sim: FaxageSim, form: Form, now: float) -> Reply:
+def listdids(sim: Account, form: Form, now: float) -> Reply:
     _release_holds(sim, now)
     prefix = _one(form, "npanxx") or _one(form, "ac")
     return _lines(sorted(d for d in sim.inventory if d.startswith(prefix)))
 
 
-def provdid(sim: FaxageSim, form: Form, now: float) -> Reply:
+def provdid(sim: Account, form: Form, now: float) -> Reply:
     _release_holds(sim, now)
     did = _one(form, "didnumber")
     if not _ten(did):
@@ -315,7 +311,7 @@ def provdid(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(f"{did} provisioned")
 
 
-def deprovidid(sim: FaxageSim, form: Form, now: float) -> Reply:
+def deprovidid(sim: Account, form: Form, now: float) -> Reply:
     did = _one(form, "didnumber")
     if not _ten(did):
         return Reply.text(f"ERR04: Invalid DID number, {did}")
@@ -326,12 +322,12 @@ def deprovidid(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(f"{did} deprovisioned")
 
 
-def listonhold(sim: FaxageSim, form: Form, now: float) -> Reply:
+def listonhold(sim: Account, form: Form, now: float) -> Reply:
     _release_holds(sim, now)
     return _lines(sorted(sim.on_hold))
 
 
-def provonhold(sim: FaxageSim, form: Form, now: float) -> Reply:
+def provonhold(sim: Account, form: Form, now: float) -> Reply:
     _release_holds(sim, now)
     did = _one(form, "didnumber")
     if not _ten(did):

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from hwsim.faxage.state import Form, Reply, paren, stamp
-
-if TYPE_CHECKING:
-    from hwsim.faxage.state import FaxageSim
+from hwsim.faxage._records import Account, Form, Reply, paren, stamp
 
 
 def _one(form: Form, name: str) -> str:
@@ -20,7 +16,7 @@ def _id(form: Form, name: str) -> int:
     return int(value) if value.isdigit() else 0
 
 
-def listfax(sim: FaxageSim, form: Form, now: float) -> Reply:
+def listfax(sim: Account, form: Form, now: float) -> Reply:
     faxes = list(sim.faxes.values())
     if _one(form, "unhandled") == "1":
         faxes = [f for f in faxes if not f.handled]
@@ -52,14 +48,14 @@ def listfax(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text("\n".join(lines) + "\n")
 
 
-def getfax(sim: FaxageSim, form: Form, now: float) -> Reply:
+def getfax(sim: Account, form: Form, now: float) -> Reply:
     fax = sim.faxes.get(_id(form, "faxid"))
     if fax is None:
         return Reply.text(f"ERR12: FAX ID {_one(form, 'faxid')} not found or does not belong to you")
     return Reply(fax.data, "application/octet-stream", fax.filename)
 
 
-def delfax(sim: FaxageSim, form: Form, now: float) -> Reply:
+def delfax(sim: Account, form: Form, now: float) -> Reply:
     faxid = _id(form, "faxid")
     if faxid not in sim.faxes:
         return Reply.text(f"ERR14: FAX ID {_one(form, 'faxid')} not found or does not belong to you")
@@ -67,7 +63,7 @@ def delfax(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(f"{faxid} Deleted")
 
 
-def handled(sim: FaxageSim, form: Form, now: float) -> Reply:
+def handled(sim: Account, form: Form, now: float) -> Reply:
     recvid, flag = _one(form, "recvid"), _one(form, "handled")
     if not recvid or flag not in ("0", "1"):
         return Reply.text("ERR38: Either recvid or handled variable not set")
@@ -80,11 +76,11 @@ def handled(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(f"{recvid} marked {'handled' if fax.handled else 'unhandled'}")
 
 
-def listfolder(sim: FaxageSim, form: Form, now: float) -> Reply:
+def listfolder(sim: Account, form: Form, now: float) -> Reply:
     return Reply.text("".join(f"{fid}\t{name}\n" for fid, name in sorted(sim.folders.items())))
 
 
-def mvfax(sim: FaxageSim, form: Form, now: float) -> Reply:
+def mvfax(sim: Account, form: Form, now: float) -> Reply:
     folderid, recvid = _id(form, "folderid"), _id(form, "recvid")
     if not folderid:
         return Reply.text("ERR24: Folder ID does not appear to be valid")
@@ -98,11 +94,11 @@ def mvfax(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(f"Recv ID: {recvid} moved to Folder ID: {folderid}")
 
 
-def handlecount(sim: FaxageSim, form: Form, now: float) -> Reply:
+def handlecount(sim: Account, form: Form, now: float) -> Reply:
     return Reply.text(f"{len(sim.faxes)}~{sum(1 for f in sim.faxes.values() if f.handled)}")
 
 
-HANDLERS: dict[str, Callable[[FaxageSim, Form, float], Reply]] = {
+HANDLERS: dict[str, Callable[[Account, Form, float], Reply]] = {
     "listfax": listfax,
     "getfax": getfax,
     "delfax": delfax,

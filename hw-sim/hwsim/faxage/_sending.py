@@ -6,12 +6,8 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from hwsim.faxage.state import Form, Reply
-
-if TYPE_CHECKING:
-    from hwsim.faxage.state import FaxageSim
+from hwsim.faxage._records import Account, Form, Reply, stamp
 
 EXTENSIONS = frozenset(
     [
@@ -61,7 +57,7 @@ def _count_pages(files: list[tuple[str, bytes]]) -> int:
     return max(1, pages)
 
 
-def sendfax(sim: FaxageSim, form: Form, now: float) -> Reply:
+def sendfax(sim: Account, form: Form, now: float) -> Reply:
     faxno = _one(form, "faxno")
     if not re.fullmatch(r"\d{10}", faxno):
         return Reply.text(f"ERR04: Fax number {faxno} appears to be invalid")
@@ -97,12 +93,11 @@ _STATUS_OPTIONAL = (
 _BASE = ("jobid", "commid", "destname", "destnum", "shortstatus", "longstatus", "sendtime", "completetime", "xmittime")
 
 
-def status(sim: FaxageSim, form: Form, now: float) -> Reply:
+def status(sim: Account, form: Form, now: float) -> Reply:
     wanted = [int(j) for j in form.get("jobids[]", []) + form.get("jobid", []) if j.isdigit()]
     jobs = [sim.jobs[j] for j in wanted if j in sim.jobs] if wanted or "jobid" in form else list(sim.jobs.values())
     if _one(form, "useronly") == "1":
         jobs = [j for j in jobs if j.login == _one(form, "username")]
-    from hwsim.faxage.state import stamp
 
     begin, end = _one(form, "begin"), _one(form, "end")
     jobs = [j for j in jobs if (not begin or stamp(j.sendtime) >= begin) and (not end or stamp(j.sendtime) <= end)]
@@ -118,7 +113,7 @@ def status(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text("\n".join(lines) + "\n")
 
 
-def dlstatus(sim: FaxageSim, form: Form, now: float) -> Reply:
+def dlstatus(sim: Account, form: Form, now: float) -> Reply:
     job = sim.jobs.get(int(_one(form, "jobid") or 0))
     if job is None:
         return Reply.text("ERR06: No jobs to display or job id specified not found")
@@ -131,7 +126,7 @@ def dlstatus(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply(TIFF, "image/tiff", f"job{job.jobid}.tif")
 
 
-def dltrans(sim: FaxageSim, form: Form, now: float) -> Reply:
+def dltrans(sim: Account, form: Form, now: float) -> Reply:
     jobid = _one(form, "jobid")
     job = sim.jobs.get(int(jobid) if jobid.isdigit() else 0)
     if job is None or job.completetime is None:
@@ -139,7 +134,7 @@ def dltrans(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply(PDF, "application/pdf", f"trans{job.jobid}.pdf")
 
 
-def clear(sim: FaxageSim, form: Form, now: float) -> Reply:
+def clear(sim: Account, form: Form, now: float) -> Reply:
     jobid = _one(form, "jobid")
     job = sim.jobs.get(int(jobid) if jobid.isdigit() else 0)
     if job is None or job.completetime is None:
@@ -150,7 +145,7 @@ def clear(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(f"{job.jobid} cleared")
 
 
-def stopfax(sim: FaxageSim, form: Form, now: float) -> Reply:
+def stopfax(sim: Account, form: Form, now: float) -> Reply:
     jobid = _one(form, "jobid")
     if not jobid.isdigit():
         return Reply.text("ERR18: No jobid specified")
@@ -162,12 +157,12 @@ def stopfax(sim: FaxageSim, form: Form, now: float) -> Reply:
     if job.longstatus.startswith("Transmitting"):
         return Reply.text(f"ERR22: Job ID - {jobid} - is in transmission")
     job.shortstatus, job.longstatus = "failure", "Stopped by user"
-    sim._complete(job, now)
+    sim.complete(job, now)
     job.stopped = True
     return Reply.text(f"{jobid} stopped")
 
 
-def resend(sim: FaxageSim, form: Form, now: float) -> Reply:
+def resend(sim: Account, form: Form, now: float) -> Reply:
     jobid = _one(form, "jobid")
     old = sim.jobs.get(int(jobid) if jobid.isdigit() else 0)
     if old is None:
@@ -180,11 +175,11 @@ def resend(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text(f"JOBID: {job.jobid}")
 
 
-def pendcount(sim: FaxageSim, form: Form, now: float) -> Reply:
+def pendcount(sim: Account, form: Form, now: float) -> Reply:
     return Reply.text(str(sum(1 for j in sim.jobs.values() if j.completetime is None)))
 
 
-def qstatus(sim: FaxageSim, form: Form, now: float) -> Reply:
+def qstatus(sim: Account, form: Form, now: float) -> Reply:
     lines = [
         f"{j.jobid}\t{j.callerid}\t{j.destnum}\t{7000 + j.jobid % 2}\t{j.pagecount}"
         for j in sim.jobs.values()
@@ -193,7 +188,7 @@ def qstatus(sim: FaxageSim, form: Form, now: float) -> Reply:
     return Reply.text("\n".join(lines) + ("\n" if lines else ""))
 
 
-HANDLERS: dict[str, Callable[[FaxageSim, Form, float], Reply]] = {
+HANDLERS: dict[str, Callable[[Account, Form, float], Reply]] = {
     "sendfax": sendfax,
     "status": status,
     "dlstatus": dlstatus,

@@ -60,6 +60,7 @@ def parse_schedule(text: str) -> tuple[Step, ...]:
 
 def run(args: argparse.Namespace) -> int:
     from twisted.internet import reactor
+    from twisted.internet.address import IPv4Address, IPv6Address
     from twisted.logger import globalLogBeginner, textFileLogObserver
 
     from hwsim.faxage.persist import load_state, save_state
@@ -78,16 +79,20 @@ def run(args: argparse.Namespace) -> int:
     globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
     simulator = FaxageSimulator(sim, reactor, tick=args.tick)
     try:
-        port = reactor.listenTCP(args.port, simulator.site(), interface=args.interface)  # type: ignore[attr-defined]
+        port = reactor.listenTCP(
+            args.port,
+            simulator.site(),  # type: ignore[arg-type]  # twisted types listenTCP for ServerFactory; Site is a Factory
+            interface=args.interface,
+        )
     except Exception as exc:  # CannotListenError and friends
         print(f"hwsim faxage: cannot listen: {exc}", file=sys.stderr)
         return 2
     simulator.start()
     if args.state_file is not None:
         path: Path = args.state_file
-        reactor.addSystemEventTrigger(  # type: ignore[attr-defined]
-            "before", "shutdown", lambda: path.write_text(save_state(sim), encoding="utf-8")
-        )
-    print(f"listening on port {port.getHost().port}", flush=True)
-    reactor.run()  # type: ignore[attr-defined]
+        reactor.addSystemEventTrigger("before", "shutdown", lambda: path.write_text(save_state(sim), encoding="utf-8"))
+    address = port.getHost()
+    assert isinstance(address, IPv4Address | IPv6Address)
+    print(f"listening on port {address.port}", flush=True)
+    reactor.run()
     return 0

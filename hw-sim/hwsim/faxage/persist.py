@@ -26,7 +26,7 @@ def save_state(sim: FaxageSim) -> str:
         folders=sim.folders,
         users={str(k): v for k, v in sim.users.items()},
         line_emails=sorted(sim.line_emails),
-        line_perms=[[u, l, p] for (u, l), p in sim.line_perms.items()],
+        line_perms=[[u, line, p] for (u, line), p in sim.line_perms.items()],
         lowspeed=[[s, d, v] for (s, d), v in sim.lowspeed.items()],
         blacklist=sorted(sim.blacklist),
         donotfax=sim.donotfax_list,
@@ -51,13 +51,13 @@ def load_state(sim: FaxageSim, text: str) -> None:
     sim.on_hold = {k: float(v) for k, v in data["on_hold"].items()}
     sim.folders = {int(k): v for k, v in data["folders"].items()}
     sim.users = {int(k): v for k, v in data["users"].items()}
-    sim.line_emails = {(int(u), l) for u, l in data["line_emails"]}
-    sim.line_perms = {(int(u), l): int(p) for u, l, p in data["line_perms"]}
+    sim.line_emails = {(int(u), line) for u, line in data["line_emails"]}
+    sim.line_perms = {(int(u), line): int(p) for u, line, p in data["line_perms"]}
     sim.lowspeed = {(s, d): v for s, d, v in data["lowspeed"]}
     sim.blacklist = {(c, d) for c, d in data["blacklist"]}
     sim.donotfax_list = data["donotfax"]
-    sim.cdrs = [tuple(c) for c in data["cdrs"]]  # type: ignore[misc]
-    sim.busy_calls = [tuple(b) for b in data["busy_calls"]]  # type: ignore[misc]
+    sim.cdrs = [tuple(c) for c in data["cdrs"]]
+    sim.busy_calls = [tuple(b) for b in data["busy_calls"]]
     sim.ports = [tuple(p) for p in data["ports"]]
     sim.faxes = {}
     for f in data["faxes"]:

@@ -21,6 +21,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web.client import Agent, FileBodyProducer
 from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
@@ -106,16 +107,21 @@ class FaxageResource(Resource):
             request.setResponseCode(503)
             return b"<html><body>503 Service Unavailable</body></html>"
         if fault is not None and fault.kind == "drop" and not fault.apply:
-            request.channel.transport.abortConnection()
+            _drop(request)
             return NOT_DONE_YET
         reply = sim.sim.handle(path.decode(), form, sim.clock.seconds())
         sim.flush_callbacks()
         if fault is not None and fault.kind == "drop":
-            request.channel.transport.abortConnection()
+            _drop(request)
             return NOT_DONE_YET
         if fault is not None and fault.kind == "slow":
             call = sim.clock.callLater(fault.seconds, self._finish, request, reply)
-            request.notifyFinish().addErrback(lambda _: call.active() and call.cancel())
+
+            def gone(_: Failure) -> None:
+                if call.active():
+                    call.cancel()
+
+            request.notifyFinish().addErrback(gone)
             return NOT_DONE_YET
         return self._headers(request, reply)
 
@@ -130,6 +136,14 @@ class FaxageResource(Resource):
             return
         request.write(self._headers(request, reply))
         request.finish()
+
+
+def _drop(request: Request) -> None:
+    """Close the connection without an answer (the ``drop`` fault)."""
+    transport = request.channel.transport if request.channel is not None else None
+    abort = getattr(transport, "abortConnection", None)  # a TCP transport
+    if abort is not None:
+        abort()
 
 
 class FaxageSimulator:
@@ -188,12 +202,10 @@ class FaxageSimulator:
                 self.log.info("callback for job {jobid} lost (fault)", jobid=jobid)
                 continue
             self.callbacks_sent.append(callback)
-            d = self._post(callback)
-            d.addErrback(
-                lambda f, j=jobid: self.log.warn(
-                    "callback for job {jobid} failed: {why}", jobid=j, why=f.getErrorMessage()
-                )
-            )
+            self._post(callback).addErrback(self._callback_failed, jobid)
+
+    def _callback_failed(self, failure: Failure, jobid: str) -> None:
+        self.log.warn("callback for job {jobid} failed: {why}", jobid=jobid, why=failure.getErrorMessage())
 
     def _agent_post(self, callback: Callback) -> Deferred[Any]:
         body = urlencode(callback.fields).encode("ascii")
