@@ -319,8 +319,7 @@ def _serve_or_fail(config: Config, args: argparse.Namespace, io: CliIO, demo: bo
     reactor.callWhenRunning(start)
     reactor.addSystemEventTrigger("before", "shutdown", stop_started, top)
     reactor.addSystemEventTrigger("after", "shutdown", store.close)
-    # twisted.internet.reactor is typed as the common reactor interface only
-    signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(reactor.stop))  # type: ignore[attr-defined]
+    signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(reactor.stop))
     reactor.run()
     return status["code"]
 

@@ -215,7 +215,7 @@ def test_several_sources_in_order(tmp_path: Path) -> None:
 def test_missing_file_names_the_file(tmp_path: Path) -> None:
     """A missing file raises DocumentError naming the path."""
     missing = tmp_path / "nope.pdf"
-    with pytest.raises(DocumentError, match="nope.pdf: cannot read file") as info:
+    with pytest.raises(DocumentError, match=r"nope\.pdf: cannot read file") as info:
         render(missing, Resolution.FINE, PageSize.LETTER)
     assert info.value.source == str(missing)
 

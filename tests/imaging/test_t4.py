@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from PIL import Image
 
 from modem import t4
 from modem.document import FAX_WIDTH, FaxPage, Resolution
 from tests.imaging._samples import assert_same_bitmap, bitmap
-import itertools
 
 EOL_BITS = "000000000001"
 

@@ -86,7 +86,7 @@ def test_bad_urls(url: str, message: str) -> None:
 def test_unopenable_file(tmp_path: Path) -> None:
     """A path that cannot be a database file gives a StoreError naming it."""
     (tmp_path / "dir.db").mkdir()
-    with pytest.raises(StoreError, match="dir.db"):
+    with pytest.raises(StoreError, match=r"dir\.db"):
         open_store(f"sqlite:///{tmp_path}/dir.db")
 
 

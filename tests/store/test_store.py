@@ -453,7 +453,10 @@ def test_two_stores_race_on_one_key(make_store: Callable[[], Store]) -> None:
     for round_ in range(5):
         key = f"dup-{round_}"
         results = _together(
-            [lambda: one.record_accounting(cdr(key), ("7", 0)), lambda: two.record_accounting(cdr(key), ("7", 0))]
+            [
+                lambda key=key: one.record_accounting(cdr(key), ("7", 0)),
+                lambda key=key: two.record_accounting(cdr(key), ("7", 0)),
+            ]
         )
         assert sorted(results) == [False, True]
     assert count_cdrs(one) == 5
