@@ -11,6 +11,8 @@ that never started is what raised ``AttributeError`` before).
 
 from __future__ import annotations
 
+import weakref
+
 from twisted.application import service
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import defer
@@ -64,6 +66,10 @@ def _stop_quietly(svc: service.IService) -> Deferred[None]:
     )
 
 
+#: stops that a failed :func:`start_all` began, per top service, until stop_started collects them
+_stopping: weakref.WeakKeyDictionary[service.MultiService, Deferred[None]] = weakref.WeakKeyDictionary()
+
+
 def start_all(top: service.MultiService) -> str | None:
     """Start the children of ``top`` in order.  On a listener failure, stop
     the failed child and those already started, and return the user's line;
@@ -77,8 +83,10 @@ def start_all(top: service.MultiService) -> str | None:
             child.startService()
         except CannotListenError as exc:
             transport, purpose = _what(child, exc.port)
-            _stop_quietly(child)
-            stop_started(top)
+            failed = _stop_quietly(child)
+            started = stop_started(top)
+            # the shutdown trigger's stop_started(top) waits for these stops to finish
+            _stopping[top] = defer.gatherResults([failed, started], consumeErrors=True).addCallback(lambda _: None)
             return describe_listen_error(exc, transport, purpose)
     return None
 
@@ -88,4 +96,7 @@ def stop_started(top: service.MultiService) -> Deferred[None]:
     a Deferred that fires when all have stopped."""
     top.running = 0
     stops = [_stop_quietly(child) for child in reversed(list(top)) if child.running]
+    earlier = _stopping.pop(top, None)  # stops begun by a failed start_all, maybe still running
+    if earlier is not None:
+        stops.append(earlier)
     return defer.gatherResults(stops, consumeErrors=True).addCallback(lambda _: None)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from twisted.application import service
+from twisted.internet.defer import Deferred
 from twisted.python.threadpool import ThreadPool
 
 from appliance.cloud.client import TwistedFaxage, client_from_config
@@ -34,7 +35,7 @@ from appliance.outbound import CloudRoute, Router
 from appliance.outcomes import effective_route_filter
 from appliance.portserver.role import PortServer, make_portserver
 from appliance.render.runner import shared_pool
-from appliance.wiring.controller import Appliance, ApplianceService, Poller
+from appliance.wiring.controller import Appliance, ApplianceService, Poller, StopHook
 from appliance.wiring.radius_services import load_dictionary, make_radius_services
 from appliance.wiring.reactor import Reactor
 from appliance.wiring.web_adapters import make_web
@@ -178,4 +179,14 @@ def make_appliance(
         node_id=node.id,
         pollers=pollers,
         cloud_sink=sink,
+        stop_hooks=_router_stop_hooks(router, inbound),
     )
+
+
+def _router_stop_hooks(router: Router, inbound: InboundRouter | None) -> list[StopHook]:
+    """The routers wait (bounded) for the Starts, Stops and calls they still have in flight,
+    so the port-server role is still up when the last Accounting-Stop goes out."""
+    hooks: list[StopHook] = [lambda: Deferred.fromCoroutine(router.stop())]
+    if inbound is not None:
+        hooks.append(lambda: Deferred.fromCoroutine(inbound.stop()))
+    return hooks

@@ -28,7 +28,12 @@ def test_lines_only_route_to_the_lines_and_rings_reach_the_inbound_router(tmp_pa
         assert appliance.pool is not None and appliance.pool.names == ["l1"]
         assert appliance.scheduler.route_filter == "line"  # no cloud: "any" narrows to the lines
         assert appliance.inbound is not None and appliance.pool.on_ring == appliance.inbound.on_ring
-        assert appliance.portserver is None and appliance.stop_hooks == []
+        assert appliance.portserver is None
+        # the outbound and inbound routers are waited for at stop; idle, they answer at once
+        assert len(appliance.stop_hooks) == 2
+        for hook in appliance.stop_hooks:
+            d = hook()
+            assert d is not None and d.called and d.result is None
     finally:
         appliance.jobs.close()
         store.close()

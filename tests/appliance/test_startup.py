@@ -80,6 +80,32 @@ def test_start_all_stops_what_started_and_never_touches_what_did_not():
     assert stopped == [None] and events == ["radius.start", "radius.stop"]
 
 
+class SlowStop(service.Service):
+    """A service whose stop finishes only when the test says so (e.g. it waits for the reactor)."""
+
+    def __init__(self) -> None:
+        self.done: defer.Deferred[None] = defer.Deferred()
+
+    def stopService(self):
+        super().stopService()
+        return self.done
+
+
+def test_shutdown_waits_for_the_stops_a_failed_start_began():
+    """After a refused listener, the shutdown's stop_started still waits for the earlier
+    services' stops (else threads they close at stop keep the process alive)."""
+    top = service.MultiService()
+    slow = SlowStop()
+    slow.setServiceParent(top)
+    StreamServerEndpointService(RefusingEndpoint(), Factory()).setServiceParent(top)
+    assert start_all(top) is not None
+    stopped = []
+    stop_started(top).addCallback(stopped.append)
+    assert stopped == []
+    slow.done.callback(None)
+    assert stopped == [None]
+
+
 def test_stop_started_stops_running_children_in_reverse():
     """A clean stop stops every started child, last first."""
     events: list[str] = []
