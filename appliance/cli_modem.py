@@ -17,8 +17,9 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.python.failure import Failure
 
 from modem import class2 as c2
-from modem.driver import ModemProtocol, open_serial
+from modem.driver import ModemProtocol
 from modem.params import PageFormat
+from modem.supervisor import open_serial
 
 __all__ = ["register"]
 

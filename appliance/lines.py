@@ -1,7 +1,7 @@
 """The line pool: the appliance's fax modems, their state and statistics.
 
 Each ``[[lines]]`` entry is a modem kept usable by a
-:class:`modem.driver.LineSupervisor` (open, probe, re-probe with backoff when
+:class:`modem.supervisor.LineSupervisor` (open, probe, re-probe with backoff when
 the device goes away).  The pool tracks what every line is doing (``idle``,
 ``dialing``, ``sending``, ``receiving``, ``offline``), counts calls and pages,
 and rests a line that failed ``rest_after`` times in a row, so outbound work
@@ -33,9 +33,10 @@ from twisted.python.failure import Failure
 from appliance.config import LineConfig
 from appliance.progress import LiveCall, apply, page_line
 from modem import class2 as c2
-from modem.driver import LineState, LineSupervisor, ModemError, ModemProtocol, SendRefused
+from modem.driver import ModemError, ModemProtocol, SendRefused
 from modem.params import PageFormat
 from modem.progress import CallEvent
+from modem.supervisor import LineState, LineSupervisor
 
 __all__ = ["LineActivity", "LinePool", "LineStats", "LineStatus", "LineUnavailable"]
 

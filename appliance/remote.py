@@ -24,8 +24,9 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from modem import class2 as c2
-from modem.driver import LineState, LineSupervisor, ModemProtocol, open_serial
+from modem.driver import ModemProtocol
 from modem.params import PageFormat
+from modem.supervisor import LineState, LineSupervisor, open_serial
 
 __all__ = ["RemoteMachine", "request_send"]
 

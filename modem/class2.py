@@ -12,7 +12,7 @@ handler``; a modem line that is not allowed in the current state raises
 between Class 2 and Class 2.0 (command names, report prefixes, number base,
 page punctuation, XON, DLE SUB) is data in :data:`DIALECTS` (spec §9).
 The shared command-script and call-ending machinery is in
-:mod:`modem._session`; the send machine lives here, the probe and receive
+:mod:`modem._session` (its data in :mod:`modem._session_types`); the send machine lives here, the probe and receive
 machines in :mod:`modem.probe` and :mod:`modem.receive` (re-exported).
 """
 
@@ -22,9 +22,9 @@ from dataclasses import replace
 from typing import ClassVar
 
 from modem import at
-from modem._session import (
+from modem._session import Cmd, Session
+from modem._session_types import (
     CancelTimer,
-    Cmd,
     Flow,
     FlowControl,
     LocalProtocolError,
@@ -34,7 +34,6 @@ from modem._session import (
     ReceivedPage,
     RemoteProtocolError,
     RtnPolicy,
-    Session,
     SessionConfig,
     SessionDone,
     SessionResult,

@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import ClassVar
 
-from modem._session import (
+from modem._session import Cmd, Session
+from modem._session_types import (
     CancelTimer,
-    Cmd,
     LocalProtocolError,
     Outcome,
     Output,
     ReceivedPage,
     RemoteProtocolError,
-    Session,
     SessionConfig,
     SessionResult,
     StartTimer,
