@@ -94,6 +94,10 @@ class Session:
         self.result_value: SessionResult | None = None
 
     # -- driving --------------------------------------------------------
+    def start(self) -> list[Output]:
+        """The first outputs of the session (each machine defines it)."""
+        raise NotImplementedError
+
     def _begin(self) -> None:
         if self.state is not State.IDLE:
             raise LocalProtocolError(f"session already started (state {self.state.name})")

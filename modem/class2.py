@@ -313,11 +313,8 @@ class SendSession(Session):
         out: list[Output] = [CancelTimer("page")]
         if ev.kind is Kind.ERROR and self.ppr is None:
             return out + self._page_judged(good=False)
-        if self.ppr is None:
-            # some modems answer the last +FET=2 with +FHNG:0 only: MCF (spec §6.1)
-            good = self.hangup is not None and self.hangup.normal
-        else:
-            good = bool(self.ppr & 1)
+        # without +FPS, some modems answer the last +FET=2 with +FHNG:0 only: MCF (spec §6.1)
+        good = bool(self.ppr & 1) if self.ppr is not None else self.hangup is not None and self.hangup.normal
         return out + self._page_judged(good=good)
 
     def _page_judged(self, *, good: bool) -> list[Output]:

@@ -6,6 +6,10 @@ bytes between the port and a :mod:`modem.class2` session, turns timer
 commands into ``clock.callLater`` calls, honours XOFF/XON from the modem
 while it writes page data, and logs.  :class:`modem.supervisor.LineSupervisor`
 keeps a line usable (open, probe, re-probe with backoff).
+
+What the line does is reported as events (:mod:`modem.events`) to the
+listeners registered with :meth:`ModemProtocol.listen`: ``RING`` and caller
+ID while no session runs, a call's progress while a send or receive runs.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from twisted.python.failure import Failure
 
 from modem import at
 from modem import class2 as c2
+from modem.events import IdleParser, LineEvent
 from modem.pagedata import CodedPage
 from modem.params import PageFormat
-from modem.progress import CallEvent, Snapshot, events_between, observe
+from modem.progress import CallEvent, CallEventKind, Snapshot, events_between, observe
 
 __all__ = [
     "ModemBusyError",
@@ -112,6 +117,13 @@ class ModemProtocol(Protocol):
         self._on_page: Callable[[int], None] | None = None
         self._on_event: Callable[[CallEvent], None] | None = None
         self._seen: Snapshot | None = None
+        self._listeners: list[Callable[[LineEvent], None]] = []
+        self._idle = IdleParser()
+
+    def listen(self, callback: Callable[[LineEvent], None]) -> None:
+        """Report every event of this line to ``callback``: RING and caller ID
+        while idle, the progress of every send and receive."""
+        self._listeners.append(callback)
 
     # -- Twisted hooks ----------------------------------------------------
     def connectionMade(self) -> None:
@@ -124,7 +136,11 @@ class ModemProtocol(Protocol):
     def dataReceived(self, data: bytes) -> None:
         session = self._session
         if session is None:
-            self.log.debug("modem {device} idle, ignored {data!r}", device=self.device, data=data[:80])
+            events = self._idle.feed(data)
+            if not events:
+                self.log.debug("modem {device} idle, ignored {data!r}", device=self.device, data=data[:80])
+            for event in events:
+                self._notify(event)
             return
         before = session.pages_confirmed if self._on_page is not None else 0
         outputs = session.receive_bytes(data)
@@ -135,7 +151,7 @@ class ModemProtocol(Protocol):
 
     def _progress(self, session: c2.Session) -> None:
         """Report the call events ``session`` went through since the last look."""
-        if self._on_event is None or self._seen is None:
+        if self._seen is None:
             return
         now = observe(session)
         events, self._seen = events_between(self._seen, now), now
@@ -144,12 +160,19 @@ class ModemProtocol(Protocol):
 
     def _emit(self, event: CallEvent) -> None:
         callback = self._on_event
-        if callback is None:
-            return
-        try:
-            callback(event)
-        except Exception:  # a progress observer must not break the call
-            self.log.failure("modem {device} event callback failed", device=self.device)
+        if callback is not None:
+            try:
+                callback(event)
+            except Exception:  # a progress observer must not break the call
+                self.log.failure("modem {device} event callback failed", device=self.device)
+        self._notify(event)
+
+    def _notify(self, event: LineEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a listener must not break the call
+                self.log.failure("modem {device} event listener failed", device=self.device)
 
     def _page_confirmed(self, count: int) -> None:
         callback = self._on_page
@@ -196,6 +219,7 @@ class ModemProtocol(Protocol):
                     raise ModemGoneError(self.device, result.detail)
                 raise ModemUnusableError(self.device, result)
             self.probe_result = result.probe
+            self._idle = IdleParser(c2.DIALECTS[result.probe.fax_class])
             return result.probe
 
         return d.addCallback(checked)
@@ -208,6 +232,7 @@ class ModemProtocol(Protocol):
         on_page: Callable[[int], None] | None = None,
         *,
         on_event: Callable[[CallEvent], None] | None = None,
+        config: c2.SessionConfig | None = None,
     ) -> Deferred[c2.SessionResult]:
         """Send pages to ``number``: T.4 MH data (MSB-first) or :class:`modem.coding.CodedPage`
         (MH, MR and MMR; the coding is chosen with the remote).  Fires with the structured result.
@@ -215,11 +240,12 @@ class ModemProtocol(Protocol):
         ``on_page(n)`` is called as soon as the receiver confirmed (MCF) the
         n-th page of this call, before the call goes on; ``on_event`` gets the
         call's progress (:mod:`modem.progress`): dialing, connected, page
-        started/confirmed, hangup."""
+        started/confirmed, hangup.  ``config``: this call's settings
+        (default: the protocol's)."""
         probe = self._require_probe()
         try:
             session = c2.SendSession(
-                c2.DIALECTS[probe.fax_class], self.config, number, pages, page_format, caps=probe.caps
+                c2.DIALECTS[probe.fax_class], config or self.config, number, pages, page_format, caps=probe.caps
             )
         except c2.LocalProtocolError as exc:
             raise SendRefused(self.device, str(exc)) from None
@@ -227,12 +253,12 @@ class ModemProtocol(Protocol):
         d = self._run(session)
         self._on_page = on_page
         if self._session is session:
-            self._emit(CallEvent("dialing", number=number))
+            self._emit(CallEvent(CallEventKind.DIALING, number=number))
         return d
 
     def _watch(self, on_event: Callable[[CallEvent], None] | None, session: c2.Session) -> None:
         self._on_event = on_event
-        self._seen = observe(session) if on_event is not None else None
+        self._seen = observe(session) if on_event is not None or self._listeners else None
 
     def receive(
         self,
@@ -240,13 +266,15 @@ class ModemProtocol(Protocol):
         on_page: Callable[[int], None] | None = None,
         *,
         on_event: Callable[[CallEvent], None] | None = None,
+        config: c2.SessionConfig | None = None,
     ) -> Deferred[c2.SessionResult]:
         """Wait for a call, answer after ``rings`` rings, receive; fires with the result.
 
         ``on_page(n)`` is called when the n-th page was received good, before
-        the modem is told to confirm it (MCF) to the sender."""
+        the modem is told to confirm it (MCF) to the sender.  ``config``: this
+        call's settings (default: the protocol's)."""
         probe = self._require_probe()
-        session = c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings, caps=probe.caps)
+        session = c2.ReceiveSession(c2.DIALECTS[probe.fax_class], config or self.config, rings=rings, caps=probe.caps)
         self._watch(on_event, session)
         d = self._run(session)
         self._on_page = on_page
@@ -276,6 +304,7 @@ class ModemProtocol(Protocol):
         self._done = Deferred()
         self._started = self.clock.seconds()
         self._xoff = False
+        self._idle.reset()
         done = self._done
         self._execute(session.start())
         return done
@@ -369,13 +398,14 @@ class ModemProtocol(Protocol):
                 hangup = result.hangup
                 self._emit(
                     CallEvent(
-                        "hangup",
+                        CallEventKind.HANGUP,
                         hangup_code=hangup.wire if hangup else "",
                         hangup_text=hangup.meaning if hangup else result.detail,
                     )
                 )
         self._on_page = None
         self._on_event, self._seen = None, None
+        self._idle.reset()
         self.log.info(
             "modem {device} session done: {outcome} ({detail!r}), {pages} page(s), hangup {hangup}",
             device=self.device,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
@@ -19,6 +20,7 @@ from twisted.python.failure import Failure
 
 from modem import class2 as c2
 from modem.driver import ModemProtocol
+from modem.events import LineEvent
 
 __all__ = ["LineState", "LineSupervisor", "OpenPort", "open_serial"]
 
@@ -79,10 +81,19 @@ class LineSupervisor:
         self._retry: IDelayedCall | None = None
         self._transport: Any = None
         self._watchers: list[Callable[[LineState], None]] = []
+        self._listeners: list[Callable[[LineEvent], None]] = []
         self._online_waiters: list[Deferred[ModemProtocol]] = []
 
     def watch(self, callback: Callable[[LineState], None]) -> None:
+        """Tell ``callback`` every state change of the line."""
         self._watchers.append(callback)
+
+    def listen(self, callback: Callable[[LineEvent], None]) -> None:
+        """Report the line's events (:mod:`modem.events`) to ``callback``, whichever
+        protocol instance currently drives the device."""
+        self._listeners.append(callback)
+        if self.protocol is not None:
+            self.protocol.listen(callback)
 
     def when_online(self) -> Deferred[ModemProtocol]:
         if self.state is LineState.ONLINE and self.protocol is not None:
@@ -122,7 +133,9 @@ class LineSupervisor:
             return
         self.attempts += 1
         protocol = ModemProtocol(self.clock, self.device, self.config)
-        protocol.on_lost.append(lambda why, p=protocol: self._lost(p, why))
+        protocol.on_lost.append(partial(self._lost, protocol))
+        for listener in self._listeners:
+            protocol.listen(listener)
         self.protocol = protocol
         self._set(LineState.PROBING)
         try:

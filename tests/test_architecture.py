@@ -25,6 +25,8 @@ CORES = [
     "appliance/_progress_view.py",
     "appliance/retention.py",
     "modem/progress.py",
+    "modem/events.py",
+    "modem/_session_types.py",
     "appliance/mail/routing.py",
     "appliance/mail/t37.py",
     "appliance/mail/message.py",

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from appliance.lines import LineStatus
+from appliance.lines import LineActivity, LineSnapshot
 from appliance.progress import LiveCall
 from appliance.services import _WebLines
 from appliance.web.ffws_status import channel_status_element, inbound_entry_element, modem_status_element
 
 
 class _Pool:
-    def __init__(self, lines: list[LineStatus]) -> None:
+    def __init__(self, lines: list[LineSnapshot]) -> None:
         self.lines = lines
 
-    def status(self) -> list[LineStatus]:
+    def status(self) -> list[LineSnapshot]:
         return self.lines
 
 
@@ -51,14 +51,14 @@ def test_send_and_receive_fields() -> None:
     )
     pool = _Pool(
         [
-            LineStatus("line1", "/dev/x", "5550001", "both", "sending", 1000.0, None, call=sending),
-            LineStatus("line2", "/dev/y", "5550002", "both", "receiving", 1010.0, None, call=receiving),
-            LineStatus(
+            LineSnapshot("line1", "/dev/x", "5550001", "both", LineActivity.SENDING, 1000.0, None, call=sending),
+            LineSnapshot("line2", "/dev/y", "5550002", "both", LineActivity.RECEIVING, 1010.0, None, call=receiving),
+            LineSnapshot(
                 "line3",
                 "/dev/z",
                 "5550003",
                 "both",
-                "idle",
+                LineActivity.IDLE,
                 1.0,
                 None,
                 call=LiveCall("send", "1", 1.0, ended_at=2.0, remote_id="OLD"),

@@ -13,6 +13,8 @@ CORES = [
     "class2.py",
     "_session.py",
     "_session_types.py",
+    "events.py",
+    "progress.py",
     "dialect.py",
     "probe.py",
     "params.py",
