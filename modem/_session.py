@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from modem import at
@@ -32,6 +32,7 @@ from modem._session_types import (
 from modem.dialect import Dialect, FaxClass, Kind, ModemEvent, classify
 from modem.hangup import Hangup, parse_hangup
 from modem.params import MAX_BR_CLASS20, MAX_BR_CLASS21, SessionParams
+from modem.progress import CallEvent, events_between, observe
 
 # ---------------------------------------------------------------------------
 # the session base
@@ -92,6 +93,8 @@ class Session:
         self._after: Callable[[], list[Output]] | None = None
         self._ending: tuple[Outcome, str] | None = None
         self.result_value: SessionResult | None = None
+        self._seen = observe(self)
+        self._events: list[CallEvent] = []
 
     # -- driving --------------------------------------------------------
     def start(self) -> list[Output]:
@@ -115,7 +118,29 @@ class Session:
             what = event.text or event.kind.name
             raise RemoteProtocolError(f"modem sent {what!r} while {self.state.name}", what)
         handler: Callable[[ModemEvent], list[Output]] = getattr(self, name)
-        return handler(event)
+        out = handler(event)
+        self._note_progress()
+        return out
+
+    def _note_progress(self) -> None:
+        now = observe(self)
+        if self.state is not State.DONE:  # the hangup is reported last, after the verdict on the last page
+            now = replace(now, hangup_code="", hangup_text="")
+        self._events += events_between(self._seen, now)
+        self._seen = now
+
+    def take_events(self) -> list[CallEvent]:
+        """The call's progress (:mod:`modem.progress`) since the last call: one step per
+        modem line handled, so how the bytes were chunked does not change the events.
+        The hangup comes once the session is over."""
+        self._note_progress()
+        events, self._events = self._events, []
+        return events
+
+    @property
+    def hangup_reported(self) -> bool:
+        """A hangup event was (or is about to be) reported by :meth:`take_events`."""
+        return bool(self._seen.hangup_code)
 
     def receive_bytes(self, data: bytes) -> list[Output]:
         """Feed modem bytes; garbage aborts the call instead of raising."""

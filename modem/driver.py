@@ -29,7 +29,7 @@ from modem import class2 as c2
 from modem.events import IdleParser, LineEvent
 from modem.pagedata import CodedPage
 from modem.params import PageFormat
-from modem.progress import CallEvent, CallEventKind, Snapshot, events_between, observe
+from modem.progress import CallEvent, CallEventKind
 
 __all__ = [
     "ModemBusyError",
@@ -116,7 +116,7 @@ class ModemProtocol(Protocol):
         self._producer_paused = False
         self._on_page: Callable[[int], None] | None = None
         self._on_event: Callable[[CallEvent], None] | None = None
-        self._seen: Snapshot | None = None
+        self._watching = False  # the running session's progress is reported
         self._listeners: list[Callable[[LineEvent], None]] = []
         self._idle = IdleParser()
 
@@ -151,11 +151,9 @@ class ModemProtocol(Protocol):
 
     def _progress(self, session: c2.Session) -> None:
         """Report the call events ``session`` went through since the last look."""
-        if self._seen is None:
+        if not self._watching:
             return
-        now = observe(session)
-        events, self._seen = events_between(self._seen, now), now
-        for event in events:
+        for event in session.take_events():
             self._emit(event)
 
     def _emit(self, event: CallEvent) -> None:
@@ -258,7 +256,7 @@ class ModemProtocol(Protocol):
 
     def _watch(self, on_event: Callable[[CallEvent], None] | None, session: c2.Session) -> None:
         self._on_event = on_event
-        self._seen = observe(session) if on_event is not None or self._listeners else None
+        self._watching = on_event is not None or bool(self._listeners)
 
     def receive(
         self,
@@ -392,9 +390,9 @@ class ModemProtocol(Protocol):
         self._outq.clear()
         result = replace(result, duration_s=self.clock.seconds() - self._started)
         session, done, self._done, self._session = self._session, self._done, None, None
-        if session is not None and self._seen is not None:
+        if session is not None and self._watching:
             self._progress(session)
-            if not self._seen.hangup_code:  # ended without a hangup report (cancelled, device gone, …)
+            if not session.hangup_reported:  # ended without a hangup report (cancelled, device gone, …)
                 hangup = result.hangup
                 self._emit(
                     CallEvent(
@@ -404,7 +402,7 @@ class ModemProtocol(Protocol):
                     )
                 )
         self._on_page = None
-        self._on_event, self._seen = None, None
+        self._on_event, self._watching = None, False
         self._idle.reset()
         self.log.info(
             "modem {device} session done: {outcome} ({detail!r}), {pages} page(s), hangup {hangup}",
