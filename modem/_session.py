@@ -26,6 +26,7 @@ from modem._session_types import (
     SessionResult,
     StartTimer,
     State,
+    TimerName,
     WriteAT,
     WriteData,
 )
@@ -159,7 +160,7 @@ class Session:
             out += self.protocol_failure(str(exc))
         return out
 
-    def timer_expired(self, name: str) -> list[Output]:
+    def timer_expired(self, name: TimerName) -> list[Output]:
         if self.state is State.DONE:
             return []
         return self.handle(ModemEvent(Kind.TIMEOUT, text=f"<{name} timer expired>", value=name))
@@ -213,16 +214,16 @@ class Session:
         self.state = State.COMMAND
         self.last_command = self._current.text
         self.exchange.append(f"> {self._current.text}")
-        return [WriteAT(self._current.text), StartTimer("command", self.config.timers.command)]
+        return [WriteAT(self._current.text), StartTimer(TimerName.COMMAND, self.config.timers.command)]
 
     def _on_command_ok(self, ev: ModemEvent) -> list[Output]:
-        return [CancelTimer("command")] + self._next_command()
+        return [CancelTimer(TimerName.COMMAND)] + self._next_command()
 
     def _on_command_error(self, ev: ModemEvent) -> list[Output]:
         cmd = self._current
         if self._ending is not None or (cmd is not None and cmd.optional):
-            return [CancelTimer("command")] + self._next_command()
-        return [CancelTimer("command")] + self._done(
+            return [CancelTimer(TimerName.COMMAND)] + self._next_command()
+        return [CancelTimer(TimerName.COMMAND)] + self._done(
             Outcome.ERROR, f"the modem answered {ev.text} to {self.last_command}"
         )
 

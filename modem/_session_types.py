@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum, auto
+from enum import Enum, StrEnum, auto
 
 from modem.dialect import FaxClass, ModemEvent
 from modem.hangup import Hangup
@@ -49,9 +49,15 @@ class LocalProtocolError(FaxSessionError):
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TimerExpired:
-    name: str
+class TimerName(StrEnum):
+    """The session machines' timers (one of each name runs at a time)."""
+
+    COMMAND = "command"  # a command's final result
+    DIAL = "dial"  # dialing up to the fax connection
+    PAGE = "page"  # page request, page data and page status
+    XON = "xon"  # Class 2: the XON after CONNECT
+    ANSWER = "answer"  # answering up to the fax connection
+    CALL = "call"  # waiting for the next RING
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +84,13 @@ class WriteData:
 class StartTimer:
     """(Re)start the named timer; a running timer of that name is replaced."""
 
-    name: str
+    name: TimerName
     seconds: float
 
 
 @dataclass(frozen=True, slots=True)
 class CancelTimer:
-    name: str
+    name: TimerName
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,7 +106,7 @@ class ModemProtocol(Protocol):
         self._session: c2.Session | None = None
         self._done: Deferred[c2.SessionResult] | None = None
         self._started = 0.0
-        self._timers: dict[str, IDelayedCall] = {}
+        self._timers: dict[c2.TimerName, IDelayedCall] = {}
         self._outq: deque[bytes] = deque()
         self._pace_bps = 0  # page data paced for a line of this rate (0: not paced)
         self._tokens = 0.0  # bytes that may be written now (a bucket of PACE_BURST bytes)
@@ -369,7 +369,7 @@ class ModemProtocol(Protocol):
         if call is not None and call.active():
             call.cancel()
 
-    def _timer_fired(self, name: str) -> None:
+    def _timer_fired(self, name: c2.TimerName) -> None:
         self._timers.pop(name, None)
         session = self._session
         if session is not None:
@@ -378,7 +378,7 @@ class ModemProtocol(Protocol):
             self._progress(session)
             self._execute(outputs)
 
-    def _cancel_timer(self, name: str) -> None:
+    def _cancel_timer(self, name: c2.TimerName) -> None:
         call = self._timers.pop(name, None)
         if call is not None and call.active():
             call.cancel()

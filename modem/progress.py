@@ -28,7 +28,17 @@ from typing import Any
 
 from modem._session_types import State
 
-__all__ = ["CallEvent", "CallEventKind", "PagePost", "Snapshot", "events_between", "observe", "resolution_name"]
+__all__ = [
+    "CallEvent",
+    "CallEventKind",
+    "Compression",
+    "PagePost",
+    "ResolutionName",
+    "Snapshot",
+    "events_between",
+    "observe",
+    "resolution_name",
+]
 
 
 class CallEventKind(StrEnum):
@@ -37,6 +47,24 @@ class CallEventKind(StrEnum):
     PAGE_STARTED = "page_started"
     PAGE_DONE = "page_done"
     HANGUP = "hangup"
+
+
+class ResolutionName(StrEnum):
+    """A page's vertical resolution as the status shows it (empty: not known yet)."""
+
+    UNKNOWN = ""
+    NORMAL = "normal"
+    FINE = "fine"
+    SUPERFINE = "superfine"
+
+
+class Compression(StrEnum):
+    """The page coding in use (empty: not known yet)."""
+
+    UNKNOWN = ""
+    MH = "MH"
+    MR = "MR"
+    MMR = "MMR"
 
 
 class PagePost(StrEnum):
@@ -71,10 +99,10 @@ class CallEvent:
     number: str = ""  # dialing
     remote_id: str = ""
     bps: int = 0
-    resolution: str = ""  # fine | normal | superfine | ""
+    resolution: ResolutionName = ResolutionName.UNKNOWN
     width: int = 0  # pixels per line
     height: int = 0  # scan lines per mm x 100 (FaxFinder "height": 385 / 770)
-    compression: str = ""  # MH | MR | MMR
+    compression: Compression = Compression.UNKNOWN
     ecm: bool = False
     hangup_code: str = ""
     hangup_text: str = ""
@@ -82,15 +110,16 @@ class CallEvent:
 
 _PAGE_STATES = (State.SENDING, State.POST_PAGE, State.WAIT_XON)
 _WIDTHS = {0: 1728, 1: 2048, 2: 2432, 3: 1216, 4: 864}
-_COMPRESSION = {0: "MH", 1: "MR", 2: "MR", 3: "MMR"}
+_COMPRESSION = {0: Compression.MH, 1: Compression.MR, 2: Compression.MR, 3: Compression.MMR}
 
 
-def resolution_name(vr: int) -> str:
+def resolution_name(vr: int) -> ResolutionName:
+    """The resolution a VR parameter stands for (negative: not known)."""
     if vr < 0:
-        return ""
+        return ResolutionName.UNKNOWN
     if vr & 2:
-        return "superfine"
-    return "fine" if vr & 1 else "normal"
+        return ResolutionName.SUPERFINE
+    return ResolutionName.FINE if vr & 1 else ResolutionName.NORMAL
 
 
 def observe(session: Any) -> Snapshot:
@@ -126,7 +155,7 @@ def _connected(s: Snapshot) -> CallEvent:
         resolution=resolution_name(s.vr),
         width=_WIDTHS.get(s.wd, 1728) if s.vr >= 0 else 0,
         height=(770 if s.vr & 1 else 385) if s.vr >= 0 else 0,
-        compression=_COMPRESSION.get(s.df, "MH") if s.vr >= 0 else "",
+        compression=_COMPRESSION.get(s.df, Compression.MH) if s.vr >= 0 else Compression.UNKNOWN,
         ecm=bool(s.ec),
     )
 
