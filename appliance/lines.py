@@ -34,7 +34,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from appliance.config import LineConfig
-from appliance.progress import LiveCall, apply, page_line
+from appliance.progress import CallDirection, CallPhase, LiveCall, apply, page_line
 from modem import class2 as c2
 from modem.driver import ModemError, ModemProtocol, SendRefused
 from modem.events import LineEvent, Ring
@@ -311,7 +311,7 @@ class LinePool(service.Service):
         line.stats.sends += 1
         self._set(line, LineActivity.DIALING)
         line.call = LiveCall(
-            "send",
+            CallDirection.SEND,
             number,
             self.clock.seconds(),
             first_page=first_page,
@@ -378,7 +378,9 @@ class LinePool(service.Service):
         self._set(line, LineActivity.RECEIVING)
         # the call rang already; if it stops ringing, give up after the ring gap
         config = replace(proto.config, timers=replace(proto.config.timers, wait_call=RING_GAP_SECONDS))
-        line.call = LiveCall("receive", line.config.did, self.clock.seconds(), phase="connected", recipient=recipient)
+        line.call = LiveCall(
+            CallDirection.RECEIVE, line.config.did, self.clock.seconds(), phase=CallPhase.CONNECTED, recipient=recipient
+        )
         try:
             d = proto.receive(1, config=config)
         except ModemError as exc:

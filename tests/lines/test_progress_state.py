@@ -6,7 +6,7 @@ from __future__ import annotations
 from twisted.internet.task import Clock
 
 from appliance._progress_view import bar, busy_suffix, plain
-from appliance.progress import LiveCall, apply, eta, page_line
+from appliance.progress import CallDirection, LiveCall, apply, eta, page_line
 from modem.progress import CallEvent, PagePost
 from modem.progress import CallEventKind as K
 
@@ -14,7 +14,9 @@ MCF, RTN = PagePost.MCF, PagePost.RTN
 
 
 def _run(events: list[CallEvent], clock: Clock, step: float = 10.0, first_page: int = 0) -> list[LiveCall]:
-    call = LiveCall("send", "5550101", clock.seconds(), pages_total=5, first_page=first_page, job="0000002A/0000")
+    call = LiveCall(
+        CallDirection.SEND, "5550101", clock.seconds(), pages_total=5, first_page=first_page, job="0000002A/0000"
+    )
     states = []
     for event in events:
         clock.advance(step)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from appliance.lines import LineActivity, LineSnapshot
-from appliance.progress import LiveCall
+from appliance.progress import CallDirection, CallPhase, LiveCall
 from appliance.services import _WebLines
 from appliance.web.ffws_status import channel_status_element, inbound_entry_element, modem_status_element
 
@@ -21,7 +21,7 @@ class _Pool:
 
 def test_send_and_receive_fields() -> None:
     sending = LiveCall(
-        "send",
+        CallDirection.SEND,
         "5550101",
         1000.0,
         connect_time=1005.0,
@@ -34,11 +34,11 @@ def test_send_and_receive_fields() -> None:
         page=3,
         pages_sent=2,
         pages_total=5,
-        phase="page",
+        phase=CallPhase.PAGE,
         job="0000002A/0000",
     )
     receiving = LiveCall(
-        "receive",
+        CallDirection.RECEIVE,
         "5550002",
         1010.0,
         connect_time=1012.0,
@@ -46,7 +46,7 @@ def test_send_and_receive_fields() -> None:
         baud_rate=9600,
         resolution="normal",
         pages_sent=1,
-        phase="page",
+        phase=CallPhase.PAGE,
         recipient="demo",
     )
     pool = _Pool(
@@ -61,7 +61,7 @@ def test_send_and_receive_fields() -> None:
                 LineActivity.IDLE,
                 1.0,
                 None,
-                call=LiveCall("send", "1", 1.0, ended_at=2.0, remote_id="OLD"),
+                call=LiveCall(CallDirection.SEND, "1", 1.0, ended_at=2.0, remote_id="OLD"),
             ),
         ]
     )
