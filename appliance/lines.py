@@ -1,19 +1,23 @@
 """The line pool: the appliance's fax modems, their state and statistics.
 
 Each ``[[lines]]`` entry is a modem kept usable by a
-:class:`modem.driver.LineSupervisor` (open, probe, re-probe with backoff when
+:class:`modem.supervisor.LineSupervisor` (open, probe, re-probe with backoff when
 the device goes away).  The pool tracks what every line is doing (``idle``,
 ``dialing``, ``sending``, ``receiving``, ``offline``), counts calls and pages,
 and rests a line that failed ``rest_after`` times in a row, so outbound work
 overflows to other lines or the cloud.
 
-Incoming calls: while a line is idle the pool watches the modem's
-unsolicited output; a ``RING`` on a line that receives is handed to
-``on_ring(line_name)`` (the inbound router), which decides whether to
-answer (:meth:`LinePool.receive`) or to let it ring
-(:meth:`LinePool.ignore_call`).
+The pool listens to every line's events (:mod:`modem.events`): a call's
+progress (dialing, connected, pages, hangup) is kept in the line's live
+state, and a ``RING`` while the line is idle on a line that receives is
+handed to ``on_ring(line_name)`` (the inbound router), which decides
+whether to answer (:meth:`LinePool.receive`) or to let it ring
+(:meth:`LinePool.ignore_call`).  The modem layer parses the modem's output;
+the pool never looks at bytes.
 
-The web API reads :meth:`LinePool.status`.
+The web API reads :meth:`LinePool.status`: one :class:`LineSnapshot` per
+line (the web service turns them into its FaxFinder-shaped
+:class:`appliance.web.deps.LineStatus` records).
 """
 
 from __future__ import annotations
@@ -26,24 +30,25 @@ from typing import Any
 from twisted.application import service
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IReactorTime
-from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from appliance.config import LineConfig
-from appliance.progress import LiveCall, apply, page_line
+from appliance.progress import CallDirection, CallPhase, LiveCall, apply, page_line
 from modem import class2 as c2
-from modem.driver import LineState, LineSupervisor, ModemError, ModemProtocol, SendRefused
+from modem.driver import ModemError, ModemProtocol, SendRefused
+from modem.events import LineEvent, Ring
 from modem.params import PageFormat
-from modem.progress import CallEvent
+from modem.progress import CallEvent, CallEventKind
+from modem.supervisor import LineState, LineSupervisor, OpenPort, open_serial
 
-__all__ = ["LineActivity", "LinePool", "LineStats", "LineStatus", "LineUnavailable"]
+__all__ = ["LineActivity", "LinePool", "LineSnapshot", "LineStats", "LineUnavailable", "OpenPortFactory"]
 
 #: a RING after this many seconds of silence starts a new call
 RING_GAP_SECONDS = 15.0
 
 
-class LineActivity(str, enum.Enum):
+class LineActivity(enum.StrEnum):
     IDLE = "idle"
     DIALING = "dialing"
     SENDING = "sending"
@@ -69,14 +74,15 @@ class LineStats:
 
 
 @dataclass(frozen=True)
-class LineStatus:
-    """One line as the web API and ``faxappliance status`` show it."""
+class LineSnapshot:
+    """One line's state and statistics at a moment, as ``faxappliance status`` shows it
+    (the web API's line records are made from it)."""
 
     name: str
     device: str
     did: str
     direction: str
-    state: str  # a LineActivity value
+    state: LineActivity
     since: float
     resting_until: float | None
     stats: LineStats = field(default_factory=LineStats)
@@ -96,27 +102,6 @@ class LineStatus:
         }
 
 
-class _Tap(Protocol):
-    """Sits between the serial port and the ModemProtocol; shows the pool the bytes."""
-
-    def __init__(self, inner: ModemProtocol, tap: Callable[[bytes], None]) -> None:
-        self.inner = inner
-        self.tap = tap
-
-    def makeConnection(self, transport: Any) -> None:
-        self.transport = transport
-        self.inner.makeConnection(transport)
-
-    def dataReceived(self, data: bytes) -> None:
-        try:
-            self.tap(data)
-        finally:
-            self.inner.dataReceived(data)
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.inner.connectionLost(reason)
-
-
 class _Line:
     def __init__(self, config: LineConfig, device: str) -> None:
         self.config = config
@@ -127,7 +112,6 @@ class _Line:
         self.stats = LineStats()
         self.reserved = False  # an incoming call is being routed
         self.resting_until: float | None = None
-        self.idle_buffer = b""
         self.last_ring = -1e9
         self.ignoring = False
         self.call: LiveCall | None = None
@@ -140,20 +124,15 @@ class _Line:
         return sup.protocol
 
 
-OpenPortFactory = Callable[[LineConfig, str, Callable[[ModemProtocol], Protocol]], Callable[[ModemProtocol], Any]]
+#: how the pool opens a line: ``(line config, device path) -> OpenPort``
+OpenPortFactory = Callable[[LineConfig, str], OpenPort]
 
 
 def serial_opener(reactor: Any) -> OpenPortFactory:
-    """Opens each line's device with ``SerialPort`` through the pool's tap."""
+    """Opens each line's device with ``SerialPort`` at the line's speed."""
 
-    def factory(config: LineConfig, device: str, wrap: Callable[[ModemProtocol], Protocol]) -> Callable[..., Any]:
-        from twisted.internet.serialport import SerialPort
-
-        def open_port(protocol: ModemProtocol) -> Any:
-            rtscts = protocol.config.flow is c2.FlowControl.RTSCTS
-            return SerialPort(wrap(protocol), device, reactor, baudrate=config.speed, rtscts=rtscts, xonxoff=False)
-
-        return open_port
+    def factory(config: LineConfig, device: str) -> OpenPort:
+        return open_serial(reactor, baudrate=config.speed)
 
     return factory
 
@@ -211,20 +190,17 @@ class LinePool(service.Service):
         cfg = line.config
         session = c2.SessionConfig(init_strings=cfg.init, local_id=cfg.tsid, timers=self.timers)
         force = None if cfg.fax_class == "auto" else c2.FaxClass(cfg.fax_class)
-
-        def wrap(protocol: ModemProtocol) -> Protocol:
-            return _Tap(protocol, lambda data: self._tapped(line, protocol, data))
-
         sup = LineSupervisor(
             self.clock,
             line.device,
             session,
-            self.open_factory(cfg, line.device, wrap),
+            self.open_factory(cfg, line.device),
             backoff_initial=1.0,
             backoff_max=self.backoff_max,
             force_class=force,
         )
         sup.watch(lambda state: self._supervisor_state(line, state))
+        sup.listen(lambda event: self._line_event(line, event))
         line.supervisor = sup
         line.since = self.clock.seconds()
         sup.start()
@@ -250,12 +226,6 @@ class LinePool(service.Service):
     def config(self, name: str) -> LineConfig:
         return self._lines[name].config
 
-    def line_for_did(self, did: str) -> str | None:
-        for name, line in self._lines.items():
-            if line.config.did == did:
-                return name
-        return None
-
     def free_lines(self) -> list[str]:
         """Lines that can send now; lines that failed recently last."""
         now = self.clock.seconds()
@@ -273,15 +243,15 @@ class LinePool(service.Service):
             free.append(name)
         return sorted(free, key=lambda n: self._lines[n].stats.consecutive_failures)
 
-    def status(self) -> list[LineStatus]:
+    def status(self) -> list[LineSnapshot]:
         """Every line's state and statistics (a snapshot)."""
         return [
-            LineStatus(
+            LineSnapshot(
                 name,
                 line.device,
                 line.config.did,
                 line.config.direction,
-                line.activity.value,
+                line.activity,
                 line.since,
                 line.resting_until,
                 replace(line.stats),
@@ -295,12 +265,19 @@ class LinePool(service.Service):
         line = self._lines.get(name)
         return line.call if line is not None else None
 
-    def _event(self, line: _Line, event: CallEvent) -> None:
+    def _line_event(self, line: _Line, event: LineEvent) -> None:
+        """What the modem layer reported for ``line``."""
+        if isinstance(event, Ring):
+            self._ring(line)
+        elif isinstance(event, CallEvent):
+            self._call_event(line, event)
+
+    def _call_event(self, line: _Line, event: CallEvent) -> None:
         """A call event of ``line``: kept in its live state; one log line per page."""
         if line.call is None:
             return
         line.call = apply(line.call, event, self.clock.seconds())
-        if event.kind == "connected" and line.activity is LineActivity.DIALING:
+        if event.kind is CallEventKind.CONNECTED and line.activity is LineActivity.DIALING:
             self._set(line, LineActivity.SENDING)
         text = page_line(line.config.name, line.call, event)
         if text is not None:
@@ -330,13 +307,11 @@ class LinePool(service.Service):
         proto = line.protocol if line is not None else None
         if line is None or proto is None or proto.busy or line.reserved:
             return fail(LineUnavailable(f"line {name} cannot send now"))
-        saved = proto.config
-        if local_id:
-            proto.config = replace(saved, local_id=local_id[:20])
+        config = replace(proto.config, local_id=local_id[:20]) if local_id else proto.config
         line.stats.sends += 1
         self._set(line, LineActivity.DIALING)
         line.call = LiveCall(
-            "send",
+            CallDirection.SEND,
             number,
             self.clock.seconds(),
             first_page=first_page,
@@ -344,14 +319,12 @@ class LinePool(service.Service):
             job=job,
         )
         try:
-            d = proto.send(number, pages, page_format, on_page, on_event=lambda e: self._event(line, e))
+            d = proto.send(number, pages, page_format, on_page, config=config)
         except ModemError as exc:
-            proto.config = saved
             self._set(line, LineActivity.IDLE if line.protocol else LineActivity.OFFLINE)
             return fail(exc if isinstance(exc, SendRefused) else LineUnavailable(str(exc)))
 
         def done(result: c2.SessionResult) -> c2.SessionResult:
-            proto.config = saved
             line.stats.pages_sent += result.pages_confirmed
             if result.ok:
                 line.stats.sends_ok += 1
@@ -403,19 +376,19 @@ class LinePool(service.Service):
             return fail(LineUnavailable(f"line {name} cannot answer now"))
         line.stats.receives += 1
         self._set(line, LineActivity.RECEIVING)
-        saved = proto.config
-        proto.config = replace(saved, timers=replace(saved.timers, wait_call=RING_GAP_SECONDS))
-        line.call = LiveCall("receive", line.config.did, self.clock.seconds(), phase="connected", recipient=recipient)
+        # the call rang already; if it stops ringing, give up after the ring gap
+        config = replace(proto.config, timers=replace(proto.config.timers, wait_call=RING_GAP_SECONDS))
+        line.call = LiveCall(
+            CallDirection.RECEIVE, line.config.did, self.clock.seconds(), phase=CallPhase.CONNECTED, recipient=recipient
+        )
         try:
-            d = proto.receive(1, on_event=lambda e: self._event(line, e))
+            d = proto.receive(1, config=config)
         except ModemError as exc:
-            proto.config = saved
             line.reserved = False
             self._idle_again(line)
             return fail(LineUnavailable(str(exc)))
 
         def done(result: c2.SessionResult) -> c2.SessionResult:
-            proto.config = saved
             line.reserved = False
             line.stats.pages_received += len(result.received)
             if result.ok:
@@ -424,7 +397,6 @@ class LinePool(service.Service):
             return result
 
         def failed(failure: Failure) -> Failure:
-            proto.config = saved
             line.reserved = False
             self._idle_again(line)
             return failure
@@ -433,22 +405,12 @@ class LinePool(service.Service):
 
     def _idle_again(self, line: _Line) -> None:
         self._set(line, LineActivity.IDLE if line.protocol is not None else LineActivity.OFFLINE)
-        line.idle_buffer = b""
 
-    # ------------------------------------------------------ modem output
-    def _tapped(self, line: _Line, protocol: ModemProtocol, data: bytes) -> None:
-        if line.activity is LineActivity.DIALING and (b"CONNECT" in data or b"+FCO" in data or b"+FCON" in data):
-            self._set(line, LineActivity.SENDING)
-        if protocol.busy or line.activity is not LineActivity.IDLE:
-            return
-        buffer = line.idle_buffer + data
-        *complete, line.idle_buffer = buffer.split(b"\n")
-        line.idle_buffer = line.idle_buffer[-256:]
-        for raw in complete:
-            if raw.strip().upper() == b"RING":
-                self._ring(line)
-
+    # ------------------------------------------------------ incoming calls
     def _ring(self, line: _Line) -> None:
+        """A RING while the modem is idle (the modem layer reports none while a session runs)."""
+        if line.activity is not LineActivity.IDLE:
+            return
         now = self.clock.seconds()
         gap = now - line.last_ring
         line.last_ring = now

@@ -10,16 +10,29 @@ is the log line of a page.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 from typing import Any
 
-from modem.progress import CallEvent
+from modem.progress import CallEvent, CallEventKind, PagePost
 
-__all__ = ["LiveCall", "apply", "eta", "page_line"]
+__all__ = ["CallDirection", "CallPhase", "LiveCall", "apply", "eta", "page_line"]
+
+
+class CallDirection(StrEnum):
+    SEND = "send"
+    RECEIVE = "receive"
+
+
+class CallPhase(StrEnum):
+    DIALING = "dialing"
+    CONNECTED = "connected"
+    PAGE = "page"  # a page under way
+    DONE = "done"
 
 
 @dataclass(frozen=True)
 class LiveCall:
-    direction: str  # send | receive
+    direction: CallDirection
     number: str = ""  # dialled (send) or called DID (receive)
     started_at: float = 0.0
     connect_time: float | None = None
@@ -35,7 +48,7 @@ class LiveCall:
     pages_total: int = 0  # pages of the fax (send), 0 when unknown
     first_page: int = 0  # pages before this call (a resumed send starts after them)
     rtn: int = 0
-    phase: str = "dialing"  # dialing | connected | page | done
+    phase: CallPhase = CallPhase.DIALING
     hangup_code: str = ""
     hangup_text: str = ""
     ended_at: float | None = None
@@ -53,9 +66,9 @@ class LiveCall:
 
 def apply(call: LiveCall, event: CallEvent, now: float) -> LiveCall:
     """``call`` after ``event`` at ``now``."""
-    if event.kind == "dialing":
-        return replace(call, number=event.number or call.number, phase="dialing")
-    if event.kind == "connected":
+    if event.kind is CallEventKind.DIALING:
+        return replace(call, number=event.number or call.number, phase=CallPhase.DIALING)
+    if event.kind is CallEventKind.CONNECTED:
         return replace(
             call,
             connect_time=call.connect_time if call.connect_time is not None else now,
@@ -66,23 +79,25 @@ def apply(call: LiveCall, event: CallEvent, now: float) -> LiveCall:
             height=event.height or call.height,
             compression=event.compression or call.compression,
             ecm=event.ecm,
-            phase="connected" if call.phase == "dialing" else call.phase,
+            phase=CallPhase.CONNECTED if call.phase == CallPhase.DIALING else call.phase,
         )
-    if event.kind == "page_started":
+    if event.kind is CallEventKind.PAGE_STARTED:
         return replace(
             call,
             page=call.first_page + event.page,
-            phase="page",
+            phase=CallPhase.PAGE,
             connect_time=call.connect_time if call.connect_time is not None else now,
         )
-    if event.kind == "page_done":
-        if event.post == "MCF":
+    if event.kind is CallEventKind.PAGE_DONE:
+        if event.post is PagePost.MCF:
             return replace(
                 call, pages_sent=max(call.pages_sent, event.page), page=max(call.page, call.first_page + event.page)
             )
         return replace(call, rtn=call.rtn + 1)
-    if event.kind == "hangup":
-        return replace(call, hangup_code=event.hangup_code, hangup_text=event.hangup_text, phase="done", ended_at=now)
+    if event.kind is CallEventKind.HANGUP:
+        return replace(
+            call, hangup_code=event.hangup_code, hangup_text=event.hangup_text, phase=CallPhase.DONE, ended_at=now
+        )
     return call
 
 
@@ -95,11 +110,11 @@ def eta(confirmed: int, total: int, elapsed: float) -> float | None:
 
 def page_line(line: str, call: LiveCall, event: CallEvent) -> str | None:
     """The log line of a page event, None for other events."""
-    if event.kind != "page_done":
+    if event.kind is not CallEventKind.PAGE_DONE:
         return None
     total = f"/{call.pages_total}" if call.pages_total else ""
-    who = f" to {call.number}" if call.direction == "send" else f" from {call.remote_id or 'unknown'}"
-    verb = "confirmed (MCF)" if event.post == "MCF" else "rejected (RTN)"
+    who = f" to {call.number}" if call.direction == CallDirection.SEND else f" from {call.remote_id or 'unknown'}"
+    verb = "confirmed (MCF)" if event.post is PagePost.MCF else "rejected (RTN)"
     return (
         f"line {line}: page {call.first_page + event.page}{total}{who} {verb}, "
         f"{call.baud_rate} bit/s {call.resolution}".rstrip()

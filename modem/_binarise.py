@@ -56,7 +56,8 @@ def picture_blocks(gray: Image.Image) -> Image.Image:
     photo's shadows and highlights); text leaves most of its surroundings white.
     """
     mid = gray.point(_MID).reduce(BLOCK)  # the mean: the share of mid-tone pels per block
-    if mid.getextrema()[1] <= _AREA_MID.index(255) - 1:  # no block reaches the surroundings' share: text only
+    highest = max(level for level, count in enumerate(mid.histogram()) if count)
+    if highest <= _AREA_MID.index(255) - 1:  # no block reaches the surroundings' share: text only
         return mid.point(_PICTURE).filter(ImageFilter.MaxFilter(3))
     inked = gray.point(_INKED).reduce(BLOCK)
     around_mid, around_inked = mid.filter(ImageFilter.BoxBlur(2)), inked.filter(ImageFilter.BoxBlur(2))

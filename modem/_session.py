@@ -1,261 +1,39 @@
-"""Shared parts of the Class 2 / 2.0 session machines (sans-I/O).
+"""The :class:`Session` base of the Class 2 / 2.0 session machines (sans-I/O).
 
-Errors, outputs, configuration, results, and the
-:class:`Session` base: table dispatch, command scripts (probe and setup),
-and the ways a call ends (normal finish, hangup report, abort).
+Table dispatch, command scripts (probe and setup) and the ways a call ends
+(normal finish, hangup report, abort).  The errors, outputs, configuration
+and results the machines share are in :mod:`modem._session_types`.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import Enum, auto
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from modem import at
+from modem._session_types import (
+    CancelTimer,
+    Flow,
+    LocalProtocolError,
+    Outcome,
+    Output,
+    ProbeResult,
+    RemoteProtocolError,
+    SessionConfig,
+    SessionDone,
+    SessionResult,
+    StartTimer,
+    State,
+    TimerName,
+    WriteAT,
+    WriteData,
+)
 from modem.dialect import Dialect, FaxClass, Kind, ModemEvent, classify
 from modem.hangup import Hangup, parse_hangup
-from modem.params import MAX_BR_CLASS20, MAX_BR_CLASS21, Caps, SessionParams
-
-# ---------------------------------------------------------------------------
-# errors
-# ---------------------------------------------------------------------------
-
-
-class FaxSessionError(Exception):
-    """Base of the session machines' errors."""
-
-
-class RemoteProtocolError(FaxSessionError):
-    """The modem sent something the session cannot accept; ``excerpt`` is what it sent."""
-
-    def __init__(self, message: str, excerpt: str = "") -> None:
-        self.excerpt = excerpt
-        super().__init__(message)
-
-
-def parse_params(ev: ModemEvent) -> SessionParams:
-    """The session parameters a +FDIS/+FDCS (+FIS/+FCS) report carries; RemoteProtocolError if malformed."""
-    try:
-        return SessionParams.parse(ev.value)
-    except ValueError as exc:
-        raise RemoteProtocolError(str(exc), ev.text) from None
-
-
-class LocalProtocolError(FaxSessionError):
-    """The session was asked to do something illegal (bad argument, session over)."""
-
-
-# ---------------------------------------------------------------------------
-# events, outputs
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TimerExpired:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class WriteAT:
-    """Write a command line (the adapter adds the CR)."""
-
-    command: str
-
-
-@dataclass(frozen=True, slots=True)
-class WriteData:
-    """Write raw bytes (page data already DLE-stuffed, or a trigger byte).
-
-    ``pace_bps``: page data for a line of this rate; the adapter writes it no
-    faster than a little above that rate (after a first burst), so the modem's
-    buffer is not flooded and its XOFF reaches us in time.
-    """
-
-    data: bytes
-    pace_bps: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class StartTimer:
-    """(Re)start the named timer; a running timer of that name is replaced."""
-
-    name: str
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class CancelTimer:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Flow:
-    """The modem sent XOFF (``paused``) or XON: stop or resume writing page data."""
-
-    paused: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SessionDone:
-    """The session is over; the adapter cancels every timer still running."""
-
-    result: SessionResult
-
-
-Output = WriteAT | WriteData | StartTimer | CancelTimer | Flow | SessionDone
-
-
-class State(Enum):
-    IDLE = auto()
-    COMMAND = auto()
-    DIALING = auto()
-    PAGE_REQUEST = auto()
-    WAIT_XON = auto()
-    SENDING = auto()
-    POST_PAGE = auto()
-    WAIT_RING = auto()
-    ANSWERING = auto()
-    RECEIVE_REQUEST = auto()
-    RECEIVING = auto()
-    PAGE_STATUS = auto()
-    DONE = auto()
-
-
-class Outcome(Enum):
-    OK = "ok"
-    BUSY = "busy"
-    NO_DIALTONE = "no dial tone"
-    NO_ANSWER = "no answer"
-    NO_CARRIER = "no carrier"
-    NO_FAX = "no fax connection"
-    DATA_MODEM = "data modem answered"
-    HANGUP = "hangup"
-    PAGE_REJECTED = "page rejected"
-    INCOMPATIBLE = "incompatible remote"
-    TIMEOUT = "timeout"
-    NO_RESPONSE = "no response"
-    ERROR = "modem error"
-    NOT_FAX = "not a fax modem"
-    NO_PAGES = "no pages"
-    PROTOCOL_ERROR = "protocol error"
-    ABORTED = "aborted"
-    DEVICE_GONE = "device gone"
-
-
-# ---------------------------------------------------------------------------
-# configuration and results
-# ---------------------------------------------------------------------------
-
-
-class FlowControl(Enum):
-    """DTE-DCE flow control while sending; the value is the ``+FLO=`` argument."""
-
-    NONE = 0
-    XONXOFF = 1
-    RTSCTS = 2
-
-
-@dataclass(frozen=True, slots=True)
-class RtnPolicy:
-    """What to do when the remote rejects a page (RTN): resend up to ``retries``
-    times, each time one speed step lower if ``step_down`` (as HylaFAX does,
-    via ``+FIS=``/``+FDIS=``), then go on with the next page
-    (``continue_after``) or abort."""
-
-    retries: int = 2
-    continue_after: bool = True
-    step_down: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Timers:
-    """Seconds to wait at each step (T.30 T0+T1 for dialing, etc.)."""
-
-    command: float = 10.0
-    dial: float = 120.0
-    page_start: float = 60.0
-    xon: float = 10.0
-    page_done_margin: float = 60.0
-    post_page: float = 30.0
-    answer: float = 75.0
-    data_idle: float = 30.0
-    wait_call: float = 0.0  # 0 = wait for a call forever
-
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    init_strings: tuple[str, ...] = ("ATQ0V1", "ATE0")
-    local_id: str = ""
-    max_br: int = 13  # BR code: 5 = 14,400 bit/s (the Class 2/2.0 limit), 13 = 33,600 (Class 2.1, V.34 with ECM)
-    ecm: bool = True  # offer error correction (T.30 ECM) when the modem has it; MMR needs it
-    pace_margin: float = 1.25  # page data written at most this much faster than the line (0: unpaced)
-    dial_prefix: str = "T"
-    flow: FlowControl = FlowControl.XONXOFF
-    bit_order: int = 0  # +FBO / +FBOR value
-    report_enable: str = "1,1,1,0"  # +FNR (Class 2.0)
-    rtn_policy: RtnPolicy = field(default_factory=RtnPolicy)
-    timers: Timers = field(default_factory=Timers)
-    fps_decimal: bool = False  # +FPS line counts printed in decimal (USR, MT5634ZBA-V92)
-    receive_msb_first: bool | None = None  # None: the class's usual receive bit order
-    # receive-side copy-quality check of each page (T.4 data, MSB first); False asks for RTN
-    page_check: Callable[[bytes], bool] | None = None
-    # receive limits: one page's data, and all page data of a call (every transmission)
-    max_page_bytes: int = 8 << 20
-    max_call_bytes: int = 64 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class ProbeResult:
-    fax_class: FaxClass
-    classes: tuple[str, ...]
-    identification: tuple[str, ...]
-    manufacturer: str
-    model: str
-    revision: str
-    caps: Caps | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReceivedPage:
-    """One received page transmission: T.4 data MSB-first, the modem's page
-    status and line count, the remote's post-page message (``+FET:``), and
-    whether the receiver confirmed and kept it (``good``; ``note`` says why
-    not, see :mod:`modem.rxpages`)."""
-
-    data: bytes
-    ppr: int | None
-    lines: int | None
-    good: bool
-    ppm: int | None = None
-    note: str = ""
-    coding: int = 0  # df of the DCS the page came with: 0 MH, 1 MR, 3 MMR (modem.coding.Coding)
-
-
-@dataclass(frozen=True, slots=True)
-class SessionResult:
-    outcome: Outcome
-    detail: str
-    pages_confirmed: int = 0
-    pages_total: int = 0
-    remote_id: str | None = None
-    params: SessionParams | None = None
-    hangup: Hangup | None = None
-    duration_s: float = 0.0
-    caller_id: str | None = None
-    # receive: the pages confirmed to the sender, in order (the fax as stored)
-    received: tuple[ReceivedPage, ...] = ()
-    rtn_resends: int = 0
-    exchange: tuple[str, ...] = ()
-    probe: ProbeResult | None = None
-    # receive: page transmissions not kept (answered RTN, fragments cut off by a carrier loss)
-    discarded: tuple[ReceivedPage, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is Outcome.OK
-
+from modem.params import MAX_BR_CLASS20, MAX_BR_CLASS21, SessionParams
+from modem.progress import CallEvent, events_between, observe
 
 # ---------------------------------------------------------------------------
 # the session base
@@ -316,8 +94,14 @@ class Session:
         self._after: Callable[[], list[Output]] | None = None
         self._ending: tuple[Outcome, str] | None = None
         self.result_value: SessionResult | None = None
+        self._seen = observe(self)
+        self._events: list[CallEvent] = []
 
     # -- driving --------------------------------------------------------
+    def start(self) -> list[Output]:
+        """The first outputs of the session (each machine defines it)."""
+        raise NotImplementedError
+
     def _begin(self) -> None:
         if self.state is not State.IDLE:
             raise LocalProtocolError(f"session already started (state {self.state.name})")
@@ -335,7 +119,29 @@ class Session:
             what = event.text or event.kind.name
             raise RemoteProtocolError(f"modem sent {what!r} while {self.state.name}", what)
         handler: Callable[[ModemEvent], list[Output]] = getattr(self, name)
-        return handler(event)
+        out = handler(event)
+        self._note_progress()
+        return out
+
+    def _note_progress(self) -> None:
+        now = observe(self)
+        if self.state is not State.DONE:  # the hangup is reported last, after the verdict on the last page
+            now = replace(now, hangup_code="", hangup_text="")
+        self._events += events_between(self._seen, now)
+        self._seen = now
+
+    def take_events(self) -> list[CallEvent]:
+        """The call's progress (:mod:`modem.progress`) since the last call: one step per
+        modem line handled, so how the bytes were chunked does not change the events.
+        The hangup comes once the session is over."""
+        self._note_progress()
+        events, self._events = self._events, []
+        return events
+
+    @property
+    def hangup_reported(self) -> bool:
+        """A hangup event was (or is about to be) reported by :meth:`take_events`."""
+        return bool(self._seen.hangup_code)
 
     def receive_bytes(self, data: bytes) -> list[Output]:
         """Feed modem bytes; garbage aborts the call instead of raising."""
@@ -354,7 +160,7 @@ class Session:
             out += self.protocol_failure(str(exc))
         return out
 
-    def timer_expired(self, name: str) -> list[Output]:
+    def timer_expired(self, name: TimerName) -> list[Output]:
         if self.state is State.DONE:
             return []
         return self.handle(ModemEvent(Kind.TIMEOUT, text=f"<{name} timer expired>", value=name))
@@ -408,16 +214,16 @@ class Session:
         self.state = State.COMMAND
         self.last_command = self._current.text
         self.exchange.append(f"> {self._current.text}")
-        return [WriteAT(self._current.text), StartTimer("command", self.config.timers.command)]
+        return [WriteAT(self._current.text), StartTimer(TimerName.COMMAND, self.config.timers.command)]
 
     def _on_command_ok(self, ev: ModemEvent) -> list[Output]:
-        return [CancelTimer("command")] + self._next_command()
+        return [CancelTimer(TimerName.COMMAND)] + self._next_command()
 
     def _on_command_error(self, ev: ModemEvent) -> list[Output]:
         cmd = self._current
         if self._ending is not None or (cmd is not None and cmd.optional):
-            return [CancelTimer("command")] + self._next_command()
-        return [CancelTimer("command")] + self._done(
+            return [CancelTimer(TimerName.COMMAND)] + self._next_command()
+        return [CancelTimer(TimerName.COMMAND)] + self._done(
             Outcome.ERROR, f"the modem answered {ev.text} to {self.last_command}"
         )
 

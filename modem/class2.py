@@ -12,7 +12,7 @@ handler``; a modem line that is not allowed in the current state raises
 between Class 2 and Class 2.0 (command names, report prefixes, number base,
 page punctuation, XON, DLE SUB) is data in :data:`DIALECTS` (spec §9).
 The shared command-script and call-ending machinery is in
-:mod:`modem._session`; the send machine lives here, the probe and receive
+:mod:`modem._session` (its data in :mod:`modem._session_types`); the send machine lives here, the probe and receive
 machines in :mod:`modem.probe` and :mod:`modem.receive` (re-exported).
 """
 
@@ -22,9 +22,9 @@ from dataclasses import replace
 from typing import ClassVar
 
 from modem import at
-from modem._session import (
+from modem._session import Cmd, Session
+from modem._session_types import (
     CancelTimer,
-    Cmd,
     Flow,
     FlowControl,
     LocalProtocolError,
@@ -34,13 +34,12 @@ from modem._session import (
     ReceivedPage,
     RemoteProtocolError,
     RtnPolicy,
-    Session,
     SessionConfig,
     SessionDone,
     SessionResult,
     StartTimer,
     State,
-    TimerExpired,
+    TimerName,
     Timers,
     WriteAT,
     WriteData,
@@ -86,7 +85,7 @@ __all__ = [
     "SessionResult",
     "StartTimer",
     "State",
-    "TimerExpired",
+    "TimerName",
     "Timers",
     "WriteAT",
     "WriteData",
@@ -206,7 +205,7 @@ class SendSession(Session):
         self.exchange.append(f"> {self.last_command}")
         return [
             WriteAT(self.last_command),
-            StartTimer("dial", self.config.timers.dial),
+            StartTimer(TimerName.DIAL, self.config.timers.dial),
         ]
 
     # -- dialing --------------------------------------------------------
@@ -215,7 +214,7 @@ class SendSession(Session):
         return []
 
     def _on_dial_ok(self, ev: ModemEvent) -> list[Output]:
-        out: list[Output] = [CancelTimer("dial")]
+        out: list[Output] = [CancelTimer(TimerName.DIAL)]
         if not self.fax_connected:
             return out + self._finish(Outcome.NO_FAX, "dial ended with OK but no fax connection was reported")
         if self.hangup is not None:
@@ -228,7 +227,7 @@ class SendSession(Session):
         return out + self._request_page()
 
     def _on_data_modem(self, ev: ModemEvent) -> list[Output]:
-        return [CancelTimer("dial")] + self._abort(Outcome.DATA_MODEM, f"a data modem answered ({ev.text})")
+        return [CancelTimer(TimerName.DIAL)] + self._abort(Outcome.DATA_MODEM, f"a data modem answered ({ev.text})")
 
     # -- pages ----------------------------------------------------------
     def _request_page(self) -> list[Output]:
@@ -236,7 +235,7 @@ class SendSession(Session):
         self.ppr = None
         self.last_command = "AT+FDT"
         self.exchange.append(f"> {self.last_command}")
-        return [WriteAT(self.last_command), StartTimer("page", self.config.timers.page_start)]
+        return [WriteAT(self.last_command), StartTimer(TimerName.PAGE, self.config.timers.page_start)]
 
     def _on_dcs(self, ev: ModemEvent) -> list[Output]:
         self.params = parse_params(ev)
@@ -244,21 +243,23 @@ class SendSession(Session):
 
     def _on_fdt_ok(self, ev: ModemEvent) -> list[Output]:
         if self.hangup is not None:
-            return [CancelTimer("page")] + self._finish_hangup("the call ended before the page")
+            return [CancelTimer(TimerName.PAGE)] + self._finish_hangup("the call ended before the page")
         self.fdt_repeats += 1
         if self.fdt_repeats >= 3:
-            return [CancelTimer("page")] + self._abort(Outcome.ERROR, "AT+FDT answered OK three times, never CONNECT")
-        return [CancelTimer("page")] + self._request_page()
+            return [CancelTimer(TimerName.PAGE)] + self._abort(
+                Outcome.ERROR, "AT+FDT answered OK three times, never CONNECT"
+            )
+        return [CancelTimer(TimerName.PAGE)] + self._request_page()
 
     def _on_page_connect(self, ev: ModemEvent) -> list[Output]:
-        out: list[Output] = [CancelTimer("page")]
+        out: list[Output] = [CancelTimer(TimerName.PAGE)]
         if self.dialect.xon_after_connect:
             self.state = State.WAIT_XON
-            return out + [StartTimer("xon", self.config.timers.xon)]
+            return out + [StartTimer(TimerName.XON, self.config.timers.xon)]
         return out + self._write_page()
 
     def _on_xon(self, ev: ModemEvent) -> list[Output]:
-        out: list[Output] = [] if ev.kind is Kind.TIMEOUT else [CancelTimer("xon")]
+        out: list[Output] = [] if ev.kind is Kind.TIMEOUT else [CancelTimer(TimerName.XON)]
         return out + self._write_page()
 
     def _ppm(self) -> int:
@@ -282,7 +283,7 @@ class SendSession(Session):
         # ECM may resend frames (and the modem buffers whole blocks): allow twice the time
         factor = 3.0 if self.params and self.params.ec else 1.5
         wait = len(data) * 8 / bps * factor + self.config.timers.page_done_margin
-        return [WriteData(at.stuff(data) + end, pace_bps=bps), StartTimer("page", wait)]
+        return [WriteData(at.stuff(data) + end, pace_bps=bps), StartTimer(TimerName.PAGE, wait)]
 
     def _on_ppr(self, ev: ModemEvent) -> list[Output]:
         try:
@@ -292,7 +293,7 @@ class SendSession(Session):
         return []
 
     def _on_page_sent_ok(self, ev: ModemEvent) -> list[Output]:
-        out: list[Output] = [CancelTimer("page")]
+        out: list[Output] = [CancelTimer(TimerName.PAGE)]
         if self.dialect.inband_page_end:
             # Class 2.0: OK = MCF/RTP/PIP (spec §4.3)
             return out + self._page_judged(good=self.hangup is None or self.hangup.normal)
@@ -302,23 +303,20 @@ class SendSession(Session):
         self.state = State.POST_PAGE
         self.last_command = f"AT+FET={self._ppm()}"
         self.exchange.append(f"> {self.last_command}")
-        return out + [WriteAT(self.last_command), StartTimer("page", self.config.timers.post_page)]
+        return out + [WriteAT(self.last_command), StartTimer(TimerName.PAGE, self.config.timers.post_page)]
 
     def _on_page_sent_error(self, ev: ModemEvent) -> list[Output]:
-        out: list[Output] = [CancelTimer("page")]
+        out: list[Output] = [CancelTimer(TimerName.PAGE)]
         if not self.dialect.inband_page_end and self.hangup is None:
             return out + self._abort(Outcome.ERROR, "the modem refused the page data")
         return out + self._page_judged(good=False)
 
     def _on_post_page_final(self, ev: ModemEvent) -> list[Output]:
-        out: list[Output] = [CancelTimer("page")]
+        out: list[Output] = [CancelTimer(TimerName.PAGE)]
         if ev.kind is Kind.ERROR and self.ppr is None:
             return out + self._page_judged(good=False)
-        if self.ppr is None:
-            # some modems answer the last +FET=2 with +FHNG:0 only: MCF (spec §6.1)
-            good = self.hangup is not None and self.hangup.normal
-        else:
-            good = bool(self.ppr & 1)
+        # without +FPS, some modems answer the last +FET=2 with +FHNG:0 only: MCF (spec §6.1)
+        good = bool(self.ppr & 1) if self.ppr is not None else self.hangup is not None and self.hangup.normal
         return out + self._page_judged(good=good)
 
     def _page_judged(self, *, good: bool) -> list[Output]:

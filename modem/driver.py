@@ -4,10 +4,12 @@
 ``twisted.internet.serialport.SerialPort`` (real devices and ptys).  It moves
 bytes between the port and a :mod:`modem.class2` session, turns timer
 commands into ``clock.callLater`` calls, honours XOFF/XON from the modem
-while it writes page data, and logs.  :class:`LineSupervisor` keeps a line
-usable: it opens and probes the device, marks the line offline when the
-device disappears (EIO, unplugged → ``connectionLost``) and re-probes with
-exponential backoff.
+while it writes page data, and logs.  :class:`modem.supervisor.LineSupervisor`
+keeps a line usable (open, probe, re-probe with backoff).
+
+What the line does is reported as events (:mod:`modem.events`) to the
+listeners registered with :meth:`ModemProtocol.listen`: ``RING`` and caller
+ID while no session runs, a call's progress while a send or receive runs.
 """
 
 from __future__ import annotations
@@ -15,10 +17,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
-from enum import Enum
-from typing import Any
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
@@ -26,20 +26,18 @@ from twisted.python.failure import Failure
 
 from modem import at
 from modem import class2 as c2
+from modem.events import IdleParser, LineEvent
 from modem.pagedata import CodedPage
 from modem.params import PageFormat
-from modem.progress import CallEvent, Snapshot, events_between, observe
+from modem.progress import CallEvent, CallEventKind
 
 __all__ = [
-    "LineState",
-    "LineSupervisor",
     "ModemBusyError",
     "ModemError",
     "ModemGoneError",
     "ModemProtocol",
     "ModemUnusableError",
     "SendRefused",
-    "open_serial",
 ]
 
 
@@ -108,7 +106,7 @@ class ModemProtocol(Protocol):
         self._session: c2.Session | None = None
         self._done: Deferred[c2.SessionResult] | None = None
         self._started = 0.0
-        self._timers: dict[str, IDelayedCall] = {}
+        self._timers: dict[c2.TimerName, IDelayedCall] = {}
         self._outq: deque[bytes] = deque()
         self._pace_bps = 0  # page data paced for a line of this rate (0: not paced)
         self._tokens = 0.0  # bytes that may be written now (a bucket of PACE_BURST bytes)
@@ -118,7 +116,14 @@ class ModemProtocol(Protocol):
         self._producer_paused = False
         self._on_page: Callable[[int], None] | None = None
         self._on_event: Callable[[CallEvent], None] | None = None
-        self._seen: Snapshot | None = None
+        self._watching = False  # the running session's progress is reported
+        self._listeners: list[Callable[[LineEvent], None]] = []
+        self._idle = IdleParser()
+
+    def listen(self, callback: Callable[[LineEvent], None]) -> None:
+        """Report every event of this line to ``callback``: RING and caller ID
+        while idle, the progress of every send and receive."""
+        self._listeners.append(callback)
 
     # -- Twisted hooks ----------------------------------------------------
     def connectionMade(self) -> None:
@@ -131,7 +136,11 @@ class ModemProtocol(Protocol):
     def dataReceived(self, data: bytes) -> None:
         session = self._session
         if session is None:
-            self.log.debug("modem {device} idle, ignored {data!r}", device=self.device, data=data[:80])
+            events = self._idle.feed(data)
+            if not events:
+                self.log.debug("modem {device} idle, ignored {data!r}", device=self.device, data=data[:80])
+            for event in events:
+                self._notify(event)
             return
         before = session.pages_confirmed if self._on_page is not None else 0
         outputs = session.receive_bytes(data)
@@ -142,21 +151,26 @@ class ModemProtocol(Protocol):
 
     def _progress(self, session: c2.Session) -> None:
         """Report the call events ``session`` went through since the last look."""
-        if self._on_event is None or self._seen is None:
+        if not self._watching:
             return
-        now = observe(session)
-        events, self._seen = events_between(self._seen, now), now
-        for event in events:
+        for event in session.take_events():
             self._emit(event)
 
     def _emit(self, event: CallEvent) -> None:
         callback = self._on_event
-        if callback is None:
-            return
-        try:
-            callback(event)
-        except Exception:  # a progress observer must not break the call
-            self.log.failure("modem {device} event callback failed", device=self.device)
+        if callback is not None:
+            try:
+                callback(event)
+            except Exception:  # a progress observer must not break the call
+                self.log.failure("modem {device} event callback failed", device=self.device)
+        self._notify(event)
+
+    def _notify(self, event: LineEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a listener must not break the call
+                self.log.failure("modem {device} event listener failed", device=self.device)
 
     def _page_confirmed(self, count: int) -> None:
         callback = self._on_page
@@ -203,6 +217,7 @@ class ModemProtocol(Protocol):
                     raise ModemGoneError(self.device, result.detail)
                 raise ModemUnusableError(self.device, result)
             self.probe_result = result.probe
+            self._idle = IdleParser(c2.DIALECTS[result.probe.fax_class])
             return result.probe
 
         return d.addCallback(checked)
@@ -215,6 +230,7 @@ class ModemProtocol(Protocol):
         on_page: Callable[[int], None] | None = None,
         *,
         on_event: Callable[[CallEvent], None] | None = None,
+        config: c2.SessionConfig | None = None,
     ) -> Deferred[c2.SessionResult]:
         """Send pages to ``number``: T.4 MH data (MSB-first) or :class:`modem.coding.CodedPage`
         (MH, MR and MMR; the coding is chosen with the remote).  Fires with the structured result.
@@ -222,11 +238,12 @@ class ModemProtocol(Protocol):
         ``on_page(n)`` is called as soon as the receiver confirmed (MCF) the
         n-th page of this call, before the call goes on; ``on_event`` gets the
         call's progress (:mod:`modem.progress`): dialing, connected, page
-        started/confirmed, hangup."""
+        started/confirmed, hangup.  ``config``: this call's settings
+        (default: the protocol's)."""
         probe = self._require_probe()
         try:
             session = c2.SendSession(
-                c2.DIALECTS[probe.fax_class], self.config, number, pages, page_format, caps=probe.caps
+                c2.DIALECTS[probe.fax_class], config or self.config, number, pages, page_format, caps=probe.caps
             )
         except c2.LocalProtocolError as exc:
             raise SendRefused(self.device, str(exc)) from None
@@ -234,12 +251,12 @@ class ModemProtocol(Protocol):
         d = self._run(session)
         self._on_page = on_page
         if self._session is session:
-            self._emit(CallEvent("dialing", number=number))
+            self._emit(CallEvent(CallEventKind.DIALING, number=number))
         return d
 
     def _watch(self, on_event: Callable[[CallEvent], None] | None, session: c2.Session) -> None:
         self._on_event = on_event
-        self._seen = observe(session) if on_event is not None else None
+        self._watching = on_event is not None or bool(self._listeners)
 
     def receive(
         self,
@@ -247,13 +264,15 @@ class ModemProtocol(Protocol):
         on_page: Callable[[int], None] | None = None,
         *,
         on_event: Callable[[CallEvent], None] | None = None,
+        config: c2.SessionConfig | None = None,
     ) -> Deferred[c2.SessionResult]:
         """Wait for a call, answer after ``rings`` rings, receive; fires with the result.
 
         ``on_page(n)`` is called when the n-th page was received good, before
-        the modem is told to confirm it (MCF) to the sender."""
+        the modem is told to confirm it (MCF) to the sender.  ``config``: this
+        call's settings (default: the protocol's)."""
         probe = self._require_probe()
-        session = c2.ReceiveSession(c2.DIALECTS[probe.fax_class], self.config, rings=rings, caps=probe.caps)
+        session = c2.ReceiveSession(c2.DIALECTS[probe.fax_class], config or self.config, rings=rings, caps=probe.caps)
         self._watch(on_event, session)
         d = self._run(session)
         self._on_page = on_page
@@ -283,6 +302,7 @@ class ModemProtocol(Protocol):
         self._done = Deferred()
         self._started = self.clock.seconds()
         self._xoff = False
+        self._idle.reset()
         done = self._done
         self._execute(session.start())
         return done
@@ -349,7 +369,7 @@ class ModemProtocol(Protocol):
         if call is not None and call.active():
             call.cancel()
 
-    def _timer_fired(self, name: str) -> None:
+    def _timer_fired(self, name: c2.TimerName) -> None:
         self._timers.pop(name, None)
         session = self._session
         if session is not None:
@@ -358,7 +378,7 @@ class ModemProtocol(Protocol):
             self._progress(session)
             self._execute(outputs)
 
-    def _cancel_timer(self, name: str) -> None:
+    def _cancel_timer(self, name: c2.TimerName) -> None:
         call = self._timers.pop(name, None)
         if call is not None and call.active():
             call.cancel()
@@ -370,19 +390,20 @@ class ModemProtocol(Protocol):
         self._outq.clear()
         result = replace(result, duration_s=self.clock.seconds() - self._started)
         session, done, self._done, self._session = self._session, self._done, None, None
-        if session is not None and self._seen is not None:
+        if session is not None and self._watching:
             self._progress(session)
-            if not self._seen.hangup_code:  # ended without a hangup report (cancelled, device gone, …)
+            if not session.hangup_reported:  # ended without a hangup report (cancelled, device gone, …)
                 hangup = result.hangup
                 self._emit(
                     CallEvent(
-                        "hangup",
+                        CallEventKind.HANGUP,
                         hangup_code=hangup.wire if hangup else "",
                         hangup_text=hangup.meaning if hangup else result.detail,
                     )
                 )
         self._on_page = None
-        self._on_event, self._seen = None, None
+        self._on_event, self._watching = None, False
+        self._idle.reset()
         self.log.info(
             "modem {device} session done: {outcome} ({detail!r}), {pages} page(s), hangup {hangup}",
             device=self.device,
@@ -393,160 +414,3 @@ class ModemProtocol(Protocol):
         )
         if done is not None:
             done.callback(result)
-
-
-# ---------------------------------------------------------------------------
-# line supervision
-# ---------------------------------------------------------------------------
-
-
-class LineState(Enum):
-    OFFLINE = "offline"
-    PROBING = "probing"
-    ONLINE = "online"
-    STOPPED = "stopped"
-
-
-OpenPort = Callable[[ModemProtocol], Any]
-
-
-def open_serial(reactor: Any, *, baudrate: int = 19200) -> OpenPort:
-    """An ``OpenPort`` that opens the device with ``twisted.internet.serialport.SerialPort``.
-
-    Kernel XON/XOFF stays off (received page data may hold 0x11/0x13); the
-    driver honours the modem's XOFF itself.  RTS/CTS is handed to the port.
-    """
-    from twisted.internet.serialport import SerialPort
-
-    def open_port(protocol: ModemProtocol) -> Any:
-        rtscts = protocol.config.flow is c2.FlowControl.RTSCTS
-        return SerialPort(protocol, protocol.device, reactor, baudrate=baudrate, rtscts=rtscts, xonxoff=False)
-
-    return open_port
-
-
-class LineSupervisor:
-    """Open, probe and watch one modem; re-probe with backoff after it vanishes."""
-
-    log = Logger()
-
-    def __init__(
-        self,
-        clock: IReactorTime,
-        device: str,
-        config: c2.SessionConfig,
-        open_port: OpenPort,
-        *,
-        backoff_initial: float = 1.0,
-        backoff_max: float = 60.0,
-        force_class: c2.FaxClass | None = None,
-    ) -> None:
-        self.clock = clock
-        self.device = device
-        self.config = config
-        self.open_port = open_port
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
-        self.force_class = force_class
-        self.state = LineState.OFFLINE
-        self.protocol: ModemProtocol | None = None
-        self.last_error = ""
-        self.attempts = 0
-        self._delay = backoff_initial
-        self._retry: IDelayedCall | None = None
-        self._transport: Any = None
-        self._watchers: list[Callable[[LineState], None]] = []
-        self._online_waiters: list[Deferred[ModemProtocol]] = []
-
-    def watch(self, callback: Callable[[LineState], None]) -> None:
-        self._watchers.append(callback)
-
-    def when_online(self) -> Deferred[ModemProtocol]:
-        if self.state is LineState.ONLINE and self.protocol is not None:
-            return succeed(self.protocol)
-        d: Deferred[ModemProtocol] = Deferred()
-        self._online_waiters.append(d)
-        return d
-
-    def start(self) -> None:
-        if self.state is LineState.STOPPED:
-            self.state = LineState.OFFLINE
-        self._attempt()
-
-    def stop(self) -> None:
-        self._set(LineState.STOPPED)
-        if self._retry is not None and self._retry.active():
-            self._retry.cancel()
-        self._retry = None
-        self._close()
-
-    # -- internals ----------------------------------------------------------
-    def _set(self, state: LineState) -> None:
-        if state is self.state:
-            return
-        self.state = state
-        self.log.info("line {device} is {state}", device=self.device, state=state.value)
-        for callback in list(self._watchers):
-            callback(state)
-        if state is LineState.ONLINE and self.protocol is not None:
-            waiters, self._online_waiters = self._online_waiters, []
-            for d in waiters:
-                d.callback(self.protocol)
-
-    def _attempt(self) -> None:
-        self._retry = None
-        if self.state is LineState.STOPPED:
-            return
-        self.attempts += 1
-        protocol = ModemProtocol(self.clock, self.device, self.config)
-        protocol.on_lost.append(lambda why, p=protocol: self._lost(p, why))
-        self.protocol = protocol
-        self._set(LineState.PROBING)
-        try:
-            self._transport = self.open_port(protocol)
-        except Exception as exc:  # serial.SerialException, OSError: the device is not there
-            self.protocol = None
-            self._offline(f"cannot open: {exc}")
-            return
-        protocol.probe(self.force_class).addCallbacks(self._probed, self._probe_failed, errbackArgs=(protocol,))
-
-    def _probed(self, result: c2.ProbeResult) -> None:
-        self._delay = self.backoff_initial
-        self.last_error = ""
-        self._set(LineState.ONLINE)
-
-    def _probe_failed(self, failure: Failure, protocol: ModemProtocol) -> None:
-        if self.protocol is not protocol:
-            return
-        self._close()
-        self._offline(str(failure.value))
-
-    def _lost(self, protocol: ModemProtocol, why: str) -> None:
-        if self.protocol is not protocol or self.state is LineState.STOPPED:
-            return
-        self._transport = None
-        self._offline(f"device lost: {why}")
-
-    def _offline(self, why: str) -> None:
-        self.last_error = why
-        self.protocol = None
-        if self.state is LineState.STOPPED:
-            return
-        self._set(LineState.OFFLINE)
-        self.log.warn(
-            "line {device} offline ({why}); probing again in {delay_s} s",
-            device=self.device,
-            why=why,
-            delay_s=self._delay,
-        )
-        if self._retry is None:
-            self._retry = self.clock.callLater(self._delay, self._attempt)
-        self._delay = min(self._delay * 2, self.backoff_max)
-
-    def _close(self) -> None:
-        transport, self._transport = self._transport, None
-        protocol = self.protocol
-        if protocol is not None:
-            protocol.on_lost.clear()
-        if transport is not None:
-            transport.loseConnection()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from modem._session import Cmd, Outcome, Output, ProbeResult, Session, SessionConfig, State
+from modem._session import Cmd, Session
+from modem._session_types import Outcome, Output, ProbeResult, SessionConfig, State
 from modem.dialect import DIALECTS, FaxClass, Kind
 from modem.params import Caps, parse_caps
 

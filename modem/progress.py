@@ -4,7 +4,8 @@ The session machines keep what a call has reached in plain attributes
 (``fax_connected``, ``remote_id``, ``params``, ``page_index``,
 ``pages_confirmed``, ``rtn_resends``, ``hangup``).  :func:`observe` takes a
 small snapshot of them; :func:`events_between` compares two snapshots and
-says what happened in between, as :class:`CallEvent` values:
+says what happened in between, as :class:`CallEvent` values
+(:class:`CallEventKind`):
 
 * ``dialing`` — a send dialled ``number``;
 * ``connected`` — the fax connection is up: remote id, negotiated rate and
@@ -14,16 +15,63 @@ says what happened in between, as :class:`CallEvent` values:
   (confirmed) or ``RTN`` (rejected, it will be sent again or the call ends);
 * ``hangup`` — the call ended with ``hangup_code`` / ``hangup_text``.
 
-The driver reports them through its ``on_event`` callback; the line pool
-keeps the latest in its live line state.
+The driver reports them through its ``on_event`` callback and to its
+listeners (:mod:`modem.events`); the line pool keeps the latest in its live
+line state.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-__all__ = ["CallEvent", "Snapshot", "events_between", "observe", "resolution_name"]
+from modem._session_types import State
+
+__all__ = [
+    "CallEvent",
+    "CallEventKind",
+    "Compression",
+    "PagePost",
+    "ResolutionName",
+    "Snapshot",
+    "events_between",
+    "observe",
+    "resolution_name",
+]
+
+
+class CallEventKind(StrEnum):
+    DIALING = "dialing"
+    CONNECTED = "connected"
+    PAGE_STARTED = "page_started"
+    PAGE_DONE = "page_done"
+    HANGUP = "hangup"
+
+
+class ResolutionName(StrEnum):
+    """A page's vertical resolution as the status shows it (empty: not known yet)."""
+
+    UNKNOWN = ""
+    NORMAL = "normal"
+    FINE = "fine"
+    SUPERFINE = "superfine"
+
+
+class Compression(StrEnum):
+    """The page coding in use (empty: not known yet)."""
+
+    UNKNOWN = ""
+    MH = "MH"
+    MR = "MR"
+    MMR = "MMR"
+
+
+class PagePost(StrEnum):
+    """The receiver's verdict on a page (``page_done``)."""
+
+    MCF = "MCF"  # confirmed
+    RTN = "RTN"  # rejected: sent again, or the call ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,40 +93,42 @@ class Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class CallEvent:
-    kind: str  # dialing | connected | page_started | page_done | hangup
+    kind: CallEventKind
     page: int = 0
-    post: str = ""  # MCF | RTN (page_done)
+    post: PagePost | None = None  # page_done
     number: str = ""  # dialing
     remote_id: str = ""
     bps: int = 0
-    resolution: str = ""  # fine | normal | superfine | ""
+    resolution: ResolutionName = ResolutionName.UNKNOWN
     width: int = 0  # pixels per line
     height: int = 0  # scan lines per mm x 100 (FaxFinder "height": 385 / 770)
-    compression: str = ""  # MH | MR | MMR
+    compression: Compression = Compression.UNKNOWN
     ecm: bool = False
     hangup_code: str = ""
     hangup_text: str = ""
 
 
+_PAGE_STATES = (State.SENDING, State.POST_PAGE, State.WAIT_XON)
 _WIDTHS = {0: 1728, 1: 2048, 2: 2432, 3: 1216, 4: 864}
-_COMPRESSION = {0: "MH", 1: "MR", 2: "MR", 3: "MMR"}
+_COMPRESSION = {0: Compression.MH, 1: Compression.MR, 2: Compression.MR, 3: Compression.MMR}
 
 
-def resolution_name(vr: int) -> str:
+def resolution_name(vr: int) -> ResolutionName:
+    """The resolution a VR parameter stands for (negative: not known)."""
     if vr < 0:
-        return ""
+        return ResolutionName.UNKNOWN
     if vr & 2:
-        return "superfine"
-    return "fine" if vr & 1 else "normal"
+        return ResolutionName.SUPERFINE
+    return ResolutionName.FINE if vr & 1 else ResolutionName.NORMAL
 
 
 def observe(session: Any) -> Snapshot:
     """What ``session`` (a Class 2/2.0 session) has reached so far."""
     params = getattr(session, "params", None)
     hangup = getattr(session, "hangup", None)
-    state = getattr(getattr(session, "state", None), "name", "")
+    state = getattr(session, "state", None)
     page = 0
-    if hasattr(session, "page_index") and state in ("SENDING", "POST_PAGE", "WAIT_XON"):
+    if hasattr(session, "page_index") and state in _PAGE_STATES:
         page = int(session.page_index) + 1
     return Snapshot(
         connected=bool(getattr(session, "fax_connected", False)),
@@ -99,13 +149,13 @@ def observe(session: Any) -> Snapshot:
 
 def _connected(s: Snapshot) -> CallEvent:
     return CallEvent(
-        "connected",
+        CallEventKind.CONNECTED,
         remote_id=s.remote_id,
         bps=s.bps,
         resolution=resolution_name(s.vr),
         width=_WIDTHS.get(s.wd, 1728) if s.vr >= 0 else 0,
         height=(770 if s.vr & 1 else 385) if s.vr >= 0 else 0,
-        compression=_COMPRESSION.get(s.df, "MH") if s.vr >= 0 else "",
+        compression=_COMPRESSION.get(s.df, Compression.MH) if s.vr >= 0 else Compression.UNKNOWN,
         ecm=bool(s.ec),
     )
 
@@ -118,12 +168,12 @@ def events_between(before: Snapshot, after: Snapshot) -> list[CallEvent]:
     ):
         out.append(_connected(after))
     for page in range(before.confirmed + 1, after.confirmed + 1):
-        out.append(CallEvent("page_done", page=page, post="MCF"))
+        out.append(CallEvent(CallEventKind.PAGE_DONE, page=page, post=PagePost.MCF))
     if after.rejected > before.rejected:
         page = after.sending_page or before.sending_page or after.confirmed + 1
-        out.append(CallEvent("page_done", page=page, post="RTN"))
+        out.append(CallEvent(CallEventKind.PAGE_DONE, page=page, post=PagePost.RTN))
     if after.sending_page and after.sending_page != before.sending_page:
-        out.append(CallEvent("page_started", page=after.sending_page))
+        out.append(CallEvent(CallEventKind.PAGE_STARTED, page=after.sending_page))
     if after.hangup_code and not before.hangup_code:
-        out.append(CallEvent("hangup", hangup_code=after.hangup_code, hangup_text=after.hangup_text))
+        out.append(CallEvent(CallEventKind.HANGUP, hangup_code=after.hangup_code, hangup_text=after.hangup_text))
     return out

@@ -9,19 +9,19 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import ClassVar
 
-from modem._session import (
+from modem._session import Cmd, Session
+from modem._session_types import (
     CancelTimer,
-    Cmd,
     LocalProtocolError,
     Outcome,
     Output,
     ReceivedPage,
     RemoteProtocolError,
-    Session,
     SessionConfig,
     SessionResult,
     StartTimer,
     State,
+    TimerName,
     WriteAT,
     WriteData,
     parse_params,
@@ -118,7 +118,7 @@ class ReceiveSession(Session):
         if self.rings_seen >= self.rings:
             return self._answer()
         if self.config.timers.wait_call > 0:
-            return [StartTimer("call", self.config.timers.wait_call)]
+            return [StartTimer(TimerName.CALL, self.config.timers.wait_call)]
         return []
 
     def _on_caller_id(self, ev: ModemEvent) -> list[Output]:
@@ -136,14 +136,14 @@ class ReceiveSession(Session):
         self.state = State.ANSWERING
         self.last_command = "ATA"
         self.exchange.append("> ATA")
-        return [CancelTimer("call"), WriteAT("ATA"), StartTimer("answer", self.config.timers.answer)]
+        return [CancelTimer(TimerName.CALL), WriteAT("ATA"), StartTimer(TimerName.ANSWER, self.config.timers.answer)]
 
     def _on_dcs(self, ev: ModemEvent) -> list[Output]:
         self.params = parse_params(ev)
         return []
 
     def _on_answer_ok(self, ev: ModemEvent) -> list[Output]:
-        out: list[Output] = [CancelTimer("answer")]
+        out: list[Output] = [CancelTimer(TimerName.ANSWER)]
         if self.hangup is not None:
             return out + self._finish_hangup("the call ended while answering")
         if not self.fax_connected:
@@ -151,16 +151,16 @@ class ReceiveSession(Session):
         return out + self._request_page()
 
     def _on_data_call(self, ev: ModemEvent) -> list[Output]:
-        return [CancelTimer("answer")] + self._abort(Outcome.DATA_MODEM, f"a data call arrived ({ev.text})")
+        return [CancelTimer(TimerName.ANSWER)] + self._abort(Outcome.DATA_MODEM, f"a data call arrived ({ev.text})")
 
     def _request_page(self) -> list[Output]:
         self.state = State.RECEIVE_REQUEST
         self.last_command = "AT+FDR"
         self.exchange.append("> AT+FDR")
-        return [WriteAT("AT+FDR"), StartTimer("page", self.config.timers.page_start)]
+        return [WriteAT("AT+FDR"), StartTimer(TimerName.PAGE, self.config.timers.page_start)]
 
     def _on_fdr_ok(self, ev: ModemEvent) -> list[Output]:
-        out: list[Output] = [CancelTimer("page")]
+        out: list[Output] = [CancelTimer(TimerName.PAGE)]
         if self.hangup is not None:
             return out + self._finish_hangup(f"the call ended ({self._pages_detail()})")
         # OK without +FHS: no more pages (efax's reading)
@@ -176,9 +176,9 @@ class ReceiveSession(Session):
         self._parser.start_data()
         self.exchange.append("> <DC2>")
         return [
-            CancelTimer("page"),
+            CancelTimer(TimerName.PAGE),
             WriteData(self.dialect.receive_trigger),
-            StartTimer("page", self.config.timers.data_idle),
+            StartTimer(TimerName.PAGE, self.config.timers.data_idle),
         ]
 
     def _on_data(self, ev: ModemEvent) -> list[Output]:
@@ -191,15 +191,17 @@ class ReceiveSession(Session):
                 if self.page_bytes > c.max_page_bytes
                 else f"the call's pages exceed {c.max_call_bytes} bytes"
             )
-            return [CancelTimer("page")] + self._abort(Outcome.PROTOCOL_ERROR, f"{which}; {self._pages_detail()}")
+            return [CancelTimer(TimerName.PAGE)] + self._abort(
+                Outcome.PROTOCOL_ERROR, f"{which}; {self._pages_detail()}"
+            )
         self.page_data.append(ev.data)
-        return [StartTimer("page", self.config.timers.data_idle)]
+        return [StartTimer(TimerName.PAGE, self.config.timers.data_idle)]
 
     def _on_data_end(self, ev: ModemEvent) -> list[Output]:
         self.state = State.PAGE_STATUS
         size = sum(len(d) for d in self.page_data)
         self.exchange.append(f"< <page {self.pages.transmissions + 1}: {size} bytes><DLE><ETX>")
-        return [StartTimer("page", self.config.timers.post_page)]
+        return [StartTimer(TimerName.PAGE, self.config.timers.post_page)]
 
     def _on_ppr(self, ev: ModemEvent) -> list[Output]:
         fields = [f.strip() for f in ev.value.split(",")]
@@ -220,7 +222,7 @@ class ReceiveSession(Session):
         return []
 
     def _on_page_final(self, ev: ModemEvent) -> list[Output]:
-        out: list[Output] = [CancelTimer("page")]
+        out: list[Output] = [CancelTimer(TimerName.PAGE)]
         data = b"".join(self.page_data)
         if self.dialect.receive_lsb_first(self.config.receive_msb_first):
             data = reverse_bits(data)
@@ -259,7 +261,7 @@ class ReceiveSession(Session):
         if self._ending is None and cmd is not None and cmd.text == f"AT{self.dialect.ppr_command}=2":
             # the modem would confirm a page we do not keep: end the call instead
             detail = f"the modem refused {cmd.text}; call cancelled so the page is not confirmed"
-            return [CancelTimer("command")] + self._abort(Outcome.ERROR, f"{detail} ({self._pages_detail()})")
+            return [CancelTimer(TimerName.COMMAND)] + self._abort(Outcome.ERROR, f"{detail} ({self._pages_detail()})")
         return super()._on_command_error(ev)
 
     def _complete(self) -> bool:

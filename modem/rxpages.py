@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from modem._session import ReceivedPage
+from modem._session_types import ReceivedPage
 
 __all__ = ["Final", "PageLedger", "Verdict", "judge_page"]
 

@@ -19,8 +19,9 @@ from twisted.python.failure import Failure
 from appliance.cli._output import choice, names
 from appliance.config.web import PageSize
 from modem import class2 as c2
-from modem.driver import ModemProtocol, open_serial
+from modem.driver import ModemProtocol
 from modem.params import PageFormat
+from modem.supervisor import open_serial
 
 __all__ = ["register"]
 

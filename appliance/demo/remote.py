@@ -27,8 +27,9 @@ from appliance.pending import PendingWork
 from modem import class2 as c2
 from modem import t4
 from modem.document import PageSize, Resolution, render
-from modem.driver import LineState, LineSupervisor, ModemProtocol, open_serial
+from modem.driver import ModemProtocol
 from modem.params import PageFormat
+from modem.supervisor import LineState, LineSupervisor, open_serial
 from modem.tiff import received_to_files
 
 __all__ = ["RemoteMachine", "RunBlocking", "request_send"]

@@ -66,7 +66,7 @@ _FAXFINDER_STATE = {
 class LineStates(Protocol):
     """What :class:`WebLines` reads of the line pool."""
 
-    def status(self) -> Sequence[lines.LineStatus]: ...
+    def status(self) -> Sequence[lines.LineSnapshot]: ...
 
 
 class WebLines:

@@ -6,12 +6,17 @@ from __future__ import annotations
 from twisted.internet.task import Clock
 
 from appliance.cli._progress_view import bar, busy_suffix, plain
-from appliance.progress import LiveCall, apply, eta, page_line
-from modem.progress import CallEvent
+from appliance.progress import CallDirection, LiveCall, apply, eta, page_line
+from modem.progress import CallEvent, PagePost
+from modem.progress import CallEventKind as K
+
+MCF, RTN = PagePost.MCF, PagePost.RTN
 
 
 def _run(events: list[CallEvent], clock: Clock, step: float = 10.0, first_page: int = 0) -> list[LiveCall]:
-    call = LiveCall("send", "5550101", clock.seconds(), pages_total=5, first_page=first_page, job="0000002A/0000")
+    call = LiveCall(
+        CallDirection.SEND, "5550101", clock.seconds(), pages_total=5, first_page=first_page, job="0000002A/0000"
+    )
     states = []
     for event in events:
         clock.advance(step)
@@ -24,15 +29,15 @@ def test_a_resumed_call_counts_pages_of_the_whole_fax() -> None:
     clock = Clock()
     clock.advance(1000)
     events = [
-        CallEvent("dialing", number="5550101"),
-        CallEvent("connected", remote_id="REMOTE", bps=14400, resolution="fine", width=1728, height=770),
-        CallEvent("page_started", page=1),
-        CallEvent("page_done", page=1, post="MCF"),
-        CallEvent("page_started", page=2),
-        CallEvent("page_done", page=2, post="RTN"),
-        CallEvent("page_started", page=2),
-        CallEvent("page_done", page=2, post="MCF"),
-        CallEvent("hangup", hangup_code="00", hangup_text="normal"),
+        CallEvent(K.DIALING, number="5550101"),
+        CallEvent(K.CONNECTED, remote_id="REMOTE", bps=14400, resolution="fine", width=1728, height=770),
+        CallEvent(K.PAGE_STARTED, page=1),
+        CallEvent(K.PAGE_DONE, page=1, post=MCF),
+        CallEvent(K.PAGE_STARTED, page=2),
+        CallEvent(K.PAGE_DONE, page=2, post=RTN),
+        CallEvent(K.PAGE_STARTED, page=2),
+        CallEvent(K.PAGE_DONE, page=2, post=MCF),
+        CallEvent(K.HANGUP, hangup_code="00", hangup_text="normal"),
     ]
     states = _run(events, clock, first_page=2)
     connected = states[1]
@@ -54,11 +59,11 @@ def test_eta_and_views() -> None:
     clock.advance(1000)
     states = _run(
         [
-            CallEvent("dialing", number="5550101"),
-            CallEvent("connected", remote_id="R", bps=9600, resolution="normal"),
-            CallEvent("page_started", page=1),
-            CallEvent("page_done", page=1, post="MCF"),
-            CallEvent("page_started", page=2),
+            CallEvent(K.DIALING, number="5550101"),
+            CallEvent(K.CONNECTED, remote_id="R", bps=9600, resolution="normal"),
+            CallEvent(K.PAGE_STARTED, page=1),
+            CallEvent(K.PAGE_DONE, page=1, post=MCF),
+            CallEvent(K.PAGE_STARTED, page=2),
         ],
         clock,
     )

@@ -65,8 +65,8 @@ class Appliance:
         self.inbox = Inbox(tmp_path / "inbox")
         self.portserver = RecordingPortServer()
 
-        def factory(config: LineConfig, device: str, wrap: Any) -> Any:
-            return lambda protocol: self.bench.plug(DID, wrap(protocol))
+        def factory(config: LineConfig, device: str) -> Any:
+            return lambda protocol: self.bench.plug(DID, protocol)
 
         line = LineConfig("line1", f"/dev/sim{DID}", fax_class=fax_class, did=DID, tsid=DID)
         self.pool = LinePool(self.bench.clock, [line], factory)

@@ -5,23 +5,23 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from appliance.lines import LineStatus
-from appliance.progress import LiveCall
+from appliance.lines import LineActivity, LineSnapshot
+from appliance.progress import CallDirection, CallPhase, LiveCall
 from appliance.web.ffws_status import channel_status_element, inbound_entry_element, modem_status_element
 from appliance.wiring.web_adapters import WebLines
 
 
 class _Pool:
-    def __init__(self, lines: list[LineStatus]) -> None:
+    def __init__(self, lines: list[LineSnapshot]) -> None:
         self.lines = lines
 
-    def status(self) -> list[LineStatus]:
+    def status(self) -> list[LineSnapshot]:
         return self.lines
 
 
 def test_send_and_receive_fields() -> None:
     sending = LiveCall(
-        "send",
+        CallDirection.SEND,
         "5550101",
         1000.0,
         connect_time=1005.0,
@@ -34,11 +34,11 @@ def test_send_and_receive_fields() -> None:
         page=3,
         pages_sent=2,
         pages_total=5,
-        phase="page",
+        phase=CallPhase.PAGE,
         job="0000002A/0000",
     )
     receiving = LiveCall(
-        "receive",
+        CallDirection.RECEIVE,
         "5550002",
         1010.0,
         connect_time=1012.0,
@@ -46,22 +46,22 @@ def test_send_and_receive_fields() -> None:
         baud_rate=9600,
         resolution="normal",
         pages_sent=1,
-        phase="page",
+        phase=CallPhase.PAGE,
         recipient="demo",
     )
     pool = _Pool(
         [
-            LineStatus("line1", "/dev/x", "5550001", "both", "sending", 1000.0, None, call=sending),
-            LineStatus("line2", "/dev/y", "5550002", "both", "receiving", 1010.0, None, call=receiving),
-            LineStatus(
+            LineSnapshot("line1", "/dev/x", "5550001", "both", LineActivity.SENDING, 1000.0, None, call=sending),
+            LineSnapshot("line2", "/dev/y", "5550002", "both", LineActivity.RECEIVING, 1010.0, None, call=receiving),
+            LineSnapshot(
                 "line3",
                 "/dev/z",
                 "5550003",
                 "both",
-                "idle",
+                LineActivity.IDLE,
                 1.0,
                 None,
-                call=LiveCall("send", "1", 1.0, ended_at=2.0, remote_id="OLD"),
+                call=LiveCall(CallDirection.SEND, "1", 1.0, ended_at=2.0, remote_id="OLD"),
             ),
         ]
     )

@@ -8,10 +8,13 @@ import pytest
 from hwsim.faults import FaultPlan, Faults
 from modem import class2 as c2
 from modem.params import PageFormat
-from modem.progress import CallEvent, Snapshot, events_between
+from modem.progress import CallEvent, PagePost, Snapshot, events_between
+from modem.progress import CallEventKind as K
 
 from .pair import Bench
 from .test_pairing import PAGE1, PAGE2, B, probe_both
+
+MCF, RTN = PagePost.MCF, PagePost.RTN
 
 
 @pytest.mark.parametrize("fax_class", ["2.0", "2"])
@@ -24,22 +27,22 @@ def test_a_send_reports_dialing_connect_pages_and_hangup(fax_class: str) -> None
         tx.send(B, [PAGE1, PAGE2, PAGE1], PageFormat(), on_event=events.append), rx.receive(on_event=received.append)
     )
     assert sent.ok and got.ok
-    kinds = [(e.kind, e.page, e.post) for e in events if e.kind != "connected"]
+    kinds = [(e.kind, e.page, e.post) for e in events if e.kind is not K.CONNECTED]
     assert kinds == [
-        ("dialing", 0, ""),
-        ("page_started", 1, ""),
-        ("page_done", 1, "MCF"),
-        ("page_started", 2, ""),
-        ("page_done", 2, "MCF"),
-        ("page_started", 3, ""),
-        ("page_done", 3, "MCF"),
-        ("hangup", 0, ""),
+        (K.DIALING, 0, None),
+        (K.PAGE_STARTED, 1, None),
+        (K.PAGE_DONE, 1, MCF),
+        (K.PAGE_STARTED, 2, None),
+        (K.PAGE_DONE, 2, MCF),
+        (K.PAGE_STARTED, 3, None),
+        (K.PAGE_DONE, 3, MCF),
+        (K.HANGUP, 0, None),
     ]
-    connected = [e for e in events if e.kind == "connected"]
+    connected = [e for e in events if e.kind is K.CONNECTED]
     assert connected and connected[-1].bps == sent.params.bps and connected[-1].resolution == "fine"
     assert connected[-1].remote_id == (sent.remote_id or "").strip()
     assert events[-1].hangup_code in ("0", "00")
-    assert [e.page for e in received if e.kind == "page_done"] == [1, 2, 3]
+    assert [e.page for e in received if e.kind is K.PAGE_DONE] == [1, 2, 3]
 
 
 @pytest.mark.parametrize("fax_class", ["2.0", "2"])
@@ -49,9 +52,9 @@ def test_a_lost_carrier_ends_with_a_hangup_event(fax_class: str) -> None:
     events: list[CallEvent] = []
     sent, _ = bench.run(tx.send(B, [PAGE1, PAGE2], PageFormat(), on_event=events.append), rx.receive())
     assert not sent.ok
-    assert [e.page for e in events if e.kind == "page_done"] == [1]
-    assert [e.page for e in events if e.kind == "page_started"] == [1, 2]
-    assert events[-1].kind == "hangup" and (events[-1].hangup_code or events[-1].hangup_text)
+    assert [e.page for e in events if e.kind is K.PAGE_DONE] == [1]
+    assert [e.page for e in events if e.kind is K.PAGE_STARTED] == [1, 2]
+    assert events[-1].kind is K.HANGUP and (events[-1].hangup_code or events[-1].hangup_text)
 
 
 def test_a_failing_event_observer_does_not_break_the_call() -> None:
@@ -68,9 +71,9 @@ def test_a_failing_event_observer_does_not_break_the_call() -> None:
 def test_snapshot_diff() -> None:
     before = Snapshot(connected=True, remote_id="X", bps=14400, vr=1, sending_page=1)
     after = Snapshot(connected=True, remote_id="X", bps=14400, vr=1, sending_page=0, confirmed=1)
-    assert events_between(before, after) == [CallEvent("page_done", page=1, post="MCF")]
+    assert events_between(before, after) == [CallEvent(K.PAGE_DONE, page=1, post=MCF)]
     rtn = Snapshot(connected=True, remote_id="X", bps=14400, vr=1, sending_page=0, rejected=1)
-    assert events_between(before, rtn) == [CallEvent("page_done", page=1, post="RTN")]
+    assert events_between(before, rtn) == [CallEvent(K.PAGE_DONE, page=1, post=RTN)]
     up = events_between(Snapshot(), Snapshot(connected=True, remote_id="R", bps=9600, vr=0))
-    assert up[0].kind == "connected" and up[0].resolution == "normal" and up[0].bps == 9600
+    assert up[0].kind is K.CONNECTED and up[0].resolution == "normal" and up[0].bps == 9600
     assert events_between(after, after) == []

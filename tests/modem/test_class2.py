@@ -106,7 +106,7 @@ def test_send_class2_no_xon_times_out_and_sends() -> None:
     )
     t.pump(t.session.start())
     assert t.session.state is c2.State.WAIT_XON
-    outs = t.session.timer_expired("xon")
+    outs = t.session.timer_expired(c2.TimerName.XON)
     assert isinstance(outs[0], c2.WriteData) and outs[0].data.endswith(b"\x10\x03")
 
 
@@ -367,7 +367,7 @@ def test_probe_garbage_times_out_with_exchange() -> None:
         [("ATQ0V1", b"\r\n\xff\xfegarbage\r\n")],
     )
     t.pump(t.session.start())
-    outs = t.session.timer_expired("command")
+    outs = t.session.timer_expired(c2.TimerName.COMMAND)
     (done,) = outs
     assert isinstance(done, c2.SessionDone)
     res = done.result

@@ -12,14 +12,13 @@ from twisted.python.failure import Failure
 
 from modem import class2 as c2
 from modem.driver import (
-    LineState,
-    LineSupervisor,
     ModemBusyError,
     ModemGoneError,
     ModemProtocol,
     ModemUnusableError,
 )
 from modem.params import PageFormat
+from modem.supervisor import LineState, LineSupervisor
 
 from .transcript import r
 

@@ -12,6 +12,9 @@ CORES = [
     "at.py",
     "class2.py",
     "_session.py",
+    "_session_types.py",
+    "events.py",
+    "progress.py",
     "dialect.py",
     "probe.py",
     "params.py",
@@ -40,7 +43,7 @@ def test_core_imports_no_io(name: str) -> None:
     assert not bad, f"modem/{name} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("name", CORES + ["driver.py"])
+@pytest.mark.parametrize("name", sorted(path.name for path in MODEM.glob("*.py")))
 def test_module_size(name: str) -> None:
-    """Modules stay around 500 lines or less."""
-    assert len((MODEM / name).read_text().splitlines()) <= 550
+    """No modem module is over 500 lines."""
+    assert len((MODEM / name).read_text().splitlines()) <= 500

@@ -13,7 +13,7 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from modem import class2 as c2
-from modem.driver import LineState, LineSupervisor, open_serial
+from modem.supervisor import LineState, LineSupervisor, open_serial
 
 from .interop import SimLines
 
