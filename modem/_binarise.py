@@ -5,7 +5,7 @@ the line, ragged letters) and turns grey scanner paper into a field of dots.
 So each page is looked at in blocks of 16 x 16 pels:
 
 * **picture** blocks, where most pels are mid-grey (a photo, a grey box), go
-  through the clustered-dot screen (:func:`modem._render.halftone`);
+  through the clustered-dot screen (:func:`halftone`);
 * everything else (text, lines, white) is thresholded at mid-grey, so
   letters keep clean edges and long runs (what 2-D coding gains most from).
 
@@ -19,6 +19,8 @@ on a white page.
 """
 
 from __future__ import annotations
+
+import functools
 
 from PIL import Image, ImageChops, ImageFilter
 
@@ -67,7 +69,6 @@ def picture_blocks(gray: Image.Image) -> Image.Image:
 
 def binarise(gray: Image.Image) -> Image.Image:
     """A greyscale page as mode "1": text thresholded, pictures halftoned, grey paper made white."""
-    from modem._render import halftone
 
     histogram = gray.histogram()
     if histogram[255] * 2 > gray.width * gray.height and sum(histogram[MID_LOW + 1 : MID_HIGH]) < _FEWEST_PICTURE:
@@ -107,3 +108,41 @@ def _percentile(image: Image.Image, share: float) -> int:
         if seen >= wanted:
             return level
     return 255
+
+
+# A clustered-dot screen (6 x 6 cells, 34 lines per inch at 204 dpi, 37 grey
+# levels), as fax machines and ghostscript use.  Clustered dots give long
+# runs, which Modified Huffman codes in about half the bytes Floyd-Steinberg
+# error diffusion needs (a shorter call), and thresholding against a screen
+# is several times faster (3 ms against 17 ms a fine page).
+_SCREEN = (
+    (34, 29, 17, 21, 30, 35),
+    (28, 14, 9, 16, 20, 31),
+    (13, 8, 4, 5, 15, 19),
+    (12, 3, 0, 1, 10, 18),
+    (27, 7, 2, 6, 23, 24),
+    (33, 26, 11, 22, 25, 32),
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _screen(size: tuple[int, int]) -> Image.Image:
+    cell = len(_SCREEN)
+    levels = cell * cell
+    tile = Image.new("L", (cell, cell))
+    # Thresholds 1..255: pure black (0) stays black, pure white (255) stays white.
+    tile.putdata([1 + (2 * v + 1) * 254 // (2 * levels) for row in _SCREEN for v in row])
+    strip = Image.new("L", (size[0], cell))
+    for left in range(0, size[0], cell):
+        strip.paste(tile, (left, 0))
+    screen = Image.new("L", size)
+    for top in range(0, size[1], cell):
+        screen.paste(strip, (0, top))
+    return screen
+
+
+def halftone(gray: Image.Image) -> Image.Image:
+    """An "L" image as mode "1" through the clustered-dot screen (white where grey >= threshold)."""
+    # (grey - threshold + 128) clipped to 0..255 is >= 128 exactly when grey >= threshold.
+    difference = ImageChops.subtract(gray, _screen(gray.size), 1.0, 128)
+    return difference.convert("1", dither=Image.Dither.NONE)  # white where >= 128

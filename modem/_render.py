@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
-from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
 
 from modem._binarise import binarise
 
@@ -300,44 +300,6 @@ def _compose(gray: Image.Image, dpi: int | None, rows: int, lpi: int) -> Image.I
     page = Image.new("L", (FAX_WIDTH, rows), 255)
     page.paste(gray, ((FAX_WIDTH - size[0]) // 2, 0))
     return binarise(page)
-
-
-# A clustered-dot screen (6 x 6 cells, 34 lines per inch at 204 dpi, 37 grey
-# levels), as fax machines and ghostscript use.  Clustered dots give long
-# runs, which Modified Huffman codes in about half the bytes Floyd-Steinberg
-# error diffusion needs (a shorter call), and thresholding against a screen
-# is several times faster (3 ms against 17 ms a fine page).
-_SCREEN = (
-    (34, 29, 17, 21, 30, 35),
-    (28, 14, 9, 16, 20, 31),
-    (13, 8, 4, 5, 15, 19),
-    (12, 3, 0, 1, 10, 18),
-    (27, 7, 2, 6, 23, 24),
-    (33, 26, 11, 22, 25, 32),
-)
-
-
-@functools.lru_cache(maxsize=8)
-def _screen(size: tuple[int, int]) -> Image.Image:
-    cell = len(_SCREEN)
-    levels = cell * cell
-    tile = Image.new("L", (cell, cell))
-    # Thresholds 1..255: pure black (0) stays black, pure white (255) stays white.
-    tile.putdata([1 + (2 * v + 1) * 254 // (2 * levels) for row in _SCREEN for v in row])
-    strip = Image.new("L", (size[0], cell))
-    for left in range(0, size[0], cell):
-        strip.paste(tile, (left, 0))
-    screen = Image.new("L", size)
-    for top in range(0, size[1], cell):
-        screen.paste(strip, (0, top))
-    return screen
-
-
-def halftone(gray: Image.Image) -> Image.Image:
-    """An "L" image as mode "1" through the clustered-dot screen (white where grey >= threshold)."""
-    # (grey - threshold + 128) clipped to 0..255 is >= 128 exactly when grey >= threshold.
-    difference = ImageChops.subtract(gray, _screen(gray.size), 1.0, 128)
-    return difference.convert("1", dither=Image.Dither.NONE)  # white where >= 128
 
 
 # -- plain text -------------------------------------------------------------------

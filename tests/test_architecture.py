@@ -292,11 +292,6 @@ def test_cycle_finder_finds_a_circle_and_nothing_else():
     assert import_cycles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="circles remain in areas being restructured: appliance.config and its section modules, "
-    "hwsim.modem with its session modules, hwsim.faxage.state with its handlers, modem._render/_binarise",
-)
 def test_no_import_circles():
     """No import circle among the modules of radius, modem, appliance and hwsim (function-level imports count)."""
     graph = import_graph()
@@ -310,11 +305,6 @@ def test_no_import_circles():
     assert report == [], "import circles:\n" + "\n".join(report)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="modules over 500 lines remain in areas being restructured (radius/, modem/, appliance/portserver.py, "
-    "services.py, cli_*.py)",
-)
 def test_no_module_over_500_lines():
     """No module over 500 lines outside bench/."""
     too_long = {}

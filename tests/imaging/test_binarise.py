@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from modem import _binarise, _render
+from modem import _binarise
 from modem.document import FAX_WIDTH, PageSize, Resolution, render
 from tests.imaging._samples import black_fraction
 from tests.peers import require_program
@@ -60,7 +60,7 @@ def test_greyscale_scan_keeps_its_text() -> None:
     # the same strokes: differences only on stroke edges (a pel's width), and few of those
     assert differing_off_edges(ours, reference) <= 0.02 * ink, (differing_off_edges(ours, reference), ink)
     assert 0.7 < black_fraction(ours) / black_fraction(reference) < 1.3
-    assert differing_off_edges(_render.halftone(scan), reference) > 5 * ink  # the old way: a dot field
+    assert differing_off_edges(_binarise.halftone(scan), reference) > 5 * ink  # the old way: a dot field
 
 
 def test_text_is_thresholded_and_pictures_halftoned() -> None:

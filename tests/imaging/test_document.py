@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 
-from modem import _render
+from modem import _binarise, _render
 from modem.document import FAX_WIDTH, DocumentError, FaxPage, PageSize, Resolution, render
 from tests.imaging._samples import assert_same_bitmap, black_fraction, encoded, gray_picture
 
@@ -248,7 +248,7 @@ def test_truncated_jpeg_is_an_error() -> None:
 @pytest.mark.parametrize(("grey", "low", "high"), [(0, 1.0, 1.0), (255, 0.0, 0.0), (128, 0.4, 0.6), (64, 0.7, 0.8)])
 def test_halftone_levels(grey: int, low: float, high: float) -> None:
     """The halftone keeps black and white exact and gives greys a matching ink share."""
-    page = _render.halftone(Image.new("L", (FAX_WIDTH, 120), grey))
+    page = _binarise.halftone(Image.new("L", (FAX_WIDTH, 120), grey))
     assert page.mode == "1"
     assert low <= black_fraction(page) <= high
 
