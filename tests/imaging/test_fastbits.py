@@ -1,0 +1,100 @@
+"""The numpy + libtiff fast paths give exactly what the Pillow-only paths give."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from PIL import Image, ImageDraw
+
+from modem import _binarise, _fastbits, _libtiff, coding, t4
+from modem.coding import Coding
+from modem.document import PageSize, Resolution, render
+from tests.imaging._samples import bitmap, encoded
+
+needs_fast_path = pytest.mark.skipif(
+    _fastbits.numpy_module() is None or not _libtiff.AVAILABLE,
+    reason="numpy or libtiff (Debian package libtiff6) is missing",
+)
+
+
+def pillow_coded(image: Image.Image, kind: Coding, fine: bool) -> bytes:
+    if kind is Coding.MH:
+        return t4.encode_strip(image)
+    return coding._encode_tiff(image, kind, 196 if fine else 98)
+
+
+def noise(width: int, height: int, seed: int) -> Image.Image:
+    rng = random.Random(seed)
+    image = Image.new("1", (width, height))
+    image.putdata([rng.choice((0, 255)) for _ in range(width * height)])
+    return image
+
+
+@needs_fast_path
+@pytest.mark.parametrize("kind", list(Coding))
+@pytest.mark.parametrize("fine", [True, False])
+@pytest.mark.parametrize("size", [None, (1728, 1), (13, 5), (2048, 80)])
+def test_libtiff_on_packed_bits_codes_as_pillow_does(kind: Coding, fine: bool, size: tuple[int, int] | None) -> None:
+    image = bitmap(300, seed=3) if size is None else noise(*size, seed=sum(size))
+    fast = coding.encode(image, kind, fine=fine, modem_framing=False)
+    assert fast == pillow_coded(image, kind, fine)
+
+
+@needs_fast_path
+def test_packing_is_msb_first_with_black_as_one() -> None:
+    image = Image.new("1", (16, 2), 255)
+    image.putpixel((0, 0), 0)
+    image.putpixel((9, 1), 0)
+    image.putpixel((15, 1), 0)
+    assert _fastbits.pack(image) == bytes([0x80, 0x00, 0x00, 0x41])
+
+
+def two_page_pdf() -> bytes:
+    """Page 1 black on white only (the thresholding shortcut), page 2 with a grey box (the full analysis)."""
+    pages = [Image.new("L", (850, 1100), 255) for _ in range(2)]
+    for page in pages:
+        ImageDraw.Draw(page).rectangle((100, 100, 750, 180), fill=0)
+    ImageDraw.Draw(pages[1]).rectangle((100, 300, 750, 700), fill=140)
+    return encoded(pages[0], format="PDF", save_all=True, append_images=pages[1:], resolution=100.0)
+
+
+@pytest.mark.parametrize("document", [two_page_pdf(), b"Fax text, 80 columns of it. " * 200])
+def test_without_numpy_the_same_pages_and_data(monkeypatch: pytest.MonkeyPatch, document: bytes) -> None:
+    """A worker with too little address space for numpy takes the Pillow-only paths: same results."""
+    fast_pages = render(document, Resolution.NORMAL, PageSize.LETTER)
+    fast = [coding.code_page(page).data(kind) for page in fast_pages for kind in Coding]
+    monkeypatch.setattr(_fastbits, "numpy_module", lambda: None)
+    slow_pages = render(document, Resolution.NORMAL, PageSize.LETTER)
+    assert [p.image.tobytes() for p in slow_pages] == [p.image.tobytes() for p in fast_pages]
+    assert [coding.code_page(page).data(kind) for page in slow_pages for kind in Coding] == fast
+
+
+@needs_fast_path
+@pytest.mark.parametrize(
+    ("levels", "expected"),
+    [
+        ((255, 255, 0), True),  # white and black, mostly white: a rendered text page
+        ((255, 0, 0), False),  # mostly black
+        ((255, 255, 128), False),  # a mid-tone
+        ((255, 255, 254), False),  # almost white is not white
+    ],
+)
+def test_white_and_black(levels: tuple[int, ...], expected: bool) -> None:
+    numpy = _fastbits.numpy_module()
+    assert numpy is not None
+    pels = numpy.array(levels * 50_000, dtype=numpy.uint8)  # more than one band
+    assert _fastbits.white_and_black(pels) is expected
+
+
+@needs_fast_path
+def test_a_page_with_mid_tones_still_goes_through_the_histogram() -> None:
+    """A photo block on a white page is halftoned whether or not the pels are handed over."""
+    numpy = _fastbits.numpy_module()
+    assert numpy is not None
+    gray = Image.new("L", (1728, 400), 255)
+    gray.paste(128, (100, 100, 400, 300))
+    pels = numpy.frombuffer(gray.tobytes(), dtype=numpy.uint8)
+    with_pels = _binarise.binarise(gray, pels)
+    assert with_pels.tobytes() == _binarise.binarise(gray).tobytes()
+    assert 0 < with_pels.crop((100, 100, 400, 300)).histogram()[0] < 300 * 200  # a screen, not solid
