@@ -21,14 +21,8 @@ on a white page.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
 
 from PIL import Image, ImageChops, ImageFilter
-
-from modem import _fastbits
-
-if TYPE_CHECKING:
-    import numpy as np
 
 BLOCK = 16  # pels: the unit of the picture/text decision
 MID_LOW, MID_HIGH = 48, 208  # grey levels counted as mid-tone
@@ -73,18 +67,11 @@ def picture_blocks(gray: Image.Image) -> Image.Image:
     return ImageChops.lighter(mid.point(_PICTURE), busy).filter(ImageFilter.MaxFilter(3))
 
 
-def binarise(gray: Image.Image, pels: np.ndarray | None = None) -> Image.Image:
-    """A greyscale page as mode "1": text thresholded, pictures halftoned, grey paper made white.
-
-    ``pels``: the page's grey levels as a flat numpy array, when the caller
-    has them without a copy (the renderer's bitmap).
-    """
-    if pels is not None and _fastbits.white_and_black(pels):
-        # a rendered text page (found without the histogram): thresholding is all it needs
-        return gray.convert("1", dither=Image.Dither.NONE)
+def binarise(gray: Image.Image) -> Image.Image:
+    """A greyscale page as mode "1": text thresholded, pictures halftoned, grey paper made white."""
     histogram = gray.histogram()
     if histogram[255] * 2 > gray.width * gray.height and sum(histogram[MID_LOW + 1 : MID_HIGH]) < _FEWEST_PICTURE:
-        # white paper and too few mid-tones for a single picture block: threshold
+        # white paper and too few mid-tones for a single picture block (a rendered text page): threshold
         return gray.convert("1", dither=Image.Dither.NONE)
     paper = paper_level(gray) if histogram[255] * 2 <= gray.width * gray.height else None
     if paper is not None and _is_scanner_paper(paper):

@@ -12,6 +12,7 @@ memory (page faults) than the arithmetic on it.
 from __future__ import annotations
 
 import functools
+import weakref
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -20,9 +21,9 @@ from PIL import Image
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["numpy_module", "pack", "white_and_black"]
+__all__ = ["bilevel_bits", "numpy_module", "pack", "remember"]
 
-_BAND = 1 << 16  # pels
+_BAND = 1 << 18  # pels
 
 
 @functools.cache
@@ -35,16 +36,47 @@ def numpy_module() -> ModuleType | None:
     return numpy
 
 
-def white_and_black(pels: np.ndarray) -> bool:
-    """Whether every one of the grey ``pels`` is white (255) or black (0), and most are white."""
+def bilevel_bits(pels: np.ndarray, width: int) -> bytes | None:
+    """The packed bits (as :func:`pack` gives them) of grey ``pels`` that are all white (255) or
+    black (0), most of them white, ``width`` a multiple of 8; otherwise None.
+
+    This is a rendered text page: thresholding is all it needs, and its bits
+    come straight from the renderer's buffer.  Stops at the first band with a grey pel.
+    """
     numpy = numpy_module()
     assert numpy is not None
-    white = black = 0
-    for start in range(0, pels.size, _BAND):
-        band = pels[start : start + _BAND]
-        white += int(numpy.count_nonzero(band == 255))
-        black += int(numpy.count_nonzero(band == 0))
-    return white * 2 > pels.size and white + black == pels.size
+    if width % 8:
+        return None
+    white = 0
+    packed = []
+    band_size = _BAND - _BAND % width
+    for start in range(0, pels.size, band_size):
+        band = pels[start : start + band_size]
+        band_white = int(numpy.count_nonzero(band == 255))
+        if int(numpy.count_nonzero(band)) != band_white:  # a grey pel
+            return None
+        white += band_white
+        packed.append(numpy.packbits(band))  # white (255) = 1
+    if white * 2 <= pels.size:
+        return None
+    return bytes(numpy.invert(numpy.concatenate(packed)).tobytes())
+
+
+def remember(image: Image.Image, bits: bytes) -> None:
+    """Keep ``bits`` (:func:`pack` of ``image``, found while rendering it) for :func:`pack`.
+
+    A fax page is not drawn on after rendering; the bits go with the image.
+    """
+    key = id(image)
+    _PACKED[key] = (weakref.ref(image, lambda _gone: _PACKED.pop(key, None)), bits)
+
+
+_PACKED: dict[int, tuple[weakref.ref[Image.Image], bytes]] = {}  # by id: Pillow images are not hashable
+
+
+def _known(image: Image.Image) -> bytes | None:
+    entry = _PACKED.get(id(image))
+    return entry[1] if entry is not None and entry[0]() is image else None
 
 
 def pack(image: Image.Image) -> bytes | None:
@@ -52,6 +84,9 @@ def pack(image: Image.Image) -> bytes | None:
 
     This is what libtiff's CCITT coder takes; None without numpy.
     """
+    known = _known(image)
+    if known is not None:
+        return known
     numpy = numpy_module()
     if numpy is None:
         return None

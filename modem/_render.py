@@ -143,7 +143,13 @@ def iter_pdf_pages(data: bytes, rows: int, lpi: int, indices: range | None = Non
             with _PDFIUM_LOCK:
                 _draw_pdf_page(document, index, bitmap, rows, lpi)
             # The bilevel page is a new image: the bitmap is drawn over for the next page.
-            yield binarise(view, pels)
+            bits = _fastbits.bilevel_bits(pels, FAX_WIDTH) if pels is not None else None
+            if bits is None:
+                yield binarise(view)
+            else:  # black and white already (text): binarise would threshold it; the bits are kept for coding
+                page = view.convert("1", dither=Image.Dither.NONE)
+                _fastbits.remember(page, bits)
+                yield page
     finally:
         view.close()
         with _PDFIUM_LOCK:

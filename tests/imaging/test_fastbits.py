@@ -7,7 +7,7 @@ import random
 import pytest
 from PIL import Image, ImageDraw
 
-from modem import _binarise, _fastbits, _libtiff, coding, t4
+from modem import _fastbits, _libtiff, coding, t4
 from modem.coding import Coding
 from modem.document import PageSize, Resolution, render
 from tests.imaging._samples import bitmap, encoded
@@ -50,6 +50,24 @@ def test_packing_is_msb_first_with_black_as_one() -> None:
     assert _fastbits.pack(image) == bytes([0x80, 0x00, 0x00, 0x41])
 
 
+def vector_pdf(content: bytes) -> bytes:
+    """A one-page Letter PDF drawing ``content`` (PDF operators), with a correct xref table."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
 def two_page_pdf() -> bytes:
     """Page 1 black on white only (the thresholding shortcut), page 2 with a grey box (the full analysis)."""
     pages = [Image.new("L", (850, 1100), 255) for _ in range(2)]
@@ -59,7 +77,10 @@ def two_page_pdf() -> bytes:
     return encoded(pages[0], format="PDF", save_all=True, append_images=pages[1:], resolution=100.0)
 
 
-@pytest.mark.parametrize("document", [two_page_pdf(), b"Fax text, 80 columns of it. " * 200])
+@pytest.mark.parametrize(
+    "document",
+    [two_page_pdf(), vector_pdf(b"0 g 72 600 468 40 re f"), b"Fax text, 80 columns of it. " * 200],
+)
 def test_without_numpy_the_same_pages_and_data(monkeypatch: pytest.MonkeyPatch, document: bytes) -> None:
     """A worker with too little address space for numpy takes the Pillow-only paths: same results."""
     fast_pages = render(document, Resolution.NORMAL, PageSize.LETTER)
@@ -72,7 +93,7 @@ def test_without_numpy_the_same_pages_and_data(monkeypatch: pytest.MonkeyPatch, 
 
 @needs_fast_path
 @pytest.mark.parametrize(
-    ("levels", "expected"),
+    ("levels", "bilevel"),
     [
         ((255, 255, 0), True),  # white and black, mostly white: a rendered text page
         ((255, 0, 0), False),  # mostly black
@@ -80,21 +101,24 @@ def test_without_numpy_the_same_pages_and_data(monkeypatch: pytest.MonkeyPatch, 
         ((255, 255, 254), False),  # almost white is not white
     ],
 )
-def test_white_and_black(levels: tuple[int, ...], expected: bool) -> None:
+def test_bilevel_bits(levels: tuple[int, ...], bilevel: bool) -> None:
     numpy = _fastbits.numpy_module()
     assert numpy is not None
-    pels = numpy.array(levels * 50_000, dtype=numpy.uint8)  # more than one band
-    assert _fastbits.white_and_black(pels) is expected
+    rows = 200  # several bands
+    gray = Image.frombytes("L", (1728, rows), bytes(levels * (1728 * rows // len(levels))))
+    bits = _fastbits.bilevel_bits(numpy.frombuffer(gray.tobytes(), dtype=numpy.uint8), 1728)
+    if bilevel:
+        assert bits == _fastbits.pack(gray.convert("1", dither=Image.Dither.NONE))
+    else:
+        assert bits is None
 
 
 @needs_fast_path
-def test_a_page_with_mid_tones_still_goes_through_the_histogram() -> None:
-    """A photo block on a white page is halftoned whether or not the pels are handed over."""
-    numpy = _fastbits.numpy_module()
-    assert numpy is not None
-    gray = Image.new("L", (1728, 400), 255)
-    gray.paste(128, (100, 100, 400, 300))
-    pels = numpy.frombuffer(gray.tobytes(), dtype=numpy.uint8)
-    with_pels = _binarise.binarise(gray, pels)
-    assert with_pels.tobytes() == _binarise.binarise(gray).tobytes()
-    assert 0 < with_pels.crop((100, 100, 400, 300)).histogram()[0] < 300 * 200  # a screen, not solid
+def test_rendered_text_page_keeps_its_bits_for_coding() -> None:
+    """The bits found while rendering a black-and-white PDF page are the ones coding would pack."""
+    page = render(vector_pdf(b"0 g 72 600 468 40 re f 72 500 200 3 re f"), Resolution.FINE, PageSize.LETTER)[0]
+    assert 0.01 < page.image.histogram()[0] / (1728 * 2156) < 0.05
+    kept = _fastbits.pack(page.image)
+    assert kept is _fastbits.pack(page.image)  # remembered, not packed again
+    assert kept == _fastbits.pack(page.image.copy())  # a copy is packed from its pels
+    assert coding.encode(page.image, Coding.MH, modem_framing=False) == t4.encode_strip(page.image)
