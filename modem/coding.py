@@ -1,7 +1,10 @@
 """Two-dimensional page coding: T.4 MR (2-D) and T.6 MMR, through libtiff.
 
-The coding itself is libtiff's CCITT codec reached through Pillow (as for
-1-D MH in :mod:`modem.t4`); this module adds what a fax modem wants:
+The coding itself is libtiff's CCITT codec, given bits packed by numpy
+(:mod:`modem._libtiff`, :mod:`modem._fastbits`), or reached through Pillow
+when numpy or the system's libtiff cannot be loaded (as for 1-D MH in
+:mod:`modem.t4`): the same data either way.  This module adds what a fax
+modem wants:
 
 * **MR** (``df=1``): every line starts with a byte-aligned EOL followed by
   its tag bit (1: the line is 1-D coded, 0: 2-D); libtiff picks K from the
