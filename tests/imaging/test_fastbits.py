@@ -11,11 +11,16 @@ from modem import _fastbits, _libtiff, coding, t4
 from modem.coding import Coding
 from modem.document import PageSize, Resolution, render
 from tests.imaging._samples import bitmap, encoded
+from tests.peers import IN_CI
 
-needs_fast_path = pytest.mark.skipif(
-    _fastbits.numpy_module() is None or not _libtiff.AVAILABLE,
-    reason="numpy or libtiff (Debian package libtiff6) is missing",
-)
+MISSING = "numpy or libtiff (Debian package libtiff6) is missing"
+needs_fast_path = pytest.mark.skipif(_fastbits.numpy_module() is None or not _libtiff.AVAILABLE, reason=MISSING)
+
+
+def test_the_fast_path_is_there_in_ci() -> None:
+    if not IN_CI:
+        pytest.skip("checked in CI only")
+    assert _fastbits.numpy_module() is not None and _libtiff.AVAILABLE, MISSING
 
 
 def pillow_coded(image: Image.Image, kind: Coding, fine: bool) -> bytes:
