@@ -69,6 +69,7 @@ def picture_blocks(gray: Image.Image) -> Image.Image:
 
 def binarise(gray: Image.Image) -> Image.Image:
     """A greyscale page as mode "1": text thresholded, pictures halftoned, grey paper made white."""
+
     histogram = gray.histogram()
     if histogram[255] * 2 > gray.width * gray.height and sum(histogram[MID_LOW + 1 : MID_HIGH]) < _FEWEST_PICTURE:
         # white paper and too few mid-tones for a single picture block (a rendered text page): threshold
