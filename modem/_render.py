@@ -21,6 +21,7 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
 
+from modem import _fastbits
 from modem._binarise import binarise
 
 FAX_WIDTH = 1728
@@ -122,19 +123,37 @@ def pdf_pages(data: bytes, rows: int, lpi: int, indices: range | None = None) ->
 
 
 def iter_pdf_pages(data: bytes, rows: int, lpi: int, indices: range | None = None) -> Iterator[Image.Image]:
-    """Like :func:`pdf_pages`, one page at a time (a fine page is 3.7 MB in memory)."""
+    """Like :func:`pdf_pages`, one page at a time (a fine page is 3.7 MB in memory).
+
+    Every page is drawn on the same greyscale bitmap (a new one each page
+    would cost more in first-touch page faults than the binarisation), and
+    binarised outside the pdfium lock.
+    """
     with _PDFIUM_LOCK:
         document = _open_pdf(data)
+        bitmap = pypdfium2.PdfBitmap.new_native(FAX_WIDTH, rows, pdfium_c.FPDFBitmap_Gray)
+    view = bitmap.to_pil()  # shares the bitmap's buffer
+    numpy = _fastbits.numpy_module()
+    pels = numpy.frombuffer(bitmap.buffer, dtype=numpy.uint8) if numpy and bitmap.stride == FAX_WIDTH else None
     try:
         if indices is None:
             with _PDFIUM_LOCK:
                 indices = range(len(document))
         for index in indices:
             with _PDFIUM_LOCK:
-                page = _pdf_bilevel(document, index, rows, lpi)
-            yield page
+                _draw_pdf_page(document, index, bitmap, rows, lpi)
+            # The bilevel page is a new image: the bitmap is drawn over for the next page.
+            bits = _fastbits.bilevel_bits(pels, FAX_WIDTH) if pels is not None else None
+            if bits is None:
+                yield binarise(view)
+            else:  # black and white already (text): binarise would threshold it; the bits are kept for coding
+                page = view.convert("1", dither=Image.Dither.NONE)
+                _fastbits.remember(page, bits)
+                yield page
     finally:
+        view.close()
         with _PDFIUM_LOCK:
+            bitmap.close()
             document.close()
 
 
@@ -145,8 +164,10 @@ def _open_pdf(data: bytes) -> pypdfium2.PdfDocument:
         raise UnsupportedInput(f"unreadable PDF ({exc})") from exc
 
 
-def _pdf_bilevel(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: int) -> Image.Image:
-    """Page ``index`` drawn by pdfium straight onto a greyscale fax-size bitmap, binarised.
+def _draw_pdf_page(
+    document: pypdfium2.PdfDocument, index: int, bitmap: pypdfium2.PdfBitmap, rows: int, lpi: int
+) -> None:
+    """Page ``index`` drawn by pdfium straight onto the greyscale fax-size ``bitmap`` (white first).
 
     The page is scaled separately across (204 dpi) and down (``lpi``) to fit,
     so no resampling follows; a landscape page is turned a quarter (counter-
@@ -164,22 +185,13 @@ def _pdf_bilevel(document: pypdfium2.PdfDocument, index: int, rows: int, lpi: in
         fit = min(FAX_WIDTH / X_DPI / (width_pt / 72), rows / lpi / (height_pt / 72))
         width = min(FAX_WIDTH, round(width_pt / 72 * fit * X_DPI))
         height = min(rows, round(height_pt / 72 * fit * lpi))
-        bitmap = pypdfium2.PdfBitmap.new_native(FAX_WIDTH, rows, pdfium_c.FPDFBitmap_Gray)
         bitmap.fill_rect((255, 255, 255, 255), 0, 0, FAX_WIDTH, rows)
         left, top = (FAX_WIDTH - width) // 2, (rows - height) // 2
         pdfium_c.FPDF_RenderPageBitmap(bitmap, page, left, top, width, height, rotate, _PDF_FLAGS)
         if page.formenv:
             pdfium_c.FPDF_FFLDraw(page.formenv, bitmap, page, left, top, width, height, rotate, _PDF_FLAGS)
-        # The bilevel page is a new image: pdfium's buffer and its view can go after it.
-        view = bitmap.to_pil()
-        try:
-            bilevel = binarise(view)
-        finally:
-            view.close()
-            bitmap.close()
     finally:
         page.close()
-    return bilevel
 
 
 # -- TIFF and other raster images ----------------------------------------------

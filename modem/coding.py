@@ -1,7 +1,10 @@
 """Two-dimensional page coding: T.4 MR (2-D) and T.6 MMR, through libtiff.
 
-The coding itself is libtiff's CCITT codec reached through Pillow (as for
-1-D MH in :mod:`modem.t4`); this module adds what a fax modem wants:
+The coding itself is libtiff's CCITT codec, given bits packed by numpy
+(:mod:`modem._libtiff`, :mod:`modem._fastbits`), or reached through Pillow
+when numpy or the system's libtiff cannot be loaded (as for 1-D MH in
+:mod:`modem.t4`): the same data either way.  This module adds what a fax
+modem wants:
 
 * **MR** (``df=1``): every line starts with a byte-aligned EOL followed by
   its tag bit (1: the line is 1-D coded, 0: 2-D); libtiff picks K from the
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageChops, TiffImagePlugin
 
-from modem import _tiffio
+from modem import _fastbits, _libtiff, _tiffio
 from modem.pagedata import CodedPage, Coding
 from modem.t4 import (
     MAX_PAGE_BYTES,
@@ -106,17 +109,51 @@ def _encode_tiff(image: Image.Image, coding: Coding, y_dpi: int) -> bytes:
     return b"".join(raw[o : o + n] for o, n in zip(offsets, counts, strict=True))
 
 
-def encode(image: Image.Image, coding: Coding, *, fine: bool = True, modem_framing: bool = True) -> bytes:
+_STRIP_BYTES = 16384  # MH and MR strips as Pillow writes them (MMR: one strip)
+_T4_OPTIONS = {Coding.MH: _tiffio.T4_OPTION_FILL_BITS, Coding.MR: 1 | _tiffio.T4_OPTION_FILL_BITS, Coding.MMR: 0}
+
+
+def _encode_bits(image: Image.Image, coding: Coding, y_dpi: int, bits: bytes) -> bytes:
+    """libtiff on ``bits``, ``image`` packed by numpy: the same data as the Pillow path, in half the time."""
+    if image.mode != "1":
+        raise T4Error(f"page coding needs a mode '1' image, got mode {image.mode!r}")
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise T4Error(f"cannot encode an empty image of {width}x{height} pels")
+    rows = height if coding is Coding.MMR else max(1, min(height, _STRIP_BYTES // ((width + 7) // 8)))
+    return _libtiff.encode(
+        bits,
+        width,
+        height,
+        compression=4 if coding is Coding.MMR else 3,
+        t4_options=_T4_OPTIONS[coding],
+        y_dpi=y_dpi,
+        rows_per_strip=rows,
+    )
+
+
+def encode(
+    image: Image.Image, coding: Coding, *, fine: bool = True, modem_framing: bool = True, bits: bytes | None = None
+) -> bytes:
     """Page data of a mode "1" image in ``coding``, MSB first.
 
     ``modem_framing`` adds what a modem sends after the data: RTC for MH and
     MR (MMR's EOFB is part of the data).  Without it the result is a TIFF
-    strip (Compression 3 with T4Options 4 or 5, or Compression 4).
+    strip (Compression 3 with T4Options 4 or 5, or Compression 4).  ``bits``:
+    the image already packed by :func:`modem._fastbits.pack` (saves packing it
+    again for each coding).
     """
-    if coding is Coding.MH:
+    y_dpi = 196 if fine else 98
+    if bits is None and _libtiff.AVAILABLE and image.mode == "1":
+        bits = _fastbits.pack(image)
+    if bits is not None and _libtiff.AVAILABLE:
+        data = _encode_bits(image, coding, y_dpi, bits)
+    elif coding is Coding.MH:
         data = encode_strip(image)
+    else:
+        data = _encode_tiff(image, coding, y_dpi)
+    if coding is Coding.MH:
         return data + RTC if modem_framing else data
-    data = _encode_tiff(image, coding, 196 if fine else 98)
     if coding is Coding.MR and modem_framing:
         data += RTC_MR
     return data
@@ -125,9 +162,10 @@ def encode(image: Image.Image, coding: Coding, *, fine: bool = True, modem_frami
 def code_page(page: FaxPage, codings: tuple[Coding, ...] = (Coding.MH, Coding.MR, Coding.MMR)) -> CodedPage:
     """``page`` coded in each of ``codings`` (MH always), ready for :class:`modem.class2.SendSession`."""
     fine = page.resolution.lpi > 150
-    mh = encode(page.image, Coding.MH)
-    mr = encode(page.image, Coding.MR, fine=fine) if Coding.MR in codings else None
-    mmr = encode(page.image, Coding.MMR, fine=fine) if Coding.MMR in codings else None
+    bits = _fastbits.pack(page.image) if _libtiff.AVAILABLE and page.image.mode == "1" else None
+    mh = encode(page.image, Coding.MH, fine=fine, bits=bits)
+    mr = encode(page.image, Coding.MR, fine=fine, bits=bits) if Coding.MR in codings else None
+    mmr = encode(page.image, Coding.MMR, fine=fine, bits=bits) if Coding.MMR in codings else None
     return CodedPage(mh, mr, mmr)
 
 

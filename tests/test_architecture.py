@@ -66,6 +66,7 @@ CORES = [
     "modem/params.py",
     "modem/hangup.py",
     "modem/pagedata.py",
+    "modem/_fastbits.py",
     "appliance/mail/routing.py",
     "appliance/mail/t37.py",
     "appliance/mail/message.py",

@@ -38,13 +38,13 @@ def files_to_tiff(
 
 def files_to_t4(files: Sequence[str], fine: bool, page_size: str, max_pages: int) -> list[bytes]:
     """Render ``files`` to modem-ready T.4 page data (MSB first, with RTC), a page at a time."""
-    from modem.t4 import encode_page
+    from modem.coding import Coding, encode
 
     resolution = Resolution.FINE if fine else Resolution.NORMAL
     size = PageSize.A4 if page_size == "a4" else PageSize.LETTER
     data = []
     for page in iter_render(list(files), resolution, size, max_pages=max_pages):
-        data.append(encode_page(page))
+        data.append(encode(page.image, Coding.MH))  # as modem.t4.encode_page, through the faster coder
         page.image.close()
     return data
 

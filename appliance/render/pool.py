@@ -82,7 +82,9 @@ class _Worker:
 
     def _start(self) -> None:
         parent, child = socket.socketpair()
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        # OPENBLAS_NUM_THREADS: numpy (bit packing) loads OpenBLAS, whose per-thread buffers would
+        # take a large share of the address-space limit; the worker does no linear algebra.
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), OPENBLAS_NUM_THREADS="1")
         try:
             process = subprocess.Popen(
                 [
