@@ -33,7 +33,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from appliance.config import LineConfig
+from appliance.config import LineClass, LineConfig, LineDirection
 from appliance.progress import CallDirection, CallPhase, LiveCall, apply, page_line
 from modem import class2 as c2
 from modem.driver import ModemError, ModemProtocol, SendRefused
@@ -81,7 +81,7 @@ class LineSnapshot:
     name: str
     device: str
     did: str
-    direction: str
+    direction: LineDirection
     state: LineActivity
     since: float
     resting_until: float | None
@@ -189,7 +189,7 @@ class LinePool(service.Service):
     def _start_line(self, line: _Line) -> None:
         cfg = line.config
         session = c2.SessionConfig(init_strings=cfg.init, local_id=cfg.tsid, timers=self.timers)
-        force = None if cfg.fax_class == "auto" else c2.FaxClass(cfg.fax_class)
+        force = None if cfg.fax_class is LineClass.AUTO else c2.FaxClass(cfg.fax_class.value)
         sup = LineSupervisor(
             self.clock,
             line.device,

@@ -28,6 +28,7 @@ from appliance.cloud.notify import NotifyTracker
 from appliance.cloud.records import JobSubmitted, StatusRecord
 from appliance.config import LineConfig
 from appliance.fax_pages import coded_pages, tiff_bytes
+from appliance.jobs.choices import FaxResolution
 from appliance.jobs.model import CLOUD, Cause, Claim, CloudStatus, Entry, RecoveredSession, RecoveryReport, Result
 from appliance.lines import LineUnavailable
 from appliance.logsafe import safe_for_log
@@ -286,7 +287,7 @@ class Router:
         entry, fax = claim.entry, claim.fax
         if self.pool is None:
             return Result.failure(Cause.OTHER, hangup_text="this node has no lines"), failed_cdr()
-        fine = fax.resolution != "normal"
+        fine = fax.resolution is not FaxResolution.NORMAL
         try:
             pages = await self.run(coded_pages, list(fax.documents), fine)
         except Exception as exc:
@@ -328,7 +329,7 @@ class Router:
         if self.cloud is None:
             return Result.failure(Cause.OTHER, hangup_text="no cloud route is configured"), failed_cdr()
         try:
-            data = await self.run(tiff_bytes, list(fax.documents), fax.resolution != "normal")
+            data = await self.run(tiff_bytes, list(fax.documents), fax.resolution is not FaxResolution.NORMAL)
         except Exception as exc:
             return Result.failure(Cause.REJECTED, hangup_text=f"the documents cannot be converted: {exc}"), failed_cdr()
         await self.run(self.store.cloud_submitting, entry.id, now=self.clock.seconds())

@@ -10,13 +10,14 @@ results and the times, and do the accounting themselves.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from appliance.cloud.records import ShortStatus, StatusRecord
+from appliance.config.core import RoutingPolicy
+from appliance.jobs.choices import RouteFilter
 from appliance.jobs.model import CLOUD, Cause, CloudStatus, Result
-from appliance.progress import LiveCall
+from appliance.progress import CallDirection, LiveCall
 from modem import class2 as c2
 from modem.progress import resolution_name
 
@@ -43,22 +44,6 @@ __all__ = [
 ]
 
 Outcome = c2.Outcome
-
-
-class RoutingPolicy(enum.StrEnum):
-    """``[routing] policy``: which routes sends may take."""
-
-    LOCAL_FIRST = "local_first"  # the lines, the cloud when every line is busy
-    LOCAL_ONLY = "local_only"
-    CLOUD_ONLY = "cloud_only"
-
-
-class RouteFilter(enum.StrEnum):
-    """The job scheduler's route filter: which routes a claim may take."""
-
-    ANY = "any"
-    LINE = "line"
-    CLOUD = "cloud"
 
 
 _FILTERS = {
@@ -224,7 +209,7 @@ def modem_info(call: LiveCall | None, result: c2.SessionResult) -> dict[str, Any
     params = result.params
     if params is not None:
         info.update(baud_rate=params.bps, resolution=resolution_name(params.vr))
-    if call is not None and call.direction == "send":
+    if call is not None and call.direction is CallDirection.SEND:
         info.update(
             init_time=call.started_at,
             connect_time=call.connect_time,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.jobs.choices import CloudState, RouteFilter
+from appliance.jobs.choices import CloudState, FaxResolution, RouteFilter
 from appliance.jobs.model import (
     CAUSES,
     CLOUD,
@@ -54,6 +54,7 @@ __all__ = [
     "Entry",
     "EntryState",
     "Fax",
+    "FaxResolution",
     "FaxSpec",
     "IllegalTransition",
     "JobError",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.config_reader import Section
-from appliance.mail.routing import FORMATS, Destination, Routes, RoutingError, parse_destination
+from appliance.mail.routing import FORMATS, AttachmentFormat, Destination, Routes, RoutingError, parse_destination
 from radius.clients import Secret
 
 __all__ = ["GatewayConfig", "MailConfig", "SmtpConfig", "StartTls", "parse_mail"]
@@ -143,7 +143,12 @@ def _routes(source: str, raw: object) -> tuple[Routes, str]:
         table = s.sub(name)
         tables[name] = {str(k): _destinations(s, f"{name}.{k}", v) for k, v in table.table.items()}
     s.seen.add("global")
-    routes = Routes(_destinations(s, "global", s.table.get("global", [])), tables["lines"], tables["recipients"], fmt)
+    routes = Routes(
+        _destinations(s, "global", s.table.get("global", [])),
+        tables["lines"],
+        tables["recipients"],
+        AttachmentFormat(fmt),
+    )
     csv_path = s.text("recipients_csv", "")
     s.check_unknown()
     return routes, csv_path

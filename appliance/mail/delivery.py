@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from twisted.application import service
-from twisted.internet import defer, task
+from twisted.internet import defer, ssl, task
 from twisted.internet import error as net_error
 from twisted.internet.interfaces import IReactorTime
+from twisted.internet.utils import getProcessOutputAndValue
 from twisted.logger import Logger
 from twisted.mail import smtp
 
 from appliance.logsafe import safe_for_log
-from appliance.mail.config import SmtpConfig
+from appliance.mail.config import SmtpConfig, StartTls
 from appliance.mail.outbox import Delivery, MailOutbox
+from appliance.mail.routing import DestinationKind
 
 __all__ = ["DeliveryService", "PermanentFailure", "TemporaryFailure", "maildir_deliver", "share_deliver"]
 
@@ -238,14 +240,14 @@ class DeliveryService(service.Service):
         )
 
     async def _send(self, d: Delivery) -> None:
-        if d.kind == "email":
+        if d.kind is DestinationKind.EMAIL:
             if self.config.relay:
                 await self._smtp(d)
             else:
                 await self.run(maildir_deliver, self.maildir, d)
-        elif d.kind == "share":
+        elif d.kind is DestinationKind.SHARE:
             await self.run(share_deliver, d)
-        elif d.kind == "printer":
+        elif d.kind is DestinationKind.PRINTER:
             await self._print(d)
         else:
             raise PermanentFailure(f"unknown delivery kind {d.kind!r}")
@@ -255,10 +257,8 @@ class DeliveryService(service.Service):
         host, port = cfg.host_port
         done: defer.Deferred[Any] = defer.Deferred()
         context = None
-        if cfg.starttls != "off":
-            from twisted.internet import ssl
-
-            if cfg.starttls == "required":
+        if cfg.starttls is not StartTls.OFF:
+            if cfg.starttls is StartTls.REQUIRED:
                 context = ssl.optionsForClientTLS(host)
             else:
                 context = ssl.CertificateOptions(verify=False)  # opportunistic: encryption, no authentication
@@ -274,7 +274,7 @@ class DeliveryService(service.Service):
             contextFactory=context,
             heloFallback=True,
             requireAuthentication=bool(cfg.username),
-            requireTransportSecurity=cfg.starttls == "required",
+            requireTransportSecurity=cfg.starttls is StartTls.REQUIRED,
         )
         factory.domain = socket.getfqdn().encode("ascii", "replace")
         factory.noisy = False
@@ -282,8 +282,6 @@ class DeliveryService(service.Service):
         return done
 
     async def _print(self, d: Delivery) -> None:
-        from twisted.internet.utils import getProcessOutputAndValue
-
         if not Path(d.document).exists():
             raise PermanentFailure(f"the fax file {d.document} is gone")
         out, err, code = await getProcessOutputAndValue(

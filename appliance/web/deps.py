@@ -16,6 +16,7 @@ with these fields fits (dataclasses, named tuples, ORM rows).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -28,8 +29,17 @@ __all__ = [
     "LineInfo",
     "LineStatus",
     "LineStatusSource",
+    "LineUse",
     "ReceivedFax",
 ]
+
+
+class LineUse(enum.StrEnum):
+    """What a line is doing now, as the status resources count it."""
+
+    IDLE = "idle"
+    SEND = "send"
+    RECEIVE = "receive"
 
 
 class LineStatus(Protocol):
@@ -38,7 +48,7 @@ class LineStatus(Protocol):
     line_id: str  # the configured line name
     number: int  # 1-based modem/channel number
     state: str  # FaxFinder modem state text: "Waiting for Ring", "Sending Page", "Receiving Page", …
-    direction: str  # "idle" | "send" | "receive"
+    direction: LineUse
     remote_id: str  # the far end's CSID/TSI
     fax_number: str  # number dialled (send) or called (receive)
     page: int  # current page
@@ -59,7 +69,7 @@ class LineInfo:
     line_id: str
     number: int
     state: str = "Waiting for Ring"
-    direction: str = "idle"
+    direction: LineUse = LineUse.IDLE
     remote_id: str = ""
     fax_number: str = ""
     page: int = 0

@@ -21,7 +21,7 @@ from twisted.python.threadpool import ThreadPool
 from appliance.cloud.client import TwistedFaxage, client_from_config
 from appliance.cloud.notify import NotifyTracker, StatusPoller
 from appliance.cloud.receive_poller import CursorFile, InboundPoller
-from appliance.config import Config
+from appliance.config import Config, RoutingPolicy
 from appliance.inbound.inbox import Inbox
 from appliance.inbound.router import InboundRouter
 from appliance.inbound.sinks import CloudInboxSink, portserver_resolver
@@ -121,7 +121,7 @@ def make_appliance(
     cloud: CloudRoute | None = None
     pollers: list[Poller] = []
     sink: CloudInboxSink | None = None
-    if config.faxage.configured and config.routing.policy != "local_only":
+    if config.faxage.configured and config.routing.policy is not RoutingPolicy.LOCAL_ONLY:
         client = client_from_config(config.faxage, sleep=time.sleep, rng=rng)
         faxage = TwistedFaxage(client, reactor, TwistedFaxage.start_threadpool(reactor, 4))
         tracker = NotifyTracker(config.faxage.notify_url or "http://127.0.0.1/notify", token_bytes)
