@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["CloudState", "FaxResolution", "Receipt", "ReceiptAttachment", "RouteFilter", "parse_route_filter"]
+__all__ = ["CloudState", "DocumentFormat", "FaxResolution", "Receipt", "ReceiptAttachment", "RouteFilter", "parse_route_filter"]
 
 
 class RouteFilter(enum.StrEnum):
@@ -14,6 +14,13 @@ class RouteFilter(enum.StrEnum):
     LINE = "line"
     CLOUD = "cloud"
     ANY = "any"
+
+
+class DocumentFormat(enum.StrEnum):
+    """The file format a fax document is handed out in (mail attachments, shares, downloads)."""
+
+    PDF = "pdf"
+    TIFF = "tiff"
 
 
 class FaxResolution(enum.StrEnum):

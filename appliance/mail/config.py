@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.config_reader import Section
-from appliance.mail.routing import FORMATS, AttachmentFormat, Destination, Routes, RoutingError, parse_destination
+from appliance.jobs.choices import DocumentFormat
+from appliance.mail.routing import FORMATS, Destination, Routes, RoutingError, parse_destination
 from radius.clients import Secret
 
 __all__ = ["GatewayConfig", "MailConfig", "SmtpConfig", "StartTls", "parse_mail"]
@@ -147,7 +148,7 @@ def _routes(source: str, raw: object) -> tuple[Routes, str]:
         _destinations(s, "global", s.table.get("global", [])),
         tables["lines"],
         tables["recipients"],
-        AttachmentFormat(fmt),
+        DocumentFormat(fmt),
     )
     csv_path = s.text("recipients_csv", "")
     s.check_unknown()

@@ -19,31 +19,32 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from appliance.inbound.inbox import InboxItem
+from appliance.jobs.choices import DocumentFormat
 from appliance.logsafe import safe_for_log
 from appliance.mail.message import FaxDetails, build_fax_mail, encoded_size, message_id, plan_parts
 from appliance.mail.outbox import MailOutbox, NewDelivery
-from appliance.mail.routing import AttachmentFormat, Destination, DestinationKind, FaxbackAnswer, Routes, route
+from appliance.mail.routing import Destination, DestinationKind, FaxbackAnswer, Routes, route
 from modem.tiff import pdf_bytes, read_tiff_pages, tiff_f_bytes
 from radius.model import A, Code, FbCommand, FbContext
 
 __all__ = ["FaxMailer", "build_deliveries"]
 
 
-def _document(item: InboxItem, fmt: AttachmentFormat) -> Path:
-    path = item.pdf if fmt is AttachmentFormat.PDF else item.tiff
+def _document(item: InboxItem, fmt: DocumentFormat) -> Path:
+    path = item.pdf if fmt is DocumentFormat.PDF else item.tiff
     if not path:
         path = item.tiff or item.pdf
     return Path(path)
 
 
-def _split(item: InboxItem, fmt: AttachmentFormat, limit: int) -> list[tuple[bytes, int, int]]:
+def _split(item: InboxItem, fmt: DocumentFormat, limit: int) -> list[tuple[bytes, int, int]]:
     """(document, first page, last page) per mail; one when it fits under ``limit``."""
     whole = _document(item, fmt)
     data = whole.read_bytes()
     if limit <= 0 or encoded_size(len(data)) + 4096 <= limit or not item.tiff or item.pages <= 1:
         return [(data, 1, max(1, item.pages))]
     pages = read_tiff_pages(Path(item.tiff))
-    make = pdf_bytes if fmt is AttachmentFormat.PDF else tiff_f_bytes
+    make = pdf_bytes if fmt is DocumentFormat.PDF else tiff_f_bytes
     sizes = [len(make([p])) for p in pages]
     return [(make(pages[a:b]), a + 1, b) for a, b in plan_parts(sizes, limit)]
 
@@ -73,7 +74,7 @@ def build_deliveries(
     out: list[NewDelivery] = []
     source = f"inbox fax {item.id}"
     for dest in destinations:
-        fmt = dest.format or AttachmentFormat.PDF  # route() gives every destination its format
+        fmt = dest.format or DocumentFormat.PDF  # route() gives every destination its format
         key = f"inbox:{item.id}:{dest.kind}:{dest.value}:{fmt}"
         if dest.kind is DestinationKind.EMAIL:
             parts = _split(item, fmt, max_bytes)
@@ -94,7 +95,7 @@ def build_deliveries(
                 out.append(NewDelivery(f"{key}:{n}", DestinationKind.EMAIL, dest.value, sender, payload, "", source))
         elif dest.kind in (DestinationKind.PRINTER, DestinationKind.SHARE):
             if dest.kind is DestinationKind.PRINTER:
-                fmt = AttachmentFormat.PDF
+                fmt = DocumentFormat.PDF
             out.append(NewDelivery(key, dest.kind, dest.value, "", None, str(_document(item, fmt)), source))
     return out
 

@@ -17,8 +17,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
 
+from appliance.jobs.choices import DocumentFormat
 from appliance.jobs.model import EntryState
-from appliance.mail.routing import AttachmentFormat
 
 __all__ = [
     "MIME_TYPES",
@@ -32,7 +32,7 @@ __all__ = [
     "plan_parts",
 ]
 
-MIME_TYPES = {AttachmentFormat.PDF: ("application", "pdf"), AttachmentFormat.TIFF: ("image", "tiff")}
+MIME_TYPES = {DocumentFormat.PDF: ("application", "pdf"), DocumentFormat.TIFF: ("image", "tiff")}
 #: headers and the text part of a fax mail, at most (the size plan keeps this much room)
 MAIL_OVERHEAD = 4096
 _ID_SAFE = re.compile(r"[^A-Za-z0-9.+_-]")
@@ -105,7 +105,7 @@ def build_fax_mail(
     sender: str,
     to: str,
     document: bytes,
-    fmt: AttachmentFormat,
+    fmt: DocumentFormat,
     msgid: str,
     part: int = 1,
     parts: int = 1,
@@ -144,7 +144,7 @@ def build_fax_mail(
         document,
         maintype=maintype,
         subtype=subtype,
-        filename=f"fax-{d.fax_id:06d}{suffix}.{'pdf' if fmt is AttachmentFormat.PDF else 'tif'}",
+        filename=f"fax-{d.fax_id:06d}{suffix}.{'pdf' if fmt is DocumentFormat.PDF else 'tif'}",
     )
     return msg.as_bytes()
 
@@ -172,7 +172,7 @@ def build_receipt(
     to: str,
     msgid: str,
     document: bytes | None = None,
-    fmt: AttachmentFormat = AttachmentFormat.PDF,
+    fmt: DocumentFormat = DocumentFormat.PDF,
 ) -> bytes:
     """The receipt mail of one fax entry (with the sent document when given)."""
     msg = EmailMessage(policy=SMTP)
@@ -203,6 +203,6 @@ def build_receipt(
             document,
             maintype=maintype,
             subtype=subtype,
-            filename=f"fax-{r.fax_key.replace('/', '-')}.{'pdf' if fmt is AttachmentFormat.PDF else 'tif'}",
+            filename=f"fax-{r.fax_key.replace('/', '-')}.{'pdf' if fmt is DocumentFormat.PDF else 'tif'}",
         )
     return msg.as_bytes()

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appliance.jobs.choices import Receipt, ReceiptAttachment
+from appliance.jobs.choices import DocumentFormat, Receipt, ReceiptAttachment
 from appliance.jobs.model import TERMINAL, Entry, EntryState, Fax
 from appliance.jobs.store import JobStore
 from appliance.mail.message import ReceiptDetails, build_receipt, message_id
 from appliance.mail.outbox import MailOutbox, NewDelivery
-from appliance.mail.routing import AttachmentFormat, DestinationKind
+from appliance.mail.routing import DestinationKind
 
 __all__ = ["Receipts", "wants_receipt"]
 
@@ -37,11 +37,11 @@ def wants_receipt(receipt: Receipt, state: EntryState) -> bool:
     return False
 
 
-def _document(fax: Fax, fmt: AttachmentFormat) -> bytes | None:
+def _document(fax: Fax, fmt: DocumentFormat) -> bytes | None:
     if not fax.documents:
         return None
     tiff = Path(fax.documents[0])
-    path = tiff if fmt is AttachmentFormat.TIFF else tiff.with_name("fax.pdf")
+    path = tiff if fmt is DocumentFormat.TIFF else tiff.with_name("fax.pdf")
     try:
         return path.read_bytes()
     except OSError:
@@ -59,7 +59,7 @@ class Receipts:
     def receipt_for(self, entry: Entry, fax: Fax) -> list[NewDelivery]:
         if not fax.sender_email_address or not wants_receipt(fax.receipt, entry.state):
             return []
-        fmt = None if fax.receipt_attachment is ReceiptAttachment.NONE else AttachmentFormat(fax.receipt_attachment)
+        fmt = None if fax.receipt_attachment is ReceiptAttachment.NONE else DocumentFormat(fax.receipt_attachment)
         document = _document(fax, fmt) if fmt is not None else None
         details = ReceiptDetails(
             fax_key=f"{entry.fax_id:08X}/{entry.index:04X}",
@@ -80,7 +80,7 @@ class Receipts:
             to=fax.sender_email_address,
             msgid=msgid,
             document=document,
-            fmt=fmt or AttachmentFormat.PDF,
+            fmt=fmt or DocumentFormat.PDF,
         )
         return [
             NewDelivery(

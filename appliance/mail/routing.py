@@ -26,10 +26,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from appliance.jobs.choices import DocumentFormat
+
 __all__ = [
     "DESTINATION_TYPES",
     "FORMATS",
-    "AttachmentFormat",
     "Destination",
     "DestinationKind",
     "FaxbackAnswer",
@@ -53,15 +54,8 @@ class DestinationKind(enum.StrEnum):
     TRASH = "trash"
 
 
-class AttachmentFormat(enum.StrEnum):
-    """The file format a received fax is delivered in."""
-
-    PDF = "pdf"
-    TIFF = "tiff"
-
-
 DESTINATION_TYPES: tuple[DestinationKind, ...] = tuple(DestinationKind)
-FORMATS: tuple[AttachmentFormat, ...] = tuple(AttachmentFormat)
+FORMATS: tuple[DocumentFormat, ...] = tuple(DocumentFormat)
 MAX_CSV_BYTES = 1024 * 1024
 MAX_CSV_ROWS = 10000
 MAX_VALUE_CHARS = 254  # an e-mail address (RFC 5321 path limit), a queue name or a path
@@ -80,12 +74,12 @@ class Destination:
 
     kind: DestinationKind
     value: str = ""
-    format: AttachmentFormat | None = None  # None: the configured default
+    format: DocumentFormat | None = None  # None: the configured default
 
     def __post_init__(self) -> None:
         # callers may give the choices as text: keep them as enums (ValueError if not one)
         object.__setattr__(self, "kind", DestinationKind(self.kind))
-        object.__setattr__(self, "format", AttachmentFormat(self.format) if self.format else None)
+        object.__setattr__(self, "format", DocumentFormat(self.format) if self.format else None)
 
     def describe(self) -> str:
         return f"{self.kind}:{self.value}" if self.value else self.kind
@@ -116,7 +110,7 @@ def make_destination(kind: str, value: str, fmt: str = "") -> Destination:
         raise RoutingError(f"{kind_} destination is longer than {MAX_VALUE_CHARS} characters")
     if fmt and fmt not in FORMATS:
         raise RoutingError(f"format {fmt!r} is not pdf or tiff")
-    format_ = AttachmentFormat(fmt) if fmt else None
+    format_ = DocumentFormat(fmt) if fmt else None
     if kind_ in (DestinationKind.USER, DestinationKind.TRASH):
         return Destination(kind_, "", format_)
     if not value:
@@ -146,10 +140,10 @@ class Routes:
     global_route: tuple[Destination, ...] = ()
     lines: Mapping[str, tuple[Destination, ...]] = field(default_factory=dict)
     recipients: Mapping[str, tuple[Destination, ...]] = field(default_factory=dict)
-    default_format: AttachmentFormat = AttachmentFormat.PDF
+    default_format: DocumentFormat = DocumentFormat.PDF
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "default_format", AttachmentFormat(self.default_format))
+        object.__setattr__(self, "default_format", DocumentFormat(self.default_format))
 
     def with_recipients(self, rows: Iterable[RecipientRow]) -> Routes:
         table = {k: list(v) for k, v in self.recipients.items()}
@@ -167,9 +161,9 @@ class FaxbackAnswer:
     rcv_format: int = 0
 
 
-def format_from_faxback(value: int) -> AttachmentFormat | None:
+def format_from_faxback(value: int) -> DocumentFormat | None:
     """FB-Rcv-Format (its value table was not recovered): 0 the default (None), 1 PDF, 2 TIFF."""
-    return {1: AttachmentFormat.PDF, 2: AttachmentFormat.TIFF}.get(value)
+    return {1: DocumentFormat.PDF, 2: DocumentFormat.TIFF}.get(value)
 
 
 def route(did: str, line: str, faxback: FaxbackAnswer | None, routes: Routes) -> tuple[Destination, ...]:

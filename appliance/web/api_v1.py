@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from appliance.inbound.inbox import Inbox
+from appliance.jobs.choices import DocumentFormat
 from appliance.operator import Caller, Operations, OperatorError, parse_date, parse_states
 from appliance.web.app import Call, Reply, WebApp
 from appliance.web.model import WebError
@@ -20,7 +22,7 @@ __all__ = ["JSON", "error_reply", "handle"]
 
 JSON = "application/json"
 MAX_BODY = 4096  # a reschedule body is tiny
-FILES = {"fax.pdf": ("pdf", "application/pdf"), "fax.tif": ("tiff", "image/tiff")}
+FILES = {"fax.pdf": (DocumentFormat.PDF, "application/pdf"), "fax.tif": (DocumentFormat.TIFF, "image/tiff")}
 
 
 def _json(status: int, data: Any) -> Reply:
@@ -33,8 +35,8 @@ def error_reply(status: int, message: str, headers: dict[str, str] | None = None
     return reply
 
 
-def _inbox_store(app: WebApp) -> Any:
-    store = getattr(app, "store_inbox", None) or getattr(app.inbox, "inbox", None)
+def _inbox_store(app: WebApp) -> Inbox:
+    store: Inbox | None = getattr(app, "store_inbox", None) or getattr(app.inbox, "inbox", None)
     if store is None:
         raise WebError(404, "this appliance keeps no inbox")
     return store
