@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["CloudState", "DocumentFormat", "FaxResolution", "Receipt", "ReceiptAttachment", "RouteFilter", "parse_route_filter"]
+__all__ = [
+    "CloudState",
+    "DocumentFormat",
+    "FaxResolution",
+    "Receipt",
+    "ReceiptAttachment",
+    "RouteFilter",
+    "parse_route_filter",
+]
 
 
 class RouteFilter(enum.StrEnum):
