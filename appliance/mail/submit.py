@@ -56,7 +56,7 @@ class JobSubmitter:
         spool_dir: str,
         *,
         poke: Callable[[], None],
-        page_size: str = "letter",
+        page_size: PageSize = PageSize.LETTER,
         render: Renderer | None = None,
     ) -> None:
         self.jobs = jobs
@@ -64,7 +64,7 @@ class JobSubmitter:
         self.run = run_blocking
         self.spool_dir = spool_dir
         self.poke = poke
-        self.page_size = PageSize.A4 if page_size == "a4" else PageSize.LETTER
+        self.page_size = PageSize(page_size)
         self.render = render or Renderer(shared_pool(), run_blocking)
 
     def submit(

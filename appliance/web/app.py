@@ -169,7 +169,7 @@ class WebApp:
         self.started = started
         self.node_id = ""  # [node] id of the appliance this web service belongs to (shown in /status)
         self.conversions: dict[int, defer.Deferred[None]] = {}
-        self.page_size = PageSize.A4 if config.page_size == "a4" else PageSize.LETTER
+        self.page_size = PageSize(config.page_size)
         self.on_password_change: Callable[[str], None] = lambda username: None  # drops cached logins
         self.deliveries: Any = None  # appliance.mail.outbox.MailOutbox: the console lists its deliveries
         self.appliance_config: Any = None  # appliance.config.Config: the console's routes and settings pages
