@@ -24,6 +24,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from appliance.background import Background
+from appliance.cloud.errors import FaxageRequestError
 from appliance.cloud.notify import NotifyTracker
 from appliance.cloud.records import JobSubmitted, StatusRecord
 from appliance.config import LineConfig
@@ -336,8 +337,6 @@ class Router:
         try:
             jobid, final = await self.cloud.submit(entry.recipient.fax_number, entry.recipient.name, data)
         except Exception as exc:
-            from appliance.cloud.errors import FaxageRequestError
-
             cause = Cause.REJECTED if isinstance(exc, FaxageRequestError) else Cause.OTHER
             return Result.failure(cause, hangup_text=f"cloud submit failed: {exc}", route=CLOUD), failed_cdr()
         await self.run(self.store.cloud_submitted, entry.id, str(jobid), now=self.clock.seconds())

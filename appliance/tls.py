@@ -37,7 +37,7 @@ def _read(source: str, key: str, name: str) -> bytes:
 
 
 def _public(key: Any) -> bytes:
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import serialization  # cryptography only with HTTPS (CLI start-up)
 
     return bytes(key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
 
@@ -49,6 +49,7 @@ def check_tls(source: str, web: Any, now: datetime | None = None) -> list[str]:
     (expired or not yet valid certificate).  Nothing to do without HTTPS."""
     if not web.https:
         return []
+    # cryptography loads only when HTTPS is configured: the CLI imports this module at start-up
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization

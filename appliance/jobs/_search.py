@@ -3,6 +3,7 @@ the retention purge of finished faxes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -101,8 +102,6 @@ class SearchTables:
 
     def all_documents(self) -> set[str]:
         """Every document path any stored fax refers to."""
-        import json
-
         found: set[str] = set()
         for (documents,) in self._read("SELECT documents FROM job_faxes", ()):
             try:

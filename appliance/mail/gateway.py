@@ -18,11 +18,14 @@ Replies (the text always says why):
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from twisted.application.internet import StreamServerEndpointService
 from twisted.cred import checkers, credentials, portal
 from twisted.cred import error as cred_error
-from twisted.internet import defer
+from twisted.internet import defer, ssl
+from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
@@ -31,11 +34,15 @@ from twisted.mail.imap4 import LOGINCredentials, PLAINCredentials
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from appliance.config import ConfigError
 from appliance.dialplan import DialPlan, InvalidNumber, dial_string
 from appliance.logsafe import safe_for_log
 from appliance.mail.config import GatewayConfig
 from appliance.mail.submission import Submission, SubmissionError, parse_submission, reply_text
+from appliance.mail.submit import JobSubmitter
 from appliance.mail.t37 import T37Address, T37Error, parse_t37
+from radius.client import ClientError
+from radius.model import A, Code, FbCommand, FbContext
 
 __all__ = ["Gateway", "GatewayFactory", "make_gateway_service"]
 
@@ -330,15 +337,10 @@ class GatewayFactory(smtp.SMTPFactory):
 
 def tls_options(cert: Any, key: Any) -> Any:
     """Server TLS options for STARTTLS from a PEM certificate and key (the web ones by default)."""
-    from twisted.internet import ssl
-
     return ssl.PrivateCertificate.loadPEM(cert.read_text() + key.read_text()).options()
 
 
 def _radius_authorize(client: Any) -> Callable[[str], defer.Deferred[str]]:
-    from radius.client import ClientError
-    from radius.model import A, Code, FbCommand, FbContext
-
     async def authorize(sender: str) -> str:
         attrs = [
             (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT_FROM_SENDER_EMAIL_ADDRESS)),
@@ -367,18 +369,9 @@ def _radius_authorize(client: Any) -> Callable[[str], defer.Deferred[str]]:
 
 def make_gateway_service(appliance: Any, reactor: Any, mail: Any, *, web_app: Any = None) -> Any:
     """The T.37 listener for ``appliance`` (a StreamServerEndpointService, failing fast on bind errors)."""
-    from pathlib import Path
-
-    from twisted.application.internet import StreamServerEndpointService
-    from twisted.internet.endpoints import TCP4ServerEndpoint
-
-    from appliance.mail.submit import JobSubmitter
-
     config = appliance.config
     gw_config = mail.gateway
     if appliance.portserver is None:
-        from appliance.config import ConfigError
-
         raise ConfigError(config.source, "email_gateway", "needs [portserver] (senders are authorized by RADIUS)")
     web = config.web
     spool = web.spool_dir or f"{config.data_dir}/web"

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.mail.routing import DestinationKind
+from radius.store.sqlite import SqliteStore
 from radius.store.tables import AttachedTables
+from radius.store.urls import open_by_url
 
 __all__ = ["Delivery", "DeliveryState", "MailOutbox", "NewDelivery", "open_mail_outbox"]
 
@@ -159,15 +161,12 @@ def _delivery(row: Sequence[Any]) -> Delivery:
 
 def open_mail_outbox(url: str, *, init: bool = True) -> MailOutbox:
     """The outbox in the database named by ``url`` (``sqlite:///PATH`` or ``postgresql://…``)."""
-    from radius.store.urls import open_by_url
 
     def sqlite(path: str, **kw: Any) -> MailOutbox:
-        from radius.store.sqlite import SqliteStore
-
         return MailOutbox(SqliteStore(path, **kw), "sqlite")
 
     def postgresql(dsn: str, **kw: Any) -> MailOutbox:
-        from radius.store.postgresql import PostgresStore
+        from radius.store.postgresql import PostgresStore  # psycopg loads only for a postgresql:// URL
 
         return MailOutbox(PostgresStore(dsn, **kw), "postgresql")
 

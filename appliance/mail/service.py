@@ -3,7 +3,7 @@ receipts and the T.37 listener) from its config."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from twisted.internet.threads import deferToThreadPool
 from appliance.config import ConfigError
 from appliance.mail.config import MailConfig
 from appliance.mail.delivery import DeliveryService
+from appliance.mail.gateway import make_gateway_service
 from appliance.mail.inbound import FaxMailer, radius_account_lookup
 from appliance.mail.outbox import MailOutbox, open_mail_outbox
 from appliance.mail.receipts import Receipts
@@ -46,7 +47,6 @@ def load_mail_config(config: Any) -> MailConfig:
             ) from None
         except (RoutingError, UnicodeDecodeError) as exc:
             raise ConfigError(config.source, "inbound_routes.recipients_csv", f"{path}: {exc}") from None
-        from dataclasses import replace
 
         mail = replace(mail, routes=mail.routes.with_recipients(rows))
     return mail
@@ -90,8 +90,6 @@ def make_mail(
     delivery.setServiceParent(parent)
     parts = MailParts(mail, outbox, delivery, mailer, receipts)
     if mail.gateway.enabled:
-        from appliance.mail.gateway import make_gateway_service
-
         parts.gateway = make_gateway_service(appliance, reactor, mail, web_app=web_app)
         parts.gateway.setServiceParent(parent)
     return parts

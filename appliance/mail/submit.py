@@ -17,6 +17,7 @@ from appliance.mail.submission import Submission, reply_text
 from appliance.mail.t37 import T37Address
 from appliance.render import RenderLimitError, WorkerDied
 from appliance.render.runner import Renderer, shared_pool
+from appliance.web.convert import convert_fax
 from modem.document import DocumentError, PageSize, Resolution
 
 __all__ = ["JobSubmitter", "fax_spec"]
@@ -75,7 +76,6 @@ class JobSubmitter:
     async def _submit(
         self, sender: str, account: str, recipients: list[tuple[T37Address, str]], submission: Submission
     ) -> list[str]:
-        from appliance.web.convert import convert_fax
 
         keys = []
         for t37, dialled in recipients:

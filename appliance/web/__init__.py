@@ -18,11 +18,13 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
+from appliance.config import ConfigError
 from appliance.config.web import WebConfig, parse_web
 from appliance.dialplan import DialPlan
 from appliance.jobs.model import EntryState
 from appliance.jobs.scheduler import thread_runner
 from appliance.jobs.store import JobStore
+from appliance.private import private_file
 from appliance.render import RenderPool
 from appliance.render.runner import Renderer, shared_pool
 from appliance.web.app import WebApp
@@ -122,8 +124,6 @@ def make_site(
 
 def web_secret(data_dir: str) -> bytes:
     """The console's anti-CSRF key: ``<data_dir>/web-secret`` (mode 0600), created on first use."""
-    from appliance.private import private_file
-
     path = Path(data_dir) / "web-secret"
     text, _ = private_file(path, lambda: secrets.token_hex(32))
     try:
@@ -131,8 +131,6 @@ def web_secret(data_dir: str) -> bytes:
     except ValueError:
         key = text.encode("utf-8")
     if len(key) < 16:
-        from appliance.config import ConfigError
-
         raise ConfigError(str(path), "", "holds too short a key: delete the file and a new one is made")
     return key
 

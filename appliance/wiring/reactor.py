@@ -23,7 +23,7 @@ class Reactor(IReactorCore, IReactorTime, IReactorThreads, IReactorTCP, IReactor
 
 def installed_reactor() -> Reactor:
     """The process's global reactor (installing the default one if none is yet)."""
-    from twisted.internet import reactor
+    from twisted.internet import reactor  # importing it installs the default reactor: only when asked
 
     return cast(Reactor, reactor)
 

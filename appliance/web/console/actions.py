@@ -7,6 +7,8 @@ with a notice.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +17,8 @@ from appliance.web import browser, ffws, uapi
 from appliance.web.app import Reply, parse_entry_key
 from appliance.web.console import files, uploads, views
 from appliance.web.model import Contact, ContactGroup, WebError
+from modem.document import DocumentError, Resolution
+from radius.store.api import Did, DuplicateError
 
 __all__ = ["post", "send_form"]
 
@@ -208,7 +212,6 @@ async def _preview(page: Any, form: dict[str, Any], attachments: list[ffws.Attac
     app, user = page.app, page.identity.username
     documents = [(a.name, a.data or b"") for a in attachments]
     token = await app.run(uploads.save_upload, app.spool_dir, user, documents)
-    from modem.document import DocumentError, Resolution
 
     try:
         pages = await app.render(
@@ -257,9 +260,6 @@ async def _change(page: Any, key: str, index_text: str, action: str, fields: dic
 
 async def _delete(page: Any, key: str) -> Reply:
     """Remove a finished fax, its history and its page files (when the job store can remove faxes)."""
-    import shutil
-    from pathlib import Path
-
     app = page.app
     fax = await files.load_fax(app, key, page.identity)
     delete = getattr(app.jobs, "delete_fax", None)
@@ -287,8 +287,6 @@ async def _add_account(page: Any, fields: dict[str, list[str]]) -> Reply:
 
 
 async def _add_did(page: Any, fields: dict[str, list[str]]) -> Reply:
-    from radius.store.api import Did, DuplicateError
-
     app = page.app
     store = app.cdrs if app.accounts is not None else None
     if store is None or not hasattr(store, "add_did"):

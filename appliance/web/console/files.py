@@ -20,6 +20,7 @@ from appliance.web.app import Reply, WebApp, parse_fax_key
 from appliance.web.auth import Identity
 from appliance.web.console.views import owns
 from appliance.web.model import WebError
+from modem.tiff import iter_tiff_pages, pdf_bytes, preview_png, read_tiff_pages
 
 __all__ = ["fax_file", "inbox_file", "load_fax", "load_received", "page_urls", "tiff_page_png", "tiff_pdf"]
 
@@ -30,8 +31,6 @@ MAX_PAGE_NUMBER = 9999
 
 def tiff_page_png(path: str, number: int) -> bytes | None:
     """(render worker) Page ``number`` (from 1) of a TIFF file as a PNG preview, or None when it has fewer."""
-    from modem.tiff import iter_tiff_pages, preview_png
-
     for n, page in enumerate(iter_tiff_pages(path), 1):
         if n == number:
             return preview_png(page)
@@ -40,8 +39,6 @@ def tiff_page_png(path: str, number: int) -> bytes | None:
 
 def tiff_pdf(paths: Sequence[str]) -> bytes:
     """(render worker) The pages of TIFF files as one PDF."""
-    from modem.tiff import pdf_bytes, read_tiff_pages
-
     pages = [page for path in paths for page in read_tiff_pages(path)]
     return pdf_bytes(pages)
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+from urllib.parse import urlencode
 
+from appliance.config import ConfigError
 from appliance.jobs.model import TERMINAL
+from appliance.mail.routing import Routes
 from appliance.web.app import ACTIVE, Reply, WebApp
 from appliance.web.auth import Identity
-from appliance.web.console import actions, files, views
+from appliance.web.console import actions, files, uploads, views
 from appliance.web.console.pages import render, shown
 from appliance.web.model import WebError
 
@@ -118,8 +121,6 @@ async def _get(page: Page, parts: list[str]) -> Reply:
 
 
 async def _upload_preview(page: Page, token: str, name: str) -> Reply:
-    from appliance.web.console import uploads
-
     number = files.page_number(name)
     data = await page.app.run(uploads.preview_file, page.app.spool_dir, token, page.identity.username, number)
     if data is None:
@@ -192,7 +193,6 @@ async def _outbox(page: Page) -> tuple[list[tuple[Any, Any]], dict[str, Any]]:
         return _with_faxes(app, entries)
 
     rows = views.filter_entries(await app.run(load), state, q)
-    from urllib.parse import urlencode
 
     query = urlencode({k: v for k, v in (("state", state), ("q", q), ("mine", "1" if mine else "")) if v})
     return rows, {"state": state, "q": q, "mine": mine, "query": query}
@@ -269,8 +269,7 @@ async def _contacts(page: Page) -> Reply:
 
 
 async def _routes(page: Page) -> Reply:
-    from appliance.config import ConfigError
-    from appliance.mail.routing import Routes
+    # appliance.mail imports appliance.web (the gateway converts documents): imported here, not in a circle
     from appliance.mail.service import load_mail_config
 
     config = page.app.appliance_config
