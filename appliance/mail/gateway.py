@@ -37,11 +37,15 @@ from zope.interface import implementer
 from appliance.config import ConfigError
 from appliance.dialplan import DialPlan, InvalidNumber, dial_string
 from appliance.logsafe import safe_for_log
-from appliance.mail.config import GatewayConfig
+from appliance.mail.config import GatewayConfig, MailConfig
 from appliance.mail.submission import Submission, SubmissionError, parse_submission, reply_text
 from appliance.mail.submit import JobSubmitter
 from appliance.mail.t37 import T37Address, T37Error, parse_t37
-from radius.client import ClientError
+from appliance.portserver.role import RadiusRequester
+from appliance.wiring.controller import Appliance
+from appliance.wiring.reactor import Reactor
+from modem.document import PageSize
+from radius.client import Attr, ClientError
 from radius.model import A, Code, FbCommand, FbContext
 
 __all__ = ["Gateway", "GatewayFactory", "make_gateway_service"]
@@ -335,14 +339,14 @@ class GatewayFactory(smtp.SMTPFactory):
 # ------------------------------------------------------------------ wiring
 
 
-def tls_options(cert: Any, key: Any) -> Any:
+def tls_options(cert: Path, key: Path) -> ssl.CertificateOptions:
     """Server TLS options for STARTTLS from a PEM certificate and key (the web ones by default)."""
     return ssl.PrivateCertificate.loadPEM(cert.read_text() + key.read_text()).options()
 
 
-def _radius_authorize(client: Any) -> Callable[[str], defer.Deferred[str]]:
+def _radius_authorize(client: RadiusRequester) -> Callable[[str], defer.Deferred[str]]:
     async def authorize(sender: str) -> str:
-        attrs = [
+        attrs: list[Attr] = [
             (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT_FROM_SENDER_EMAIL_ADDRESS)),
             (A.FB_CONTEXT.value, int(FbContext.FOR_EXTERNAL_MODULE)),
             (A.USER_NAME.value, sender[:64]),
@@ -367,7 +371,7 @@ def _radius_authorize(client: Any) -> Callable[[str], defer.Deferred[str]]:
     return lambda sender: defer.Deferred.fromCoroutine(authorize(sender))
 
 
-def make_gateway_service(appliance: Any, reactor: Any, mail: Any, *, web_app: Any = None) -> Any:
+def make_gateway_service(appliance: Appliance, reactor: Reactor, mail: MailConfig) -> StreamServerEndpointService:
     """The T.37 listener for ``appliance`` (a StreamServerEndpointService, failing fast on bind errors)."""
     config = appliance.config
     gw_config = mail.gateway
@@ -376,7 +380,12 @@ def make_gateway_service(appliance: Any, reactor: Any, mail: Any, *, web_app: An
     web = config.web
     spool = web.spool_dir or f"{config.data_dir}/web"
     submitter = JobSubmitter(
-        appliance.jobs, reactor, appliance.run_blocking, spool, poke=appliance.scheduler.poke, page_size=web.page_size
+        appliance.jobs,
+        reactor,
+        appliance.run_blocking,
+        spool,
+        poke=appliance.scheduler.poke,
+        page_size=PageSize(web.page_size),
     )
     gateway = Gateway(
         gw_config,

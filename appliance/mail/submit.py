@@ -65,7 +65,7 @@ class JobSubmitter:
         self.run = run_blocking
         self.spool_dir = spool_dir
         self.poke = poke
-        self.page_size = PageSize(page_size)
+        self.page_size = page_size
         self.render = render or Renderer(shared_pool(), run_blocking)
 
     def submit(

@@ -78,7 +78,7 @@ def make_service(
         if web is not None:
             web.setServiceParent(top)
         web_app = web.site.app if web is not None else None  # type: ignore[attr-defined]  # set by make_site
-        top.mail = make_mail(appliance, reactor, top, web_app=web_app)
+        top.mail = make_mail(appliance, reactor, top)
         if web_app is not None:
             web_app.deliveries = top.mail.outbox  # the dashboard lists the deliveries
     return top
