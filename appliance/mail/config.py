@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from appliance.config_reader import Section
 from appliance.jobs.choices import DocumentFormat
@@ -123,7 +122,7 @@ def _gateway(source: str, raw: object) -> GatewayConfig:
     return gateway
 
 
-def _destinations(s: Section, key: str, value: Any) -> tuple[Destination, ...]:
+def _destinations(s: Section, key: str, value: object) -> tuple[Destination, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

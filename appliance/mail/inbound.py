@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
@@ -20,11 +19,14 @@ from twisted.logger import Logger
 
 from appliance.inbound.inbox import InboxItem
 from appliance.jobs.choices import DocumentFormat
+from appliance.jobs.scheduler import RunBlocking
 from appliance.logsafe import safe_for_log
 from appliance.mail.message import FaxDetails, build_fax_mail, encoded_size, message_id, plan_parts
 from appliance.mail.outbox import MailOutbox, NewDelivery
 from appliance.mail.routing import Destination, DestinationKind, FaxbackAnswer, Routes, route
+from appliance.portserver.role import RadiusRequester
 from modem.tiff import pdf_bytes, read_tiff_pages, tiff_f_bytes
+from radius.client import Attr, Reply
 from radius.model import A, Code, FbCommand, FbContext
 
 __all__ = ["FaxMailer", "build_deliveries"]
@@ -113,8 +115,8 @@ class FaxMailer:
         *,
         sender: str,
         max_bytes: int,
-        run_blocking: Callable[..., defer.Deferred[Any]],
-        ask_account: Callable[[str], Any] | None,
+        run_blocking: RunBlocking,
+        ask_account: Callable[[str], defer.Deferred[FaxbackAnswer | None]] | None,
         poke: Callable[[], None],
     ) -> None:
         self.clock = clock
@@ -166,17 +168,17 @@ class FaxMailer:
         self.poke()
 
 
-def radius_account_lookup(client: Any) -> Callable[[str], defer.Deferred[FaxbackAnswer | None]]:
+def radius_account_lookup(client: RadiusRequester) -> Callable[[str], defer.Deferred[FaxbackAnswer | None]]:
     """``ask_account`` over a RADIUS client: Get-Account / For-External-Module."""
 
     def ask(account: str) -> defer.Deferred[FaxbackAnswer | None]:
-        attrs = [
+        attrs: list[Attr] = [
             (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT)),
             (A.FB_CONTEXT.value, int(FbContext.FOR_EXTERNAL_MODULE)),
             (A.USER_NAME.value, account),
         ]
 
-        def answer(reply: Any) -> FaxbackAnswer | None:
+        def answer(reply: Reply) -> FaxbackAnswer | None:
             if reply.code != Code.ACCESS_ACCEPT:
                 return None
             return FaxbackAnswer(

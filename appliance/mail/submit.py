@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
 from twisted.mail import smtp
 
 from appliance.jobs.choices import Receipt, ReceiptAttachment
 from appliance.jobs.model import FaxSpec, JobError, Recipient
+from appliance.jobs.scheduler import RunBlocking
+from appliance.jobs.store import JobStore
 from appliance.mail.submission import Submission, reply_text
 from appliance.mail.t37 import T37Address
 from appliance.render import RenderLimitError, WorkerDied
@@ -51,9 +53,9 @@ def fax_spec(
 class JobSubmitter:
     def __init__(
         self,
-        jobs: Any,
-        clock: Any,
-        run_blocking: Callable[..., defer.Deferred[Any]],
+        jobs: JobStore,
+        clock: IReactorTime,
+        run_blocking: RunBlocking,
         spool_dir: str,
         *,
         poke: Callable[[], None],
@@ -76,7 +78,6 @@ class JobSubmitter:
     async def _submit(
         self, sender: str, account: str, recipients: list[tuple[T37Address, str]], submission: Submission
     ) -> list[str]:
-
         keys = []
         for t37, dialled in recipients:
             spec, documents = fax_spec(sender, account, t37, submission)

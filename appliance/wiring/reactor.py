@@ -1,5 +1,5 @@
-"""The reactor the wiring needs: time, threads, TCP and UDP listeners and the
-core's start/stop triggers.
+"""The reactor the wiring needs: time, threads, TCP and UDP listeners, child
+processes (the printer's ``lp``) and the core's start/stop triggers.
 
 Twisted types its global reactor as only part of what every real reactor
 provides (no threads, no UDP), so this module hands it out as :class:`Reactor`:
@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from twisted.internet.interfaces import IReactorCore, IReactorTCP, IReactorThreads, IReactorTime, IReactorUDP
+from twisted.internet.interfaces import (
+    IReactorCore,
+    IReactorProcess,
+    IReactorTCP,
+    IReactorThreads,
+    IReactorTime,
+    IReactorUDP,
+)
 
 __all__ = ["Reactor", "installed_reactor", "reactor"]
 
 
-class Reactor(IReactorCore, IReactorTime, IReactorThreads, IReactorTCP, IReactorUDP):
+class Reactor(IReactorCore, IReactorTime, IReactorThreads, IReactorTCP, IReactorUDP, IReactorProcess):
     """Every interface of the reactor that the assembled process uses."""
 
 
