@@ -61,6 +61,7 @@ class WebSite(GuardedSite):
 
     def __init__(self, root: WebRoot, max_request_bytes: int, **kw: Any) -> None:
         super().__init__(root, max_request_bytes, precheck=root.precheck, render_refusal=root.render_refusal, **kw)
+        self.app: WebApp = root.app
 
 
 def _base(request: HttpRequest) -> str:
@@ -98,7 +99,7 @@ class WebRoot(resource.Resource):
         self.guard = Guard(app.config, app.clock, csrf_secret or secrets.token_bytes(32))
         self._store_down_since: float | None = None
 
-    def render(self, request: HttpRequest) -> Any:
+    def render(self, request: HttpRequest) -> int:
         d = defer.Deferred.fromCoroutine(self._serve(request))
         finished = [False]
         request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))

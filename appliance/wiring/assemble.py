@@ -77,7 +77,7 @@ def make_service(
         web = make_web(appliance, reactor)
         if web is not None:
             web.setServiceParent(top)
-        web_app = web.site.app if web is not None else None  # type: ignore[attr-defined]  # set by make_site
+        web_app = web.site.app if web is not None else None
         top.mail = make_mail(appliance, reactor, top)
         if web_app is not None:
             web_app.deliveries = top.mail.outbox  # the dashboard lists the deliveries

@@ -51,7 +51,7 @@ def make_web(appliance: Appliance, reactor: Reactor) -> WebService | None:
         cdrs=appliance.store,
         accounts=accounts,
     )
-    svc.site.app.node_id = appliance.node_id  # type: ignore[attr-defined]  # make_site sets WebSite.app
+    svc.site.app.node_id = appliance.node_id
     return svc
 
 
