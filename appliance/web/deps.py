@@ -19,9 +19,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
+
+from radius.store.api import Account, AccountingRecord, Did
 
 __all__ = [
+    "AccountDirectory",
     "AccountWriter",
     "CdrSource",
     "InboxRecord",
@@ -131,9 +134,19 @@ class InboxSource(Protocol):
 class CdrSource(Protocol):
     def list_cdrs(
         self, since: float | None = None, limit: int | None = None, stops_only: bool = False
-    ) -> Sequence[Any]:
+    ) -> Sequence[AccountingRecord]:
         """``radius.store`` accounting records, oldest first (blocking)."""
         ...
+
+
+@runtime_checkable
+class AccountDirectory(Protocol):
+    """The accounts and DIDs of this appliance's own RADIUS store (the console's admin pages; blocking)."""
+
+    def get_account(self, name: str) -> Account | None: ...
+    def list_accounts(self) -> list[Account]: ...
+    def list_dids(self, account: str | None = None) -> list[Did]: ...
+    def add_did(self, did: Did) -> Did: ...
 
 
 @runtime_checkable
