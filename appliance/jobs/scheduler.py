@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from twisted.application import service
 from twisted.internet import defer
@@ -51,13 +51,24 @@ from radius.store.api import StoreError
 __all__ = ["Dispatch", "JobScheduler", "RunBlocking", "thread_runner"]
 
 T = TypeVar("T")
-RunBlocking = Callable[..., "defer.Deferred[Any]"]
+
+
+class RunBlocking(Protocol):
+    """Runs ``fn(*args, **kwargs)``, a blocking call, off the reactor thread (a thread pool; tests: at once)."""
+
+    def __call__(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> defer.Deferred[T]: ...
+
+
 Dispatch = Callable[[Claim], "defer.Deferred[Result]"]
 
 
 def thread_runner(reactor: IReactorFromThreads, pool: ThreadPool) -> RunBlocking:
     """``run_blocking`` that runs each store call in ``pool``."""
-    return partial(deferToThreadPool, reactor, pool)
+
+    def run(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> defer.Deferred[T]:
+        return deferToThreadPool(reactor, pool, fn, *args, **kwargs)
+
+    return run
 
 
 class JobScheduler(service.Service):

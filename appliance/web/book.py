@@ -57,10 +57,10 @@ async def users(app: WebApp, call: Call) -> Reply:
     if username != me.username and not me.admin:
         raise WebError(403, f"you may not access user {username!r}")
     if call.method == "GET":
-        profile = await app.run(app.directory.get_user, username)
-        if profile is None:
+        found = await app.run(app.directory.get_user, username)
+        if found is None:
             raise WebError(404, f"no user {username!r}")
-        return xml_reply(200, "Success", [ffws.user_element(profile, call.base)])
+        return xml_reply(200, "Success", [ffws.user_element(found, call.base)])
     if call.method == "PUT":
         fields, new_name, password = ffws.parse_user(call.body)
         if new_name and new_name != username:

@@ -22,7 +22,7 @@ from appliance.web.console.page import HTML, Page
 from appliance.web.console.pages import render, shown
 from appliance.web.deps import AccountDirectory, InboxRecord
 from appliance.web.model import WebError
-from radius.store.api import AccountingRecord
+from radius.store.api import Account, AccountingRecord, Did
 
 __all__ = ["HTML", "handle"]
 
@@ -228,7 +228,8 @@ def _account_store(app: WebApp) -> AccountDirectory | None:
 
 async def _accounts(page: Page) -> Reply:
     store = _account_store(page.app)
-    accounts, dids = [], []
+    accounts: list[Account] = []
+    dids: list[Did] = []
     if store is not None:
         accounts, dids = await page.app.run(lambda: (store.list_accounts(), store.list_dids()))
     return page.html("accounts.html", "Accounts & DIDs", accounts=accounts, dids=dids, available=store is not None)
