@@ -44,6 +44,7 @@ from appliance.cloud.errors import AlreadyExists, FaxageError, NotFound
 from appliance.cloud.records import Document, FaxRecord
 from appliance.config import FaxageConfig
 from appliance.durable import write_atomically
+from appliance.jobs.scheduler import RunBlocking
 
 if TYPE_CHECKING:
     from appliance.cloud.client import TwistedFaxage
@@ -60,8 +61,6 @@ __all__ = [
     "RoundResult",
     "make_inbound_poller",
 ]
-
-RunBlocking = Callable[..., "Deferred[Any]"]
 
 
 class InboundSource(Protocol):
@@ -185,7 +184,7 @@ class InboundPoller:
         *,
         interval: float,
         run_blocking: RunBlocking,
-        on_stored: Callable[[int, Mapping[str, Any]], Any] | None = None,
+        on_stored: Callable[[int, Mapping[str, Any]], object] | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("InboundPoller needs interval > 0")
@@ -209,9 +208,8 @@ class InboundPoller:
         if self._loop.running:
             self._loop.stop()
 
-    def _tick(self) -> Deferred[Any]:
-        d: Deferred[Any] = self.poll_once()
-        return d.addCallback(lambda _: None)
+    def _tick(self) -> Deferred[None]:
+        return self.poll_once().addCallback(lambda _: None)
 
     def poll_once(self) -> Deferred[RoundResult]:
         """One round; never fails (problems are logged and in the result).

@@ -96,7 +96,7 @@ class Inbox:
         page's df (0 MH, 1 MR, 3 MMR)."""
 
         if isinstance(fine, bool):
-            resolution: Any = Resolution.FINE if fine else Resolution.NORMAL
+            resolution: Resolution | list[Resolution] = Resolution.FINE if fine else Resolution.NORMAL
         else:
             resolution = [Resolution.FINE if f else Resolution.NORMAL for f in fine]
         with self._lock:
@@ -161,7 +161,7 @@ class Inbox:
             shutil.rmtree(directory, ignore_errors=True)
         return gone
 
-    def contains(self, key: str, value: Any) -> bool:
+    def contains(self, key: str, value: object) -> bool:
         """Whether an item has ``extra[key] == value`` (e.g. a cloud recvid)."""
         with self._lock:
             return any(i.get("extra", {}).get(key) == value for i in self._load())

@@ -11,6 +11,8 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import blockingCallFromThread
 
 from appliance.inbound.inbox import UNROUTED_ACCOUNT, Inbox, InboxItem
+from appliance.portserver import ReceiveRoute
+from appliance.portserver.role import PortServer
 
 __all__ = ["CloudInboxSink", "portserver_resolver"]
 
@@ -25,7 +27,7 @@ class CloudInboxSink:
         self.inbox = inbox
         self.resolve = resolve
         #: (inbox item) for each fax stored, called in the storing thread: the e-mail gateway's delivery
-        self.on_stored: Callable[[InboxItem], Any] | None = None
+        self.on_stored: Callable[[InboxItem], object] | None = None
 
     def contains(self, recvid: int) -> bool:
         return self.inbox.contains("recvid", recvid)
@@ -60,7 +62,7 @@ def _epoch(meta: Mapping[str, Any]) -> float:
 
 
 def portserver_resolver(
-    reactor: IReactorFromThreads, portserver: Any, token_hex: Callable[[], str], default: str = ""
+    reactor: IReactorFromThreads, portserver: PortServer | None, token_hex: Callable[[], str], default: str = ""
 ) -> Callable[[str], str]:
     """``resolve(dnis)`` for :class:`CloudInboxSink`, asking RADIUS from a worker thread."""
 
@@ -68,7 +70,13 @@ def portserver_resolver(
         if portserver is None or not dnis:
             return default
         try:
-            route = blockingCallFromThread(reactor, portserver.route_receive, dnis, f"cloud-{token_hex()}")
+            # twisted's signature (a plain or a Deferred result) cannot infer the result type here
+            route: ReceiveRoute = blockingCallFromThread(
+                reactor,
+                portserver.route_receive,  # type: ignore[arg-type]
+                dnis,
+                f"cloud-{token_hex()}",
+            )
         except Exception:
             return default
         return str(route.receive_account) if route.accepted else default

@@ -24,7 +24,7 @@ from typing import Any, Protocol, TypeVar
 
 from twisted.application import service
 from twisted.internet import defer
-from twisted.internet.interfaces import IReactorFromThreads, IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorFromThreads, IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
@@ -106,7 +106,7 @@ class JobScheduler(service.Service):
         self.interval = interval
         self._loop: LoopingCall | None = None
         self._polling = False
-        self._poke: Any = None
+        self._poke: IDelayedCall | None = None
         self._busy_lines: set[str] = set()
         self._cloud_calls = 0
         self._inflight: dict[int, defer.Deferred[None]] = {}
@@ -135,7 +135,7 @@ class JobScheduler(service.Service):
         self._beat.clock = self._clock
         self._beat.start(self.heartbeat_interval, now=True).addErrback(self._loop_died)
 
-    def stopService(self) -> defer.Deferred[Any]:
+    def stopService(self) -> defer.Deferred[object]:
         """Stop claiming; fires once the calls in flight have been completed."""
         super().stopService()
         if self._loop is not None and self._loop.running:
@@ -144,7 +144,7 @@ class JobScheduler(service.Service):
             self._poke.cancel()
         done = defer.DeferredList(list(self._inflight.values()), consumeErrors=True)
 
-        def quiet(result: Any) -> Any:  # leases stay renewed until the last call ended
+        def quiet(result: object) -> object:  # leases stay renewed until the last call ended
             if self._beat is not None and self._beat.running:
                 self._beat.stop()
             return result
@@ -391,7 +391,7 @@ class JobScheduler(service.Service):
     def unhold(self, entry_id: int) -> None:
         self._held.discard(entry_id)
 
-    def _release(self, _: Any, claim: Claim) -> None:
+    def _release(self, _: object, claim: Claim) -> None:
         self._inflight.pop(claim.entry.id, None)
         self._routes.pop(claim.entry.id, None)
         if claim.route == CLOUD:
