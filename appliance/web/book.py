@@ -13,6 +13,7 @@ from typing import Any
 
 from appliance.web import ffws
 from appliance.web.app import Call, Reply, WebApp, xml_reply
+from appliance.web.deps import AccountWriter
 from appliance.web.model import GLOBAL, Contact, ContactGroup, UserProfile, WebError
 from appliance.web.numbers import check_contact
 
@@ -73,7 +74,7 @@ async def users(app: WebApp, call: Call) -> Reply:
     raise WebError(405, f"{call.method} is not allowed here")
 
 
-def _writable(app: WebApp) -> Any:
+def _writable(app: WebApp) -> AccountWriter:
     """The account writer, or 409 when the accounts live on another RADIUS server."""
     if app.accounts is None:
         raise WebError(
