@@ -48,7 +48,7 @@ def _number(data: dict[str, Any], key: str) -> float | None:
     return float(value)
 
 
-def judge(data: Any, now: float, this_host: str, pid_alive: Callable[[int], bool]) -> Liveness:
+def judge(data: object, now: float, this_host: str, pid_alive: Callable[[int], bool]) -> Liveness:
     """Is the process that wrote ``data`` (a parsed record, or None when
     there is no file) still running at ``now``?"""
     if data is None:

@@ -29,13 +29,14 @@ from typing import Any
 
 from twisted.application import service
 from twisted.internet.defer import Deferred, fail
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IReactorCore, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from appliance.config import LineClass, LineConfig, LineDirection
 from appliance.progress import CallDirection, CallPhase, LiveCall, apply, page_line
 from modem import class2 as c2
+from modem.coding import CodedPage
 from modem.driver import ModemError, ModemProtocol, SendRefused
 from modem.events import LineEvent, Ring
 from modem.params import PageFormat
@@ -128,7 +129,7 @@ class _Line:
 OpenPortFactory = Callable[[LineConfig, str], OpenPort]
 
 
-def serial_opener(reactor: Any) -> OpenPortFactory:
+def serial_opener(reactor: IReactorCore) -> OpenPortFactory:
     """Opens each line's device with ``SerialPort`` at the line's speed."""
 
     def factory(config: LineConfig, device: str) -> OpenPort:
@@ -290,7 +291,7 @@ class LinePool(service.Service):
         self,
         name: str,
         number: str,
-        pages: list[bytes],
+        pages: list[bytes] | list[CodedPage],
         page_format: PageFormat,
         local_id: str = "",
         on_page: Callable[[int], None] | None = None,

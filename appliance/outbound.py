@@ -31,6 +31,8 @@ from appliance.config import LineConfig
 from appliance.fax_pages import coded_pages, tiff_bytes
 from appliance.jobs.choices import FaxResolution
 from appliance.jobs.model import CLOUD, Cause, Claim, CloudStatus, Entry, RecoveredSession, RecoveryReport, Result
+from appliance.jobs.scheduler import RunBlocking
+from appliance.jobs.store import JobStore
 from appliance.lines import LineUnavailable
 from appliance.logsafe import safe_for_log
 from appliance.outcomes import (
@@ -46,6 +48,7 @@ from appliance.outcomes import (
 from appliance.portserver import Cdr, SendAuthorization, Session
 from appliance.progress import LiveCall
 from modem import class2 as c2
+from modem.coding import CodedPage
 from modem.dialect import dial_string_problem
 from modem.driver import SendRefused
 from modem.params import PageFormat
@@ -71,7 +74,7 @@ class SendLines(Protocol):
         self,
         name: str,
         number: str,
-        pages: list[Any],
+        pages: list[bytes] | list[CodedPage],
         page_format: PageFormat,
         local_id: str = "",
         on_page: Callable[[int], None] | None = None,
@@ -203,8 +206,8 @@ class Router:
     def __init__(
         self,
         clock: IReactorTime,
-        store: Any,
-        run_blocking: Callable[..., Deferred[Any]],
+        store: JobStore,
+        run_blocking: RunBlocking,
         *,
         node_id: str,
         pool: SendLines | None,
