@@ -24,7 +24,7 @@ from appliance.jobs.model import TERMINAL, Attempt, Entry, EntryState, Fax, Ille
 from appliance.jobs.store import JobStore
 from modem.fax_files import pdf_from_tiff
 
-__all__ = ["Caller", "Operations", "OperatorError", "iso", "parse_date", "parse_job_key", "parse_states"]
+__all__ = ["Caller", "JobAction", "Operations", "OperatorError", "iso", "parse_date", "parse_job_key", "parse_states"]
 
 S = EntryState
 ACTIVE = (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING, S.SENDING)
@@ -34,7 +34,9 @@ _KEY = re.compile(r"^([0-9A-Fa-f]{1,8})(?:[-/]([0-9A-Fa-f]{1,4}))?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?Z?$")
 
 
-class _Change(enum.StrEnum):
+class JobAction(enum.StrEnum):
+    """What an operator may do to a job (``/api/v1/jobs/KEY/<action>``)."""
+
     CANCEL = "cancel"
     RESCHEDULE = "reschedule"
     RETRY = "retry"
@@ -225,14 +227,14 @@ class Operations:
         return [self.job_json(e, fax, self.jobs.attempts(e.id)) for e in self.jobs.with_live_pages(entries)]
 
     def _change(
-        self, caller: Caller, key: str, action: _Change, now: float, at: float | None = None
+        self, caller: Caller, key: str, action: JobAction, now: float, at: float | None = None
     ) -> list[dict[str, Any]]:
         fax, entries = self._entries(caller, key)
         _, index = parse_job_key(key)
         try:
-            if action is _Change.CANCEL:
+            if action is JobAction.CANCEL:
                 self.jobs.abort(fax.id, index, now=now)
-            elif action is _Change.RETRY:
+            elif action is JobAction.RETRY:
                 if index is not None and entries[0].state not in (S.FAILED, S.DEAD, S.ABORTED):
                     raise OperatorError(
                         409,
@@ -249,13 +251,13 @@ class Operations:
         return [self.job_json(self.jobs.get_entry(e.id), fax) for e in entries]
 
     def cancel(self, caller: Caller, key: str, now: float) -> list[dict[str, Any]]:
-        return self._change(caller, key, _Change.CANCEL, now)
+        return self._change(caller, key, JobAction.CANCEL, now)
 
     def reschedule(self, caller: Caller, key: str, at: float | None, now: float) -> list[dict[str, Any]]:
-        return self._change(caller, key, _Change.RESCHEDULE, now, at)
+        return self._change(caller, key, JobAction.RESCHEDULE, now, at)
 
     def retry(self, caller: Caller, key: str, now: float) -> list[dict[str, Any]]:
-        return self._change(caller, key, _Change.RETRY, now)
+        return self._change(caller, key, JobAction.RETRY, now)
 
     def job_file(self, caller: Caller, key: str, kind: DocumentFormat | str) -> tuple[bytes, str]:
         """(content, file name) of a job's document as converted for sending: ``pdf`` or ``tiff``."""

@@ -77,7 +77,7 @@ class DemoOptions:
     portserver_servers: tuple[tuple[str, int, int], ...] = field(default_factory=tuple)  # extra servers first
     smtp_port: int = 2525  # the e-mail gateway (T.37) on 127.0.0.1
     smtp_relay: str = ""  # host:port of a relay for outgoing mail; "" = the Maildir <data_dir>/mail
-    routing: str = "local_first"  # [routing] policy
+    routing: RoutingPolicy = RoutingPolicy.LOCAL_FIRST  # [routing] policy
     remotes: int = 2  # remote fax machines: 5550101, 5550102, … (more for load tests)
 
     @property

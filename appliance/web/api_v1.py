@@ -14,7 +14,7 @@ from typing import Any
 
 from appliance.inbound.inbox import Inbox
 from appliance.jobs.choices import DocumentFormat
-from appliance.operator import Caller, Operations, OperatorError, parse_date, parse_states
+from appliance.operator import Caller, JobAction, Operations, OperatorError, parse_date, parse_states
 from appliance.web.app import Call, Reply, WebApp
 from appliance.web.model import WebError
 
@@ -22,6 +22,7 @@ __all__ = ["JSON", "error_reply", "handle"]
 
 JSON = "application/json"
 MAX_BODY = 4096  # a reschedule body is tiny
+_JOB_ACTIONS = frozenset(JobAction)
 FILES = {"fax.pdf": (DocumentFormat.PDF, "application/pdf"), "fax.tif": (DocumentFormat.TIFF, "image/tiff")}
 
 
@@ -144,11 +145,12 @@ async def _dispatch(app: WebApp, call: Call) -> Reply:
             what, content_type = FILES[rest[1]]
             data, name = await app.run(ops.job_file, caller, rest[0], what)
             return _file(data, name, content_type)
-        if len(rest) == 2 and rest[1] in ("cancel", "reschedule", "retry") and method == "POST":
+        if len(rest) == 2 and rest[1] in _JOB_ACTIONS and method == "POST":
+            action = JobAction(rest[1])
             now = app.now()
-            if rest[1] == "cancel":
+            if action is JobAction.CANCEL:
                 found = await app.run(ops.cancel, caller, rest[0], now)
-            elif rest[1] == "retry":
+            elif action is JobAction.RETRY:
                 found = await app.run(ops.retry, caller, rest[0], now)
                 app.poke()
             else:

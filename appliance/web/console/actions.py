@@ -7,6 +7,7 @@ with a notice.
 
 from __future__ import annotations
 
+import enum
 import shutil
 from pathlib import Path
 from typing import Any
@@ -75,14 +76,25 @@ def _one(fields: dict[str, list[str]], name: str, limit: int | None = None) -> s
     return value
 
 
+class FaxAction(enum.StrEnum):
+    """The buttons of a fax entry (``POST /console/fax/KEY/INDEX/<action>``)."""
+
+    ABORT = "abort"
+    RETRY = "retry"
+    RESCHEDULE = "reschedule"
+
+
+_FAX_ACTIONS = frozenset(FaxAction)
+
+
 async def post(page: Page, parts: list[str], body: bytes) -> Reply:
     fields, uploaded = await _form(page, body)
     if parts == ["send"]:
         return await _send(page, fields, uploaded)
     if len(parts) == 3 and parts[0] == "fax" and parts[2] == "delete":
         return await _delete(page, parts[1])
-    if len(parts) == 4 and parts[0] == "fax" and parts[3] in ("abort", "retry", "reschedule"):
-        return await _change(page, parts[1], parts[2], parts[3], fields)
+    if len(parts) == 4 and parts[0] == "fax" and parts[3] in _FAX_ACTIONS:
+        return await _change(page, parts[1], parts[2], FaxAction(parts[3]), fields)
     if parts == ["accounts", "add"]:
         return await _add_account(page, fields)
     if parts == ["accounts", "did"]:
@@ -237,18 +249,18 @@ async def _preview(page: Page, form: dict[str, Any], attachments: list[ffws.Atta
     return await send_form(page, form, upload)
 
 
-async def _change(page: Page, key: str, index_text: str, action: str, fields: dict[str, list[str]]) -> Reply:
+async def _change(page: Page, key: str, index_text: str, action: FaxAction, fields: dict[str, list[str]]) -> Reply:
     app = page.app
     fax = await files.load_fax(app, key, page.identity)
     index = parse_entry_key(index_text)
     now = app.now()
     try:
-        if action == "abort":
+        if action is FaxAction.ABORT:
             await app.run(lambda: app.jobs.abort(fax.id, index, now=now))
             notice = f"Fax {fax.id:08X}/{index:04X}: abort requested."
         else:
-            at = views.parse_when(_one(fields, "at"), app.tz) if action == "reschedule" else None
-            if action == "reschedule" and at is None:
+            at = views.parse_when(_one(fields, "at"), app.tz) if action is FaxAction.RESCHEDULE else None
+            if action is FaxAction.RESCHEDULE and at is None:
                 raise WebError(400, "choose the new time")
             await app.run(lambda: app.jobs.reschedule(fax.id, index, at, now=now))
             notice = f"Fax {fax.id:08X}/{index:04X} {'rescheduled' if at else 'queued again'}."
