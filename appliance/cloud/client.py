@@ -292,7 +292,7 @@ def _form_dict(form: list[tuple[str, str]]) -> dict[str, list[str] | str]:
     return out
 
 
-def _handled_ack(request: Request, exc: AlreadyExists) -> Any:
+def _handled_ack(request: Request, exc: AlreadyExists) -> Ack:
     recvid = request.values()["recvid"][0]
     return Ack(operation="handled", text=f"{recvid} marked handled", subject=recvid, extra=(("state", "handled"),))
 
