@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import blockingCallFromThread
@@ -32,7 +31,7 @@ class CloudInboxSink:
     def contains(self, recvid: int) -> bool:
         return self.inbox.contains("recvid", recvid)
 
-    def store(self, recvid: int, meta: Mapping[str, Any], data: bytes) -> None:
+    def store(self, recvid: int, meta: Mapping[str, object], data: bytes) -> None:
         if self.contains(recvid):
             return
         dnis = str(meta.get("dnis") or "")
@@ -51,7 +50,7 @@ class CloudInboxSink:
             self.on_stored(item)
 
 
-def _epoch(meta: Mapping[str, Any]) -> float:
+def _epoch(meta: Mapping[str, object]) -> float:
     text = str(meta.get("recvdate") or "")
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
         try:

@@ -36,7 +36,7 @@ def _key(fax_id: int) -> str:
     return f"{fax_id:08X}"
 
 
-def shown(value: Any) -> str:
+def shown(value: object) -> str:
     """An attribute value as text: the items of a list (as the RADIUS store keeps them) joined by commas."""
     if isinstance(value, (list, tuple)):
         return ", ".join(shown(v) for v in value)

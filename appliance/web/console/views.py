@@ -9,7 +9,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from appliance.jobs.model import TERMINAL, Entry, EntryState, Fax
@@ -177,7 +176,7 @@ def _hide_dsn_password(value: str) -> str:
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", rf"\1{HIDDEN}", value, flags=re.IGNORECASE)
 
 
-def hidden_settings(raw: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+def hidden_settings(raw: Mapping[str, object], prefix: str = "") -> list[tuple[str, str]]:
     """(dotted key, shown value) of a parsed configuration file, secrets replaced by "(hidden)"."""
     rows: list[tuple[str, str]] = []
     for key, value in raw.items():
