@@ -15,7 +15,7 @@ method blocks: Twisted code calls it from a thread pool.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,7 +290,3 @@ class MailOutbox(AttachedTables):
         out: dict[str, int] = {s.value: 0 for s in STATES}
         out.update({str(r[0]): int(r[1]) for r in rows})
         return out
-
-
-#: (delivery) -> Deferred/None: what the delivery service does with one claimed delivery
-Deliver = Callable[[Delivery], Any]
