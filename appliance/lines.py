@@ -25,7 +25,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from twisted.application import service
 from twisted.internet.defer import Deferred, fail
@@ -89,7 +88,7 @@ class LineSnapshot:
     stats: LineStats = field(default_factory=LineStats)
     call: LiveCall | None = None  # the call under way (or the last one, ended)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "name": self.name,
             "device": self.device,

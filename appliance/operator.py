@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from appliance.inbound.inbox import Inbox, InboxItem
 from appliance.jobs.choices import DocumentFormat
@@ -133,9 +132,9 @@ class Operations:
         self.base_url = base_url.rstrip("/")
 
     # ---------------------------------------------------------------- jobs
-    def job_json(self, entry: Entry, fax: Fax, attempts: list[Attempt] | None = None) -> dict[str, Any]:
+    def job_json(self, entry: Entry, fax: Fax, attempts: list[Attempt] | None = None) -> dict[str, object]:
         key = _key(entry)
-        data: dict[str, Any] = {
+        data: dict[str, object] = {
             "id": key,
             "fax_id": f"{entry.fax_id:08X}",
             "owner": fax.owner,
@@ -189,7 +188,7 @@ class Operations:
         until: float | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[dict[str, object]], int | None]:
         """(jobs, next offset or None), newest first."""
         check_limit(limit, offset)
         if not caller.admin:
@@ -222,13 +221,13 @@ class Operations:
             raise OperatorError(403, f"job {key} belongs to another user")
         return fax, entries
 
-    def show_job(self, caller: Caller, key: str) -> list[dict[str, Any]]:
+    def show_job(self, caller: Caller, key: str) -> list[dict[str, object]]:
         fax, entries = self._entries(caller, key)
         return [self.job_json(e, fax, self.jobs.attempts(e.id)) for e in self.jobs.with_live_pages(entries)]
 
     def _change(
         self, caller: Caller, key: str, action: JobAction, now: float, at: float | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[dict[str, object]]:
         fax, entries = self._entries(caller, key)
         _, index = parse_job_key(key)
         try:
@@ -250,13 +249,13 @@ class Operations:
             raise OperatorError(404, str(exc)) from None
         return [self.job_json(self.jobs.get_entry(e.id), fax) for e in entries]
 
-    def cancel(self, caller: Caller, key: str, now: float) -> list[dict[str, Any]]:
+    def cancel(self, caller: Caller, key: str, now: float) -> list[dict[str, object]]:
         return self._change(caller, key, JobAction.CANCEL, now)
 
-    def reschedule(self, caller: Caller, key: str, at: float | None, now: float) -> list[dict[str, Any]]:
+    def reschedule(self, caller: Caller, key: str, at: float | None, now: float) -> list[dict[str, object]]:
         return self._change(caller, key, JobAction.RESCHEDULE, now, at)
 
-    def retry(self, caller: Caller, key: str, now: float) -> list[dict[str, Any]]:
+    def retry(self, caller: Caller, key: str, now: float) -> list[dict[str, object]]:
         return self._change(caller, key, JobAction.RETRY, now)
 
     def job_file(self, caller: Caller, key: str, kind: DocumentFormat | str) -> tuple[bytes, str]:
@@ -275,7 +274,7 @@ class Operations:
         return pdf_from_tiff(tiffs[0]), f"{name}.pdf"
 
     # --------------------------------------------------------------- inbox
-    def item_json(self, item: InboxItem) -> dict[str, Any]:
+    def item_json(self, item: InboxItem) -> dict[str, object]:
         data = {
             "id": item.id,
             "account": item.account,
@@ -302,7 +301,7 @@ class Operations:
         until: float | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[dict[str, object]], int | None]:
         check_limit(limit, offset)
         if not caller.admin:
             if account is not None and not caller.may(account):
@@ -333,7 +332,7 @@ class Operations:
             raise OperatorError(403, f"received fax {number} belongs to another account")
         return item
 
-    def show_item(self, caller: Caller, item_id: str | int) -> dict[str, Any]:
+    def show_item(self, caller: Caller, item_id: str | int) -> dict[str, object]:
         item = self._item(caller, item_id)
         data = self.item_json(item)
         data.update(tiff=item.tiff, pdf=item.pdf, previews=list(item.previews))
@@ -349,7 +348,7 @@ class Operations:
             raise OperatorError(404, f"received fax {item.id} has no {fmt.upper()} file")
         return path.read_bytes(), f"fax-{item.id:06d}{'.tif' if tiff else '.pdf'}"
 
-    def delete_item(self, caller: Caller, item_id: str | int) -> dict[str, Any]:
+    def delete_item(self, caller: Caller, item_id: str | int) -> dict[str, object]:
         item = self._item(caller, item_id)
         self._inbox().delete(item.id)
         return self.item_json(item)

@@ -10,7 +10,6 @@ credentials (HTTP Basic through RADIUS, with the login throttle) before
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from appliance.inbound.inbox import Inbox
 from appliance.jobs.choices import DocumentFormat
@@ -26,7 +25,7 @@ _JOB_ACTIONS = frozenset(JobAction)
 FILES = {"fax.pdf": (DocumentFormat.PDF, "application/pdf"), "fax.tif": (DocumentFormat.TIFF, "image/tiff")}
 
 
-def _json(status: int, data: Any) -> Reply:
+def _json(status: int, data: object) -> Reply:
     return Reply(status, json.dumps(data, indent=1).encode("utf-8") + b"\n", JSON)
 
 
