@@ -203,9 +203,9 @@ def recovered_cdr(pages: int, delivered: bool) -> CdrFields:
 # ------------------------------------------------------------------ results
 
 
-def modem_info(call: LiveCall | None, result: c2.SessionResult) -> dict[str, Any]:
+def modem_info(call: LiveCall | None, result: c2.SessionResult) -> dict[str, object]:
     """What FFWS ``include_modem_info`` shows of a line attempt, from its live call state."""
-    info: dict[str, Any] = {}
+    info: dict[str, object] = {}
     params = result.params
     if params is not None:
         info.update(baud_rate=params.bps, resolution=resolution_name(params.vr))
@@ -231,7 +231,7 @@ def line_result(
     """The attempt's result of a send on ``line`` that started at page ``first_page``
     (0-based); ``stopping``: the appliance is stopping, so a failure is not a try."""
     hangup = result.hangup
-    details: dict[str, Any] = {"line": line, "outcome": result.outcome.value, "detail": result.detail}
+    details: dict[str, object] = {"line": line, "outcome": result.outcome.value, "detail": result.detail}
     details.update(modem_info(call, result))
     if first_page:
         details["first_page"] = first_page + 1
