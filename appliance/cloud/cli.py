@@ -20,7 +20,7 @@ from typing import Any
 from appliance.cli import CliIO, config_from_args
 from appliance.cli._output import OutputFormat, choice, names
 from appliance.cloud._ops import OPERATIONS
-from appliance.cloud.api import build, build_sendfax
+from appliance.cloud.api import ParamValue, build, build_sendfax
 from appliance.cloud.errors import FaxageError, FaxageRequestError
 from appliance.cloud.records import Document
 
@@ -59,9 +59,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         p.set_defaults(func=run)
 
 
-def _params(args: argparse.Namespace) -> dict[str, Any]:
+def _params(args: argparse.Namespace) -> dict[str, ParamValue]:
     spec = OPERATIONS[args.operation]
-    params: dict[str, Any] = {}
+    params: dict[str, ParamValue] = {}
     for var in spec.variables:
         value = getattr(args, f"v_{var.name[:-2] if var.array else var.name}", None)
         if value is not None:
@@ -69,7 +69,7 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> Any:  # JSON-like: what the operation returned, without dataclasses and enums
     if isinstance(value, enum.Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -79,7 +79,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _table(result: Any) -> str:
+def _table(result: object) -> str:
     plain = _plain(result)
     if isinstance(plain, list):
         if not plain:
@@ -120,7 +120,8 @@ def run(args: argparse.Namespace, io: CliIO) -> int:
                     print(f"faxappliance cloud sendfax: cannot read {name}: {exc.strerror}", file=io.stderr)
                     return 2
             params = _params(args)
-            request = build_sendfax(params.pop("faxno", ""), params.pop("recipname", ""), files, **params)
+            faxno, recipname = str(params.pop("faxno", "")), str(params.pop("recipname", ""))
+            request = build_sendfax(faxno, recipname, files, **params)
         else:
             request = build(op, _params(args))
     except FaxageRequestError as exc:
