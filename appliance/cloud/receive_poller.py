@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from twisted.internet import task
 from twisted.internet.defer import Deferred
@@ -61,6 +61,8 @@ __all__ = [
     "RoundResult",
     "make_inbound_poller",
 ]
+
+T = TypeVar("T")
 
 
 class InboundSource(Protocol):
@@ -276,7 +278,7 @@ class InboundPoller:
             self.log.failure("inbound cursor {cursor} not saved", cursor=cursor.last)
         self.cursor = cursor
 
-    async def _blocking(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _blocking(self, what: str, fn: Callable[..., T], *args: object) -> T:
         try:
             value = await self._run(fn, *args)
         except Exception as exc:
