@@ -270,13 +270,13 @@ class _T37ESMTP(smtp.ESMTP):
             return
         super().ext_AUTH(rest)
 
-    def _messageHandled(self, resultList: list[tuple[bool, Any]]) -> None:
-        failures = [r for ok, r in resultList if not ok]
+    def _messageHandled(self, resultList: list[tuple[bool, str | Failure]]) -> None:
+        failures = [r for ok, r in resultList if not ok and isinstance(r, Failure)]
         if not failures:
             self.sendCode(250, b"2.0.0 queued: fax " + str(resultList[0][1]).encode("ascii", "replace")[:200])
             return
         failure = failures[0]
-        if failure.check(smtp.SMTPServerError):
+        if isinstance(failure.value, smtp.SMTPServerError):
             self.sendCode(failure.value.code, failure.value.resp)
             return
         Logger().failure("e-mail to fax failed", failure)
