@@ -176,9 +176,9 @@ class JobScheduler(service.Service):
         filter_ = self.route_filter if cloud else RouteFilter.LINE
         self._polling = True
         d = self._run(self._store.claim, self.node_id, self._clock.seconds(), filter_, lines, len(lines) + cloud)
-        d.addCallback(self._start_all)
+        started = d.addCallback(self._start_all)
 
-        def done(result: Any) -> Any:
+        def done(result: list[Claim] | Failure) -> list[Claim]:
             self._polling = False
             if isinstance(result, Failure):
                 if not self._store_failed(result):
@@ -187,7 +187,7 @@ class JobScheduler(service.Service):
             self._store_answered()
             return result
 
-        return d.addBoth(done)
+        return started.addBoth(done)
 
     def poke(self) -> None:
         """Poll again as soon as the reactor is free (a route became free)."""
@@ -279,7 +279,7 @@ class JobScheduler(service.Service):
             self.log.info("{line}", line=line)
 
     # -------------------------------------------- heartbeat and spool
-    def heartbeat(self) -> defer.Deferred[Any]:
+    def heartbeat(self) -> defer.Deferred[None]:
         """Renew this node's leases, write spooled results, recover expired claims of other nodes."""
         if self._beating:
             return defer.succeed(None)
@@ -287,23 +287,22 @@ class JobScheduler(service.Service):
         held = set(self._inflight) | self._spooled | self._held
         d = self._run(self._store.heartbeat, self.node_id, held)
 
-        def renewed(ids: set[int]) -> Any:
+        def renewed(ids: set[int]) -> defer.Deferred[int]:
             self._store_answered()
             for lost in sorted(set(self._inflight) & (held - ids)):
                 self.log.warn("the claim on entry {entry_id} was taken over by another node", entry_id=lost)
             return self.drain()
 
-        def recover(_: Any) -> Any:
+        def recover(_: int) -> defer.Deferred[None]:
             r = self._run(self._store.recover_expired, self.node_id, self._clock.seconds(), self.cloud_lookup)
             return r.addCallback(self._recovered)
 
-        def done(result: Any) -> None:
+        def done(result: None | Failure) -> None:
             self._beating = False
             if isinstance(result, Failure) and not self._store_failed(result):
                 self.log.failure("job heartbeat failed on node {node_id}", result, node_id=self.node_id)
 
-        d.addCallback(renewed).addCallback(recover).addBoth(done)
-        return d
+        return d.addCallback(renewed).addCallback(recover).addBoth(done)
 
     def _recovered(self, report: RecoveryReport) -> None:
         if report:
@@ -327,7 +326,7 @@ class JobScheduler(service.Service):
         d = defer.Deferred.fromCoroutine(self._drain())
         self._draining = d
 
-        def finished(result: Any) -> Any:
+        def finished(result: int | Failure) -> int | Failure:
             self._draining = None
             waiters, self._drain_waiters = self._drain_waiters, []
             for waiter in waiters:
