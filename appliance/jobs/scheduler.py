@@ -297,7 +297,7 @@ class JobScheduler(service.Service):
             r = self._run(self._store.recover_expired, self.node_id, self._clock.seconds(), self.cloud_lookup)
             return r.addCallback(self._recovered)
 
-        def done(result: None | Failure) -> None:
+        def done(result: Failure | None) -> None:
             self._beating = False
             if isinstance(result, Failure) and not self._store_failed(result):
                 self.log.failure("job heartbeat failed on node {node_id}", result, node_id=self.node_id)
