@@ -29,9 +29,9 @@ number; ``<1>XXXXXXXXXX`` drops a leading 1 from an 11-digit one.
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from appliance.config_reader import Section
 from appliance.logsafe import safe_for_log
@@ -41,6 +41,7 @@ __all__ = [
     "MAX_DIAL_STRING",
     "MAX_DIGITS",
     "MAX_INPUT",
+    "DialAction",
     "DialPlan",
     "DialRule",
     "InvalidNumber",
@@ -57,7 +58,21 @@ MAX_DIAL_STRING = 40  # the whole dial string: modems take ATD lines of about th
 DIAL_CHARACTERS = frozenset("0123456789*#,")  # what a dial string (and a prefix or {…}) may hold
 _SEPARATORS = frozenset(" .-()/")
 _NUMBER_CHARACTERS = frozenset("0123456789*#")
-ACTIONS = ("accept", "reject")
+
+
+class DialAction(enum.StrEnum):
+    """What a matching dialing rule (or ``unmatched``) does with a number."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
+class _Piece(enum.StrEnum):
+    KEEP = "keep"  # a matched digit of the number
+    PUT = "put"  # text of a {…} part
+
+
+ACTIONS: tuple[DialAction, ...] = tuple(DialAction)
 
 
 def _quoted(raw: str) -> str:
@@ -86,9 +101,9 @@ class DialRule:
     """One dialing rule: ``pattern`` (see the module text) and ``accept``/``reject``."""
 
     pattern: str
-    action: str = "accept"
-    regex: Any = None  # compiled from pattern by parse_rule
-    template: tuple[tuple[str, str], ...] = ()  # ("keep"|"put", text) pieces of the dial string
+    action: DialAction = DialAction.ACCEPT
+    regex: re.Pattern[str] | None = None  # compiled from pattern by parse_rule
+    template: tuple[tuple[_Piece, str], ...] = ()  # (KEEP|PUT, text) pieces of the dial string
 
     def apply(self, number: str) -> str | None:
         """The rewritten number when the rule matches ``number``, else None."""
@@ -98,7 +113,7 @@ class DialRule:
         out = []
         groups = iter(match.groups())
         for kind, text in self.template:
-            out.append(text if kind == "put" else next(groups))
+            out.append(text if kind is _Piece.PUT else next(groups))
         return "".join(out)
 
 
@@ -111,16 +126,21 @@ class DialPlan:
     national_prefix: str = ""  # dialled before such a national number
     outside_prefix: str = ""  # dialled before every number
     rules: tuple[DialRule, ...] = ()
-    unmatched: str = "accept"  # when no rule matches: accept | reject
+    unmatched: DialAction = DialAction.ACCEPT  # when no rule matches
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unmatched", DialAction(self.unmatched))
 
 
-def parse_rule(pattern: str, action: str = "accept") -> DialRule:
+def parse_rule(pattern: str, action: DialAction | str = DialAction.ACCEPT) -> DialRule:
     """A :class:`DialRule`; raises ValueError saying what is wrong with ``pattern``."""
     if action not in ACTIONS:
         raise ValueError(f"action must be accept or reject, not {action!r}")
     if not pattern or len(pattern) > MAX_DIAL_STRING:
         raise ValueError(f"a pattern has 1..{MAX_DIAL_STRING} characters")
-    regex, template, i, matched = [], [], 0, 0
+    regex: list[str] = []
+    template: list[tuple[_Piece, str]] = []
+    i = matched = 0
     while i < len(pattern):
         ch = pattern[i]
         if ch in "<{":
@@ -136,7 +156,7 @@ def parse_rule(pattern: str, action: str = "accept") -> DialRule:
                 regex.append(re.escape(inner))
                 matched += len(inner)
             else:
-                template.append(("put", inner))
+                template.append((_Piece.PUT, inner))
             i = end + 1
             continue
         if ch == "." and i == len(pattern) - 1 and matched:
@@ -147,12 +167,12 @@ def parse_rule(pattern: str, action: str = "accept") -> DialRule:
             regex.append(f"({re.escape(ch)})")
         else:
             raise ValueError(f"{ch!r} at {i + 1} is not a digit, *, #, X, <…>, {{…}} or a final .")
-        template.append(("keep", ""))
+        template.append((_Piece.KEEP, ""))
         matched += 1
         i += 1
     if not matched:
         raise ValueError("the pattern matches no digits")
-    return DialRule(pattern, action, re.compile("".join(regex)), tuple(template))
+    return DialRule(pattern, DialAction(action), re.compile("".join(regex)), tuple(template))
 
 
 def _number(raw: str) -> tuple[bool, str]:
@@ -186,7 +206,7 @@ def _number(raw: str) -> tuple[bool, str]:
     return international, digits
 
 
-def dial_string(raw: Any, plan: DialPlan) -> str:
+def dial_string(raw: object, plan: DialPlan) -> str:
     """The dial string for the fax number ``raw`` under ``plan``; raises :class:`InvalidNumber`."""
     if not isinstance(raw, str):
         raise InvalidNumber(str(raw)[: MAX_INPUT + 1], "a fax number must be text")
@@ -201,12 +221,12 @@ def dial_string(raw: Any, plan: DialPlan) -> str:
         rewritten = rule.apply(number)
         if rewritten is None:
             continue
-        if rule.action == "reject":
+        if rule.action is DialAction.REJECT:
             raise RejectedNumber(raw, f"refused by dialing rule {index} ({rule.pattern})")
         number = rewritten
         break
     else:
-        if plan.unmatched == "reject":
+        if plan.unmatched is DialAction.REJECT:
             raise RejectedNumber(raw, "no dialing rule accepts it")
     dial = plan.outside_prefix + number
     if len(dial) > MAX_DIAL_STRING:
@@ -245,4 +265,4 @@ def parse_dialplan(source: str, table: object) -> DialPlan:
             rules.append(parse_rule(item["pattern"], item.get("action", "accept")))
         except ValueError as exc:
             raise sec.fail(f"rules[{i}]", str(exc)) from None
-    return DialPlan(rules=tuple(rules), unmatched=unmatched, **prefixes)
+    return DialPlan(rules=tuple(rules), unmatched=DialAction(unmatched), **prefixes)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from appliance.render.jobs import files_to_t4
+from appliance.render.runner import shared_pool
 from modem.coding import CodedPage, code_page
 from modem.document import FaxPage, Resolution
 from modem.fax_files import tiff_f_from_pages
@@ -42,9 +44,6 @@ def iter_fax_pages(documents: Sequence[str], fine: bool) -> Iterator[FaxPage]:
 
 
 def _rendered(name: str, fine: bool) -> list[bytes]:
-    from appliance.render.jobs import files_to_t4
-    from appliance.render.runner import shared_pool
-
     pool = shared_pool()  # the default [limits]
     return list(pool.call(files_to_t4, [name], fine, "a4", pool.limits.max_pages))
 

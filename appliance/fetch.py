@@ -26,6 +26,7 @@ from appliance.fetch_policy import (
     REDIRECTS,
     FetchError,
     FetchPolicy,
+    Scheme,
     Target,
     choose_address,
     parse_target,
@@ -107,7 +108,7 @@ class Fetcher:
             scheme=target.scheme, host=address, port=target.port, raw_path=target.path.encode("ascii", "strict")
         )
         extensions = {"timeout": httpx.Timeout(self._remaining(deadline)).as_dict()}
-        if target.scheme == "https":
+        if target.scheme is Scheme.HTTPS:
             extensions["sni_hostname"] = target.host  # type: ignore[assignment]
         request = client.build_request(
             "GET",

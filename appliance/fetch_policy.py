@@ -20,6 +20,7 @@ what is (or is not) listening behind the appliance.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ __all__ = [
     "REFUSED",
     "FetchError",
     "FetchPolicy",
+    "Scheme",
     "Target",
     "address_allowed",
     "choose_address",
@@ -81,11 +83,22 @@ class FetchPolicy:
     max_redirects: int = 5
 
 
+class Scheme(enum.StrEnum):
+    """The URL schemes an external attachment may use."""
+
+    HTTP = "http"
+    HTTPS = "https"
+
+    @property
+    def default_port(self) -> int:
+        return 443 if self is Scheme.HTTPS else 80
+
+
 @dataclass(frozen=True)
 class Target:
     """One checked URL: where to connect and what to ask for."""
 
-    scheme: str  # http | https
+    scheme: Scheme
     host: str  # the name (or IP literal) for Host and TLS
     port: int
     path: str  # path and query, never empty
@@ -94,8 +107,7 @@ class Target:
     @property
     def host_header(self) -> str:
         literal = f"[{self.host}]" if ":" in self.host else self.host
-        default = 443 if self.scheme == "https" else 80
-        return literal if self.port == default else f"{literal}:{self.port}"
+        return literal if self.port == self.scheme.default_port else f"{literal}:{self.port}"
 
 
 def parse_allow(values: Iterable[str]) -> tuple[Network, ...]:
@@ -177,16 +189,17 @@ def parse_target(url: str) -> Target:
         port = parts.port
     except ValueError:
         raise FetchError("malformed URL") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise FetchError(f"scheme {scheme!r} not allowed")
+    scheme_text = parts.scheme.lower()
+    if scheme_text not in tuple(Scheme):
+        raise FetchError(f"scheme {scheme_text!r} not allowed")
+    scheme = Scheme(scheme_text)
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise FetchError("credentials in the URL")
     if not parts.hostname:
         raise FetchError("no host")
     host = _host(parts.hostname)
     path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_PATH_SAFE)
-    return Target(scheme, host, port if port is not None else (443 if scheme == "https" else 80), path, url)
+    return Target(scheme, host, port if port is not None else scheme.default_port, path, url)
 
 
 def redirect_target(current: Target, location: str | None, hops: int, policy: FetchPolicy) -> Target:

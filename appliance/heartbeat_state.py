@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 __all__ = ["HEARTBEAT_FILE", "HEARTBEAT_INTERVAL", "STALE_INTERVALS", "Liveness", "judge", "record"]
 
@@ -36,19 +35,19 @@ class Liveness:
     age: float | None = None  # seconds since the last beat
 
 
-def record(pid: int, host: str, now: float, interval: float, started: float) -> dict[str, Any]:
+def record(pid: int, host: str, now: float, interval: float, started: float) -> dict[str, object]:
     """The heartbeat record written at ``now``."""
     return {"pid": pid, "host": host, "time": now, "interval": interval, "started": started}
 
 
-def _number(data: dict[str, Any], key: str) -> float | None:
+def _number(data: dict[str, object], key: str) -> float | None:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
 
 
-def judge(data: Any, now: float, this_host: str, pid_alive: Callable[[int], bool]) -> Liveness:
+def judge(data: object, now: float, this_host: str, pid_alive: Callable[[int], bool]) -> Liveness:
     """Is the process that wrote ``data`` (a parsed record, or None when
     there is no file) still running at ``now``?"""
     if data is None:

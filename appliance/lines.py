@@ -25,17 +25,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from twisted.application import service
 from twisted.internet.defer import Deferred, fail
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IReactorCore, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from appliance.config import LineConfig
+from appliance.config import LineClass, LineConfig, LineDirection
 from appliance.progress import CallDirection, CallPhase, LiveCall, apply, page_line
 from modem import class2 as c2
+from modem.coding import CodedPage
 from modem.driver import ModemError, ModemProtocol, SendRefused
 from modem.events import LineEvent, Ring
 from modem.params import PageFormat
@@ -81,14 +81,14 @@ class LineSnapshot:
     name: str
     device: str
     did: str
-    direction: str
+    direction: LineDirection
     state: LineActivity
     since: float
     resting_until: float | None
     stats: LineStats = field(default_factory=LineStats)
     call: LiveCall | None = None  # the call under way (or the last one, ended)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "name": self.name,
             "device": self.device,
@@ -128,7 +128,7 @@ class _Line:
 OpenPortFactory = Callable[[LineConfig, str], OpenPort]
 
 
-def serial_opener(reactor: Any) -> OpenPortFactory:
+def serial_opener(reactor: IReactorCore) -> OpenPortFactory:
     """Opens each line's device with ``SerialPort`` at the line's speed."""
 
     def factory(config: LineConfig, device: str) -> OpenPort:
@@ -189,7 +189,7 @@ class LinePool(service.Service):
     def _start_line(self, line: _Line) -> None:
         cfg = line.config
         session = c2.SessionConfig(init_strings=cfg.init, local_id=cfg.tsid, timers=self.timers)
-        force = None if cfg.fax_class == "auto" else c2.FaxClass(cfg.fax_class)
+        force = None if cfg.fax_class is LineClass.AUTO else c2.FaxClass(cfg.fax_class.value)
         sup = LineSupervisor(
             self.clock,
             line.device,
@@ -290,7 +290,7 @@ class LinePool(service.Service):
         self,
         name: str,
         number: str,
-        pages: list[bytes],
+        pages: list[bytes] | list[CodedPage],
         page_format: PageFormat,
         local_id: str = "",
         on_page: Callable[[int], None] | None = None,

@@ -11,15 +11,19 @@ the job's state); the CLI maps 400 to exit status 2 and the rest to 1.
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from appliance.jobs.model import TERMINAL, Entry, EntryState, Fax, IllegalTransition, NotFound
+from appliance.inbound.inbox import Inbox, InboxItem
+from appliance.jobs.choices import DocumentFormat
+from appliance.jobs.model import TERMINAL, Attempt, Entry, EntryState, Fax, IllegalTransition, NotFound
+from appliance.jobs.store import JobStore
+from modem.fax_files import pdf_from_tiff
 
-__all__ = ["Caller", "Operations", "OperatorError", "iso", "parse_date", "parse_job_key", "parse_states"]
+__all__ = ["Caller", "JobAction", "Operations", "OperatorError", "iso", "parse_date", "parse_job_key", "parse_states"]
 
 S = EntryState
 ACTIVE = (S.PREPROCESSING, S.APPROVAL_PENDING, S.PENDING, S.SENDING)
@@ -27,6 +31,21 @@ STATE_GROUPS = {"active": ACTIVE, "done": tuple(TERMINAL)}
 MAX_LIMIT = 1000
 _KEY = re.compile(r"^([0-9A-Fa-f]{1,8})(?:[-/]([0-9A-Fa-f]{1,4}))?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?Z?$")
+
+
+class JobAction(enum.StrEnum):
+    """What an operator may do to a job (``/api/v1/jobs/KEY/<action>``)."""
+
+    CANCEL = "cancel"
+    RESCHEDULE = "reschedule"
+    RETRY = "retry"
+
+
+def _document_format(kind: DocumentFormat | str) -> DocumentFormat:
+    try:
+        return DocumentFormat(kind)
+    except ValueError:
+        raise OperatorError(400, f"a document is pdf or tiff, not {kind!r}") from None
 
 
 class OperatorError(Exception):
@@ -107,15 +126,15 @@ def _key(entry: Entry) -> str:
 class Operations:
     """Inbox and job operations over a job store and an inbox (see module docstring)."""
 
-    def __init__(self, jobs: Any, inbox: Any, base_url: str = "") -> None:
+    def __init__(self, jobs: JobStore, inbox: Inbox | None, base_url: str = "") -> None:
         self.jobs = jobs
         self.inbox = inbox
         self.base_url = base_url.rstrip("/")
 
     # ---------------------------------------------------------------- jobs
-    def job_json(self, entry: Entry, fax: Fax, attempts: list[Any] | None = None) -> dict[str, Any]:
+    def job_json(self, entry: Entry, fax: Fax, attempts: list[Attempt] | None = None) -> dict[str, object]:
         key = _key(entry)
-        data: dict[str, Any] = {
+        data: dict[str, object] = {
             "id": key,
             "fax_id": f"{entry.fax_id:08X}",
             "owner": fax.owner,
@@ -169,7 +188,7 @@ class Operations:
         until: float | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[dict[str, object]], int | None]:
         """(jobs, next offset or None), newest first."""
         check_limit(limit, offset)
         if not caller.admin:
@@ -202,19 +221,19 @@ class Operations:
             raise OperatorError(403, f"job {key} belongs to another user")
         return fax, entries
 
-    def show_job(self, caller: Caller, key: str) -> list[dict[str, Any]]:
+    def show_job(self, caller: Caller, key: str) -> list[dict[str, object]]:
         fax, entries = self._entries(caller, key)
         return [self.job_json(e, fax, self.jobs.attempts(e.id)) for e in self.jobs.with_live_pages(entries)]
 
     def _change(
-        self, caller: Caller, key: str, action: str, now: float, at: float | None = None
-    ) -> list[dict[str, Any]]:
+        self, caller: Caller, key: str, action: JobAction, now: float, at: float | None = None
+    ) -> list[dict[str, object]]:
         fax, entries = self._entries(caller, key)
         _, index = parse_job_key(key)
         try:
-            if action == "cancel":
+            if action is JobAction.CANCEL:
                 self.jobs.abort(fax.id, index, now=now)
-            elif action == "retry":
+            elif action is JobAction.RETRY:
                 if index is not None and entries[0].state not in (S.FAILED, S.DEAD, S.ABORTED):
                     raise OperatorError(
                         409,
@@ -230,33 +249,32 @@ class Operations:
             raise OperatorError(404, str(exc)) from None
         return [self.job_json(self.jobs.get_entry(e.id), fax) for e in entries]
 
-    def cancel(self, caller: Caller, key: str, now: float) -> list[dict[str, Any]]:
-        return self._change(caller, key, "cancel", now)
+    def cancel(self, caller: Caller, key: str, now: float) -> list[dict[str, object]]:
+        return self._change(caller, key, JobAction.CANCEL, now)
 
-    def reschedule(self, caller: Caller, key: str, at: float | None, now: float) -> list[dict[str, Any]]:
-        return self._change(caller, key, "reschedule", now, at)
+    def reschedule(self, caller: Caller, key: str, at: float | None, now: float) -> list[dict[str, object]]:
+        return self._change(caller, key, JobAction.RESCHEDULE, now, at)
 
-    def retry(self, caller: Caller, key: str, now: float) -> list[dict[str, Any]]:
-        return self._change(caller, key, "retry", now)
+    def retry(self, caller: Caller, key: str, now: float) -> list[dict[str, object]]:
+        return self._change(caller, key, JobAction.RETRY, now)
 
-    def job_file(self, caller: Caller, key: str, kind: str) -> tuple[bytes, str]:
+    def job_file(self, caller: Caller, key: str, kind: DocumentFormat | str) -> tuple[bytes, str]:
         """(content, file name) of a job's document as converted for sending: ``pdf`` or ``tiff``."""
+        fmt = _document_format(kind)
         fax, _entries = self._entries(caller, key)
         tiffs = [Path(d) for d in fax.documents if Path(d).suffix.lower() in (".tif", ".tiff")]
         if not tiffs or not tiffs[0].is_file():
             raise OperatorError(404, f"job {key} has no converted document (yet)")
         name = f"fax-{fax.id:08X}"
-        if kind == "tiff":
+        if fmt is DocumentFormat.TIFF:
             return tiffs[0].read_bytes(), f"{name}.tif"
         pdf = tiffs[0].with_suffix(".pdf")
         if pdf.is_file():
             return pdf.read_bytes(), f"{name}.pdf"
-        from modem.fax_files import pdf_from_tiff
-
         return pdf_from_tiff(tiffs[0]), f"{name}.pdf"
 
     # --------------------------------------------------------------- inbox
-    def item_json(self, item: Any) -> dict[str, Any]:
+    def item_json(self, item: InboxItem) -> dict[str, object]:
         data = {
             "id": item.id,
             "account": item.account,
@@ -283,7 +301,7 @@ class Operations:
         until: float | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[list[dict[str, object]], int | None]:
         check_limit(limit, offset)
         if not caller.admin:
             if account is not None and not caller.may(account):
@@ -291,38 +309,46 @@ class Operations:
             account = caller.username
         items = [
             i
-            for i in self.inbox.list(account)
+            for i in self._inbox().list(account)
             if (since is None or i.received_at >= since) and (until is None or i.received_at < until)
         ]
         page = items[offset : offset + limit]
         return [self.item_json(i) for i in page], (offset + limit if len(items) > offset + limit else None)
 
-    def _item(self, caller: Caller, item_id: str | int) -> Any:
+    def _inbox(self) -> Inbox:
+        if self.inbox is None:
+            raise OperatorError(404, "this appliance keeps no inbox")
+        return self.inbox
+
+    def _item(self, caller: Caller, item_id: str | int) -> InboxItem:
         try:
             number = int(str(item_id))
         except ValueError:
             raise OperatorError(400, f"an inbox id is a number, not {item_id!r}") from None
-        item = self.inbox.get(number)
+        item = self._inbox().get(number)
         if item is None:
             raise OperatorError(404, f"no received fax {number}")
         if not caller.may(item.account):
             raise OperatorError(403, f"received fax {number} belongs to another account")
         return item
 
-    def show_item(self, caller: Caller, item_id: str | int) -> dict[str, Any]:
+    def show_item(self, caller: Caller, item_id: str | int) -> dict[str, object]:
         item = self._item(caller, item_id)
         data = self.item_json(item)
         data.update(tiff=item.tiff, pdf=item.pdf, previews=list(item.previews))
         return data
 
-    def item_file(self, caller: Caller, item_id: str | int, kind: str) -> tuple[bytes, str]:
+    def item_file(self, caller: Caller, item_id: str | int, kind: DocumentFormat | str) -> tuple[bytes, str]:
+        fmt = _document_format(kind)
         item = self._item(caller, item_id)
-        path = Path(item.tiff if kind == "tiff" else item.pdf) if (item.tiff if kind == "tiff" else item.pdf) else None
+        tiff = fmt is DocumentFormat.TIFF
+        name = item.tiff if tiff else item.pdf
+        path = Path(name) if name else None
         if path is None or not path.is_file():
-            raise OperatorError(404, f"received fax {item.id} has no {kind.upper()} file")
-        return path.read_bytes(), f"fax-{item.id:06d}{'.tif' if kind == 'tiff' else '.pdf'}"
+            raise OperatorError(404, f"received fax {item.id} has no {fmt.upper()} file")
+        return path.read_bytes(), f"fax-{item.id:06d}{'.tif' if tiff else '.pdf'}"
 
-    def delete_item(self, caller: Caller, item_id: str | int) -> dict[str, Any]:
+    def delete_item(self, caller: Caller, item_id: str | int) -> dict[str, object]:
         item = self._item(caller, item_id)
-        self.inbox.delete(item.id)
+        self._inbox().delete(item.id)
         return self.item_json(item)

@@ -24,11 +24,15 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from appliance.background import Background
+from appliance.cloud.errors import FaxageRequestError
 from appliance.cloud.notify import NotifyTracker
 from appliance.cloud.records import JobSubmitted, StatusRecord
 from appliance.config import LineConfig
 from appliance.fax_pages import coded_pages, tiff_bytes
+from appliance.jobs.choices import FaxResolution
 from appliance.jobs.model import CLOUD, Cause, Claim, CloudStatus, Entry, RecoveredSession, RecoveryReport, Result
+from appliance.jobs.scheduler import RunBlocking
+from appliance.jobs.store import JobStore
 from appliance.lines import LineUnavailable
 from appliance.logsafe import safe_for_log
 from appliance.outcomes import (
@@ -44,6 +48,7 @@ from appliance.outcomes import (
 from appliance.portserver import Cdr, SendAuthorization, Session
 from appliance.progress import LiveCall
 from modem import class2 as c2
+from modem.coding import CodedPage
 from modem.dialect import dial_string_problem
 from modem.driver import SendRefused
 from modem.params import PageFormat
@@ -69,7 +74,7 @@ class SendLines(Protocol):
         self,
         name: str,
         number: str,
-        pages: list[Any],
+        pages: list[bytes] | list[CodedPage],
         page_format: PageFormat,
         local_id: str = "",
         on_page: Callable[[int], None] | None = None,
@@ -201,8 +206,8 @@ class Router:
     def __init__(
         self,
         clock: IReactorTime,
-        store: Any,
-        run_blocking: Callable[..., Deferred[Any]],
+        store: JobStore,
+        run_blocking: RunBlocking,
         *,
         node_id: str,
         pool: SendLines | None,
@@ -286,7 +291,7 @@ class Router:
         entry, fax = claim.entry, claim.fax
         if self.pool is None:
             return Result.failure(Cause.OTHER, hangup_text="this node has no lines"), failed_cdr()
-        fine = fax.resolution != "normal"
+        fine = fax.resolution is not FaxResolution.NORMAL
         try:
             pages = await self.run(coded_pages, list(fax.documents), fine)
         except Exception as exc:
@@ -328,15 +333,13 @@ class Router:
         if self.cloud is None:
             return Result.failure(Cause.OTHER, hangup_text="no cloud route is configured"), failed_cdr()
         try:
-            data = await self.run(tiff_bytes, list(fax.documents), fax.resolution != "normal")
+            data = await self.run(tiff_bytes, list(fax.documents), fax.resolution is not FaxResolution.NORMAL)
         except Exception as exc:
             return Result.failure(Cause.REJECTED, hangup_text=f"the documents cannot be converted: {exc}"), failed_cdr()
         await self.run(self.store.cloud_submitting, entry.id, now=self.clock.seconds())
         try:
             jobid, final = await self.cloud.submit(entry.recipient.fax_number, entry.recipient.name, data)
         except Exception as exc:
-            from appliance.cloud.errors import FaxageRequestError
-
             cause = Cause.REJECTED if isinstance(exc, FaxageRequestError) else Cause.OTHER
             return Result.failure(cause, hangup_text=f"cloud submit failed: {exc}", route=CLOUD), failed_cdr()
         await self.run(self.store.cloud_submitted, entry.id, str(jobid), now=self.clock.seconds())

@@ -10,13 +10,14 @@ results and the times, and do the accounting themselves.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from appliance.cloud.records import ShortStatus, StatusRecord
+from appliance.config.core import RoutingPolicy
+from appliance.jobs.choices import RouteFilter
 from appliance.jobs.model import CLOUD, Cause, CloudStatus, Result
-from appliance.progress import LiveCall
+from appliance.progress import CallDirection, LiveCall
 from modem import class2 as c2
 from modem.progress import resolution_name
 
@@ -43,22 +44,6 @@ __all__ = [
 ]
 
 Outcome = c2.Outcome
-
-
-class RoutingPolicy(enum.StrEnum):
-    """``[routing] policy``: which routes sends may take."""
-
-    LOCAL_FIRST = "local_first"  # the lines, the cloud when every line is busy
-    LOCAL_ONLY = "local_only"
-    CLOUD_ONLY = "cloud_only"
-
-
-class RouteFilter(enum.StrEnum):
-    """The job scheduler's route filter: which routes a claim may take."""
-
-    ANY = "any"
-    LINE = "line"
-    CLOUD = "cloud"
 
 
 _FILTERS = {
@@ -218,13 +203,13 @@ def recovered_cdr(pages: int, delivered: bool) -> CdrFields:
 # ------------------------------------------------------------------ results
 
 
-def modem_info(call: LiveCall | None, result: c2.SessionResult) -> dict[str, Any]:
+def modem_info(call: LiveCall | None, result: c2.SessionResult) -> dict[str, object]:
     """What FFWS ``include_modem_info`` shows of a line attempt, from its live call state."""
-    info: dict[str, Any] = {}
+    info: dict[str, object] = {}
     params = result.params
     if params is not None:
         info.update(baud_rate=params.bps, resolution=resolution_name(params.vr))
-    if call is not None and call.direction == "send":
+    if call is not None and call.direction is CallDirection.SEND:
         info.update(
             init_time=call.started_at,
             connect_time=call.connect_time,
@@ -246,7 +231,7 @@ def line_result(
     """The attempt's result of a send on ``line`` that started at page ``first_page``
     (0-based); ``stopping``: the appliance is stopping, so a failure is not a try."""
     hangup = result.hangup
-    details: dict[str, Any] = {"line": line, "outcome": result.outcome.value, "detail": result.detail}
+    details: dict[str, object] = {"line": line, "outcome": result.outcome.value, "detail": result.detail}
     details.update(modem_info(call, result))
     if first_page:
         details["first_page"] = first_page + 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
-from typing import Any
 
 from modem.progress import CallEvent, CallEventKind, PagePost
 
@@ -60,7 +59,7 @@ class LiveCall:
         """Pages of the whole fax confirmed so far."""
         return self.first_page + self.pages_sent
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return asdict(self)
 
 

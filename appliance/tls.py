@@ -11,9 +11,13 @@ from __future__ import annotations
 import ipaddress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from appliance.config import ConfigError
+from appliance.config.web import WebConfig
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes, PublicKeyTypes
 
 __all__ = ["MAX_PEM_BYTES", "check_tls", "exposed_without_tls"]
 
@@ -36,19 +40,20 @@ def _read(source: str, key: str, name: str) -> bytes:
     return data
 
 
-def _public(key: Any) -> bytes:
-    from cryptography.hazmat.primitives import serialization
+def _public(key: CertificatePublicKeyTypes | PublicKeyTypes) -> bytes:
+    from cryptography.hazmat.primitives import serialization  # cryptography only with HTTPS (CLI start-up)
 
     return bytes(key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
-def check_tls(source: str, web: Any, now: datetime | None = None) -> list[str]:
+def check_tls(source: str, web: WebConfig, now: datetime | None = None) -> list[str]:
     """Check that the certificate and key of ``web`` (a ``WebConfig``) exist,
     load, and belong together.  Raises :class:`ConfigError` naming
     ``web.certificate`` or ``web.key`` and the file; returns warnings
     (expired or not yet valid certificate).  Nothing to do without HTTPS."""
     if not web.https:
         return []
+    # cryptography loads only when HTTPS is configured: the CLI imports this module at start-up
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
@@ -95,7 +100,7 @@ def check_tls(source: str, web: Any, now: datetime | None = None) -> list[str]:
     return warnings
 
 
-def exposed_without_tls(web: Any) -> bool:
+def exposed_without_tls(web: WebConfig) -> bool:
     """Whether the web service serves plain HTTP beyond the loopback interface."""
     if web.https:
         return False

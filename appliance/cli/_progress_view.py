@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from appliance.progress import eta
+from appliance.progress import CallDirection, eta
 
 __all__ = ["bar", "busy_suffix", "fmt_seconds", "plain"]
 
@@ -72,12 +72,14 @@ def busy_suffix(call: Mapping[str, Any] | None) -> str:
     if not call or call.get("ended_at") is not None:
         return ""
     total = call.get("pages_total") or "?"
-    page = call.get("page") or (int(call.get("pages_sent", 0)) + 1 if call.get("direction") == "receive" else 0)
-    parts = [f"{'to' if call.get('direction') == 'send' else 'for'} {call.get('number', '')}".rstrip()]
+    sending = call.get("direction") == CallDirection.SEND  # the status JSON gives the value
+    receiving = call.get("direction") == CallDirection.RECEIVE
+    page = call.get("page") or (int(call.get("pages_sent", 0)) + 1 if receiving else 0)
+    parts = [f"{'to' if sending else 'for'} {call.get('number', '')}".rstrip()]
     if call.get("remote_id"):
         parts.append(f"remote {call['remote_id']}")
     if page:
-        parts.append(f"page {page}/{total}" if call.get("direction") == "send" else f"page {page}")
+        parts.append(f"page {page}/{total}" if sending else f"page {page}")
     if call.get("baud_rate"):
         parts.append(f"{call['baud_rate']} bit/s")
     return "  " + ", ".join(parts)

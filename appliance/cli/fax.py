@@ -110,7 +110,7 @@ def _dial_strings(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
-    from appliance.jobs import FaxSpec, Recipient, open_job_store
+    from appliance.jobs import FaxResolution, FaxSpec, Recipient, open_job_store
 
     numbers = _dial_strings(args)
     for name in args.files:
@@ -132,7 +132,7 @@ def cmd_send(args: argparse.Namespace, io: CliIO) -> int:
             account=args.account,
             documents=(str(target),),
             pages=pages,
-            resolution="normal" if args.normal else "fine",
+            resolution=FaxResolution.NORMAL if args.normal else FaxResolution.FINE,
             agent="CLI",
             priority=args.priority,
             max_tries=args.max_tries,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.cli import CliIO, config_from_args, storage_of
+from appliance.cli._output import ReportFormat, choice, names
 
 __all__ = ["register"]
 
@@ -17,7 +18,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("purge", help="remove old faxes, spool files and CDRs per [retention]")
     p.add_argument("--data-dir", default="var", help="data directory of the embedded default")
     p.add_argument("--dry-run", action="store_true", help="list what would go; change nothing")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", type=choice(ReportFormat), choices=names(*ReportFormat), default=ReportFormat.TEXT)
     p.set_defaults(func=cmd_purge)
 
 
@@ -49,7 +50,7 @@ def cmd_purge(args: argparse.Namespace, io: CliIO) -> int:
         jobs.close()
         cdrs.close()
     summary = plan.summary()
-    if args.format == "json":
+    if args.format is ReportFormat.JSON:
         print(json.dumps({"dry_run": args.dry_run, **summary}), file=io.stdout)
         return 0
     verb = "would remove" if args.dry_run else "removed"

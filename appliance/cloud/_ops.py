@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from appliance.cloud.errors import FaxageRequestError
+from appliance.cloud.records import LowSpeed
 
 __all__ = ["CREDENTIAL_VARS", "OPERATIONS", "SUPPORTED_EXTENSIONS", "Endpoint", "OpSpec", "Var"]
 
@@ -356,7 +357,7 @@ _SPECS: tuple[OpSpec, ...] = (
             _r("src", PHONE, "caller ID"),
             _r("dst", TEN_DIGITS, "your fax number"),
             _r("qtype", _choice("check", "set")),
-            _v("setspeed", _choice("none", "low", "lowlow")),
+            _v("setspeed", _choice(*LowSpeed)),
         ),
         _lowspeed,
     ),

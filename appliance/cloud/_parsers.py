@@ -21,6 +21,7 @@ from appliance.cloud.records import (
     Folder,
     HandleCount,
     JobSubmitted,
+    LowSpeed,
     NpaNxx,
     PortRequest,
     QueueEntry,
@@ -214,12 +215,12 @@ def _listusers(op: str, text: str, fields: Fields) -> tuple[User, ...]:
 # ------------------------------------------------------------ settings
 
 
-def _lowspeed(op: str, text: str, fields: Fields) -> str | Ack:
+def _lowspeed(op: str, text: str, fields: Fields) -> LowSpeed | Ack:
     line = text.strip()
     if fields.get("qtype") == ["check"]:
-        if line not in ("none", "low", "lowlow"):
+        if line not in tuple(LowSpeed):
             raise FaxageProtocolError(op, "expected none, low or lowlow", line)
-        return line
+        return LowSpeed(line)
     match = re.fullmatch(r"Calls from (\S+) to (\S+) set to (\S+)", line)
     if not match:
         raise FaxageProtocolError(op, "unexpected success reply", line)

@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import TypeGuard
 
 from appliance.cloud.errors import FaxageError
 from appliance.cloud.records import Document, FaxRecord
@@ -117,7 +117,7 @@ def file_extension(document: Document) -> str:
     return "bin"
 
 
-def fax_metadata(record: FaxRecord, document: Document) -> dict[str, Any]:
+def fax_metadata(record: FaxRecord, document: Document) -> dict[str, object]:
     """JSON-ready metadata stored beside a received fax."""
     return {
         "recvid": record.recvid,

@@ -17,8 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from appliance.cli import CliIO, config_from_args
+from appliance.cli._output import OutputFormat, choice, names
 from appliance.cloud._ops import OPERATIONS
+from appliance.cloud.api import ParamValue, build, build_sendfax
 from appliance.cloud.errors import FaxageError, FaxageRequestError
+from appliance.cloud.records import Document
 
 __all__ = ["register", "run"]
 
@@ -34,9 +38,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             if spec.name == "sendfax" and var.name in ("faxfilenames[]", "faxfiledata[]"):
                 continue
             base = var.name[:-2] if var.array else var.name
-            names = [f"--{base}"] + ([f"--{var.name}"] if var.array else [])
+            flags = [f"--{base}"] + ([f"--{var.name}"] if var.array else [])
             p.add_argument(
-                *names,
+                *flags,
                 dest=f"v_{base}",
                 action="append" if var.array else "store",
                 metavar=base.upper(),
@@ -46,13 +50,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             p.add_argument("files", nargs="*", metavar="FILE", help="files to fax (supported extensions)")
         if spec.binary:
             p.add_argument("--output", "-o", metavar="PATH", help="where to write the file (default: its name)")
-        p.add_argument("--format", choices=("table", "json"), default="table")
+        p.add_argument(
+            "--format",
+            type=choice(OutputFormat),
+            choices=names(OutputFormat.TABLE, OutputFormat.JSON),
+            default=OutputFormat.TABLE,
+        )
         p.set_defaults(func=run)
 
 
-def _params(args: argparse.Namespace) -> dict[str, Any]:
+def _params(args: argparse.Namespace) -> dict[str, ParamValue]:
     spec = OPERATIONS[args.operation]
-    params: dict[str, Any] = {}
+    params: dict[str, ParamValue] = {}
     for var in spec.variables:
         value = getattr(args, f"v_{var.name[:-2] if var.array else var.name}", None)
         if value is not None:
@@ -60,7 +69,7 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> Any:  # JSON-like: what the operation returned, without dataclasses and enums
     if isinstance(value, enum.Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -70,7 +79,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _table(result: Any) -> str:
+def _table(result: object) -> str:
     plain = _plain(result)
     if isinstance(plain, list):
         if not plain:
@@ -89,11 +98,8 @@ def _table(result: Any) -> str:
     return str(plain)
 
 
-def run(args: argparse.Namespace, io: Any) -> int:
-    from appliance.cli import config_from_args
-    from appliance.cloud.api import build, build_sendfax
-    from appliance.cloud.client import client_from_config
-    from appliance.cloud.records import Document
+def run(args: argparse.Namespace, io: CliIO) -> int:
+    from appliance.cloud.client import client_from_config  # httpx loads only when a cloud command runs
 
     config = config_from_args(args)
     if config is None or not config.faxage.configured:
@@ -114,7 +120,8 @@ def run(args: argparse.Namespace, io: Any) -> int:
                     print(f"faxappliance cloud sendfax: cannot read {name}: {exc.strerror}", file=io.stderr)
                     return 2
             params = _params(args)
-            request = build_sendfax(params.pop("faxno", ""), params.pop("recipname", ""), files, **params)
+            faxno, recipname = str(params.pop("faxno", "")), str(params.pop("recipname", ""))
+            request = build_sendfax(faxno, recipname, files, **params)
         else:
             request = build(op, _params(args))
     except FaxageRequestError as exc:
@@ -132,7 +139,7 @@ def run(args: argparse.Namespace, io: Any) -> int:
         target = Path(args.output or result.filename or f"{op}.bin")
         target.write_bytes(result.data)
         result = {"file": str(target), "bytes": len(result.data), "content_type": result.content_type}
-    if args.format == "json":
+    if args.format is OutputFormat.JSON:
         print(json.dumps(_plain(result), indent=2), file=io.stdout)
     else:
         print(_table(result), file=io.stdout)

@@ -35,7 +35,7 @@ from appliance.cloud.errors import (
     SendOutcomeUnknown,
     ServiceUnavailable,
 )
-from appliance.cloud.records import JobSubmitted, StatusRecord
+from appliance.cloud.records import Ack, JobSubmitted, StatusRecord
 from appliance.config import FaxageConfig
 
 __all__ = ["FaxageClient", "RetryPolicy", "TwistedFaxage", "client_from_config", "make_http_client"]
@@ -292,9 +292,7 @@ def _form_dict(form: list[tuple[str, str]]) -> dict[str, list[str] | str]:
     return out
 
 
-def _handled_ack(request: Request, exc: AlreadyExists) -> Any:
-    from appliance.cloud.records import Ack
-
+def _handled_ack(request: Request, exc: AlreadyExists) -> Ack:
     recvid = request.values()["recvid"][0]
     return Ack(operation="handled", text=f"{recvid} marked handled", subject=recvid, extra=(("state", "handled"),))
 

@@ -143,7 +143,7 @@ class NotifyResource(Resource):
     isLeaf = True
     log = Logger()
 
-    def __init__(self, tracker: NotifyTracker, on_final: Callable[[StatusRecord], Any]) -> None:
+    def __init__(self, tracker: NotifyTracker, on_final: Callable[[StatusRecord], object]) -> None:
         super().__init__()
         self._tracker = tracker
         self._on_final = on_final
@@ -184,7 +184,7 @@ class StatusPoller:
         *,
         interval: float,
         batch_size: int = 100,
-        on_final: Callable[[StatusRecord], Any],
+        on_final: Callable[[StatusRecord], object],
     ) -> None:
         if interval <= 0 or batch_size < 1:
             raise ValueError("StatusPoller needs interval > 0 and batch_size >= 1")

@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from twisted.internet import task
 from twisted.internet.defer import Deferred
@@ -44,6 +44,7 @@ from appliance.cloud.errors import AlreadyExists, FaxageError, NotFound
 from appliance.cloud.records import Document, FaxRecord
 from appliance.config import FaxageConfig
 from appliance.durable import write_atomically
+from appliance.jobs.scheduler import RunBlocking
 
 if TYPE_CHECKING:
     from appliance.cloud.client import TwistedFaxage
@@ -61,7 +62,7 @@ __all__ = [
     "make_inbound_poller",
 ]
 
-RunBlocking = Callable[..., "Deferred[Any]"]
+T = TypeVar("T")
 
 
 class InboundSource(Protocol):
@@ -185,7 +186,7 @@ class InboundPoller:
         *,
         interval: float,
         run_blocking: RunBlocking,
-        on_stored: Callable[[int, Mapping[str, Any]], Any] | None = None,
+        on_stored: Callable[[int, Mapping[str, Any]], object] | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("InboundPoller needs interval > 0")
@@ -209,9 +210,8 @@ class InboundPoller:
         if self._loop.running:
             self._loop.stop()
 
-    def _tick(self) -> Deferred[Any]:
-        d: Deferred[Any] = self.poll_once()
-        return d.addCallback(lambda _: None)
+    def _tick(self) -> Deferred[None]:
+        return self.poll_once().addCallback(lambda _: None)
 
     def poll_once(self) -> Deferred[RoundResult]:
         """One round; never fails (problems are logged and in the result).
@@ -278,7 +278,7 @@ class InboundPoller:
             self.log.failure("inbound cursor {cursor} not saved", cursor=cursor.last)
         self.cursor = cursor
 
-    async def _blocking(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _blocking(self, what: str, fn: Callable[..., T], *args: object) -> T:
         try:
             value = await self._run(fn, *args)
         except Exception as exc:

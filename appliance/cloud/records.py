@@ -22,6 +22,7 @@ __all__ = [
     "Folder",
     "HandleCount",
     "JobSubmitted",
+    "LowSpeed",
     "NpaNxx",
     "PortRequest",
     "QueueEntry",
@@ -29,6 +30,14 @@ __all__ = [
     "StatusRecord",
     "User",
 ]
+
+
+class LowSpeed(enum.StrEnum):
+    """A FAXAGE low-speed setting for calls to a destination (``lowspeed`` ``setspeed``)."""
+
+    NONE = "none"
+    LOW = "low"
+    LOWLOW = "lowlow"
 
 
 class ShortStatus(enum.Enum):

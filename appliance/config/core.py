@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from appliance.config_reader import Section
 from radius.clients import RadiusClientConfig, Secret
@@ -164,7 +164,7 @@ class RetryConfig:
 # ---------------------------------------------------------------- sections
 
 
-def parse_storage(source: str, table: Any, data_dir: str) -> StorageConfig:
+def parse_storage(source: str, table: object, data_dir: str) -> StorageConfig:
     sec = Section(source, "storage", table)
     url = sec.get("url", str, f"sqlite:///{data_dir}/faxappliance.db")
     if not (url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgres://"))):
@@ -173,7 +173,7 @@ def parse_storage(source: str, table: Any, data_dir: str) -> StorageConfig:
     return StorageConfig(url=url)
 
 
-def _parse_client(source: str, index: int, table: Any) -> RadiusClientConfig:
+def _parse_client(source: str, index: int, table: object) -> RadiusClientConfig:
     sec = Section(source, f"radius.clients[{index}]", table)
     address = sec.get("address", str, None)
     if address is None:
@@ -199,7 +199,7 @@ def _parse_client(source: str, index: int, table: Any) -> RadiusClientConfig:
 MAX_RADIUS_WORKERS = 64
 
 
-def parse_radius(source: str, table: Any) -> RadiusConfig:
+def parse_radius(source: str, table: object) -> RadiusConfig:
     sec = Section(source, "radius", table)
     listen = sec.get("listen", str, "127.0.0.1")
     try:
@@ -250,7 +250,7 @@ def parse_radius(source: str, table: Any) -> RadiusConfig:
     )
 
 
-def parse_faxage(source: str, table: Any) -> FaxageConfig:
+def parse_faxage(source: str, table: object) -> FaxageConfig:
     sec = Section(source, "faxage", table)
     url = sec.get("url", str, FAXAGE_DEFAULT_URL)
     if not url.startswith(("http://", "https://")):

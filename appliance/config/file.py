@@ -15,7 +15,6 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
 
 from appliance.config.core import (
     FaxageConfig,
@@ -52,7 +51,7 @@ class Config:
     storage: StorageConfig
     radius: RadiusConfig
     faxage: FaxageConfig
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the TOML document as read
+    raw: dict[str, object] = field(default_factory=dict, compare=False, repr=False)  # the TOML document as read
     lines: tuple[LineConfig, ...] = ()
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     retry: RetryConfig = field(default_factory=RetryConfig)
@@ -72,7 +71,7 @@ def _data_dir(top: Section, base_dir: str) -> str:
 class _Sections:
     """Each section's parser on the document ``data``, one method a section."""
 
-    def __init__(self, source: str, data: dict[str, Any], base_dir: str) -> None:
+    def __init__(self, source: str, data: dict[str, object], base_dir: str) -> None:
         self.source = source
         self.data = data
         self.top = Section(source, "", data)
@@ -139,7 +138,7 @@ SECTIONS = (
 )
 
 
-def section_checks(source: str, data: dict[str, Any], base_dir: str) -> list[Callable[[], object]]:
+def section_checks(source: str, data: dict[str, object], base_dir: str) -> list[Callable[[], object]]:
     """Each section's parser, ready to run on its own, so ``config check`` can report every bad section."""
     sections = _Sections(source, data, base_dir)
     return [getattr(sections, name) for name in SECTIONS]
@@ -154,7 +153,7 @@ def parse(text: str, source: str = "<config>", base_dir: str = ".") -> Config:
     return parse_document(data, source, base_dir)
 
 
-def parse_document(data: dict[str, Any], source: str, base_dir: str = ".") -> Config:
+def parse_document(data: dict[str, object], source: str, base_dir: str = ".") -> Config:
     """A TOML document already read: :func:`parse` without the TOML step."""
     s = _Sections(source, data, base_dir)
     config = Config(

@@ -39,7 +39,7 @@ _NUMBER = re.compile(r"^[0-9*#+]*$")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
 
-def _line(source: str, index: int, table: Any) -> LineConfig:
+def _line(source: str, index: int, table: object) -> LineConfig:
     sec = Section(source, f"lines[{index}]", table)
     name = sec.get("name", str, f"line{index + 1}")
     if not _NAME.match(name) or name == "cloud":
@@ -77,7 +77,7 @@ def _line(source: str, index: int, table: Any) -> LineConfig:
     )
 
 
-def parse_lines(source: str, tables: list[Any]) -> tuple[LineConfig, ...]:
+def parse_lines(source: str, tables: list[object]) -> tuple[LineConfig, ...]:
     lines = tuple(_line(source, i, t) for i, t in enumerate(tables))
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
@@ -87,7 +87,7 @@ def parse_lines(source: str, tables: list[Any]) -> tuple[LineConfig, ...]:
     return lines
 
 
-def parse_routing(source: str, table: Any) -> RoutingConfig:
+def parse_routing(source: str, table: object) -> RoutingConfig:
     sec = Section(source, "routing", table)
     policy = sec.choice("policy", RoutingPolicy, RoutingPolicy.LOCAL_FIRST)
     failures = sec.get("overflow_after_failures", int, 3)
@@ -101,7 +101,7 @@ def parse_routing(source: str, table: Any) -> RoutingConfig:
     return RoutingConfig(policy, failures, rest, slots)
 
 
-def parse_retry(source: str, table: Any) -> RetryConfig:
+def parse_retry(source: str, table: object) -> RetryConfig:
     sec = Section(source, "retry", table)
     max_tries = sec.get("max_tries", int, 3)
     if max_tries < 1:

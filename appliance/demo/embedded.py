@@ -77,7 +77,7 @@ class DemoOptions:
     portserver_servers: tuple[tuple[str, int, int], ...] = field(default_factory=tuple)  # extra servers first
     smtp_port: int = 2525  # the e-mail gateway (T.37) on 127.0.0.1
     smtp_relay: str = ""  # host:port of a relay for outgoing mail; "" = the Maildir <data_dir>/mail
-    routing: str = "local_first"  # [routing] policy
+    routing: RoutingPolicy = RoutingPolicy.LOCAL_FIRST  # [routing] policy
     remotes: int = 2  # remote fax machines: 5550101, 5550102, … (more for load tests)
 
     @property
@@ -145,9 +145,10 @@ def demo_config(base: Config, sim: SimNetwork, secret: Secret, options: DemoOpti
         web = dataclasses.replace(web, listen="127.0.0.1", port=options.web_port)
     except TypeError:
         pass
+    web_raw = base.raw.get("web")
     raw = {
         **base.raw,
-        "web": {**base.raw.get("web", {}), "listen": "127.0.0.1", "port": options.web_port},
+        "web": {**(web_raw if isinstance(web_raw, dict) else {}), "listen": "127.0.0.1", "port": options.web_port},
         "email_gateway": {"listen": "127.0.0.1", "domains": ["localhost"]},
         "smtp": {"relay": options.smtp_relay, "sender": "fax@localhost", "retry_initial": 2.0, "retry_max": 10.0},
     }

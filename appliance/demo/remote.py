@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from twisted.application import service
 from twisted.internet.defer import Deferred
@@ -22,7 +24,6 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from appliance.jobs.scheduler import RunBlocking
 from appliance.pending import PendingWork
 from modem import class2 as c2
 from modem import t4
@@ -33,6 +34,9 @@ from modem.supervisor import LineState, LineSupervisor, open_serial
 from modem.tiff import received_to_files
 
 __all__ = ["RemoteMachine", "RunBlocking", "request_send"]
+
+#: runs a blocking call in a thread (the demo passes a plain function over ``deferToThreadPool``)
+RunBlocking = Callable[..., Deferred[Any]]
 
 
 def request_send(directory: Path, to: str, files: list[str]) -> Path:

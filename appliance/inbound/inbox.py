@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from appliance.durable import write_atomically
+from appliance.render.jobs import document_to_files
+from appliance.render.runner import shared_pool
+from modem.document import Resolution
+from modem.tiff import received_to_files
 
 __all__ = ["UNROUTED_ACCOUNT", "Inbox", "InboxItem"]
 
@@ -89,11 +94,9 @@ class Inbox:
     ) -> InboxItem:
         """Store received T.4 pages (TIFF-F, PDF, previews) and index them; ``codings``: each
         page's df (0 MH, 1 MR, 3 MMR)."""
-        from modem.document import Resolution
-        from modem.tiff import received_to_files
 
         if isinstance(fine, bool):
-            resolution: Any = Resolution.FINE if fine else Resolution.NORMAL
+            resolution: Resolution | list[Resolution] = Resolution.FINE if fine else Resolution.NORMAL
         else:
             resolution = [Resolution.FINE if f else Resolution.NORMAL for f in fine]
         with self._lock:
@@ -146,8 +149,6 @@ class Inbox:
 
     def delete(self, item_id: int) -> InboxItem | None:
         """Remove an item from the index, then its files; None when there is no such item."""
-        import shutil
-
         with self._lock:
             items = self._load()
             kept = [i for i in items if int(i["id"]) != int(item_id)]
@@ -160,7 +161,7 @@ class Inbox:
             shutil.rmtree(directory, ignore_errors=True)
         return gone
 
-    def contains(self, key: str, value: Any) -> bool:
+    def contains(self, key: str, value: object) -> bool:
         """Whether an item has ``extra[key] == value`` (e.g. a cloud recvid)."""
         with self._lock:
             return any(i.get("extra", {}).get(key) == value for i in self._load())
@@ -168,9 +169,6 @@ class Inbox:
 
 def _convert_document(data: bytes, directory: Path) -> tuple[int, str, str, tuple[str, ...]]:
     """Rendered in a bounded worker process (default [limits]); on failure the original is kept alone."""
-    from appliance.render.jobs import document_to_files
-    from appliance.render.runner import shared_pool
-
     original = directory / ("original.pdf" if data.startswith(b"%PDF") else "original.tif")
     original.write_bytes(data)
     pool = shared_pool()

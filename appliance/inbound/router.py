@@ -14,7 +14,7 @@ the CDR).  Faxes received through FAXAGE are filed by
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
@@ -23,6 +23,7 @@ from twisted.logger import Logger
 from appliance.background import Background
 from appliance.config import LineConfig
 from appliance.inbound.inbox import UNROUTED_ACCOUNT, Inbox, InboxItem
+from appliance.jobs.scheduler import RunBlocking
 from appliance.lines import LineUnavailable
 from appliance.logsafe import safe_for_log
 from appliance.outcomes import receive_cdr
@@ -67,7 +68,7 @@ class InboundRouter:
         pool: ReceiveLines,
         inbox: Inbox,
         portserver: ReceiveRole | None,
-        run_blocking: Callable[..., Deferred[Any]],
+        run_blocking: RunBlocking,
         *,
         node_id: str,
         token_hex: Callable[[], str],
@@ -83,7 +84,7 @@ class InboundRouter:
         self.default_account = default_account
         self.calls: list[tuple[str, str, str]] = []  # (line, did, outcome) for status and tests
         #: (inbox item, line, seconds) for each fax stored: the e-mail gateway's delivery
-        self.on_stored: Callable[[InboxItem, str, float], Any] | None = None
+        self.on_stored: Callable[[InboxItem, str, float], object] | None = None
         #: calls being handled, and accounting on its way
         self.background = Background(clock, "inbound calls")
 

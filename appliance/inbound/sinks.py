@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import blockingCallFromThread
 
 from appliance.inbound.inbox import UNROUTED_ACCOUNT, Inbox, InboxItem
+from appliance.portserver import ReceiveRoute
+from appliance.portserver.role import PortServer
 
 __all__ = ["CloudInboxSink", "portserver_resolver"]
 
@@ -25,12 +26,12 @@ class CloudInboxSink:
         self.inbox = inbox
         self.resolve = resolve
         #: (inbox item) for each fax stored, called in the storing thread: the e-mail gateway's delivery
-        self.on_stored: Callable[[InboxItem], Any] | None = None
+        self.on_stored: Callable[[InboxItem], object] | None = None
 
     def contains(self, recvid: int) -> bool:
         return self.inbox.contains("recvid", recvid)
 
-    def store(self, recvid: int, meta: Mapping[str, Any], data: bytes) -> None:
+    def store(self, recvid: int, meta: Mapping[str, object], data: bytes) -> None:
         if self.contains(recvid):
             return
         dnis = str(meta.get("dnis") or "")
@@ -49,7 +50,7 @@ class CloudInboxSink:
             self.on_stored(item)
 
 
-def _epoch(meta: Mapping[str, Any]) -> float:
+def _epoch(meta: Mapping[str, object]) -> float:
     text = str(meta.get("recvdate") or "")
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
         try:
@@ -60,7 +61,7 @@ def _epoch(meta: Mapping[str, Any]) -> float:
 
 
 def portserver_resolver(
-    reactor: IReactorFromThreads, portserver: Any, token_hex: Callable[[], str], default: str = ""
+    reactor: IReactorFromThreads, portserver: PortServer | None, token_hex: Callable[[], str], default: str = ""
 ) -> Callable[[str], str]:
     """``resolve(dnis)`` for :class:`CloudInboxSink`, asking RADIUS from a worker thread."""
 
@@ -68,7 +69,13 @@ def portserver_resolver(
         if portserver is None or not dnis:
             return default
         try:
-            route = blockingCallFromThread(reactor, portserver.route_receive, dnis, f"cloud-{token_hex()}")
+            # twisted's signature (a plain or a Deferred result) cannot infer the result type here
+            route: ReceiveRoute = blockingCallFromThread(
+                reactor,
+                portserver.route_receive,  # type: ignore[arg-type]
+                dnis,
+                f"cloud-{token_hex()}",
+            )
         except Exception:
             return default
         return str(route.receive_account) if route.accepted else default

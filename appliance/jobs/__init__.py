@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from appliance.jobs.choices import CloudState, RouteFilter
+from appliance.jobs.choices import CloudState, FaxResolution, RouteFilter
 from appliance.jobs.model import (
     CAUSES,
     CLOUD,
@@ -36,6 +36,7 @@ from appliance.jobs.model import (
     check_transition,
     number_key,
 )
+from appliance.jobs.sqlite import SqliteJobStore
 from appliance.jobs.store import JobStore
 from radius.store.urls import open_by_url
 
@@ -54,6 +55,7 @@ __all__ = [
     "Entry",
     "EntryState",
     "Fax",
+    "FaxResolution",
     "FaxSpec",
     "IllegalTransition",
     "JobError",
@@ -84,12 +86,10 @@ def open_job_store(
     ``synchronous``, ``busy_timeout`` (also ``?synchronous=`` in the URL)."""
 
     def sqlite(path: str, **kw: Any) -> JobStore:
-        from appliance.jobs.sqlite import SqliteJobStore
-
         return SqliteJobStore(path, policy=policy, **kw)
 
     def postgresql(dsn: str, **kw: Any) -> JobStore:
-        from appliance.jobs.postgresql import PostgresJobStore
+        from appliance.jobs.postgresql import PostgresJobStore  # psycopg loads only for a postgresql:// URL
 
         return PostgresJobStore(dsn, policy=policy, **kw)
 

@@ -6,7 +6,8 @@ than by claiming and completing calls."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from appliance.jobs.model import (
@@ -14,6 +15,7 @@ from appliance.jobs.model import (
     TERMINAL,
     Entry,
     EntryState,
+    Fax,
     IllegalTransition,
     NotFound,
     check_transition,
@@ -28,12 +30,12 @@ class ChangeTables:
     """Mixin of :class:`JobStore` (which provides ``_run``, ``_entry`` …)."""
 
     # the JobStore methods this mixin uses
-    _run: Any
-    _entry: Any
-    _entries: Any
-    _fax: Any
-    _set: Any
-    _writer: Any
+    _run: Callable[..., Any]  # a cursor
+    _entry: Callable[..., Entry]
+    _entries: Callable[..., list[Entry]]
+    _fax: Callable[..., Fax]
+    _set: Callable[..., None]
+    _writer: Callable[[], AbstractContextManager[Any]]  # a connection
 
     def _targets(self, conn: Any, fax_id: int, index: int | None) -> list[Entry]:
         if index is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from appliance.jobs._schema import CLAIM_COLUMNS
@@ -77,14 +78,14 @@ class ClaimTables:
     db_clock_override: Callable[[], float] | None = None
 
     # the JobStore methods this mixin uses
-    _run: Any
-    _entry: Any
-    _entries: Any
-    _fax: Any
-    _set: Any
-    _reader: Any
-    _writer: Any
-    _finish_attempt: Any
+    _run: Callable[..., Any]  # a cursor
+    _entry: Callable[..., Entry]
+    _entries: Callable[..., list[Entry]]
+    _fax: Callable[..., Fax]
+    _set: Callable[..., None]
+    _reader: Callable[[], AbstractContextManager[Any]]  # a connection
+    _writer: Callable[[], AbstractContextManager[Any]]  # a connection
+    _finish_attempt: Callable[..., None]
 
     def _db_clock(self, conn: Any) -> tuple[float, float]:
         if self.db_clock_override is not None:

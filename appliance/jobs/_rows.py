@@ -23,7 +23,7 @@ def fax_row(spec: FaxSpec, max_tries: int, now: float, entry_count: int) -> tupl
         spec.account,
         json.dumps(list(spec.documents)),
         int(spec.pages),
-        spec.resolution,
+        spec.resolution.value,
         spec.agent,
         spec.tsid,
         spec.cover_url,

@@ -3,13 +3,15 @@ the retention purge of finished faxes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
 from appliance.jobs import _rows as rows
 from appliance.jobs._schema import ENTRY_COLUMNS
-from appliance.jobs.model import TERMINAL, Entry, EntryState
+from appliance.jobs.model import TERMINAL, Entry, EntryState, Fax
 
 __all__ = ["SearchTables", "entry_filters"]
 
@@ -37,10 +39,10 @@ def entry_filters(owner: str | None, states: Iterable[EntryState] | None) -> tup
 class SearchTables:
     """Mixed into :class:`~appliance.jobs.store.JobStore`."""
 
-    _run: Any
-    _read: Any
-    _writer: Any
-    _fax: Any
+    _run: Callable[..., Any]  # a cursor
+    _read: Callable[..., list[Any]]  # rows
+    _writer: Callable[[], AbstractContextManager[Any]]  # a connection
+    _fax: Callable[..., Fax]
 
     def search_entries(
         self,
@@ -101,8 +103,6 @@ class SearchTables:
 
     def all_documents(self) -> set[str]:
         """Every document path any stored fax refers to."""
-        import json
-
         found: set[str] = set()
         for (documents,) in self._read("SELECT documents FROM job_faxes", ()):
             try:

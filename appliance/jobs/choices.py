@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["CloudState", "Receipt", "ReceiptAttachment", "RouteFilter", "parse_route_filter"]
+__all__ = [
+    "CloudState",
+    "DocumentFormat",
+    "FaxResolution",
+    "Receipt",
+    "ReceiptAttachment",
+    "RouteFilter",
+    "parse_route_filter",
+]
 
 
 class RouteFilter(enum.StrEnum):
@@ -14,6 +22,20 @@ class RouteFilter(enum.StrEnum):
     LINE = "line"
     CLOUD = "cloud"
     ANY = "any"
+
+
+class DocumentFormat(enum.StrEnum):
+    """The file format a fax document is handed out in (mail attachments, shares, downloads)."""
+
+    PDF = "pdf"
+    TIFF = "tiff"
+
+
+class FaxResolution(enum.StrEnum):
+    """The vertical resolution a fax is sent in (FINE 196 lpi, NORMAL 98 lpi)."""
+
+    FINE = "fine"
+    NORMAL = "normal"
 
 
 class Receipt(enum.StrEnum):

@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from appliance.jobs.choices import CloudState, Receipt, ReceiptAttachment
+from appliance.jobs.choices import CloudState, FaxResolution, Receipt, ReceiptAttachment
 
 __all__ = [
     "CAUSES",
@@ -244,7 +244,7 @@ class FaxSpec:
     account: str = ""  # the RADIUS account billed / authorized
     documents: tuple[str, ...] = ()  # page files (paths or ids), in order
     pages: int = 0
-    resolution: str = "fine"
+    resolution: FaxResolution = FaxResolution.FINE
     agent: str = "FFWS"
     tsid: str = ""
     cover_url: str = ""
@@ -266,6 +266,7 @@ class FaxSpec:
 
     def __post_init__(self) -> None:
         # the wire and the database give the choices as text: keep them as enums (ValueError if not one)
+        object.__setattr__(self, "resolution", FaxResolution(self.resolution))
         object.__setattr__(self, "receipt", Receipt(self.receipt))
         object.__setattr__(self, "receipt_attachment", ReceiptAttachment(self.receipt_attachment))
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from twisted.application import service
 from twisted.internet import defer
-from twisted.internet.interfaces import IReactorFromThreads, IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorFromThreads, IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
@@ -51,13 +51,24 @@ from radius.store.api import StoreError
 __all__ = ["Dispatch", "JobScheduler", "RunBlocking", "thread_runner"]
 
 T = TypeVar("T")
-RunBlocking = Callable[..., "defer.Deferred[Any]"]
+
+
+class RunBlocking(Protocol):
+    """Runs ``fn(*args, **kwargs)``, a blocking call, off the reactor thread (a thread pool; tests: at once)."""
+
+    def __call__(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> defer.Deferred[T]: ...
+
+
 Dispatch = Callable[[Claim], "defer.Deferred[Result]"]
 
 
 def thread_runner(reactor: IReactorFromThreads, pool: ThreadPool) -> RunBlocking:
     """``run_blocking`` that runs each store call in ``pool``."""
-    return partial(deferToThreadPool, reactor, pool)
+
+    def run(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> defer.Deferred[T]:
+        return deferToThreadPool(reactor, pool, fn, *args, **kwargs)
+
+    return run
 
 
 class JobScheduler(service.Service):
@@ -95,7 +106,7 @@ class JobScheduler(service.Service):
         self.interval = interval
         self._loop: LoopingCall | None = None
         self._polling = False
-        self._poke: Any = None
+        self._poke: IDelayedCall | None = None
         self._busy_lines: set[str] = set()
         self._cloud_calls = 0
         self._inflight: dict[int, defer.Deferred[None]] = {}
@@ -124,7 +135,7 @@ class JobScheduler(service.Service):
         self._beat.clock = self._clock
         self._beat.start(self.heartbeat_interval, now=True).addErrback(self._loop_died)
 
-    def stopService(self) -> defer.Deferred[Any]:
+    def stopService(self) -> defer.Deferred[object]:
         """Stop claiming; fires once the calls in flight have been completed."""
         super().stopService()
         if self._loop is not None and self._loop.running:
@@ -133,7 +144,7 @@ class JobScheduler(service.Service):
             self._poke.cancel()
         done = defer.DeferredList(list(self._inflight.values()), consumeErrors=True)
 
-        def quiet(result: Any) -> Any:  # leases stay renewed until the last call ended
+        def quiet(result: object) -> object:  # leases stay renewed until the last call ended
             if self._beat is not None and self._beat.running:
                 self._beat.stop()
             return result
@@ -165,9 +176,9 @@ class JobScheduler(service.Service):
         filter_ = self.route_filter if cloud else RouteFilter.LINE
         self._polling = True
         d = self._run(self._store.claim, self.node_id, self._clock.seconds(), filter_, lines, len(lines) + cloud)
-        d.addCallback(self._start_all)
+        started = d.addCallback(self._start_all)
 
-        def done(result: Any) -> Any:
+        def done(result: list[Claim] | Failure) -> list[Claim]:
             self._polling = False
             if isinstance(result, Failure):
                 if not self._store_failed(result):
@@ -176,7 +187,7 @@ class JobScheduler(service.Service):
             self._store_answered()
             return result
 
-        return d.addBoth(done)
+        return started.addBoth(done)
 
     def poke(self) -> None:
         """Poll again as soon as the reactor is free (a route became free)."""
@@ -268,7 +279,7 @@ class JobScheduler(service.Service):
             self.log.info("{line}", line=line)
 
     # -------------------------------------------- heartbeat and spool
-    def heartbeat(self) -> defer.Deferred[Any]:
+    def heartbeat(self) -> defer.Deferred[None]:
         """Renew this node's leases, write spooled results, recover expired claims of other nodes."""
         if self._beating:
             return defer.succeed(None)
@@ -276,23 +287,22 @@ class JobScheduler(service.Service):
         held = set(self._inflight) | self._spooled | self._held
         d = self._run(self._store.heartbeat, self.node_id, held)
 
-        def renewed(ids: set[int]) -> Any:
+        def renewed(ids: set[int]) -> defer.Deferred[int]:
             self._store_answered()
             for lost in sorted(set(self._inflight) & (held - ids)):
                 self.log.warn("the claim on entry {entry_id} was taken over by another node", entry_id=lost)
             return self.drain()
 
-        def recover(_: Any) -> Any:
+        def recover(_: int) -> defer.Deferred[None]:
             r = self._run(self._store.recover_expired, self.node_id, self._clock.seconds(), self.cloud_lookup)
             return r.addCallback(self._recovered)
 
-        def done(result: Any) -> None:
+        def done(result: Failure | None) -> None:
             self._beating = False
             if isinstance(result, Failure) and not self._store_failed(result):
                 self.log.failure("job heartbeat failed on node {node_id}", result, node_id=self.node_id)
 
-        d.addCallback(renewed).addCallback(recover).addBoth(done)
-        return d
+        return d.addCallback(renewed).addCallback(recover).addBoth(done)
 
     def _recovered(self, report: RecoveryReport) -> None:
         if report:
@@ -316,7 +326,7 @@ class JobScheduler(service.Service):
         d = defer.Deferred.fromCoroutine(self._drain())
         self._draining = d
 
-        def finished(result: Any) -> Any:
+        def finished(result: int | Failure) -> int | Failure:
             self._draining = None
             waiters, self._drain_waiters = self._drain_waiters, []
             for waiter in waiters:
@@ -380,7 +390,7 @@ class JobScheduler(service.Service):
     def unhold(self, entry_id: int) -> None:
         self._held.discard(entry_id)
 
-    def _release(self, _: Any, claim: Claim) -> None:
+    def _release(self, _: object, claim: Claim) -> None:
         self._inflight.pop(claim.entry.id, None)
         self._routes.pop(claim.entry.id, None)
         if claim.route == CLOUD:

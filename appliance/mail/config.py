@@ -9,9 +9,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from appliance.config_reader import Section
+from appliance.jobs.choices import DocumentFormat
 from appliance.mail.routing import FORMATS, Destination, Routes, RoutingError, parse_destination
 from radius.clients import Secret
 
@@ -122,7 +122,7 @@ def _gateway(source: str, raw: object) -> GatewayConfig:
     return gateway
 
 
-def _destinations(s: Section, key: str, value: Any) -> tuple[Destination, ...]:
+def _destinations(s: Section, key: str, value: object) -> tuple[Destination, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -143,7 +143,12 @@ def _routes(source: str, raw: object) -> tuple[Routes, str]:
         table = s.sub(name)
         tables[name] = {str(k): _destinations(s, f"{name}.{k}", v) for k, v in table.table.items()}
     s.seen.add("global")
-    routes = Routes(_destinations(s, "global", s.table.get("global", [])), tables["lines"], tables["recipients"], fmt)
+    routes = Routes(
+        _destinations(s, "global", s.table.get("global", [])),
+        tables["lines"],
+        tables["recipients"],
+        DocumentFormat(fmt),
+    )
     csv_path = s.text("recipients_csv", "")
     s.check_unknown()
     return routes, csv_path

@@ -15,18 +15,22 @@ import socket
 from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 from twisted.application import service
-from twisted.internet import defer, task
+from twisted.internet import defer, ssl, task
 from twisted.internet import error as net_error
 from twisted.internet.interfaces import IReactorTime
+from twisted.internet.utils import getProcessOutputAndValue
 from twisted.logger import Logger
 from twisted.mail import smtp
+from twisted.python.failure import Failure
 
+from appliance.jobs.scheduler import RunBlocking
 from appliance.logsafe import safe_for_log
-from appliance.mail.config import SmtpConfig
+from appliance.mail.config import SmtpConfig, StartTls
 from appliance.mail.outbox import Delivery, MailOutbox
+from appliance.mail.routing import DestinationKind
+from appliance.wiring.reactor import Reactor
 
 __all__ = ["DeliveryService", "PermanentFailure", "TemporaryFailure", "maildir_deliver", "share_deliver"]
 
@@ -42,9 +46,9 @@ class PermanentFailure(Exception):
     """Never try again."""
 
 
-def classify(failure: Any) -> Exception:
+def classify(failure: Failure | BaseException) -> Exception:
     """A delivery failure as Temporary- or PermanentFailure (its text never holds a password)."""
-    exc = failure.value if hasattr(failure, "value") else failure
+    exc = failure.value if isinstance(failure, Failure) else failure
     if isinstance(exc, (TemporaryFailure, PermanentFailure)):
         return exc
     if isinstance(exc, smtp.SMTPClientError):
@@ -126,13 +130,13 @@ class DeliveryService(service.Service):
         outbox: MailOutbox,
         smtp_config: SmtpConfig,
         clock: IReactorTime,
-        reactor: Any,
-        run_blocking: Callable[..., defer.Deferred[Any]],
+        reactor: Reactor,  # SMTP connections and the printer's lp processes
+        run_blocking: RunBlocking,
         *,
         maildir: Path,
         interval: float = 2.0,
         lp: str = "lp",
-        hooks: list[Callable[[], Any]] | None = None,
+        hooks: list[Callable[[], object]] | None = None,
         node_id: str = "local",
     ) -> None:
         self.outbox = outbox
@@ -157,7 +161,7 @@ class DeliveryService(service.Service):
         self._loop.clock = self.clock
         self._loop.start(self.interval, now=True)
 
-    def stopService(self) -> Any:
+    def stopService(self) -> None:
         super().stopService()
         if self._loop is not None and self._loop.running:
             self._loop.stop()
@@ -171,7 +175,7 @@ class DeliveryService(service.Service):
             lambda f: self.log.failure("mail delivery pass failed", f)
         ).addBoth(self._done)
 
-    def _done(self, _: Any) -> None:
+    def _done(self, _: object) -> None:
         self._busy = False
         if self._again and self.running:
             self._again = False
@@ -238,27 +242,25 @@ class DeliveryService(service.Service):
         )
 
     async def _send(self, d: Delivery) -> None:
-        if d.kind == "email":
+        if d.kind is DestinationKind.EMAIL:
             if self.config.relay:
                 await self._smtp(d)
             else:
                 await self.run(maildir_deliver, self.maildir, d)
-        elif d.kind == "share":
+        elif d.kind is DestinationKind.SHARE:
             await self.run(share_deliver, d)
-        elif d.kind == "printer":
+        elif d.kind is DestinationKind.PRINTER:
             await self._print(d)
         else:
             raise PermanentFailure(f"unknown delivery kind {d.kind!r}")
 
-    def _smtp(self, d: Delivery) -> defer.Deferred[Any]:
+    def _smtp(self, d: Delivery) -> defer.Deferred[object]:
         cfg = self.config
         host, port = cfg.host_port
-        done: defer.Deferred[Any] = defer.Deferred()
+        done: defer.Deferred[object] = defer.Deferred()
         context = None
-        if cfg.starttls != "off":
-            from twisted.internet import ssl
-
-            if cfg.starttls == "required":
+        if cfg.starttls is not StartTls.OFF:
+            if cfg.starttls is StartTls.REQUIRED:
                 context = ssl.optionsForClientTLS(host)
             else:
                 context = ssl.CertificateOptions(verify=False)  # opportunistic: encryption, no authentication
@@ -274,7 +276,7 @@ class DeliveryService(service.Service):
             contextFactory=context,
             heloFallback=True,
             requireAuthentication=bool(cfg.username),
-            requireTransportSecurity=cfg.starttls == "required",
+            requireTransportSecurity=cfg.starttls is StartTls.REQUIRED,
         )
         factory.domain = socket.getfqdn().encode("ascii", "replace")
         factory.noisy = False
@@ -282,8 +284,6 @@ class DeliveryService(service.Service):
         return done
 
     async def _print(self, d: Delivery) -> None:
-        from twisted.internet.utils import getProcessOutputAndValue
-
         if not Path(d.document).exists():
             raise PermanentFailure(f"the fax file {d.document} is gone")
         out, err, code = await getProcessOutputAndValue(

@@ -18,24 +18,36 @@ Replies (the text always says why):
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from twisted.application.internet import StreamServerEndpointService
 from twisted.cred import checkers, credentials, portal
 from twisted.cred import error as cred_error
-from twisted.internet import defer
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet import defer, ssl
+from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.mail import smtp
 from twisted.mail.imap4 import LOGINCredentials, PLAINCredentials
 from twisted.python.failure import Failure
-from zope.interface import implementer
+from zope.interface import Interface, implementer
 
+from appliance.config import ConfigError
 from appliance.dialplan import DialPlan, InvalidNumber, dial_string
+from appliance.jobs.scheduler import RunBlocking
 from appliance.logsafe import safe_for_log
-from appliance.mail.config import GatewayConfig
+from appliance.mail.config import GatewayConfig, MailConfig
 from appliance.mail.submission import Submission, SubmissionError, parse_submission, reply_text
+from appliance.mail.submit import JobSubmitter
 from appliance.mail.t37 import T37Address, T37Error, parse_t37
+from appliance.portserver.role import RadiusRequester
+from appliance.wiring.controller import Appliance
+from appliance.wiring.reactor import Reactor
+from modem.document import PageSize
+from radius.client import Attr, ClientError
+from radius.model import A, Code, FbCommand, FbContext
 
 __all__ = ["Gateway", "GatewayFactory", "make_gateway_service"]
 
@@ -59,11 +71,11 @@ class Gateway:
         config: GatewayConfig,
         clock: IReactorTime,
         *,
-        authorize: Callable[[str], Any],
-        submit: Callable[[str, str, list[tuple[T37Address, str]], Submission], Any],
-        run_blocking: Callable[..., defer.Deferred[Any]],
+        authorize: Callable[[str], defer.Deferred[str]],
+        submit: Callable[[str, str, list[tuple[T37Address, str]], Submission], defer.Deferred[list[str]]],
+        run_blocking: RunBlocking,
         dialplan: DialPlan,
-        login: Callable[[str, str], Any] | None = None,
+        login: Callable[[str, str], defer.Deferred[bool]] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -97,7 +109,7 @@ class _Message:
         self.recipients = recipients
         self.lines: list[bytes] = []
         self.size = 0
-        self.followers: list[defer.Deferred[Any]] = []
+        self.followers: list[defer.Deferred[str]] = []
 
     def lineReceived(self, line: bytes) -> None:
         self.size += len(line) + 2
@@ -107,16 +119,16 @@ class _Message:
             )
         self.lines.append(line)
 
-    def eomReceived(self) -> defer.Deferred[Any]:
+    def eomReceived(self) -> defer.Deferred[str]:
         raw = b"\r\n".join(self.lines) + b"\r\n"
         self.lines = []
         d = defer.Deferred.fromCoroutine(
             self.delivery.gateway.accept(self.delivery.sender, self.delivery.account, self.recipients, raw)
         )
 
-        def fan_out(result: Any) -> Any:
+        def fan_out(result: str | Failure) -> str | Failure:
             for follower in self.followers:
-                follower.callback(result) if not hasattr(result, "raiseException") else follower.errback(result)
+                follower.errback(result) if isinstance(result, Failure) else follower.callback(result)
             return result
 
         return d.addBoth(fan_out)
@@ -129,13 +141,13 @@ class _Follower:
     """The same mail seen for a further recipient: its outcome is the first one's."""
 
     def __init__(self, first: _Message) -> None:
-        self.done: defer.Deferred[Any] = defer.Deferred()
+        self.done: defer.Deferred[str] = defer.Deferred()
         first.followers.append(self.done)
 
     def lineReceived(self, line: bytes) -> None:
         pass
 
-    def eomReceived(self) -> defer.Deferred[Any]:
+    def eomReceived(self) -> defer.Deferred[str]:
         return self.done
 
     def connectionLost(self) -> None:
@@ -153,12 +165,12 @@ class T37Delivery:
         self.account = ""
         self.recipients: list[tuple[T37Address, str]] = []
         self._message: _Message | None = None
-        self._authorized: defer.Deferred[Any] | None = None
+        self._authorized: defer.Deferred[str] | None = None
 
-    def receivedHeader(self, helo: Any, origin: Any, recipients: Any) -> None:
+    def receivedHeader(self, helo: tuple[bytes, bytes], origin: smtp.Address, recipients: list[smtp.User]) -> None:
         return None
 
-    def validateFrom(self, helo: Any, origin: smtp.Address) -> smtp.Address:
+    def validateFrom(self, helo: tuple[bytes, bytes], origin: smtp.Address) -> smtp.Address:
         if self.gateway.config.require_auth and not self.authenticated:
             raise smtp.SMTPBadSender(origin, 530, "5.7.0 authentication required (AUTH PLAIN or LOGIN)")
         self.sender = str(origin)
@@ -168,7 +180,7 @@ class T37Delivery:
         self._authorized = None
         return origin
 
-    async def _check(self, user: smtp.User) -> Callable[[], Any]:
+    async def _check(self, user: smtp.User) -> Callable[[], _Message | _Follower]:
         address = str(user.dest)
         try:
             t37 = parse_t37(address, self.gateway.config.domains)
@@ -193,22 +205,22 @@ class T37Delivery:
         self.recipients.append((t37, dialled))
         return self._message_for
 
-    def validateTo(self, user: smtp.User) -> defer.Deferred[Any]:
+    def validateTo(self, user: smtp.User) -> defer.Deferred[Callable[[], _Message | _Follower]]:
         return defer.Deferred.fromCoroutine(self._check(user))
 
-    def _message_for(self) -> Any:
+    def _message_for(self) -> _Message | _Follower:
         if self._message is None:
             self._message = _Message(self, list(self.recipients))
             return self._message
         return _Follower(self._message)
 
 
-def _shared(d: defer.Deferred[Any]) -> defer.Deferred[Any]:
+def _shared(d: defer.Deferred[str]) -> defer.Deferred[str]:
     """A Deferred with ``d``'s result that leaves ``d`` usable for the next caller."""
-    out: defer.Deferred[Any] = defer.Deferred()
+    out: defer.Deferred[str] = defer.Deferred()
 
-    def both(result: Any) -> Any:
-        if hasattr(result, "raiseException"):
+    def both(result: str | Failure) -> str | None:
+        if isinstance(result, Failure):
             out.errback(result)
             return None
         out.callback(result)
@@ -258,13 +270,13 @@ class _T37ESMTP(smtp.ESMTP):
             return
         super().ext_AUTH(rest)
 
-    def _messageHandled(self, resultList: list[tuple[bool, Any]]) -> None:
-        failures = [r for ok, r in resultList if not ok]
+    def _messageHandled(self, resultList: list[tuple[bool, str | Failure]]) -> None:
+        failures = [r for ok, r in resultList if not ok and isinstance(r, Failure)]
         if not failures:
             self.sendCode(250, b"2.0.0 queued: fax " + str(resultList[0][1]).encode("ascii", "replace")[:200])
             return
         failure = failures[0]
-        if failure.check(smtp.SMTPServerError):
+        if isinstance(failure.value, smtp.SMTPServerError):
             self.sendCode(failure.value.code, failure.value.resp)
             return
         Logger().failure("e-mail to fax failed", failure)
@@ -275,14 +287,14 @@ class _T37ESMTP(smtp.ESMTP):
 class _RadiusChecker:
     credentialInterfaces = (credentials.IUsernamePassword,)
 
-    def __init__(self, login: Callable[[str, str], Any]) -> None:
+    def __init__(self, login: Callable[[str, str], defer.Deferred[bool]]) -> None:
         self.login = login
 
-    def requestAvatarId(self, creds: Any) -> defer.Deferred[Any]:
+    def requestAvatarId(self, creds: credentials.IUsernamePassword) -> defer.Deferred[bytes | tuple[()]]:
         user = creds.username.decode("utf-8", "replace") if isinstance(creds.username, bytes) else creds.username
         password = creds.password.decode("utf-8", "replace") if isinstance(creds.password, bytes) else creds.password
 
-        def checked(ok: bool) -> Any:
+        def checked(ok: bool) -> bytes | tuple[()]:
             if not ok:
                 raise cred_error.UnauthorizedLogin()
             return user.encode()
@@ -295,7 +307,9 @@ class _Realm:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
 
-    def requestAvatar(self, avatar_id: Any, mind: Any, *interfaces: Any) -> Any:
+    def requestAvatar(
+        self, avatar_id: bytes | tuple[()], mind: object, *interfaces: type[Interface]
+    ) -> tuple[type[Interface], T37Delivery, Callable[[], None]]:
         name = avatar_id.decode() if isinstance(avatar_id, bytes) else str(avatar_id)
         return smtp.IMessageDelivery, T37Delivery(self.gateway, name), lambda: None
 
@@ -306,7 +320,7 @@ class GatewayFactory(smtp.SMTPFactory):
     protocol = _T37ESMTP
     timeout = 300
 
-    def __init__(self, gateway: Gateway, tls: Any = None) -> None:
+    def __init__(self, gateway: Gateway, tls: ssl.CertificateOptions | None = None) -> None:
         login = gateway.login
         super().__init__(portal.Portal(_Realm(gateway), [_RadiusChecker(login)]) if login is not None else None)
         self.gateway = gateway
@@ -314,7 +328,7 @@ class GatewayFactory(smtp.SMTPFactory):
         self.noisy = False
         self.active = 0  # sessions open
 
-    def buildProtocol(self, addr: Any) -> Any:
+    def buildProtocol(self, addr: IAddress | None) -> _T37ESMTP:
         challengers = {b"PLAIN": PLAINCredentials, b"LOGIN": LOGINCredentials} if self.portal else {}
         p = _T37ESMTP(challengers, self.tls)
         p.factory = self
@@ -328,19 +342,14 @@ class GatewayFactory(smtp.SMTPFactory):
 # ------------------------------------------------------------------ wiring
 
 
-def tls_options(cert: Any, key: Any) -> Any:
+def tls_options(cert: Path, key: Path) -> ssl.CertificateOptions:
     """Server TLS options for STARTTLS from a PEM certificate and key (the web ones by default)."""
-    from twisted.internet import ssl
-
     return ssl.PrivateCertificate.loadPEM(cert.read_text() + key.read_text()).options()
 
 
-def _radius_authorize(client: Any) -> Callable[[str], defer.Deferred[str]]:
-    from radius.client import ClientError
-    from radius.model import A, Code, FbCommand, FbContext
-
+def _radius_authorize(client: RadiusRequester) -> Callable[[str], defer.Deferred[str]]:
     async def authorize(sender: str) -> str:
-        attrs = [
+        attrs: list[Attr] = [
             (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT_FROM_SENDER_EMAIL_ADDRESS)),
             (A.FB_CONTEXT.value, int(FbContext.FOR_EXTERNAL_MODULE)),
             (A.USER_NAME.value, sender[:64]),
@@ -365,25 +374,21 @@ def _radius_authorize(client: Any) -> Callable[[str], defer.Deferred[str]]:
     return lambda sender: defer.Deferred.fromCoroutine(authorize(sender))
 
 
-def make_gateway_service(appliance: Any, reactor: Any, mail: Any, *, web_app: Any = None) -> Any:
+def make_gateway_service(appliance: Appliance, reactor: Reactor, mail: MailConfig) -> StreamServerEndpointService:
     """The T.37 listener for ``appliance`` (a StreamServerEndpointService, failing fast on bind errors)."""
-    from pathlib import Path
-
-    from twisted.application.internet import StreamServerEndpointService
-    from twisted.internet.endpoints import TCP4ServerEndpoint
-
-    from appliance.mail.submit import JobSubmitter
-
     config = appliance.config
     gw_config = mail.gateway
     if appliance.portserver is None:
-        from appliance.config import ConfigError
-
         raise ConfigError(config.source, "email_gateway", "needs [portserver] (senders are authorized by RADIUS)")
     web = config.web
     spool = web.spool_dir or f"{config.data_dir}/web"
     submitter = JobSubmitter(
-        appliance.jobs, reactor, appliance.run_blocking, spool, poke=appliance.scheduler.poke, page_size=web.page_size
+        appliance.jobs,
+        reactor,
+        appliance.run_blocking,
+        spool,
+        poke=appliance.scheduler.poke,
+        page_size=PageSize(web.page_size),
     )
     gateway = Gateway(
         gw_config,

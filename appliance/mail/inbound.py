@@ -12,43 +12,53 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from appliance.inbound.inbox import InboxItem
+from appliance.jobs.choices import DocumentFormat
+from appliance.jobs.scheduler import RunBlocking
 from appliance.logsafe import safe_for_log
 from appliance.mail.message import FaxDetails, build_fax_mail, encoded_size, message_id, plan_parts
 from appliance.mail.outbox import MailOutbox, NewDelivery
-from appliance.mail.routing import Destination, FaxbackAnswer, Routes, route
+from appliance.mail.routing import Destination, DestinationKind, FaxbackAnswer, Routes, route
+from appliance.portserver.role import RadiusRequester
+from modem.tiff import pdf_bytes, read_tiff_pages, tiff_f_bytes
+from radius.client import Attr, Reply
+from radius.model import A, Code, FbCommand, FbContext
 
 __all__ = ["FaxMailer", "build_deliveries"]
 
 
-def _document(item: Any, fmt: str) -> Path:
-    path = item.pdf if fmt == "pdf" else item.tiff
+def _document(item: InboxItem, fmt: DocumentFormat) -> Path:
+    path = item.pdf if fmt is DocumentFormat.PDF else item.tiff
     if not path:
         path = item.tiff or item.pdf
     return Path(path)
 
 
-def _split(item: Any, fmt: str, limit: int) -> list[tuple[bytes, int, int]]:
+def _split(item: InboxItem, fmt: DocumentFormat, limit: int) -> list[tuple[bytes, int, int]]:
     """(document, first page, last page) per mail; one when it fits under ``limit``."""
     whole = _document(item, fmt)
     data = whole.read_bytes()
     if limit <= 0 or encoded_size(len(data)) + 4096 <= limit or not item.tiff or item.pages <= 1:
         return [(data, 1, max(1, item.pages))]
-    from modem.tiff import pdf_bytes, read_tiff_pages, tiff_f_bytes
-
     pages = read_tiff_pages(Path(item.tiff))
-    make = pdf_bytes if fmt == "pdf" else tiff_f_bytes
+    make = pdf_bytes if fmt is DocumentFormat.PDF else tiff_f_bytes
     sizes = [len(make([p])) for p in pages]
     return [(make(pages[a:b]), a + 1, b) for a, b in plan_parts(sizes, limit)]
 
 
 def build_deliveries(
-    item: Any, destinations: tuple[Destination, ...], *, sender: str, line: str, max_bytes: int, duration: float = 0.0
+    item: InboxItem,
+    destinations: tuple[Destination, ...],
+    *,
+    sender: str,
+    line: str,
+    max_bytes: int,
+    duration: float = 0.0,
 ) -> list[NewDelivery]:
     """(blocking: reads the fax files) The deliveries of inbox ``item``."""
     details = FaxDetails(
@@ -66,26 +76,28 @@ def build_deliveries(
     out: list[NewDelivery] = []
     source = f"inbox fax {item.id}"
     for dest in destinations:
-        key = f"inbox:{item.id}:{dest.kind}:{dest.value}:{dest.format}"
-        if dest.kind == "email":
-            parts = _split(item, dest.format, max_bytes)
+        fmt = dest.format or DocumentFormat.PDF  # route() gives every destination its format
+        key = f"inbox:{item.id}:{dest.kind}:{dest.value}:{fmt}"
+        if dest.kind is DestinationKind.EMAIL:
+            parts = _split(item, fmt, max_bytes)
             for n, (data, first, last) in enumerate(parts, start=1):
-                msgid = message_id("fax", f"{item.id}.{dest.value}.{dest.format}", n, domain)
+                msgid = message_id("fax", f"{item.id}.{dest.value}.{fmt}", n, domain)
                 payload = build_fax_mail(
                     details,
                     sender=sender,
                     to=dest.value,
                     document=data,
-                    fmt=dest.format,
+                    fmt=fmt,
                     msgid=msgid,
                     part=n,
                     parts=len(parts),
                     first_page=first,
                     last_page=last,
                 )
-                out.append(NewDelivery(f"{key}:{n}", "email", dest.value, sender, payload, "", source))
-        elif dest.kind in ("printer", "share"):
-            fmt = "pdf" if dest.kind == "printer" else dest.format
+                out.append(NewDelivery(f"{key}:{n}", DestinationKind.EMAIL, dest.value, sender, payload, "", source))
+        elif dest.kind in (DestinationKind.PRINTER, DestinationKind.SHARE):
+            if dest.kind is DestinationKind.PRINTER:
+                fmt = DocumentFormat.PDF
             out.append(NewDelivery(key, dest.kind, dest.value, "", None, str(_document(item, fmt)), source))
     return out
 
@@ -103,8 +115,8 @@ class FaxMailer:
         *,
         sender: str,
         max_bytes: int,
-        run_blocking: Callable[..., defer.Deferred[Any]],
-        ask_account: Callable[[str], Any] | None,
+        run_blocking: RunBlocking,
+        ask_account: Callable[[str], defer.Deferred[FaxbackAnswer | None]] | None,
         poke: Callable[[], None],
     ) -> None:
         self.clock = clock
@@ -117,12 +129,12 @@ class FaxMailer:
         self.poke = poke
         self.queued: list[tuple[int, int]] = []  # (inbox id, deliveries) for tests and status
 
-    def on_stored(self, item: Any, line: str = "", duration: float = 0.0) -> defer.Deferred[None]:
+    def on_stored(self, item: InboxItem, line: str = "", duration: float = 0.0) -> defer.Deferred[None]:
         return defer.Deferred.fromCoroutine(self._route(item, line, duration)).addErrback(
             lambda f: self.log.failure("delivering inbox fax {id} failed", f, id=item.id)
         )
 
-    async def _route(self, item: Any, line: str, duration: float) -> None:
+    async def _route(self, item: InboxItem, line: str, duration: float) -> None:
         answer: FaxbackAnswer | None = None
         if self.ask_account is not None and item.account and not item.account.startswith("_"):
             try:
@@ -156,18 +168,17 @@ class FaxMailer:
         self.poke()
 
 
-def radius_account_lookup(client: Any) -> Callable[[str], defer.Deferred[FaxbackAnswer | None]]:
+def radius_account_lookup(client: RadiusRequester) -> Callable[[str], defer.Deferred[FaxbackAnswer | None]]:
     """``ask_account`` over a RADIUS client: Get-Account / For-External-Module."""
-    from radius.model import A, Code, FbCommand, FbContext
 
     def ask(account: str) -> defer.Deferred[FaxbackAnswer | None]:
-        attrs = [
+        attrs: list[Attr] = [
             (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT)),
             (A.FB_CONTEXT.value, int(FbContext.FOR_EXTERNAL_MODULE)),
             (A.USER_NAME.value, account),
         ]
 
-        def answer(reply: Any) -> FaxbackAnswer | None:
+        def answer(reply: Reply) -> FaxbackAnswer | None:
             if reply.code != Code.ACCESS_ACCEPT:
                 return None
             return FaxbackAnswer(

@@ -17,6 +17,9 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
 
+from appliance.jobs.choices import DocumentFormat
+from appliance.jobs.model import EntryState
+
 __all__ = [
     "MIME_TYPES",
     "FaxDetails",
@@ -29,7 +32,7 @@ __all__ = [
     "plan_parts",
 ]
 
-MIME_TYPES = {"pdf": ("application", "pdf"), "tiff": ("image", "tiff")}
+MIME_TYPES = {DocumentFormat.PDF: ("application", "pdf"), DocumentFormat.TIFF: ("image", "tiff")}
 #: headers and the text part of a fax mail, at most (the size plan keeps this much room)
 MAIL_OVERHEAD = 4096
 _ID_SAFE = re.compile(r"[^A-Za-z0-9.+_-]")
@@ -102,7 +105,7 @@ def build_fax_mail(
     sender: str,
     to: str,
     document: bytes,
-    fmt: str,
+    fmt: DocumentFormat,
     msgid: str,
     part: int = 1,
     parts: int = 1,
@@ -141,7 +144,7 @@ def build_fax_mail(
         document,
         maintype=maintype,
         subtype=subtype,
-        filename=f"fax-{d.fax_id:06d}{suffix}.{'pdf' if fmt == 'pdf' else 'tif'}",
+        filename=f"fax-{d.fax_id:06d}{suffix}.{'pdf' if fmt is DocumentFormat.PDF else 'tif'}",
     )
     return msg.as_bytes()
 
@@ -151,7 +154,7 @@ class ReceiptDetails:
     """An outbound fax entry at its final state."""
 
     fax_key: str  # FAXKEY/ENTRYKEY
-    state: str  # sent | failed | aborted | dead
+    state: EntryState  # a final state
     number: str
     name: str
     pages: int
@@ -163,13 +166,19 @@ class ReceiptDetails:
 
 
 def build_receipt(
-    r: ReceiptDetails, *, sender: str, to: str, msgid: str, document: bytes | None = None, fmt: str = "pdf"
+    r: ReceiptDetails,
+    *,
+    sender: str,
+    to: str,
+    msgid: str,
+    document: bytes | None = None,
+    fmt: DocumentFormat = DocumentFormat.PDF,
 ) -> bytes:
     """The receipt mail of one fax entry (with the sent document when given)."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = sender
     msg["To"] = to
-    ok = r.state == "sent"
+    ok = r.state is EntryState.SENT
     target = _clean(r.name, 40) or _clean(r.number, 40)
     msg["Subject"] = f"Fax to {target}: {'sent' if ok else r.state}" + (
         f" ({_clean(r.subject, 60)})" if r.subject else ""
@@ -194,6 +203,6 @@ def build_receipt(
             document,
             maintype=maintype,
             subtype=subtype,
-            filename=f"fax-{r.fax_key.replace('/', '-')}.{'pdf' if fmt == 'pdf' else 'tif'}",
+            filename=f"fax-{r.fax_key.replace('/', '-')}.{'pdf' if fmt is DocumentFormat.PDF else 'tif'}",
         )
     return msg.as_bytes()

@@ -14,17 +14,28 @@ method blocks: Twisted code calls it from a thread pool.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from appliance.mail.routing import DestinationKind
+from radius.store.sqlite import SqliteStore
 from radius.store.tables import AttachedTables
+from radius.store.urls import open_by_url
 
-__all__ = ["Delivery", "MailOutbox", "NewDelivery", "open_mail_outbox"]
+__all__ = ["Delivery", "DeliveryState", "MailOutbox", "NewDelivery", "open_mail_outbox"]
 
-QUEUED, SENT, FAILED = "queued", "sent", "failed"
-STATES = (QUEUED, SENT, FAILED)
-KINDS = ("email", "printer", "share")
+
+class DeliveryState(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+QUEUED, SENT, FAILED = DeliveryState.QUEUED, DeliveryState.SENT, DeliveryState.FAILED
+STATES = tuple(DeliveryState)
+KINDS = (DestinationKind.EMAIL, DestinationKind.PRINTER, DestinationKind.SHARE)
 
 _TYPES = {
     "sqlite": {"ident": "INTEGER PRIMARY KEY", "real": "REAL", "blob": "BLOB"},
@@ -86,18 +97,26 @@ class NewDelivery:
     """A delivery to queue; ``dedupe`` makes queueing it twice a no-op."""
 
     dedupe: str
-    kind: str  # email | printer | share
+    kind: DestinationKind  # email | printer | share
     target: str  # address, queue, directory
     sender: str = ""
     payload: bytes | None = None  # the whole message (email)
     document: str = ""  # the file to print or copy
     source: str = ""  # what it delivers, for people ("inbox 12", "receipt 0000002A/0000")
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", DestinationKind(self.kind))
+
 
 @dataclass(frozen=True)
 class Delivery(NewDelivery):
     id: int = 0
-    state: str = QUEUED
+    state: DeliveryState = DeliveryState.QUEUED
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "state", DeliveryState(self.state))
+
     tries: int = 0
     next_at: float = 0.0
     last_error: str = ""
@@ -142,15 +161,12 @@ def _delivery(row: Sequence[Any]) -> Delivery:
 
 def open_mail_outbox(url: str, *, init: bool = True) -> MailOutbox:
     """The outbox in the database named by ``url`` (``sqlite:///PATH`` or ``postgresql://…``)."""
-    from radius.store.urls import open_by_url
 
     def sqlite(path: str, **kw: Any) -> MailOutbox:
-        from radius.store.sqlite import SqliteStore
-
         return MailOutbox(SqliteStore(path, **kw), "sqlite")
 
     def postgresql(dsn: str, **kw: Any) -> MailOutbox:
-        from radius.store.postgresql import PostgresStore
+        from radius.store.postgresql import PostgresStore  # psycopg loads only for a postgresql:// URL
 
         return MailOutbox(PostgresStore(dsn, **kw), "postgresql")
 
@@ -173,7 +189,7 @@ class MailOutbox(AttachedTables):
             "INSERT INTO mail_outbox (dedupe, kind, target, sender, payload, document, source, "
             "state, tries, next_at, last_error, claimed_by, created, updated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', '', ?, ?) ON CONFLICT (dedupe) DO NOTHING",
-            (d.dedupe, d.kind, d.target, d.sender, d.payload, d.document, d.source, QUEUED, now, now, now),
+            (d.dedupe, d.kind.value, d.target, d.sender, d.payload, d.document, d.source, QUEUED.value, now, now, now),
         )
         return int(cur.rowcount or 0)
 
@@ -208,7 +224,7 @@ class MailOutbox(AttachedTables):
     def claim_due(self, now: float, lease: float, limit: int = 20, node: str = "") -> list[Delivery]:
         """Due deliveries, each claimed by ``node`` for ``lease`` seconds (its ``next_at`` moved on)."""
         rows = self._read(
-            f"{_SELECT} WHERE state = ? AND next_at <= ? ORDER BY next_at, id LIMIT ?", (QUEUED, now, limit)
+            f"{_SELECT} WHERE state = ? AND next_at <= ? ORDER BY next_at, id LIMIT ?", (QUEUED.value, now, limit)
         )
         claimed = []
         for row in rows:
@@ -218,7 +234,7 @@ class MailOutbox(AttachedTables):
                     conn,
                     "UPDATE mail_outbox SET next_at = ?, tries = tries + 1, updated = ?, "
                     "claimed_by = ? WHERE id = ? AND state = ? AND next_at = ?",
-                    (now + lease, now, node, d.id, QUEUED, d.next_at),
+                    (now + lease, now, node, d.id, QUEUED.value, d.next_at),
                 )
                 if cur.rowcount == 1:
                     claimed.append(Delivery(**{**d.__dict__, "tries": d.tries + 1, "next_at": now + lease}))
@@ -231,7 +247,7 @@ class MailOutbox(AttachedTables):
                 conn,
                 "UPDATE mail_outbox SET next_at = ?, claimed_by = '' "
                 "WHERE state = ? AND claimed_by = ? AND next_at > ?",
-                (now, QUEUED, node, now),
+                (now, QUEUED.value, node, now),
             )
             return int(cur.rowcount or 0)
 
@@ -240,7 +256,7 @@ class MailOutbox(AttachedTables):
             self._run(
                 conn,
                 "UPDATE mail_outbox SET state = ?, last_error = '', updated = ?, claimed_by = '' WHERE id = ?",
-                (SENT, now, delivery_id),
+                (SENT.value, now, delivery_id),
             )
 
     def retry_later(self, delivery_id: int, error: str, at: float, now: float) -> None:
@@ -249,7 +265,7 @@ class MailOutbox(AttachedTables):
                 conn,
                 "UPDATE mail_outbox SET next_at = ?, last_error = ?, updated = ?, claimed_by = '' "
                 "WHERE id = ? AND state = ?",
-                (at, error[:500], now, delivery_id, QUEUED),
+                (at, error[:500], now, delivery_id, QUEUED.value),
             )
 
     def mark_failed(self, delivery_id: int, error: str, now: float) -> None:
@@ -257,7 +273,7 @@ class MailOutbox(AttachedTables):
             self._run(
                 conn,
                 "UPDATE mail_outbox SET state = ?, last_error = ?, updated = ?, claimed_by = '' WHERE id = ?",
-                (FAILED, error[:500], now, delivery_id),
+                (FAILED.value, error[:500], now, delivery_id),
             )
 
     def get(self, delivery_id: int) -> Delivery | None:
@@ -271,10 +287,6 @@ class MailOutbox(AttachedTables):
 
     def counts(self) -> dict[str, int]:
         rows = self._read("SELECT state, COUNT(*) FROM mail_outbox GROUP BY state")
-        out = {s: 0 for s in STATES}
+        out: dict[str, int] = {s.value: 0 for s in STATES}
         out.update({str(r[0]): int(r[1]) for r in rows})
         return out
-
-
-#: (delivery) -> Deferred/None: what the delivery service does with one claimed delivery
-Deliver = Callable[[Delivery], Any]

@@ -12,12 +12,13 @@ transaction, so a receipt is queued once.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from appliance.jobs.choices import Receipt, ReceiptAttachment
+from appliance.jobs.choices import DocumentFormat, Receipt, ReceiptAttachment
 from appliance.jobs.model import TERMINAL, Entry, EntryState, Fax
+from appliance.jobs.store import JobStore
 from appliance.mail.message import ReceiptDetails, build_receipt, message_id
 from appliance.mail.outbox import MailOutbox, NewDelivery
+from appliance.mail.routing import DestinationKind
 
 __all__ = ["Receipts", "wants_receipt"]
 
@@ -36,11 +37,11 @@ def wants_receipt(receipt: Receipt, state: EntryState) -> bool:
     return False
 
 
-def _document(fax: Fax, fmt: str) -> bytes | None:
+def _document(fax: Fax, fmt: DocumentFormat) -> bytes | None:
     if not fax.documents:
         return None
     tiff = Path(fax.documents[0])
-    path = tiff if fmt == "tiff" else tiff.with_name("fax.pdf")
+    path = tiff if fmt is DocumentFormat.TIFF else tiff.with_name("fax.pdf")
     try:
         return path.read_bytes()
     except OSError:
@@ -50,7 +51,7 @@ def _document(fax: Fax, fmt: str) -> bytes | None:
 class Receipts:
     """See the module docstring; every method blocks (run it in a thread)."""
 
-    def __init__(self, jobs: Any, outbox: MailOutbox, sender: str) -> None:
+    def __init__(self, jobs: JobStore, outbox: MailOutbox, sender: str) -> None:
         self.jobs = jobs
         self.outbox = outbox
         self.sender = sender
@@ -58,11 +59,11 @@ class Receipts:
     def receipt_for(self, entry: Entry, fax: Fax) -> list[NewDelivery]:
         if not fax.sender_email_address or not wants_receipt(fax.receipt, entry.state):
             return []
-        fmt = "" if fax.receipt_attachment is ReceiptAttachment.NONE else fax.receipt_attachment.value
-        document = _document(fax, fmt) if fmt else None
+        fmt = None if fax.receipt_attachment is ReceiptAttachment.NONE else DocumentFormat(fax.receipt_attachment)
+        document = _document(fax, fmt) if fmt is not None else None
         details = ReceiptDetails(
             fax_key=f"{entry.fax_id:08X}/{entry.index:04X}",
-            state=entry.state.value,
+            state=entry.state,
             number=entry.recipient.fax_number,
             name=entry.recipient.name,
             pages=fax.pages,
@@ -74,12 +75,17 @@ class Receipts:
         )
         msgid = message_id("receipt", f"{entry.fax_id:08X}.{entry.index:04X}", 1, self.sender.rpartition("@")[2])
         payload = build_receipt(
-            details, sender=self.sender, to=fax.sender_email_address, msgid=msgid, document=document, fmt=fmt or "pdf"
+            details,
+            sender=self.sender,
+            to=fax.sender_email_address,
+            msgid=msgid,
+            document=document,
+            fmt=fmt or DocumentFormat.PDF,
         )
         return [
             NewDelivery(
                 f"receipt:{entry.id}",
-                "email",
+                DestinationKind.EMAIL,
                 fax.sender_email_address,
                 self.sender,
                 payload,

@@ -20,15 +20,19 @@ No source: no delivery (the fax is in the inbox, as before).
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from appliance.jobs.choices import DocumentFormat
+
 __all__ = [
     "DESTINATION_TYPES",
     "FORMATS",
     "Destination",
+    "DestinationKind",
     "FaxbackAnswer",
     "RecipientRow",
     "Routes",
@@ -39,8 +43,19 @@ __all__ = [
     "route",
 ]
 
-DESTINATION_TYPES = ("email", "user", "printer", "share", "trash")
-FORMATS = ("pdf", "tiff")
+
+class DestinationKind(enum.StrEnum):
+    """Where a received fax goes (FaxFinder's destination types)."""
+
+    EMAIL = "email"
+    USER = "user"  # the e-mail address of the receiving account
+    PRINTER = "printer"
+    SHARE = "share"
+    TRASH = "trash"
+
+
+DESTINATION_TYPES: tuple[DestinationKind, ...] = tuple(DestinationKind)
+FORMATS: tuple[DocumentFormat, ...] = tuple(DocumentFormat)
 MAX_CSV_BYTES = 1024 * 1024
 MAX_CSV_ROWS = 10000
 MAX_VALUE_CHARS = 254  # an e-mail address (RFC 5321 path limit), a queue name or a path
@@ -57,9 +72,14 @@ class RoutingError(ValueError):
 class Destination:
     """One place a received fax goes; ``value`` per ``kind`` (empty for user/trash)."""
 
-    kind: str
+    kind: DestinationKind
     value: str = ""
-    format: str = ""  # "pdf" | "tiff" | "" (the configured default)
+    format: DocumentFormat | None = None  # None: the configured default
+
+    def __post_init__(self) -> None:
+        # callers may give the choices as text: keep them as enums (ValueError if not one)
+        object.__setattr__(self, "kind", DestinationKind(self.kind))
+        object.__setattr__(self, "format", DocumentFormat(self.format) if self.format else None)
 
     def describe(self) -> str:
         return f"{self.kind}:{self.value}" if self.value else self.kind
@@ -81,25 +101,27 @@ def parse_destination(text: str, fmt: str = "") -> Destination:
 
 
 def make_destination(kind: str, value: str, fmt: str = "") -> Destination:
-    kind = kind.strip().lower()
+    kind_text = kind.strip().lower()
     value = value.strip()
-    if kind not in DESTINATION_TYPES:
-        raise RoutingError(f"destination type {kind!r} is not one of {', '.join(DESTINATION_TYPES)}")
+    if kind_text not in DESTINATION_TYPES:
+        raise RoutingError(f"destination type {kind_text!r} is not one of {', '.join(DESTINATION_TYPES)}")
+    kind_ = DestinationKind(kind_text)
     if len(value) > MAX_VALUE_CHARS:
-        raise RoutingError(f"{kind} destination is longer than {MAX_VALUE_CHARS} characters")
+        raise RoutingError(f"{kind_} destination is longer than {MAX_VALUE_CHARS} characters")
     if fmt and fmt not in FORMATS:
         raise RoutingError(f"format {fmt!r} is not pdf or tiff")
-    if kind in ("user", "trash"):
-        return Destination(kind, "", fmt)
+    format_ = DocumentFormat(fmt) if fmt else None
+    if kind_ in (DestinationKind.USER, DestinationKind.TRASH):
+        return Destination(kind_, "", format_)
     if not value:
-        raise RoutingError(f"a {kind} destination needs a value")
-    if kind == "email" and not _ADDRESS.match(value):
+        raise RoutingError(f"a {kind_} destination needs a value")
+    if kind_ is DestinationKind.EMAIL and not _ADDRESS.match(value):
         raise RoutingError(f"{value!r} is not an e-mail address")
-    if kind == "printer" and not _QUEUE.match(value):
+    if kind_ is DestinationKind.PRINTER and not _QUEUE.match(value):
         raise RoutingError(f"{value!r} is not a printer queue name (letters, digits, _ . -)")
-    if kind == "share" and (not value.startswith("/") or "\x00" in value):
+    if kind_ is DestinationKind.SHARE and (not value.startswith("/") or "\x00" in value):
         raise RoutingError(f"share {value!r} must be an absolute directory path")
-    return Destination(kind, value, fmt)
+    return Destination(kind_, value, format_)
 
 
 @dataclass(frozen=True)
@@ -118,7 +140,10 @@ class Routes:
     global_route: tuple[Destination, ...] = ()
     lines: Mapping[str, tuple[Destination, ...]] = field(default_factory=dict)
     recipients: Mapping[str, tuple[Destination, ...]] = field(default_factory=dict)
-    default_format: str = "pdf"
+    default_format: DocumentFormat = DocumentFormat.PDF
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "default_format", DocumentFormat(self.default_format))
 
     def with_recipients(self, rows: Iterable[RecipientRow]) -> Routes:
         table = {k: list(v) for k, v in self.recipients.items()}
@@ -136,9 +161,9 @@ class FaxbackAnswer:
     rcv_format: int = 0
 
 
-def format_from_faxback(value: int) -> str:
-    """FB-Rcv-Format (its value table was not recovered): 0 the default, 1 PDF, 2 TIFF."""
-    return {1: "pdf", 2: "tiff"}.get(value, "")
+def format_from_faxback(value: int) -> DocumentFormat | None:
+    """FB-Rcv-Format (its value table was not recovered): 0 the default (None), 1 PDF, 2 TIFF."""
+    return {1: DocumentFormat.PDF, 2: DocumentFormat.TIFF}.get(value)
 
 
 def route(did: str, line: str, faxback: FaxbackAnswer | None, routes: Routes) -> tuple[Destination, ...]:
@@ -147,7 +172,7 @@ def route(did: str, line: str, faxback: FaxbackAnswer | None, routes: Routes) ->
     account's address (or are left out when it has none); ``trash`` alone means none."""
     found: Sequence[Destination] = ()
     if faxback is not None and faxback.rcv_email:
-        found = (Destination("email", faxback.rcv_email, format_from_faxback(faxback.rcv_format)),)
+        found = (Destination(DestinationKind.EMAIL, faxback.rcv_email, format_from_faxback(faxback.rcv_format)),)
     elif did and did in routes.recipients:
         found = routes.recipients[did]
     elif line and line in routes.lines:
@@ -157,12 +182,13 @@ def route(did: str, line: str, faxback: FaxbackAnswer | None, routes: Routes) ->
     out: list[Destination] = []
     for d in found:
         fmt = d.format or routes.default_format
-        if d.kind == "user":
+        if d.kind is DestinationKind.USER:
             if faxback is None or not faxback.rcv_email:
                 continue
-            d = Destination("email", faxback.rcv_email, d.format or format_from_faxback(faxback.rcv_format))
+            own = d.format or format_from_faxback(faxback.rcv_format)
+            d = Destination(DestinationKind.EMAIL, faxback.rcv_email, own)
             fmt = d.format or routes.default_format
-        if d.kind == "trash":
+        if d.kind is DestinationKind.TRASH:
             continue
         resolved = Destination(d.kind, d.value, fmt)
         if resolved not in out:

@@ -3,20 +3,22 @@ receipts and the T.37 listener) from its config."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from twisted.application import service
-from twisted.internet.threads import deferToThreadPool
+from twisted.application.internet import StreamServerEndpointService
 
-from appliance.config import ConfigError
+from appliance.config import Config, ConfigError
 from appliance.mail.config import MailConfig
 from appliance.mail.delivery import DeliveryService
+from appliance.mail.gateway import make_gateway_service
 from appliance.mail.inbound import FaxMailer, radius_account_lookup
 from appliance.mail.outbox import MailOutbox, open_mail_outbox
 from appliance.mail.receipts import Receipts
 from appliance.mail.routing import RoutingError, parse_recipients_csv
+from appliance.wiring.controller import Appliance
+from appliance.wiring.reactor import Reactor
 
 __all__ = ["MailParts", "load_mail_config", "make_mail"]
 
@@ -28,10 +30,10 @@ class MailParts:
     delivery: DeliveryService
     mailer: FaxMailer
     receipts: Receipts
-    gateway: Any = None  # appliance.mail.gateway.GatewayService | None
+    gateway: StreamServerEndpointService | None = None  # the T.37 listener
 
 
-def load_mail_config(config: Any) -> MailConfig:
+def load_mail_config(config: Config) -> MailConfig:
     """The mail sections of ``config``, with the recipients CSV read in."""
     mail = config.mail
     if mail.recipients_csv:
@@ -46,14 +48,13 @@ def load_mail_config(config: Any) -> MailConfig:
             ) from None
         except (RoutingError, UnicodeDecodeError) as exc:
             raise ConfigError(config.source, "inbound_routes.recipients_csv", f"{path}: {exc}") from None
-        from dataclasses import replace
 
         mail = replace(mail, routes=mail.routes.with_recipients(rows))
     return mail
 
 
 def make_mail(
-    appliance: Any, reactor: Any, parent: service.MultiService, *, mail: MailConfig | None = None, web_app: Any = None
+    appliance: Appliance, reactor: Reactor, parent: service.MultiService, *, mail: MailConfig | None = None
 ) -> MailParts:
     """Build the mail parts for ``appliance`` and add their services to ``parent``."""
     config = appliance.config
@@ -85,17 +86,12 @@ def make_mail(
     )
     if appliance.inbound is not None:
         appliance.inbound.on_stored = mailer.on_stored
-    if getattr(appliance, "cloud_sink", None) is not None:  # cloud faxes are stored in a worker thread
-        appliance.cloud_sink.on_stored = lambda item: reactor.callFromThread(mailer.on_stored, item, "cloud", 0.0)
+    sink = appliance.cloud_sink
+    if sink is not None:  # cloud faxes are stored in a worker thread
+        sink.on_stored = lambda item: reactor.callFromThread(mailer.on_stored, item, "cloud", 0.0)
     delivery.setServiceParent(parent)
     parts = MailParts(mail, outbox, delivery, mailer, receipts)
     if mail.gateway.enabled:
-        from appliance.mail.gateway import make_gateway_service
-
-        parts.gateway = make_gateway_service(appliance, reactor, mail, web_app=web_app)
+        parts.gateway = make_gateway_service(appliance, reactor, mail)
         parts.gateway.setServiceParent(parent)
     return parts
-
-
-def thread_runner(reactor: Any) -> Any:
-    return lambda fn, *a, **kw: deferToThreadPool(reactor, reactor.getThreadPool(), fn, *a, **kw)

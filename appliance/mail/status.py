@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from appliance.logsafe import safe_for_log
+from appliance.mail.outbox import DeliveryState, open_mail_outbox
+
 __all__ = ["mail_lines", "mail_snapshot"]
 
 
 def mail_snapshot(url: str, limit: int = 10) -> dict[str, Any]:
     """Delivery counts by state and the latest deliveries not sent (queued or failed)."""
-    from appliance.mail.outbox import open_mail_outbox
-
     outbox = open_mail_outbox(url)
     try:
-        pending = [d for d in outbox.list(limit=200) if d.state != "sent"][:limit]
+        pending = [d for d in outbox.list(limit=200) if d.state is not DeliveryState.SENT][:limit]
         return {
             "counts": outbox.counts(),
             "unsent": [
@@ -35,8 +36,6 @@ def mail_snapshot(url: str, limit: int = 10) -> dict[str, Any]:
 
 
 def mail_lines(snap: dict[str, Any]) -> list[str]:
-    from appliance.logsafe import safe_for_log
-
     out = ["MAIL  " + "  ".join(f"{k}={v}" for k, v in snap["counts"].items())]
     for d in snap["unsent"]:
         out.append(

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
 from twisted.mail import smtp
 
 from appliance.jobs.choices import Receipt, ReceiptAttachment
 from appliance.jobs.model import FaxSpec, JobError, Recipient
+from appliance.jobs.scheduler import RunBlocking
+from appliance.jobs.store import JobStore
 from appliance.mail.submission import Submission, reply_text
 from appliance.mail.t37 import T37Address
 from appliance.render import RenderLimitError, WorkerDied
 from appliance.render.runner import Renderer, shared_pool
+from appliance.web.convert import convert_fax
 from modem.document import DocumentError, PageSize, Resolution
 
 __all__ = ["JobSubmitter", "fax_spec"]
@@ -50,13 +53,13 @@ def fax_spec(
 class JobSubmitter:
     def __init__(
         self,
-        jobs: Any,
-        clock: Any,
-        run_blocking: Callable[..., defer.Deferred[Any]],
+        jobs: JobStore,
+        clock: IReactorTime,
+        run_blocking: RunBlocking,
         spool_dir: str,
         *,
         poke: Callable[[], None],
-        page_size: str = "letter",
+        page_size: PageSize = PageSize.LETTER,
         render: Renderer | None = None,
     ) -> None:
         self.jobs = jobs
@@ -64,7 +67,7 @@ class JobSubmitter:
         self.run = run_blocking
         self.spool_dir = spool_dir
         self.poke = poke
-        self.page_size = PageSize.A4 if page_size == "a4" else PageSize.LETTER
+        self.page_size = page_size
         self.render = render or Renderer(shared_pool(), run_blocking)
 
     def submit(
@@ -75,8 +78,6 @@ class JobSubmitter:
     async def _submit(
         self, sender: str, account: str, recipients: list[tuple[T37Address, str]], submission: Submission
     ) -> list[str]:
-        from appliance.web.convert import convert_fax
-
         keys = []
         for t37, dialled in recipients:
             spec, documents = fax_spec(sender, account, t37, submission)

@@ -11,13 +11,14 @@ The number itself is checked later by the dial plan, like every other front door
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from appliance.jobs.choices import Receipt
 
-__all__ = ["RECEIPTS", "T37Address", "T37Error", "parse_t37"]
+__all__ = ["RECEIPTS", "T37Address", "T37Error", "T37Option", "parse_t37"]
 
 RECEIPTS = tuple(r.value for r in Receipt)
 MAX_LOCAL = 256
@@ -42,8 +43,24 @@ class T37Address:
     org: str = ""
     priority: int | None = None
     inline_comments: bool | None = None
-    receipt: str | None = None
+    receipt: Receipt | None = None
     t33s: str = ""
+
+
+class T37Option(enum.StrEnum):
+    """The ``NAME=value`` options of a T.37 address (besides ``FAX``)."""
+
+    COVER_PAGE_ENABLED = "COVER-PAGE-ENABLED"
+    COVER_PAGE_NAME = "COVER-PAGE-NAME"
+    ATTN = "ATTN"
+    ORG = "ORG"
+    FAX_PRIORITY = "FAX-PRIORITY"
+    INLINE_COMMENTS = "INLINE-COMMENTS"
+    RECEIPT = "RECEIPT"
+    T33S = "T33S"
+
+
+_OPTIONS = frozenset(T37Option)
 
 
 def _flag(name: str, value: str) -> bool:
@@ -92,28 +109,29 @@ def _options(values: dict[str, str]) -> T37Address:
         raise T37Error("FAX=<number> is missing")
     kw: dict[str, object] = {}
     for name, value in values.items():
-        if name == "COVER-PAGE-ENABLED":
+        if name not in _OPTIONS:
+            raise T37Error(f"unknown option {name[:MAX_VALUE]!r}")
+        option = T37Option(name)
+        if option is T37Option.COVER_PAGE_ENABLED:
             kw["cover_enabled"] = _flag(name, value)
-        elif name == "COVER-PAGE-NAME":
+        elif option is T37Option.COVER_PAGE_NAME:
             kw["cover_name"] = value
-        elif name == "ATTN":
+        elif option is T37Option.ATTN:
             kw["attn"] = value
-        elif name == "ORG":
+        elif option is T37Option.ORG:
             kw["org"] = value
-        elif name == "FAX-PRIORITY":
+        elif option is T37Option.FAX_PRIORITY:
             if not (len(value) == 1 and value in "012345"):
                 raise T37Error(f"FAX-PRIORITY must be 0..5, not {value!r}")
             kw["priority"] = int(value)
-        elif name == "INLINE-COMMENTS":
+        elif option is T37Option.INLINE_COMMENTS:
             kw["inline_comments"] = _flag(name, value)
-        elif name == "RECEIPT":
+        elif option is T37Option.RECEIPT:
             if value.lower() not in RECEIPTS:
                 raise T37Error(f"RECEIPT must be one of {', '.join(RECEIPTS)}, not {value!r}")
-            kw["receipt"] = value.lower()
-        elif name == "T33S":
+            kw["receipt"] = Receipt(value.lower())
+        else:  # T33S
             if not _T33S.match(value):
                 raise T37Error(f"T33S must be 1-20 digits, not {value!r}")
             kw["t33s"] = value
-        else:
-            raise T37Error(f"unknown option {name[:MAX_VALUE]!r}")
     return T37Address(number, **kw)  # type: ignore[arg-type]

@@ -51,7 +51,7 @@ class PortServerServer:
     name: str = ""
 
     def spec(self) -> ServerSpec:
-        from radius.client import ServerSpec
+        from radius.client import ServerSpec  # radius.client is Twisted: not loaded by the config reader
 
         return ServerSpec(
             self.address,

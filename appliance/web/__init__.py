@@ -11,26 +11,29 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IReactorTime, IStreamServerEndpoint
 from twisted.logger import Logger
 
+from appliance.config import Config, ConfigError
 from appliance.config.web import WebConfig, parse_web
 from appliance.dialplan import DialPlan
 from appliance.jobs.model import EntryState
-from appliance.jobs.scheduler import thread_runner
+from appliance.jobs.scheduler import JobScheduler, RunBlocking, thread_runner
 from appliance.jobs.store import JobStore
+from appliance.private import private_file
 from appliance.render import RenderPool
 from appliance.render.runner import Renderer, shared_pool
 from appliance.web.app import WebApp
-from appliance.web.auth import Authenticator, Identity
+from appliance.web.auth import AccessClient, Authenticator, Identity
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineInfo, LineStatusSource, ReceivedFax
 from appliance.web.directory import Directory, open_directory
 from appliance.web.hsts import install_hsts
 from appliance.web.resources import WebRoot, WebSite
+from appliance.wiring.reactor import Reactor
 
 __all__ = [
     "AccountWriter",
@@ -54,7 +57,10 @@ log = Logger(namespace="appliance.web")
 
 
 def make_authenticator(
-    web: WebConfig, reactor: Any, client: Any, token_bytes: Callable[[int], bytes] = secrets.token_bytes
+    web: WebConfig,
+    reactor: IReactorTime,
+    client: AccessClient,
+    token_bytes: Callable[[int], bytes] = secrets.token_bytes,
 ) -> Authenticator:
     """An :class:`Authenticator` over a ``radius.client.RadiusClient`` (or anything with ``access``)."""
     return Authenticator(
@@ -70,10 +76,10 @@ def make_authenticator(
 
 def make_site(
     web: WebConfig,
-    reactor: Any,
+    reactor: Reactor,
     *,
     jobs: JobStore,
-    scheduler: Any,
+    scheduler: JobScheduler | None,
     lines: LineStatusSource,
     inbox: InboxSource | None,
     authenticator: Authenticator,
@@ -81,7 +87,7 @@ def make_site(
     spool_dir: str,
     cdrs: CdrSource | None = None,
     accounts: AccountWriter | None = None,
-    run_blocking: Callable[..., Any] | None = None,
+    run_blocking: RunBlocking | None = None,
     dialplan: DialPlan | None = None,
     csrf_secret: bytes | None = None,
     render_pool: RenderPool | None = None,
@@ -115,15 +121,11 @@ def make_site(
         render=render,
     )
     app.on_password_change = authenticator.forget
-    site = WebSite(WebRoot(app, authenticator, csrf_secret or secrets.token_bytes(32)), web.max_request_bytes)
-    site.app = app  # type: ignore[attr-defined]
-    return site
+    return WebSite(WebRoot(app, authenticator, csrf_secret or secrets.token_bytes(32)), web.max_request_bytes)
 
 
 def web_secret(data_dir: str) -> bytes:
     """The console's anti-CSRF key: ``<data_dir>/web-secret`` (mode 0600), created on first use."""
-    from appliance.private import private_file
-
     path = Path(data_dir) / "web-secret"
     text, _ = private_file(path, lambda: secrets.token_hex(32))
     try:
@@ -131,8 +133,6 @@ def web_secret(data_dir: str) -> bytes:
     except ValueError:
         key = text.encode("utf-8")
     if len(key) < 16:
-        from appliance.config import ConfigError
-
         raise ConfigError(str(path), "", "holds too short a key: delete the file and a new one is made")
     return key
 
@@ -154,12 +154,12 @@ def endpoint_description(web: WebConfig) -> str:
 class WebService(StreamServerEndpointService):
     """Listens for the web service; on start, faxes a restart left half-converted are marked dead."""
 
-    def __init__(self, endpoint: Any, site: WebSite) -> None:
+    def __init__(self, endpoint: IStreamServerEndpoint, site: WebSite) -> None:
         super().__init__(endpoint, site)
         self.site = site
 
     def startService(self) -> None:
-        app: WebApp = self.site.app  # type: ignore[attr-defined]
+        app = self.site.app
 
         def settle() -> int:
             stuck = {e.fax_id for e in app.jobs.list_entries(states=[EntryState.PREPROCESSING])}
@@ -172,11 +172,11 @@ class WebService(StreamServerEndpointService):
 
 
 def make_web_service(
-    config: Any,
-    reactor: Any,
+    config: Config,
+    reactor: Reactor,
     *,
     jobs: JobStore,
-    scheduler: Any,
+    scheduler: JobScheduler | None,
     lines: LineStatusSource,
     inbox: InboxSource | None,
     authenticator: Authenticator,
@@ -202,10 +202,10 @@ def make_web_service(
         spool_dir=spool,
         cdrs=cdrs,
         accounts=accounts,
-        dialplan=getattr(config, "dialplan", None),
+        dialplan=config.dialplan,
         csrf_secret=web_secret(config.data_dir),
         render_pool=shared_pool(limits),
     )
-    site.app.appliance_config = config  # type: ignore[attr-defined]  # the console's settings and routes
+    site.app.appliance_config = config  # the console's settings and routes
     install_hsts(site, web)
     return WebService(serverFromString(reactor, endpoint_description(web)), site)

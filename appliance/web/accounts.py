@@ -15,11 +15,12 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Callable
-from typing import Any
 
+from appliance.config import Config
+from appliance.config.web import Accounts
 from appliance.web.model import WebError
 from radius.passwords import hash_password
-from radius.store.api import Account, DuplicateError
+from radius.store.api import Account, DuplicateError, Store
 
 __all__ = ["StoreAccountWriter", "accounts_are_local"]
 
@@ -28,7 +29,7 @@ class StoreAccountWriter:
     """An ``AccountWriter`` over a ``radius.store`` Store: creates the account
     or replaces its password hash.  The password itself is never stored."""
 
-    def __init__(self, store: Any, token_bytes: Callable[[int], bytes] = secrets.token_bytes) -> None:
+    def __init__(self, store: Store, token_bytes: Callable[[int], bytes] = secrets.token_bytes) -> None:
         self._store = store
         self._token_bytes = token_bytes
 
@@ -65,11 +66,10 @@ def _ours(address: str, listen: str) -> bool:
     return addr == here or (here.is_unspecified and addr.is_loopback)
 
 
-def accounts_are_local(config: Any, mode: str = "auto") -> bool:
-    """Whether the web users' accounts are in this appliance's own store
-    (``config``: an ``appliance.config.Config``; ``mode``: ``[web] accounts``)."""
-    if mode in ("local", "external"):
-        return mode == "local"
+def accounts_are_local(config: Config, mode: Accounts = Accounts.AUTO) -> bool:
+    """Whether the web users' accounts are in this appliance's own store (``mode``: ``[web] accounts``)."""
+    if mode is not Accounts.AUTO:
+        return mode is Accounts.LOCAL
     radius, portserver = config.radius, config.portserver
     if not radius.clients or portserver is None or not portserver.servers:
         return False

@@ -10,9 +10,10 @@ credentials (HTTP Basic through RADIUS, with the login throttle) before
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from appliance.operator import Caller, Operations, OperatorError, parse_date, parse_states
+from appliance.inbound.inbox import Inbox
+from appliance.jobs.choices import DocumentFormat
+from appliance.operator import Caller, JobAction, Operations, OperatorError, parse_date, parse_states
 from appliance.web.app import Call, Reply, WebApp
 from appliance.web.model import WebError
 
@@ -20,10 +21,11 @@ __all__ = ["JSON", "error_reply", "handle"]
 
 JSON = "application/json"
 MAX_BODY = 4096  # a reschedule body is tiny
-FILES = {"fax.pdf": ("pdf", "application/pdf"), "fax.tif": ("tiff", "image/tiff")}
+_JOB_ACTIONS = frozenset(JobAction)
+FILES = {"fax.pdf": (DocumentFormat.PDF, "application/pdf"), "fax.tif": (DocumentFormat.TIFF, "image/tiff")}
 
 
-def _json(status: int, data: Any) -> Reply:
+def _json(status: int, data: object) -> Reply:
     return Reply(status, json.dumps(data, indent=1).encode("utf-8") + b"\n", JSON)
 
 
@@ -33,8 +35,8 @@ def error_reply(status: int, message: str, headers: dict[str, str] | None = None
     return reply
 
 
-def _inbox_store(app: WebApp) -> Any:
-    store = getattr(app, "store_inbox", None) or getattr(app.inbox, "inbox", None)
+def _inbox_store(app: WebApp) -> Inbox:
+    store: Inbox | None = getattr(app, "store_inbox", None) or getattr(app.inbox, "inbox", None)
     if store is None:
         raise WebError(404, "this appliance keeps no inbox")
     return store
@@ -142,11 +144,12 @@ async def _dispatch(app: WebApp, call: Call) -> Reply:
             what, content_type = FILES[rest[1]]
             data, name = await app.run(ops.job_file, caller, rest[0], what)
             return _file(data, name, content_type)
-        if len(rest) == 2 and rest[1] in ("cancel", "reschedule", "retry") and method == "POST":
+        if len(rest) == 2 and rest[1] in _JOB_ACTIONS and method == "POST":
+            action = JobAction(rest[1])
             now = app.now()
-            if rest[1] == "cancel":
+            if action is JobAction.CANCEL:
                 found = await app.run(ops.cancel, caller, rest[0], now)
-            elif rest[1] == "retry":
+            elif action is JobAction.RETRY:
                 found = await app.run(ops.retry, caller, rest[0], now)
                 app.poke()
             else:

@@ -15,19 +15,33 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from xml.etree.ElementTree import Element
 
 from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from appliance.config import Config
 from appliance.config.web import WebConfig
 from appliance.dialplan import DialPlan
 from appliance.fetch import Fetcher, FetchError, FetchPolicy
 from appliance.fetch_policy import parse_allow
-from appliance.jobs.model import TERMINAL, EntryState, Fax, FaxSpec, IllegalTransition, JobError, NotFound, Recipient
+from appliance.jobs.model import (
+    TERMINAL,
+    Attempt,
+    Entry,
+    EntryState,
+    Fax,
+    FaxSpec,
+    IllegalTransition,
+    JobError,
+    NotFound,
+    Recipient,
+)
+from appliance.jobs.scheduler import RunBlocking
 from appliance.jobs.store import JobStore
 from appliance.logsafe import safe_for_log
+from appliance.mail.outbox import MailOutbox
 from appliance.render import RenderLimitError, WorkerDied
 from appliance.render.runner import Renderer, shared_pool
 from appliance.web import ffws
@@ -85,7 +99,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def xml_reply(status: int, message: str, children: Sequence[Any] = ()) -> Reply:
+def xml_reply(status: int, message: str, children: Sequence[Element] = ()) -> Reply:
     return Reply(status, ffws.render(message, children))
 
 
@@ -128,6 +142,11 @@ def _page(query: dict[str, str]) -> tuple[int, int]:
     return limit, _count(query, "offset", 0) or 0
 
 
+class _Change(enum.StrEnum):
+    ABORT = "abort"
+    RESCHEDULE = "reschedule"
+
+
 class WebApp:
     """Everything the handlers need, injected."""
 
@@ -138,7 +157,7 @@ class WebApp:
         config: WebConfig,
         *,
         clock: IReactorTime,
-        run_blocking: Callable[..., defer.Deferred[Any]],
+        run_blocking: RunBlocking,
         jobs: JobStore,
         directory: Directory,
         lines: LineStatusSource,
@@ -169,10 +188,10 @@ class WebApp:
         self.started = started
         self.node_id = ""  # [node] id of the appliance this web service belongs to (shown in /status)
         self.conversions: dict[int, defer.Deferred[None]] = {}
-        self.page_size = PageSize.A4 if config.page_size == "a4" else PageSize.LETTER
+        self.page_size = PageSize(config.page_size)
         self.on_password_change: Callable[[str], None] = lambda username: None  # drops cached logins
-        self.deliveries: Any = None  # appliance.mail.outbox.MailOutbox: the console lists its deliveries
-        self.appliance_config: Any = None  # appliance.config.Config: the console's routes and settings pages
+        self.deliveries: MailOutbox | None = None  # the console lists its deliveries
+        self.appliance_config: Config | None = None  # the console's routes and settings pages
         self.fetcher = Fetcher(
             FetchPolicy(
                 allow=parse_allow(config.fetch_allow),
@@ -185,7 +204,7 @@ class WebApp:
     def now(self) -> float:
         return self.clock.seconds()
 
-    def idle(self) -> defer.Deferred[Any]:
+    def idle(self) -> defer.Deferred[list[tuple[bool, None]]]:
         """Fires when every conversion under way has finished (for tests and shutdown)."""
         return defer.DeferredList(list(self.conversions.values()), consumeErrors=True)
 
@@ -193,7 +212,7 @@ class WebApp:
 
     async def submit(
         self, spec: FaxSpec, recipients: Sequence[Recipient], attachments: Sequence[ffws.Attachment]
-    ) -> tuple[Fax, list[Any]]:
+    ) -> tuple[Fax, list[Entry]]:
         """Store a fax (entries in preprocessing) and start converting it."""
         recipients = dial_recipients(recipients, self.dialplan)
         await self._check_pages(spec, attachments)
@@ -229,7 +248,7 @@ class WebApp:
                 400, f"with the cover page the fax has {total + 1} pages; a fax may have at most {max_pages} pages"
             )
 
-    def _converted(self, result: Any, fax_id: int) -> None:
+    def _converted(self, result: object, fax_id: int) -> None:
         self.conversions.pop(fax_id, None)
 
     async def _convert(self, fax: Fax, recipients: list[Recipient], attachments: list[ffws.Attachment]) -> None:
@@ -283,9 +302,9 @@ class WebApp:
         if call.method == "GET":
             return await self._view(call, keys)
         if call.method == "DELETE" and keys:
-            return await self._change(call, keys, "abort")
+            return await self._change(call, keys, _Change.ABORT)
         if call.method == "PUT" and keys:
-            return await self._change(call, keys, "reschedule")
+            return await self._change(call, keys, _Change.RESCHEDULE)
         raise WebError(405, f"{call.method} is not allowed here")
 
     async def _schedule(self, call: Call) -> Reply:
@@ -341,7 +360,7 @@ class WebApp:
 
     def _listing(
         self, owner: str | None, wanted: EntryClass | None, complete_limit: int | None, limit: int, offset: int
-    ) -> list[Any]:
+    ) -> list[Entry]:
         """(blocking) One page of a general query (``wanted`` None: every class): active
         entries and the latest completed."""
         active: Iterable[EntryState]
@@ -356,7 +375,7 @@ class WebApp:
             owner=owner, active=active, done=done, done_limit=complete_limit, limit=limit, offset=offset
         )
 
-    def _with_faxes(self, entries: list[Any], modem: bool) -> list[tuple[Any, Fax, Any]]:
+    def _with_faxes(self, entries: list[Entry], modem: bool) -> list[tuple[Entry, Fax, list[Attempt] | None]]:
         """(blocking) Each entry with its fax (and attempts when ``modem``)."""
         faxes: dict[int, Fax] = {}
         rows = []
@@ -365,7 +384,7 @@ class WebApp:
             rows.append((entry, fax, self.jobs.attempts(entry.id) if modem else None))
         return rows
 
-    async def _change(self, call: Call, keys: list[str], action: str) -> Reply:
+    async def _change(self, call: Call, keys: list[str], action: _Change) -> Reply:
         """Abort or reschedule; 400 when not found or not the caller's (§3.3, §3.4)."""
         try:
             fax_id = parse_fax_key(keys[0])
@@ -373,14 +392,14 @@ class WebApp:
         except WebError as exc:
             raise WebError(400, exc.message) from None
         at: float | None = None
-        if action == "reschedule":
+        if action is _Change.RESCHEDULE:
             value = call.query.get("at", "now")
             at = None if value in ("", "now") else ffws.parse_time(value, "at")
         try:
             fax = await self.run(self.jobs.get_fax, fax_id)
             if not self._owned(fax, call.identity):
                 raise WebError(400, f"fax {keys[0]} is not yours")
-            if action == "abort":
+            if action is _Change.ABORT:
                 await self.run(lambda: self.jobs.abort(fax_id, index, now=self.now()))
             else:
                 await self.run(lambda: self.jobs.reschedule(fax_id, index, at, now=self.now()))

@@ -20,14 +20,16 @@ import hashlib
 import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
+from twisted.python.failure import Failure
 
+from radius.client import Attr, Reply
 from radius.model import A, Code, FbCommand, FbContext
 
-__all__ = ["AuthUnavailable", "Authenticator", "Identity", "basic_credentials", "bearer_token"]
+__all__ = ["AccessClient", "AuthUnavailable", "Authenticator", "Identity", "basic_credentials", "bearer_token"]
 
 
 class AuthUnavailable(Exception):
@@ -42,8 +44,8 @@ class Identity:
     admin: bool = False
 
 
-class _AccessClient(Protocol):
-    def access(self, attributes: Sequence[tuple[str, Any]], password: str | None = None) -> Deferred[Any]: ...
+class AccessClient(Protocol):
+    def access(self, attributes: Sequence[Attr], password: str | None = None) -> Deferred[Reply]: ...
 
 
 def basic_credentials(header: bytes | None) -> tuple[str, str] | None:
@@ -81,7 +83,7 @@ class Authenticator:
 
     def __init__(
         self,
-        client: _AccessClient,
+        client: AccessClient,
         clock: IReactorTime,
         *,
         admins: Sequence[str] = ("admin",),
@@ -117,14 +119,14 @@ class Authenticator:
             d.callback(cached[1])
             return d
         self.radius_requests += 1
-        attrs = [
+        attrs: list[Attr] = [
             (A.USER_NAME.value, user),
             (A.FB_COMMAND.value, int(FbCommand.GET_ACCOUNT)),
             (A.FB_CONTEXT.value, int(FbContext.ACCOUNT_LOGIN)),
         ]
-        result: Deferred[Any] = self._client.access(attrs, password=password)
+        result = self._client.access(attrs, password=password)
 
-        def answered(reply: Any) -> Identity | None:
+        def answered(reply: Reply) -> Identity | None:
             identity: Identity | None = None
             if reply.code == Code.ACCESS_ACCEPT:
                 group = reply.get_str(A.FB_ACCOUNT_LOGIN_GROUP.value) or ""
@@ -133,7 +135,7 @@ class Authenticator:
             self._remember(key, self._clock.seconds() + ttl, identity, user)
             return identity
 
-        def unavailable(failure: Any) -> None:
+        def unavailable(failure: Failure) -> None:
             raise AuthUnavailable(f"cannot check credentials: {failure.getErrorMessage()}")
 
         return result.addCallbacks(answered, unavailable)

@@ -13,6 +13,7 @@ from typing import Any
 
 from appliance.web import ffws
 from appliance.web.app import Call, Reply, WebApp, xml_reply
+from appliance.web.deps import AccountWriter
 from appliance.web.model import GLOBAL, Contact, ContactGroup, UserProfile, WebError
 from appliance.web.numbers import check_contact
 
@@ -57,10 +58,10 @@ async def users(app: WebApp, call: Call) -> Reply:
     if username != me.username and not me.admin:
         raise WebError(403, f"you may not access user {username!r}")
     if call.method == "GET":
-        profile = await app.run(app.directory.get_user, username)
-        if profile is None:
+        found = await app.run(app.directory.get_user, username)
+        if found is None:
             raise WebError(404, f"no user {username!r}")
-        return xml_reply(200, "Success", [ffws.user_element(profile, call.base)])
+        return xml_reply(200, "Success", [ffws.user_element(found, call.base)])
     if call.method == "PUT":
         fields, new_name, password = ffws.parse_user(call.body)
         if new_name and new_name != username:
@@ -73,7 +74,7 @@ async def users(app: WebApp, call: Call) -> Reply:
     raise WebError(405, f"{call.method} is not allowed here")
 
 
-def _writable(app: WebApp) -> Any:
+def _writable(app: WebApp) -> AccountWriter:
     """The account writer, or 409 when the accounts live on another RADIUS server."""
     if app.accounts is None:
         raise WebError(

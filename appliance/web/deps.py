@@ -16,11 +16,15 @@ with these fields fits (dataclasses, named tuples, ORM rows).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
+
+from radius.store.api import Account, AccountingRecord, Did
 
 __all__ = [
+    "AccountDirectory",
     "AccountWriter",
     "CdrSource",
     "InboxRecord",
@@ -28,8 +32,17 @@ __all__ = [
     "LineInfo",
     "LineStatus",
     "LineStatusSource",
+    "LineUse",
     "ReceivedFax",
 ]
+
+
+class LineUse(enum.StrEnum):
+    """What a line is doing now, as the status resources count it."""
+
+    IDLE = "idle"
+    SEND = "send"
+    RECEIVE = "receive"
 
 
 class LineStatus(Protocol):
@@ -38,7 +51,7 @@ class LineStatus(Protocol):
     line_id: str  # the configured line name
     number: int  # 1-based modem/channel number
     state: str  # FaxFinder modem state text: "Waiting for Ring", "Sending Page", "Receiving Page", …
-    direction: str  # "idle" | "send" | "receive"
+    direction: LineUse
     remote_id: str  # the far end's CSID/TSI
     fax_number: str  # number dialled (send) or called (receive)
     page: int  # current page
@@ -59,7 +72,7 @@ class LineInfo:
     line_id: str
     number: int
     state: str = "Waiting for Ring"
-    direction: str = "idle"
+    direction: LineUse = LineUse.IDLE
     remote_id: str = ""
     fax_number: str = ""
     page: int = 0
@@ -121,9 +134,19 @@ class InboxSource(Protocol):
 class CdrSource(Protocol):
     def list_cdrs(
         self, since: float | None = None, limit: int | None = None, stops_only: bool = False
-    ) -> Sequence[Any]:
+    ) -> Sequence[AccountingRecord]:
         """``radius.store`` accounting records, oldest first (blocking)."""
         ...
+
+
+@runtime_checkable
+class AccountDirectory(Protocol):
+    """The accounts and DIDs of this appliance's own RADIUS store (the console's admin pages; blocking)."""
+
+    def get_account(self, name: str) -> Account | None: ...
+    def list_accounts(self) -> list[Account]: ...
+    def list_dids(self, account: str | None = None) -> list[Did]: ...
+    def add_did(self, did: Did) -> Did: ...
 
 
 @runtime_checkable

@@ -25,6 +25,7 @@ from appliance.web.model import (
     UserProfile,
     WebError,
 )
+from radius.store.sqlite import SqliteStore
 from radius.store.tables import AttachedTables
 from radius.store.urls import open_by_url
 
@@ -71,12 +72,10 @@ def open_directory(
     """Open the directory in the database named by ``url`` (``sqlite:///PATH`` or ``postgresql://…``)."""
 
     def sqlite(path: str, **kw: Any) -> Directory:
-        from radius.store.sqlite import SqliteStore
-
         return Directory(SqliteStore(path, **kw), "sqlite", token_bytes)
 
     def postgresql(dsn: str, **kw: Any) -> Directory:
-        from radius.store.postgresql import PostgresStore
+        from radius.store.postgresql import PostgresStore  # psycopg loads only for a postgresql:// URL
 
         return Directory(PostgresStore(dsn, **kw), "postgresql", token_bytes)
 

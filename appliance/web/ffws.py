@@ -11,6 +11,7 @@ subset of children, unknown elements ignored, ``true``/``false`` in any case.
 from __future__ import annotations
 
 import calendar
+import enum
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,6 +37,7 @@ from appliance.web.model import (
 __all__ = [
     "CONTENT_TYPES",
     "Attachment",
+    "Location",
     "ScheduleRequest",
     "check_content",
     "contact_element",
@@ -178,19 +180,27 @@ def check_content(name: str, content_type: str, data: bytes) -> None:
         raise WebError(400, f"attachment {name!r}: the content is not {content_type}")
 
 
+class Location(enum.StrEnum):
+    """Where an attachment's content is (FFWS ``<location>``)."""
+
+    INLINE = "inline"
+    EXTERNAL = "external"
+
+
 def _attachment(element: Element, number: int) -> Attachment:
     name = _text(element, "name") or f"attachment {number}"
     content_type = _text(element, "content_type").split(";")[0].strip().lower()
-    location = _text(element, "location", "inline").lower() or "inline"
-    if location == "external":
+    location_text = _text(element, "location", Location.INLINE).lower() or Location.INLINE
+    if location_text not in tuple(Location):
+        raise WebError(400, f"attachment {name!r}: <location> must be inline or external, not {location_text!r}")
+    location = Location(location_text)
+    if location is Location.EXTERNAL:
         url = _text(element, "url")
         if not re.match(r"^https?://", url, re.IGNORECASE):
             raise WebError(400, f"attachment {name!r}: an external attachment needs an http(s) <url>")
         if content_type and content_type not in CONTENT_TYPES:
             raise WebError(400, f"attachment {name!r}: content type {content_type!r} cannot be converted")
         return Attachment(name, content_type, url=url)
-    if location != "inline":
-        raise WebError(400, f"attachment {name!r}: <location> must be inline or external, not {location!r}")
     encoding = _text(element, "content_transfer_encoding", "base64").lower() or "base64"
     if encoding != "base64":
         raise WebError(400, f"attachment {name!r}: <content_transfer_encoding> must be base64")

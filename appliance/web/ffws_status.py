@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from xml.etree.ElementTree import Element, SubElement
 
-from appliance.web.deps import LineStatus
+from appliance.web.deps import LineStatus, LineUse
 from appliance.web.ffws import format_time, text_element
 
 __all__ = [
@@ -38,8 +38,8 @@ def duration(seconds: float) -> str:
 
 
 def _counts(lines: Sequence[LineStatus]) -> tuple[int, int, int]:
-    inbound = sum(1 for line in lines if line.direction == "receive")
-    outbound = sum(1 for line in lines if line.direction == "send")
+    inbound = sum(1 for line in lines if line.direction is LineUse.RECEIVE)
+    outbound = sum(1 for line in lines if line.direction is LineUse.SEND)
     return inbound, outbound, len(lines) - inbound - outbound
 
 
@@ -90,7 +90,7 @@ def modem_status_element(line: LineStatus, now: float, tz: tzinfo) -> Element:
     e = Element("modem_status")
     text_element(e, "modem_number", line.number)
     text_element(e, "state", line.state)
-    text_element(e, "page", line.page if line.direction != "idle" else "")
+    text_element(e, "page", line.page if line.direction is not LineUse.IDLE else "")
     text_element(e, "vertical_resolution", line.resolution)
     text_element(e, "baud_rate", line.baud_rate or "")
     text_element(e, "width", line.width or "")
@@ -106,7 +106,7 @@ def channel_status_element(line: LineStatus, now: float, tz: tzinfo) -> Element:
     e = Element("channel_status")
     text_element(e, "channel_number", line.number)
     text_element(e, "state", line.state)
-    text_element(e, "pages_sent_recd", line.page if line.direction != "idle" else "")
+    text_element(e, "pages_sent_recd", line.page if line.direction is not LineUse.IDLE else "")
     text_element(e, "baud_rate", line.baud_rate or "")
     text_element(e, "fax_number", line.fax_number)
     text_element(e, "ecm", getattr(line, "ecm", ""))

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+from twisted.web.http import Request as HttpRequest
 
 from appliance.config.web import WebConfig
 from appliance.web import browser
@@ -36,12 +36,12 @@ class TooManyAttempts(WebError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
-def client_address(request: Any) -> str:
+def client_address(request: HttpRequest) -> str:
     """The peer's IP address as text ("" when unknown)."""
     return str(getattr(request.getClientAddress(), "host", "") or "")
 
 
-def own_origin(request: Any) -> str:
+def own_origin(request: HttpRequest) -> str:
     """``scheme://host[:port]`` the request was addressed to (its ``Host`` header)."""
     scheme = "https" if request.isSecure() else "http"
     host = (request.getHeader(b"host") or b"").decode("latin-1").strip()
@@ -75,7 +75,7 @@ class Guard:
 
     # ------------------------------------------------------------ origins
 
-    def check_origin(self, request: Any, method: str) -> None:
+    def check_origin(self, request: HttpRequest, method: str) -> None:
         """403 for a state-changing request a page of another origin made."""
         if method not in browser.STATE_CHANGING:
             return
@@ -98,7 +98,7 @@ class Guard:
 
     # -------------------------------------------------------------- login
 
-    async def login(self, request: Any, check: Callable[[str, str], Deferred[Identity | None]]) -> Identity:
+    async def login(self, request: HttpRequest, check: Callable[[str, str], Deferred[Identity | None]]) -> Identity:
         """The identity of the request's HTTP Basic credentials, throttled.
 
         401 without or with wrong credentials, 429 (``Retry-After``) while
@@ -155,7 +155,7 @@ class Guard:
 
     # --------------------------------------------------------------- CSRF
 
-    def csrf_token(self, request: Any) -> str:
+    def csrf_token(self, request: HttpRequest) -> str:
         """The console's anti-CSRF token for the request's credentials ("" without any)."""
         credentials = basic_credentials(request.getHeader(b"authorization"))
         return browser.csrf_token(self._secret, *credentials) if credentials else ""

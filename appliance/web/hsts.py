@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from twisted.web.server import Site
 
 from appliance.config.web import WebConfig
 
@@ -16,7 +16,7 @@ def hsts_value(web: WebConfig) -> bytes | None:
     return f"max-age={web.hsts_max_age}".encode("ascii")
 
 
-def install_hsts(site: Any, web: WebConfig) -> None:
+def install_hsts(site: Site, web: WebConfig) -> None:
     """Make ``site`` (a twisted.web Site) add the header to every secure response."""
     value = hsts_value(web)
     if value is None:

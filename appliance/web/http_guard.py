@@ -150,7 +150,7 @@ class GuardedChannel(http.HTTPChannel):
         target: bytes = getattr(self, "_path", b"") or b""
         return target.split(b"?", 1)[0]
 
-    def refuse(self, request: Any, status: int, message: str) -> None:
+    def refuse(self, request: http.Request, status: int, message: str) -> None:
         """Answer ``status`` now, close, and drop whatever the client still sends."""
         if self.refused:
             return

@@ -30,10 +30,12 @@ from appliance.web.app import Call, Reply, WebApp
 from appliance.web.auth import Authenticator, Identity, bearer_token
 from appliance.web.console.pages import STATIC, static_file
 from appliance.web.console.views import ADMIN_PAGES
+from appliance.web.convert import cover_pdf
 from appliance.web.ffws import render as render_xml
 from appliance.web.guard import Guard
 from appliance.web.http_guard import GuardedSite, Refusal
 from appliance.web.model import WebError
+from radius.store.api import StoreError
 
 __all__ = ["WebRoot", "WebSite"]
 
@@ -59,6 +61,7 @@ class WebSite(GuardedSite):
 
     def __init__(self, root: WebRoot, max_request_bytes: int, **kw: Any) -> None:
         super().__init__(root, max_request_bytes, precheck=root.precheck, render_refusal=root.render_refusal, **kw)
+        self.app: WebApp = root.app
 
 
 def _base(request: HttpRequest) -> str:
@@ -96,7 +99,7 @@ class WebRoot(resource.Resource):
         self.guard = Guard(app.config, app.clock, csrf_secret or secrets.token_bytes(32))
         self._store_down_since: float | None = None
 
-    def render(self, request: HttpRequest) -> Any:
+    def render(self, request: HttpRequest) -> int:
         d = defer.Deferred.fromCoroutine(self._serve(request))
         finished = [False]
         request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
@@ -105,8 +108,6 @@ class WebRoot(resource.Resource):
         return server.NOT_DONE_YET
 
     def _crashed(self, failure: Failure, request: HttpRequest) -> Reply:
-        from radius.store.api import StoreError
-
         if failure.check(StoreError):  # the database is unreachable: come back later
             if self._store_down_since is None:  # one line per outage
                 self._store_down_since = time.monotonic()
@@ -272,7 +273,5 @@ class WebRoot(resource.Resource):
         if kind == "preview":
             return await self.app.preview(call, name)
         if kind == "cover_pages" and name == "default.pdf":
-            from appliance.web.convert import cover_pdf
-
             return Reply(200, await self.app.render(cover_pdf), "application/pdf")
         raise WebError(404, f"no data file {kind}/{name}")

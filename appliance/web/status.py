@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from appliance.web import ffws
 from appliance.web.app import CLASSES, Call, EntryClass, Reply, WebApp, xml_reply
+from appliance.web.deps import LineUse
 from appliance.web.ffws_status import (
     STATUS_SECTIONS,
     channel_status_element,
@@ -67,7 +68,7 @@ async def channel_status(app: WebApp, call: Call) -> Reply:
 
 async def inbound_status(app: WebApp, call: Call) -> Reply:
     _get_only(call, 0)
-    receiving = [line for line in app.lines.status() if line.direction == "receive"]
+    receiving = [line for line in app.lines.status() if line.direction is LineUse.RECEIVE]
     return xml_reply(200, "Success", [inbound_entry_element(line, app.tz) for line in receiving])
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from twisted.web.http import Request as HttpRequest
 
 from appliance.jobs.model import FaxSpec, Recipient
 from appliance.web import browser, ffws, uapi
@@ -21,7 +21,7 @@ def _error(status: int, code: str, message: str) -> Reply:
     return Reply(status, uapi.error_body(uapi.UapiError(code, message, status)), JSON)
 
 
-async def send(app: WebApp, request: Any, user_id: str, extension: str, body: bytes) -> Reply:
+async def send(app: WebApp, request: HttpRequest, user_id: str, extension: str, body: bytes) -> Reply:
     token = bearer_token(request.getHeader(b"authorization"))
     record = await app.run(app.directory.verify_token, token) if token else None
     if record is None:

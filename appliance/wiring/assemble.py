@@ -21,7 +21,7 @@ from twisted.python.threadpool import ThreadPool
 from appliance.cloud.client import TwistedFaxage, client_from_config
 from appliance.cloud.notify import NotifyTracker, StatusPoller
 from appliance.cloud.receive_poller import CursorFile, InboundPoller
-from appliance.config import Config
+from appliance.config import Config, RoutingPolicy
 from appliance.inbound.inbox import Inbox
 from appliance.inbound.router import InboundRouter
 from appliance.inbound.sinks import CloudInboxSink, portserver_resolver
@@ -77,8 +77,8 @@ def make_service(
         web = make_web(appliance, reactor)
         if web is not None:
             web.setServiceParent(top)
-        web_app = web.site.app if web is not None else None  # type: ignore[attr-defined]  # set by make_site
-        top.mail = make_mail(appliance, reactor, top, web_app=web_app)
+        web_app = web.site.app if web is not None else None
+        top.mail = make_mail(appliance, reactor, top)
         if web_app is not None:
             web_app.deliveries = top.mail.outbox  # the dashboard lists the deliveries
     return top
@@ -121,7 +121,7 @@ def make_appliance(
     cloud: CloudRoute | None = None
     pollers: list[Poller] = []
     sink: CloudInboxSink | None = None
-    if config.faxage.configured and config.routing.policy != "local_only":
+    if config.faxage.configured and config.routing.policy is not RoutingPolicy.LOCAL_ONLY:
         client = client_from_config(config.faxage, sleep=time.sleep, rng=rng)
         faxage = TwistedFaxage(client, reactor, TwistedFaxage.start_threadpool(reactor, 4))
         tracker = NotifyTracker(config.faxage.notify_url or "http://127.0.0.1/notify", token_bytes)

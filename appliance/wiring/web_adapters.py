@@ -12,9 +12,10 @@ from twisted.logger import Logger
 
 from appliance import lines
 from appliance.inbound.inbox import Inbox, InboxItem
+from appliance.progress import CallPhase
 from appliance.web import Authenticator, WebService, make_web_service
 from appliance.web.accounts import StoreAccountWriter, accounts_are_local
-from appliance.web.deps import LineInfo, ReceivedFax
+from appliance.web.deps import LineInfo, LineUse, ReceivedFax
 from appliance.wiring.controller import Appliance
 from appliance.wiring.reactor import Reactor
 
@@ -50,16 +51,16 @@ def make_web(appliance: Appliance, reactor: Reactor) -> WebService | None:
         cdrs=appliance.store,
         accounts=accounts,
     )
-    svc.site.app.node_id = appliance.node_id  # type: ignore[attr-defined]  # make_site sets WebSite.app
+    svc.site.app.node_id = appliance.node_id
     return svc
 
 
 _FAXFINDER_STATE = {
-    "idle": ("Waiting for Ring", "idle"),
-    "dialing": ("Dialing", "send"),
-    "sending": ("Sending Page", "send"),
-    "receiving": ("Receiving Page", "receive"),
-    "offline": ("Offline", "idle"),
+    lines.LineActivity.IDLE: ("Waiting for Ring", LineUse.IDLE),
+    lines.LineActivity.DIALING: ("Dialing", LineUse.SEND),
+    lines.LineActivity.SENDING: ("Sending Page", LineUse.SEND),
+    lines.LineActivity.RECEIVING: ("Receiving Page", LineUse.RECEIVE),
+    lines.LineActivity.OFFLINE: ("Offline", LineUse.IDLE),
 }
 
 
@@ -80,25 +81,25 @@ class WebLines:
             return []
         out = []
         for n, line in enumerate(self.pool.status(), start=1):
-            text, direction = _FAXFINDER_STATE.get(line.state, ("Waiting for Ring", "idle"))
+            text, direction = _FAXFINDER_STATE.get(line.state, ("Waiting for Ring", LineUse.IDLE))
             info = LineInfo(
                 line_id=line.name,
                 number=n,
                 state=text,
                 direction=direction,
-                extension=line.did if direction == "receive" else "",
-                started_at=line.since if direction != "idle" else None,
+                extension=line.did if direction is LineUse.RECEIVE else "",
+                started_at=line.since if direction is not LineUse.IDLE else None,
             )
             call = line.call
-            if call is not None and direction != "idle" and call.ended_at is None:
-                page = (call.page or call.confirmed + 1) if call.phase != "dialing" else 0
-                if direction == "receive":
+            if call is not None and direction is not LineUse.IDLE and call.ended_at is None:
+                page = (call.page or call.confirmed + 1) if call.phase is not CallPhase.DIALING else 0
+                if direction is LineUse.RECEIVE:
                     page = call.pages_sent + 1
                 info.remote_id, info.fax_number, info.page = call.remote_id, call.number, page
                 info.baud_rate, info.resolution = call.baud_rate, call.resolution
                 info.width, info.height, info.connect_time = call.width, call.height, call.connect_time
                 info.started_at, info.recipient = call.started_at, call.recipient
-                if direction == "send" and call.phase == "connected":
+                if direction is LineUse.SEND and call.phase is CallPhase.CONNECTED:
                     info.state = "Negotiating"  # connected, no page under way yet
                 info.ecm = "on" if call.ecm else ("off" if call.baud_rate else "")
                 info.line_encoding = call.compression

@@ -12,7 +12,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 
-from appliance.config import LineConfig
+from appliance.config import LineClass, LineConfig, LineDirection
 from appliance.lines import LineActivity, LinePool, LineSnapshot, LineUnavailable
 from modem import class2 as c2
 from modem.params import PageFormat
@@ -25,7 +25,13 @@ ANSWER = r("+FCO", '+FTI:"CALLER"', "+FCS:1,5,0,2,0,0,0,0", "OK")
 
 
 def line(name: str, direction: str = "both") -> LineConfig:
-    return LineConfig(name, f"/dev/tty{name}", fax_class="2.0", did=f"555000{name[-1]}", direction=direction)
+    return LineConfig(
+        name,
+        f"/dev/tty{name}",
+        fax_class=LineClass.CLASS20,
+        did=f"555000{name[-1]}",
+        direction=LineDirection(direction),
+    )
 
 
 class Rig:

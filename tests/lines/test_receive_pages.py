@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
 
-from appliance.config import LineConfig
+from appliance.config import LineClass, LineConfig
 from appliance.inbound.inbox import Inbox
 from appliance.inbound.router import InboundRouter
 from appliance.lines import LinePool
@@ -68,7 +68,7 @@ class Appliance:
         def factory(config: LineConfig, device: str) -> Any:
             return lambda protocol: self.bench.plug(DID, protocol)
 
-        line = LineConfig("line1", f"/dev/sim{DID}", fax_class=fax_class, did=DID, tsid=DID)
+        line = LineConfig("line1", f"/dev/sim{DID}", fax_class=LineClass(fax_class), did=DID, tsid=DID)
         self.pool = LinePool(self.bench.clock, [line], factory)
         self.router = InboundRouter(
             self.bench.clock,

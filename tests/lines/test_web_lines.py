@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from appliance.config import LineDirection
 from appliance.lines import LineActivity, LineSnapshot
 from appliance.progress import CallDirection, CallPhase, LiveCall
 from appliance.web.ffws_status import channel_status_element, inbound_entry_element, modem_status_element
@@ -51,13 +52,17 @@ def test_send_and_receive_fields() -> None:
     )
     pool = _Pool(
         [
-            LineSnapshot("line1", "/dev/x", "5550001", "both", LineActivity.SENDING, 1000.0, None, call=sending),
-            LineSnapshot("line2", "/dev/y", "5550002", "both", LineActivity.RECEIVING, 1010.0, None, call=receiving),
+            LineSnapshot(
+                "line1", "/dev/x", "5550001", LineDirection.BOTH, LineActivity.SENDING, 1000.0, None, call=sending
+            ),
+            LineSnapshot(
+                "line2", "/dev/y", "5550002", LineDirection.BOTH, LineActivity.RECEIVING, 1010.0, None, call=receiving
+            ),
             LineSnapshot(
                 "line3",
                 "/dev/z",
                 "5550003",
-                "both",
+                LineDirection.BOTH,
                 LineActivity.IDLE,
                 1.0,
                 None,

@@ -8,6 +8,7 @@ from email.parser import BytesParser
 
 import pytest
 
+from appliance.jobs.choices import DocumentFormat
 from appliance.mail.message import (
     FaxDetails,
     ReceiptDetails,
@@ -207,7 +208,7 @@ def test_fax_mail_headers_body_and_attachment():
         sender="fax@example.com",
         to="ann@example.com",
         document=b"%PDF-1.4 test",
-        fmt="pdf",
+        fmt=DocumentFormat.PDF,
         msgid=message_id("fax", "7.ann@example.com.pdf", 1, "example.com"),
     )
     msg = BytesParser(policy=policy.default).parsebytes(raw)
@@ -225,7 +226,8 @@ def test_fax_mail_headers_body_and_attachment():
 def test_header_injection_is_neutralised():
     """A remote CSID with CR/LF cannot add headers."""
     evil = FaxDetails(**{**DETAILS.__dict__, "remote_id": "X\r\nBcc: victim@example.com"})
-    raw = build_fax_mail(evil, sender="f@e.com", to="a@e.com", document=b"II*\x00", fmt="tiff", msgid="<1@e>")
+    tiff = DocumentFormat.TIFF
+    raw = build_fax_mail(evil, sender="f@e.com", to="a@e.com", document=b"II*\x00", fmt=tiff, msgid="<1@e>")
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert msg["Bcc"] is None and next(iter(msg.iter_attachments())).get_content_type() == "image/tiff"
 
@@ -258,7 +260,7 @@ def test_split_mails_say_which_part():
         sender="f@e.com",
         to="a@e.com",
         document=b"%PDF",
-        fmt="pdf",
+        fmt=DocumentFormat.PDF,
         msgid="<1@e>",
         part=2,
         parts=3,

@@ -18,7 +18,7 @@ from zope.interface import implementer
 
 from appliance.jobs import FaxSpec, Recipient, open_job_store
 from appliance.jobs.model import EntryState, Result
-from appliance.mail.config import SmtpConfig
+from appliance.mail.config import SmtpConfig, StartTls
 from appliance.mail.delivery import DeliveryService
 from appliance.mail.outbox import NewDelivery, open_mail_outbox
 from appliance.mail.receipts import Receipts, wants_receipt
@@ -120,7 +120,7 @@ async def test_smtp_outcomes(outbox: Any, tmp_path: Path) -> None:
     port = reactor.listenTCP(0, factory, interface="127.0.0.1")
     try:
         config = SmtpConfig(
-            relay=f"127.0.0.1:{port.getHost().port}", starttls="off", retry_initial=0.2, retry_max=0.5, timeout=5
+            relay=f"127.0.0.1:{port.getHost().port}", starttls=StartTls.OFF, retry_initial=0.2, retry_max=0.5, timeout=5
         )
         svc = DeliveryService(outbox, config, reactor, reactor, run, maildir=tmp_path / "md", interval=0.1)
         for name in ("ok", "busy", "gone"):
@@ -276,7 +276,7 @@ async def test_starttls_required_refuses_a_plain_relay(outbox: Any, tmp_path: Pa
     factory.buildProtocol = lambda addr: _proto(server)  # type: ignore[method-assign]
     port = reactor.listenTCP(0, factory, interface="127.0.0.1")
     try:
-        for mode, name in (("required", "ok"), ("opportunistic", "ok2")):
+        for mode, name in ((StartTls.REQUIRED, "ok"), (StartTls.OPPORTUNISTIC, "ok2")):
             config = SmtpConfig(
                 relay=f"127.0.0.1:{port.getHost().port}",
                 starttls=mode,

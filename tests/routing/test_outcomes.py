@@ -29,7 +29,7 @@ from appliance.outcomes import (
     routing_filter,
     send_cdr,
 )
-from appliance.progress import LiveCall
+from appliance.progress import CallDirection, LiveCall
 from modem import class2 as c2
 from modem.hangup import Numbering, parse_hangup
 from modem.params import SessionParams
@@ -146,7 +146,7 @@ def test_line_result_ok_carries_the_modem_info() -> None:
     """A delivered send counts the pages of earlier tries too and keeps the live call's data."""
     hangup = parse_hangup("0", Numbering.CLASS2)
     result = session(Out.OK, pages_confirmed=2, duration_s=40.0, remote_id="R ", params=FINE_14400, hangup=hangup)
-    call = LiveCall("send", "5550101", started_at=5.0, connect_time=9.0, width=1728, compression="MR")
+    call = LiveCall(CallDirection.SEND, "5550101", started_at=5.0, connect_time=9.0, width=1728, compression="MR")
     got = line_result(result, line="L1", first_page=1, call=call, stopping=False)
     assert got.sent and got.pages == 3 and got.remote_csid == "R" and got.duration == 40.0
     assert got.details["line"] == "L1" and got.details["first_page"] == 2
@@ -173,7 +173,8 @@ def test_line_result_failure_and_stopping() -> None:
 
 def test_modem_info_of_a_receive_call_has_only_the_session_data() -> None:
     result = session(Out.OK, params=FINE_14400)
-    assert modem_info(LiveCall("receive", started_at=3.0), result) == {"baud_rate": 14400, "resolution": "fine"}
+    call = LiveCall(CallDirection.RECEIVE, started_at=3.0)
+    assert modem_info(call, result) == {"baud_rate": 14400, "resolution": "fine"}
 
 
 def status(short: ShortStatus, **kw: object) -> StatusRecord:

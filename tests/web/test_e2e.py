@@ -17,6 +17,7 @@ from twisted.internet.defer import Deferred
 from appliance.jobs import open_job_store
 from appliance.jobs.model import Claim, Result
 from appliance.jobs.scheduler import JobScheduler, thread_runner
+from appliance.web.deps import LineUse
 from tests.radius.server_process import RunningServer
 from tests.web.harness import ALICE, ReceivedFax, WebHarness, schedule_xml
 
@@ -33,10 +34,10 @@ class LineDouble:
     def dispatch(self, claim: Claim) -> Deferred[Result]:
         self.claims.append(claim)
         line = self.ref[0].lines.lines[0]
-        line.direction, line.state, line.fax_number = "send", "Sending Page", claim.entry.recipient.fax_number
+        line.direction, line.state, line.fax_number = LineUse.SEND, "Sending Page", claim.entry.recipient.fax_number
 
         def done() -> Result:
-            line.direction, line.state, line.fax_number = "idle", "Waiting for Ring", ""
+            line.direction, line.state, line.fax_number = LineUse.IDLE, "Waiting for Ring", ""
             return Result.ok(claim.fax.pages, SEND_SECONDS, "FAR END", baud_rate=14400)
 
         return task.deferLater(reactor, SEND_SECONDS, done)
@@ -106,7 +107,7 @@ async def test_receive_shows_in_inbound_status(e2e: tuple[WebHarness, JobSchedul
     """A reception in progress is an inbound_entry; once stored it is in the inbox and inbound_status is empty."""
     h, _ = e2e
     line = h.lines.lines[1]
-    line.direction, line.state, line.remote_id, line.page = "receive", "Receiving Page", "SENDER TSI", 1
+    line.direction, line.state, line.remote_id, line.page = LineUse.RECEIVE, "Receiving Page", "SENDER TSI", 1
     line.extension, line.recipient, line.started_at = "5551000", "alice", time.time()
     response = await h.request("GET", "/ffws/v1/inbound_status", auth=ALICE)
     (entry,) = ET.fromstring(response.content).findall("inbound_entry")
@@ -115,7 +116,7 @@ async def test_receive_shows_in_inbound_status(e2e: tuple[WebHarness, JobSchedul
         "SENDER TSI",
         "5551000",
     )
-    line.direction, line.state, line.remote_id, line.page = "idle", "Waiting for Ring", "", 0
+    line.direction, line.state, line.remote_id, line.page = LineUse.IDLE, "Waiting for Ring", "", 0
     h.inbox.records.append(
         ReceivedFax(id="r1", account="alice", received_at=time.time(), pages=1, remote_id="SENDER TSI", did="5551000")
     )

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest_twisted
 
+from appliance.web.deps import LineUse
 from tests.web.harness import ALICE, BOB, WebHarness, schedule_xml
 
 
@@ -18,7 +19,7 @@ def parse(response: object) -> ET.Element:
 @pytest_twisted.ensureDeferred
 async def test_status_summary_and_sections(h: WebHarness) -> None:
     """/status has modem, system, printer and network_share blocks; a section path returns just that block."""
-    h.lines.lines[0].direction, h.lines.lines[0].state = "send", "Sending Page"
+    h.lines.lines[0].direction, h.lines.lines[0].state = LineUse.SEND, "Sending Page"
     root = parse(await h.request("GET", "/ffws/v1/status", auth=ALICE))
     status = root.find("status")
     assert status is not None and [c.tag for c in status] == ["modem", "system", "printer", "network_share"]
@@ -73,7 +74,7 @@ async def test_inbound_status(h: WebHarness) -> None:
     assert parse(await h.request("GET", "/ffws/v1/inbound_status", auth=ALICE)).findall("inbound_entry") == []
     line = h.lines.lines[1]
     line.direction, line.state, line.remote_id, line.page, line.extension = (
-        "receive",
+        LineUse.RECEIVE,
         "Receiving Page",
         "CSID",
         2,

@@ -17,6 +17,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 
 from appliance.config import Secret, default_config
+from appliance.config.web import Accounts
 from appliance.portserver.config import PortServerConfig, PortServerServer
 from appliance.web.accounts import accounts_are_local
 from tests.web.harness import ADMIN, WebHarness
@@ -110,7 +111,7 @@ def test_accounts_are_local_from_config() -> None:
         base, radius=dataclasses.replace(base.radius, clients=()), portserver=PortServerConfig(servers=(ours,))
     )
     assert not accounts_are_local(no_radius)
-    assert accounts_are_local(no_radius, "local") and not accounts_are_local(base, "external")
+    assert accounts_are_local(no_radius, Accounts.LOCAL) and not accounts_are_local(base, Accounts.EXTERNAL)
     wildcard = dataclasses.replace(
         base, radius=dataclasses.replace(base.radius, listen="0.0.0.0"), portserver=PortServerConfig(servers=(ours,))
     )

@@ -7,6 +7,9 @@ with a notice.
 
 from __future__ import annotations
 
+import enum
+import shutil
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +17,11 @@ from appliance.jobs.model import FaxSpec, IllegalTransition, JobError, NotFound,
 from appliance.web import browser, ffws, uapi
 from appliance.web.app import Reply, parse_entry_key
 from appliance.web.console import files, uploads, views
+from appliance.web.console.page import Page
+from appliance.web.deps import AccountDirectory
 from appliance.web.model import Contact, ContactGroup, WebError
+from modem.document import DocumentError, Resolution
+from radius.store.api import Did, DuplicateError
 
 __all__ = ["post", "send_form"]
 
@@ -40,7 +47,7 @@ def _back(location: str, notice: str) -> Reply:
     return Reply(303, b"", "text/plain; charset=utf-8", {"Location": f"{location}{separator}notice={quote(notice)}"})
 
 
-async def _form(page: Any, body: bytes) -> tuple[dict[str, list[str]], list[tuple[str, str, bytes]]]:
+async def _form(page: Page, body: bytes) -> tuple[dict[str, list[str]], list[tuple[str, str, bytes]]]:
     """(fields, files) of a posted form, after the body type and anti-CSRF checks."""
     content_type = (page.request.getHeader(b"content-type") or b"").decode("latin-1")
     browser.check_body_type(content_type, bool(body), browser.FORM, "a console form")
@@ -69,14 +76,25 @@ def _one(fields: dict[str, list[str]], name: str, limit: int | None = None) -> s
     return value
 
 
-async def post(page: Any, parts: list[str], body: bytes) -> Reply:
+class FaxAction(enum.StrEnum):
+    """The buttons of a fax entry (``POST /console/fax/KEY/INDEX/<action>``)."""
+
+    ABORT = "abort"
+    RETRY = "retry"
+    RESCHEDULE = "reschedule"
+
+
+_FAX_ACTIONS = frozenset(FaxAction)
+
+
+async def post(page: Page, parts: list[str], body: bytes) -> Reply:
     fields, uploaded = await _form(page, body)
     if parts == ["send"]:
         return await _send(page, fields, uploaded)
     if len(parts) == 3 and parts[0] == "fax" and parts[2] == "delete":
         return await _delete(page, parts[1])
-    if len(parts) == 4 and parts[0] == "fax" and parts[3] in ("abort", "retry", "reschedule"):
-        return await _change(page, parts[1], parts[2], parts[3], fields)
+    if len(parts) == 4 and parts[0] == "fax" and parts[3] in _FAX_ACTIONS:
+        return await _change(page, parts[1], parts[2], FaxAction(parts[3]), fields)
     if parts == ["accounts", "add"]:
         return await _add_account(page, fields)
     if parts == ["accounts", "did"]:
@@ -89,7 +107,7 @@ async def post(page: Any, parts: list[str], body: bytes) -> Reply:
 
 
 async def send_form(
-    page: Any, form: dict[str, Any], upload: uploads.Upload | None, status: int = 200, error: str = ""
+    page: Page, form: dict[str, Any], upload: uploads.Upload | None, status: int = 200, error: str = ""
 ) -> Reply:
     app, user = page.app, page.identity.username
     contacts, groups = await app.run(lambda: (app.directory.list_contacts(user), app.directory.list_groups(user)))
@@ -109,7 +127,7 @@ async def send_form(
     )
 
 
-async def _recipients(page: Any, fields: dict[str, list[str]]) -> list[Recipient]:
+async def _recipients(page: Page, fields: dict[str, list[str]]) -> list[Recipient]:
     app, user = page.app, page.identity.username
     limit = app.config.max_recipients
     numbers = views.parse_numbers(_one(fields, "numbers"), limit)
@@ -118,7 +136,7 @@ async def _recipients(page: Any, fields: dict[str, list[str]]) -> list[Recipient
     contact_ids = {int(v) for v in fields.get("contact", []) if v.isdigit()}
     group_ids = [int(v) for v in fields.get("group", []) if v.isdigit()]
 
-    def load() -> list[Any]:
+    def load() -> list[Contact]:
         for group_id in group_ids:
             group = app.directory.get_group(user, group_id)
             if group is None:
@@ -158,7 +176,7 @@ def _attachments(uploaded: list[tuple[str, str, bytes]]) -> list[ffws.Attachment
     return out
 
 
-async def _send(page: Any, fields: dict[str, list[str]], uploaded: list[tuple[str, str, bytes]]) -> Reply:
+async def _send(page: Page, fields: dict[str, list[str]], uploaded: list[tuple[str, str, bytes]]) -> Reply:
     app, identity = page.app, page.identity
     form: dict[str, Any] = {name: _one(fields, name) for name in _FORM_FIELDS}
     form["contact"], form["group"] = fields.get("contact", []), fields.get("group", [])
@@ -204,11 +222,10 @@ async def _send(page: Any, fields: dict[str, list[str]], uploaded: list[tuple[st
     return _back(f"/console/fax/{fax.id:08X}", f"Fax {fax.id:08X} queued for {len(entries)} recipient(s).")
 
 
-async def _preview(page: Any, form: dict[str, Any], attachments: list[ffws.Attachment]) -> Reply:
+async def _preview(page: Page, form: dict[str, Any], attachments: list[ffws.Attachment]) -> Reply:
     app, user = page.app, page.identity.username
     documents = [(a.name, a.data or b"") for a in attachments]
     token = await app.run(uploads.save_upload, app.spool_dir, user, documents)
-    from modem.document import DocumentError, Resolution
 
     try:
         pages = await app.render(
@@ -232,18 +249,18 @@ async def _preview(page: Any, form: dict[str, Any], attachments: list[ffws.Attac
     return await send_form(page, form, upload)
 
 
-async def _change(page: Any, key: str, index_text: str, action: str, fields: dict[str, list[str]]) -> Reply:
+async def _change(page: Page, key: str, index_text: str, action: FaxAction, fields: dict[str, list[str]]) -> Reply:
     app = page.app
     fax = await files.load_fax(app, key, page.identity)
     index = parse_entry_key(index_text)
     now = app.now()
     try:
-        if action == "abort":
+        if action is FaxAction.ABORT:
             await app.run(lambda: app.jobs.abort(fax.id, index, now=now))
             notice = f"Fax {fax.id:08X}/{index:04X}: abort requested."
         else:
-            at = views.parse_when(_one(fields, "at"), app.tz) if action == "reschedule" else None
-            if action == "reschedule" and at is None:
+            at = views.parse_when(_one(fields, "at"), app.tz) if action is FaxAction.RESCHEDULE else None
+            if action is FaxAction.RESCHEDULE and at is None:
                 raise WebError(400, "choose the new time")
             await app.run(lambda: app.jobs.reschedule(fax.id, index, at, now=now))
             notice = f"Fax {fax.id:08X}/{index:04X} {'rescheduled' if at else 'queued again'}."
@@ -255,11 +272,8 @@ async def _change(page: Any, key: str, index_text: str, action: str, fields: dic
     return _back(f"/console/fax/{fax.id:08X}", notice)
 
 
-async def _delete(page: Any, key: str) -> Reply:
+async def _delete(page: Page, key: str) -> Reply:
     """Remove a finished fax, its history and its page files (when the job store can remove faxes)."""
-    import shutil
-    from pathlib import Path
-
     app = page.app
     fax = await files.load_fax(app, key, page.identity)
     delete = getattr(app.jobs, "delete_fax", None)
@@ -277,7 +291,7 @@ async def _delete(page: Any, key: str) -> Reply:
     return _back("/console/outbox", f"Fax {fax.id:08X} deleted.")
 
 
-async def _add_account(page: Any, fields: dict[str, list[str]]) -> Reply:
+async def _add_account(page: Page, fields: dict[str, list[str]]) -> Reply:
     app = page.app
     if app.accounts is None:
         raise WebError(409, "the accounts live on another RADIUS server; add the account there")
@@ -286,12 +300,10 @@ async def _add_account(page: Any, fields: dict[str, list[str]]) -> Reply:
     return _back("/console/accounts", f"Account {form.name} added.")
 
 
-async def _add_did(page: Any, fields: dict[str, list[str]]) -> Reply:
-    from radius.store.api import Did, DuplicateError
-
+async def _add_did(page: Page, fields: dict[str, list[str]]) -> Reply:
     app = page.app
     store = app.cdrs if app.accounts is not None else None
-    if store is None or not hasattr(store, "add_did"):
+    if not isinstance(store, AccountDirectory):
         raise WebError(409, "the DIDs live on another RADIUS server; add the DID there")
     did, account = views.check_did(_one(fields, "did"), _one(fields, "account"))
 
@@ -307,7 +319,7 @@ async def _add_did(page: Any, fields: dict[str, list[str]]) -> Reply:
     return _back("/console/accounts", f"DID {did} added{' for ' + account if account else ''}.")
 
 
-async def _add_contact(page: Any, fields: dict[str, list[str]]) -> Reply:
+async def _add_contact(page: Page, fields: dict[str, list[str]]) -> Reply:
     app, user = page.app, page.identity.username
     name, number = _one(fields, "name", 100), _one(fields, "fax_number", 40)
     if not name:
@@ -320,7 +332,7 @@ async def _add_contact(page: Any, fields: dict[str, list[str]]) -> Reply:
     return _back("/console/contacts", f"Contact {name} added.")
 
 
-async def _add_group(page: Any, fields: dict[str, list[str]]) -> Reply:
+async def _add_group(page: Page, fields: dict[str, list[str]]) -> Reply:
     app, user = page.app, page.identity.username
     name = _one(fields, "name", 100)
     if not name:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from appliance.jobs.model import NotFound
+from appliance.jobs.model import Fax, NotFound
 from appliance.web.app import Reply, WebApp, parse_fax_key
 from appliance.web.auth import Identity
 from appliance.web.console.views import owns
+from appliance.web.deps import InboxRecord
 from appliance.web.model import WebError
+from modem.tiff import iter_tiff_pages, pdf_bytes, preview_png, read_tiff_pages
 
 __all__ = ["fax_file", "inbox_file", "load_fax", "load_received", "page_urls", "tiff_page_png", "tiff_pdf"]
 
@@ -30,8 +31,6 @@ MAX_PAGE_NUMBER = 9999
 
 def tiff_page_png(path: str, number: int) -> bytes | None:
     """(render worker) Page ``number`` (from 1) of a TIFF file as a PNG preview, or None when it has fewer."""
-    from modem.tiff import iter_tiff_pages, preview_png
-
     for n, page in enumerate(iter_tiff_pages(path), 1):
         if n == number:
             return preview_png(page)
@@ -40,8 +39,6 @@ def tiff_page_png(path: str, number: int) -> bytes | None:
 
 def tiff_pdf(paths: Sequence[str]) -> bytes:
     """(render worker) The pages of TIFF files as one PDF."""
-    from modem.tiff import pdf_bytes, read_tiff_pages
-
     pages = [page for path in paths for page in read_tiff_pages(path)]
     return pdf_bytes(pages)
 
@@ -53,7 +50,7 @@ def page_number(name: str) -> int:
     return int(match.group(1))
 
 
-async def load_fax(app: WebApp, key: str, identity: Identity) -> Any:
+async def load_fax(app: WebApp, key: str, identity: Identity) -> Fax:
     """The fax ``key`` when the caller may see it: 404 when there is none, 403 when it is another user's."""
     fax_id = parse_fax_key(key)
     try:
@@ -65,7 +62,7 @@ async def load_fax(app: WebApp, key: str, identity: Identity) -> Any:
     return fax
 
 
-async def load_received(app: WebApp, record_id: str, identity: Identity) -> Any:
+async def load_received(app: WebApp, record_id: str, identity: Identity) -> InboxRecord:
     """The received fax ``record_id`` when the caller may see it (404 / 403 otherwise)."""
     if app.inbox is None or not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", record_id):
         raise WebError(404, f"no received fax {record_id[:64]!r}")

@@ -7,55 +7,31 @@ pages with the error's status.  Blocking reads run in the thread pool.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from urllib.parse import urlencode
 
-from appliance.jobs.model import TERMINAL
+from twisted.web.http import Request as HttpRequest
+
+from appliance.config import ConfigError
+from appliance.jobs.model import TERMINAL, Attempt, Entry, Fax
+from appliance.mail.outbox import Delivery
+from appliance.mail.routing import Routes
 from appliance.web.app import ACTIVE, Reply, WebApp
 from appliance.web.auth import Identity
-from appliance.web.console import actions, files, views
+from appliance.web.console import actions, files, uploads, views
+from appliance.web.console.page import HTML, Page
 from appliance.web.console.pages import render, shown
+from appliance.web.deps import AccountDirectory, InboxRecord
 from appliance.web.model import WebError
+from radius.store.api import Account, AccountingRecord, Did
 
 __all__ = ["HTML", "handle"]
 
-HTML = "text/html; charset=utf-8"
 OUTBOX_LIMIT = 300  # entries on the outbox page
 INBOX_LIMIT = 200
 
 
-@dataclasses.dataclass
-class Page:
-    """What every console page needs."""
-
-    app: WebApp
-    request: Any
-    identity: Identity
-    csrf: str
-    path: str
-
-    def html(self, template: str, title: str, status: int = 200, **context: Any) -> Reply:
-        notice = self.query("notice")[:200]
-        body = render(
-            template,
-            self.app.tz,
-            title=title,
-            nav=views.NAV,
-            user=self.identity,
-            current=self.path,
-            now=self.app.now(),
-            csrf=self.csrf,
-            notice=notice,
-            **context,
-        )
-        return Reply(status, body, HTML)
-
-    def query(self, name: str) -> str:
-        values = (self.request.args or {}).get(name.encode(), [b""])
-        return values[-1].decode("utf-8", "replace")
-
-
 async def handle(
-    app: WebApp, request: Any, method: str, parts: list[str], body: bytes, identity: Identity, csrf: str = ""
+    app: WebApp, request: HttpRequest, method: str, parts: list[str], body: bytes, identity: Identity, csrf: str = ""
 ) -> Reply:
     """One console request (``parts``: the path after ``/console``)."""
     page = Page(app, request, identity, csrf, "/console/" + "/".join(parts[:1]))
@@ -118,8 +94,6 @@ async def _get(page: Page, parts: list[str]) -> Reply:
 
 
 async def _upload_preview(page: Page, token: str, name: str) -> Reply:
-    from appliance.web.console import uploads
-
     number = files.page_number(name)
     data = await page.app.run(uploads.preview_file, page.app.spool_dir, token, page.identity.username, number)
     if data is None:
@@ -131,9 +105,9 @@ def _owner(identity: Identity) -> str | None:
     return None if identity.admin else identity.username
 
 
-def _with_faxes(app: WebApp, entries: list[Any]) -> list[tuple[Any, Any]]:
+def _with_faxes(app: WebApp, entries: list[Entry]) -> list[tuple[Entry, Fax]]:
     """(blocking) (entry, fax) pairs."""
-    faxes: dict[int, Any] = {}
+    faxes: dict[int, Fax] = {}
     out = []
     for entry in entries:
         fax = faxes.get(entry.fax_id) or faxes.setdefault(entry.fax_id, app.jobs.get_fax(entry.fax_id))
@@ -141,7 +115,7 @@ def _with_faxes(app: WebApp, entries: list[Any]) -> list[tuple[Any, Any]]:
     return out
 
 
-async def _queue(app: WebApp, owner: str | None) -> list[tuple[Any, Any]]:
+async def _queue(app: WebApp, owner: str | None) -> list[tuple[Entry, Fax]]:
     return await app.run(lambda: _with_faxes(app, app.jobs.list_entries(owner=owner, states=ACTIVE, limit=50)))
 
 
@@ -149,7 +123,7 @@ async def _overview(page: Page) -> Reply:
     app, owner = page.app, _owner(page.identity)
     since = views.start_of_day(app.now(), app.tz)
 
-    def load() -> tuple[list[Any], list[Any], Any]:
+    def load() -> tuple[list[Entry], list[InboxRecord], list[Delivery] | None]:
         done = app.jobs.page_entries(owner=owner, done=TERMINAL, done_limit=1000, limit=1000)
         received = list(app.inbox.list(account=owner, limit=1000)) if app.inbox is not None else []
         deliveries = app.deliveries.list(limit=20) if app.deliveries is not None and page.identity.admin else None
@@ -178,13 +152,13 @@ async def _live(page: Page, panel: str) -> Reply:
     return Reply(200, body, HTML)
 
 
-async def _outbox(page: Page) -> tuple[list[tuple[Any, Any]], dict[str, Any]]:
+async def _outbox(page: Page) -> tuple[list[tuple[Entry, Fax]], dict[str, str | bool]]:
     app, identity = page.app, page.identity
     state, q = page.query("state")[:30], page.query("q")[:100]
     mine = identity.admin and page.query("mine") == "1"
     owner = identity.username if mine else _owner(identity)
 
-    def load() -> list[tuple[Any, Any]]:
+    def load() -> list[tuple[Entry, Fax]]:
         entries = app.jobs.page_entries(
             owner=owner, active=ACTIVE, done=TERMINAL, done_limit=OUTBOX_LIMIT, limit=OUTBOX_LIMIT + len(ACTIVE) * 100
         )
@@ -192,13 +166,12 @@ async def _outbox(page: Page) -> tuple[list[tuple[Any, Any]], dict[str, Any]]:
         return _with_faxes(app, entries)
 
     rows = views.filter_entries(await app.run(load), state, q)
-    from urllib.parse import urlencode
 
     query = urlencode({k: v for k, v in (("state", state), ("q", q), ("mine", "1" if mine else "")) if v})
     return rows, {"state": state, "q": q, "mine": mine, "query": query}
 
 
-def _rate(cdrs: list[Any], attempt: Any) -> str:
+def _rate(cdrs: list[AccountingRecord], attempt: Attempt) -> str:
     for cdr in cdrs:
         for key, value in cdr.attributes.items():
             if ("bps" in key.lower() or "baud" in key.lower() or "rate" in key.lower()) and shown(value):
@@ -210,7 +183,7 @@ async def _fax(page: Page, key: str) -> Reply:
     app = page.app
     fax = await files.load_fax(app, key, page.identity)
 
-    def load() -> list[tuple[Any, list[tuple[Any, list[Any], str]]]]:
+    def load() -> list[tuple[Entry, list[tuple[Attempt, list[AccountingRecord], str]]]]:
         entries = app.jobs.list_entries(fax_id=fax.id)
         cdrs = list(app.cdrs.list_cdrs(since=fax.created - 60)) if app.cdrs is not None else []
         out = []
@@ -245,17 +218,18 @@ async def _received(page: Page, record_id: str) -> Reply:
     return page.html("received.html", f"Received fax {record.id}", record=record, pages=pages, extra=[])
 
 
-def _account_store(app: WebApp) -> Any:
+def _account_store(app: WebApp) -> AccountDirectory | None:
     """The RADIUS store, when the accounts are this appliance's (None: they live elsewhere)."""
     store = app.cdrs
-    if app.accounts is None or store is None or not hasattr(store, "list_accounts"):
+    if app.accounts is None or not isinstance(store, AccountDirectory):
         return None
     return store
 
 
 async def _accounts(page: Page) -> Reply:
     store = _account_store(page.app)
-    accounts, dids = [], []
+    accounts: list[Account] = []
+    dids: list[Did] = []
     if store is not None:
         accounts, dids = await page.app.run(lambda: (store.list_accounts(), store.list_dids()))
     return page.html("accounts.html", "Accounts & DIDs", accounts=accounts, dids=dids, available=store is not None)
@@ -269,8 +243,7 @@ async def _contacts(page: Page) -> Reply:
 
 
 async def _routes(page: Page) -> Reply:
-    from appliance.config import ConfigError
-    from appliance.mail.routing import Routes
+    # appliance.mail imports appliance.web (the gateway converts documents): imported here, not in a circle
     from appliance.mail.service import load_mail_config
 
     config = page.app.appliance_config

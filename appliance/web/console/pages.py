@@ -8,6 +8,7 @@ escaped; nothing is built as HTML in Python.
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from importlib.resources import files
 from typing import Any
 
 import jinja2
@@ -35,7 +36,7 @@ def _key(fax_id: int) -> str:
     return f"{fax_id:08X}"
 
 
-def shown(value: Any) -> str:
+def shown(value: object) -> str:
     """An attribute value as text: the items of a list (as the RADIUS store keeps them) joined by commas."""
     if isinstance(value, (list, tuple)):
         return ", ".join(shown(v) for v in value)
@@ -56,6 +57,5 @@ def static_file(name: str) -> bytes | None:
     """A static file's bytes, or None when there is no such file (blocking: a package read)."""
     if name not in STATIC:
         return None
-    from importlib.resources import files
 
     return files("appliance.web.console").joinpath("static", name).read_bytes()

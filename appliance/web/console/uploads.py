@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.web.model import WebError
+from modem.document import DocumentError, iter_render
+from modem.tiff import preview_png
 
 __all__ = ["Upload", "draw_previews", "load_upload", "save_upload"]
 
@@ -52,8 +55,6 @@ def save_upload(spool: str, owner: str, files: Sequence[tuple[str, bytes]]) -> s
 
 def _expire(root: Path) -> None:
     """Remove uploads older than :data:`KEEP_SECONDS` (never sent)."""
-    import time
-
     if not root.is_dir():
         return
     cutoff = time.time() - KEEP_SECONDS
@@ -103,8 +104,6 @@ def draw_previews(
     limit: int = MAX_PREVIEW_PAGES,
 ) -> int:
     """(render worker) Draw the previews of the first ``limit`` pages; the number drawn."""
-    from modem.document import DocumentError, iter_render
-    from modem.tiff import preview_png
 
     directory = _directory(spool, token)
     drawn = 0

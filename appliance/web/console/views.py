@@ -9,11 +9,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from appliance.jobs.model import TERMINAL, EntryState
+from appliance.jobs.model import TERMINAL, Entry, EntryState, Fax
+from appliance.web.deps import InboxRecord
 from appliance.web.model import WebError
+from radius.store.api import AccountingRecord
 
 __all__ = [
     "ADMIN_PAGES",
@@ -112,7 +113,7 @@ def start_of_day(now: float, tz: tzinfo) -> float:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
-def today_counts(done: Iterable[Any], received: Iterable[Any], since: float) -> dict[str, int]:
+def today_counts(done: Iterable[Entry], received: Iterable[InboxRecord], since: float) -> dict[str, int]:
     """Today's sent, failed (failed/dead/aborted) and received faxes."""
     counts = {"sent": 0, "failed": 0, "received": 0}
     for entry in done:
@@ -122,7 +123,7 @@ def today_counts(done: Iterable[Any], received: Iterable[Any], since: float) -> 
     return counts
 
 
-def filter_entries(rows: Sequence[Any], state: str, query: str) -> list[Any]:
+def filter_entries(rows: Sequence[tuple[Entry, Fax]], state: str, query: str) -> list[tuple[Entry, Fax]]:
     """(entry, fax) rows in ``state`` ("" any, "active" not finished) whose number, name, key or owner has ``query``."""
     if state and state not in STATE_FILTERS:
         raise WebError(400, f"state must be one of {', '.join(s for s in STATE_FILTERS if s)}, not {state[:20]!r}")
@@ -147,7 +148,9 @@ def attempt_session(node: str, fax_id: int, index: int, number: int) -> str:
     return f"{node}-{fax_id:08X}{index:04X}-{number}"
 
 
-def cdrs_for_attempt(cdrs: Sequence[Any], node: str, fax_id: int, index: int, number: int) -> list[Any]:
+def cdrs_for_attempt(
+    cdrs: Sequence[AccountingRecord], node: str, fax_id: int, index: int, number: int
+) -> list[AccountingRecord]:
     """The accounting records (Start, Stop, …) of one try."""
     session = attempt_session(node, fax_id, index, number)
     return [c for c in cdrs if c.session_id == session]
@@ -173,7 +176,7 @@ def _hide_dsn_password(value: str) -> str:
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", rf"\1{HIDDEN}", value, flags=re.IGNORECASE)
 
 
-def hidden_settings(raw: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+def hidden_settings(raw: Mapping[str, object], prefix: str = "") -> list[tuple[str, str]]:
     """(dotted key, shown value) of a parsed configuration file, secrets replaced by "(hidden)"."""
     rows: list[tuple[str, str]] = []
     for key, value in raw.items():
