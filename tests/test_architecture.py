@@ -227,7 +227,8 @@ def _modules() -> dict[str, Path]:
 
 def import_graph() -> dict[str, set[str]]:
     """module -> the product modules it imports (anywhere in its body, relative imports resolved;
-    ``from package import name`` counts as importing ``package.name`` when that is a module)."""
+    ``from package import name`` counts as importing ``package.name`` when that is a module; the
+    packages whose ``__init__`` such an import runs count too)."""
     modules = _modules()
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
@@ -241,6 +242,13 @@ def import_graph() -> dict[str, set[str]]:
                 imported = imported.rpartition(".")[0]
             if imported and imported != name:
                 targets.add(imported)
+                # importing a.b.c first runs a/__init__ and a/b/__init__: edges to them too,
+                # except to the importer's own packages (already initialising when it runs)
+                parent = imported.rpartition(".")[0]
+                while parent:
+                    if parent in modules and not (name == parent or name.startswith(parent + ".")):
+                        targets.add(parent)
+                    parent = parent.rpartition(".")[0]
         graph[name] = targets
     return graph
 

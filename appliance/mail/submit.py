@@ -18,8 +18,8 @@ from appliance.jobs.store import JobStore
 from appliance.mail.submission import Submission, reply_text
 from appliance.mail.t37 import T37Address
 from appliance.render import RenderLimitError, WorkerDied
+from appliance.render.convert import convert_fax
 from appliance.render.runner import Renderer, shared_pool
-from appliance.web.convert import convert_fax
 from modem.document import DocumentError, PageSize, Resolution
 
 __all__ = ["JobSubmitter", "fax_spec"]

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-_PRELOAD = ("modem.document", "modem._render", "modem.fax_files", "appliance.web.convert", "appliance.render.jobs")
+_PRELOAD = ("modem.document", "modem._render", "modem.fax_files", "appliance.render.convert", "appliance.render.jobs")
 
 
 class _Timeout(BaseException):

@@ -43,10 +43,10 @@ from appliance.jobs.store import JobStore
 from appliance.logsafe import safe_for_log
 from appliance.mail.outbox import MailOutbox
 from appliance.render import RenderLimitError, WorkerDied
+from appliance.render.convert import convert_fax
 from appliance.render.runner import Renderer, shared_pool
 from appliance.web import ffws
 from appliance.web.auth import Identity
-from appliance.web.convert import convert_fax
 from appliance.web.deps import AccountWriter, CdrSource, InboxSource, LineStatusSource
 from appliance.web.directory import Directory
 from appliance.web.model import WebError

@@ -25,12 +25,12 @@ from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.http import Request as HttpRequest
 
+from appliance.render.convert import cover_pdf
 from appliance.web import api_v1, book, browser, console, dashboard, status, uapi, uapi_handler
 from appliance.web.app import Call, Reply, WebApp
 from appliance.web.auth import Authenticator, Identity, bearer_token
 from appliance.web.console.pages import STATIC, static_file
 from appliance.web.console.views import ADMIN_PAGES
-from appliance.web.convert import cover_pdf
 from appliance.web.ffws import render as render_xml
 from appliance.web.guard import Guard
 from appliance.web.http_guard import GuardedSite, Refusal

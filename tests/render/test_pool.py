@@ -18,9 +18,9 @@ import pytest
 
 from appliance.jobs.model import Fax, Recipient
 from appliance.render import Limits, RenderCrash, RenderLimitError, RenderPool, WorkerDied
+from appliance.render.convert import convert_fax
 from appliance.render.jobs import files_to_tiff
 from appliance.render.pool import worker_rss_bytes
-from appliance.web.convert import convert_fax
 from modem.document import DocumentError, PageLimitError, PageSize, Resolution, render
 from modem.tiff import read_tiff_pages, tiff_f_bytes
 from tests.render import jobs

@@ -15,6 +15,7 @@ from appliance.config import ConfigError
 from appliance.jobs.model import TERMINAL, Attempt, Entry, Fax
 from appliance.mail.outbox import Delivery
 from appliance.mail.routing import Routes
+from appliance.mail.service import load_mail_config
 from appliance.web.app import ACTIVE, Reply, WebApp
 from appliance.web.auth import Identity
 from appliance.web.console import actions, files, uploads, views
@@ -243,9 +244,6 @@ async def _contacts(page: Page) -> Reply:
 
 
 async def _routes(page: Page) -> Reply:
-    # appliance.mail imports appliance.web (the gateway converts documents): imported here, not in a circle
-    from appliance.mail.service import load_mail_config
-
     config = page.app.appliance_config
     routes, problem = Routes(), ""
     if config is not None:
