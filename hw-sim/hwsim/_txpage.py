@@ -126,7 +126,11 @@ def tick(ctx: ModemContext, _arg: object) -> None:
     tx.fill_owed -= fill
     _to_line(ctx, int((budget - fill) / 8))
     tx.elapsed += step
-    if tx.xoff and len(tx.queue) <= buffer_size(ctx) // 4:
+    # A real modem drains its buffer continuously and sends XON the moment it is down to
+    # a quarter; this one drains a piece per ``step``, so it sends XON at the piece in which
+    # the buffer will reach a quarter (at high rates a piece is half the buffer: waiting for
+    # the next one would leave the line without data, a time a real modem does not lose).
+    if tx.xoff and len(tx.queue) - rate(ctx) * step / 8 <= buffer_size(ctx) // 4:
         release(ctx)
     if tx.ended and not tx.queue:
         remaining = max(0.0, ctx.config.min_page_seconds - tx.elapsed) + tx.extra + tx.fill_owed / rate(ctx)
