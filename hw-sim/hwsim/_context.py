@@ -249,6 +249,7 @@ class TxPage:
     framer: Framer | None = None  # ECM: the page's frames, counted as the data come
     scan: ScanLines | None = None  # no ECM, DCS st > 0: fill for the minimum scan-line time
     fill_owed: int = 0  # fill bits the line still has to carry for lines sent
+    credit: float = 0.0  # line bits of the last piece not yet used (less than a byte)
     carry: float = 0.0  # bit errors owed by the line (fraction), without ECM
     damaged: bool = False
     lost: HangupCode | None = None  # the call broke off while the DTE was still sending

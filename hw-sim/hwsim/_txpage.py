@@ -118,23 +118,38 @@ def page_data(ctx: ModemContext, data: bytes) -> State:
 
 
 def tick(ctx: ModemContext, _arg: object) -> None:
-    """The ``tx`` timer: a piece of the buffer goes out on the line."""
+    """The ``tx`` timer: a piece of the buffer goes out on the line.
+
+    The line carries ``rate * chunk_seconds`` bits a piece: fill still owed
+    first, then data (fractions of a byte carried to the next piece).  When
+    what is left of an ended page fits in the next piece, the page ends after
+    exactly its time rather than at the next whole piece.
+    """
     tx = ctx.call.tx
     step = ctx.config.chunk_seconds
-    budget = rate(ctx) * step  # line bits this piece of time carries: owed fill first, then data
+    budget = rate(ctx) * step
     fill = min(tx.fill_owed, int(budget))
     tx.fill_owed -= fill
-    _to_line(ctx, int((budget - fill) / 8))
+    tx.credit += budget - fill
+    count = min(int(tx.credit // 8), len(tx.queue))
+    tx.credit -= count * 8
+    _to_line(ctx, count)  # (finds the fill the lines in it need)
+    if not tx.queue:  # the rest of the piece carries fill still owed, or the line waits
+        tx.fill_owed -= min(tx.fill_owed, int(tx.credit))
+        tx.credit = 0.0
     tx.elapsed += step
     # A real modem drains its buffer continuously and sends XON the moment it is down to
     # a quarter; this one drains a piece per ``step``, so it sends XON at the piece in which
     # the buffer will reach a quarter (at high rates a piece is half the buffer: waiting for
     # the next one would leave the line without data, a time a real modem does not lose).
-    if tx.xoff and len(tx.queue) - rate(ctx) * step / 8 <= buffer_size(ctx) // 4:
+    if tx.xoff and len(tx.queue) - budget / 8 <= buffer_size(ctx) // 4:
         release(ctx)
-    if tx.ended and not tx.queue:
-        remaining = max(0.0, ctx.config.min_page_seconds - tx.elapsed) + tx.extra + tx.fill_owed / rate(ctx)
-        ctx.start_timer(Timer.TX_END, remaining)
+    if tx.ended and len(tx.queue) * 8 + tx.fill_owed <= budget:
+        # the rest fits in the next piece: it goes now, the page ends after exactly its time
+        left = len(tx.queue) * 8
+        _to_line(ctx, len(tx.queue))
+        left += tx.fill_owed  # the fill of its lines included
+        ctx.start_timer(Timer.TX_END, max(left / rate(ctx), ctx.config.min_page_seconds - tx.elapsed) + tx.extra)
     else:
         ctx.start_timer(Timer.TX, step)
 
