@@ -10,7 +10,9 @@ simulated clock: the figures are simulated seconds, not wall-clock) in MH,
 MR and MMR+ECM at 14,400 bit/s, and MMR+ECM at 33,600 bit/s in Class 2.1.
 Printed per page: line seconds (page start to page end on the line), bits
 of page data, the ratio to MH, and the ratio to the physical limit
-(bits / bit rate).  The session timing of the simulator is compared with
+(bits / bit rate); for the text pages, where the MMR+ECM time goes (MMR data
+against MH, ECM framing, and the ratio against a receiver asking for a
+minimum scan-line time).  The session timing of the simulator is compared with
 sessions measured on real modems (``hwsim._t30.REFERENCE``).  The last line
 is a summary for scripts.
 """
@@ -34,6 +36,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "hw-sim")]
 from twisted.internet.task import Clock  # noqa: E402
 from twisted.internet.testing import StringTransport  # noqa: E402
 
+from hwsim import _ecm, _page, _scanline  # noqa: E402
 from hwsim import line as hwline  # noqa: E402
 from hwsim import modem as sim  # noqa: E402
 from hwsim._t30 import DEFAULT_T30, REFERENCE, REFERENCE_PAGE_BPS  # noqa: E402
@@ -313,6 +316,31 @@ MODES = [  # label, codings given, class, ECM, bit/s
 ]
 
 
+def breakdown(name: str, page: CodedPage, bps: int = 14400) -> str:
+    """Where a text page's MMR+ECM line time goes, by the T.30/T.4 arithmetic of the simulator:
+    MMR data against MH, the ECM framing (frame fields, zero insertion, RCP), and MMR+ECM/MH
+    if the receiver asked for a minimum scan-line time (DIS st; our receiver asks for 0 ms)."""
+    assert page.mmr is not None
+    framer = _ecm.Framer(256)
+    framer.feed(_page.reverse_bits(page.mmr))
+    framer.close()
+    mmr_bits, mh_bits = len(page.mmr) * 8, len(page.mh) * 8
+    fields = framer.frames * (_ecm.FLAG_BITS + 6 * 8)  # flag, address, control, FCF, number, FCS
+    stuffed = framer.bits - fields - mmr_bits
+    ecm_s = framer.line_bits() / bps + (framer.blocks - 1) * sim.ModemConfig().ppr_seconds
+    out = (
+        f"{name:<15} MMR/MH bits {mmr_bits / mh_bits:.2f}; ECM +{fields / mmr_bits:.1%} frame fields"
+        f" +{stuffed / mmr_bits:.1%} zero insertion, {framer.blocks} partial page(s);"
+        f" MMR+ECM/MH {ecm_s / (mh_bits / bps):.2f}"
+    )
+    for st in (3, 5):
+        scan = _scanline.ScanLines(_scanline.min_line_bits(st, True, bps))
+        scan.feed(_page.reverse_bits(page.mh))
+        ms = _scanline.MIN_SCAN_MS[st][1]
+        out += f", {ms} ms lines {ecm_s / ((mh_bits + scan.fill_bits) / bps):.2f}"
+    return out
+
+
 def session_ratio() -> list[tuple[str, float, float]]:
     """Simulated session seconds against the real reference sessions."""
     fixed = DEFAULT_T30.connect + DEFAULT_T30.dcs + DEFAULT_T30.ppm + DEFAULT_T30.ppr + DEFAULT_T30.dcn
@@ -338,9 +366,11 @@ def main(argv: list[str] | None = None) -> int:
         directory = Path(tmp)
         pdfs = make_pdfs(gs, directory, args.seed)
         print(f"{'page':<15} {'mode':<13} {'line s':>7} {'bits':>9} {'/MH':>6} {'/limit':>7}")
-        text_ratios, cpu = [], {}
+        text_ratios, cpu, notes = [], {}, []
         for name, (pdf, size) in pdfs.items():
             page = ours(pdf, size, tuple(Coding))
+            if name in TEXT_SET:
+                notes.append(breakdown(name, page))
             mh_time = None
             for label, codings, fax_class, ecm, bps in MODES:
                 coded = CodedPage(
@@ -361,6 +391,10 @@ def main(argv: list[str] | None = None) -> int:
                 ours_cpu_ms(pdf, size, tuple(Coding), args.repeats),
                 gs_cpu_ms(gs, pdf, size, directory / "gs.tif", args.repeats),
             )
+        print()
+        print("where the text pages' MMR+ECM line time goes (T.30/T.4 arithmetic, 14,400 bit/s):")
+        for note in notes:
+            print(note)
         print()
         print(f"{'page':<15} {'ours MH ms':>11} {'ours MH+MR+MMR ms':>18} {'gs tiffg3 ms':>13} {'ours(MH)/gs':>12}")
         for name, (mh, all3, g) in cpu.items():

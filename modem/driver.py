@@ -354,7 +354,8 @@ class ModemProtocol(Protocol):
                 rate = self._pace_bps / 8 * self.config.pace_margin
                 self._tokens = min(PACE_BURST, self._tokens + (now - self._tokens_at) * rate)
                 self._tokens_at = now
-                if self._tokens < len(self._outq[0]):
+                if self._tokens < len(self._outq[0]) - 1e-6:  # (a rounding short is no wait: the
+                    # wait would not move a simulated clock and the pump would spin)
                     wait = (len(self._outq[0]) - self._tokens) / rate
                     self._pace_call = self.clock.callLater(wait, self._pump)
                     return

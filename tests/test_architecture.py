@@ -103,6 +103,7 @@ CORES = [
     "hw-sim/hwsim/_at.py",
     "hw-sim/hwsim/_page.py",
     "hw-sim/hwsim/_ecm.py",
+    "hw-sim/hwsim/_scanline.py",
     "hw-sim/hwsim/_t30.py",
     "hw-sim/hwsim/line.py",
     "hw-sim/hwsim/pstn.py",

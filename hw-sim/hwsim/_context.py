@@ -15,6 +15,8 @@ from enum import Enum, IntEnum, StrEnum
 from typing import cast
 
 from . import _at, _page
+from ._ecm import Framer
+from ._scanline import ScanLines
 from ._t30 import T30Timing
 from .line import Answer, Caps, Dial, Hangup, PageStart, StationInfo, ToLine
 
@@ -244,6 +246,10 @@ class TxPage:
     elapsed: float = 0.0  # line time so far
     ended: bool = False  # the DTE ended the page
     extra: float = 0.0  # ECM overhead and PPS/PPR rounds (seconds)
+    framer: Framer | None = None  # ECM: the page's frames, counted as the data come
+    scan: ScanLines | None = None  # no ECM, DCS st > 0: fill for the minimum scan-line time
+    fill_owed: int = 0  # fill bits the line still has to carry for lines sent
+    credit: float = 0.0  # line bits of the last piece not yet used (less than a byte)
     carry: float = 0.0  # bit errors owed by the line (fraction), without ECM
     damaged: bool = False
     lost: HangupCode | None = None  # the call broke off while the DTE was still sending

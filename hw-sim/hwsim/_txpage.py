@@ -6,10 +6,19 @@ go into it and leave it at the line rate, a piece every ``chunk_seconds``
 the modem sends XOFF when the buffer is three quarters full and XON when it
 has drained to a quarter, so a DTE that honours XOFF never gets more than a
 buffer ahead of the line.  After the page end (``<DLE><ETX>``/``<DLE>.``)
-the rest of the buffer drains; a page takes at least ``min_page_seconds``,
-and with ECM the resent frames and PPS/PPR exchanges add their time
-(:mod:`hwsim._ecm`).  Without pacing (``--fast``) data go to the line as
-they come and nothing is held back.
+the rest of the buffer drains; a page takes at least ``min_page_seconds``.
+What the line carries besides the page data takes its time too, as T.30/T.4
+require it and no more:
+
+* without ECM, the fill a Class 2 modem adds so that each coded line lasts
+  the minimum scan-line time of the DCS (``st``, :mod:`hwsim._scanline`),
+  paid as the lines go out (so the buffer drains more slowly);
+* with ECM, the HDLC framing of the page (frame fields, zero-bit insertion,
+  RCP), the resent frames and PPS/PPR exchanges, and one PPS-NULL/MCF
+  exchange for each partial page but the last (:mod:`hwsim._ecm`).
+
+Without pacing (``--fast``) data go to the line as they come and nothing is
+held back.
 
 The handlers of the sending side's transitions (``+FDT``, page data,
 ``+FET=``, the page response) live here too; each returns the state it ends in
@@ -18,9 +27,9 @@ The handlers of the sending side's transitions (``+FDT``, page data,
 
 from __future__ import annotations
 
-from . import _ecm, _page
+from . import _ecm, _page, _scanline
 from ._context import NO_RESPONSE_CODE, HangupCode, ModemContext, State, Step, Timer, negotiate
-from .line import Hangup, PageData, PageEnd, PageResponse, PageStart, PostPage, ToLine
+from .line import Caps, Hangup, PageData, PageEnd, PageResponse, PageStart, PostPage, ToLine
 
 XON, XOFF = bytes([_page.DC1]), b"\x13"
 PPM_BY_DLE = {_page.ETX: None, ord(","): 0, ord(";"): 1, ord("."): 2}
@@ -83,6 +92,7 @@ def start_page(ctx: ModemContext, _arg: object) -> State:
     if c2:
         ctx.send(XON)  # SP-2388-A: XON, ready for data
     call.tx = type(call.tx)()
+    _line_costs(ctx, dcs)
     if ctx.config.pacing:
         ctx.start_timer(Timer.TX, ctx.config.chunk_seconds)
     return State.TX_DATA
@@ -108,16 +118,38 @@ def page_data(ctx: ModemContext, data: bytes) -> State:
 
 
 def tick(ctx: ModemContext, _arg: object) -> None:
-    """The ``tx`` timer: a piece of the buffer goes out on the line."""
+    """The ``tx`` timer: a piece of the buffer goes out on the line.
+
+    The line carries ``rate * chunk_seconds`` bits a piece: fill still owed
+    first, then data (fractions of a byte carried to the next piece).  When
+    what is left of an ended page fits in the next piece, the page ends after
+    exactly its time rather than at the next whole piece.
+    """
     tx = ctx.call.tx
     step = ctx.config.chunk_seconds
-    _to_line(ctx, int(rate(ctx) * step / 8))
+    budget = rate(ctx) * step
+    fill = min(tx.fill_owed, int(budget))
+    tx.fill_owed -= fill
+    tx.credit += budget - fill
+    count = min(int(tx.credit // 8), len(tx.queue))
+    tx.credit -= count * 8
+    _to_line(ctx, count)  # (finds the fill the lines in it need)
+    if not tx.queue:  # the rest of the piece carries fill still owed, or the line waits
+        tx.fill_owed -= min(tx.fill_owed, int(tx.credit))
+        tx.credit = 0.0
     tx.elapsed += step
-    if tx.xoff and len(tx.queue) <= buffer_size(ctx) // 4:
+    # A real modem drains its buffer continuously and sends XON the moment it is down to
+    # a quarter; this one drains a piece per ``step``, so it sends XON at the piece in which
+    # the buffer will reach a quarter (at high rates a piece is half the buffer: waiting for
+    # the next one would leave the line without data, a time a real modem does not lose).
+    if tx.xoff and len(tx.queue) - budget / 8 <= buffer_size(ctx) // 4:
         release(ctx)
-    if tx.ended and not tx.queue:
-        remaining = max(0.0, ctx.config.min_page_seconds - tx.elapsed) + tx.extra
-        ctx.start_timer(Timer.TX_END, remaining)
+    if tx.ended and len(tx.queue) * 8 + tx.fill_owed <= budget:
+        # the rest fits in the next piece: it goes now, the page ends after exactly its time
+        left = len(tx.queue) * 8
+        _to_line(ctx, len(tx.queue))
+        left += tx.fill_owed  # the fill of its lines included
+        ctx.start_timer(Timer.TX_END, max(left / rate(ctx), ctx.config.min_page_seconds - tx.elapsed) + tx.extra)
     else:
         ctx.start_timer(Timer.TX, step)
 
@@ -219,6 +251,8 @@ def _from_dte(ctx: ModemContext, chunk: bytes) -> None:
         chunk = _page.reverse_bits(chunk)
     tx.queue += chunk
     tx.total += len(chunk)
+    if tx.framer is not None:
+        tx.framer.feed(chunk)
     size = buffer_size(ctx)
     ctx.flow_stats.peak = max(ctx.flow_stats.peak, len(tx.queue))
     if len(tx.queue) > size:
@@ -237,6 +271,8 @@ def _to_line(ctx: ModemContext, count: int) -> None:
     del tx.queue[:count]
     if not piece:
         return
+    if tx.scan is not None:
+        tx.fill_owed += tx.scan.feed(piece)
     dcs = ctx.call.dcs
     ecm = bool(dcs and dcs[5])
     if not ecm and ctx.call.ber > 0:
@@ -252,18 +288,30 @@ def release(ctx: ModemContext) -> None:
         ctx.send(XON)
 
 
+def _line_costs(ctx: ModemContext, dcs: Caps) -> None:
+    """What the line carries for this page besides its data: ECM frames, or
+    (without ECM, paced) fill for the minimum scan-line time of DCS ``st``."""
+    tx = ctx.call.tx
+    if dcs[5]:
+        tx.framer = _ecm.Framer(_ecm.frame_bytes(dcs[5]))
+    elif ctx.config.pacing:
+        bps = 2400 * (dcs[1] + 1)
+        min_bits = _scanline.min_line_bits(dcs[7], bool(dcs[0]), bps)
+        if min_bits:
+            tx.scan = _scanline.ScanLines(min_bits)
+
+
 def _page_end(ctx: ModemContext) -> None:
     """The DTE ended the page: drain the buffer, then ``tx_end``."""
     tx = ctx.call.tx
     tx.ended = True
-    dcs = ctx.call.dcs
-    ec = dcs[5] if dcs else 0
     tx.extra = 0.0
-    if ec:
-        data_bits = tx.total * 8
-        line = _ecm.ecm_cost(tx.total, ctx.call.ber, ec)
+    if tx.framer is not None:
+        tx.framer.close()
+        line = _ecm.ecm_cost(tx.framer, tx.total, ctx.call.ber)
         tx.damaged = line.damaged
-        tx.extra = (line.line_bits - data_bits) / rate(ctx) + line.ppr_rounds * ctx.config.ppr_seconds
+        exchanges = line.ppr_rounds + line.blocks - 1  # PPS/PPR rounds, PPS-NULL/MCF between blocks
+        tx.extra = (line.line_bits - tx.total * 8) / rate(ctx) + exchanges * ctx.config.ppr_seconds
         ctx.flow_stats.frames_resent += line.frames_resent
     if not ctx.config.pacing:
         ctx.start_timer(Timer.TX_END, 0.0)

@@ -21,6 +21,7 @@ CORE = [
     "line.py",
     "pstn.py",
     "_ecm.py",
+    "_scanline.py",
     "_txpage.py",
     "_t30.py",
     "_context.py",
