@@ -23,7 +23,6 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from appliance.background import Background
 from appliance.cloud.errors import FaxageRequestError
 from appliance.cloud.notify import NotifyTracker
 from appliance.cloud.records import JobSubmitted, StatusRecord
@@ -45,6 +44,7 @@ from appliance.outcomes import (
     recovered_cdr,
     send_cdr,
 )
+from appliance.pending import PendingWork
 from appliance.portserver import Cdr, SendAuthorization, Session
 from appliance.progress import LiveCall
 from modem import class2 as c2
@@ -223,14 +223,14 @@ class Router:
         self.cloud = cloud
         self.sessions = 0
         #: accounting Starts and Stops on their way
-        self.background = Background(clock, "outbound accounting")
+        self.pending = PendingWork(clock, "outbound router")
 
     def dispatch(self, claim: Claim) -> Deferred[Result]:
         return Deferred.fromCoroutine(self._dispatch(claim))
 
     async def stop(self, timeout: float = STOP_WAIT) -> None:
         """Wait (up to ``timeout`` seconds) for the accounting still on its way; for ``stopService``."""
-        await self.background.wait_idle(timeout)
+        await self.pending.drain(timeout)
 
     def session_id(self, claim: Claim) -> str:
         e = claim.entry
@@ -264,7 +264,7 @@ class Router:
                     return Result.failure(Cause.OTHER, hangup_text=f"the job store is unreachable: {exc}")
             start = self.portserver.start(session)
             start.addCallback(lambda ok: start_acked.append(bool(ok)))
-            self.background.track(start, "accounting for session {session_id} failed", session_id=sid)
+            self.pending.track(start, "accounting", session_id=sid)
         started = self.clock.seconds()
         if claim.route == CLOUD:
             result, cdr = await self._cloud(claim)
@@ -284,7 +284,7 @@ class Router:
         except Exception:
             self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=session.session_id)
             return
-        self.background.track(d, "accounting for session {session_id} failed", session_id=session.session_id)
+        self.pending.track(d, "accounting", session_id=session.session_id)
 
     # -------------------------------------------------------------- line
     async def _line(self, claim: Claim, auth: SendAuthorization | None) -> tuple[Result, CdrFields]:

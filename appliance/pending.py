@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList, succeed
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 
 __all__ = ["PendingWork"]
@@ -42,6 +42,7 @@ class PendingWork:
         self.clock = clock
         self.owner = owner  # named in the log lines
         self._pending: dict[Deferred[Any], str] = {}
+        self._fields: dict[Deferred[Any], dict[str, object]] = {}
         self._cancel_on_stop: set[Deferred[Any]] = set()
         self._stopping: set[Deferred[Any]] = set()  # cancelled by drain: CancelledError expected
         self._draining = False
@@ -54,10 +55,13 @@ class PendingWork:
         """What is still running, in the order it was started."""
         return list(self._pending.values())
 
-    def track(self, d: Deferred[T], what: str, *, cancel_on_stop: bool = False) -> None:
-        """Keep ``d`` until it fires; a failure is logged as ``<what> failed`` and
-        consumed (add callbacks to ``d`` before tracking it, not after)."""
+    def track(self, d: Deferred[T], what: str, *, cancel_on_stop: bool = False, **fields: object) -> None:
+        """Keep ``d`` until it fires; a failure is logged as ``<what> failed`` (with
+        ``fields`` as the log event's fields) and consumed (add callbacks to ``d``
+        before tracking it, not after)."""
         self._pending[d] = what
+        if fields:
+            self._fields[d] = fields
         if cancel_on_stop:
             self._cancel_on_stop.add(d)
         d.addBoth(self._done, d, what)
@@ -71,6 +75,7 @@ class PendingWork:
 
     def _done(self, result: object, d: Deferred[Any], what: str) -> None:
         self._pending.pop(d, None)
+        fields = self._fields.pop(d, {})
         self._cancel_on_stop.discard(d)
         stopped = d in self._stopping
         self._stopping.discard(d)
@@ -78,7 +83,7 @@ class PendingWork:
             self.log.info("{owner}: {what} cancelled (stopping)", owner=self.owner, what=what)
         elif isinstance(result, Failure):
             self.failures += 1
-            self.log.failure("{owner}: {what} failed", result, owner=self.owner, what=what)
+            self.log.failure("{owner}: {what} failed", result, LogLevel.critical, owner=self.owner, what=what, **fields)
 
     def drain(self, timeout: float | None = None) -> Deferred[None]:
         """Fires when no tracked work is left, including work tracked while

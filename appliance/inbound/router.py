@@ -20,13 +20,13 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from appliance.background import Background
 from appliance.config import LineConfig
 from appliance.inbound.inbox import UNROUTED_ACCOUNT, Inbox, InboxItem
 from appliance.jobs.scheduler import RunBlocking
 from appliance.lines import LineUnavailable
 from appliance.logsafe import safe_for_log
 from appliance.outcomes import receive_cdr
+from appliance.pending import PendingWork
 from appliance.portserver import Cdr, ReceiveRoute, Session
 from modem import class2 as c2
 from radius.client import ClientError
@@ -86,16 +86,16 @@ class InboundRouter:
         #: (inbox item, line, seconds) for each fax stored: the e-mail gateway's delivery
         self.on_stored: Callable[[InboxItem, str, float], object] | None = None
         #: calls being handled, and accounting on its way
-        self.background = Background(clock, "inbound calls")
+        self.pending = PendingWork(clock, "inbound router")
 
     def on_ring(self, line: str) -> None:
         d = Deferred.fromCoroutine(self._call(line))
-        self.background.track(d, "incoming call on {line} failed", line=line)
+        self.pending.track(d, "incoming call", line=line)
 
     async def stop(self, timeout: float = STOP_WAIT) -> None:
         """Wait (up to ``timeout`` seconds) for the calls and the accounting still under
         way; for ``stopService``, after the line pool stopped (which ends the calls)."""
-        await self.background.wait_idle(timeout)
+        await self.pending.drain(timeout)
 
     async def _call(self, line: str) -> None:
         did = self.pool.config(line).did
@@ -126,9 +126,7 @@ class InboundRouter:
             account = route.receive_account
         session = route.session(sid, self.clock.seconds()) if route is not None else None
         if session is not None and self.portserver is not None:
-            self.background.track(
-                self.portserver.start(session), "accounting for session {session_id} failed", session_id=sid
-            )
+            self.pending.track(self.portserver.start(session), "accounting", session_id=sid)
         started = self.clock.seconds()
         try:
             result = await self.pool.receive(line, recipient=account or "")
@@ -184,7 +182,7 @@ class InboundRouter:
             except Exception:
                 self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=sid)
                 return
-            self.background.track(d, "accounting for session {session_id} failed", session_id=sid)
+            self.pending.track(d, "accounting", session_id=sid)
 
     def _refuse(self, line: str, did: str, why: str) -> None:
         self.pool.ignore_call(line)

@@ -101,7 +101,7 @@ def test_a_ring_on_a_did_is_received_into_its_accounts_inbox(node: Node) -> None
     assert (session.account, session.is_send, session.dial_number) == ("demo", False, DID)
     assert (cdr.page_count, cdr.total_seconds, cdr.remote_csid, cdr.local_csid) == (2, 45, "REMOTE", "ACME")
     assert (cdr.connect_bps, cdr.fax_error_code, cdr.caller_id, cdr.rcv_account_id) == (9600, 0, "5550102", "")
-    assert node.router.background.pending == 0
+    assert len(node.router.pending) == 0
 
 
 def test_a_disabled_did_is_not_answered(node: Node) -> None:
@@ -163,7 +163,7 @@ def test_stop_waits_for_a_call_under_way(node: Node) -> None:
     """``stop()`` fires once the call in progress has ended and been filed and accounted."""
     node.router.on_ring("L1")
     stopped = defer.Deferred.fromCoroutine(node.router.stop())
-    assert not stopped.called and node.router.background.pending == 1
+    assert not stopped.called and len(node.router.pending) == 1
     node.lines.open_calls()[0].end(received(pages=1))
     assert stopped.called and len(node.portserver.stops) == 1
 
@@ -178,5 +178,5 @@ def test_a_failing_call_is_logged_not_lost(node: Node) -> None:
     with capturedLogs() as events:
         node.router.on_ring("L1")
     failures = [e for e in events if e.get("log_level") == LogLevel.critical]
-    assert [e["line"] for e in failures] == ["L1"] and node.router.background.pending == 0
+    assert [e["line"] for e in failures] == ["L1"] and len(node.router.pending) == 0
     assert "role broken" in str(failures[0]["log_failure"].value)

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from twisted.internet import defer
 from twisted.internet.task import Clock
+from twisted.logger import capturedLogs
 
 from appliance.cloud.notify import NotifyTracker
 from appliance.cloud.records import ShortStatus
@@ -247,24 +248,29 @@ def test_each_attempt_is_accounted_once_with_its_cdr(jobs: JobStore, pages: tupl
     assert session.session_id == node.portserver.starts[0].session_id and resend_start
     assert (cdr.page_count, cdr.remote_csid, cdr.local_csid, cdr.connect_bps) == (2, "REMOTE", "ACME", 14400)
     assert (cdr.fax_error_code, cdr.called_number_result, cdr.total_seconds) == (0, 0, 30)
-    assert node.router.background.pending == 0
+    assert len(node.router.pending) == 0
     node.stop()
 
 
 def test_stop_waits_for_accounting_on_its_way(jobs: JobStore, pages: tuple[str, ...]) -> None:
-    """An unanswered Stop is waited for by ``stop()``, at most its timeout; a failed one is logged."""
+    """An unanswered Stop is waited for by ``stop()``, at most its timeout; then it is cancelled and logged."""
     node = Node(jobs, pages, lines=1, route_filter=RouteFilter.LINE, cloud=False)
     answer: defer.Deferred[bool] = defer.Deferred()
     node.portserver.stop = lambda session, cdr, resend_start=False: answer  # type: ignore[method-assign]
     node.submit()
     node.lines.open_calls()[0].end(sent())
     stopped = defer.Deferred.fromCoroutine(node.router.stop(timeout=10))
-    assert not stopped.called and node.router.background.pending == 1
+    assert not stopped.called and len(node.router.pending) == 1
     answer.callback(True)
-    assert stopped.called and node.router.background.pending == 0
+    assert stopped.called and len(node.router.pending) == 0
     late: defer.Deferred[bool] = defer.Deferred()
-    node.router.background.track(late, "accounting for session {session_id} failed", session_id="x")
+    node.router.pending.track(late, "accounting", session_id="x")
     stopped = defer.Deferred.fromCoroutine(node.router.stop(timeout=10))
-    node.clock.advance(10)
-    assert stopped.called and node.router.background.pending == 1
+    node.clock.advance(9)
+    assert not stopped.called and not late.called
+    with capturedLogs() as events:
+        node.clock.advance(1)
+    # after the bound the Stop's wait is cancelled (the port-server spool keeps the Stop) and logged
+    assert stopped.called and late.called and len(node.router.pending) == 0
+    assert [e.get("session_id") for e in events if e.get("log_failure") is not None] == ["x"]
     node.stop()
