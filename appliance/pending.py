@@ -88,7 +88,8 @@ class PendingWork:
     def drain(self, timeout: float | None = None) -> Deferred[None]:
         """Fires when no tracked work is left, including work tracked while
         draining.  After ``timeout`` seconds what still runs is cancelled
-        (its cancellation logged like any failure); the result never fails."""
+        (its cancellation logged like any failure), and the drain fires even if
+        some work ignores its cancellation; the result never fails."""
         self._draining = True
         for d in list(self._cancel_on_stop):
             self._stopping.add(d)
@@ -110,17 +111,31 @@ class PendingWork:
                 )
                 for d in list(self._pending):
                     d.cancel()
+                if self._pending:  # work that ignores its cancellation does not hold the stop
+                    self.log.warn(
+                        "{owner}: {count} piece(s) of work ignored their cancellation: {what}",
+                        owner=self.owner,
+                        count=len(self._pending),
+                        what=", ".join(self.what()),
+                    )
+                    finish()
 
             timer = self.clock.callLater(timeout, expire)
 
-        def again(_: object) -> None:
-            if self._pending:
-                DeferredList(list(self._pending), consumeErrors=True).addBoth(again)
-                return
+        def finish() -> None:
             if timer is not None and timer.active():
                 timer.cancel()
             self._draining = False
-            done.callback(None)
+            if not done.called:
+                done.callback(None)
+
+        def again(_: object) -> None:
+            if done.called:
+                return
+            if self._pending:
+                DeferredList(list(self._pending), consumeErrors=True).addBoth(again)
+                return
+            finish()
 
         again(None)
         return done

@@ -84,19 +84,25 @@ def start_all(top: service.MultiService) -> str | None:
         except CannotListenError as exc:
             transport, purpose = _what(child, exc.port)
             failed = _stop_quietly(child)
-            started = stop_started(top)
-            # the shutdown trigger's stop_started(top) waits for these stops to finish
-            _stopping[top] = defer.gatherResults([failed, started], consumeErrors=True).addCallback(lambda _: None)
+            # the others after the failed one has stopped; the shutdown's stop_started(top) waits for them
+            _stopping[top] = failed.addCallback(lambda _: stop_started(top))
             return describe_listen_error(exc, transport, purpose)
     return None
 
 
 def stop_started(top: service.MultiService) -> Deferred[None]:
-    """Stop, in reverse order, the children of ``top`` that are running;
-    a Deferred that fires when all have stopped."""
+    """Stop the children of ``top`` that are running, the last started first, each once the
+    one after it has finished stopping (a later service may still use an earlier one's
+    thread pool or store while it stops); a Deferred that fires when all have stopped."""
     top.running = 0
-    stops = [_stop_quietly(child) for child in reversed(list(top)) if child.running]
+    children = [child for child in reversed(list(top)) if child.running]
     earlier = _stopping.pop(top, None)  # stops begun by a failed start_all, maybe still running
+    return Deferred.fromCoroutine(_stop_in_turn(children, earlier))
+
+
+async def _stop_in_turn(children: list[service.IService], earlier: Deferred[None] | None) -> None:
     if earlier is not None:
-        stops.append(earlier)
-    return defer.gatherResults(stops, consumeErrors=True).addCallback(lambda _: None)
+        await earlier
+    for child in children:
+        if child.running:  # not stopped meanwhile by the earlier stops
+            await _stop_quietly(child)

@@ -149,11 +149,10 @@ def _demo(config: Config, args: argparse.Namespace, io: CliIO, store: Any, react
         raise StartupError(describe_listen_error(exc, "tcp", "FAXAGE simulator")) from None
     secret = config.radius.clients[0].secret
     config = d.demo_config(config, sim, secret, options)
-    top = make_service(config, reactor, store=store)
-    sim.setServiceParent(top)
     run = lambda fn, *a: deferToThreadPool(reactor, reactor.getThreadPool(), fn, *a)  # noqa: E731
-    for machine in d.remote_machines(reactor, sim, data_dir, options, run):
-        machine.setServiceParent(top)
+    machines = d.remote_machines(reactor, sim, data_dir, options, run)
+    # the simulated network and the remote machines start before the controller and stop after it
+    top = make_service(config, reactor, store=store, before=[sim, *machines])
     appliance = getattr(top, "appliance", None)  # set by make_service
     d.write_run_file(data_dir, sim, config, options, appliance.node_id if appliance is not None else "")
     for line in sim.lines.lines:

@@ -30,10 +30,12 @@ from appliance.logsafe import safe_for_log
 from appliance.mail.config import SmtpConfig, StartTls
 from appliance.mail.outbox import Delivery, MailOutbox
 from appliance.mail.routing import DestinationKind
+from appliance.pending import PendingWork
 from appliance.wiring.reactor import Reactor
 
 __all__ = ["DeliveryService", "PermanentFailure", "TemporaryFailure", "maildir_deliver", "share_deliver"]
 
+STOP_WAIT = 10.0  # seconds stopService waits for a delivery pass under way
 LEASE = 300.0  # seconds a claimed delivery is not handed out again
 AT_ONCE = 4
 
@@ -154,6 +156,8 @@ class DeliveryService(service.Service):
         self._busy = False
         self._again = False
         self.in_flight: set[int] = set()
+        #: the delivery pass under way; stopService waits for it (bounded)
+        self.pending = PendingWork(clock, "mail delivery")
 
     def startService(self) -> None:
         super().startService()
@@ -161,25 +165,29 @@ class DeliveryService(service.Service):
         self._loop.clock = self.clock
         self._loop.start(self.interval, now=True)
 
-    def stopService(self) -> None:
+    def stopService(self) -> defer.Deferred[None]:
+        """Stop looking for work; fires when the pass under way has ended (after at most
+        ``STOP_WAIT`` seconds it is cancelled: its claims are released again at the next start)."""
         super().stopService()
         if self._loop is not None and self._loop.running:
             self._loop.stop()
+        return self.pending.drain(timeout=STOP_WAIT)
 
     def poke(self) -> None:
         if self._busy:
             self._again = True
             return
         self._busy = True
-        defer.Deferred.fromCoroutine(self._tick()).addErrback(
-            lambda f: self.log.failure("mail delivery pass failed", f)
-        ).addBoth(self._done)
+        d = defer.Deferred.fromCoroutine(self._tick())
+        d.addBoth(self._done)
+        self.pending.track(d, "delivery pass")
 
-    def _done(self, _: object) -> None:
+    def _done(self, result: object) -> object:
         self._busy = False
         if self._again and self.running:
             self._again = False
             self.clock.callLater(0, self.poke)
+        return result  # a failure goes on to the tracker, which logs it
 
     async def _tick(self) -> None:
         if not self._released:  # what this node had claimed when it stopped or died is due again
@@ -190,6 +198,8 @@ class DeliveryService(service.Service):
         for hook in self.hooks:
             try:
                 await defer.maybeDeferred(hook)
+            except defer.CancelledError:
+                raise  # the pass is being stopped
             except Exception:
                 self.log.failure("mail hook failed")
         now = self.clock.seconds()

@@ -11,9 +11,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from twisted.application.internet import StreamServerEndpointService
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IReactorTime, IStreamServerEndpoint
 from twisted.logger import Logger
@@ -157,6 +159,7 @@ class WebService(StreamServerEndpointService):
     def __init__(self, endpoint: IStreamServerEndpoint, site: WebSite) -> None:
         super().__init__(endpoint, site)
         self.site = site
+        self._settling: Deferred[object] | None = None
 
     def startService(self) -> None:
         app = self.site.app
@@ -167,8 +170,14 @@ class WebService(StreamServerEndpointService):
                 app.jobs.kill(fax_id, "Conversion interrupted by a restart", now=app.now())
             return len(stuck)
 
-        app.run(settle).addErrback(lambda f: log.failure("settling half-converted faxes failed", f))
+        self._settling = app.run(settle).addErrback(lambda f: log.failure("settling half-converted faxes failed", f))
         super().startService()
+
+    def stopService(self) -> Deferred[None]:
+        """Stop listening; fires once the start's settling of half-converted faxes has ended too."""
+        stopped = super().stopService()
+        waits: list[Deferred[Any]] = [d for d in (stopped, self._settling) if d is not None]
+        return DeferredList(waits, consumeErrors=True).addCallback(lambda _: None)
 
 
 def make_web_service(

@@ -11,7 +11,7 @@ import os
 import random
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from twisted.application import service
@@ -63,11 +63,22 @@ def node_settings(config: Config, node_id: str | None = None) -> NodeConfig:
 
 
 def make_service(
-    config: Config, reactor: Reactor, *, store: Store, devices: dict[str, str] | None = None, node_id: str | None = None
+    config: Config,
+    reactor: Reactor,
+    *,
+    store: Store,
+    devices: dict[str, str] | None = None,
+    node_id: str | None = None,
+    before: Sequence[service.IService] = (),
 ) -> ProcessServices:
     """Everything ``faxappliance run`` starts for ``config``: RADIUS (when it
-    has clients), the controller (lines, queue, cloud) and the web service."""
+    has clients), the controller (lines, queue, cloud) and the web service.
+    ``before``: services the controller depends on (the embedded default's
+    simulated network): started first and, as services stop in reverse order
+    (:func:`appliance.startup.stop_started`), stopped last."""
     top = ProcessServices()
+    for svc in before:
+        svc.setServiceParent(top)
     if config.radius.clients:
         make_radius_services(config, reactor, store=store, workers=config.radius.workers or 1).setServiceParent(top)
     if config.lines or config.faxage.configured or config.portserver is not None:

@@ -153,3 +153,25 @@ def test_a_watch_tracked_while_draining_is_cancelled_at_once() -> None:
     assert watch.called and pending.what() == ["recovery"] and pending.failures == 0
     work.callback(None)
     assert drained == [None] and all(e.get("log_failure") is None for e in events)
+
+
+def test_drain_fires_even_when_work_ignores_its_cancellation() -> None:
+    """Work that swallows its cancellation and waits on does not hold the stop past the bound."""
+    clock = task.Clock()
+    pending = PendingWork(clock, "test")
+    first: Deferred[None] = Deferred()
+    second: Deferred[None] = Deferred()
+
+    async def stubborn() -> None:
+        try:
+            await first
+        except CancelledError:
+            pass  # e.g. a broad except around a step
+        await second
+
+    pending.run(stubborn(), "stubborn work")
+    drained = pending.drain(timeout=5.0)
+    clock.advance(4.9)
+    assert not drained.called
+    clock.advance(0.1)
+    assert first.called and drained.called and len(pending) == 1

@@ -8,6 +8,7 @@ import time
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from zope.interface import implementer
 from appliance.jobs import FaxSpec, Recipient, open_job_store
 from appliance.jobs.model import EntryState, Result
 from appliance.mail.config import SmtpConfig, StartTls
-from appliance.mail.delivery import DeliveryService
+from appliance.mail.delivery import STOP_WAIT, DeliveryService
 from appliance.mail.outbox import NewDelivery, open_mail_outbox
 from appliance.mail.receipts import Receipts, wants_receipt
 
@@ -308,3 +309,33 @@ async def test_starttls_required_refuses_a_plain_relay(outbox: Any, tmp_path: Pa
         assert server.received == []
     finally:
         await port.stopListening()
+
+
+def test_stop_waits_for_the_pass_under_way(tmp_path: Path) -> None:
+    """stopService fires only when the delivery pass under way has ended; after its bound the
+    pass is cancelled (its claims are released at the next start) and stopService still fires."""
+    clock = task.Clock()
+    calls: list[defer.Deferred[object]] = []
+
+    def run(f: object, *args: object) -> defer.Deferred[object]:
+        d: defer.Deferred[object] = defer.Deferred()
+        calls.append(d)
+        return d
+
+    outbox = SimpleNamespace(release_claims=lambda *a: 0, claim_due=lambda *a: [])  # only run() calls them
+    svc = DeliveryService(outbox, SmtpConfig(), clock, clock, run, maildir=tmp_path / "md")  # type: ignore[arg-type]
+    svc.startService()
+    assert len(calls) == 1  # the first pass: releasing this node's old claims
+    stopped = svc.stopService()
+    assert not stopped.called
+    calls[0].callback(0)  # released; the pass goes on to claim due work
+    assert not stopped.called and len(calls) == 2
+    calls[1].callback([])  # nothing due: the pass ends
+    assert stopped.called
+
+    svc = DeliveryService(outbox, SmtpConfig(), clock, clock, run, maildir=tmp_path / "md")  # type: ignore[arg-type]
+    calls.clear()
+    svc.startService()
+    stopped = svc.stopService()
+    clock.advance(STOP_WAIT)
+    assert stopped.called and calls[0].called  # cancelled after the bound

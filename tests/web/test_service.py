@@ -45,3 +45,24 @@ async def test_make_web_service_serves_and_settles(h: WebHarness, tmp_path: Path
     finally:
         await service.stopService()
         await threads.deferToThread(service.site.app.directory.close)
+
+
+def test_stop_waits_for_the_settling_started_at_start() -> None:
+    """stopService fires only once the start's settling of half-converted faxes has ended
+    (it runs in the thread pool and uses the job store, which is closed after the stop)."""
+    from types import SimpleNamespace
+
+    from twisted.internet import defer
+    from twisted.internet.endpoints import TCP4ServerEndpoint
+    from twisted.internet.testing import MemoryReactor
+
+    from appliance.web import WebService
+
+    settling: defer.Deferred[int] = defer.Deferred()
+    app = SimpleNamespace(run=lambda f: settling)
+    service = WebService(TCP4ServerEndpoint(MemoryReactor(), 0), SimpleNamespace(app=app))  # type: ignore[arg-type]
+    service.startService()
+    stopped = service.stopService()
+    assert not stopped.called
+    settling.callback(0)
+    assert stopped.called
