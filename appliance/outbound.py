@@ -61,6 +61,7 @@ __all__ = ["CloudRoute", "Router", "SendLines", "SendRole"]
 
 #: seconds ``stop`` waits for accounting still on its way
 STOP_WAIT = 10.0
+ACK_WAIT = 5.0  # seconds a send waits for its Stop to be acknowledged before its result is recorded
 
 
 class SendLines(Protocol):
@@ -271,11 +272,16 @@ class Router:
         else:
             result, cdr = await self._line(claim, auth)
         if session is not None:
-            self._stop(session, cdr, int(self.clock.seconds() - started), resend_start=start_acked != [True])
+            stop = self._stop(session, cdr, int(self.clock.seconds() - started), resend_start=start_acked != [True])
+            if stop is not None:
+                # The result is recorded only after the Stop is acknowledged (or ACK_WAIT passed):
+                # a node that dies before then leaves the claim to recovery, which writes the Stop
+                # from the shared store; a Stop only in this node's spool would die with it.
+                await self._acknowledged(stop, ACK_WAIT)
         self.sessions += 1
         return result
 
-    def _stop(self, session: Session, fields: CdrFields, seconds: int, *, resend_start: bool) -> None:
+    def _stop(self, session: Session, fields: CdrFields, seconds: int, *, resend_start: bool) -> Deferred[bool] | None:
         """The accounting Stop with the CDR, tracked; a spool that cannot be written loses the CDR, not the fax."""
         assert self.portserver is not None  # only sessions of a role are accounted
         cdr = Cdr(total_seconds=seconds, **fields.as_kwargs())
@@ -283,8 +289,29 @@ class Router:
             d = self.portserver.stop(session, cdr, resend_start=resend_start)
         except Exception:
             self.log.failure("accounting Stop for {session_id} could not be spooled", session_id=session.session_id)
-            return
+            return None
         self.pending.track(d, "accounting", session_id=session.session_id)
+        return d
+
+    async def _acknowledged(self, d: Deferred[bool], timeout: float) -> None:
+        """Wait until ``d`` has fired or ``timeout`` seconds passed (``d`` goes on either way)."""
+        if d.called:
+            return
+        waiter: Deferred[None] = Deferred()
+
+        def wake(_: object = None) -> None:
+            if not waiter.called:
+                waiter.callback(None)
+
+        def passing(result: object) -> object:
+            wake()
+            return result
+
+        timer = self.clock.callLater(timeout, wake)
+        d.addBoth(passing)
+        await waiter
+        if timer.active():
+            timer.cancel()
 
     # -------------------------------------------------------------- line
     async def _line(self, claim: Claim, auth: SendAuthorization | None) -> tuple[Result, CdrFields]:

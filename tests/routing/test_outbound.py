@@ -22,7 +22,7 @@ from appliance.config import LineConfig
 from appliance.jobs import EntryState, FaxSpec, JobStore, Recipient, open_job_store
 from appliance.jobs.model import CLOUD, Cause, Entry
 from appliance.jobs.scheduler import JobScheduler
-from appliance.outbound import CloudRoute, Router
+from appliance.outbound import ACK_WAIT, CloudRoute, Router
 from appliance.outcomes import RouteFilter
 from appliance.portserver import SendAuthorization
 from modem import class2 as c2
@@ -273,4 +273,29 @@ def test_stop_waits_for_accounting_on_its_way(jobs: JobStore, pages: tuple[str, 
     # after the bound the Stop's wait is cancelled (the port-server spool keeps the Stop) and logged
     assert stopped.called and late.called and len(node.router.pending) == 0
     assert [e.get("session_id") for e in events if e.get("log_failure") is not None] == ["x"]
+    node.stop()
+
+
+def test_the_result_is_recorded_once_the_stop_is_acknowledged(jobs: JobStore, pages: tuple[str, ...]) -> None:
+    """A send's result waits for its Stop's acknowledgement (at most ACK_WAIT): a node that dies
+    meanwhile leaves the claim to recovery, which writes the Stop from the shared store."""
+    node = Node(jobs, pages, lines=1, route_filter=RouteFilter.LINE, cloud=False)
+    answers: list[defer.Deferred[bool]] = []
+
+    def stop(session, cdr, resend_start=False):  # type: ignore[no-untyped-def]
+        answers.append(defer.Deferred())
+        return answers[-1]
+
+    node.portserver.stop = stop  # type: ignore[method-assign]
+    (first, second) = node.submit(2)
+    node.lines.open_calls()[0].end(sent())
+    assert node.entry(first).state is not EntryState.SENT  # the Stop is not acknowledged yet
+    answers[0].callback(True)
+    assert node.entry(first).state is EntryState.SENT
+    node.clock.advance(30)
+    node.lines.open_calls()[0].end(sent())
+    node.clock.advance(ACK_WAIT - 0.1)
+    assert node.entry(second).state is not EntryState.SENT
+    node.clock.advance(0.1)  # no answer: after ACK_WAIT the result is recorded; the Stop stays spooled
+    assert node.entry(second).state is EntryState.SENT
     node.stop()
