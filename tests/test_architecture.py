@@ -118,9 +118,8 @@ PACKAGES = {
     "appliance": ROOT / "appliance",
     "hwsim": ROOT / "hw-sim" / "hwsim",
 }
-#: the embedded default (demo and remote simulated lines) may import the simulator; the modules are
-#: moving into the appliance/demo/ package, so both places are allowed
-HWSIM_ALLOWED = ("appliance/demo.py", "appliance/remote.py", "appliance/demo/")
+#: the embedded default (its simulated network and remote machines) is the one place that imports the simulator
+HWSIM_ALLOWED = ("appliance/demo/",)
 MAX_LINES = 500
 FORBIDDEN = {
     "twisted",

@@ -30,7 +30,7 @@ from appliance.cloud.records import (
     User,
 )
 
-__all__ = ["TEXT_PARSERS", "parse_status_line", "status_record_from_fields"]
+__all__ = ["STATUS_FIELDS", "TEXT_PARSERS", "parse_status_line", "status_record_from_fields"]
 
 Fields = dict[str, list[str]]
 Parser = Callable[[str, str, Fields], Any]
@@ -139,7 +139,8 @@ def status_record_from_fields(op: str, values: dict[str, str]) -> StatusRecord:
     )
 
 
-_STATUS_BASE = (
+#: the fields every status record has (also the fields a url_notify callback must carry)
+STATUS_FIELDS = (
     "jobid",
     "commid",
     "destname",
@@ -155,7 +156,7 @@ _STATUS_BASE = (
 def parse_status_line(op: str, line: str, fields: Fields) -> StatusRecord:
     """One ``<StatusRecord>`` line; optional columns follow in the document's
     order (pagecount, csid, login, xmitpages, tries) for the flags sent."""
-    names = list(_STATUS_BASE) + [name for flag, name in _STATUS_OPTIONAL if _flag(fields, flag)]
+    names = list(STATUS_FIELDS) + [name for flag, name in _STATUS_OPTIONAL if _flag(fields, flag)]
     parts = _columns(op, line, len(names))
     return status_record_from_fields(op, dict(zip(names, parts)))
 

@@ -24,23 +24,13 @@ from twisted.logger import Logger
 from twisted.web.resource import Resource
 from twisted.web.server import Request
 
-from appliance.cloud._parsers import status_record_from_fields
+from appliance.cloud._parsers import STATUS_FIELDS, status_record_from_fields
 from appliance.cloud.errors import FaxageError
 from appliance.cloud.records import StatusRecord
 
 __all__ = ["CALLBACK_FIELDS", "NotifyResource", "NotifyTracker", "Outcome", "StatusPoller"]
 
-CALLBACK_FIELDS = (
-    "jobid",
-    "commid",
-    "destname",
-    "destnum",
-    "shortstatus",
-    "longstatus",
-    "sendtime",
-    "completetime",
-    "xmittime",
-)  # pagecount, xmitpages, csid optional
+CALLBACK_FIELDS = STATUS_FIELDS  # pagecount, xmitpages, csid optional
 
 
 class Outcome(enum.Enum):
